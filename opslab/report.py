@@ -1,0 +1,56 @@
+"""Problems found while reading or validating a file, as data (never exceptions).
+
+A :class:`Problem` carries an i18n ``code`` plus parameters, so the UI renders it in the
+reader's language; the engine never formats user-facing prose itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR = "error"      # the file (or a table) cannot be used at all
+WARNING = "warning"  # some rows were dropped or values repaired; the good rows are kept
+INFO = "info"        # worth knowing, nothing lost
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One kind of problem, aggregated over all the rows that show it.
+
+    ``code`` is an i18n key (e.g. ``"io.empty_file"``); ``params`` fill its placeholders.
+    ``examples`` holds up to five ``(row_number, raw_value)`` pairs, row numbers 1-based as a
+    spreadsheet shows them (the header is row 1, so the first data row is row 2).
+    """
+
+    code: str
+    severity: str = WARNING
+    column: str | None = None
+    count: int = 0
+    examples: tuple[tuple[int, Any], ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """An ordered collection of problems with a few conveniences."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def extend(self, other: "Report") -> None:
+        self.problems.extend(other.problems)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)
+
+    def __iter__(self):
+        return iter(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)

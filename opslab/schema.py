@@ -1,0 +1,69 @@
+"""The canonical data model (DESIGN.md §2): table names, columns and their roles.
+
+Every table reaching the engine has exactly these column names (plus any extra attribute
+columns for events and users). Types after coercion:
+
+* ids (``user_id``, ``order_id``, ``campaign_id``): ``str``
+* times (``event_time``, ``order_time``, ``signup_time``): ``datetime64[us]``, naive, read as
+  the business's local wall-clock time (DuckDB's session zone is UTC so nothing shifts)
+* dates (``start_date``, ``end_date``): ``datetime64[us]`` at midnight
+* money and counts: ``float64`` (NaN when missing)
+* ``status``: ``"paid"`` or ``"refunded"``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    times: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    money: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+EVENTS = TableSpec(
+    "events",
+    required=("user_id", "event_time"),
+    optional=("event_name", "amount", "channel"),
+    times=("event_time",),
+    money=("amount",),
+)
+ORDERS = TableSpec(
+    "orders",
+    required=("user_id", "order_time", "amount"),
+    optional=("order_id", "status", "channel"),
+    times=("order_time",),
+    money=("amount",),
+)
+USERS = TableSpec(
+    "users",
+    required=("user_id",),
+    optional=("signup_time", "channel", "city"),
+    times=("signup_time",),
+)
+CAMPAIGNS = TableSpec(
+    "campaigns",
+    required=("campaign_id", "start_date", "end_date", "spend"),
+    optional=("name", "type", "channel", "participants", "new_users", "conversions", "revenue"),
+    dates=("start_date", "end_date"),
+    numbers=("participants", "new_users", "conversions"),
+    money=("spend", "revenue"),
+)
+
+TABLES: dict[str, TableSpec] = {s.name: s for s in (EVENTS, ORDERS, USERS, CAMPAIGNS)}
+
+#: Event names that mean "a purchase happened" when no orders table is given.
+PURCHASE_EVENT_NAMES = frozenset(
+    {"purchase", "pay", "paid", "payment", "order", "buy", "checkout",
+     "支付", "下单", "购买", "付款", "支付成功", "订单"}
+)
