@@ -1,0 +1,203 @@
+"""The canonical :class:`Dataset`: one object that every analysis and page reads.
+
+Built from already-coerced canonical tables (see :mod:`opslab.schema`), it fills the gaps the
+data model allows (no orders table: purchase events are the orders; no users table: signup
+is the first activity), gives every user a dense integer id ``uid`` for fast joins, and owns a
+private DuckDB :class:`~opslab.engine.Engine` with the derived per-user-day tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from opslab.engine import Engine
+from opslab.schema import CAMPAIGNS, EVENTS, ORDERS, PURCHASE_EVENT_NAMES, USERS, TableSpec
+
+_TS = "datetime64[us]"
+
+
+def _empty(spec: TableSpec) -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in spec.columns})
+    for c in spec.times + spec.dates:
+        frame[c] = pd.Series(dtype=_TS)
+    for c in spec.money + spec.numbers:
+        frame[c] = pd.Series(dtype="float64")
+    return frame
+
+
+def _conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None:
+    """Canonical dtypes and every optional column present (NaN/None when absent)."""
+    if frame is None:
+        return None
+    out = frame.copy()
+    for c in spec.columns:
+        if c not in out.columns:
+            out[c] = np.nan if c in spec.money + spec.numbers else None
+    for c in spec.times + spec.dates:
+        out[c] = pd.to_datetime(out[c]).astype(_TS)
+    for c in spec.money + spec.numbers:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    for c in ("user_id", "order_id", "campaign_id"):
+        if c in out.columns:
+            out[c] = out[c].astype("str")
+    return out
+
+
+def orders_from_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events that carry an amount or a purchase-like name become paid orders."""
+    names = events["event_name"].astype("str").str.strip().str.lower()
+    is_buy = names.isin(PURCHASE_EVENT_NAMES) | events["amount"].notna()
+    buys = events.loc[is_buy]
+    return pd.DataFrame({
+        "user_id": buys["user_id"].to_numpy(),
+        "order_time": buys["event_time"].to_numpy(),
+        "amount": buys["amount"].fillna(0.0).to_numpy(dtype="float64"),
+        "order_id": [f"E{i}" for i in range(len(buys))],
+        "status": "paid",
+        "channel": buys["channel"].to_numpy() if "channel" in buys else None,
+    })
+
+
+def events_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """With only an orders file, every order is a purchase event."""
+    return pd.DataFrame({
+        "user_id": orders["user_id"].to_numpy(),
+        "event_time": orders["order_time"].to_numpy(),
+        "event_name": "purchase",
+        "amount": orders["amount"].to_numpy(dtype="float64"),
+        "channel": orders["channel"].to_numpy(),
+    })
+
+
+def _fingerprint(tables: dict[str, pd.DataFrame]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(tables):
+        frame = tables[name]
+        h.update(name.encode())
+        h.update(str(list(frame.columns)).encode())
+        if len(frame):
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Events, orders, users and campaigns of one data set, plus its engine.
+
+    Use :meth:`from_tables`; the constructor expects already-complete tables.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"user_id": ["a", "b"], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    >>> ds = Dataset.from_tables(events=ev)
+    >>> ds.n_users, str(ds.end)
+    (2, '2024-01-02')
+    """
+
+    events: pd.DataFrame
+    orders: pd.DataFrame
+    users: pd.DataFrame
+    campaigns: pd.DataFrame
+    fingerprint: str
+    derived: tuple[str, ...] = field(default=())  # what was inferred: "orders", "signup", ...
+
+    @classmethod
+    def from_tables(cls, events=None, orders=None, users=None, campaigns=None,
+                    fingerprint: str | None = None) -> "Dataset":
+        events, orders = _conform(events, EVENTS), _conform(orders, ORDERS)
+        users, campaigns = _conform(users, USERS), _conform(campaigns, CAMPAIGNS)
+        if events is None and orders is None:
+            raise ValueError("a Dataset needs events or orders")
+        derived = []
+        if orders is None:
+            orders = orders_from_events(events)
+            derived.append("orders")
+        if events is None:
+            events = _conform(events_from_orders(orders), EVENTS)
+            derived.append("events")
+        events["event_name"] = events["event_name"].fillna("active").astype("str")
+        orders["status"] = orders["status"].fillna("paid").astype("str")
+        users, signup_derived = _complete_users(users, events, orders)
+        if signup_derived:
+            derived.append("signup")
+        campaigns = campaigns if campaigns is not None else _empty(CAMPAIGNS)
+
+        codes = pd.Index(users["user_id"])
+        users.insert(0, "uid", np.arange(len(users), dtype="int32"))
+        events.insert(0, "uid", codes.get_indexer(events["user_id"]).astype("int32"))
+        orders.insert(0, "uid", codes.get_indexer(orders["user_id"]).astype("int32"))
+        events = events.sort_values(["event_time"], kind="stable", ignore_index=True)
+        orders = orders.sort_values(["order_time"], kind="stable", ignore_index=True)
+        if fingerprint is None:
+            fingerprint = _fingerprint({"events": events, "orders": orders, "users": users,
+                                        "campaigns": campaigns})
+        return cls(events, orders, users, campaigns, fingerprint, tuple(derived))
+
+    # -- facts ---------------------------------------------------------------------------
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def start(self):
+        """First day with activity (a ``datetime.date``)."""
+        return min(self.events["event_time"].min(), self.users["signup_time"].min()).date()
+
+    @property
+    def end(self):
+        """Last day with activity; the default ``as_of`` of every analysis."""
+        last = self.events["event_time"].max()
+        if len(self.orders):
+            last = max(last, self.orders["order_time"].max())
+        return last.date()
+
+    @property
+    def has_campaigns(self) -> bool:
+        return len(self.campaigns) > 0
+
+    # -- per-data-set memo ----------------------------------------------------------------
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
+
+    def memo(self, key, compute):
+        """Compute once per data set: results are small frames derived from immutable data."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    # -- engine --------------------------------------------------------------------------
+    @cached_property
+    def engine(self) -> Engine:
+        """A private DuckDB database with this data set's tables (built on first use)."""
+        eng = Engine()
+        eng.register("ev", self.events[["uid", "event_time", "event_name"]])
+        eng.register("od", self.orders[["uid", "order_time", "amount", "status"]])
+        eng.register("us", self.users[["uid", "signup_time"]])
+        for name in ("user_day", "paid_day", "user_first"):
+            eng.run(name)
+        return eng
+
+
+def _complete_users(users, events, orders) -> tuple[pd.DataFrame, bool]:
+    """Every user seen anywhere, with a signup time (first activity when not given)."""
+    first = pd.concat([
+        events[["user_id", "event_time"]].rename(columns={"event_time": "t"}),
+        orders[["user_id", "order_time"]].rename(columns={"order_time": "t"}),
+    ]).groupby("user_id", sort=False)["t"].min()
+    derived = users is None or users["signup_time"].isna().all()
+    if users is None:
+        users = _empty(USERS)
+    users = users.drop_duplicates("user_id", keep="first").set_index("user_id")
+    users = users.reindex(users.index.union(first.index, sort=False))
+    seen = first.reindex(users.index)
+    # A signup after the first recorded activity would give negative cohort ages: take the earlier.
+    users["signup_time"] = pd.concat([users["signup_time"], seen], axis=1).min(axis=1).astype(_TS)
+    users = users.loc[users["signup_time"].notna()]
+    users.index.name = "user_id"
+    return users.reset_index(), derived

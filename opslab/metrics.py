@@ -1,0 +1,185 @@
+"""Product-operations KPIs (DESIGN.md §3): DAU/WAU/MAU, stickiness, new and paying users,
+GMV, ARPU, ARPPU, paid conversion, with 环比 (vs previous period) and 同比 (vs a year before),
+and signup-cohort retention.
+
+The heavy lifting is SQL in ``opslab/sql/metrics.sql``; this module shapes the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opslab.dataset import Dataset
+
+GRAINS = ("day", "week", "month", "quarter")
+#: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
+KPIS = ("dau", "wau", "mau", "stickiness", "new_users", "paying_users", "gmv", "arpu",
+        "arppu", "paid_conversion")
+MONEY_KPIS = frozenset({"gmv", "arpu", "arppu"})
+RATE_KPIS = frozenset({"stickiness", "paid_conversion"})
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    """Settings of the KPI definitions that a user may change."""
+
+    conversion_days: int = 30  # paid conversion: a paid order within N days of signup
+
+
+def period_start(day, grain: str) -> pd.Timestamp:
+    """The first day of the period holding ``day`` (weeks start on Monday)."""
+    ts = pd.Timestamp(day).normalize()
+    if grain == "day":
+        return ts
+    if grain == "week":
+        return ts - pd.Timedelta(days=ts.dayofweek)
+    if grain == "month":
+        return ts.replace(day=1)
+    if grain == "quarter":
+        return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def shift_period(start: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
+    """Move a period start by ``n`` periods."""
+    if grain == "day":
+        return start + pd.Timedelta(days=n)
+    if grain == "week":
+        return start + pd.Timedelta(weeks=n)
+    months = n if grain == "month" else 3 * n
+    return start + pd.DateOffset(months=months)
+
+
+def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The comparable period one year earlier (same weekday for days and weeks: -364 days)."""
+    if grain in ("day", "week"):
+        return start - pd.Timedelta(days=364)
+    return start - pd.DateOffset(years=1)
+
+
+def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The last day of the period starting at ``start``."""
+    return shift_period(start, grain, 1) - pd.Timedelta(days=1)
+
+
+def daily(ds: Dataset) -> pd.DataFrame:
+    """One row per calendar day from the data's first to last day: DAU, WAU, MAU, new users,
+    paying users, orders and GMV."""
+    def compute():
+        frame = ds.engine.run("daily", start=str(ds.start), end=str(ds.end))
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame.set_index("day")
+    return ds.memo(("daily",), compute)
+
+
+def kpi_frame(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+    """Every KPI for every period of ``grain`` that the data touch, one row per period start.
+
+    ``complete`` marks periods fully inside the data's date range; only those are compared.
+    """
+    def compute():
+        d = daily(ds)
+        key = pd.Series(d.index, index=d.index).map(lambda x: period_start(x, grain))
+        means = d[["dau", "wau", "mau"]].groupby(key.to_numpy()).mean()
+        totals = ds.engine.run("period_totals", grain=grain, conversion_days=config.conversion_days)
+        totals["period"] = pd.to_datetime(totals["period"])
+        out = means.join(totals.set_index("period"), how="outer").sort_index()
+        out.index.name = "period"
+        out = out.fillna({c: 0 for c in out.columns})
+        out["stickiness"] = _ratio(out["dau"], out["mau"])
+        out["arpu"] = _ratio(out["gmv"], out["active_users"])
+        out["arppu"] = _ratio(out["gmv"], out["paying_users"])
+        out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
+        first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
+        out["complete"] = [(p >= first) and (period_end(p, grain) <= last) for p in out.index]
+        return out
+    return ds.memo(("kpi_frame", grain, config), compute)
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num, den = num.astype("float64"), den.astype("float64")
+    return (num / den.where(den > 0)).astype("float64")
+
+
+def change(current: float, previous: float) -> float:
+    """Relative change, NaN when the base is missing or zero."""
+    if previous is None or not np.isfinite(previous) or previous == 0 or not np.isfinite(current):
+        return float("nan")
+    return current / previous - 1.0
+
+
+def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+    """The KPI cards for one period: value, 环比 (previous period) and 同比 (a year before).
+
+    ``start`` defaults to the latest complete period. A comparison is given only when its
+    period lies completely inside the data.
+    """
+    frame = kpi_frame(ds, grain, config)
+    if start is None:
+        start = default_period(ds, grain, config)
+    start = period_start(start, grain)
+    rows = []
+    for name in KPIS:
+        value = _lookup(frame, start, name)
+        prev = _lookup(frame, shift_period(start, grain, -1), name, need_complete=True)
+        yoy = _lookup(frame, year_ago(start, grain), name, need_complete=True)
+        rows.append({"kpi": name, "value": value, "previous": prev, "pop_change": change(value, prev),
+                     "year_ago": yoy, "yoy_change": change(value, yoy)})
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+def _lookup(frame: pd.DataFrame, start: pd.Timestamp, name: str, need_complete: bool = False) -> float:
+    if start not in frame.index:
+        return float("nan")
+    row = frame.loc[start]
+    if need_complete and not row["complete"]:
+        return float("nan")
+    return float(row[name])
+
+
+def periods(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> list[pd.Timestamp]:
+    """Period starts available for ``grain``, newest first."""
+    return list(kpi_frame(ds, grain, config).index[::-1])
+
+
+def default_period(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> pd.Timestamp:
+    """The latest complete period (or the latest one when none is complete)."""
+    frame = kpi_frame(ds, grain, config)
+    done = frame.index[frame["complete"]]
+    return done[-1] if len(done) else frame.index[-1]
+
+
+def cohort_retention(ds: Dataset, grain: str = "month", mode: str = "on") -> pd.DataFrame:
+    """Signup-cohort retention in long form: cohort, size, k, retained, rate, complete.
+
+    ``mode`` "on": active in period k; "on_or_after": active in period k or any later one.
+    A cell is ``complete`` when period k of that cohort has fully passed by the data's end.
+    """
+    if grain not in ("day", "week", "month"):
+        raise ValueError(f"cohort grain must be day, week or month, not {grain!r}")
+    if mode not in ("on", "on_or_after"):
+        raise ValueError(f"unknown retention mode {mode!r}")
+
+    def compute():
+        out = ds.engine.run("cohort_activity", grain=grain, end=str(ds.end))
+        out["cohort"] = pd.to_datetime(out["cohort"])
+        return out
+    raw = ds.memo(("cohort", grain), compute)
+    out = raw[["cohort", "size", "k"]].copy()
+    out["retained"] = raw["retained_on" if mode == "on" else "retained_on_or_after"]
+    out["rate"] = out["retained"] / out["size"]
+    last = pd.Timestamp(ds.end)
+    ends = [period_end(shift_period(c, grain, int(k)), grain) for c, k in zip(out["cohort"], out["k"])]
+    out["complete"] = np.array(ends, dtype="datetime64[ns]") <= np.datetime64(last)
+    return out
+
+
+def headline_retention(cohorts: pd.DataFrame, k: int) -> float:
+    """Pooled retention at period ``k`` over cohorts that have completed it (M1: k=1 on month
+    cohorts, M3: k=3)."""
+    cells = cohorts[(cohorts["k"] == k) & cohorts["complete"]]
+    size = cells["size"].sum()
+    return float(cells["retained"].sum() / size) if size else float("nan")

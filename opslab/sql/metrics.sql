@@ -1,0 +1,128 @@
+-- name: daily
+-- Daily series over every calendar day between $start and $end (inclusive).
+-- WAU/MAU count distinct users active in the trailing 7/30 days. Each user's active days are
+-- merged into covered intervals [first, last + window - 1]; a +1/-1 sweep counts them, which
+-- is linear in user-days instead of user-days x window.
+WITH days AS (
+    SELECT CAST(d AS DATE) AS day FROM range(CAST($start AS DATE), CAST($end AS DATE) + 1, INTERVAL 1 DAY) t(d)
+),
+dau AS (SELECT day, count(*) AS dau FROM user_day GROUP BY day),
+gaps AS (
+    SELECT uid, day, day - lag(day) OVER (PARTITION BY uid ORDER BY day) AS gap FROM user_day
+),
+wau_runs AS (
+    SELECT uid, day, sum(CASE WHEN gap IS NULL OR gap > 7 THEN 1 ELSE 0 END)
+           OVER (PARTITION BY uid ORDER BY day) AS run FROM gaps
+),
+mau_runs AS (
+    SELECT uid, day, sum(CASE WHEN gap IS NULL OR gap > 30 THEN 1 ELSE 0 END)
+           OVER (PARTITION BY uid ORDER BY day) AS run FROM gaps
+),
+wau_delta AS (
+    SELECT day, sum(delta) AS delta FROM (
+        SELECT min(day) AS day, 1 AS delta FROM wau_runs GROUP BY uid, run
+        UNION ALL
+        SELECT max(day) + 7 AS day, -1 AS delta FROM wau_runs GROUP BY uid, run
+    ) GROUP BY day
+),
+mau_delta AS (
+    SELECT day, sum(delta) AS delta FROM (
+        SELECT min(day) AS day, 1 AS delta FROM mau_runs GROUP BY uid, run
+        UNION ALL
+        SELECT max(day) + 30 AS day, -1 AS delta FROM mau_runs GROUP BY uid, run
+    ) GROUP BY day
+),
+all_days AS (
+    SELECT day FROM days
+    UNION SELECT day FROM wau_delta UNION SELECT day FROM mau_delta
+),
+sweep AS (
+    SELECT a.day,
+           sum(coalesce(w.delta, 0)) OVER (ORDER BY a.day) AS wau,
+           sum(coalesce(m.delta, 0)) OVER (ORDER BY a.day) AS mau
+    FROM all_days a
+    LEFT JOIN wau_delta w USING (day)
+    LEFT JOIN mau_delta m USING (day)
+),
+new_users AS (SELECT signup_day AS day, count(*) AS new_users FROM user_first GROUP BY 1),
+paid AS (
+    SELECT day, count(*) AS paying_users, sum(n_orders) AS orders, sum(gmv) AS gmv
+    FROM paid_day GROUP BY day
+)
+SELECT d.day,
+       coalesce(dau.dau, 0)::BIGINT AS dau,
+       coalesce(s.wau, 0)::BIGINT AS wau,
+       coalesce(s.mau, 0)::BIGINT AS mau,
+       coalesce(n.new_users, 0)::BIGINT AS new_users,
+       coalesce(p.paying_users, 0)::BIGINT AS paying_users,
+       coalesce(p.orders, 0)::BIGINT AS orders,
+       coalesce(p.gmv, 0)::DOUBLE AS gmv
+FROM days d
+LEFT JOIN dau USING (day)
+LEFT JOIN sweep s USING (day)
+LEFT JOIN new_users n USING (day)
+LEFT JOIN paid p USING (day)
+ORDER BY d.day;
+
+-- name: period_totals
+-- Distinct-user totals per period ($grain: day, week, month, quarter; weeks start Monday).
+WITH act AS (
+    SELECT CAST(date_trunc($grain, day) AS DATE) AS period, count(DISTINCT uid) AS active_users
+    FROM user_day GROUP BY 1
+),
+pay AS (
+    SELECT CAST(date_trunc($grain, day) AS DATE) AS period,
+           count(DISTINCT uid) AS paying_users, sum(gmv) AS gmv, sum(n_orders) AS orders
+    FROM paid_day GROUP BY 1
+),
+conv AS (
+    -- Paid conversion of each signup cohort: a paid order within $conversion_days of signup.
+    SELECT CAST(date_trunc($grain, signup_day) AS DATE) AS period,
+           count(*) AS cohort_users,
+           count(CASE WHEN first_paid IS NOT NULL
+                       AND first_paid - signup_day <= $conversion_days THEN 1 END) AS converted
+    FROM user_first GROUP BY 1
+)
+SELECT coalesce(act.period, pay.period, conv.period) AS period,
+       coalesce(active_users, 0)::BIGINT AS active_users,
+       coalesce(paying_users, 0)::BIGINT AS paying_users,
+       coalesce(gmv, 0)::DOUBLE AS gmv,
+       coalesce(orders, 0)::BIGINT AS orders,
+       coalesce(cohort_users, 0)::BIGINT AS new_users,
+       coalesce(converted, 0)::BIGINT AS converted
+FROM act
+FULL JOIN pay USING (period)
+FULL JOIN conv USING (period)
+ORDER BY period;
+
+-- name: cohort_activity
+-- Signup cohorts by $grain and how many cohort users were active k periods after signup:
+-- "on" period k, and "on or after" period k (active in k or any later period). Every k from 0
+-- up to the period holding $end is listed, zeros included.
+WITH cu AS (
+    SELECT uid, CAST(date_trunc($grain, signup_day) AS DATE) AS cohort FROM user_first
+),
+act AS (
+    SELECT DISTINCT ud.uid, cu.cohort,
+           datediff($grain, cu.cohort, CAST(date_trunc($grain, ud.day) AS DATE)) AS k
+    FROM user_day ud JOIN cu USING (uid)
+),
+sizes AS (SELECT cohort, count(*) AS size FROM cu GROUP BY cohort),
+grid AS (
+    SELECT cohort, size, unnest(range(0, datediff($grain, cohort, CAST(date_trunc($grain, CAST($end AS DATE)) AS DATE)) + 1)) AS k
+    FROM sizes
+),
+on_k AS (SELECT cohort, k, count(*) AS n FROM act WHERE k >= 0 GROUP BY ALL),
+last_k AS (SELECT cohort, max(k) AS max_k FROM act WHERE k >= 0 GROUP BY uid, cohort),
+last_hist AS (SELECT cohort, max_k AS k, count(*) AS n FROM last_k GROUP BY ALL),
+joined AS (
+    SELECT g.cohort, g.size, g.k, coalesce(o.n, 0) AS retained_on, coalesce(h.n, 0) AS ends_here
+    FROM grid g
+    LEFT JOIN on_k o ON o.cohort = g.cohort AND o.k = g.k
+    LEFT JOIN last_hist h ON h.cohort = g.cohort AND h.k = g.k
+)
+SELECT cohort, size::BIGINT AS size, k::INTEGER AS k, retained_on::BIGINT AS retained_on,
+       sum(ends_here) OVER (PARTITION BY cohort ORDER BY k DESC
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)::BIGINT AS retained_on_or_after
+FROM joined
+ORDER BY cohort, k;
