@@ -1,0 +1,69 @@
+"""Spreadsheet-safe exports: CSV as UTF-8 with BOM (Excel shows Chinese) and .xlsx with no
+formula cells.
+
+Text cells starting with ``= + - @``, a tab or a carriage return are prefixed with ``'`` so a
+spreadsheet never evaluates them (OWASP "CSV injection"). Numbers stay numbers: a negative
+amount is not text and is left alone.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Prefix a dangerous text value with a quote; leave everything else as it is."""
+    if isinstance(value, str) and value.startswith(DANGEROUS):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells (and column names) cannot start a formula."""
+    out = frame.copy()
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[col] = s.map(neutralise, na_action="ignore")
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV in ``utf-8-sig`` so that Excel opens Chinese text correctly."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    """An .xlsx in which every text cell is stored as a string, never as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+
+    safe = safe_frame(frame)
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = sheet[:31]
+    ws.append(list(safe.columns))
+    for row in safe.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = TYPE_STRING  # openpyxl would otherwise treat "=..." as a formula
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell(v):
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if hasattr(v, "item"):  # numpy scalar
+        return v.item()
+    return v

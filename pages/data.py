@@ -1,0 +1,94 @@
+"""Data: upload files, confirm the column mapping, read the validation report, or use the sample."""
+
+import streamlit as st
+
+from opslab import export, loader
+from opslab.schema import TABLES
+from ui import data_source
+from ui.state import dataset, set_dataset, tr
+from ui.widgets import problem_report
+
+st.title(tr("data.title"))
+st.caption(tr("data.intro"))
+
+with st.container(border=True):
+    st.markdown(f"**{tr('data.sample_title')}**")
+    st.caption(tr("data.sample_help"))
+    if st.button(tr("app.load_sample"), key="data_load_sample"):
+        data_source.load_sample()
+        st.success(tr("data.sample_loaded"))
+
+st.subheader(tr("data.upload_title"))
+uploads = st.file_uploader(
+    tr("data.upload_label"), type=["csv", "tsv", "txt", "xlsx", "xls"], accept_multiple_files=True,
+    key="data_upload", help=tr("data.upload_help"),
+)
+NONE = "—"
+confirmed = []
+for up in uploads or []:
+    data = up.getvalue()
+    key = loader.digest(data)[:10]
+    with st.expander(f"📄 {up.name}", expanded=True):
+        no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
+        f = data_source.inspect_file(up.name, data, no_header)
+        read = f.read
+        if read.df is None:
+            problem_report(read.report)
+            continue
+        st.caption(tr("data.read_info", rows=f"{read.n_rows:,}", cols=len(read.df.columns),
+                      encoding=read.encoding or "xlsx", delimiter=repr(read.delimiter or "")))
+        problem_report(read.report)
+        tables = list(TABLES)
+        table = st.selectbox(tr("data.table"), tables, index=tables.index(f.table), key=f"data_table_{key}",
+                             format_func=lambda t: tr(f"data.table.{t}"))
+        if table != f.table:
+            f = loader.remap(f, table)
+        spec = TABLES[table]
+        columns = [NONE] + [str(c) for c in read.df.columns]
+        st.markdown(f"**{tr('data.mapping')}** · {tr('data.mapping_help')}")
+        mapping = {}
+        grid = st.columns(4)
+        for i, field in enumerate(spec.columns):
+            suggested = f.mapping_dict.get(field) or NONE
+            label = tr(f"data.field.{field}") + (" *" if field in spec.required else "")
+            choice = grid[i % 4].selectbox(label, columns, index=columns.index(suggested) if suggested in columns else 0,
+                                           key=f"data_map_{key}_{table}_{field}")
+            mapping[field] = None if choice == NONE else choice
+        st.dataframe(read.df.head(5), hide_index=True)
+        confirmed.append((up.name, data, table, mapping, no_header))
+
+if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
+    files = []
+    with st.status(tr("data.applying"), expanded=True) as status:
+        for name, data, table, mapping, no_header in confirmed:
+            st.write(tr("data.checking", name=name))
+            files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
+        ds, report = loader.build_dataset(files)
+        status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
+    st.session_state["data_last_files"] = files
+    st.session_state["data_last_report"] = report
+    if ds is not None:
+        set_dataset(ds, {"kind": "upload", "files": [f.name for f in files if f.usable]})
+
+files = st.session_state.get("data_last_files", [])
+if files:
+    st.subheader(tr("data.report_title"))
+    problem_report(st.session_state.get("data_last_report") or [])
+    for f in files:
+        res = f.result
+        with st.container(border=True):
+            st.markdown(f"**{f.name}** → {tr(f'data.table.{f.table}')}")
+            if res is None:
+                problem_report(f.read.report)
+                continue
+            st.caption(tr("data.kept", kept=f"{res.n_clean:,}", total=f"{res.n_input:,}",
+                          rejected=f"{len(res.rejected):,}"))
+            if len(res.report) == 0:
+                st.success(tr("data.clean"))
+            problem_report(res.report)
+            if len(res.rejected):
+                st.download_button(tr("data.download_rejected"), export.to_csv_bytes(res.rejected),
+                                   file_name=f"rejected_{f.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
+                                   key=f"data_rejected_{f.digest[:10]}")
+    if dataset() is not None and st.session_state.get("dataset_source", {}).get("kind") == "upload":
+        st.page_link("pages/overview.py", label=tr("data.see_overview"), icon="📈")

@@ -1,0 +1,77 @@
+"""Overview: KPI cards with 环比/同比, trends by grain, cohort retention with M1/M3."""
+
+import pandas as pd
+import streamlit as st
+
+from opslab import charts, metrics
+from opslab import formatting as fmt
+from ui.labels import period_label
+from ui.state import dataset, tr
+from ui.widgets import empty_state, kpi_grid
+
+st.title(tr("overview.title"))
+ds = dataset()
+if ds is None:
+    empty_state()
+    st.stop()
+
+config = metrics.MetricConfig()
+left, right = st.columns([3, 2])
+grain = left.segmented_control(
+    tr("overview.grain"), metrics.GRAINS, key="ov_grain", default="month",
+    format_func=lambda g: tr(f"metrics.grain.{g}"), bind="query-params",
+) or "month"
+frame = metrics.kpi_frame(ds, grain, config)
+choices = [p.strftime("%Y-%m-%d") for p in metrics.periods(ds, grain, config)]
+default = metrics.default_period(ds, grain, config).strftime("%Y-%m-%d")
+chosen = right.selectbox(
+    tr("overview.period"), choices, index=choices.index(default), key="ov_period",
+    format_func=lambda p: period_label(p, grain), bind="query-params",
+)
+start = pd.Timestamp(chosen if chosen in choices else default)
+if not frame.loc[start, "complete"]:
+    st.info(tr("overview.partial", start=start.date(), end=metrics.period_end(start, grain).date()))
+
+st.subheader(tr("overview.kpis"))
+cards = metrics.kpi_cards(ds, grain, start, config)
+kpi_grid(cards, frame.loc[:start], config.conversion_days)
+
+st.subheader(tr("overview.trends"))
+picked = st.multiselect(
+    tr("overview.trend_metrics"), metrics.KPIS, default=["dau", "gmv", "new_users", "paid_conversion"],
+    key="ov_trend", format_func=lambda k: tr(f"metrics.name.{k}"), bind="query-params",
+)
+trend = frame.reset_index()
+cols = st.columns(2)
+for i, name in enumerate(picked):
+    y_format = ".1%" if name in metrics.RATE_KPIS else ",.0f"
+    chart = charts.trend_chart(trend, "period", name, tr(f"metrics.name.{name}"), tr("metrics.period"), y_format)
+    cols[i % 2].altair_chart(chart, width="stretch")
+
+st.subheader(tr("overview.retention"))
+month_cohorts = metrics.cohort_retention(ds, "month", "on")
+m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
+a, b, c, d = st.columns(4)
+a.metric(tr("metrics.retention.m1"), fmt.pct(m1), help=tr("metrics.retention.def_m1"), border=True)
+b.metric(tr("metrics.retention.m3"), fmt.pct(m3), help=tr("metrics.retention.def_m3"), border=True)
+cohort_grain = c.segmented_control(
+    tr("overview.cohort_grain"), ("week", "month"), key="ov_cohort_grain", default="month",
+    format_func=lambda g: tr(f"metrics.grain.{g}"), bind="query-params",
+) or "month"
+mode = d.segmented_control(
+    tr("overview.retention_mode"), ("on", "on_or_after"), key="ov_retention", default="on",
+    format_func=lambda m: tr(f"metrics.retention.{m}"), bind="query-params",
+) or "on"
+cohorts = metrics.cohort_retention(ds, cohort_grain, mode)
+if cohorts.empty:
+    st.info(tr("overview.no_retention"))
+else:
+    if cohort_grain == "week":  # keep the triangle readable: the last half year of weekly cohorts
+        recent = sorted(cohorts["cohort"].unique())[-26:]
+        cohorts = cohorts[cohorts["cohort"].isin(recent)]
+    labels = {c: period_label(c, cohort_grain) for c in cohorts["cohort"].unique()}
+    st.altair_chart(charts.cohort_heatmap(
+        cohorts, labels, tr("metrics.period_k"), tr("metrics.cohort"), tr("metrics.retention_rate"),
+        tr("metrics.cohort_size"), highlight=(1, 3) if cohort_grain == "month" else (),
+    ), width="stretch")
+    st.caption(tr("overview.retention_caption", grain=tr(f"metrics.grain.{cohort_grain}")))

@@ -1,0 +1,50 @@
+"""Loading data into the session: the sample set and uploaded files, with content-keyed caches.
+
+``st.cache_data`` is shared by all sessions, so every cached function takes the file bytes
+(hashed by Streamlit) as an argument: two people get the same cached result only when they
+uploaded byte-identical files. The Dataset itself (with its DuckDB engine) is built per
+session and kept in ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from opslab import loader
+from opslab.io import ReadOptions
+from ui import state
+
+CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
+
+
+@st.cache_data(**CACHE)
+def inspect_file(name: str, data: bytes, no_header: bool = False) -> loader.LoadedFile:
+    options = ReadOptions(header=False) if no_header else ReadOptions()
+    return loader.inspect_file(name, data, options)
+
+
+@st.cache_data(**CACHE)
+def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False) -> loader.LoadedFile:
+    return loader.apply_mapping(inspect_file(name, data, no_header), table, dict(mapping))
+
+
+@st.cache_data(**CACHE)
+def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile]:
+    out = []
+    for name, data in files:
+        f = loader.inspect_file(name, data)
+        out.append(loader.apply_mapping(f, f.table, f.mapping_dict))
+    return out
+
+
+def load_sample() -> None:
+    files = sample_files(tuple(loader.sample_bytes()))
+    ds, _ = loader.build_dataset(files)
+    state.set_dataset(ds, {"kind": "sample", "files": [f.name for f in files]})
+
+
+def ensure_default_data() -> None:
+    """A first visitor sees a populated app: load the sample unless the session chose otherwise."""
+    if "dataset" not in st.session_state:
+        with st.spinner(state.tr("app.loading_sample")):
+            load_sample()

@@ -1,0 +1,39 @@
+"""The sidebar every page shares: language switch and what data is loaded."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from opslab import formatting as fmt
+from opslab import i18n
+from ui.state import LANG_KEY, dataset, lang, tr
+
+
+def render_sidebar() -> None:
+    with st.sidebar:
+        st.markdown(f"### {tr('app.title')}")
+        st.caption(tr("app.tagline"))
+        st.radio(
+            tr("app.language"), i18n.LANGUAGES, key=LANG_KEY, horizontal=True,
+            format_func=lambda code: {"zh": "中文", "en": "English"}[code],
+            bind="query-params",
+        )
+        render_data_status()
+
+
+def render_data_status() -> None:
+    ds = dataset()
+    st.markdown(f"**{tr('app.data_status')}**")
+    if ds is None:
+        st.caption(tr("app.no_data"))
+        return
+    source = st.session_state.get("dataset_source", {})
+    if source.get("kind") == "upload":
+        st.caption(tr("app.data_uploaded", files=", ".join(source.get("files", []))))
+    else:
+        st.caption(tr("app.data_sample"))
+    code = lang()
+    st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
+                  events=fmt.count(len(ds.events), code), orders=fmt.count(len(ds.orders), code)))
+    st.caption(tr("app.data_range", start=ds.start, end=ds.end))
+    st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("app.fingerprint_help"))

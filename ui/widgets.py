@@ -1,0 +1,75 @@
+"""Reusable page pieces: KPI cards and the problem report."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from opslab import formatting as fmt
+from opslab.i18n import catalog
+from opslab.metrics import MONEY_KPIS, RATE_KPIS
+from opslab.report import ERROR, WARNING, Report
+from ui.data_source import load_sample
+from ui.state import lang, tr
+
+
+def format_kpi(name: str, value: float) -> str:
+    code = lang()
+    if name in MONEY_KPIS:
+        return fmt.money(value, code)
+    if name in RATE_KPIS:
+        return fmt.pct(value)
+    return fmt.count(value, code)
+
+
+def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, per_row: int = 5) -> None:
+    """One st.metric per KPI: value, 环比 as the delta, 同比 underneath, a sparkline of history."""
+    names = list(cards.index)
+    for start in range(0, len(names), per_row):
+        cols = st.columns(per_row)
+        for col, name in zip(cols, names[start:start + per_row]):
+            row = cards.loc[name]
+            pop = row["pop_change"]
+            spark = history[name].dropna().tail(12).tolist() if name in history else None
+            with col:
+                st.metric(
+                    tr(f"metrics.name.{name}"), format_kpi(name, row["value"]),
+                    delta=None if math.isnan(pop) else fmt.pct(pop, signed=True),
+                    delta_description=tr("metrics.pop"),
+                    help=tr(f"metrics.def.{name}", days=conversion_days),
+                    border=True, chart_data=spark or None, chart_type="area",
+                )
+                yoy = row["yoy_change"]
+                st.caption(tr("overview.yoy_none") if math.isnan(yoy)
+                           else tr("overview.yoy_line", change=fmt.pct(yoy, signed=True)))
+
+
+def problem_report(report: Report) -> None:
+    """Each problem as a message naming the column, the count and up to five example rows."""
+    for p in report:
+        text = tr(p.code, column=p.column or "", count=f"{p.count:,}", **{k: v for k, v in p.params.items()})
+        if p.column and "{column}" not in _raw(p.code):
+            text = f"**{p.column}** · {text}"
+        if p.count and "{count}" not in _raw(p.code):
+            text += f" ({p.count:,})"
+        box = st.error if p.severity == ERROR else st.warning if p.severity == WARNING else st.info
+        box(text)
+        if p.examples:
+            ex = pd.DataFrame(list(p.examples), columns=[tr("data.example_row"), tr("data.example_value")])
+            ex[tr("data.example_value")] = ex[tr("data.example_value")].astype(str)
+            st.dataframe(ex, hide_index=True, width="content")
+
+
+def _raw(code: str) -> str:
+    return catalog(lang()).get(code, "")
+
+
+def empty_state() -> None:
+    """What a page shows before any data is loaded: a way forward, not a blank screen."""
+    st.info(tr("app.no_data"))
+    if st.button(tr("app.load_sample"), key="empty_load_sample", type="primary"):
+        load_sample()
+        st.rerun()
+    st.page_link("pages/data.py", label=tr("app.go_data"), icon="📂")
