@@ -35,7 +35,7 @@ def period_start(day, grain: str) -> pd.Timestamp:
     if grain == "day":
         return ts
     if grain == "week":
-        return ts - pd.Timedelta(days=ts.dayofweek)
+        return ts - pd.Timedelta(days=ts.day_of_week)
     if grain == "month":
         return ts.replace(day=1)
     if grain == "quarter":
