@@ -34,8 +34,12 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV in ``utf-8-sig`` so that Excel opens Chinese text correctly."""
-    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+    """CSV in ``utf-8-sig`` so that Excel opens Chinese text correctly.
+
+    Lines end in CRLF, as Excel writes them; the csv module then also quotes any cell holding
+    a bare carriage return, which would otherwise split the row.
+    """
+    return safe_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:

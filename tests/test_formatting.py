@@ -1,0 +1,20 @@
+import math
+
+import pytest
+
+from opslab import formatting as fmt
+
+
+@pytest.mark.parametrize("x,lang,out", [
+    (22_100_000, "zh", "2,210.0万"), (2.3e8, "zh", "2.3亿"), (22_100_000, "en", "22.1M"),
+    (12_800, "en", "12.8K"), (950, "zh", "950"), (-15_000, "zh", "-1.5万")])
+def test_compact(x, lang, out):
+    assert fmt.compact(x, lang) == out
+
+
+def test_money_pct_roi():
+    assert fmt.money(1280, "zh", exact=True) == "¥1,280.00"
+    assert fmt.money(22_100_000, "zh") == "¥2,210.0万"
+    assert fmt.pct(0.1234) == "12.3%" and fmt.pct(-0.05, signed=True) == "-5.0%"
+    assert fmt.roi(3.2) == "1:3.2"
+    assert fmt.money(math.nan) == fmt.pct(None) == fmt.roi(float("inf")) == "–"
