@@ -1,0 +1,37 @@
+"""The Data page: upload a GBK file with Chinese headers, confirm the mapping, see the report."""
+
+from __future__ import annotations
+
+from tests.app.conftest import open_app
+
+GBK_CSV = ("用户ID,行为时间,订单金额\n"
+           "A001,2024/1/5 10:00,¥1,280.00\n"
+           "A002,2024年1月6日,\n"
+           "A001,2024-01-20 08:30,35\n"
+           "A003,not a date,12\n").replace("¥1,280.00", '"¥1,280.00"').encode("gb18030")
+
+
+def test_upload_gbk_chinese_headers_and_load():
+    at = open_app("zh", "pages/data.py")
+    assert not at.exception
+    sample_fp = at.session_state["dataset"].fingerprint
+    at.file_uploader(key="data_upload").set_value(("导出.csv", GBK_CSV, "text/csv")).run()
+    assert not at.exception
+    mapped = {s.label.rstrip(" *"): s.value for s in at.selectbox if s.key and s.key.startswith("data_map_")}
+    assert mapped["用户 ID"] == "用户ID" and mapped["行为时间"] == "行为时间" and mapped["金额"] == "订单金额"
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    ds = at.session_state["dataset"]
+    assert ds.fingerprint != sample_fp
+    assert ds.n_users == 2  # A003's only row has an unreadable date and is set aside
+    assert sorted(ds.orders["amount"]) == [35.0, 1280.0]  # events with an amount are the orders
+    # The bad date is reported with its column and example row, and the good rows are kept.
+    text = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
+    assert "行为时间" in text
+
+
+def test_binary_file_gets_a_message_not_a_crash():
+    at = open_app("en", "pages/data.py")
+    at.file_uploader(key="data_upload").set_value(("x.csv", bytes(range(256)) * 20, "text/csv")).run()
+    assert not at.exception
+    assert at.error  # a translated message
