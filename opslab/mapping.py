@@ -109,13 +109,20 @@ def _parses(field: str, table: str, sample: pd.DataFrame | None, column: str) ->
     spec = TABLES[table]
     values = sample[column].head(200)
     if field in spec.times + spec.dates:
-        parsed, failed = parse_datetimes(values)
-    elif field in spec.money + spec.numbers:
-        parsed, failed = parse_amounts(values)
-    else:
-        return 1
+        return int(_share_parsed(parse_datetimes, values) >= 0.5)  # messy columns still count
+    if field in spec.money + spec.numbers:
+        return int(_share_parsed(parse_amounts, values) >= 0.5)
+    if field in ("event_name", "channel", "city", "name", "type", "status"):
+        # A column full of dates is not a name, however its header reads ("行为时间").
+        return int(_share_parsed(parse_datetimes, values) < 0.8)
+    return 1
+
+
+def _share_parsed(parser, values: pd.Series) -> float:
+    parsed, failed = parser(values)
     n_ok = int(parsed.notna().sum())
-    return int(n_ok > 0 and n_ok >= 0.8 * (n_ok + int(failed.sum())))
+    total = n_ok + int(failed.sum())
+    return n_ok / total if total else 0.0
 
 
 def suggest_mapping(columns: list[str], table: str,

@@ -206,3 +206,12 @@ def test_speed_one_million_dates():
     elapsed = time.perf_counter() - start
     print(f"1M distinct ISO timestamps parsed in {elapsed:.2f}s")
     assert not f.any() and v.iloc[-1] == T("2020-01-01") + pd.Timedelta(seconds=37 * 999_999)
+
+
+def test_messy_time_column_is_still_the_time_not_the_event_name():
+    # 行为 is an event-name synonym and one of four times is broken: the values decide.
+    sample = pd.DataFrame({"用户ID": ["A1", "A2", "A1", "A3"],
+                           "行为时间": ["2024/1/5 10:00", "2024年1月6日", "2024-01-20 08:30", "not a date"],
+                           "订单金额": ["￥1,280.00", None, "35", "12"]})
+    m = suggest_mapping(list(sample.columns), "events", sample)
+    assert m["event_time"] == "行为时间" and m["event_name"] is None and m["amount"] == "订单金额"

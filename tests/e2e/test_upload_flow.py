@@ -10,7 +10,7 @@ from tests.e2e.conftest import wait_idle
 pytestmark = pytest.mark.e2e
 
 GBK_CSV = ('用户ID,行为时间,订单金额\r\n'
-           'A001,2024/1/5 10:00,"¥1,280.00"\r\n'
+           'A001,2024/1/5 10:00,"￥1,280.00"\r\n'
            'A002,2024年1月6日,\r\n'
            'A001,2024-01-20 08:30,35\r\n').encode("gbk")
 
