@@ -13,6 +13,7 @@ ensure_default_data()
 
 pages = [
     st.Page("pages/overview.py", title=state.tr("app.nav.overview"), icon="📈", url_path="overview", default=True),
+    st.Page("pages/lifecycle.py", title=state.tr("app.nav.lifecycle"), icon="🧭", url_path="lifecycle"),
     st.Page("pages/data.py", title=state.tr("app.nav.data"), icon="📂", url_path="data"),
 ]
 navigation = st.navigation(pages)

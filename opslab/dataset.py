@@ -9,6 +9,7 @@ private DuckDB :class:`~opslab.engine.Engine` with the derived per-user-day tabl
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,6 +20,7 @@ from opslab.engine import Engine
 from opslab.schema import CAMPAIGNS, EVENTS, ORDERS, PURCHASE_EVENT_NAMES, USERS, TableSpec
 
 _TS = "datetime64[us]"
+MEMO_ENTRIES = 48
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:
@@ -162,14 +164,20 @@ class Dataset:
 
     # -- per-data-set memo ----------------------------------------------------------------
     @cached_property
-    def _memo(self) -> dict:
-        return {}
+    def _memo(self) -> OrderedDict:
+        return OrderedDict()
 
     def memo(self, key, compute):
-        """Compute once per data set: results are small frames derived from immutable data."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        """Compute once per data set (results derive from immutable data). The least recently
+        used entries are dropped beyond ``MEMO_ENTRIES`` so a long session stays bounded."""
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        value = compute()
+        self._memo[key] = value
+        while len(self._memo) > MEMO_ENTRIES:
+            self._memo.popitem(last=False)
+        return value
 
     # -- engine --------------------------------------------------------------------------
     @cached_property

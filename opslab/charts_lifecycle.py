@@ -1,0 +1,90 @@
+"""Altair builders for the lifecycle page: tier bars, snapshot areas, transition heatmaps and
+the four-state lifecycle bars. Pure functions; labels arrive already translated."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+#: One colour per tier, in :data:`opslab.lifecycle.TIERS` order.
+TIER_COLORS = ("#60a5fa", "#a5b4fc", "#34d399", "#fbbf24", "#f97316", "#dc2626", "#a855f7", "#94a3b8")
+STATE_COLORS = ("#2563eb", "#16a34a", "#f59e0b", "#dc2626")
+
+
+def tier_bars(counts: pd.Series, labels: dict, x_title: str, y_title: str, height: int = 260,
+              colors: tuple | None = TIER_COLORS) -> alt.Chart:
+    """Horizontal bars of users per tier or segment (``counts`` indexed by key, display order);
+    ``colors`` one per bar, or None for the default scheme."""
+    order = [labels[t] for t in counts.index]
+    data = pd.DataFrame({"tier": order, "users": counts.to_numpy(),
+                         "share": counts.to_numpy() / max(int(counts.sum()), 1)})
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("tier:N", sort=order, title=None),
+        x=alt.X("users:Q", title=x_title),
+        color=alt.Color("tier:N", legend=None,
+                        scale=alt.Scale(domain=order, range=list(colors)) if colors else alt.Scale(scheme="tableau20")),
+        tooltip=[alt.Tooltip("tier:N", title=y_title), alt.Tooltip("users:Q", title=x_title, format=","),
+                 alt.Tooltip("share:Q", format=".1%")],
+    ).properties(height=height)
+
+
+def tier_area(snapshots: pd.DataFrame, labels: dict, x_title: str, y_title: str,
+              tier_title: str, height: int = 300) -> alt.Chart:
+    """Stacked area of users per tier (columns) at each snapshot date (index)."""
+    order = [labels[t] for t in snapshots.columns]
+    data = snapshots.rename(columns=labels).rename_axis("as_of").reset_index().melt(
+        "as_of", var_name="tier", value_name="users")
+    data["as_of"] = pd.to_datetime(data["as_of"])
+    data["order"] = data["tier"].map({t: i for i, t in enumerate(order)})
+    return alt.Chart(data).mark_area().encode(
+        x=alt.X("as_of:T", title=x_title),
+        y=alt.Y("users:Q", stack="zero", title=y_title),
+        color=alt.Color("tier:N", title=tier_title, sort=order,
+                        scale=alt.Scale(domain=order, range=list(TIER_COLORS))),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("as_of:T", title=x_title), alt.Tooltip("tier:N", title=tier_title),
+                 alt.Tooltip("users:Q", title=y_title, format=",")],
+    ).properties(height=height)
+
+
+def matrix_heatmap(counts: pd.DataFrame, rates: pd.DataFrame | None, row_labels: dict,
+                   col_labels: dict, row_title: str, col_title: str, value_title: str,
+                   rate_title: str, height: int = 320) -> alt.Chart:
+    """Heatmap of a from x to (or tier x segment) table; colour is the row rate when given."""
+    data = counts.stack().rename("users").reset_index()
+    data.columns = ["row", "col", "users"]
+    data["rate"] = rates.stack().to_numpy() if rates is not None else data["users"] / max(data["users"].max(), 1)
+    data["row"], data["col"] = data["row"].map(row_labels), data["col"].map(col_labels)
+    data["text"] = data["users"].map(lambda v: f"{v:,}" if v else "")
+    data["dark"] = data["rate"].fillna(0) > 0.5
+    rows = [row_labels[r] for r in counts.index]
+    cols = [col_labels[c] for c in counts.columns]
+    base = alt.Chart(data).encode(x=alt.X("col:N", sort=cols, title=col_title),
+                                  y=alt.Y("row:N", sort=rows, title=row_title))
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color("rate:Q", title=rate_title, scale=alt.Scale(scheme="blues", domain=[0, 1]),
+                        legend=alt.Legend(format=".0%")),
+        tooltip=[alt.Tooltip("row:N", title=row_title), alt.Tooltip("col:N", title=col_title),
+                 alt.Tooltip("users:Q", title=value_title, format=","),
+                 alt.Tooltip("rate:Q", title=rate_title, format=".1%")],
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text="text:N", color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#111827")))
+    return (cells + text).properties(height=height)
+
+
+def state_bars(states: pd.DataFrame, labels: dict, x_title: str, y_title: str,
+               state_title: str, height: int = 280) -> alt.Chart:
+    """PostHog-style lifecycle: stacked bars per period, dormant below zero."""
+    order = [labels[s] for s in states.columns]
+    data = states.rename(columns=labels).rename_axis("period").reset_index().melt(
+        "period", var_name="state", value_name="users")
+    data["period"] = pd.to_datetime(data["period"])
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("period:T", title=x_title),
+        y=alt.Y("users:Q", stack="zero", title=y_title),
+        color=alt.Color("state:N", title=state_title, sort=order,
+                        scale=alt.Scale(domain=order, range=list(STATE_COLORS))),
+        tooltip=[alt.Tooltip("period:T", title=x_title), alt.Tooltip("state:N", title=state_title),
+                 alt.Tooltip("users:Q", title=y_title, format=",")],
+    ).properties(height=height)

@@ -1,0 +1,92 @@
+-- name: lifecycle_features
+-- Per user registered on or before $as_of: the features of the 8-tier rules (opslab/lifecycle.py).
+-- A window of N days ending at $as_of holds the days d with $as_of - N < d <= $as_of (N days,
+-- as_of included); "prev" is the window of $warn days just before the last $warn days.
+-- Nothing after $as_of is used, so past snapshots see only what was known then.
+WITH u AS (
+    SELECT uid, signup_day FROM user_first WHERE signup_day <= CAST($as_of AS DATE)
+),
+a AS (
+    SELECT uid,
+           max(day) AS last_active,
+           count(CASE WHEN day > CAST($as_of AS DATE) - $warn THEN 1 END) AS act_w,
+           count(CASE WHEN day <= CAST($as_of AS DATE) - $warn
+                       AND day > CAST($as_of AS DATE) - 2 * $warn THEN 1 END) AS act_prev_w,
+           count(CASE WHEN day > CAST($as_of AS DATE) - $pot THEN 1 END) AS act_p
+    FROM user_day
+    WHERE day <= CAST($as_of AS DATE)
+    GROUP BY uid
+),
+p AS (
+    SELECT uid,
+           sum(CASE WHEN day > CAST($as_of AS DATE) - $value THEN gmv ELSE 0 END) AS spend_v,
+           sum(CASE WHEN day > CAST($as_of AS DATE) - $value THEN n_orders ELSE 0 END) AS orders_v
+    FROM paid_day
+    WHERE day <= CAST($as_of AS DATE)
+    GROUP BY uid
+)
+SELECT u.uid,
+       (CAST($as_of AS DATE) - coalesce(a.last_active, u.signup_day))::INTEGER AS days_since_last_active,
+       coalesce(a.act_w, 0)::SMALLINT AS act_w,
+       coalesce(a.act_prev_w, 0)::SMALLINT AS act_prev_w,
+       coalesce(a.act_p, 0)::SMALLINT AS act_p,
+       coalesce(p.spend_v, 0)::DOUBLE AS spend_v,
+       coalesce(p.orders_v, 0)::INTEGER AS orders_v,
+       (CAST($as_of AS DATE) - u.signup_day)::INTEGER AS tenure_days,
+       (p.uid IS NOT NULL) AS has_paid_ever
+FROM u
+LEFT JOIN a USING (uid)
+LEFT JOIN p USING (uid)
+ORDER BY u.uid;
+
+-- name: lifecycle_activity_states
+-- PostHog-style lifecycle per period ($grain = 'week' (Monday start) or 'month') up to $as_of:
+-- new (first active period), returning (active this and the previous period), resurrecting
+-- (active now, not in the previous period, but earlier), dormant (active in the previous
+-- period, not in this one; reported in the period the user went missing).
+WITH per AS (
+    SELECT DISTINCT uid, CAST(date_trunc($grain, day) AS DATE) AS period
+    FROM user_day WHERE day <= CAST($as_of AS DATE)
+),
+seq AS (
+    SELECT uid, period,
+           lag(period) OVER (PARTITION BY uid ORDER BY period) AS prev_period,
+           lead(period) OVER (PARTITION BY uid ORDER BY period) AS next_period,
+           CAST(CASE WHEN $grain = 'week' THEN period + INTERVAL 7 DAY
+                     ELSE period + INTERVAL 1 MONTH END AS DATE) AS following
+    FROM per
+),
+last_period AS (SELECT CAST(date_trunc($grain, CAST($as_of AS DATE)) AS DATE) AS lp),
+states AS (
+    SELECT period,
+           CASE WHEN prev_period IS NULL THEN 'new'
+                WHEN CAST(CASE WHEN $grain = 'week' THEN prev_period + INTERVAL 7 DAY
+                               ELSE prev_period + INTERVAL 1 MONTH END AS DATE) = period
+                     THEN 'returning'
+                ELSE 'resurrecting' END AS state
+    FROM seq
+    UNION ALL
+    SELECT following AS period, 'dormant' AS state
+    FROM seq, last_period
+    WHERE (next_period IS NULL OR next_period <> following) AND following <= lp
+)
+SELECT period,
+       count(CASE WHEN state = 'new' THEN 1 END)::BIGINT AS new,
+       count(CASE WHEN state = 'returning' THEN 1 END)::BIGINT AS returning,
+       count(CASE WHEN state = 'resurrecting' THEN 1 END)::BIGINT AS resurrecting,
+       -count(CASE WHEN state = 'dormant' THEN 1 END)::BIGINT AS dormant
+FROM states
+GROUP BY period
+ORDER BY period;
+
+-- name: rfm_values
+-- Per user with a paid order in [$start, $as_of]: recency (days since the last paid day),
+-- frequency (paid orders) and monetary (paid amount) over that range (opslab/rfm.py).
+SELECT uid,
+       (CAST($as_of AS DATE) - max(day))::INTEGER AS recency_days,
+       sum(n_orders)::INTEGER AS frequency,
+       sum(gmv)::DOUBLE AS monetary
+FROM paid_day
+WHERE day <= CAST($as_of AS DATE) AND day >= CAST($start AS DATE)
+GROUP BY uid
+ORDER BY uid;

@@ -1,0 +1,192 @@
+"""Lifecycle: 8-tier segmentation as of a day, tiers over time, flows, profiles, plays, RFM and
+exports. Rules and the as-of day live in the URL (lc_* keys)."""
+
+import datetime as dt
+from dataclasses import fields
+
+import pandas as pd
+import streamlit as st
+
+from opslab import charts_lifecycle as charts
+from opslab import formatting as fmt
+from opslab import lifecycle as lc
+from opslab import rfm
+from opslab.export import to_csv_bytes, to_xlsx_bytes
+from ui.state import dataset, lang, tr
+from ui.widgets import empty_state
+
+st.title(tr("lifecycle.title"))
+st.caption(tr("lifecycle.intro"))
+ds = dataset()
+if ds is None or ds.n_users == 0:
+    empty_state()
+    st.stop()
+
+code = lang()
+tier_label = {t: tr(f"lifecycle.tier.{t}") for t in lc.TIERS}
+tier_label[lc.NOT_YET] = tr("lifecycle.not_yet_registered")
+segment_label = {s: tr(f"lifecycle.rfm.segment.{s}") for s in (*rfm.SEGMENTS, rfm.NON_PAYER)}
+
+# -- as-of day and rules ----------------------------------------------------------------
+DEFAULTS = lc.LifecycleRules()
+WINDOWS = ("warning_window", "value_window_days", "potential_window_days")
+
+
+def _reset_rules() -> None:
+    for f in fields(lc.LifecycleRules):
+        st.session_state[f"lc_{f.name}"] = getattr(DEFAULTS, f.name)
+
+
+stored = st.session_state.get("lc_as_of")
+if isinstance(stored, dt.date) and not ds.start <= stored <= ds.end:
+    del st.session_state["lc_as_of"]  # another data set: its day may be out of range here
+as_of = st.date_input(tr("lifecycle.as_of"), value=ds.end, min_value=ds.start, max_value=ds.end,
+                      key="lc_as_of", help=tr("lifecycle.as_of_help"), bind="query-params") or ds.end
+
+with st.expander(tr("lifecycle.rules"), icon="⚙️"):
+    st.caption(tr("lifecycle.rules_help"))
+    cols = st.columns(5)
+    values = {}
+    for i, f in enumerate(fields(lc.LifecycleRules)):
+        default = getattr(DEFAULTS, f.name)
+        is_float = isinstance(default, float)
+        values[f.name] = cols[i % 5].number_input(
+            tr(f"lifecycle.rule.{f.name}"), value=default,
+            min_value=(1 if f.name in WINDOWS else 0.0 if is_float else 0),
+            max_value=(1.0 if f.name == "warning_drop" else None),
+            step=(0.05 if f.name == "warning_drop" else 10.0 if is_float else 1),
+            key=f"lc_{f.name}", help=tr(f"lifecycle.rule_help.{f.name}"), bind="query-params")
+    st.button(tr("lifecycle.reset_rules"), key="lc_reset", on_click=_reset_rules)
+rules = lc.LifecycleRules(**values)
+
+with st.spinner(tr("lifecycle.computing")):
+    seg = lc.segment(ds, rules, as_of)
+counts = lc.tier_counts(seg["tier"])
+total = int(counts.sum())
+
+# -- tiers now ----------------------------------------------------------------------------
+st.subheader(tr("lifecycle.now", date=as_of))
+for start in (0, 4):
+    for col, tier in zip(st.columns(4), lc.TIERS[start:start + 4]):
+        col.metric(tier_label[tier], fmt.count(counts[tier], code),
+                   delta=fmt.pct(counts[tier] / total) if total else None, delta_color="off",
+                   delta_arrow="off", help=tr(f"lifecycle.def.{tier}", **vars(rules)), border=True)
+
+# -- over time ------------------------------------------------------------------------------
+st.subheader(tr("lifecycle.over_time"))
+left, right = st.columns(2)
+grain = left.segmented_control(tr("lifecycle.grain"), ("month", "week"), default="month",
+                               format_func=lambda g: tr(f"lifecycle.grain_{g}"), key="lc_grain",
+                               bind="query-params") or "month"
+dates = lc.snapshot_dates(ds, grain, n=12 if grain == "month" else 13, as_of=as_of)
+with st.spinner(tr("lifecycle.computing")):
+    history = lc.tier_history(ds, rules, dates)
+snaps = lc.snapshot_counts(history)
+st.altair_chart(charts.tier_area(snaps, tier_label, tr("lifecycle.snapshot"), tr("lifecycle.users"),
+                                 tr("lifecycle.tier")), width="stretch")
+st.caption(tr("lifecycle.snapshot_caption"))
+
+if len(dates) >= 2:
+    pairs = [f"{a}|{b}" for a, b in zip(dates[:-1], dates[1:])]
+    pair = right.selectbox(tr("lifecycle.pair"), pairs, index=len(pairs) - 1, key="lc_pair",
+                           format_func=lambda p: p.replace("|", " → "), bind="query-params")
+    pair = pair if pair in pairs else pairs[-1]
+    a, b = (pd.Timestamp(x).date() for x in pair.split("|"))
+    tc, tr_rates = lc.transition_matrix(history[a].to_numpy(), history[b].to_numpy())
+    st.markdown(f"**{tr('lifecycle.transitions', start=a, end=b)}**")
+    st.altair_chart(charts.matrix_heatmap(tc, tr_rates, tier_label, tier_label, tr("lifecycle.from"),
+                                          tr("lifecycle.to"), tr("lifecycle.users"), tr("lifecycle.row_rate")),
+                    width="stretch")
+    st.caption(tr("lifecycle.transition_caption"))
+
+states = lc.activity_lifecycle(ds, grain, as_of)
+if not states.empty:
+    st.markdown(f"**{tr('lifecycle.four_state')}**")
+    state_label = {s: tr(f"lifecycle.state.{s}") for s in states.columns}
+    st.altair_chart(charts.state_bars(states, state_label, tr("lifecycle.period"), tr("lifecycle.users"),
+                                      tr("lifecycle.state_title")), width="stretch")
+    st.caption(tr("lifecycle.four_state_caption"))
+
+# -- flow between two days ------------------------------------------------------------------
+st.subheader(tr("lifecycle.flow"))
+f1, f2 = st.columns(2)
+default_from = max(ds.start, as_of - dt.timedelta(days=30))
+for key in ("lc_flow_from", "lc_flow_to"):
+    kept = st.session_state.get(key)
+    if isinstance(kept, dt.date) and not ds.start <= kept <= ds.end:
+        del st.session_state[key]
+flow_from = f1.date_input(tr("lifecycle.flow_from"), value=default_from, min_value=ds.start,
+                          max_value=ds.end, key="lc_flow_from", bind="query-params") or default_from
+flow_to = f2.date_input(tr("lifecycle.flow_to"), value=as_of, min_value=ds.start, max_value=ds.end,
+                        key="lc_flow_to", bind="query-params") or as_of
+fc, fr = lc.flows(ds, rules, flow_from, flow_to)
+view = st.segmented_control(tr("lifecycle.flow_view"), ("counts", "rates"), default="counts",
+                            format_func=lambda v: tr(f"lifecycle.flow_{v}"), key="lc_flow_view") or "counts"
+shown = (fc if view == "counts" else fr).rename(index=tier_label, columns=tier_label)
+shown.index.name, shown.columns.name = tr("lifecycle.from"), tr("lifecycle.to")
+st.dataframe(shown.style.format("{:,}" if view == "counts" else "{:.1%}", na_rep="–"), width="stretch")
+st.caption(tr("lifecycle.flow_caption", start=min(flow_from, flow_to), end=max(flow_from, flow_to)))
+
+# -- profile ------------------------------------------------------------------------------------
+st.subheader(tr("lifecycle.profile"))
+profile = lc.tier_profile(seg, rules).rename(index=tier_label)
+profile.index.name = tr("lifecycle.tier")
+st.dataframe(profile, width="stretch", column_config={
+    "users": st.column_config.NumberColumn(tr("lifecycle.col.users"), format="localized"),
+    "share": st.column_config.NumberColumn(tr("lifecycle.col.share"), format="percent"),
+    "spend_share": st.column_config.NumberColumn(tr("lifecycle.col.spend_share", v=rules.value_window_days), format="percent"),
+    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format="¥%.2f"),
+    "avg_active_days": st.column_config.NumberColumn(tr("lifecycle.col.avg_active_days", p=rules.potential_window_days), format="%.1f"),
+    "active_share": st.column_config.NumberColumn(tr("lifecycle.col.active_share", p=rules.potential_window_days), format="percent"),
+})
+st.caption(tr("lifecycle.profile_caption", v=rules.value_window_days, p=rules.potential_window_days))
+
+# -- plays ----------------------------------------------------------------------------------------
+st.subheader(tr("lifecycle.plays"))
+st.caption(tr("lifecycle.plays_caption"))
+for start in (0, 4):
+    for col, tier in zip(st.columns(4), lc.TIERS[start:start + 4]):
+        col.text_area(f"{tier_label[tier]} · {fmt.count(counts[tier], code)}", value=tr(f"lifecycle.play.{tier}"),
+                      key=f"lc_play_{tier}", height=130)
+
+# -- RFM ------------------------------------------------------------------------------------------
+st.subheader(tr("lifecycle.rfm.title"))
+st.caption(tr("lifecycle.rfm.caption"))
+scores = rfm.rfm_scores(ds, as_of=as_of)
+if scores.empty:
+    st.info(tr("lifecycle.rfm.none"))
+else:
+    r1, r2 = st.columns([2, 3])
+    seg_counts = scores["segment"].value_counts().reindex(list(rfm.SEGMENTS), fill_value=0)
+    r1.altair_chart(charts.tier_bars(seg_counts, segment_label, tr("lifecycle.users"),
+                                     tr("lifecycle.rfm.segment_title"), colors=None), width="stretch")
+    cross = rfm.tier_rfm_crosstab(seg, scores)
+    shares = cross.div(cross.sum(axis=1).where(lambda s: s > 0), axis=0)
+    r2.altair_chart(charts.matrix_heatmap(cross, shares, tier_label, segment_label, tr("lifecycle.tier"),
+                                          tr("lifecycle.rfm.segment_title"), tr("lifecycle.users"),
+                                          tr("lifecycle.row_rate")), width="stretch")
+
+# -- export ---------------------------------------------------------------------------------------
+st.subheader(tr("lifecycle.export"))
+e1, e2 = st.columns(2)
+kind = e1.segmented_control(tr("lifecycle.export_kind"), ("tier", "rfm"), default="tier", key="lc_export_kind",
+                            format_func=lambda k: tr(f"lifecycle.export_{k}")) or "tier"
+if kind == "tier":
+    pick = e2.selectbox(tr("lifecycle.tier"), lc.TIERS, format_func=tier_label.get, key="lc_export_tier")
+    out = seg.loc[seg["tier"] == pick].drop(columns="uid")
+    name = f"lifecycle_{pick}_{as_of}"
+else:
+    pick = e2.selectbox(tr("lifecycle.rfm.segment_title"), rfm.SEGMENTS, format_func=segment_label.get,
+                        key="lc_export_segment")
+    chosen = scores.loc[scores["segment"] == pick].drop(columns="user_id")
+    out = chosen.merge(seg, on="uid", how="left").drop(columns="uid")
+    out.insert(0, "user_id", out.pop("user_id"))
+    name = f"rfm_{pick}_{as_of}"
+out = out.assign(**{c: out[c].astype("str") for c in ("tier", "segment") if c in out})
+st.caption(tr("lifecycle.export_rows", n=fmt.count(len(out), code)))
+d1, d2 = st.columns(2)
+d1.download_button(tr("lifecycle.csv"), data=lambda: to_csv_bytes(out), file_name=f"{name}.csv",
+                   mime="text/csv", key="lc_dl_csv", icon="⬇️", disabled=out.empty)
+d2.download_button(tr("lifecycle.xlsx"), data=lambda: to_xlsx_bytes(out), file_name=f"{name}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   key="lc_dl_xlsx", icon="⬇️", disabled=out.empty or len(out) > 1_000_000)
