@@ -147,8 +147,12 @@ class Dataset:
 
     @property
     def start(self):
-        """First day with activity (a ``datetime.date``)."""
-        return min(self.events["event_time"].min(), self.users["signup_time"].min()).date()
+        """First day with activity (a ``datetime.date``). Signups may be older: a users table
+        often lists long-standing users whose earlier activity is not in the export."""
+        first = self.events["event_time"].min()
+        if len(self.orders):
+            first = min(first, self.orders["order_time"].min())
+        return first.date()
 
     @property
     def end(self):

@@ -168,6 +168,9 @@ def cohort_retention(ds: Dataset, grain: str = "month", mode: str = "on") -> pd.
         out["cohort"] = pd.to_datetime(out["cohort"])
         return out
     raw = ds.memo(("cohort", grain), compute)
+    # Cohorts that signed up before the data begin would show activity gaps that are only
+    # missing history: keep cohorts from the first (possibly partial) period of the data on.
+    raw = raw[raw["cohort"] >= period_start(ds.start, grain)]
     out = raw[["cohort", "size", "k"]].copy()
     out["retained"] = raw["retained_on" if mode == "on" else "retained_on_or_after"]
     out["rate"] = out["retained"] / out["size"]

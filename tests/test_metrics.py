@@ -130,3 +130,13 @@ def test_default_period_is_latest_complete():
     ("quarter", "2024-05-20", "2024-04-01"), ("day", "2024-05-20", "2024-05-20")])
 def test_period_start(grain, day, start):
     assert metrics.period_start(day, grain) == pd.Timestamp(start)
+
+
+def test_users_signed_up_before_the_data_do_not_stretch_the_range():
+    ev = _ev([("a", "2024-03-05"), ("b", "2024-03-06"), ("b", "2024-04-02")])
+    users = pd.DataFrame({"user_id": ["a", "b"], "signup_time": pd.to_datetime(["2022-01-01", "2024-03-06"])})
+    ds = Dataset.from_tables(events=ev, users=users)
+    assert str(ds.start) == "2024-03-05"
+    assert metrics.daily(ds).index[0] == pd.Timestamp("2024-03-05")
+    cohorts = metrics.cohort_retention(ds, "month")
+    assert cohorts["cohort"].min() == pd.Timestamp("2024-03-01")  # the 2022 signup is history, not a cohort
