@@ -5,7 +5,7 @@ import streamlit as st
 from opslab import export, loader
 from opslab.schema import TABLES
 from ui import data_source
-from ui.state import dataset, set_dataset, tr
+from ui.state import dataset, labeller, set_dataset, tr
 from ui.widgets import problem_report
 
 st.title(tr("data.title"))
@@ -40,7 +40,7 @@ for up in uploads or []:
         problem_report(read.report)
         tables = list(TABLES)
         table = st.selectbox(tr("data.table"), tables, index=tables.index(f.table), key=f"data_table_{key}",
-                             format_func=lambda t: tr(f"data.table.{t}"))
+                             format_func=labeller("data.table."))
         if table != f.table:
             f = loader.remap(f, table)
         spec = TABLES[table]

@@ -12,7 +12,7 @@ from opslab import formatting as fmt
 from opslab import lifecycle as lc
 from opslab import rfm
 from opslab.export import to_csv_bytes, to_xlsx_bytes
-from ui.state import dataset, lang, tr
+from ui.state import dataset, labeller, lang, tr
 from ui.widgets import empty_state
 
 st.title(tr("lifecycle.title"))
@@ -76,7 +76,7 @@ for start in (0, 4):
 st.subheader(tr("lifecycle.over_time"))
 left, right = st.columns(2)
 grain = left.segmented_control(tr("lifecycle.grain"), ("month", "week"), default="month",
-                               format_func=lambda g: tr(f"lifecycle.grain_{g}"), key="lc_grain",
+                               format_func=labeller("lifecycle.grain_"), key="lc_grain",
                                bind="query-params") or "month"
 dates = lc.snapshot_dates(ds, grain, n=12 if grain == "month" else 13, as_of=as_of)
 with st.spinner(tr("lifecycle.computing")):
@@ -121,7 +121,7 @@ flow_to = f2.date_input(tr("lifecycle.flow_to"), value=as_of, min_value=ds.start
                         key="lc_flow_to", bind="query-params") or as_of
 fc, fr = lc.flows(ds, rules, flow_from, flow_to)
 view = st.segmented_control(tr("lifecycle.flow_view"), ("counts", "rates"), default="counts",
-                            format_func=lambda v: tr(f"lifecycle.flow_{v}"), key="lc_flow_view") or "counts"
+                            format_func=labeller("lifecycle.flow_"), key="lc_flow_view") or "counts"
 shown = (fc if view == "counts" else fr).rename(index=tier_label, columns=tier_label)
 shown.index.name, shown.columns.name = tr("lifecycle.from"), tr("lifecycle.to")
 st.dataframe(shown.style.format("{:,}" if view == "counts" else "{:.1%}", na_rep="–"), width="stretch")
@@ -170,7 +170,7 @@ else:
 st.subheader(tr("lifecycle.export"))
 e1, e2 = st.columns(2)
 kind = e1.segmented_control(tr("lifecycle.export_kind"), ("tier", "rfm"), default="tier", key="lc_export_kind",
-                            format_func=lambda k: tr(f"lifecycle.export_{k}")) or "tier"
+                            format_func=labeller("lifecycle.export_")) or "tier"
 if kind == "tier":
     pick = e2.selectbox(tr("lifecycle.tier"), lc.TIERS, format_func=tier_label.get, key="lc_export_tier")
     out = seg.loc[seg["tier"] == pick].drop(columns="uid")

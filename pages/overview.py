@@ -6,7 +6,7 @@ import streamlit as st
 from opslab import charts, metrics
 from opslab import formatting as fmt
 from ui.labels import period_label
-from ui.state import dataset, tr
+from ui.state import dataset, labeller, tr
 from ui.widgets import empty_state, kpi_grid
 
 st.title(tr("overview.title"))
@@ -19,14 +19,14 @@ config = metrics.MetricConfig()
 left, right = st.columns([3, 2])
 grain = left.segmented_control(
     tr("overview.grain"), metrics.GRAINS, key="ov_grain", default="month",
-    format_func=lambda g: tr(f"metrics.grain.{g}"), bind="query-params",
+    format_func=labeller("metrics.grain."), bind="query-params",
 ) or "month"
 frame = metrics.kpi_frame(ds, grain, config)
 choices = [p.strftime("%Y-%m-%d") for p in metrics.periods(ds, grain, config)]
 default = metrics.default_period(ds, grain, config).strftime("%Y-%m-%d")
-chosen = right.selectbox(
-    tr("overview.period"), choices, index=choices.index(default), key="ov_period",
-    format_func=lambda p: period_label(p, grain), bind="query-params",
+chosen = right.selectbox(  # one key per grain: switching grain opens that grain's latest period
+    tr("overview.period"), choices, index=choices.index(default), key=f"ov_period_{grain}",
+    format_func={p: period_label(p, grain) for p in choices}.get, bind="query-params",
 )
 start = pd.Timestamp(chosen if chosen in choices else default)
 if not frame.loc[start, "complete"]:
@@ -39,7 +39,7 @@ kpi_grid(cards, frame.loc[:start], config.conversion_days)
 st.subheader(tr("overview.trends"))
 picked = st.multiselect(
     tr("overview.trend_metrics"), metrics.KPIS, default=["dau", "gmv", "new_users", "paid_conversion"],
-    key="ov_trend", format_func=lambda k: tr(f"metrics.name.{k}"), bind="query-params",
+    key="ov_trend", format_func=labeller("metrics.name."), bind="query-params",
 )
 trend = frame.reset_index()
 cols = st.columns(2)
@@ -56,11 +56,11 @@ a.metric(tr("metrics.retention.m1"), fmt.pct(m1), help=tr("metrics.retention.def
 b.metric(tr("metrics.retention.m3"), fmt.pct(m3), help=tr("metrics.retention.def_m3"), border=True)
 cohort_grain = c.segmented_control(
     tr("overview.cohort_grain"), ("week", "month"), key="ov_cohort_grain", default="month",
-    format_func=lambda g: tr(f"metrics.grain.{g}"), bind="query-params",
+    format_func=labeller("metrics.grain."), bind="query-params",
 ) or "month"
 mode = d.segmented_control(
     tr("overview.retention_mode"), ("on", "on_or_after"), key="ov_retention", default="on",
-    format_func=lambda m: tr(f"metrics.retention.{m}"), bind="query-params",
+    format_func=labeller("metrics.retention."), bind="query-params",
 ) or "on"
 cohorts = metrics.cohort_retention(ds, cohort_grain, mode)
 if cohorts.empty:

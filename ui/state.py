@@ -47,3 +47,13 @@ def init_language() -> None:
     if LANG_KEY not in st.session_state:
         url = st.query_params.get(LANG_KEY)
         st.session_state[LANG_KEY] = url if url in i18n.LANGUAGES else lang()
+
+
+def labeller(prefix: str, suffix: str = ""):
+    """A ``format_func`` translating ``prefix + option + suffix`` in the language of this run.
+
+    The language is captured now rather than looked up when the function is called, since
+    Streamlit may call a widget's ``format_func`` outside the script run (AppTest does).
+    """
+    code = lang()
+    return lambda option: i18n.t(f"{prefix}{option}{suffix}", code)
