@@ -26,7 +26,8 @@ choices = [p.strftime("%Y-%m-%d") for p in metrics.periods(ds, grain, config)]
 default = metrics.default_period(ds, grain, config).strftime("%Y-%m-%d")
 chosen = right.selectbox(  # one key per grain: switching grain opens that grain's latest period
     tr("overview.period"), choices, index=choices.index(default), key=f"ov_period_{grain}",
-    format_func={p: period_label(p, grain) for p in choices}.get, bind="query-params",
+    format_func=lambda p, labels={c: period_label(c, grain) for c in choices}: labels.get(p, p),
+    bind="query-params",
 )
 start = pd.Timestamp(chosen if chosen in choices else default)
 if not frame.loc[start, "complete"]:
