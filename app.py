@@ -1,21 +1,31 @@
-"""OpsLab: the router. Shared sidebar (language, data status) and navigation over pages/."""
+"""OpsLab: the router. Access gate, shared sidebar (language, data status), navigation."""
 
 import streamlit as st
 
-from ui import state
+from ui import auth, state
 from ui.data_source import ensure_default_data
+from ui.sharing import sync_fingerprint
 from ui.sidebar import render_sidebar
 
-st.set_page_config(page_title="OpsLab", page_icon="📊", layout="wide")
+st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
 
 state.init_language()
+auth.gate()
 ensure_default_data()
 
 pages = [
-    st.Page("pages/overview.py", title=state.tr("app.nav.overview"), icon="📈", url_path="overview", default=True),
-    st.Page("pages/lifecycle.py", title=state.tr("app.nav.lifecycle"), icon="🧭", url_path="lifecycle"),
-    st.Page("pages/data.py", title=state.tr("app.nav.data"), icon="📂", url_path="data"),
+    st.Page("pages/overview.py", title=state.tr("app.nav.overview"), icon=":material/monitoring:",
+            url_path="overview", default=True),
+    st.Page("pages/lifecycle.py", title=state.tr("app.nav.lifecycle"), icon=":material/groups:",
+            url_path="lifecycle"),
+    st.Page("pages/churn.py", title=state.tr("app.nav.churn"), icon=":material/warning:", url_path="churn"),
+    st.Page("pages/forecast.py", title=state.tr("app.nav.forecast"), icon=":material/target:",
+            url_path="forecast"),
+    st.Page("pages/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
 ]
 navigation = st.navigation(pages)
-render_sidebar()
+with st.sidebar:
+    render_sidebar()
+    auth.sign_out_button()
+sync_fingerprint(state.dataset())
 navigation.run()

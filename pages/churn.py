@@ -10,7 +10,7 @@ from opslab import charts_churn as charts
 from opslab import churn
 from opslab import formatting as fmt
 from opslab.export import to_csv_bytes, to_xlsx_bytes
-from ui.state import dataset, lang, tr
+from ui.state import dataset, labeller, lang, tr, translator
 from ui.widgets import empty_state
 
 SHOW_ROWS = 500
@@ -29,10 +29,10 @@ tier_label = {t: tr(f"lifecycle.tier.{t}") for t in (*churn.WATCH_TIERS, "new", 
 # -- settings -----------------------------------------------------------------------------------
 c1, c2 = st.columns(2)
 horizon = c1.segmented_control(tr("churn.horizon"), ("7", "14", "28"), default="14", key="churn_horizon",
-                               format_func=lambda d: tr("churn.horizon_option", days=d),
+                               format_func=lambda d, T=translator(): T("churn.horizon_option", days=d),
                                help=tr("churn.horizon_help"), bind="query-params") or "14"
 label = c2.segmented_control(tr("churn.label"), ("activity", "purchase"), default="activity",
-                             key="churn_label", format_func=lambda v: tr(f"churn.label.{v}"),
+                             key="churn_label", format_func=labeller("churn.label."),
                              bind="query-params") or "activity"
 config = churn.ChurnConfig(horizon=int(horizon), label=label)
 

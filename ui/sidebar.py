@@ -10,15 +10,15 @@ from ui.state import LANG_KEY, dataset, lang, tr
 
 
 def render_sidebar() -> None:
-    with st.sidebar:
-        st.markdown(f"### {tr('app.title')}")
-        st.caption(tr("app.tagline"))
-        st.radio(
-            tr("app.language"), i18n.LANGUAGES, key=LANG_KEY, horizontal=True,
-            format_func=lambda code: {"zh": "中文", "en": "English"}[code],
-            bind="query-params",
-        )
-        render_data_status()
+    """Draw into the current container (app.py calls it inside ``st.sidebar``)."""
+    st.markdown(f"### {tr('app.title')}")
+    st.caption(tr("app.tagline"))
+    st.radio(
+        tr("app.language"), i18n.LANGUAGES, key=LANG_KEY, horizontal=True,
+        format_func=lambda code: {"zh": "中文", "en": "English"}[code],
+        bind="query-params",
+    )
+    render_data_status()
 
 
 def render_data_status() -> None:
@@ -37,3 +37,4 @@ def render_data_status() -> None:
                   events=fmt.count(len(ds.events), code), orders=fmt.count(len(ds.orders), code)))
     st.caption(tr("app.data_range", start=ds.start, end=ds.end))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("app.fingerprint_help"))
+    st.caption(tr("app.share_hint"))

@@ -57,3 +57,9 @@ def labeller(prefix: str, suffix: str = ""):
     """
     code = lang()
     return lambda option: i18n.t(f"{prefix}{option}{suffix}", code)
+
+
+def translator():
+    """``tr`` bound to this run's language, for ``format_func`` callbacks (see :func:`labeller`)."""
+    code = lang()
+    return lambda key, **params: i18n.t(key, code, **params)

@@ -1,0 +1,92 @@
+"""`make bench`: load + aggregation at 100k / 1M / 10M events, OpsLab (DuckDB) next to a plain
+pandas implementation of the same aggregation, each case in its own process; results go to
+bench/RESULTS.md.
+
+Usage: python -m bench.run [--sizes 100000,1000000,10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def ensure_data(n_events: int) -> Path:
+    folder = DATA / f"events_{n_events}"
+    if not (folder / "events.csv").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "opslab.synth", "--events", str(n_events), "--out", str(folder)],
+                       check=True, cwd=ROOT)
+    return folder
+
+
+def run_case(case: str, folder: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.cases", case, str(folder)], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _row(size, case, r, other=None):
+    s = r["seconds"]
+    total = sum(s.values())
+    agg = s.get("aggregate", 0) + s.get("prepare", 0)
+    ratio = ""
+    if other is not None:
+        o = other["seconds"]
+        ratio = f"{(o['aggregate']) / agg:.2f}× / {sum(o.values()) / total:.2f}×"
+    return (f"| {size:,} | {r['users']:,} | {case} | {s['load']:.2f} | {agg:.2f} | {total:.2f} | "
+            f"{r['peak_rss_mib']:.0f} | {ratio} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100000,1000000,10000000")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    lines = [
+        "## Load + overview aggregation (events + orders CSV → DAU/WAU/MAU, monthly KPIs, month cohorts)",
+        "",
+        "`opslab` = io.read_table + mapping + validation + Dataset + DuckDB queries (the app's path);",
+        "`pandas` = pd.read_csv(parse_dates) + a straightforward pandas aggregation (bench/reference.py).",
+        "Aggregate = DuckDB prepare + queries for opslab. Ratio = pandas time / opslab time (aggregate / total).",
+        "",
+        "| events | users | case | load s | aggregate s | total s | peak RSS MiB | pandas÷opslab |",
+        "|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for n in sizes:
+        folder = ensure_data(n)
+        ops = run_case("opslab", folder)
+        pdr = run_case("pandas", folder)
+        lines.append(_row(ops["events"], "opslab", ops, pdr))
+        lines.append(_row(pdr["events"], "pandas", pdr))
+        print("\n".join(lines[-2:]), flush=True)
+    write_section("overview", lines)
+
+
+def write_section(name: str, lines: list[str]) -> None:
+    """Replace this benchmark's section in RESULTS.md, keeping the others."""
+    header = (f"# Benchmark results\n\nMachine: {os.cpu_count()} cores, "
+              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+              f"Python {sys.version.split()[0]}. Regenerate with `make bench`.\n")
+    sections = {}
+    if RESULTS.exists():
+        text = RESULTS.read_text(encoding="utf-8")
+        for block in text.split("<!-- section:")[1:]:
+            key, _, body = block.partition("-->")
+            sections[key.strip()] = body.split("<!-- end -->")[0].strip("\n")
+    sections[name] = f"_Measured {date.today()}_\n\n" + "\n".join(lines)
+    body = "\n\n".join(f"<!-- section: {k} -->\n{v}\n<!-- end -->" for k, v in sorted(sections.items()))
+    RESULTS.write_text(header + "\n" + body + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
