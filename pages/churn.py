@@ -11,6 +11,7 @@ from opslab import churn
 from opslab import formatting as fmt
 from opslab.export import to_csv_bytes, to_xlsx_bytes
 from ui.state import dataset, labeller, lang, tr, translator
+from ui.url_state import url_choice, url_multi
 from ui.widgets import empty_state
 
 SHOW_ROWS = 500
@@ -28,12 +29,11 @@ tier_label = {t: tr(f"lifecycle.tier.{t}") for t in (*churn.WATCH_TIERS, "new", 
 
 # -- settings -----------------------------------------------------------------------------------
 c1, c2 = st.columns(2)
-horizon = c1.segmented_control(tr("churn.horizon"), ("7", "14", "28"), default="14", key="churn_horizon",
-                               format_func=lambda d, T=translator(): T("churn.horizon_option", days=d),
-                               help=tr("churn.horizon_help"), bind="query-params") or "14"
-label = c2.segmented_control(tr("churn.label"), ("activity", "purchase"), default="activity",
-                             key="churn_label", format_func=labeller("churn.label."),
-                             bind="query-params") or "activity"
+horizon = url_choice("segmented_control", tr("churn.horizon"), ("7", "14", "28"), "14", "churn_horizon", c1,
+                     format_func=lambda d, T=translator(): T("churn.horizon_option", days=d),
+                     help=tr("churn.horizon_help"))
+label = url_choice("segmented_control", tr("churn.label"), ("activity", "purchase"), "activity", "churn_label",
+                   c2, format_func=labeller("churn.label."))
 config = churn.ChurnConfig(horizon=int(horizon), label=label)
 
 # -- training (once per data set and settings) --------------------------------------------------
@@ -103,9 +103,8 @@ t1, t2 = st.columns([2, 3])
 threshold = t1.slider(tr("churn.threshold"), min_value=0.05, max_value=0.95, value=0.5, step=0.05,
                       key="churn_threshold", help=tr("churn.threshold_help"), bind="query-params")
 has_tiers = "tier" in valued
-tiers = t2.multiselect(tr("churn.tiers_filter"), churn.WATCH_TIERS, default=list(churn.WATCH_TIERS),
-                       format_func=tier_label.get, key="churn_tiers", bind="query-params",
-                       disabled=not has_tiers) if has_tiers else churn.WATCH_TIERS
+tiers = url_multi(tr("churn.tiers_filter"), churn.WATCH_TIERS, list(churn.WATCH_TIERS), "churn_tiers", t2,
+                  format_func=tier_label.get) if has_tiers else churn.WATCH_TIERS
 at = result.at_threshold(threshold)
 flagged = churn.early_warning(valued, threshold, tiers)
 m1, m2, m3 = st.columns(3)

@@ -13,6 +13,7 @@ from opslab import lifecycle as lc
 from opslab import rfm
 from opslab.export import to_csv_bytes, to_xlsx_bytes
 from ui.state import dataset, labeller, lang, tr
+from ui.url_state import url_choice
 from ui.widgets import empty_state
 
 st.title(tr("lifecycle.title"))
@@ -75,9 +76,8 @@ for start in (0, 4):
 # -- over time ------------------------------------------------------------------------------
 st.subheader(tr("lifecycle.over_time"))
 left, right = st.columns(2)
-grain = left.segmented_control(tr("lifecycle.grain"), ("month", "week"), default="month",
-                               format_func=labeller("lifecycle.grain_"), key="lc_grain",
-                               bind="query-params") or "month"
+grain = url_choice("segmented_control", tr("lifecycle.grain"), ("month", "week"), "month", "lc_grain", left,
+                   format_func=labeller("lifecycle.grain_"))
 dates = lc.snapshot_dates(ds, grain, n=12 if grain == "month" else 13, as_of=as_of)
 with st.spinner(tr("lifecycle.computing")):
     history = lc.tier_history(ds, rules, dates)

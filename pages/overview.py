@@ -7,6 +7,7 @@ from opslab import charts, metrics
 from opslab import formatting as fmt
 from ui.labels import period_label
 from ui.state import dataset, labeller, tr
+from ui.url_state import url_choice, url_multi
 from ui.widgets import empty_state, kpi_grid
 
 st.title(tr("overview.title"))
@@ -17,17 +18,14 @@ if ds is None:
 
 config = metrics.MetricConfig()
 left, right = st.columns([3, 2])
-grain = left.segmented_control(
-    tr("overview.grain"), metrics.GRAINS, key="ov_grain", default="month",
-    format_func=labeller("metrics.grain."), bind="query-params",
-) or "month"
+grain = url_choice("segmented_control", tr("overview.grain"), metrics.GRAINS, "month", "ov_grain", left,
+                   format_func=labeller("metrics.grain."))
 frame = metrics.kpi_frame(ds, grain, config)
 choices = [p.strftime("%Y-%m-%d") for p in metrics.periods(ds, grain, config)]
 default = metrics.default_period(ds, grain, config).strftime("%Y-%m-%d")
-chosen = right.selectbox(  # one key per grain: switching grain opens that grain's latest period
-    tr("overview.period"), choices, index=choices.index(default), key=f"ov_period_{grain}",
+chosen = url_choice(  # one key per grain: switching grain opens that grain's latest period
+    "selectbox", tr("overview.period"), choices, default, f"ov_period_{grain}", right,
     format_func=lambda p, labels={c: period_label(c, grain) for c in choices}: labels.get(p, p),
-    bind="query-params",
 )
 start = pd.Timestamp(chosen if chosen in choices else default)
 if not frame.loc[start, "complete"]:
@@ -38,10 +36,8 @@ cards = metrics.kpi_cards(ds, grain, start, config)
 kpi_grid(cards, frame.loc[:start], config.conversion_days)
 
 st.subheader(tr("overview.trends"))
-picked = st.multiselect(
-    tr("overview.trend_metrics"), metrics.KPIS, default=["dau", "gmv", "new_users", "paid_conversion"],
-    key="ov_trend", format_func=labeller("metrics.name."), bind="query-params",
-)
+picked = url_multi(tr("overview.trend_metrics"), metrics.KPIS, ["dau", "gmv", "new_users", "paid_conversion"],
+                   "ov_trend", format_func=labeller("metrics.name."))
 trend = frame.reset_index()
 cols = st.columns(2)
 for i, name in enumerate(picked):
@@ -55,14 +51,10 @@ m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
 a, b, c, d = st.columns(4)
 a.metric(tr("metrics.retention.m1"), fmt.pct(m1), help=tr("metrics.retention.def_m1"), border=True)
 b.metric(tr("metrics.retention.m3"), fmt.pct(m3), help=tr("metrics.retention.def_m3"), border=True)
-cohort_grain = c.segmented_control(
-    tr("overview.cohort_grain"), ("week", "month"), key="ov_cohort_grain", default="month",
-    format_func=labeller("metrics.grain."), bind="query-params",
-) or "month"
-mode = d.segmented_control(
-    tr("overview.retention_mode"), ("on", "on_or_after"), key="ov_retention", default="on",
-    format_func=labeller("metrics.retention."), bind="query-params",
-) or "on"
+cohort_grain = url_choice("segmented_control", tr("overview.cohort_grain"), ("week", "month"), "month",
+                          "ov_cohort_grain", c, format_func=labeller("metrics.grain."))
+mode = url_choice("segmented_control", tr("overview.retention_mode"), ("on", "on_or_after"), "on",
+                  "ov_retention", d, format_func=labeller("metrics.retention."))
 cohorts = metrics.cohort_retention(ds, cohort_grain, mode)
 if cohorts.empty:
     st.info(tr("overview.no_retention"))

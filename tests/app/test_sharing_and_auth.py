@@ -63,3 +63,24 @@ def test_no_gate_without_secrets():
     at.run()
     assert at.title[0].value == "Overview"
     assert not [b for b in at.button if b.key == "auth_logout"]
+
+
+def test_overview_link_restores_in_either_language():
+    for lang in ("zh", "en"):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update({"lang": lang, "ov_grain": "quarter", "ov_period_quarter": "2026-04-01",
+                                "ov_trend": "gmv,arppu", "ov_retention": "on_or_after"})
+        at.run()
+        assert not at.exception
+        assert at.segmented_control(key="ov_grain").value == "quarter"
+        assert at.selectbox(key="ov_period_quarter").value == "2026-04-01"
+        assert at.multiselect(key="ov_trend").value == ["gmv", "arppu"]
+        assert at.segmented_control(key="ov_retention").value == "on_or_after"
+
+
+def test_changing_a_setting_writes_the_raw_value_to_the_url():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.segmented_control(key="ov_grain").set_value("week").run()
+    assert at.query_params["ov_grain"] in ("week", ["week"])  # the option, not its label 周

@@ -1,0 +1,180 @@
+"""Daily and weekly KPI series for forecasting, with campaign-day regressors.
+
+The series come from :func:`opslab.metrics.daily`. Count and money KPIs (new users, orders,
+GMV) are *summed* per week; level KPIs (DAU, paying users per day) are *averaged* per week,
+so a weekly DAU is "average DAU of the week". Weeks start on Monday and only complete weeks
+(all seven days inside the data) are kept, so a half week at either end does not look like
+a slump.
+
+Campaign regressors (:func:`campaign_exog`) count, per day, the campaigns running that day
+(``start_date <= day <= end_date``), or spread each campaign's spend evenly over its days
+(``kind="spend"``, in 10,000s so the regressor is of order one). Weekly values are the sums
+of the daily ones (campaign-days per week). Calendar regressors are not added here:
+:class:`opslab.forecast.KPIForecaster` adds :func:`opslab.calendar_cn.festival_regressors`
+itself when ``ForecastConfig.calendar`` is True.
+
+Example
+-------
+>>> y = kpi_series(ds, "gmv", "week")                                  # doctest: +SKIP
+>>> X = campaign_exog(ds.campaigns, y.index, "week")                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from opslab.dataset import Dataset
+from opslab.metrics import daily
+
+#: KPIs that can be forecast, in display order.
+KPIS = ("gmv", "dau", "new_users", "paying_users", "orders")
+#: KPIs aggregated by the mean (a level per day), all others by the sum.
+MEAN_KPIS = frozenset({"dau", "paying_users"})
+GRAINS = ("day", "week")
+FREQ = {"day": "D", "week": "W-MON"}
+EXOG_KINDS = ("count", "spend")
+SPEND_UNIT = 10_000.0
+
+
+def agg_of(kpi: str) -> str:
+    """``"mean"`` for level KPIs (DAU, paying users), ``"sum"`` for the others.
+
+    >>> agg_of("dau"), agg_of("gmv")
+    ('mean', 'sum')
+    """
+    if kpi not in KPIS:
+        raise ValueError(f"unknown KPI {kpi!r}")
+    return "mean" if kpi in MEAN_KPIS else "sum"
+
+
+def week_start(index) -> pd.DatetimeIndex:
+    """Monday of the week of every day.
+
+    >>> week_start(pd.to_datetime(["2024-01-07", "2024-01-08"])).strftime("%m-%d").tolist()
+    ['01-01', '01-08']
+    """
+    idx = pd.DatetimeIndex(index).normalize()
+    return idx - pd.to_timedelta(idx.day_of_week, unit="D")
+
+
+def to_weekly(frame: pd.DataFrame | pd.Series, how: dict | str = "sum") -> pd.DataFrame | pd.Series:
+    """Aggregate a daily frame (or series) to complete Monday weeks, labelled by the Monday.
+
+    ``how`` is one aggregation for all columns or a dict column -> "sum"/"mean".
+    """
+    obj = frame.copy()
+    obj.index = pd.DatetimeIndex(obj.index)
+    weeks = week_start(obj.index)
+    groups = obj.groupby(weeks)
+    n_days = groups.size()
+    out = groups.agg(how) if isinstance(obj, pd.DataFrame) else groups.agg(how)
+    out = out[n_days.reindex(out.index).to_numpy() == 7]
+    out.index = pd.DatetimeIndex(out.index, freq=None)
+    out.index.name = "week"
+    if len(out):
+        out = out.asfreq(FREQ["week"])  # complete weeks are consecutive (data are daily)
+    return out
+
+
+def kpi_frame(ds: Dataset, grain: str = "day") -> pd.DataFrame:
+    """All of :data:`KPIS` per day or per complete week (columns in :data:`KPIS` order)."""
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}")
+    d = daily(ds)[list(KPIS)].astype(float)
+    d.index = pd.DatetimeIndex(d.index)
+    if grain == "day":
+        return d.asfreq("D")
+    return to_weekly(d, {k: agg_of(k) for k in KPIS})
+
+
+def kpi_series(ds: Dataset, kpi: str = "gmv", grain: str = "day") -> pd.Series:
+    """One KPI as a regular float series (daily, or complete Monday weeks), named ``kpi``."""
+    agg_of(kpi)
+    return kpi_frame(ds, grain)[kpi].rename(kpi)
+
+
+def _campaign_table(campaigns) -> pd.DataFrame:
+    cols = ["start_date", "end_date", "spend"]
+    if campaigns is None or len(campaigns) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c != "spend" else float)
+                             for c in cols})
+    c = pd.DataFrame({
+        "start_date": pd.to_datetime(campaigns["start_date"], errors="coerce").dt.normalize(),
+        "end_date": pd.to_datetime(campaigns["end_date"], errors="coerce").dt.normalize(),
+        "spend": (pd.to_numeric(campaigns["spend"], errors="coerce") if "spend" in campaigns
+                  else pd.Series(0.0, index=campaigns.index)),
+    })
+    c = c.dropna(subset=["start_date", "end_date"])
+    return c[c["end_date"] >= c["start_date"]].fillna({"spend": 0.0})
+
+
+def campaign_exog_daily(campaigns, days, kind: str = "count") -> pd.Series:
+    """Per day of ``days``: campaigns running (``count``) or spend per day in 10,000s."""
+    if kind not in EXOG_KINDS:
+        raise ValueError(f"kind must be one of {EXOG_KINDS}")
+    days = pd.DatetimeIndex(days).normalize()
+    c = _campaign_table(campaigns)
+    values = np.zeros(len(days))
+    day_ns = days.to_numpy("datetime64[ns]")
+    for start, end, spend in zip(c["start_date"], c["end_date"], c["spend"]):
+        on = (day_ns >= np.datetime64(start, "ns")) & (day_ns <= np.datetime64(end, "ns"))
+        if kind == "count":
+            values += on
+        else:
+            values += on * (float(spend) / SPEND_UNIT / ((end - start).days + 1))
+    return pd.Series(values, index=days, name=f"campaign_{kind}")
+
+
+def campaign_exog(campaigns, index, grain: str = "day", kind: str = "count") -> pd.DataFrame:
+    """Campaign regressor on the periods of ``index`` (days, or Mondays for ``grain="week"``).
+
+    One column, ``campaign_count`` or ``campaign_spend``; weekly values sum the week's days.
+
+    >>> camp = pd.DataFrame({"start_date": ["2024-01-02"], "end_date": ["2024-01-03"],
+    ...                      "spend": [2e4]})
+    >>> campaign_exog(camp, pd.date_range("2024-01-01", periods=4))["campaign_count"].tolist()
+    [0.0, 1.0, 1.0, 0.0]
+    """
+    index = pd.DatetimeIndex(index)
+    if grain == "day":
+        out = campaign_exog_daily(campaigns, index, kind)
+    elif grain == "week":
+        if len(index) == 0:
+            out = pd.Series(dtype=float, name=f"campaign_{kind}")
+        else:
+            days = pd.date_range(index.min(), index.max() + pd.Timedelta(days=6), freq="D")
+            daily_vals = campaign_exog_daily(campaigns, days, kind)
+            out = daily_vals.groupby(week_start(days)).sum().reindex(index, fill_value=0.0)
+    else:
+        raise ValueError(f"unknown grain {grain!r}")
+    out.index = index
+    return out.to_frame()
+
+
+def future_index(series: pd.Series, h: int, grain: str = "day") -> pd.DatetimeIndex:
+    """The ``h`` periods after the last one of ``series``."""
+    step = pd.Timedelta(days=1 if grain == "day" else 7)
+    last = pd.DatetimeIndex(series.index)[-1]
+    return pd.DatetimeIndex([last + step * (i + 1) for i in range(int(h))])
+
+
+def horizon_periods(days: int, grain: str = "day") -> int:
+    """Forecast periods covering ``days`` days: ``days`` or whole weeks (rounded up).
+
+    >>> horizon_periods(90, "week")
+    13
+    """
+    return int(days) if grain == "day" else int(np.ceil(int(days) / 7))
+
+
+def with_planned(campaigns, plans) -> pd.DataFrame:
+    """The campaigns table plus planned campaigns (objects with spend, start_date, end_date)."""
+    base = _campaign_table(campaigns)
+    extra = pd.DataFrame([{"start_date": pd.Timestamp(p.start_date).normalize(),
+                           "end_date": pd.Timestamp(p.end_date).normalize(),
+                           "spend": float(p.spend)} for p in (plans or [])],
+                         columns=["start_date", "end_date", "spend"])
+    if extra.empty:
+        return base
+    return pd.concat([base, extra], ignore_index=True) if len(base) else extra

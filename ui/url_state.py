@@ -1,0 +1,45 @@
+"""Settings in the URL that survive a change of language.
+
+``bind="query-params"`` writes a selectbox's *translated label* into the URL, so a link made
+in Chinese would not restore in English. These helpers keep the raw option instead: read it
+from the URL once when the session starts, write it back after every run (dropped when it
+equals the default, to keep links short). Numbers, dates and sliders can use ``bind`` as is.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SEP = ","
+
+
+def url_choice(widget: str, label: str, options, default, key: str, container=st, **kwargs):
+    """A single-choice widget (``selectbox``, ``segmented_control``, ``radio``) whose raw
+    option lives in the URL under ``key``."""
+    by_text = {str(o): o for o in options}
+    if key not in st.session_state or st.session_state[key] not in by_text.values():
+        st.session_state[key] = by_text.get(st.query_params.get(key), default)
+    value = getattr(container, widget)(label, options, key=key, **kwargs)
+    value = default if value is None else value
+    _write(key, None if value == default else str(value))
+    return value
+
+
+def url_multi(label: str, options, default: list, key: str, container=st, **kwargs) -> list:
+    """A multiselect whose raw options live in the URL, comma-separated."""
+    by_text = {str(o): o for o in options}
+    if key not in st.session_state:
+        raw = st.query_params.get(key)
+        chosen = [by_text[p] for p in raw.split(SEP) if p in by_text] if raw is not None else list(default)
+        st.session_state[key] = chosen
+    value = container.multiselect(label, options, key=key, **kwargs)
+    _write(key, None if list(value) == list(default) else SEP.join(str(v) for v in value))
+    return value
+
+
+def _write(key: str, text: str | None) -> None:
+    if text is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != text:
+        st.query_params[key] = text
