@@ -14,14 +14,14 @@ auth.gate()
 ensure_default_data()
 
 pages = [
-    st.Page("pages/overview.py", title=state.tr("app.nav.overview"), icon=":material/monitoring:",
+    st.Page("views/overview.py", title=state.tr("app.nav.overview"), icon=":material/monitoring:",
             url_path="overview", default=True),
-    st.Page("pages/lifecycle.py", title=state.tr("app.nav.lifecycle"), icon=":material/groups:",
+    st.Page("views/lifecycle.py", title=state.tr("app.nav.lifecycle"), icon=":material/groups:",
             url_path="lifecycle"),
-    st.Page("pages/churn.py", title=state.tr("app.nav.churn"), icon=":material/warning:", url_path="churn"),
-    st.Page("pages/forecast.py", title=state.tr("app.nav.forecast"), icon=":material/target:",
+    st.Page("views/churn.py", title=state.tr("app.nav.churn"), icon=":material/warning:", url_path="churn"),
+    st.Page("views/forecast.py", title=state.tr("app.nav.forecast"), icon=":material/target:",
             url_path="forecast"),
-    st.Page("pages/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
+    st.Page("views/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
 ]
 navigation = st.navigation(pages)
 with st.sidebar:

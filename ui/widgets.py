@@ -72,4 +72,4 @@ def empty_state() -> None:
     if st.button(tr("app.load_sample"), key="empty_load_sample", type="primary"):
         load_sample()
         st.rerun()
-    st.page_link("pages/data.py", label=tr("app.go_data"), icon=":material/upload_file:")
+    st.page_link("views/data.py", label=tr("app.go_data"), icon=":material/upload_file:")

@@ -1,31 +1,17 @@
-"""The churn page renders on the sample data and on an empty state; the threshold moves the list.
-
-Until the lead wires ``pages/churn.py`` into app.py, the data tests run the page file on its own
-(with the sample data put into the session); the empty-state test needs the router (its link to
-the data page resolves through st.navigation) and is skipped until then.
-"""
+"""The churn page renders on the sample data and on an empty state; the threshold moves the list."""
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from opslab import loader
 from opslab.churn import ChurnConfig
-from tests.app.conftest import ROOT, open_app
+from tests.app.conftest import open_app
 
-WIRED = "pages/churn.py" in (ROOT / "app.py").read_text(encoding="utf-8")
-PAGE = "pages/churn.py"
+PAGE = "views/churn.py"
 
 
 def _open(lang: str = "en") -> AppTest:
-    if WIRED:
-        return open_app(lang, PAGE)
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.session_state["dataset"] = loader.load_sample()
-    at.run()
-    return at
+    return open_app(lang, PAGE)
 
 
 def _model_key(at, config) -> str:
@@ -78,7 +64,6 @@ def test_tier_filter_and_horizon_switch():
     assert _model_key(at, ChurnConfig(horizon=14)) in at.session_state
 
 
-@pytest.mark.skipif(not WIRED, reason="pages/churn.py is not in app.py's navigation yet")
 def test_empty_state():
     at = open_app("en", PAGE)
     at.session_state["dataset"] = None

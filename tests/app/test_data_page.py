@@ -12,7 +12,7 @@ GBK_CSV = ("用户ID,行为时间,订单金额\n"
 
 
 def test_upload_gbk_chinese_headers_and_load():
-    at = open_app("zh", "pages/data.py")
+    at = open_app("zh", "views/data.py")
     assert not at.exception
     sample_fp = at.session_state["dataset"].fingerprint
     at.file_uploader(key="data_upload").set_value(("导出.csv", GBK_CSV, "text/csv")).run()
@@ -31,7 +31,7 @@ def test_upload_gbk_chinese_headers_and_load():
 
 
 def test_binary_file_gets_a_message_not_a_crash():
-    at = open_app("en", "pages/data.py")
+    at = open_app("en", "views/data.py")
     at.file_uploader(key="data_upload").set_value(("x.csv", bytes(range(256)) * 20, "text/csv")).run()
     assert not at.exception
     assert at.error  # a translated message

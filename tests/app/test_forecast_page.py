@@ -11,24 +11,18 @@ from streamlit.testing.v1 import AppTest
 from opslab import loader
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = "pages/forecast.py"
+PAGE = "views/forecast.py"
 P_HIT = ("P(hit target)", "达成概率")
 WITH_DRIVERS = ("Forecast with driver changes", "调整后预测")
 
 
 def open_page(dataset="sample", query: dict | None = None) -> AppTest:
-    """Through app.py when the page is in the navigation, else the page file on its own."""
+    """Through app.py (router, sidebar, sample data), then switch to the page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     if dataset is None:
         at.session_state["dataset"] = None
     at.run()
-    try:
-        at.switch_page(PAGE)
-    except ValueError:  # not wired into app.py yet
-        if dataset is None:  # the empty state links to pages/data.py, which needs the navigation
-            pytest.skip("pages/forecast.py is not in app.py's navigation yet")
-        at = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-        at.session_state["dataset"] = loader.load_sample()
+    at.switch_page(PAGE)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()

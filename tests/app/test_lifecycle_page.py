@@ -11,22 +11,16 @@ from opslab import lifecycle as lc
 from opslab import loader
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = "pages/lifecycle.py"
+PAGE = "views/lifecycle.py"
 
 
 def open_page(dataset="sample") -> AppTest:
-    """Through app.py when the page is in the navigation, else the page file on its own."""
+    """Through app.py (router, sidebar, sample data), then switch to the page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     if dataset is None:
         at.session_state["dataset"] = None
     at.run()
-    try:
-        at.switch_page(PAGE)
-    except ValueError:  # not wired into app.py yet
-        if dataset is None:  # the empty state links to pages/data.py, which needs the navigation
-            pytest.skip("pages/lifecycle.py is not in app.py's navigation yet")
-        at = AppTest.from_file(str(ROOT / PAGE), default_timeout=90)
-        at.session_state["dataset"] = None if dataset is None else loader.load_sample()
+    at.switch_page(PAGE)
     at.run()
     return at
 

@@ -91,4 +91,4 @@ if files:
                                    file_name=f"rejected_{f.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
                                    key=f"data_rejected_{f.digest[:10]}")
     if dataset() is not None and st.session_state.get("dataset_source", {}).get("kind") == "upload":
-        st.page_link("pages/overview.py", label=tr("data.see_overview"), icon=":material/monitoring:")
+        st.page_link("views/overview.py", label=tr("data.see_overview"), icon=":material/monitoring:")
