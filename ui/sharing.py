@@ -20,4 +20,4 @@ def sync_fingerprint(ds: Dataset | None) -> None:
     if st.query_params.get(FP_PARAM) != ds.fingerprint:
         st.query_params[FP_PARAM] = ds.fingerprint
     if linked and linked != ds.fingerprint:
-        st.warning(tr("app.fingerprint_mismatch", linked=linked, current=ds.fingerprint), icon="🔗")
+        st.warning(tr("app.fingerprint_mismatch", linked=linked, current=ds.fingerprint), icon=":material/link:")

@@ -159,10 +159,10 @@ else:
     name = f"churn_risk_{result.as_of}_{int(threshold * 100)}"
     d1, d2 = st.columns(2)
     d1.download_button(tr("churn.csv"), data=lambda: to_csv_bytes(_export()), file_name=f"{name}.csv",
-                       mime="text/csv", key="churn_dl_csv", icon="⬇️")
+                       mime="text/csv", key="churn_dl_csv", icon=":material/download:")
     d2.download_button(tr("churn.xlsx"), data=lambda: to_xlsx_bytes(_export()), file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="churn_dl_xlsx", icon="⬇️", disabled=len(flagged) > 1_000_000)
+                       key="churn_dl_xlsx", icon=":material/download:", disabled=len(flagged) > 1_000_000)
 
 # -- lifetime value ----------------------------------------------------------------------------------
 st.subheader(tr("churn.clv_title"))

@@ -28,7 +28,7 @@ confirmed = []
 for up in uploads or []:
     data = up.getvalue()
     key = loader.digest(data)[:10]
-    with st.expander(f"📄 {up.name}", expanded=True):
+    with st.expander(f":material/description: {up.name}", expanded=True):
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
         f = data_source.inspect_file(up.name, data, no_header)
         read = f.read

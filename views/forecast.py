@@ -73,7 +73,7 @@ types = sorted(campaigns["type"].dropna().astype(str).unique()) if "type" in cam
 channels = sorted(campaigns["channel"].dropna().astype(str).unique()) if "channel" in campaigns else []
 
 future = ks.future_index(y, h, grain)
-with st.expander(tr("forecastpage.plan.title"), icon="📣"):
+with st.expander(tr("forecastpage.plan.title"), icon=":material/campaign:"):
     st.caption(tr("forecastpage.plan.help"))
     p1, p2, p3 = st.columns(3)
     plan_spend = p1.number_input(tr("forecastpage.plan.spend"), min_value=100.0, value=50_000.0,
@@ -123,7 +123,7 @@ for p in result.warnings_:
     if p.code in ("forecast.warn.short_series", "forecast.warn.no_backtest", "forecast.warn.constant"):
         st.info(tr(p.code, **p.params))
 
-with st.expander(tr("forecastpage.backtest"), icon="🧪"):
+with st.expander(tr("forecastpage.backtest"), icon=":material/science:"):
     summ = result.backtest_summary
     if summ.empty:
         st.info(tr("forecast.summary.no_backtest"))
@@ -135,7 +135,7 @@ with st.expander(tr("forecastpage.backtest"), icon="🧪"):
             tr("forecastpage.bt.mase"): summ["mase"].round(2).to_numpy(),
             tr("forecastpage.bt.naive_smape"): [None if base is None else round(base["smape"], 1)] * len(summ),
             tr("forecastpage.bt.naive_mase"): [None if base is None else round(base["mase"], 2)] * len(summ),
-            tr("forecastpage.bt.chosen"): ["✅" if m == result.model_name else "" for m in summ.index],
+            tr("forecastpage.bt.chosen"): [m == result.model_name for m in summ.index],  # shown as a tick
         })
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption(tr("forecastpage.bt.caption"))
@@ -303,7 +303,7 @@ else:
         cols[5].metric(tr("campaigns.col.cac"), fmt.money(pf.cac.mean, code, exact=True), border=True)
         cols[5].caption(f"{fmt.money(pf.cac.lower, code)} – {fmt.money(pf.cac.upper, code)}")
     for p in (*camp_model.warnings_, *pf.notes):
-        st.caption("⚠️ " + tr(p.code, **p.params))
+        st.caption(":material/warning: " + tr(p.code, **p.params))
 
     st.markdown(f"**{tr('forecastpage.camp.budget')}**")
     b1, b2 = st.columns([1, 2])

@@ -44,7 +44,7 @@ if isinstance(stored, dt.date) and not ds.start <= stored <= ds.end:
 as_of = st.date_input(tr("lifecycle.as_of"), value=ds.end, min_value=ds.start, max_value=ds.end,
                       key="lc_as_of", help=tr("lifecycle.as_of_help"), bind="query-params") or ds.end
 
-with st.expander(tr("lifecycle.rules"), icon="⚙️"):
+with st.expander(tr("lifecycle.rules"), icon=":material/tune:"):
     st.caption(tr("lifecycle.rules_help"))
     cols = st.columns(5)
     values = {}
@@ -186,7 +186,7 @@ out = out.assign(**{c: out[c].astype("str") for c in ("tier", "segment") if c in
 st.caption(tr("lifecycle.export_rows", n=fmt.count(len(out), code)))
 d1, d2 = st.columns(2)
 d1.download_button(tr("lifecycle.csv"), data=lambda: to_csv_bytes(out), file_name=f"{name}.csv",
-                   mime="text/csv", key="lc_dl_csv", icon="⬇️", disabled=out.empty)
+                   mime="text/csv", key="lc_dl_csv", icon=":material/download:", disabled=out.empty)
 d2.download_button(tr("lifecycle.xlsx"), data=lambda: to_xlsx_bytes(out), file_name=f"{name}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   key="lc_dl_xlsx", icon="⬇️", disabled=out.empty or len(out) > 1_000_000)
+                   key="lc_dl_xlsx", icon=":material/download:", disabled=out.empty or len(out) > 1_000_000)
