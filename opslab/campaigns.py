@@ -37,6 +37,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from opslab.calendar_cn import SPRING_FESTIVAL
 from opslab.report import WARNING, Problem
 
 OUTCOMES = ("participants", "new_users", "conversions", "revenue")
@@ -120,14 +121,9 @@ def format_roi(x: float, decimals: int | None = None) -> str:
 
 
 def _festival_windows(year: int) -> list[tuple[dt.date, dt.date]]:
-    try:  # exact Spring Festival from the lunar calendar, with a month-based fallback
-        from lunardate import LunarDate
-
-        lunar = LunarDate(year, 1, 1)
-        cny = (getattr(lunar, "to_solar_date", None) or lunar.toSolarDate)()
-        spring = (cny - dt.timedelta(days=14), cny + dt.timedelta(days=7))
-    except Exception:  # noqa: BLE001 - any failure means: use the coarse window
-        spring = (dt.date(year, 1, 20), dt.date(year, 2, 20))
+    cny = SPRING_FESTIVAL.get(year)  # the calendar's lunar table; a coarse window outside 2015-2035
+    spring = ((cny - dt.timedelta(days=14), cny + dt.timedelta(days=7)) if cny
+              else (dt.date(year, 1, 20), dt.date(year, 2, 20)))
     return [spring, (dt.date(year, 6, 1), dt.date(year, 6, 20)),  # 618
             (dt.date(year, 10, 20), dt.date(year, 11, 11))]       # Double 11 incl. presale
 

@@ -25,14 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: 春节 (lunar 1/1) by Gregorian year; checked against ``lunardate`` in the tests.
-SPRING_FESTIVAL = {y: date.fromisoformat(d) for y, d in (
-    (2015, "2015-02-19"), (2016, "2016-02-08"), (2017, "2017-01-28"), (2018, "2018-02-16"),
-    (2019, "2019-02-05"), (2020, "2020-01-25"), (2021, "2021-02-12"), (2022, "2022-02-01"),
-    (2023, "2023-01-22"), (2024, "2024-02-10"), (2025, "2025-01-29"), (2026, "2026-02-17"),
-    (2027, "2027-02-06"), (2028, "2028-01-26"), (2029, "2029-02-13"), (2030, "2030-02-03"),
-    (2031, "2031-01-23"), (2032, "2032-02-11"), (2033, "2033-01-31"), (2034, "2034-02-19"),
-    (2035, "2035-02-08"))}
+from opslab.calendar_cn import SPRING_FESTIVAL  # 春节 by Gregorian year: one table for the project
 
 EVENT_NAMES = ("visit", "search", "view", "add_to_cart", "purchase", "share")
 #: acquisition channel -> (share of organic signups, base-activity x, churn-hazard x)

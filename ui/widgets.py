@@ -12,7 +12,7 @@ from opslab.i18n import catalog
 from opslab.metrics import MONEY_KPIS, RATE_KPIS
 from opslab.report import ERROR, WARNING, Report
 from ui.data_source import load_sample
-from ui.state import lang, tr
+from ui.state import dataset, lang, tr
 
 
 def format_kpi(name: str, value: float) -> str:
@@ -73,3 +73,16 @@ def empty_state() -> None:
         load_sample()
         st.rerun()
     st.page_link("views/data.py", label=tr("app.go_data"), icon=":material/upload_file:")
+
+
+def page_start(namespace: str, intro: bool = True):
+    """Title (and intro) of an analysis page; the session's Dataset, or the empty state and a
+    stop when there is nothing to analyse."""
+    st.title(tr(f"{namespace}.title"))
+    if intro:
+        st.caption(tr(f"{namespace}.intro"))
+    ds = dataset()
+    if ds is None or ds.n_users == 0:
+        empty_state()
+        st.stop()
+    return ds

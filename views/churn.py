@@ -10,18 +10,13 @@ from opslab import charts_churn as charts
 from opslab import churn
 from opslab import formatting as fmt
 from opslab.export import to_csv_bytes, to_xlsx_bytes
-from ui.state import dataset, labeller, lang, tr, translator
+from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
-from ui.widgets import empty_state
+from ui.widgets import page_start
 
 SHOW_ROWS = 500
 
-st.title(tr("churn.title"))
-st.caption(tr("churn.intro"))
-ds = dataset()
-if ds is None or ds.n_users == 0:
-    empty_state()
-    st.stop()
+ds = page_start("churn")
 
 code = lang()
 model_label = {m: tr(f"churn.model.{m}") for m in churn.MODELS}

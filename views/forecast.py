@@ -12,19 +12,20 @@ from opslab import formatting as fmt
 from opslab import kpi_series as ks
 from opslab import lifecycle as lc
 from opslab import whatif as wi
-from opslab.campaigns import (CampaignModelError, CampaignPlan, CampaignResponseModel, TOTAL_LABEL,
-                              format_roi, optimise_budget)
+from opslab.campaigns import (
+    TOTAL_LABEL,
+    CampaignModelError,
+    CampaignPlan,
+    CampaignResponseModel,
+    format_roi,
+    optimise_budget,
+)
 from opslab.forecast import ForecastConfig, KPIForecaster
-from ui.state import dataset, labeller, lang, tr, translator
+from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice
-from ui.widgets import empty_state
+from ui.widgets import page_start
 
-st.title(tr("forecastpage.title"))
-st.caption(tr("forecastpage.intro"))
-ds = dataset()
-if ds is None or ds.n_users == 0 or len(ks.kpi_frame(ds, "day")) < 14:
-    empty_state()
-    st.stop()
+ds = page_start("forecastpage")
 
 code = lang()
 HORIZONS = (28, 56, 91, 182)

@@ -12,16 +12,11 @@ from opslab import formatting as fmt
 from opslab import lifecycle as lc
 from opslab import rfm
 from opslab.export import to_csv_bytes, to_xlsx_bytes
-from ui.state import dataset, labeller, lang, tr
+from ui.state import labeller, lang, tr
 from ui.url_state import url_choice
-from ui.widgets import empty_state
+from ui.widgets import page_start
 
-st.title(tr("lifecycle.title"))
-st.caption(tr("lifecycle.intro"))
-ds = dataset()
-if ds is None or ds.n_users == 0:
-    empty_state()
-    st.stop()
+ds = page_start("lifecycle")
 
 code = lang()
 tier_label = {t: tr(f"lifecycle.tier.{t}") for t in lc.TIERS}

@@ -6,15 +6,11 @@ import streamlit as st
 from opslab import charts, metrics
 from opslab import formatting as fmt
 from ui.labels import period_label
-from ui.state import dataset, labeller, tr
+from ui.state import labeller, tr
 from ui.url_state import url_choice, url_multi
-from ui.widgets import empty_state, kpi_grid
+from ui.widgets import kpi_grid, page_start
 
-st.title(tr("overview.title"))
-ds = dataset()
-if ds is None:
-    empty_state()
-    st.stop()
+ds = page_start("overview", intro=False)
 
 config = metrics.MetricConfig()
 left, right = st.columns([3, 2])
