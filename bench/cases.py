@@ -47,14 +47,112 @@ def case_pandas(folder: Path) -> dict:
     return {"seconds": t, "events": len(ev), "users": int(ev["user_id"].nunique())}
 
 
-CASES = {"opslab": case_opslab, "pandas": case_pandas}
+def _read(folder: Path):
+    """Canonical frames straight from the synth CSVs (parsing is measured by the overview bench)."""
+    import pandas as pd
+    ev = pd.read_csv(folder / "events.csv", engine="pyarrow", parse_dates=["event_time"])
+    od = pd.read_csv(folder / "orders.csv", engine="pyarrow", parse_dates=["order_time"])
+    us = pd.read_csv(folder / "users.csv", engine="pyarrow", parse_dates=["signup_time"])
+    for f in (ev, od, us):
+        f["user_id"] = f["user_id"].astype("str")
+    return ev, od, us
+
+
+def _dataset(folder: Path, t: dict):
+    from opslab.dataset import Dataset
+    t0 = time.perf_counter()
+    ev, od, us = _read(folder)
+    t["read"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ds = Dataset.from_tables(events=ev, orders=od, users=us)
+    ds.engine
+    t["build"] = time.perf_counter() - t0
+    return ds, (ev, od, us)
+
+
+def case_lifecycle_opslab(folder: Path) -> dict:
+    from dataclasses import replace
+
+    from opslab import lifecycle
+    t = {}
+    ds, _ = _dataset(folder, t)
+    t0 = time.perf_counter()
+    seg = lifecycle.segment(ds)
+    t["segment"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lifecycle.segment(ds, replace(lifecycle.LifecycleRules(), churn_days=45))
+    t["rules_change"] = time.perf_counter() - t0
+    return {"seconds": t, "events": len(ds.events), "users": len(seg)}
+
+
+def case_lifecycle_pandas(folder: Path) -> dict:
+    from bench import reference_lifecycle
+    t = {}
+    t0 = time.perf_counter()
+    ev, od, us = _read(folder)
+    t["read"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    signup = us.set_index("user_id")["signup_time"]
+    as_of = max(ev["event_time"].max(), od["order_time"].max())
+    tiers = reference_lifecycle.segment(ev, od, signup, as_of)
+    t["segment"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    reference_lifecycle.segment(ev, od, signup, as_of, churn_days=45)  # no cache: all again
+    t["rules_change"] = time.perf_counter() - t0
+    return {"seconds": t, "events": len(ev), "users": len(tiers)}
+
+
+def case_churn(folder: Path) -> dict:
+    from opslab.churn import ChurnModel
+    t = {}
+    ds, _ = _dataset(folder, t)
+    t0 = time.perf_counter()
+    model = ChurnModel().fit(ds)
+    t["fit"] = time.perf_counter() - t0
+    res = model.result_
+    auc = res.validation["roc_auc"].round(3).to_dict()
+    return {"seconds": t, "events": len(ds.events), "users": ds.n_users, "chosen": model.chosen_,
+            "scored": len(res.scores), "auc": auc}
+
+
+def case_clv(folder: Path) -> dict:
+    from opslab.clv import fit_clv
+    t = {}
+    ds, _ = _dataset(folder, t)
+    t0 = time.perf_counter()
+    res = fit_clv(ds.orders, ds.end)
+    t["fit"] = time.perf_counter() - t0
+    return {"seconds": t, "events": len(ds.events), "users": len(res.summary)}
+
+
+def case_forecast(folder: Path) -> dict:
+    from opslab import kpi_series
+    from opslab.forecast import ForecastConfig, KPIForecaster
+    t = {}
+    ds, _ = _dataset(folder, t)
+    out = {"seconds": t, "events": len(ds.events), "users": ds.n_users}
+    for kpi in ("gmv", "dau"):
+        y = kpi_series.kpi_series(ds, kpi, "day")
+        t0 = time.perf_counter()
+        res = KPIForecaster(ForecastConfig(horizon=91)).fit(y)
+        res.forecast(91)
+        t[f"fit_{kpi}"] = time.perf_counter() - t0
+        out[f"days_{kpi}"] = len(y)
+        out[f"model_{kpi}"] = res.model_name
+        out[f"mase_{kpi}"] = res.backtest_summary["mase"].round(3).to_dict()
+    return out
+
+
+CASES = {"opslab": case_opslab, "pandas": case_pandas, "lifecycle_opslab": case_lifecycle_opslab,
+         "lifecycle_pandas": case_lifecycle_pandas, "churn": case_churn, "clv": case_clv,
+         "forecast": case_forecast}
 
 
 def main() -> None:
     name, folder = sys.argv[1], Path(sys.argv[2])
     extra = CASES[name](folder)
     extra["peak_rss_mib"] = _peak_mib()
-    print(json.dumps(extra))
+    print(json.dumps(extra, default=str))
 
 
 if __name__ == "__main__":
