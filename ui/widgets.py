@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from opslab import export
 from opslab import formatting as fmt
 from opslab.i18n import catalog
 from opslab.metrics import MONEY_KPIS, RATE_KPIS
@@ -86,3 +87,22 @@ def page_start(namespace: str, intro: bool = True):
         empty_state()
         st.stop()
     return ds
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MAX_ROWS = 1_000_000  # Excel's sheet limit is 1,048,576 rows
+
+
+def export_buttons(make_frame, name: str, key: str, n_rows: int, csv_label: str, xlsx_label: str) -> None:
+    """CSV (utf-8-sig) and .xlsx downloads, both formula-safe, built only when clicked.
+
+    The CSV goes out as ``application/octet-stream``: a deferred ``text/csv`` download is shown
+    inline by Chromium instead of being saved.
+    """
+    left, right = st.columns(2)
+    left.download_button(csv_label, data=lambda: export.to_csv_bytes(make_frame()), file_name=f"{name}.csv",
+                         mime="application/octet-stream", key=f"{key}_csv", icon=":material/download:",
+                         disabled=n_rows == 0, on_click="ignore")
+    right.download_button(xlsx_label, data=lambda: export.to_xlsx_bytes(make_frame()), file_name=f"{name}.xlsx",
+                          mime=XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:",
+                          disabled=n_rows == 0 or n_rows > XLSX_MAX_ROWS, on_click="ignore")

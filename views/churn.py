@@ -9,10 +9,9 @@ import streamlit as st
 from opslab import charts_churn as charts
 from opslab import churn
 from opslab import formatting as fmt
-from opslab.export import to_csv_bytes, to_xlsx_bytes
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
-from ui.widgets import page_start
+from ui.widgets import export_buttons, page_start
 
 SHOW_ROWS = 500
 
@@ -152,12 +151,7 @@ else:
 
     st.markdown(f"**{tr('churn.export')}**")
     name = f"churn_risk_{result.as_of}_{int(threshold * 100)}"
-    d1, d2 = st.columns(2)
-    d1.download_button(tr("churn.csv"), data=lambda: to_csv_bytes(_export()), file_name=f"{name}.csv",
-                       mime="text/csv", key="churn_dl_csv", icon=":material/download:")
-    d2.download_button(tr("churn.xlsx"), data=lambda: to_xlsx_bytes(_export()), file_name=f"{name}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="churn_dl_xlsx", icon=":material/download:", disabled=len(flagged) > 1_000_000)
+    export_buttons(_export, name, "churn_dl", len(flagged), tr("churn.csv"), tr("churn.xlsx"))
 
 # -- lifetime value ----------------------------------------------------------------------------------
 st.subheader(tr("churn.clv_title"))

@@ -11,10 +11,9 @@ from opslab import charts_lifecycle as charts
 from opslab import formatting as fmt
 from opslab import lifecycle as lc
 from opslab import rfm
-from opslab.export import to_csv_bytes, to_xlsx_bytes
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice
-from ui.widgets import page_start
+from ui.widgets import export_buttons, page_start
 
 ds = page_start("lifecycle")
 
@@ -179,9 +178,4 @@ else:
     name = f"rfm_{pick}_{as_of}"
 out = out.assign(**{c: out[c].astype("str") for c in ("tier", "segment") if c in out})
 st.caption(tr("lifecycle.export_rows", n=fmt.count(len(out), code)))
-d1, d2 = st.columns(2)
-d1.download_button(tr("lifecycle.csv"), data=lambda: to_csv_bytes(out), file_name=f"{name}.csv",
-                   mime="text/csv", key="lc_dl_csv", icon=":material/download:", disabled=out.empty)
-d2.download_button(tr("lifecycle.xlsx"), data=lambda: to_xlsx_bytes(out), file_name=f"{name}.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   key="lc_dl_xlsx", icon=":material/download:", disabled=out.empty or len(out) > 1_000_000)
+export_buttons(lambda: out, name, "lc_dl", len(out), tr("lifecycle.csv"), tr("lifecycle.xlsx"))
