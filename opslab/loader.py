@@ -116,11 +116,12 @@ def sample_bytes() -> list[tuple[str, bytes]]:
     return [(name, (folder / name).read_bytes()) for name in SAMPLE_FILES if (folder / name).exists()]
 
 
-def load_files(named_bytes: list[tuple[str, bytes]]) -> tuple[Dataset | None, list[LoadedFile], Report]:
+def load_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = ReadOptions()
+               ) -> tuple[Dataset | None, list[LoadedFile], Report]:
     """The whole pipeline with suggested mappings, as used for the sample data and in notebooks."""
     files = []
     for name, data in named_bytes:
-        f = inspect_file(name, data)
+        f = inspect_file(name, data, options)
         if f.table is not None:
             f = apply_mapping(f, f.table, f.mapping_dict)
         files.append(f)

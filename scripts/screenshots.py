@@ -34,9 +34,10 @@ def main(out: str, lang: str = "zh", pages: str = "overview,lifecycle,churn,fore
             b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             pg = b.new_page(viewport={"width": 1400, "height": 1000})
             for name in pages.split(","):
-                pg.goto(f"http://127.0.0.1:{port}/{name}?lang={lang}")
+                path = "" if name == "overview" else name  # the default page lives at /
+                pg.goto(f"http://127.0.0.1:{port}/{path}?lang={lang}")
                 pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
-                pg.wait_for_timeout(2500)
+                pg.wait_for_timeout(8000)
                 pg.screenshot(path=f"{out}/{name}_{lang}.png", full_page=True)
             b.close()
     finally:
