@@ -7,7 +7,7 @@ until the script has finished (``data-test-script-state="notRunning"``) and the 
 visible. Samples the server's memory (process + children) every 0.2 s, checks that
 ``/_stcore/health`` still answers at the end, and writes a section into bench/RESULTS.md.
 
-Bounded: loopback only, one pass per session, a hard ``--budget`` (default 180 s) after which
+Bounded: loopback only, one pass per session, a hard ``--budget`` (default 160 s) after which
 unfinished sessions are cancelled and counted as errors; the server is always stopped.
 
 Usage: python -m bench.load --sessions 20
@@ -39,7 +39,7 @@ PAGES = [("app.nav.lifecycle", "lifecycle", "lifecycle.title"),
          ("app.nav.churn", "churn", "churn.title"),
          ("app.nav.forecast", "forecast", "forecastpage.title"),
          ("app.nav.data", "data", "data.title"),
-         ("app.nav.overview", "overview", "overview.title")]
+         ("app.nav.overview", "", "overview.title")]  # the default page lives at "/"
 DONE_JS = """([path, title]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
@@ -89,35 +89,55 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 class MemorySampler(threading.Thread):
-    """Peak RSS of a process and its children, sampled every ``interval`` seconds."""
+    """Peak RSS of a process and its children, sampled every ``interval`` seconds; also the CPU
+    seconds used by that tree (the server) and by this process's other descendants (the
+    browser), to tell which side the time goes to."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak = self.first = 0
-        self._stop = threading.Event()
+        self.cpu: dict[str, dict[int, float]] = {"server": {}, "browser": {}}
+        self._halt = threading.Event()
+
+    @staticmethod
+    def _cpu(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
 
     def run(self) -> None:
         try:
-            proc = psutil.Process(self.pid)
+            proc, me = psutil.Process(self.pid), psutil.Process()
         except psutil.Error:
             return
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             total = 0
             try:
-                for p in [proc, *proc.children(recursive=True)]:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
+                tree = [proc, *proc.children(recursive=True)]
             except psutil.Error:
                 return
+            for p in tree:
+                try:
+                    total += p.memory_info().rss
+                    self.cpu["server"][p.pid] = self._cpu(p)
+                except psutil.Error:
+                    pass
+            server = {p.pid for p in tree}
+            for p in me.children(recursive=True):
+                if p.pid not in server:
+                    try:
+                        self.cpu["browser"][p.pid] = self._cpu(p)
+                    except psutil.Error:
+                        pass
             self.first = self.first or total
             self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
+
+    def cpu_seconds(self, side: str) -> float:
+        return sum(self.cpu[side].values())
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(2)
 
 
@@ -141,7 +161,7 @@ async def _session(browser, url: str, idx: int, stagger: float, timings: dict, e
             t0 = time.perf_counter()
             await link.first.click()
             await page.wait_for_function(DONE_JS, arg=[path, t(title, "zh")], timeout=90_000)
-            timings.setdefault(path, []).append(time.perf_counter() - t0)
+            timings.setdefault(path or "overview", []).append(time.perf_counter() - t0)
             if await page.locator('[data-testid="stException"]').count():
                 errors.append(f"session {idx}: exception shown on {path}")
     except asyncio.CancelledError:
@@ -178,8 +198,8 @@ def _q(values: list[float], q: float) -> float:
 
 
 def summarise(timings: dict, errors: list, wall: float, sessions: int, peak: int, first: int,
-              healthy: bool) -> list[str]:
-    pages = [p for p in ["open (sample load)"] + [p for _, p, _ in PAGES] if p in timings]
+              healthy: bool, cpu: tuple[float, float] = (float("nan"), float("nan"))) -> list[str]:
+    pages = [p for p in ["open (sample load)"] + [p or "overview" for _, p, _ in PAGES] if p in timings]
     all_clicks = [v for p in pages if p != "open (sample load)" for v in timings[p]]
     lines = [
         f"## Load: {sessions} concurrent browser sessions on one server",
@@ -201,7 +221,8 @@ def summarise(timings: dict, errors: list, wall: float, sessions: int, peak: int
         "",
         f"Wall time {wall:.0f} s; errors {len(errors)}; server memory (process + children) "
         f"{first / 2**20:.0f} MiB at start, peak {peak / 2**20:.0f} MiB "
-        f"(~{(peak - first) / 2**20 / max(sessions, 1):.0f} MiB per session); "
+        f"(~{(peak - first) / 2**20 / max(sessions, 1):.0f} MiB per session); CPU seconds used: "
+        f"server {cpu[0]:.0f}, browser {cpu[1]:.0f} (2 cores = {2 * wall:.0f} available); "
         f"`/_stcore/health` afterwards: {'200 OK' if healthy else 'NOT answering'}.",
     ]
     lines += [f"- {e}" for e in errors[:10]]
@@ -212,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--stagger", type=float, default=0.2, help="seconds between session starts")
-    ap.add_argument("--budget", type=float, default=180, help="hard limit for the sessions, seconds")
+    ap.add_argument("--budget", type=float, default=160, help="hard limit for the sessions, seconds")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args(argv)
     if not os.path.exists(CHROMIUM):
@@ -228,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sampler.stop()
         stop_server(proc)
-    lines = summarise(timings, errors, wall, args.sessions, sampler.peak, sampler.first, healthy)
+    cpu = (sampler.cpu_seconds("server"), sampler.cpu_seconds("browser"))
+    lines = summarise(timings, errors, wall, args.sessions, sampler.peak, sampler.first, healthy, cpu)
     print("\n".join(lines))
     if not args.no_write:
         from bench.run import write_section

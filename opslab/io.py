@@ -184,6 +184,9 @@ def _decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
         res.report.add(Problem("io.encoding_replaced", WARNING, count=bad, params={"n": bad}))
         return text
     del text
+    mixed = _decode_mixed(body, res)
+    if mixed is not None:
+        return mixed
     with contextlib.suppress(UnicodeDecodeError):
         text = body.decode("gb18030")
         res.encoding = "gb18030"
@@ -198,6 +201,36 @@ def _decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
     if text is not None and best is not None:
         res.report.add(Problem("io.encoding_guessed", WARNING, params={"encoding": enc}))
     return text
+
+
+def _decode_mixed(body: bytes, res: ReadResult) -> str | None:
+    """Files stitched together from a UTF-8 and a GBK export: decode line by line.
+
+    Decided on the first 10 MB: when several non-ASCII lines are valid UTF-8 and others are
+    not, each line is decoded as UTF-8 when it can be, else as GB18030 (Chinese text in GBK is
+    almost never valid UTF-8, so the test rarely misfires).
+    """
+    utf8 = other = 0
+    for line in body[:10_000_000].split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            other += 1
+    if utf8 < 2 or other < 1 or utf8 < 0.05 * (utf8 + other):
+        return None
+    lines, n_gbk = [], 0
+    for line in body.split(b"\n"):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(line.decode("gb18030", errors="replace"))
+            n_gbk += 1
+    res.encoding = "utf-8+gb18030"
+    res.report.add(Problem("io.mixed_encoding", WARNING, count=n_gbk, params={"n": n_gbk}))
+    return "\n".join(lines)
 
 
 def _decode_with(data: bytes, enc: str, res: ReadResult) -> str | None:

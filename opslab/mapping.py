@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -63,16 +64,18 @@ _UNPAID = {"待支付", "未支付", "待付款", "未付款", "支付失败", "
            "failed", "closed"}
 
 
+@lru_cache(maxsize=65536)
 def normalize_header(name: object) -> str:
     """NFKC, lower case, without spaces / underscores / hyphens: ``"User_ID "`` -> ``"userid"``."""
     text = unicodedata.normalize("NFKC", str(name)).strip().lower()
     return re.sub(r"[\s_\-.]+", "", text)
 
 
-def _tokens(name: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _tokens(name: str) -> tuple[str, ...]:
     text = unicodedata.normalize("NFKC", str(name))
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()  # camelCase -> camel case
-    return [t for t in re.split(r"[^0-9a-z\u4e00-\u9fff]+", text) if t]
+    return tuple(t for t in re.split(r"[^0-9a-z\u4e00-\u9fff]+", text) if t)
 
 
 def _match_level(column: str, synonym: str) -> int:

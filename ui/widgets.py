@@ -50,7 +50,8 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
 def problem_report(report: Report) -> None:
     """Each problem as a message naming the column, the count and up to five example rows."""
     for p in report:
-        text = tr(p.code, column=p.column or "", count=f"{p.count:,}", **{k: v for k, v in p.params.items()})
+        params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
+        text = tr(p.code, **params)
         if p.column and "{column}" not in _raw(p.code):
             text = f"**{p.column}** · {text}"
         if p.count and "{count}" not in _raw(p.code):

@@ -9,6 +9,7 @@ import streamlit as st
 from opslab import charts_churn as charts
 from opslab import churn
 from opslab import formatting as fmt
+from ui.models import shared_result
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import export_buttons, page_start
@@ -31,20 +32,25 @@ label = url_choice("segmented_control", tr("churn.label"), ("activity", "purchas
 config = churn.ChurnConfig(horizon=int(horizon), label=label)
 
 # -- training (once per data set and settings) --------------------------------------------------
-key = f"model:churn:{ds.fingerprint}:{config}"
-if key not in st.session_state:
+def _train():
+    try:
+        fitted = churn.ChurnModel(config).fit(ds).result_
+        valued_scores, problem = churn.attach_value(fitted.scores, ds, fitted.as_of)
+        return fitted, valued_scores, problem, None
+    except churn.ChurnDataError as err:
+        return None, None, None, err.problem
+
+
+def _with_status(train):
     with st.status(tr("churn.training"), expanded=False) as status:
         started = time.perf_counter()
-        try:
-            result = churn.ChurnModel(config).fit(ds).result_
-            valued, problem = churn.attach_value(result.scores, ds, result.as_of)
-            st.session_state[key] = (result, valued, problem, None)
-        except churn.ChurnDataError as err:
-            st.session_state[key] = (None, None, None, err.problem)
+        entry = train()
         status.update(label=tr("churn.trained", seconds=f"{time.perf_counter() - started:.1f}",
-                               n=fmt.count(st.session_state[key][0].n_train if st.session_state[key][0] else 0, code)),
-                      state="complete")
-result, valued, value_problem, failure = st.session_state[key]
+                               n=fmt.count(entry[0].n_train if entry[0] else 0, code)), state="complete")
+    return entry
+
+
+result, valued, value_problem, failure = shared_result("churn", ds, repr(config), _train, _with_status)
 if failure is not None:
     params = dict(failure.params)
     if "split" in params:

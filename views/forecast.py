@@ -21,6 +21,7 @@ from opslab.campaigns import (
     optimise_budget,
 )
 from opslab.forecast import ForecastConfig, KPIForecaster
+from ui.models import shared_result
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice
 from ui.widgets import page_start
@@ -62,14 +63,16 @@ campaigns = ds.campaigns if ds.campaigns is not None else pd.DataFrame()
 exog = ks.campaign_exog(campaigns, y.index, grain) if len(campaigns) else None
 
 # -- campaign response model (used by the planned campaign and the planner) ----------------
-camp_key = f"model:campaigns:{ds.fingerprint}"
-if camp_key not in st.session_state:
+def _fit_campaigns():
     try:
-        st.session_state[camp_key] = CampaignResponseModel().fit(campaigns) if len(campaigns) else \
-            CampaignModelError("campaigns.too_few", n=0, min=CampaignResponseModel().min_campaigns)
+        if not len(campaigns):
+            return CampaignModelError("campaigns.too_few", n=0, min=CampaignResponseModel().min_campaigns)
+        return CampaignResponseModel().fit(campaigns)
     except CampaignModelError as exc:  # NotEnoughCampaigns included
-        st.session_state[camp_key] = exc
-camp_model = st.session_state[camp_key]
+        return exc
+
+
+camp_model = shared_result("campaigns", ds, "", _fit_campaigns)
 types = sorted(campaigns["type"].dropna().astype(str).unique()) if "type" in campaigns else []
 channels = sorted(campaigns["channel"].dropna().astype(str).unique()) if "channel" in campaigns else []
 
@@ -98,14 +101,15 @@ if exog is not None:
     exog_future = ks.campaign_exog(ks.with_planned(campaigns, planned), future, grain)
 
 # -- fit (once per data set, KPI, grain, horizon) --------------------------------------------
-model_key = f"model:forecast:{ds.fingerprint}:{kpi}:{grain}:{horizon_days}"
-if model_key not in st.session_state:
+def _fit_status(fit):
     with st.status(tr("forecastpage.fitting"), expanded=False) as status:
-        cfg = ForecastConfig(horizon=h, freq=freq)
-        st.session_state[model_key] = KPIForecaster(cfg).fit(y, exog)
-        status.update(label=tr("forecastpage.fitted",
-                               seconds=st.session_state[model_key].fit_seconds), state="complete")
-result = st.session_state[model_key]
+        fitted = fit()
+        status.update(label=tr("forecastpage.fitted", seconds=fitted.fit_seconds), state="complete")
+    return fitted
+
+
+result = shared_result("forecast", ds, f"{kpi}:{grain}:{horizon_days}",
+                       lambda: KPIForecaster(ForecastConfig(horizon=h, freq=freq)).fit(y, exog), _fit_status)
 paths, index = wi.forecast_paths(result, y, exog_future=exog_future)
 a = (1 - result.config.interval) / 2
 fc = pd.DataFrame({"mean": paths.mean(axis=0), "lower": pd.DataFrame(paths).quantile(a).to_numpy(),
@@ -146,7 +150,6 @@ agg = ks.agg_of(kpi)
 period = wi.Target(kpi, index[0].date(), (index[-1] + pd.Timedelta(days=6 if grain == "week" else 0)).date())
 baseline = wi.outlook_from_paths(paths, index, period, interval=result.config.interval)
 default = wi.default_target(kpi, baseline.forecast, period.start, period.end)
-base_key = f"model:driverbase:{ds.fingerprint}"
 
 
 @st.fragment
@@ -173,10 +176,7 @@ def targets_panel():
     st.markdown(f"**{tr('forecastpage.drivers')}**")
     base_grain = url_choice("segmented_control", tr("forecastpage.base_grain"), ("month", "quarter"),
                             "month", "fc_base_grain", format_func=labeller("forecastpage.grain."))
-    bkey = f"{base_key}:{base_grain}"
-    if bkey not in st.session_state:
-        st.session_state[bkey] = dtree.driver_base(ds, base_grain)
-    base = st.session_state[bkey]
+    base = shared_result("driver_base", ds, base_grain, lambda: dtree.driver_base(ds, base_grain))
     if base.gmv <= 0 or base.active_users <= 0:
         st.info(tr("forecastpage.no_base"))
         return
@@ -243,12 +243,13 @@ targets_panel()
 
 # -- lifecycle projection --------------------------------------------------------------------
 st.subheader(tr("forecastpage.lc.title"))
-lc_key = f"model:lcproj:{ds.fingerprint}"
-if lc_key not in st.session_state:
-    with st.spinner(tr("forecastpage.lc.computing")):
-        st.session_state[lc_key] = wi.lifecycle_inputs(ds) if len(
-            [d for d in lc.snapshot_dates(ds, "month", n=None) if pd.Timestamp(d).is_month_end]) >= 2 else None
-inputs = st.session_state[lc_key]
+def _lifecycle_inputs():
+    month_ends = [d for d in lc.snapshot_dates(ds, "month", n=None) if pd.Timestamp(d).is_month_end]
+    return wi.lifecycle_inputs(ds) if len(month_ends) >= 2 else None
+
+
+with st.spinner(tr("forecastpage.lc.computing")):
+    inputs = shared_result("lifecycle_inputs", ds, "", _lifecycle_inputs)
 if inputs is None:
     st.info(tr("forecastpage.lc.too_short"))
 else:

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from opslab.churn import ChurnConfig
 from tests.app.conftest import open_app
+from ui.models import _slot
 
 PAGE = "views/churn.py"
 
@@ -14,8 +15,9 @@ def _open(lang: str = "en") -> AppTest:
     return open_app(lang, PAGE)
 
 
-def _model_key(at, config) -> str:
-    return f"model:churn:{at.session_state['dataset'].fingerprint}:{config}"
+def _trained(at, config) -> bool:
+    """Whether a model for this data set and settings sits in the shared per-data-set cache."""
+    return "value" in _slot("churn", at.session_state["dataset"].fingerprint, repr(config))
 
 
 def _flagged(at) -> int:
@@ -35,7 +37,7 @@ def test_page_renders_model_card_charts_and_list():
     reasons = at.dataframe[1].value["reasons"]
     assert reasons.str.len().gt(0).any()
     # keys are stable, the model is kept per data set and settings
-    assert _model_key(at, ChurnConfig()) in at.session_state
+    assert _trained(at, ChurnConfig())
 
 
 def test_threshold_changes_the_list_and_the_validation_figures():
@@ -60,8 +62,8 @@ def test_tier_filter_and_horizon_switch():
     assert tiers <= {"流失预警用户"} and _flagged(at) <= before
     at.segmented_control(key="churn_horizon").set_value("7").run()
     assert not at.exception
-    assert _model_key(at, ChurnConfig(horizon=7)) in at.session_state
-    assert _model_key(at, ChurnConfig(horizon=14)) in at.session_state
+    assert _trained(at, ChurnConfig(horizon=7))
+    assert _trained(at, ChurnConfig(horizon=14))
 
 
 def test_empty_state():

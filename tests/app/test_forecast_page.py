@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from opslab import loader
+from ui.models import _slot
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "views/forecast.py"
@@ -48,7 +49,7 @@ def test_renders_on_sample_data(page):
     p = metric(page, P_HIT)
     assert p.endswith("%") and 0 <= float(p.rstrip("%")) <= 100
     fingerprint = loader.load_sample().fingerprint
-    assert f"model:forecast:{fingerprint}:gmv:day:91" in page.session_state  # fitted once, cached
+    assert "value" in _slot("forecast", fingerprint, "gmv:day:91")  # fitted once per data set, cached
     assert len(page.dataframe) >= 3  # backtest, driver tree, tier sizes (+ budget split)
 
 

@@ -84,3 +84,19 @@ def test_changing_a_setting_writes_the_raw_value_to_the_url():
     at.run()
     at.segmented_control(key="ov_grain").set_value("week").run()
     assert at.query_params["ov_grain"] in ("week", ["week"])  # the option, not its label 周
+
+
+def test_sessions_on_identical_data_share_one_trained_model_and_others_do_not():
+    import pandas as pd
+
+    from opslab.dataset import Dataset
+    from ui.models import shared_result
+    calls = []
+    ev = pd.DataFrame({"user_id": ["a"], "event_time": pd.to_datetime(["2024-01-01"])})
+    one, same = Dataset.from_tables(events=ev), Dataset.from_tables(events=ev.copy())
+    other = Dataset.from_tables(events=ev.assign(user_id="b"))
+    fit = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert shared_result("t", one, "s", fit) == 1
+    assert shared_result("t", same, "s", fit) == 1  # same bytes, same model: trained once
+    assert shared_result("t", other, "s", fit) == 2  # other data never see it
+    assert shared_result("t", one, "other-settings", fit) == 3
