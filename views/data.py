@@ -1,5 +1,7 @@
 """Data: upload files, confirm the column mapping, read the validation report, or use the sample."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from opslab import export, loader
@@ -38,10 +40,16 @@ for up in uploads or []:
         st.caption(tr("data.read_info", rows=f"{read.n_rows:,}", cols=len(read.df.columns),
                       encoding=read.encoding or "xlsx", delimiter=repr(read.delimiter or "")))
         problem_report(read.report)
+        # A file with the same headers as one confirmed before opens with that mapping ("map once").
+        remembered = st.session_state.setdefault("data_mappings", {}).get(tuple(map(str, read.df.columns)))
         tables = list(TABLES)
-        table = st.selectbox(tr("data.table"), tables, index=tables.index(f.table), key=f"data_table_{key}",
+        first = remembered[0] if remembered else f.table
+        table = st.selectbox(tr("data.table"), tables, index=tables.index(first), key=f"data_table_{key}",
                              format_func=labeller("data.table."))
-        if table != f.table:
+        if remembered and table == remembered[0]:
+            f = replace(f, table=table, mapping=remembered[1])
+            st.caption(tr("data.mapping_remembered"))
+        elif table != f.table:
             f = loader.remap(f, table)
         spec = TABLES[table]
         columns = [NONE] + [str(c) for c in read.df.columns]
@@ -55,14 +63,15 @@ for up in uploads or []:
                                            key=f"data_map_{key}_{table}_{field}")
             mapping[field] = None if choice == NONE else choice
         st.dataframe(read.df.head(5), hide_index=True)
-        confirmed.append((up.name, data, table, mapping, no_header))
+        confirmed.append((up.name, data, table, mapping, no_header, tuple(map(str, read.df.columns))))
 
 if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     files = []
     with st.status(tr("data.applying"), expanded=True) as status:
-        for name, data, table, mapping, no_header in confirmed:
+        for name, data, table, mapping, no_header, headers in confirmed:
             st.write(tr("data.checking", name=name))
             files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
+            st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
         ds, report = loader.build_dataset(files)
         status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
     st.session_state["data_last_files"] = files
