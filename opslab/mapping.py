@@ -299,6 +299,29 @@ def _parse_text_dates(text: pd.Series) -> np.ndarray:
     return out
 
 
+_UNIFORM_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
+
+
+def _parse_uniform(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """Fast path for the common case of one fixed format (warehouse and app exports): parse the
+    whole column in C when a sample fits a format and then every non-empty cell does; else
+    ``None`` and the general parser runs."""
+    present = s.notna()
+    n_present = int(present.sum())
+    if n_present == 0:
+        return None
+    sample = s[present].head(200)
+    for fmt in _UNIFORM_FORMATS:
+        if pd.to_datetime(sample, format=fmt, errors="coerce").isna().any():
+            continue
+        parsed = pd.to_datetime(s, format=fmt, errors="coerce")
+        if int(parsed.notna().sum()) == n_present:
+            out = pd.Series(parsed.to_numpy("datetime64[us]"), index=s.index, dtype="datetime64[us]")
+            return out, pd.Series(False, index=s.index, dtype=bool)
+        return None  # a few odd cells: let the general parser find and report them
+    return None
+
+
 def parse_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse a column of date/time strings in any of the spreadsheet and warehouse forms.
 
@@ -308,6 +331,9 @@ def parse_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parse_datetimes(pd.Series(["2024年1月5日", "45296", "20240105"]))[0].dt.day.tolist()
     [5, 5, 5]
     """
+    fast = _parse_uniform(s)
+    if fast is not None:
+        return fast
     codes, u, missing = _prepare(s)
     out = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[us]")
     numeric = u.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False).to_numpy(dtype=bool) & ~missing

@@ -215,3 +215,24 @@ def test_messy_time_column_is_still_the_time_not_the_event_name():
                            "订单金额": ["￥1,280.00", None, "35", "12"]})
     m = suggest_mapping(list(sample.columns), "events", sample)
     assert m["event_time"] == "行为时间" and m["event_name"] is None and m["amount"] == "订单金额"
+
+
+@pytest.mark.parametrize("values", [
+    ["2024-01-05 13:20:00", "2024-02-29 00:00:01", None],
+    ["2024/1/5", "2024/12/31", "2024/02/03"],
+    ["2024-01-05", "2024-01-06", "2024-01-07"],
+])
+def test_uniform_fast_path_agrees_with_the_general_parser(values):
+    s = pd.Series(values, dtype="str")
+    fast, failed = parse_datetimes(s)
+    odd = pd.concat([s, pd.Series(["5 Jan 2024"], dtype="str")], ignore_index=True)  # forces the general path
+    general, failed_general = parse_datetimes(odd)
+    assert fast.tolist() == general.iloc[:len(s)].tolist()
+    assert not failed.any() and not failed_general.any()
+
+
+def test_one_bad_cell_in_a_uniform_column_is_still_reported():
+    s = pd.Series(["2024-01-05 13:20:00"] * 300 + ["2024-13-45 99:00:00"], dtype="str")
+    parsed, failed = parse_datetimes(s)
+    assert failed.tolist() == [False] * 300 + [True]
+    assert parsed.iloc[0] == pd.Timestamp("2024-01-05 13:20:00")
