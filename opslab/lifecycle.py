@@ -278,11 +278,25 @@ def activity_lifecycle(ds: Dataset, grain: str = "month", as_of=None) -> pd.Data
     return out.set_index("period").astype("int64")
 
 
-def tier_profile(seg: pd.DataFrame, rules: LifecycleRules = LifecycleRules()) -> pd.DataFrame:
+def user_m1(ds: Dataset, as_of=None) -> pd.Series:
+    """Per-user M1 flag (active in the calendar month after the signup month), indexed by
+    ``uid``, for users whose month 1 has fully passed by ``as_of``."""
+    day = _day(as_of, ds)
+
+    def compute():
+        raw = ds.engine.run("lifecycle_user_m1", as_of=day)
+        return pd.Series(raw["m1"].to_numpy(dtype=bool), index=raw["uid"].to_numpy(), name="m1")
+    return ds.memo(("lifecycle_user_m1", day), compute)
+
+
+def tier_profile(seg: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
+                 m1: pd.Series | None = None) -> pd.DataFrame:
     """One row per tier: ``users``, ``share`` of users, ``spend_share`` (share of the value
     window's spend), ``arppu`` (value-window spend / users with a paid order in it),
     ``avg_active_days`` and ``active_share`` (mean active days and share with any activity in
-    the potential window, 30 days by default)."""
+    the potential window, 30 days by default), and with ``m1`` (from :func:`user_m1`)
+    ``m1_retention``: the share of the tier's users who came back in their first month after
+    signup (over users whose month 1 is complete)."""
     n = feature_names(rules)
     spend = seg[n["spend"]].to_numpy()
     payers = (seg[n["orders"]].to_numpy() > 0).astype("int64")
@@ -295,7 +309,7 @@ def tier_profile(seg: pd.DataFrame, rules: LifecycleRules = LifecycleRules()) ->
     agg = agg.reindex(list(TIERS))
     agg["users"] = agg["users"].fillna(0).astype("int64")
     total_users, total_spend = agg["users"].sum(), agg["spend"].sum()
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "users": agg["users"],
         "share": agg["users"] / total_users if total_users else np.nan,
         "spend_share": agg["spend"] / total_spend if total_spend else np.nan,
@@ -303,3 +317,7 @@ def tier_profile(seg: pd.DataFrame, rules: LifecycleRules = LifecycleRules()) ->
         "avg_active_days": agg["days"],
         "active_share": agg["any"],
     }, index=pd.Index(list(TIERS), name="tier"))
+    if m1 is not None:
+        flags = pd.Series(seg["uid"].map(m1).to_numpy(dtype="float64"), index=seg.index)  # NaN: month 1 open
+        out["m1_retention"] = flags.groupby(seg["tier"].to_numpy()).mean().reindex(list(TIERS)).to_numpy()
+    return out

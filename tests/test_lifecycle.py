@@ -328,3 +328,21 @@ def test_rules_reject_nonsense():
         lc.LifecycleRules(warning_window=0)
     with pytest.raises(ValueError):
         lc.LifecycleRules(churn_days=-1)
+
+
+def test_tier_m1_retention_matches_a_hand_count():
+    ev = pd.DataFrame({"user_id": ["a", "a", "b", "c", "c", "d"],
+                       "event_time": pd.to_datetime(["2024-01-10", "2024-02-03", "2024-01-20", "2024-01-31",
+                                                     "2024-03-02", "2024-03-30"])})
+    ds = Dataset.from_tables(events=ev)
+    m1 = lc.user_m1(ds, "2024-03-31")
+    uid = dict(zip(ds.users["user_id"], ds.users["uid"]))
+    # a: Jan signup, active in Feb -> True; b, c: Jan signups, no February activity -> False;
+    # d: March signup, month 1 (April) not over -> no value.
+    assert m1.to_dict() == {uid["a"]: True, uid["b"]: False, uid["c"]: False}
+    seg = lc.segment(ds, as_of="2024-03-31")
+    prof = lc.tier_profile(seg, lc.LifecycleRules(), m1)
+    by_tier = seg.assign(m1=seg["uid"].map(m1)).groupby("tier", observed=True)["m1"].apply(
+        lambda s: s.dropna().astype(float).mean())
+    for tier, value in by_tier.items():
+        assert prof.loc[tier, "m1_retention"] == pytest.approx(value, nan_ok=True)

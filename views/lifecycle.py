@@ -123,7 +123,7 @@ st.caption(tr("lifecycle.flow_caption", start=min(flow_from, flow_to), end=max(f
 
 # -- profile ------------------------------------------------------------------------------------
 st.subheader(tr("lifecycle.profile"))
-profile = lc.tier_profile(seg, rules).rename(index=tier_label)
+profile = lc.tier_profile(seg, rules, lc.user_m1(ds, as_of)).rename(index=tier_label)
 profile.index.name = tr("lifecycle.tier")
 st.dataframe(profile, width="stretch", column_config={
     "users": st.column_config.NumberColumn(tr("lifecycle.col.users"), format="localized"),
@@ -132,6 +132,8 @@ st.dataframe(profile, width="stretch", column_config={
     "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format="¥%.2f"),
     "avg_active_days": st.column_config.NumberColumn(tr("lifecycle.col.avg_active_days", p=rules.potential_window_days), format="%.1f"),
     "active_share": st.column_config.NumberColumn(tr("lifecycle.col.active_share", p=rules.potential_window_days), format="percent"),
+    "m1_retention": st.column_config.NumberColumn(tr("lifecycle.col.m1_retention"), format="percent",
+                                                  help=tr("lifecycle.col.m1_help")),
 })
 st.caption(tr("lifecycle.profile_caption", v=rules.value_window_days, p=rules.potential_window_days))
 

@@ -90,3 +90,15 @@ FROM paid_day
 WHERE day <= CAST($as_of AS DATE) AND day >= CAST($start AS DATE)
 GROUP BY uid
 ORDER BY uid;
+
+-- name: lifecycle_user_m1
+-- M1 per user (DESIGN.md §3): active in the calendar month after the signup month. Only users
+-- whose month 1 has fully passed by $as_of have a value; activity after $as_of is not used.
+SELECT f.uid,
+       count(CASE WHEN date_trunc('month', d.day) = date_trunc('month', f.signup_day) + INTERVAL 1 MONTH
+                  THEN 1 END) > 0 AS m1
+FROM user_first f
+LEFT JOIN user_day d ON d.uid = f.uid AND d.day <= CAST($as_of AS DATE)
+WHERE date_trunc('month', f.signup_day) + INTERVAL 2 MONTH - INTERVAL 1 DAY <= CAST($as_of AS DATE)
+GROUP BY f.uid
+ORDER BY f.uid;
