@@ -8,6 +8,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+#: Numeric dates read the same in Chinese and English (Vega would print English month names).
+DATE_AXIS = alt.Axis(format="%Y-%m", labelAngle=0)
+
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#64748b"]
 
 
@@ -20,7 +23,7 @@ def trend_chart(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str,
     else:
         data["complete"] = True
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:T", title=x_title),
+        x=alt.X(f"{x}:T", title=x_title, axis=DATE_AXIS),
         y=alt.Y(f"{y}:Q", title=None, axis=alt.Axis(format=y_format)),
         tooltip=[alt.Tooltip(f"{x}:T", title=x_title), alt.Tooltip(f"{y}:Q", title=title, format=y_format)],
     )

@@ -8,6 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from opslab.charts import DATE_AXIS
+
 HISTORY_COLOR, FORECAST_COLOR, TARGET_COLOR = "#475569", "#2563eb", "#dc2626"
 
 
@@ -26,7 +28,7 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, *, date_title: st
                       scale=alt.Scale(domain=[history_label, forecast_label],
                                       range=[HISTORY_COLOR, FORECAST_COLOR]),
                       legend=alt.Legend(orient="top"))
-    x = alt.X("date:T", title=date_title)
+    x = alt.X("date:T", title=date_title, axis=DATE_AXIS)
     band = alt.Chart(fc).mark_area(opacity=0.2, color=FORECAST_COLOR).encode(
         x=x, y=alt.Y("lower:Q", title=value_title), y2="upper:Q",
         tooltip=[alt.Tooltip("date:T"), alt.Tooltip("lower:Q", format=",.0f"),

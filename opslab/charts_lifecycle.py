@@ -6,6 +6,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from opslab.charts import DATE_AXIS
+
 #: One colour per tier, in :data:`opslab.lifecycle.TIERS` order.
 TIER_COLORS = ("#60a5fa", "#a5b4fc", "#34d399", "#fbbf24", "#f97316", "#dc2626", "#a855f7", "#94a3b8")
 STATE_COLORS = ("#2563eb", "#16a34a", "#f59e0b", "#dc2626")
@@ -37,7 +39,7 @@ def tier_area(snapshots: pd.DataFrame, labels: dict, x_title: str, y_title: str,
     data["as_of"] = pd.to_datetime(data["as_of"])
     data["order"] = data["tier"].map({t: i for i, t in enumerate(order)})
     return alt.Chart(data).mark_area().encode(
-        x=alt.X("as_of:T", title=x_title),
+        x=alt.X("as_of:T", title=x_title, axis=DATE_AXIS),
         y=alt.Y("users:Q", stack="zero", title=y_title),
         color=alt.Color("tier:N", title=tier_title, sort=order,
                         scale=alt.Scale(domain=order, range=list(TIER_COLORS))),
@@ -81,7 +83,7 @@ def state_bars(states: pd.DataFrame, labels: dict, x_title: str, y_title: str,
         "period", var_name="state", value_name="users")
     data["period"] = pd.to_datetime(data["period"])
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("period:T", title=x_title),
+        x=alt.X("period:T", title=x_title, axis=DATE_AXIS),
         y=alt.Y("users:Q", stack="zero", title=y_title),
         color=alt.Color("state:N", title=state_title, sort=order,
                         scale=alt.Scale(domain=order, range=list(STATE_COLORS))),
