@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import time
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -210,6 +211,9 @@ class ForecastResult:
         self._config, self._y, self._fitted, self._name = config, y, fitted, model_name
         self._backtest, self._design, self._exog_cols = backtest, design, exog_cols
         self._log, self._problems, self._seconds = log, tuple(problems), seconds
+        # statsmodels' simulate() briefly changes the fitted model's state: one result shared by
+        # several sessions (ui.models) must simulate one call at a time.
+        self._lock = threading.Lock()
 
     config = property(lambda self: self._config)
     model_name = property(lambda self: self._name, doc="Name of the chosen model.")
@@ -259,7 +263,7 @@ class ForecastResult:
         if h == 0:
             return np.empty((n, 0))
         rng = np.random.default_rng(self._config.seed)
-        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        with self._lock, warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             warnings.simplefilter("ignore")
             p = self._fitted.paths(h, n, rng, X)
         return _back(p, self._log, self._y)

@@ -239,3 +239,18 @@ def test_warnings_are_known_i18n_codes_in_both_languages():
     res = KPIForecaster(ForecastConfig(horizon=7)).fit(y)
     assert "forecast.warn.no_log" in [p.code for p in res.warnings_]
     assert all(p.code in en for p in res.warnings_)
+
+
+def test_one_result_can_be_shared_by_concurrent_sessions():
+    """The app shares a fitted result between sessions on the same data; simulating from
+    several threads at once must neither fail nor change the paths."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(3)
+    idx = pd.date_range("2024-01-01", periods=200, freq="D")
+    y = pd.Series(100 + 10 * np.sin(np.arange(200) * 2 * np.pi / 7) + rng.normal(0, 3, 200), index=idx)
+    res = KPIForecaster(ForecastConfig(horizon=14, models=("sarimax",), backtest_folds=0, n_paths=200)).fit(y)
+    expected = res.sample_paths(14)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: res.sample_paths(14), range(12)))
+    for paths in results:
+        np.testing.assert_allclose(paths, expected)

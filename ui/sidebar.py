@@ -13,11 +13,14 @@ def render_sidebar() -> None:
     """Draw into the current container (app.py calls it inside ``st.sidebar``)."""
     st.markdown(f"### {tr('app.title')}")
     st.caption(tr("app.tagline"))
-    st.radio(
+    chosen = st.radio(
         tr("app.language"), i18n.LANGUAGES, key=LANG_KEY, horizontal=True,
         format_func=lambda code: {"zh": "中文", "en": "English"}[code],
-        bind="query-params",
     )
+    # Always in the link (a bound widget would drop its default, zh, and the link would then
+    # open in the viewer's browser language instead).
+    if st.query_params.get(LANG_KEY) != chosen:
+        st.query_params[LANG_KEY] = chosen
     render_data_status()
 
 

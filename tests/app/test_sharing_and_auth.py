@@ -100,3 +100,13 @@ def test_sessions_on_identical_data_share_one_trained_model_and_others_do_not():
     assert shared_result("t", same, "s", fit) == 1  # same bytes, same model: trained once
     assert shared_result("t", other, "s", fit) == 2  # other data never see it
     assert shared_result("t", one, "other-settings", fit) == 3
+
+
+def test_language_always_travels_in_the_link():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert at.query_params["lang"] in ("zh", ["zh"])  # kept even though zh is the default
+    at.radio(key="lang").set_value("en").run()
+    assert at.query_params["lang"] in ("en", ["en"])
+    assert at.title[0].value == "Overview"
