@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import time
+import hashlib
 import threading
 import warnings
 from dataclasses import dataclass
@@ -214,6 +215,7 @@ class ForecastResult:
         # statsmodels' simulate() briefly changes the fitted model's state: one result shared by
         # several sessions (ui.models) must simulate one call at a time.
         self._lock = threading.Lock()
+        self._paths: dict = {}  # seeded, so the same request always gives the same paths
 
     config = property(lambda self: self._config)
     model_name = property(lambda self: self._name, doc="Name of the chosen model.")
@@ -262,11 +264,18 @@ class ForecastResult:
         n = self._config.n_paths if n is None else int(n)
         if h == 0:
             return np.empty((n, 0))
-        rng = np.random.default_rng(self._config.seed)
-        with self._lock, warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
-            warnings.simplefilter("ignore")
-            p = self._fitted.paths(h, n, rng, X)
-        return _back(p, self._log, self._y)
+        key = (h, n, None if X is None else hashlib.sha1(np.ascontiguousarray(X, dtype="float64")).hexdigest())
+        with self._lock:
+            if key not in self._paths:
+                rng = np.random.default_rng(self._config.seed)
+                with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+                    warnings.simplefilter("ignore")
+                    p = _back(self._fitted.paths(h, n, rng, X), self._log, self._y)
+                p.setflags(write=False)  # shared: callers get a read-only array
+                self._paths[key] = p
+                while len(self._paths) > 16:
+                    self._paths.pop(next(iter(self._paths)))
+            return self._paths[key]
 
     def forecast(self, h=None, exog_future=None) -> pd.DataFrame:
         """Mean and central ``config.interval`` band of the sample paths, by future date."""
