@@ -9,9 +9,9 @@ private DuckDB :class:`~opslab.engine.Engine` with the derived per-user-day tabl
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -166,27 +166,37 @@ class Dataset:
     def has_campaigns(self) -> bool:
         return len(self.campaigns) > 0
 
-    # -- per-data-set memo ----------------------------------------------------------------
-    @cached_property
-    def _memo(self) -> OrderedDict:
-        return OrderedDict()
+    # -- per-data-set memo and engine --------------------------------------------------------
+    def __post_init__(self):
+        # Made eagerly (not lazily) so that sessions sharing one data set never race to create
+        # two of them; frozen dataclass, hence object.__setattr__.
+        object.__setattr__(self, "_memo", OrderedDict())
+        object.__setattr__(self, "_lock", threading.RLock())
+        object.__setattr__(self, "_engine", [])  # built on first use, kept for the data set's life
 
     def memo(self, key, compute):
         """Compute once per data set (results derive from immutable data). The least recently
-        used entries are dropped beyond ``MEMO_ENTRIES`` so a long session stays bounded."""
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
-        value = compute()
-        self._memo[key] = value
-        while len(self._memo) > MEMO_ENTRIES:
-            self._memo.popitem(last=False)
-        return value
+        used entries are dropped beyond ``MEMO_ENTRIES`` so a long session stays bounded.
+        Safe when several sessions share the data set: one computes, the others wait."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+            value = compute()
+            self._memo[key] = value
+            while len(self._memo) > MEMO_ENTRIES:
+                self._memo.popitem(last=False)
+            return value
 
-    # -- engine --------------------------------------------------------------------------
-    @cached_property
+    @property
     def engine(self) -> Engine:
         """A private DuckDB database with this data set's tables (built on first use)."""
+        with self._lock:
+            if not self._engine:
+                self._engine.append(self._build_engine())
+            return self._engine[0]
+
+    def _build_engine(self) -> Engine:
         eng = Engine()
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
         eng.register("od", self.orders[["uid", "order_time", "amount", "status"]])

@@ -2,8 +2,9 @@
 
 ``st.cache_data`` is shared by all sessions, so every cached function takes the file bytes
 (hashed by Streamlit) as an argument: two people get the same cached result only when they
-uploaded byte-identical files. The Dataset itself (with its DuckDB engine) is built per
-session and kept in ``st.session_state``.
+uploaded byte-identical files. The Dataset (with its DuckDB engine) is likewise shared only
+between sessions whose files and mapping hash the same (``ui.models``); which Dataset a
+session is looking at lives in its own ``st.session_state``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import streamlit as st
 from opslab import loader
 from opslab.io import ReadOptions
 from ui import state
+from ui.models import shared_by_key
 
 CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
 
@@ -37,9 +39,19 @@ def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile
     return out
 
 
+def build_dataset(files: list[loader.LoadedFile]):
+    """The Dataset of these files, shared by every session that loaded byte-identical files
+    with the same mapping (read-only; its memo and engine are thread-safe): the sample data
+    are built once per server, not once per visitor."""
+    usable = [f for f in files if f.usable]
+    if not usable:
+        return loader.build_dataset(files)
+    return shared_by_key("dataset", loader.fingerprint(usable), "", lambda: loader.build_dataset(files))
+
+
 def load_sample() -> None:
     files = sample_files(tuple(loader.sample_bytes()))
-    ds, _ = loader.build_dataset(files)
+    ds, _ = build_dataset(files)
     state.set_dataset(ds, {"kind": "sample", "files": [f.name for f in files]})
 
 

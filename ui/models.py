@@ -29,7 +29,13 @@ def shared_result(kind: str, ds: Dataset, settings: str, compute: Callable[[], A
     ``progress`` wraps the computation when it actually runs (e.g. in an ``st.status``), so a
     session reusing a result shows no progress box.
     """
-    slot = _slot(kind, ds.fingerprint, settings)
+    return shared_by_key(kind, ds.fingerprint, settings, compute, progress)
+
+
+def shared_by_key(kind: str, fingerprint: str, settings: str, compute: Callable[[], Any],
+                  progress: Callable[[Callable[[], Any]], Any] | None = None) -> Any:
+    """As :func:`shared_result`, keyed on a content fingerprint directly."""
+    slot = _slot(kind, fingerprint, settings)
     if "value" not in slot:
         with slot["lock"]:  # a second session asking meanwhile waits instead of training again
             if "value" not in slot:

@@ -72,7 +72,7 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
             st.write(tr("data.checking", name=name))
             files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
             st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
-        ds, report = loader.build_dataset(files)
+        ds, report = data_source.build_dataset(files)
         status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
     st.session_state["data_last_files"] = files
     st.session_state["data_last_report"] = report
