@@ -62,12 +62,17 @@ def _healthy(url: str, timeout: float = 5) -> bool:
         return False
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(root: Path = ROOT, watch: bool = True) -> tuple[subprocess.Popen, str]:
+    """``streamlit run`` on a free loopback port, once healthy. ``watch=False`` turns the file
+    watcher off: a reload in the middle of a run (Streamlit drops changed modules from
+    ``sys.modules`` while other sessions' threads import them) shows up as KeyErrors that no
+    user would see."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         *([] if watch else ["--server.fileWatcherType", "none"])],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90

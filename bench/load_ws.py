@@ -24,7 +24,6 @@ import asyncio
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.load import ROOT, MemorySampler, _free_port, _healthy, stop_server
+from bench.load import ROOT, MemorySampler, start_server, stop_server
 
 OPEN = "open (sample load)"
 DONE = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
@@ -225,27 +224,6 @@ def snapshot() -> Path:
     return dest
 
 
-def start_server(root: Path = ROOT) -> tuple[subprocess.Popen, str]:
-    """bench/load.py's server command plus ``--server.fileWatcherType none``: a reload in the
-    middle of a run (Streamlit drops changed modules from ``sys.modules`` while other sessions'
-    threads import them) shows up as KeyErrors that no user would see."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if _healthy(url, 2):
-            return proc, url
-        time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError("streamlit did not become healthy within 90 s")
-
-
 def _q(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -318,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     root = ROOT if args.live_tree else snapshot()
     try:
-        proc, url = start_server(root)
+        proc, url = start_server(root, watch=False)
     except RuntimeError:
         if root != ROOT:
             shutil.rmtree(root, ignore_errors=True)
