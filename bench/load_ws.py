@@ -35,7 +35,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.load import ROOT, MemorySampler, start_server, stop_server
+from bench.load import ROOT, MemorySampler, _healthy, start_server, stop_server
 
 OPEN = "open (sample load)"
 DONE = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
