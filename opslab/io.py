@@ -151,7 +151,10 @@ def _text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame |
     if n_cols > opt.max_columns:
         return _fail(res, "io.too_many_columns", n=n_cols, limit=opt.max_columns)
     if res.encoding in ("utf-8", "utf-8-sig") and not res.report.problems:
-        del text  # valid UTF-8 as uploaded: the C parser reads the bytes, no second copy
+        del text  # valid UTF-8 as uploaded: the parser reads the bytes, no second copy
+        fast = _parse_arrow(data[3:] if res.encoding == "utf-8-sig" else data, sep, n_cols, opt)
+        if fast is not None:
+            return fast
         return _parse(lambda: io.BytesIO(data), res.encoding, sep, n_cols, opt, res)
     return _parse(lambda: io.StringIO(text), None, sep, n_cols, opt, res)
 
@@ -301,6 +304,33 @@ def _sniff(text: str, forced: str | None) -> tuple[str, int]:
         if aligned and ws[1] > 1 and ws[0] >= 0.9 and ws[2] == ws[1] and (mode <= 1 or ws[0] > share):
             return _WHITESPACE, ws[2]
     return best, width
+
+
+def _parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.DataFrame | None:
+    """Arrow's multi-threaded reader (4-5x the C parser) for well-formed UTF-8 files with a
+    one-character delimiter. Every cell is read as text, quoted newlines allowed; any ragged
+    row or quoting problem returns ``None`` so the lenient parser below can report it."""
+    if len(sep) != 1 or sep == " " or n_cols < 1 or data.count(b'"') % 2:
+        return None  # an odd number of quotes: an unclosed quote, which Arrow would swallow
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    names = [str(i) for i in range(n_cols)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowException, ValueError, OSError):
+        return None
+    if table.num_rows > opt.max_rows + 2:
+        return None  # the lenient path reads only up to the cap and reports the truncation
+    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get)
+    df.columns = list(range(n_cols))
+    return df
 
 
 def _parse(source, encoding, sep: str, n_cols: int, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import csv
 import io
 import json
 import random
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 import opslab.io as oio
 from opslab.io import ReadOptions, ReadResult, read_table
-from opslab.report import ERROR, INFO, WARNING
+from opslab.report import ERROR, INFO, WARNING, Report
 
 HEADER = ["用户ID", "行为时间", "订单金额"]
 ROWS = [["u001", "2024-01-05 13:20:00", "99.5"],
@@ -322,6 +323,7 @@ def test_unexpected_exception_becomes_problem(monkeypatch):
         raise RuntimeError("parser exploded")
 
     monkeypatch.setattr(oio.pd, "read_csv", boom)
+    monkeypatch.setattr(oio, "_parse_arrow", boom)
     res = read_table(csv_text().encode())
     assert res.df is None and codes(res)["io.unreadable"].params == {"error": "RuntimeError"}
 
@@ -371,3 +373,29 @@ csv_piece = st.sampled_from([",", "\t", ";", "|", "  ", '"', '""', "\n", "\r\n",
 def test_csvish_text_never_raises(pieces, enc):
     data = "".join(pieces).encode(enc, errors="replace")
     check_result(read_table(data, "x.csv"))
+
+
+# -- the Arrow fast path reads exactly what the lenient C path reads ------------------------------
+def _both(data: bytes, sep: str, n_cols: int):
+    from opslab import io as oio
+    opt = oio.ReadOptions()
+    res = oio.ReadResult(None, Report(), None, None, None, [], 0)
+    slow = oio._parse(lambda: io.BytesIO(data), "utf-8", sep, n_cols, opt, res)
+    return oio._parse_arrow(data, sep, n_cols, opt), slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(st.text(alphabet='ab中 ,;"\n\r\t1-', max_size=6), min_size=3, max_size=3),
+                     min_size=1, max_size=8),
+       sep=st.sampled_from([",", ";", "\t", "|"]), crlf=st.booleans())
+def test_arrow_fast_path_agrees_with_the_c_parser(rows, sep, crlf):
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="\r\n" if crlf else "\n").writerows(rows)
+    fast, slow = _both(buf.getvalue().encode("utf-8"), sep, 3)
+    if fast is not None:  # None means: leave it to the lenient parser
+        assert fast.fillna("").astype(str).equals(slow.fillna("").astype(str))
+
+
+def test_arrow_fast_path_declines_ragged_files():
+    fast, slow = _both("a,b,c\n1,2\n3,4,5,6\n".encode(), ",", 3)
+    assert fast is None and slow is not None
