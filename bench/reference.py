@@ -43,7 +43,7 @@ def aggregate(ev: pd.DataFrame, od: pd.DataFrame) -> dict[str, pd.DataFrame]:
     month = ud["day"].dt.to_period("M")
     first = ud.groupby("user_id")["day"].min()
     first_paid = paid.groupby("user_id")["order_time"].min().dt.normalize()
-    conv = (first_paid.reindex(first.index) - first).dt.days <= 30
+    conv = (first_paid.reindex(first.index) - first).dt.days < 30
     monthly = pd.DataFrame({
         "active_users": ud.groupby(month)["user_id"].nunique(),
         "gmv": paid.groupby(paid["order_time"].dt.to_period("M"))["amount"].sum(),

@@ -21,6 +21,8 @@ from opslab.schema import CAMPAIGNS, EVENTS, ORDERS, PURCHASE_EVENT_NAMES, USERS
 
 _TS = "datetime64[us]"
 MEMO_ENTRIES = 48
+#: Without signup times, users first seen this early in the data count as existing users.
+BURN_IN_DAYS = 30
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:
@@ -41,7 +43,10 @@ def _conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None
         if c not in out.columns:
             out[c] = np.nan if c in spec.money + spec.numbers else None
     for c in spec.times + spec.dates:
-        out[c] = pd.to_datetime(out[c]).astype(_TS)
+        t = pd.to_datetime(out[c])
+        if getattr(t.dt, "tz", None) is not None:  # keep the wall-clock time, drop the zone
+            t = t.dt.tz_localize(None)
+        out[c] = t.astype(_TS)
     for c in spec.money + spec.numbers:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     for c in ("user_id", "order_id", "campaign_id"):
@@ -51,9 +56,10 @@ def _conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None
 
 
 def orders_from_events(events: pd.DataFrame) -> pd.DataFrame:
-    """Events that carry an amount or a purchase-like name become paid orders."""
+    """Events with a purchase-like name or a positive amount become paid orders (exports often
+    put 0 on every other event, and a negative amount is a refund, not a sale)."""
     names = events["event_name"].astype("str").str.strip().str.lower()
-    is_buy = names.isin(PURCHASE_EVENT_NAMES) | events["amount"].notna()
+    is_buy = (names.isin(PURCHASE_EVENT_NAMES) & ~(events["amount"] < 0)) | (events["amount"] > 0)
     buys = events.loc[is_buy]
     return pd.DataFrame({
         "user_id": buys["user_id"].to_numpy(),
@@ -66,7 +72,8 @@ def orders_from_events(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def events_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
-    """With only an orders file, every order is a purchase event."""
+    """With only an orders file, every paid order is a purchase event (a refund is no visit)."""
+    orders = orders[orders["status"] == "paid"]
     return pd.DataFrame({
         "user_id": orders["user_id"].to_numpy(),
         "event_time": orders["order_time"].to_numpy(),
@@ -116,17 +123,21 @@ class Dataset:
         if events is None and orders is None:
             raise ValueError("a Dataset needs events or orders")
         derived = []
+        if orders is not None:
+            orders["status"] = _normalise_status(orders["status"])
         if orders is None:
             orders = orders_from_events(events)
             derived.append("orders")
         if events is None:
             events = _conform(events_from_orders(orders), EVENTS)
             derived.append("events")
+        if len(events) == 0 and len(orders) == 0:
+            raise ValueError("a Dataset needs at least one event or order")
         events["event_name"] = events["event_name"].fillna("active").astype("str")
-        orders["status"] = orders["status"].fillna("paid").astype("str")
         users, signup_derived = _complete_users(users, events, orders)
         if signup_derived:
             derived.append("signup")
+        users["censored"] = _left_censored(users, events, orders, signup_derived)
         campaigns = campaigns if campaigns is not None else _empty(CAMPAIGNS)
 
         codes = pd.Index(users["user_id"])
@@ -200,10 +211,31 @@ class Dataset:
         eng = Engine()
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
         eng.register("od", self.orders[["uid", "order_time", "amount", "status"]])
-        eng.register("us", self.users[["uid", "signup_time"]])
+        eng.register("us", self.users[["uid", "signup_time", "censored"]])
         for name in ("user_day", "paid_day", "user_first"):
             eng.run(name)
         return eng
+
+
+def _normalise_status(status: pd.Series) -> pd.Series:
+    """paid / refunded / unpaid from whatever a notebook passes ("PAID", "已支付", None ...)."""
+    from opslab.mapping import parse_status  # local: mapping is the upload path's module
+    known = status.isin(["paid", "refunded", "unpaid"])
+    if known.all():
+        return status.astype("str")
+    parsed, _ = parse_status(status.astype("str").where(status.notna(), "paid"))
+    return parsed.astype("str")
+
+
+def _left_censored(users, events, orders, signup_derived: bool) -> np.ndarray:
+    """Users whose "signup" is only their first appearance in the first ``BURN_IN_DAYS`` of the
+    data: most of them were there before the export began, so they are existing users, not new
+    sign-ups, and cohorts, new-user counts and paid conversion leave them out."""
+    if not signup_derived:
+        return np.zeros(len(users), dtype=bool)
+    first = min(events["event_time"].min(), orders["order_time"].min()) if len(orders) else events["event_time"].min()
+    cutoff = pd.Timestamp(first).normalize() + pd.Timedelta(days=BURN_IN_DAYS)
+    return (users["signup_time"] < cutoff).to_numpy(dtype=bool)
 
 
 def _complete_users(users, events, orders) -> tuple[pd.DataFrame, bool]:

@@ -71,7 +71,13 @@ def daily(ds: Dataset) -> pd.DataFrame:
     def compute():
         frame = ds.engine.run("daily", start=str(ds.start), end=str(ds.end))
         frame["day"] = pd.to_datetime(frame["day"])
-        return frame.set_index("day")
+        frame = frame.set_index("day")
+        # A trailing window that reaches back before the data would undercount (a month of
+        # data cannot show a full MAU on its 3rd day): leave those days empty, not low.
+        age = (frame.index - pd.Timestamp(ds.start)).days
+        for column, window in (("wau", 7), ("mau", 30)):
+            frame[column] = frame[column].astype("float64").where(age >= window - 1)
+        return frame
     return ds.memo(("daily",), compute)
 
 
@@ -88,13 +94,19 @@ def kpi_frame(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) ->
         totals["period"] = pd.to_datetime(totals["period"])
         out = means.join(totals.set_index("period"), how="outer").sort_index()
         out.index.name = "period"
-        out = out.fillna({c: 0 for c in out.columns})
+        first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
+        # Signups older than the data (a users table) must not add empty periods before it.
+        out = out[[period_end(p, grain) >= first for p in out.index]]
+        counts = [c for c in out.columns if c not in ("wau", "mau")]  # early WAU/MAU stay unknown
+        out = out.fillna({c: 0 for c in counts})
         out["stickiness"] = _ratio(out["dau"], out["mau"])
         out["arpu"] = _ratio(out["gmv"], out["active_users"])
         out["arppu"] = _ratio(out["gmv"], out["paying_users"])
         out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
-        first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
         out["complete"] = [(p >= first) and (period_end(p, grain) <= last) for p in out.index]
+        # A cohort's conversion is final once its last signup day has had the full window.
+        window = pd.Timedelta(days=config.conversion_days - 1)
+        out["conversion_complete"] = [(p >= first) and (period_end(p, grain) + window <= last) for p in out.index]
         return out
     return ds.memo(("kpi_frame", grain, config), compute)
 
@@ -126,6 +138,14 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
         value = _lookup(frame, start, name)
         prev = _lookup(frame, shift_period(start, grain, -1), name, need_complete=True)
         yoy = _lookup(frame, year_ago(start, grain), name, need_complete=True)
+        if name == "paid_conversion":
+            # Compare conversion only between cohorts whose window has closed: a cohort still
+            # converting would show a fake drop against a mature one.
+            mature = _lookup(frame, start, "conversion_complete") == 1.0
+            prev = prev if mature and _lookup(frame, shift_period(start, grain, -1), "conversion_complete") == 1.0 \
+                else float("nan")
+            yoy = yoy if mature and _lookup(frame, year_ago(start, grain), "conversion_complete") == 1.0 \
+                else float("nan")
         rows.append({"kpi": name, "value": value, "previous": prev, "pop_change": change(value, prev),
                      "year_ago": yoy, "yoy_change": change(value, yoy)})
     return pd.DataFrame(rows).set_index("kpi")

@@ -14,6 +14,18 @@ def _ev(pairs):
     return pd.DataFrame({"user_id": [u for u, _ in pairs], "event_time": pd.to_datetime([t for _, t in pairs])})
 
 
+def _signups(*frames):
+    """A users table whose signup is each user's first event or order (known signups)."""
+    parts = [f.rename(columns={"event_time": "t", "order_time": "t"})[["user_id", "t"]] for f in frames]
+    first = pd.concat(parts).groupby("user_id")["t"].min()
+    return pd.DataFrame({"user_id": first.index, "signup_time": first.to_numpy()})
+
+
+def _known(events, orders=None):
+    frames = [events] if orders is None else [events, orders]
+    return Dataset.from_tables(events=events, orders=orders, users=_signups(*frames))
+
+
 # -- retention on a hand-built five-user case -----------------------------------------------
 FIVE = _ev([
     ("a", "2024-01-03"), ("a", "2024-02-10"), ("a", "2024-04-01"),   # Jan cohort, months 0,1,3
@@ -25,7 +37,7 @@ FIVE = _ev([
 
 
 def test_five_user_retention_on():
-    ds = Dataset.from_tables(events=FIVE)
+    ds = _known(FIVE)
     c = metrics.cohort_retention(ds, "month", "on").set_index(["cohort", "k"])
     jan, feb = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")
     assert c.loc[(jan, 0), "size"] == 3 and c.loc[(feb, 0), "size"] == 2
@@ -40,7 +52,7 @@ def test_five_user_retention_on():
 
 
 def test_five_user_retention_on_or_after():
-    ds = Dataset.from_tables(events=FIVE)
+    ds = _known(FIVE)
     c = metrics.cohort_retention(ds, "month", "on_or_after").set_index(["cohort", "k"])
     jan = pd.Timestamp("2024-01-01")
     # a: last month 3, b: last month 2, c: last month 0
@@ -49,7 +61,7 @@ def test_five_user_retention_on_or_after():
 
 def test_incomplete_cells_are_marked():
     ev = pd.concat([FIVE, _ev([("f", "2024-05-10")])])  # data now end mid-May
-    ds = Dataset.from_tables(events=ev)
+    ds = _known(ev)
     c = metrics.cohort_retention(ds, "month", "on").set_index(["cohort", "k"])
     assert not c.loc[(pd.Timestamp("2024-01-01"), 4), "complete"]
     assert c.loc[(pd.Timestamp("2024-01-01"), 3), "complete"]
@@ -72,12 +84,16 @@ def test_daily_dau_wau_mau_match_brute_force(activity):
         on = act[act["day"] == day]["user_id"].nunique()
         w = act[(act["day"] > day - pd.Timedelta(days=7)) & (act["day"] <= day)]["user_id"].nunique()
         m = act[(act["day"] > day - pd.Timedelta(days=30)) & (act["day"] <= day)]["user_id"].nunique()
-        assert (got.loc[day, "dau"], got.loc[day, "wau"], got.loc[day, "mau"]) == (on, w, m), day
+        age = (day - pd.Timestamp(ds.start)).days
+        assert got.loc[day, "dau"] == on, day
+        # Windows reaching back before the data are unknown rather than undercounted.
+        assert got.loc[day, "wau"] == w if age >= 6 else np.isnan(got.loc[day, "wau"]), day
+        assert got.loc[day, "mau"] == m if age >= 29 else np.isnan(got.loc[day, "mau"]), day
 
 
 def test_monthly_kpis_match_brute_force(activity):
     events, orders = activity
-    ds = Dataset.from_tables(events=events, orders=orders)
+    ds = _known(events, orders)
     frame = metrics.kpi_frame(ds, "month", metrics.MetricConfig(conversion_days=30))
     act = _active_days(events, orders)
     paid = orders[orders["status"] == "paid"]
@@ -94,7 +110,7 @@ def test_monthly_kpis_match_brute_force(activity):
         assert row["paying_users"] == p["user_id"].nunique()
         cohort = first_seen[in_m(first_seen)]
         conv = sum(1 for u, t in cohort.items() if u in first_paid.index
-                   and (first_paid[u].normalize() - t.normalize()).days <= 30)
+                   and (first_paid[u].normalize() - t.normalize()).days < 30)
         assert row["new_users"] == len(cohort)
         if len(cohort):
             assert row["paid_conversion"] == pytest.approx(conv / len(cohort))
@@ -140,3 +156,47 @@ def test_users_signed_up_before_the_data_do_not_stretch_the_range():
     assert metrics.daily(ds).index[0] == pd.Timestamp("2024-03-05")
     cohorts = metrics.cohort_retention(ds, "month")
     assert cohorts["cohort"].min() == pd.Timestamp("2024-03-01")  # the 2022 signup is history, not a cohort
+
+
+def test_first_month_mau_is_not_a_ramp_up_artefact():
+    # 30 users each active every 30 days, staggered: the true MAU is 30 on every day.
+    pairs = [(f"u{i}", str((pd.Timestamp("2024-01-01") + pd.Timedelta(days=i + 30 * k)).date()))
+             for i in range(30) for k in range(3)]
+    ds = _known(_ev(pairs))
+    frame = metrics.kpi_frame(ds, "month")
+    assert frame.loc["2024-01-01", "mau"] == pytest.approx(30)  # only the fully observed days
+    assert metrics.kpi_cards(ds, "month", "2024-02-01").loc["mau", "pop_change"] == pytest.approx(0.0)
+
+
+def test_paid_conversion_is_compared_only_between_closed_windows():
+    # One signup a day, each paying exactly 20 days later; the data end on 2024-02-29.
+    days = pd.date_range("2024-01-01", "2024-02-29")
+    ev = _ev([(f"u{i}", str(d.date())) for i, d in enumerate(days)])
+    od = pd.DataFrame({"user_id": [f"u{i}" for i, d in enumerate(days) if d + pd.Timedelta(days=20) <= days[-1]],
+                       "order_time": [d + pd.Timedelta(days=20) for d in days if d + pd.Timedelta(days=20) <= days[-1]],
+                       "amount": 10.0, "status": "paid"})
+    ds = _known(ev, od)
+    cards = metrics.kpi_cards(ds, "month", "2024-02-01")
+    assert cards.loc["paid_conversion", "value"] < 1.0  # late-February sign-ups have not paid yet
+    assert np.isnan(cards.loc["paid_conversion", "pop_change"])  # so no fake drop against January
+    jan = metrics.kpi_frame(ds, "month").loc["2024-01-01"]
+    assert jan["paid_conversion"] == 1.0 and jan["conversion_complete"]
+
+
+def test_unknown_signups_in_the_first_days_are_existing_users_not_new():
+    old = [(f"o{i}", str(d.date())) for i in range(20) for d in pd.date_range("2024-01-01", "2024-03-31", freq="7D")]
+    new = [(f"n{i}", "2024-02-15") for i in range(5)]
+    ds = Dataset.from_tables(events=_ev(old + new))  # no users table: signups are derived
+    assert "signup" in ds.derived
+    frame = metrics.kpi_frame(ds, "month")
+    assert frame.loc["2024-01-01", "new_users"] == 0  # first seen in the burn-in: not sign-ups
+    assert frame.loc["2024-02-01", "new_users"] == 5
+    cohorts = metrics.cohort_retention(ds, "month")
+    assert set(cohorts["cohort"]) == {pd.Timestamp("2024-02-01")}
+
+
+def test_periods_before_the_data_do_not_appear():
+    ev = _ev([("a", "2024-03-05"), ("a", "2024-04-02")])
+    users = pd.DataFrame({"user_id": ["a", "b"], "signup_time": pd.to_datetime(["2024-03-05", "2023-11-20"])})
+    ds = Dataset.from_tables(events=ev, users=users)
+    assert metrics.kpi_frame(ds, "month").index.min() == pd.Timestamp("2024-03-01")

@@ -44,7 +44,7 @@ sweep AS (
     LEFT JOIN wau_delta w USING (day)
     LEFT JOIN mau_delta m USING (day)
 ),
-new_users AS (SELECT signup_day AS day, count(*) AS new_users FROM user_first GROUP BY 1),
+new_users AS (SELECT signup_day AS day, count(*) AS new_users FROM user_first WHERE NOT censored GROUP BY 1),
 paid AS (
     SELECT day, count(*) AS paying_users, sum(n_orders) AS orders, sum(gmv) AS gmv
     FROM paid_day GROUP BY day
@@ -76,12 +76,13 @@ pay AS (
     FROM paid_day GROUP BY 1
 ),
 conv AS (
-    -- Paid conversion of each signup cohort: a paid order within $conversion_days of signup.
+    -- Paid conversion of each signup cohort: a paid order within $conversion_days days of
+    -- signup (day 0 is the signup day, so "within 30 days" is days 0..29).
     SELECT CAST(date_trunc($grain, signup_day) AS DATE) AS period,
            count(*) AS cohort_users,
            count(CASE WHEN first_paid IS NOT NULL
-                       AND first_paid - signup_day <= $conversion_days THEN 1 END) AS converted
-    FROM user_first GROUP BY 1
+                       AND first_paid - signup_day < $conversion_days THEN 1 END) AS converted
+    FROM user_first WHERE NOT censored GROUP BY 1
 )
 SELECT coalesce(act.period, pay.period, conv.period) AS period,
        coalesce(active_users, 0)::BIGINT AS active_users,
@@ -100,7 +101,7 @@ ORDER BY period;
 -- "on" period k, and "on or after" period k (active in k or any later period). Every k from 0
 -- up to the period holding $end is listed, zeros included.
 WITH cu AS (
-    SELECT uid, CAST(date_trunc($grain, signup_day) AS DATE) AS cohort FROM user_first
+    SELECT uid, CAST(date_trunc($grain, signup_day) AS DATE) AS cohort FROM user_first WHERE NOT censored
 ),
 act AS (
     SELECT DISTINCT ud.uid, cu.cohort,

@@ -18,11 +18,12 @@ WHERE status = 'paid'
 GROUP BY ALL;
 
 -- name: user_first
--- Per user: signup day, first and last active day, first paid day.
+-- Per user: signup day, first and last active day, first paid day, whether the signup is unknown.
 CREATE OR REPLACE TABLE user_first AS
 SELECT u.uid,
        CAST(u.signup_time AS DATE) AS signup_day,
-       a.first_active, a.last_active, p.first_paid
+       a.first_active, a.last_active, p.first_paid,
+       u.censored  -- signup unknown (first seen in the data's first days): not a new user
 FROM us u
 LEFT JOIN (SELECT uid, min(day) AS first_active, max(day) AS last_active FROM user_day GROUP BY uid) a USING (uid)
 LEFT JOIN (SELECT uid, min(day) AS first_paid FROM paid_day GROUP BY uid) p USING (uid);
