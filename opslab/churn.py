@@ -25,10 +25,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from opslab.churn_features import (BASE_FEATURES, ChurnConfig, churn_features, churn_labels,
-                                   model_matrix, top_event_names)
-from opslab.churn_metrics import (brier, calibration_table, capture_rate, gains_table, lift,
-                                  permutation_importance, pr_auc, roc_auc, threshold_table)
+from opslab.churn_features import (
+    BASE_FEATURES,
+    ChurnConfig,
+    churn_features,
+    churn_labels,
+    model_matrix,
+    top_event_names,
+)
+from opslab.churn_metrics import (
+    brier,
+    calibration_table,
+    capture_rate,
+    gains_table,
+    lift,
+    permutation_importance,
+    pr_auc,
+    roc_auc,
+    threshold_table,
+)
 from opslab.churn_model import MODELS, ChurnDataError, ChurnModel, ChurnResult
 from opslab.churn_reasons import REASONS, explain, feature_label, reason_reference
 from opslab.clv import CLVConfig, ConvergenceError, fit_clv

@@ -35,8 +35,14 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from opslab import churn_metrics as cm
-from opslab.churn_features import (ChurnConfig, as_day, churn_features, churn_labels, model_matrix,
-                                   top_event_names)
+from opslab.churn_features import (
+    ChurnConfig,
+    as_day,
+    churn_features,
+    churn_labels,
+    model_matrix,
+    top_event_names,
+)
 from opslab.churn_reasons import explain, reason_reference
 from opslab.dataset import Dataset
 from opslab.report import ERROR, Problem

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from opslab.engine import Engine
-from opslab.schema import CAMPAIGNS, EVENTS, ORDERS, PURCHASE_EVENT_NAMES, USERS, TableSpec
+from opslab.schema import (
+    CAMPAIGNS,
+    EVENTS,
+    ORDERS,
+    PURCHASE_EVENT_NAMES,
+    USERS,
+    TableSpec,
+)
 
 _TS = "datetime64[us]"
 MEMO_ENTRIES = 48
@@ -219,7 +226,9 @@ class Dataset:
 
 def _normalise_status(status: pd.Series) -> pd.Series:
     """paid / refunded / unpaid from whatever a notebook passes ("PAID", "已支付", None ...)."""
-    from opslab.mapping import parse_status  # local: mapping is the upload path's module
+    from opslab.mapping import (
+        parse_status,  # local: mapping is the upload path's module
+    )
     known = status.isin(["paid", "refunded", "unpaid"])
     if known.all():
         return status.astype("str")
@@ -230,10 +239,12 @@ def _normalise_status(status: pd.Series) -> pd.Series:
 def _left_censored(users, events, orders, signup_derived: bool) -> np.ndarray:
     """Users whose "signup" is only their first appearance in the first ``BURN_IN_DAYS`` of the
     data: most of them were there before the export began, so they are existing users, not new
-    sign-ups, and cohorts, new-user counts and paid conversion leave them out."""
-    if not signup_derived:
-        return np.zeros(len(users), dtype=bool)
-    first = min(events["event_time"].min(), orders["order_time"].min()) if len(orders) else events["event_time"].min()
+    sign-ups, and cohorts, new-user counts and paid conversion leave them out. Exports shorter
+    than three burn-in periods keep first-seen as the signup (nothing would be left)."""
+    times = [events["event_time"]] + ([orders["order_time"]] if len(orders) else [])
+    first, last = min(t.min() for t in times), max(t.max() for t in times)
+    if not signup_derived or (last - first).days < 3 * BURN_IN_DAYS:
+        return np.zeros(len(users), dtype=bool)  # a short export: first seen is the best guess
     cutoff = pd.Timestamp(first).normalize() + pd.Timedelta(days=BURN_IN_DAYS)
     return (users["signup_time"] < cutoff).to_numpy(dtype=bool)
 

@@ -16,9 +16,9 @@ Example
 
 from __future__ import annotations
 
-import time
 import hashlib
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 

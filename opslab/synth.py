@@ -25,7 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from opslab.calendar_cn import SPRING_FESTIVAL  # 春节 by Gregorian year: one table for the project
+from opslab.calendar_cn import (
+    SPRING_FESTIVAL,  # 春节 by Gregorian year: one table for the project
+)
 
 EVENT_NAMES = ("visit", "search", "view", "add_to_cart", "purchase", "share")
 #: acquisition channel -> (share of organic signups, base-activity x, churn-hazard x)

@@ -184,7 +184,7 @@ def test_paid_conversion_is_compared_only_between_closed_windows():
 
 
 def test_unknown_signups_in_the_first_days_are_existing_users_not_new():
-    old = [(f"o{i}", str(d.date())) for i in range(20) for d in pd.date_range("2024-01-01", "2024-03-31", freq="7D")]
+    old = [(f"o{i}", str(d.date())) for i in range(20) for d in pd.date_range("2024-01-01", "2024-04-30", freq="7D")]
     new = [(f"n{i}", "2024-02-15") for i in range(5)]
     ds = Dataset.from_tables(events=_ev(old + new))  # no users table: signups are derived
     assert "signup" in ds.derived
@@ -200,3 +200,9 @@ def test_periods_before_the_data_do_not_appear():
     users = pd.DataFrame({"user_id": ["a", "b"], "signup_time": pd.to_datetime(["2024-03-05", "2023-11-20"])})
     ds = Dataset.from_tables(events=ev, users=users)
     assert metrics.kpi_frame(ds, "month").index.min() == pd.Timestamp("2024-03-01")
+
+
+def test_short_exports_keep_first_seen_as_the_signup():
+    ev = _ev([("a", "2024-01-05"), ("b", "2024-01-20"), ("b", "2024-02-10")])  # five weeks of data
+    ds = Dataset.from_tables(events=ev)
+    assert metrics.kpi_frame(ds, "month").loc["2024-01-01", "new_users"] == 2

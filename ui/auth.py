@@ -49,7 +49,7 @@ def _password_form(stored: str) -> None:
     st.title(tr("auth.title"))
     with st.form("auth_form"):
         password = st.text_input(tr("auth.password"), type="password", key="auth_password")
-        submitted = st.form_submit_button(tr("auth.sign_in"), type="primary")
+        submitted = st.form_submit_button(tr("auth.sign_in"), type="primary", key="auth_submit")
     if submitted:
         if verify_password(password, stored):
             st.session_state[AUTH_KEY] = True

@@ -18,7 +18,10 @@ with st.container(border=True):
     st.caption(tr("data.sample_help"))
     if st.button(tr("app.load_sample"), key="data_load_sample"):
         data_source.load_sample()
-        st.success(tr("data.sample_loaded"))
+        st.session_state["data_flash"] = "data.sample_loaded"
+        st.rerun()  # so the sidebar and the link's fingerprint show the new data at once
+    if st.session_state.get("data_flash") == "data.sample_loaded":
+        st.success(tr(st.session_state.pop("data_flash")))
 
 st.subheader(tr("data.upload_title"))
 uploads = st.file_uploader(
@@ -78,10 +81,14 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     st.session_state["data_last_report"] = report
     if ds is not None:
         set_dataset(ds, {"kind": "upload", "files": [f.name for f in files if f.usable]})
+        st.session_state["data_flash"] = "data.applied"
+        st.rerun()  # the report below survives in session state; the sidebar and link update now
 
 files = st.session_state.get("data_last_files", [])
 if files:
     st.subheader(tr("data.report_title"))
+    if st.session_state.get("data_flash") == "data.applied":
+        st.success(tr(st.session_state.pop("data_flash")))
     problem_report(st.session_state.get("data_last_report") or [])
     for f in files:
         res = f.result

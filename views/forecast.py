@@ -196,7 +196,7 @@ def targets_panel():
     m1.metric(tr("forecastpage.with_drivers"), fmt_kpi(kpi, moved.forecast),
               delta=fmt.pct(ratio - 1, signed=True), border=True)
     m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(moved.p_hit, 0),
-              delta=f"{100 * (moved.p_hit - out.p_hit):+.0f} pp", border=True)
+              delta=tr("forecastpage.pp", n=f"{100 * (moved.p_hit - out.p_hit):+.0f}"), border=True)
 
     # goal-seek
     st.markdown(f"**{tr('forecastpage.seek')}**")
@@ -261,7 +261,7 @@ else:
     dst = url_choice("selectbox", tr("forecastpage.lc.to"), lc.TIERS, "active", "fc_lc_to", l2,
                      format_func=tier_label.get)
     pp = l3.slider(tr("forecastpage.lc.points"), 0, 30, 10, key="fc_lc_pp", bind="query-params",
-                   format="+%d pp")
+                   format=tr("forecastpage.pp_format"))
     base_proj = wi.lifecycle_projection(inputs, months)
     better = wi.lifecycle_projection(inputs, months, wi.improve_transition(inputs.rates, src, dst, pp / 100))
     was = float(inputs.rates.loc[src, dst])

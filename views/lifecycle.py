@@ -143,7 +143,7 @@ st.caption(tr("lifecycle.plays_caption"))
 for start in (0, 4):
     for col, tier in zip(st.columns(4), lc.TIERS[start:start + 4]):
         col.text_area(f"{tier_label[tier]} · {fmt.count(counts[tier], code)}", value=tr(f"lifecycle.play.{tier}"),
-                      key=f"lc_play_{tier}", height=130)
+                      key=f"lc_play_{tier}_{code}", height=130)  # per language: defaults differ
 
 # -- RFM ------------------------------------------------------------------------------------------
 st.subheader(tr("lifecycle.rfm.title"))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from opslab import charts, metrics
 from opslab import formatting as fmt
+from opslab.dataset import BURN_IN_DAYS
 from ui.labels import period_label
 from ui.state import labeller, tr
 from ui.url_state import url_choice, url_multi
@@ -13,6 +14,8 @@ from ui.widgets import kpi_grid, page_start
 ds = page_start("overview", intro=False)
 
 config = metrics.MetricConfig()
+if "signup" in ds.derived:
+    st.caption(tr("overview.signup_derived", days=BURN_IN_DAYS))
 left, right = st.columns([3, 2])
 grain = url_choice("segmented_control", tr("overview.grain"), metrics.GRAINS, "month", "ov_grain", left,
                    format_func=labeller("metrics.grain."))
@@ -63,4 +66,4 @@ else:
         cohorts, labels, tr("metrics.period_k"), tr("metrics.cohort"), tr("metrics.retention_rate"),
         tr("metrics.cohort_size"), highlight=(1, 3) if cohort_grain == "month" else (),
     ), width="stretch")
-    st.caption(tr("overview.retention_caption", grain=tr(f"metrics.grain.{cohort_grain}")))
+    st.caption(tr("overview.retention_caption", grain=tr(f"metrics.grain.{cohort_grain}").lower()))
