@@ -301,7 +301,10 @@ class ForecastResult:
 
 def _back(p, log, y):
     if log:
-        cap = np.log1p(y.max()) + 5.0   # keeps a wild path from overflowing to inf
+        # A simulated period may reach at most 3x the best one observed: bootstrapped log
+        # changes on a sparse (mostly zero) series otherwise compound into paths 100x the
+        # history, and the mean of the paths, the headline forecast, follows them.
+        cap = np.log1p(3.0 * max(float(y.max()), 0.0))
         p = np.expm1(np.minimum(p, cap))
     return np.maximum(p, 0.0) if y.min() >= 0 else p
 
