@@ -2,6 +2,7 @@
 exports. Rules and the as-of day live in the URL (lc_* keys)."""
 
 import datetime as dt
+import re
 from dataclasses import fields
 
 import pandas as pd
@@ -165,19 +166,34 @@ else:
 # -- export ---------------------------------------------------------------------------------------
 st.subheader(tr("lifecycle.export"))
 e1, e2 = st.columns(2)
-kind = e1.segmented_control(tr("lifecycle.export_kind"), ("tier", "rfm"), default="tier", key="lc_export_kind",
-                            format_func=labeller("lifecycle.export_")) or "tier"
+kind = url_choice("segmented_control", tr("lifecycle.export_kind"), ("tier", "rfm"), "tier", "lc_export_kind", e1,
+                  format_func=labeller("lifecycle.export_"))
 if kind == "tier":
-    pick = e2.selectbox(tr("lifecycle.tier"), lc.TIERS, format_func=tier_label.get, key="lc_export_tier")
+    pick = url_choice("selectbox", tr("lifecycle.tier"), lc.TIERS, lc.TIERS[0], "lc_export_tier", e2,
+                      format_func=tier_label.get)
     out = seg.loc[seg["tier"] == pick].drop(columns="uid")
     name = f"lifecycle_{pick}_{as_of}"
 else:
-    pick = e2.selectbox(tr("lifecycle.rfm.segment_title"), rfm.SEGMENTS, format_func=segment_label.get,
-                        key="lc_export_segment")
+    pick = url_choice("selectbox", tr("lifecycle.rfm.segment_title"), rfm.SEGMENTS, rfm.SEGMENTS[0],
+                      "lc_export_segment", e2, format_func=segment_label.get)
     chosen = scores.loc[scores["segment"] == pick].drop(columns="user_id")
     out = chosen.merge(seg, on="uid", how="left").drop(columns="uid")
     out.insert(0, "user_id", out.pop("user_id"))
     name = f"rfm_{pick}_{as_of}"
 out = out.assign(**{c: out[c].astype("str") for c in ("tier", "segment") if c in out})
 st.caption(tr("lifecycle.export_rows", n=fmt.count(len(out), code)))
-export_buttons(lambda: out, name, "lc_dl", len(out), tr("lifecycle.csv"), tr("lifecycle.xlsx"))
+
+
+def _for_spreadsheet(frame):
+    """Tier and segment names and column headers in the reader's language."""
+    labelled = frame.assign(**{c: frame[c].map({**tier_label, **segment_label}).fillna(frame[c])
+                               for c in ("tier", "segment") if c in frame})
+    return labelled.rename(columns=export_header)
+
+
+def export_header(column: str) -> str:
+    m = re.fullmatch(r"(active_days_prev|active_days|monthly_spend|spend|orders)_(\d+)", column)
+    return tr(f"lifecycle.export_col.{m.group(1)}", n=m.group(2)) if m else tr(f"lifecycle.export_col.{column}")
+
+
+export_buttons(lambda: _for_spreadsheet(out), name, "lc_dl", len(out), tr("lifecycle.csv"), tr("lifecycle.xlsx"))

@@ -54,10 +54,10 @@ def test_tier_export_csv_and_xlsx_are_complete_and_safe(server, page, tmp_path):
     assert data.startswith(b"\xef\xbb\xbf")  # utf-8-sig: Excel shows the Chinese
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     header, body = rows[0], rows[1:]
-    assert "user_id" in header and "tier" in header
-    ids = [r[header.index("user_id")] for r in body]
+    assert "用户ID" in header and "分层" in header and "近 14 天活跃天数" in header  # headers in Chinese
+    ids = [r[header.index("用户ID")] for r in body]
     assert sorted(i.lstrip("'") for i in ids) == sorted(HOSTILE)  # the whole "new" tier, nothing else
-    assert {r[header.index("tier")] for r in body} == {"new"}
+    assert {r[header.index("分层")] for r in body} == {"新用户"}
     assert not any(cell.startswith(DANGER) for r in rows for cell in r)
     assert "'=HYPERLINK(\"http://evil.example\",\"点我\")" in ids
 
