@@ -47,7 +47,7 @@ def gains_chart(gains: pd.DataFrame, model_label: dict, x_title: str, y_title: s
     lines = alt.Chart(data).mark_line().encode(
         x=x, y=y, color=alt.Color("model:N", title=legend, scale=alt.Scale(range=PALETTE)),
         tooltip=[alt.Tooltip("model:N", title=legend), alt.Tooltip("share_targeted:Q", title=x_title, format=".0%"),
-                 alt.Tooltip("capture:Q", title=y_title, format=".1%"), alt.Tooltip("lift:Q", format=".2f")])
+                 alt.Tooltip("capture:Q", title=y_title, format=".1%")])
     base = alt.Chart(diag).mark_line(strokeDash=[4, 4], color="#94a3b8").encode(x=x, y=y)
     return alt.layer(lines, base).properties(height=height)
 
@@ -72,11 +72,11 @@ def value_histogram(values: pd.Series, x_title: str, y_title: str, bins: int = 3
         v = np.zeros(1)
     counts, edges = np.histogram(v, bins=bins)
     data = pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "users": counts})
+    data["range"] = [f"{lo:,.0f} – {hi:,.0f}" for lo, hi in zip(data["lo"], data["hi"])]
     return alt.Chart(data).mark_bar(color=PALETTE[0]).encode(
         x=alt.X("lo:Q", title=x_title, bin="binned", axis=alt.Axis(format=",.0f")), x2="hi:Q",
         y=alt.Y("users:Q", title=y_title),
-        tooltip=[alt.Tooltip("lo:Q", format=",.0f"), alt.Tooltip("hi:Q", format=",.0f"),
-                 alt.Tooltip("users:Q", title=y_title, format=",")],
+        tooltip=[alt.Tooltip("range:N", title=x_title), alt.Tooltip("users:Q", title=y_title, format=",")],
     ).properties(height=height)
 
 

@@ -10,6 +10,8 @@ import pandas as pd
 
 from opslab.charts import DATE_AXIS
 
+DAY = "%Y-%m-%d"  # numeric dates in tooltips: the same in both languages
+
 HISTORY_COLOR, FORECAST_COLOR, TARGET_COLOR = "#475569", "#2563eb", "#dc2626"
 
 
@@ -31,14 +33,17 @@ def forecast_chart(history: pd.Series, forecast: pd.DataFrame, *, date_title: st
     x = alt.X("date:T", title=date_title, axis=DATE_AXIS)
     band = alt.Chart(fc).mark_area(opacity=0.2, color=FORECAST_COLOR).encode(
         x=x, y=alt.Y("lower:Q", title=value_title), y2="upper:Q",
-        tooltip=[alt.Tooltip("date:T"), alt.Tooltip("lower:Q", format=",.0f"),
-                 alt.Tooltip("upper:Q", format=",.0f"), alt.Tooltip("band:N", title="")])
+        tooltip=[alt.Tooltip("date:T", title=date_title, format=DAY),
+                 alt.Tooltip("lower:Q", title=f"{band_label} ↓", format=",.0f"),
+                 alt.Tooltip("upper:Q", title=f"{band_label} ↑", format=",.0f")])
     line_h = alt.Chart(hist).mark_line(strokeWidth=1.2).encode(
         x=x, y=alt.Y("value:Q", title=value_title), color=color,
-        tooltip=[alt.Tooltip("date:T"), alt.Tooltip("value:Q", format=",.0f")])
+        tooltip=[alt.Tooltip("date:T", title=date_title, format=DAY),
+                 alt.Tooltip("value:Q", title=history_label, format=",.0f")])
     line_f = alt.Chart(fc).mark_line(strokeDash=[5, 3], strokeWidth=2).encode(
         x=x, y=alt.Y("mean:Q", title=value_title), color=color,
-        tooltip=[alt.Tooltip("date:T"), alt.Tooltip("mean:Q", format=",.0f")])
+        tooltip=[alt.Tooltip("date:T", title=date_title, format=DAY),
+                 alt.Tooltip("mean:Q", title=forecast_label, format=",.0f")])
     layers = [band, line_h, line_f]
     if target_per_period is not None and np.isfinite(target_per_period):
         rule = alt.Chart(pd.DataFrame({"y": [target_per_period]})).mark_rule(
@@ -75,6 +80,6 @@ def projection_chart(base: pd.Series, improved: pd.Series, *, month_title: str,
         color=alt.Color("scenario:N", title=None, sort=[base_label, improved_label],
                         scale=alt.Scale(range=["#94a3b8", FORECAST_COLOR]),
                         legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("month:O"), alt.Tooltip("scenario:N"),
-                 alt.Tooltip("value:Q", format=",.0f")],
+        tooltip=[alt.Tooltip("month:O", title=month_title), alt.Tooltip("scenario:N", title=" "),
+                 alt.Tooltip("value:Q", title=value_title, format=",.0f")],
     ).properties(height=height)

@@ -26,7 +26,7 @@ def tier_bars(counts: pd.Series, labels: dict, x_title: str, y_title: str, heigh
         color=alt.Color("tier:N", legend=None,
                         scale=alt.Scale(domain=order, range=list(colors)) if colors else alt.Scale(scheme="tableau20")),
         tooltip=[alt.Tooltip("tier:N", title=y_title), alt.Tooltip("users:Q", title=x_title, format=","),
-                 alt.Tooltip("share:Q", format=".1%")],
+                 alt.Tooltip("share:Q", title="%", format=".1%")],
     ).properties(height=height)
 
 
