@@ -28,8 +28,9 @@ def url_choice(widget: str, label: str, options, default, key: str, container=st
 def url_multi(label: str, options, default: list, key: str, container=st, **kwargs) -> list:
     """A multiselect whose raw options live in the URL, comma-separated."""
     by_text = {str(o): o for o in options}
-    if key not in st.session_state:
-        raw = st.query_params.get(key)
+    stale = key in st.session_state and not set(st.session_state[key]) <= set(options)  # other data
+    if key not in st.session_state or stale:
+        raw = None if stale else st.query_params.get(key)
         chosen = [by_text[p] for p in raw.split(SEP) if p in by_text] if raw is not None else list(default)
         st.session_state[key] = chosen
     value = container.multiselect(label, options, key=key, **kwargs)

@@ -23,7 +23,7 @@ from opslab.campaigns import (
 from opslab.forecast import ForecastConfig, KPIForecaster
 from ui.models import shared_result
 from ui.state import labeller, lang, tr, translator
-from ui.url_state import url_choice
+from ui.url_state import url_choice, url_multi
 from ui.widgets import page_start
 
 ds = page_start("forecastpage")
@@ -81,16 +81,17 @@ with st.expander(tr("forecastpage.plan.title"), icon=":material/campaign:"):
     st.caption(tr("forecastpage.plan.help"))
     p1, p2, p3 = st.columns(3)
     plan_spend = p1.number_input(tr("forecastpage.plan.spend"), min_value=100.0, value=50_000.0,
-                                 step=1_000.0, key="fc_plan_spend")
-    plan_type = p2.selectbox(tr("forecastpage.plan.type"), types or ["-"], key="fc_plan_type")
-    plan_channel = p3.selectbox(tr("forecastpage.plan.channel"), channels or ["-"],
-                                key="fc_plan_channel")
+                                 step=1_000.0, key="fc_plan_spend", bind="query-params")
+    plan_type = url_choice("selectbox", tr("forecastpage.plan.type"), types or ["-"], (types or ["-"])[0],
+                           "fc_plan_type", p2)
+    plan_channel = url_choice("selectbox", tr("forecastpage.plan.channel"), channels or ["-"],
+                              (channels or ["-"])[0], "fc_plan_channel", p3)
     p4, p5, p6 = st.columns(3)
     first_future = future[0].date()
     plan_start = p4.date_input(tr("forecastpage.plan.start"), value=first_future + dt.timedelta(days=14),
-                               key="fc_plan_start")
+                               key="fc_plan_start", bind="query-params")
     plan_end = p5.date_input(tr("forecastpage.plan.end"), value=first_future + dt.timedelta(days=20),
-                             key="fc_plan_end")
+                             key="fc_plan_end", bind="query-params")
     plan_in_fc = p6.checkbox(tr("forecastpage.plan.include"), value=False, key="fc_plan_include",
                              bind="query-params")
 plan_ok = plan_start is not None and plan_end is not None and plan_end >= plan_start
@@ -311,8 +312,7 @@ else:
     b1, b2 = st.columns([1, 2])
     total = b1.number_input(tr("forecastpage.camp.total"), min_value=1_000.0, value=200_000.0, step=10_000.0,
                             key="fc_budget_total", bind="query-params")
-    chosen = b2.multiselect(tr("forecastpage.camp.channels"), channels, default=channels[:4],
-                            key="fc_budget_channels")
+    chosen = url_multi(tr("forecastpage.camp.channels"), channels, channels[:4], "fc_budget_channels", b2)
     if chosen and "revenue" in camp_model.fits_:
         split = optimise_budget(camp_model, total, chosen, plan.type, plan.start_date, plan.end_date)
         view = pd.DataFrame({

@@ -115,8 +115,8 @@ flow_from = f1.date_input(tr("lifecycle.flow_from"), value=default_from, min_val
 flow_to = f2.date_input(tr("lifecycle.flow_to"), value=as_of, min_value=ds.start, max_value=ds.end,
                         key="lc_flow_to", bind="query-params") or as_of
 fc, fr = lc.flows(ds, rules, flow_from, flow_to)
-view = st.segmented_control(tr("lifecycle.flow_view"), ("counts", "rates"), default="counts",
-                            format_func=labeller("lifecycle.flow_"), key="lc_flow_view") or "counts"
+view = url_choice("segmented_control", tr("lifecycle.flow_view"), ("counts", "rates"), "counts", "lc_flow_view",
+                  format_func=labeller("lifecycle.flow_"))
 shown = (fc if view == "counts" else fr).rename(index=tier_label, columns=tier_label)
 shown.index.name, shown.columns.name = tr("lifecycle.from"), tr("lifecycle.to")
 st.dataframe(shown.style.format("{:,}" if view == "counts" else "{:.1%}", na_rep="–"), width="stretch")
