@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import io
 import re
 import warnings
@@ -121,7 +120,10 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
     if data.startswith(_OLE_MAGIC):
         return _fail(res, "io.xlsx_encrypted" if name.endswith((".xlsx", ".xlsm")) else "io.xls_unsupported")
     if data.startswith(_ZIP_MAGIC):
-        rows = _xlsx_rows(data, opt, res)
+        from opslab.io_xlsx import (
+            xlsx_rows,  # here, not at the top: io_xlsx builds on this module
+        )
+        rows = xlsx_rows(data, opt, res)
     else:
         rows = _text_rows(data, opt, res)
     if rows is not None:
@@ -363,67 +365,6 @@ def _parse(source, encoding, sep: str, n_cols: int, opt: ReadOptions, res: ReadR
                                params={"n": len(bad), "rows": ", ".join(map(str, bad[:MAX_EXAMPLES])),
                                        "expected": n_cols}))
     return df
-
-
-# ----------------------------------------------------------------------------- xlsx
-
-
-def _cell_text(v) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, (dt.datetime, dt.date, dt.time)):
-        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
-    if isinstance(v, float):
-        if not np.isfinite(v):
-            return None
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
-        # Excel shows 15 significant digits; 0.1 + 0.2 should read "0.3", not 0.30000000000000004
-        return np.format_float_positional(float(f"{v:.15g}"), trim="-")
-    return str(v)
-
-
-def _xlsx_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        return _fail(res, "io.xlsx_invalid")
-    try:
-        res.sheet_names = [str(s) for s in wb.sheetnames]
-        if opt.sheet is not None:
-            idx = opt.sheet if isinstance(opt.sheet, int) else (
-                res.sheet_names.index(opt.sheet) if opt.sheet in res.sheet_names else -1)
-            if not 0 <= idx < len(res.sheet_names):
-                return _fail(res, "io.sheet_not_found", sheet=str(opt.sheet),
-                             sheets=", ".join(res.sheet_names))
-            order = [idx]
-        else:
-            order = range(len(res.sheet_names))
-        for idx in order:
-            rows: list[list[str | None]] = []
-            for raw in wb.worksheets[idx].iter_rows(values_only=True):
-                row = [_cell_text(v) for v in raw]
-                while row and (row[-1] is None or not row[-1].strip()):
-                    row.pop()
-                if not row:
-                    continue
-                if len(row) > opt.max_columns:
-                    return _fail(res, "io.too_many_columns", n=len(row), limit=opt.max_columns)
-                rows.append(row)
-                if len(rows) >= opt.max_rows + 2:
-                    break
-            if rows:
-                if len(order) > 1 and idx > 0:
-                    res.report.add(Problem("io.sheet_auto_selected", INFO,
-                                           params={"sheet": res.sheet_names[idx]}))
-                return pd.DataFrame(rows, dtype=str)
-        return _fail(res, "io.empty_file")
-    finally:
-        wb.close()
 
 
 # ----------------------------------------------------------------------------- shared tail
