@@ -30,23 +30,30 @@ def tier_bars(counts: pd.Series, labels: dict, x_title: str, y_title: str, heigh
     ).properties(height=height)
 
 
+def _stacked(frame: pd.DataFrame, labels: dict, colors, mark: str, x_field: str, series_field: str,
+             x_title: str, y_title: str, series_title: str, height: int) -> alt.Chart:
+    """Users per series (the frame's columns) stacked over dates (its index), in column order."""
+    order = [labels[c] for c in frame.columns]
+    data = frame.rename(columns=labels).rename_axis(x_field).reset_index().melt(
+        x_field, var_name=series_field, value_name="users")
+    data[x_field] = pd.to_datetime(data[x_field])
+    data["order"] = data[series_field].map({t: i for i, t in enumerate(order)})
+    return getattr(alt.Chart(data), mark)().encode(
+        x=alt.X(f"{x_field}:T", title=x_title, axis=DATE_AXIS),
+        y=alt.Y("users:Q", stack="zero", title=y_title),
+        color=alt.Color(f"{series_field}:N", title=series_title, sort=order,
+                        scale=alt.Scale(domain=order, range=list(colors))),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip(f"{x_field}:T", title=x_title), alt.Tooltip(f"{series_field}:N", title=series_title),
+                 alt.Tooltip("users:Q", title=y_title, format=",")],
+    ).properties(height=height)
+
+
 def tier_area(snapshots: pd.DataFrame, labels: dict, x_title: str, y_title: str,
               tier_title: str, height: int = 300) -> alt.Chart:
     """Stacked area of users per tier (columns) at each snapshot date (index)."""
-    order = [labels[t] for t in snapshots.columns]
-    data = snapshots.rename(columns=labels).rename_axis("as_of").reset_index().melt(
-        "as_of", var_name="tier", value_name="users")
-    data["as_of"] = pd.to_datetime(data["as_of"])
-    data["order"] = data["tier"].map({t: i for i, t in enumerate(order)})
-    return alt.Chart(data).mark_area().encode(
-        x=alt.X("as_of:T", title=x_title, axis=DATE_AXIS),
-        y=alt.Y("users:Q", stack="zero", title=y_title),
-        color=alt.Color("tier:N", title=tier_title, sort=order,
-                        scale=alt.Scale(domain=order, range=list(TIER_COLORS))),
-        order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("as_of:T", title=x_title), alt.Tooltip("tier:N", title=tier_title),
-                 alt.Tooltip("users:Q", title=y_title, format=",")],
-    ).properties(height=height)
+    return _stacked(snapshots, labels, TIER_COLORS, "mark_area", "as_of", "tier", x_title, y_title,
+                    tier_title, height)
 
 
 def matrix_heatmap(counts: pd.DataFrame, rates: pd.DataFrame | None, row_labels: dict,
@@ -78,15 +85,5 @@ def matrix_heatmap(counts: pd.DataFrame, rates: pd.DataFrame | None, row_labels:
 def state_bars(states: pd.DataFrame, labels: dict, x_title: str, y_title: str,
                state_title: str, height: int = 280) -> alt.Chart:
     """PostHog-style lifecycle: stacked bars per period, dormant below zero."""
-    order = [labels[s] for s in states.columns]
-    data = states.rename(columns=labels).rename_axis("period").reset_index().melt(
-        "period", var_name="state", value_name="users")
-    data["period"] = pd.to_datetime(data["period"])
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("period:T", title=x_title, axis=DATE_AXIS),
-        y=alt.Y("users:Q", stack="zero", title=y_title),
-        color=alt.Color("state:N", title=state_title, sort=order,
-                        scale=alt.Scale(domain=order, range=list(STATE_COLORS))),
-        tooltip=[alt.Tooltip("period:T", title=x_title), alt.Tooltip("state:N", title=state_title),
-                 alt.Tooltip("users:Q", title=y_title, format=",")],
-    ).properties(height=height)
+    return _stacked(states, labels, STATE_COLORS, "mark_bar", "period", "state", x_title, y_title,
+                    state_title, height)

@@ -10,39 +10,28 @@ dau AS (SELECT day, count(*) AS dau FROM user_day GROUP BY day),
 gaps AS (
     SELECT uid, day, day - lag(day) OVER (PARTITION BY uid ORDER BY day) AS gap FROM user_day
 ),
-wau_runs AS (
-    SELECT uid, day, sum(CASE WHEN gap IS NULL OR gap > 7 THEN 1 ELSE 0 END)
-           OVER (PARTITION BY uid ORDER BY day) AS run FROM gaps
+windows AS (SELECT * FROM (VALUES (7), (30)) w(win)),  -- WAU and MAU, one pass each
+runs AS (
+    SELECT g.uid, g.day, w.win,
+           sum(CASE WHEN g.gap IS NULL OR g.gap > w.win THEN 1 ELSE 0 END)
+               OVER (PARTITION BY w.win, g.uid ORDER BY g.day) AS run
+    FROM gaps g CROSS JOIN windows w
 ),
-mau_runs AS (
-    SELECT uid, day, sum(CASE WHEN gap IS NULL OR gap > 30 THEN 1 ELSE 0 END)
-           OVER (PARTITION BY uid ORDER BY day) AS run FROM gaps
-),
-wau_delta AS (
-    SELECT day, sum(delta) AS delta FROM (
-        SELECT min(day) AS day, 1 AS delta FROM wau_runs GROUP BY uid, run
+deltas AS (
+    SELECT win, day, sum(delta) AS delta FROM (
+        SELECT win, min(day) AS day, 1 AS delta FROM runs GROUP BY win, uid, run
         UNION ALL
-        SELECT max(day) + 7 AS day, -1 AS delta FROM wau_runs GROUP BY uid, run
-    ) GROUP BY day
+        SELECT win, max(day) + win AS day, -1 AS delta FROM runs GROUP BY win, uid, run
+    ) GROUP BY win, day
 ),
-mau_delta AS (
-    SELECT day, sum(delta) AS delta FROM (
-        SELECT min(day) AS day, 1 AS delta FROM mau_runs GROUP BY uid, run
-        UNION ALL
-        SELECT max(day) + 30 AS day, -1 AS delta FROM mau_runs GROUP BY uid, run
-    ) GROUP BY day
-),
-all_days AS (
-    SELECT day FROM days
-    UNION SELECT day FROM wau_delta UNION SELECT day FROM mau_delta
-),
+all_days AS (SELECT day FROM days UNION SELECT day FROM deltas),
 sweep AS (
     SELECT a.day,
            sum(coalesce(w.delta, 0)) OVER (ORDER BY a.day) AS wau,
            sum(coalesce(m.delta, 0)) OVER (ORDER BY a.day) AS mau
     FROM all_days a
-    LEFT JOIN wau_delta w USING (day)
-    LEFT JOIN mau_delta m USING (day)
+    LEFT JOIN deltas w ON w.day = a.day AND w.win = 7
+    LEFT JOIN deltas m ON m.day = a.day AND m.win = 30
 ),
 new_users AS (SELECT signup_day AS day, count(*) AS new_users FROM user_first WHERE NOT censored GROUP BY 1),
 paid AS (
