@@ -18,8 +18,9 @@ def _peak_mib() -> float:
 
 
 def case_opslab(folder: Path) -> dict:
-    from opslab import loader, metrics
-    from opslab.io import ReadOptions
+    from opslab import metrics
+    from opslab.ingest import load as loader
+    from opslab.ingest.read import ReadOptions
     t = {}
     t0 = time.perf_counter()
     files = [(name, (folder / name).read_bytes()) for name in ("events.csv", "orders.csv")]
@@ -105,7 +106,7 @@ def case_lifecycle_pandas(folder: Path) -> dict:
 
 
 def case_churn(folder: Path) -> dict:
-    from opslab.churn import ChurnModel
+    from opslab.models.churn import ChurnModel
     t = {}
     ds, _ = _dataset(folder, t)
     t0 = time.perf_counter()
@@ -118,7 +119,7 @@ def case_churn(folder: Path) -> dict:
 
 
 def case_clv(folder: Path) -> dict:
-    from opslab.clv import fit_clv
+    from opslab.models.clv import fit_clv
     t = {}
     ds, _ = _dataset(folder, t)
     t0 = time.perf_counter()
@@ -129,7 +130,7 @@ def case_clv(folder: Path) -> dict:
 
 def case_forecast(folder: Path) -> dict:
     from opslab import kpi_series
-    from opslab.forecast import ForecastConfig, KPIForecaster
+    from opslab.models.forecast import ForecastConfig, KPIForecaster
     t = {}
     ds, _ = _dataset(folder, t)
     out = {"seconds": t, "events": len(ds.events), "users": ds.n_users}

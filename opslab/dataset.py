@@ -226,7 +226,7 @@ class Dataset:
 
 def _normalise_status(status: pd.Series) -> pd.Series:
     """paid / refunded / unpaid from whatever a notebook passes ("PAID", "已支付", None ...)."""
-    from opslab.mapping import (
+    from opslab.ingest.mapping import (
         parse_status,  # local: mapping is the upload path's module
     )
     known = status.isin(["paid", "refunded", "unpaid"])

@@ -33,7 +33,7 @@ import pandas as pd
 
 from opslab import lifecycle as lc
 from opslab.dataset import Dataset
-from opslab.forecast import ForecastResult, prob_at_least
+from opslab.models.forecast import ForecastResult, prob_at_least
 from opslab.kpi_series import agg_of
 
 DEFAULT_UPLIFT = 0.10

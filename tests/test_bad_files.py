@@ -22,9 +22,9 @@ import pytest
 
 from opslab import export
 from opslab.i18n import catalog, t
-from opslab.io import ReadOptions, read_table
-from opslab.loader import inspect_file, load_files
-from opslab.report import ERROR
+from opslab.ingest.read import ReadOptions, read_table
+from opslab.ingest.load import inspect_file, load_files
+from opslab.problems import ERROR
 from tests.data import make_bad_files as mk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,7 +225,7 @@ _MEMORY_SCRIPT = """
 import json, resource, sys, tracemalloc
 import psutil
 from tests.data import make_bad_files as mk
-from opslab.loader import apply_mapping, inspect_file
+from opslab.ingest.load import apply_mapping, inspect_file
 traced = sys.argv[1] == "traced"
 data, n_rows = mk.big_csv(50 * 1024**2)
 base = psutil.Process().memory_info().rss

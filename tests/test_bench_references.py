@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from bench import reference, reference_lifecycle
-from opslab import lifecycle, loader, metrics
+from opslab import lifecycle, metrics
+from opslab.ingest import load as loader
 from opslab.dataset import Dataset
 
 FOLDER = loader.sample_dir()

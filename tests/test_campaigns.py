@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from opslab import campaigns as cm
-from opslab.campaigns import (CampaignPlan, CampaignResponseModel, NotEnoughCampaigns,
+LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
+from opslab.models import campaigns as cm
+from opslab.models.campaigns import (CampaignPlan, CampaignResponseModel, NotEnoughCampaigns,
                               campaign_summary, festival_overlap, format_roi,
                               optimise_budget)
 from opslab.i18n import t
@@ -279,7 +280,7 @@ def test_festival_overlap(start, end, expected):
 
 
 def test_locale_files_cover_every_code():
-    folder = Path(cm.__file__).parent / "locales"
+    folder = LOCALES
     en = json.loads((folder / "campaigns.en.json").read_text(encoding="utf-8"))
     zh = json.loads((folder / "campaigns.zh.json").read_text(encoding="utf-8"))
     assert set(en) == set(zh) and all(k.startswith("campaigns.") for k in en)

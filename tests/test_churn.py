@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opslab import churn
-from opslab.churn import ChurnConfig, ChurnModel, churn_features, churn_labels
+LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
+from opslab.models import churn
+from opslab.models.churn import ChurnConfig, ChurnModel, churn_features, churn_labels
 from opslab.dataset import Dataset
 from tests.conftest import random_activity
 
@@ -225,7 +226,7 @@ def test_reasons_on_hand_built_users():
 
 def test_locales_cover_every_reason_and_feature(planted_result):
     _, res = planted_result
-    root = Path(churn.__file__).parent / "locales"
+    root = LOCALES
     en = json.loads((root / "churn.en.json").read_text(encoding="utf-8"))
     zh = json.loads((root / "churn.zh.json").read_text(encoding="utf-8"))
     assert en.keys() == zh.keys()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from opslab import churn_metrics as cm
+from opslab.models import churn_metrics as cm
 
 # 10 users, 3 churners; scores sorted high to low except for one tie (0.5, 0.5)
 Y = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0, 0])

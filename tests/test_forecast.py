@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from opslab.calendar_cn import festival_regressors
-from opslab.forecast import (
+from opslab.models.forecast import (
     ForecastConfig, KPIForecaster, mase, prob_at_least, regularize, smape,
 )
 

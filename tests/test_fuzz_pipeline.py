@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from opslab.dataset import Dataset
 from opslab.i18n import catalog
-from opslab.loader import load_files
-from opslab.mapping import SYNONYMS
-from opslab.report import ERROR
+from opslab.ingest.load import load_files
+from opslab.ingest.mapping import SYNONYMS
+from opslab.problems import ERROR
 
 HEADERS = sorted({h for syns in SYNONYMS.values() for h in syns} | {"备注", "x", ""})
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "latin-1")

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import opslab.io as oio
-from opslab.io import ReadOptions, ReadResult, read_table
-from opslab.report import ERROR, INFO, WARNING, Report
+import opslab.ingest.read as oio
+LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
+from opslab.ingest.read import ReadOptions, ReadResult, read_table
+from opslab.problems import ERROR, INFO, WARNING, Report
 
 HEADER = ["用户ID", "行为时间", "订单金额"]
 ROWS = [["u001", "2024-01-05 13:20:00", "99.5"],
@@ -329,10 +330,10 @@ def test_unexpected_exception_becomes_problem(monkeypatch):
 
 
 def test_every_code_has_both_messages():
-    root = Path(oio.__file__).parent / "locales"
+    root = LOCALES
     en = json.loads((root / "io.en.json").read_text("utf-8"))
     zh = json.loads((root / "io.zh.json").read_text("utf-8"))
-    sources = [Path(oio.__file__), Path(oio.__file__).with_name("io_xlsx.py")]
+    sources = [Path(oio.__file__), Path(oio.__file__).with_name("xlsx.py")]
     used = {code for src in sources for code in re.findall(r'"(io\.[a-z_]+)"', src.read_text("utf-8"))}
     assert en.keys() == zh.keys() == used
 
@@ -378,7 +379,7 @@ def test_csvish_text_never_raises(pieces, enc):
 
 # -- the Arrow fast path reads exactly what the lenient C path reads ------------------------------
 def _both(data: bytes, sep: str, n_cols: int):
-    from opslab import io as oio
+    from opslab.ingest import read as oio
     opt = oio.ReadOptions()
     res = oio.ReadResult(None, Report(), None, None, None, [], 0)
     slow = oio._parse(lambda: io.BytesIO(data), "utf-8", sep, n_cols, opt, res)

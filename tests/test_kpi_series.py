@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from opslab import kpi_series as ks
-from opslab.campaigns import CampaignPlan
+from opslab.models.campaigns import CampaignPlan
 from opslab.dataset import Dataset
 from opslab.metrics import daily
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opslab.mapping import (normalize_header, parse_amounts, parse_datetimes, parse_status,
+from opslab.ingest.mapping import (normalize_header, parse_amounts, parse_datetimes, parse_status,
                             suggest_mapping, suggest_table)
 
 T = pd.Timestamp

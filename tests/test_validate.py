@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opslab.i18n import catalog
-from opslab.report import ERROR, INFO
-from opslab.validate import coerce_table
+from opslab.problems import ERROR, INFO
+from opslab.ingest.validate import coerce_table
 
 T = pd.Timestamp
 TODAY = "2024-02-01"

@@ -9,9 +9,9 @@ import pytest
 from opslab import driver_tree as dtree
 from opslab import lifecycle as lc
 from opslab import whatif as wi
-from opslab import loader
+from opslab.ingest import load as loader
 from opslab.dataset import Dataset
-from opslab.forecast import ForecastConfig, KPIForecaster
+from opslab.models.forecast import ForecastConfig, KPIForecaster
 
 
 @pytest.fixture(scope="module")

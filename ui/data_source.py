@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from opslab import loader
-from opslab.io import ReadOptions
+from opslab.ingest import load as loader
+from opslab.ingest.read import ReadOptions
 from ui import state
 from ui.models import shared_by_key
 

@@ -11,7 +11,7 @@ from opslab import export
 from opslab import formatting as fmt
 from opslab.i18n import catalog
 from opslab.metrics import MONEY_KPIS, RATE_KPIS
-from opslab.report import ERROR, WARNING, Report
+from opslab.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
 from ui.state import dataset, lang, tr
 

@@ -6,8 +6,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from opslab import charts_churn as charts
-from opslab import churn
+from opslab.charts import churn as charts
+from opslab.models import churn
 from opslab import formatting as fmt
 from ui.models import shared_result
 from ui.state import labeller, lang, tr, translator

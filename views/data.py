@@ -4,7 +4,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from opslab import export, loader
+from opslab import export
+from opslab.ingest import load as loader
 from opslab.schema import TABLES
 from ui import data_source
 from ui.state import dataset, labeller, set_dataset, tr

@@ -6,13 +6,13 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from opslab import charts_forecast as charts
+from opslab.charts import forecast as charts
 from opslab import driver_tree as dtree
 from opslab import formatting as fmt
 from opslab import kpi_series as ks
 from opslab import lifecycle as lc
 from opslab import whatif as wi
-from opslab.campaigns import (
+from opslab.models.campaigns import (
     TOTAL_LABEL,
     CampaignModelError,
     CampaignPlan,
@@ -20,7 +20,7 @@ from opslab.campaigns import (
     format_roi,
     optimise_budget,
 )
-from opslab.forecast import ForecastConfig, KPIForecaster
+from opslab.models.forecast import ForecastConfig, KPIForecaster
 from ui.models import shared_result
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi

@@ -8,7 +8,7 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from opslab import charts_lifecycle as charts
+from opslab.charts import lifecycle as charts
 from opslab import formatting as fmt
 from opslab import lifecycle as lc
 from opslab import rfm

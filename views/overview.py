@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from opslab import charts, metrics
+from opslab import metrics
+from opslab.charts import overview as charts
 from opslab import formatting as fmt
 from opslab.dataset import BURN_IN_DAYS
 from ui.labels import period_label

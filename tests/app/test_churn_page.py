@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from opslab.churn import ChurnConfig
+from opslab.models.churn import ChurnConfig
 from tests.app.conftest import open_app
 from ui.models import _slot
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from opslab import lifecycle as lc
-from opslab import loader
+from opslab.ingest import load as loader
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "views/lifecycle.py"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from opslab.churn_features import (
+from opslab.models.churn_features import (
     BASE_FEATURES,
     ChurnConfig,
     churn_features,
@@ -33,7 +33,7 @@ from opslab.churn_features import (
     model_matrix,
     top_event_names,
 )
-from opslab.churn_metrics import (
+from opslab.models.churn_metrics import (
     brier,
     calibration_table,
     capture_rate,
@@ -44,11 +44,11 @@ from opslab.churn_metrics import (
     roc_auc,
     threshold_table,
 )
-from opslab.churn_model import MODELS, ChurnDataError, ChurnModel, ChurnResult
-from opslab.churn_reasons import REASONS, explain, feature_label, reason_reference
-from opslab.clv import CLVConfig, ConvergenceError, fit_clv
+from opslab.models.churn_model import MODELS, ChurnDataError, ChurnModel, ChurnResult
+from opslab.models.churn_reasons import REASONS, explain, feature_label, reason_reference
+from opslab.models.clv import CLVConfig, ConvergenceError, fit_clv
 from opslab.dataset import Dataset
-from opslab.report import Problem
+from opslab.problems import Problem
 
 __all__ = [
     "BASE_FEATURES", "ChurnConfig", "churn_features", "churn_labels", "model_matrix",

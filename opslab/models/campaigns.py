@@ -38,7 +38,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from opslab.calendar_cn import SPRING_FESTIVAL
-from opslab.report import WARNING, Problem
+from opslab.problems import WARNING, Problem
 
 OUTCOMES = ("participants", "new_users", "conversions", "revenue")
 FACTORS = ("type", "channel")

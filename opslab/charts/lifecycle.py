@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from opslab.charts import DATE_AXIS
+from opslab.charts.style import DATE_AXIS
 
 #: One colour per tier, in :data:`opslab.lifecycle.TIERS` order.
 TIER_COLORS = ("#60a5fa", "#a5b4fc", "#34d399", "#fbbf24", "#f97316", "#dc2626", "#a855f7", "#94a3b8")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab.report import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
+from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, also password-protected .xlsx
@@ -120,7 +120,7 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
     if data.startswith(_OLE_MAGIC):
         return _fail(res, "io.xlsx_encrypted" if name.endswith((".xlsx", ".xlsm")) else "io.xls_unsupported")
     if data.startswith(_ZIP_MAGIC):
-        from opslab.io_xlsx import (
+        from opslab.ingest.xlsx import (
             xlsx_rows,  # here, not at the top: io_xlsx builds on this module
         )
         rows = xlsx_rows(data, opt, res)

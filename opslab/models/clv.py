@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from opslab.report import ERROR, Problem
+from opslab.problems import ERROR, Problem
 
 MIN_CUSTOMERS = 20       # fewer customers cannot identify four BG/NBD parameters
 MIN_REPEAT_BUYERS = 10   # Gamma-Gamma learns only from customers with repeat purchases

@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from opslab.charts import DATE_AXIS
+from opslab.charts.style import DATE_AXIS
 
 DAY = "%Y-%m-%d"  # numeric dates in tooltips: the same in both languages
 

@@ -13,7 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from opslab.charts import PALETTE
+from opslab.charts.style import PALETTE
 
 
 def calibration_chart(calib: pd.DataFrame, model_label: dict, x_title: str, y_title: str,

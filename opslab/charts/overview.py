@@ -1,4 +1,4 @@
-"""Altair chart builders: pure functions from small frames to ``alt.Chart``.
+"""Overview charts: KPI trends and the cohort heatmap.
 
 Labels arrive already translated, so the builders know nothing of languages.
 """
@@ -8,10 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-#: Numeric dates read the same in Chinese and English (Vega would print English month names).
-DATE_AXIS = alt.Axis(format="%Y-%m", labelAngle=0)
-
-PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#64748b"]
+from opslab.charts.style import DATE_AXIS, PALETTE
 
 
 def trend_chart(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str,

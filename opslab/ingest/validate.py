@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from opslab.mapping import MISSING_TOKENS, parse_amounts, parse_datetimes, parse_status
-from opslab.report import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
+from opslab.ingest.mapping import MISSING_TOKENS, parse_amounts, parse_datetimes, parse_status
+from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
 
 MIN_DATE = pd.Timestamp("2000-01-01")

@@ -12,8 +12,8 @@ import io
 import numpy as np
 import pandas as pd
 
-from opslab.io import ReadOptions, ReadResult, _fail
-from opslab.report import INFO, Problem
+from opslab.ingest.read import ReadOptions, ReadResult, _fail
+from opslab.problems import INFO, Problem
 
 
 def _cell_text(v) -> str | None:

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.io import ReadOptions, ReadResult, read_table
-from opslab.mapping import suggest_mapping, suggest_table
-from opslab.report import ERROR, Problem, Report
-from opslab.validate import ValidationResult, coerce_table
+from opslab.ingest.read import ReadOptions, ReadResult, read_table
+from opslab.ingest.mapping import suggest_mapping, suggest_table
+from opslab.problems import ERROR, Problem, Report
+from opslab.ingest.validate import ValidationResult, coerce_table
 
 SAMPLE_FILES = ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
 

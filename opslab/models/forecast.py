@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from opslab.calendar_cn import festival_regressors
 from opslab.i18n import t
-from opslab.report import INFO, WARNING, Problem
+from opslab.problems import INFO, WARNING, Problem
 
 MODELS = ("seasonal_naive", "ets", "sarimax")
 BASELINE = "seasonal_naive"

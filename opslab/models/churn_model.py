@@ -34,8 +34,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from opslab import churn_metrics as cm
-from opslab.churn_features import (
+from opslab.models import churn_metrics as cm
+from opslab.models.churn_features import (
     ChurnConfig,
     as_day,
     churn_features,
@@ -43,9 +43,9 @@ from opslab.churn_features import (
     model_matrix,
     top_event_names,
 )
-from opslab.churn_reasons import explain, reason_reference
+from opslab.models.churn_reasons import explain, reason_reference
 from opslab.dataset import Dataset
-from opslab.report import ERROR, Problem
+from opslab.problems import ERROR, Problem
 
 MODELS = ("baseline", "logistic", "hgb")
 MIN_ROWS = 30          # per split; fewer cannot rank anything

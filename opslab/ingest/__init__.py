@@ -1,0 +1,1 @@
+"""Reading uploaded files: bytes -> raw table -> mapping -> validated canonical rows."""

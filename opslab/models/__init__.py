@@ -1,0 +1,1 @@
+"""Fitted models: churn risk, customer lifetime value, KPI forecasts, campaign response."""
