@@ -54,3 +54,24 @@ class Report:
 
     def __len__(self) -> int:
         return len(self.problems)
+
+
+class OpsLabError(ValueError):
+    """The one error OpsLab raises for data it cannot analyse.
+
+    ``code`` is an i18n key and ``params`` fill its placeholders, so the UI shows the failure
+    in the reader's language; :attr:`problem` gives the same failure as a :class:`Problem`.
+
+    >>> err = OpsLabError("clv.too_few_customers", n=3, min=20)
+    >>> err.problem.code, err.problem.params["n"]
+    ('clv.too_few_customers', 3)
+    """
+
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+        super().__init__(f"{code} {params}")
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.code, severity=ERROR, params=dict(self.params))

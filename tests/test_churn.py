@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
+from opslab.problems import OpsLabError
 from opslab.models import churn
 from opslab.models.churn import ChurnConfig, ChurnModel, churn_features, churn_labels
 from opslab.dataset import Dataset
@@ -159,7 +160,7 @@ def test_cutoffs_do_not_overlap_label_windows():
     assert tv == dt.date(2024, 5, 15)
     assert train == [dt.date(2024, 5, 1), dt.date(2024, 4, 24), dt.date(2024, 4, 17)]
     assert all(t + dt.timedelta(days=14) <= tv for t in train)
-    with pytest.raises(churn.ChurnDataError) as err:
+    with pytest.raises(OpsLabError) as err:
         ChurnModel(ChurnConfig(horizon=90)).cutoffs(ds)
     assert err.value.code == "churn.error.too_short"
 

@@ -14,7 +14,8 @@ from scipy import integrate, special
 
 LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
 from opslab.models import clv
-from opslab.models.clv import (BetaGeoFitter, CLVConfig, ConvergenceError, GammaGammaFitter,
+from opslab.problems import OpsLabError
+from opslab.models.clv import (BetaGeoFitter, CLVConfig, GammaGammaFitter,
                         customer_lifetime_value, fit_clv, rfm_summary)
 
 CDNOW = dict(r=0.243, alpha=4.414, a=0.793, b=2.426)  # FHL 2005, weeks
@@ -346,11 +347,11 @@ def test_fit_clv_end_to_end(orders):
 
 def test_too_few_customers_raises_with_i18n_code(orders):
     few = orders[orders["user_id"].isin(["u1", "u2", "u3", "u4", "u5"])]
-    with pytest.raises(ConvergenceError) as err:
+    with pytest.raises(OpsLabError) as err:
         fit_clv(few, "2023-12-31")
     assert err.value.code == "clv.too_few_customers" and err.value.params == {"n": 5, "min": 20}
     assert err.value.problem.severity == "error"
-    with pytest.raises(ConvergenceError):
+    with pytest.raises(OpsLabError):
         BetaGeoFitter().fit([1, 0], [3, 0], [5, 5])
 
 
@@ -358,7 +359,7 @@ def test_too_few_repeat_buyers_raises():
     one_order = pd.DataFrame({"user_id": [f"u{i}" for i in range(30)] + ["u0", "u1", "u2"],
                               "order_time": pd.to_datetime(["2023-01-01"] * 30 + ["2023-02-01"] * 3),
                               "amount": 10.0})
-    with pytest.raises(ConvergenceError) as err:
+    with pytest.raises(OpsLabError) as err:
         fit_clv(one_order, "2023-06-30")
     assert err.value.code == "clv.too_few_repeat_buyers" and err.value.params["n"] == 3
 
@@ -370,14 +371,14 @@ def test_optimiser_failure_raises(monkeypatch, bg_data):
         success, fun, x, nit = False, np.nan, np.zeros(4), 0
 
     monkeypatch.setattr(optimize, "minimize", lambda *a, **k: Failed())
-    with pytest.raises(ConvergenceError) as err:
+    with pytest.raises(OpsLabError) as err:
         BetaGeoFitter().fit(*bg_data)
     assert err.value.code == "clv.not_converged" and err.value.params == {"model": "BG/NBD"}
 
 
 def test_gamma_gamma_without_finite_mean_raises():
     x, m = simulate_gamma_gamma(5000, np.random.default_rng(5), p=2.0, q=0.5, v=10.0)
-    with pytest.raises(ConvergenceError) as err:
+    with pytest.raises(OpsLabError) as err:
         GammaGammaFitter().fit(x, m)
     assert err.value.code == "clv.infinite_mean_spend"
 

@@ -6,6 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from opslab.problems import OpsLabError
 from opslab.charts import churn as charts
 from opslab.models import churn
 from opslab import formatting as fmt
@@ -37,7 +38,7 @@ def _train():
         fitted = churn.ChurnModel(config).fit(ds).result_
         valued_scores, problem = churn.attach_value(fitted.scores, ds, fitted.as_of)
         return fitted, valued_scores, problem, None
-    except churn.ChurnDataError as err:
+    except OpsLabError as err:
         return None, None, None, err.problem
 
 

@@ -14,13 +14,13 @@ from opslab import lifecycle as lc
 from opslab import whatif as wi
 from opslab.models.campaigns import (
     TOTAL_LABEL,
-    CampaignModelError,
     CampaignPlan,
     CampaignResponseModel,
     format_roi,
     optimise_budget,
 )
 from opslab.models.forecast import ForecastConfig, KPIForecaster
+from opslab.problems import OpsLabError
 from ui.models import shared_result
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
@@ -66,9 +66,9 @@ exog = ks.campaign_exog(campaigns, y.index, grain) if len(campaigns) else None
 def _fit_campaigns():
     try:
         if not len(campaigns):
-            return CampaignModelError("campaigns.too_few", n=0, min=CampaignResponseModel().min_campaigns)
+            return OpsLabError("campaigns.too_few", n=0, min=CampaignResponseModel().min_campaigns)
         return CampaignResponseModel().fit(campaigns)
-    except CampaignModelError as exc:  # NotEnoughCampaigns included
+    except OpsLabError as exc:  # NotEnoughCampaigns included
         return exc
 
 
@@ -282,7 +282,7 @@ else:
 
 # -- campaign planner ------------------------------------------------------------------------
 st.subheader(tr("forecastpage.camp.title"))
-if isinstance(camp_model, CampaignModelError):
+if isinstance(camp_model, OpsLabError):
     st.info(tr(camp_model.code, **camp_model.params))
 elif plan is None:
     st.warning(tr("forecastpage.plan.bad_dates"))

@@ -38,7 +38,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from opslab.calendar_cn import SPRING_FESTIVAL
-from opslab.problems import WARNING, Problem
+from opslab.problems import WARNING, OpsLabError, Problem
 
 OUTCOMES = ("participants", "new_users", "conversions", "revenue")
 FACTORS = ("type", "channel")
@@ -46,15 +46,9 @@ TOTAL_LABEL = "campaigns.total"  # i18n key used as the channel of the totals ro
 _LAMBDAS = np.logspace(-2, 2, 13)
 
 
-class CampaignModelError(ValueError):
-    """The table cannot be modelled; ``code`` is an i18n key and ``params`` fill it."""
-
-    def __init__(self, code: str, **params: Any):
-        super().__init__(f"{code} {params}")
-        self.code, self.params = code, params
 
 
-class NotEnoughCampaigns(CampaignModelError):
+class NotEnoughCampaigns(OpsLabError):
     """Fewer usable campaigns than ``min_campaigns`` (code ``campaigns.too_few``)."""
 
 
@@ -227,7 +221,7 @@ class CampaignResponseModel:
             raise ValueError("interval must be in (0, 1)")
         for col in ("spend", "start_date", "end_date"):
             if col not in campaigns.columns:
-                raise CampaignModelError("campaigns.missing_column", column=col)
+                raise OpsLabError("campaigns.missing_column", column=col)
         df = campaigns.reset_index(drop=True)
         spend = pd.to_numeric(df["spend"], errors="coerce").to_numpy(float)
         start = pd.to_datetime(df["start_date"], errors="coerce")
@@ -241,7 +235,7 @@ class CampaignResponseModel:
         feats = _features(spend[ok], start[ok], end[ok], df.get("type", none),
                           df.get("channel", none))
         if np.ptp(feats["log_spend"]) == 0:
-            raise CampaignModelError("campaigns.spend_constant")
+            raise OpsLabError("campaigns.spend_constant")
         warnings = []
         if (~ok).sum():
             dropped = int((~ok).sum())
@@ -391,7 +385,7 @@ def optimise_budget(model: CampaignResponseModel, total_budget: float, channels:
     ...                 "2024-06-01", "2024-06-18")                       # doctest: +SKIP
     """
     if "revenue" not in getattr(model, "fits_", {}):
-        raise CampaignModelError("campaigns.no_revenue")
+        raise OpsLabError("campaigns.no_revenue")
     channels = list(dict.fromkeys(channels))
     k = len(channels)
     if k == 0 or total_budget <= 0 or not 0 <= min_share * k <= 1:

@@ -5,7 +5,7 @@ The work is split over small modules; import everything from here:
 * :mod:`opslab.churn_features` -- :class:`ChurnConfig`, :func:`churn_features`,
   :func:`churn_labels` (SQL in ``opslab/sql/churn.sql``);
 * :mod:`opslab.churn_model` -- :class:`ChurnModel`, :class:`ChurnResult`,
-  :class:`ChurnDataError`;
+  :class:`OpsLabError`;
 * :mod:`opslab.churn_metrics` -- ROC/PR AUC, Brier, lift, capture, calibration, gains,
   threshold tables, permutation importance;
 * :mod:`opslab.churn_reasons` -- per-user reasons and feature names as i18n keys.
@@ -44,17 +44,17 @@ from opslab.models.churn_metrics import (
     roc_auc,
     threshold_table,
 )
-from opslab.models.churn_model import MODELS, ChurnDataError, ChurnModel, ChurnResult
+from opslab.models.churn_model import MODELS, ChurnModel, ChurnResult
 from opslab.models.churn_reasons import REASONS, explain, feature_label, reason_reference
-from opslab.models.clv import CLVConfig, ConvergenceError, fit_clv
+from opslab.models.clv import CLVConfig, fit_clv
 from opslab.dataset import Dataset
-from opslab.problems import Problem
+from opslab.problems import OpsLabError, Problem
 
 __all__ = [
     "BASE_FEATURES", "ChurnConfig", "churn_features", "churn_labels", "model_matrix",
     "top_event_names", "brier", "calibration_table", "capture_rate", "gains_table", "lift",
     "permutation_importance", "pr_auc", "roc_auc", "threshold_table", "MODELS",
-    "ChurnDataError", "ChurnModel", "ChurnResult", "REASONS", "explain", "feature_label",
+    "OpsLabError", "ChurnModel", "ChurnResult", "REASONS", "explain", "feature_label",
     "reason_reference", "WATCH_TIERS", "NEW_DAYS", "attach_value", "early_warning",
 ]
 
@@ -70,7 +70,7 @@ def attach_value(scores: pd.DataFrame, ds: Dataset, as_of,
 
     The value is the CLV from :func:`opslab.clv.fit_clv` on the orders up to ``as_of`` (users
     without orders: 0). When the CLV model cannot be fitted its
-    :class:`~opslab.clv.ConvergenceError` comes back as a :class:`Problem` and the value falls
+    :class:`~opslab.clv.OpsLabError` comes back as a :class:`Problem` and the value falls
     back to the 90-day spend (``value_source`` says which one was used).
 
     >>> s = pd.DataFrame({"user_id": ["a"], "risk": [0.5], "spend_90": [80.0]})
@@ -86,7 +86,7 @@ def attach_value(scores: pd.DataFrame, ds: Dataset, as_of,
         out["clv"] = clv.reindex(out["user_id"].to_numpy()).fillna(0.0).to_numpy(dtype="float64")
         out["value"] = out["clv"]
         out["value_source"] = "clv"
-    except ConvergenceError as err:
+    except OpsLabError as err:
         problem = err.problem
         out["clv"] = np.nan
         out["value"] = out["spend_90"].to_numpy(dtype="float64")

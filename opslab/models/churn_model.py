@@ -45,7 +45,7 @@ from opslab.models.churn_features import (
 )
 from opslab.models.churn_reasons import explain, reason_reference
 from opslab.dataset import Dataset
-from opslab.problems import ERROR, Problem
+from opslab.problems import ERROR, OpsLabError, Problem
 
 MODELS = ("baseline", "logistic", "hgb")
 MIN_ROWS = 30          # per split; fewer cannot rank anything
@@ -56,16 +56,6 @@ IMPORTANCE_ROWS = 20_000
 PARALLEL_ROWS = 200_000
 
 
-class ChurnDataError(Exception):
-    """Not enough data to train or validate; ``code`` is an i18n key, ``params`` fill it."""
-
-    def __init__(self, code: str, **params):
-        self.code, self.params = code, params
-        super().__init__(f"{code} {params}")
-
-    @property
-    def problem(self) -> Problem:
-        return Problem(self.code, severity=ERROR, params=dict(self.params))
 
 
 def make_estimator(name: str, config: ChurnConfig, n_rows: int):
@@ -164,7 +154,7 @@ class ChurnModel:
         train = [t for t in train if t > ds.start]
         if not train:
             need = 2 * cfg.horizon + 1
-            raise ChurnDataError("churn.error.too_short", days=(end - ds.start).days, need=need)
+            raise OpsLabError("churn.error.too_short", days=(end - ds.start).days, need=need)
         return tv, train
 
     def _split(self, ds, cutoff, names):
@@ -194,9 +184,9 @@ class ChurnModel:
         X_va, y_va = validation
         for split, y in (("train", y_tr), ("validation", y_va)):
             if len(y) < MIN_ROWS:
-                raise ChurnDataError("churn.error.too_few_rows", split=split, n=len(y), min=MIN_ROWS)
+                raise OpsLabError("churn.error.too_few_rows", split=split, n=len(y), min=MIN_ROWS)
             if min(y.sum(), len(y) - y.sum()) < MIN_CLASS:
-                raise ChurnDataError("churn.error.one_class", split=split, churned=int(y.sum()),
+                raise OpsLabError("churn.error.one_class", split=split, churned=int(y.sum()),
                                      stayed=int(len(y) - y.sum()), min=MIN_CLASS)
 
         preds, fitted, metrics, calib, gains = {}, {}, [], [], []

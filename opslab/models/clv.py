@@ -8,7 +8,7 @@
 * :func:`fit_clv` -- orders in, per-customer table out (RFM, P(alive), purchases, value, CLV).
 
 Both models are fitted by maximum likelihood on log-parameters (L-BFGS-B with analytic
-gradients, Nelder-Mead as a fallback). Failures raise :class:`ConvergenceError`, which
+gradients, Nelder-Mead as a fallback). Failures raise :class:`OpsLabError`, which
 carries an i18n code (namespace ``clv``); no fit silently returns NaN.
 
 Example
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from opslab.problems import ERROR, Problem
+from opslab.problems import ERROR, OpsLabError, Problem
 
 MIN_CUSTOMERS = 20       # fewer customers cannot identify four BG/NBD parameters
 MIN_REPEAT_BUYERS = 10   # Gamma-Gamma learns only from customers with repeat purchases
@@ -35,18 +35,6 @@ _UNIT_DAYS = {"D": 1, "W": 7}
 _EPOCH = pd.Timestamp("1970-01-05")  # a Monday, so weekly periods run Monday..Sunday
 
 
-class ConvergenceError(Exception):
-    """A model could not be fitted; ``code`` is an i18n key, ``params`` fill it in."""
-
-    def __init__(self, code: str, **params):
-        self.code = code
-        self.params = params
-        super().__init__(f"{code} {params}")
-
-    @property
-    def problem(self) -> Problem:
-        """The same failure as a :class:`opslab.report.Problem` for the UI."""
-        return Problem(self.code, severity=ERROR, params=dict(self.params))
 
 
 def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: str = "user_id",
@@ -135,7 +123,7 @@ def _maximise(neg_ll, n_params: int, max_iter: int, model: str):
                                     bounds=bounds, options={"maxiter": 40 * max_iter,
                                                             "xatol": 1e-7, "fatol": 1e-12})
     if not (res.success and np.isfinite(res.fun) and np.isfinite(res.x).all()):
-        raise ConvergenceError("clv.not_converged", model=model)
+        raise OpsLabError("clv.not_converged", model=model)
     return res
 
 
@@ -230,9 +218,9 @@ class BetaGeoFitter:
         x, tx, T = _check_rft(frequency, recency, T)
         n, n_rep = x.size, int((x > 0).sum())
         if n < MIN_CUSTOMERS:
-            raise ConvergenceError("clv.too_few_customers", n=n, min=MIN_CUSTOMERS)
+            raise OpsLabError("clv.too_few_customers", n=n, min=MIN_CUSTOMERS)
         if n_rep == 0:
-            raise ConvergenceError("clv.too_few_repeat_buyers", n=0, min=1)
+            raise OpsLabError("clv.too_few_repeat_buyers", n=0, min=1)
         scale = 10.0 / T.max() if T.max() > 0 else 1.0  # alpha ~ 1 keeps the problem well scaled
         res = _maximise(_objective(_BGData(x, tx * scale, T * scale), self.penalizer),
                         4, self.max_iter, "BG/NBD")
@@ -344,13 +332,13 @@ class GammaGammaFitter:
         use = (x > 0) & (m > 0)
         x, m = x[use], m[use]
         if x.size < MIN_REPEAT_BUYERS:
-            raise ConvergenceError("clv.too_few_repeat_buyers", n=int(x.size), min=MIN_REPEAT_BUYERS)
+            raise OpsLabError("clv.too_few_repeat_buyers", n=int(x.size), min=MIN_REPEAT_BUYERS)
         scale = 1.0 / np.median(m)  # money in units of the median spend keeps v near 1
         res = _maximise(_objective(_GGData(x, m * scale), self.penalizer), 3, 1000,
                         "Gamma-Gamma")
         p, q, v = np.exp(res.x)
         if q <= 1.0:
-            raise ConvergenceError("clv.infinite_mean_spend", q=round(float(q), 3))
+            raise OpsLabError("clv.infinite_mean_spend", q=round(float(q), 3))
         self.params_ = {"p": float(p), "q": float(q), "v": float(v / scale)}
         self.log_likelihood_ = float(gamma_gamma_log_likelihood([p, q, v / scale], x, m).sum())
         self.converged_ = True
@@ -423,7 +411,7 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
     """RFM summary (daily), BG/NBD + Gamma-Gamma fits and per-customer lifetime value.
 
     Adds ``p_alive``, ``expected_purchases`` (over the horizon), ``expected_avg_value`` and
-    ``clv`` to :func:`rfm_summary`. Raises :class:`ConvergenceError` (codes
+    ``clv`` to :func:`rfm_summary`. Raises :class:`OpsLabError` (codes
     ``clv.too_few_customers``, ``clv.too_few_repeat_buyers``, ``clv.not_converged``,
     ``clv.infinite_mean_spend``, ``clv.non_finite_prediction``) rather than return NaN.
 
@@ -434,7 +422,7 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
     """
     s = rfm_summary(orders, as_of, time_unit="D")
     if len(s) < MIN_CUSTOMERS:
-        raise ConvergenceError("clv.too_few_customers", n=len(s), min=MIN_CUSTOMERS)
+        raise OpsLabError("clv.too_few_customers", n=len(s), min=MIN_CUSTOMERS)
     ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])
     bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
     x, tx, T = _check_rft(s["frequency"], s["recency"], s["T"])
@@ -447,5 +435,5 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
     )
     added = s[["p_alive", "expected_purchases", "expected_avg_value", "clv"]].to_numpy()
     if not np.isfinite(added).all():
-        raise ConvergenceError("clv.non_finite_prediction", n=int((~np.isfinite(added)).any(axis=1).sum()))
+        raise OpsLabError("clv.non_finite_prediction", n=int((~np.isfinite(added)).any(axis=1).sum()))
     return CLVResult(summary=s, bgf=bgf, ggf=ggf, config=config)
