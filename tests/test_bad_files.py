@@ -87,11 +87,25 @@ def _check_translatable(problems) -> None:
             assert text != p.code
 
 
+def _content(data: bytes, name: str):
+    """A file's bytes, or for a readable .xlsx its sheets' cell values: openpyxl serialises the
+    same workbook differently with and without lxml installed, so bytes would test the
+    environment rather than the generator."""
+    if not name.endswith(".xlsx"):
+        return data
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    except Exception:  # the deliberately corrupt workbook: compare its bytes
+        return data
+    return [(ws.title, ws.sheet_state, [list(r) for r in ws.iter_rows(values_only=True)])
+            for ws in wb.worksheets]
+
+
 def test_committed_corpus_is_what_the_generator_makes():
     committed = {p.name for p in BAD.iterdir() if p.name != "README.md"}
     assert committed == set(mk.CORPUS) == set(CASES)
     for name, make in mk.CORPUS.items():
-        assert (BAD / name).read_bytes() == make(), name
+        assert _content((BAD / name).read_bytes(), name) == _content(make(), name), name
     total = sum(p.stat().st_size for p in BAD.iterdir())
     assert total < 1024**2
     readme = (BAD / "README.md").read_text(encoding="utf-8")
