@@ -22,6 +22,8 @@ pages = [
     st.Page("views/forecast.py", title=state.tr("app.nav.forecast"), icon=":material/target:",
             url_path="forecast"),
     st.Page("views/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
+    st.Page("views/glossary.py", title=state.tr("app.nav.glossary"), icon=":material/menu_book:",
+            url_path="glossary"),
 ]
 navigation = st.navigation(pages)
 with st.sidebar:

@@ -39,7 +39,7 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
                     tr(f"metrics.name.{name}"), format_kpi(name, row["value"]),
                     delta=None if math.isnan(pop) else fmt.pct(pop, signed=True),
                     delta_description=tr("metrics.pop"),
-                    help=tr(f"metrics.def.{name}", days=conversion_days),
+                    help=tr(f"metrics.def.{name}", days=conversion_days) + "\n\n" + tr("glossary.see"),
                     border=True, chart_data=spark or None, chart_type="area",
                 )
                 yoy = row["yoy_change"]
@@ -77,16 +77,27 @@ def empty_state() -> None:
     st.page_link("views/data.py", label=tr("app.go_data"), icon=":material/upload_file:")
 
 
-def page_start(namespace: str, intro: bool = True):
-    """Title (and intro) of an analysis page; the session's Dataset, or the empty state and a
-    stop when there is nothing to analyse."""
+def sample_banner() -> None:
+    """On the built-in sample, say so and point to the Data page, so nobody mistakes the
+    fictional figures for their own."""
+    if st.session_state.get("dataset_source", {}).get("kind") == "upload":
+        return
+    with st.container(border=True, key="sample_banner"):
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.markdown(f"**{tr('app.sample_banner')}**")
+        right.page_link("views/data.py", label=tr("app.sample_banner_button"), icon=":material/upload_file:")
+
+
+def page_start(namespace: str):
+    """Title and one-line intro of an analysis page, the sample banner; the session's Dataset,
+    or the empty state and a stop when there is nothing to analyse."""
     st.title(tr(f"{namespace}.title"))
-    if intro:
-        st.caption(tr(f"{namespace}.intro"))
+    st.caption(tr(f"{namespace}.intro"))
     ds = dataset()
     if ds is None or ds.n_users == 0:
         empty_state()
         st.stop()
+    sample_banner()
     return ds
 
 

@@ -12,7 +12,7 @@ from ui.state import labeller, tr
 from ui.url_state import url_choice, url_multi
 from ui.widgets import kpi_grid, page_start
 
-ds = page_start("overview", intro=False)
+ds = page_start("overview")
 
 config = metrics.MetricConfig()
 if "signup" in ds.derived:

@@ -1,0 +1,43 @@
+"""The glossary screen shows every metric's definition and formula in the reader's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from opslab import glossary, i18n, metrics
+from tests.app.conftest import open_app
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_entry_has_words_in_both_languages(lang):
+    for e in glossary.ENTRIES:
+        for part in ("name", "def", "formula"):
+            key = f"glossary.{e.key}.{part}"
+            assert i18n.catalog(lang).get(key), key
+        for r in e.related:
+            assert glossary.entry(r)  # related entries exist
+
+
+def test_every_overview_kpi_is_defined():
+    missing = [k for k in metrics.KPIS if k not in {e.key for e in glossary.ENTRIES}]
+    assert missing == []
+
+
+def test_the_two_conversions_are_named_apart():
+    for lang in ("zh", "en"):
+        a = i18n.t("glossary.paid_conversion.name", lang)
+        b = i18n.t("glossary.paid_rate.name", lang)
+        assert a != b
+        assert "paid_rate" in glossary.entry("paid_conversion").related
+
+
+def test_glossary_page_lists_entries_and_filters():
+    at = open_app("zh", page="views/glossary.py")
+    assert not at.exception
+    titles = [e.label for e in at.expander]
+    assert len(titles) == len(glossary.ENTRIES)
+    assert i18n.t("glossary.m3.name", "zh") in titles
+    at.text_input(key="gl_search").set_value("arppu").run()
+    assert [e.label for e in at.expander] == [i18n.t("glossary.arppu.name", "zh")]
+    codes = [c.value for c in at.code]
+    assert codes == [i18n.t("glossary.arppu.formula", "zh")]
