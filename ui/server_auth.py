@@ -23,7 +23,7 @@ import json
 import time
 from urllib.parse import parse_qs, quote, urlencode
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from opslab import i18n
@@ -159,13 +159,13 @@ class GuardMiddleware:
         path = scope.get("path", "/")
         if acc.mode is None or path in OPEN_PATHS or (acc.mode == "oidc" and path in OIDC_PATHS):
             return await self.app(scope, receive, send)
-        request = Request(scope)
+        request = HTTPConnection(scope)
         if self.guard.user(dict(request.cookies), acc):
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        wants_page = scope.get("method") == "GET" and "text/html" in request.headers.get("accept", "")
+        wants_page = scope["type"] == "http" and scope.get("method") == "GET" and "text/html" in request.headers.get("accept", "")
         if wants_page:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             to = "/auth/login" if acc.mode == "oidc" else f"/signin?next={quote(target, safe='')}"
