@@ -36,8 +36,11 @@ class AuditLog:
                  **{k: (v if isinstance(v, (bool, int, float)) or v is None else str(v)[:300]) for k, v in fields.items()}}
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # after a torn line (a crash mid-write) start a fresh one
             os.write(fd, line)
             os.fsync(fd)
         finally:

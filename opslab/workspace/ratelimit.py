@@ -8,8 +8,8 @@ attempt is refused *before* the password is hashed, so guessing also stops costi
 
 >>> t = [0.0]
 >>> lim = SignInLimiter(free=2, base=1.0, clock=lambda: t[0])
->>> [lim.failure("1.2.3.4") for _ in range(4)]
-[0.0, 1.0, 2.0, 4.0]
+>>> [lim.failure("1.2.3.4") for _ in range(5)]
+[0.0, 0.0, 1.0, 2.0, 4.0]
 >>> lim.wait("1.2.3.4") > 0, lim.wait("5.6.7.8")
 (True, 0.0)
 >>> t[0] += 5; lim.wait("1.2.3.4")
@@ -73,12 +73,12 @@ class SignInLimiter:
             c = self._clients.setdefault(client, _Client())
             c.failures += 1
             c.seen = now
-            delay = self._delay(c.failures - self.free)
+            delay = self._delay(c.failures - self.free - 1)
             c.until = max(c.until, now + delay)
             self._recent.append(now)
             excess = len(self._recent) - self.global_free
             if excess > 0:
-                self._global_until = max(self._global_until, now + self._delay(excess))
+                self._global_until = max(self._global_until, now + self._delay(excess - 1))
             return max(delay, max(0.0, self._global_until - now))
 
     def success(self, client: str) -> None:
