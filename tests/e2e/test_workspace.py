@@ -1,0 +1,284 @@
+"""The hosted team workspace in a real browser.
+
+- upload -> refresh (F5) -> still on the uploaded data set;
+- a second signed-in browser opens the first one's link -> same GMV and the same settings,
+  while a browser without the sign-in cookie gets only the sign-in form;
+- ten wrong passwords -> refused with a wait (HTTP 429);
+- a crafted ``fp`` link and a markdown file name -> shown as plain text, no link rendered;
+- the server killed during an upload -> restarts with the list of data sets intact.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from opslab.security import hash_password
+from opslab.workspace.store import Store
+from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "team-2026"
+# GMV 1,280 + 35 = 1,315; users A001, A002
+FILE_A = ("甲的订单.csv", ('用户ID,行为时间,订单金额\r\n'
+                        'A001,2024/1/5 10:00,"￥1,280.00"\r\n'
+                        'A002,2024年1月6日,\r\n'
+                        'A001,2024-01-20 08:30,35\r\n').encode("gbk"))
+EVIL = "[点我登录](https://evil.example/login) **粗体** <b>x</b>"
+FILE_EVIL = (f"{EVIL}.csv", FILE_A[1])
+
+
+class Server:
+    """``streamlit run`` of app.py or serve.py with its own data directory; restartable."""
+
+    def __init__(self, script: str, data_dir: Path, password: str | None = None):
+        self.script, self.data_dir = script, data_dir
+        self.env = {**os.environ, "OPSLAB_DATA_DIR": str(data_dir)}
+        self.env.pop("OPSLAB_PASSWORD_HASH", None)
+        if password:
+            self.env["OPSLAB_PASSWORD_HASH"] = hash_password(password, iterations=1000)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self) -> "Server":
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        log = open(ARTIFACTS / f"server-ws-{self.port}.log", "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / self.script), "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        pytest.fail("streamlit did not become healthy within 90 s")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def open_server():
+    server = Server("app.py", Path(tempfile.mkdtemp(prefix="opslab-e2e-ws-"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def guarded_server():
+    server = Server("serve.py", Path(tempfile.mkdtemp(prefix="opslab-e2e-guard-")), PASSWORD).start()
+    yield server
+    server.stop()
+
+
+def _context(browser):
+    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+
+
+def _metric(pg, label: str) -> str:
+    card = pg.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    card.wait_for()
+    return card.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def _sidebar(pg) -> str:
+    return pg.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def _upload_and_apply(pg, tmp_path, file) -> None:
+    pg.get_by_role("link", name="数据导入").click()
+    wait_idle(pg)
+    path = tmp_path / file[0]
+    path.write_bytes(file[1])
+    pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    wait_idle(pg)
+    pg.get_by_text("字段对应").first.wait_for()
+    pg.get_by_role("button", name="确认对应关系并加载").click()
+    wait_idle(pg)
+    pg.get_by_text("文件检查完成").first.wait_for()
+
+
+def _sign_in(pg, server, path="/?lang=zh", password=PASSWORD, name="li"):
+    pg.goto(f"{server.url}{path}")
+    pg.locator("#password").wait_for()
+    pg.fill("#name", name)
+    pg.fill("#password", password)
+    pg.get_by_role("button", name="登录").click()
+
+
+def _shot(pg, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_upload_then_refresh_stays_on_the_stored_data_set(open_server, browser, tmp_path):
+    ctx = _context(browser)
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{open_server.url}/?lang=zh")
+        wait_idle(pg)
+        sample_gmv = _metric(pg, "GMV")
+        _upload_and_apply(pg, tmp_path, FILE_A)
+        assert re.search(r"[?&]ds=[A-Za-z0-9_-]{32}", pg.url), pg.url
+        pg.reload()  # F5
+        wait_idle(pg)
+        pg.get_by_role("heading", name="数据导入").wait_for()
+        assert FILE_A[0] in _sidebar(pg)
+        pg.get_by_role("link", name="数据概览").first.click()
+        wait_idle(pg)
+        assert _metric(pg, "GMV") == "¥1,315" != sample_gmv
+        assert "同一台服务器" in _sidebar(pg)  # no sign-in: links work only on this server
+        assert [m.name for m in Store(open_server.data_dir).list()] == [FILE_A[0]]
+    except Exception:
+        _shot(pg, "ws_refresh")
+        raise
+    finally:
+        ctx.close()
+
+
+def test_crafted_fp_link_and_markdown_file_name_show_as_plain_text(open_server, browser, tmp_path):
+    ctx = _context(browser)
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{open_server.url}/?lang=zh&fp=%5BSign+in+again%5D(https%3A%2F%2Fevil.example%2Flogin)"
+                "+!%5Bx%5D(https%3A%2F%2Fevil.example%2Fx.png)")
+        wait_idle(pg)
+        _metric(pg, "GMV")
+        assert pg.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0
+        assert "Sign in again" not in pg.locator('[data-testid="stApp"]').inner_text()
+        assert "fp=" not in pg.url
+        _upload_and_apply(pg, tmp_path, FILE_EVIL)
+        app_text = pg.locator('[data-testid="stApp"]').inner_text()
+        assert EVIL in app_text  # brackets, asterisks and tags shown exactly as typed
+        assert pg.locator('a[href*="evil.example"]').count() == 0
+        assert pg.locator('[data-testid="stApp"] b', has_text="x").count() == 0
+        assert EVIL in _sidebar(pg)
+    except Exception:
+        _shot(pg, "ws_plain_text")
+        raise
+    finally:
+        ctx.close()
+
+
+def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_server, browser, tmp_path):
+    lead, mate, stranger = _context(browser), _context(browser), _context(browser)
+    a, b, c = lead.new_page(), mate.new_page(), stranger.new_page()
+    try:
+        _sign_in(a, guarded_server, name="lead")
+        wait_idle(a)
+        a.get_by_role("heading", name="数据概览").wait_for()
+        _upload_and_apply(a, tmp_path, FILE_A)
+        a.get_by_role("link", name="数据概览").first.click()
+        wait_idle(a)
+        a.get_by_role("radio", name="周").or_(a.get_by_role("button", name="周")).first.click()  # weekly grain
+        wait_idle(a)
+        assert "ov_grain=week" in a.url
+        gmv = _metric(a, "GMV")
+        link = a.url
+        assert re.search(r"[?&]ds=[A-Za-z0-9_-]{32}", link)
+
+        c.goto(link)  # no cookie: only the sign-in form, nothing of the app or the data
+        c.locator("#password").wait_for()
+        assert "/signin" in c.url and "1,315" not in c.content()
+
+        path = link[len(guarded_server.url):]
+        _sign_in(b, guarded_server, path=path, name="mate")
+        wait_idle(b)
+        b.get_by_role("heading", name="数据概览").wait_for()
+        assert "ov_grain=week" in b.url and "ds=" in b.url
+        assert _metric(b, "GMV") == gmv == "¥1,315"
+        assert FILE_A[0] in _sidebar(b)
+        pressed = b.locator('[data-testid="stButtonGroup"] [aria-checked="true"], '
+                            '[data-testid="stButtonGroup"] [aria-pressed="true"]')
+        assert "周" in " ".join(pressed.all_inner_texts())
+        assert b.locator('[data-testid="stException"]').count() == 0
+    except Exception:
+        for pg, n in ((a, "ws_link_lead"), (b, "ws_link_mate"), (c, "ws_link_stranger")):
+            _shot(pg, n)
+        raise
+    finally:
+        for ctx in (lead, mate, stranger):
+            ctx.close()
+
+
+def test_ten_wrong_passwords_are_slowed_down(guarded_server, browser):
+    ctx = _context(browser)
+    pg = ctx.new_page()
+    try:
+        statuses = []
+        pg.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/signin") and
+              r.request.method == "POST" else None)
+        for i in range(10):
+            _sign_in(pg, guarded_server, password=f"guess-{i}")
+            pg.locator("#password").wait_for()
+        assert statuses.count(401) >= 3 and statuses[-1] == 429, statuses
+        assert "密码错误次数过多" in pg.content()
+        _sign_in(pg, guarded_server)  # the right password waits its turn too
+        assert "密码错误次数过多" in pg.content()
+        assert pg.locator('[data-testid="stApp"]').count() == 0
+    finally:
+        ctx.close()
+
+
+def test_server_killed_during_upload_restarts_with_the_list_intact(open_server, browser, tmp_path):
+    ctx = _context(browser)
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{open_server.url}/?lang=zh")
+        wait_idle(pg)
+        _upload_and_apply(pg, tmp_path, FILE_A)
+        before = [(m.id, m.name, m.n_rows) for m in Store(open_server.data_dir).list()]
+        assert len(before) == 1
+        # A second, larger upload; the server dies while it is being checked and stored.
+        rows = "".join(f"B{i:05d},2024-02-{1 + i % 28:02d} 10:00,{i % 97}\r\n" for i in range(60_000))
+        big = ("乙的大文件.csv", ("用户ID,行为时间,订单金额\r\n" + rows).encode("gbk"))
+        pg.get_by_role("link", name="数据导入").click()
+        wait_idle(pg)
+        path = tmp_path / big[0]
+        path.write_bytes(big[1])
+        pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+        wait_idle(pg, 120_000)
+        pg.get_by_role("button", name="确认对应关系并加载").click()
+        time.sleep(1.0)
+        open_server.kill()
+        open_server.start()  # same data directory
+        after = [(m.id, m.name, m.n_rows) for m in Store(open_server.data_dir).list()]
+        assert after[-1] == before[0] and len(after) in (1, 2)  # complete sets only, the old one intact
+        leftovers = [p.name for p in (open_server.data_dir / "sets").iterdir() if p.name.startswith(".")]
+        assert leftovers == []
+        pg.goto(f"{open_server.url}/data?lang=zh")
+        wait_idle(pg)
+        table = pg.locator('[data-testid="stDataFrame"]').first
+        table.wait_for()
+        assert pg.locator('[data-testid="stException"]').count() == 0
+    except Exception:
+        _shot(pg, "ws_kill")
+        raise
+    finally:
+        ctx.close()
