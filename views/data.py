@@ -84,7 +84,7 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     files = []
     with st.status(tr("data.applying"), expanded=True) as status:
         for name, data, table, mapping, no_header, headers in confirmed:
-            st.write(tr("data.checking", name=name))
+            st.write(tr("data.checking", name=md_escape(name)))
             files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
             st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
         ds, report = data_source.build_dataset(files)
