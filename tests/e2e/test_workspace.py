@@ -289,3 +289,53 @@ def test_server_killed_during_upload_restarts_with_the_list_intact(open_server, 
         raise
     finally:
         ctx.close()
+
+
+def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_server, browser):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+    ctx = _context(browser)  # a Chinese browser, an English session: the export must be English
+    pg = ctx.new_page()
+    ids = ["u\x0cff", "u\uffffmax", "plain"]
+    rows = ["user_id,event_time,event_name"]
+    for uid in ids:
+        rows += [f"{uid},2024-03-01 10:00,visit", f"{uid},2024-03-05 11:00,view"]
+    rows.append("other,2024-03-10 09:00,visit")
+    data = ("\n".join(rows) + "\n").encode("utf-8")
+    try:
+        pg.goto(f"{open_server.url}/?lang=en")
+        wait_idle(pg)
+        pg.get_by_role("link", name="Data").click()
+        wait_idle(pg)
+        pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            {"name": "events.csv", "mimeType": "text/csv", "buffer": data})
+        wait_idle(pg)
+        pg.get_by_role("button", name="Confirm mapping and load").click()
+        wait_idle(pg)
+        pg.get_by_text("Files checked").first.wait_for()
+        pg.get_by_role("link", name="Lifecycle").click()
+        wait_idle(pg)
+        pg.get_by_role("heading", name="User lifecycle").wait_for()
+        with pg.expect_download() as info:
+            pg.get_by_role("button", name="Download Excel").click()
+        ws = load_workbook(io.BytesIO(open(info.value.path(), "rb").read())).active
+        values = [[c.value for c in row] for row in ws.iter_rows()]
+        header = values[0]
+        assert not any("\u4e00" <= ch <= "\u9fff" for cell in header for ch in str(cell)), header  # English
+        got = sorted(r[0] for r in values[1:])
+        assert got == sorted(["u\ufffdff", "u\ufffdmax", "plain"])
+        with pg.expect_download() as info:
+            pg.get_by_role("button", name="Download CSV").click()
+        text = open(info.value.path(), "rb").read().decode("utf-8-sig")
+        body = list(csv.reader(io.StringIO(text, newline="")))
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(body[0]))
+        assert sorted(r[0] for r in body[1:]) == sorted(ids)  # CSV keeps every character
+        log = (open_server.data_dir / "audit.log").read_text()
+        assert log.count('"event": "download"') == 2
+    except Exception:
+        _shot(pg, "ws_export")
+        raise
+    finally:
+        ctx.close()
