@@ -95,7 +95,9 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
         key = data_source.files_key(files)
         st.session_state["data_store_problem"] = None
         try:  # stored on the server: it survives a refresh and opens from a teammate's link
-            workspace.save_upload(files, ds, key, private=private)
+            options = {data_source.loader.digest(data): {"no_header": no_header}
+                       for _, data, _, _, no_header, _ in confirmed}
+            workspace.save_upload(files, ds, key, private=private, options=options)
         except OpsLabError as err:
             set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
             st.session_state["data_store_problem"] = err.problem
