@@ -48,8 +48,8 @@ def test_renders_on_sample_data(page):
     assert page.number_input(key="fc_target").value is None  # default target = forecast + 10%
     p = metric(page, P_HIT)
     assert p.endswith("%") and 0 <= float(p.rstrip("%")) <= 100
-    fingerprint = loader.load_sample().fingerprint
-    assert "value" in _slot("forecast", fingerprint, "gmv:day:91")  # fitted once per data set, cached
+    key = page.session_state["dataset_source"]["key"]  # the sample's full content key
+    assert "value" in _slot("forecast", key, "gmv:day:91")  # fitted once per data set, cached
     assert len(page.dataframe) >= 3  # backtest, driver tree, tier sizes (+ budget split)
 
 
