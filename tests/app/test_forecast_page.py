@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from opslab.ingest import load as loader
 from ui.models import _slot
 
 ROOT = Path(__file__).resolve().parents[2]
