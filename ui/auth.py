@@ -10,6 +10,7 @@ without the cookie gets the sign-in screen.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
@@ -70,6 +71,11 @@ def gate() -> None:
                 st.login()
             st.stop()
         return
+    if os.environ.get("OPSLAB_GUARD_ACTIVE") != "1":
+        # Started as `streamlit run app.py`: no /signin route and no guard in front of uploads.
+        st.title(tr("auth.title"))
+        st.error(tr("workspace.auth.no_guard"))
+        st.stop()
     user = identity()
     if user is None:
         for key in [k for k in st.session_state if k != "lang"]:

@@ -37,6 +37,7 @@ from ui.access import Access, access, cookie_secret
 OPEN_PATHS = ("/signin", "/signout", "/auth/verify", "/_stcore/health")
 OIDC_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 MAX_FORM = 4096
+GUARD_FLAG = "OPSLAB_GUARD_ACTIVE"
 
 
 def client_of(headers: dict, peer: str | None, trust_proxy: bool) -> str:
@@ -64,6 +65,7 @@ class Guard:
     def __init__(self, env=None, limiter: SignInLimiter | None = None):
         import os
         self.env = os.environ if env is None else env
+        os.environ[GUARD_FLAG] = "1"  # tells the script's gate that /signin exists in this process
         self.limiter = limiter or SignInLimiter()
         self.audit = AuditLog(WorkspaceConfig.from_env(self.env).data_dir / "audit.log")
         self.trust_proxy = self.env.get("OPSLAB_TRUSTED_PROXY") == "1"
@@ -168,11 +170,20 @@ class GuardMiddleware:
         wants_page = scope["type"] == "http" and scope.get("method") == "GET" and "text/html" in request.headers.get("accept", "")
         if wants_page:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            to = "/auth/login" if acc.mode == "oidc" else f"/signin?next={quote(target, safe='')}"
+            to = _oidc_login() if acc.mode == "oidc" else f"/signin?next={quote(target, safe='')}"
             response = RedirectResponse(to, status_code=303)
         else:
             response = Response(status_code=401)
         await response(scope, receive, send)
+
+
+def _oidc_login() -> str:
+    """Streamlit's login URL for the default provider (it needs a signed provider token)."""
+    try:
+        from streamlit.user_info import generate_login_redirect_url
+        return generate_login_redirect_url("default")
+    except Exception:  # noqa: BLE001
+        return "/auth/login"
 
 
 def _streamlit_user(cookies: dict) -> str | None:
