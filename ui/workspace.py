@@ -8,6 +8,7 @@ between sessions on the same id (``ui.models``), never on a short fingerprint.
 
 from __future__ import annotations
 
+import inspect
 import time
 
 import pandas as pd
@@ -23,6 +24,8 @@ from ui import auth, state
 from ui.models import shared_by_key
 
 DS_PARAM = "ds"
+#: Dataset attributes that are choices made at upload and must come back with the stored set.
+DATASET_SETTINGS = ("currency",)
 PRUNE_EVERY = 3600.0
 
 
@@ -71,8 +74,12 @@ def open_stored(dataset_id: str) -> Manifest:
 
     def build():
         tables = s.load(m.id, who)
+        # Data-set settings stored with it (e.g. a currency, once Dataset has one) are passed back
+        # to the constructor when it takes them.
+        accepted = inspect.signature(Dataset.from_tables).parameters
+        settings = {k: v for k, v in m.settings.items() if k in accepted and k != "fingerprint"}
         return Dataset.from_tables(**{t: tables.get(t) for t in ("events", "orders", "users", "campaigns")},
-                                   fingerprint=m.content_key[:12] or m.id[:12])
+                                   fingerprint=m.content_key[:12] or m.id[:12], **settings)
 
     ds = shared_by_key("dataset", m.id, "", build)
     state.set_dataset(ds, {"kind": "stored", "id": m.id, "name": m.name, "files": [f.get("name", "") for f in m.files]})
@@ -128,8 +135,10 @@ def save_upload(files, ds: Dataset, content_key: str, private: bool = False, opt
     name = " + ".join(f.name for f in usable)
     info = [{"name": f.name, "table": f.table, "digest": f.digest, "mapping": [list(p) for p in f.mapping],
              "options": (options or {}).get(f.digest, {})} for f in usable]
+    settings = {k: getattr(ds, k) for k in DATASET_SETTINGS if isinstance(getattr(ds, k, None), (str, int, float, bool))}
     m = store().save(tables_of(usable), name=name, uploader=viewer() or "", content_key=content_key,
-                     start=ds.start, end=ds.end, private=private and auth.identities_verified(), files=info)
+                     start=ds.start, end=ds.end, private=private and auth.identities_verified(), files=info,
+                     settings=settings)
     audit("upload", dataset=m.id, name=m.name, rows=m.n_rows)
     shared_by_key("dataset", m.id, "", lambda: ds)  # the Dataset just built serves this id too
     state.set_dataset(ds, {"kind": "stored", "id": m.id, "name": m.name, "files": [f.name for f in usable]})
