@@ -52,7 +52,11 @@ def render_stored_list() -> None:
     st.dataframe(table, hide_index=True, key="data_sets_table")
     by_id = {m.id: m for m in sets}
     ids = list(by_id)
-    chosen = st.selectbox(tr("workspace.choose"), ids, index=ids.index(current) if current in by_id else 0,
+    # The choice follows the data set on screen whenever that changes (an upload, a link).
+    if st.session_state.get("data_sets_current") != current or st.session_state.get("data_sets_choice") not in by_id:
+        st.session_state["data_sets_current"] = current
+        st.session_state["data_sets_choice"] = current if current in by_id else ids[0]
+    chosen = st.selectbox(tr("workspace.choose"), ids,
                           format_func=lambda i: f"{by_id[i].name} · {_when(by_id[i].created_at)}",
                           key="data_sets_choice")
     m = by_id[chosen]
