@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import auth, state
+from ui.url_state import remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
 from ui.sidebar import render_sidebar
@@ -11,6 +12,7 @@ st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layou
 
 state.init_language()
 auth.gate()
+remember_link()  # the link's settings survive page switches and uploads
 restore_from_url()  # a link or a refresh (F5) naming a stored data set reopens it
 ensure_default_data()
 

@@ -70,3 +70,19 @@ def test_rename_and_delete_from_the_list():
 def store_log():
     from opslab.workspace.audit import AuditLog
     return AuditLog(Path(os.environ["OPSLAB_DATA_DIR"]) / "audit.log").read()
+
+
+def test_settings_from_a_link_survive_an_upload_and_page_switches():
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+    at.query_params.update({"lang": "en", "ov_grain": "week", "lc_export_tier": "payer"})
+    at.run()
+    assert at.segmented_control(key="ov_grain").value == "week"
+    at.switch_page("views/data.py").run()
+    _upload(at, "after-link.csv")
+    at.switch_page("views/overview.py").run()
+    assert not at.exception
+    assert at.segmented_control(key="ov_grain").value == "week"  # not reset to the default
+    assert _param(at, "ov_grain") == "week" and is_dataset_id(_param(at, "ds"))
+    at.switch_page("views/lifecycle.py").run()
+    assert at.selectbox(key="lc_export_tier").value == "payer"

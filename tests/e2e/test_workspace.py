@@ -339,3 +339,22 @@ def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_s
         raise
     finally:
         ctx.close()
+
+
+def test_link_settings_survive_an_upload_in_the_browser(open_server, browser, tmp_path):
+    ctx = _context(browser)
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{open_server.url}/?lang=zh&ov_grain=week")  # a link made on another server's data
+        wait_idle(pg)
+        _metric(pg, "GMV")
+        _upload_and_apply(pg, tmp_path, FILE_A)  # the teammate uploads the same file here
+        pg.get_by_role("link", name="数据概览").first.click()
+        wait_idle(pg)
+        _metric(pg, "GMV")
+        assert "ov_grain=week" in pg.url, pg.url  # the link's weekly grain was not reset
+    except Exception:
+        _shot(pg, "ws_link_settings")
+        raise
+    finally:
+        ctx.close()
