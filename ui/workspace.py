@@ -9,6 +9,7 @@ between sessions on the same id (``ui.models``), never on a short fingerprint.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 
 import pandas as pd
@@ -56,8 +57,11 @@ def viewer() -> str | None:
 
 
 def client() -> str:
+    """The browser's address as the proxy reports it (``OPSLAB_TRUSTED_PROXY=1``), else the peer."""
     try:
-        return st.context.ip_address or "?"
+        from ui.server_auth import client_of
+        headers = {k.lower(): v for k, v in st.context.headers.items()}
+        return client_of(headers, st.context.ip_address, os.environ.get("OPSLAB_TRUSTED_PROXY") == "1")
     except Exception:  # noqa: BLE001 - AppTest
         return "?"
 
@@ -99,6 +103,7 @@ def restore_from_url() -> None:
         if dataset_id is None:
             raise OpsLabError("workspace.not_found")
         open_stored(dataset_id)
+        audit("open", dataset=dataset_id, via="link")
     except OpsLabError:
         st.session_state["ws_link_failed"] = True  # said on the page; the value is never echoed
 
