@@ -83,7 +83,7 @@ def gate() -> None:
         st.title(tr("auth.title"))
         st.caption(tr("workspace.auth.go_sign_in"))
         st.link_button(tr("auth.sign_in"), f"/signin?lang={lang()}&next={quote(_here(), safe='')}",
-                       type="primary")
+                       type="primary", key="auth_signin_link")
         st.stop()
     st.session_state[USER_KEY] = user
 
@@ -98,4 +98,4 @@ def sign_out_button() -> None:
         return
     st.caption(tr("workspace.auth.signed_in_as"))
     st.text(st.session_state.get(USER_KEY, ""))
-    st.link_button(tr("auth.sign_out"), f"/signout?lang={lang()}")
+    st.link_button(tr("auth.sign_out"), f"/signout?lang={lang()}", key="auth_logout")

@@ -223,6 +223,11 @@ def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_s
                             '[data-testid="stButtonGroup"] [aria-pressed="true"]')
         assert "周" in " ".join(pressed.all_inner_texts())
         assert b.locator('[data-testid="stException"]').count() == 0
+        b.get_by_role("link", name="退出登录").click()  # signing out drops the cookie
+        b.locator("#password").wait_for()
+        b.goto(link)
+        b.locator("#password").wait_for()
+        assert "/signin" in b.url
     except Exception:
         for pg, n in ((a, "ws_link_lead"), (b, "ws_link_mate"), (c, "ws_link_stranger")):
             _shot(pg, n)
