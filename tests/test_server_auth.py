@@ -144,3 +144,17 @@ def test_sign_in_page_escapes_what_it_echoes(tmp_path):
                            headers={"accept": "text/html"})
     assert status == 200 and b"<script>" not in body and b"&lt;script&gt;" in body
     assert b"Sign in to OpsLab" in body
+
+
+def test_sign_out_revokes_the_cookie_everywhere(tmp_path):
+    from ui.access import signed_in_user
+    guard, app = make(tmp_path)
+    value = sign_in(app, "team-2026")[1]["set-cookie"][0].split(";")[0]
+    assert http(app, "GET", "/media/x", headers={"cookie": value})[0] == 200
+    assert signed_in_user(value.split("=", 1)[1], secrets={}, env=guard.env) == "li"  # the script's gate
+    status, hdrs, _ = http(app, "GET", "/signout", headers={"cookie": value})
+    assert status == 303 and hdrs["location"][0].startswith("/signin")
+    # The same cookie, kept by another tab or replayed from a log, no longer opens anything.
+    assert http(app, "GET", "/media/x", headers={"cookie": value})[0] == 401
+    assert signed_in_user(value.split("=", 1)[1], secrets={}, env=guard.env) is None
+    assert [e["event"] for e in AuditLog(tmp_path / "audit.log").read()] == ["sign_in", "sign_out"]

@@ -78,4 +78,6 @@ def signed_in_user(cookie_value, secrets: dict | None = None, env=None) -> str |
     if acc.mode not in ("password", "users") or not cookie_value:
         return None
     payload = tokens.verify(cookie_secret(secrets, env), cookie_value, tag=acc.tag)
-    return None if payload is None else payload["user"]
+    if payload is None or tokens.is_revoked(WorkspaceConfig.from_env(env).data_dir, payload):
+        return None
+    return payload["user"]

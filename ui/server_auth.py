@@ -67,7 +67,8 @@ class Guard:
         self.env = os.environ if env is None else env
         os.environ[GUARD_FLAG] = "1"  # tells the script's gate that /signin exists in this process
         self.limiter = limiter or SignInLimiter()
-        self.audit = AuditLog(WorkspaceConfig.from_env(self.env).data_dir / "audit.log")
+        self.data_dir = WorkspaceConfig.from_env(self.env).data_dir
+        self.audit = AuditLog(self.data_dir / "audit.log")
         self.trust_proxy = self.env.get("OPSLAB_TRUSTED_PROXY") == "1"
         self._secret: bytes | None = None
 
@@ -82,8 +83,14 @@ class Guard:
     def user(self, cookies: dict, acc: Access) -> str | None:
         if acc.mode == "oidc":
             return _streamlit_user(cookies)
-        payload = tokens.verify(self.secret(), cookies.get(tokens.COOKIE), tag=acc.tag)
+        payload = self._payload(cookies, acc)
         return None if payload is None else payload["user"]
+
+    def _payload(self, cookies: dict, acc: Access) -> dict | None:
+        payload = tokens.verify(self.secret(), cookies.get(tokens.COOKIE), tag=acc.tag)
+        if payload is None or tokens.is_revoked(self.data_dir, payload):
+            return None
+        return payload
 
     # -- routes --------------------------------------------------------------------------------
     async def signin_page(self, request: Request) -> Response:
@@ -126,10 +133,11 @@ class Guard:
 
     async def signout(self, request: Request) -> Response:
         acc = self.access()
-        user = self.user(dict(request.cookies), acc)
-        if user:
+        payload = self._payload(dict(request.cookies), acc) if acc.mode in ("password", "users") else None
+        if payload:
+            tokens.revoke(self.data_dir, payload)  # other tabs with this cookie are signed out too
             client = client_of(dict(request.headers), request.client.host if request.client else None, self.trust_proxy)
-            self.audit.record("sign_out", client=client, user=user)
+            self.audit.record("sign_out", client=client, user=payload["user"])
         response = RedirectResponse("/signin?" + urlencode({"lang": _lang(request)}), status_code=303)
         response.delete_cookie(tokens.COOKIE, path="/")
         return response

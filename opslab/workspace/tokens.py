@@ -96,3 +96,27 @@ def load_or_create_secret(data_dir) -> bytes:
     finally:
         os.unlink(tmp)
     return bytes.fromhex(path.read_text().strip())
+
+
+def revoke(data_dir, payload: dict, now: float | None = None) -> None:
+    """Mark a token as signed out (one empty file per token nonce, kept until it expires), so
+    other tabs and server processes holding the same cookie stop being signed in."""
+    folder = Path(data_dir) / "revoked"
+    folder.mkdir(parents=True, exist_ok=True)
+    nonce = str(payload.get("nonce", ""))
+    if nonce.isalnum():
+        path = folder / nonce
+        path.touch()
+        os.utime(path, (payload.get("exp", 0), payload.get("exp", 0)))
+    now = time.time() if now is None else now
+    for old in folder.iterdir():  # forget revocations of tokens that have expired anyway
+        try:
+            if old.stat().st_mtime < now:
+                old.unlink()
+        except OSError:
+            pass
+
+
+def is_revoked(data_dir, payload: dict) -> bool:
+    nonce = str(payload.get("nonce", ""))
+    return not nonce.isalnum() or (Path(data_dir) / "revoked" / nonce).exists()

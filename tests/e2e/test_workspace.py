@@ -223,8 +223,16 @@ def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_s
                             '[data-testid="stButtonGroup"] [aria-pressed="true"]')
         assert "周" in " ".join(pressed.all_inner_texts())
         assert b.locator('[data-testid="stException"]').count() == 0
-        b.get_by_role("link", name="退出登录").click()  # signing out drops the cookie
-        b.locator("#password").wait_for()
+        with mate.expect_page() as opened:  # a link button opens a tab: /signout drops the cookie
+            b.get_by_role("link", name="退出登录").click()
+        out = opened.value
+        out.locator("#password").wait_for()
+        # The old tab's session is signed out too (the cookie is revoked, not just deleted):
+        # its next run shows the sign-in screen and nothing of the data.
+        b.get_by_role("link", name="用户分层").click()
+        wait_idle(b)
+        b.get_by_role("heading", name="登录 OpsLab").wait_for()
+        assert b.locator('[data-testid="stMetric"]').count() == 0
         b.goto(link)
         b.locator("#password").wait_for()
         assert "/signin" in b.url
