@@ -3,14 +3,17 @@
 import streamlit as st
 
 from ui import auth, state
+from ui.url_state import remember_link
 from ui.data_source import ensure_default_data
-from ui.sharing import sync_fingerprint
+from ui.sharing import restore_from_url, sync_link
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
 
 state.init_language()
 auth.gate()
+remember_link()  # the link's settings survive page switches and uploads
+restore_from_url()  # a link or a refresh (F5) naming a stored data set reopens it
 ensure_default_data()
 
 pages = [
@@ -29,5 +32,5 @@ navigation = st.navigation(pages)
 with st.sidebar:
     render_sidebar()
     auth.sign_out_button()
-sync_fingerprint(state.dataset())
+sync_link()
 navigation.run()

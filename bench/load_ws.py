@@ -161,9 +161,9 @@ class Tally:
                 self.problems[key] = self.problems.get(key, 0) + 1
 
 
-async def session(url: str, idx: int, stagger: float, passes: int, tally: Tally) -> None:
+async def session(url: str, idx: int, stagger: float, passes: int, tally: Tally, query: str = "lang=zh") -> None:
     await asyncio.sleep(idx * stagger)
-    client = StreamlitClient(url)
+    client = StreamlitClient(url, query_string=query)
     where = "connect"
     try:
         await client.connect()
@@ -197,10 +197,15 @@ async def session(url: str, idx: int, stagger: float, passes: int, tally: Tally)
         await client.close()
 
 
-async def drive(url: str, sessions: int, stagger: float, passes: int, budget: float) -> tuple[Tally, float]:
+async def drive(url, sessions: int, stagger: float, passes: int, budget: float,
+                query: str = "lang=zh") -> tuple[Tally, float]:
+    """``url`` may be a list of servers: session i goes to server i mod n, as a sticky proxy
+    pins each browser to one process."""
+    urls = url if isinstance(url, list) else [url]
     tally = Tally()
     t0 = time.perf_counter()
-    tasks = [asyncio.create_task(session(url, i, stagger, passes, tally)) for i in range(sessions)]
+    tasks = [asyncio.create_task(session(urls[i % len(urls)], i, stagger, passes, tally, query))
+             for i in range(sessions)]
     _, pending = await asyncio.wait(tasks, timeout=budget)
     for task in pending:
         task.cancel()
@@ -222,6 +227,24 @@ def snapshot() -> Path:
         elif src.exists():
             shutil.copy2(src, dest / part)
     return dest
+
+
+def stored_sample(data_dir: Path) -> str:
+    """Store the sample data set in ``data_dir`` as an upload would be stored; its id."""
+    from opslab.ingest import load as loader
+    from opslab.workspace.keys import content_key
+    from opslab.workspace.store import Store
+
+    ds, files, _ = loader.load_files(loader.sample_bytes())
+    usable = [f for f in files if f.usable]
+    tables: dict = {}
+    for f in usable:
+        tables.setdefault(f.table, []).append(f.result.clean)
+    import pandas as pd
+    tables = {t: pd.concat(p, ignore_index=True) for t, p in tables.items()}
+    m = Store(data_dir).save(tables, name="sample (stored)", uploader="bench", start=ds.start, end=ds.end,
+                             content_key=content_key([(f.digest, f.table, f.mapping) for f in usable]))
+    return m.id
 
 
 def _q(values: list[float], q: float) -> float:
@@ -293,34 +316,65 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=170, help="hard limit for the sessions, seconds")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     ap.add_argument("--live-tree", action="store_true", help="serve /work/main itself, not a snapshot")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="server processes sharing one data directory; sessions pinned round-robin")
+    ap.add_argument("--stored", action="store_true",
+                    help="every session opens a stored data set by its link (?ds=<id>) instead of the sample")
     args = ap.parse_args(argv)
     root = ROOT if args.live_tree else snapshot()
+    query = "lang=zh"
+    if args.stored:
+        data_dir = Path(tempfile.mkdtemp(prefix="opslab-load-ws-data-"))
+        os.environ["OPSLAB_DATA_DIR"] = str(data_dir)  # the server inherits it
+        query = f"lang=zh&ds={stored_sample(data_dir)}"
+    servers = []
     try:
-        proc, url = start_server(root, watch=False)
+        for _ in range(args.processes):
+            servers.append(start_server(root, watch=False))
     except RuntimeError:
+        for proc, _ in servers:
+            stop_server(proc)
         if root != ROOT:
             shutil.rmtree(root, ignore_errors=True)
         raise
-    sampler = MemorySampler(proc.pid)
-    sampler.start()
+    samplers = [MemorySampler(proc.pid) for proc, _ in servers]
+    for sampler in samplers:
+        sampler.start()
+    urls = [url for _, url in servers]
     try:
         time.sleep(0.5)
         cpu0 = time.process_time()
-        tally, wall = asyncio.run(drive(url, args.sessions, args.stagger, args.passes, args.budget))
+        tally, wall = asyncio.run(drive(urls, args.sessions, args.stagger, args.passes, args.budget, query))
         client_cpu = time.process_time() - cpu0
-        healthy = _healthy(url)
+        healthy = all(_healthy(url) for url in urls)
     finally:
-        sampler.stop()
-        stop_server(proc)
+        for sampler in samplers:
+            sampler.stop()
+        for proc, _ in servers:
+            stop_server(proc)
         if root != ROOT:
             shutil.rmtree(root, ignore_errors=True)
-    lines = summarise(tally, wall, args.sessions, args.stagger, args.passes, sampler.peak, sampler.first,
-                      sampler.cpu_seconds("server"), healthy, client_cpu)
+    # Peaks of the processes added: an upper bound of the peak of their sum.
+    lines = summarise(tally, wall, args.sessions, args.stagger, args.passes, sum(x.peak for x in samplers),
+                      sum(x.first for x in samplers), sum(x.cpu_seconds("server") for x in samplers),
+                      healthy, client_cpu)
+    if args.processes > 1:
+        lines[0] = lines[0].replace("on one server", f"on {args.processes} server processes")
+        lines[2] = lines[2].replace("One `streamlit run app.py` on loopback;",
+                                    f"{args.processes} `streamlit run app.py` processes on loopback sharing one data "
+                                    "directory, session i pinned to process i mod n (as the proxy's sticky upstream "
+                                    "does); memory is the sum of the processes' peaks;")
+    if args.stored:
+        lines[0] += " (stored data set opened by link)"
+        lines[2] = lines[2].replace("opens `?lang=zh` (sample data loads)",
+                                    "opens `?lang=zh&ds=<id>` (the sample stored as an uploaded data set, opened by its link)")
     print("\n".join(lines))
     if not args.no_write:
         from bench.run import write_section
 
-        write_section("load_protocol", lines)
+        name = ("load_protocol_stored" if args.stored else "load_protocol") + (
+            f"_{args.processes}p" if args.processes > 1 else "")
+        write_section(name, lines)
     ok = healthy and not tally.errors and gmv_check(tally)
     return 0 if ok else 1
 

@@ -9,10 +9,25 @@ amount is not text and is left alone.
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+REPLACEMENT = "\ufffd"
+# Characters XML 1.0 forbids (so an .xlsx holding them will not open): C0 controls other than
+# tab, LF, CR; lone surrogates; U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character an .xlsx cannot hold replaced by U+FFFD, visibly.
+
+    >>> xml_safe("u\x0c1\uffff")
+    'u\ufffd1\ufffd'
+    """
+    return _XML_ILLEGAL.sub(REPLACEMENT, text)
 
 
 def neutralise(value):
@@ -22,14 +37,21 @@ def neutralise(value):
     return value
 
 
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells (and column names) cannot start a formula."""
+def safe_frame(frame: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
+    """A copy whose text cells (and column names) cannot start a formula; with ``xml`` also
+    free of characters an .xlsx cannot hold (see :func:`xml_safe`). Lone surrogates, which no
+    encoding can write, are always replaced."""
+    clean = xml_safe if xml else (lambda v: _SURROGATE.sub(REPLACEMENT, v))
+
+    def cell(v):
+        return neutralise(clean(v)) if isinstance(v, str) else v
+
     out = frame.copy()
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    for col in out.columns:
-        s = out[col]
+    out.columns = [cell(str(c)) for c in out.columns]
+    for col in range(out.shape[1]):
+        s = out.iloc[:, col]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            out[col] = s.map(neutralise, na_action="ignore")
+            out.isetitem(col, s.map(cell, na_action="ignore"))
     return out
 
 
@@ -47,10 +69,10 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell.cell import TYPE_STRING
 
-    safe = safe_frame(frame)
+    safe = safe_frame(frame, xml=True)
     wb = Workbook(write_only=False)
     ws = wb.active
-    ws.title = sheet[:31]
+    ws.title = re.sub(r"[\\/?*\[\]:]", "_", xml_safe(sheet))[:31] or "data"
     ws.append(list(safe.columns))
     for row in safe.itertuples(index=False, name=None):
         ws.append([_cell(v) for v in row])

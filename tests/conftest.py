@@ -32,3 +32,11 @@ def random_activity(n_users: int = 60, days: int = 120, seed: int = 0, start: st
 @pytest.fixture(scope="session")
 def activity():
     return random_activity()
+
+
+def pytest_configure(config):
+    """Stored data sets and the audit log of every test run go to a temporary directory,
+    never into the working tree (servers started by browser tests inherit it)."""
+    import os
+    import tempfile
+    os.environ.setdefault("OPSLAB_DATA_DIR", tempfile.mkdtemp(prefix="opslab-test-data-"))

@@ -1,37 +1,68 @@
-"""Access control for a hosted OpsLab: off locally; OIDC (st.login) or a shared password when
-``.streamlit/secrets.toml`` configures one. See README, "Hosting"."""
+"""Access control in the script: off locally; OIDC (st.login) or passwords when
+``.streamlit/secrets.toml`` configures them (see ``ui/access.py`` and README, "Hosting").
+
+The sign-in itself happens outside the script, at ``/signin`` (``ui/server_auth.py``): it sets
+a signed, HttpOnly cookie, and the HTTP guard refuses every request without it. This gate checks
+the same cookie on every run, so a session is bound to the browser that signed in, not to a
+session id that may leak (it appears in upload URLs): a client presenting someone's session id
+without the cookie gets the sign-in screen.
+"""
 
 from __future__ import annotations
 
-import time
+import os
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
-from opslab.security import verify_password
-from ui.state import tr
+from opslab.workspace import tokens
+from ui.access import access, signed_in_user
+from ui.state import lang, tr
 
-AUTH_KEY = "auth_ok"
-
-
-def _secrets() -> dict:
-    try:
-        return {k: st.secrets[k] for k in st.secrets}
-    except Exception:  # noqa: BLE001 - no secrets.toml: a local run, access control off
-        return {}
+USER_KEY = "auth_user"
 
 
 def mode() -> str | None:
-    secrets = _secrets()
-    if "auth" in secrets:
-        return "oidc"
-    if secrets.get("opslab", {}).get("password_hash"):
-        return "password"
+    return access().mode
+
+
+def identities_verified() -> bool:
+    return access().identities_verified
+
+
+def _cookie() -> str | None:
+    try:
+        return st.context.cookies.get(tokens.COOKIE)
+    except Exception:  # noqa: BLE001 - AppTest: no browser, no cookies
+        return None
+
+
+def identity() -> str | None:
+    """The signed-in user (``None`` on a local run without access control)."""
+    acc = access()
+    if acc.mode == "oidc":
+        try:
+            return str(st.user.get("email") or st.user.get("sub") or "") or None if st.user.is_logged_in else None
+        except Exception:  # noqa: BLE001
+            return None
+    if acc.mode in ("password", "users"):
+        return signed_in_user(_cookie())
     return None
 
 
+def _here() -> str:
+    try:
+        parts = urlsplit(st.context.url or "/")
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    except Exception:  # noqa: BLE001
+        return "/"
+
+
 def gate() -> None:
-    """Stop the script with a sign-in screen until the visitor is signed in."""
+    """Stop the script with a sign-in screen unless this browser holds a valid sign-in."""
     how = mode()
+    if how is None:
+        return
     if how == "oidc":
         if not st.user.is_logged_in:
             st.title(tr("auth.title"))
@@ -39,37 +70,32 @@ def gate() -> None:
             if st.button(tr("auth.sign_in"), key="auth_login", type="primary"):
                 st.login()
             st.stop()
-    elif how == "password":
-        if not st.session_state.get(AUTH_KEY):
-            _password_form(_secrets()["opslab"]["password_hash"])
-            st.stop()
-
-
-def _password_form(stored: str) -> None:
-    st.title(tr("auth.title"))
-    with st.form("auth_form"):
-        password = st.text_input(tr("auth.password"), type="password", key="auth_password")
-        submitted = st.form_submit_button(tr("auth.sign_in"), type="primary", key="auth_submit")
-    if submitted:
-        if verify_password(password, stored):
-            st.session_state[AUTH_KEY] = True
-            st.session_state.pop("auth_password", None)
-            st.rerun()
-        time.sleep(1.0)  # slow down guessing
-        st.error(tr("auth.wrong_password"))
+        return
+    if os.environ.get("OPSLAB_GUARD_ACTIVE") != "1":
+        # Started as `streamlit run app.py`: no /signin route and no guard in front of uploads.
+        st.title(tr("auth.title"))
+        st.error(tr("workspace.auth.no_guard"))
+        st.stop()
+    user = identity()
+    if user is None:
+        for key in [k for k in st.session_state if k != "lang"]:
+            del st.session_state[key]  # an expired or stolen session keeps nothing it loaded
+        st.title(tr("auth.title"))
+        st.caption(tr("workspace.auth.go_sign_in"))
+        st.link_button(tr("auth.sign_in"), f"/signin?lang={lang()}&next={quote(_here(), safe='')}",
+                       type="primary", key="auth_signin_link")
+        st.stop()
+    st.session_state[USER_KEY] = user
 
 
 def sign_out_button() -> None:
     how = mode()
     if how is None:
         return
-    if st.button(tr("auth.sign_out"), key="auth_logout"):
-        if how == "oidc":
+    if how == "oidc":
+        if st.button(tr("auth.sign_out"), key="auth_logout"):
             st.logout()
-        else:
-            # Forget the sign-in and everything loaded under it.
-            for key in list(st.session_state.keys()):
-                if key != "lang":
-                    del st.session_state[key]
-            st.session_state[AUTH_KEY] = False
-            st.rerun()
+        return
+    st.caption(tr("workspace.auth.signed_in_as"))
+    st.text(st.session_state.get(USER_KEY, ""))
+    st.link_button(tr("auth.sign_out"), f"/signout?lang={lang()}", key="auth_logout")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from opslab.ingest import load as loader
 from opslab.ingest.read import ReadOptions
+from opslab.workspace.keys import content_key
 from ui import state
 from ui.models import shared_by_key
 
@@ -39,20 +40,25 @@ def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile
     return out
 
 
+def files_key(files: list[loader.LoadedFile]) -> str:
+    """The full SHA-256 content key of the usable files: bytes, table and confirmed mapping."""
+    return content_key([(f.digest, f.table, f.mapping) for f in files if f.usable])
+
+
 def build_dataset(files: list[loader.LoadedFile]):
     """The Dataset of these files, shared by every session that loaded byte-identical files
     with the same mapping (read-only; its memo and engine are thread-safe): the sample data
-    are built once per server, not once per visitor."""
+    are built once per server, not once per visitor. Keyed on the full content key."""
     usable = [f for f in files if f.usable]
     if not usable:
         return loader.build_dataset(files)
-    return shared_by_key("dataset", loader.fingerprint(usable), "", lambda: loader.build_dataset(files))
+    return shared_by_key("dataset", files_key(usable), "", lambda: loader.build_dataset(files))
 
 
 def load_sample() -> None:
     files = sample_files(tuple(loader.sample_bytes()))
     ds, _ = build_dataset(files)
-    state.set_dataset(ds, {"kind": "sample", "files": [f.name for f in files]})
+    state.set_dataset(ds, {"kind": "sample", "key": files_key(files), "files": [f.name for f in files]})
 
 
 def ensure_default_data() -> None:

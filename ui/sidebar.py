@@ -31,13 +31,20 @@ def render_data_status() -> None:
         st.caption(tr("app.no_data"))
         return
     source = st.session_state.get("dataset_source", {})
-    if source.get("kind") == "upload":
-        st.caption(tr("app.data_uploaded", files=", ".join(source.get("files", []))))
+    if source.get("kind") in ("upload", "stored"):
+        st.caption(tr("workspace.sidebar_stored") if source.get("kind") == "stored" else tr("workspace.sidebar_upload"))
+        st.text(source.get("name") or ", ".join(source.get("files", [])))  # a file name: plain text
     else:
         st.caption(tr("app.data_sample"))
     code = lang()
     st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
                   events=fmt.count(len(ds.events), code), orders=fmt.count(len(ds.orders), code)))
     st.caption(tr("app.data_range", start=ds.start, end=ds.end))
-    st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("app.fingerprint_help"))
-    st.caption(tr("app.share_hint"))
+    st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("workspace.fingerprint_help"))
+    from ui.auth import mode
+    if source.get("kind") != "stored":
+        st.caption(tr("workspace.share_not_stored"))
+    elif mode() is None:
+        st.caption(tr("workspace.share_local"))
+    else:
+        st.caption(tr("workspace.share_team"))

@@ -6,17 +6,39 @@ Nothing here is module-level mutable state: every value lives in ``st.session_st
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import streamlit as st
 
 from opslab import i18n
 from opslab.dataset import Dataset
 
 LANG_KEY = "lang"
+# The language a deferred callback (a download built at click time) must use: captured when
+# the button was drawn, since the callback may run where the session's state is not at hand.
+_PINNED: ContextVar[str | None] = ContextVar("opslab_pinned_lang", default=None)
+
+
+@contextmanager
+def pinned_language(code: str):
+    """Run a block (e.g. building an export) with :func:`lang` fixed to ``code``."""
+    token = _PINNED.set(code)
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 def lang() -> str:
     """The session's language: the URL/sidebar choice, else the browser's locale."""
-    value = st.session_state.get(LANG_KEY)
+    pinned = _PINNED.get()
+    if pinned in i18n.LANGUAGES:
+        return pinned
+    try:
+        value = st.session_state.get(LANG_KEY)
+    except Exception:  # noqa: BLE001 - outside a script run
+        value = None
     if value in i18n.LANGUAGES:
         return value
     try:
@@ -42,11 +64,19 @@ def set_dataset(ds: Dataset | None, source: dict | None = None) -> None:
         del st.session_state[key]
 
 
+def dataset_key() -> str | None:
+    """The key of the session's data set: a stored data set's unguessable id, or the full
+    SHA-256 content key (files' bytes plus mapping) of the built-in sample or an unsaved upload.
+    Caches and shared results are keyed on this, never on the short fingerprint."""
+    source = st.session_state.get("dataset_source") or {}
+    return source.get("id") or source.get("key")
+
+
 def init_language() -> None:
     """Bind the language to the URL (``?lang=en``) with the browser's locale as default."""
     if LANG_KEY not in st.session_state:
         url = st.query_params.get(LANG_KEY)
-        st.session_state[LANG_KEY] = url if url in i18n.LANGUAGES else lang()
+        st.session_state[LANG_KEY] = url if url in i18n.LANGUAGES else lang()  # validated: zh or en
 
 
 def labeller(prefix: str, suffix: str = ""):

@@ -11,6 +11,21 @@ from __future__ import annotations
 import streamlit as st
 
 SEP = ","
+MEMORY = "url_memory"  # the session's last value of every URL setting, across page switches
+
+
+def _remembered(key: str):
+    """The URL's value for ``key``, else the value this session last had for it (a page switch
+    clears the query string; an upload must not reset the settings a link brought)."""
+    value = st.query_params.get(key)
+    return value if value is not None else st.session_state.get(MEMORY, {}).get(key)
+
+
+def remember_link() -> None:
+    """On a session's first run, keep every setting the link carries (values are checked against
+    each widget's options when used, never rendered)."""
+    if MEMORY not in st.session_state:
+        st.session_state[MEMORY] = {k: v for k, v in st.query_params.items() if isinstance(v, str) and len(v) <= 512}
 
 
 def url_choice(widget: str, label: str, options, default, key: str, container=st, **kwargs):
@@ -18,7 +33,7 @@ def url_choice(widget: str, label: str, options, default, key: str, container=st
     option lives in the URL under ``key``."""
     by_text = {str(o): o for o in options}
     if key not in st.session_state or st.session_state[key] not in by_text.values():
-        st.session_state[key] = by_text.get(st.query_params.get(key), default)
+        st.session_state[key] = by_text.get(_remembered(key), default)
     value = getattr(container, widget)(label, options, key=key, **kwargs)
     value = default if value is None else value
     _write(key, None if value == default else str(value))
@@ -30,7 +45,7 @@ def url_multi(label: str, options, default: list, key: str, container=st, **kwar
     by_text = {str(o): o for o in options}
     stale = key in st.session_state and not set(st.session_state[key]) <= set(options)  # other data
     if key not in st.session_state or stale:
-        raw = None if stale else st.query_params.get(key)
+        raw = None if stale else _remembered(key)
         chosen = [by_text[p] for p in raw.split(SEP) if p in by_text] if raw is not None else list(default)
         st.session_state[key] = chosen
     value = container.multiselect(label, options, key=key, **kwargs)
@@ -39,6 +54,11 @@ def url_multi(label: str, options, default: list, key: str, container=st, **kwar
 
 
 def _write(key: str, text: str | None) -> None:
+    memory = st.session_state.setdefault(MEMORY, {})
+    if text is None:
+        memory.pop(key, None)
+    else:
+        memory[key] = text
     if text is None:
         if key in st.query_params:
             del st.query_params[key]

@@ -13,7 +13,8 @@ from opslab.i18n import catalog
 from opslab.metrics import MONEY_KPIS, RATE_KPIS
 from opslab.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
-from ui.state import dataset, lang, tr
+from ui.plain import md_escape
+from ui.state import dataset, dataset_key, lang, pinned_language, tr
 
 
 def format_kpi(name: str, value: float) -> str:
@@ -50,10 +51,12 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
 def problem_report(report: Report) -> None:
     """Each problem as a message naming the column, the count and up to five example rows."""
     for p in report:
-        params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
+        # Column names and values come from the file: escaped, so they show as typed, never as markup.
+        params = {"column": md_escape(p.column or ""), "count": f"{p.count:,}",
+                  **{k: md_escape(v) if isinstance(v, str) else v for k, v in p.params.items()}}
         text = tr(p.code, **params)
         if p.column and "{column}" not in _raw(p.code):
-            text = f"**{p.column}** · {text}"
+            text = f"**{md_escape(p.column)}** · {text}"
         if p.count and "{count}" not in _raw(p.code):
             text += f" ({p.count:,})"
         box = st.error if p.severity == ERROR else st.warning if p.severity == WARNING else st.info
@@ -108,13 +111,29 @@ XLSX_MAX_ROWS = 1_000_000  # Excel's sheet limit is 1,048,576 rows
 def export_buttons(make_frame, name: str, key: str, n_rows: int, csv_label: str, xlsx_label: str) -> None:
     """CSV (utf-8-sig) and .xlsx downloads, both formula-safe, built only when clicked.
 
-    The CSV goes out as ``application/octet-stream``: a deferred ``text/csv`` download is shown
-    inline by Chromium instead of being saved.
+    The frame is built at click time in the language the reader had when the buttons were
+    drawn (``pinned_language``; the deferred callback cannot rely on the session's state), and
+    each download is written to the audit log. The CSV goes out as
+    ``application/octet-stream``: a deferred ``text/csv`` download is shown inline by Chromium
+    instead of being saved.
     """
+    from ui import workspace
+
+    code, who, client, data_id = lang(), workspace.viewer(), workspace.client(), dataset_key()
+    log = workspace.AuditLog(workspace.config().data_dir / "audit.log")
+
+    def build(writer, ext):
+        def make():
+            with pinned_language(code):
+                data = writer(make_frame())
+            log.record("download", user=who, client=client, dataset=data_id, file=f"{name}.{ext}")
+            return data
+        return make
+
     left, right = st.columns(2)
-    left.download_button(csv_label, data=lambda: export.to_csv_bytes(make_frame()), file_name=f"{name}.csv",
+    left.download_button(csv_label, data=build(export.to_csv_bytes, "csv"), file_name=f"{name}.csv",
                          mime="application/octet-stream", key=f"{key}_csv", icon=":material/download:",
                          disabled=n_rows == 0, on_click="ignore")
-    right.download_button(xlsx_label, data=lambda: export.to_xlsx_bytes(make_frame()), file_name=f"{name}.xlsx",
+    right.download_button(xlsx_label, data=build(export.to_xlsx_bytes, "xlsx"), file_name=f"{name}.xlsx",
                           mime=XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:",
                           disabled=n_rows == 0 or n_rows > XLSX_MAX_ROWS, on_click="ignore")

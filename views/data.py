@@ -8,6 +8,10 @@ from opslab import export
 from opslab.ingest import load as loader
 from opslab.schema import TABLES
 from ui import data_source
+from opslab.problems import OpsLabError
+from ui import workspace
+from ui.dataset_list import render_stored_list
+from ui.plain import md_escape
 from ui.state import dataset, labeller, set_dataset, tr
 from ui.widgets import problem_report
 
@@ -24,6 +28,10 @@ with st.container(border=True):
     if st.session_state.get("data_flash") == "data.sample_loaded":
         st.success(tr(st.session_state.pop("data_flash")))
 
+# --- Stored data sets (workspace): list, open, rename, delete, private -----------------------
+render_stored_list()
+# --- end of stored data sets --------------------------------------------------------------
+
 st.subheader(tr("data.upload_title"))
 uploads = st.file_uploader(
     tr("data.upload_label"), type=["csv", "tsv", "txt", "xlsx", "xls"], accept_multiple_files=True,
@@ -34,7 +42,7 @@ confirmed = []
 for up in uploads or []:
     data = up.getvalue()
     key = loader.digest(data)[:10]
-    with st.expander(f":material/description: {up.name}", expanded=True):
+    with st.expander(f":material/description: {md_escape(up.name)}", expanded=True):
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
         f = data_source.inspect_file(up.name, data, no_header)
         read = f.read
@@ -69,11 +77,14 @@ for up in uploads or []:
         st.dataframe(read.df.head(5), hide_index=True)
         confirmed.append((up.name, data, table, mapping, no_header, tuple(map(str, read.df.columns))))
 
+private = bool(confirmed) and st.checkbox(
+    tr("workspace.private"), key="data_private", disabled=not workspace.auth.identities_verified(),
+    help=tr("workspace.private_help") if workspace.auth.identities_verified() else tr("workspace.private_unavailable"))
 if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     files = []
     with st.status(tr("data.applying"), expanded=True) as status:
         for name, data, table, mapping, no_header, headers in confirmed:
-            st.write(tr("data.checking", name=name))
+            st.write(tr("data.checking", name=md_escape(name)))
             files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
             st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
         ds, report = data_source.build_dataset(files)
@@ -81,7 +92,15 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     st.session_state["data_last_files"] = files
     st.session_state["data_last_report"] = report
     if ds is not None:
-        set_dataset(ds, {"kind": "upload", "files": [f.name for f in files if f.usable]})
+        key = data_source.files_key(files)
+        st.session_state["data_store_problem"] = None
+        try:  # stored on the server: it survives a refresh and opens from a teammate's link
+            options = {data_source.loader.digest(data): {"no_header": no_header}
+                       for _, data, _, _, no_header, _ in confirmed}
+            workspace.save_upload(files, ds, key, private=private, options=options)
+        except OpsLabError as err:
+            set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
+            st.session_state["data_store_problem"] = err.problem
         st.session_state["data_flash"] = "data.applied"
         st.rerun()  # the report below survives in session state; the sidebar and link update now
 
@@ -91,10 +110,12 @@ if files:
     if st.session_state.get("data_flash") == "data.applied":
         st.success(tr(st.session_state.pop("data_flash")))
     problem_report(st.session_state.get("data_last_report") or [])
+    if st.session_state.get("data_store_problem") is not None:
+        problem_report([st.session_state["data_store_problem"]])
     for f in files:
         res = f.result
         with st.container(border=True):
-            st.markdown(f"**{f.name}** → {tr(f'data.table.{f.table}')}")
+            st.markdown(f"**{md_escape(f.name)}** → {tr(f'data.table.{f.table}')}")
             if res is None:
                 problem_report(f.read.report)
                 continue
@@ -107,5 +128,5 @@ if files:
                 st.download_button(tr("data.download_rejected"), export.to_csv_bytes(res.rejected),
                                    file_name=f"rejected_{f.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
                                    key=f"data_rejected_{f.digest[:10]}")
-    if dataset() is not None and st.session_state.get("dataset_source", {}).get("kind") == "upload":
+    if dataset() is not None and st.session_state.get("dataset_source", {}).get("kind") in ("upload", "stored"):
         st.page_link("views/overview.py", label=tr("data.see_overview"), icon=":material/monitoring:")

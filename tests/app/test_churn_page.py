@@ -17,7 +17,8 @@ def _open(lang: str = "en") -> AppTest:
 
 def _trained(at, config) -> bool:
     """Whether a model for this data set and settings sits in the shared per-data-set cache."""
-    return "value" in _slot("churn", at.session_state["dataset"].fingerprint, repr(config))
+    source = at.session_state["dataset_source"]
+    return "value" in _slot("churn", source.get("id") or source["key"], repr(config))  # the full key
 
 
 def _flagged(at) -> int:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from opslab.ingest import load as loader
 from ui.models import _slot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +47,8 @@ def test_renders_on_sample_data(page):
     assert page.number_input(key="fc_target").value is None  # default target = forecast + 10%
     p = metric(page, P_HIT)
     assert p.endswith("%") and 0 <= float(p.rstrip("%")) <= 100
-    fingerprint = loader.load_sample().fingerprint
-    assert "value" in _slot("forecast", fingerprint, "gmv:day:91")  # fitted once per data set, cached
+    key = page.session_state["dataset_source"]["key"]  # the sample's full content key
+    assert "value" in _slot("forecast", key, "gmv:day:91")  # fitted once per data set, cached
     assert len(page.dataframe) >= 3  # backtest, driver tree, tier sizes (+ budget split)
 
 

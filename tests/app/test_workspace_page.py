@@ -1,0 +1,88 @@
+"""The stored data sets on the Data page: an applied upload is stored and named in the URL; a
+new session opening that URL gets the same data; rename and delete from the list; shared
+results are keyed on the stored id."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from opslab.workspace.keys import is_dataset_id
+from opslab.workspace.store import Store
+from tests.app.conftest import open_app
+
+CSV = ("用户ID,行为时间,订单金额\n"
+       "A001,2024/1/5 10:00,\"¥1,280.00\"\n"
+       "A002,2024年1月6日,\n"
+       "A001,2024-01-20 08:30,35\n").encode("gb18030")
+
+
+def _param(at, key):
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) else value
+
+
+def _upload(at, name="导出 [1].csv"):
+    at.file_uploader(key="data_upload").set_value((name, CSV, "text/csv")).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    return _param(at, "ds")
+
+
+def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
+    at = open_app("en", "views/data.py")
+    ident = _upload(at)
+    assert is_dataset_id(ident)
+    m = Store(os.environ["OPSLAB_DATA_DIR"]).get(ident)
+    assert m.name == "导出 [1].csv" and m.rows == {"events": 3} and (m.start, m.end) == ("2024-01-05", "2024-01-20")
+    assert m.files[0]["mapping"] and m.files[0]["options"] == {"no_header": False}
+    assert at.session_state["dataset_source"] == {"kind": "stored", "id": ident, "name": m.name, "files": [m.name]}
+
+    from streamlit.testing.v1 import AppTest
+    other = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+    other.query_params.update({"lang": "en", "ds": ident})  # a teammate's link, or F5
+    other.run()
+    assert not other.exception
+    ds = other.session_state["dataset"]
+    assert other.session_state["dataset_source"]["id"] == ident
+    assert ds.n_users == 2 and sorted(ds.orders["amount"]) == [35.0, 1280.0]
+    assert ds is at.session_state["dataset"]  # one shared Dataset per stored id, not a copy per viewer
+
+
+def test_rename_and_delete_from_the_list():
+    at = open_app("en", "views/data.py")
+    ident = _upload(at, "first.csv")
+    at.text_input(key=f"data_sets_name_{ident}").input("March orders").run()
+    at.button(key="data_sets_rename").click().run()
+    store = Store(os.environ["OPSLAB_DATA_DIR"])
+    assert store.get(ident).name == "March orders"
+    assert not at.exception
+    at.checkbox(key=f"data_sets_sure_{ident}").check().run()
+    at.button(key="data_sets_delete").click().run()
+    assert not at.exception
+    assert ident not in [m.id for m in store.list()]
+    assert at.session_state["dataset_source"]["kind"] == "sample"  # the deleted set left the screen
+    assert _param(at, "ds") is None
+    events = [e["event"] for e in store_log() if e.get("dataset") == ident]
+    assert events == ["upload", "rename", "delete"]
+
+
+def store_log():
+    from opslab.workspace.audit import AuditLog
+    return AuditLog(Path(os.environ["OPSLAB_DATA_DIR"]) / "audit.log").read()
+
+
+def test_settings_from_a_link_survive_an_upload_and_page_switches():
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+    at.query_params.update({"lang": "en", "ov_grain": "week", "lc_export_tier": "payer"})
+    at.run()
+    assert at.segmented_control(key="ov_grain").value == "week"
+    at.switch_page("views/data.py").run()
+    _upload(at, "after-link.csv")
+    at.switch_page("views/overview.py").run()
+    assert not at.exception
+    assert at.segmented_control(key="ov_grain").value == "week"  # not reset to the default
+    assert _param(at, "ov_grain") == "week" and is_dataset_id(_param(at, "ds"))
+    at.switch_page("views/lifecycle.py").run()
+    assert at.selectbox(key="lc_export_tier").value == "payer"
