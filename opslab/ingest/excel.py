@@ -66,6 +66,7 @@ class ExcelRead:
     sheet: str | None = None
     header_rows: list[int] = field(default_factory=list)  # sheet rows offered as the header
     header_row: int | None = None  # the sheet row used as the header (1-based)
+    header_chosen: bool = False  # the caller's header row differs from the detected one
 
 
 def memory_limit(size: int) -> int:
@@ -163,6 +164,7 @@ def _choose_header(out: ExcelRead, header_row: int | None) -> None:
     else:
         header_row = guess
     out.header_row = header_row
+    out.header_chosen = header_row != guess
     if header_row is None:
         return
     skipped = [i + 1 for i in range(header_row - 1) if frame.iloc[i].notna().any()]

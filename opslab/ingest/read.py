@@ -54,7 +54,7 @@ class ReadOptions:
     500
     """
 
-    max_bytes: int = 1024 * 1024**2  # Streamlit's maxUploadSize (.streamlit/config.toml) agrees
+    max_bytes: int = 512 * 1024**2  # Streamlit's maxUploadSize (.streamlit/config.toml) agrees
     max_rows: int = 20_000_000
     max_columns: int = 500
     header: bool | None = None
@@ -129,8 +129,8 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
     if kind == "ole" and name.endswith((".xlsx", ".xlsm")):
         return _fail(res, "io.xlsx_encrypted")
     if kind is not None:
-        rows = _excel_rows(data, opt, res)
-        if rows is not None and opt.header_row is not None:
+        rows, chosen = _excel_rows(data, opt, res)
+        if rows is not None and chosen:  # the user picked the header row: it is the header
             opt = replace(opt, header=True)
     elif data[:4] == _PARQUET_MAGIC and data[-4:] == _PARQUET_MAGIC:
         rows = _parquet_rows(data, opt, res)
@@ -144,7 +144,7 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
 # ----------------------------------------------------------------------------- spreadsheets
 
 
-def _excel_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
+def _excel_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> tuple[pd.DataFrame | None, bool]:
     got = read_excel(data, sheet=opt.sheet, header_row=opt.header_row,
                      max_rows=min(opt.max_rows, opt.max_sheet_rows), max_columns=opt.max_columns)
     res.sheets, res.sheet_names, res.sheet = got.sheets, [s["name"] for s in got.sheets], got.sheet
@@ -153,8 +153,8 @@ def _excel_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame 
         res.report.add(p)
     if got.rows is None:
         res.df = None
-        return None
-    return got.rows
+        return None, False
+    return got.rows, got.header_chosen
 
 
 # ----------------------------------------------------------------------------- Parquet
