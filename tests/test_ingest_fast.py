@@ -170,3 +170,55 @@ def test_replicated_cdnow_whole_path_equals_the_raw_file():
     assert ds.n_users == frame["customer_id"].nunique()
     from opslab import metrics
     assert metrics.daily(ds)["gmv"].sum() == pytest.approx(distinct["dollar_value"].sum(), abs=1e-6)
+
+
+AMOUNT_CELLS = st.one_of(st.sampled_from(["", "0", "-0", "12", "12.50", "007", "-3.25", "1e5", " 12", "¥3", "null",
+                                          "123456789012345", "0.1", "9.999999999999999"]),
+                         st.decimals(min_value=-10**9, max_value=10**9, places=3, allow_nan=False).map(str))
+DATE_CELLS = st.sampled_from(["", "2024-01-05", "2024-02-29", "2023-02-29", "2024-1-5", "2024-01-05 10:20:30",
+                              "2024/01/05", "2024/01/05 23:59:59", "20240105", "20241399", "19970101",
+                              "2024-01-05T10:20:30", "0000-01-01", "2024-01-05 24:00:00", "45296", "null"])
+
+
+def _both(parser, fast, values):
+    from opslab.ingest import fastparse
+    s = pd.Series(values, dtype="str")
+    old = fastparse.MIN_CELLS
+    try:
+        fastparse.MIN_CELLS = 0
+        quick = fast(s)
+        fastparse.MIN_CELLS = 10**12
+        general = parser(s)
+    finally:
+        fastparse.MIN_CELLS = old
+    return quick, general
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(AMOUNT_CELLS, min_size=1, max_size=30))
+def test_fast_amounts_equal_the_general_parser(values):
+    from opslab.ingest.fastparse import fast_amounts
+    from opslab.ingest.mapping import parse_amounts
+    quick, general = _both(parse_amounts, fast_amounts, values)
+    if quick is not None:
+        pd.testing.assert_series_equal(quick[0], general[0])
+        pd.testing.assert_series_equal(quick[1], general[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(DATE_CELLS, min_size=1, max_size=30))
+def test_fast_datetimes_equal_the_general_parser(values):
+    from opslab.ingest.fastparse import fast_datetimes
+    from opslab.ingest.mapping import parse_datetimes
+    quick, general = _both(parse_datetimes, fast_datetimes, values)
+    if quick is not None:
+        pd.testing.assert_series_equal(quick[0], general[0])
+        pd.testing.assert_series_equal(quick[1], general[1])
+
+
+def test_fast_paths_take_the_common_columns():
+    from opslab.ingest.fastparse import fast_amounts, fast_datetimes
+    assert _both(lambda s: None, fast_datetimes, ["2024-01-05 10:00:00", ""] * 5)[0] is not None
+    assert _both(lambda s: None, fast_datetimes, ["20240105"] * 5)[0] is not None
+    assert _both(lambda s: None, fast_amounts, ["12.5", "3", ""] * 5)[0] is not None
+    assert _both(lambda s: None, fast_datetimes, ["2024-01-05", "2024-01-05 10:00:00"])[0] is None
