@@ -506,7 +506,8 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
         df[c] = s.mask(s == "")
     keep_rows = df.notna().any(axis=1)
     n_empty = int((~keep_rows).sum())
-    df = df[keep_rows]
+    if n_empty:  # filtering copies every column: only when there is something to drop
+        df = df[keep_rows]
     keep_cols = df.notna().any(axis=0)
     if n_empty:
         res.report.add(Problem("io.empty_rows_dropped", INFO, count=n_empty, params={"n": n_empty}))
