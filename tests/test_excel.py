@@ -229,3 +229,13 @@ def test_parsing_never_blocks_another_thread():
         stop.set()
         th.join()
     assert len(gaps) > 10 and max(gaps) < 1.0, max(gaps)
+
+
+def test_every_excel_code_has_both_messages():
+    import re
+    used = set()
+    for name in ("excel.py", "excel_worker.py"):
+        used |= set(re.findall(r'"(excel\.[a-z_]+)"', (ROOT / "opslab/ingest" / name).read_text("utf-8")))
+    en = json.loads((ROOT / "opslab/locales/excel.en.json").read_text("utf-8"))
+    zh = json.loads((ROOT / "opslab/locales/excel.zh.json").read_text("utf-8"))
+    assert en.keys() == zh.keys() and used <= en.keys(), used - en.keys()
