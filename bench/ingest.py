@@ -101,14 +101,24 @@ def case_opslab(path: Path) -> dict:
     del data
     t_valid = time.perf_counter()
     ds, report = loader.build_dataset([f])
-    ds.engine
+    t_dataset = time.perf_counter()
+    ds.engine  # user_day, paid_day, user_first: the same SQL the DuckDB case runs
     t_build = time.perf_counter()
     daily = metrics.daily(ds)
     metrics.kpi_frame(ds, "month")
     cohorts = metrics.cohort_retention(ds, "month")
     t_end = time.perf_counter()
-    return {"seconds": {"read": t_read - t0, "validate": t_valid - t_read, "build": t_build - t_valid,
-                        "queries": t_end - t_build},
+    # After timing: what the exact-duplicate rule of this branch set aside (for the GMV check).
+    dup_gmv = 0.0
+    if table == "orders" and f.result.n_duplicates:
+        import pandas as pd
+
+        from opslab.ingest.validate import exact_duplicates
+        raw = f.read.df
+        dup_gmv = float(pd.to_numeric(raw.loc[exact_duplicates(raw), mapping["amount"]]).sum())
+    return {"dup_rows": f.result.n_duplicates, "dup_gmv": round(dup_gmv, 2),
+            "seconds": {"read": t_read - t0, "validate": t_valid - t_read, "dataset": t_dataset - t_valid,
+                        "sql": t_end - t_dataset},
             "rows": f.result.n_input, "kept": f.result.n_clean, "users": ds.n_users,
             "gmv": round(float(daily["gmv"].sum()), 2), "cohort_cells": len(cohorts)}
 
@@ -137,7 +147,7 @@ def case_duckdb(path: Path) -> dict:
         con.execute("""CREATE VIEW od AS SELECT customer_id AS uid, CAST(date AS TIMESTAMP) AS order_time,
                        dollar_value AS amount, 'paid' AS status FROM raw""")
         con.execute("CREATE VIEW ev AS SELECT uid, order_time AS event_time, 'purchase' AS event_name FROM od")
-    t_read = time.perf_counter()
+    t_read = time.perf_counter()  # the typed table is loaded: what follows is the shared SQL
     con.execute("""CREATE TABLE us AS
         WITH f AS (SELECT uid, min(t) AS signup_time FROM (SELECT uid, event_time AS t FROM ev
                    UNION ALL SELECT uid, order_time FROM od) GROUP BY uid),
@@ -154,7 +164,7 @@ def case_duckdb(path: Path) -> dict:
     t_end = time.perf_counter()
     rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]
     users = con.execute("SELECT count(*) FROM us").fetchone()[0]
-    return {"seconds": {"read": t_read - t0, "queries": t_end - t_read}, "rows": rows, "users": users,
+    return {"seconds": {"read": t_read - t0, "sql": t_end - t_read}, "rows": rows, "users": users,
             "gmv": round(float(daily["gmv"].sum()), 2), "cohort_cells": len(cohorts)}
 
 
@@ -208,21 +218,28 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         "user_first, daily, period_totals, cohort_activity) on string ids.",
         "Orders: the real CDNOW log replicated (ids and dates shifted per copy); events: synth.",
         "",
-        "| data | rows | users | case | phases s | total s | peak MiB | time ÷ DuckDB | memory ÷ DuckDB | GMV check |",
-        "|---|---:|---:|---|---|---:|---:|---:|---:|---|",
+        "Ingest ÷ DuckDB = OpsLab's read + validate + dataset (bytes to a checked, typed Dataset) over "
+        "DuckDB's typed read_csv; the SQL phase is the same queries on both sides.",
+        "",
+        "| data | rows | users | case | phases s | total s | peak MiB | time ÷ DuckDB | memory ÷ DuckDB | ingest ÷ DuckDB read | GMV check |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|",
     ]
     jobs = [("orders", orders_csv(n)) for n in order_sizes] + [("events", events_csv(n)) for n in event_sizes]
     for kind, path in jobs:
         ops = run_case("opslab", path)
         ddb = run_case("duckdb", path)
         t_o, t_d = sum(ops["seconds"].values()), sum(ddb["seconds"].values())
-        same = "equal" if abs(ops["gmv"] - ddb["gmv"]) <= 1e-6 * max(1.0, abs(ddb["gmv"])) else \
-            f"DIFFERS {ops['gmv']} vs {ddb['gmv']}"
+        gap = ops["gmv"] + ops["dup_gmv"] - ddb["gmv"]
+        same = "equal" if abs(gap) <= 1e-6 * max(1.0, abs(ddb["gmv"])) else f"DIFFERS by {gap:,.2f}"
+        if ops["dup_rows"]:
+            same += f" (after adding back {ops['dup_rows']:,} exact-duplicate rows, {ops['dup_gmv']:,.2f})"
         size = f"{path.stat().st_size / 2**20:.0f} MB {kind} CSV"
+        ingest = sum(v for k, v in ops["seconds"].items() if k != "sql") / ddb["seconds"]["read"]
         lines.append(f"| {size} | {ops['rows']:,} | {ops['users']:,} | opslab | {_fmt(ops)} | {t_o:.2f} | "
-                     f"{ops['peak_rss_mib']:.0f} | **{t_o / t_d:.2f}×** | **{ops['peak_rss_mib'] / ddb['peak_rss_mib']:.2f}×** | {same} |")
+                     f"{ops['peak_rss_mib']:.0f} | **{t_o / t_d:.2f}×** | **{ops['peak_rss_mib'] / ddb['peak_rss_mib']:.2f}×** | "
+                     f"{ingest:.1f}× | {same} |")
         lines.append(f"| {size} | {ddb['rows']:,} | {ddb['users']:,} | duckdb | {_fmt(ddb)} | {t_d:.2f} | "
-                     f"{ddb['peak_rss_mib']:.0f} | | | |")
+                     f"{ddb['peak_rss_mib']:.0f} | | | | |")
         print("\n".join(lines[-2:]), flush=True)
     if excel:
         path = cdnow_xlsx()
