@@ -56,6 +56,7 @@ def test_dimension_bomb_reads_only_the_real_cells():
     assert res.df.shape == (2, 3) and res.df["实付金额"].tolist() == ["10", "20"]
 
 
+@pytest.mark.slow
 def test_empty_rows_count_toward_the_row_cap():
     data = mk.empty_rows(300_000)
     res = read_table(data, "rows.xlsx", ReadOptions(max_rows=100_000))
@@ -204,6 +205,7 @@ def test_memory_is_a_fixed_multiple_of_the_input(case):
     assert m["self"] < 64 * 2**20 + 20 * m["size"], m
 
 
+@pytest.mark.slow
 def test_parsing_never_blocks_another_thread():
     """A watchdog ticking every 10 ms while a 20,000-row sheet and each hostile file are read:
     the longest gap stays far below a second (the parse runs in another process)."""
