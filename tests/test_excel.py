@@ -105,6 +105,11 @@ def test_hidden_first_sheet_is_listed_not_loaded():
     _translatable(res)
     chosen = read_table(data, "h.xlsx", ReadOptions(sheet="配置"))
     assert chosen.sheet == "配置" and chosen.df["key"].tolist() == ["secret"]
+    only_hidden = mk.xlsx([mk.sheet("空", []), mk.sheet("数据", [mk.row(1, ["id"]), mk.row(2, ["u1"])], state="hidden")])
+    res = read_table(only_hidden, "h.xlsx")
+    assert res.df is None and codes(res)["excel.only_hidden_sheets"].params == {"sheets": "数据"}
+    assert [s["name"] for s in res.sheets] == ["空", "数据"]  # listed, so the page can offer them
+    _translatable(res)
 
 
 def test_title_rows_above_the_header_are_detected_and_the_header_row_can_be_chosen():

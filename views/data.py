@@ -58,9 +58,13 @@ for up in uploads or []:
         # A spreadsheet's sheet and header row: the widgets below keep the choice; read it first.
         sheet = st.session_state.get(f"data_sheet_{key}")
         header_row = st.session_state.get(f"data_header_{key}_{sheet}")
+        if sheet is not None and sheet == st.session_state.get(f"data_sheetauto_{key}"):
+            sheet = None  # the sheet read by default: read it the default way (and say why)
         f = data_source.inspect_file(up.name, data, no_header, sheet, header_row)
         read = f.read
         if read.sheets:
+            if sheet is None:
+                st.session_state[f"data_sheetauto_{key}"] = read.sheet
             sheet_choice(read, key)
         if read.df is None:
             problem_report(read.report)

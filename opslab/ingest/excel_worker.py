@@ -250,6 +250,9 @@ def read(data: bytes, opt: dict) -> tuple[list[list], dict]:
                 columns[j].append(v)
         info["sheet"] = name
         return columns, info
+    hidden = [s["name"] for s in sheets if not s["visible"] and s["worksheet"]]
+    if wanted is None and hidden:  # nothing visible to read: say where the data may be
+        return [], {**info, "error": "excel.only_hidden_sheets", "params": {"sheets": ", ".join(hidden)}}
     return [], {**info, "error": "io.empty_file", "params": {}}
 
 
