@@ -70,7 +70,7 @@ for up in uploads or []:
             problem_report(read.report)
             continue
         st.caption(tr("data.read_info", rows=f"{read.n_rows:,}", cols=len(read.df.columns),
-                      encoding=read.encoding or "xlsx", delimiter=repr(read.delimiter or "")))
+                      encoding=read.encoding or ("Excel" if read.sheets else "Parquet"), delimiter=repr(read.delimiter or "")))
         problem_report(read.report)
         # A file with the same headers as one confirmed before opens with that mapping ("map once").
         remembered = st.session_state.setdefault("data_mappings", {}).get(tuple(map(str, read.df.columns)))

@@ -77,3 +77,22 @@ def test_workbook_sheet_and_header_row_choice():
     assert not at.exception
     cols = next(s for s in at.selectbox if s.key and s.key.startswith("data_map_")).options
     assert "key" in cols and "value" in cols
+
+
+def test_parquet_upload_loads():
+    import io
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    frame = pd.DataFrame({"用户ID": ["p1", "p2", "p1"], "下单时间": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-07"]),
+                          "实付金额": [10.0, 20.5, 3.0]})
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf)
+    at = open_app("en", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("orders.parquet", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    ds = at.session_state["dataset"]
+    assert ds.n_users == 2 and ds.orders["amount"].sum() == frame["实付金额"].sum()
