@@ -53,13 +53,20 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="overview,features", help="overview, features, or both")
+    ap.add_argument("--only", default="overview,features,ingest", help="overview, features, ingest (any of them)")
+    ap.add_argument("--ingest-orders", default="1000000,5000000", help="orders CSV sizes for the ingest benchmark")
+    ap.add_argument("--ingest-events", default="10000000", help="events CSV sizes for the ingest benchmark")
     ap.add_argument("--feature-users", type=int, default=1_000_000)
     args = ap.parse_args()
     if "overview" in args.only:
         overview([int(x) for x in args.sizes.split(",")])
     if "features" in args.only:
         features(args.feature_users)
+    if "ingest" in args.only:
+        from bench import ingest
+        sizes = [int(x) for x in args.ingest_orders.split(",") if x]
+        events = [int(x) for x in args.ingest_events.split(",") if x]
+        write_section("ingest", ingest.run(sizes, events))
 
 
 def _secs(r: dict) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 
 from opslab.engine import Engine
 from opslab.schema import (
@@ -67,26 +69,29 @@ def orders_from_events(events: pd.DataFrame) -> pd.DataFrame:
     put 0 on every other event, and a negative amount is a refund, not a sale)."""
     names = events["event_name"].astype("str").str.strip().str.lower()
     is_buy = (names.isin(PURCHASE_EVENT_NAMES) & ~(events["amount"] < 0)) | (events["amount"] > 0)
-    buys = events.loc[is_buy]
+    buys = events.loc[is_buy].reset_index(drop=True)
+    nums = pa.compute.cast(pa.array(np.arange(len(buys), dtype=np.int64)), pa.large_string())
+    order_id = pa.compute.binary_join_element_wise(pa.scalar("E", pa.large_string()), nums,
+                                                   pa.scalar("", pa.large_string()))
     return pd.DataFrame({
-        "user_id": buys["user_id"].to_numpy(),
-        "order_time": buys["event_time"].to_numpy(),
-        "amount": buys["amount"].fillna(0.0).to_numpy(dtype="float64"),
-        "order_id": [f"E{i}" for i in range(len(buys))],
+        "user_id": buys["user_id"],
+        "order_time": buys["event_time"],
+        "amount": buys["amount"].fillna(0.0).astype("float64"),
+        "order_id": pd.array(order_id, dtype="str"),
         "status": "paid",
-        "channel": buys["channel"].to_numpy() if "channel" in buys else None,
+        "channel": buys["channel"] if "channel" in buys else None,
     })
 
 
 def events_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
     """With only an orders file, every paid order is a purchase event (a refund is no visit)."""
-    orders = orders[orders["status"] == "paid"]
+    orders = orders[orders["status"] == "paid"].reset_index(drop=True)
     return pd.DataFrame({
-        "user_id": orders["user_id"].to_numpy(),
-        "event_time": orders["order_time"].to_numpy(),
+        "user_id": orders["user_id"],
+        "event_time": orders["order_time"],
         "event_name": "purchase",
-        "amount": orders["amount"].to_numpy(dtype="float64"),
-        "channel": orders["channel"].to_numpy(),
+        "amount": orders["amount"].astype("float64"),
+        "channel": orders["channel"],
     })
 
 
@@ -141,18 +146,24 @@ class Dataset:
         if len(events) == 0 and len(orders) == 0:
             raise ValueError("a Dataset needs at least one event or order")
         events["event_name"] = events["event_name"].fillna("active").astype("str")
-        users, signup_derived = _complete_users(users, events, orders)
+        fast = _index_users(users, events, orders)
+        if fast is None:  # missing ids or times (a notebook's frames): the general path
+            users, signup_derived = _complete_users(users, events, orders)
+            codes = pd.Index(users["user_id"])
+            ev_uid = codes.get_indexer(events["user_id"]).astype("int32")
+            od_uid = codes.get_indexer(orders["user_id"]).astype("int32")
+        else:
+            users, signup_derived, ev_uid, od_uid = fast
         if signup_derived:
             derived.append("signup")
         users["censored"] = _left_censored(users, events, orders, signup_derived)
         campaigns = campaigns if campaigns is not None else _empty(CAMPAIGNS)
 
-        codes = pd.Index(users["user_id"])
         users.insert(0, "uid", np.arange(len(users), dtype="int32"))
-        events.insert(0, "uid", codes.get_indexer(events["user_id"]).astype("int32"))
-        orders.insert(0, "uid", codes.get_indexer(orders["user_id"]).astype("int32"))
-        events = events.sort_values(["event_time"], kind="stable", ignore_index=True)
-        orders = orders.sort_values(["order_time"], kind="stable", ignore_index=True)
+        events.insert(0, "uid", ev_uid)
+        orders.insert(0, "uid", od_uid)
+        events = _sort_by(events, "event_time")
+        orders = _sort_by(orders, "order_time")
         if fingerprint is None:
             fingerprint = _fingerprint({"events": events, "orders": orders, "users": users,
                                         "campaigns": campaigns})
@@ -247,6 +258,57 @@ def _left_censored(users, events, orders, signup_derived: bool) -> np.ndarray:
         return np.zeros(len(users), dtype=bool)  # a short export: first seen is the best guess
     cutoff = pd.Timestamp(first).normalize() + pd.Timedelta(days=BURN_IN_DAYS)
     return (users["signup_time"] < cutoff).to_numpy(dtype=bool)
+
+
+def _sort_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``sort_values(column, kind="stable", ignore_index=True)``, skipped when already sorted."""
+    t = frame[column].to_numpy("datetime64[us]").view("int64")
+    if len(t) < 2 or (not np.isnat(frame[column].to_numpy()).any() and bool((t[1:] >= t[:-1]).all())):
+        return frame.reset_index(drop=True)
+    return frame.sort_values([column], kind="stable", ignore_index=True)
+
+
+def _index_users(users, events, orders):
+    """Every user seen anywhere with a dense id, from one factorisation of all ids.
+
+    Equals :func:`_complete_users` + ``get_indexer`` (users-table order first, then unseen
+    ids in order of first appearance in events, then orders; signup = the earlier of the given
+    signup and the first activity) but works on integer codes instead of string indexes and
+    group-bys. Returns ``None`` for the rare frames with a missing id or activity time, which
+    take the general path.
+    """
+    if events["user_id"].isna().any() or orders["user_id"].isna().any() \
+            or events["event_time"].isna().any() or orders["order_time"].isna().any():
+        return None
+    given = users is not None
+    if given:
+        users = users.drop_duplicates("user_id", keep="first")
+        if users["user_id"].isna().any():
+            return None
+    parts = ([users["user_id"]] if given else []) + [events["user_id"], orders["user_id"]]
+    codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True), sort=False)
+    codes = codes.astype(np.int64)
+    n_us, n_ev, k = (len(users) if given else 0), len(events), len(uniques)
+    never = np.iinfo(np.int64).max
+    first = np.full(k, never, dtype=np.int64)
+    np.minimum.at(first, codes[n_us:n_us + n_ev], events["event_time"].to_numpy("datetime64[us]").view("int64"))
+    np.minimum.at(first, codes[n_us + n_ev:], orders["order_time"].to_numpy("datetime64[us]").view("int64"))
+    if given:
+        derived = bool(users["signup_time"].isna().all())
+        signup = users["signup_time"].to_numpy("datetime64[us]")
+        first[:n_us] = np.minimum(first[:n_us], np.where(np.isnat(signup), never, signup.view("int64")))
+        if (first == never).any():  # a listed user with no signup and no activity: dropped there
+            return None
+        out = users.set_index("user_id").reindex(pd.Index(uniques, name="user_id"))
+        out["signup_time"] = first.view("datetime64[us]")
+        out = out.reset_index()
+    else:
+        derived = True
+        nulls = pd.array(pa.nulls(k, pa.large_string()), dtype="str")
+        out = pd.DataFrame({"user_id": pd.array(uniques, dtype="str"),
+                            "signup_time": first.view("datetime64[us]"),
+                            "channel": nulls, "city": nulls.copy()})
+    return out, derived, codes[n_us:n_us + n_ev].astype("int32"), codes[n_us + n_ev:].astype("int32")
 
 
 def _complete_users(users, events, orders) -> tuple[pd.DataFrame, bool]:

@@ -20,15 +20,21 @@ from ui.models import shared_by_key
 CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
 
 
-@st.cache_data(**CACHE)
-def inspect_file(name: str, data: bytes, no_header: bool = False) -> loader.LoadedFile:
-    options = ReadOptions(header=False) if no_header else ReadOptions()
-    return loader.inspect_file(name, data, options)
+def read_options(no_header: bool = False, sheet: str | None = None, header_row: int | None = None) -> ReadOptions:
+    """The Data page's reading choices: no header row, a spreadsheet's sheet and header row."""
+    return ReadOptions(header=False if no_header else None, sheet=sheet, header_row=header_row)
 
 
 @st.cache_data(**CACHE)
-def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False) -> loader.LoadedFile:
-    return loader.apply_mapping(inspect_file(name, data, no_header), table, dict(mapping))
+def inspect_file(name: str, data: bytes, no_header: bool = False, sheet: str | None = None,
+                 header_row: int | None = None) -> loader.LoadedFile:
+    return loader.inspect_file(name, data, read_options(no_header, sheet, header_row))
+
+
+@st.cache_data(**CACHE)
+def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
+                  sheet: str | None = None, header_row: int | None = None) -> loader.LoadedFile:
+    return loader.apply_mapping(inspect_file(name, data, no_header, sheet, header_row), table, dict(mapping))
 
 
 @st.cache_data(**CACHE)

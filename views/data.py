@@ -34,23 +34,51 @@ render_stored_list()
 
 st.subheader(tr("data.upload_title"))
 uploads = st.file_uploader(
-    tr("data.upload_label"), type=["csv", "tsv", "txt", "xlsx", "xls"], accept_multiple_files=True,
+    tr("data.upload_label"), type=["csv", "tsv", "txt", "parquet", "xlsx", "xlsm", "xlsb", "xls", "ods"], accept_multiple_files=True,
     key="data_upload", help=tr("data.upload_help"),
 )
 NONE = "—"
+
+
+def sheet_choice(read, key: str) -> None:
+    """Sheet (hidden ones marked) and header row of a spreadsheet; a change reruns the page."""
+    sheets = [s for s in read.sheets if s["worksheet"]]
+    names = [s["name"] for s in sheets]
+    hidden = {s["name"] for s in sheets if not s["visible"]}
+    left, right = st.columns(2)
+    left.selectbox(tr("excel.sheet_label"), names, index=names.index(read.sheet) if read.sheet in names else 0,
+                   key=f"data_sheet_{key}",
+                   format_func=lambda n: tr("excel.sheet_hidden", sheet=n) if n in hidden else n)
+    if read.header_rows:
+        rows = list(read.header_rows)
+        right.selectbox(tr("excel.header_row_label"), rows,
+                        index=rows.index(read.header_row) if read.header_row in rows else 0,
+                        key=f"data_header_{key}_{st.session_state.get(f'data_sheet_{key}')}",
+                        help=tr("excel.header_row_help"))
+
+
 confirmed = []
 for up in uploads or []:
     data = up.getvalue()
     key = loader.digest(data)[:10]
     with st.expander(f":material/description: {md_escape(up.name)}", expanded=True):
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
-        f = data_source.inspect_file(up.name, data, no_header)
+        # A spreadsheet's sheet and header row: the widgets below keep the choice; read it first.
+        sheet = st.session_state.get(f"data_sheet_{key}")
+        header_row = st.session_state.get(f"data_header_{key}_{sheet}")
+        if sheet is not None and sheet == st.session_state.get(f"data_sheetauto_{key}"):
+            sheet = None  # the sheet read by default: read it the default way (and say why)
+        f = data_source.inspect_file(up.name, data, no_header, sheet, header_row)
         read = f.read
+        if read.sheets:
+            if sheet is None:
+                st.session_state[f"data_sheetauto_{key}"] = read.sheet
+            sheet_choice(read, key)
         if read.df is None:
             problem_report(read.report)
             continue
         st.caption(tr("data.read_info", rows=f"{read.n_rows:,}", cols=len(read.df.columns),
-                      encoding=read.encoding or "xlsx", delimiter=repr(read.delimiter or "")))
+                      encoding=read.encoding or ("Excel" if read.sheets else "Parquet"), delimiter=repr(read.delimiter or "")))
         problem_report(read.report)
         # A file with the same headers as one confirmed before opens with that mapping ("map once").
         remembered = st.session_state.setdefault("data_mappings", {}).get(tuple(map(str, read.df.columns)))
@@ -75,7 +103,8 @@ for up in uploads or []:
                                            key=f"data_map_{key}_{table}_{field}")
             mapping[field] = None if choice == NONE else choice
         st.dataframe(read.df.head(5), hide_index=True)
-        confirmed.append((up.name, data, table, mapping, no_header, tuple(map(str, read.df.columns))))
+        confirmed.append((up.name, data, table, mapping, (no_header, sheet, header_row),
+                          tuple(map(str, read.df.columns))))
 
 private = bool(confirmed) and st.checkbox(
     tr("workspace.private"), key="data_private", disabled=not workspace.auth.identities_verified(),
@@ -83,9 +112,9 @@ private = bool(confirmed) and st.checkbox(
 if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     files = []
     with st.status(tr("data.applying"), expanded=True) as status:
-        for name, data, table, mapping, no_header, headers in confirmed:
+        for name, data, table, mapping, how, headers in confirmed:
             st.write(tr("data.checking", name=md_escape(name)))
-            files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
+            files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), *how))
             st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
         ds, report = data_source.build_dataset(files)
         status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")

@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from opslab.ingest.fastparse import fast_amounts, fast_datetimes
 from opslab.schema import TABLES
 
 # Most specific synonyms first: on a tie the earlier synonym wins.
@@ -331,7 +332,9 @@ def parse_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parse_datetimes(pd.Series(["2024年1月5日", "45296", "20240105"]))[0].dt.day.tolist()
     [5, 5, 5]
     """
-    fast = _parse_uniform(s)
+    fast = fast_datetimes(s)  # big well-formed columns, in Arrow
+    if fast is None:
+        fast = _parse_uniform(s)
     if fast is not None:
         return fast
     codes, u, missing = _prepare(s)
@@ -358,6 +361,9 @@ def parse_amounts(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parse_amounts(pd.Series(["$12.5", "12.5%", ""]))[1].tolist()
     [False, True, False]
     """
+    fast = fast_amounts(s)  # big columns of plain numbers, in Arrow
+    if fast is not None:
+        return fast
     codes, u, missing = _prepare(s)
     t = u.str.replace("\u2212", "-")
     neg = t.str.fullmatch(r"\(.*\)").fillna(False).to_numpy(dtype=bool)

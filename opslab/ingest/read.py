@@ -1,4 +1,5 @@
-"""Read uploaded bytes (CSV / TSV / TXT / .xlsx) into a DataFrame of raw strings.
+"""Read uploaded bytes (CSV / TSV / TXT / Parquet / Excel and OpenDocument sheets) into a
+DataFrame of raw strings.
 
 Nothing here raises on bad input: every difficulty becomes a :class:`~opslab.report.Problem`
 (codes ``io.*``) in the result's report, and ``df`` is ``None`` when the file is unusable.
@@ -20,15 +21,16 @@ import io
 import re
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from opslab.ingest.excel import excel_kind, read_excel
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, also password-protected .xlsx
+_PARQUET_MAGIC = b"PAR1"
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
 _CONTROL_RE = re.compile("[" + re.escape(_CONTROL.decode("ascii")) + "]")
@@ -52,13 +54,15 @@ class ReadOptions:
     500
     """
 
-    max_bytes: int = 200 * 1024**2
-    max_rows: int = 5_000_000
+    max_bytes: int = 512 * 1024**2  # Streamlit's maxUploadSize (.streamlit/config.toml) agrees
+    max_rows: int = 20_000_000
     max_columns: int = 500
     header: bool | None = None
     encoding: str | None = None
     delimiter: str | None = None
-    sheet: str | int | None = None
+    sheet: str | int | None = None  # spreadsheets: a sheet name or position; None = first visible with data
+    header_row: int | None = None  # spreadsheets: the sheet row holding the column names (1-based)
+    max_sheet_rows: int = 1_048_576  # spreadsheets: Excel's own row limit
 
 
 @dataclass
@@ -72,6 +76,10 @@ class ReadResult:
     has_header: bool | None = None
     sheet_names: list[str] = field(default_factory=list)
     n_rows: int = 0
+    sheets: list[dict] = field(default_factory=list)  # spreadsheets: name, visible, worksheet
+    sheet: str | None = None  # the sheet that was read
+    header_rows: list[int] = field(default_factory=list)  # sheet rows offered as the header
+    header_row: int | None = None  # the sheet row used as the header
 
 
 def read_table(data: bytes, filename: str = "", options: ReadOptions = ReadOptions()) -> ReadResult:
@@ -117,17 +125,84 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
     if len(data) > opt.max_bytes:
         return _fail(res, "io.too_large", size_mb=round(len(data) / 1024**2, 1),
                      limit_mb=round(opt.max_bytes / 1024**2, 1))
-    if data.startswith(_OLE_MAGIC):
-        return _fail(res, "io.xlsx_encrypted" if name.endswith((".xlsx", ".xlsm")) else "io.xls_unsupported")
-    if data.startswith(_ZIP_MAGIC):
-        from opslab.ingest.xlsx import (
-            xlsx_rows,  # here, not at the top: io_xlsx builds on this module
-        )
-        rows = xlsx_rows(data, opt, res)
+    kind = excel_kind(data, name)
+    if kind == "ole" and name.endswith((".xlsx", ".xlsm")):
+        return _fail(res, "io.xlsx_encrypted")
+    if kind is not None:
+        rows, chosen = _excel_rows(data, opt, res)
+        if rows is not None and chosen:  # the user picked the header row: it is the header
+            opt = replace(opt, header=True)
+    elif data[:4] == _PARQUET_MAGIC and data[-4:] == _PARQUET_MAGIC:
+        rows = _parquet_rows(data, opt, res)
+        opt = replace(opt, header=True)
     else:
         rows = _text_rows(data, opt, res)
     if rows is not None:
         _finish(rows, opt, res)
+
+
+# ----------------------------------------------------------------------------- spreadsheets
+
+
+def _excel_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> tuple[pd.DataFrame | None, bool]:
+    got = read_excel(data, sheet=opt.sheet, header_row=opt.header_row,
+                     max_rows=min(opt.max_rows, opt.max_sheet_rows), max_columns=opt.max_columns)
+    res.sheets, res.sheet_names, res.sheet = got.sheets, [s["name"] for s in got.sheets], got.sheet
+    res.header_rows, res.header_row = got.header_rows, got.header_row
+    for p in got.problems:
+        res.report.add(p)
+    if got.rows is None:
+        res.df = None
+        return None, False
+    return got.rows, got.header_chosen
+
+
+# ----------------------------------------------------------------------------- Parquet
+
+
+def _parquet_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
+    """Every column as text (Arrow's casts: ISO times, shortest round-trip numbers), so a
+    Parquet file takes the same mapping and validation as a CSV. Caps are checked on the
+    file's metadata before any column is read."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(io.BytesIO(data))
+        meta = pf.metadata
+    except (pa.ArrowException, OSError, ValueError):
+        return _fail(res, "parquet.invalid")
+    if meta.num_columns > opt.max_columns:
+        return _fail(res, "io.too_many_columns", n=meta.num_columns, limit=opt.max_columns)
+    if meta.num_rows > opt.max_rows:
+        res.report.add(Problem("io.rows_truncated", WARNING, params={"limit": opt.max_rows}))
+    try:
+        table = pf.read()
+    except (pa.ArrowException, OSError, ValueError):
+        return _fail(res, "parquet.invalid")
+    table = table.slice(0, opt.max_rows)
+    names = [str(n) for n in table.column_names]
+    cols = []
+    for col in table.columns:
+        if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+            col = pc.local_timestamp(col)  # the wall-clock time, as a CSV export would show
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            try:
+                col = col.cast(pa.large_string())
+            except (pa.ArrowException, NotImplementedError):
+                return _fail(res, "parquet.unsupported_column", column=names[len(cols)], type=str(col.type))
+        cols.append(col)
+    keys = [str(i) for i in range(len(cols))]
+    # The header is the file's own column names: the first row, as in a CSV (no copy: chunks).
+    head = pa.table([pa.array([n], pa.large_string()) for n in names], names=keys)
+    text = pa.concat_tables([head, pa.table(cols, names=keys)])
+    df = text.to_pandas(types_mapper=lambda t: pd.StringDtype(na_value=np.nan)
+                        if pa.types.is_string(t) or pa.types.is_large_string(t) else None)
+    df.columns = list(range(len(cols)))
+    res.has_header = True
+    return df
 
 
 # ----------------------------------------------------------------------------- text files
@@ -431,7 +506,8 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
         df[c] = s.mask(s == "")
     keep_rows = df.notna().any(axis=1)
     n_empty = int((~keep_rows).sum())
-    df = df[keep_rows]
+    if n_empty:  # filtering copies every column: only when there is something to drop
+        df = df[keep_rows]
     keep_cols = df.notna().any(axis=0)
     if n_empty:
         res.report.add(Problem("io.empty_rows_dropped", INFO, count=n_empty, params={"n": n_empty}))

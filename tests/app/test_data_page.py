@@ -50,3 +50,49 @@ def test_a_confirmed_mapping_is_reused_for_files_with_the_same_columns():
     at.file_uploader(key="data_upload").set_value(("b.csv", second, "text/csv")).run()
     key = next(s.key for s in at.selectbox if s.key and s.key.endswith("_events_event_name"))
     assert at.selectbox(key=key).value == "备注"
+
+
+def test_workbook_sheet_and_header_row_choice():
+    """A hidden first sheet is listed as hidden and not read; title rows are skipped; the user
+    can read the hidden sheet or pick another header row."""
+    from tests.data import make_bad_excel as mk
+    rows = [mk.row(1, ["2024年1月订单明细"]), mk.row(3, ["用户ID", "下单时间", "实付金额"]),
+            mk.row(4, ["u1", "2024-01-05", 10]), mk.row(5, ["u2", "2024-01-06", 20])]
+    data = mk.xlsx([mk.sheet("配置", [mk.row(1, ["key", "value"]), mk.row(2, ["a", "1"])], state="hidden"),
+                    mk.sheet("订单", rows)])
+    at = open_app("zh", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("订单.xlsx", data, "application/octet-stream")).run()
+    assert not at.exception
+    sheet = next(s for s in at.selectbox if s.key and s.key.startswith("data_sheet_"))
+    assert sheet.value == "订单" and sheet.options == ["配置（隐藏）", "订单"]
+    header = next(s for s in at.selectbox if s.key and s.key.startswith("data_header_"))
+    assert header.value == 3 and header.options[:2] == ["1", "3"]
+    mapped = {s.label.rstrip(" *"): s.value for s in at.selectbox if s.key and s.key.startswith("data_map_")}
+    assert "用户ID" in mapped.values() and "实付金额" in mapped.values()
+    header.set_value(4).run()  # the user says the header is row 4: u1's row becomes the names
+    assert not at.exception
+    cols = next(s for s in at.selectbox if s.key and s.key.startswith("data_map_")).options
+    assert "u1" in cols and "用户ID" not in cols
+    next(s for s in at.selectbox if s.key and s.key.startswith("data_sheet_")).set_value("配置").run()
+    assert not at.exception
+    cols = next(s for s in at.selectbox if s.key and s.key.startswith("data_map_")).options
+    assert "key" in cols and "value" in cols
+
+
+def test_parquet_upload_loads():
+    import io
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    frame = pd.DataFrame({"用户ID": ["p1", "p2", "p1"], "下单时间": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-07"]),
+                          "实付金额": [10.0, 20.5, 3.0]})
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf)
+    at = open_app("en", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("orders.parquet", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    ds = at.session_state["dataset"]
+    assert ds.n_users == 2 and ds.orders["amount"].sum() == frame["实付金额"].sum()

@@ -1,0 +1,98 @@
+"""Whole-column fast paths for well-formed columns, in Arrow (no per-value Python, no
+factorising of millions of distinct strings).
+
+Each function accepts a column only when *every* present cell matches a strict pattern that
+the general parsers in :mod:`opslab.ingest.mapping` read the same way (plain decimal numbers;
+``YYYY-MM-DD[ HH:MM:SS]``, ``YYYY/MM/DD[ HH:MM:SS]``, ``YYYYMMDD``), and returns ``None``
+otherwise, so the general parser sees every odd column. Equivalence is tested in
+tests/test_ingest_fast.py.
+
+Examples
+--------
+>>> big = pd.Series(["12.5", "-3", None, ""] * 20_000, dtype="str")
+>>> fast_amounts(big)[0].head(4).tolist()
+[12.5, -3.0, nan, nan]
+>>> fast_amounts(pd.Series(["¥12.5"] * 60_000, dtype="str")) is None
+True
+>>> fast_datetimes(pd.Series(["20240105", "20240229"] * 30_000, dtype="str"))[0].dt.day.head(2).tolist()
+[5, 29]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Below this many cells the general parsers are as fast; the fast path is for big columns.
+MIN_CELLS = 50_000
+
+_NUMBER = r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$"
+_DATE_FORMATS = (
+    (r"^[12][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$", "%Y-%m-%d %H:%M:%S"),
+    (r"^[12][0-9]{3}-[0-9]{2}-[0-9]{2}$", "%Y-%m-%d"),
+    (r"^[12][0-9]{3}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$", "%Y/%m/%d %H:%M:%S"),
+    (r"^[12][0-9]{3}/[0-9]{2}/[0-9]{2}$", "%Y/%m/%d"),
+    (r"^[12][0-9]{7}$", "%Y%m%d"),
+)
+
+
+def _present(s: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray] | None:
+    """The column as Arrow text with empty cells as null, and the mask of present cells."""
+    if len(s) < MIN_CELLS or not isinstance(s.dtype, pd.StringDtype):
+        return None
+    try:
+        arr = pa.chunked_array(pa.array(s.array))
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    return arr, present
+
+
+def _all_match(arr: pa.ChunkedArray, pattern: str) -> bool:
+    hits = pc.match_substring_regex(arr, pattern)
+    return pc.all(pc.or_kleene(hits, pc.is_null(arr))).as_py() is not False
+
+
+def fast_amounts(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """Plain decimal numbers (``12``, ``-3.50``) read by Arrow; ``None`` if any cell is not one."""
+    got = _present(s)
+    if got is None:
+        return None
+    arr, _ = got
+    if not _all_match(arr, _NUMBER):
+        return None
+    values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    return (pd.Series(values, index=s.index, dtype="float64"),
+            pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
+
+
+def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """One fixed date/time layout in the whole column, read by Arrow's strptime; ``None`` when
+    the layouts vary or any value is not a real date (the general parser reports those)."""
+    got = _present(s)
+    if got is None:
+        return None
+    arr, present = got
+    if not present.any():
+        return None
+    first = arr.filter(pc.is_valid(arr))[0].as_py()
+    for pattern, fmt in _DATE_FORMATS:
+        if not pc.match_substring_regex(pa.scalar(first), pattern).as_py():
+            continue
+        if not _all_match(arr, pattern):
+            return None
+        parsed = pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
+        if int(pc.sum(pc.is_valid(parsed)).as_py() or 0) != int(present.sum()):
+            return None  # e.g. 2024-13-01: let the general parser find and report it
+        # strptime rolls 2023-02-29 over to March 1st: only a value that prints back as itself is real
+        if not pc.all(pc.or_kleene(pc.equal(pc.strftime(parsed.cast(pa.timestamp("s")), format=fmt), arr), pc.is_null(arr))).as_py():
+            return None
+        values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        return (pd.Series(values, index=s.index, dtype="datetime64[us]"),
+                pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
+    return None

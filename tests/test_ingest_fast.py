@@ -1,0 +1,224 @@
+"""The fast paths of ingest give exactly what the general (lenient) paths give.
+
+* duplicates: DuckDB row hashes + an exact check of the colliding rows == ``DataFrame.duplicated``;
+* Dataset users and dense ids: one factorisation of all ids == the union / group-by / get_indexer
+  construction it replaced (kept as the path for frames with missing ids or times);
+* Arrow-built row ids and empty text columns == the Python lists they replaced;
+* Parquet input == the same table as CSV, through mapping and validation.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opslab import dataset as D
+from opslab.dataset import Dataset
+from opslab.ingest import validate as V
+from opslab.ingest.load import apply_mapping, build_dataset, inspect_file
+from opslab.ingest.read import read_table
+
+CELLS = st.sampled_from(["a", "b", "ab", "", " a", "1", "1.0", "中", None])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3).flatmap(lambda k: st.lists(st.lists(CELLS, min_size=k, max_size=k), max_size=60)))
+def test_hashed_duplicates_equal_pandas(rows):
+    width = len(rows[0]) if rows else 2
+    frame = pd.DataFrame(rows, columns=[f"c{j}" for j in range(width)], dtype="str")
+    old = V._HASH_MIN_ROWS
+    V._HASH_MIN_ROWS = 0  # force the DuckDB path on small frames
+    try:
+        got = V.exact_duplicates(frame)
+    finally:
+        V._HASH_MIN_ROWS = old
+    assert got.tolist() == frame.duplicated(keep="first").tolist()
+
+
+def test_hashed_duplicates_on_a_large_frame_with_collisions_checked_exactly():
+    rng = np.random.default_rng(5)
+    n = 150_000
+    frame = pd.DataFrame({"u": rng.integers(0, 40_000, n).astype(str), "d": rng.integers(0, 30, n).astype(str),
+                          "a": rng.integers(0, 5, n).astype(str)}, dtype="str")
+    got = V.exact_duplicates(frame)
+    assert got.sum() > 1000 and got.tolist() == frame.duplicated().tolist()
+
+
+def test_arrow_row_ids_and_empty_text_equal_the_python_lists():
+    n = 1234
+    assert V._row_ids(n).equals(pd.Series([f"row-{i + 2}" for i in range(n)], dtype="str"))
+    assert V._null_text(n).equals(pd.Series([None] * n, dtype="str"))
+
+
+def _general(users, events, orders):
+    """What from_tables did before: the group-by / union / get_indexer construction."""
+    users_out, derived = D._complete_users(users, events, orders)
+    codes = pd.Index(users_out["user_id"])
+    return (users_out, derived, codes.get_indexer(events["user_id"]).astype("int32"),
+            codes.get_indexer(orders["user_id"]).astype("int32"))
+
+
+IDS = st.sampled_from([f"u{i}" for i in range(12)])
+TIMES = st.integers(0, 60).map(lambda d: pd.Timestamp("2024-01-01") + pd.Timedelta(hours=7 * d))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=st.lists(st.tuples(IDS, TIMES), min_size=1, max_size=40),
+       od=st.lists(st.tuples(IDS, TIMES), max_size=20),
+       us=st.one_of(st.none(), st.lists(st.tuples(IDS, st.one_of(st.none(), TIMES), st.sampled_from(["app", None])),
+                                        max_size=10)))
+def test_one_factorisation_equals_the_general_user_index(ev, od, us):
+    events = D._conform(pd.DataFrame(ev, columns=["user_id", "event_time"]), D.EVENTS)
+    orders = D._conform(pd.DataFrame(od, columns=["user_id", "order_time"]).assign(amount=1.0), D.ORDERS)
+    users = None if us is None else D._conform(pd.DataFrame(us, columns=["user_id", "signup_time", "channel"]),
+                                               D.USERS)
+    fast = D._index_users(users, events, orders)
+    if fast is None:  # e.g. a listed user with neither signup nor activity: the general path
+        assert users is not None
+        return
+    want = _general(users, events, orders)
+    pd.testing.assert_frame_equal(fast[0], want[0], check_index_type=False)
+    assert fast[1] == want[1]
+    assert fast[2].tolist() == want[2].tolist() and fast[3].tolist() == want[3].tolist()
+
+
+def test_missing_ids_take_the_general_path():
+    ev = pd.DataFrame({"user_id": ["a", None], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    events = D._conform(ev, D.EVENTS)
+    orders = D.orders_from_events(events.assign(event_name="visit"))
+    assert D._index_users(None, events, orders) is None
+    ds = Dataset.from_tables(events=ev)
+    assert ds.n_users == 1 and ds.events["uid"].tolist() == [0, -1]
+
+
+def test_derived_tables_keep_their_values():
+    ev = pd.DataFrame({"user_id": ["a", "b", "a"], "event_time": pd.to_datetime(["2024-01-03", "2024-01-01", "2024-01-02"]),
+                       "event_name": ["purchase", "visit", "buy"], "amount": [5.0, np.nan, np.nan]})
+    ds = Dataset.from_tables(events=ev)
+    assert ds.orders["order_id"].tolist() == ["E1", "E0"]  # numbered in event order, then sorted by time
+    assert ds.orders["amount"].tolist() == [0.0, 5.0]
+    od = pd.DataFrame({"user_id": ["x", "y"], "order_time": pd.to_datetime(["2024-01-02", "2024-01-01"]),
+                       "amount": [3.0, 4.0], "status": ["paid", "refunded"], "channel": ["app", "web"]})
+    ds = Dataset.from_tables(orders=od)
+    assert ds.events["user_id"].tolist() == ["x"] and ds.events["channel"].tolist() == ["app"]
+    assert ds.users["user_id"].tolist() == ["x", "y"] and ds.users["uid"].tolist() == [0, 1]
+
+
+CSV = ("用户ID,下单时间,实付金额,渠道\n"
+       "u1,2024-01-05 10:00:00,12.5,app\n"
+       "u2,2024-01-06 11:30:00,30,web\n"
+       "u1,2024-01-07 09:00:00,7.25,\n"
+       "u3,2024-01-07 09:00:00,100,app\n")
+
+
+def test_parquet_gives_the_same_table_as_csv():
+    typed = pd.DataFrame({"用户ID": ["u1", "u2", "u1", "u3"],
+                          "下单时间": pd.to_datetime(["2024-01-05 10:00", "2024-01-06 11:30", "2024-01-07 09:00",
+                                                  "2024-01-07 09:00"]),
+                          "实付金额": [12.5, 30.0, 7.25, 100.0], "渠道": ["app", "web", None, "app"]})
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(typed, preserve_index=False), buf)
+    pf = inspect_file("orders.parquet", buf.getvalue())
+    cf = inspect_file("orders.csv", CSV.encode())
+    assert list(pf.read.df.columns) == list(cf.read.df.columns) and pf.table == cf.table == "orders"
+    assert pf.mapping == cf.mapping
+    pr = apply_mapping(pf, pf.table, pf.mapping_dict, today="2024-02-01").result
+    cr = apply_mapping(cf, cf.table, cf.mapping_dict, today="2024-02-01").result
+    pd.testing.assert_frame_equal(pr.clean, cr.clean)
+    assert pr.clean["amount"].sum() == typed["实付金额"].sum() == 149.75
+
+
+def test_parquet_caps_and_damage():
+    buf = io.BytesIO()
+    pq.write_table(pa.table({f"c{i}": [1] for i in range(8)}), buf)
+    from opslab.ingest.read import ReadOptions
+    res = read_table(buf.getvalue(), "x.parquet", ReadOptions(max_columns=5))
+    assert res.df is None and res.report.problems[0].code == "io.too_many_columns"
+    broken = b"PAR1" + b"\x00" * 100 + b"PAR1"
+    res = read_table(broken, "x.parquet")
+    assert res.df is None and res.report.problems[0].code == "parquet.invalid"
+
+
+@pytest.mark.slow
+def test_replicated_cdnow_whole_path_equals_the_raw_file():
+    """CDNOW x 3 (ids and dates shifted per copy, ~209k rows) through the app's path: the
+    kept rows and GMV equal a plain pandas reading of the same bytes."""
+    from tests.realdata import cdnow_truth
+    base = cdnow_truth()
+    parts = []
+    for k in range(3):
+        p = base.copy()
+        p["customer_id"] = (p["customer_id"].astype(int) + 100_000 * k).astype(str)
+        p["date"] = p["date"] + pd.Timedelta(days=7305 + k)
+        parts.append(p)
+    frame = pd.concat(parts, ignore_index=True)
+    text = frame.assign(date=frame["date"].dt.strftime("%Y%m%d")).to_csv(index=False).encode()
+    f = inspect_file("cdnow.csv", text)
+    f = apply_mapping(f, "orders", {"user_id": "customer_id", "order_time": "date", "amount": "dollar_value"},
+                      today="2030-01-01")
+    distinct = frame.drop_duplicates()  # this branch drops exact duplicate rows (reported)
+    assert f.result.n_clean == len(distinct) and f.result.n_duplicates == len(frame) - len(distinct)
+    ds, _ = build_dataset([f])
+    assert ds.orders["amount"].sum() == pytest.approx(distinct["dollar_value"].sum(), abs=1e-6)
+    assert ds.n_users == frame["customer_id"].nunique()
+    from opslab import metrics
+    assert metrics.daily(ds)["gmv"].sum() == pytest.approx(distinct["dollar_value"].sum(), abs=1e-6)
+
+
+AMOUNT_CELLS = st.one_of(st.sampled_from(["", "0", "-0", "12", "12.50", "007", "-3.25", "1e5", " 12", "¥3", "null",
+                                          "123456789012345", "0.1", "9.999999999999999"]),
+                         st.decimals(min_value=-10**9, max_value=10**9, places=3, allow_nan=False).map(str))
+DATE_CELLS = st.sampled_from(["", "2024-01-05", "2024-02-29", "2023-02-29", "2024-1-5", "2024-01-05 10:20:30",
+                              "2024/01/05", "2024/01/05 23:59:59", "20240105", "20241399", "19970101",
+                              "2024-01-05T10:20:30", "0000-01-01", "2024-01-05 24:00:00", "45296", "null"])
+
+
+def _both(parser, fast, values):
+    from opslab.ingest import fastparse
+    s = pd.Series(values, dtype="str")
+    old = fastparse.MIN_CELLS
+    try:
+        fastparse.MIN_CELLS = 0
+        quick = fast(s)
+        fastparse.MIN_CELLS = 10**12
+        general = parser(s)
+    finally:
+        fastparse.MIN_CELLS = old
+    return quick, general
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(AMOUNT_CELLS, min_size=1, max_size=30))
+def test_fast_amounts_equal_the_general_parser(values):
+    from opslab.ingest.fastparse import fast_amounts
+    from opslab.ingest.mapping import parse_amounts
+    quick, general = _both(parse_amounts, fast_amounts, values)
+    if quick is not None:
+        pd.testing.assert_series_equal(quick[0], general[0])
+        pd.testing.assert_series_equal(quick[1], general[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(DATE_CELLS, min_size=1, max_size=30))
+def test_fast_datetimes_equal_the_general_parser(values):
+    from opslab.ingest.fastparse import fast_datetimes
+    from opslab.ingest.mapping import parse_datetimes
+    quick, general = _both(parse_datetimes, fast_datetimes, values)
+    if quick is not None:
+        pd.testing.assert_series_equal(quick[0], general[0])
+        pd.testing.assert_series_equal(quick[1], general[1])
+
+
+def test_fast_paths_take_the_common_columns():
+    from opslab.ingest.fastparse import fast_amounts, fast_datetimes
+    assert _both(lambda s: None, fast_datetimes, ["2024-01-05 10:00:00", ""] * 5)[0] is not None
+    assert _both(lambda s: None, fast_datetimes, ["20240105"] * 5)[0] is not None
+    assert _both(lambda s: None, fast_amounts, ["12.5", "3", ""] * 5)[0] is not None
+    assert _both(lambda s: None, fast_datetimes, ["2024-01-05", "2024-01-05 10:00:00"])[0] is None
