@@ -332,7 +332,7 @@ def orders():
 
 def test_fit_clv_end_to_end(orders):
     res = fit_clv(orders, "2023-12-31", CLVConfig(horizon_days=180))
-    s = res.summary
+    s = res.customers
     cols = ["p_alive", "expected_purchases", "expected_avg_value", "clv"]
     assert np.isfinite(s[cols].to_numpy()).all()
     assert (s.loc[s["frequency"] == 0, "p_alive"] == 1).all()
