@@ -109,8 +109,9 @@ class ChurnRisk:
         return self.model.notes
 
     def readout(self, threshold: float) -> ChurnReadout:
-        """Base rate, precision / recall / lift at ``threshold``, verdict and its reasons."""
-        return self.model.readout(threshold)
+        """Base rate, precision / recall / lift at ``threshold``, verdict and its reasons, over
+        the users not churned under the rules (idle for fewer than ``rules.churn_days``)."""
+        return self.model.readout(threshold, self.rules.churn_days)
 
     def reasons(self, frame: pd.DataFrame, k: int = 3) -> list[list[tuple[str, dict]]]:
         return self.model.reasons(frame, k)
@@ -144,7 +145,9 @@ def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
     """
     base = config or ChurnConfig()
     cfg = ChurnConfig(**{**base.__dict__, "horizon": int(horizon_days), "label": label})
-    model = ChurnModel(cfg).fit(ds, as_of, progress).result_
+    end = ds.end if as_of is None else min(ds.end, pd.Timestamp(as_of).date())
+    # memoised per data set: another margin, rule set or threshold reuses the fitted model
+    model = ds.memo(("churn_model", cfg, end), lambda: ChurnModel(cfg).fit(ds, end, progress).result_)
     rules = rules or rules_in_force(ds, model.as_of)
     scores = model.scores
     seg = lifecycle.segment(ds, rules, model.as_of)
@@ -162,7 +165,7 @@ def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Probl
     out = out.copy()
     problem = None
     try:
-        res = clv(ds, as_of, margin=margin)
+        res = ds.memo(("clv", as_of, float(margin)), lambda: clv(ds, as_of, margin=margin))
         c = res.customers
         x, tx, T = (c[k].to_numpy(dtype="float64") for k in ("frequency", "recency", "T"))
         exp_h = res.bgf.conditional_expected_number_of_purchases_up_to_time(float(horizon), x, tx, T)

@@ -323,6 +323,7 @@ class _Fitter:
         else:
             retained, labels = now, np.zeros(0, "int64")
             chosen_pred = baseline = np.zeros(0)
+        idle = baseline.copy()
         thresholds = cm.threshold_table(labels, chosen_pred)
         thresholds["flagged_now"] = len(risk) - np.searchsorted(np.sort(risk), thresholds["threshold"].to_numpy(),
                                                                 side="left")
@@ -332,5 +333,5 @@ class _Fitter:
             lift=self.gains, chosen=self.chosen, scores=scores, threshold_table=thresholds,
             importance=self.importance, reference=reason_reference(retained, self.importance),
             event_names=self.names, n_train=self.n_train, validation_labels=labels,
-            validation_risk=chosen_pred, validation_baseline=baseline, notes=tuple(self.notes),
+            validation_risk=chosen_pred, validation_baseline=baseline, validation_idle=idle, notes=tuple(self.notes),
             timings=self.clock)

@@ -15,7 +15,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -91,6 +91,7 @@ class ChurnResult:
     validation_labels: np.ndarray
     validation_risk: np.ndarray
     validation_baseline: np.ndarray
+    validation_idle: np.ndarray = field(default_factory=lambda: np.zeros(0))
     notes: tuple[tuple[str, dict], ...] = ()
     timings: dict = field(default_factory=dict)
 
@@ -102,6 +103,14 @@ class ChurnResult:
     def base_rate(self) -> float:
         """Share of validation users who churned (NaN when unvalidated)."""
         return float(np.mean(self.validation_labels)) if self.validated else float("nan")
+
+    def _validation_on(self, keep: np.ndarray) -> pd.DataFrame:
+        """ROC AUC of the chosen model and of recency on a subset of the validation users."""
+        y = self.validation_labels[keep]
+        out = self.validation.copy()
+        out.loc[self.chosen, "roc_auc"] = cm.roc_auc(y, self.validation_risk[keep])
+        out.loc["recency", "roc_auc"] = cm.roc_auc(y, self.validation_baseline[keep])
+        return out
 
     def reasons(self, frame: pd.DataFrame, k: int = 3) -> list[list[tuple[str, dict]]]:
         """Up to ``k`` reasons (i18n key, params) for each row of ``frame`` (rows of ``scores``);
@@ -115,11 +124,27 @@ class ChurnResult:
         row["flagged_now"] = int((p >= threshold).sum())
         return row
 
-    def readout(self, threshold: float) -> ChurnReadout:
-        """The honest readout at ``threshold`` (see :class:`ChurnReadout`)."""
-        flagged_now = int((self.scores["risk"].to_numpy() >= threshold).sum())
+    def readout(self, threshold: float, max_idle_days: int | None = None) -> ChurnReadout:
+        """The honest readout at ``threshold`` (see :class:`ChurnReadout`).
+
+        With ``max_idle_days`` (the churn rule in force) everything is measured over the users
+        the early-warning list is about: idle for fewer days than that at the cutoff (long-gone
+        users are easy to call churned and would flatter every figure).
+        """
+        scores = self.scores
+        if max_idle_days is not None:
+            scores = scores.loc[scores["days_since_active"].to_numpy() < max_idle_days]
+            keep = self.validation_idle < max_idle_days
+            if self.validated and keep.any():
+                sub = replace(self, scores=scores, validation_labels=self.validation_labels[keep],
+                              validation_risk=self.validation_risk[keep],
+                              validation_baseline=self.validation_baseline[keep],
+                              validation_idle=self.validation_idle[keep],
+                              validation=self._validation_on(keep))
+                return sub.readout(threshold)
+        flagged_now = int((scores["risk"].to_numpy() >= threshold).sum())
         nan = float("nan")
-        if not self.validated:
+        if not self.validated or len(np.unique(self.validation_labels)) < 2:
             return ChurnReadout(threshold, nan, 0, nan, nan, nan, nan, nan, nan, nan, "unvalidated",
                                 (("churn.verdict_reason.unvalidated", {"model": self.chosen}),), flagged_now)
         y = self.validation_labels
