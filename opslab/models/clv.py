@@ -199,7 +199,9 @@ def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
     """:func:`rfm_summary` (daily) of the data set's paid orders up to ``as_of``, in DuckDB.
 
     Index ``uid`` (the data set's dense user id); columns ``frequency``, ``recency``, ``T``,
-    ``monetary_value``, ``n_orders``, ``total_spend``. Memoised per data set and day.
+    ``monetary_value``, ``n_orders``, ``total_spend``. Amounts are summed exactly as decimals
+    with four places (order-independent, so the same bytes give the same figures). Memoised per
+    data set and day.
     """
     day = ds.end if as_of is None else pd.Timestamp(as_of).date()
 
