@@ -175,12 +175,13 @@ def test_cutoffs_do_not_overlap_label_windows():
     ds = Dataset.from_tables(events=planted(n_users=50))  # 2024-01-01 .. 2024-05-29
     tv, train = ChurnModel(ChurnConfig(horizon=14, n_train_cutoffs=3)).cutoffs(ds, "2024-05-29")
     assert tv == dt.date(2024, 5, 15)
-    # spread from the newest possible (tv - 14) back to the first week, on the 7-day grid
-    assert train[0] == dt.date(2024, 5, 1) and train[-1] == dt.date(2024, 1, 10) and len(train) == 3
+    # the newest possible (tv - 14), then spread over the history on the 7-day grid
+    assert train[0] == dt.date(2024, 5, 1) and len(train) == 3 and train[-1] < dt.date(2024, 3, 1)
     assert all((tv - t).days % 7 == 0 and t + dt.timedelta(days=14) <= tv for t in train)
-    # a 20-day horizon sits on the same grid, so features cached per cutoff are reused
-    tv20, _ = ChurnModel(ChurnConfig(horizon=20)).cutoffs(ds, "2024-05-29")
-    assert tv20 == dt.date(2024, 5, 8)
+    # another horizon sits on the same grid: most cutoffs (cached features) are shared
+    tv20, train20 = ChurnModel(ChurnConfig(horizon=20, n_train_cutoffs=3)).cutoffs(ds, "2024-05-29")
+    assert tv20 == dt.date(2024, 5, 8) and len(set(train20) & set(train)) >= 1
+    assert all(t + dt.timedelta(days=20) <= tv20 for t in train20)
     # too long for any outcome window before the cutoff: nothing to validate
     assert ChurnModel(ChurnConfig(horizon=365)).cutoffs(ds) == (None, [])
 

@@ -89,7 +89,7 @@ def test_permutation_importance_finds_the_used_column():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"signal": rng.normal(size=400), "noise": rng.normal(size=400)})
     y = (X["signal"] + 0.3 * rng.normal(size=400) > 0).astype(int).to_numpy()
-    imp = cm.permutation_importance(lambda f: f["signal"].to_numpy(), X, y,
+    imp = cm.permutation_importance(lambda M: M[:, 0], X, y,  # the matrix has X's columns
                                     {"signal": ["signal"], "noise": ["noise"]}, seed=1)
     assert imp["feature"].tolist() == ["signal", "noise"]
     assert imp.loc[1, "importance"] == 0.0 and imp.loc[0, "importance"] > 0.3

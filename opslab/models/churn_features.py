@@ -197,6 +197,6 @@ def churn_labels(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),
     return pd.Series(churned, index=pd.Index(uids, name="uid"), name="churned")
 
 
-def model_matrix(features: pd.DataFrame) -> pd.DataFrame:
-    """Numeric model inputs (every feature column as float64)."""
-    return features.astype("float64")
+def model_matrix(features: pd.DataFrame) -> np.ndarray:
+    """Numeric model inputs: every feature column, as one float64 matrix."""
+    return features.to_numpy(dtype="float64")

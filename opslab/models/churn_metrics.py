@@ -126,18 +126,23 @@ def threshold_table(y, p, thresholds=None) -> pd.DataFrame:
 def permutation_importance(predict, X: pd.DataFrame, y, groups: dict[str, list[str]],
                            n_repeats: int = 3, seed: int = 0) -> pd.DataFrame:
     """Drop in ROC AUC when a group of columns is shuffled (rows moved together), mean and std
-    over ``n_repeats``; ``predict`` maps a frame to probabilities. Sorted, largest first."""
+    over ``n_repeats``; ``predict`` maps a float matrix (the columns of ``X``) to probabilities.
+    Sorted, largest first. One working copy of the matrix; each group is shuffled in place and
+    put back."""
     y = np.asarray(y)
-    base = roc_auc(y, predict(X))
+    M = X.to_numpy(dtype="float64", copy=True)
+    position = {c: i for i, c in enumerate(X.columns)}
+    base = roc_auc(y, predict(M))
     rng = np.random.default_rng(seed)
     rows = []
     for name, cols in groups.items():
+        idx = [position[c] for c in cols]
+        kept = M[:, idx].copy()
         drops = []
         for _ in range(n_repeats):
-            perm = rng.permutation(len(X))
-            shuffled = X.copy()
-            shuffled[cols] = X[cols].to_numpy()[perm]
-            drops.append(base - roc_auc(y, predict(shuffled)))
+            M[:, idx] = kept[rng.permutation(len(M))]
+            drops.append(base - roc_auc(y, predict(M)))
+        M[:, idx] = kept
         rows.append({"feature": name, "importance": float(np.mean(drops)), "std": float(np.std(drops))})
     out = pd.DataFrame(rows, columns=["feature", "importance", "std"])
     return out.sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True)

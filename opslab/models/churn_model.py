@@ -5,8 +5,9 @@ serve every horizon). With ``h`` = ``config.horizon``:
 
 * validation cutoff ``Tv``: the latest grid day with ``Tv + h <= as_of`` (its label window is
   fully observed by ``as_of``, and nothing after ``as_of`` is ever read);
-* training cutoffs: up to ``n_train_cutoffs`` grid days spread evenly between the first week of
-  the data and ``Tv - h``, so no training label looks into the validation window.
+* training cutoffs: the newest grid day with ``T + h <= Tv`` (so no training label looks into
+  the validation window) and grid days spread over the whole history back to its first week,
+  up to ``n_train_cutoffs`` in all.
 
 Never a random split of users. Candidates: ``recency`` (days since the last activity: no
 training, probabilities from an isotonic fit), ``bgnbd`` (the BG/NBD probability of no
@@ -138,7 +139,13 @@ class ChurnModel:
         self.config = config
 
     def cutoffs(self, ds: Dataset, as_of=None) -> tuple[dt.date | None, list[dt.date]]:
-        """Validation cutoff (None when no label window fits) and training cutoffs (newest first)."""
+        """Validation cutoff (None when no label window fits) and training cutoffs (newest first).
+
+        Training cutoffs are every ``stride``-th day of the grid, where the stride spreads
+        ``n_train_cutoffs`` over the whole history whatever the horizon: another horizon keeps
+        most of them (their features are cached). When the horizon leaves fewer than half of
+        them, the remaining grid days are spread evenly instead.
+        """
         cfg = self.config
         end = min(ds.end, as_day(as_of)) if as_of is not None else ds.end
         first = ds.start + dt.timedelta(days=MIN_HISTORY_DAYS)
@@ -146,13 +153,18 @@ class ChurnModel:
         tv = end - dt.timedelta(days=step * -(-h // step))
         if tv < first:
             return None, []
-        last_train = tv - dt.timedelta(days=h)
-        grid = [last_train - dt.timedelta(days=step * k) for k in range(0, 10_000)
-                if last_train - dt.timedelta(days=step * k) >= first]
-        if len(grid) > cfg.n_train_cutoffs:  # spread over the history, newest and oldest kept
-            picks = np.unique(np.round(np.linspace(0, len(grid) - 1, cfg.n_train_cutoffs)).astype(int))
-            grid = [grid[i] for i in picks]
-        return tv, grid
+        grid = [end - dt.timedelta(days=step * k) for k in range(1, (end - first).days // step + 1)]
+        open_ = [d for d in grid if d + dt.timedelta(days=h) <= tv]
+        stride = max(1, -(-len(grid) // cfg.n_train_cutoffs))
+        if not open_:
+            return tv, []
+        spread = [d for k, d in enumerate(grid) if k % stride == stride - 1 and d in set(open_)]
+        if len(spread) < max(1, cfg.n_train_cutoffs // 2):
+            picks = np.unique(np.round(np.linspace(0, len(open_) - 1, min(len(open_), cfg.n_train_cutoffs))))
+            spread = [open_[int(i)] for i in picks]
+        # the newest possible snapshot (closest to what is scored) plus the spread ones
+        train = [open_[0]] + [d for d in spread if d != open_[0]]
+        return tv, train[:cfg.n_train_cutoffs]
 
     def _split(self, ds, cutoff, names):
         """Features and labels at ``cutoff``, rows in user-id order: the dense ``uid`` follows
@@ -283,7 +295,7 @@ class _Fitter:
         rng = np.random.default_rng(self.cfg.seed)
         sample = np.sort(rng.choice(len(y_va), size=min(len(y_va), IMPORTANCE_ROWS), replace=False))
         self.importance = cm.permutation_importance(
-            lambda X: est.predict_proba(model_matrix(X))[:, 1], X_va.iloc[sample], y_va[sample],
+            lambda M: est.predict_proba(M)[:, 1], X_va.iloc[sample], y_va[sample],
             _groups(X_va.columns), n_repeats=2, seed=self.cfg.seed)
         self.clock["importance"] = time.perf_counter() - t1
 
