@@ -8,7 +8,8 @@ weight is the model's permutation importance of the features behind the reason (
 small positive value, so reasons still rank by deviation when the model ignores them). Ties
 keep the order of :data:`REASONS`, so the result is deterministic.
 
-Texts: ``churn.reason.<code>`` with the params shown below; feature names for the global view
+Texts: ``churn.reason.<code>`` with the params shown below, as plain numbers (the catalog
+formats them: ``{pct:.0%}``, ``{before:,.0f}``); feature names for the global view
 are ``churn.feature.<name>`` (see :func:`feature_label`).
 
 Example
@@ -81,13 +82,6 @@ def reason_reference(retained: pd.DataFrame, importance: pd.DataFrame | None = N
     return ref
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%" if np.isfinite(x) else "–"
-
-
-def _money(x: float) -> str:
-    return f"{x:,.0f}"
-
 
 def _candidates(f: pd.DataFrame, ref: dict) -> tuple[np.ndarray, list]:
     """Strength matrix (users x reasons; -inf when a reason does not apply) and param makers."""
@@ -108,15 +102,15 @@ def _candidates(f: pd.DataFrame, ref: dict) -> tuple[np.ndarray, list]:
             ok = (before > 0) & (now < before)
             dev = np.where(ok, np.maximum(dev, 0) + (before - now) / np.maximum(before, 1), dev)
             makers.append(lambda i, now=now, before=before:
-                          {"pct": _pct(1 - now[i] / before[i]), "now": int(now[i]), "before": int(before[i])})
+                          {"pct": float(1 - now[i] / before[i]), "now": int(now[i]), "before": int(before[i])})
         elif r.code == "low_activity":
             ok = x < info["median"]
-            makers.append(lambda i, x=x, m=info["median"]: {"days": int(x[i]), "typical": f"{m:g}"})
+            makers.append(lambda i, x=x, m=info["median"]: {"days": int(x[i]), "typical": float(m)})
         elif r.code == "spend_drop":
             before = col("spend_prev_30")
             ok = (before > 0) & (x < before)
             dev = (before - x) / info["spread"] if info["spread"] > 0 else before - x
-            makers.append(lambda i, x=x, before=before: {"before": _money(before[i]), "after": _money(x[i])})
+            makers.append(lambda i, x=x, before=before: {"before": float(before[i]), "after": float(x[i])})
         elif r.code == "no_purchase":
             ok = (col("has_paid") > 0) & (x > info["median"])
             makers.append(lambda i, x=x: {"days": int(x[i])})
@@ -125,7 +119,7 @@ def _candidates(f: pd.DataFrame, ref: dict) -> tuple[np.ndarray, list]:
             ok = (col("one_time") == 0) & (x >= 1.5)
             dev = np.where(ok, np.maximum(dev, 0) + np.log(np.maximum(x, 1)), dev)
             makers.append(lambda i, x=x, gap=gap, since=col("days_since_active"):
-                          {"days": int(since[i]), "gap": f"{gap[i]:.0f}", "ratio": f"{x[i]:.1f}"})
+                          {"days": int(since[i]), "gap": float(gap[i]), "ratio": float(x[i])})
         else:  # one_time
             ok = col("one_time") > 0
             dev = np.where(ok, np.maximum(dev, 0) + 0.5, dev)
@@ -145,7 +139,7 @@ def explain(features: pd.DataFrame, reference: dict, k: int = 3) -> list[list[tu
     ...                   "risk": [0.7, 0.6]})
     >>> ref = {r.code: {"median": 2.0, "spread": 3.0, "weight": 0.1} for r in REASONS}
     >>> explain(f, ref)
-    [[('churn.reason.no_visit', {'days': 21})], [('churn.reason.similar', {'risk': '60%'})]]
+    [[('churn.reason.no_visit', {'days': 21})], [('churn.reason.similar', {'risk': 0.6})]]
     """
     if len(features) == 0:
         return []
@@ -156,7 +150,7 @@ def explain(features: pd.DataFrame, reference: dict, k: int = 3) -> list[list[tu
     for i in range(len(features)):
         found = [(f"churn.reason.{REASONS[j].code}", makers[j](i))
                  for j in order[i] if np.isfinite(strength[i, j])]
-        out.append(found or [(FALLBACK, {"risk": _pct(float(risk[i]))})])
+        out.append(found or [(FALLBACK, {"risk": float(risk[i])})])
     return out
 
 
