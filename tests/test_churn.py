@@ -79,8 +79,9 @@ def test_features_ignore_everything_after_the_cutoff():
     changed.loc[after_orders, "status"] = "refunded"
     ds1, ds2 = _dataset(events, orders), _dataset(later, changed.iloc[::-1].reset_index(drop=True))
     assert ds1.fingerprint != ds2.fingerprint
-    f1 = _by_user(ds1, churn_features(ds1, CUTOFF.date()))
-    f2 = _by_user(ds2, churn_features(ds2, CUTOFF.date()))
+    mix = ChurnConfig(n_event_names=5)
+    f1 = _by_user(ds1, churn_features(ds1, CUTOFF.date(), mix))
+    f2 = _by_user(ds2, churn_features(ds2, CUTOFF.date(), mix))
     assert len(f1) > 20 and "mix_view" in f1 and "brand_new_event" not in "".join(f2.columns)
     pd.testing.assert_frame_equal(f1, f2)
 
@@ -91,7 +92,7 @@ def test_features_match_pandas_brute_force(activity):
     events = _named(events, 1)
     ds = _dataset(events, orders)
     cut = CUTOFF.normalize()
-    f = _by_user(ds, churn_features(ds, cut.date()))
+    f = _by_user(ds, churn_features(ds, cut.date(), ChurnConfig(n_event_names=5)))
     ev = events.assign(day=events["event_time"].dt.normalize())
     paid = orders.loc[orders["status"] == "paid"].assign(day=lambda o: o["order_time"].dt.normalize())
     days = pd.concat([ev[["user_id", "day"]], paid[["user_id", "day"]]]).drop_duplicates()

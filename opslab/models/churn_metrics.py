@@ -79,8 +79,12 @@ def lift(y, score, frac: float = 0.1) -> float:
 
 def metric_row(y, p, frac: float = 0.1) -> dict:
     """All summary metrics of one model's validation predictions."""
+    top = top_mask(p, frac)
+    y_arr = np.asarray(y, dtype="float64")
+    has = y_arr.sum() > 0
     return {"roc_auc": roc_auc(y, p), "pr_auc": pr_auc(y, p), "brier": brier(y, p),
-            "lift_top": lift(y, p, frac), "capture_top": capture_rate(y, p, frac),
+            "lift_top": float(y_arr[top].mean() / y_arr.mean()) if has else float("nan"),
+            "capture_top": float(y_arr[top].sum() / y_arr.sum()) if has else float("nan"),
             "n": int(len(y)), "churn_rate": float(np.mean(y)) if len(y) else float("nan")}
 
 
@@ -96,12 +100,19 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
 
 
 def gains_table(y, score, steps: int = 20) -> pd.DataFrame:
-    """Cumulative gains: ``share_targeted`` (k/steps), ``capture`` and ``lift`` at each share."""
+    """Cumulative gains: ``share_targeted`` (k/steps), ``capture`` and ``lift`` at each share
+    (one sort for all shares; the same top sets as :func:`top_mask`)."""
     y, s = _arrays(y, score)
+    order = np.lexsort((np.arange(len(s)), -s))
+    hits = np.concatenate([[0.0], np.cumsum(y[order])])
+    total, n = y.sum(), len(y)
     rows = []
     for k in range(1, steps + 1):
         frac = k / steps
-        rows.append({"share_targeted": frac, "capture": capture_rate(y, s, frac), "lift": lift(y, s, frac)})
+        n_top = min(n, max(1, math.ceil(frac * n - 1e-9)))
+        rows.append({"share_targeted": frac,
+                     "capture": hits[n_top] / total if total else float("nan"),
+                     "lift": (hits[n_top] / n_top) / (total / n) if total else float("nan")})
     return pd.DataFrame(rows)
 
 

@@ -64,9 +64,6 @@ MIN_ROWS = 30          # per split; fewer cannot rank anything
 MIN_CLASS = 5          # churners and stayers each, per split
 MIN_HISTORY_DAYS = 7   # a cutoff needs this much history before it
 IMPORTANCE_ROWS = 5_000
-# Below this many training rows OpenMP threads cost more than they give: on a busy 2-core box
-# a 1,000-row boosting fit took 5-17 s with 2 threads (spin-waiting) and 0.2 s with one.
-PARALLEL_ROWS = 200_000
 
 
 def make_estimator(name: str, config: ChurnConfig, n_rows: int, n_iter: int | None = None):
@@ -191,10 +188,10 @@ class ChurnModel:
         validation = self._split(ds, tv, names) if tv is not None else None
         clock["features"] = time.perf_counter() - t0
         step(0.4, "fit")
-        rows = sum(len(p[1]) for p in parts)
-        # BLAS threads only contend here (a 90k-row logistic fit: 5.2 s with them, 0.7 s without)
-        with threadpool_limits(limits=1, user_api="blas"), \
-                threadpool_limits(limits=None if rows >= PARALLEL_ROWS else 1, user_api="openmp"):
+        # One BLAS and one OpenMP thread: on a shared 2-core box extra threads only spin-wait
+        # (a 90k-row logistic fit: 5.2 s with BLAS threads, 0.7 s without; a 300k-row boosting
+        # fit took 156 s with 2 OpenMP threads under load).
+        with threadpool_limits(limits=1, user_api="blas"), threadpool_limits(limits=1, user_api="openmp"):
             fitter = _Fitter(self, ds, end, tv, train_cuts, names, parts, validation, notes, clock, step)
             fitter.run()
             result = fitter.result()
