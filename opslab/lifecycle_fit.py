@@ -24,7 +24,7 @@ Example
 ...     "amount": 20.0})
 >>> s = suggest_rules(Dataset.from_tables(orders=od))
 >>> s.purchase_only, s.rules.churn_days, s.rules.warning_days
-(True, 40, 40)
+(True, 40, 39)
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def churn_labels(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),
     --------
     >>> ev = pd.DataFrame({"user_id": ["a", "a", "b"],
     ...     "event_time": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-02"])})
-    >>> churn_labels(Dataset.from_tables(events=ev), "2024-01-05", ChurnConfig(horizon=14)).tolist()
+    >>> churn_labels(Dataset.from_tables(events=ev), "2024-01-05", ChurnConfig(horizon=15)).tolist()
     [0, 1]
     """
     day = as_day(cutoff)

@@ -13,9 +13,16 @@ convention (days from the first to the last purchase), not the days since the la
 
 Example
 -------
->>> od = pd.DataFrame({"user_id": [f"u{i % 40}" for i in range(200)],
-...     "order_time": pd.date_range("2024-01-01", periods=200, freq="17h"),
-...     "amount": [10.0 + i % 7 for i in range(200)]})
+>>> rng = np.random.default_rng(0)
+>>> rows = []
+>>> for u in range(200):  # buy every ~30 days; after each purchase, leave with chance 0.3
+...     t = int(rng.integers(0, 60))
+...     while t < 365:
+...         rows.append((f"u{u}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=t), round(rng.gamma(3, 20), 2)))
+...         if rng.random() < 0.3:
+...             break
+...         t += int(rng.exponential(30)) + 1
+>>> od = pd.DataFrame(rows, columns=["user_id", "order_time", "amount"])
 >>> from opslab.dataset import Dataset
 >>> res = clv(Dataset.from_tables(orders=od), margin=0.25)
 >>> list(res.customers.columns[-5:])
