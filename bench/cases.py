@@ -106,26 +106,57 @@ def case_lifecycle_pandas(folder: Path) -> dict:
 
 
 def case_churn(folder: Path) -> dict:
-    from opslab.models.churn import ChurnModel
+    from opslab.models.churn import ChurnConfig, ChurnModel
     t = {}
     ds, _ = _dataset(folder, t)
     t0 = time.perf_counter()
-    model = ChurnModel().fit(ds)
+
+    def progress(fraction, step):  # progress shown on stderr, as the page shows a bar
+        print(f"churn {fraction:4.0%} {step} {time.perf_counter() - t0:6.1f} s", file=sys.stderr, flush=True)
+    model = ChurnModel(ChurnConfig()).fit(ds, progress=progress)
     t["fit"] = time.perf_counter() - t0
     res = model.result_
     auc = res.validation["roc_auc"].round(3).to_dict()
     return {"seconds": t, "events": len(ds.events), "users": ds.n_users, "chosen": model.chosen_,
-            "scored": len(res.scores), "auc": auc}
+            "scored": len(res.scores), "auc": auc, "train_rows": res.n_train,
+            "phases": {k: round(v, 2) for k, v in res.timings.items()}}
 
 
 def case_clv(folder: Path) -> dict:
-    from opslab.models.clv import fit_clv
+    """CLV on the data set's orders, and the per-customer summary behind it next to a plain
+    pandas groupby of the same orders (count, first and last day, spend per customer)."""
+    from opslab.models.clv import clv, customer_summary
     t = {}
     ds, _ = _dataset(folder, t)
     t0 = time.perf_counter()
-    res = fit_clv(ds.orders, ds.end)
+    summary = customer_summary(ds)
+    t["summary"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    od = ds.orders.loc[ds.orders["status"] == "paid", ["user_id", "order_time", "amount"]]
+    day = od["order_time"].dt.normalize()
+    od.assign(day=day).groupby("user_id").agg(n=("amount", "size"), first=("day", "min"), last=("day", "max"),
+                                              spend=("amount", "sum"))
+    t["pandas_groupby"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = clv(ds)
     t["fit"] = time.perf_counter() - t0
-    return {"seconds": t, "events": len(ds.events), "users": len(res.summary)}
+    return {"seconds": t, "events": len(ds.events), "users": len(res.customers), "summary_rows": len(summary)}
+
+
+def case_churn_real(folder: Path) -> dict:
+    """OpsLab's churn at past cutoffs of the real CDNOW log, next to recency and a plain
+    logistic regression (bench/realdata_churn.py); ``folder`` is unused."""
+    import pandas as pd
+
+    from bench.realdata_churn import CASES, cdnow_dataset, cdnow_orders, evaluate
+    ds, orders = cdnow_dataset(), cdnow_orders()
+    end = pd.Timestamp(ds.end)
+    rows = []
+    t0 = time.perf_counter()
+    for back, horizon in CASES:
+        rows.append(evaluate(ds, orders, end - pd.Timedelta(days=back), horizon))
+    return {"seconds": {"total": time.perf_counter() - t0}, "rows": rows, "users": ds.n_users,
+            "orders": len(orders)}
 
 
 def case_forecast(folder: Path) -> dict:
@@ -148,6 +179,7 @@ def case_forecast(folder: Path) -> dict:
 
 CASES = {"opslab": case_opslab, "pandas": case_pandas, "lifecycle_opslab": case_lifecycle_opslab,
          "lifecycle_pandas": case_lifecycle_pandas, "churn": case_churn, "clv": case_clv,
+         "churn_real": case_churn_real,
          "forecast": case_forecast}
 
 

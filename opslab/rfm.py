@@ -64,6 +64,24 @@ class RFMConfig:
                 raise ValueError(f"{name} must be four ascending cut points")
 
 
+def recency_cuts(rules) -> tuple[int, int, int, int]:
+    """Absolute recency cut points that agree with the lifecycle tiers of ``rules``.
+
+    R = 1 exactly when the last purchase is ``churn_days`` or more ago (every churned user,
+    whose last activity is at least that old, has R = 1), R <= 2 from ``warning_days`` on, and
+    the days before the warning split evenly into R = 5, 4, 3. So no user of the churned or
+    warning tier lands in a segment that needs R >= 3 (champions, loyal, potential loyalists).
+
+    >>> from opslab.lifecycle import LifecycleRules
+    >>> recency_cuts(LifecycleRules(churn_days=152, warning_days=34))
+    (11, 22, 33, 151)
+    """
+    churn = max(int(rules.churn_days), 1)
+    warn = min(max(int(rules.warning_days), 1), churn)
+    c3 = warn - 1
+    return (int(c3 // 3), int(2 * c3 // 3), c3, churn - 1)
+
+
 def quintile_scores(values, higher_is_better: bool = True) -> np.ndarray:
     """Scores 1-5 by rank (``method="first"``), equal-sized groups as far as ``n`` allows.
 

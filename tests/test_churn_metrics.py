@@ -89,7 +89,19 @@ def test_permutation_importance_finds_the_used_column():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"signal": rng.normal(size=400), "noise": rng.normal(size=400)})
     y = (X["signal"] + 0.3 * rng.normal(size=400) > 0).astype(int).to_numpy()
-    imp = cm.permutation_importance(lambda f: f["signal"].to_numpy(), X, y,
+    imp = cm.permutation_importance(lambda M: M[:, 0], X, y,  # the matrix has X's columns
                                     {"signal": ["signal"], "noise": ["noise"]}, seed=1)
     assert imp["feature"].tolist() == ["signal", "noise"]
     assert imp.loc[1, "importance"] == 0.0 and imp.loc[0, "importance"] > 0.3
+
+
+def test_gains_table_matches_capture_and_lift_share_by_share():
+    rng = np.random.default_rng(3)
+    y = (rng.random(997) < 0.3).astype(int)
+    s = np.round(rng.random(997), 2)  # ties, broken by row order in both
+    g = cm.gains_table(y, s, steps=20)
+    for row in g.itertuples():
+        assert row.capture == pytest.approx(cm.capture_rate(y, s, row.share_targeted))
+        assert row.lift == pytest.approx(cm.lift(y, s, row.share_targeted))
+    m = cm.metric_row(y, s, 0.1)
+    assert m["lift_top"] == pytest.approx(cm.lift(y, s, 0.1)) and m["capture_top"] == pytest.approx(cm.capture_rate(y, s, 0.1))

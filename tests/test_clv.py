@@ -332,7 +332,7 @@ def orders():
 
 def test_fit_clv_end_to_end(orders):
     res = fit_clv(orders, "2023-12-31", CLVConfig(horizon_days=180))
-    s = res.summary
+    s = res.customers
     cols = ["p_alive", "expected_purchases", "expected_avg_value", "clv"]
     assert np.isfinite(s[cols].to_numpy()).all()
     assert (s.loc[s["frequency"] == 0, "p_alive"] == 1).all()
@@ -399,3 +399,53 @@ def test_locale_files_cover_every_code():
     assert codes and codes <= en.keys()
     for k in en:  # same placeholders in both languages
         assert set(re.findall(r"{(\w+)}", en[k])) == set(re.findall(r"{(\w+)}", zh[k])), k
+
+
+# --- P(no purchase), the Dataset path and the clv() API --------------------------------------------
+def test_probability_of_no_purchase_matches_simulation():
+    """Simulate the BG/NBD story from the posterior at known (x, t_x, T) and count windows
+    without a purchase; compare with the closed form."""
+    bgf = BetaGeoFitter()
+    bgf.params_ = {"r": 0.8, "alpha": 20.0, "a": 0.6, "b": 2.5}
+    rng = np.random.default_rng(0)
+    x, tx, T, t = 3.0, 40.0, 90.0, 30.0
+    n = 400_000
+    # prior draws, weighted by the likelihood of the observed history (importance sampling)
+    lam = rng.gamma(0.8, 1 / 20.0, n)
+    p = rng.beta(0.6, 2.5, n)
+    alive_w = lam ** x * np.exp(-lam * T) * (1 - p) ** x
+    dead_w = lam ** x * np.exp(-lam * tx) * p * (1 - p) ** (x - 1)
+    w = alive_w + dead_w
+    alive = rng.random(n) < alive_w / w
+    none = np.where(alive, np.exp(-lam * t), 1.0)  # P(no purchase in t | lambda, alive or not)
+    expected = float(np.sum(w * none) / np.sum(w))
+    got = float(bgf.conditional_probability_no_purchase(t, [x], [tx], [T])[0])
+    assert got == pytest.approx(expected, abs=0.01)
+    assert bgf.conditional_probability_no_purchase(0.0, [x], [tx], [T])[0] == pytest.approx(1.0)
+
+
+def test_customer_summary_matches_rfm_summary(orders):
+    from opslab.dataset import Dataset
+    orders = orders.assign(amount=orders["amount"].round(2))  # money: exact decimal sums (4 places)
+    ds = Dataset.from_tables(orders=orders)
+    got = clv.customer_summary(ds, "2023-12-31")
+    got = got.set_axis(ds.users["user_id"].to_numpy()[got.index.to_numpy()]).sort_index()
+    want = rfm_summary(orders, "2023-12-31")
+    cols = ["frequency", "recency", "T", "n_orders"]
+    assert got[cols].to_numpy().tolist() == want[cols].to_numpy().tolist()
+    np.testing.assert_allclose(got["monetary_value"], want["monetary_value"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["total_spend"], want["total_spend"], rtol=1e-9)
+
+
+def test_clv_api_margin_is_a_parameter(orders):
+    from opslab.dataset import Dataset
+    orders = orders.assign(amount=orders["amount"].round(2))
+    ds = Dataset.from_tables(orders=orders)
+    a = clv.clv(ds, "2023-12-31")
+    b = clv.clv(ds, "2023-12-31", margin=0.6)
+    assert a.config.margin == clv.DEFAULT_MARGIN == 0.3
+    np.testing.assert_allclose(b.customers["clv"], 2 * a.customers["clv"], rtol=1e-12)
+    ref = fit_clv(orders, "2023-12-31")
+    by_user = a.customers.set_index("user_id").sort_index()
+    np.testing.assert_allclose(by_user["clv"], ref.customers["clv"].sort_index(), rtol=1e-6)
+    assert by_user["p_alive"].between(0, 1).all()

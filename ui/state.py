@@ -1,4 +1,4 @@
-"""Per-session state: the language and the current Dataset.
+"""Per-session state: the language, the current Dataset and the lifecycle rules in force.
 
 Nothing here is module-level mutable state: every value lives in ``st.session_state``
 (private to one browser session) or in caches keyed on content hashes.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import asdict, fields, replace
 
 import streamlit as st
 
 from opslab import i18n
 from opslab.dataset import Dataset
+from opslab.lifecycle import LifecycleRules
+from opslab.lifecycle_fit import rules_in_force
 
 LANG_KEY = "lang"
 # The language a deferred callback (a download built at click time) must use: captured when
@@ -93,3 +96,87 @@ def translator():
     """``tr`` bound to this run's language, for ``format_func`` callbacks (see :func:`labeller`)."""
     code = lang()
     return lambda key, **params: i18n.t(key, code, **params)
+
+
+# -- the lifecycle rules in force (one rule set for every page) -----------------------------------
+RULES_BASE = "lc_rules"            # URL + session: "standard" when the user chose the defaults
+RULES_OVERRIDES = "lc_rules_overrides"
+_RULE_FIELDS = {f.name: type(f.default) for f in fields(LifecycleRules)}
+
+
+def _fitted_rules() -> LifecycleRules:
+    ds = dataset()
+    return rules_in_force(ds) if ds is not None and ds.n_users else LifecycleRules()
+
+
+def _init_rules() -> None:
+    """Read the rule state from the link once per session (``?lc_rules=standard&lc_churn_days=60``)."""
+    if RULES_OVERRIDES in st.session_state:
+        return
+    st.session_state[RULES_BASE] = "standard" if st.query_params.get(RULES_BASE) == "standard" else "fitted"
+    overrides = {}
+    for name, kind in _RULE_FIELDS.items():
+        raw = st.query_params.get(f"lc_{name}")
+        if raw is None:
+            continue
+        try:
+            overrides[name] = kind(float(raw)) if kind is int else kind(raw)
+        except ValueError:
+            continue  # a hand-edited link: ignore what does not parse
+    st.session_state[RULES_OVERRIDES] = overrides
+
+
+def rules_base() -> LifecycleRules:
+    """The rules the user's edits start from: fitted to the data (purchase-only data) or the
+    standard defaults (after "back to defaults", or for data with visit events)."""
+    _init_rules()
+    return LifecycleRules() if st.session_state[RULES_BASE] == "standard" else _fitted_rules()
+
+
+def rules() -> LifecycleRules:
+    """The lifecycle rules in force for this session: the base plus the user's edits.
+
+    Every page reads its tiers through this function (Lifecycle, Churn, Forecast, exports), and
+    every page writes the state back into the link, so a shared link carries the same rules.
+    """
+    base = rules_base()
+    overrides = st.session_state[RULES_OVERRIDES]
+    try:
+        current = replace(base, **overrides)
+    except (TypeError, ValueError):
+        st.session_state[RULES_OVERRIDES] = {}
+        current = base
+    _write_rules_url()
+    return current
+
+
+def set_rules(new: LifecycleRules) -> None:
+    """Store ``new`` as the user's rules (kept as differences from the base)."""
+    base = rules_base()
+    st.session_state[RULES_OVERRIDES] = {k: v for k, v in asdict(new).items() if getattr(base, k) != v}
+    _write_rules_url()
+
+
+def reset_rules(to: str) -> LifecycleRules:
+    """Back to the rules fitted to the data (``"fitted"``) or the standard defaults (``"standard"``)."""
+    _init_rules()
+    st.session_state[RULES_BASE] = to
+    st.session_state[RULES_OVERRIDES] = {}
+    _write_rules_url()
+    return rules_base()
+
+
+def _write_rules_url() -> None:
+    wanted = {f"lc_{k}": _text(v) for k, v in st.session_state[RULES_OVERRIDES].items()}
+    if st.session_state[RULES_BASE] == "standard":
+        wanted[RULES_BASE] = "standard"
+    for key in [f"lc_{k}" for k in _RULE_FIELDS] + [RULES_BASE]:
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

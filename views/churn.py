@@ -1,17 +1,20 @@
-"""Churn risk: model card beside the baseline, risk drivers, the early-warning list by value at
-risk with reasons and exports, and lifetime value. Settings live in the URL (churn_* keys)."""
+"""Churn risk: cutoff and horizon, an honest readout (base rate, lift, verdict), the candidates
+beside the recency baseline, the early-warning list with a reason for everyone, and lifetime
+value with its margin. Tiers follow the rules in force (ui.state.rules()). Settings live in the
+URL (churn_* keys)."""
 
-import time
+import datetime as dt
 
 import pandas as pd
 import streamlit as st
 
-from opslab.problems import OpsLabError
+from opslab import formatting as fmt
 from opslab.charts import churn as charts
 from opslab.models import churn
-from opslab import formatting as fmt
+from opslab.problems import OpsLabError
+from ui import state
 from ui.models import shared_result
-from ui.state import labeller, lang, tr, translator
+from ui.state import labeller, lang, tr
 from ui.url_state import url_choice, url_multi
 from ui.widgets import export_buttons, page_start
 
@@ -22,116 +25,144 @@ ds = page_start("churn")
 code = lang()
 model_label = {m: tr(f"churn.model.{m}") for m in churn.MODELS}
 tier_label = {t: tr(f"lifecycle.tier.{t}") for t in (*churn.WATCH_TIERS, "new", "silent_new", "churned")}
+rules = state.rules()
 
 # -- settings -----------------------------------------------------------------------------------
-c1, c2 = st.columns(2)
-horizon = url_choice("segmented_control", tr("churn.horizon"), ("7", "14", "28"), "14", "churn_horizon", c1,
-                     format_func=lambda d, T=translator(): T("churn.horizon_option", days=d),
-                     help=tr("churn.horizon_help"))
+stored = st.session_state.get("churn_as_of")
+if isinstance(stored, dt.date) and not ds.start <= stored <= ds.end:
+    del st.session_state["churn_as_of"]  # another data set: its day may be out of range here
+c1, c2, c3, c4 = st.columns(4)
+as_of = c1.date_input(tr("churn.as_of"), value=ds.end, min_value=ds.start, max_value=ds.end, key="churn_as_of",
+                      help=tr("churn.as_of_help"), bind="query-params") or ds.end
+horizon = int(c2.number_input(tr("churn.horizon"), min_value=churn.MIN_HORIZON, max_value=churn.MAX_HORIZON,
+                              value=churn.DEFAULT_HORIZON, step=7, key="churn_horizon",
+                              help=tr("churn.horizon_help"), bind="query-params"))
 label = url_choice("segmented_control", tr("churn.label"), ("activity", "purchase"), "activity", "churn_label",
-                   c2, format_func=labeller("churn.label."))
-config = churn.ChurnConfig(horizon=int(horizon), label=label)
+                   c3, format_func=labeller("churn.label."))
+margin_pct = c4.number_input(tr("churn.margin"), min_value=0, max_value=100, value=round(churn.DEFAULT_MARGIN * 100),
+                             step=5, key="churn_margin", help=tr("churn.margin_help"), bind="query-params")
+st.caption(tr("churn.rules_caption", churn=rules.churn_days, warning=rules.warning_days, new=rules.new_days))
+st.page_link("views/lifecycle.py", label=tr("churn.rules_link"), icon=":material/tune:")
 
-# -- training (once per data set and settings) --------------------------------------------------
-def _train():
+
+# -- fitting (once per data set and settings; the model itself is kept per cutoff and horizon) -----
+def _fit():
+    bar = st.progress(0.0, text=tr("churn.progress.features"))
+
+    def progress(fraction, step):
+        bar.progress(min(1.0, fraction), text=tr(f"churn.progress.{step}"))
     try:
-        fitted = churn.ChurnModel(config).fit(ds).result_
-        valued_scores, problem = churn.attach_value(fitted.scores, ds, fitted.as_of)
-        return fitted, valued_scores, problem, None
+        return churn.churn_risk(ds, as_of, horizon, rules, label=label, margin=margin_pct / 100,
+                                progress=progress), None
     except OpsLabError as err:
-        return None, None, None, err.problem
+        return None, err.problem
+    finally:
+        bar.empty()
 
 
-def _with_status(train):
-    with st.status(tr("churn.training"), expanded=False) as status:
-        started = time.perf_counter()
-        entry = train()
-        status.update(label=tr("churn.trained", seconds=f"{time.perf_counter() - started:.1f}",
-                               n=fmt.count(entry[0].n_train if entry[0] else 0, code)), state="complete")
-    return entry
-
-
-result, valued, value_problem, failure = shared_result("churn", ds, repr(config), _train, _with_status)
+settings = repr((as_of, horizon, label, margin_pct, rules))
+res, failure = shared_result("churn", ds, settings, _fit)
 if failure is not None:
-    params = dict(failure.params)
-    if "split" in params:
-        params["split"] = tr(f"churn.split.{params['split']}")
-    st.warning(tr(failure.code, **params))
+    st.warning(tr(failure.code, **failure.params))
     st.stop()
+model = res.model
 
-st.caption(tr("churn.split_caption", train=", ".join(str(d) for d in sorted(result.train_cutoffs)),
-              val=result.validation_cutoff, end=result.as_of))
+for note_code, params in res.notes:
+    p = dict(params)
+    if "split" in p:
+        p["split"] = tr(f"churn.split.{p['split']}")
+    st.info(tr(note_code, **p))
+if model.validated:
+    st.caption(tr("churn.split_caption", train=", ".join(str(d) for d in sorted(model.train_cutoffs)) or "–",
+                  val=model.validation_cutoff, end=model.as_of, horizon=horizon))
 
-# -- model card ------------------------------------------------------------------------------------
-st.subheader(tr("churn.model_card"))
-card = result.validation.rename(index=model_label)
-card.index.name = tr("churn.model")
-st.dataframe(card, width="stretch", column_config={
-    **{m: st.column_config.NumberColumn(tr(f"churn.metric.{m}"), format="%.3f")
-       for m in ("roc_auc", "pr_auc", "brier")},
-    "lift_top": st.column_config.NumberColumn(tr("churn.metric.lift_top"), format="%.2f×"),
-    "capture_top": st.column_config.NumberColumn(tr("churn.metric.capture_top"), format="percent"),
-    "n": st.column_config.NumberColumn(tr("churn.metric.n"), format="localized"),
-    "churn_rate": st.column_config.NumberColumn(tr("churn.metric.churn_rate"), format="percent"),
-})
-st.markdown(tr("churn.chosen", model=model_label[result.chosen_]))
-st.caption(tr("churn.metric_caption"))
-left, right = st.columns(2)
-with left:
-    st.markdown(f"**{tr('churn.calibration')}**")
-    st.altair_chart(charts.calibration_chart(result.calibration, model_label, tr("churn.calibration_x"),
-                                             tr("churn.calibration_y"), tr("churn.model")), width="stretch")
-with right:
-    st.markdown(f"**{tr('churn.gains')}**")
-    st.altair_chart(charts.gains_chart(result.lift, model_label, tr("churn.gains_x"), tr("churn.gains_y"),
-                                       tr("churn.model"), tr("churn.random")), width="stretch")
+# -- honest readout ------------------------------------------------------------------------------
+st.subheader(tr("churn.readout"))
+threshold_pct = st.slider(tr("churn.threshold"), min_value=5, max_value=95, value=50, step=5, format="%d%%",
+                          key="churn_threshold", help=tr("churn.threshold_help"), bind="query-params")
+threshold = threshold_pct / 100
+r = res.readout(threshold)
+verdict_box = {"strong": st.success, "usable": st.info, "weak": st.warning, "unvalidated": st.warning}[r.verdict]
+reason_text = " ".join(tr(k, **{**p, "model": model_label.get(p.get("model"), p.get("model", ""))})
+                       for k, p in r.reasons)
+verdict_box(f"{tr('churn.verdict.' + r.verdict, model=model_label[model.chosen])} {reason_text}")
+m = st.columns(5)
+m[0].metric(tr("churn.base_rate"), fmt.pct(r.base_rate), help=tr("churn.base_rate_help", horizon=horizon), border=True)
+m[1].metric(tr("churn.val_precision"), fmt.pct(r.precision),
+            delta=tr("churn.vs_base", pp=fmt.pct(r.precision - r.base_rate, signed=True)) if r.flagged else None,
+            delta_color="off", border=True)
+m[2].metric(tr("churn.val_recall"), fmt.pct(r.recall), border=True)
+m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=f"{r.lift:.2f}") if r.flagged else "–",
+            help=tr("churn.lift_help"), border=True)
+m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=f"{r.lift_over_baseline:.2f}")
+            if r.flagged and r.lift_over_baseline == r.lift_over_baseline else "–",
+            help=tr("churn.lift_baseline_help", precision=fmt.pct(r.baseline_precision)), border=True)
+if model.validated:
+    st.caption(tr("churn.threshold_caption", threshold=fmt.pct(threshold, 0), flagged=fmt.count(r.flagged, code),
+                  churners=fmt.count(round(r.precision * r.flagged) if r.flagged else 0, code),
+                  base=fmt.pct(r.base_rate)))
 
-st.subheader(tr("churn.drivers"))
-imp = result.importance.copy()
-imp["label"] = [tr(k, **p) for k, p in map(churn.feature_label, imp["feature"])]
-st.altair_chart(charts.importance_bars(imp, tr("churn.importance"), tr("churn.feature")), width="stretch")
-st.caption(tr("churn.drivers_caption"))
+# -- candidates ----------------------------------------------------------------------------------
+if model.validated:
+    st.subheader(tr("churn.model_card"))
+    card = model.validation.rename(index=model_label)
+    card.index.name = tr("churn.model")
+    st.dataframe(card, width="stretch", key="churn_card", column_config={
+        **{k: st.column_config.NumberColumn(tr(f"churn.metric.{k}"), format="%.3f") for k in ("roc_auc", "pr_auc")},
+        "brier": st.column_config.NumberColumn(tr("churn.metric.brier"), format="%.3f"),
+        "lift_top": st.column_config.NumberColumn(tr("churn.metric.lift_top"), format="%.2f×"),
+        "capture_top": st.column_config.NumberColumn(tr("churn.metric.capture_top"), format="percent"),
+        "n": st.column_config.NumberColumn(tr("churn.metric.n"), format="localized"),
+        "churn_rate": st.column_config.NumberColumn(tr("churn.metric.churn_rate"), format="percent"),
+    })
+    st.caption(tr("churn.metric_caption"))
+    left, right = st.columns(2)
+    if not model.calibration.empty:
+        with left:
+            st.markdown(f"**{tr('churn.calibration')}**")
+            st.altair_chart(charts.calibration_chart(model.calibration, model_label, tr("churn.calibration_x"),
+                                                     tr("churn.calibration_y"), tr("churn.model")), width="stretch")
+    with right:
+        st.markdown(f"**{tr('churn.gains')}**")
+        st.altair_chart(charts.gains_chart(model.lift, model_label, tr("churn.gains_x"), tr("churn.gains_y"),
+                                           tr("churn.model"), tr("churn.random")), width="stretch")
+if not model.importance.empty:
+    st.subheader(tr("churn.drivers"))
+    imp = model.importance.copy()
+    imp["label"] = [tr(k, **p) for k, p in map(churn.feature_label, imp["feature"])]
+    st.altair_chart(charts.importance_bars(imp, tr("churn.importance"), tr("churn.feature")), width="stretch")
+    st.caption(tr("churn.drivers_caption"))
 
 # -- early-warning list -----------------------------------------------------------------------------
 st.subheader(tr("churn.list"))
 st.caption(tr("churn.list_caption"))
+valued = res.scores
 if valued.empty:
-    st.info(tr("churn.no_scores", days=config.eligible_window))
+    st.info(tr("churn.no_scores"))
     st.stop()
-if value_problem is not None:
-    st.warning(f"{tr('churn.value_fallback')} {tr(value_problem.code, **value_problem.params)}")
-t1, t2 = st.columns([2, 3])
-threshold = t1.slider(tr("churn.threshold"), min_value=0.05, max_value=0.95, value=0.5, step=0.05,
-                      key="churn_threshold", help=tr("churn.threshold_help"), bind="query-params")
-has_tiers = "tier" in valued
-tiers = url_multi(tr("churn.tiers_filter"), churn.WATCH_TIERS, list(churn.WATCH_TIERS), "churn_tiers", t2,
-                  format_func=tier_label.get) if has_tiers else churn.WATCH_TIERS
-at = result.at_threshold(threshold)
+if res.clv_problem is not None:
+    st.warning(f"{tr('churn.value_fallback')} {tr(res.clv_problem.code, **res.clv_problem.params)}")
+tiers = url_multi(tr("churn.tiers_filter"), churn.WATCH_TIERS, list(churn.WATCH_TIERS), "churn_tiers",
+                  format_func=tier_label.get)
 flagged = churn.early_warning(valued, threshold, tiers)
-m1, m2, m3 = st.columns(3)
-m1.metric(tr("churn.flagged_now"), fmt.count(len(flagged), code), border=True)
-m2.metric(tr("churn.val_precision"), fmt.pct(at["precision"]), border=True)
-m3.metric(tr("churn.val_recall"), fmt.pct(at["recall"]), border=True)
-st.caption(tr("churn.threshold_caption", flagged=fmt.count(at["flagged"], code),
-              churners=fmt.count(at["churners"], code)))
-
+st.metric(tr("churn.flagged_now"), fmt.count(len(flagged), code), border=True)
 sep = tr("churn.reason_sep")
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    reasons = result.reasons(frame)
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "user_id": frame["user_id"].to_numpy(),
-        "tier": frame["tier"].astype("str").map(tier_label).to_numpy() if "tier" in frame else "",
-        "risk": frame["risk"].to_numpy(),
+        "tier": frame["tier"].astype("str").map(tier_label).to_numpy(),
+        "risk": frame["risk"].to_numpy() * 100,
+        "p_alive": frame["p_alive"].to_numpy() * 100,
+        "expected_purchases": frame["expected_purchases"].to_numpy(),
         "clv": frame["clv"].to_numpy(),
         "value_at_risk": frame["value_at_risk"].to_numpy(),
         "days_since_active": frame["days_since_active"].to_numpy(dtype="int64"),
-        "active_days_28": frame["active_days_28"].to_numpy(dtype="int64"),
-        "spend_90": frame["spend_90"].to_numpy(),
-        "reasons": [sep.join(tr(k, **p) for k, p in r) for r in reasons],
+        "active_days_all": frame["active_days_all"].to_numpy(dtype="int64"),
+        "spend_all": frame["spend_all"].to_numpy(),
+        "reasons": [sep.join(tr(k, **p) for k, p in rs) for rs in res.reasons(frame)],
     })
-    return out
 
 
 if flagged.empty:
@@ -140,40 +171,45 @@ else:
     shown = _table(flagged.head(SHOW_ROWS))
     if len(flagged) > SHOW_ROWS:
         st.caption(tr("churn.list_shown", n=fmt.count(len(flagged), code), shown=SHOW_ROWS))
+    money = st.column_config.NumberColumn
     st.dataframe(shown, hide_index=True, width="stretch", key="churn_list", column_config={
         "user_id": st.column_config.TextColumn(tr("churn.col.user_id")),
         "tier": st.column_config.TextColumn(tr("churn.col.tier")),
-        "risk": st.column_config.ProgressColumn(tr("churn.col.risk"), format="percent", min_value=0, max_value=1),
-        "clv": st.column_config.NumberColumn(tr("churn.col.clv"), format="¥%.2f"),
-        "value_at_risk": st.column_config.NumberColumn(tr("churn.col.value_at_risk"), format="¥%.2f"),
+        "risk": st.column_config.ProgressColumn(tr("churn.col.risk", horizon=horizon), format="%.0f%%",
+                                                min_value=0, max_value=100),
+        "p_alive": st.column_config.NumberColumn(tr("churn.col.p_alive"), format="%.0f%%",
+                                                 help=tr("churn.col.p_alive_help")),
+        "expected_purchases": st.column_config.NumberColumn(tr("churn.col.expected_purchases", horizon=horizon),
+                                                            format="%.2f"),
+        "clv": money(tr("churn.col.clv"), format="¥%.2f"),
+        "value_at_risk": money(tr("churn.col.value_at_risk"), format="¥%.2f"),
         "days_since_active": st.column_config.NumberColumn(tr("churn.col.days_since_active")),
-        "active_days_28": st.column_config.NumberColumn(tr("churn.col.active_days_28")),
-        "spend_90": st.column_config.NumberColumn(tr("churn.col.spend_90"), format="¥%.2f"),
+        "active_days_all": st.column_config.NumberColumn(tr("churn.col.active_days_all")),
+        "spend_all": money(tr("churn.col.spend_all"), format="¥%.2f"),
         "reasons": st.column_config.TextColumn(tr("churn.col.reasons"), width="large"),
     })
 
     def _export() -> pd.DataFrame:
         out = _table(flagged)
-        return out.rename(columns={c: tr(f"churn.col.{c}") for c in out.columns})
+        return out.rename(columns={c: tr(f"churn.col.{c}", horizon=horizon) for c in out.columns})
 
     st.markdown(f"**{tr('churn.export')}**")
-    name = f"churn_risk_{result.as_of}_{int(threshold * 100)}"
-    export_buttons(_export, name, "churn_dl", len(flagged), tr("churn.csv"), tr("churn.xlsx"))
+    export_buttons(_export, f"churn_risk_{model.as_of}_{horizon}d_{threshold_pct}", "churn_dl", len(flagged),
+                   tr("churn.csv"), tr("churn.xlsx"))
 
 # -- lifetime value ----------------------------------------------------------------------------------
 st.subheader(tr("churn.clv_title"))
-value_col = "clv" if value_problem is None else "value"
-v1, v2 = st.columns(2)
-with v1:
-    st.markdown(f"**{tr('churn.clv_hist')}**")
-    st.altair_chart(charts.value_histogram(valued[value_col], tr("churn.clv_axis"), tr("churn.users")),
-                    width="stretch")
-if has_tiers:
-    by_tier = (valued.assign(tier=valued["tier"].astype("str")).groupby("tier")[value_col].mean()
+if res.clv_problem is None:
+    v1, v2 = st.columns(2)
+    with v1:
+        st.markdown(f"**{tr('churn.clv_hist')}**")
+        st.altair_chart(charts.value_histogram(valued["clv"], tr("churn.clv_axis"), tr("churn.users")),
+                        width="stretch")
+    by_tier = (valued.assign(tier=valued["tier"].astype("str")).groupby("tier")["clv"].mean()
                .reindex([t for t in tier_label if t in set(valued["tier"].astype("str"))]).reset_index())
     by_tier["tier"] = by_tier["tier"].map(tier_label)
     with v2:
         st.markdown(f"**{tr('churn.clv_by_tier')}**")
-        st.altair_chart(charts.value_by_group(by_tier, "tier", value_col, tr("churn.col.tier"),
-                                              tr("churn.clv_axis")), width="stretch")
-st.caption(tr("churn.clv_caption"))
+        st.altair_chart(charts.value_by_group(by_tier, "tier", "clv", tr("churn.col.tier"), tr("churn.clv_axis")),
+                        width="stretch")
+st.caption(tr("churn.clv_caption", margin=fmt.pct(res.margin, 0)))

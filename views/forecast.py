@@ -22,7 +22,7 @@ from opslab.models.campaigns import (
 from opslab.models.forecast import ForecastConfig, KPIForecaster
 from opslab.problems import OpsLabError
 from ui.models import shared_result
-from ui.state import labeller, lang, tr, translator
+from ui.state import labeller, lang, rules, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import page_start
 
@@ -246,11 +246,12 @@ targets_panel()
 st.subheader(tr("forecastpage.lc.title"))
 def _lifecycle_inputs():
     month_ends = [d for d in lc.snapshot_dates(ds, "month", n=None) if pd.Timestamp(d).is_month_end]
-    return wi.lifecycle_inputs(ds) if len(month_ends) >= 2 else None
+    return wi.lifecycle_inputs(ds, rules=lc_rules) if len(month_ends) >= 2 else None
 
 
+lc_rules = rules()  # the rules in force on Lifecycle (one rule set for every page)
 with st.spinner(tr("forecastpage.lc.computing")):
-    inputs = shared_result("lifecycle_inputs", ds, "", _lifecycle_inputs)
+    inputs = shared_result("lifecycle_inputs", ds, repr(lc_rules), _lifecycle_inputs)
 if inputs is None:
     st.info(tr("forecastpage.lc.too_short"))
 else:

@@ -11,7 +11,8 @@ import streamlit as st
 from opslab.charts import lifecycle as charts
 from opslab import formatting as fmt
 from opslab import lifecycle as lc
-from opslab import rfm
+from opslab import lifecycle_fit, rfm
+from ui import state
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import export_buttons, page_start
@@ -24,13 +25,25 @@ tier_label[lc.NOT_YET] = tr("lifecycle.not_yet_registered")
 segment_label = {s: tr(f"lifecycle.rfm.segment.{s}") for s in (*rfm.SEGMENTS, rfm.NON_PAYER)}
 
 # -- as-of day and rules ----------------------------------------------------------------
-DEFAULTS = lc.LifecycleRules()
 WINDOWS = ("warning_window", "value_window_days", "potential_window_days")
+RULE_FIELDS = [f.name for f in fields(lc.LifecycleRules)]
+suggestion = lifecycle_fit.suggest_rules(ds)
 
 
-def _reset_rules() -> None:
-    for f in fields(lc.LifecycleRules):
-        st.session_state[f"lc_{f.name}"] = getattr(DEFAULTS, f.name)
+def _show_rules(new: lc.LifecycleRules) -> None:
+    for name in RULE_FIELDS:
+        st.session_state[f"lc_{name}"] = getattr(new, name)
+
+
+def _use(to: str) -> None:
+    _show_rules(state.reset_rules(to))
+
+
+def _use_suggested() -> None:
+    state.reset_rules("fitted")
+    if not suggestion.applies:  # data with visit events: the suggestion is an explicit choice
+        state.set_rules(suggestion.rules)
+    _show_rules(suggestion.rules)
 
 
 stored = st.session_state.get("lc_as_of")
@@ -39,21 +52,48 @@ if isinstance(stored, dt.date) and not ds.start <= stored <= ds.end:
 as_of = st.date_input(tr("lifecycle.as_of"), value=ds.end, min_value=ds.start, max_value=ds.end,
                       key="lc_as_of", help=tr("lifecycle.as_of_help"), bind="query-params") or ds.end
 
+in_force = state.rules()
+with st.container(border=True, key="lc_suggested"):
+    if suggestion.rules is None:
+        st.caption(tr("lifecycle.suggest.none", n=fmt.count(suggestion.n_gaps, code)))
+    else:
+        q = suggestion.gap_quantiles
+        head = "lifecycle.suggest.title_purchase" if suggestion.purchase_only else "lifecycle.suggest.title_visits"
+        st.markdown(f"**{tr(head)}**")
+        st.caption(tr("lifecycle.suggest.figures", gaps=fmt.count(suggestion.n_gaps, code),
+                      users=fmt.count(suggestion.n_repeat_users, code), q50=q[0.5], q80=q[0.8], q85=q[0.85],
+                      q90=q[0.9], share=fmt.pct(suggestion.share_within_churn)))
+        sr = suggestion.rules
+        st.caption(tr("lifecycle.suggest.rules", churn=sr.churn_days, warning=sr.warning_days, new=sr.new_days,
+                      value=sr.value_window_days, spend=fmt.money(sr.high_value_monthly_spend, code)))
+        status = ("lifecycle.suggest.in_force" if in_force == sr else
+                  "lifecycle.suggest.standard" if in_force == lc.LifecycleRules() else "lifecycle.suggest.edited")
+        st.caption(tr(status))
+    b1, b2 = st.columns(2)
+    if suggestion.rules is not None:
+        b1.button(tr("lifecycle.suggest.use"), key="lc_use_suggested", on_click=_use_suggested,
+                  disabled=in_force == suggestion.rules)
+    b2.button(tr("lifecycle.reset_rules"), key="lc_reset", on_click=_use, args=("standard",),
+              disabled=in_force == lc.LifecycleRules())
+
 with st.expander(tr("lifecycle.rules"), icon=":material/tune:"):
     st.caption(tr("lifecycle.rules_help"))
     cols = st.columns(5)
     values = {}
-    for i, f in enumerate(fields(lc.LifecycleRules)):
-        default = getattr(DEFAULTS, f.name)
-        is_float = isinstance(default, float)
-        values[f.name] = cols[i % 5].number_input(
-            tr(f"lifecycle.rule.{f.name}"), value=default,
-            min_value=(1 if f.name in WINDOWS else 0.0 if is_float else 0),
-            max_value=(1.0 if f.name == "warning_drop" else None),
-            step=(0.05 if f.name == "warning_drop" else 10.0 if is_float else 1),
-            key=f"lc_{f.name}", help=tr(f"lifecycle.rule_help.{f.name}"), bind="query-params")
-    st.button(tr("lifecycle.reset_rules"), key="lc_reset", on_click=_reset_rules)
+    for i, name in enumerate(RULE_FIELDS):
+        key = f"lc_{name}"
+        if key not in st.session_state:
+            st.session_state[key] = getattr(in_force, name)
+        is_float = isinstance(getattr(in_force, name), float)
+        values[name] = cols[i % 5].number_input(
+            tr(f"lifecycle.rule.{name}"),
+            min_value=(1 if name in WINDOWS else 0.0 if is_float else 0),
+            max_value=(1.0 if name == "warning_drop" else None),
+            step=(0.05 if name == "warning_drop" else 10.0 if is_float else 1),
+            key=key, help=tr(f"lifecycle.rule_help.{name}"))
 rules = lc.LifecycleRules(**values)
+if rules != in_force:
+    state.set_rules(rules)
 
 with st.spinner(tr("lifecycle.computing")):
     seg = lc.segment(ds, rules, as_of)
@@ -148,8 +188,11 @@ for start in (0, 4):
 
 # -- RFM ------------------------------------------------------------------------------------------
 st.subheader(tr("lifecycle.rfm.title"))
+cuts = rfm.recency_cuts(rules)
 st.caption(tr("lifecycle.rfm.caption"))
-scores = rfm.rfm_scores(ds, as_of=as_of)
+st.caption(tr("lifecycle.rfm.recency_cuts", c1=cuts[0], c2=cuts[1], c3=cuts[2], c4=cuts[3],
+              churn=rules.churn_days, warning=rules.warning_days))
+scores = rfm.rfm_scores(ds, rfm.RFMConfig(recency_cuts=rfm.recency_cuts(rules)), as_of=as_of)
 if scores.empty:
     st.info(tr("lifecycle.rfm.none"))
 else:

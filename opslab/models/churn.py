@@ -1,39 +1,54 @@
-"""Churn risk: labels, point-in-time features, models on a time split, reasons, value at risk.
+"""Churn risk: who will be inactive within the horizon, how sure we are, and what is at stake.
+
+:func:`churn_risk` is the one call: a :class:`~opslab.models.churn_model.ChurnModel` fitted at
+any cutoff ``as_of`` (a past day allowed: only data up to it are read, so the result can be
+checked against what happened next) and horizon (7 to 365 days), the lifecycle tier of every
+scored user under the rules in force, and each customer's P(alive), expected purchases and
+lifetime value from BG/NBD + Gamma-Gamma.
 
 The work is split over small modules; import everything from here:
 
-* :mod:`opslab.churn_features` -- :class:`ChurnConfig`, :func:`churn_features`,
-  :func:`churn_labels` (SQL in ``opslab/sql/churn.sql``);
-* :mod:`opslab.churn_model` -- :class:`ChurnModel`, :class:`ChurnResult`,
-  :class:`OpsLabError`;
-* :mod:`opslab.churn_metrics` -- ROC/PR AUC, Brier, lift, capture, calibration, gains,
-  threshold tables, permutation importance;
-* :mod:`opslab.churn_reasons` -- per-user reasons and feature names as i18n keys.
-
-This module adds the early-warning list: who is at risk now, in which tier, and how much
-lifetime value is at stake.
+* :mod:`~opslab.models.churn_features` -- :class:`ChurnConfig`, features and labels;
+* :mod:`~opslab.models.churn_model` -- :class:`ChurnModel` (candidates, time split, choice);
+* :mod:`~opslab.models.churn_result` -- :class:`ChurnResult` and the honest readout;
+* :mod:`~opslab.models.churn_metrics` -- ROC/PR AUC, Brier, lift, thresholds, importance;
+* :mod:`~opslab.models.churn_reasons` -- per-user reasons as i18n keys.
 
 Example
 -------
->>> res = ChurnModel(ChurnConfig()).fit(ds).result_                     # doctest: +SKIP
->>> valued, problem = attach_value(res.scores, ds, res.as_of)          # doctest: +SKIP
->>> early_warning(valued, threshold=0.5).head()                         # doctest: +SKIP
+>>> from opslab.ingest.load import load_sample
+>>> res = churn_risk(load_sample(), horizon_days=28)
+>>> list(res.scores.columns[:3])
+['user_id', 'risk', 'tier']
+>>> bool(res.scores["risk"].between(0, 1).all())
+True
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 
-from opslab.models.churn_features import (
+from opslab import lifecycle
+from opslab.dataset import Dataset
+from opslab.lifecycle_fit import rules_in_force
+from opslab.models.churn_features import (  # noqa: F401 - the churn API in one place
     BASE_FEATURES,
+    LIFETIME_FEATURES,
+    MAX_HORIZON,
+    MIN_HORIZON,
     ChurnConfig,
     churn_features,
     churn_labels,
+    has_visit_events,
     model_matrix,
     top_event_names,
 )
-from opslab.models.churn_metrics import (
+from opslab.models.churn_metrics import (  # noqa: F401
     brier,
     calibration_table,
     capture_rate,
@@ -44,52 +59,127 @@ from opslab.models.churn_metrics import (
     roc_auc,
     threshold_table,
 )
-from opslab.models.churn_model import MODELS, ChurnModel, ChurnResult
-from opslab.models.churn_reasons import REASONS, explain, feature_label, reason_reference
-from opslab.models.clv import CLVConfig, fit_clv
-from opslab.dataset import Dataset
+from opslab.models.churn_model import MODELS, ChurnModel  # noqa: F401
+from opslab.models.churn_reasons import REASONS, explain, feature_label, reason_reference  # noqa: F401
+from opslab.models.churn_result import ChurnReadout, ChurnResult  # noqa: F401
+from opslab.models.clv import DEFAULT_MARGIN, clv
 from opslab.problems import OpsLabError, Problem
-
-__all__ = [
-    "BASE_FEATURES", "ChurnConfig", "churn_features", "churn_labels", "model_matrix",
-    "top_event_names", "brier", "calibration_table", "capture_rate", "gains_table", "lift",
-    "permutation_importance", "pr_auc", "roc_auc", "threshold_table", "MODELS",
-    "OpsLabError", "ChurnModel", "ChurnResult", "REASONS", "explain", "feature_label",
-    "reason_reference", "WATCH_TIERS", "NEW_DAYS", "attach_value", "early_warning",
-]
 
 #: Tiers on the early-warning list (churned and brand-new users are not "about to churn").
 WATCH_TIERS = ("active", "payer", "high_value", "potential_payer", "churn_warning")
-#: Without lifecycle tiers, users younger than this are treated as brand-new and left out.
-NEW_DAYS = 14
+DEFAULT_HORIZON = ChurnConfig().horizon
 
 
-def attach_value(scores: pd.DataFrame, ds: Dataset, as_of,
-                 clv_config: CLVConfig = CLVConfig()) -> tuple[pd.DataFrame, Problem | None]:
-    """Add ``clv``, ``value`` and ``value_at_risk = risk x value`` to ``scores``.
+@dataclass(frozen=True)
+class ChurnRisk:
+    """Output of :func:`churn_risk`.
 
-    The value is the CLV from :func:`opslab.clv.fit_clv` on the orders up to ``as_of`` (users
-    without orders: 0). When the CLV model cannot be fitted its
-    :class:`~opslab.clv.OpsLabError` comes back as a :class:`Problem` and the value falls
-    back to the 90-day spend (``value_source`` says which one was used).
-
-    >>> s = pd.DataFrame({"user_id": ["a"], "risk": [0.5], "spend_90": [80.0]})
-    >>> out, problem = attach_value(s, Dataset.from_tables(events=pd.DataFrame(
-    ...     {"user_id": ["a"], "event_time": pd.to_datetime(["2024-01-01"])})), "2024-01-01")
-    >>> problem.code, float(out["value_at_risk"].iloc[0])
-    ('clv.too_few_customers', 40.0)
+    scores: one row per scored user (index ``uid``): ``user_id``, ``risk`` (probability of no
+    activity within the horizon), ``tier`` (rules in force at ``as_of``), ``p_alive``,
+    ``expected_purchases`` (within the horizon), ``clv``, ``value`` (CLV, or 90-day spend when
+    CLV cannot be fitted), ``value_at_risk = risk x value`` and the model's features.
+    model: the :class:`ChurnResult` (validation, choice, notes). rules: the lifecycle rules
+    used. margin: the CLV gross margin. clv_problem: why CLV could not be fitted (or None).
     """
-    out = scores.copy()
+
+    scores: pd.DataFrame
+    model: ChurnResult
+    rules: lifecycle.LifecycleRules
+    margin: float
+    clv_problem: Problem | None
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.model.as_of
+
+    @property
+    def horizon_days(self) -> int:
+        return self.model.config.horizon
+
+    @property
+    def chosen(self) -> str:
+        return self.model.chosen
+
+    @property
+    def validation(self) -> pd.DataFrame:
+        return self.model.validation
+
+    @property
+    def notes(self) -> tuple[tuple[str, dict], ...]:
+        return self.model.notes
+
+    def readout(self, threshold: float) -> ChurnReadout:
+        """Base rate, precision / recall / lift at ``threshold``, verdict and its reasons, over
+        the users not churned under the rules (idle for fewer than ``rules.churn_days``)."""
+        return self.model.readout(threshold, self.rules.churn_days)
+
+    def reasons(self, frame: pd.DataFrame, k: int = 3) -> list[list[tuple[str, dict]]]:
+        return self.model.reasons(frame, k)
+
+
+def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
+               rules: lifecycle.LifecycleRules | None = None, *, label: str = "activity",
+               margin: float = DEFAULT_MARGIN, config: ChurnConfig | None = None,
+               progress: Callable[[float, str], None] | None = None) -> ChurnRisk:
+    """Churn risk of every user with activity up to ``as_of`` within ``horizon_days``.
+
+    Parameters
+    ----------
+    ds : Dataset
+    as_of : date-like, optional
+        The cutoff (default: the data's last day). Nothing after it is read.
+    horizon_days : int
+        7 to 365: "churned" means no activity (``label="purchase"``: no purchase) within it.
+    rules : LifecycleRules, optional
+        Tier rules (default: the rules in force, :func:`opslab.lifecycle_fit.rules_in_force`).
+    margin : float
+        Gross margin for CLV (default 30 %).
+    config : ChurnConfig, optional
+        Full model settings; ``horizon_days`` and ``label`` override its horizon and label.
+    progress : callable, optional
+        ``progress(fraction, step)`` while fitting.
+
+    Returns
+    -------
+    ChurnRisk
+    """
+    base = config or ChurnConfig()
+    cfg = ChurnConfig(**{**base.__dict__, "horizon": int(horizon_days), "label": label})
+    end = ds.end if as_of is None else min(ds.end, pd.Timestamp(as_of).date())
+    # memoised per data set: another margin, rule set or threshold reuses the fitted model
+    model = ds.memo(("churn_model", cfg, end), lambda: ChurnModel(cfg).fit(ds, end, progress).result_)
+    rules = rules or rules_in_force(ds, model.as_of)
+    scores = model.scores
+    seg = lifecycle.segment(ds, rules, model.as_of)
+    tier = pd.Series(seg["tier"].to_numpy(), index=seg["uid"].to_numpy())
+    out = scores[["user_id", "risk"]].copy()
+    out["tier"] = pd.Categorical(tier.reindex(scores.index).astype("str").to_numpy(),
+                                 categories=list(lifecycle.TIERS))
+    valued, problem = _value(out, scores, ds, model.as_of, cfg.horizon, margin)
+    full = pd.concat([valued, scores.drop(columns=["user_id", "risk"])], axis=1)
+    return ChurnRisk(scores=full, model=model, rules=rules, margin=float(margin), clv_problem=problem)
+
+
+def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Problem | None]:
+    """P(alive), expected purchases within the horizon, CLV and value at risk."""
+    out = out.copy()
     problem = None
     try:
-        clv = fit_clv(ds.orders, as_of, clv_config).summary["clv"]
-        out["clv"] = clv.reindex(out["user_id"].to_numpy()).fillna(0.0).to_numpy(dtype="float64")
+        res = ds.memo(("clv", as_of, float(margin)), lambda: clv(ds, as_of, margin=margin))
+        c = res.customers
+        x, tx, T = (c[k].to_numpy(dtype="float64") for k in ("frequency", "recency", "T"))
+        exp_h = res.bgf.conditional_expected_number_of_purchases_up_to_time(float(horizon), x, tx, T)
+        idx = out.index.to_numpy()
+        out["p_alive"] = c["p_alive"].reindex(idx).to_numpy(dtype="float64")
+        out["expected_purchases"] = pd.Series(exp_h, index=c.index).reindex(idx).to_numpy(dtype="float64")
+        out["clv"] = c["clv"].reindex(idx).fillna(0.0).to_numpy(dtype="float64")
         out["value"] = out["clv"]
         out["value_source"] = "clv"
     except OpsLabError as err:
         problem = err.problem
-        out["clv"] = np.nan
-        out["value"] = out["spend_90"].to_numpy(dtype="float64")
+        for col in ("p_alive", "expected_purchases", "clv"):
+            out[col] = np.nan
+        out["value"] = scores["spend_90"].to_numpy(dtype="float64")
         out["value_source"] = "spend_90"
     out["value_at_risk"] = out["risk"].to_numpy(dtype="float64") * out["value"].to_numpy(dtype="float64")
     return out, problem
@@ -98,15 +188,14 @@ def attach_value(scores: pd.DataFrame, ds: Dataset, as_of,
 def early_warning(scores: pd.DataFrame, threshold: float, tiers=WATCH_TIERS) -> pd.DataFrame:
     """Users with ``risk >= threshold`` in ``tiers``, by value at risk (then risk), highest first.
 
-    Without a ``tier`` column (no lifecycle module) brand-new users (tenure below
-    :data:`NEW_DAYS`) are left out instead. Sorting falls back to risk when there is no
-    ``value_at_risk``; ties keep ``user_id`` order, so the list is deterministic.
+    Ties keep ``user_id`` order, so the list is deterministic.
+
+    >>> s = pd.DataFrame({"user_id": ["a", "b", "c"], "risk": [0.9, 0.8, 0.2],
+    ...     "tier": ["payer", "churned", "payer"], "value_at_risk": [1.0, 5.0, 9.0]})
+    >>> early_warning(s, 0.5)["user_id"].tolist()
+    ['a']
     """
-    keep = scores["risk"].to_numpy() >= threshold
-    if "tier" in scores and scores["tier"].astype("str").ne("").any():
-        keep &= scores["tier"].astype("str").isin(list(tiers)).to_numpy()
-    else:
-        keep &= scores["tenure_days"].to_numpy() >= NEW_DAYS
+    keep = (scores["risk"].to_numpy() >= threshold) & scores["tier"].astype("str").isin(list(tiers)).to_numpy()
     out = scores.loc[keep]
     by = [c for c in ("value_at_risk", "risk") if c in out]
     return out.sort_values(by + ["user_id"], ascending=[False] * len(by) + [True], kind="stable")

@@ -79,8 +79,12 @@ def lift(y, score, frac: float = 0.1) -> float:
 
 def metric_row(y, p, frac: float = 0.1) -> dict:
     """All summary metrics of one model's validation predictions."""
+    top = top_mask(p, frac)
+    y_arr = np.asarray(y, dtype="float64")
+    has = y_arr.sum() > 0
     return {"roc_auc": roc_auc(y, p), "pr_auc": pr_auc(y, p), "brier": brier(y, p),
-            "lift_top": lift(y, p, frac), "capture_top": capture_rate(y, p, frac),
+            "lift_top": float(y_arr[top].mean() / y_arr.mean()) if has else float("nan"),
+            "capture_top": float(y_arr[top].sum() / y_arr.sum()) if has else float("nan"),
             "n": int(len(y)), "churn_rate": float(np.mean(y)) if len(y) else float("nan")}
 
 
@@ -96,12 +100,19 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
 
 
 def gains_table(y, score, steps: int = 20) -> pd.DataFrame:
-    """Cumulative gains: ``share_targeted`` (k/steps), ``capture`` and ``lift`` at each share."""
+    """Cumulative gains: ``share_targeted`` (k/steps), ``capture`` and ``lift`` at each share
+    (one sort for all shares; the same top sets as :func:`top_mask`)."""
     y, s = _arrays(y, score)
+    order = np.lexsort((np.arange(len(s)), -s))
+    hits = np.concatenate([[0.0], np.cumsum(y[order])])
+    total, n = y.sum(), len(y)
     rows = []
     for k in range(1, steps + 1):
         frac = k / steps
-        rows.append({"share_targeted": frac, "capture": capture_rate(y, s, frac), "lift": lift(y, s, frac)})
+        n_top = min(n, max(1, math.ceil(frac * n - 1e-9)))
+        rows.append({"share_targeted": frac,
+                     "capture": hits[n_top] / total if total else float("nan"),
+                     "lift": (hits[n_top] / n_top) / (total / n) if total else float("nan")})
     return pd.DataFrame(rows)
 
 
@@ -126,18 +137,23 @@ def threshold_table(y, p, thresholds=None) -> pd.DataFrame:
 def permutation_importance(predict, X: pd.DataFrame, y, groups: dict[str, list[str]],
                            n_repeats: int = 3, seed: int = 0) -> pd.DataFrame:
     """Drop in ROC AUC when a group of columns is shuffled (rows moved together), mean and std
-    over ``n_repeats``; ``predict`` maps a frame to probabilities. Sorted, largest first."""
+    over ``n_repeats``; ``predict`` maps a float matrix (the columns of ``X``) to probabilities.
+    Sorted, largest first. One working copy of the matrix; each group is shuffled in place and
+    put back."""
     y = np.asarray(y)
-    base = roc_auc(y, predict(X))
+    M = X.to_numpy(dtype="float64", copy=True)
+    position = {c: i for i, c in enumerate(X.columns)}
+    base = roc_auc(y, predict(M))
     rng = np.random.default_rng(seed)
     rows = []
     for name, cols in groups.items():
+        idx = [position[c] for c in cols]
+        kept = M[:, idx].copy()
         drops = []
         for _ in range(n_repeats):
-            perm = rng.permutation(len(X))
-            shuffled = X.copy()
-            shuffled[cols] = X[cols].to_numpy()[perm]
-            drops.append(base - roc_auc(y, predict(shuffled)))
+            M[:, idx] = kept[rng.permutation(len(M))]
+            drops.append(base - roc_auc(y, predict(M)))
+        M[:, idx] = kept
         rows.append({"feature": name, "importance": float(np.mean(drops)), "std": float(np.std(drops))})
     out = pd.DataFrame(rows, columns=["feature", "importance", "std"])
     return out.sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True)

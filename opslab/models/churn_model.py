@@ -1,39 +1,49 @@
-"""Churn-risk models on a time split, compared with a recency baseline, refitted to score now.
+"""Churn-risk models on a time split, compared with the recency baseline, refitted to score now.
 
-Time split (``h`` = ``config.horizon``, ``as_of`` defaults to ``ds.end``):
+Cutoffs lie on a grid of ``grid_days`` back from ``as_of`` (so features, cached per cutoff,
+serve every horizon). With ``h`` = ``config.horizon``:
 
-* validation cutoff ``Tv = as_of - h``: its label window ``(Tv, as_of]`` is fully observed;
-* training cutoffs ``Tt = Tv - h``, ``Tt - step``, ... (``n_train_cutoffs`` of them): their
-  label windows end by ``Tv``, so no training label looks into the validation window.
+* validation cutoff ``Tv``: the latest grid day with ``Tv + h <= as_of`` (its label window is
+  fully observed by ``as_of``, and nothing after ``as_of`` is ever read);
+* training cutoffs: the newest grid day with ``T + h <= Tv`` (so no training label looks into
+  the validation window) and grid days spread over the whole history back to its first week,
+  up to ``n_train_cutoffs`` in all.
 
-Never a random split of users. Three models: ``baseline`` (one-feature logistic regression on
-days since last active: its ranking *is* recency, and it gives calibrated probabilities),
-``logistic`` (log1p + standardised features, L2) and ``hgb`` (HistGradientBoosting with early
-stopping). The model with the best validation PR AUC (average precision; ``select_by`` can
-choose ROC AUC) is chosen: the early-warning list acts on the top of the ranking, which PR AUC
-rewards and ROC AUC does not weigh. The chosen model is refitted on all training + validation
-cutoffs and scores the eligible users at ``as_of``.
+Never a random split of users. Candidates: ``recency`` (days since the last activity: no
+training, probabilities from an isotonic fit), ``bgnbd`` (the BG/NBD probability of no
+activity within the horizon, fitted on the history up to the cutoff: no labels needed),
+``logistic`` (log1p + standardised features, L2) and ``hgb`` (histogram gradient boosting).
+The candidate with the best validation ROC AUC is chosen (ties: the simpler one), so a model
+that does not beat recency is not used; the chosen model is refitted on every labelled cutoff
+and scores the users at ``as_of``. When the history is too short for training snapshots, only
+the label-free candidates compete; when not even a validation window fits, BG/NBD ranks
+unvalidated. ``notes`` says which of these happened (i18n codes).
+
+Same bytes, same scores: features use exact decimal sums and sorted rows, samples and models
+use fixed seeds.
 
 Example
 -------
->>> res = ChurnModel(ChurnConfig(horizon=14)).fit(ds).result_      # doctest: +SKIP
->>> res.validation[["roc_auc", "pr_auc", "brier"]]                  # doctest: +SKIP
+>>> res = ChurnModel(ChurnConfig(horizon=28)).fit(ds).result_        # doctest: +SKIP
+>>> res.validation[["roc_auc", "pr_auc", "brier"]]                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from opslab.dataset import Dataset
 from opslab.models import churn_metrics as cm
 from opslab.models.churn_features import (
     ChurnConfig,
@@ -43,202 +53,309 @@ from opslab.models.churn_features import (
     model_matrix,
     top_event_names,
 )
-from opslab.models.churn_reasons import explain, reason_reference
-from opslab.dataset import Dataset
-from opslab.problems import ERROR, OpsLabError, Problem
+from opslab.models.churn_reasons import reason_reference
+from opslab.models.churn_result import ChurnResult
+from opslab.models.clv_fitters import BetaGeoFitter
+from opslab.problems import OpsLabError
 
-MODELS = ("baseline", "logistic", "hgb")
+MODELS = ("recency", "bgnbd", "logistic", "hgb")
+TRAINED = ("logistic", "hgb")
 MIN_ROWS = 30          # per split; fewer cannot rank anything
 MIN_CLASS = 5          # churners and stayers each, per split
-IMPORTANCE_ROWS = 20_000
-# Below this many training rows OpenMP threads cost more than they give: on a busy 2-core box
-# a 1,000-row boosting fit took 5-17 s with 2 threads (spin-waiting) and 0.2 s with one.
-PARALLEL_ROWS = 200_000
+MIN_HISTORY_DAYS = 7   # a cutoff needs this much history before it
+IMPORTANCE_ROWS = 5_000
 
 
-
-
-def make_estimator(name: str, config: ChurnConfig, n_rows: int):
-    """An unfitted estimator for ``name`` (see the module docstring)."""
-    if name == "baseline":
-        return make_pipeline(StandardScaler(), LogisticRegression(class_weight=config.class_weight))
+def make_estimator(name: str, config: ChurnConfig, n_rows: int, n_iter: int | None = None):
+    """An unfitted estimator for a trained candidate (see the module docstring)."""
     if name == "logistic":
         return make_pipeline(FunctionTransformer(_log1p), StandardScaler(),
                              LogisticRegression(C=1.0, max_iter=2000, class_weight=config.class_weight))
     if name == "hgb":
+        early = n_iter is None and n_rows >= 1000
         return HistGradientBoostingClassifier(
-            max_iter=config.max_iter, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40,
-            l2_regularization=1.0, early_stopping=n_rows >= 1000, validation_fraction=0.15,
-            n_iter_no_change=10, class_weight=config.class_weight, random_state=config.seed)
-    raise ValueError(f"unknown model {name!r}")
+            max_iter=n_iter or config.max_iter, learning_rate=0.1, max_leaf_nodes=15,
+            min_samples_leaf=40, l2_regularization=1.0, early_stopping=early,
+            validation_fraction=0.15, n_iter_no_change=10, class_weight=config.class_weight,
+            random_state=config.seed)
+    raise ValueError(f"unknown trained model {name!r}")
 
 
 def _log1p(X):
     return np.log1p(np.maximum(np.asarray(X, dtype="float64"), 0))
 
 
-def _columns(name: str, X: pd.DataFrame) -> list[str]:
-    return ["days_since_active"] if name == "baseline" else list(X.columns)
-
-
 def _groups(columns) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for c in columns:
-        groups.setdefault("tier" if c.startswith("tier_") else c, []).append(c)
-    return groups
+    return {c: [c] for c in columns}
 
 
-@dataclass(frozen=True)
-class ChurnResult:
-    """Everything :meth:`ChurnModel.fit` learned and measured (read-only by convention).
+def user_rank(ds: Dataset) -> np.ndarray:
+    """Rank of every ``uid``'s user id in sorted order (memoised per data set)."""
+    def compute():
+        rank = np.empty(ds.n_users, dtype="int64")
+        rank[np.argsort(ds.users["user_id"].to_numpy(dtype=object), kind="stable")] = np.arange(ds.n_users)
+        return rank
+    return ds.memo(("user_rank",), compute)
 
-    validation: one row per model (index ``model``): roc_auc, pr_auc, brier, lift_top,
-    capture_top, n, churn_rate. calibration: model, bin, mean_predicted, observed_rate, n.
-    lift: model, share_targeted, capture, lift (cumulative gains). chosen_: the chosen model's
-    name. scores: eligible users at ``as_of`` (index ``uid``): user_id, risk, tier (when known)
-    and the features. threshold_table: threshold, flagged (validation), churners, precision,
-    recall, flagged_now (users at ``as_of`` with risk >= threshold). importance: feature,
-    importance (drop in validation ROC AUC when shuffled), std. validation_labels /
-    validation_risk: the chosen model's validation outcomes and predictions.
-    """
 
-    config: ChurnConfig
-    as_of: dt.date
-    validation_cutoff: dt.date
-    train_cutoffs: tuple[dt.date, ...]
-    validation: pd.DataFrame
-    calibration: pd.DataFrame
-    lift: pd.DataFrame
-    chosen_: str
-    scores: pd.DataFrame
-    threshold_table: pd.DataFrame
-    importance: pd.DataFrame
-    reference: dict
-    event_names: tuple[str, ...]
-    n_train: int
-    validation_labels: np.ndarray
-    validation_risk: np.ndarray
-    timings: dict = field(default_factory=dict)
+def label_free_risk(ds: Dataset, day: dt.date, feats: pd.DataFrame, horizon: int, label: str):
+    """BG/NBD P(no purchase within ``horizon`` days) for the rows of ``feats`` (None when the
+    model cannot be fitted: too few customers or repeat buyers)."""
+    from opslab.models.clv import customer_summary
+    summary = activity_summary(feats) if label == "activity" else customer_summary(ds, day)
+    try:
+        bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    except OpsLabError:
+        return None
+    p = bgf.conditional_probability_no_purchase(float(horizon), summary["frequency"],
+                                                summary["recency"], summary["T"])
+    # users who never paid (purchase label) have no purchase to repeat: certain "no purchase"
+    return pd.Series(p, index=summary.index).reindex(feats.index).fillna(1.0).to_numpy()
 
-    def reasons(self, frame: pd.DataFrame, k: int = 3) -> list[list[tuple[str, dict]]]:
-        """Up to ``k`` reasons (i18n key, params) for each row of ``frame`` (rows of ``scores``)."""
-        return explain(frame, self.reference, k)
 
-    def at_threshold(self, threshold: float) -> dict:
-        """Validation precision / recall / flagged and current flagged count at ``threshold``."""
-        p = self.scores["risk"].to_numpy()
-        row = cm.threshold_table(self.validation_labels, self.validation_risk, [threshold]).iloc[0].to_dict()
-        row["flagged_now"] = int((p >= threshold).sum())
-        return row
+def activity_summary(feats: pd.DataFrame) -> pd.DataFrame:
+    """Frequency / recency / T (days) of active days, from the churn features."""
+    n = feats["active_days_all"].to_numpy()
+    first = feats["days_since_first"].to_numpy()
+    return pd.DataFrame({"frequency": n - 1, "recency": first - feats["days_since_active"].to_numpy(),
+                         "T": first}, index=feats.index)
 
 
 class ChurnModel:
     """Train, validate, choose and score (scikit-learn style: ``fit`` returns ``self``).
 
     Attributes after :meth:`fit`: ``result_`` (:class:`ChurnResult`), ``chosen_``,
-    ``estimator_`` (the refitted chosen model) and ``feature_names_``.
+    ``estimator_`` (the refitted chosen model, or None for the label-free ones) and
+    ``feature_names_``.
 
-    >>> model = ChurnModel(ChurnConfig(horizon=14)).fit(ds)      # doctest: +SKIP
+    >>> model = ChurnModel(ChurnConfig(horizon=28)).fit(ds)      # doctest: +SKIP
     >>> model.result_.scores.nlargest(10, "risk")                # doctest: +SKIP
     """
 
     def __init__(self, config: ChurnConfig = ChurnConfig()):
         self.config = config
 
-    def cutoffs(self, ds: Dataset, as_of=None) -> tuple[dt.date, list[dt.date]]:
-        """Validation cutoff and training cutoffs (newest first) for ``as_of``."""
+    def cutoffs(self, ds: Dataset, as_of=None) -> tuple[dt.date | None, list[dt.date]]:
+        """Validation cutoff (None when no label window fits) and training cutoffs (newest first).
+
+        Training cutoffs are every ``stride``-th day of the grid, where the stride spreads
+        ``n_train_cutoffs`` over the whole history whatever the horizon: another horizon keeps
+        most of them (their features are cached). When the horizon leaves fewer than half of
+        them, the remaining grid days are spread evenly instead.
+        """
         cfg = self.config
-        end = ds.end if as_of is None else as_day(as_of)
-        tv = end - dt.timedelta(days=cfg.horizon)
-        train = [tv - dt.timedelta(days=cfg.horizon + k * cfg.train_step) for k in range(cfg.n_train_cutoffs)]
-        train = [t for t in train if t > ds.start]
-        if not train:
-            need = 2 * cfg.horizon + 1
-            raise OpsLabError("churn.error.too_short", days=(end - ds.start).days, need=need)
-        return tv, train
+        end = min(ds.end, as_day(as_of)) if as_of is not None else ds.end
+        first = ds.start + dt.timedelta(days=MIN_HISTORY_DAYS)
+        step, h = cfg.grid_days, cfg.horizon
+        tv = end - dt.timedelta(days=step * -(-h // step))
+        if tv < first:
+            return None, []
+        grid = [end - dt.timedelta(days=step * k) for k in range(1, (end - first).days // step + 1)]
+        open_ = [d for d in grid if d + dt.timedelta(days=h) <= tv]
+        stride = max(1, -(-len(grid) // cfg.n_train_cutoffs))
+        if not open_:
+            return tv, []
+        spread = [d for k, d in enumerate(grid) if k % stride == stride - 1 and d in set(open_)]
+        if len(spread) < max(1, cfg.n_train_cutoffs // 2):
+            picks = np.unique(np.round(np.linspace(0, len(open_) - 1, min(len(open_), cfg.n_train_cutoffs))))
+            spread = [open_[int(i)] for i in picks]
+        # the newest possible snapshot (closest to what is scored) plus the spread ones
+        train = [open_[0]] + [d for d in spread if d != open_[0]]
+        return tv, train[:cfg.n_train_cutoffs]
 
     def _split(self, ds, cutoff, names):
+        """Features and labels at ``cutoff``, rows in user-id order: the dense ``uid`` follows
+        the input's row order, so sorting by the id itself makes the fit independent of it."""
         feats = churn_features(ds, cutoff, self.config, names)
-        X = model_matrix(feats)
         y = churn_labels(ds, cutoff, self.config, feats)
-        X = X.loc[y.index]
-        return X, y.to_numpy(dtype="int64")
+        order = np.argsort(user_rank(ds)[y.index.to_numpy()], kind="stable")
+        return feats.loc[y.index].iloc[order], y.to_numpy(dtype="int64")[order]
 
-    def fit(self, ds: Dataset, as_of=None) -> "ChurnModel":
+    def fit(self, ds: Dataset, as_of=None, progress: Callable[[float, str], None] | None = None) -> "ChurnModel":
+        """Fit on ``ds`` up to ``as_of`` (default its last day); ``progress(fraction, step)``
+        is called as the work advances (step codes: features, fit, score)."""
         cfg, clock = self.config, {}
+        step = progress or (lambda fraction, code: None)
         t0 = time.perf_counter()
-        end = ds.end if as_of is None else as_day(as_of)
+        end = min(ds.end, as_day(as_of)) if as_of is not None else ds.end
         tv, train_cuts = self.cutoffs(ds, end)
-        names = top_event_names(ds, min(train_cuts), cfg.n_event_names)
-        parts = [self._split(ds, c, names) for c in train_cuts]
-        validation = self._split(ds, tv, names)
+        names = top_event_names(ds, min(train_cuts) if train_cuts else (tv or end), cfg.n_event_names)
+        notes: list[tuple[str, dict]] = []
+        parts = []
+        for i, c in enumerate(train_cuts):
+            step(0.4 * i / max(len(train_cuts), 1), "features")
+            parts.append(self._split(ds, c, names))
+        validation = self._split(ds, tv, names) if tv is not None else None
         clock["features"] = time.perf_counter() - t0
-        rows = sum(len(p[1]) for p in parts)
-        with threadpool_limits(limits=None if rows >= PARALLEL_ROWS else 1, user_api="openmp"):
-            return self._fit(ds, end, tv, train_cuts, names, parts, validation, clock, t0)
+        step(0.4, "fit")
+        # One BLAS and one OpenMP thread: on a shared 2-core box extra threads only spin-wait
+        # (a 90k-row logistic fit: 5.2 s with BLAS threads, 0.7 s without; a 300k-row boosting
+        # fit took 156 s with 2 OpenMP threads under load).
+        with threadpool_limits(limits=1, user_api="blas"), threadpool_limits(limits=1, user_api="openmp"):
+            fitter = _Fitter(self, ds, end, tv, train_cuts, names, parts, validation, notes, clock, step)
+            fitter.run()
+            result = fitter.result()
+        clock["total"] = time.perf_counter() - t0
+        self.chosen_ = fitter.chosen
+        self.estimator_ = fitter.final
+        self.feature_names_ = fitter.columns
+        self.result_ = result
+        step(1.0, "done")
+        return self
 
-    def _fit(self, ds, end, tv, train_cuts, names, parts, validation, clock, t0):
-        cfg = self.config
-        X_tr = pd.concat([p[0] for p in parts])
-        y_tr = np.concatenate([p[1] for p in parts])
-        X_va, y_va = validation
-        for split, y in (("train", y_tr), ("validation", y_va)):
-            if len(y) < MIN_ROWS:
-                raise OpsLabError("churn.error.too_few_rows", split=split, n=len(y), min=MIN_ROWS)
-            if min(y.sum(), len(y) - y.sum()) < MIN_CLASS:
-                raise OpsLabError("churn.error.one_class", split=split, churned=int(y.sum()),
-                                     stayed=int(len(y) - y.sum()), min=MIN_CLASS)
 
-        preds, fitted, metrics, calib, gains = {}, {}, [], [], []
-        for name in MODELS:
-            t1 = time.perf_counter()
-            cols = _columns(name, X_tr)
-            est = make_estimator(name, cfg, len(y_tr)).fit(X_tr[cols], y_tr)
-            p = est.predict_proba(X_va[cols])[:, 1]
-            preds[name], fitted[name] = p, est
-            metrics.append({"model": name, **cm.metric_row(y_va, p, cfg.top_fraction)})
-            calib.append(cm.calibration_table(y_va, p).assign(model=name))
+class _Fitter:
+    """The steps of :meth:`ChurnModel.fit` (kept apart so each reads on its own)."""
+
+    def __init__(self, model, ds, end, tv, train_cuts, names, parts, validation, notes, clock, step):
+        self.cfg, self.ds, self.end, self.tv = model.config, ds, end, tv
+        self.train_cuts, self.names, self.parts, self.val = train_cuts, names, parts, validation
+        self.notes, self.clock, self.step = notes, clock, step
+        self.final, self.columns, self.chosen = None, [], "bgnbd"
+        self.metrics = pd.DataFrame(columns=["roc_auc", "pr_auc", "brier", "lift_top", "capture_top",
+                                             "n", "churn_rate"])
+        self.calibration = pd.DataFrame(columns=["bin", "mean_predicted", "observed_rate", "n", "model"])
+        self.gains = pd.DataFrame(columns=["share_targeted", "capture", "lift", "model"])
+        self.val_pred: dict[str, np.ndarray] = {}
+        self.importance = pd.DataFrame(columns=["feature", "importance", "std"])
+        self.n_train = 0
+
+    # -- validation of every candidate ---------------------------------------------------------
+    def _usable(self, y, split) -> tuple[str, dict] | None:
+        if len(y) < MIN_ROWS:
+            return "churn.note.too_few_rows", {"split": split, "n": int(len(y)), "min": MIN_ROWS}
+        if min(y.sum(), len(y) - y.sum()) < MIN_CLASS:
+            return "churn.note.one_class", {"split": split, "churned": int(y.sum()),
+                                            "stayed": int(len(y) - y.sum()), "min": MIN_CLASS}
+        return None
+
+    def _sample(self, X: pd.DataFrame, y: np.ndarray):
+        """At most ``max_train_rows`` rows, a fixed-seed sample kept in row order."""
+        if len(y) <= self.cfg.max_train_rows:
+            return X, y
+        rng = np.random.default_rng(self.cfg.seed)
+        keep = np.sort(rng.choice(len(y), size=self.cfg.max_train_rows, replace=False))
+        return X.iloc[keep], y[keep]
+
+    def run(self) -> None:
+        cfg = self.cfg
+        if self.val is None:
+            self.notes.append(("churn.note.no_validation", {"horizon": cfg.horizon}))
+            return
+        X_va, y_va = self.val
+        problem = self._usable(y_va, "validation")
+        if problem:
+            self.notes.append(problem)
+            self.val = None
+            return
+        preds = {"recency": X_va["days_since_active"].to_numpy(dtype="float64")}
+        bg = label_free_risk(self.ds, self.tv, X_va, cfg.horizon, cfg.label)
+        if bg is not None:
+            preds["bgnbd"] = bg
+        X_tr = pd.concat([p[0] for p in self.parts]) if self.parts else X_va.iloc[:0]
+        y_tr = np.concatenate([p[1] for p in self.parts]) if self.parts else np.zeros(0, "int64")
+        X_tr, y_tr = self._sample(X_tr, y_tr)
+        self.n_train = len(y_tr)
+        thin = self._usable(y_tr, "train") if self.parts else ("churn.note.no_training",
+                                                                {"horizon": cfg.horizon})
+        fitted = {}
+        if thin:
+            self.notes.append(thin)
+        else:
+            for i, name in enumerate(TRAINED):
+                t1 = time.perf_counter()
+                est = make_estimator(name, cfg, len(y_tr)).fit(model_matrix(X_tr), y_tr)
+                preds[name] = est.predict_proba(model_matrix(X_va))[:, 1]
+                fitted[name] = est
+                self.clock[f"fit_{name}"] = time.perf_counter() - t1
+                self.step(0.4 + 0.3 * (i + 1) / len(TRAINED), "fit")
+        rows, calib, gains = [], [], []
+        for name, p in preds.items():
+            rows.append({"model": name, **cm.metric_row(y_va, p, cfg.top_fraction)})
+            if name != "recency":  # days are no probability
+                calib.append(cm.calibration_table(y_va, p).assign(model=name))
             gains.append(cm.gains_table(y_va, p).assign(model=name))
-            clock[f"fit_{name}"] = time.perf_counter() - t1
-        validation = pd.DataFrame(metrics).set_index("model")
-        chosen = str(validation[cfg.select_by].fillna(-np.inf).idxmax())
+        self.metrics = pd.DataFrame(rows).set_index("model")
+        self.calibration = pd.concat(calib, ignore_index=True) if calib else self.calibration
+        self.gains = pd.concat(gains, ignore_index=True)
+        self.val_pred = preds
+        score = self.metrics[cfg.select_by].fillna(-np.inf)
+        self.chosen = str(score.idxmax())  # first maximum: candidates are listed simplest first
+        if self.chosen == "recency" and len(preds) > 1:
+            self.notes.append(("churn.note.not_beaten", {}))
+        if self.chosen in fitted:
+            self._importance(fitted[self.chosen], X_va, y_va)
+            self._refit(X_tr, y_tr, X_va, y_va, fitted[self.chosen])
 
+    def _importance(self, est, X_va, y_va):
         t1 = time.perf_counter()
-        cols, est = _columns(chosen, X_tr), fitted[chosen]
-        rng = np.random.default_rng(cfg.seed)
+        rng = np.random.default_rng(self.cfg.seed)
         sample = np.sort(rng.choice(len(y_va), size=min(len(y_va), IMPORTANCE_ROWS), replace=False))
-        importance = cm.permutation_importance(
-            lambda X: est.predict_proba(X[cols])[:, 1], X_va.iloc[sample], y_va[sample],
-            _groups(X_va.columns), n_repeats=3, seed=cfg.seed)
-        clock["importance"] = time.perf_counter() - t1
+        self.importance = cm.permutation_importance(
+            lambda M: est.predict_proba(M)[:, 1], X_va.iloc[sample], y_va[sample],
+            _groups(X_va.columns), n_repeats=2, seed=self.cfg.seed)
+        self.clock["importance"] = time.perf_counter() - t1
 
+    def _refit(self, X_tr, y_tr, X_va, y_va, est):
         t1 = time.perf_counter()
-        X_all = pd.concat([X_tr, X_va])
-        y_all = np.concatenate([y_tr, y_va])
-        final = make_estimator(chosen, cfg, len(y_all)).fit(X_all[cols], y_all)
-        now = churn_features(ds, end, cfg, names)
+        X_all, y_all = self._sample(pd.concat([X_tr, X_va]), np.concatenate([y_tr, y_va]))
+        n_iter = getattr(est, "n_iter_", None)
+        self.final = make_estimator(self.chosen, self.cfg, len(y_all), n_iter).fit(model_matrix(X_all), y_all)
+        self.columns = list(X_all.columns)
+        self.clock["refit"] = time.perf_counter() - t1
+
+    # -- scoring now ------------------------------------------------------------------------------
+    def _score_now(self, now: pd.DataFrame) -> np.ndarray:
+        cfg = self.cfg
+        if len(now) == 0:
+            return np.zeros(0)
+        if self.final is not None:
+            return self.final.predict_proba(model_matrix(now))[:, 1]
+        if self.chosen == "recency":
+            X_va, y_va = self.val
+            iso = IsotonicRegression(y_min=0, y_max=1, increasing=True, out_of_bounds="clip")
+            iso.fit(X_va["days_since_active"].to_numpy(dtype="float64"), y_va)
+            return iso.predict(now["days_since_active"].to_numpy(dtype="float64"))
+        risk = label_free_risk(self.ds, self.end, now, cfg.horizon, cfg.label)
+        if risk is None:
+            raise OpsLabError("churn.error.too_short", days=(self.end - self.ds.start).days,
+                              need=cfg.horizon + MIN_HISTORY_DAYS + 1)
+        if self.val is None:
+            self.notes.append(("churn.note.unvalidated", {}))
+        return risk
+
+    def result(self) -> ChurnResult:
+        cfg, ds = self.cfg, self.ds
+        self.step(0.8, "score")
+        t1 = time.perf_counter()
+        now = churn_features(ds, self.end, cfg, self.names)
         if cfg.label == "purchase":
-            now = now.loc[now["orders_90"] > 0]
-        risk = final.predict_proba(model_matrix(now)[cols])[:, 1] if len(now) else np.array([])
+            now = now.loc[now["has_paid"] > 0]
+        risk = self._score_now(now)
         scores = now.copy()
         scores.insert(0, "risk", risk)
         scores.insert(0, "user_id", ds.users["user_id"].to_numpy()[now.index.to_numpy()])
-        clock["score"] = time.perf_counter() - t1
-
-        thresholds = cm.threshold_table(y_va, preds[chosen])
-        thresholds["flagged_now"] = np.searchsorted(np.sort(risk), thresholds["threshold"].to_numpy(),
-                                                    side="left")
-        thresholds["flagged_now"] = len(risk) - thresholds["flagged_now"]
-        retained = X_va.loc[y_va == 0]
-        reference = reason_reference(retained, importance)
-        clock["total"] = time.perf_counter() - t0
-
-        self.chosen_, self.estimator_, self.feature_names_ = chosen, final, cols
-        self.result_ = ChurnResult(
-            config=cfg, as_of=end, validation_cutoff=tv, train_cutoffs=tuple(train_cuts),
-            validation=validation, calibration=pd.concat(calib, ignore_index=True),
-            lift=pd.concat(gains, ignore_index=True), chosen_=chosen, scores=scores,
-            threshold_table=thresholds, importance=importance, reference=reference,
-            event_names=names, n_train=len(y_tr), validation_labels=y_va,
-            validation_risk=preds[chosen], timings=clock)
-        return self
+        self.clock["score"] = time.perf_counter() - t1
+        if self.val is not None:
+            X_va, y_va = self.val
+            retained = X_va.loc[y_va == 0]
+            labels, chosen_pred = y_va, self.val_pred[self.chosen]
+            if self.chosen == "recency":  # the same isotonic map as the scores, for thresholds
+                iso = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(chosen_pred, y_va)
+                chosen_pred = iso.predict(chosen_pred)
+            baseline = self.val_pred["recency"]
+        else:
+            retained, labels = now, np.zeros(0, "int64")
+            chosen_pred = baseline = np.zeros(0)
+        idle = baseline.copy()
+        thresholds = cm.threshold_table(labels, chosen_pred)
+        thresholds["flagged_now"] = len(risk) - np.searchsorted(np.sort(risk), thresholds["threshold"].to_numpy(),
+                                                                side="left")
+        return ChurnResult(
+            config=cfg, as_of=self.end, validation_cutoff=self.tv if self.val is not None else None,
+            train_cutoffs=tuple(self.train_cuts), validation=self.metrics, calibration=self.calibration,
+            lift=self.gains, chosen=self.chosen, scores=scores, threshold_table=thresholds,
+            importance=self.importance, reference=reason_reference(retained, self.importance),
+            event_names=self.names, n_train=self.n_train, validation_labels=labels,
+            validation_risk=chosen_pred, validation_baseline=baseline, validation_idle=idle, notes=tuple(self.notes),
+            timings=self.clock)

@@ -8,7 +8,8 @@ weight is the model's permutation importance of the features behind the reason (
 small positive value, so reasons still rank by deviation when the model ignores them). Ties
 keep the order of :data:`REASONS`, so the result is deterministic.
 
-Texts: ``churn.reason.<code>`` with the params shown below; feature names for the global view
+Texts: ``churn.reason.<code>`` with the params shown below, as plain numbers (the catalog
+formats them: ``{pct:.0%}``, ``{before:,.0f}``); feature names for the global view
 are ``churn.feature.<name>`` (see :func:`feature_label`).
 
 Example
@@ -44,7 +45,11 @@ REASONS = (
     Reason("low_activity", "active_days_28", False, ("active_days_28", "active_days_56", "active_days_90")),
     Reason("spend_drop", "spend_30", False, ("spend_30", "spend_prev_30", "spend_90", "orders_90")),
     Reason("no_purchase", "days_since_purchase", True, ("days_since_purchase", "has_paid")),
+    Reason("overdue", "overdue", True, ("overdue", "mean_gap", "last_gap")),
+    Reason("one_time", "active_days_all", False, ("active_days_all", "one_time", "orders_all")),
 )
+#: The reason of a row no single behaviour explains (its risk comes from the whole profile).
+FALLBACK = "churn.reason.similar"
 
 
 def _spread(values: np.ndarray) -> float:
@@ -77,13 +82,6 @@ def reason_reference(retained: pd.DataFrame, importance: pd.DataFrame | None = N
     return ref
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%"
-
-
-def _money(x: float) -> str:
-    return f"{x:,.0f}"
-
 
 def _candidates(f: pd.DataFrame, ref: dict) -> tuple[np.ndarray, list]:
     """Strength matrix (users x reasons; -inf when a reason does not apply) and param makers."""
@@ -104,18 +102,28 @@ def _candidates(f: pd.DataFrame, ref: dict) -> tuple[np.ndarray, list]:
             ok = (before > 0) & (now < before)
             dev = np.where(ok, np.maximum(dev, 0) + (before - now) / np.maximum(before, 1), dev)
             makers.append(lambda i, now=now, before=before:
-                          {"pct": _pct(1 - now[i] / before[i]), "now": int(now[i]), "before": int(before[i])})
+                          {"pct": float(1 - now[i] / before[i]), "now": int(now[i]), "before": int(before[i])})
         elif r.code == "low_activity":
             ok = x < info["median"]
-            makers.append(lambda i, x=x, m=info["median"]: {"days": int(x[i]), "typical": f"{m:g}"})
+            makers.append(lambda i, x=x, m=info["median"]: {"days": int(x[i]), "typical": float(m)})
         elif r.code == "spend_drop":
             before = col("spend_prev_30")
             ok = (before > 0) & (x < before)
             dev = (before - x) / info["spread"] if info["spread"] > 0 else before - x
-            makers.append(lambda i, x=x, before=before: {"before": _money(before[i]), "after": _money(x[i])})
-        else:  # no_purchase
+            makers.append(lambda i, x=x, before=before: {"before": float(before[i]), "after": float(x[i])})
+        elif r.code == "no_purchase":
             ok = (col("has_paid") > 0) & (x > info["median"])
             makers.append(lambda i, x=x: {"days": int(x[i])})
+        elif r.code == "overdue":
+            gap = col("mean_gap")
+            ok = (col("one_time") == 0) & (x >= 1.5)
+            dev = np.where(ok, np.maximum(dev, 0) + np.log(np.maximum(x, 1)), dev)
+            makers.append(lambda i, x=x, gap=gap, since=col("days_since_active"):
+                          {"days": int(since[i]), "gap": float(gap[i]), "ratio": float(x[i])})
+        else:  # one_time
+            ok = col("one_time") > 0
+            dev = np.where(ok, np.maximum(dev, 0) + 0.5, dev)
+            makers.append(lambda i, since=col("days_since_active"): {"days": int(since[i])})
         ok &= dev > 0
         strength[:, j] = np.where(ok, info["weight"] * dev, -np.inf)
     return strength, makers
@@ -124,19 +132,25 @@ def _candidates(f: pd.DataFrame, ref: dict) -> tuple[np.ndarray, list]:
 def explain(features: pd.DataFrame, reference: dict, k: int = 3) -> list[list[tuple[str, dict]]]:
     """Up to ``k`` reasons per row of ``features``, strongest first, as ``(i18n key, params)``.
 
-    >>> f = pd.DataFrame({"days_since_active": [21.0], "active_days_28": [4.0]})
+    A row where no behaviour stands out gets :data:`FALLBACK` with its ``risk`` (when the
+    frame has one), so every flagged user has a reason.
+
+    >>> f = pd.DataFrame({"days_since_active": [21.0, 0.0], "active_days_28": [4.0, 9.0],
+    ...                   "risk": [0.7, 0.6]})
     >>> ref = {r.code: {"median": 2.0, "spread": 3.0, "weight": 0.1} for r in REASONS}
     >>> explain(f, ref)
-    [[('churn.reason.no_visit', {'days': 21})]]
+    [[('churn.reason.no_visit', {'days': 21})], [('churn.reason.similar', {'risk': 0.6})]]
     """
     if len(features) == 0:
         return []
     strength, makers = _candidates(features, reference)
+    risk = features["risk"].to_numpy(dtype="float64") if "risk" in features else np.full(len(features), np.nan)
     order = np.argsort(-strength, axis=1, kind="stable")[:, :k]
     out = []
     for i in range(len(features)):
-        out.append([(f"churn.reason.{REASONS[j].code}", makers[j](i))
-                     for j in order[i] if np.isfinite(strength[i, j])])
+        found = [(f"churn.reason.{REASONS[j].code}", makers[j](i))
+                 for j in order[i] if np.isfinite(strength[i, j])]
+        out.append(found or [(FALLBACK, {"risk": float(risk[i])})])
     return out
 
 
@@ -144,6 +158,4 @@ def feature_label(name: str) -> tuple[str, dict]:
     """i18n key and params naming a model feature (``mix_<event>`` and ``tier_<t>`` included)."""
     if name.startswith("mix_"):
         return "churn.feature.mix", {"event": name[4:]}
-    if name == "tier" or name.startswith("tier_"):
-        return "churn.feature.tier", {}
     return f"churn.feature.{name}", {}

@@ -1,20 +1,34 @@
 """Customer lifetime value for non-contractual purchasing: BG/NBD + Gamma-Gamma.
 
-* :class:`BetaGeoFitter` -- the BG/NBD model of Fader, Hardie & Lee (2005), "Counting your
-  customers the easy way": how many repeat purchases, and is the customer still alive.
-* :class:`GammaGammaFitter` -- the Gamma-Gamma spend model (Fader & Hardie 2013): the expected
-  value of a customer's future transactions, shrunk towards the population mean.
+* :func:`clv` -- a Dataset in, per-customer P(alive), expected purchases, expected value per
+  purchase and CLV out (:class:`CLVResult`; margin a parameter, default 30 %).
+* :func:`customer_summary` -- the per-customer frequency / recency / T / spend table the models
+  read, computed in DuckDB from the data set's orders (exact decimal sums).
+* :func:`rfm_summary` -- the same table from any orders frame (pandas), daily or weekly.
 * :func:`customer_lifetime_value` -- discounted, month-by-month expected margin.
-* :func:`fit_clv` -- orders in, per-customer table out (RFM, P(alive), purchases, value, CLV).
+* :func:`fit_clv` -- :func:`rfm_summary` + fits + CLV on a plain orders frame.
 
-Both models are fitted by maximum likelihood on log-parameters (L-BFGS-B with analytic
-gradients, Nelder-Mead as a fallback). Failures raise :class:`OpsLabError`, which
-carries an i18n code (namespace ``clv``); no fit silently returns NaN.
+The fitters live in :mod:`opslab.models.clv_fitters`. "recency" here is the lifetimes
+convention (days from the first to the last purchase), not the days since the last purchase.
 
 Example
 -------
->>> res = fit_clv(orders, "2024-06-30")          # doctest: +SKIP
->>> res.summary[["p_alive", "expected_purchases", "clv"]].head()   # doctest: +SKIP
+>>> rng = np.random.default_rng(0)
+>>> rows = []
+>>> for u in range(200):  # buy every ~30 days; after each purchase, leave with chance 0.3
+...     t = int(rng.integers(0, 60))
+...     while t < 365:
+...         rows.append((f"u{u}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=t), round(rng.gamma(3, 20), 2)))
+...         if rng.random() < 0.3:
+...             break
+...         t += int(rng.exponential(30)) + 1
+>>> od = pd.DataFrame(rows, columns=["user_id", "order_time", "amount"])
+>>> from opslab.dataset import Dataset
+>>> res = clv(Dataset.from_tables(orders=od), margin=0.25)
+>>> list(res.customers.columns[-5:])
+['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'user_id']
+>>> res.config.margin
+0.25
 """
 
 from __future__ import annotations
@@ -24,17 +38,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
-from opslab.problems import ERROR, OpsLabError, Problem
+from opslab.dataset import Dataset
+from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebooks and tests
+    MIN_CUSTOMERS,
+    MIN_REPEAT_BUYERS,
+    BetaGeoFitter,
+    GammaGammaFitter,
+    _BGData,
+    _check_rft,
+    _GGData,
+    bgnbd_log_likelihood,
+    gamma_gamma_log_likelihood,
+)
+from opslab.problems import OpsLabError
 
-MIN_CUSTOMERS = 20       # fewer customers cannot identify four BG/NBD parameters
-MIN_REPEAT_BUYERS = 10   # Gamma-Gamma learns only from customers with repeat purchases
-_LOG_BOUND = 20.0        # |log parameter| bound; beyond exp(20) a parameter is degenerate
 _UNIT_DAYS = {"D": 1, "W": 7}
 _EPOCH = pd.Timestamp("1970-01-05")  # a Monday, so weekly periods run Monday..Sunday
-
-
+#: The gross margin CLV assumes unless told otherwise (shown on the Churn page, editable).
+DEFAULT_MARGIN = 0.3
 
 
 def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: str = "user_id",
@@ -92,279 +114,13 @@ def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: 
     return out
 
 
-def _as_arrays(*cols) -> list[np.ndarray]:
-    out = [np.asarray(c, dtype=float).ravel() for c in cols]
-    if any(a.size != out[0].size for a in out):
-        raise ValueError("inputs must have the same length")
-    if not all(np.isfinite(a).all() for a in out):
-        raise ValueError("inputs must be finite (no NaN or inf)")
-    return out
-
-
-def _check_rft(frequency, recency, T):
-    x, tx, T = _as_arrays(frequency, recency, T)
-    if (x < 0).any() or (tx < 0).any() or (tx > T + 1e-9).any():
-        raise ValueError("need frequency >= 0 and 0 <= recency <= T")
-    return x, np.where(x > 0, tx, 0.0), T
-
-
-def _maximise(neg_ll, n_params: int, max_iter: int, model: str):
-    """Minimise ``neg_ll(log_params) -> (value, gradient)``; L-BFGS-B, then Nelder-Mead."""
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * n_params
-    x0 = np.zeros(n_params)
-    with np.errstate(all="ignore"):
-        res = optimize.minimize(neg_ll, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": max_iter})
-        if not (res.success and np.isfinite(res.fun)):
-            # L-BFGS-B often stops on a line-search failure at the optimum's precision
-            # floor; Nelder-Mead (no gradients) either confirms the point or moves on.
-            start = res.x if np.isfinite(res.x).all() else x0
-            res = optimize.minimize(lambda p: neg_ll(p)[0], start, method="Nelder-Mead",
-                                    bounds=bounds, options={"maxiter": 40 * max_iter,
-                                                            "xatol": 1e-7, "fatol": 1e-12})
-    if not (res.success and np.isfinite(res.fun) and np.isfinite(res.x).all()):
-        raise OpsLabError("clv.not_converged", model=model)
-    return res
-
-
-def bgnbd_log_likelihood(params, frequency, recency, T) -> np.ndarray:
-    """Per-customer BG/NBD log-likelihood (FHL 2005 eq. 6) at ``params = (r, alpha, a, b)``."""
-    x, tx, T = _check_rft(frequency, recency, T)
-    r, alpha, a, b = np.asarray(params, float)
-    rep = x > 0
-    lab = special.betaln(a, b)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - lab - (r + x) * np.log(alpha + T)
-    a3 = np.where(rep, special.betaln(a + 1, b + np.where(rep, x, 1.0) - 1) - lab
-                  - (r + x) * np.log(alpha + tx), -np.inf)
-    return a1 + np.logaddexp(a2, a3)
-
-
-class _BGData:
-    """Fitting data plus the distinct frequencies: every special function of x is evaluated
-    once per distinct x (a few hundred values) instead of once per customer."""
-
-    def __init__(self, x, tx, T):
-        self.x, self.tx, self.T, self.n = x, tx, T, x.size
-        self.xu, self.inv, self.counts = np.unique(x, return_inverse=True, return_counts=True)
-        self.xs_u = np.where(self.xu > 0, self.xu, 1.0)  # keeps b + x - 1 > 0 where masked out
-
-    def __call__(self, theta):
-        """Mean log-likelihood and its gradient in (r, alpha, a, b)."""
-        r, alpha, a, b = theta
-        xu, inv, cnt, n, x = self.xu, self.inv, self.counts, self.n, self.x
-        lab = special.betaln(a, b)
-        gl_bx, gl_abx = special.gammaln(b + xu), special.gammaln(a + b + xu)
-        bx1 = b + self.xs_u - 1
-        k1 = special.gammaln(r + xu) - special.gammaln(r) + r * np.log(alpha)
-        k2 = special.gammaln(a) + gl_bx - gl_abx - lab
-        # B(a+1, b+x-1) = B(a, b+x) * a / (b+x-1), since Gamma(b+x) = (b+x-1) Gamma(b+x-1)
-        k3 = np.where(xu > 0, k2 + np.log(a) - np.log(bx1), -np.inf)
-        rx = r + x
-        ln_aT, ln_at = np.log(alpha + self.T), np.log(alpha + self.tx)
-        alive = k2[inv] - rx * ln_aT
-        d = k3[inv] - rx * ln_at - alive  # log-odds of "dropped out after the last purchase"
-        e = np.exp(-np.abs(d))
-        mean_ll = (cnt @ k1 + np.sum(alive + np.maximum(d, 0) + np.log1p(e))) / n
-        w3 = np.where(d >= 0, 1.0, e) / (1 + e)  # posterior weight of that branch
-        w2 = 1 - w3
-        psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + xu)
-        grad = np.array([
-            cnt @ special.digamma(r + xu) / n - special.digamma(r) + np.log(alpha)
-            - (w2 @ ln_aT + w3 @ ln_at) / n,
-            r / alpha - rx @ (w2 / (alpha + self.T) + w3 / (alpha + self.tx)) / n,
-            w3.sum() / (n * a) + psi_ab - cnt @ psi_abx / n,
-            cnt @ (special.digamma(b + xu) - psi_abx) / n - special.digamma(b) + psi_ab
-            - w3 @ (1 / bx1)[inv] / n,
-        ])
-        return mean_ll, grad
-
-
-def _objective(mean_ll_grad, penalizer):
-    """Mean negative log-likelihood (+ L2 penalty on the parameters) and its log-gradient."""
-    def f(logp):
-        theta = np.exp(logp)
-        ll, g = mean_ll_grad(theta)
-        val = -ll + penalizer * np.sum(theta ** 2)
-        grad = (-g + 2 * penalizer * theta) * theta
-        if not (np.isfinite(val) and np.isfinite(grad).all()):
-            return 1e300, np.zeros_like(logp)
-        return val, grad
-    return f
-
-
-class BetaGeoFitter:
-    """BG/NBD model (Fader, Hardie & Lee 2005) for repeat purchases of non-contract customers.
-
-    Parameters
-    ----------
-    penalizer : float
-        L2 penalty on the parameters (fitted on times rescaled so that max T = 10), as lifetimes.
-    max_iter : int
-        Iteration cap for L-BFGS-B (Nelder-Mead fallback gets 40x as many).
-
-    Example
-    -------
-    >>> bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])   # doctest: +SKIP
-    >>> bgf.params_                                                        # doctest: +SKIP
-    {'r': 0.24, 'alpha': 4.41, 'a': 0.79, 'b': 2.43}
-    """
-
-    def __init__(self, penalizer: float = 0.0, max_iter: int = 500):
-        self.penalizer = penalizer
-        self.max_iter = max_iter
-
-    def fit(self, frequency, recency, T) -> "BetaGeoFitter":
-        x, tx, T = _check_rft(frequency, recency, T)
-        n, n_rep = x.size, int((x > 0).sum())
-        if n < MIN_CUSTOMERS:
-            raise OpsLabError("clv.too_few_customers", n=n, min=MIN_CUSTOMERS)
-        if n_rep == 0:
-            raise OpsLabError("clv.too_few_repeat_buyers", n=0, min=1)
-        scale = 10.0 / T.max() if T.max() > 0 else 1.0  # alpha ~ 1 keeps the problem well scaled
-        res = _maximise(_objective(_BGData(x, tx * scale, T * scale), self.penalizer),
-                        4, self.max_iter, "BG/NBD")
-        r, alpha, a, b = np.exp(res.x)
-        self.params_ = {"r": float(r), "alpha": float(alpha / scale), "a": float(a), "b": float(b)}
-        self.log_likelihood_ = float(bgnbd_log_likelihood(self._theta(), x, tx, T).sum())
-        self.converged_ = True
-        self.n_customers_ = n
-        self.n_iter_ = int(res.nit)
-        return self
-
-    def _theta(self):
-        p = self.params_
-        return np.array([p["r"], p["alpha"], p["a"], p["b"]])
-
-    def conditional_probability_alive(self, frequency, recency, T) -> np.ndarray:
-        """P(alive | x, t_x, T) (FHL 2005 eq. 13); exactly 1 for customers with x = 0."""
-        x, tx, T = _check_rft(frequency, recency, T)
-        return self._p_alive(x, tx, T)
-
-    def _p_alive(self, x, tx, T):
-        r, alpha, a, b = self._theta()
-        rep = x > 0
-        log_odds_dead = (np.log(a) - np.log(b + np.where(rep, x, 1.0) - 1)
-                         + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
-        return np.where(rep, special.expit(-log_odds_dead), 1.0)
-
-    def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency,
-                                                            T) -> np.ndarray:
-        """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` periods (eq. 10)."""
-        x, tx, T = _check_rft(frequency, recency, T)
-        return self._cond_expected(np.asarray(t, float), x, T, self._p_alive(x, tx, T))
-
-    def _cond_expected(self, t, x, T, p_alive):
-        r, alpha, a, b = self._theta()
-        t, x, T, p_alive = np.broadcast_arrays(np.asarray(t, float), x, T, p_alive)
-        z = t / (alpha + T + t)
-        c = a + b + x - 1
-        with np.errstate(all="ignore"):
-            # Euler's transformation of eq. 10: (1-z)^(r+x) 2F1(r+x, b+x; c; z) equals
-            # (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z), which stays finite for large x and t ...
-            inner = 1.0 - (1.0 - z) ** (a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
-            bad = ~np.isfinite(inner)
-            if bad.any():  # ... but not for huge a, b (no visible dropout): eq. 10 as printed
-                zb = z[bad]
-                inner[bad] = 1.0 - (1.0 - zb) ** (r + x[bad]) * special.hyp2f1(
-                    r + x[bad], b + x[bad], c[bad], zb)
-            return c / (a - 1) * inner * p_alive
-
-    def expected_number_of_purchases_up_to_time(self, t) -> np.ndarray:
-        """E[X(t)] for a new customer (eq. 9): the conditional formula at x = t_x = T = 0."""
-        t = np.atleast_1d(np.asarray(t, float))
-        zero = np.zeros_like(t)
-        return self._cond_expected(t, zero, zero, np.ones_like(t))
-
-
-def gamma_gamma_log_likelihood(params, frequency, monetary_value) -> np.ndarray:
-    """Per-customer Gamma-Gamma log-likelihood of the mean spend (needs frequency > 0)."""
-    x, m = _as_arrays(frequency, monetary_value)
-    p, q, v = np.asarray(params, float)
-    px = p * x
-    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + m * x))
-
-
-class _GGData:
-    """Gamma-Gamma fitting data; only log(v + m x) has to be recomputed per customer."""
-
-    def __init__(self, x, m):
-        self.x, self.m, self.n = x, m, x.size
-        self.xu, self.counts = np.unique(x, return_counts=True)
-        self.s_xlog = np.sum(x * (np.log(m) + np.log(x)))
-        self.s_logm = np.sum(np.log(m))
-
-    def __call__(self, theta):
-        p, q, v = theta
-        xu, cnt, n, x = self.xu, self.counts, self.n, self.x
-        pxu = p * xu
-        ln_vmx = np.log(v + self.m * x)
-        ll = (cnt @ (special.gammaln(pxu + q) - special.gammaln(pxu))
-              + n * (q * np.log(v) - special.gammaln(q)) + p * self.s_xlog - self.s_logm
-              - p * (x @ ln_vmx) - q * ln_vmx.sum())
-        psi_pxq = special.digamma(pxu + q)
-        grad = np.array([
-            (cnt @ (xu * (psi_pxq - special.digamma(pxu))) + self.s_xlog - x @ ln_vmx) / n,
-            cnt @ psi_pxq / n - special.digamma(q) + np.log(v) - ln_vmx.mean(),
-            q / v - np.mean((p * x + q) / (v + self.m * x)),
-        ])
-        return ll / n, grad
-
-
-class GammaGammaFitter:
-    """Gamma-Gamma model of spend per transaction (Fader & Hardie 2013).
-
-    Fitted on customers with ``frequency > 0`` and positive ``monetary_value`` (the mean of
-    their repeat purchases). Parameters ``p, q, v``; population mean spend ``p v / (q - 1)``.
-
-    Example
-    -------
-    >>> ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])   # doctest: +SKIP
-    >>> ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"])  # doctest: +SKIP
-    """
-
-    def __init__(self, penalizer: float = 0.0):
-        self.penalizer = penalizer
-
-    def fit(self, frequency, monetary_value) -> "GammaGammaFitter":
-        x, m = _as_arrays(frequency, monetary_value)
-        use = (x > 0) & (m > 0)
-        x, m = x[use], m[use]
-        if x.size < MIN_REPEAT_BUYERS:
-            raise OpsLabError("clv.too_few_repeat_buyers", n=int(x.size), min=MIN_REPEAT_BUYERS)
-        scale = 1.0 / np.median(m)  # money in units of the median spend keeps v near 1
-        res = _maximise(_objective(_GGData(x, m * scale), self.penalizer), 3, 1000,
-                        "Gamma-Gamma")
-        p, q, v = np.exp(res.x)
-        if q <= 1.0:
-            raise OpsLabError("clv.infinite_mean_spend", q=round(float(q), 3))
-        self.params_ = {"p": float(p), "q": float(q), "v": float(v / scale)}
-        self.log_likelihood_ = float(gamma_gamma_log_likelihood([p, q, v / scale], x, m).sum())
-        self.converged_ = True
-        self.n_customers_ = int(x.size)
-        return self
-
-    @property
-    def population_mean_(self) -> float:
-        """Expected spend per transaction of a random customer, ``p v / (q - 1)``."""
-        return self.params_["p"] * self.params_["v"] / (self.params_["q"] - 1)
-
-    def conditional_expected_average_profit(self, frequency, monetary_value) -> np.ndarray:
-        """E[Z | x, m_x]: a weighted mean of the population mean and the customer's own mean."""
-        x, m = _as_arrays(frequency, monetary_value)
-        p, q = self.params_["p"], self.params_["q"]
-        w = (q - 1) / (p * x + q - 1)  # weight on the population mean; 1 when x = 0
-        return np.where(x > 0, w * self.population_mean_ + (1 - w) * m, self.population_mean_)
-
-
 @dataclass(frozen=True)
 class CLVConfig:
     """Lifetime value settings: horizon, annual discount rate, gross margin, step length (days)."""
 
     horizon_days: int = 365
     discount_rate_annual: float = 0.10
-    margin: float = 0.3
+    margin: float = DEFAULT_MARGIN
     time_unit_days: int = 30  # purchases are discounted step by step, one step per ~month
 
     def __post_init__(self):
@@ -399,28 +155,20 @@ def customer_lifetime_value(bgf: BetaGeoFitter, ggf: GammaGammaFitter, summary: 
 
 @dataclass(frozen=True)
 class CLVResult:
-    """Output of :func:`fit_clv`: the per-customer table and the two fitted models."""
+    """Output of :func:`clv` and :func:`fit_clv`.
 
-    summary: pd.DataFrame
+    customers: one row per customer (index: the user key) with the summary columns plus
+    ``p_alive``, ``expected_purchases`` (over ``config.horizon_days``), ``expected_avg_value``
+    and ``clv``. bgf / ggf: the fitted models. config: the settings used.
+    """
+
+    customers: pd.DataFrame
     bgf: BetaGeoFitter
     ggf: GammaGammaFitter
     config: CLVConfig
 
 
-def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLVResult:
-    """RFM summary (daily), BG/NBD + Gamma-Gamma fits and per-customer lifetime value.
-
-    Adds ``p_alive``, ``expected_purchases`` (over the horizon), ``expected_avg_value`` and
-    ``clv`` to :func:`rfm_summary`. Raises :class:`OpsLabError` (codes
-    ``clv.too_few_customers``, ``clv.too_few_repeat_buyers``, ``clv.not_converged``,
-    ``clv.infinite_mean_spend``, ``clv.non_finite_prediction``) rather than return NaN.
-
-    Example
-    -------
-    >>> res = fit_clv(orders, "2024-06-30", CLVConfig(margin=0.4))   # doctest: +SKIP
-    >>> res.summary.sort_values("clv", ascending=False).head(10)       # doctest: +SKIP
-    """
-    s = rfm_summary(orders, as_of, time_unit="D")
+def _value(s: pd.DataFrame, config: CLVConfig) -> CLVResult:
     if len(s) < MIN_CUSTOMERS:
         raise OpsLabError("clv.too_few_customers", n=len(s), min=MIN_CUSTOMERS)
     ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])
@@ -436,4 +184,60 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
     added = s[["p_alive", "expected_purchases", "expected_avg_value", "clv"]].to_numpy()
     if not np.isfinite(added).all():
         raise OpsLabError("clv.non_finite_prediction", n=int((~np.isfinite(added)).any(axis=1).sum()))
-    return CLVResult(summary=s, bgf=bgf, ggf=ggf, config=config)
+    return CLVResult(customers=s, bgf=bgf, ggf=ggf, config=config)
+
+
+def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLVResult:
+    """:func:`rfm_summary` (daily), BG/NBD + Gamma-Gamma fits and per-customer lifetime value.
+
+    Raises :class:`OpsLabError` (codes ``clv.too_few_customers``,
+    ``clv.too_few_repeat_buyers``, ``clv.not_converged``, ``clv.infinite_mean_spend``,
+    ``clv.non_finite_prediction``) rather than return NaN.
+
+    Example
+    -------
+    >>> res = fit_clv(orders, "2024-06-30", CLVConfig(margin=0.4))   # doctest: +SKIP
+    >>> res.customers.sort_values("clv", ascending=False).head(10)     # doctest: +SKIP
+    """
+    return _value(rfm_summary(orders, as_of, time_unit="D"), config)
+
+
+def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
+    """:func:`rfm_summary` (daily) of the data set's paid orders up to ``as_of``, in DuckDB.
+
+    Index ``uid`` (the data set's dense user id); columns ``frequency``, ``recency``, ``T``,
+    ``monetary_value``, ``n_orders``, ``total_spend``. Amounts are summed exactly as decimals
+    with four places (order-independent, so the same bytes give the same figures). Memoised per
+    data set and day.
+    """
+    day = ds.end if as_of is None else pd.Timestamp(as_of).date()
+
+    def compute():
+        raw = ds.engine.run("customer_summary", as_of=day)
+        freq = raw["frequency"].to_numpy(dtype="int64")
+        total = raw["total_spend"].to_numpy(dtype="float64")
+        repeat = total - raw["first_spend"].to_numpy(dtype="float64")
+        out = pd.DataFrame({
+            "frequency": freq, "recency": raw["recency"].to_numpy(dtype="int64"),
+            "T": raw["T"].to_numpy(dtype="int64"),
+            "monetary_value": np.where(freq > 0, repeat / np.maximum(freq, 1), 0.0),
+            "n_orders": raw["n_orders"].to_numpy(dtype="int64"), "total_spend": total,
+        }, index=pd.Index(raw["uid"].to_numpy(dtype="int32"), name="uid"))
+        out.attrs["time_unit_days"] = 1
+        return out
+    return ds.memo(("customer_summary", day), compute)
+
+
+def clv(ds: Dataset, as_of=None, *, margin: float = DEFAULT_MARGIN, horizon_days: int = 365,
+        discount_rate_annual: float = 0.10) -> CLVResult:
+    """Per-customer P(alive), expected purchases and lifetime value from the data set's orders.
+
+    ``margin`` is the gross margin applied to expected spend (default :data:`DEFAULT_MARGIN`,
+    30 %); ``horizon_days`` the CLV and expected-purchase horizon; only orders on or before
+    ``as_of`` (default: the data's last day) are used. ``customers`` is indexed by ``uid`` and
+    carries ``user_id``. Raises :class:`OpsLabError` when the models cannot be fitted.
+    """
+    config = CLVConfig(horizon_days=horizon_days, discount_rate_annual=discount_rate_annual, margin=margin)
+    res = _value(customer_summary(ds, as_of), config)
+    customers = res.customers.assign(user_id=ds.users["user_id"].to_numpy()[res.customers.index.to_numpy()])
+    return CLVResult(customers=customers, bgf=res.bgf, ggf=res.ggf, config=config)

@@ -1,38 +1,46 @@
 -- name: churn_features
--- Per eligible user at $cutoff: the churn model's features (opslab/churn_features.py).
+-- Per eligible user at $cutoff: the churn model's features (opslab/models/churn_features.py).
 -- Only days d <= $cutoff are read (the cutoff day is included, as every OpsLab "as of"), so a
 -- snapshot in the past sees only what was known then. A window of N days holds the days d with
 -- $cutoff - N < d <= $cutoff; "prev_N" is the N days just before it.
--- Eligible: signed up on or before $cutoff and active in the last $eligible days.
--- $names: exactly five event names (padded by the caller) whose 28-day counts form the event mix.
+-- Eligible: signed up on or before $cutoff, with an active day on or before it, and (when
+-- $eligible > 0) active in the last $eligible days.
+-- Money is summed as DECIMAL: exact, so the result does not depend on the summation order
+-- (DuckDB's parallel float sums do), and the same bytes give the same features.
 WITH u AS (
     SELECT uid, signup_day FROM user_first WHERE signup_day <= CAST($cutoff AS DATE)
 ),
 a AS (
     SELECT uid,
-           max(day) AS last_active,
+           min(day) AS first_active,
+           max(day, 2) AS last_two,
+           count(*) AS act_all,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 7 THEN 1 END) AS act_7,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 14 THEN 1 END) AS act_14,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 28 THEN 1 END) AS act_28,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 56 THEN 1 END) AS act_56,
-           count(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN 1 END) AS act_90
+           count(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN 1 END) AS act_90,
+           count(CASE WHEN day > CAST($cutoff AS DATE) - 180 THEN 1 END) AS act_180,
+           count(CASE WHEN day > CAST($cutoff AS DATE) - 365 THEN 1 END) AS act_365
     FROM user_day
-    WHERE day <= CAST($cutoff AS DATE) AND day > CAST($cutoff AS DATE) - greatest(90, $eligible)
+    WHERE day <= CAST($cutoff AS DATE)
     GROUP BY uid
-),
-last_seen AS (
-    SELECT uid, max(day) AS last_active FROM user_day WHERE day <= CAST($cutoff AS DATE) GROUP BY uid
 ),
 p AS (
     SELECT uid,
-           max(day) AS last_paid,
-           sum(CASE WHEN day > CAST($cutoff AS DATE) - 30 THEN gmv ELSE 0 END) AS spend_30,
-           sum(CASE WHEN day > CAST($cutoff AS DATE) - 60
-                     AND day <= CAST($cutoff AS DATE) - 30 THEN gmv ELSE 0 END) AS spend_prev_30,
-           sum(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN gmv ELSE 0 END) AS spend_90,
-           sum(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN n_orders ELSE 0 END) AS orders_90
-    FROM paid_day
-    WHERE day <= CAST($cutoff AS DATE)
+           max(CAST(order_time AS DATE)) AS last_paid,
+           count(*) AS orders_all,
+           sum(CAST(amount AS DECIMAL(38, 4))) AS spend_all,
+           sum(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 30
+                    THEN CAST(amount AS DECIMAL(38, 4)) ELSE 0 END) AS spend_30,
+           sum(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 60
+                     AND CAST(order_time AS DATE) <= CAST($cutoff AS DATE) - 30
+                    THEN CAST(amount AS DECIMAL(38, 4)) ELSE 0 END) AS spend_prev_30,
+           sum(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 90
+                    THEN CAST(amount AS DECIMAL(38, 4)) ELSE 0 END) AS spend_90,
+           count(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 90 THEN 1 END) AS orders_90
+    FROM od
+    WHERE status = 'paid' AND order_time < CAST(CAST($cutoff AS DATE) + 1 AS TIMESTAMP)
     GROUP BY uid
 ),
 m AS (
@@ -44,18 +52,27 @@ m AS (
            count(CASE WHEN event_name = $names[4] THEN 1 END) AS ev_4,
            count(CASE WHEN event_name = $names[5] THEN 1 END) AS ev_5
     FROM ev
-    WHERE event_time >= CAST(CAST($cutoff AS DATE) - 27 AS TIMESTAMP)
+    WHERE $with_events
+      AND event_time >= CAST(CAST($cutoff AS DATE) - 27 AS TIMESTAMP)
       AND event_time < CAST(CAST($cutoff AS DATE) + 1 AS TIMESTAMP)
     GROUP BY uid
 )
 SELECT u.uid,
-       (CAST($cutoff AS DATE) - s.last_active)::INTEGER AS days_since_active,
-       coalesce(a.act_7, 0)::INTEGER AS act_7,
-       coalesce(a.act_14, 0)::INTEGER AS act_14,
-       coalesce(a.act_28, 0)::INTEGER AS act_28,
-       coalesce(a.act_56, 0)::INTEGER AS act_56,
-       coalesce(a.act_90, 0)::INTEGER AS act_90,
-       (CAST($cutoff AS DATE) - u.signup_day)::INTEGER AS tenure_days,
+       (CAST($cutoff AS DATE) - a.last_two[1])::INTEGER AS days_since_active,
+       (CAST($cutoff AS DATE) - least(u.signup_day, a.first_active))::INTEGER AS tenure_days,
+       (CAST($cutoff AS DATE) - a.first_active)::INTEGER AS days_since_first,
+       (a.last_two[1] - a.last_two[2])::INTEGER AS last_gap,
+       (a.last_two[1] - a.first_active)::INTEGER AS active_span,
+       a.act_all::INTEGER AS act_all,
+       a.act_7::INTEGER AS act_7,
+       a.act_14::INTEGER AS act_14,
+       a.act_28::INTEGER AS act_28,
+       a.act_56::INTEGER AS act_56,
+       a.act_90::INTEGER AS act_90,
+       a.act_180::INTEGER AS act_180,
+       a.act_365::INTEGER AS act_365,
+       coalesce(p.orders_all, 0)::INTEGER AS orders_all,
+       coalesce(p.spend_all, 0)::DOUBLE AS spend_all,
        coalesce(p.spend_30, 0)::DOUBLE AS spend_30,
        coalesce(p.spend_prev_30, 0)::DOUBLE AS spend_prev_30,
        coalesce(p.spend_90, 0)::DOUBLE AS spend_90,
@@ -68,11 +85,10 @@ SELECT u.uid,
        coalesce(m.ev_4, 0)::INTEGER AS ev_4,
        coalesce(m.ev_5, 0)::INTEGER AS ev_5
 FROM u
-JOIN last_seen s USING (uid)
-LEFT JOIN a USING (uid)
+JOIN a USING (uid)
 LEFT JOIN p USING (uid)
 LEFT JOIN m USING (uid)
-WHERE s.last_active > CAST($cutoff AS DATE) - $eligible
+WHERE $eligible <= 0 OR a.last_two[1] > CAST($cutoff AS DATE) - $eligible
 ORDER BY u.uid;
 
 -- name: churn_top_events
@@ -95,5 +111,27 @@ FROM (
     SELECT uid, 'p' AS src FROM paid_day
     WHERE day > CAST($cutoff AS DATE) AND day <= CAST($cutoff AS DATE) + $horizon
 )
+GROUP BY uid
+ORDER BY uid;
+
+-- name: customer_summary
+-- Per customer with a paid order on or before $as_of, in days (the lifetimes conventions used by
+-- BG/NBD): purchase days, first and last purchase day, spend in total and on the first day.
+-- Exact DECIMAL sums: the same bytes give the same figures whatever the thread count.
+WITH d AS (
+    SELECT uid, CAST(order_time AS DATE) AS day,
+           sum(CAST(amount AS DECIMAL(38, 4))) AS amount, count(*) AS n
+    FROM od
+    WHERE status = 'paid' AND order_time < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP)
+    GROUP BY ALL
+)
+SELECT uid,
+       (count(*) - 1)::BIGINT AS frequency,
+       (max(day) - min(day))::BIGINT AS recency,
+       (CAST($as_of AS DATE) - min(day))::BIGINT AS "T",
+       sum(n)::BIGINT AS n_orders,
+       sum(amount)::DOUBLE AS total_spend,
+       arg_min(amount, day)::DOUBLE AS first_spend
+FROM d
 GROUP BY uid
 ORDER BY uid;

@@ -102,3 +102,28 @@ LEFT JOIN user_day d ON d.uid = f.uid AND d.day <= CAST($as_of AS DATE)
 WHERE date_trunc('month', f.signup_day) + INTERVAL 2 MONTH - INTERVAL 1 DAY <= CAST($as_of AS DATE)
 GROUP BY f.uid
 ORDER BY f.uid;
+
+-- name: lifecycle_gap_profile
+-- How often customers come back, up to $as_of (opslab/lifecycle_fit.py): the gaps in days
+-- between consecutive active days of a user, their quantiles, and how many active user-days
+-- are purchase days (purchase-only data: all of them).
+WITH g AS (
+    SELECT uid, day - lag(day) OVER (PARTITION BY uid ORDER BY day) AS gap
+    FROM user_day WHERE day <= CAST($as_of AS DATE)
+)
+SELECT count(gap)::BIGINT AS n_gaps,
+       count(DISTINCT CASE WHEN gap IS NOT NULL THEN uid END)::BIGINT AS n_repeat_users,
+       count(DISTINCT uid)::BIGINT AS n_users,
+       quantile_disc(gap, [0.25, 0.5, 0.75, 0.8, 0.85, 0.9, 0.95]) AS gap_quantiles,
+       (SELECT count(*) FROM user_day WHERE day <= CAST($as_of AS DATE))::BIGINT AS active_days,
+       (SELECT count(*) FROM paid_day WHERE day <= CAST($as_of AS DATE))::BIGINT AS paid_days
+FROM g;
+
+-- name: lifecycle_gap_share
+-- Share of the gaps between consecutive active days (up to $as_of) of at most $days days.
+WITH g AS (
+    SELECT day - lag(day) OVER (PARTITION BY uid ORDER BY day) AS gap
+    FROM user_day WHERE day <= CAST($as_of AS DATE)
+)
+SELECT avg(CASE WHEN gap <= $days THEN 1.0 ELSE 0.0 END)::DOUBLE AS share
+FROM g WHERE gap IS NOT NULL;

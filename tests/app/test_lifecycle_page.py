@@ -68,3 +68,49 @@ def test_empty_state():
     at = open_page(None)
     assert not at.exception
     assert len(at.metric) == 0 and len(at.get("vega_lite_chart")) == 0
+
+
+def _cdnow_page(lang: str = "en") -> AppTest:
+    from bench.realdata_churn import cdnow_dataset
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["dataset"] = cdnow_dataset()
+    at.run()
+    at.switch_page(PAGE).run()
+    return at
+
+
+@pytest.mark.slow
+def test_purchase_only_data_get_rules_suggested_from_their_gaps_and_one_click_back():
+    at = _cdnow_page()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Rules suggested from your data" in " ".join(m.value for m in at.markdown)
+    assert "half come back within 34 days" in captions and "85% within 152" in captions
+    assert "These suggested rules are in force on every page." in captions
+    assert at.number_input(key="lc_churn_days").value == 152
+    assert at.number_input(key="lc_warning_days").value == 34
+    churned_fitted = int(tier_metrics(at)[lc.TIERS.index("churned")].replace(",", ""))
+    at.button(key="lc_reset").click().run()  # one click back to the standard defaults
+    assert not at.exception
+    assert at.number_input(key="lc_churn_days").value == 30
+    assert "The standard rules are in force on every page." in " ".join(c.value for c in at.caption)
+    assert at.query_params["lc_rules"] in (["standard"], "standard")  # travels in the link
+    churned_default = int(tier_metrics(at)[lc.TIERS.index("churned")].replace(",", ""))
+    assert churned_default > churned_fitted  # the defaults call far more CDNOW customers churned
+    at.button(key="lc_use_suggested").click().run()
+    assert at.number_input(key="lc_churn_days").value == 152
+
+
+@pytest.mark.slow
+def test_sample_data_with_visits_keep_the_standard_rules_but_can_use_the_suggestion():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page(PAGE).run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "The standard rules are in force on every page." in captions
+    at.button(key="lc_use_suggested").click().run()
+    assert not at.exception
+    assert at.number_input(key="lc_churn_days").value == 14  # the sample's 85 % repeat gap
+    assert at.query_params["lc_churn_days"] in (["14"], "14")
