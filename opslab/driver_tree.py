@@ -33,7 +33,8 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from opslab.dataset import Dataset
-from opslab.metrics import period_end, period_start, shift_period
+from opslab.periods import period_end, period_start
+from opslab.periods import shift as shift_period
 
 ADDITIVE = ("retained", "new", "recovered")
 MULTIPLICATIVE = ("paid_rate", "arppu")

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from opslab import periods
+from opslab import periods as pr
 from opslab.dataset import Dataset
 
-GRAINS = periods.GRAINS
+GRAINS = pr.GRAINS
 #: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
 KPIS = ("dau", "wau", "mau", "stickiness", "new_users", "paying_users", "gmv", "arpu",
         "arppu", "paid_conversion")
@@ -32,12 +32,12 @@ class MetricConfig:
 
 def period_start(day, grain: str) -> pd.Timestamp:
     """The first day of the period holding ``day`` (:func:`opslab.periods.period_start`)."""
-    return periods.period_start(day, grain)
+    return pr.period_start(day, grain)
 
 
 def shift_period(start: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
     """Move a period start by ``n`` periods (:func:`opslab.periods.shift`)."""
-    return periods.shift(start, grain, n)
+    return pr.shift(start, grain, n)
 
 
 def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
@@ -49,7 +49,7 @@ def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
 
 def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
     """The last day of the period starting at ``start`` (:func:`opslab.periods.period_end`)."""
-    return periods.period_end(start, grain)
+    return pr.period_end(start, grain)
 
 
 def daily(ds: Dataset) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def kpi_frame(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) ->
     """
     def compute():
         d = daily(ds)
-        means = d[["dau", "wau", "mau"]].groupby(periods.period_starts(d.index, grain)).mean()
+        means = d[["dau", "wau", "mau"]].groupby(pr.period_starts(d.index, grain)).mean()
         totals = ds.engine.run("period_totals", grain=grain, conversion_days=config.conversion_days)
         totals["period"] = pd.to_datetime(totals["period"])
         out = means.join(totals.set_index("period"), how="outer").sort_index()

@@ -156,7 +156,7 @@ def rank_levers(base: dtree.DriverBase, target: float, node: str = "gmv",
     -------
     >>> b = dtree.DriverBase(None, None, "month", 600, 300, 100, 500, 1e4, 900, 2000)
     >>> t = rank_levers(b, 3e4).set_index("lever")
-    >>> t.loc["paid_rate", "status"], round(t.loc["arppu", "change"], 6)
+    >>> t.loc["paid_rate", "status"], round(float(t.loc["arppu", "change"]), 6)
     ('out_of_range', 2.0)
     """
     changes = dict(changes or {})
