@@ -63,8 +63,8 @@ def _revenue(model: CampaignResponseModel, plan: CampaignPlan, spend) -> np.ndar
 def break_even_spend(model: CampaignResponseModel, plan: CampaignPlan) -> float | None:
     """The spend at which expected revenue equals spend (None when there is none in range).
 
-    Solved on ``log(revenue(s)) - log(s)``, which falls monotonically when the revenue
-    elasticity is below 1.
+    Solved on ``log(revenue(s)) - log(s)``, which falls once revenue is positive when the
+    revenue elasticity is below 1.
     """
     if "revenue" not in model.fits_ or model.elasticity_["revenue"].estimate >= 1:
         return None
@@ -73,10 +73,21 @@ def break_even_spend(model: CampaignResponseModel, plan: CampaignPlan) -> float 
         s = np.exp(log_s)
         return float(np.log(max(_revenue(model, plan, s)[0], 1e-300)) - log_s)
 
-    lo, hi = np.log(_SPEND_RANGE[0]), np.log(_SPEND_RANGE[1])
-    if gap(lo) <= 0 or gap(hi) >= 0:
+    return _falling_root(gap)
+
+
+def _falling_root(fn) -> float | None:
+    """The spend where ``fn`` (of log spend) crosses zero going down after its peak on a log
+    grid over :data:`_SPEND_RANGE` (tiny spends earn nothing once the model's "-1" of
+    ``log1p`` bites, so the curves rise before they fall); None when it never gets above 0."""
+    grid = np.linspace(np.log(_SPEND_RANGE[0]), np.log(_SPEND_RANGE[1]), 141)
+    values = np.array([fn(g) for g in grid])
+    peak = int(np.argmax(values))
+    after = np.flatnonzero(values[peak:] < 0)
+    if values[peak] <= 0 or len(after) == 0:
         return None
-    return float(np.exp(brentq(gap, lo, hi, xtol=1e-12)))
+    j = peak + int(after[0])
+    return float(np.exp(brentq(fn, grid[j - 1], grid[j], xtol=1e-12)))
 
 
 def best_spend(model: CampaignResponseModel, plan: CampaignPlan) -> float | None:
@@ -89,10 +100,7 @@ def best_spend(model: CampaignResponseModel, plan: CampaignPlan) -> float | None
         up, down = _revenue(model, plan, [s * np.exp(eps), s * np.exp(-eps)])
         return float((up - down) / (s * (np.exp(eps) - np.exp(-eps))) - 1.0)
 
-    lo, hi = np.log(_SPEND_RANGE[0]), np.log(_SPEND_RANGE[1])
-    if marginal(lo) <= 0 or marginal(hi) >= 0:
-        return None
-    return float(np.exp(brentq(marginal, lo, hi, xtol=1e-10)))
+    return _falling_root(marginal)
 
 
 def plan_readout(model: CampaignResponseModel, plan: CampaignPlan,
