@@ -56,8 +56,6 @@ HOLIDAYS = ("new_year", "spring_festival", "qingming", "labour_day", "dragon_boa
 COLUMNS = (*HOLIDAYS, "makeup_workday", *COMMERCE, *(f"{f}_presale" for f in COMMERCE))
 REGRESSORS = ("d618", "d618_presale", "d11", "d11_presale", "d12", "d12_presale",
               "spring_festival", "national_day", "other_holiday", "makeup_workday")
-#: The regressors of coarser grains (weeks, months): one column per commerce festival.
-COARSE_REGRESSORS = tuple(c for c in REGRESSORS if not c.endswith("_presale"))
 #: Festival names of :func:`festival_windows` (campaign seasons).
 FESTIVALS = ("spring_festival", *COMMERCE)
 SPRING_LEAD_DAYS = 14  # the shopping season before Spring Festival (campaign windows)
@@ -68,7 +66,8 @@ def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
     """Official days off (day -> OpsLab holiday name) and make-up workdays of ``year``.
 
     A day off moved next to a holiday ("Day off (substituted from ...)") belongs to the
-    nearest named holiday.
+    nearest named holiday; a weekend inside a holiday block (e.g. 1-2 February 2025 within
+    Spring Festival) is part of it.
 
     >>> days, workdays = official_days(2024)
     >>> days[dt.date(2024, 2, 16)], dt.date(2024, 2, 18) in workdays
@@ -87,6 +86,14 @@ def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
             nearest = min(named, key=lambda d: (abs((d - day).days), d))
             named[day] = named[nearest]
     workdays = frozenset(d for d in cal.weekend_workdays if d.year == year)
+    # The package lists the holiday's weekdays; a weekend inside the block is off too.
+    for day, name in sorted(named.items()):
+        for gap in (2, 3):
+            end = day + dt.timedelta(days=gap)
+            between = [day + dt.timedelta(days=k) for k in range(1, gap)]
+            if named.get(end) == name and all(d.weekday() >= 5 and d not in workdays
+                                              and d not in named for d in between):
+                named.update({d: name for d in between})
     return named, workdays
 
 
@@ -170,10 +177,8 @@ def _mark(frame: pd.DataFrame, col: str, first, last) -> None:
 def festival_regressors(index, grain: str = "day") -> pd.DataFrame:
     """The forecasting regressors (:data:`REGRESSORS`) on the periods of ``index``.
 
-    Daily: the day's flags (:data:`REGRESSORS`). Coarser grains: the share of the period's
-    days carrying each flag, for the period that each label of ``index`` starts
-    (:mod:`opslab.periods`), with each commerce festival's pre-sale and peak in one column
-    (:data:`COARSE_REGRESSORS`).
+    Daily: the day's flags. Coarser grains: the share of the period's days carrying each
+    flag, for the period that each label of ``index`` starts (:mod:`opslab.periods`).
 
     Parameters
     ----------
@@ -190,25 +195,20 @@ def festival_regressors(index, grain: str = "day") -> pd.DataFrame:
     Example
     -------
     >>> weeks = pd.date_range("2024-11-04", periods=2, freq="W-MON")
-    >>> (7 * festival_regressors(weeks, "week")["d11"]).round(6).tolist()
-    [7.0, 1.0]
+    >>> (7 * festival_regressors(weeks, "week")[["d11", "d11_presale"]]).round(6).to_numpy().tolist()
+    [[0.0, 7.0], [1.0, 0.0]]
     """
     index = pd.DatetimeIndex(index)
     check_grain(grain)
     if len(index) == 0:
-        cols = REGRESSORS if grain == "day" else COARSE_REGRESSORS
-        return pd.DataFrame(columns=list(cols), index=index, dtype=float)
+        return pd.DataFrame(columns=list(REGRESSORS), index=index, dtype=float)
     last = pd.Timestamp(index.max()) + pd.Timedelta(days=92)  # the last period's days
     daily = _regressor_days(commerce_calendar(index.min(), last))
-    columns = list(REGRESSORS)
     if grain != "day":
-        # A week holds a festival's pre-sale and its peak together: one column per festival
-        # (its window's share of the period's days) instead of two nearly collinear ones.
-        for name in COMMERCE:
-            daily[name] = daily[[name, f"{name}_presale"]].max(axis=1)
-        columns = list(COARSE_REGRESSORS)
-        daily = daily[columns].groupby(period_starts(daily.index, grain)).mean()
-    out = daily.reindex(index.normalize()).fillna(0.0)[columns]
+        # The peak day and the pre-sale stay apart: a week's share of each (a Double 11 week
+        # is 1/7 peak and 6/7 pre-sale, or 1/7 peak only when 11 November is a Monday).
+        daily = daily.groupby(period_starts(daily.index, grain)).mean()
+    out = daily.reindex(index.normalize()).fillna(0.0)
     out.index = index
     return out.astype(float)
 
