@@ -58,7 +58,8 @@ REGRESSORS = ("d618", "d618_presale", "d11", "d11_presale", "d12", "d12_presale"
               "spring_festival", "national_day", "other_holiday", "makeup_workday")
 #: Festival names of :func:`festival_windows` (campaign seasons).
 FESTIVALS = ("spring_festival", *COMMERCE)
-SPRING_LEAD_DAYS = 14  # the shopping season before Spring Festival (campaign windows)
+SPRING_LEAD_DAYS = 14
+_LONG = ("spring_festival", "national_day")  # the shopping season before Spring Festival (campaign windows)
 
 
 @lru_cache(maxsize=64)
@@ -66,8 +67,8 @@ def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
     """Official days off (day -> OpsLab holiday name) and make-up workdays of ``year``.
 
     A day off moved next to a holiday ("Day off (substituted from ...)") belongs to the
-    nearest named holiday; a weekend inside a holiday block (e.g. 1-2 February 2025 within
-    Spring Festival) is part of it.
+    nearest named holiday; weekend days joined to a holiday block (e.g. 1-2 February 2025
+    within Spring Festival, 17 February 2024 at its end) are part of it.
 
     >>> days, workdays = official_days(2024)
     >>> days[dt.date(2024, 2, 16)], dt.date(2024, 2, 18) in workdays
@@ -86,14 +87,21 @@ def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
             nearest = min(named, key=lambda d: (abs((d - day).days), d))
             named[day] = named[nearest]
     workdays = frozenset(d for d in cal.weekend_workdays if d.year == year)
-    # The package lists the holiday's weekdays; a weekend inside the block is off too.
-    for day, name in sorted(named.items()):
-        for gap in (2, 3):
-            end = day + dt.timedelta(days=gap)
-            between = [day + dt.timedelta(days=k) for k in range(1, gap)]
-            if named.get(end) == name and all(d.weekday() >= 5 and d not in workdays
-                                              and d not in named for d in between):
-                named.update({d: name for d in between})
+    # The package lists a holiday's weekdays; the weekend days joined to the block (inside
+    # it, or right before or after it, unless they are make-up workdays) are off too, as the
+    # notices count them ("2月10日至17日放假调休，共8天").
+    for group in (True, False):  # the long holidays first: a weekend between National Day
+        grew = True              # and Mid-Autumn goes to National Day
+        while grew:
+            grew = False
+            for day, name in sorted(named.items()):
+                if (name in _LONG) != group:
+                    continue
+                for step in (-1, 1):
+                    nxt = day + dt.timedelta(days=step)
+                    if nxt.weekday() >= 5 and nxt not in named and nxt not in workdays \
+                            and nxt.year == year:
+                        named[nxt], grew = name, True
     return named, workdays
 
 
