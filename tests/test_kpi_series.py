@@ -69,8 +69,5 @@ def test_planned_campaign_enters_future_exog():
 def test_empty_campaigns_and_helpers():
     days = pd.date_range("2024-01-01", periods=3)
     assert ks.campaign_exog(None, days)["campaign_count"].tolist() == [0, 0, 0]
-    assert ks.horizon_periods(90, "week") == 13 and ks.horizon_periods(90, "day") == 90
-    s = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-01", "2024-01-08"]))
-    assert ks.future_index(s, 2, "week").strftime("%m-%d").tolist() == ["01-15", "01-22"]
     with pytest.raises(ValueError):
         ks.agg_of("stickiness")

@@ -266,7 +266,7 @@ class KPIForecaster:
 
     Example
     -------
-    >>> y = pd.Series(np.r_[np.ones(20), 2 * np.ones(20)],
+    >>> y = pd.Series(np.random.default_rng(0).normal(100, 10, 40),  # noise around a level
     ...               index=pd.date_range("2024-01-01", periods=40, freq="W-MON"))
     >>> KPIForecaster(ForecastConfig(horizon=4, models=("mean", "drift"))).fit(y).model_name
     'mean'
