@@ -15,6 +15,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bench import forecast_page
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -53,13 +55,17 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="overview,features", help="overview, features, or both")
+    ap.add_argument("--only", default="overview,features,forecast_page",
+                    help="any of overview, features, forecast_page")
+    ap.add_argument("--ref", default=None, help="forecast_page: a reference tree to compare with")
     ap.add_argument("--feature-users", type=int, default=1_000_000)
     args = ap.parse_args()
     if "overview" in args.only:
         overview([int(x) for x in args.sizes.split(",")])
     if "features" in args.only:
         features(args.feature_users)
+    if "forecast_page" in args.only:
+        write_section("forecast_page", forecast_page.run(Path(args.ref) if args.ref else None))
 
 
 def _secs(r: dict) -> str:
