@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np

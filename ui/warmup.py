@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 
 import streamlit as st
 
@@ -18,7 +19,8 @@ MODULES = ("opslab.models.forecast", "opslab.models.campaign_planner", "opslab.f
            "opslab.charts.forecast", "opslab.models.churn", "opslab.models.clv")
 
 
-def _import_all() -> None:
+def _import_all(delay: float) -> None:
+    time.sleep(delay)  # let the first page finish: imports hold the GIL while they run
     for name in MODULES:
         try:
             importlib.import_module(name)
@@ -27,8 +29,8 @@ def _import_all() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def start() -> threading.Thread:
-    """Start the import thread (once per server process) and return it."""
-    thread = threading.Thread(target=_import_all, name="opslab-warmup", daemon=True)
+def start(delay: float = 2.0) -> threading.Thread:
+    """Start the import thread (once per server process, after ``delay`` seconds) and return it."""
+    thread = threading.Thread(target=_import_all, args=(delay,), name="opslab-warmup", daemon=True)
     thread.start()
     return thread
