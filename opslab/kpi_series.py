@@ -122,15 +122,3 @@ def campaign_exog(campaigns, index, grain: str = "day", kind: str = "count") -> 
         raise ValueError(f"unknown grain {grain!r}")
     out.index = index
     return out.to_frame()
-
-
-def with_planned(campaigns, plans) -> pd.DataFrame:
-    """The campaigns table plus planned campaigns (objects with spend, start_date, end_date)."""
-    base = _campaign_table(campaigns)
-    extra = pd.DataFrame([{"start_date": pd.Timestamp(p.start_date).normalize(),
-                           "end_date": pd.Timestamp(p.end_date).normalize(),
-                           "spend": float(p.spend)} for p in (plans or [])],
-                         columns=["start_date", "end_date", "spend"])
-    if extra.empty:
-        return base
-    return pd.concat([base, extra], ignore_index=True) if len(base) else extra

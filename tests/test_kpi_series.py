@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from opslab import kpi_series as ks
-from opslab.models.campaigns import CampaignPlan
 from opslab.dataset import Dataset
 from opslab.metrics import daily
 
@@ -55,15 +54,6 @@ def test_campaign_exog_hand_count():
     assert spend == pytest.approx([0, 1.0, 2.0, 1.0, 0, 0, 0])
     weeks = pd.DatetimeIndex(["2024-01-01", "2024-01-08"])
     assert ks.campaign_exog(camp, weeks, "week")["campaign_count"].tolist() == [4.0, 0.0]
-
-
-def test_planned_campaign_enters_future_exog():
-    plan = CampaignPlan(7_000.0, "满减", "微信", "2024-02-05", "2024-02-11")
-    table = ks.with_planned(None, [plan])
-    x = ks.campaign_exog(table, pd.DatetimeIndex(["2024-01-29", "2024-02-05"]), "week")
-    assert x["campaign_count"].tolist() == [0.0, 7.0]
-    assert ks.campaign_exog(table, pd.date_range("2024-02-04", periods=3), kind="spend")[
-        "campaign_spend"].tolist() == pytest.approx([0.0, 0.1, 0.1])
 
 
 def test_empty_campaigns_and_helpers():

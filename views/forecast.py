@@ -94,8 +94,9 @@ channels = sorted(campaigns["channel"].dropna().astype(str).unique()) if "channe
 with st.expander(tr("forecastpage.plan.title"), icon=":material/campaign:"):
     st.caption(tr("forecastpage.plan.help"))
     p1, p2, p3 = st.columns(3)
-    plan_spend = p1.number_input(tr("forecastpage.plan.spend"), min_value=100.0, value=50_000.0,
-                                 step=1_000.0, key="fc_plan_spend", bind="query-params")
+    typical = planner.typical_spend(campaigns)  # the median past campaign
+    plan_spend = p1.number_input(tr("forecastpage.plan.spend"), min_value=100.0, value=typical,
+                                 step=max(100.0, typical / 10), key="fc_plan_spend", bind="query-params")
     plan_type = url_choice("selectbox", tr("forecastpage.plan.type"), types or ["-"], (types or ["-"])[0],
                            "fc_plan_type", p2)
     plan_channel = url_choice("selectbox", tr("forecastpage.plan.channel"), channels or ["-"],
@@ -317,8 +318,8 @@ else:
 
     st.markdown(f"**{tr('forecastpage.camp.budget')}**")
     b1, b2 = st.columns([1, 2])
-    total = b1.number_input(tr("forecastpage.camp.total"), min_value=1_000.0, value=200_000.0, step=10_000.0,
-                            key="fc_budget_total", bind="query-params")
+    total = b1.number_input(tr("forecastpage.camp.total"), min_value=1_000.0, value=max(1_000.0, 4 * typical),
+                            step=max(1_000.0, typical / 2), key="fc_budget_total", bind="query-params")
     chosen = url_multi(tr("forecastpage.camp.channels"), channels, channels[:4], "fc_budget_channels", b2)
     if chosen and "revenue" in camp_model.fits_:
         split = planner.optimise_budget(camp_model, total, chosen, plan.type, plan.start_date, plan.end_date)

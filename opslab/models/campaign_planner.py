@@ -128,6 +128,22 @@ def plan_readout(model: CampaignResponseModel, plan: CampaignPlan,
                        model.accuracy_.get("revenue"))
 
 
+def typical_spend(campaigns: pd.DataFrame | None, default: float = 50_000.0) -> float:
+    """The median spend of the past campaigns, rounded to 2 significant digits (the planner's
+    starting plan), or ``default`` without usable campaigns.
+
+    >>> typical_spend(pd.DataFrame({"spend": [1_230.0, 2_290.0, 5_000.0]}))
+    2300.0
+    """
+    spend = (pd.to_numeric(campaigns["spend"], errors="coerce") if campaigns is not None
+             and "spend" in campaigns else pd.Series(dtype=float))
+    spend = spend[spend > 0]
+    if spend.empty:
+        return float(default)
+    median = float(spend.median())
+    return float(round(median, 1 - int(np.floor(np.log10(median)))))
+
+
 def campaign_effect(model: CampaignResponseModel, plan: CampaignPlan, index, grain: str,
                     kpi: str = "gmv") -> pd.Series:
     """What ``plan`` adds to ``kpi`` in each period of ``index`` (labels of ``grain``).
