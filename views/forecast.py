@@ -17,7 +17,7 @@ from opslab import periods
 from opslab.charts import forecast as charts
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel, format_roi
-from opslab.models.forecast import default_market, forecast
+from opslab.models.forecast import BASELINES, default_market, forecast
 from opslab.problems import OpsLabError
 from ui.lifecycle_rules import rules_in_force
 from ui.models import shared_result
@@ -130,7 +130,7 @@ if effect is not None:
 for p in fv.notes:
     st.info(tr(p.code, **p.params))
 
-with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expanded=fv.model in ("mean", "drift", "seasonal_naive")):
+with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expanded=fv.model in BASELINES):
     if fv.candidates.empty:
         st.info(tr("forecast.summary.no_backtest"))
     else:
@@ -287,8 +287,8 @@ elif plan is None:
 else:
     ro = planner.plan_readout(camp_model, plan)
     pf = ro.forecast
-    st.caption(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code), type=plan.type,
-                  channel=plan.channel, start=plan.start_date, end=plan.end_date))
+    st.text(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code), type=plan.type,  # cell values:
+               channel=plan.channel, start=plan.start_date, end=plan.end_date))                 # no markdown
     cols = st.columns(6)
     for col, name in zip(cols, ("participants", "new_users", "conversions", "revenue")):
         e = pf.outcomes.get(name)
@@ -314,7 +314,7 @@ else:
                       coverage=fmt.pct(ro.accuracy.coverage, 0), pct=round(100 * ro.accuracy.interval),
                       n=ro.accuracy.n))
     for p in (*camp_model.warnings_, *pf.notes):
-        st.caption(":material/warning: " + tr(p.code, **p.params))
+        st.text("⚠ " + tr(p.code, **p.params))  # may quote a type or channel from the data
 
     st.markdown(f"**{tr('forecastpage.camp.budget')}**")
     b1, b2 = st.columns([1, 2])
