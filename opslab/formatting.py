@@ -27,9 +27,16 @@ def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
 
 
 def money(x: float, lang: str = "zh", exact: bool = False) -> str:
-    """CNY amount: "¥1,280.00" when exact, else compact ("¥12.8万" / "¥128K")."""
+    """CNY amount: "¥1,280.00" when exact, else compact ("¥12.8万" / "¥128K"); a negative
+    amount carries its sign before the symbol ("-¥1,268").
+
+    >>> money(-1268), money(-150_000, "zh")
+    ('-¥1,268', '-¥15.0万')
+    """
     if _bad(x):
         return "–"
+    if x < 0:
+        return "-" + money(-x, lang, exact)
     if exact or abs(x) < 10_000:
         return f"¥{x:,.2f}" if abs(x) < 1000 or exact else f"¥{x:,.0f}"
     return "¥" + compact(x, lang)

@@ -25,3 +25,6 @@ def test_losses_carry_the_sign_before_the_symbol():
     assert fmt.signed_money(1268.4) == "+¥1,268"
     assert fmt.signed_money(-22_100_000, "zh") == "-¥2,210.0万"
     assert fmt.signed_money(0.0) == "¥0"
+    # a negative gap or profit: the sign before the symbol, as in 'signed_money'
+    assert fmt.money(-1268.0) == "-¥1,268" and fmt.money(-950.5) == "-¥950.50"
+    assert fmt.money(-150_000, "en") == "-¥150.0K"
