@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from ui import auth, state
+from ui import auth, state, warmup
 from ui.url_state import remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
+warmup.start()  # statsmodels & co. load in the background, not on a page's first visit
 
 state.init_language()
 auth.gate()

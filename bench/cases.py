@@ -168,8 +168,8 @@ def case_forecast(folder: Path) -> dict:
     for kpi in ("gmv", "dau"):
         y = kpi_series.kpi_series(ds, kpi, "day")
         t0 = time.perf_counter()
-        res = KPIForecaster(ForecastConfig(horizon=91)).fit(y)
-        res.forecast(91)
+        res = KPIForecaster(ForecastConfig(horizon=91, grain="day")).fit(y)
+        res.summary_frame()
         t[f"fit_{kpi}"] = time.perf_counter() - t0
         out[f"days_{kpi}"] = len(y)
         out[f"model_{kpi}"] = res.model_name

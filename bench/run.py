@@ -15,6 +15,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bench import forecast_page
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -53,10 +55,11 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="overview,features,ingest,churn_real",
-                    help="comma-separated: overview, features, ingest, churn_real")
+    ap.add_argument("--only", default="overview,features,ingest,churn_real,forecast_page",
+                    help="comma-separated: overview, features, ingest, churn_real, forecast_page")
     ap.add_argument("--ingest-orders", default="1000000,5000000", help="orders CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-events", default="10000000", help="events CSV sizes for the ingest benchmark")
+    ap.add_argument("--ref", default=None, help="forecast_page: a reference tree to compare with")
     ap.add_argument("--feature-users", type=int, default=1_000_000)
     args = ap.parse_args()
     if "overview" in args.only:
@@ -70,6 +73,8 @@ def main() -> None:
         write_section("ingest", ingest.run(sizes, events))
     if "churn_real" in args.only:
         churn_real()
+    if "forecast_page" in args.only:
+        write_section("forecast_page", forecast_page.run(Path(args.ref) if args.ref else None))
 
 
 def churn_real() -> None:

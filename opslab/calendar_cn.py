@@ -1,197 +1,239 @@
-"""A Chinese commerce calendar (2015-01-01 .. 2035-12-31) as a dated table of flags.
+"""The one Chinese commerce calendar: official holidays, make-up workdays and the e-commerce
+festivals, as daily flags, forecasting regressors and campaign festival windows.
 
-Lunar festivals (Spring Festival, Lantern, Dragon Boat, Qixi, Mid-Autumn) come from literal
-tables, so nothing lunar is computed at run time; ``tests/test_calendar_cn.py`` checks the
-tables against the ``lunardate`` package. Outside 2015..2035 the lunar columns are 0 (the
-Gregorian ones, such as 11.11, are still filled in).
+Official public holidays (with the days off moved around them) and China's make-up workdays
+(调休: weekend days that are working days) come from the maintained ``holidays`` package
+(pinned in requirements.txt), which follows the State Council's yearly notices and computes
+the lunar holidays for any year. OpsLab keeps only the commerce festivals itself
+(:data:`COMMERCE`): 618, Double 11 and 12.12, each a pre-sale window ending on its peak day.
 
-Columns of :func:`commerce_calendar` (1 on the day, 0 otherwise, ramps between 0 and 1):
+Weekly values follow :mod:`opslab.periods`: a week is labelled by its Monday and covers that
+Monday to Sunday, so a festival is counted in the week that holds it.
 
-=========================  ====================================================
-new_year                   1 January
-spring_festival            lunar 1/1 (春节)
-spring_festival_window     eve .. day 6 (除夕 .. 初六), the usual public holiday
-lantern                    lunar 1/15 (元宵)
-qingming                   solar term Qingming (4 or 5 April)
-labour_day                 1..5 May golden week
-dragon_boat                lunar 5/5 (端午)
-d618 / d618_peak           ramp 1/18 .. 18/18 over 1..18 June / 18 June
-qixi                       lunar 7/7 (七夕)
-mid_autumn                 lunar 8/15 (中秋)
-national_day               1..7 October golden week
-d11 / d11_peak             ramp 1/11 .. 11/11 over 1..11 November / 11 November
-d12                        12 December
-=========================  ====================================================
+Regressors (:data:`REGRESSORS`), each with its own coefficient in a forecast:
+
+======================  ==========================================================
+``d618``/``d11``/``d12``  the festival's peak day (18 June, 11 November, 12 December)
+``*_presale``           its pre-sale window before the peak (:data:`COMMERCE`)
+``spring_festival``     official Spring Festival days off (春节)
+``national_day``        official National Day days off (国庆)
+``other_holiday``       the other official days off (New Year, Qingming, Labour Day,
+                        Dragon Boat, Mid-Autumn): one- to five-day holidays seen once a
+                        year, too rare in a data set for a coefficient of their own
+``makeup_workday``      weekend days that are official working days (调休)
+======================  ==========================================================
 
 Example
 -------
->>> cal = commerce_calendar("2024-11-09", "2024-11-12")
->>> cal["d11_peak"].tolist()
-[0.0, 0.0, 1.0, 0.0]
+>>> cal = commerce_calendar("2024-11-10", "2024-11-12")
+>>> cal["d11"].tolist()
+[0.0, 1.0, 0.0]
+>>> commerce_calendar("2024-02-04", "2024-02-04")["makeup_workday"].tolist()
+[1.0]
 """
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
+from functools import lru_cache
 
+import holidays
 import numpy as np
 import pandas as pd
 
-FIRST_YEAR, LAST_YEAR = 2015, 2035
+from opslab.periods import check_grain, period_starts
+
+#: OpsLab's own commerce festivals: name -> ((month, day) pre-sale start, (month, day) peak).
+COMMERCE = {"d618": ((6, 1), (6, 18)), "d11": ((10, 20), (11, 11)), "d12": ((12, 1), (12, 12))}
+#: Official holidays by the ``holidays`` package's English name -> OpsLab name.
+_OFFICIAL = {"New Year's Day": "new_year", "Chinese New Year's Eve": "spring_festival",
+             "Chinese New Year (Spring Festival)": "spring_festival",
+             "Tomb-Sweeping Day": "qingming", "Labor Day": "labour_day",
+             "Dragon Boat Festival": "dragon_boat", "Mid-Autumn Festival": "mid_autumn",
+             "National Day": "national_day"}
+HOLIDAYS = ("new_year", "spring_festival", "qingming", "labour_day", "dragon_boat",
+            "mid_autumn", "national_day")
+COLUMNS = (*HOLIDAYS, "makeup_workday", *COMMERCE, *(f"{f}_presale" for f in COMMERCE))
+REGRESSORS = ("d618", "d618_presale", "d11", "d11_presale", "d12", "d12_presale",
+              "spring_festival", "national_day", "other_holiday", "makeup_workday")
+#: Festival names of :func:`festival_windows` (campaign seasons).
+FESTIVALS = ("spring_festival", *COMMERCE)
+SPRING_LEAD_DAYS = 14
+_LONG = ("spring_festival", "national_day")  # the shopping season before Spring Festival (campaign windows)
 
 
-def _table(text: str) -> dict[int, date]:
-    out = {}
-    for item in text.split():
-        d = date.fromisoformat(item)
-        out[d.year] = d
-    return out
+@lru_cache(maxsize=64)
+def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+    """Official days off (day -> OpsLab holiday name) and make-up workdays of ``year``.
 
+    A day off moved next to a holiday ("Day off (substituted from ...)") belongs to the
+    nearest named holiday; weekend days joined to a holiday block (e.g. 1-2 February 2025
+    within Spring Festival, 17 February 2024 at its end) are part of it.
 
-SPRING_FESTIVAL: dict[int, date] = _table("""
-    2015-02-19 2016-02-08 2017-01-28 2018-02-16 2019-02-05 2020-01-25 2021-02-12
-    2022-02-01 2023-01-22 2024-02-10 2025-01-29 2026-02-17 2027-02-06 2028-01-26
-    2029-02-13 2030-02-03 2031-01-23 2032-02-11 2033-01-31 2034-02-19 2035-02-08""")
-LANTERN: dict[int, date] = _table("""
-    2015-03-05 2016-02-22 2017-02-11 2018-03-02 2019-02-19 2020-02-08 2021-02-26
-    2022-02-15 2023-02-05 2024-02-24 2025-02-12 2026-03-03 2027-02-20 2028-02-09
-    2029-02-27 2030-02-17 2031-02-06 2032-02-25 2033-02-14 2034-03-05 2035-02-22""")
-DRAGON_BOAT: dict[int, date] = _table("""
-    2015-06-20 2016-06-09 2017-05-30 2018-06-18 2019-06-07 2020-06-25 2021-06-14
-    2022-06-03 2023-06-22 2024-06-10 2025-05-31 2026-06-19 2027-06-09 2028-05-28
-    2029-06-16 2030-06-05 2031-06-24 2032-06-12 2033-06-01 2034-06-20 2035-06-10""")
-QIXI: dict[int, date] = _table("""
-    2015-08-20 2016-08-09 2017-08-28 2018-08-17 2019-08-07 2020-08-25 2021-08-14
-    2022-08-04 2023-08-22 2024-08-10 2025-08-29 2026-08-19 2027-08-08 2028-08-26
-    2029-08-16 2030-08-05 2031-08-24 2032-08-12 2033-08-01 2034-08-20 2035-08-10""")
-MID_AUTUMN: dict[int, date] = _table("""
-    2015-09-27 2016-09-15 2017-10-04 2018-09-24 2019-09-13 2020-10-01 2021-09-21
-    2022-09-10 2023-09-29 2024-09-17 2025-10-06 2026-09-25 2027-09-15 2028-10-03
-    2029-09-22 2030-09-12 2031-10-01 2032-09-19 2033-09-08 2034-09-27 2035-09-16""")
-
-COLUMNS = (
-    "new_year", "spring_festival", "spring_festival_window", "lantern", "qingming",
-    "labour_day", "dragon_boat", "d618", "d618_peak", "qixi", "mid_autumn",
-    "national_day", "d11", "d11_peak", "d12",
-)
-REGRESSORS = ("sf_window", "golden_week", "other_holiday", "shopping_ramp", "shopping_peak")
-
-
-def qingming_day(year: int) -> date:
-    """Qingming (清明) for a 21st-century year by the usual solar-term formula.
-
-    ``day = int(Y * 0.2422 + 4.81) - Y // 4`` with ``Y = year % 100``; it gives 4 or 5 April
-    for 2015..2035 (e.g. 2015-04-05, 2024-04-04).
+    >>> days, workdays = official_days(2024)
+    >>> days[dt.date(2024, 2, 16)], dt.date(2024, 2, 18) in workdays
+    ('spring_festival', True)
     """
-    y = year % 100
-    return date(year, 4, int(y * 0.2422 + 4.81) - y // 4)
+    cal = holidays.country_holidays("CN", years=year, language="en_US")
+    named, moved = {}, []
+    for day, label in sorted(cal.items()):
+        base = label.replace(" (observed)", "")
+        if base in _OFFICIAL:
+            named[day] = _OFFICIAL[base]
+        else:
+            moved.append(day)
+    for day in moved:
+        if named:
+            nearest = min(named, key=lambda d: (abs((d - day).days), d))
+            named[day] = named[nearest]
+    workdays = frozenset(d for d in cal.weekend_workdays if d.year == year)
+    # The package lists a holiday's weekdays; the weekend days joined to the block (inside
+    # it, or right before or after it, unless they are make-up workdays) are off too, as the
+    # notices count them ("2月10日至17日放假调休，共8天").
+    for group in (True, False):  # the long holidays first: a weekend between National Day
+        grew = True              # and Mid-Autumn goes to National Day
+        while grew:
+            grew = False
+            for day, name in sorted(named.items()):
+                if (name in _LONG) != group:
+                    continue
+                for step in (-1, 1):
+                    nxt = day + dt.timedelta(days=step)
+                    if nxt.weekday() >= 5 and nxt not in named and nxt not in workdays \
+                            and nxt.year == year:
+                        named[nxt], grew = name, True
+    return named, workdays
 
 
-def _mark(frame: pd.DataFrame, col: str, start, end=None, value=1.0) -> None:
-    start = pd.Timestamp(start)
-    end = start if end is None else pd.Timestamp(end)
-    frame.loc[(frame.index >= start) & (frame.index <= end), col] = value
+def spring_festival(year: int) -> dt.date:
+    """The first day of the lunar new year (春节, 正月初一) in ``year``.
+
+    >>> spring_festival(2024), spring_festival(2030)
+    (datetime.date(2024, 2, 10), datetime.date(2030, 2, 3))
+    """
+    return _spring_festival(year)
+
+
+@lru_cache(maxsize=256)
+def _spring_festival(year: int) -> dt.date:
+    cal = holidays.country_holidays("CN", years=year, language="en_US")
+    return min(d for d, label in cal.items() if label == "Chinese New Year (Spring Festival)")
+
+
+def festival_windows(year: int) -> dict[str, tuple[dt.date, dt.date]]:
+    """Campaign festival seasons of ``year`` (first and last day, inclusive).
+
+    The commerce festivals run from pre-sale to peak (:data:`COMMERCE`); Spring Festival from
+    :data:`SPRING_LEAD_DAYS` days before its first official day off to its last one.
+
+    >>> festival_windows(2024)["d11"]
+    (datetime.date(2024, 10, 20), datetime.date(2024, 11, 11))
+    """
+    out = {name: (dt.date(year, *lo), dt.date(year, *hi)) for name, (lo, hi) in COMMERCE.items()}
+    spring = sorted(d for d, name in official_days(year)[0].items() if name == "spring_festival")
+    if spring:
+        out["spring_festival"] = (spring[0] - dt.timedelta(days=SPRING_LEAD_DAYS), spring[-1])
+    return {name: out[name] for name in FESTIVALS if name in out}
+
+
+def festival_overlap(start, end) -> bool:
+    """Whether the days ``start``..``end`` overlap any festival window of :func:`festival_windows`.
+
+    >>> festival_overlap("2024-06-10", "2024-06-12"), festival_overlap("2024-07-01", "2024-07-02")
+    (True, False)
+    """
+    s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    return any(s <= hi and e >= lo for y in range(s.year, e.year + 1)
+               for lo, hi in festival_windows(y).values())
 
 
 def commerce_calendar(start, end) -> pd.DataFrame:
-    """Daily festival and shopping-event flags between ``start`` and ``end`` (inclusive).
-
-    Parameters
-    ----------
-    start, end : date-like
-        First and last day; anything ``pd.Timestamp`` accepts.
+    """Daily flags (0/1 floats) of every name in :data:`COLUMNS` from ``start`` to ``end``.
 
     Returns
     -------
     pd.DataFrame
-        Indexed by day (``DatetimeIndex`` named ``date``), one float column per name in
-        :data:`COLUMNS`, values in [0, 1].
+        Indexed by day (``DatetimeIndex`` named ``date``).
 
     Example
     -------
-    >>> commerce_calendar("2024-02-09", "2024-02-10")["spring_festival"].tolist()
-    [0.0, 1.0]
+    >>> commerce_calendar("2024-10-01", "2024-10-08")["national_day"].tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
     """
     index = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(),
                           freq="D", name="date")
     cal = pd.DataFrame(0.0, index=index, columns=list(COLUMNS))
     if len(index) == 0:
         return cal
-    day = pd.Timedelta(days=1)
     for year in range(index[0].year, index[-1].year + 1):
-        _mark(cal, "new_year", date(year, 1, 1))
-        if year in SPRING_FESTIVAL:
-            sf = pd.Timestamp(SPRING_FESTIVAL[year])
-            _mark(cal, "spring_festival", sf)
-            _mark(cal, "spring_festival_window", sf - day, sf + 6 * day)
-            _mark(cal, "lantern", LANTERN[year])
-            _mark(cal, "dragon_boat", DRAGON_BOAT[year])
-            _mark(cal, "qixi", QIXI[year])
-            _mark(cal, "mid_autumn", MID_AUTUMN[year])
-        _mark(cal, "qingming", qingming_day(year))
-        _mark(cal, "labour_day", date(year, 5, 1), date(year, 5, 5))
-        for d in range(1, 19):
-            _mark(cal, "d618", date(year, 6, d), value=d / 18)
-        _mark(cal, "d618_peak", date(year, 6, 18))
-        _mark(cal, "national_day", date(year, 10, 1), date(year, 10, 7))
-        for d in range(1, 12):
-            _mark(cal, "d11", date(year, 11, d), value=d / 11)
-        _mark(cal, "d11_peak", date(year, 11, 11))
-        _mark(cal, "d12", date(year, 12, 12))
+        named, workdays = official_days(year)
+        for day, name in named.items():
+            _mark(cal, name, day, day)
+        for day in workdays:
+            _mark(cal, "makeup_workday", day, day)
+        for name, (lo, hi) in COMMERCE.items():
+            peak = dt.date(year, *hi)
+            _mark(cal, f"{name}_presale", dt.date(year, *lo), peak - dt.timedelta(days=1))
+            _mark(cal, name, peak, peak)
     return cal
 
 
-def _daily_regressors(cal: pd.DataFrame) -> pd.DataFrame:
-    other = cal[["new_year", "qingming", "labour_day", "dragon_boat", "mid_autumn"]].max(axis=1)
-    return pd.DataFrame({
-        "sf_window": cal["spring_festival_window"],
-        "golden_week": cal["national_day"],
-        "other_holiday": other,
-        "shopping_ramp": cal[["d618", "d11"]].max(axis=1),
-        "shopping_peak": cal[["d618_peak", "d11_peak", "d12"]].max(axis=1),
-    }, index=cal.index)
+def _mark(frame: pd.DataFrame, col: str, first, last) -> None:
+    frame.loc[(frame.index >= pd.Timestamp(first)) & (frame.index <= pd.Timestamp(last)), col] = 1.0
 
 
-def festival_regressors(index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The compact festival set used as forecasting regressors, aligned to ``index``.
+def festival_regressors(index, grain: str = "day") -> pd.DataFrame:
+    """The forecasting regressors (:data:`REGRESSORS`) on the periods of ``index``.
 
-    For a daily index the values are the day's flags. For a coarser index (e.g. weekly) each
-    row is the mean of the daily flags over the days since the previous label, up to and
-    including the label (pandas' ``"W"`` labels each week by its last day, Sunday); the first
-    row covers as many days as the second one does.
+    Daily: the day's flags. Coarser grains: the share of the period's days carrying each
+    flag, for the period that each label of ``index`` starts (:mod:`opslab.periods`).
 
     Parameters
     ----------
-    index : pd.DatetimeIndex
-        Dates of the series (sorted, no duplicates).
+    index : DatetimeIndex
+        Period labels (days, or Mondays for ``grain="week"``).
+    grain : str
+        One of :data:`opslab.periods.GRAINS`.
 
     Returns
     -------
     pd.DataFrame
-        Columns :data:`REGRESSORS` (``sf_window``, ``golden_week``, ``other_holiday``,
-        ``shopping_ramp``, ``shopping_peak``), floats in [0, 1], same index, no NaN.
+        Floats in [0, 1], same index, no NaN.
 
     Example
     -------
-    >>> idx = pd.date_range("2024-11-10", periods=3, freq="D")
-    >>> festival_regressors(idx)["shopping_peak"].tolist()
-    [0.0, 1.0, 0.0]
+    >>> weeks = pd.date_range("2024-11-04", periods=2, freq="W-MON")
+    >>> (7 * festival_regressors(weeks, "week")[["d11", "d11_presale"]]).round(6).to_numpy().tolist()
+    [[0.0, 7.0], [1.0, 0.0]]
     """
     index = pd.DatetimeIndex(index)
+    check_grain(grain)
     if len(index) == 0:
         return pd.DataFrame(columns=list(REGRESSORS), index=index, dtype=float)
-    days = index.normalize()
-    steps = np.asarray((days[1:] - days[:-1]) / pd.Timedelta(days=1))
-    steps = steps if len(steps) else np.ones(1)
-    span = int(max(1, steps.min()))
-    first = days[0] - pd.Timedelta(days=span - 1)
-    daily = _daily_regressors(commerce_calendar(first, days[-1]))
-    if (steps == 1).all():
-        out = daily.reindex(days).fillna(0.0)
-    else:
-        # Label each day with the first index entry on or after it, then average per label.
-        pos = days.searchsorted(daily.index, side="left")
-        keep = pos < len(days)
-        out = daily[keep].groupby(pos[keep]).mean().reindex(range(len(days))).fillna(0.0)
+    last = pd.Timestamp(index.max()) + pd.Timedelta(days=92)  # the last period's days
+    daily = _regressor_days(commerce_calendar(index.min(), last))
+    if grain != "day":
+        # The peak day and the pre-sale stay apart: a week's share of each (a Double 11 week
+        # is 1/7 peak and 6/7 pre-sale, or 1/7 peak only when 11 November is a Monday).
+        daily = daily.groupby(period_starts(daily.index, grain)).mean()
+    out = daily.reindex(index.normalize()).fillna(0.0)
     out.index = index
     return out.astype(float)
+
+
+def _regressor_days(cal: pd.DataFrame) -> pd.DataFrame:
+    out = cal[[c for c in REGRESSORS if c in cal.columns]].copy()
+    others = [h for h in HOLIDAYS if h not in ("spring_festival", "national_day")]
+    out["other_holiday"] = cal[others].max(axis=1)
+    return out[list(REGRESSORS)]
+
+
+def has_festival(index, grain: str = "day") -> np.ndarray:
+    """Per period of ``index``: whether it holds a commerce festival's peak day or Spring
+    Festival (used to place a backtest fold on a festival).
+
+    >>> has_festival(pd.date_range("2024-11-10", periods=3)).tolist()
+    [False, True, False]
+    """
+    reg = festival_regressors(index, grain)
+    return (reg[[*COMMERCE, "spring_festival"]] > 0).any(axis=1).to_numpy()

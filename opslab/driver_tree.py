@@ -33,7 +33,8 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from opslab.dataset import Dataset
-from opslab.metrics import period_end, period_start, shift_period
+from opslab.periods import period_end, period_start
+from opslab.periods import shift as shift_period
 
 ADDITIVE = ("retained", "new", "recovered")
 MULTIPLICATIVE = ("paid_rate", "arppu")
@@ -55,6 +56,8 @@ class DriverBase:
     recovered: float
     paying_users: float
     gmv: float
+    prev_active: float | None = None   # users active in the previous period (caps retained)
+    lapsed: float | None = None        # registered earlier, inactive last period (caps recovered)
 
     @property
     def active_users(self) -> float:
@@ -100,7 +103,37 @@ def driver_base(ds: Dataset, grain: str = "month", start=None) -> DriverBase:
                              prev_start=prev.date())
     row = ds.memo(("whatif_driver_base", s.date(), e.date()), compute).iloc[0]
     return DriverBase(s.date(), e.date(), grain, float(row["retained"]), float(row["new"]),
-                      float(row["recovered"]), float(row["paying_users"]), float(row["gmv"]))
+                      float(row["recovered"]), float(row["paying_users"]), float(row["gmv"]),
+                      float(row["prev_active"]), float(row["lapsed"]))
+
+
+def driver_history(ds: Dataset, grain: str = "month", n: int = 12) -> pd.DataFrame:
+    """The five drivers of each of the last ``n`` complete periods before and including the
+    base period (:func:`base_period`), oldest first; index: period start."""
+    start, _ = base_period(ds, grain)
+    rows, first = {}, period_start(ds.start, grain)
+    for k in range(n):
+        s = shift_period(start, grain, -k)
+        if s < first or (s == first and pd.Timestamp(ds.start) > s):
+            break
+        rows[s] = driver_base(ds, grain, s).drivers()
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index()
+
+
+def lever_range(base: DriverBase, driver: str) -> tuple[float, float]:
+    """The relative changes a driver can take: a rate cannot pass 100 %, retained users
+    cannot outnumber last period's active users, recovered users cannot outnumber the lapsed
+    ones; nothing falls below zero (-100 %). ``inf`` where there is no upper limit.
+
+    >>> b = DriverBase(None, None, "month", 600, 300, 100, 500, 1e4)
+    >>> lever_range(b, "paid_rate")
+    (-1.0, 1.0)
+    """
+    value = base.drivers()[driver]
+    cap = {"paid_rate": 1.0, "retained": base.prev_active, "recovered": base.lapsed}.get(driver)
+    if cap is None or value <= 0:
+        return -1.0, float("inf")
+    return -1.0, float(cap / value - 1.0)
 
 
 def _change(changes, name) -> float:
@@ -136,9 +169,16 @@ def goal_seek(base: DriverBase, driver: str, target: float, changes: dict | None
 
     Multiplicative drivers (paid rate, ARPPU) in closed form (``target / node_without - 1``);
     additive parts (retained, new, recovered) by bracketed root finding (Brent, a safeguarded
-    bisection) on the monotone map change -> node. Returns NaN when no change >= -100 %
-    reaches the target (e.g. the driver is 0, or the other parts alone exceed the target).
+    bisection) on the monotone map change -> node. Returns NaN when no change within the
+    driver's possible range (:func:`lever_range`) reaches the target (e.g. the paid rate
+    would pass 100 %, the driver is 0, or the other parts alone exceed the target).
     """
+    x = _unbounded_seek(base, driver, target, changes, node)
+    lo, hi = lever_range(base, driver)
+    return x if lo <= x <= hi + 1e-12 else float("nan")
+
+
+def _unbounded_seek(base, driver, target, changes, node) -> float:
     if node not in NODES:
         raise ValueError(f"unknown node {node!r}")
     held = {k: v for k, v in (changes or {}).items() if k != driver}

@@ -1,4 +1,5 @@
-"""Number formatting for people: money in CNY, counts, percentages, "1:3.2" ROI.
+"""Number formatting for people: money in CNY (and signed changes of money), counts,
+percentages.
 
 Chinese readers think in 万 (1e4) and 亿 (1e8); English readers in K / M / B.
 """
@@ -26,9 +27,16 @@ def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
 
 
 def money(x: float, lang: str = "zh", exact: bool = False) -> str:
-    """CNY amount: "¥1,280.00" when exact, else compact ("¥12.8万" / "¥128K")."""
+    """CNY amount: "¥1,280.00" when exact, else compact ("¥12.8万" / "¥128K"); a negative
+    amount carries its sign before the symbol ("-¥1,268").
+
+    >>> money(-1268), money(-150_000, "zh")
+    ('-¥1,268', '-¥15.0万')
+    """
     if _bad(x):
         return "–"
+    if x < 0:
+        return "-" + money(-x, lang, exact)
     if exact or abs(x) < 10_000:
         return f"¥{x:,.2f}" if abs(x) < 1000 or exact else f"¥{x:,.0f}"
     return "¥" + compact(x, lang)
@@ -47,6 +55,15 @@ def pct(x: float, digits: int = 1, signed: bool = False) -> str:
     return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
 
 
-def roi(x: float) -> str:
-    """Revenue per unit of spend as operators write it: 3.2 -> "1:3.2"."""
-    return "–" if _bad(x) else f"1:{x:.1f}"
+def signed_money(x: float, lang: str = "zh", exact: bool = False) -> str:
+    """A change of money with its sign before the symbol: "-¥1,268.00" (a loss), "+¥12.8万".
+
+    >>> signed_money(-1268), signed_money(128000, "en")
+    ('-¥1,268', '+¥128.0K')
+    """
+    if _bad(x):
+        return "–"
+    text = money(abs(x), lang, exact)
+    if not exact and abs(x) < 10_000:
+        text = f"¥{abs(x):,.0f}"
+    return ("-" if x < 0 else "+" if x > 0 else "") + text

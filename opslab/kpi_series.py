@@ -2,16 +2,16 @@
 
 The series come from :func:`opslab.metrics.daily`. Count and money KPIs (new users, orders,
 GMV) are *summed* per week; level KPIs (DAU, paying users per day) are *averaged* per week,
-so a weekly DAU is "average DAU of the week". Weeks start on Monday and only complete weeks
-(all seven days inside the data) are kept, so a half week at either end does not look like
-a slump.
+so a weekly DAU is "average DAU of the week". Weeks follow :mod:`opslab.periods` (Monday to
+Sunday, labelled by the Monday) and only complete weeks (all seven days inside the data) are
+kept, so a half week at either end does not look like a slump.
 
 Campaign regressors (:func:`campaign_exog`) count, per day, the campaigns running that day
 (``start_date <= day <= end_date``), or spread each campaign's spend evenly over its days
 (``kind="spend"``, in 10,000s so the regressor is of order one). Weekly values are the sums
 of the daily ones (campaign-days per week). Calendar regressors are not added here:
-:class:`opslab.forecast.KPIForecaster` adds :func:`opslab.calendar_cn.festival_regressors`
-itself when ``ForecastConfig.calendar`` is True.
+:class:`opslab.models.forecast.KPIForecaster` adds
+:func:`opslab.calendar_cn.festival_regressors` itself when ``ForecastConfig.market`` is "CN".
 
 Example
 -------
@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from opslab import periods
 from opslab.dataset import Dataset
 from opslab.metrics import daily
 
@@ -32,7 +33,6 @@ KPIS = ("gmv", "dau", "new_users", "paying_users", "orders")
 #: KPIs aggregated by the mean (a level per day), all others by the sum.
 MEAN_KPIS = frozenset({"dau", "paying_users"})
 GRAINS = ("day", "week")
-FREQ = {"day": "D", "week": "W-MON"}
 EXOG_KINDS = ("count", "spend")
 SPEND_UNIT = 10_000.0
 
@@ -48,35 +48,6 @@ def agg_of(kpi: str) -> str:
     return "mean" if kpi in MEAN_KPIS else "sum"
 
 
-def week_start(index) -> pd.DatetimeIndex:
-    """Monday of the week of every day.
-
-    >>> week_start(pd.to_datetime(["2024-01-07", "2024-01-08"])).strftime("%m-%d").tolist()
-    ['01-01', '01-08']
-    """
-    idx = pd.DatetimeIndex(index).normalize()
-    return idx - pd.to_timedelta(idx.day_of_week, unit="D")
-
-
-def to_weekly(frame: pd.DataFrame | pd.Series, how: dict | str = "sum") -> pd.DataFrame | pd.Series:
-    """Aggregate a daily frame (or series) to complete Monday weeks, labelled by the Monday.
-
-    ``how`` is one aggregation for all columns or a dict column -> "sum"/"mean".
-    """
-    obj = frame.copy()
-    obj.index = pd.DatetimeIndex(obj.index)
-    weeks = week_start(obj.index)
-    groups = obj.groupby(weeks)
-    n_days = groups.size()
-    out = groups.agg(how) if isinstance(obj, pd.DataFrame) else groups.agg(how)
-    out = out[n_days.reindex(out.index).to_numpy() == 7]
-    out.index = pd.DatetimeIndex(out.index, freq=None)
-    out.index.name = "week"
-    if len(out):
-        out = out.asfreq(FREQ["week"])  # complete weeks are consecutive (data are daily)
-    return out
-
-
 def kpi_frame(ds: Dataset, grain: str = "day") -> pd.DataFrame:
     """All of :data:`KPIS` per day or per complete week (columns in :data:`KPIS` order)."""
     if grain not in GRAINS:
@@ -85,7 +56,7 @@ def kpi_frame(ds: Dataset, grain: str = "day") -> pd.DataFrame:
     d.index = pd.DatetimeIndex(d.index)
     if grain == "day":
         return d.asfreq("D")
-    return to_weekly(d, {k: agg_of(k) for k in KPIS})
+    return periods.aggregate(d, grain, {k: agg_of(k) for k in KPIS})
 
 
 def kpi_series(ds: Dataset, kpi: str = "gmv", grain: str = "day") -> pd.Series:
@@ -145,36 +116,9 @@ def campaign_exog(campaigns, index, grain: str = "day", kind: str = "count") -> 
         else:
             days = pd.date_range(index.min(), index.max() + pd.Timedelta(days=6), freq="D")
             daily_vals = campaign_exog_daily(campaigns, days, kind)
-            out = daily_vals.groupby(week_start(days)).sum().reindex(index, fill_value=0.0)
+            out = daily_vals.groupby(periods.period_starts(days, "week")).sum().reindex(
+                index, fill_value=0.0)
     else:
         raise ValueError(f"unknown grain {grain!r}")
     out.index = index
     return out.to_frame()
-
-
-def future_index(series: pd.Series, h: int, grain: str = "day") -> pd.DatetimeIndex:
-    """The ``h`` periods after the last one of ``series``."""
-    step = pd.Timedelta(days=1 if grain == "day" else 7)
-    last = pd.DatetimeIndex(series.index)[-1]
-    return pd.DatetimeIndex([last + step * (i + 1) for i in range(int(h))])
-
-
-def horizon_periods(days: int, grain: str = "day") -> int:
-    """Forecast periods covering ``days`` days: ``days`` or whole weeks (rounded up).
-
-    >>> horizon_periods(90, "week")
-    13
-    """
-    return int(days) if grain == "day" else int(np.ceil(int(days) / 7))
-
-
-def with_planned(campaigns, plans) -> pd.DataFrame:
-    """The campaigns table plus planned campaigns (objects with spend, start_date, end_date)."""
-    base = _campaign_table(campaigns)
-    extra = pd.DataFrame([{"start_date": pd.Timestamp(p.start_date).normalize(),
-                           "end_date": pd.Timestamp(p.end_date).normalize(),
-                           "spend": float(p.spend)} for p in (plans or [])],
-                         columns=["start_date", "end_date", "spend"])
-    if extra.empty:
-        return base
-    return pd.concat([base, extra], ignore_index=True) if len(base) else extra

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from opslab import periods as pr
 from opslab.dataset import Dataset
 
-GRAINS = ("day", "week", "month", "quarter")
+GRAINS = pr.GRAINS
 #: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
 KPIS = ("dau", "wau", "mau", "stickiness", "new_users", "paying_users", "gmv", "arpu",
         "arppu", "paid_conversion")
@@ -30,27 +31,13 @@ class MetricConfig:
 
 
 def period_start(day, grain: str) -> pd.Timestamp:
-    """The first day of the period holding ``day`` (weeks start on Monday)."""
-    ts = pd.Timestamp(day).normalize()
-    if grain == "day":
-        return ts
-    if grain == "week":
-        return ts - pd.Timedelta(days=ts.day_of_week)
-    if grain == "month":
-        return ts.replace(day=1)
-    if grain == "quarter":
-        return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
-    raise ValueError(f"unknown grain {grain!r}")
+    """The first day of the period holding ``day`` (:func:`opslab.periods.period_start`)."""
+    return pr.period_start(day, grain)
 
 
 def shift_period(start: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
-    """Move a period start by ``n`` periods."""
-    if grain == "day":
-        return start + pd.Timedelta(days=n)
-    if grain == "week":
-        return start + pd.Timedelta(weeks=n)
-    months = n if grain == "month" else 3 * n
-    return start + pd.DateOffset(months=months)
+    """Move a period start by ``n`` periods (:func:`opslab.periods.shift`)."""
+    return pr.shift(start, grain, n)
 
 
 def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
@@ -61,8 +48,8 @@ def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
 
 
 def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
-    """The last day of the period starting at ``start``."""
-    return shift_period(start, grain, 1) - pd.Timedelta(days=1)
+    """The last day of the period starting at ``start`` (:func:`opslab.periods.period_end`)."""
+    return pr.period_end(start, grain)
 
 
 def daily(ds: Dataset) -> pd.DataFrame:
@@ -88,8 +75,7 @@ def kpi_frame(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) ->
     """
     def compute():
         d = daily(ds)
-        key = pd.Series(d.index, index=d.index).map(lambda x: period_start(x, grain))
-        means = d[["dau", "wau", "mau"]].groupby(key.to_numpy()).mean()
+        means = d[["dau", "wau", "mau"]].groupby(pr.period_starts(d.index, grain)).mean()
         totals = ds.engine.run("period_totals", grain=grain, conversion_days=config.conversion_days)
         totals["period"] = pd.to_datetime(totals["period"])
         out = means.join(totals.set_index("period"), how="outer").sort_index()

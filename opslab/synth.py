@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from opslab.calendar_cn import (
-    SPRING_FESTIVAL,  # 春节 by Gregorian year: one table for the project
-)
+from opslab.calendar_cn import spring_festival  # 春节: the project's one calendar
 
 EVENT_NAMES = ("visit", "search", "view", "add_to_cart", "purchase", "share")
 #: acquisition channel -> (share of organic signups, base-activity x, churn-hazard x)
@@ -144,7 +141,7 @@ def _calendar(days: pd.DatetimeIndex):
     bump((m == 12) & (d == 12), 1.15, 1.5, 1.1, 1.1)
     bump((m == 10) & (d <= 7), 0.9, 0.95, 0.9)                       # 国庆 travel
     sf_act = {-3: .82, -2: .7, -1: .45, 0: .5, 1: .6, 2: .68, 3: .76, 4: .84, 5: .9, 6: .95}
-    for sf in SPRING_FESTIVAL.values():
+    for sf in [spring_festival(y) for y in range(days[0].year - 1, days[-1].year + 2)]:
         off = (days - pd.Timestamp(sf)).days.to_numpy()
         bump((off >= -7) & (off <= -4), .93)
         for k, v in sf_act.items():
@@ -166,7 +163,7 @@ def _campaign_plan(days: pd.DatetimeIndex, rng) -> list[tuple]:
             plan.append((name, typ, ch, a, b, mult))
 
     for y in range(t0.year, t1.year + 1):
-        sf = pd.Timestamp(SPRING_FESTIVAL.get(y, date(y, 2, 1)))
+        sf = pd.Timestamp(spring_festival(y))
         add("年货节满减", "满减", "站内", sf - pd.Timedelta(days=25), sf - pd.Timedelta(days=8), 2)
         add("春节红包雨", "拉新", "微信", sf - pd.Timedelta(days=3), sf + pd.Timedelta(days=5), 2)
         add("开工季召回", "召回", "短信", sf + pd.Timedelta(days=7), sf + pd.Timedelta(days=14))

@@ -1,11 +1,12 @@
 """What-if: targets and the odds of hitting them, and a lifecycle projection.
 
 A :class:`Target` is a KPI, a period and a value ("GMV 22 M next quarter").
-:func:`target_outlook` sums (or, for level KPIs such as DAU, averages) the forecast sample
+:func:`outlook_from_paths` sums (or, for level KPIs such as DAU, averages) the forecast sample
 paths over the target period and reports the baseline forecast, the gap and
-P(hit) = :func:`opslab.forecast.prob_at_least` over those paths. Days of the period that are
-already in the data count with their actual values. The GMV driver tree and goal-seek live in
-:mod:`opslab.driver_tree`.
+P(hit) = :func:`opslab.models.forecast.prob_at_least` over those paths. Days of the period
+that are already in the data count with their actual values. The GMV driver tree and
+goal-seek live in :mod:`opslab.driver_tree`; :func:`rank_levers` ranks the levers that could
+close a gap by how far each must move against its own history.
 
 :func:`lifecycle_projection` pushes the current 8-tier sizes through the average of the recent
 monthly transition-rate matrices (:mod:`opslab.lifecycle` month-end snapshots). Newly
@@ -18,9 +19,11 @@ same mass proportionally from the row's other destinations, so rows still sum to
 
 Example
 -------
->>> tgt = Target("gmv", "2027-01-01", "2027-03-31", 22e6)
->>> out = target_outlook(result, tgt)                   # doctest: +SKIP
->>> out.p_hit, out.gap                                  # doctest: +SKIP
+>>> paths = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
+>>> idx = pd.date_range("2027-01-04", periods=2, freq="W-MON")
+>>> out = outlook_from_paths(paths, idx, Target("gmv", "2027-01-04", "2027-01-17", 5.0))
+>>> round(out.p_hit, 3), out.forecast
+(0.667, 5.0)
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from opslab import driver_tree as dtree
 from opslab import lifecycle as lc
 from opslab.dataset import Dataset
-from opslab.models.forecast import ForecastResult, prob_at_least
 from opslab.kpi_series import agg_of
+from opslab.models.forecast import prob_at_least
 
 DEFAULT_UPLIFT = 0.10
 
@@ -110,27 +114,78 @@ def outlook_from_paths(paths, future_index, target: Target, history: pd.Series |
                          n_obs, totals)
 
 
-def target_outlook(result: ForecastResult, target: Target, history: pd.Series,
-                   exog_future=None, ratio: float = 1.0) -> TargetOutlook:
-    """Baseline forecast, gap and P(hit) of ``target`` from ``result``'s sample paths.
+def rank_levers(base: dtree.DriverBase, target: float, node: str = "gmv",
+                changes: dict | None = None, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Which single lever could bring ``node`` to ``target``, ranked by how far it must move
+    against its own history.
 
-    ``history`` is the series ``result`` was fitted on; the paths run from its end to
-    ``target.end`` (at least one period). ``exog_future`` must cover those periods.
+    For every driver of :data:`opslab.driver_tree.DRIVERS`: the relative change that alone
+    (the other ``changes`` held) brings ``node`` of the base period to ``target``
+    (:func:`opslab.driver_tree.goal_seek`), whether that change lies in the driver's possible
+    range (:func:`opslab.driver_tree.lever_range`: a rate cannot pass 100 %), and how large it
+    is against the driver's own period-to-period moves in ``history`` (one row per past
+    period, a column per driver, e.g. :func:`opslab.driver_tree.driver_history`):
+    ``effort = |log(1 + change)| / sd(log period-to-period ratio)``, so 1 means "a typical
+    period's move" and 3 "three times a typical move".
+
+    Parameters
+    ----------
+    base : DriverBase
+        The base period (:func:`opslab.driver_tree.driver_base`).
+    target : float
+        The value ``node`` should reach, in the base period's terms.
+    node : str
+        ``"gmv"``, ``"paying_users"`` or ``"active_users"``.
+    changes : dict, optional
+        Driver changes already applied (held fixed).
+    history : DataFrame, optional
+        Past driver values; without it (or with fewer than 3 periods) ``effort`` is NaN and
+        reachable levers rank by the size of the change.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per lever, easiest first: ``lever``, ``change`` (required relative change, NaN
+        if none), ``status`` (``"ok"``; ``"out_of_range"``: not reachable with this lever
+        alone; ``"no_effect"``: the lever does not move this node), ``max_change`` (upper end
+        of its range, ``inf`` if none), ``typical_move`` (sd of its log period-to-period
+        ratio), ``largest_move`` (largest relative move in the history), ``effort``,
+        ``rank`` (1 = easiest; NaN for levers that cannot do it).
+
+    Example
+    -------
+    >>> b = dtree.DriverBase(None, None, "month", 600, 300, 100, 500, 1e4, 900, 2000)
+    >>> t = rank_levers(b, 3e4).set_index("lever")
+    >>> t.loc["paid_rate", "status"], round(float(t.loc["arppu", "change"]), 6)
+    ('out_of_range', 2.0)
     """
-    paths, index = forecast_paths(result, history, target.end, exog_future)
-    return outlook_from_paths(paths, index, target, history, ratio, result.config.interval)
-
-
-def forecast_paths(result: ForecastResult, history: pd.Series, until=None, exog_future=None):
-    """Sample paths (``(n_paths, h)``) from the end of ``history`` up to ``until`` (default:
-    the configured horizon) and their dates."""
-    step = pd.Timedelta(days=1) if result.config.freq == "D" else pd.Timedelta(days=7)
-    first = pd.DatetimeIndex(history.index)[-1] + step
-    h = result.config.horizon
-    if until is not None:
-        h = max(1, int((pd.Timestamp(until) - first) // step) + 1)
-    index = pd.DatetimeIndex([first + step * i for i in range(h)])
-    return result.sample_paths(h, exog_future=exog_future), index
+    changes = dict(changes or {})
+    rows = []
+    for lever in dtree.DRIVERS:
+        _, hi = dtree.lever_range(base, lever)
+        x = dtree.goal_seek(base, lever, target, changes, node)
+        held = {k: v for k, v in changes.items() if k != lever}
+        moves = (dtree.tree_values(base, held | {lever: 0.5})[node]
+                 != dtree.tree_values(base, held)[node])
+        status = "ok" if x == x else ("out_of_range" if moves else "no_effect")
+        typical = largest = np.nan
+        if history is not None and lever in history and len(history) >= 3:
+            v = history[lever].to_numpy(float)
+            ok = (v[1:] > 0) & (v[:-1] > 0)
+            if ok.sum() >= 2:
+                ratio = v[1:][ok] / v[:-1][ok]
+                typical = float(np.std(np.log(ratio), ddof=1))
+                largest = float(np.max(np.abs(ratio - 1)))
+        effort = abs(np.log1p(x)) / typical if status == "ok" and typical > 0 else np.nan
+        rows.append({"lever": lever, "change": x, "status": status, "max_change": hi,
+                     "typical_move": typical, "largest_move": largest, "effort": effort})
+    out = pd.DataFrame(rows)
+    ok = out["status"] == "ok"
+    key = out["effort"].where(out["effort"].notna(), 1e6 + out["change"].abs())
+    out["rank"] = key.where(ok).rank(method="first")
+    status_order = out["status"].map({"ok": 0, "out_of_range": 1, "no_effect": 2})
+    order = np.lexsort((np.arange(len(out)), status_order, out["rank"].fillna(np.inf)))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def default_target(kpi: str, forecast_value: float, start, end,

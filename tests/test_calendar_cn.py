@@ -1,6 +1,9 @@
-"""Tests for opslab.calendar_cn: literal lunar tables vs lunardate, flags, regressors."""
+"""Tests for opslab.calendar_cn: official holidays and make-up workdays against the State
+Council's published schedules (typed in here from the notices, independent of the package),
+lunar dates against lunardate, commerce festivals, and weekly regressors on the app's own
+frequency (W-MON, weeks labelled by their Monday) checked with pandas' resample."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -8,110 +11,114 @@ import pytest
 from lunardate import LunarDate
 
 from opslab.calendar_cn import (
-    COLUMNS, DRAGON_BOAT, LANTERN, MID_AUTUMN, QIXI, REGRESSORS, SPRING_FESTIVAL,
-    commerce_calendar, festival_regressors, qingming_day,
+    COLUMNS, COMMERCE, REGRESSORS, commerce_calendar, festival_overlap, festival_regressors,
+    festival_windows, has_festival, official_days, spring_festival,
 )
-
-YEARS = range(2015, 2036)
-
-
-def _solar(year, month, day):
-    return LunarDate(year, month, day).to_solar_date()
+from opslab.kpi_series import kpi_series
+from opslab.periods import FREQ
 
 
-@pytest.mark.parametrize("table,month,day", [
-    (SPRING_FESTIVAL, 1, 1), (LANTERN, 1, 15), (DRAGON_BOAT, 5, 5), (QIXI, 7, 7),
-    (MID_AUTUMN, 8, 15),
-])
-def test_lunar_tables_match_lunardate(table, month, day):
-    assert sorted(table) == list(YEARS)
-    for year in YEARS:
-        assert table[year] == _solar(year, month, day), year
+def _days(first: str, last: str) -> set[date]:
+    return {d.date() for d in pd.date_range(first, last)}
 
 
-def test_known_spring_festivals():
-    # Published dates, independent of lunardate.
-    assert SPRING_FESTIVAL[2024] == date(2024, 2, 10)
-    assert SPRING_FESTIVAL[2025] == date(2025, 1, 29)
-    assert SPRING_FESTIVAL[2020] == date(2020, 1, 25)
+# From the State Council notices (国务院办公厅关于2024年/2025年部分节假日安排的通知).
+OFF_2024 = {
+    "spring_festival": _days("2024-02-10", "2024-02-17"),
+    "national_day": _days("2024-10-01", "2024-10-07"),
+    "labour_day": _days("2024-05-01", "2024-05-05"),
+}
+MAKEUP_2024 = {date(2024, 2, 4), date(2024, 2, 18), date(2024, 4, 7), date(2024, 4, 28),
+               date(2024, 5, 11), date(2024, 9, 14), date(2024, 9, 29), date(2024, 10, 12)}
+OFF_2025 = {"spring_festival": _days("2025-01-28", "2025-02-04"),
+            "national_day": _days("2025-10-01", "2025-10-05"),   # then Mid-Autumn 6-8 Oct
+            "mid_autumn": _days("2025-10-06", "2025-10-08"),
+            "dragon_boat": _days("2025-05-31", "2025-06-02")}
+MAKEUP_2025 = {date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28),
+               date(2025, 10, 11)}
 
 
-def test_qingming_is_april_4_or_5_with_known_years():
-    assert {qingming_day(y).day for y in YEARS} == {4, 5}
-    assert qingming_day(2015) == date(2015, 4, 5)
-    assert qingming_day(2024) == date(2024, 4, 4)
-    assert qingming_day(2026) == date(2026, 4, 5)
+@pytest.mark.parametrize("year, off, makeup", [(2024, OFF_2024, MAKEUP_2024),
+                                               (2025, OFF_2025, MAKEUP_2025)])
+def test_official_days_off_and_makeup_workdays_match_the_notices(year, off, makeup):
+    named, workdays = official_days(year)
+    for name, days in off.items():
+        assert {d for d, n in named.items() if n == name} == days, name
+    assert set(workdays) == makeup
+    cal = commerce_calendar(f"{year}-01-01", f"{year}-12-31")
+    assert {d.date() for d in cal.index[cal["makeup_workday"] == 1]} == makeup
+    # a make-up workday is a weekend day that is not a holiday
+    assert all(d.weekday() >= 5 and d not in named for d in makeup)
 
 
-@pytest.fixture(scope="module")
-def cal():
-    return commerce_calendar("2015-01-01", "2035-12-31")
+def test_spring_festival_matches_lunardate_for_sixty_years():
+    for year in range(1990, 2051):
+        assert spring_festival(year) == LunarDate(year, 1, 1).to_solar_date(), year
 
 
-def test_calendar_shape_and_values(cal):
-    assert list(cal.columns) == list(COLUMNS)
-    assert len(cal) == (date(2035, 12, 31) - date(2015, 1, 1)).days + 1
-    assert cal.index.is_monotonic_increasing and cal.index.is_unique
-    assert not cal.isna().any().any()
-    assert ((cal >= 0) & (cal <= 1)).all().all()
+def test_commerce_festivals_every_year():
+    cal = commerce_calendar("2016-01-01", "2035-12-31")
+    assert list(cal.columns) == list(COLUMNS) and not cal.isna().any().any()
+    for year in range(2016, 2036):
+        y = cal.loc[str(year)]
+        for name, (lo, hi) in COMMERCE.items():
+            peak = pd.Timestamp(year, *hi)
+            assert y[name].sum() == 1 and cal.loc[peak, name] == 1.0
+            presale = y.index[y[f"{name}_presale"] == 1]
+            assert presale.equals(pd.date_range(pd.Timestamp(year, *lo), peak - pd.Timedelta(days=1),
+                                                name="date"))
+        if year <= 2026:  # announced years (later ones are the package's estimate)
+            golden = y.loc[f"{year}-09-20":f"{year}-10-15", ["national_day", "mid_autumn"]]
+            assert golden.max(axis=1).sum() >= 7  # the golden week (some years with Mid-Autumn)
 
 
-def test_peaks_and_windows_every_year(cal):
-    for year in YEARS:
-        assert cal.loc[pd.Timestamp(year, 11, 11), "d11_peak"] == 1.0
-        assert cal.loc[pd.Timestamp(year, 11, 11), "d11"] == 1.0
-        assert cal.loc[pd.Timestamp(year, 6, 18), "d618_peak"] == 1.0
-        assert cal.loc[pd.Timestamp(year, 12, 12), "d12"] == 1.0
-        assert cal.loc[str(year), "d11_peak"].sum() == 1
-        assert cal.loc[str(year), "national_day"].sum() == 7
-        assert cal.loc[str(year), "labour_day"].sum() == 5
-        sf = SPRING_FESTIVAL[year]
-        window = cal.index[cal["spring_festival_window"] == 1]
-        window = window[window.year == sf.year]
-        expected = pd.date_range(sf - timedelta(days=1), sf + timedelta(days=6))
-        assert window.equals(expected.rename("date")), year
-        assert cal.loc[pd.Timestamp(sf), "spring_festival"] == 1.0
+def test_festival_windows_are_the_campaign_seasons():
+    w = festival_windows(2024)
+    assert w["d618"] == (date(2024, 6, 1), date(2024, 6, 18))
+    assert w["d11"] == (date(2024, 10, 20), date(2024, 11, 11))
+    assert w["d12"] == (date(2024, 12, 1), date(2024, 12, 12))
+    assert w["spring_festival"] == (date(2024, 1, 27), date(2024, 2, 17))  # 14 days before
+    assert festival_overlap("2024-02-16", "2024-02-20") and not festival_overlap("2024-02-18", "2024-02-20")
 
 
-def test_shopping_ramps_rise_linearly(cal):
-    d11 = cal.loc["2024-11-01":"2024-11-11", "d11"].to_numpy()
-    np.testing.assert_allclose(d11, np.arange(1, 12) / 11)
-    assert cal.loc["2024-10-31", "d11"] == 0 and cal.loc["2024-11-12", "d11"] == 0
-    d618 = cal.loc["2024-06-01":"2024-06-18", "d618"].to_numpy()
-    np.testing.assert_allclose(d618, np.arange(1, 19) / 18)
-
-
-def test_outside_table_lunar_columns_are_zero():
-    c = commerce_calendar("2014-01-01", "2014-12-31")
-    assert c["spring_festival"].sum() == 0
-    assert c.loc["2014-11-11", "d11_peak"] == 1.0
-
-
-def test_festival_regressors_daily():
+def test_daily_regressors():
     idx = pd.date_range("2023-06-01", "2025-03-01", freq="D")
-    reg = festival_regressors(idx)
-    assert list(reg.columns) == list(REGRESSORS)
-    assert reg.index.equals(idx)
-    assert not reg.isna().any().any()
-    assert reg.loc["2024-11-11", "shopping_peak"] == 1 and reg.loc["2024-11-10", "shopping_peak"] == 0
-    assert reg.loc["2024-02-09", "sf_window"] == 1 and reg.loc["2024-02-08", "sf_window"] == 0
-    assert reg.loc["2024-10-03", "golden_week"] == 1
-    assert reg.loc["2024-05-02", "other_holiday"] == 1
+    reg = festival_regressors(idx, "day")
+    assert list(reg.columns) == list(REGRESSORS) and reg.index.equals(idx)
+    assert reg.loc["2024-11-11", "d11"] == 1 and reg.loc["2024-11-10", "d11"] == 0
+    assert reg.loc["2024-11-10", "d11_presale"] == 1 and reg.loc["2024-12-12", "d12"] == 1
+    assert reg.loc["2024-02-12", "spring_festival"] == 1 and reg.loc["2024-02-18", "spring_festival"] == 0
+    assert reg.loc["2024-02-18", "makeup_workday"] == 1
+    assert reg.loc["2024-10-03", "national_day"] == 1 and reg.loc["2024-05-02", "other_holiday"] == 1
 
 
-def test_festival_regressors_weekly_is_mean_of_days_in_week():
-    idx = pd.date_range("2023-01-01", periods=120, freq="W")   # Sundays
-    reg = festival_regressors(idx)
-    assert reg.index.equals(idx) and not reg.isna().any().any()
-    daily = festival_regressors(pd.date_range(idx[0] - pd.Timedelta(days=6), idx[-1]))
-    for label in idx[[0, 5, 45, 97, 119]]:   # brute force: mean over the 7 days ending on label
-        brute = daily.loc[label - pd.Timedelta(days=6):label].mean()
-        np.testing.assert_allclose(reg.loc[label].to_numpy(), brute.to_numpy())
-    week_of_1111 = idx[idx.searchsorted(pd.Timestamp("2024-11-11"))]
-    assert reg.loc[week_of_1111, "shopping_peak"] == pytest.approx(1 / 7)
+def test_weekly_regressors_follow_the_apps_week_labels():
+    # the app's weeks: pandas "W-MON" labels, Monday to Sunday. Independent computation: the
+    # daily flags resampled to weeks starting Monday, labelled by that Monday.
+    idx = pd.date_range("2023-01-02", periods=160, freq=FREQ["week"])
+    reg = festival_regressors(idx, "week")
+    daily = festival_regressors(pd.date_range(idx[0], idx[-1] + pd.Timedelta(days=6)), "day")
+    brute = daily.resample("W-MON", label="left", closed="left").mean()
+    pd.testing.assert_frame_equal(reg, brute.reindex(idx), check_freq=False)
+    # Double 11 2024 is a Monday: its own week (labelled 11-11), never the week before; in
+    # 2025 (a Tuesday) it is in the week labelled Monday 2025-11-10
+    assert reg.loc["2024-11-11", "d11"] == pytest.approx(1 / 7)
+    assert reg.loc["2024-11-04", "d11"] == 0 and reg.loc["2024-11-04", "d11_presale"] == 1
+    assert reg.loc["2025-11-10", "d11"] == pytest.approx(1 / 7)
+    assert has_festival(idx, "week")[idx.get_loc(pd.Timestamp("2024-11-11"))]
 
 
-def test_festival_regressors_empty_and_single():
-    assert festival_regressors(pd.DatetimeIndex([])).shape == (0, len(REGRESSORS))
-    one = festival_regressors(pd.DatetimeIndex(["2030-11-11"]))
-    assert one["shopping_peak"].iloc[0] == 1
+def test_weekly_kpi_series_and_calendar_share_one_week():
+    from opslab.ingest.load import load_sample
+    y = kpi_series(load_sample(), "gmv", "week")
+    assert (y.index.day_of_week == 0).all() and y.index.freqstr == "W-MON"
+    reg = festival_regressors(y.index, "week")
+    # the sample runs over Double 11 2025 (Tuesday): the week of Monday 10 Nov holds it
+    assert reg.loc["2025-11-10", "d11"] == pytest.approx(1 / 7)
+    assert reg["d11"].sum() == pytest.approx(1 / 7)
+
+
+def test_empty_and_single():
+    assert festival_regressors(pd.DatetimeIndex([]), "week").shape == (0, len(REGRESSORS))
+    one = festival_regressors(pd.DatetimeIndex(["2030-11-11"]), "day")
+    assert one["d11"].iloc[0] == 1 and np.isfinite(one.to_numpy()).all()

@@ -15,9 +15,10 @@ import statsmodels.formula.api as smf
 
 LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
 from opslab.models import campaigns as cm
+from opslab.models.campaign_planner import (best_spend, break_even_spend, campaign_effect,
+                                           optimise_budget, plan_readout)
 from opslab.models.campaigns import (CampaignPlan, CampaignResponseModel, NotEnoughCampaigns,
-                              campaign_summary, festival_overlap, format_roi,
-                              optimise_budget)
+                                     campaign_summary, festival_overlap, format_roi)
 from opslab.i18n import t
 
 TYPES = {"满减": 1.0, "优惠券": 0.8, "拉新": 0.9, "召回": 0.7, "会员日": 1.2, "直播": 1.5}
@@ -159,7 +160,8 @@ def test_campaign_summary_hand_computed():
         "conversions": [10.0, 1.0, 4.0, 3.0]})
     out = campaign_summary(raw)
     np.testing.assert_allclose(out.roi, [3.2, np.nan, np.nan, 2.0])
-    assert list(out.roi_label) == ["1:3.2", "—", "—", "1:2.0"]
+    assert [format_roi(x) for x in out.roi] == ["1:3.2", "—", "—", "1:2.0"]
+    assert "roi_label" not in out  # no presentation text in the engine
     np.testing.assert_allclose(out.cac, [25.0, 0.0, np.nan, np.nan])  # 100/4, 0/3
     np.testing.assert_allclose(out.conversion_rate, [0.2, np.nan, 0.4, np.nan])
     numeric = out.select_dtypes("number").to_numpy()
@@ -187,11 +189,14 @@ def _brute_force(model, total, channels, pct):
 
 
 def test_optimise_budget_beats_equal_split_and_brute_force(model):
-    total, chans = 300_000.0, ["抖音", "微信", "应用商店"]
+    # a budget below what the channels can use profitably (their best spends sum to ~1,050):
+    # all of it is spent, as the revenue-maximising split
+    total, chans = 300.0, ["抖音", "微信", "应用商店"]
     out = optimise_budget(model, total, chans, PLAN.type, PLAN.start_date, PLAN.end_date)
-    rows, tot = out[~out.is_total], out[out.is_total].iloc[0]
+    rows, tot = out[out.kind == "channel"], out[out.is_total].iloc[0]
     assert rows.spend.sum() == pytest.approx(total, rel=1e-12)
-    assert tot.spend == pytest.approx(total) and tot.channel == "campaigns.total"
+    assert tot.spend == pytest.approx(total) and tot.channel is None
+    assert out[out.kind == "unspent"].spend.iloc[0] == pytest.approx(0.0, abs=1e-9)
     equal = sum(model.expected_outcome(CampaignPlan(total / 3, PLAN.type, c, PLAN.start_date,
                                                     PLAN.end_date)) for c in chans)
     assert tot.expected_revenue > equal * 1.005
@@ -206,9 +211,9 @@ def test_optimise_budget_beats_equal_split_and_brute_force(model):
 def test_optimise_budget_equalises_marginal_returns_closed_form(model):
     # plug-in mean f_c(s) + 1 = K_c * s^b with a common b, so f_c'(s) = b K_c s^(b-1) is
     # equal across channels iff s_c is proportional to K_c^(1/(1-b))
-    total, chans = 400_000.0, ["抖音", "微信", "应用商店", "搜索"]
+    total, chans = 400.0, ["抖音", "微信", "应用商店", "搜索"]
     out = optimise_budget(model, total, chans, PLAN.type, PLAN.start_date, PLAN.end_date)
-    rows = out[~out.is_total]
+    rows = out[out.kind == "channel"]
     m = rows.marginal_roi.to_numpy()
     assert m.max() / m.min() < 1.03
     b = model.elasticity_["revenue"].estimate
@@ -218,18 +223,89 @@ def test_optimise_budget_equalises_marginal_returns_closed_form(model):
     np.testing.assert_allclose(rows.share, ideal, atol=0.01)
 
 
+def test_optimise_budget_leaves_unprofitable_money_unspent(model):
+    # with more money than pays off, each channel stops where one more yuan returns one yuan:
+    # b K s^(b-1) = 1, i.e. s = (b K)^(1/(1-b)), and the rest is reported as unspent
+    total, chans = 5_000.0, ["抖音", "微信", "应用商店"]
+    out = optimise_budget(model, total, chans, PLAN.type, PLAN.start_date, PLAN.end_date)
+    rows = out[out.kind == "channel"]
+    b = model.elasticity_["revenue"].estimate
+    k = np.array([model.expected_outcome(CampaignPlan(1.0, PLAN.type, c, PLAN.start_date,
+                                                      PLAN.end_date)) + 1 for c in chans])
+    np.testing.assert_allclose(rows.spend, (b * k) ** (1 / (1 - b)), atol=total / 400)
+    unspent = out[out.kind == "unspent"].spend.iloc[0]
+    assert unspent == pytest.approx(total - rows.spend.sum()) and unspent > 0.7 * total
+    assert (rows.roi > 1).all()  # money that is spent pays for itself
+
+
 def test_optimise_budget_min_share_and_unseen_channel(model):
     total = 100_000.0
     out = optimise_budget(model, total, ["抖音", "应用商店", "小红书"], PLAN.type,
                           PLAN.start_date, PLAN.end_date, min_share=0.25, step=500)
-    rows = out[~out.is_total]
+    rows = out[out.kind == "channel"]
     assert (rows.spend >= 0.25 * total - 1e-6).all()
-    assert rows.spend.sum() == pytest.approx(total)
+    assert rows.spend.sum() + out[out.kind == "unspent"].spend.iloc[0] == pytest.approx(total)
     assert list(rows.unseen) == [False, False, True]
-    assert rows.roi_label.str.match(r"^1:\d+\.\d+$").all()
+    assert "roi_label" not in out
     with pytest.raises(ValueError):
         optimise_budget(model, total, ["抖音", "微信"], PLAN.type, PLAN.start_date,
                         PLAN.end_date, min_share=0.6)
+
+
+def test_break_even_and_best_spend_closed_form(model):
+    # independent: K and b from the plug-in mean at spend 1, then solve K s^b - 1 = s and
+    # b K s^(b-1) = 1 directly
+    from scipy.optimize import brentq
+    plan = CampaignPlan(1.0, PLAN.type, "抖音", PLAN.start_date, PLAN.end_date)
+    b = model.elasticity_["revenue"].estimate
+    k = model.expected_outcome(plan) + 1
+    best = (b * k) ** (1 / (1 - b))
+    even = brentq(lambda s: k * s ** b - 1 - s, best, 1e9)
+    assert best_spend(model, plan) == pytest.approx(best, rel=1e-5)
+    assert break_even_spend(model, plan) == pytest.approx(even, rel=1e-6)
+
+
+@pytest.mark.parametrize("spend, verdict", [(300.0, "profitable"), (2_000.0, "spend_less"),
+                                            (20_000.0, "loss")])
+def test_plan_readout_verdicts(model, spend, verdict):
+    plan = CampaignPlan(spend, PLAN.type, "抖音", PLAN.start_date, PLAN.end_date)
+    ro = plan_readout(model, plan)
+    assert ro.verdict == verdict
+    assert ro.profit == pytest.approx(model.predict(plan).revenue.mean - spend)
+    assert (ro.profit < 0) == (verdict == "loss")
+    assert ro.best_profit > 0 and ro.accuracy == model.accuracy_["revenue"]
+
+
+def test_leave_one_out_accuracy_matches_brute_force_refits(table, model):
+    # refit without each campaign (same penalty), predict it, compare with the closed form
+    fit = model.fits_["revenue"]
+    feats = cm._features(table.spend, table.start_date, table.end_date, table.type, table.channel)
+    X, _, _ = model._design(feats, with_extra=False)
+    y = np.log1p(table.revenue.to_numpy(float))
+    pen = np.array([t.endswith("]") for t in model.terms_], float) * fit.lam
+    loo = np.empty(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        beta = np.linalg.solve(X[keep].T @ X[keep] + np.diag(pen), X[keep].T @ y[keep])
+        loo[i] = X[i] @ beta
+    np.testing.assert_allclose(fit.loo_mu, loo, rtol=1e-9, atol=1e-9)
+    acc = model.accuracy_["revenue"]
+    mean = np.expm1(loo + fit.loo_var / 2)
+    assert acc.error == pytest.approx(np.abs(mean - table.revenue).sum() / table.revenue.sum())
+    # the planted noise is log-normal, so the 80 % intervals should cover about 80 %
+    assert 0.7 <= acc.coverage <= 0.9 and acc.n == len(table)
+
+
+def test_campaign_effect_equals_the_planner_revenue(model):
+    plan = CampaignPlan(2_000.0, PLAN.type, "抖音", "2024-06-06", "2024-06-19")
+    weeks = pd.date_range("2024-06-03", periods=3, freq="W-MON")
+    eff = campaign_effect(model, plan, weeks, "week", "gmv")
+    total = model.predict(plan).revenue.mean
+    # 14 days: Thu-Sun (4) in the first week, 7 in the second, Mon-Wed (3) in the third
+    np.testing.assert_allclose(eff.to_numpy(), total * np.array([4, 7, 3]) / 14)
+    days = pd.date_range("2024-06-01", "2024-06-30")
+    assert campaign_effect(model, plan, days, "day", "gmv").sum() == pytest.approx(total)
+    assert (campaign_effect(model, plan, days, "day", "dau") == 0).all()  # no campaign outcome
 
 
 def test_not_enough_campaigns(table):
@@ -273,6 +349,7 @@ def test_partial_outcomes(table):
 
 @pytest.mark.parametrize("start, end, expected", [
     ("2024-06-10", "2024-06-12", True), ("2024-08-01", "2024-08-10", False),
+    ("2024-06-19", "2024-06-25", False), ("2024-12-05", "2024-12-06", True),  # 618 over; 12.12
     ("2024-11-11", "2024-11-20", True), ("2024-02-05", "2024-02-06", True),  # CNY 2024-02-10
     ("2024-03-10", "2024-03-20", False), ("2023-12-20", "2024-01-05", False)])
 def test_festival_overlap(start, end, expected):

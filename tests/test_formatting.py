@@ -12,9 +12,19 @@ def test_compact(x, lang, out):
     assert fmt.compact(x, lang) == out
 
 
-def test_money_pct_roi():
+def test_money_pct_signed():
     assert fmt.money(1280, "zh", exact=True) == "¥1,280.00"
     assert fmt.money(22_100_000, "zh") == "¥2,210.0万"
     assert fmt.pct(0.1234) == "12.3%" and fmt.pct(-0.05, signed=True) == "-5.0%"
-    assert fmt.roi(3.2) == "1:3.2"
-    assert fmt.money(math.nan) == fmt.pct(None) == fmt.roi(float("inf")) == "–"
+    assert fmt.money(math.nan) == fmt.pct(None) == fmt.signed_money(float("inf")) == "–"
+
+
+def test_losses_carry_the_sign_before_the_symbol():
+    # the case: a projection that loses 1,268 yuan
+    assert fmt.signed_money(-1268.4) == "-¥1,268"
+    assert fmt.signed_money(1268.4) == "+¥1,268"
+    assert fmt.signed_money(-22_100_000, "zh") == "-¥2,210.0万"
+    assert fmt.signed_money(0.0) == "¥0"
+    # a negative gap or profit: the sign before the symbol, as in 'signed_money'
+    assert fmt.money(-1268.0) == "-¥1,268" and fmt.money(-950.5) == "-¥950.50"
+    assert fmt.money(-150_000, "en") == "-¥150.0K"

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from opslab import kpi_series as ks
-from opslab.models.campaigns import CampaignPlan
 from opslab.dataset import Dataset
 from opslab.metrics import daily
 
@@ -57,20 +56,8 @@ def test_campaign_exog_hand_count():
     assert ks.campaign_exog(camp, weeks, "week")["campaign_count"].tolist() == [4.0, 0.0]
 
 
-def test_planned_campaign_enters_future_exog():
-    plan = CampaignPlan(7_000.0, "满减", "微信", "2024-02-05", "2024-02-11")
-    table = ks.with_planned(None, [plan])
-    x = ks.campaign_exog(table, pd.DatetimeIndex(["2024-01-29", "2024-02-05"]), "week")
-    assert x["campaign_count"].tolist() == [0.0, 7.0]
-    assert ks.campaign_exog(table, pd.date_range("2024-02-04", periods=3), kind="spend")[
-        "campaign_spend"].tolist() == pytest.approx([0.0, 0.1, 0.1])
-
-
 def test_empty_campaigns_and_helpers():
     days = pd.date_range("2024-01-01", periods=3)
     assert ks.campaign_exog(None, days)["campaign_count"].tolist() == [0, 0, 0]
-    assert ks.horizon_periods(90, "week") == 13 and ks.horizon_periods(90, "day") == 90
-    s = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-01", "2024-01-08"]))
-    assert ks.future_index(s, 2, "week").strftime("%m-%d").tolist() == ["01-15", "01-22"]
     with pytest.raises(ValueError):
         ks.agg_of("stickiness")

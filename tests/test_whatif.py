@@ -32,8 +32,10 @@ def brute_force_drivers(events, orders, start, end, prev_start):
     new = {u for u in active if s <= signup[u] <= e}
     retained = {u for u in active - new if u in prev}
     in_period = paid[paid["day"].between(s, e)]
+    registered_before = {u for u, d in signup.items() if d < s}
     return dict(retained=len(retained), new=len(new), recovered=len(active - new - retained),
-                paying_users=in_period["user_id"].nunique(), gmv=in_period["amount"].sum())
+                paying_users=in_period["user_id"].nunique(), gmv=in_period["amount"].sum(),
+                prev_active=len(prev), lapsed=len(registered_before - prev))
 
 
 @pytest.mark.parametrize("grain", ["month", "quarter"])
@@ -71,10 +73,13 @@ def test_goal_seek_hits_target_exactly(ds, driver, goal):
     held = {"paid_rate": 0.05, "new": -0.1} if driver not in ("paid_rate", "new") else {"arppu": 0.03}
     target = base.gmv * goal
     x = dtree.goal_seek(base, driver, target, held)
-    if dtree.tree_values(base, held | {driver: -1.0})["gmv"] > target:  # unreachable by cuts
+    lo, hi = dtree.lever_range(base, driver)
+    top = min(hi, 1e6)
+    if (dtree.tree_values(base, held | {driver: -1.0})["gmv"] > target  # unreachable by cuts
+            or dtree.tree_values(base, held | {driver: top})["gmv"] < target):  # nor in range
         assert np.isnan(x)
         return
-    assert np.isfinite(x) and x >= -1
+    assert np.isfinite(x) and lo <= x <= hi
     got = dtree.tree_values(base, held | {driver: x})["gmv"]
     assert abs(got / target - 1) < 1e-6
 
@@ -89,19 +94,68 @@ def test_goal_seek_other_nodes_and_impossible():
     assert np.isnan(dtree.goal_seek(base, "arppu", 1.0, node="active_users"))
 
 
+def test_goal_seek_stays_within_each_levers_possible_range():
+    # the case: the paid rate is already 100 %, so no paid-rate change raises GMV
+    full = dtree.DriverBase(None, None, "month", 80, 15, 5, 100, 20_000.0, 90, 400)
+    assert full.paid_rate == 1.0 and dtree.lever_range(full, "paid_rate") == (-1.0, 0.0)
+    assert np.isnan(dtree.goal_seek(full, "paid_rate", 20_000.0 * 1.445))
+    assert dtree.goal_seek(full, "paid_rate", 10_000.0) == pytest.approx(-0.5)  # cuts are fine
+    # retained users cannot outnumber last period's 90 active users: at most +12.5 %
+    assert dtree.lever_range(full, "retained") == (-1.0, pytest.approx(90 / 80 - 1))
+    reach = dtree.tree_values(full, {"retained": 0.125})["gmv"]
+    assert dtree.goal_seek(full, "retained", reach) == pytest.approx(0.125)
+    assert np.isnan(dtree.goal_seek(full, "retained", reach + 1.0))
+    # recovered users cannot outnumber the 400 lapsed ones; new users and ARPPU are unbounded
+    assert dtree.lever_range(full, "recovered")[1] == pytest.approx(400 / 5 - 1)
+    assert dtree.lever_range(full, "new")[1] == dtree.lever_range(full, "arppu")[1] == np.inf
+
+
+def test_rank_levers_by_effort_against_their_own_history():
+    base = dtree.DriverBase(None, None, "month", 600, 300, 100, 500, 50_000.0, 900, 2000)
+    history = pd.DataFrame({  # five months of driver values
+        "retained": [560, 580, 590, 610, 600], "new": [200, 300, 250, 350, 300],
+        "recovered": [90, 110, 95, 105, 100], "paid_rate": [0.45, 0.5, 0.48, 0.52, 0.5],
+        "arppu": [100, 100, 100, 100.0, 100]})
+    goal = 55_000.0  # +10 % GMV
+    out = wi.rank_levers(base, goal, "gmv", history=history).set_index("lever")
+    # hand: multiplicative levers need +10 %; an additive one needs 100 more active users
+    assert out.loc["paid_rate", "change"] == pytest.approx(0.1)
+    assert out.loc["arppu", "change"] == pytest.approx(0.1)
+    assert out.loc["new", "change"] == pytest.approx(100 / 300)
+    assert out.loc["recovered", "change"] == pytest.approx(1.0)
+    assert out.loc["retained", "status"] == "ok"  # 700 <= 900 active last month
+    for lever in ("new", "paid_rate", "retained", "recovered"):
+        v = history[lever].to_numpy(float)
+        sd = np.std(np.log(v[1:] / v[:-1]), ddof=1)
+        assert out.loc[lever, "typical_move"] == pytest.approx(sd)
+        assert out.loc[lever, "effort"] == pytest.approx(abs(np.log1p(out.loc[lever, "change"])) / sd)
+    assert np.isnan(out.loc["arppu", "effort"])  # it never moved: no typical move to compare
+    ranked = out[out["status"] == "ok"].sort_values("rank")
+    assert list(ranked.index[:4]) == list(out.loc[["new", "paid_rate", "retained", "recovered"],
+                                                  "effort"].sort_values().index)
+    assert ranked.index[-1] == "arppu"  # levers without a history rank after measured ones
+    # a gap no single lever closes within its range is reported, not solved
+    far = wi.rank_levers(base, 500_000.0, "gmv", history=history).set_index("lever")
+    assert far.loc["paid_rate", "status"] == "out_of_range" and np.isnan(far.loc["paid_rate", "change"])
+    assert far.loc["paid_rate", "max_change"] == pytest.approx(1.0)  # 50 % -> at most 100 %
+    assert far.loc["arppu", "status"] == "ok"
+    users = wi.rank_levers(base, 1_100, "active_users").set_index("lever")
+    assert users.loc["arppu", "status"] == "no_effect" and users.loc["new", "change"] == pytest.approx(1 / 3)
+
+
 @pytest.fixture(scope="module")
 def fitted():
     idx = pd.date_range("2024-01-01", periods=140, freq="D")
     rng = np.random.default_rng(0)
     y = pd.Series(1000 + 200 * (idx.day_of_week >= 5) + rng.normal(0, 50, len(idx)), index=idx)
-    cfg = ForecastConfig(horizon=28, models=("seasonal_naive", "ets"), calendar=False,
+    cfg = ForecastConfig(horizon=28, grain="day", models=("seasonal_naive", "ets"), market=None,
                          n_paths=400)
     return y, KPIForecaster(cfg).fit(y)
 
 
 def test_p_hit_falls_as_target_rises(fitted):
     y, res = fitted
-    paths, index = wi.forecast_paths(res, y)
+    paths, index = res.sample_paths(), res.future_index()
     assert paths.shape == (400, 28) and index[0] == pd.Timestamp("2024-05-20")
     base = wi.outlook_from_paths(paths, index, wi.Target("gmv", index[0], index[-1], 0.0))
     assert base.p_hit == 1.0
@@ -117,10 +171,10 @@ def test_p_hit_falls_as_target_rises(fitted):
 
 def test_target_outlook_mean_kpi_and_observed_days(fitted):
     y, res = fitted
-    paths, index = wi.forecast_paths(res, y, until=index_end(y, 10))
-    assert paths.shape[1] == 10
+    paths, index = res.sample_paths(10), res.future_index(10)
+    assert paths.shape[1] == 10 and index[-1] == index_end(y, 10)
     tgt = wi.Target("dau", y.index[-4], index[-1], 1000.0)  # 4 observed + 10 future days
-    out = wi.target_outlook(res, tgt, y)
+    out = wi.outlook_from_paths(paths, index, tgt, history=y)
     assert (out.n_periods, out.n_observed) == (14, 4)
     expected = (y.iloc[-4:].sum() + paths.sum(axis=1)) / 14
     np.testing.assert_allclose(out.totals, expected)

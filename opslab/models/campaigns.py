@@ -2,7 +2,7 @@
 spend, campaign type, channel, duration and festival season; ROI / CAC forecasts with
 intervals; budget split across channels; per-campaign summary.
 
-Each outcome gets its own log-log regression (statsmodels OLS)::
+Each outcome gets its own log-log regression (least squares)::
 
     log1p(outcome) = a + b*log(spend) + c*log(duration_days) + d*festival
                      + type effect + channel effect + e,      e ~ N(0, s^2)
@@ -28,21 +28,18 @@ Example
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
-from opslab.calendar_cn import SPRING_FESTIVAL
+from opslab.calendar_cn import festival_overlap  # the one festival calendar
 from opslab.problems import WARNING, OpsLabError, Problem
 
 OUTCOMES = ("participants", "new_users", "conversions", "revenue")
 FACTORS = ("type", "channel")
-TOTAL_LABEL = "campaigns.total"  # i18n key used as the channel of the totals row
 _LAMBDAS = np.logspace(-2, 2, 13)
 
 
@@ -114,22 +111,6 @@ def format_roi(x: float, decimals: int | None = None) -> str:
     return f"1:{x:.{decimals}f}"
 
 
-def _festival_windows(year: int) -> list[tuple[dt.date, dt.date]]:
-    cny = SPRING_FESTIVAL.get(year)  # the calendar's lunar table; a coarse window outside 2015-2035
-    spring = ((cny - dt.timedelta(days=14), cny + dt.timedelta(days=7)) if cny
-              else (dt.date(year, 1, 20), dt.date(year, 2, 20)))
-    return [spring, (dt.date(year, 6, 1), dt.date(year, 6, 20)),  # 618
-            (dt.date(year, 10, 20), dt.date(year, 11, 11))]       # Double 11 incl. presale
-
-
-def festival_overlap(start, end) -> bool:
-    """Whether [start, end] overlaps Spring Festival (-14/+7 days), 618 (Jun 1-20) or
-    Double 11 (Oct 20-Nov 11). ``festival_overlap("2024-06-10", "2024-06-12") is True``."""
-    s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
-    return any(s <= hi and e >= lo for y in range(s.year, e.year + 1)
-               for lo, hi in _festival_windows(y))
-
-
 def _label(value) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -155,6 +136,8 @@ class _Fit:
     lam: float
     n: int
     resid: pd.Series     # indexed by row position in the usable table
+    loo_mu: np.ndarray   # leave-one-out prediction of each row on the log scale
+    loo_var: np.ndarray  # its predictive variance (residual + parameter)
 
 
 def _ridge_ols(X: np.ndarray, y: np.ndarray, penalised: np.ndarray) -> _Fit:
@@ -178,12 +161,41 @@ def _ridge_ols(X: np.ndarray, y: np.ndarray, penalised: np.ndarray) -> _Fit:
         best = min(best, (loo, lam))
     lam = best[1]
     Xa, ya = augmented(lam)
-    res = sm.OLS(ya, Xa).fit()
-    A = res.normalized_cov_params
-    e = y - X @ res.params
+    # Least squares on the augmented rows, as statsmodels' OLS computes it (pseudo-inverse):
+    # importing statsmodels.api for one product of small matrices cost a page 1.7 s.
+    pinv = np.linalg.pinv(Xa)
+    params, A = pinv @ ya, pinv @ pinv.T
+    e = y - X @ params
     df = max(n - float(np.einsum("ij,jk,ik->i", X, A, X).sum()), 1.0)
     scale = float(e @ e) / df
-    return _Fit(res.params, scale * A, scale, df, lam, n, pd.Series(e))
+    # Ridge with a fixed penalty: the held-out residual is exactly e_i / (1 - h_ii), and the
+    # held-out parameter variance x_i' A_(-i) x_i = h_ii / (1 - h_ii) (Sherman-Morrison).
+    h = np.clip(np.einsum("ij,jk,ik->i", X, A, X), 0.0, 1 - 1e-9)
+    loo_mu = y - e / (1 - h)
+    return _Fit(params, scale * A, scale, df, lam, n, pd.Series(e), loo_mu, scale / (1 - h))
+
+
+class Accuracy(NamedTuple):
+    """Leave-one-out accuracy of one outcome: each campaign predicted by the model fitted on
+    the others (with the same penalty). ``error`` = sum |prediction - actual| / sum actual
+    (weighted absolute percentage error); ``coverage`` = share of campaigns whose actual fell
+    inside their prediction interval of ``interval`` nominal coverage."""
+
+    error: float
+    coverage: float
+    interval: float
+    n: int
+
+
+def _accuracy(fit: _Fit, actual: np.ndarray, interval: float) -> Accuracy:
+    q = stats.t.ppf(0.5 + interval / 2, fit.df)
+    sd = np.sqrt(fit.loo_var)
+    mean = np.maximum(np.expm1(fit.loo_mu + fit.loo_var / 2), 0.0)
+    lo = np.maximum(np.expm1(fit.loo_mu - q * sd), 0.0)
+    hi = np.expm1(fit.loo_mu + q * sd)
+    total = float(np.sum(actual))
+    error = float(np.sum(np.abs(mean - actual)) / total) if total > 0 else float("nan")
+    return Accuracy(error, float(np.mean((actual >= lo) & (actual <= hi))), interval, len(actual))
 
 
 class CampaignResponseModel:
@@ -199,7 +211,8 @@ class CampaignResponseModel:
         Monte-Carlo draws (seeded) used for ROI and CAC intervals.
 
     Attributes (after fit): ``outcomes_``, ``elasticity_`` (outcome -> Elasticity(estimate,
-    se)), ``terms_``, ``levels_``, ``n_campaigns_``, ``warnings_``.
+    se)), ``accuracy_`` (outcome -> leave-one-out :class:`Accuracy`: error and interval
+    coverage), ``terms_``, ``levels_``, ``n_campaigns_``, ``warnings_``.
 
     Example
     -------
@@ -250,6 +263,7 @@ class CampaignResponseModel:
         X, _, _ = self._design(feats, with_extra=False)
         penalised = np.array([t.endswith("]") for t in self.terms_])
         self.fits_: dict[str, _Fit] = {}
+        self.accuracy_: dict[str, Accuracy] = {}
         for outcome in OUTCOMES:
             if outcome not in df.columns:
                 continue
@@ -261,6 +275,7 @@ class CampaignResponseModel:
                 continue
             fit = _ridge_ols(X[rows], np.log1p(y[rows]), penalised)
             self.fits_[outcome] = replace(fit, resid=fit.resid.set_axis(rows))
+            self.accuracy_[outcome] = _accuracy(fit, y[rows], self.interval)
         if not self.fits_:
             raise NotEnoughCampaigns("campaigns.no_outcomes", min=self.min_campaigns)
         self.outcomes_ = tuple(self.fits_)
@@ -365,79 +380,16 @@ class CampaignResponseModel:
         return PlanForecast(plan, self.interval, outcomes, roi, cac, unseen, notes)
 
 
-def optimise_budget(model: CampaignResponseModel, total_budget: float, channels: list[str],
-                    type: str, start_date, end_date, min_share: float = 0.0,
-                    step: float | None = None) -> pd.DataFrame:
-    """Split ``total_budget`` across ``channels`` to maximise expected revenue.
-
-    Each channel first gets ``min_share * total_budget``; the rest goes out in equal steps
-    (default 1/400 of it), each to the channel whose plug-in expected revenue rises most.
-    With a concave response (elasticity < 1) this greedy allocation is optimal on the step
-    grid and equalises marginal returns across funded channels.
-
-    Returns one row per channel (channel, spend, share, expected_revenue, roi, roi_label,
-    marginal_roi, equal_spend, equal_expected_revenue, unseen, is_total) and a totals row
-    whose channel is the i18n key ``campaigns.total``.
-
-    Example
-    -------
-    >>> optimise_budget(model, 300_000, ["抖音", "微信", "搜索"], "满减",
-    ...                 "2024-06-01", "2024-06-18")                       # doctest: +SKIP
-    """
-    if "revenue" not in getattr(model, "fits_", {}):
-        raise OpsLabError("campaigns.no_revenue")
-    channels = list(dict.fromkeys(channels))
-    k = len(channels)
-    if k == 0 or total_budget <= 0 or not 0 <= min_share * k <= 1:
-        raise ValueError("need channels, a positive budget and min_share * channels <= 1")
-    floor = min_share * total_budget
-    rest = total_budget - floor * k
-    n_steps = max(1, int(round(rest / step))) if step else 400
-    step = rest / n_steps
-    plans = [CampaignPlan(total_budget / k, type, ch, start_date, end_date) for ch in channels]
-    grid = floor + step * np.arange(n_steps + 1)
-
-    def revenue(plan, spends):  # no spend, no campaign, no revenue
-        spends = np.asarray(spends, float)
-        pos = np.where(spends > 0, spends, 1.0)
-        return np.where(spends > 0, model.expected_outcome(plan, "revenue", pos), 0.0)
-
-    curves = [revenue(p, grid) for p in plans]
-    taken = np.zeros(k, int)
-    for _ in range(n_steps):
-        gains = [c[j + 1] - c[j] if j < n_steps else -np.inf for c, j in zip(curves, taken)]
-        taken[int(np.argmax(gains))] += 1
-    spend = grid[taken]
-    exp_rev = np.array([c[j] for c, j in zip(curves, taken)])
-    eq = np.full(k, total_budget / k)
-    eq_rev = np.array([revenue(p, eq[:1])[0] for p in plans])
-    h = 1e-3 * total_budget / k  # central difference (one-sided at zero spend)
-    marginal = np.array([np.diff(revenue(p, [max(s - h, 0), s + h]))[0] / (s + h - max(s - h, 0))
-                         for p, s in zip(plans, spend)])
-    unseen = [ch not in model.levels_["channel"] for ch in channels]
-    roi = exp_rev / np.where(spend > 0, spend, np.nan)
-    out = pd.DataFrame({"channel": channels, "spend": spend, "share": spend / total_budget,
-                        "expected_revenue": exp_rev, "roi": roi, "marginal_roi": marginal,
-                        "equal_spend": eq, "equal_expected_revenue": eq_rev, "unseen": unseen,
-                        "is_total": False})
-    total = {"channel": TOTAL_LABEL, "spend": spend.sum(), "share": 1.0,
-             "expected_revenue": exp_rev.sum(), "roi": exp_rev.sum() / total_budget,
-             "marginal_roi": np.nan, "equal_spend": total_budget,
-             "equal_expected_revenue": eq_rev.sum(), "unseen": any(unseen), "is_total": True}
-    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    out.insert(5, "roi_label", [format_roi(x) for x in out["roi"]])
-    return out
-
-
 def campaign_summary(campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Per-campaign ROI (revenue/spend), "1:x" label, CAC (spend/new_users) and conversion
-    rate (conversions/participants). A zero or missing denominator gives NaN, never inf.
+    """Per-campaign ROI (revenue/spend), CAC (spend/new_users) and conversion rate
+    (conversions/participants). A zero or missing denominator gives NaN, never inf; views
+    show ROI as "1:x" with :func:`format_roi`.
 
     Example
     -------
     >>> campaign_summary(pd.DataFrame({"campaign_id": ["a"], "spend": [100.0],
-    ...                                "revenue": [320.0]}))["roi_label"].tolist()
-    ['1:3.2']
+    ...                                "revenue": [320.0]}))["roi"].tolist()
+    [3.2]
     """
     out = campaigns[[c for c in ("campaign_id", "name", "type", "channel", "start_date",
                                  "end_date") if c in campaigns.columns]].copy()
@@ -449,7 +401,6 @@ def campaign_summary(campaigns: pd.DataFrame) -> pd.DataFrame:
         return (out[a] / out[b].where(out[b] > 0)).astype(float)
 
     out["roi"] = safe_div("revenue", "spend")
-    out["roi_label"] = [format_roi(x) for x in out["roi"]]
     out["cac"] = safe_div("spend", "new_users")
     out["conversion_rate"] = safe_div("conversions", "participants")
     return out.reset_index(drop=True)

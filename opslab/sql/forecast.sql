@@ -3,6 +3,8 @@
 -- [$prev_start, $start - 1]. Every user active in the period (an event or a paid order) is
 -- exactly one of: new (signed up in the period), retained (active in the previous period),
 -- recovered (the rest: back after a gap, or active for the first time long after signup).
+-- prev_active bounds how many can be retained; lapsed (registered before the period, not
+-- active in the previous one) bounds how many can be recovered.
 WITH act AS (
     SELECT DISTINCT uid FROM user_day
     WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)
@@ -30,7 +32,11 @@ SELECT count(CASE WHEN kind = 'retained' THEN 1 END)::BIGINT AS retained,
        count(CASE WHEN kind = 'recovered' THEN 1 END)::BIGINT AS recovered,
        (SELECT paying_users FROM pay)::BIGINT AS paying_users,
        (SELECT gmv FROM pay)::DOUBLE AS gmv,
-       (SELECT orders FROM pay)::BIGINT AS orders
+       (SELECT orders FROM pay)::BIGINT AS orders,
+       (SELECT count(*) FROM prev)::BIGINT AS prev_active,
+       (SELECT count(*) FROM user_first f
+        WHERE f.signup_day < CAST($start AS DATE) AND f.uid NOT IN (SELECT uid FROM prev))::BIGINT
+           AS lapsed
 FROM kind;
 
 -- name: whatif_spend_between

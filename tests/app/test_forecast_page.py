@@ -1,97 +1,181 @@
-"""AppTest of the forecast & what-if page: renders on the sample data, the target moves
-P(hit), URL parameters restore the view, and the empty state renders."""
+"""AppTest of the Forecast & what-if page: every figure on it equals the engine function's
+(opslab.models.forecast.forecast, opslab.forecast_readout, the campaign planner), losses read
+as losses, goal-seek respects each lever's range, the calendar switch and the rules in force
+reach the engine, URL parameters restore the view, and the empty state renders.
+
+Each test opens its own app (no shared, mutated fixture)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from ui.models import _slot
+from opslab import formatting as fmt
+from opslab import forecast_readout as readout
+from opslab import lifecycle as lc
+from opslab.i18n import t
+from opslab.ingest import load as loader
+from opslab.models import campaign_planner as planner
+from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
+from opslab.models.forecast import forecast
+from tests.app.conftest import open_app
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 PAGE = "views/forecast.py"
-P_HIT = ("P(hit target)", "达成概率")
-WITH_DRIVERS = ("Forecast with driver changes", "调整后预测")
 
 
-def open_page(dataset="sample", query: dict | None = None) -> AppTest:
-    """Through app.py (router, sidebar, sample data), then switch to the page."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if dataset is None:
-        at.session_state["dataset"] = None
-    at.run()
-    at.switch_page(PAGE)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    return at
-
-
-def metric(at, labels) -> str:
-    found = [m.value for m in at.metric if m.label in labels]
+def metric(at, key: str):
+    label = t(key, "en")
+    found = [m for m in at.metric if m.label == label]
     assert found, [m.label for m in at.metric]
     return found[0]
 
 
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
 @pytest.fixture(scope="module")
-def page():
-    return open_page()
+def ds():
+    return loader.load_sample()
 
 
-def test_renders_on_sample_data(page):
-    assert not page.exception
-    assert len(page.get("vega_lite_chart")) >= 3  # forecast, outcome histogram, projection
-    assert page.selectbox(key="fc_kpi").value == "gmv"
-    assert page.number_input(key="fc_target").value is None  # default target = forecast + 10%
-    p = metric(page, P_HIT)
-    assert p.endswith("%") and 0 <= float(p.rstrip("%")) <= 100
-    key = page.session_state["dataset_source"]["key"]  # the sample's full content key
-    assert "value" in _slot("forecast", key, "gmv:day:91")  # fitted once per data set, cached
-    assert len(page.dataframe) >= 3  # backtest, driver tree, tier sizes (+ budget split)
-
-
-def test_moving_target_changes_p_hit(page):
-    at = page
-    before = metric(at, P_HIT)
-    at.number_input(key="fc_target").set_value(1.0).run()
+def test_first_visit_figures_equal_the_engine(ds):
+    at = open_app("en", PAGE)
     assert not at.exception
-    assert metric(at, P_HIT) == "100%"
+    assert len(at.get("vega_lite_chart")) >= 3  # forecast, outcome histogram, projection
+    res = forecast(ds, "gmv", "week", 13)  # the page's defaults: weekly GMV, 91 days
+    fv = readout.forecast_view(res)
+    tv = readout.target_view(fv, "gmv", "week")
+    # every candidate's backtest error, not only the winner's
+    table = at.dataframe[0].value
+    summ = res.backtest_summary
+    assert len(table) == len(summ) == 5
+    assert table[t("forecastpage.bt.mase", "en")].tolist() == summ["mase"].round(2).tolist()
+    assert table[t("forecastpage.bt.model", "en")].tolist() == [t(f"forecast.model.{m}", "en")
+                                                                 for m in summ.index]
+    caption = " ".join(texts(at.caption))
+    assert t(f"forecast.model.{res.model_name}", "en") in caption
+    assert t("forecastpage.calendar.CN", "en") in caption  # CNY sample: Chinese calendar on
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    assert metric(at, "forecastpage.p_hit").value == fmt.pct(tv.outlook.p_hit, 0)
+    assert at.number_input(key="fc_target").value is None  # default target = forecast + 10 %
+    # a gain reads as a gain (green, up); the loss case is test_lifecycle_loss_is_shown_as_a_loss
+    gain = metric(at, "forecastpage.lc.better_gmv")
+    assert gain.delta.startswith("+¥") and gain.proto.color == gain.proto.MetricColor.GREEN
+    assert gain.proto.direction == gain.proto.MetricDirection.UP
+    # the campaign model's leave-one-out accuracy is shown with the engine's figures
+    model = CampaignResponseModel().fit(ds.campaigns)
+    acc = model.accuracy_["revenue"]
+    assert t("forecastpage.camp.accuracy", "en", error=fmt.pct(acc.error, 0),
+             coverage=fmt.pct(acc.coverage, 0), pct=80, n=acc.n) in caption
+
+
+def test_target_moves_p_hit():
+    at = open_app("en", PAGE)
+    at.number_input(key="fc_target").set_value(1.0).run()
+    assert not at.exception and metric(at, "forecastpage.p_hit").value == "100%"
     at.number_input(key="fc_target").set_value(1e12).run()
-    assert metric(at, P_HIT) == "0%"
-    assert before not in ("0%", "100%") or True  # default target is inside the distribution
-    # a driver slider moves the driver-adjusted forecast
-    label = WITH_DRIVERS
-    was = metric(at, label)
-    at.slider(key="fc_driver_paid_rate").set_value(20.0).run()
-    assert not at.exception and metric(at, label) != was
-    # goal-seek: applying the solved ARPPU change puts the adjusted mean on the target, so the
-    # odds with drivers land near one half
-    at.number_input(key="fc_target").set_value(None).run()
-    at.selectbox(key="fc_seek_driver").set_value("arppu").run()
+    assert metric(at, "forecastpage.p_hit").value == "0%"
+    was = metric(at, "forecastpage.with_drivers").value
+    at.slider(key="fc_driver_new").set_value(20.0).run()
+    assert not at.exception and metric(at, "forecastpage.with_drivers").value != was
+
+
+def test_goal_seek_within_each_levers_range(ds):
+    at = open_app("en", PAGE)
+    from opslab import driver_tree as dtree
+    base = dtree.driver_base(ds, "month")
+    top = min(200.0, 100 * (1 / base.paid_rate - 1))
+    assert at.slider(key="fc_driver_paid_rate").max == pytest.approx(top)  # a rate stays <= 100 %
+    # the best-ranked lever is preselected; applying it puts the adjusted mean on the target
+    levers = at.dataframe[2].value
+    assert at.selectbox(key="fc_seek_driver").value == dtree.DRIVERS[
+        [t(f"whatif.driver.{d}", "en") for d in dtree.DRIVERS].index(levers.iloc[0, 0])]
     at.button(key="fc_seek_apply").click().run()
     assert not at.exception
-    assert at.slider(key="fc_driver_arppu").value != 0.0
-    p = float(metric(at, ("P(hit) with driver changes", "调整后达成概率")).rstrip("%"))
+    p = float(metric(at, "forecastpage.p_hit_drivers").value.rstrip("%"))
     assert 30 <= p <= 70
+    # a target far out of reach: the paid rate alone cannot get there
+    at.number_input(key="fc_target").set_value(base.gmv * 1e3).run()
+    at.selectbox(key="fc_seek_driver").set_value("paid_rate").run()
+    assert t("forecastpage.seek.out_of_range", "en", driver=t("whatif.driver.paid_rate", "en"),
+             top=fmt.pct(1 / base.paid_rate - 1, 1, signed=True)) in texts(at.warning)
+    assert t("forecastpage.lever.status.out_of_range", "en") in at.dataframe[2].value.iloc[:, 2].tolist()
 
 
-def test_query_params_restore_view():
-    at = open_page(query={"fc_target": "123456", "fc_horizon": "56", "fc_driver_arppu": "5.0"})
+def test_lifecycle_loss_is_shown_as_a_loss(ds):
+    query = {"fc_lc_from": "high_value", "fc_lc_to": "churned", "fc_lc_pp": "30"}
+    at = open_app("en", PAGE, query=query)
+    assert not at.exception
+    inputs = readout.lifecycle_inputs(ds, lc.LifecycleRules())
+    lv = readout.lifecycle_view(inputs, 3, "high_value", "churned", 0.30)
+    assert lv.gain < 0
+    m = metric(at, "forecastpage.lc.better_gmv")
+    assert m.delta == fmt.signed_money(lv.gain, "en") and m.delta.startswith("-¥")
+    assert m.proto.color == m.proto.MetricColor.RED and m.proto.direction == m.proto.MetricDirection.DOWN
+
+
+def test_projection_uses_the_rules_in_force(ds):
+    at = open_app("en", PAGE, query={"lc_churn_days": "90"})
+    assert not at.exception
+    caption = " ".join(texts(at.caption))
+    assert "churned after 90 idle days" in caption
+    rules = lc.LifecycleRules(churn_days=90)
+    inputs = readout.lifecycle_inputs(ds, rules)
+    default = readout.lifecycle_inputs(ds, lc.LifecycleRules())
+    assert inputs.start_sizes["churned"] != default.start_sizes["churned"]
+    sizes = at.dataframe[3].value
+    assert sizes[t("lifecycle.tier.churned", "en")].iloc[0] == round(inputs.start_sizes["churned"])
+
+
+def test_calendar_switch_reaches_the_engine(ds):
+    at = open_app("en", PAGE, query={"fc_market": "none"})
+    assert not at.exception
+    assert t("forecastpage.calendar.none", "en") in " ".join(texts(at.caption))
+    summ = forecast(ds, "gmv", "week", 13, market=None).backtest_summary
+    table = at.dataframe[0].value
+    assert table[t("forecastpage.bt.mase", "en")].tolist() == summ["mase"].round(2).tolist()
+
+
+def test_planner_and_forecast_agree_on_a_campaign(ds):
+    at = open_app("en", PAGE, query={"fc_plan_include": "true", "fc_plan_spend": "3000"})
+    assert not at.exception
+    res = forecast(ds, "gmv", "week", 13)
+    first = res.future_index()[0].date()
+    types = sorted(ds.campaigns["type"].dropna().astype(str).unique())
+    channels = sorted(ds.campaigns["channel"].dropna().astype(str).unique())
+    plan = CampaignPlan(3000.0, types[0], channels[0], first + dt.timedelta(days=14),
+                        first + dt.timedelta(days=20))
+    model = CampaignResponseModel().fit(ds.campaigns)
+    ro = planner.plan_readout(model, plan)
+    revenue = fmt.money(ro.forecast.revenue.mean, "en")
+    assert metric(at, "campaigns.col.revenue").value == revenue
+    assert t("forecastpage.plan.effect_line", "en", value=revenue) in texts(at.caption)
+    verdict = t(f"forecastpage.camp.verdict.{ro.verdict}", "en",
+                profit=fmt.signed_money(ro.profit, "en"), even=fmt.money(ro.break_even_spend, "en"),
+                best=fmt.money(ro.best_spend, "en"), best_profit=fmt.signed_money(ro.best_profit or 0.0, "en"))
+    assert verdict in texts(at.error) + texts(at.warning) + texts(at.success) + texts(at.info)
+
+
+def test_query_params_restore_view_and_daily_dau():
+    at = open_app("en", PAGE, query={"fc_target": "123456", "fc_horizon": "56", "fc_driver_arppu": "5.0",
+                                     "fc_kpi": "dau", "fc_grain": "day"})
     assert not at.exception
     assert at.number_input(key="fc_target").value == 123456
     assert at.selectbox(key="fc_horizon").value == 56
     assert at.slider(key="fc_driver_arppu").value == 5.0
-
-
-def test_weekly_dau_renders():
-    at = open_page(query={"fc_kpi": "dau", "fc_grain": "week"})
-    assert not at.exception
     assert at.selectbox(key="fc_kpi").value == "dau"
 
 
 def test_empty_state():
-    at = open_page(dataset=None)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["dataset"] = None
+    at.run()
+    at.switch_page(PAGE).run()
     assert not at.exception
     assert at.button(key="empty_load_sample")

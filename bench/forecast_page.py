@@ -1,0 +1,98 @@
+"""Forecast page timing on the sample data (issue #11: first visit within 3 s), each
+measurement in a fresh process, next to the same page at a reference commit in the same run.
+
+Cases (seconds of ``AppTest.run``, Streamlit's own script runner, no browser):
+
+- ``after_app``: the app opens (router + Overview + sample load), then the user opens the
+  Forecast page: that page's first run (what the issue measures);
+- ``deep_link``: a fresh server process opened directly on the Forecast page (imports,
+  sample load and the page in one run);
+- ``horizon_change``: a warm rerun after changing the horizon (a new forecast is fitted).
+
+Usage: python -m bench.forecast_page [--ref DIR]   (DIR: an exported reference tree)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = r"""
+import json, sys, time
+root, mode = sys.argv[1], sys.argv[2]
+sys.path.insert(0, root)
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(root + "/app.py", default_timeout=600)
+at.session_state["lang"] = "zh"
+out = {}
+if mode == "deep_link":
+    at.switch_page("views/forecast.py")
+    t = time.perf_counter(); at.run(); out["deep_link"] = time.perf_counter() - t
+else:
+    t = time.perf_counter(); at.run(); out["app_open"] = time.perf_counter() - t
+    time.sleep(float(sys.argv[3]))  # the user reads the Overview for a moment
+    at.switch_page("views/forecast.py")
+    t = time.perf_counter(); at.run(); out["after_app"] = time.perf_counter() - t
+    at.selectbox(key="fc_horizon").set_value(182)
+    t = time.perf_counter(); at.run(); out["horizon_change"] = time.perf_counter() - t
+out["exception"] = bool(at.exception)
+print(json.dumps(out))
+"""
+
+
+def measure(root: Path, mode: str, pause: float = 0.0) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(root), mode, str(pause)], cwd=root,
+                          env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(ref: Path | None = None, repeats: int = 3, pause: float = 3.0) -> list[str]:
+    trees = [("this branch", ROOT)] + ([("reference", ref)] if ref else [])
+    rows = {}
+    for name, root in trees:
+        runs = [measure(root, "after_app", pause) | measure(root, "deep_link") for _ in range(repeats)]
+        rows[name] = {k: sorted(r[k] for r in runs)[len(runs) // 2]
+                      for k in ("app_open", "after_app", "deep_link", "horizon_change")}
+        rows[name]["exception"] = any(r["exception"] for r in runs)
+    load = os.getloadavg()[0]
+    lines = [
+        "## Forecast page on the sample (AppTest, medians of "
+        f"{repeats} fresh processes; load average {load:.1f} on {os.cpu_count()} cores)",
+        "",
+        "First visit = the page's first run after the app opened on Overview and the user waited "
+        f"{pause:.0f} s; deep link = a fresh process opened on the page (imports + sample + page).",
+        "",
+        "| tree | app open s | forecast first visit s | deep link s | horizon change s | exception |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {r['app_open']:.2f} | {r['after_app']:.2f} | {r['deep_link']:.2f} | "
+                     f"{r['horizon_change']:.2f} | {r['exception']} |")
+    if ref:
+        a, b = rows["reference"], rows["this branch"]
+        lines += ["", f"Reference ÷ this branch: first visit {a['after_app'] / b['after_app']:.2f}×, "
+                      f"deep link {a['deep_link'] / b['deep_link']:.2f}×, "
+                      f"horizon change {a['horizon_change'] / b['horizon_change']:.2f}×."]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ref", type=Path, default=None)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    from bench.run import write_section
+    lines = run(args.ref, args.repeats)
+    print("\n".join(lines))
+    write_section("forecast_page", lines)
+
+
+if __name__ == "__main__":
+    main()

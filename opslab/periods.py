@@ -1,0 +1,216 @@
+"""Periods for the whole engine: grains, pandas frequencies, the week label, "the next h
+periods" and the as-of day.
+
+One convention everywhere: **a week runs Monday to Sunday and is labelled by its Monday**
+(pandas frequency ``"W-MON"``, the anchor at which every label falls). A value labelled
+``2024-11-11`` (a Monday) covers 11..17 November; :func:`period_days` gives those days, so a
+festival on Monday 11 November falls in the week labelled 11 November, never in the week
+before or after. Months and quarters are labelled by their first day (``"MS"``, ``"QS"``).
+
+Example
+-------
+>>> period_start("2024-11-14", "week").date()
+datetime.date(2024, 11, 11)
+>>> [d.strftime("%m-%d") for d in future_index("2024-11-11", 2, "week")]
+['11-18', '11-25']
+>>> as_of_day(pd.Timestamp("2024-11-14 18:30"))
+datetime.date(2024, 11, 14)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+GRAINS = ("day", "week", "month", "quarter")
+#: pandas frequency of each grain; every label is the period's first day.
+FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS"}
+#: Periods per year, the natural season of a series of that grain.
+SEASON = {"day": 7, "week": 52, "month": 12, "quarter": 4}
+
+
+def check_grain(grain: str) -> str:
+    """``grain`` itself when it is one of :data:`GRAINS`, else ``ValueError``.
+
+    >>> check_grain("week")
+    'week'
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; use one of {GRAINS}")
+    return grain
+
+
+def grain_of(freq: str) -> str:
+    """The grain of a pandas frequency string (``"W-MON"`` -> ``"week"``).
+
+    >>> grain_of("D"), grain_of("W-MON"), grain_of("MS")
+    ('day', 'week', 'month')
+    """
+    code = pd.tseries.frequencies.to_offset(freq).rule_code
+    if code == "D":
+        return "day"
+    if code.startswith("W"):
+        if code != "W-MON":
+            raise ValueError(f"weeks are labelled by their Monday ('W-MON'), not {freq!r}")
+        return "week"
+    if code.startswith("M"):
+        return "month"
+    if code.startswith("Q"):
+        return "quarter"
+    raise ValueError(f"unsupported frequency {freq!r}")
+
+
+def as_of_day(value, default: dt.date | None = None) -> dt.date:
+    """The calendar day of ``value`` (date, datetime, Timestamp or ISO text); ``default``
+    when ``value`` is None. Times of day are dropped, never rounded: 23:59 stays that day.
+
+    >>> as_of_day("2024-03-01T23:59:59")
+    datetime.date(2024, 3, 1)
+    >>> as_of_day(None, dt.date(2024, 1, 2))
+    datetime.date(2024, 1, 2)
+    """
+    if value is None:
+        if default is None:
+            raise ValueError("an as-of day is required")
+        return default
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValueError(f"not a date: {value!r}")
+    return ts.date()
+
+
+def period_start(day, grain: str) -> pd.Timestamp:
+    """The label (first day) of the period holding ``day``.
+
+    >>> period_start("2024-08-15", "quarter").date()
+    datetime.date(2024, 7, 1)
+    """
+    ts = pd.Timestamp(as_of_day(day))
+    check_grain(grain)
+    if grain == "day":
+        return ts
+    if grain == "week":
+        return ts - pd.Timedelta(days=ts.day_of_week)
+    if grain == "month":
+        return ts.replace(day=1)
+    return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
+
+
+def period_starts(days, grain: str) -> pd.DatetimeIndex:
+    """:func:`period_start` of every day of ``days`` (vectorised; times of day dropped).
+
+    >>> period_starts(pd.to_datetime(["2024-01-07", "2024-01-08"]), "week").day.tolist()
+    [1, 8]
+    """
+    idx = pd.DatetimeIndex(days).normalize()
+    check_grain(grain)
+    if grain == "day":
+        return idx
+    if grain == "week":
+        return idx - pd.to_timedelta(idx.day_of_week, unit="D")
+    return idx.to_period("M" if grain == "month" else "Q").to_timestamp()
+
+
+def shift(label, grain: str, n: int) -> pd.Timestamp:
+    """The label ``n`` periods after ``label`` (``n`` may be negative).
+
+    >>> shift(pd.Timestamp("2024-01-31"), "month", 1).date()
+    datetime.date(2024, 2, 29)
+    """
+    label = pd.Timestamp(label)
+    check_grain(grain)
+    if grain == "day":
+        return label + pd.Timedelta(days=n)
+    if grain == "week":
+        return label + pd.Timedelta(weeks=n)
+    return label + pd.DateOffset(months=n if grain == "month" else 3 * n)
+
+
+def period_end(label, grain: str) -> pd.Timestamp:
+    """The last day of the period labelled ``label``.
+
+    >>> period_end("2024-11-11", "week").date()
+    datetime.date(2024, 11, 17)
+    """
+    return shift(period_start(label, grain), grain, 1) - pd.Timedelta(days=1)
+
+
+def period_days(label, grain: str) -> pd.DatetimeIndex:
+    """Every day of the period labelled ``label``.
+
+    >>> len(period_days("2024-02-01", "month"))
+    29
+    """
+    start = period_start(label, grain)
+    return pd.date_range(start, period_end(start, grain), freq="D")
+
+
+def future_index(last, h: int, grain: str) -> pd.DatetimeIndex:
+    """The labels of the ``h`` periods after the period labelled ``last`` (or after the last
+    label of a series / index passed as ``last``), with the grain's frequency set.
+
+    >>> future_index(pd.Series([1.0], index=pd.to_datetime(["2024-01-31"])), 2, "day").day.tolist()
+    [1, 2]
+    """
+    if isinstance(last, (pd.Series, pd.DataFrame)):
+        last = last.index
+    if isinstance(last, pd.Index):
+        if len(last) == 0:
+            raise ValueError("cannot extend an empty index")
+        last = last[-1]
+    first = shift(period_start(last, grain), grain, 1)
+    return pd.date_range(first, periods=max(int(h), 0), freq=FREQ[grain])
+
+
+def horizon_periods(days: int, grain: str) -> int:
+    """Periods needed to cover ``days`` days (whole periods, rounded up; months as 30 days).
+
+    >>> horizon_periods(90, "week"), horizon_periods(90, "day")
+    (13, 90)
+    """
+    length = {"day": 1, "week": 7, "month": 30, "quarter": 91}[check_grain(grain)]
+    return int(np.ceil(int(days) / length))
+
+
+def is_regular(index, grain: str) -> bool:
+    """Whether ``index`` is exactly the consecutive labels of ``grain`` (no gaps, no
+    duplicates, every label a period's first day).
+
+    >>> is_regular(pd.date_range("2024-01-01", periods=3, freq="W-MON"), "week")
+    True
+    >>> is_regular(pd.date_range("2024-01-07", periods=3, freq="W-SUN"), "week")
+    False
+    """
+    idx = pd.DatetimeIndex(index)
+    if len(idx) == 0:
+        return True
+    expected = pd.date_range(period_start(idx[0], grain), periods=len(idx), freq=FREQ[grain])
+    return bool(idx.equals(expected))
+
+
+def aggregate(frame, grain: str, how="sum", complete: bool = True):
+    """Daily values (a frame or series indexed by day) per period of ``grain``, labelled by
+    the period's first day; ``complete`` keeps only periods whose every day is in the input.
+
+    ``how`` is one aggregation for all columns or a dict column -> aggregation.
+
+    >>> s = pd.Series(1.0, index=pd.date_range("2024-01-03", "2024-01-21"))
+    >>> aggregate(s, "week").to_dict()
+    {Timestamp('2024-01-08 00:00:00'): 7.0, Timestamp('2024-01-15 00:00:00'): 7.0}
+    """
+    obj = frame.copy()
+    obj.index = pd.DatetimeIndex(obj.index).normalize()
+    labels = period_starts(obj.index, grain)
+    groups = obj.groupby(labels)
+    out = groups.agg(how)
+    if complete and grain != "day":
+        lengths = pd.Series([len(period_days(x, grain)) for x in out.index], index=out.index)
+        out = out[groups.size().reindex(out.index).to_numpy() == lengths.to_numpy()]
+    out.index = pd.DatetimeIndex(out.index, name=grain)
+    if len(out) and is_regular(out.index, grain):
+        out = out.asfreq(FREQ[grain])
+    return out
