@@ -259,7 +259,7 @@ def _shift_means(comp: st.Comparison, raw_c: float, raw_t: float) -> st.Comparis
     show the real means, keep the adjusted lift, interval and p-value."""
     half = (comp.ci_high - comp.ci_low) / 2
     rel_half = half / abs(raw_c) if raw_c else float("nan")
-    return st.Comparison(raw_c, raw_c + comp.lift, comp.lift, comp.ci_low, comp.ci_high,
+    return st.Comparison(raw_c, raw_t, comp.lift, comp.ci_low, comp.ci_high,
                          comp.lift / raw_c if raw_c else float("nan"),
                          (comp.lift / raw_c - rel_half) if raw_c else float("nan"),
                          (comp.lift / raw_c + rel_half) if raw_c else float("nan"),
