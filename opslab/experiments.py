@@ -43,8 +43,8 @@ class ABConfig:
     retention_day: int = 7
     event: str = "purchase"           # conversion event
     weights: tuple[float, ...] | None = None  # planned split, equal by default
-    mde_rel: float = 0.05             # the lift the power calculator plans for
-    seq_tau: float = 0.1              # mSPRT prior sd of the lift, relative to the control mean
+    mde_rel: float = 0.1              # the lift the power calculator plans for
+    seq_tau: float = 0.25             # mSPRT prior sd of the lift, relative to the control mean
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,7 @@ def _comparisons(rows, groups, control, metric, users, config, days, srm_p) -> p
                     "days_more": more})
     frame = pd.DataFrame(out)
     frame["p_holm"] = st.holm(frame["p_value"].fillna(1.0).to_numpy())
+    frame["p_seq_holm"] = st.holm(frame["p_sequential"].fillna(1.0).to_numpy())
     frame["verdict"] = [_verdict(r, srm_p, config) for r in frame.itertuples()]
     return frame
 
@@ -313,9 +314,13 @@ def _verdict(r, srm_p: float, config: ABConfig) -> str:
         return "srm"
     if not np.isfinite(r.p_value):
         return "inconclusive"
-    if r.p_holm < config.alpha:
+    # Do not peek: before the planned sample is reached only the always-valid p-value may
+    # end the test; the fixed-horizon one is read once the sample is complete.
+    early = bool(r.days_more)
+    p = r.p_seq_holm if early else r.p_holm
+    if p < config.alpha:
         return "win" if r.lift > 0 else "loss"
-    if r.n_needed and np.isfinite(r.n_needed) and r.days_more:
+    if early:
         return "too_early"
     if r.ci_high - r.ci_low < 2 * abs(config.mde_rel * r.mean_c):
         return "flat"
