@@ -21,6 +21,10 @@ pages = [
     st.Page("views/churn.py", title=state.tr("app.nav.churn"), icon=":material/warning:", url_path="churn"),
     st.Page("views/forecast.py", title=state.tr("app.nav.forecast"), icon=":material/target:",
             url_path="forecast"),
+    st.Page("views/funnels.py", title=state.tr("funnels.nav"), icon=":material/filter_alt:", url_path="funnels"),
+    st.Page("views/paths.py", title=state.tr("paths.nav"), icon=":material/route:", url_path="paths"),
+    st.Page("views/experiments.py", title=state.tr("experiments.nav"), icon=":material/science:",
+            url_path="experiments"),
     st.Page("views/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
 ]
 navigation = st.navigation(pages)
