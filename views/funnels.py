@@ -10,12 +10,13 @@ from opslab import formatting as fmt
 from opslab import funnels as fn
 from opslab.charts import behaviour as charts
 from opslab.problems import OpsLabError
-from ui.state import labeller, lang, tr
+from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import export_buttons, page_start
 
 ds = page_start("funnels")
 code = lang()
+t = translator()  # for format_func callbacks, which may run outside this script run
 names = ds.events["event_name"].value_counts()
 events = list(names.index)
 props = fn.event_properties(ds)
@@ -51,8 +52,8 @@ window = a.number_input(tr("funnels.window"), min_value=0.01, max_value=365.0, v
 order = url_choice("segmented_control", tr("funnels.order"), fn.ORDERS, "ordered", "fn_order", b,
                    format_func=labeller("funnels.order."), help=tr("funnels.order_help"))
 by = url_choice("selectbox", tr("funnels.by"), ["", *dims], "", "fn_by", c,
-                format_func=lambda v: tr("funnels.by_none") if v == "" else
-                (tr("funnels.tier") if v == "tier" else v))
+                format_func=lambda v: t("funnels.by_none") if v == "" else
+                (t("funnels.tier") if v == "tier" else v))
 attribution = url_choice("selectbox", tr("funnels.attribution"), fn.ATTRIBUTIONS, "first_touch", "fn_attr", d,
                          format_func=labeller("funnels.attribution."), help=tr("funnels.attribution_help"),
                          disabled=by not in props or by in fn.user_dimensions(ds))
@@ -67,7 +68,7 @@ with st.expander(tr("funnels.filters"), icon=":material/filter_alt:"):
     for i, name in enumerate(steps):
         c1, c2 = st.columns([1, 2])
         col = c1.selectbox(tr("funnels.filter_property", n=i + 1, event=name), ["", *props], key=f"fn_fprop_{i}",
-                           format_func=lambda v: tr("funnels.no_filter") if v == "" else v)
+                           format_func=lambda v: t("funnels.no_filter") if v == "" else v)
         values = []
         if col:
             options = sorted(ds.events.loc[ds.events["event_name"] == name, col].dropna().astype(str).unique())[:200]
@@ -168,7 +169,8 @@ with st.expander(tr("funnels.compare"), icon=":material/compare_arrows:"):
 
 # -- who dropped --------------------------------------------------------------------------
 st.subheader(tr("funnels.dropped_title"))
-drop_step = st.selectbox(tr("funnels.dropped_at"), list(range(2, res.n_steps + 1)), key="fn_drop_step",
+most = int(table.iloc[1:]["dropped"].idxmax()) - 1 if res.n_steps > 1 else 0  # open on the biggest loss
+drop_step = st.selectbox(tr("funnels.dropped_at"), list(range(2, res.n_steps + 1)), key="fn_drop_step", index=most,
                          format_func=lambda s: f"{s}. {table.loc[s - 1, 'event']}")
 who = fn.segment_users(ds, res.dropped_at(drop_step)["user_id"])
 st.caption(tr("funnels.dropped_caption", n=f"{len(who):,}", step=drop_step - 1))
