@@ -53,13 +53,16 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="overview,features", help="overview, features, or both")
+    ap.add_argument("--only", default="overview,features,funnels", help="overview, features, funnels (any of them)")
     ap.add_argument("--feature-users", type=int, default=1_000_000)
     args = ap.parse_args()
     if "overview" in args.only:
         overview([int(x) for x in args.sizes.split(",")])
     if "features" in args.only:
         features(args.feature_users)
+    if "funnels" in args.only:
+        from bench import funnels
+        write_section("funnels", funnels.main())
 
 
 def _secs(r: dict) -> str:

@@ -196,17 +196,21 @@ def _query(ds, steps, window_us, order, exclusions, prop, start, stop) -> pd.Dat
                                              user_cols=", ".join(user))
     else:
         block = cat["funnel_ordered_step" if order == "ordered" else "funnel_strict_step"]
-        layers = ["l1 AS (SELECT *, CASE WHEN m1 THEN t END AS L1 FROM seg)"]
+        carry = (", b" if prop else "") + "".join(f", g{j}" for j in sorted(guards))
+        layers = []
         for k in range(2, n + 1):
             part = f", g{k - 1}" if (k - 1) in guards else ""
-            layers.append(block.format(k=k, j=k - 1, part=part))
+            layers.append(block.format(k=k, j=k - 1, part=part, carry=carry))
+        union = " UNION ALL ".join(f"SELECT {k} AS k, uid, pos, t, L{', b' if prop else ''} FROM s{k}"
+                                   for k in range(1, n + 1))
         user = []
         for k in range(1, n + 1):
-            f = f"FILTER (WHERE L{k} IS NOT NULL)"
-            user += [f"min(pos) {f} AS p{k}", f"arg_min(t - L{k}, pos) {f} AS d{k}"]
+            f = f"FILTER (WHERE k = {k})"
+            user += [f"min(pos) {f} AS p{k}", f"arg_min(t - L, pos) {f} AS d{k}"]
             user += [f"arg_min_null(b, pos) {f} AS b{k}"] if prop else []
         name = "funnel_ordered" if order == "ordered" else "funnel_strict"
-        sql = cat[name].format(**fmt, layers=",\n".join(layers), user_cols=", ".join(user))
+        sql = cat[name].format(**fmt, layers=",\n".join(layers), union=union, carry=carry,
+                               user_cols=", ".join(user))
     return ds.engine.sql(sql, **params)
 
 

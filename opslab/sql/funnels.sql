@@ -5,31 +5,37 @@
 -- attribute columns). Times are compared as epoch microseconds; $window is in microseconds.
 
 -- name: funnel_ordered
--- Ordered funnel as a dynamic programme over each user's events: Lk on an event matching
--- step k is the LATEST step-1 time of any valid path ending there (later steps before this
--- event, in log order). The latest start keeps the most room in the conversion window, so a
--- user reaches step k exactly when some event has Lk within $window of its own time.
--- Exclusions between step j and j+1 split the log at every excluded event (gj): a path may
--- only link events of the same segment, so nothing excluded happens between the two steps.
+-- Ordered funnel as a dynamic programme over each user's events. s1 holds the step-1 events
+-- with L = their own time; s(k) holds the events matching step k that continue some path,
+-- with L = the LATEST step-1 time of any valid path ending there (the latest start keeps the
+-- most room in the conversion window, so a user reaches step k exactly when s(k) has a row for
+-- them). Each layer only touches the rows of two steps, so the work shrinks along the funnel.
+-- Exclusions between step j and j+1 split the log at every excluded event (column gj): a path
+-- may only link events of the same segment, so nothing excluded happens between the two steps.
 WITH base AS (
     SELECT uid, seq AS pos, epoch_us(event_time) AS t{extra}, {match}
     FROM fev
     WHERE event_time >= $start AND event_time < $stop AND ({any})
 ),
 seg AS (SELECT *{segs} FROM base),
-{layers}
-SELECT uid, min(t) FILTER (WHERE m1) AS entry, {user_cols}
-FROM l{n}
-GROUP BY uid
-HAVING count(L1) > 0;
+s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
+{layers},
+steps AS ({union})
+SELECT uid, min(t) FILTER (WHERE k = 1) AS entry, {user_cols}
+FROM steps
+GROUP BY uid;
 
 -- name: funnel_ordered_step
--- One layer of the ordered programme: step k links to the best step-j start seen earlier.
-l{k} AS (
-    SELECT * EXCLUDE (c), CASE WHEN c >= t - $window THEN c END AS L{k}
-    FROM (SELECT *, CASE WHEN m{k} THEN max(L{j}) OVER (PARTITION BY uid{part} ORDER BY pos
-                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) END AS c
-          FROM l{j})
+-- One layer: events of step k (kind 0) look back at the step-(k-1) rows (kind 1) before them;
+-- at equal positions kind 0 sorts first, so an event never continues its own path.
+s{k} AS (
+    SELECT uid, pos, t{carry}, c AS L
+    FROM (SELECT *, max(L) OVER (PARTITION BY uid{part} ORDER BY pos, kind
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS c
+          FROM (SELECT uid, pos, t{carry}, L, 1 AS kind FROM s{j}
+                UNION ALL
+                SELECT uid, pos, t{carry}, NULL AS L, 0 AS kind FROM seg WHERE m{k}))
+    WHERE kind = 0 AND c >= t - $window
 )
 
 -- name: funnel_strict
@@ -43,18 +49,23 @@ WITH allev AS (
     WHERE event_time >= $start AND event_time < $stop
 ),
 seg AS (SELECT * FROM allev WHERE {any_m}),
-{layers}
-SELECT uid, min(t) FILTER (WHERE m1) AS entry, {user_cols}
-FROM l{n}
-GROUP BY uid
-HAVING count(L1) > 0;
+s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
+{layers},
+steps AS ({union})
+SELECT uid, min(t) FILTER (WHERE k = 1) AS entry, {user_cols}
+FROM steps
+GROUP BY uid;
 
 -- name: funnel_strict_step
--- One layer of the strict programme: step k continues a step-j path ending one event before.
-l{k} AS (
-    SELECT * EXCLUDE (c), CASE WHEN c >= t - $window THEN c END AS L{k}
-    FROM (SELECT *, CASE WHEN m{k} AND lag(pos) OVER w = pos - 1 THEN lag(L{j}) OVER w END AS c
-          FROM l{j} WINDOW w AS (PARTITION BY uid ORDER BY pos))
+-- One strict layer: a step-k event continues the step-(k-1) path ending exactly one event before.
+s{k} AS (
+    SELECT uid, pos, t{carry}, c AS L
+    FROM (SELECT *, CASE WHEN lag(pos) OVER w = pos - 1 AND lag(kind) OVER w = 1 THEN lag(L) OVER w END AS c
+          FROM (SELECT uid, pos, t{carry}, L, 1 AS kind FROM s{j}
+                UNION ALL
+                SELECT uid, pos, t{carry}, NULL AS L, 0 AS kind FROM seg WHERE m{k})
+          WINDOW w AS (PARTITION BY uid ORDER BY pos, kind))
+    WHERE kind = 0 AND c >= t - $window
 )
 
 -- name: funnel_unordered
