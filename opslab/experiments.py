@@ -143,13 +143,14 @@ def user_outcomes(ds: Dataset, assignment: pd.DataFrame, config: ABConfig = ABCo
     """Per assigned user: variant, exposure and every metric's value after and before exposure."""
     a, dropped = _clean(ds, assignment)
     eng = ds.engine
-    eng.register("asg", pd.DataFrame({"rid": np.arange(len(a), dtype=np.int64),
-                                      "uid": a["uid"].to_numpy(dtype=np.int64), "variant": a["variant"].astype("str"),
-                                      "exposure": a["time"].astype("datetime64[us]")}))
-    window = config.window_days if config.window_days else 1e6
-    out = eng.run("ab_user_metrics", window_us=int(window * 86400e6), pre_days=int(config.pre_days),
-                  ret_day=int(config.retention_day), event=config.event,
-                  stop=pd.Timestamp(ds.end) + pd.Timedelta(days=1), last_day=str(ds.end))
+    with eng._lock:  # sessions sharing this data set must not swap `asg` between the two calls
+        eng.register("asg", pd.DataFrame({"rid": np.arange(len(a), dtype=np.int64),
+                                          "uid": a["uid"].to_numpy(dtype=np.int64), "variant": a["variant"].astype("str"),
+                                          "exposure": a["time"].astype("datetime64[us]")}))
+        window = config.window_days if config.window_days else 1e6
+        out = eng.run("ab_user_metrics", window_us=int(window * 86400e6), pre_days=int(config.pre_days),
+                      ret_day=int(config.retention_day), event=config.event,
+                      stop=pd.Timestamp(ds.end) + pd.Timedelta(days=1), last_day=str(ds.end))
     out.insert(1, "user_id", a["user_id"].to_numpy()[out["rid"].to_numpy()])
     return out.drop(columns=["rid"]), dropped
 

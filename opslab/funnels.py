@@ -231,13 +231,6 @@ def _step_table(max_step: np.ndarray, n: int) -> pd.DataFrame:
         })
 
 
-def _top(values: pd.Series, weights: pd.Series | None, top_n: int) -> pd.Series:
-    values = values.fillna(NONE).astype("str")
-    counts = values.value_counts() if weights is None else weights.groupby(values).sum().sort_values(ascending=False)
-    keep = set(counts.index[:top_n])
-    return values.where(values.isin(keep), OTHER)
-
-
 def funnel(ds: Dataset, steps, window_days: float = 7, by: str | None = None, *, order: str = "ordered",
            exclusions: Sequence[Exclusion] = (), attribution: str = "first_touch", start=None, end=None,
            top_n: int = 6) -> FunnelResult:

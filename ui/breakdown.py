@@ -11,6 +11,7 @@ from opslab import metrics
 from opslab.charts import behaviour as charts
 from opslab.funnels import NONE, OTHER
 from ui.labels import period_label
+from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice
 from ui.widgets import format_kpi
@@ -74,7 +75,7 @@ def controls(ds):
 def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None:
     """One KPI per group over time, the chosen period's KPIs per group, CAC/ROI by channel."""
     code = lang()
-    st.subheader(tr("breakdowns.split_title", by=_dim_label(split)))
+    st.subheader(tr("breakdowns.split_title", by=md(_dim_label(split))))
     kpi = url_choice("selectbox", tr("breakdowns.kpi"), metrics.KPIS, "dau", "ov_split_kpi",
                      format_func=labeller("metrics.name."))
     with st.spinner(tr("breakdowns.computing")):

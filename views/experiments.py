@@ -13,6 +13,7 @@ from opslab.funnels import event_properties
 from opslab.ingest.load import sample_dir
 from opslab.ingest.read import read_table
 from opslab.problems import OpsLabError
+from ui.safe import md
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import page_start
@@ -98,7 +99,7 @@ if res.dropped.get("multiple_variants") or res.dropped.get("unknown_users"):
     st.caption(tr("experiments.dropped", multi=res.dropped["multiple_variants"], unknown=res.dropped["unknown_users"]))
 
 # -- the SRM gate -------------------------------------------------------------------------
-counts = ", ".join(f"{v}: {n:,}" for v, n in zip(res.variants["variant"], res.variants["n"]))
+counts = ", ".join(f"{md(v)}: {n:,}" for v, n in zip(res.variants["variant"], res.variants["n"]))
 if not res.srm_ok:
     st.error(tr("experiments.srm_fail", p=f"{res.srm_p:.2g}", counts=counts), icon=":material/block:")
     st.stop()
@@ -108,11 +109,11 @@ st.caption(tr("experiments.srm_ok", p=f"{res.srm_p:.3f}", counts=counts))
 comp = res.comparisons
 cols = st.columns(len(res.variants))
 for col, row in zip(cols, res.variants.itertuples()):
-    col.metric(f"{row.variant} · n={row.n:,}", value(row.mean), border=True,
+    col.metric(f"{md(row.variant)} · n={row.n:,}", value(row.mean), border=True,
                help=tr("experiments.control_help") if row.variant == res.control else None)
 
 for r in comp.itertuples():
-    params = {"variant": r.variant, "control": res.control, "metric": tr(f"experiments.metric.{metric}"),
+    params = {"variant": md(r.variant), "control": md(res.control), "metric": tr(f"experiments.metric.{metric}"),
               "lift": lift(r.lift), "rel": fmt.pct(r.rel_lift, signed=True), "low": lift(r.ci_low),
               "high": lift(r.ci_high), "beat": fmt.pct(r.chance_to_beat), "days": r.days_more or 0,
               "level": f"{1 - alpha:.0%}"}

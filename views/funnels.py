@@ -10,6 +10,7 @@ from opslab import formatting as fmt
 from opslab import funnels as fn
 from opslab.charts import behaviour as charts
 from opslab.problems import OpsLabError
+from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import export_buttons, page_start
@@ -67,7 +68,7 @@ with st.expander(tr("funnels.filters"), icon=":material/filter_alt:"):
     st.caption(tr("funnels.filters_help"))
     for i, name in enumerate(steps):
         c1, c2 = st.columns([1, 2])
-        col = c1.selectbox(tr("funnels.filter_property", n=i + 1, event=name), ["", *props], key=f"fn_fprop_{i}",
+        col = c1.selectbox(tr("funnels.filter_property", n=i + 1, event=md(name)), ["", *props], key=f"fn_fprop_{i}",
                            format_func=lambda v: t("funnels.no_filter") if v == "" else v)
         values = []
         if col:
@@ -109,7 +110,7 @@ if res.excluded:
     st.caption(tr("funnels.excluded", n=f"{res.excluded:,}"))
 worst = table.iloc[1:]["conv_prev"].idxmin() if len(table) > 1 and table["users"].iloc[0] else None
 if worst is not None and pd.notna(table.loc[worst, "conv_prev"]):
-    st.warning(tr("funnels.worst_step", step=int(table.loc[worst, "step"]), event=table.loc[worst, "event"],
+    st.warning(tr("funnels.worst_step", step=int(table.loc[worst, "step"]), event=md(table.loc[worst, "event"]),
                   share=fmt.pct(1 - table.loc[worst, "conv_prev"]), n=f"{int(table.loc[worst, 'dropped']):,}"))
 
 st.altair_chart(charts.funnel_bars(table, "label", tr("funnels.users"), tr("funnels.conv_first")), width="stretch")
@@ -122,7 +123,7 @@ st.dataframe(shown, hide_index=True, width="stretch")
 
 # -- split --------------------------------------------------------------------------------
 if by and not res.by_group.empty:
-    st.subheader(tr("funnels.split_title", by=tr("funnels.tier") if by == "tier" else by))
+    st.subheader(tr("funnels.split_title", by=tr("funnels.tier") if by == "tier" else md(by)))
     g = res.by_group.copy()
     g["group_label"] = g["group"].map(group_label)
     g["step_label"] = g["step"].map(dict(zip(table["step"], table["label"])))
@@ -181,4 +182,4 @@ seg_name = st.text_input(tr("funnels.segment_name"), value=tr("funnels.segment_d
                          key="fn_seg_name", max_chars=40)
 if st.button(tr("funnels.save_segment"), key="fn_save_segment", icon=":material/group_add:", disabled=len(who) == 0):
     st.session_state.setdefault("segments", {})[seg_name] = list(who["user_id"])
-    st.success(tr("funnels.segment_saved", name=seg_name, n=f"{len(who):,}"))
+    st.success(tr("funnels.segment_saved", name=md(seg_name), n=f"{len(who):,}"))

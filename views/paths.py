@@ -7,6 +7,7 @@ from opslab import formatting as fmt
 from opslab import paths as pt
 from opslab.charts import behaviour as charts
 from opslab.problems import OpsLabError
+from ui.safe import md
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import page_start
@@ -32,7 +33,7 @@ except OpsLabError as err:
     st.error(tr(err.code, **err.params))
     st.stop()
 if res.n_users == 0:
-    st.info(tr("paths.no_users", event=event))
+    st.info(tr("paths.no_users", event=md(event)))
     st.stop()
 
 end_label = tr("paths.end_next") if direction == "next" else tr("paths.end_previous")
@@ -42,7 +43,7 @@ def label(e: str) -> str:
     return end_label if e == pt.END else tr("paths.other") if e == pt.OTHER else e
 
 
-st.metric(tr("paths.users", event=event), fmt.count(res.n_users, code), border=True)
+st.metric(tr("paths.users", event=md(event)), fmt.count(res.n_users, code), border=True)
 
 st.subheader(tr("paths.leave_title"))
 st.caption(tr("paths.leave_caption") if direction == "next" else tr("paths.start_caption"))
@@ -53,7 +54,7 @@ st.dataframe(pd.DataFrame({
     tr("paths.leave_share"): lp["leave_share"].map(fmt.pct)}), hide_index=True, width="stretch")
 top = lp.iloc[0] if len(lp) else None
 if top is not None and direction == "next":
-    st.warning(tr("paths.leave_headline", event=label(top["event"]), level=int(top["level"]),
+    st.warning(tr("paths.leave_headline", event=md(label(top["event"])), level=int(top["level"]),
                   share=fmt.pct(top["leave_share"]), n=f"{int(top['left']):,}"))
 
 st.subheader(tr("paths.levels_title"))

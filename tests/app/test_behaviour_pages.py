@@ -7,6 +7,7 @@ import pytest
 
 from opslab.ingest.load import sample_dir
 from tests.app.conftest import open_app
+from ui.safe import md
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,7 @@ def test_paths_page_shows_leave_points():
     at = open_app("en", "views/paths.py")
     assert not at.exception
     assert any("Most users leave after" in w.value for w in at.warning)
-    n_cart = _metrics(at)["Users who did add_to_cart"]
+    n_cart = _metrics(at)[f"Users who did {md('add_to_cart')}"]   # data-derived text is escaped
     at.selectbox(key="pt_event").set_value("checkout").run()
     assert not at.exception and _metrics(at)["Users who did checkout"] != n_cart
     zh = open_app("zh", "views/paths.py")
@@ -60,7 +61,7 @@ def test_paths_page_shows_leave_points():
 def test_experiment_page_reads_the_planted_test_and_stops_on_srm():
     at = open_app("en", "views/experiments.py")
     assert not at.exception
-    assert any("new_checkout beats control" in s.value for s in at.success)
+    assert any(f"{md('new_checkout')} beats control" in s.value for s in at.success)
     assert any("Sample ratio check passed" in c.value for c in at.caption)
     at.selectbox(key="ab_metric").set_value("retention").run()
     assert not at.exception and not at.success
