@@ -159,7 +159,8 @@ with st.expander(tr("funnels.compare"), icon=":material/compare_arrows:"):
                        key="fn_pa")
     pb = c2.date_input(tr("funnels.period_b"), value=(mid + dt.timedelta(days=1), ds.end), min_value=ds.start,
                        max_value=ds.end, key="fn_pb")
-    if all(isinstance(p, (tuple, list)) and len(p) == 2 for p in (pa, pb)):
+    run = st.toggle(tr("funnels.compare_run"), key="fn_compare_on")  # two more funnels: only on request
+    if run and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in (pa, pb)):
         cmp = fn.compare_periods(ds, step_defs, window, tuple(pa), tuple(pb), order=order, exclusions=exclusions)
         st.dataframe(pd.DataFrame({
             tr("funnels.step"): [f"{s}. {e}" for s, e in zip(cmp["step"], cmp["event"])],
