@@ -13,7 +13,7 @@ from opslab.funnels import NONE, OTHER
 from ui.labels import period_label
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator
-from ui.url_state import url_choice
+from ui.url_state import url_choice, url_multi
 from ui.widgets import format_kpi
 
 SEGMENT = "segment:"
@@ -50,8 +50,8 @@ def controls(ds):
         if fdim and not fdim.startswith(SEGMENT):
             sizes = bd.group_sizes(ds, fdim, top_n=200)
             options = [g for g in sizes.index if g != OTHER]
-            values = c2.multiselect(tr("breakdowns.values"), options, key="ov_fval",
-                                    format_func=lambda g: f"{group_label(fdim, g, t)} ({sizes[g]:,})")
+            values = url_multi(tr("breakdowns.values"), options, [], "ov_fval", c2,
+                               format_func=lambda g: f"{group_label(fdim, g, t)} ({sizes[g]:,})")
         split = url_choice("selectbox", tr("breakdowns.split_by"), ["", *dims], "", "ov_split", c3,
                            format_func=lambda d: _dim_label(d, t))
         top_n = c4.number_input(tr("breakdowns.top_n"), min_value=2, max_value=10, value=5, key="ov_topn",

@@ -26,6 +26,9 @@ def test_funnel_page_in_both_languages_and_order_mode_changes_results():
     at.segmented_control(key="fn_order").set_value("strict").run()
     assert not at.exception
     assert _metrics(at)["Reached the last step"] != before["Reached the last step"]
+    at.toggle(key="fn_compare_on").set_value(True).run()
+    assert not at.exception
+    assert any("Change (B − A)" in list(df.value.columns) for df in at.dataframe)
     zh = open_app("zh", "views/funnels.py")
     assert not zh.exception and zh.title[0].value == "漏斗分析"
     assert "整体转化率" in _metrics(zh)
