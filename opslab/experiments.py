@@ -323,7 +323,8 @@ def _verdict(r, srm_p: float, config: ABConfig) -> str:
         return "win" if r.lift > 0 else "loss"
     if early:
         return "too_early"
-    if r.ci_high - r.ci_low < 2 * abs(config.mde_rel * r.mean_c):
+    planned = abs(config.mde_rel * r.mean_c)
+    if -planned < r.ci_low and r.ci_high < planned:  # the interval rules out the planned lift
         return "flat"
     return "inconclusive"
 
