@@ -202,3 +202,24 @@ def test_several_variants_are_holm_corrected_and_assignment_inputs_are_read():
     assert res2.dropped["multiple_variants"] == 5
     with pytest.raises(OpsLabError):
         ab_test(ds, asg.assign(variant="A"), "conversion")
+
+
+def test_equal_arms_with_enough_users_read_flat_and_a_real_loss_reads_loss():
+    rng = np.random.default_rng(21)
+    n = 6000
+    ids = np.array([f"u{i}" for i in range(n)])
+    t0 = pd.Timestamp("2024-03-01")
+    buy = rng.random(n) < 0.5
+    variant = np.where(np.arange(n) % 2 == 0, "A", "B")
+    events = pd.DataFrame({"user_id": np.r_[ids, ids[buy]],
+                           "event_time": np.r_[[t0] * n, [t0 + pd.Timedelta(hours=1)] * buy.sum()],
+                           "event_name": np.r_[["visit"] * n, ["purchase"] * buy.sum()]})
+    asg = pd.DataFrame({"user_id": ids, "variant": variant, "time": t0})
+    cfg = ABConfig(mde_rel=0.2, pre_days=0)
+    res = ab_test(Dataset.from_tables(events=events), asg, "conversion", control="A", config=cfg)
+    row = res.comparisons.iloc[0]
+    assert row["days_more"] == 0 and row["verdict"] == "flat"
+    worse = buy & ~((variant == "B") & (rng.random(n) < 0.3))      # B loses 30 % of its buyers
+    ev2 = events[~events["user_id"].isin(ids[buy & ~worse]) | (events["event_name"] == "visit")]
+    res2 = ab_test(Dataset.from_tables(events=ev2), asg, "conversion", control="A", config=cfg)
+    assert res2.verdicts["B"] == "loss"
