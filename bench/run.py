@@ -55,8 +55,8 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="overview,features,ingest,churn_real,forecast_page",
-                    help="comma-separated: overview, features, ingest, churn_real, forecast_page")
+    ap.add_argument("--only", default="overview,features,ingest,churn_real,forecast_page,funnels",
+                    help="comma-separated: overview, features, ingest, churn_real, forecast_page, funnels")
     ap.add_argument("--ingest-orders", default="1000000,5000000", help="orders CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-events", default="10000000", help="events CSV sizes for the ingest benchmark")
     ap.add_argument("--ref", default=None, help="forecast_page: a reference tree to compare with")
@@ -75,6 +75,9 @@ def main() -> None:
         churn_real()
     if "forecast_page" in args.only:
         write_section("forecast_page", forecast_page.run(Path(args.ref) if args.ref else None))
+    if "funnels" in args.only:
+        from bench import funnels
+        write_section("funnels", funnels.main())
 
 
 def churn_real() -> None:

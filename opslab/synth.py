@@ -26,7 +26,12 @@ import pandas as pd
 
 from opslab.calendar_cn import spring_festival  # 春节: the project's one calendar
 
-EVENT_NAMES = ("visit", "search", "view", "add_to_cart", "purchase", "share")
+EVENT_NAMES = ("visit", "search", "view", "add_to_cart", "purchase", "share", "checkout")
+#: The planted A/B test (新版结算页, one-tap checkout): in the last EXPERIMENT_DAYS days half the
+#: users see it; an abandoned checkout is rescued into a purchase with probability RESCUE, and a
+#: session that only viewed products buys straight away with probability DIRECT.
+EXPERIMENT_DAYS, CHECKOUT_ABANDON, RESCUE, DIRECT = 42, 0.6, 0.8, 0.08
+VARIANTS = ("control", "new_checkout")
 #: acquisition channel -> (share of organic signups, base-activity x, churn-hazard x)
 CHANNELS = {"应用商店": (0.20, 1.0, 1.0), "抖音": (0.20, 0.85, 1.35), "微信": (0.17, 1.05, 0.9),
             "小红书": (0.08, 1.0, 1.1), "快手": (0.07, 0.85, 1.3), "搜索": (0.10, 1.0, 1.0),
@@ -67,6 +72,7 @@ class SynthData:
     events: pd.DataFrame
     orders: pd.DataFrame
     campaigns: pd.DataFrame
+    assignments: pd.DataFrame | None = None   # the planted A/B test: user_id, variant, time
 
     def write_csv(self, out_dir) -> dict[str, Path]:
         """Write ``<table>.csv`` (UTF-8, header row, ``2025-08-01 13:05:22`` times, 2-decimal money).
@@ -86,8 +92,10 @@ class SynthData:
         as_type = {"datetime64[us]": pa.timestamp("s"), "float64": pa.decimal128(16, 2)}
         counts = {"participants", "new_users", "conversions"}
         paths = {}
-        for name in ("users", "events", "orders", "campaigns"):
+        for name in ("users", "events", "orders", "campaigns", "assignments"):
             df = getattr(self, name)
+            if df is None:
+                continue
             table = pa.Table.from_pandas(df, preserve_index=False)
             for i, col in enumerate(df.columns):
                 kind = str(df[col].dtype)
@@ -330,10 +338,15 @@ def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
     day_end = t0 + sd.astype(np.int64) * 86400 + 86399
     ev_t = np.minimum(sess[sess_of] + cum - cum[first][sess_of], day_end[sess_of])
     ev_name = np.repeat(np.tile(np.arange(6, dtype=np.int8), A), C.ravel())
-    o = np.argsort(ev_t, kind="stable")
+    x = _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, len(basket_f))
+    ev_user = np.concatenate([su[sess_of], x["ev_user"]])
+    ev_name = np.concatenate([ev_name, x["ev_name"]])
+    key = np.concatenate([2.0 * np.arange(len(ev_t)), x["ev_key"]])
+    ev_t = np.concatenate([ev_t, x["ev_t"]])
+    o = np.lexsort((key, ev_t))                       # time, then the order within the session
     width = max(6, len(str(N)))
     uid = [f"U{i + 1:0{width}d}" for i in range(N)]
-    events = pd.DataFrame({"user_id": _labels(uid, su[sess_of[o]]), "event_time": _ts(ev_t[o]),
+    events = pd.DataFrame({"user_id": _labels(uid, ev_user[o]), "event_time": _ts(ev_t[o]),
                            "event_name": _labels(EVENT_NAMES, ev_name[o])})
 
     # orders: one per buying session, at the purchase event's second
@@ -342,13 +355,23 @@ def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
     amount = np.maximum(np.round(level[su[bs]] * rng.lognormal(0, .45, len(bs))
                                  * basket_f[sd[bs]], 2), 1.0)
     refunded = rng.random(len(bs)) < 0.04
-    oo = np.argsort(o_t, kind="stable")
+    xs = x["order_sess"]                              # purchases rescued by the new checkout
+    xr = np.random.default_rng([int(start.timestamp()), 14, len(xs)])
+    all_t = np.concatenate([o_t, x["order_t"]])
+    all_u = np.concatenate([su[bs], su[xs]])
+    amount = np.concatenate([amount, np.maximum(np.round(level[su[xs]] * xr.lognormal(0, .45, len(xs))
+                                                         * basket_f[sd[xs]], 2), 1.0)])
+    refunded = np.concatenate([refunded, xr.random(len(xs)) < 0.04])
+    oo = np.argsort(all_t, kind="stable")
     ch_names = list(CHANNELS)
     orders = pd.DataFrame({
-        "order_id": pd.array([f"O{i + 1:08d}" for i in range(len(bs))], dtype="str"),
-        "user_id": _labels(uid, su[bs][oo]), "order_time": _ts(o_t[oo]), "amount": amount[oo],
+        "order_id": pd.array([f"O{i + 1:08d}" for i in range(len(all_t))], dtype="str"),
+        "user_id": _labels(uid, all_u[oo]), "order_time": _ts(all_t[oo]), "amount": amount[oo],
         "status": _labels(["paid", "refunded"], refunded[oo].astype(np.int8)),
-        "channel": _labels(ch_names, uch[su[bs][oo]])})
+        "channel": _labels(ch_names, uch[all_u[oo]])})
+    assignments = pd.DataFrame({"user_id": _labels(uid, x["asg_user"]),
+                                "variant": _labels(VARIANTS, x["asg_variant"]),
+                                "time": _ts(x["asg_time"])})
 
     # signup time: shortly before the first session of the signup day (pre-existing: any hour)
     seen, first_rec = np.unique(su, return_index=True)
@@ -364,7 +387,8 @@ def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
     K = len(plan)
     att = sc[bs] >= 0
     conv = np.bincount(sc[bs][att], minlength=K).astype(float)
-    rev = np.bincount(sc[bs][att], weights=np.where(refunded[att], 0, amount[att]), minlength=K)
+    nb = len(bs)                                     # the rescued orders belong to no campaign
+    rev = np.bincount(sc[bs][att], weights=np.where(refunded[:nb][att], 0, amount[:nb][att]), minlength=K)
     reach = rng.uniform(3, 8, K)
     campaigns = pd.DataFrame({
         "campaign_id": pd.array([f"C{i + 1:03d}" for i in range(K)], dtype="str"),
@@ -378,7 +402,60 @@ def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
         "new_users": c_new.astype(float),
         "conversions": conv,
         "revenue": np.round(rev, 2)})
-    return SynthData(users=users, events=events, orders=orders, campaigns=campaigns)
+    return SynthData(users=users, events=events, orders=orders, campaigns=campaigns,
+                     assignments=assignments)
+
+
+def _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, T) -> dict:
+    """The ``checkout`` funnel step and the planted A/B test, drawn from their own generator so
+    that everything else in the data set stays as it was.
+
+    Every buying session checks out just before paying; a session that carted without buying
+    reaches checkout with probability ``CHECKOUT_ABANDON`` (and abandons it). Users active in
+    the last ``EXPERIMENT_DAYS`` days are split 50/50 at their first session there; for
+    ``new_checkout`` users, an abandoned checkout after exposure becomes a purchase with
+    probability ``RESCUE`` and a browsing-only session buys with probability ``DIRECT`` (the
+    planted effect: more buyers, more orders, more revenue per user).
+    """
+    xr = np.random.default_rng([int(start.timestamp()), 14])
+    cart_last = first + C[:, :4].sum(1) - 1           # index of the session's last cart event
+    paid = np.flatnonzero(sb)
+    abandon = np.flatnonzero((C[:, 3] > 0) & ~sb & (xr.random(len(sb)) < CHECKOUT_ABANDON))
+    ab_t = np.minimum(ev_t[cart_last[abandon]] + 1 + xr.exponential(40, len(abandon)).astype(np.int64),
+                      day_end[abandon])
+    # the experiment: exposure at the first session in the window
+    d0 = T - EXPERIMENT_DAYS
+    in_win = np.flatnonzero(sd >= d0)
+    users, at = np.unique(su[in_win], return_index=True)   # sessions are in day order
+    variant = (xr.random(len(users)) < 0.5).astype(np.int8)
+    exposure = np.full(int(su.max()) + 1 if len(su) else 0, np.iinfo(np.int64).max)
+    treated = np.zeros(len(exposure), dtype=bool)
+    exposure[users] = sess[in_win[at]]
+    treated[users] = variant == 1
+    def after_exposure(sessions):
+        return treated[su[sessions]] & (sd[sessions] >= d0) & (sess[sessions] >= exposure[su[sessions]])
+    rescued = abandon[after_exposure(abandon) & (xr.random(len(abandon)) < RESCUE)]
+    browse = np.flatnonzero((C[:, 3] == 0) & ~sb)
+    direct = browse[after_exposure(browse) & (xr.random(len(browse)) < DIRECT)]
+    view_last = first + C[:, :3].sum(1) - 1
+    d_t = np.minimum(ev_t[view_last[direct]] + 1 + xr.exponential(30, len(direct)).astype(np.int64), day_end[direct])
+    ab_of = pd.Series(np.arange(len(abandon)), index=abandon)
+    r_ck = ab_t[ab_of.loc[rescued].to_numpy()] if len(rescued) else np.zeros(0, dtype=np.int64)
+    new_sess = np.concatenate([rescued, direct])
+    new_ck = np.concatenate([r_ck, d_t])             # checkout times (rescued: already listed)
+    new_buy = np.minimum(new_ck + 5 + xr.integers(0, 55, len(new_sess)), day_end[new_sess])
+    new_key = np.concatenate([2.0 * cart_last[rescued] + 1.5, 2.0 * view_last[direct] + 1.5])
+    return {
+        "ev_t": np.concatenate([ev_t[first[paid] + C[paid, :4].sum(1)], ab_t, d_t, new_buy]),
+        "ev_user": np.concatenate([su[paid], su[abandon], su[direct], su[new_sess]]),
+        "ev_name": np.concatenate([np.full(len(paid) + len(abandon) + len(direct), 6, dtype=np.int8),
+                                   np.full(len(new_sess), 4, dtype=np.int8)]),
+        # checkout sorts just before the purchase, or just after the last cart (view) event
+        "ev_key": np.concatenate([2.0 * (first[paid] + C[paid, :4].sum(1)) - 1, 2.0 * cart_last[abandon] + 1,
+                                  2.0 * view_last[direct] + 1, new_key]),
+        "order_sess": new_sess, "order_t": new_buy,
+        "asg_user": users, "asg_variant": variant, "asg_time": sess[in_win[at]],
+    }
 
 
 def _labels(names, codes: np.ndarray):

@@ -65,7 +65,7 @@ def test_schema_and_dtypes(data):
     u, o, c = data.users, data.orders, data.campaigns
     assert len(u) == DEFAULT.n_users and u["user_id"].is_unique and o["order_id"].is_unique
     assert u["user_id"].str.fullmatch(r"U\d{6}").all()
-    assert set(data.events["event_name"]) == {"visit", "view", "add_to_cart", "purchase",
+    assert set(data.events["event_name"]) == {"visit", "view", "add_to_cart", "checkout", "purchase",
                                                "share", "search"}
     assert set(u["channel"]) <= set(CHANNELS) and set(o["status"]) == {"paid", "refunded"}
     cities = {c for names, _, _ in CITY_TIERS.values() for c in names.split()}

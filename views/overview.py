@@ -7,12 +7,14 @@ from opslab import metrics
 from opslab.charts import overview as charts
 from opslab import formatting as fmt
 from opslab.dataset import BURN_IN_DAYS
+from ui import breakdown
 from ui.labels import period_label
 from ui.state import labeller, tr
 from ui.url_state import url_choice, url_multi
 from ui.widgets import kpi_grid, page_start
 
 ds = page_start("overview")
+ds, split, top_n = breakdown.controls(ds)  # filter: every figure below is for those users only
 
 config = metrics.MetricConfig()
 if "signup" in ds.derived:
@@ -44,6 +46,9 @@ for i, name in enumerate(picked):
     y_format = ".1%" if name in metrics.RATE_KPIS else ",.0f"
     chart = charts.trend_chart(trend, "period", name, tr(f"metrics.name.{name}"), tr("metrics.period"), y_format)
     cols[i % 2].altair_chart(chart, width="stretch")
+
+if split:
+    breakdown.split_section(ds, grain, start, split, top_n, config)
 
 st.subheader(tr("overview.retention"))
 month_cohorts = metrics.cohort_retention(ds, "month", "on")

@@ -1,0 +1,87 @@
+-- Funnel queries (opslab/funnels.py). The number of steps varies, so these blocks are templates:
+-- <placeholders> receive generated, quoted identifiers and per-step expressions (built from the
+-- *_step blocks below); every value (event names, property values, times) is a bound $param.
+-- Events come from `fev` (uid, seq = position in the time-sorted log, event_time, event_name,
+-- attribute columns). Times are compared as epoch microseconds; $window is in microseconds.
+
+-- name: funnel_ordered
+-- Ordered funnel as a dynamic programme over each user's events. s1 holds the step-1 events
+-- with L = their own time; s(k) holds the events matching step k that continue some path,
+-- with L = the LATEST step-1 time of any valid path ending there (the latest start keeps the
+-- most room in the conversion window, so a user reaches step k exactly when s(k) has a row for
+-- them). Each layer only touches the rows of two steps, so the work shrinks along the funnel.
+-- Exclusions between step j and j+1 split the log at every excluded event (column gj): a path
+-- may only link events of the same segment, so nothing excluded happens between the two steps.
+WITH base AS (
+    SELECT uid, seq AS pos, epoch_us(event_time) AS t{extra}, {match}
+    FROM fev
+    WHERE event_time >= $start AND event_time < $stop AND ({any})
+),
+seg AS (SELECT *{segs} FROM base),
+s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
+{layers},
+steps AS ({union})
+SELECT uid, min(t) FILTER (WHERE k = 1) AS entry, {user_cols}
+FROM steps
+GROUP BY uid;
+
+-- name: funnel_ordered_step
+-- One layer: events of step k (kind 0) look back at the step-(k-1) rows (kind 1) before them;
+-- at equal positions kind 0 sorts first, so an event never continues its own path.
+s{k} AS (
+    SELECT uid, pos, t{carry}, c AS L
+    FROM (SELECT *, max(L) OVER (PARTITION BY uid{part} ORDER BY pos, kind
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS c
+          FROM (SELECT uid, pos, t{carry}, L, 1 AS kind FROM s{j}
+                UNION ALL
+                SELECT uid, pos, t{carry}, NULL AS L, 0 AS kind FROM seg WHERE m{k}))
+    WHERE kind = 0 AND c >= t - $window
+)
+
+-- name: funnel_strict
+-- Strict funnel: step k must be the very next event of the user (any event name) after
+-- step k-1, so positions are counted over ALL the user's events in range, then only the
+-- matching events are kept and linked when their positions are adjacent.
+WITH allev AS (
+    SELECT uid, row_number() OVER (PARTITION BY uid ORDER BY seq) AS pos,
+           epoch_us(event_time) AS t{extra}, {match}
+    FROM fev
+    WHERE event_time >= $start AND event_time < $stop
+),
+seg AS (SELECT * FROM allev WHERE {any_m}),
+s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
+{layers},
+steps AS ({union})
+SELECT uid, min(t) FILTER (WHERE k = 1) AS entry, {user_cols}
+FROM steps
+GROUP BY uid;
+
+-- name: funnel_strict_step
+-- One strict layer: a step-k event continues the step-(k-1) path ending exactly one event before.
+s{k} AS (
+    SELECT uid, pos, t{carry}, c AS L
+    FROM (SELECT *, CASE WHEN lag(pos) OVER w = pos - 1 AND lag(kind) OVER w = 1 THEN lag(L) OVER w END AS c
+          FROM (SELECT uid, pos, t{carry}, L, 1 AS kind FROM s{j}
+                UNION ALL
+                SELECT uid, pos, t{carry}, NULL AS L, 0 AS kind FROM seg WHERE m{k})
+          WINDOW w AS (PARTITION BY uid ORDER BY pos, kind))
+    WHERE kind = 0 AND c >= t - $window
+)
+
+-- name: funnel_unordered
+-- Any-order funnel: from every event matching a step (time s), the first time each step
+-- happens at or after s; the steps reached within [s, s + $window] are those offsets <= $window.
+-- A user's k = the most steps any such window holds (step names are distinct in this mode).
+WITH base AS (
+    SELECT uid, seq AS pos, epoch_us(event_time) AS t{extra}, {match}
+    FROM fev
+    WHERE event_time >= $start AND event_time < $stop AND ({any})
+),
+nx AS (SELECT *, {nexts} FROM base),
+l{n} AS (
+    SELECT *, list_sort(list_filter([{offsets}], x -> x IS NOT NULL AND x <= $window)) AS offs
+    FROM nx
+)
+SELECT uid, min(t) AS entry, {user_cols}
+FROM l{n}
+GROUP BY uid;

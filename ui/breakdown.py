@@ -1,0 +1,110 @@
+"""The Overview's filter-and-split panel: every KPI and trend for a subset of users, or per group."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from opslab import breakdowns as bd
+from opslab import formatting as fmt
+from opslab import metrics
+from opslab.charts import behaviour as charts
+from opslab.funnels import NONE, OTHER
+from ui.labels import period_label
+from ui.safe import md
+from ui.state import labeller, lang, tr, translator
+from ui.url_state import url_choice, url_multi
+from ui.widgets import format_kpi
+
+SEGMENT = "segment:"
+
+
+def _dim_label(d: str, tr=tr) -> str:
+    if d == "":
+        return tr("breakdowns.none")
+    if d == "tier":
+        return tr("breakdowns.tier")
+    if d.startswith(SEGMENT):
+        return tr("breakdowns.segment", name=d[len(SEGMENT):])
+    return tr(f"breakdowns.dim.{d}") if d in ("channel", "city") else d
+
+
+def group_label(dim: str, g: str, tr=tr) -> str:
+    if g == OTHER:
+        return tr("breakdowns.other")
+    if g == NONE:
+        return tr("breakdowns.missing")
+    return tr(f"lifecycle.tier.{g}") if dim == "tier" else g
+
+
+def controls(ds):
+    """Filter and split choices (in the URL); returns (data set to show, split dimension, top N)."""
+    dims = bd.dimensions(ds)
+    t = translator()  # format_func may run outside this script run (AppTest): fix the language now
+    segments = st.session_state.get("segments", {})
+    with st.expander(tr("breakdowns.title"), icon=":material/call_split:"):
+        c1, c2, c3, c4 = st.columns([2, 3, 2, 1])
+        fdim = url_choice("selectbox", tr("breakdowns.filter_by"), ["", *dims, *(SEGMENT + s for s in segments)], "",
+                          "ov_fdim", c1, format_func=lambda d: _dim_label(d, t))
+        values = []
+        if fdim and not fdim.startswith(SEGMENT):
+            sizes = bd.group_sizes(ds, fdim, top_n=200)
+            options = [g for g in sizes.index if g != OTHER]
+            values = url_multi(tr("breakdowns.values"), options, [], "ov_fval", c2,
+                               format_func=lambda g: f"{group_label(fdim, g, t)} ({sizes[g]:,})")
+        split = url_choice("selectbox", tr("breakdowns.split_by"), ["", *dims], "", "ov_split", c3,
+                           format_func=lambda d: _dim_label(d, t))
+        top_n = c4.number_input(tr("breakdowns.top_n"), min_value=2, max_value=10, value=5, key="ov_topn",
+                                help=tr("breakdowns.top_n_help"), bind="query-params")
+        st.caption(tr("breakdowns.help"))
+    shown = ds
+    if fdim.startswith(SEGMENT) and fdim[len(SEGMENT):] in segments:
+        ids = set(segments[fdim[len(SEGMENT):]])
+        shown = bd.subset(ds, ds.users.loc[ds.users["user_id"].isin(ids), "uid"])
+    elif fdim and values:
+        shown = bd.filtered(ds, fdim, values)
+    if shown is not ds:
+        if shown.n_users == 0 or shown.events.empty:
+            st.warning(tr("breakdowns.empty"))
+            shown = ds
+        else:
+            st.info(tr("breakdowns.filtered", n=f"{shown.n_users:,}", total=f"{ds.n_users:,}"))
+    return shown, split, int(top_n)
+
+
+def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None:
+    """One KPI per group over time, the chosen period's KPIs per group, CAC/ROI by channel."""
+    code = lang()
+    st.subheader(tr("breakdowns.split_title", by=md(_dim_label(split))))
+    kpi = url_choice("selectbox", tr("breakdowns.kpi"), metrics.KPIS, "dau", "ov_split_kpi",
+                     format_func=labeller("metrics.name."))
+    with st.spinner(tr("breakdowns.computing")):
+        frame = bd.kpi_breakdown(ds, grain, split, top_n, config)
+        cards = bd.kpi_cards_by(ds, grain, start, split, top_n, config)
+    frame["group_label"] = frame["group"].map(lambda g: group_label(split, g))
+    y_format = ".1%" if kpi in metrics.RATE_KPIS else ",.0f"
+    st.altair_chart(charts.group_lines(frame, kpi, tr(f"metrics.name.{kpi}"), tr("metrics.period"),
+                                       tr("breakdowns.group"), y_format), width="stretch")
+    cards["group_label"] = cards["group"].map(lambda g: group_label(split, g))
+    cards["shown"] = [format_kpi(k, v) + ("" if pd.isna(c) else f" ({fmt.pct(c, signed=True)})")
+                      for k, v, c in zip(cards["kpi"], cards["value"], cards["pop_change"])]
+    table = cards.pivot(index="group_label", columns="kpi", values="shown")
+    order = [g for g in dict.fromkeys(cards["group_label"])]
+    table = table.reindex(index=order, columns=list(metrics.KPIS))
+    table.columns = [tr(f"metrics.name.{k}") for k in table.columns]
+    st.caption(tr("breakdowns.cards_caption", period=period_label(start, grain)))
+    st.dataframe(table, width="stretch")
+    if split == "channel" and ds.has_campaigns:
+        econ = bd.channel_economics(ds, grain)
+        if not econ.empty:
+            st.subheader(tr("breakdowns.cac_title"))
+            econ["group_label"] = econ["channel"].map(lambda c: tr("breakdowns.all_channels") if c == "__all__"
+                                                      else group_label("channel", c))
+            st.altair_chart(charts.group_lines(econ.dropna(subset=["cac"]), "cac", tr("breakdowns.cac"),
+                                               tr("metrics.period"), tr("breakdowns.group"), ",.0f"), width="stretch")
+            now = econ[econ["period"] == pd.Timestamp(start)]
+            st.dataframe(pd.DataFrame({
+                tr("breakdowns.channel"): now["group_label"], tr("breakdowns.spend"): now["spend"].map(lambda x: fmt.money(x, code)),
+                tr("breakdowns.new_users"): now["new_users"].round(0), tr("breakdowns.cac"): now["cac"].map(lambda x: fmt.money(x, code, exact=True)),
+                tr("breakdowns.roi"): now["roi"].map(fmt.roi)}), hide_index=True, width="stretch")
+            st.caption(tr("breakdowns.cac_caption"))
