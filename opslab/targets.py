@@ -55,6 +55,8 @@ KPI_UNIT = {k: "count" for k in TARGET_KPIS} | {
 #: The daily series of :mod:`opslab.kpi_series` that forecasts the rest of a period.
 FORECAST_SERIES = {"gmv": "gmv", "new_users": "new_users", "dau_avg": "dau", "dau_peak": "dau"}
 #: KPIs measured from the campaigns table (campaigns counted in the period they start in).
+#: Daily series the anomaly alert checks (pay_rate = paying users / DAU of the day).
+ALERT_SERIES = ("dau", "gmv", "pay_rate")
 CAMPAIGN_KPIS = frozenset({"cac", "roi", "participants"})
 DIRECTIONS = ("at_least", "at_most")
 DEFAULT_DIRECTION = {k: "at_most" if k == "cac" else "at_least" for k in TARGET_KPIS}
@@ -270,6 +272,22 @@ def read_targets(data: bytes, name: str = "targets.csv") -> list[Target]:
     return targets_from_frame(frame)
 
 
+def content_key(ds) -> str:
+    """The full SHA-256 of a data set's canonical tables: the key its targets are kept under
+    (the short ``Dataset.fingerprint`` is a display label only)."""
+    import hashlib
+
+    def compute():
+        h = hashlib.sha256()
+        for name in ("events", "orders", "users", "campaigns"):
+            frame = getattr(ds, name)
+            h.update(name.encode() + str(list(frame.columns)).encode())
+            if len(frame):
+                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+    return ds.memo(("targets_content_key",), compute)
+
+
 # -- persistence ----------------------------------------------------------------------------
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -333,16 +351,20 @@ def _forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
     on the series up to the day before ``start`` and memoised on the data set. Returns
     ``(paths, days)`` with ``paths`` of shape ``(n_paths, len(days))``, or ``(None, None)``
     when the KPI has no forecast or the history is too short. ``grain`` is the series grain
-    (only "day" is used).
+    (only "day" is used). ``kpi`` may also be a daily series of :data:`ALERT_SERIES`.
     """
     from opslab import kpi_series as ks
     from opslab.models.forecast import ForecastConfig, KPIForecaster
 
-    series = FORECAST_SERIES.get(kpi)
+    series = FORECAST_SERIES.get(kpi) or (kpi if kpi in ALERT_SERIES else None)
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if series is None or end < start:
         return None, None
-    y = ks.kpi_series(ds, series, grain)
+    if series == "pay_rate":  # paying users / DAU per day (0 on a day without actives)
+        frame = ks.kpi_frame(ds, grain)
+        y = (frame["paying_users"] / frame["dau"].where(frame["dau"] > 0)).fillna(0.0).rename(series)
+    else:
+        y = ks.kpi_series(ds, series, grain)
     y = y[y.index < start]
     if len(y) < 28 or y.index[-1] != start - pd.Timedelta(days=1):
         return None, None
