@@ -21,6 +21,10 @@ pages = [
     st.Page("views/churn.py", title=state.tr("app.nav.churn"), icon=":material/warning:", url_path="churn"),
     st.Page("views/forecast.py", title=state.tr("app.nav.forecast"), icon=":material/target:",
             url_path="forecast"),
+    st.Page("views/targets.py", title=state.tr("targets.title"), icon=":material/flag:",
+            url_path="targets"),
+    st.Page("views/report.py", title=state.tr("report.title"), icon=":material/description:",
+            url_path="report"),
     st.Page("views/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
 ]
 navigation = st.navigation(pages)

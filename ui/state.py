@@ -63,3 +63,11 @@ def translator():
     """``tr`` bound to this run's language, for ``format_func`` callbacks (see :func:`labeller`)."""
     code = lang()
     return lambda key, **params: i18n.t(key, code, **params)
+
+
+def dataset_key() -> str | None:
+    """The key the loaded data set's saved files (targets) live under: the full SHA-256 of its
+    content (never the short display fingerprint). One place to switch to stored data set ids."""
+    from opslab.targets import content_key
+    ds = dataset()
+    return None if ds is None else content_key(ds)

@@ -216,3 +216,26 @@ def document(rep) -> list[Block]:
     lang = rep.lang
     return [*_intro(rep, lang), *_kpis(rep, lang), *_lifecycle(rep, lang), *_campaigns(rep, lang),
             *_problems_and_plan(rep, lang)]
+
+
+def status_table(status: pd.DataFrame, lang: str, currency: str = "CNY") -> pd.DataFrame:
+    """The targets screen's 完成度 table as text (the same writers as the report's tables)."""
+    rows = []
+    for _, r in status.iterrows():
+        k = r["kpi"]
+        sign = "≥ " if r["direction"] == "at_least" else "≤ "
+        interval = ("–" if not np.isfinite(r["lower"]) else
+                    f"{value_text(k, r['lower'], lang, currency)} ~ {value_text(k, r['upper'], lang, currency)}")
+        rows.append({
+            t("targets.col.kpi", lang): t(f"targets.kpi.{k}", lang),
+            t("targets.col.target", lang): sign + value_text(k, r["target"], lang, currency),
+            t("targets.col.actual", lang): value_text(k, r["actual"], lang, currency),
+            t("targets.col.completion", lang): pct_text(r["completion"]),
+            t("targets.col.time_progress", lang): pct_text(r["time_progress"]),
+            t("targets.col.run_rate", lang): value_text(k, r["run_rate"], lang, currency),
+            t("targets.col.forecast", lang): value_text(k, r["forecast"], lang, currency),
+            t("targets.col.interval", lang): interval,
+            t("targets.col.p_hit", lang): prob_text(r["p_hit"]),
+            t("targets.col.status", lang): status_text(r["status"], lang),
+        })
+    return pd.DataFrame(rows)
