@@ -255,7 +255,7 @@ def read_targets(data: bytes, name: str = "targets.csv") -> list[Target]:
     """Targets from the bytes of an .xlsx (first sheet) or CSV file (UTF-8, BOM or GB18030)."""
     if name.lower().endswith((".xlsx", ".xlsm")):
         try:
-            frame = pd.read_excel(io.BytesIO(data), dtype=object)
+            frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
         except Exception as err:  # noqa: BLE001 - openpyxl raises many types on bad files
             raise OpsLabError("targets.unreadable", detail=type(err).__name__) from None
     else:
