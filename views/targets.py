@@ -102,9 +102,9 @@ else:
     table = status_table(status, code, currency)
     status_col = tr("targets.col.status")
     colours = dict(zip(table[status_col], [STATUS_STYLE.get(s, ("",))[0] for s in status["status"]]))
-    st.dataframe(table.style.map(lambda v: f"color: {colours.get(v, '')}; font-weight: 600",
-                                 subset=[status_col]),
-                 hide_index=True, width="stretch", key="tg_status_table")
+    # st.table: a small, readable HTML table (words, icons and colours survive copy-paste)
+    st.table(table.style.hide(axis="index").map(
+        lambda v: f"color: {colours.get(v, '')}; font-weight: 600", subset=[status_col]))
     st.caption(tr("targets.status_caption", n=1000))
     for t_, (_, row) in zip(current, status.iterrows()):
         levers = rank_levers(ds, t_, row.to_dict())
@@ -137,5 +137,5 @@ if past:
     table.insert(1, tr("targets.period"), past_status["period"].to_numpy())
     keep = [tr("targets.col.kpi"), tr("targets.period"), tr("targets.col.target"), tr("targets.col.actual"),
             tr("targets.col.completion"), tr("targets.col.status")]
-    st.dataframe(table[keep], hide_index=True, width="stretch", key="tg_past_table")
+    st.table(table[keep].style.hide(axis="index"))
 st.page_link("views/report.py", label=tr("targets.report_link"), icon=":material/description:")
