@@ -66,7 +66,7 @@ def completion(actual: float, target: float, direction: str = "at_least") -> flo
     """完成度: ``actual / target`` (at least) or ``target / actual`` (at most); NaN when the
     denominator is not positive.
 
-    >>> completion(1860.0, 1771.4), completion(50.0, 55.0, "at_most")
+    >>> completion(2100.0, 2000.0), completion(50.0, 55.0, "at_most")
     (1.05, 1.1)
     """
     num, den = (actual, target) if direction == "at_least" else (target, actual)
@@ -245,10 +245,12 @@ def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame
 
     Example
     -------
-    >>> import opslab
-    >>> from opslab.targets import Target
-    >>> ds = opslab.load_sample()                                          # doctest: +SKIP
-    >>> target_status(ds, [Target("gmv", "2026Q4", 250_000)])[["completion", "p_hit"]]  # doctest: +SKIP
+    >>> days = pd.to_datetime(["2024-01-05", "2024-01-20"])
+    >>> od = pd.DataFrame({"user_id": ["a", "b"], "order_time": days, "amount": [300.0, 700.0]})
+    >>> ds = Dataset.from_tables(orders=od)
+    >>> out = target_status(ds, [Target("gmv", "2024-01", 800)], as_of="2024-01-31")
+    >>> print(out.loc[0, "actual"], out.loc[0, "completion"], out.loc[0, "status"])
+    1000.0 1.25 hit
     """
     targets = list(targets)
     rows = [target_row(ds, t, as_of, config) for t in targets]

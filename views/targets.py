@@ -57,6 +57,7 @@ frame = pd.DataFrame({
 })
 edited = st.data_editor(
     frame, key=f"tg_editor_{period}", hide_index=True, width="stretch", num_rows="fixed",
+    height=36 * (len(TARGET_KPIS) + 1) + 3,  # every KPI visible without scrolling
     column_order=["label", "direction", "value"],
     column_config={
         "label": st.column_config.TextColumn(tr("targets.col.kpi"), disabled=True),

@@ -107,11 +107,11 @@ def _lifecycle(rep, lang) -> list[Block]:
     out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
                                        ("tier", "tier_start", "tier_end", "tier_change")],
                      rows=rows, key="tier_table"))
+    shown = tiers.drop(index="churned", errors="ignore")  # the largest tier would flatten the rest
+    labels = [t(f"lifecycle.tier.{k}", lang) for k in shown.index]
     frame = pd.concat([
-        pd.DataFrame({"label": [t(f"lifecycle.tier.{k}", lang) for k in tiers.index],
-                      "series": t("report.col.tier_start", lang), "value": tiers["start"].to_numpy()}),
-        pd.DataFrame({"label": [t(f"lifecycle.tier.{k}", lang) for k in tiers.index],
-                      "series": t("report.col.tier_end", lang), "value": tiers["end"].to_numpy()})])
+        pd.DataFrame({"label": labels, "series": t("report.col.tier_start", lang), "value": shown["start"].to_numpy()}),
+        pd.DataFrame({"label": labels, "series": t("report.col.tier_end", lang), "value": shown["end"].to_numpy()})])
     out.append(Block("chart", chart=charts.grouped_bars(frame, t("report.chart.tiers", lang),
                                                         t("report.users", lang)), key="chart_tiers"))
     ch = rep.churn
