@@ -5,8 +5,8 @@ Money carries the data set's currency: "¥1,860.0万" (CNY, 万/亿 in Chinese),
 
 >>> value_text("gmv", 18_600_000, "zh"), value_text("roi", 3.24, "en"), pct_text(1.05)
 ('¥1,860.0万', '1:3.2', '105.0%')
->>> value_text("cac", 55, "en", "USD")
-'$55.00'
+>>> value_text("cac", 55, "en", "USD"), money_text(2410, "zh")
+('$55.00', '¥2,410')
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def money_text(x, lang: str = "zh", currency: str = "CNY") -> str:
         return "–"
     symbol = SYMBOLS.get(currency, f"{currency} ")
     unit_lang = lang if currency in ("CNY", "RMB") else "en"
-    if abs(x) < 10_000:
-        return f"{'-' if x < 0 else ''}{symbol}{abs(x):,.2f}"
-    return ("-" if x < 0 else "") + symbol + fmt.compact(abs(x), unit_lang)
+    # the overview's rule (formatting.money): cents below 1,000, whole units below 10,000
+    text = fmt.money(abs(float(x)), unit_lang)
+    return ("-" if x < 0 else "") + symbol + text[1:]
 
 
 def pct_text(x, signed: bool = False) -> str:
