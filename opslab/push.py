@@ -113,8 +113,10 @@ def digest_text(rep, url: str | None = None, max_problems: int = 3) -> str:
                            target=value_text(k, r["target"], lang, cur),
                            completion=pct_text(r["completion"]), status=status_text(r["status"], lang)))
         else:
+            part = next((t(f"report.kpis.{p}_part", lang, change=pct_text(r[p], True))
+                         for p in ("yoy", "pop") if np.isfinite(r[p])), "")
             lines.append(t("report.digest.kpi_no_target", lang, kpi=t(f"targets.kpi.{k}", lang),
-                           actual=value_text(k, r["actual"], lang, cur), yoy=pct_text(r["yoy"], True)))
+                           actual=value_text(k, r["actual"], lang, cur), change=part))
     if rep.findings:
         lines.append(t("report.digest.problems", lang))
         lines += [f"{i}. {finding_text(f, rep, lang)}" for i, f in

@@ -82,8 +82,12 @@ def test_findings_have_evidence(rep):
     codes = [f.code for f in rep.findings]
     assert codes[0] == "behind_target"
     below = [f for f in rep.findings if f.code == "below_break_even"]
-    assert {f.subject for f in below} == {str(n) for n in rep.campaigns.below_break_even["name"]}
-    assert all(f.evidence["roi"] < 1 for f in below)
+    assert len(below) == 1
+    listed = below[0].evidence["campaigns"]
+    assert {n for n, _ in listed} == {str(n) for n in rep.campaigns.below_break_even["name"]}
+    rois = [r for _, r in listed]
+    assert all(r < 1 for r in rois) and rois == sorted(rois)
+    assert below[0].evidence["spend"] == pytest.approx(rep.campaigns.below_break_even["spend"].sum())
     drop = [f for f in rep.findings if f.code == "retention_drop"]
     assert all(f.evidence["previous"] - f.evidence["actual"] >= 0.03 for f in drop)
     w = rep.churn

@@ -68,15 +68,13 @@ def _intro(rep, lang) -> list[Block]:
 def _kpis(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.kpis", lang), key="kpis")]
     g = rep.kpis.loc["gmv"]
-    if np.isfinite(g["completion"]):
-        out.append(Block("p", t("report.kpis.headline", lang,
-                                actual=value_text("gmv", g["actual"], lang, rep.currency),
-                                completion=pct_text(g["completion"]),
-                                yoy=change_text(g["yoy"]))))
-    else:
-        out.append(Block("p", t("report.kpis.headline_no_target", lang,
-                                actual=value_text("gmv", g["actual"], lang, rep.currency),
-                                yoy=change_text(g["yoy"]), pop=change_text(g["pop"]))))
+    actual = value_text("gmv", g["actual"], lang, rep.currency)
+    text = (t("report.kpis.gmv_target", lang, actual=actual, completion=pct_text(g["completion"]))
+            if np.isfinite(g["completion"]) else t("report.kpis.gmv", lang, actual=actual))
+    for part in ("yoy", "pop"):
+        if np.isfinite(g[part]):
+            text += t(f"report.kpis.{part}_part", lang, change=change_text(g[part]))
+    out.append(Block("p", text + t("report.kpis.end", lang), key="headline"))
     cols, rows, colors = kpi_rows(rep, lang)
     out.append(Block("table", columns=cols, rows=rows, colors=colors, key="kpi_table"))
     out.append(Block("p", t("report.kpis.note", lang)))
@@ -173,11 +171,13 @@ def _campaigns(rep, lang) -> list[Block]:
 def finding_text(f, rep, lang) -> str:
     e, cur = f.evidence, rep.currency
     if f.code == "behind_target":
-        return t("report.problem.behind_target", lang, kpi=t(f"targets.kpi.{f.subject}", lang),
-                 actual=value_text(f.subject, e["actual"], lang, cur),
-                 target=value_text(f.subject, e["target"], lang, cur),
-                 completion=pct_text(e["completion"]), p_hit=prob_text(e["p_hit"]),
-                 status=status_text(e["status"], lang))
+        params = dict(kpi=t(f"targets.kpi.{f.subject}", lang),
+                      actual=value_text(f.subject, e["actual"], lang, cur),
+                      target=value_text(f.subject, e["target"], lang, cur),
+                      completion=pct_text(e["completion"]), status=status_text(e["status"], lang))
+        if e["status"] == "missed":  # a closed period: odds no longer mean anything
+            return t("report.problem.missed", lang, **params)
+        return t("report.problem.behind_target", lang, p_hit=prob_text(e["p_hit"]), **params)
     if f.code == "retention_drop":
         return t("report.problem.retention_drop", lang, kpi=t(f"targets.kpi.{f.subject}", lang),
                  actual=pct_text(e["actual"]), previous=pct_text(e["previous"]),
@@ -186,7 +186,12 @@ def finding_text(f, rep, lang) -> str:
         return t("report.problem.warning_growing", lang, count=value_text("new_users", e["count"], lang),
                  before=value_text("new_users", e["count_before"], lang),
                  growth=change_text(e["growth"]), value=money_text(e["value_at_risk"], lang, cur))
-    return t("report.problem.below_break_even", lang, name=f.subject, roi=value_text("roi", e["roi"], lang),
+    worst = e["campaigns"]  # lowest ROI first
+    sep = "、" if lang == "zh" else ", "
+    names = sep.join(f"{name} {value_text('roi', roi, lang)}" for name, roi in worst[:3])
+    if len(worst) > 3:
+        names += t("report.problem.more", lang, n=len(worst))
+    return t("report.problem.below_break_even", lang, n=len(worst), names=names,
              spend=money_text(e["spend"], lang, cur), revenue=money_text(e["revenue"], lang, cur))
 
 

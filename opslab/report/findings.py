@@ -8,7 +8,8 @@ A :class:`Finding` is an i18n code (``report.problem.*``) with its evidence as p
   the previous period;
 - ``warning_growing``: the 流失预警 tier grew by at least :data:`WARNING_GROWTH` (10 %) over
   the period, with the value at risk;
-- ``below_break_even``: a campaign whose revenue did not cover its spend (ROI < 1:1).
+- ``below_break_even``: the campaigns whose revenue did not cover their spend (ROI < 1:1),
+  lowest ROI first, with their total spend and revenue.
 
 Next period's plan keeps the targets already set for it and proposes one for each KPI with a
 forecast that has none: the median of the forecast's per-path period values, rounded to three
@@ -69,10 +70,13 @@ def findings(rep) -> list[Finding]:
     ch = rep.churn
     if np.isfinite(ch["growth"]) and ch["growth"] >= WARNING_GROWTH:
         out.append(Finding("warning_growing", "churn_warning", dict(ch)))
-    for _, c in rep.campaigns.below_break_even.iterrows():
-        name = c.get("name") if isinstance(c.get("name"), str) and c.get("name") else c["campaign_id"]
-        out.append(Finding("below_break_even", str(name), {
-            "roi": c["roi"], "spend": c["spend"], "revenue": c["revenue"]}))
+    below = rep.campaigns.below_break_even.sort_values("roi", kind="stable")
+    if len(below):
+        names = [str(n) if isinstance(n, str) and n else str(i)
+                 for n, i in zip(below.get("name", below["campaign_id"]), below["campaign_id"])]
+        out.append(Finding("below_break_even", "campaigns", {
+            "campaigns": list(zip(names, below["roi"].astype(float))),
+            "spend": float(below["spend"].sum()), "revenue": float(below["revenue"].sum())}))
     return sorted(out, key=lambda f: SEVERITY[f.code])
 
 
