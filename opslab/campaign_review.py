@@ -39,7 +39,8 @@ def campaign_table(campaigns: pd.DataFrame, grain: str = "quarter") -> pd.DataFr
     """:func:`~opslab.models.campaigns.campaign_summary` plus ``period`` (the code of the
     period of ``grain`` holding the start date) and ``below_break_even`` (ROI < 1)."""
     if campaigns is None or not len(campaigns):
-        return pd.DataFrame(columns=["campaign_id", "name", "period", *OUTCOMES, "roi", "cac"])
+        return pd.DataFrame(columns=["campaign_id", "name", "period", *OUTCOMES, "roi", "roi_label",
+                                     "cac", "conversion_rate", "below_break_even"])
     out = campaign_summary(campaigns)
     starts = pd.to_datetime(out["start_date"], errors="coerce")
     out["period"] = [period_of(s, grain).code if pd.notna(s) else None for s in starts]
@@ -78,7 +79,9 @@ class CampaignReview:
 
     @property
     def below_break_even(self) -> pd.DataFrame:
-        return self.campaigns[self.campaigns["below_break_even"]]
+        if not len(self.campaigns):
+            return self.campaigns
+        return self.campaigns[self.campaigns["below_break_even"].astype(bool)]
 
 
 def review(ds_or_campaigns, period) -> CampaignReview:

@@ -128,3 +128,21 @@ def test_campaign_review_by_hand():
     assert r.totals["cac"] == pytest.approx(400 / 4) and r.previous["cac"] == pytest.approx(40)
     assert r.change["spend"] == pytest.approx(1.0)
     assert list(r.below_break_even["campaign_id"]) == ["b"]
+
+
+def test_report_without_campaigns_or_history():
+    """Orders only, ten days, no campaigns: every section still renders, nothing invented."""
+    days = pd.date_range("2024-01-01", periods=10, freq="D")
+    orders = pd.DataFrame({"user_id": [f"u{i % 4}" for i in range(10)], "order_time": days,
+                           "amount": 50.0, "status": "paid"})
+    from opslab.dataset import Dataset
+    ds = Dataset.from_tables(orders=orders)
+    rep = quarterly_report(ds, "2024Q1", targets=[Target("gmv", "2024Q1", 1000)], lang="en", config=FAST)
+    assert rep.kpis.loc["gmv", "actual"] == 500 and rep.kpis.loc["gmv", "completion"] == 0.5
+    assert rep.plan.empty and rep.campaigns.totals["campaigns"] == 0
+    html = rep.to_html()
+    assert "No campaign started in this period." in html and "Quarterly operations report 2024Q1" in html
+    assert Document(io.BytesIO(rep.to_docx())).paragraphs[0].text == "Quarterly operations report 2024Q1"
+    with pytest.raises(Exception) as err:
+        quarterly_report(ds, "2024Q3")
+    assert getattr(err.value, "code", "") == "report.period_not_started"
