@@ -4,7 +4,9 @@ shown here and downloadable as .docx and self-contained HTML. Settings in the UR
 import pandas as pd
 import streamlit as st
 
+from opslab.campaign_review import period_totals
 from opslab.i18n import LANGUAGES
+from opslab.report.format import value_text
 from opslab.report import quarterly_report
 from opslab.targets import TargetStore, period_of
 from ui.models import shared_result
@@ -68,3 +70,16 @@ for b in blocks:  # data text (campaign names ...) is never rendered as markdown
                      key=f"rp_{b.key}")
     elif b.kind == "chart":
         st.altair_chart(b.chart, width="stretch")
+
+# -- every quarter's campaigns, for the review's context ----------------------------------------
+history = period_totals(ds.campaigns, "quarter")
+if len(history):
+    with st.expander(tr("report.history"), icon=":material/campaign:"):
+        st.caption(tr("report.history_help"))
+        code, currency = lang(), getattr(ds, "currency", "CNY") or "CNY"
+        kind = {"spend": "gmv", "revenue": "gmv", "roi": "roi", "cac": "cac", "conversion_rate": "paid_conversion"}
+        shown = pd.DataFrame({tr("report.col.period"): history.index})
+        for col in history.columns:
+            shown[tr(f"report.camp.{col}")] = [value_text(kind.get(col, "new_users"), v, code, currency)
+                                               for v in history[col]]
+        st.dataframe(shown, hide_index=True, width="stretch", key="rp_history")

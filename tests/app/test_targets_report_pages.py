@@ -82,3 +82,9 @@ def test_report_figures_equal_the_screens(store):
         assert report[name]["实际"] == overview[name], name
     assert report["平均DAU"]["实际"] == overview["日活 DAU（均值）"]
     assert len(rp.get("vega_lite_chart")) >= 3
+    # the campaign review equals the quarter's line of the campaigns-by-quarter table
+    totals = next(d.value for d in rp.dataframe if list(d.value.columns) == ["指标", "本期", "上期", "变化"])
+    history = next(d.value for d in rp.dataframe if "活动数" in d.value.columns).set_index("周期")
+    for metric in ("活动数", "投入", "ROI", "CAC"):
+        now = totals.set_index("指标").loc[metric]
+        assert now["本期"] == history.loc["2026Q3", metric] and now["上期"] == history.loc["2026Q2", metric]
