@@ -71,15 +71,23 @@ class OpsReport:
         from opslab.report.document import document
         return document(self)
 
+    def png(self, block) -> bytes | None:
+        """PNG of a chart block, rendered once per report (the .docx and HTML share it)."""
+        from opslab.report.charts import to_png
+        cache = self.__dict__.setdefault("_png", {})
+        if block.key not in cache:
+            cache[block.key] = to_png(block.chart)
+        return cache[block.key]
+
     def to_docx(self) -> bytes:
         """The report as a Word document (python-docx), charts embedded as PNG."""
         from opslab.report.docx import render_docx
-        return render_docx(self.document())
+        return render_docx(self.document(), self.png)
 
     def to_html(self) -> str:
         """The report as one self-contained HTML page (charts inline, all data text escaped)."""
         from opslab.report.html import render_html
-        return render_html(self.document(), self.lang)
+        return render_html(self.document(), self.lang, self.png)
 
 
 # -- adapters (one place to re-point) ----------------------------------------------------------

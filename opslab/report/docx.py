@@ -27,7 +27,7 @@ def _cell_text(cell, text: str, color: str | None = None, bold: bool = False) ->
         run.font.color.rgb = RGBColor.from_string(color.lstrip("#").upper())
 
 
-def render_docx(blocks) -> bytes:
+def render_docx(blocks, png=None) -> bytes:
     """Bytes of a .docx holding ``blocks`` (from :func:`opslab.report.document.document`)."""
     doc = Document()
     normal = doc.styles["Normal"]
@@ -58,9 +58,9 @@ def render_docx(blocks) -> bytes:
                     _cell_text(cell, text, color if j == len(row) - 1 else None)
             doc.add_paragraph()
         elif b.kind == "chart":
-            png = to_png(b.chart)
-            if png:
-                doc.add_picture(io.BytesIO(png), width=Inches(6.0))
+            image = (png or (lambda blk: to_png(blk.chart)))(b)
+            if image:
+                doc.add_picture(io.BytesIO(image), width=Inches(6.0))
                 doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     buf = io.BytesIO()
     doc.save(buf)

@@ -20,7 +20,7 @@ th{background:#f1f5f9}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;display:block;margin:.6em auto}"""
 
 
-def render_html(blocks, lang: str = "zh") -> str:
+def render_html(blocks, lang: str = "zh", png=None) -> str:
     """A complete HTML document for ``blocks``."""
     body = []
     title = "OpsLab"
@@ -48,9 +48,9 @@ def render_html(blocks, lang: str = "zh") -> str:
             body.append(f'<table data-key="{escape(b.key)}"><thead><tr>{head}</tr></thead>'
                         f"<tbody>{''.join(rows)}</tbody></table>")
         elif b.kind == "chart":
-            png = to_png(b.chart)
-            if png:
-                data = base64.b64encode(png).decode("ascii")
+            image = (png or (lambda blk: to_png(blk.chart)))(b)
+            if image:
+                data = base64.b64encode(image).decode("ascii")
                 body.append(f'<img alt="{escape(b.key)}" src="data:image/png;base64,{data}">')
     return (f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
