@@ -1,0 +1,85 @@
+"""Command line: ``python -m opslab report ...`` writes the ops report for a data set and
+period, posts a digest to the configured group robots, and can alert on yesterday's anomalies.
+
+    python -m opslab report --data exports/ --period 2026Q3 --lang zh --out report.docx
+    python -m opslab report --data orders.csv users.csv --period 2026-10 --out r.html --alert
+
+Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data
+(``$OPSLAB_DATA_DIR/targets/<content key>.json``). Suitable for cron: exit code 0 on
+success, 2 on unusable data, 3 when a webhook failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+
+
+def _files(paths: list[str]) -> list[tuple[str, bytes]]:
+    out = []
+    for p in map(Path, paths):
+        found = sorted(f for f in p.iterdir() if f.suffix.lower() in DATA_SUFFIXES) if p.is_dir() else [p]
+        out += [(f.name, f.read_bytes()) for f in found]
+    return out
+
+
+def report_command(args) -> int:
+    from opslab.ingest.load import load_files
+    from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
+    from opslab.report import quarterly_report
+    from opslab.targets import TargetStore, content_key, read_targets
+
+    ds, _, problems = load_files(_files(args.data))
+    if ds is None:
+        print("no usable data: " + ", ".join(p.code for p in problems), file=sys.stderr)
+        return 2
+    if args.targets:
+        targets = read_targets(Path(args.targets).read_bytes(), args.targets)
+    else:
+        targets = TargetStore().load(content_key(ds))
+    rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang)
+    out = Path(args.out)
+    if out.suffix.lower() in (".html", ".htm"):
+        out.write_text(rep.to_html(), encoding="utf-8")
+    else:
+        out.write_bytes(rep.to_docx())
+    print(f"wrote {out}")
+    hooks, app_url = read_webhooks(args.secrets)
+    status = 0
+    if hooks and not args.no_push:
+        for platform, result in send(hooks, digest_text(rep, args.url or app_url)).items():
+            print(f"{platform}: {result}")
+            status = status or (0 if result == "ok" else 3)
+    if args.alert:
+        found = anomalies(ds)
+        text = alert_text(found, ds.end, args.lang, rep.currency)
+        print(text)
+        if found and hooks and not args.no_push:
+            for platform, result in send(hooks, text).items():
+                status = status or (0 if result == "ok" else 3)
+    return status
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m opslab")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rp = sub.add_parser("report", help="write the ops report (and push a digest)")
+    rp.add_argument("--data", nargs="+", required=True, help="a folder of exports or files")
+    rp.add_argument("--period", required=True, help="2026Q3, 2026-07 or 2026")
+    rp.add_argument("--lang", default="zh", choices=("zh", "en"))
+    rp.add_argument("--out", default="report.docx", help=".docx or .html")
+    rp.add_argument("--targets", help="targets file (.xlsx or .csv)")
+    rp.add_argument("--secrets", default=".streamlit/secrets.toml")
+    rp.add_argument("--url", help="link back to the app in the digest")
+    rp.add_argument("--alert", action="store_true",
+                    help="flag yesterday's DAU, GMV, paid conversion outside the forecast interval")
+    rp.add_argument("--no-push", action="store_true", help="do not post to webhooks")
+    args = parser.parse_args(argv)
+    return report_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

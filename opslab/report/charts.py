@@ -1,0 +1,88 @@
+"""The report's charts: Altair builders, and PNG for the .docx and HTML (vl-convert).
+
+PNG rendering registers a CJK font (WenQuanYi Micro Hei from Debian's fonts-wqy-microhei,
+when installed) so Chinese titles and labels are drawn, not boxes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import altair as alt
+import pandas as pd
+
+from opslab.charts.style import PALETTE
+
+FONT_DIRS = ("/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto")
+FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif"
+_fonts_lock = threading.Lock()
+_fonts_done: list = []
+
+
+def _config(chart: alt.Chart, title: str) -> alt.Chart:
+    return chart.properties(title=title, width=520, height=220).configure(font=FONT)
+
+
+def completion_bars(frame: pd.DataFrame, title: str, x_title: str, progress: float | None,
+                    progress_label: str) -> alt.Chart:
+    """完成度 per target (``label``, ``completion``, ``status_label``, ``color``); a rule at
+    100 % and, for a running period, one at 时间进度."""
+    data = frame.assign(pct=100 * frame["completion"].clip(upper=3))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", sort=None, title=None),
+        x=alt.X("pct:Q", title=x_title),
+        color=alt.Color("color:N", scale=None, legend=None),
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("pct:Q", format=".1f", title=x_title),
+                 alt.Tooltip("status_label:N", title=" ")])
+    rules = pd.DataFrame({"x": [100.0] + ([100 * progress] if progress is not None else []),
+                          "what": ["100%"] + ([progress_label] if progress is not None else [])})
+    rule = alt.Chart(rules).mark_rule(strokeDash=[4, 3], color="#334155").encode(x="x:Q")
+    text = alt.Chart(rules).mark_text(align="left", dx=3, dy=-90, color="#334155").encode(
+        x="x:Q", text="what:N")
+    return _config(alt.layer(bars, rule, text), title)
+
+
+def daily_line(series: pd.Series, title: str, y_title: str) -> alt.Chart:
+    data = pd.DataFrame({"day": pd.to_datetime(series.index), "value": series.to_numpy(float)})
+    line = alt.Chart(data).mark_line(color=PALETTE[0]).encode(
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
+        y=alt.Y("value:Q", title=y_title))
+    return _config(line, title)
+
+
+def grouped_bars(frame: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
+    """Bars per ``label`` for each ``series`` (``value``), e.g. tier sizes before / after."""
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("series:N", sort=None),
+        y=alt.Y("value:Q", title=y_title),
+        color=alt.Color("series:N", sort=None, scale=alt.Scale(range=PALETTE[:2]),
+                        legend=alt.Legend(title=None, orient="top")))
+    return _config(chart, title)
+
+
+def roi_bars(frame: pd.DataFrame, title: str, x_title: str, break_even: str) -> alt.Chart:
+    """ROI per campaign (``label``, ``roi``) with the break-even rule at 1."""
+    data = frame.assign(color=["#b91c1c" if r < 1 else "#15803d" for r in frame["roi"]])
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", sort=None, title=None), x=alt.X("roi:Q", title=x_title),
+        color=alt.Color("color:N", scale=None, legend=None))
+    rule = alt.Chart(pd.DataFrame({"x": [1.0], "t": [break_even]})).mark_rule(
+        strokeDash=[4, 3], color="#334155").encode(x="x:Q")
+    return _config(alt.layer(bars, rule), title)
+
+
+def to_png(chart: alt.Chart, scale: float = 2.0) -> bytes | None:
+    """PNG bytes of ``chart`` (None when vl-convert is not installed)."""
+    try:
+        import vl_convert as vlc
+    except ImportError:  # pragma: no cover - pinned in requirements.txt
+        return None
+    with _fonts_lock:
+        if not _fonts_done:
+            for folder in FONT_DIRS:
+                if os.path.isdir(folder):
+                    vlc.register_font_directory(folder)
+            _fonts_done.append(True)
+    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)

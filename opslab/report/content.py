@@ -1,0 +1,209 @@
+"""The figures of the monthly or quarterly operations report, as data (no prose).
+
+:func:`build_report` gathers, for one period seen on ``as_of``:
+
+- the KPI table (核心业绩完成情况): actual, 环比 (vs the previous period), 同比 (vs the same
+  period a year before), target, 完成度 and status. For a period still running, 环比 and 同比
+  compare the same number of days from the start of the comparison period, and a comparison
+  is given only when its days lie inside the data;
+- the lifecycle tier movements (tier sizes the day before the period and at its end);
+- the churn watch: users in the 流失预警 tier, their change over the period and the value at
+  risk (their spend over the value window, 90 days by default);
+- the campaign review (:mod:`opslab.campaign_review`);
+- the problems found, each with its evidence, and next period's targets with their odds
+  (:mod:`opslab.report.findings`).
+
+The tier rules and the churn figures are read through :func:`_tier_movements` and
+:func:`_churn_watch`, the forecasts through :func:`opslab.targets._forecast_paths`.
+
+Example
+-------
+>>> rep = build_report(opslab.load_sample(), "2026Q3")                 # doctest: +SKIP
+>>> rep.kpis.loc["gmv", "actual"]                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from opslab import campaign_review as cr
+from opslab.dataset import Dataset
+from opslab.metrics import change
+from opslab.target_status import period_actuals, target_status
+from opslab.targets import TARGET_KPIS, Period, _tier_rules, parse_period
+
+#: KPIs of the report's table, in order.
+REPORT_KPIS = TARGET_KPIS
+
+
+@dataclass
+class OpsReport:
+    """A built report: the figures (frames and dicts) plus its renderers.
+
+    ``kpis`` is indexed by KPI (actual, previous, pop, year_ago, yoy, target, direction,
+    completion, p_hit, status); ``status`` is :func:`opslab.target_status.target_status` for
+    the period's targets; ``plan`` the next period's targets (kpi, period, value, direction,
+    p_hit, source "target" or "forecast", change vs this period's actual).
+    """
+
+    period: str
+    lang: str
+    currency: str
+    as_of: dt.date
+    complete: bool
+    days: int
+    kpis: pd.DataFrame
+    status: pd.DataFrame
+    tiers: pd.DataFrame
+    churn: dict
+    campaigns: cr.CampaignReview
+    next_campaign: dict | None
+    findings: list = field(default_factory=list)
+    plan: pd.DataFrame = field(default_factory=pd.DataFrame)
+    daily: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def document(self):
+        """The report as a list of blocks (what the screen, .docx and HTML all draw)."""
+        from opslab.report.document import document
+        return document(self)
+
+    def png(self, block) -> bytes | None:
+        """PNG of a chart block, rendered once per report (the .docx and HTML share it)."""
+        from opslab.report.charts import to_png
+        cache = self.__dict__.setdefault("_png", {})
+        if block.key not in cache:
+            cache[block.key] = to_png(block.chart)
+        return cache[block.key]
+
+    def to_docx(self) -> bytes:
+        """The report as a Word document (python-docx), charts embedded as PNG."""
+        from opslab.report.docx import render_docx
+        return render_docx(self.document(), self.png)
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (charts inline, all data text escaped)."""
+        from opslab.report.html import render_html
+        return render_html(self.document(), self.lang, self.png)
+
+
+# -- adapters (one place to re-point) ----------------------------------------------------------
+def _tier_movements(ds: Dataset, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Users per lifecycle tier the day before ``start`` and on ``end``: tier, start, end,
+    change (index: tier, :data:`opslab.lifecycle.TIERS` order)."""
+    from opslab import lifecycle as lc
+    before = max(start - dt.timedelta(days=1), ds.start)
+    hist = lc.tier_history(ds, _tier_rules(), sorted({before, end}))
+    counts = lc.snapshot_counts(hist)
+    a, b = counts.iloc[0], counts.iloc[-1]
+    return pd.DataFrame({"start": a, "end": b, "change": b - a}).rename_axis("tier")
+
+
+def _churn_watch(ds: Dataset, start: dt.date, end: dt.date) -> dict:
+    """The 流失预警 (churn_warning) tier on ``end`` against the day before ``start``: count,
+    count_before, growth, value_at_risk (the tier's spend over the value window)."""
+    from opslab import lifecycle as lc
+    rules = _tier_rules()
+    spend = lc.feature_names(rules)["spend"]
+    before = max(start - dt.timedelta(days=1), ds.start)
+    now = lc.segment(ds, rules, as_of=end)
+    then = lc.segment(ds, rules, as_of=before)
+    warn = now[now["tier"] == "churn_warning"]
+    n_before = int((then["tier"] == "churn_warning").sum())
+    return {"count": int(len(warn)), "count_before": n_before,
+            "growth": change(float(len(warn)), float(n_before)),
+            "value_at_risk": float(warn[spend].sum()), "value_days": int(rules.value_window_days),
+            "share": float(len(warn) / max(int((now["tier"] != "churned").sum()), 1))}
+
+
+# -- the KPI table -----------------------------------------------------------------------------
+def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of) -> dict | None:
+    """``other``'s KPIs over its first ``days`` days, when those days lie inside the data."""
+    end = other.start + dt.timedelta(days=days - 1)
+    if other.start < ds.start or end > as_of:
+        return None
+    return period_actuals(ds, other.start, min(end, other.end), as_of)
+
+
+def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """The 核心业绩完成情况 table for ``period`` (index: KPI)."""
+    p = parse_period(period)
+    as_of = pd.Timestamp(as_of or ds.end).date()
+    cur = period_actuals(ds, p.start, p.end, as_of)
+    days = max(cur["days"], 1)
+    prev = _comparison(ds, p, p.prev(), days, as_of)
+    yago = _comparison(ds, p, p.year_ago(), days, as_of)
+    by_kpi = status.set_index("kpi") if len(status) else pd.DataFrame()
+    rows = []
+    for k in REPORT_KPIS:
+        s = by_kpi.loc[k] if k in by_kpi.index else None
+        rows.append({"kpi": k, "actual": cur[k],
+                     "previous": prev[k] if prev else np.nan,
+                     "pop": change(cur[k], prev[k]) if prev else np.nan,
+                     "year_ago": yago[k] if yago else np.nan,
+                     "yoy": change(cur[k], yago[k]) if yago else np.nan,
+                     "target": s["target"] if s is not None else np.nan,
+                     "direction": s["direction"] if s is not None else "",
+                     "completion": s["completion"] if s is not None else np.nan,
+                     "p_hit": s["p_hit"] if s is not None else np.nan,
+                     "status": s["status"] if s is not None else ""})
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
+                 config=None) -> OpsReport:
+    """Gather every figure of the report of ``period`` (see the module docstring).
+
+    ``targets``: :class:`opslab.targets.Target` objects (any periods; those of ``period``
+    fill the KPI table, those of the next period the plan). ``config``: the
+    :class:`~opslab.models.forecast.ForecastConfig` of the forecasts.
+    """
+    from opslab.report.findings import findings, next_plan
+
+    p = parse_period(period)
+    as_of = pd.Timestamp(as_of or ds.end).date()
+    if p.start > as_of:
+        from opslab.problems import OpsLabError
+        raise OpsLabError("report.period_not_started", period=p.code, as_of=str(as_of))
+    targets = list(targets or [])
+    own = [t for t in targets if t.period == p.code]
+    status = target_status(ds, own, as_of, config)
+    kpis = kpi_table(ds, p, status, as_of)
+    end = min(p.end, as_of)
+    camp = cr.review(ds, p.code)
+    try:
+        nxt = cr.next_campaign(ds.campaigns, p.code)
+    except Exception:  # noqa: BLE001 - a forecast is a bonus; the review stands without it
+        nxt = None
+    from opslab.metrics import daily
+    d = daily(ds)[["dau", "gmv", "new_users"]]
+    d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
+    rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "CNY") or "CNY",
+                    as_of=as_of, complete=p.end <= as_of, days=(end - p.start).days + 1,
+                    kpis=kpis, status=status, tiers=_tier_movements(ds, p.start, end),
+                    churn=_churn_watch(ds, p.start, end), campaigns=camp, next_campaign=nxt,
+                    daily=d)
+    rep.findings = findings(rep)
+    rep.plan = next_plan(ds, p, targets, as_of, config, kpis)
+    return rep
+
+
+def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
+                     config=None) -> OpsReport:
+    """The operations report of a quarter ("2026Q3") or month ("2026-07"), in ``lang``.
+
+    Returns an :class:`OpsReport`; ``.to_docx()`` gives the Word file's bytes and
+    ``.to_html()`` a self-contained page. Targets are used only when given (no made-up ones);
+    next period's targets are proposed from the forecast with their odds.
+
+    Example
+    -------
+    >>> rep = quarterly_report(ds, "2026Q3", targets=[Target("gmv", "2026Q3", 1e5)])  # doctest: +SKIP
+    >>> open("report.docx", "wb").write(rep.to_docx())                                # doctest: +SKIP
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+    return build_report(ds, period, targets, lang, as_of, config)

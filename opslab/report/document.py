@@ -1,0 +1,246 @@
+"""The report as blocks of translated text, tables and charts: the one layout that the screen,
+the .docx and the HTML page all draw, so the three show the same words and numbers.
+
+Every number is written by :mod:`opslab.report.format`, the module the targets screen uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from opslab.i18n import t
+from opslab.report import charts
+from opslab.report.format import (
+    STATUS_STYLE,
+    change_text,
+    money_text,
+    pct_text,
+    prob_text,
+    status_text,
+    value_text,
+)
+
+
+@dataclass
+class Block:
+    """kind: title, meta, h2, p, bullets, table or chart."""
+
+    kind: str
+    text: str = ""
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    colors: list = field(default_factory=list)   # per row: colour of the last cell or None
+    items: list = field(default_factory=list)
+    chart: object = None
+    key: str = ""                                 # a stable name (tests, the screen)
+
+
+def kpi_rows(rep, lang: str) -> tuple[list, list, list]:
+    """Columns and rows of the 核心业绩完成情况 table (also used by the targets screen)."""
+    cur = rep.currency
+    cols = [t(f"report.col.{c}", lang) for c in
+            ("kpi", "actual", "yoy", "pop", "target", "completion", "status")]
+    rows, colors = [], []
+    for kpi, r in rep.kpis.iterrows():
+        if not np.isfinite(r["actual"]) and not np.isfinite(r["target"]):
+            continue
+        target = "–" if not np.isfinite(r["target"]) else (
+            ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(kpi, r["target"], lang, cur))
+        rows.append([t(f"targets.kpi.{kpi}", lang), value_text(kpi, r["actual"], lang, cur),
+                     change_text(r["yoy"]), change_text(r["pop"]), target,
+                     pct_text(r["completion"]), status_text(r["status"], lang)])
+        colors.append(STATUS_STYLE.get(r["status"], (None,))[0])
+    return cols, rows, colors
+
+
+def _intro(rep, lang) -> list[Block]:
+    grain = "quarter" if "Q" in rep.period else "year" if len(rep.period) == 4 else "month"
+    out = [Block("title", t(f"report.title.{grain}", lang, period=rep.period), key="title")]
+    state = t("report.meta.complete" if rep.complete else "report.meta.partial", lang,
+              as_of=rep.as_of.isoformat(), days=rep.days)
+    out.append(Block("meta", t("report.meta.line", lang, state=state, currency=rep.currency)))
+    return out
+
+
+def _kpis(rep, lang) -> list[Block]:
+    out = [Block("h2", t("report.h.kpis", lang), key="kpis")]
+    g = rep.kpis.loc["gmv"]
+    actual = value_text("gmv", g["actual"], lang, rep.currency)
+    text = (t("report.kpis.gmv_target", lang, actual=actual, completion=pct_text(g["completion"]))
+            if np.isfinite(g["completion"]) else t("report.kpis.gmv", lang, actual=actual))
+    for part in ("yoy", "pop"):
+        if np.isfinite(g[part]):
+            text += t(f"report.kpis.{part}_part", lang, change=change_text(g[part]))
+    out.append(Block("p", text + t("report.kpis.end", lang), key="headline"))
+    cols, rows, colors = kpi_rows(rep, lang)
+    out.append(Block("table", columns=cols, rows=rows, colors=colors, key="kpi_table"))
+    out.append(Block("p", t("report.kpis.note", lang)))
+    st = rep.status[np.isfinite(rep.status["completion"])] if len(rep.status) else rep.status
+    if len(st):
+        frame = pd.DataFrame({
+            "label": [t(f"targets.kpi.{k}", lang) for k in st["kpi"]],
+            "completion": st["completion"].to_numpy(float),
+            "status_label": [status_text(s, lang) for s in st["status"]],
+            "color": [STATUS_STYLE.get(s, ("#475569",))[0] for s in st["status"]]})
+        progress = None if rep.complete else float(st["time_progress"].iloc[0])
+        out.append(Block("chart", chart=charts.completion_bars(
+            frame, t("report.chart.completion", lang), t("report.col.completion", lang) + " (%)",
+            progress, t("targets.col.time_progress", lang)), key="chart_completion"))
+    elif len(rep.daily):
+        out.append(Block("chart", chart=charts.daily_line(
+            rep.daily["gmv"], t("report.chart.gmv_daily", lang, currency=rep.currency),
+            t("targets.kpi.gmv", lang)), key="chart_gmv"))
+    return out
+
+
+def _lifecycle(rep, lang) -> list[Block]:
+    out = [Block("h2", t("report.h.lifecycle", lang), key="lifecycle")]
+    tiers = rep.tiers
+    rows = [[t(f"lifecycle.tier.{k}", lang), value_text("new_users", r["start"], lang),
+             value_text("new_users", r["end"], lang), f"{int(r['change']):+,}"]
+            for k, r in tiers.iterrows()]
+    out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
+                                       ("tier", "tier_start", "tier_end", "tier_change")],
+                     rows=rows, key="tier_table"))
+    shown = tiers.drop(index="churned", errors="ignore")  # the largest tier would flatten the rest
+    labels = [t(f"lifecycle.tier.{k}", lang) for k in shown.index]
+    frame = pd.concat([
+        pd.DataFrame({"label": labels, "series": t("report.col.tier_start", lang), "value": shown["start"].to_numpy()}),
+        pd.DataFrame({"label": labels, "series": t("report.col.tier_end", lang), "value": shown["end"].to_numpy()})])
+    out.append(Block("chart", chart=charts.grouped_bars(frame, t("report.chart.tiers", lang),
+                                                        t("report.users", lang)), key="chart_tiers"))
+    ch = rep.churn
+    out.append(Block("h2", t("report.h.churn", lang), key="churn"))
+    out.append(Block("p", t("report.churn.line", lang, count=value_text("new_users", ch["count"], lang),
+                            before=value_text("new_users", ch["count_before"], lang),
+                            growth=change_text(ch["growth"]), share=pct_text(ch["share"]),
+                            value=money_text(ch["value_at_risk"], lang, rep.currency),
+                            days=ch["value_days"]), key="churn_line"))
+    return out
+
+
+def _campaigns(rep, lang) -> list[Block]:
+    out = [Block("h2", t("report.h.campaigns", lang), key="campaigns")]
+    rv, cur = rep.campaigns, rep.currency
+    if not rv.totals["campaigns"]:
+        out.append(Block("p", t("report.campaigns.none", lang)))
+        return out
+    metric = {"spend": "gmv", "revenue": "gmv", "cac": "cac", "roi": "roi",
+              "conversion_rate": "paid_conversion"}
+    rows = []
+    for k in ("campaigns", "spend", "participants", "new_users", "conversions", "revenue", "roi",
+              "cac", "conversion_rate"):
+        kind = metric.get(k, "new_users")
+        rows.append([t(f"report.camp.{k}", lang), value_text(kind, rv.totals[k], lang, cur),
+                     value_text(kind, rv.previous[k], lang, cur), change_text(rv.change[k])])
+    out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
+                                       ("metric", "this_period", "previous_period", "change")],
+                     rows=rows, key="campaign_totals"))
+    c = rv.campaigns
+    rows = [[str(r.get("name") if isinstance(r.get("name"), str) else r["campaign_id"]),
+             money_text(r["spend"], lang, cur), value_text("participants", r["participants"], lang),
+             value_text("new_users", r["new_users"], lang),
+             value_text("new_users", r["conversions"], lang), money_text(r["revenue"], lang, cur),
+             value_text("roi", r["roi"], lang), value_text("cac", r["cac"], lang, cur)]
+            for _, r in c.iterrows()]
+    out.append(Block("table", columns=[t(f"report.camp.{k}", lang) for k in
+                                       ("name", "spend", "participants", "new_users",
+                                        "conversions", "revenue", "roi", "cac")],
+                     rows=rows, key="campaign_table"))
+    frame = pd.DataFrame({"label": [r[0] for r in rows], "roi": c["roi"].fillna(0).to_numpy(float)})
+    out.append(Block("chart", chart=charts.roi_bars(frame, t("report.chart.roi", lang),
+                                                    t("report.camp.roi", lang),
+                                                    t("report.break_even", lang)), key="chart_roi"))
+    n = rep.next_campaign
+    if n is not None and n["forecast"].roi is not None:
+        f = n["forecast"]
+        out.append(Block("p", t("report.campaigns.next", lang,
+                                spend=money_text(n["plan"].spend, lang, cur),
+                                type=str(n["plan"].type or "–"), channel=str(n["plan"].channel or "–"),
+                                roi=value_text("roi", f.roi.mean, lang),
+                                low=value_text("roi", f.roi.lower, lang),
+                                high=value_text("roi", f.roi.upper, lang),
+                                mape=pct_text(n["mape"]), coverage=pct_text(n["coverage"]),
+                                n=n["n_tested"])))
+    return out
+
+
+def finding_text(f, rep, lang) -> str:
+    e, cur = f.evidence, rep.currency
+    if f.code == "behind_target":
+        params = dict(kpi=t(f"targets.kpi.{f.subject}", lang),
+                      actual=value_text(f.subject, e["actual"], lang, cur),
+                      target=value_text(f.subject, e["target"], lang, cur),
+                      completion=pct_text(e["completion"]), status=status_text(e["status"], lang))
+        if e["status"] == "missed":  # a closed period: odds no longer mean anything
+            return t("report.problem.missed", lang, **params)
+        return t("report.problem.behind_target", lang, p_hit=prob_text(e["p_hit"]), **params)
+    if f.code == "retention_drop":
+        return t("report.problem.retention_drop", lang, kpi=t(f"targets.kpi.{f.subject}", lang),
+                 actual=pct_text(e["actual"]), previous=pct_text(e["previous"]),
+                 points=f"{e['points']:.1f}")
+    if f.code == "warning_growing":
+        return t("report.problem.warning_growing", lang, count=value_text("new_users", e["count"], lang),
+                 before=value_text("new_users", e["count_before"], lang),
+                 growth=change_text(e["growth"]), value=money_text(e["value_at_risk"], lang, cur))
+    worst = e["campaigns"]  # lowest ROI first
+    sep = "、" if lang == "zh" else ", "
+    names = sep.join(f"{name} {value_text('roi', roi, lang)}" for name, roi in worst[:3])
+    if len(worst) > 3:
+        names += t("report.problem.more", lang, n=len(worst))
+    return t("report.problem.below_break_even", lang, n=len(worst), names=names,
+             spend=money_text(e["spend"], lang, cur), revenue=money_text(e["revenue"], lang, cur))
+
+
+def _problems_and_plan(rep, lang) -> list[Block]:
+    out = [Block("h2", t("report.h.problems", lang), key="problems")]
+    items = [finding_text(f, rep, lang) for f in rep.findings]
+    out.append(Block("bullets", items=items or [t("report.problem.none", lang)], key="problem_list"))
+    grain = "quarter" if "Q" in rep.period else "year" if len(rep.period) == 4 else "month"
+    out.append(Block("h2", t(f"report.h.plan.{grain}", lang), key="plan"))
+    plan = rep.plan
+    if not len(plan):
+        out.append(Block("p", t("report.plan.none", lang)))
+        return out
+    rows = [[t(f"targets.kpi.{r['kpi']}", lang), r["period"],
+             ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(r["kpi"], r["value"], lang, rep.currency),
+             change_text(r["change"]), prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang)]
+            for _, r in plan.iterrows()]
+    out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
+                                       ("kpi", "period", "target", "vs_now", "p_hit", "source")],
+                     rows=rows, key="plan_table"))
+    out.append(Block("p", t("report.plan.note", lang)))
+    return out
+
+
+def document(rep) -> list[Block]:
+    """Every block of the report, in order."""
+    lang = rep.lang
+    return [*_intro(rep, lang), *_kpis(rep, lang), *_lifecycle(rep, lang), *_campaigns(rep, lang),
+            *_problems_and_plan(rep, lang)]
+
+
+def status_table(status: pd.DataFrame, lang: str, currency: str = "CNY") -> pd.DataFrame:
+    """The targets screen's 完成度 table as text (the same writers as the report's tables)."""
+    rows = []
+    for _, r in status.iterrows():
+        k = r["kpi"]
+        sign = "≥ " if r["direction"] == "at_least" else "≤ "
+        interval = ("–" if not np.isfinite(r["lower"]) else
+                    f"{value_text(k, r['lower'], lang, currency)} ~ {value_text(k, r['upper'], lang, currency)}")
+        rows.append({
+            t("targets.col.kpi", lang): t(f"targets.kpi.{k}", lang),
+            t("targets.col.target", lang): sign + value_text(k, r["target"], lang, currency),
+            t("targets.col.actual", lang): value_text(k, r["actual"], lang, currency),
+            t("targets.col.completion", lang): pct_text(r["completion"]),
+            t("targets.col.time_progress", lang): pct_text(r["time_progress"]),
+            t("targets.col.run_rate", lang): value_text(k, r["run_rate"], lang, currency),
+            t("targets.col.forecast", lang): value_text(k, r["forecast"], lang, currency),
+            t("targets.col.interval", lang): interval,
+            t("targets.col.p_hit", lang): prob_text(r["p_hit"]),
+            t("targets.col.status", lang): status_text(r["status"], lang),
+        })
+    return pd.DataFrame(rows)

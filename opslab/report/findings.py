@@ -1,0 +1,128 @@
+"""存在的问题 and 下季度计划: problems found in the report's figures, each with its evidence,
+and next period's targets proposed from the forecast with their odds.
+
+A :class:`Finding` is an i18n code (``report.problem.*``) with its evidence as parameters:
+
+- ``behind_target``: a target off track, at risk or missed (actual, target, 完成度, P(hit));
+- ``retention_drop``: an M1/M3 retention at least :data:`RETENTION_DROP` (3 points) below
+  the previous period;
+- ``warning_growing``: the 流失预警 tier grew by at least :data:`WARNING_GROWTH` (10 %) over
+  the period, with the value at risk;
+- ``below_break_even``: the campaigns whose revenue did not cover their spend (ROI < 1:1),
+  lowest ROI first, with their total spend and revenue.
+
+Next period's plan keeps the targets already set for it and proposes one for each KPI with a
+forecast that has none: the median of the forecast's per-path period values, rounded to three
+significant digits (odds near one in two), with P(hit) computed on the same paths.
+
+Example
+-------
+>>> round_sig(1_862_345.0)
+1860000.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from opslab.metrics import change
+from opslab.target_status import KPI_KIND, target_row
+from opslab.targets import FORECAST_SERIES, Period, Target, _forecast_paths
+
+RETENTION_DROP = 0.03
+WARNING_GROWTH = 0.10
+SEVERITY = {"behind_target": 0, "retention_drop": 1, "warning_growing": 2, "below_break_even": 3}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``code`` (report.problem.*), the KPI or campaign concerned, evidence."""
+
+    code: str
+    subject: str = ""
+    evidence: dict = field(default_factory=dict)
+
+
+def round_sig(x: float, digits: int = 3) -> float:
+    """``x`` rounded to ``digits`` significant digits."""
+    if not np.isfinite(x) or x == 0:
+        return float(x)
+    return float(round(x, digits - 1 - int(np.floor(np.log10(abs(x))))))
+
+
+def findings(rep) -> list[Finding]:
+    """The problems of a built report, most serious first."""
+    out = []
+    for _, s in rep.status.iterrows():
+        if s["status"] in ("off_track", "at_risk", "missed"):
+            out.append(Finding("behind_target", s["kpi"], {
+                "actual": s["actual"], "target": s["target"], "completion": s["completion"],
+                "p_hit": s["p_hit"], "status": s["status"], "direction": s["direction"]}))
+    for kpi in [k for k in rep.kpis.index if k[:2] in ("m1", "m3")]:
+        now, before = rep.kpis.loc[kpi, "actual"], rep.kpis.loc[kpi, "previous"]
+        if np.isfinite(now) and np.isfinite(before) and before - now >= RETENTION_DROP:
+            out.append(Finding("retention_drop", kpi, {"actual": now, "previous": before,
+                                                       "points": 100 * (before - now)}))
+    ch = rep.churn
+    if np.isfinite(ch["growth"]) and ch["growth"] >= WARNING_GROWTH:
+        out.append(Finding("warning_growing", "churn_warning", dict(ch)))
+    below = rep.campaigns.below_break_even.sort_values("roi", kind="stable")
+    if len(below):
+        names = [str(n) if isinstance(n, str) and n else str(i)
+                 for n, i in zip(below.get("name", below["campaign_id"]), below["campaign_id"])]
+        out.append(Finding("below_break_even", "campaigns", {
+            "campaigns": list(zip(names, below["roi"].astype(float))),
+            "spend": float(below["spend"].sum()), "revenue": float(below["revenue"].sum())}))
+    return sorted(out, key=lambda f: SEVERITY[f.code])
+
+
+def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame) -> pd.DataFrame:
+    """Next period's targets: those set (with their odds) and, for forecast KPIs without one,
+    the proposed median. Columns kpi, period, value, direction, p_hit, source, change."""
+    nxt = p.next()
+    rows = []
+    set_for_next = {t.kpi: t for t in targets if t.period == nxt.code}
+    for kpi in dict.fromkeys([*set_for_next, *FORECAST_SERIES]):
+        if kpi in set_for_next:
+            t = set_for_next[kpi]
+            r = target_row(ds, t, as_of, config)
+            rows.append({"kpi": kpi, "period": nxt.code, "value": t.value,
+                         "direction": t.direction, "p_hit": r["p_hit"], "source": "target"})
+            continue
+        values = _period_values(ds, kpi, nxt, as_of, config)
+        if values is None:
+            continue
+        proposed = round_sig(float(np.median(values)))
+        rows.append({"kpi": kpi, "period": nxt.code, "value": proposed, "direction": "at_least",
+                     "p_hit": float(np.mean(values >= proposed)), "source": "forecast"})
+    out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source"])
+    out["change"] = [change(v, kpis.loc[k, "actual"]) if k in kpis.index else np.nan
+                     for k, v in zip(out["kpi"], out["value"])]
+    return out
+
+
+def _period_values(ds, kpi: str, nxt: Period, as_of: dt.date, config):
+    """Per-path values of ``kpi`` over the whole period ``nxt`` (which starts after as_of)."""
+    start = as_of + dt.timedelta(days=1)
+    if nxt.start < start:  # the next period has begun: its status row has the answer
+        r = target_row(ds, Target(kpi, nxt.code, 0.0), as_of, config)
+        return None if not np.isfinite(r["forecast"]) else _values_from_row(ds, kpi, nxt, as_of, config)
+    paths, days = _forecast_paths(ds, kpi, "day", start, nxt.end, config)
+    if paths is None:
+        return None
+    paths = paths[:, np.asarray(days >= pd.Timestamp(nxt.start))]
+    kind = KPI_KIND[kpi]
+    return paths.sum(1) if kind == "sum" else paths.mean(1) if kind == "mean" else paths.max(1)
+
+
+def _values_from_row(ds, kpi, nxt, as_of, config):
+    from opslab.target_status import _paths_outlook, period_actuals, time_progress
+    actual = period_actuals(ds, nxt.start, nxt.end, as_of)[kpi]
+    total = nxt.days
+    elapsed = int(round(time_progress(nxt.start, nxt.end, as_of) * total))
+    return _paths_outlook(ds, Target(kpi, nxt.code, 0.0), KPI_KIND[kpi], actual, elapsed, total,
+                          as_of, config)

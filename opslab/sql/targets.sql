@@ -1,0 +1,43 @@
+-- name: targets_range_totals
+-- Totals over the days $start..$end (inclusive): GMV, paying users (each counted once), new
+-- users (signups; existing users first seen in the data's first days are left out), and of
+-- those signups the ones with a paid order within $conversion_days days of signup (day 0 is
+-- the signup day) seen by $as_of.
+SELECT
+    (SELECT coalesce(sum(gmv), 0) FROM paid_day
+      WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE))::DOUBLE AS gmv,
+    (SELECT count(DISTINCT uid) FROM paid_day
+      WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE))::BIGINT AS paying_users,
+    (SELECT count(*) FROM user_first
+      WHERE NOT censored AND signup_day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE))::BIGINT AS new_users,
+    (SELECT count(*) FROM user_first
+      WHERE NOT censored AND signup_day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)
+        AND first_paid IS NOT NULL AND first_paid - signup_day < $conversion_days
+        AND first_paid <= CAST($as_of AS DATE))::BIGINT AS converted;
+
+-- name: targets_month_retention
+-- Month-k retention bases per calendar month m (k = 1 and 3): "all" = users who signed up in
+-- m (existing users left out), "payer" = users with a paid order in m, "high_value" = users
+-- whose paid orders in m sum to at least $high_value. Retained = active (an event or a paid
+-- order) in month m + k. Only activity up to $as_of counts.
+WITH um AS (
+    SELECT DISTINCT uid, CAST(date_trunc('month', day) AS DATE) AS m
+    FROM user_day WHERE day <= CAST($as_of AS DATE)
+),
+sm AS (
+    SELECT uid, CAST(date_trunc('month', day) AS DATE) AS m, sum(gmv) AS spend
+    FROM paid_day WHERE day <= CAST($as_of AS DATE) GROUP BY ALL
+),
+base AS (
+    SELECT 'all' AS base, uid, CAST(date_trunc('month', signup_day) AS DATE) AS m
+    FROM user_first WHERE NOT censored AND signup_day <= CAST($as_of AS DATE)
+    UNION ALL SELECT 'payer' AS base, uid, m FROM sm
+    UNION ALL SELECT 'high_value' AS base, uid, m FROM sm WHERE spend >= $high_value
+),
+ks AS (SELECT * FROM (VALUES (1), (3)) t(k))
+SELECT b.base, b.m AS base_month, ks.k::INTEGER AS k, count(*)::BIGINT AS size,
+       count(um.uid)::BIGINT AS retained
+FROM base b CROSS JOIN ks
+LEFT JOIN um ON um.uid = b.uid AND um.m = CAST(b.m + to_months(ks.k) AS DATE)
+GROUP BY ALL
+ORDER BY 1, 2, 3;

@@ -1,0 +1,90 @@
+"""AppTest of the Targets and Report pages: empty states, no made-up targets, saved targets
+reach the page, and every KPI figure of the report equals the one on the Targets and
+Overview screens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from opslab.ingest.load import load_sample
+from opslab.targets import Target, TargetStore, content_key
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = [Target("gmv", "2026Q3", 120_000), Target("new_users", "2026Q3", 500),
+           Target("paid_conversion", "2026Q3", 0.3), Target("m3_payer", "2026Q3", 0.5),
+           Target("cac", "2026Q3", 250), Target("roi", "2026Q3", 1.2)]
+
+
+def open_page(page: str, lang: str = "zh", query: dict | None = None, dataset: bool = True) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["lang"] = lang
+    if not dataset:
+        at.session_state["dataset"] = None
+    for k, v in (query or {}).items():  # as a shared link would carry them
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+    return TargetStore()
+
+
+def table_rows(element) -> list[list[str]]:
+    frame = element.value
+    return [[str(v) for v in row] for row in frame.itertuples(index=False)], list(frame.columns)
+
+
+@pytest.mark.parametrize("page", ["views/targets.py", "views/report.py"])
+def test_empty_state(page, store):
+    at = open_page(page, "en", dataset=False)
+    assert not at.exception
+    assert any("No data loaded" in i.value for i in at.info)
+
+
+def test_no_targets_no_made_up_status(store):
+    at = open_page("views/targets.py", "en", {"tg_period": "2026Q3"})
+    assert not at.exception
+    assert any("No targets for this period" in i.value for i in at.info)
+    assert len(at.table) == 0
+
+
+@pytest.mark.slow
+def test_report_figures_equal_the_screens(store):
+    store.save(content_key(load_sample()), TARGETS)
+    at = open_page("views/targets.py", "zh", {"tg_grain": "quarter", "tg_period": "2026Q3"})
+    assert not at.exception
+    rows, cols = table_rows(at.table[0])
+    screen = {r[cols.index("指标")]: r for r in rows}
+    assert set(screen) == {"GMV", "新增用户", "付费转化率", "M3留存（付费用户）", "获客成本CAC", "活动ROI"}
+
+    ov = open_page("views/overview.py", "zh", {"ov_grain": "quarter", "ov_period_quarter": "2026-07-01"})
+    overview = {m.label: m.value for m in ov.metric}
+
+    rp = open_page("views/report.py", "zh", {"rp_grain": "quarter", "rp_period": "2026Q3"})
+    assert not rp.exception
+    assert rp.header[0].value == "2026Q3 季度运营报告"
+    kpi = next(d for d in rp.dataframe if "完成度" in d.value.columns and "同比" in d.value.columns).value
+    report = {r["指标"]: r for _, r in kpi.iterrows()}
+    for name, row in screen.items():
+        assert report[name]["实际"] == row[cols.index("实际（至今）")]
+        assert report[name]["完成度"] == row[cols.index("完成度")]
+        assert report[name]["状态"] == row[cols.index("状态")]
+        assert report[name]["目标"] == row[cols.index("目标")]
+    for name in ("GMV", "新增用户", "付费用户数", "付费转化率"):
+        assert report[name]["实际"] == overview[name], name
+    assert report["平均DAU"]["实际"] == overview["日活 DAU（均值）"]
+    assert len(rp.get("vega_lite_chart")) >= 3
+    # the campaign review equals the quarter's line of the campaigns-by-quarter table
+    totals = next(d.value for d in rp.dataframe if list(d.value.columns) == ["指标", "本期", "上期", "变化"])
+    history = next(d.value for d in rp.dataframe if "活动数" in d.value.columns).set_index("周期")
+    for metric in ("活动数", "投入", "ROI", "CAC"):
+        now = totals.set_index("指标").loc[metric]
+        assert now["本期"] == history.loc["2026Q3", metric] and now["上期"] == history.loc["2026Q2", metric]

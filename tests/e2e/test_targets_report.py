@@ -1,0 +1,98 @@
+"""A lead sets targets for the running quarter (imported from a file), sees 完成度 on the
+Targets page, downloads the quarter's report as .docx, opens it with python-docx and finds
+the figures the screen showed."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from docx import Document
+
+from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, wait_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TARGETS_CSV = ("kpi,period,value,direction\n"
+               "gmv,2026Q4,150000,at_least\n"
+               "m3_payer,2026Q4,0.5,at_least\n"
+               "cac,2026Q4,200,at_most\n"
+               "roi,2026Q4,1.2,at_least\n").encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def store_server(tmp_path_factory):
+    """The app with its own data directory, so saved targets stay inside the test."""
+    data = tmp_path_factory.mktemp("opslab_data")
+    port = _free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / f"server-targets-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OPSLAB_DATA_DIR": str(data)})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy")
+    yield url, data
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _row(pg, name: str) -> list[str]:
+    row = pg.locator('[data-testid="stTable"] tr').filter(has_text=name).first
+    return [c.strip() for c in row.locator("td, th").all_inner_texts()]
+
+
+def test_targets_completion_and_report_docx(store_server, page, tmp_path):
+    url, data = store_server
+    page.goto(f"{url}/targets?lang=zh&tg_grain=quarter&tg_period=2026Q4")
+    wait_idle(page, 180_000)
+    page.get_by_role("heading", name="目标与完成度").wait_for()
+    page.get_by_text("此周期还没有目标").first.wait_for()  # nothing made up
+
+    page.get_by_text("导入目标（.xlsx / .csv）").first.click()
+    path = tmp_path / "targets.csv"
+    path.write_bytes(TARGETS_CSV)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    wait_idle(page, 180_000)
+    page.get_by_text("完成度跟踪").first.wait_for(timeout=180_000)
+    page.locator('[data-testid="stTable"]').first.wait_for(timeout=180_000)
+    wait_idle(page, 180_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    header = [h.strip() for h in page.locator('[data-testid="stTable"] thead th').all_inner_texts()]
+    gmv = dict(zip(header[-len(_row(page, "GMV")):], _row(page, "GMV")))
+    cac = dict(zip(header[-len(_row(page, "获客成本CAC")):], _row(page, "获客成本CAC")))
+    assert gmv["目标"] == "≥ ¥15.0万" and gmv["完成度"].endswith("%") and gmv["时间进度"] == "33.7%"
+    assert gmv["状态"].split()[-1] in ("正常", "有风险", "落后")
+    assert list((data / "targets").glob("*.json"))  # kept with the data set
+    page.screenshot(path=str(ARTIFACTS / "targets_page.png"), full_page=True)
+
+    page.goto(f"{url}/report?lang=zh&rp_period=2026Q4")
+    wait_idle(page, 240_000)
+    page.get_by_role("heading", name="2026Q4 季度运营报告").wait_for(timeout=240_000)
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="下载 Word (.docx)").click()
+    doc = Document(io.BytesIO(open(info.value.path(), "rb").read()))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    text = "\n".join([p.text for p in doc.paragraphs] + cells)
+    for figure in (gmv["实际（至今）"], gmv["完成度"], gmv["状态"], cac["实际（至今）"], cac["完成度"]):
+        assert figure in cells, figure
+    assert "核心业绩完成情况" in text and "下季度计划" in text

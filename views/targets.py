@@ -1,0 +1,142 @@
+"""Targets & completion: targets per calendar month / quarter / year, kept with the data set;
+完成度, 时间进度, run-rate, forecast, P(hit) and status; levers for each gap; past periods.
+Settings in the URL (tg_* keys)."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from opslab.levers import rank_levers
+from opslab.report.document import status_table
+from opslab.report.format import STATUS_STYLE, value_text
+from opslab.target_status import target_status
+from opslab.targets import (
+    DEFAULT_DIRECTION,
+    DIRECTIONS,
+    PERIOD_GRAINS,
+    TARGET_KPIS,
+    Target,
+    TargetStore,
+    period_of,
+    read_targets,
+    targets_frame,
+)
+from opslab.problems import OpsLabError
+from ui.state import dataset_key, labeller, lang, tr
+from ui.url_state import url_choice
+from ui.widgets import export_buttons, page_start
+
+ds = page_start("targets")
+code = lang()
+currency = getattr(ds, "currency", "CNY") or "CNY"
+key = dataset_key()
+store = TargetStore()
+if st.session_state.get("tg_loaded_for") != key:  # another data set: its own targets
+    st.session_state["tg_targets"] = store.load(key)
+    st.session_state["tg_loaded_for"] = key
+saved: list[Target] = st.session_state["tg_targets"]
+
+# -- which period -----------------------------------------------------------------------------
+c1, c2 = st.columns([1, 2])
+grain = url_choice("segmented_control", tr("targets.grain"), PERIOD_GRAINS, "quarter", "tg_grain", c1,
+                   format_func=labeller("targets.grain."))
+now = period_of(ds.end, grain)
+options = [now.shift(i).code for i in range(-4, 3)]
+period = url_choice("selectbox", tr("targets.period"), options, now.code, "tg_period", c2)
+
+# -- the editor -------------------------------------------------------------------------------
+st.subheader(tr("targets.editor"))
+st.caption(tr("targets.editor_help", currency=currency))
+mine = {t.kpi: t for t in saved if t.period == period}
+dir_label = {d: tr(f"targets.direction.{d}") for d in DIRECTIONS}
+frame = pd.DataFrame({
+    "kpi": list(TARGET_KPIS),
+    "label": [tr(f"targets.kpi.{k}") for k in TARGET_KPIS],
+    "direction": [dir_label[mine[k].direction if k in mine else DEFAULT_DIRECTION[k]] for k in TARGET_KPIS],
+    "value": [mine[k].value if k in mine else None for k in TARGET_KPIS],
+})
+edited = st.data_editor(
+    frame, key=f"tg_editor_{period}", hide_index=True, width="stretch", num_rows="fixed",
+    height=36 * (len(TARGET_KPIS) + 1) + 3,  # every KPI visible without scrolling
+    column_order=["label", "direction", "value"],
+    column_config={
+        "label": st.column_config.TextColumn(tr("targets.col.kpi"), disabled=True),
+        "direction": st.column_config.SelectboxColumn(tr("targets.col.direction"),
+                                                      options=list(dir_label.values()), required=True),
+        "value": st.column_config.NumberColumn(tr("targets.col.value"), min_value=0.0, format="%.4g"),
+    })
+if st.button(tr("targets.save"), key="tg_save", type="primary", icon=":material/save:"):
+    by_label = {v: k for k, v in dir_label.items()}
+    new = [Target(r.kpi, period, float(r.value), by_label.get(r.direction, ""))
+           for r in edited.itertuples() if r.value is not None and np.isfinite(r.value)]
+    saved = [t for t in saved if t.period != period] + new
+    store.save(key, saved)
+    st.session_state["tg_targets"] = saved
+    st.success(tr("targets.saved", n=len(new)))
+
+with st.expander(tr("targets.import"), icon=":material/upload:"):
+    up = st.file_uploader(tr("targets.import"), type=["xlsx", "csv"], key="tg_import",
+                          label_visibility="collapsed")
+    if up is not None and st.session_state.get("tg_import_done") != up.file_id:
+        try:
+            got = read_targets(up.getvalue(), up.name)
+            keys = {(t.kpi, t.period) for t in got}
+            saved = [t for t in saved if (t.kpi, t.period) not in keys] + got
+            store.save(key, saved)
+            st.session_state["tg_targets"] = saved
+            st.session_state["tg_import_done"] = up.file_id
+            st.success(tr("targets.imported", n=len(got)))
+            st.rerun()
+        except OpsLabError as err:
+            st.error(tr(err.code, **err.params))
+    export_buttons(lambda: targets_frame(st.session_state["tg_targets"]), "targets", "tg_export",
+                   len(saved), tr("targets.export_csv"), tr("targets.export_xlsx"))
+
+# -- where each target stands --------------------------------------------------------------------
+current = [t for t in saved if t.period == period]
+st.subheader(tr("targets.status_title", as_of=ds.end.isoformat()))
+if not current:
+    st.info(tr("targets.none"))
+else:
+    with st.spinner(tr("targets.fitting")):
+        status = target_status(ds, current)
+    table = status_table(status, code, currency)
+    status_col = tr("targets.col.status")
+    colours = dict(zip(table[status_col], [STATUS_STYLE.get(s, ("",))[0] for s in status["status"]]))
+    # st.table: a small, readable HTML table (words, icons and colours survive copy-paste)
+    st.table(table.style.hide(axis="index").map(
+        lambda v: f"color: {colours.get(v, '')}; font-weight: 600", subset=[status_col]))
+    st.caption(tr("targets.status_caption", n=1000))
+    for t_, (_, row) in zip(current, status.iterrows()):
+        levers = rank_levers(ds, t_, row.to_dict())
+        if not len(levers):
+            continue
+        with st.expander(tr("targets.levers", kpi=tr(f"targets.kpi.{t_.kpi}")), icon=":material/tune:"):
+            st.caption(tr("targets.levers_help"))
+            names = {d: tr(f"whatif.driver.{d}") for d in ("retained", "new", "recovered", "paid_rate", "arppu")}
+            unit = {"paid_rate": "paid_conversion", "arppu": "cac", "campaign_spend": "gmv"}
+            show = pd.DataFrame({
+                tr("targets.lever.col.lever"): [names.get(x) or (tr(f"targets.lever.{x}") if x == "campaign_spend"
+                                                                 else tr(f"targets.kpi.{x}")) for x in levers["lever"]],
+                tr("targets.lever.col.current"): [value_text(unit.get(x, x if x in TARGET_KPIS else "new_users"), v, code, currency)
+                                                  for x, v in zip(levers["lever"], levers["current"])],
+                tr("targets.lever.col.required"): [value_text(unit.get(x, x if x in TARGET_KPIS else "new_users"), v, code, currency)
+                                                   for x, v in zip(levers["lever"], levers["required"])],
+                tr("targets.lever.col.change"): [f"{100 * v:+.1f}%" for v in levers["change"]],
+                tr("targets.lever.col.typical"): [("–" if not np.isfinite(v) else f"±{100 * v:.1f}%") for v in levers["typical"]],
+                tr("targets.lever.col.effort"): [("–" if not np.isfinite(v) else f"{v:.1f}") for v in levers["effort"]],
+                tr("targets.lever.col.feasible"): levers["feasible"].to_numpy(),
+            })
+            st.dataframe(show, hide_index=True, width="stretch")
+
+# -- past periods ----------------------------------------------------------------------------------
+past = [t for t in saved if t.bounds[1] <= ds.end]
+if past:
+    st.subheader(tr("targets.past_title"))
+    past_status = target_status(ds, past)
+    table = status_table(past_status, code, currency)
+    table.insert(1, tr("targets.period"), past_status["period"].to_numpy())
+    keep = [tr("targets.col.kpi"), tr("targets.period"), tr("targets.col.target"), tr("targets.col.actual"),
+            tr("targets.col.completion"), tr("targets.col.status")]
+    st.table(table[keep].style.hide(axis="index"))
+st.page_link("views/report.py", label=tr("targets.report_link"), icon=":material/description:")
