@@ -32,3 +32,10 @@ def random_activity(n_users: int = 60, days: int = 120, seed: int = 0, start: st
 @pytest.fixture(scope="session")
 def activity():
     return random_activity()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession per test process (see tests/spark_support.py)."""
+    from tests.spark_support import spark_or_skip
+    return spark_or_skip()
