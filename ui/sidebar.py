@@ -33,11 +33,13 @@ def render_data_status() -> None:
     source = st.session_state.get("dataset_source", {})
     if source.get("kind") == "upload":
         st.caption(tr("app.data_uploaded", files=", ".join(source.get("files", []))))
+    elif source.get("kind") == "configured":
+        st.caption(tr("sources.data_configured", engine=tr(f"sources.engine.{source.get('engine', 'duckdb')}")))
     else:
         st.caption(tr("app.data_sample"))
     code = lang()
     st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
-                  events=fmt.count(len(ds.events), code), orders=fmt.count(len(ds.orders), code)))
+                  events=fmt.count(ds.n_events, code), orders=fmt.count(ds.n_orders, code)))
     st.caption(tr("app.data_range", start=ds.start, end=ds.end))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("app.fingerprint_help"))
     st.caption(tr("app.share_hint"))
