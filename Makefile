@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench sample install install-dev browser clean
+.PHONY: run test test-fast test-spark bench bench-spark sample install install-dev install-spark browser java clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+$(VENV)/.spark: $(VENV)/.dev requirements-spark.txt
+	$(PY) -m pip install -q -r requirements-spark.txt
+	touch $@
+
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
+install-spark: $(VENV)/.spark java
 
 run: install
 	@echo "OpsLab is starting at http://localhost:$(PORT) (sample data loaded)"
@@ -28,7 +33,11 @@ run: install
 browser:
 	@bash scripts/ensure_browser.sh
 
-test: install-dev browser
+# Java 17 for local Spark (the Spark engine's tests and bench-spark).
+java:
+	@bash scripts/ensure_java.sh
+
+test: install-dev install-spark browser
 	$(PY) -m pytest -n 2 --dist loadfile -q -m "not bench"
 
 test-fast: install-dev
@@ -36,6 +45,13 @@ test-fast: install-dev
 
 bench: install-dev
 	$(PY) -m bench.run
+
+# Local Spark next to DuckDB on the same Parquet (10 M and 50 M events); see bench/RESULTS.md.
+bench-spark: install-spark
+	$(PY) -m bench.spark
+
+test-spark: install-spark
+	$(PY) -m pytest -p no:xdist -q -m spark
 
 sample: install
 	$(PY) -m opslab.synth --users 3000 --out sample_data

@@ -3,7 +3,8 @@
 Built from already-coerced canonical tables (see :mod:`opslab.schema`), it fills the gaps the
 data model allows (no orders table: purchase events are the orders; no users table: signup
 is the first activity), gives every user a dense integer id ``uid`` for fast joins, and owns a
-private DuckDB :class:`~opslab.engine.Engine` with the derived per-user-day tables.
+private :class:`~opslab.engine.Engine` (DuckDB unless told otherwise) with the derived
+per-user-day tables.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 (pa.compute)
 
-from opslab.engine import Engine
+from opslab.engine import DuckDBEngine, Engine
 from opslab.schema import (
     CAMPAIGNS,
     EVENTS,
@@ -126,6 +128,8 @@ class Dataset:
     campaigns: pd.DataFrame
     fingerprint: str
     derived: tuple[str, ...] = field(default=())  # what was inferred: "orders", "signup", ...
+    #: Makes the engine (DuckDB when None); see :meth:`on_engine`.
+    engine_factory: Callable[[], Engine] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_tables(cls, events=None, orders=None, users=None, campaigns=None,
@@ -195,6 +199,19 @@ class Dataset:
     def has_campaigns(self) -> bool:
         return len(self.campaigns) > 0
 
+    @property
+    def n_events(self) -> int:
+        return len(self.events)
+
+    @property
+    def n_orders(self) -> int:
+        return len(self.orders)
+
+    def on_engine(self, factory: Callable[[], Engine]) -> "Dataset":
+        """The same data on another engine (e.g. ``lambda: SparkEngine(spark)``), with a fresh
+        memo: results are recomputed there, never copied from this engine."""
+        return replace(self, engine_factory=factory)
+
     # -- per-data-set memo and engine --------------------------------------------------------
     def __post_init__(self):
         # Made eagerly (not lazily) so that sessions sharing one data set never race to create
@@ -219,14 +236,14 @@ class Dataset:
 
     @property
     def engine(self) -> Engine:
-        """A private DuckDB database with this data set's tables (built on first use)."""
+        """A private engine with this data set's tables (built on first use)."""
         with self._lock:
             if not self._engine:
                 self._engine.append(self._build_engine())
             return self._engine[0]
 
     def _build_engine(self) -> Engine:
-        eng = Engine()
+        eng = (self.engine_factory or DuckDBEngine)()
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
         eng.register("od", self.orders[["uid", "order_time", "amount", "status"]])
         eng.register("us", self.users[["uid", "signup_time", "censored"]])

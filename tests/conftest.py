@@ -40,3 +40,10 @@ def pytest_configure(config):
     import os
     import tempfile
     os.environ.setdefault("OPSLAB_DATA_DIR", tempfile.mkdtemp(prefix="opslab-test-data-"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession per test process (see tests/spark_support.py)."""
+    from tests.spark_support import spark_or_skip
+    return spark_or_skip()

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from opslab.dataset import Dataset
-from opslab.engine import Engine, sql_catalog
+from opslab.engine import DuckDBEngine as Engine, sql_catalog
 
 
 def _events(rows):

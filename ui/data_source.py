@@ -9,7 +9,12 @@ session is looking at lives in its own ``st.session_state``.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import streamlit as st
+
+from opslab import sources
 
 from opslab.ingest import load as loader
 from opslab.ingest.read import ReadOptions
@@ -18,6 +23,8 @@ from ui import state
 from ui.models import shared_by_key
 
 CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
+SOURCE_KEYS = ("source", "tables", "engine", "spark", "shuffle_partitions", "driver_memory",
+               "threads", "memory_limit", "temp_directory")
 
 
 def read_options(no_header: bool = False, sheet: str | None = None, header_row: int | None = None) -> ReadOptions:
@@ -61,14 +68,46 @@ def build_dataset(files: list[loader.LoadedFile]):
     return shared_by_key("dataset", files_key(usable), "", lambda: loader.build_dataset(files))
 
 
+def opslab_config() -> dict:
+    """The ``[opslab]`` table of ``.streamlit/secrets.toml`` ({} without one)."""
+    try:
+        return dict(st.secrets.get("opslab", {}))
+    except Exception:  # noqa: BLE001 - no secrets.toml: a local run
+        return {}
+
+
+def configured_source():
+    """The data set ``[opslab] source``/``tables`` points at (a Parquet folder or catalog
+    tables, read in place by the configured engine), shared by every session; None if unset."""
+    config = opslab_config()
+    if not (config.get("source") or config.get("tables")):
+        return None
+    key = json.dumps({k: config.get(k) for k in SOURCE_KEYS}, sort_keys=True, default=str)
+    return shared_by_key("source", hashlib.sha256(key.encode()).hexdigest(), "",
+                         lambda: sources.source_from_config(config))
+
+
+def on_configured_engine(ds):
+    """``ds`` on the engine ``[opslab] engine`` names (shared per data set), or as it is."""
+    factory = sources.engine_from_config(opslab_config())
+    if ds is None or factory is None:
+        return ds
+    return shared_by_key("dataset-engine", ds.fingerprint, factory.name, lambda: ds.on_engine(factory))
+
+
 def load_sample() -> None:
+    source = configured_source()
+    if source is not None:
+        state.set_dataset(source, {"kind": "configured", "engine": opslab_config().get("engine", "duckdb")})
+        return
     files = sample_files(tuple(loader.sample_bytes()))
     ds, _ = build_dataset(files)
-    state.set_dataset(ds, {"kind": "sample", "key": files_key(files), "files": [f.name for f in files]})
+    state.set_dataset(on_configured_engine(ds), {"kind": "sample", "key": files_key(files), "files": [f.name for f in files]})
 
 
 def ensure_default_data() -> None:
-    """A first visitor sees a populated app: load the sample unless the session chose otherwise."""
+    """A first visitor sees a populated app: the configured source if there is one, else the
+    sample, unless the session chose otherwise."""
     if "dataset" not in st.session_state:
         with st.spinner(state.tr("app.loading_sample")):
             load_sample()

@@ -34,11 +34,13 @@ def render_data_status() -> None:
     if source.get("kind") in ("upload", "stored"):
         st.caption(tr("workspace.sidebar_stored") if source.get("kind") == "stored" else tr("workspace.sidebar_upload"))
         st.text(source.get("name") or ", ".join(source.get("files", [])))  # a file name: plain text
+    elif source.get("kind") == "configured":
+        st.caption(tr("sources.data_configured", engine=tr(f"sources.engine.{source.get('engine', 'duckdb')}")))
     else:
         st.caption(tr("app.data_sample"))
     code = lang()
     st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
-                  events=fmt.count(len(ds.events), code), orders=fmt.count(len(ds.orders), code)))
+                  events=fmt.count(ds.n_events, code), orders=fmt.count(ds.n_orders, code)))
     st.caption(tr("app.data_range", start=ds.start, end=ds.end))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("workspace.fingerprint_help"))
     from ui.auth import mode

@@ -83,7 +83,7 @@ def empty_state() -> None:
 def sample_banner() -> None:
     """On the built-in sample, say so and point to the Data page, so nobody mistakes the
     fictional figures for their own."""
-    if st.session_state.get("dataset_source", {}).get("kind") == "upload":
+    if st.session_state.get("dataset_source", {}).get("kind", "sample") != "sample":
         return
     with st.container(border=True, key="sample_banner"):
         left, right = st.columns([4, 1], vertical_alignment="center")

@@ -1,9 +1,11 @@
 """Engines that run OpsLab's named SQL (``opslab/sql/*.sql``).
 
-The embedded DuckDB engine is the default; every analysis talks to it through
-:class:`Engine`.
+:class:`Engine` is the interface; :class:`DuckDBEngine` (embedded, the default) runs the SQL as
+written, :class:`~opslab.engine.spark_engine.SparkEngine` (import it from its module; it needs
+pyspark) runs the same SQL transpiled to Spark SQL with sqlglot.
 """
 
-from opslab.engine.duckdb_engine import Engine, sql_catalog
+from opslab.engine.base import Engine, sql_catalog
+from opslab.engine.duckdb_engine import DuckDBEngine
 
-__all__ = ["Engine", "sql_catalog"]
+__all__ = ["DuckDBEngine", "Engine", "sql_catalog"]

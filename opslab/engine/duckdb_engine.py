@@ -1,68 +1,64 @@
-"""The in-process DuckDB engine: named SQL kept in ``opslab/sql/*.sql``, run over Arrow data.
+"""The in-process DuckDB engine (the default): named SQL from ``opslab/sql/*.sql`` run as
+written, over Arrow frames or Parquet folders read in place.
 
-SQL lives in plain ``.sql`` files, one statement per ``-- name: <query>`` block, so it can be
-read, reviewed and later transpiled (sqlglot) to another dialect. Parameters use DuckDB's
-``$name`` syntax. The session time zone is UTC: timestamps are naive local wall-clock times
-and must never shift.
+The session time zone is UTC: timestamps are naive local wall-clock times and must never shift.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
-_NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+from opslab.engine.base import projection, sql_catalog
+
 _PARAM = re.compile(r"\$(\w+)")
 _COMMENT = re.compile(r"--[^\n]*")
 
 
-@lru_cache(maxsize=None)
-def sql_catalog() -> dict[str, str]:
-    """Every named query from the ``opslab/sql`` folder (read once)."""
-    queries: dict[str, str] = {}
-    folder = resources.files("opslab") / "sql"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql"):
-            continue
-        text = entry.read_text(encoding="utf-8")
-        marks = list(_NAME.finditer(text))
-        for i, mark in enumerate(marks):
-            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-            name = mark.group(1)
-            if name in queries:
-                raise ValueError(f"duplicate query name {name!r} in {entry.name}")
-            queries[name] = text[mark.end():end].strip()
-    return queries
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-class Engine:
+def parquet_glob(location: str) -> str:
+    """A folder means every ``*.parquet`` file below it (Hive-style ``key=value`` partition
+    folders included); a file or a glob is used as given."""
+    path = Path(location)
+    return str(path / "**" / "*.parquet") if path.is_dir() else str(location)
+
+
+class DuckDBEngine:
     """A private DuckDB database holding one data set's tables.
 
-    Tables are registered as Arrow (no copy); derived tables are materialised by the
-    ``prepare`` queries. One lock serialises access, since a connection is not meant to be
-    used from two threads at once (Streamlit may run a fragment beside a full rerun).
+    Tables are registered as Arrow (no copy) or as views over Parquet files; derived tables
+    are materialised by the ``prepare`` queries. One lock serialises access, since a
+    connection is not meant to be used from two threads at once (Streamlit may run a fragment
+    beside a full rerun).
 
     Examples
     --------
-    >>> eng = Engine(threads=1)
+    >>> eng = DuckDBEngine(threads=1)
     >>> eng.sql("SELECT 1 AS x")["x"].tolist()
     [1]
     """
 
-    def __init__(self, threads: int | None = None, memory_limit: str | None = None):
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None,
+                 temp_directory: str | None = None):
         self._con = duckdb.connect(database=":memory:")
         self._con.execute("SET TimeZone = 'UTC'")
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        if temp_directory:  # where a larger-than-memory Parquet data set spills
+            self._con.execute(f"SET temp_directory = '{temp_directory}'")
         self._lock = threading.RLock()
         self._keep: dict[str, Any] = {}  # Arrow tables must outlive their registration
 
@@ -72,10 +68,22 @@ class Engine:
             self._keep[name] = table
             self._con.register(name, table)
 
+    def register_source(self, name: str, location: str, columns: dict[str, str],
+                        kind: str = "parquet") -> None:
+        """A view ``name`` over a Parquet folder, read in place (nothing is loaded until a
+        query runs, and then only the columns and row groups it needs)."""
+        if kind != "parquet":
+            raise ValueError(f"the DuckDB engine reads Parquet folders, not {kind!r} sources")
+        scan = ("read_parquet(" + "'" + parquet_glob(location).replace("'", "''") + "'"
+                ", hive_partitioning = true, union_by_name = true)")
+        with self._lock:
+            present = [r[0] for r in self._con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+            self._con.execute(f"CREATE OR REPLACE VIEW {_quote(name)} AS "
+                              f"SELECT {projection(present, columns, _quote)} FROM {scan}")
+
     def run(self, name: str, **params: Any) -> pd.DataFrame | None:
         """Run the named query; SELECTs return a DataFrame, DDL returns None."""
-        sql = sql_catalog()[name]
-        return self.sql(sql, **params)
+        return self.sql(sql_catalog()[name], **params)
 
     def sql(self, sql: str, **params: Any) -> pd.DataFrame | None:
         used = set(_PARAM.findall(_COMMENT.sub("", sql)))
@@ -92,3 +100,7 @@ class Engine:
     def close(self) -> None:
         with self._lock:
             self._con.close()
+
+
+#: The name the package used before there were two engines.
+Engine = DuckDBEngine

@@ -4,7 +4,9 @@
 -- merged into covered intervals [first, last + window - 1]; a +1/-1 sweep counts them, which
 -- is linear in user-days instead of user-days x window.
 WITH days AS (
-    SELECT CAST(d AS DATE) AS day FROM range(CAST($start AS DATE), CAST($end AS DATE) + 1, INTERVAL 1 DAY) t(d)
+    -- generate_series in FROM, not range(): sqlglot turns it into Spark's SEQUENCE (ARCHITECTURE.md)
+    SELECT CAST(t.d AS DATE) AS day
+    FROM unnest(generate_series(CAST($start AS DATE), CAST($end AS DATE), INTERVAL 1 DAY)) AS t(d)
 ),
 dau AS (SELECT day, count(*) AS dau FROM user_day GROUP BY day),
 gaps AS (

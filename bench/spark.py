@@ -1,0 +1,177 @@
+"""`make bench-spark`: the same analyses on local Spark and on embedded DuckDB, over the same
+canonical Parquet folder (10 M and 50 M events), each case in its own process.
+
+Measured per case: start-up (DuckDB connection / SparkSession with its JVM), prepare (read the
+Parquet folder, number users, build user_day / paid_day / user_first), queries (daily
+DAU/WAU/MAU + monthly KPIs, month cohorts, the 8-tier segmentation), wall time, and peak
+memory of the whole process tree (Python + the Spark JVM), sampled every 0.2 s with psutil.
+
+The 10 M set is synth.py data; the 50 M set is that set five times over with distinct user ids
+(so 5x users, same calendar), written with DuckDB's COPY.
+
+Usage: python -m bench.spark [--sizes 10000000,50000000] [--engines duckdb,spark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench.run import DATA, ROOT, write_section
+
+
+def ensure_parquet(n_events: int) -> Path:
+    """The canonical Parquet layout for ~n_events events, made once under bench/data/."""
+    folder = DATA / f"parquet_{n_events}"
+    if (folder / "events").exists():
+        return folder
+    base = 10_000_000
+    if n_events > base and n_events % base == 0:
+        import duckdb
+        src = ensure_parquet(base)
+        con = duckdb.connect()
+        for table, cols in (("events", "user_id, event_time, event_name"),
+                            ("orders", "order_id, user_id, order_time, amount, status, channel"),
+                            ("users", "user_id, signup_time, channel, city")):
+            (folder / table).mkdir(parents=True, exist_ok=True)
+            for k in range(n_events // base):
+                rest = ", ".join(c for c in cols.split(", ") if c != "user_id")
+                con.execute(f"COPY (SELECT 's{k}_' || user_id AS user_id, {rest} "
+                            f"FROM read_parquet('{src / table}/*.parquet')) "
+                            f"TO '{folder / table / f'part-{k:05d}.parquet'}' (FORMAT parquet)")
+        return folder
+    from opslab import synth
+    from opslab.sources import write_parquet_layout
+    data = synth.generate(synth.SynthConfig(n_users=synth.users_for_events(n_events, 15), months=15, seed=7))
+    write_parquet_layout(data, folder)
+    return folder
+
+
+class PeakRSS:
+    """Peak resident memory of this process and all its children (the Spark JVM)."""
+
+    def __init__(self):
+        import psutil
+        self._me = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> int:
+        total = 0
+        for p in [self._me, *self._me.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except Exception:  # noqa: BLE001 - a child that just ended
+                pass
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._tree())
+            time.sleep(0.2)
+
+    def stop(self) -> float:
+        self.peak = max(self.peak, self._tree())
+        self._stop.set()
+        return self.peak / 2**20
+
+
+def case(engine: str, folder: Path, driver_memory: str) -> dict:
+    from opslab import lifecycle, metrics
+    from opslab.sources import connect
+    rss = PeakRSS()
+    t = {}
+    t0 = time.perf_counter()
+    if engine == "spark":
+        from opslab.engine.spark_engine import spark_session
+        spark = spark_session(master=f"local[{os.cpu_count()}]", shuffle_partitions=2 * (os.cpu_count() or 2),
+                              driver_memory=driver_memory)
+        spark.sql("SELECT 1").collect()
+        ds = connect(folder, "spark", spark=spark)
+    else:
+        import duckdb
+        duckdb.connect().execute("SELECT 1").fetchall()
+        ds = connect(folder, "duckdb")
+    t["startup"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    ds.engine  # read the Parquet folder, number users, build the derived tables
+    n = ds.facts
+    t["prepare"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    metrics.kpi_frame(ds, "month")
+    metrics.cohort_retention(ds, "month")
+    seg = lifecycle.segment(ds)
+    t["queries"] = time.perf_counter() - t2
+    t["wall"] = time.perf_counter() - t0
+    return {"engine": engine, "seconds": t, "events": int(n["n_events"]), "users": int(n["n_users"]),
+            "tiers": seg["tier"].value_counts().to_dict(), "peak_rss_mib": rss.stop()}
+
+
+def run(engine: str, folder: Path, driver_memory: str, timeout: int) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.spark", "--case", engine, "--folder", str(folder),
+                          "--driver-memory", driver_memory], cwd=ROOT, capture_output=True, text=True,
+                         timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000000,50000000")
+    ap.add_argument("--engines", default="duckdb,spark")
+    ap.add_argument("--driver-memory", default="6g")
+    ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--case")
+    ap.add_argument("--folder")
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(case(args.case, Path(args.folder), args.driver_memory)), flush=True)
+        return
+    load = os.getloadavg()[0]
+    lines = [
+        "## Spark next to DuckDB on the same Parquet folder (`make bench-spark`)",
+        "",
+        "Same canonical Parquet layout, same analyses (prepare = read the folder, number users, build",
+        "user_day / paid_day / user_first; queries = daily DAU/WAU/MAU + monthly KPIs, month cohorts,",
+        f"8-tier segmentation). Local Spark `local[{os.cpu_count()}]`, driver memory {args.driver_memory};",
+        "DuckDB embedded. Peak RSS = the whole process tree (Python + JVM). 50 M = the 10 M set five",
+        f"times with distinct user ids. **The machine was shared with other helpers' work while this ran**",
+        f"(1-min load average {load:.1f} on {os.cpu_count()} cores at the start), so absolute times are",
+        "inflated and noisy; the ratio is the figure to read.",
+        "",
+        "| events | users | engine | start-up s | prepare s | queries s | wall s | peak RSS MiB | spark÷duckdb wall |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in [int(s) for s in args.sizes.split(",")]:
+        folder = ensure_parquet(size)
+        results = {}
+        for engine in args.engines.split(","):
+            try:
+                results[engine] = run(engine, folder, args.driver_memory, args.timeout)
+            except Exception as err:  # noqa: BLE001 - record what happened, keep the other rows
+                lines.append(f"| {size:,} | | {engine} | failed: {str(err).splitlines()[-1][:80]} | | | | | |")
+                continue
+            r = results[engine]
+            s = r["seconds"]
+            ratio = ""
+            if engine == "spark" and "duckdb" in results:
+                ratio = f"{s['wall'] / results['duckdb']['seconds']['wall']:.1f}×"
+            lines.append(f"| {r['events']:,} | {r['users']:,} | {engine} | {s['startup']:.1f} | {s['prepare']:.1f} | "
+                         f"{s['queries']:.1f} | {s['wall']:.1f} | {r['peak_rss_mib']:.0f} | {ratio} |")
+            print(lines[-1], flush=True)
+        if len(results) == 2:
+            assert results["duckdb"]["tiers"] == results["spark"]["tiers"], "engines disagree on the tiers"
+    write_section("spark", lines)
+
+
+if __name__ == "__main__":
+    main()

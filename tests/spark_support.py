@@ -1,0 +1,111 @@
+"""Helpers for the two-engine tests: one SparkSession per test process, the parameter values
+every named query runs with, and a frame comparison (counts exactly, floats to 1e-9 relative)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from opslab.engine import sql_catalog
+
+_PARAM = re.compile(r"\$(\w+)")
+_COMMENT = re.compile(r"--[^\n]*")
+#: Tables a CREATE statement makes; compared after building instead of run again.
+DDL = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+(TABLE|VIEW)\s+(\w+)", re.IGNORECASE | re.MULTILINE)
+RTOL = 1e-9
+
+
+def spark_or_skip():
+    """The test process's local SparkSession (local[2], 2 shuffle partitions, zone UTC).
+
+    Without Java or pyspark the Spark tests are skipped locally, but fail in CI (CI=true),
+    where .ci/run installs both.
+    """
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("pyspark is not installed (make test installs it)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            raise RuntimeError("Java is missing: .ci/run installs openjdk-17-jre-headless")
+        pytest.skip("no Java (apt-get install openjdk-17-jre-headless)")
+    from opslab.engine.spark_engine import spark_session
+    return spark_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
+
+
+def query_params(name: str, ds, grains=("day", "week", "month")) -> list[dict]:
+    """Parameter sets for one named query on ``ds``: every grain the query accepts, and a
+    cutoff late enough to have history and early enough to have a label window after it.
+    A query with a parameter not listed here fails the test (add it here)."""
+    used = set(_PARAM.findall(_COMMENT.sub("", sql_catalog()[name])))
+    end = ds.end
+    mid = end - dt.timedelta(days=45)
+    base = dict(cutoff=mid, as_of=end, eligible=90, k=5, horizon=30, start=ds.start, end=end,
+                prev_start=ds.start - dt.timedelta(days=31), after=mid - dt.timedelta(days=60),
+                until=mid, warn=14, pot=30, value=90, conversion_days=30, burn_in=30,
+                names=["purchase", "view", "click", "__none__", "__none__"])
+    unknown = used - set(base) - {"grain"}
+    assert not unknown, f"query {name} uses parameters the engine test does not know: {unknown}"
+    args = {k: v for k, v in base.items() if k in used}
+    if "grain" not in used:
+        return [args]
+    if name in ("lifecycle_activity_states", "cohort_activity"):  # week and month only
+        grains = [g for g in grains if g in ("week", "month")] or ["month"]
+    return [{**args, "grain": g} for g in grains]
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns), kind="stable", ignore_index=True)
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame, what: str, order_matters: bool) -> None:
+    """Same columns and rows; integers, strings, dates and booleans exactly, floats to 1e-9
+    relative. Rows are compared in order when the query has an ORDER BY, else sorted."""
+    assert list(a.columns) == list(b.columns), f"{what}: columns {list(a.columns)} != {list(b.columns)}"
+    assert len(a) == len(b), f"{what}: {len(a)} rows != {len(b)} rows"
+    if not order_matters:
+        a, b = _sorted(a), _sorted(b)
+    for col in a.columns:
+        x, y = a[col], b[col]
+        if pd.api.types.is_float_dtype(x) or pd.api.types.is_float_dtype(y):
+            xv, yv = x.to_numpy(dtype="float64"), y.to_numpy(dtype="float64")
+            same_nan = np.isnan(xv) == np.isnan(yv)
+            close = np.isclose(xv, yv, rtol=RTOL, atol=0.0) | (np.isnan(xv) & np.isnan(yv))
+            bad = ~(same_nan & close)
+            assert not bad.any(), f"{what}.{col}: {int(bad.sum())} values differ, e.g. {xv[bad][:3]} vs {yv[bad][:3]}"
+        else:
+            xs, ys = x.astype("object").where(x.notna(), None), y.astype("object").where(y.notna(), None)
+            bad = [i for i, (p, q) in enumerate(zip(xs, ys)) if p != q]
+            assert not bad, f"{what}.{col}: {len(bad)} values differ, e.g. row {bad[0]}: {xs[bad[0]]!r} vs {ys[bad[0]]!r}"
+
+
+def compare_every_query(ds_a, ds_b, grains=("day", "week", "month")) -> list[str]:
+    """Run every named query of opslab/sql on both data sets' engines and compare; the tables
+    made by CREATE statements (derived tables, source views) are compared in full. Returns the
+    names checked."""
+    checked = []
+    ea, eb = ds_a.engine, ds_b.engine
+    for name, sql in sql_catalog().items():
+        made = DDL.search(_COMMENT.sub("", sql))
+        if made:
+            table = made.group(2)
+            try:
+                ta = ea.sql(f"SELECT * FROM {table}")
+            except Exception:  # noqa: BLE001 - a source query on an in-memory data set: not built
+                continue
+            assert_same(ta, eb.sql(f"SELECT * FROM {table}"), f"{name} ({table})", order_matters=False)
+            checked.append(name)
+            continue
+        for args in query_params(name, ds_a, grains):
+            ordered = "ORDER BY" in _COMMENT.sub("", sql).upper().rsplit(")", 1)[-1]
+            assert_same(ea.run(name, **args), eb.run(name, **args), f"{name}{args}", ordered)
+        checked.append(name)
+    return checked
