@@ -71,6 +71,23 @@ def fast_amounts(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
             pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
 
 
+def _digits(arr: pa.ChunkedArray) -> np.ndarray:
+    """The digits of each cell as one integer (``2024-01-05 10:20:30`` -> 20240105102030)."""
+    for sep in ("-", "/", " ", ":"):
+        arr = pc.replace_substring(arr, sep, "")
+    return pc.fill_null(pc.cast(arr, pa.int64()), -1).to_numpy(zero_copy_only=False)
+
+
+def _parts(parsed: pa.ChunkedArray, with_time: bool) -> np.ndarray:
+    """The same integer built from the parsed times: year, month, day (hour, minute, second)."""
+    def num(f):
+        return pc.fill_null(f(parsed), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    key = (num(pc.year) * 100 + num(pc.month)) * 100 + num(pc.day)
+    if with_time:
+        key = ((key * 100 + num(pc.hour)) * 100 + num(pc.minute)) * 100 + num(pc.second)
+    return key
+
+
 def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """One fixed date/time layout in the whole column, read by Arrow's strptime; ``None`` when
     the layouts vary or any value is not a real date (the general parser reports those)."""
@@ -89,10 +106,11 @@ def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
         parsed = pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
         if int(pc.sum(pc.is_valid(parsed)).as_py() or 0) != int(present.sum()):
             return None  # e.g. 2024-13-01: let the general parser find and report it
-        # strptime rolls 2023-02-29 over to March 1st: only a value that prints back as itself is real
-        if not pc.all(pc.or_kleene(pc.equal(pc.strftime(parsed.cast(pa.timestamp("s")), format=fmt), arr), pc.is_null(arr))).as_py():
-            return None
         values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        # strptime rolls 2023-02-29 over to March 1st: only a value whose parts are the digits
+        # written in the cell is real (Arrow's strftime would be 20x slower than this check)
+        if not (_digits(arr) == _parts(parsed, with_time="%H" in fmt))[present].all():
+            return None
         return (pd.Series(values, index=s.index, dtype="datetime64[us]"),
                 pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
     return None
