@@ -71,10 +71,11 @@ def fast_amounts(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
             pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
 
 
-def _digits(arr: pa.ChunkedArray) -> np.ndarray:
+def _digits(arr: pa.ChunkedArray, fmt: str) -> np.ndarray:
     """The digits of each cell as one integer (``2024-01-05 10:20:30`` -> 20240105102030)."""
     for sep in ("-", "/", " ", ":"):
-        arr = pc.replace_substring(arr, sep, "")
+        if sep in fmt:
+            arr = pc.replace_substring(arr, sep, "")
     return pc.fill_null(pc.cast(arr, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
 
@@ -109,7 +110,7 @@ def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
         values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
         # strptime rolls 2023-02-29 over to March 1st: only a value whose parts are the digits
         # written in the cell is real (Arrow's strftime would be 20x slower than this check)
-        if not (_digits(arr) == _parts(parsed, with_time="%H" in fmt))[present].all():
+        if not (_digits(arr, fmt) == _parts(parsed, with_time="%H" in fmt))[present].all():
             return None
         return (pd.Series(values, index=s.index, dtype="datetime64[us]"),
                 pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
