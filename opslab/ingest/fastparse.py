@@ -1,5 +1,6 @@
-"""Whole-column fast paths for well-formed columns, in Arrow (no per-value Python, no
-factorising of millions of distinct strings).
+"""Fast paths of ingest, in Arrow and DuckDB (no per-value Python, no factorising of millions
+of distinct strings): whole-column parsers for well-formed columns, exact duplicate rows,
+and Arrow-built text columns.
 
 Each function accepts a column only when *every* present cell matches a strict pattern that
 the general parsers in :mod:`opslab.ingest.mapping` read the same way (plain decimal numbers;
@@ -20,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -115,3 +117,61 @@ def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
         return (pd.Series(values, index=s.index, dtype="datetime64[us]"),
                 pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
     return None
+
+
+# ----------------------------------------------------------------------------- whole tables
+
+_HASH_MIN_ROWS = 100_000
+
+
+def exact_duplicates(raw: pd.DataFrame) -> np.ndarray:
+    """``raw.duplicated(keep="first")`` as a boolean array: every row equal (cell for cell,
+    missing equal to missing) to an earlier row.
+
+    Large tables of text: DuckDB hashes every row in parallel; only rows whose 64-bit hash is
+    not unique (a superset of the duplicates) are compared exactly by pandas, so the answer
+    is exact and the cost is one hash pass when duplicates are few.
+
+    >>> exact_duplicates(pd.DataFrame({"a": ["x", "y", "x", None, None]})).tolist()
+    [False, False, True, False, True]
+    """
+    n = len(raw)
+    if n >= _HASH_MIN_ROWS and raw.shape[1] and all(isinstance(t, pd.StringDtype) for t in raw.dtypes):
+        try:
+            names = [f"c{j}" for j in range(raw.shape[1])]
+            table = pa.Table.from_arrays([pa.array(raw.iloc[:, j]) for j in range(raw.shape[1])]
+                                         + [pa.array(np.arange(n, dtype=np.int64))], names=[*names, "i"])
+            con = duckdb.connect()
+            con.execute("SET enable_progress_bar = false")
+            con.register("t", table)
+            cand = con.execute(f"""
+                WITH h AS (SELECT i, hash({", ".join(names)}) AS h FROM t),
+                     d AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
+                SELECT i FROM h SEMI JOIN d USING (h)""").arrow()
+            con.close()
+            if not isinstance(cand, pa.Table):
+                cand = cand.read_all()
+            cand = np.sort(cand.column("i").to_numpy())
+            dup = np.zeros(n, dtype=bool)
+            if len(cand):
+                dup[cand] = raw.iloc[cand].duplicated(keep="first").to_numpy(dtype=bool)
+            return dup
+        except (duckdb.Error, pa.ArrowException):
+            pass
+    try:
+        return raw.duplicated(keep="first").to_numpy(dtype=bool)
+    except TypeError:  # unhashable cells: compare as text
+        return raw.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
+
+
+def null_text(n: int) -> pd.Series:
+    """``n`` missing cells of the ``str`` dtype, without a Python list of ``None``."""
+    return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="str"))
+
+
+def row_ids(n: int) -> pd.Series:
+    """``"row-2"``, ``"row-3"``, ...: the spreadsheet row of each data row, built in Arrow."""
+    nums = pc.cast(pa.array(np.arange(2, n + 2, dtype=np.int64)), pa.large_string())
+    ids = pc.binary_join_element_wise(pa.scalar("row-", pa.large_string()), nums,
+                                      pa.scalar("", pa.large_string()))
+    return pd.Series(pd.array(ids, dtype="str"))
