@@ -28,7 +28,7 @@ from opslab.problems import ERROR, WARNING, Problem
 PARQUET_MAGIC = b"PAR1"
 
 
-def parquet_rows(data: bytes, *, max_rows: int = 20_000_000, max_columns: int = 500
+def parquet_rows(data: bytes, *, max_rows: int = 10_000_000, max_columns: int = 500
                  ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """The file's column names as the first row, then every row as text (``None`` on error)."""
     try:

@@ -54,7 +54,7 @@ class ReadOptions:
     """
 
     max_bytes: int = 512 * 1024**2  # Streamlit's maxUploadSize (.streamlit/config.toml) agrees
-    max_rows: int = 20_000_000
+    max_rows: int = 10_000_000  # bench/RESULTS.md "Ingest": peak memory at 5 M and 10 M rows
     max_columns: int = 500
     header: bool | None = None
     encoding: str | None = None
