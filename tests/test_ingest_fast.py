@@ -33,12 +33,13 @@ CELLS = st.sampled_from(["a", "b", "ab", "", " a", "1", "1.0", "中", None])
 def test_hashed_duplicates_equal_pandas(rows):
     width = len(rows[0]) if rows else 2
     frame = pd.DataFrame(rows, columns=[f"c{j}" for j in range(width)], dtype="str")
-    old = V._HASH_MIN_ROWS
-    V._HASH_MIN_ROWS = 0  # force the DuckDB path on small frames
+    from opslab.ingest import fastparse
+    old = fastparse._HASH_MIN_ROWS
+    fastparse._HASH_MIN_ROWS = 0  # force the DuckDB path on small frames
     try:
         got = V.exact_duplicates(frame)
     finally:
-        V._HASH_MIN_ROWS = old
+        fastparse._HASH_MIN_ROWS = old
     assert got.tolist() == frame.duplicated(keep="first").tolist()
 
 
@@ -53,8 +54,8 @@ def test_hashed_duplicates_on_a_large_frame_with_collisions_checked_exactly():
 
 def test_arrow_row_ids_and_empty_text_equal_the_python_lists():
     n = 1234
-    assert V._row_ids(n).equals(pd.Series([f"row-{i + 2}" for i in range(n)], dtype="str"))
-    assert V._null_text(n).equals(pd.Series([None] * n, dtype="str"))
+    assert V.row_ids(n).equals(pd.Series([f"row-{i + 2}" for i in range(n)], dtype="str"))
+    assert V.null_text(n).equals(pd.Series([None] * n, dtype="str"))
 
 
 def _general(users, events, orders):

@@ -29,12 +29,7 @@ MAX_CELL_CHARS = 32_767
 SPARSE_MIN_BOX = 4_000_000
 SPARSE_RATIO = 16
 
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/>|>)")
-_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})(\d{1,7})["']""")
 _ROW = re.compile(rb"<(?:\w+:)?row\b")
-_CELL_END = re.compile(rb"</(?:\w+:)?c>")
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
 _LONG_TEXT = re.compile(rb">[^<]{%d}" % (MAX_CELL_CHARS * 4 + 1))  # 4 bytes: one CJK char at most
 
 
@@ -83,10 +78,21 @@ def _last_end(data: bytes) -> int:
     return 0
 
 
-def scan_sheet_xml(stream, max_rows: int, max_columns: int, chunk: int = 1 << 20) -> dict:
-    """One pass over a worksheet's XML, in chunks: rows (empty ``<row>`` elements included),
-    the box holding every cell with a value, formulas without a saved value, overlong text.
-    The claimed ``<dimension>`` is never read. Stops early once a cap is exceeded.
+_VALUE_CELL = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*?\br\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"'][^>]*(?<!/)>"
+    rb"(?:\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>))?\s*<(?:\w+:)?(?:v|is)\b")
+#: The common layout (Excel, WPS, openpyxl, xlsxwriter): ``<c r="A1" ...>`` with ``r`` first.
+_VALUE_CELL_COMMON = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>(?:<f>[^<]*</f>|<f[^>]*/>)?<[vi]')
+_FORMULA_ONLY = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*?\br\s*=\s*[\"']([A-Z]{1,3}[0-9]{1,7})[\"'][^>]*(?<!/)>"
+    rb"\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>\s*)?</(?:\w+:)?c>")
+
+
+def scan_sheet_xml(stream, max_rows: int, max_columns: int, chunk: int = 1 << 22) -> dict:
+    """One pass over a worksheet's XML, in chunks, with whole-chunk regular expressions (no
+    per-cell Python): rows (empty ``<row>`` elements included), the box holding every cell
+    with a value, formulas without a saved value, overlong text. The claimed ``<dimension>``
+    is never read. Stops early once a cap is exceeded.
 
     >>> xml = b'<sheetData><row r="1"><c r="B2"><f>A1*2</f></c><c r="C2"><v>1</v></c></row><row r="9"/></sheetData>'
     >>> s = scan_sheet_xml(io.BytesIO(xml), 100, 10)
@@ -95,7 +101,7 @@ def scan_sheet_xml(stream, max_rows: int, max_columns: int, chunk: int = 1 << 20
     """
     info = {"rows": 0, "max_row": 0, "max_col": 0, "cells": 0, "formulas_without_value": 0,
             "formula_examples": [], "too_long": False}
-    tail, last_row = b"", 0
+    tail = b""
     while True:
         block = stream.read(chunk)
         data = tail + block
@@ -103,34 +109,22 @@ def scan_sheet_xml(stream, max_rows: int, max_columns: int, chunk: int = 1 << 20
             break
         cut = _last_end(data) if block else len(data)
         part, tail = data[:cut], data[cut:]
-        if len(tail) > _MAX_ELEMENT or _LONG_TEXT.search(part):
+        if len(tail) > max(_MAX_ELEMENT, chunk) or _LONG_TEXT.search(part):
             info["too_long"] = True
             return info
-        info["rows"] += len(_ROW.findall(part))
-        pos = 0
-        for m in _CELL.finditer(part):
-            if m.start() < pos:
-                continue
-            ref = _REF.search(m.group(1))
-            body = b""
-            if m.group(2) == b">":
-                end = _CELL_END.search(part, m.end())
-                body = part[m.end():end.start()] if end else part[m.end():]
-                pos = end.end() if end else len(part)
-            has_value = bool(_VALUE.search(body))
-            if ref:
-                col, row = _col_number(ref.group(1)), int(ref.group(2))
-                last_row = row
-            else:
-                col, row = 0, last_row
-            if not has_value and _FORMULA.search(body):
-                info["formulas_without_value"] += 1
-                if ref and len(info["formula_examples"]) < 5:
-                    info["formula_examples"].append((ref.group(1) + ref.group(2)).decode())
-            if has_value:
-                info["cells"] += 1
-                info["max_row"] = max(info["max_row"], row)
-                info["max_col"] = max(info["max_col"], col)
+        info["rows"] += part.count(b"<row ") + part.count(b"<row>") + (len(_ROW.findall(part)) if b":row" in part else 0)
+        common = part.count(b"<c ") + part.count(b"<c>") == part.count(b'<c r="') and b":c " not in part
+        refs = (_VALUE_CELL_COMMON if common else _VALUE_CELL).findall(part)
+        if refs:
+            info["cells"] += len(refs)
+            letters = {c for c, _ in refs}
+            info["max_col"] = max(info["max_col"], max(_col_number(c) for c in letters))
+            info["max_row"] = max(info["max_row"], max(map(int, (r for _, r in refs))))
+        formulas = _FORMULA_ONLY.findall(part) if b"<f" in part or b":f" in part else []
+        if formulas:
+            info["formulas_without_value"] += len(formulas)
+            room = 5 - len(info["formula_examples"])
+            info["formula_examples"] += [f.decode() for f in formulas[:max(room, 0)]]
         if info["rows"] > max_rows or info["max_row"] > max_rows or info["max_col"] > max_columns:
             return info
         if not block:
@@ -163,10 +157,14 @@ def _text(v):
 
 
 def _float_text(v: float) -> str:
+    # Excel shows 15 significant digits: 0.1 + 0.2 reads "0.3", not 0.30000000000000004
+    short = float(f"{v:.15g}")
+    text = repr(short)
+    if "e" not in text:
+        return text
     import numpy as np
 
-    # Excel shows 15 significant digits: 0.1 + 0.2 reads "0.3", not 0.30000000000000004
-    return np.format_float_positional(float(f"{v:.15g}"), trim="-")
+    return np.format_float_positional(short, trim="-")
 
 
 def read(data: bytes, opt: dict) -> tuple[list[list], dict]:
@@ -238,16 +236,20 @@ def read(data: bytes, opt: dict) -> tuple[list[list], dict]:
             return [], {**info, "error": "io.empty_file", "params": {}}
         if sheet.start[0] + sheet.height > max_rows + 50:
             return [], {**info, "error": "excel.too_many_rows", "params": {"sheet": name, "limit": max_rows}}
-        width = sheet.width  # from the first column with a cell: leading empty columns are not read
+        width = sheet.start[1] + sheet.width
         if width > max_cols:
             return [], {**info, "error": "io.too_many_columns", "params": {"n": width, "limit": max_cols}}
-        columns: list[list] = [[] for _ in range(width)]
-        for raw in sheet.iter_rows():  # from sheet row 1, so row numbers stay the sheet's
-            for j in range(width):
-                v = _text(raw[j]) if j < len(raw) else None
-                if v is not None and len(v) > MAX_CELL_CHARS:
-                    return [], {**info, "error": "excel.cell_too_long", "params": {"limit": MAX_CELL_CHARS, "sheet": name}}
-                columns[j].append(v)
+        rows = sheet.to_python(skip_empty_area=False)  # from sheet row 1 and column A
+        del sheet
+        columns = [list(col) for col in zip(*rows)] if rows else []
+        del rows
+        for j, col in enumerate(columns):
+            if not all(type(v) is str for v in col):
+                col = columns[j] = list(map(_text, col))
+            else:
+                col = columns[j] = [v or None for v in col]
+            if max(map(len, filter(None, col)), default=0) > MAX_CELL_CHARS:
+                return [], {**info, "error": "excel.cell_too_long", "params": {"limit": MAX_CELL_CHARS, "sheet": name}}
         info["sheet"] = name
         return columns, info
     hidden = [s["name"] for s in sheets if not s["visible"] and s["worksheet"]]

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from opslab.ingest.excel import excel_kind, read_excel
+from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 
-_PARQUET_MAGIC = b"PAR1"
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
 _CONTROL_RE = re.compile("[" + re.escape(_CONTROL.decode("ascii")) + "]")
@@ -55,7 +54,7 @@ class ReadOptions:
     """
 
     max_bytes: int = 512 * 1024**2  # Streamlit's maxUploadSize (.streamlit/config.toml) agrees
-    max_rows: int = 20_000_000
+    max_rows: int = 10_000_000  # bench/RESULTS.md "Ingest": peak memory at 5 M and 10 M rows
     max_columns: int = 500
     header: bool | None = None
     encoding: str | None = None
@@ -132,7 +131,7 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
         rows, chosen = _excel_rows(data, opt, res)
         if rows is not None and chosen:  # the user picked the header row: it is the header
             opt = replace(opt, header=True)
-    elif data[:4] == _PARQUET_MAGIC and data[-4:] == _PARQUET_MAGIC:
+    elif data[:4] == PARQUET_MAGIC and data[-4:] == PARQUET_MAGIC:
         rows = _parquet_rows(data, opt, res)
         opt = replace(opt, header=True)
     else:
@@ -161,48 +160,12 @@ def _excel_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> tuple[pd.Data
 
 
 def _parquet_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
-    """Every column as text (Arrow's casts: ISO times, shortest round-trip numbers), so a
-    Parquet file takes the same mapping and validation as a CSV. Caps are checked on the
-    file's metadata before any column is read."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    try:
-        pf = pq.ParquetFile(io.BytesIO(data))
-        meta = pf.metadata
-    except (pa.ArrowException, OSError, ValueError):
-        return _fail(res, "parquet.invalid")
-    if meta.num_columns > opt.max_columns:
-        return _fail(res, "io.too_many_columns", n=meta.num_columns, limit=opt.max_columns)
-    if meta.num_rows > opt.max_rows:
-        res.report.add(Problem("io.rows_truncated", WARNING, params={"limit": opt.max_rows}))
-    try:
-        table = pf.read()
-    except (pa.ArrowException, OSError, ValueError):
-        return _fail(res, "parquet.invalid")
-    table = table.slice(0, opt.max_rows)
-    names = [str(n) for n in table.column_names]
-    cols = []
-    for col in table.columns:
-        if pa.types.is_timestamp(col.type) and col.type.tz is not None:
-            col = pc.local_timestamp(col)  # the wall-clock time, as a CSV export would show
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            try:
-                col = col.cast(pa.large_string())
-            except (pa.ArrowException, NotImplementedError):
-                return _fail(res, "parquet.unsupported_column", column=names[len(cols)], type=str(col.type))
-        cols.append(col)
-    keys = [str(i) for i in range(len(cols))]
-    # The header is the file's own column names: the first row, as in a CSV (no copy: chunks).
-    head = pa.table([pa.array([n], pa.large_string()) for n in names], names=keys)
-    text = pa.concat_tables([head, pa.table(cols, names=keys)])
-    df = text.to_pandas(types_mapper=lambda t: pd.StringDtype(na_value=np.nan)
-                        if pa.types.is_string(t) or pa.types.is_large_string(t) else None)
-    df.columns = list(range(len(cols)))
-    res.has_header = True
-    return df
+    rows, problems = parquet_rows(data, max_rows=opt.max_rows, max_columns=opt.max_columns)
+    for p in problems:
+        res.report.add(p)
+    if rows is None:
+        res.df = None
+    return rows
 
 
 # ----------------------------------------------------------------------------- text files

@@ -18,12 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from opslab.ingest.fastparse import exact_duplicates, null_text, row_ids
 from opslab.ingest.mapping import MISSING_TOKENS, parse_amounts, parse_datetimes, parse_status
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
@@ -89,62 +87,6 @@ def _clean_ids(s: pd.Series) -> pd.Series:
             and present.str.fullmatch(r"-?\d+(?:\.0+)?").all():
         s = s.str.replace(r"\.0+$", "", regex=True)
     return s
-
-
-_HASH_MIN_ROWS = 100_000
-
-
-def exact_duplicates(raw: pd.DataFrame) -> np.ndarray:
-    """``raw.duplicated(keep="first")`` as a boolean array: every row equal (cell for cell,
-    missing equal to missing) to an earlier row.
-
-    Large tables of text: DuckDB hashes every row in parallel; only rows whose 64-bit hash is
-    not unique (a superset of the duplicates) are compared exactly by pandas, so the answer
-    is exact and the cost is one hash pass when duplicates are few.
-
-    >>> exact_duplicates(pd.DataFrame({"a": ["x", "y", "x", None, None]})).tolist()
-    [False, False, True, False, True]
-    """
-    n = len(raw)
-    if n >= _HASH_MIN_ROWS and raw.shape[1] and all(isinstance(t, pd.StringDtype) for t in raw.dtypes):
-        try:
-            names = [f"c{j}" for j in range(raw.shape[1])]
-            table = pa.Table.from_arrays([pa.array(raw.iloc[:, j]) for j in range(raw.shape[1])]
-                                         + [pa.array(np.arange(n, dtype=np.int64))], names=[*names, "i"])
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
-            con.register("t", table)
-            cand = con.execute(f"""
-                WITH h AS (SELECT i, hash({", ".join(names)}) AS h FROM t),
-                     d AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-                SELECT i FROM h SEMI JOIN d USING (h)""").arrow()
-            con.close()
-            if not isinstance(cand, pa.Table):
-                cand = cand.read_all()
-            cand = np.sort(cand.column("i").to_numpy())
-            dup = np.zeros(n, dtype=bool)
-            if len(cand):
-                dup[cand] = raw.iloc[cand].duplicated(keep="first").to_numpy(dtype=bool)
-            return dup
-        except (duckdb.Error, pa.ArrowException):
-            pass
-    try:
-        return raw.duplicated(keep="first").to_numpy(dtype=bool)
-    except TypeError:  # unhashable cells: compare as text
-        return raw.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
-
-
-def _null_text(n: int) -> pd.Series:
-    """``n`` missing cells of the ``str`` dtype, without a Python list of ``None``."""
-    return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="str"))
-
-
-def _row_ids(n: int) -> pd.Series:
-    """``"row-2"``, ``"row-3"``, ...: the spreadsheet row of each data row, built in Arrow."""
-    nums = pc.cast(pa.array(np.arange(2, n + 2, dtype=np.int64)), pa.large_string())
-    ids = pc.binary_join_element_wise(pa.scalar("row-", pa.large_string()), nums,
-                                      pa.scalar("", pa.large_string()))
-    return pd.Series(pd.array(ids, dtype="str"))
 
 
 class _Rows:
@@ -304,15 +246,15 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
             data[c] = out[c]
         else:
             data[c] = pd.Series(np.full(n, np.nan), dtype=frame[c].dtype) \
-                if frame[c].dtype != "str" else _null_text(n)
+                if frame[c].dtype != "str" else null_text(n)
     if table == "events":
         data["event_name"] = data["event_name"].fillna("active")
     if table == "orders":
         data["status"] = data["status"].fillna("paid")
         if "order_id" in out:
-            data["order_id"] = data["order_id"].fillna(_row_ids(n))
+            data["order_id"] = data["order_id"].fillna(row_ids(n))
         else:
-            data["order_id"] = _row_ids(n)
+            data["order_id"] = row_ids(n)
     result = pd.DataFrame(data)
     if table in ("events", "users"):
         used = set(cols.values())

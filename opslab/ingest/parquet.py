@@ -1,0 +1,68 @@
+"""Parquet files to a table of text, so they take the same mapping and validation as a CSV.
+
+Every column is cast to text by Arrow (times as ISO ``YYYY-MM-DD HH:MM:SS``, numbers in their
+shortest round-trip form, time zones converted to the wall-clock time a CSV export would show).
+The caps are checked on the file's metadata before any column is read.
+
+Examples
+--------
+>>> import io, pyarrow.parquet as pq
+>>> buf = io.BytesIO(); pq.write_table(pa.table({"id": ["u1"], "amount": [9.5]}), buf)
+>>> rows, problems = parquet_rows(buf.getvalue())
+>>> rows.values.tolist(), problems
+([['id', 'amount'], ['u1', '9.5']], [])
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from opslab.problems import ERROR, WARNING, Problem
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def parquet_rows(data: bytes, *, max_rows: int = 10_000_000, max_columns: int = 500
+                 ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The file's column names as the first row, then every row as text (``None`` on error)."""
+    try:
+        pf = pq.ParquetFile(io.BytesIO(data))
+        meta = pf.metadata
+    except (pa.ArrowException, OSError, ValueError):
+        return None, [Problem("parquet.invalid", ERROR)]
+    if meta.num_columns > max_columns:
+        return None, [Problem("io.too_many_columns", ERROR, params={"n": meta.num_columns, "limit": max_columns})]
+    problems = []
+    if meta.num_rows > max_rows:
+        problems.append(Problem("io.rows_truncated", WARNING, params={"limit": max_rows}))
+    try:
+        table = pf.read().slice(0, max_rows)
+    except (pa.ArrowException, OSError, ValueError):
+        return None, [Problem("parquet.invalid", ERROR)]
+    names = [str(n) for n in table.column_names]
+    cols = []
+    for name, col in zip(names, table.columns):
+        if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+            col = pc.local_timestamp(col)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if not pa.types.is_large_string(col.type):
+            try:
+                col = col.cast(pa.large_string())
+            except (pa.ArrowException, NotImplementedError):
+                return None, [Problem("parquet.unsupported_column", ERROR, params={"column": name, "type": str(col.type)})]
+        cols.append(col)
+    keys = [str(i) for i in range(len(cols))]
+    # The header as the first row, as in a CSV (chunks are concatenated, not copied).
+    head = pa.table([pa.array([n], pa.large_string()) for n in names], names=keys)
+    text = pa.concat_tables([head, pa.table(cols, names=keys)])
+    df = text.to_pandas(types_mapper=lambda t: pd.StringDtype(na_value=np.nan)
+                        if pa.types.is_string(t) or pa.types.is_large_string(t) else None)
+    df.columns = list(range(len(cols)))
+    return df, problems
