@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from opslab.ingest import load as loader
+from opslab.ingest.choices import Choices
 from opslab.ingest.read import ReadOptions
 from ui import state
 from ui.models import shared_by_key
@@ -26,8 +27,11 @@ def inspect_file(name: str, data: bytes, no_header: bool = False) -> loader.Load
 
 
 @st.cache_data(**CACHE)
-def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False) -> loader.LoadedFile:
-    return loader.apply_mapping(inspect_file(name, data, no_header), table, dict(mapping))
+def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
+                  choices: tuple = ()) -> loader.LoadedFile:
+    """``choices``: the upload's resolved :class:`~opslab.ingest.choices.Choices` as a tuple."""
+    return loader.apply_mapping(inspect_file(name, data, no_header), table, dict(mapping),
+                                choices=Choices.from_tuple(choices) if choices else None)
 
 
 @st.cache_data(**CACHE)
@@ -39,14 +43,15 @@ def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile
     return out
 
 
-def build_dataset(files: list[loader.LoadedFile]):
+def build_dataset(files: list[loader.LoadedFile], currency: str | None = None):
     """The Dataset of these files, shared by every session that loaded byte-identical files
     with the same mapping (read-only; its memo and engine are thread-safe): the sample data
     are built once per server, not once per visitor."""
     usable = [f for f in files if f.usable]
     if not usable:
-        return loader.build_dataset(files)
-    return shared_by_key("dataset", loader.fingerprint(usable), "", lambda: loader.build_dataset(files))
+        return loader.build_dataset(files, currency)
+    return shared_by_key("dataset", loader.fingerprint(usable), currency or "",
+                         lambda: loader.build_dataset(files, currency))
 
 
 def load_sample() -> None:

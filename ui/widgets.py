@@ -13,13 +13,13 @@ from opslab.i18n import catalog
 from opslab.metrics import MONEY_KPIS, RATE_KPIS
 from opslab.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
-from ui.state import dataset, lang, tr
+from ui.state import currency, dataset, lang, tr
 
 
 def format_kpi(name: str, value: float) -> str:
     code = lang()
     if name in MONEY_KPIS:
-        return fmt.money(value, code)
+        return fmt.money(value, code, currency=currency())
     if name in RATE_KPIS:
         return fmt.pct(value)
     return fmt.count(value, code)
@@ -47,13 +47,34 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
                            else tr("overview.yoy_line", change=fmt.pct(yoy, signed=True)))
 
 
-def problem_report(report: Report) -> None:
+def problem_params(p) -> dict:
+    """A Problem's params ready for its text: amounts in the data set's currency, codes
+    (date order, table, rejection reasons) translated."""
+    params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
+    if isinstance(params.get("amount"), (int, float)):
+        params["amount"] = fmt.money(params["amount"], lang(), exact=True, currency=currency())
+    if params.get("order") in ("day_first", "month_first"):
+        params["order"] = tr(f"decide.order.{params['order']}")
+    if params.get("table") in ("events", "orders", "users", "campaigns"):
+        params["table"] = tr(f"data.table.{params['table']}")
+    if "reason_codes" in params:
+        params["reasons"] = tr("data.reason_sep").join(
+            f"{reason_label(code)} ({k:,})" for code, k in params.pop("reason_codes"))
+    return params
+
+
+def reason_label(code: str) -> str:
+    """``validate.bad_date`` -> "unreadable date" in the reader's language."""
+    return tr("validate.reason." + str(code).split(".", 1)[-1].removesuffix("_kept"))
+
+
+def problem_report(report) -> None:
     """Each problem as a message naming the column, the count and up to five example rows."""
     for p in report:
-        params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
+        params = {k: _md_escape(v) if isinstance(v, str) else v for k, v in problem_params(p).items()}
         text = tr(p.code, **params)
         if p.column and "{column}" not in _raw(p.code):
-            text = f"**{p.column}** · {text}"
+            text = f"**{_md_escape(p.column)}** · {text}"
         if p.count and "{count}" not in _raw(p.code):
             text += f" ({p.count:,})"
         box = st.error if p.severity == ERROR else st.warning if p.severity == WARNING else st.info
@@ -62,6 +83,11 @@ def problem_report(report: Report) -> None:
             ex = pd.DataFrame(list(p.examples), columns=[tr("data.example_row"), tr("data.example_value")])
             ex[tr("data.example_value")] = ex[tr("data.example_value")].astype(str)
             st.dataframe(ex, hide_index=True, width="content")
+
+
+def _md_escape(text: str) -> str:
+    """A column name or cell shown inside a markdown message stays plain text."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in str(text))
 
 
 def _raw(code: str) -> str:

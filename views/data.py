@@ -1,13 +1,14 @@
-"""Data: upload files, confirm the column mapping, read the validation report, or use the sample."""
+"""Data: upload files, confirm the mapping and the upload's decisions, see every row accounted for."""
 
 from dataclasses import replace
 
 import streamlit as st
 
-from opslab import export
 from opslab.ingest import load as loader
 from opslab.schema import TABLES
 from ui import data_source
+from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,
+                            set_aside_switches)
 from ui.state import dataset, labeller, set_dataset, tr
 from ui.widgets import problem_report
 
@@ -30,11 +31,12 @@ uploads = st.file_uploader(
     key="data_upload", help=tr("data.upload_help"),
 )
 NONE = "—"
-confirmed = []
+confirmed, mapped_files = [], []
 for up in uploads or []:
     data = up.getvalue()
     key = loader.digest(data)[:10]
-    with st.expander(f":material/description: {up.name}", expanded=True):
+    with st.expander(f":material/description: {tr('data.file')} {len(confirmed) + 1}", expanded=True):
+        st.text(up.name)
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
         f = data_source.inspect_file(up.name, data, no_header)
         read = f.read
@@ -66,24 +68,35 @@ for up in uploads or []:
             choice = grid[i % 4].selectbox(label, columns, index=columns.index(suggested) if suggested in columns else 0,
                                            key=f"data_map_{key}_{table}_{field}")
             mapping[field] = None if choice == NONE else choice
+        problem_report(loader.mapping_hints(f, table, mapping))  # before loading, not after
         st.dataframe(read.df.head(5), hide_index=True)
         confirmed.append((up.name, data, table, mapping, no_header, tuple(map(str, read.df.columns))))
+        mapped_files.append(replace(f, table=table, mapping=tuple(mapping.items())))
 
-if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
-    files = []
-    with st.status(tr("data.applying"), expanded=True) as status:
-        for name, data, table, mapping, no_header, headers in confirmed:
-            st.write(tr("data.checking", name=name))
-            files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header))
-            st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
-        ds, report = data_source.build_dataset(files)
-        status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
-    st.session_state["data_last_files"] = files
-    st.session_state["data_last_report"] = report
-    if ds is not None:
-        set_dataset(ds, {"kind": "upload", "files": [f.name for f in files if f.usable]})
-        st.session_state["data_flash"] = "data.applied"
-        st.rerun()  # the report below survives in session state; the sidebar and link update now
+if confirmed:
+    st.subheader(tr("data.decisions_title"))
+    st.caption(tr("data.decisions_help"))
+    decisions = loader.decide_upload(mapped_files, current_choices())
+    decision_switches(decisions)
+    clicked = st.button(tr("data.apply"), key="data_apply", type="primary")
+    if clicked or st.session_state.pop("data_reapply", False):
+        files = []
+        choices = decisions.choices
+        with st.status(tr("data.applying"), expanded=True) as status:
+            for name, data, table, mapping, no_header, headers in confirmed:
+                st.write(tr("data.checking", name=name))
+                files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), no_header,
+                                                       choices.as_tuple()))
+                st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
+            ds, report = data_source.build_dataset(files, choices.currency)
+            status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
+        st.session_state["data_last_files"] = files
+        st.session_state["data_last_report"] = report
+        st.session_state["data_last_currency"] = choices.currency
+        if ds is not None:
+            set_dataset(ds, {"kind": "upload", "files": [f.name for f in files if f.usable]})
+            st.session_state["data_flash"] = "data.applied"
+            st.rerun()  # the report below survives in session state; the sidebar and link update now
 
 files = st.session_state.get("data_last_files", [])
 if files:
@@ -91,21 +104,20 @@ if files:
     if st.session_state.get("data_flash") == "data.applied":
         st.success(tr(st.session_state.pop("data_flash")))
     problem_report(st.session_state.get("data_last_report") or [])
+    currency = st.session_state.get("data_last_currency") or "CNY"
     for f in files:
         res = f.result
         with st.container(border=True):
-            st.markdown(f"**{f.name}** → {tr(f'data.table.{f.table}')}")
+            st.text(f"{f.name} → {tr(f'data.table.{f.table}')}")
             if res is None:
                 problem_report(f.read.report)
                 continue
-            st.caption(tr("data.kept", kept=f"{res.n_clean:,}", total=f"{res.n_input:,}",
-                          rejected=f"{len(res.rejected):,}"))
+            reconciliation(res, currency)
             if len(res.report) == 0:
                 st.success(tr("data.clean"))
             problem_report(res.report)
-            if len(res.rejected):
-                st.download_button(tr("data.download_rejected"), export.to_csv_bytes(res.rejected),
-                                   file_name=f"rejected_{f.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
-                                   key=f"data_rejected_{f.digest[:10]}")
+            set_aside_switches(res, currency, f.digest[:10])
+            rows_download(res.rejected, "rejected", f.name, f.digest[:10])
+            rows_download(res.dropped, "dropped", f.name, f.digest[:10])
     if dataset() is not None and st.session_state.get("dataset_source", {}).get("kind") == "upload":
         st.page_link("views/overview.py", label=tr("data.see_overview"), icon=":material/monitoring:")

@@ -39,6 +39,7 @@ class LoadedFile:
     mapping: tuple[tuple[str, str | None], ...] = ()
     result: ValidationResult | None = None
     hints: tuple[Problem, ...] = ()  # about the mapping, shown before loading
+    choices: tuple = ()  # the upload's resolved Choices (as a tuple) the result was made with
 
     @property
     def mapping_dict(self) -> dict[str, str | None]:
@@ -119,14 +120,14 @@ def apply_mapping(file: LoadedFile, table: str, mapping: dict[str, str | None],
         return file
     result = coerce_table(file.read.df, mapping, table, today=today, choices=choices)
     return replace(file, table=table, mapping=tuple(mapping.items()), result=result,
-                   hints=mapping_hints(file, table, mapping))
+                   hints=mapping_hints(file, table, mapping), choices=choices.as_tuple() if choices else ())
 
 
 def fingerprint(files: list[LoadedFile]) -> str:
     """A short hash of the files' bytes plus how they were mapped: same data, same figures."""
     h = hashlib.sha256()
     for f in sorted(files, key=lambda f: (f.table or "", f.digest)):
-        h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}".encode())
+        h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}|{f.choices}".encode())
     return h.hexdigest()[:12]
 
 
@@ -303,7 +304,7 @@ def load(*sources, tables: dict[str, str] | None = None,
     --------
     >>> csv = "customer_id,date,dollar_value\\n1,19970101,11.77\\n1,19970101,11.77\\n2,19970102,$5\\n"
     >>> res = load(("cdnow.csv", csv.encode()))
-    >>> res.dataset.currency, len(res.dataset.orders), round(res.dataset.orders["amount"].sum(), 2)
+    >>> res.dataset.currency, len(res.dataset.orders), round(float(res.dataset.orders["amount"].sum()), 2)
     ('USD', 3, 28.54)
     """
     files = [_source(i, s) for i, s in enumerate(sources)]

@@ -346,7 +346,7 @@ def _duplicates(table, raw, out, cols, rows: _Rows, choices: Choices, money, set
     code = ("validate.duplicate_order_id" if kind == "order_id" else "validate.duplicate_rows")
     n = int(mask.sum())
     rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
-              severity=WARNING if drop else INFO, n=f"{n:,}", amount=_money_text(amount))
+              severity=WARNING if drop else INFO, n=f"{n:,}", amount=amount)
     set_aside["duplicates"] = {"n": n, "amount": amount, "dropped": drop, "kind": kind,
                                "default_dropped": default_drop}
 
@@ -376,7 +376,7 @@ def _placeholders(table, out, cols, rows: _Rows, choices: Choices, money, set_as
     n = int(mask.sum())
     rows.flag("validate.placeholder_dates" if drop else "validate.placeholder_dates_kept", cols[f], mask,
               drop=drop, severity=WARNING if drop else INFO, n=f"{n:,}", dates=shown,
-              amount=_money_text(amount), start=str(q25.date()), end=str(q75.date()))
+              amount=amount, start=str(q25.date()), end=str(q75.date()))
     set_aside["placeholders"] = {"n": n, "amount": amount, "dropped": drop, "dates": shown}
 
 
