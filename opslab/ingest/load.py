@@ -63,8 +63,12 @@ def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -
     sample = read.df.head(200)
     table = suggest_table(columns)
     mapping = suggest_mapping(columns, table, sample)
-    if not read.has_header or not any(mapping.values()):
+    if not read.has_header:
         table, mapping = suggest_from_content(sample)  # no header to go by: the values decide
+    elif not any(mapping.values()):  # headers we do not know: the values, if they are clear
+        guessed_table, guessed = suggest_from_content(sample)
+        if guessed_table in ("orders", "events"):
+            table, mapping = guessed_table, guessed
     f = LoadedFile(name, digest(data), read, table, tuple(mapping.items()))
     return replace(f, hints=mapping_hints(f, table, mapping))
 

@@ -358,14 +358,14 @@ def _placeholders(table, out, cols, rows: _Rows, choices: Choices, money, set_as
         return
     t = out[f]
     alive = rows.alive & t.notna().to_numpy()
-    if alive.sum() < 20:
+    known = t.dt.normalize().isin(PLACEHOLDER_DATES).to_numpy()
+    bulk = t[alive & ~known]
+    if len(bulk) < 2:
         return
-    v = t[alive]
-    q25, q75 = v.quantile(0.25), v.quantile(0.75)
+    q25, q75 = bulk.quantile(0.25), bulk.quantile(0.75)
     iqr = max(q75 - q25, pd.Timedelta(days=90))
-    far = ((t < q25 - 3 * iqr) | (t > q75 + 3 * iqr)).to_numpy()
-    known = t.dt.normalize().isin(PLACEHOLDER_DATES).to_numpy() & \
-        ((t < q25 - iqr) | (t > q75 + iqr)).to_numpy()
+    far = ((t < q25 - 3 * iqr) | (t > q75 + 3 * iqr)).to_numpy() if len(bulk) >= 20 else False
+    known = known & ((t < q25 - iqr) | (t > q75 + iqr)).to_numpy()
     mask = alive & (far | known)
     if not mask.any() or mask.sum() > 0.5 * alive.sum():
         return
