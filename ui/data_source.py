@@ -36,11 +36,7 @@ def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header:
 
 @st.cache_data(**CACHE)
 def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile]:
-    out = []
-    for name, data in files:
-        f = loader.inspect_file(name, data)
-        out.append(loader.apply_mapping(f, f.table, f.mapping_dict))
-    return out
+    return loader.prepare_files(list(files))[0]
 
 
 def build_dataset(files: list[loader.LoadedFile], currency: str | None = None):
@@ -50,7 +46,7 @@ def build_dataset(files: list[loader.LoadedFile], currency: str | None = None):
     usable = [f for f in files if f.usable]
     if not usable:
         return loader.build_dataset(files, currency)
-    return shared_by_key("dataset", loader.fingerprint(usable), currency or "",
+    return shared_by_key("dataset", loader.fingerprint(usable, currency or "CNY"), "",
                          lambda: loader.build_dataset(files, currency))
 
 

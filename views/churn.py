@@ -144,17 +144,19 @@ else:
         "user_id": st.column_config.TextColumn(tr("churn.col.user_id")),
         "tier": st.column_config.TextColumn(tr("churn.col.tier")),
         "risk": st.column_config.ProgressColumn(tr("churn.col.risk"), format="percent", min_value=0, max_value=1),
-        "clv": st.column_config.NumberColumn(tr("churn.col.clv"), format="¥%.2f"),
-        "value_at_risk": st.column_config.NumberColumn(tr("churn.col.value_at_risk"), format="¥%.2f"),
+        "clv": st.column_config.NumberColumn(tr("churn.col.clv"), format=fmt.money_format(ds.currency)),
+        "value_at_risk": st.column_config.NumberColumn(tr("churn.col.value_at_risk"), format=fmt.money_format(ds.currency)),
         "days_since_active": st.column_config.NumberColumn(tr("churn.col.days_since_active")),
         "active_days_28": st.column_config.NumberColumn(tr("churn.col.active_days_28")),
-        "spend_90": st.column_config.NumberColumn(tr("churn.col.spend_90"), format="¥%.2f"),
+        "spend_90": st.column_config.NumberColumn(tr("churn.col.spend_90"), format=fmt.money_format(ds.currency)),
         "reasons": st.column_config.TextColumn(tr("churn.col.reasons"), width="large"),
     })
 
     def _export() -> pd.DataFrame:
         out = _table(flagged)
-        return out.rename(columns={c: tr(f"churn.col.{c}") for c in out.columns})
+        money = ("clv", "value_at_risk", "spend_90")  # exported amounts name their currency
+        return out.rename(columns={c: fmt.money_title(tr(f"churn.col.{c}"), ds.currency) if c in money
+                                   else tr(f"churn.col.{c}") for c in out.columns})
 
     st.markdown(f"**{tr('churn.export')}**")
     name = f"churn_risk_{result.as_of}_{int(threshold * 100)}"

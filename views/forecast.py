@@ -38,8 +38,14 @@ def _reset_target() -> None:
     st.session_state["fc_target"] = None
 
 
+def kpi_title(kpi: str) -> str:
+    """The KPI's name; for money, with the data set's currency ("GMV ($)") on axes and tooltips."""
+    name = tr(f"forecastpage.kpi.{kpi}")
+    return fmt.money_title(name, ds.currency) if kpi == "gmv" else name
+
+
 def fmt_kpi(kpi: str, x: float) -> str:
-    return fmt.money(x, code) if kpi == "gmv" else fmt.count(round(x, 1), code)
+    return fmt.money(x, code, currency=ds.currency) if kpi == "gmv" else fmt.count(round(x, 1), code)
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -120,7 +126,7 @@ fc = pd.DataFrame({"mean": paths.mean(axis=0), "lower": pd.DataFrame(paths).quan
 st.subheader(tr("forecastpage.chart_title", kpi=tr(f"forecastpage.kpi.{kpi}")))
 history = y.iloc[-max(3 * h, 8 if grain == "week" else 60):]
 st.altair_chart(charts.forecast_chart(
-    history, fc, date_title=tr("forecastpage.date"), value_title=tr(f"forecastpage.kpi.{kpi}"),
+    history, fc, date_title=tr("forecastpage.date"), value_title=kpi_title(kpi),
     history_label=tr("forecastpage.history"), forecast_label=tr("forecastpage.forecast"),
     band_label=tr("forecastpage.band", pct=round(100 * result.config.interval))), width="stretch")
 st.caption(tr("forecastpage.chart_caption", model=tr(f"forecast.model.{result.model_name}"),
@@ -170,7 +176,7 @@ def targets_panel():
               help=tr("forecastpage.gap_help"))
     t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit, 0), border=True,
               help=tr("forecastpage.p_hit_help", n=len(paths)))
-    st.altair_chart(charts.outcome_histogram(out.totals, target.value, value_title=tr(f"forecastpage.kpi.{kpi}"),
+    st.altair_chart(charts.outcome_histogram(out.totals, target.value, value_title=kpi_title(kpi),
                                              count_title=tr("forecastpage.paths")), width="stretch")
 
     # driver tree
@@ -228,7 +234,7 @@ def _tree_table(before: dict, after: dict) -> pd.DataFrame:
     items = ["gmv", "active_users", *dtree.ADDITIVE, "paid_rate", "paying_users", "arppu"]
 
     def show(k, v):
-        return fmt.pct(v, 2) if k == "paid_rate" else fmt.money(v, code, exact=k == "arppu") \
+        return fmt.pct(v, 2) if k == "paid_rate" else fmt.money(v, code, exact=k == "arppu", currency=ds.currency) \
             if k in ("gmv", "arppu") else fmt.count(round(v, 1), code)
     return pd.DataFrame({
         tr("forecastpage.tree.item"): [("　" if k in dtree.ADDITIVE else "") + tr(f"whatif.driver.{k}")
@@ -267,13 +273,13 @@ else:
     better = wi.lifecycle_projection(inputs, months, wi.improve_transition(inputs.rates, src, dst, pp / 100))
     was = float(inputs.rates.loc[src, dst])
     k1, k2, k3 = st.columns(3)
-    k1.metric(tr("forecastpage.lc.base_gmv", months=months), fmt.money(base_proj.total_gmv, code), border=True)
-    k2.metric(tr("forecastpage.lc.better_gmv"), fmt.money(better.total_gmv, code),
-              delta=fmt.money(better.total_gmv - base_proj.total_gmv, code), border=True)
+    k1.metric(tr("forecastpage.lc.base_gmv", months=months), fmt.money(base_proj.total_gmv, code, currency=ds.currency), border=True)
+    k2.metric(tr("forecastpage.lc.better_gmv"), fmt.money(better.total_gmv, code, currency=ds.currency),
+              delta=fmt.money(better.total_gmv - base_proj.total_gmv, code, currency=ds.currency), border=True)
     k3.metric(tr("forecastpage.lc.rate"), fmt.pct(min(1.0, was + pp / 100)),
               delta=f"{tr('forecastpage.lc.was')} {fmt.pct(was)}", delta_color="off", border=True)
     st.altair_chart(charts.projection_chart(
-        base_proj.gmv, better.gmv, month_title=tr("forecastpage.lc.month"), value_title=tr("forecastpage.kpi.gmv"),
+        base_proj.gmv, better.gmv, month_title=tr("forecastpage.lc.month"), value_title=kpi_title("gmv"),
         base_label=tr("forecastpage.lc.baseline"), improved_label=tr("forecastpage.lc.improved")), width="stretch")
     sizes = better.sizes.rename(columns=tier_label).round(0)
     sizes.index = [tr("forecastpage.lc.month_n", n=i) for i in sizes.index]
@@ -287,7 +293,7 @@ if isinstance(camp_model, OpsLabError):
 elif plan is None:
     st.warning(tr("forecastpage.plan.bad_dates"))
 else:
-    st.caption(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code), type=plan.type,
+    st.caption(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code, currency=ds.currency), type=plan.type,
                   channel=plan.channel, start=plan.start_date, end=plan.end_date))
     pf = camp_model.predict(plan)
     cols = st.columns(6)
@@ -295,7 +301,7 @@ else:
         e = pf.outcomes.get(name)
         if e is None:
             continue
-        show = (lambda v: fmt.money(v, code)) if name == "revenue" else (lambda v: fmt.count(round(v), code))
+        show = (lambda v: fmt.money(v, code, currency=ds.currency)) if name == "revenue" else (lambda v: fmt.count(round(v), code))
         col.metric(tr(f"campaigns.col.{name}"), show(e.mean), border=True,
                    help=tr("forecastpage.camp.interval", lower=show(e.lower), upper=show(e.upper)))
         col.caption(f"{show(e.lower)} – {show(e.upper)}")
@@ -303,8 +309,8 @@ else:
         cols[4].metric(tr("campaigns.col.roi_label"), format_roi(pf.roi.mean), border=True)
         cols[4].caption(f"{format_roi(pf.roi.lower)} – {format_roi(pf.roi.upper)}")
     if pf.cac is not None:
-        cols[5].metric(tr("campaigns.col.cac"), fmt.money(pf.cac.mean, code, exact=True), border=True)
-        cols[5].caption(f"{fmt.money(pf.cac.lower, code)} – {fmt.money(pf.cac.upper, code)}")
+        cols[5].metric(tr("campaigns.col.cac"), fmt.money(pf.cac.mean, code, exact=True, currency=ds.currency), border=True)
+        cols[5].caption(f"{fmt.money(pf.cac.lower, code, currency=ds.currency)} – {fmt.money(pf.cac.upper, code, currency=ds.currency)}")
     for p in (*camp_model.warnings_, *pf.notes):
         st.caption(":material/warning: " + tr(p.code, **p.params))
 
@@ -317,11 +323,11 @@ else:
         split = optimise_budget(camp_model, total, chosen, plan.type, plan.start_date, plan.end_date)
         view = pd.DataFrame({
             tr("campaigns.col.channel"): [tr(TOTAL_LABEL) if c == TOTAL_LABEL else c for c in split["channel"]],
-            tr("campaigns.col.spend"): [fmt.money(v, code) for v in split["spend"]],
+            tr("campaigns.col.spend"): [fmt.money(v, code, currency=ds.currency) for v in split["spend"]],
             tr("campaigns.col.share"): [fmt.pct(v) for v in split["share"]],
-            tr("campaigns.col.expected_revenue"): [fmt.money(v, code) for v in split["expected_revenue"]],
+            tr("campaigns.col.expected_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["expected_revenue"]],
             tr("campaigns.col.roi_label"): split["roi_label"],
-            tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code) for v in split["equal_expected_revenue"]],
+            tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["equal_expected_revenue"]],
         })
         st.dataframe(view, hide_index=True, width="stretch")
         st.caption(tr("forecastpage.camp.budget_caption"))

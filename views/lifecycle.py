@@ -130,7 +130,7 @@ st.dataframe(profile, width="stretch", column_config={
     "users": st.column_config.NumberColumn(tr("lifecycle.col.users"), format="localized"),
     "share": st.column_config.NumberColumn(tr("lifecycle.col.share"), format="percent"),
     "spend_share": st.column_config.NumberColumn(tr("lifecycle.col.spend_share", v=rules.value_window_days), format="percent"),
-    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format="¥%.2f"),
+    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format=fmt.money_format(ds.currency)),
     "avg_active_days": st.column_config.NumberColumn(tr("lifecycle.col.avg_active_days", p=rules.potential_window_days), format="%.1f"),
     "active_share": st.column_config.NumberColumn(tr("lifecycle.col.active_share", p=rules.potential_window_days), format="percent"),
     "m1_retention": st.column_config.NumberColumn(tr("lifecycle.col.m1_retention"), format="percent",

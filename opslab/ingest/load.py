@@ -127,9 +127,10 @@ def apply_mapping(file: LoadedFile, table: str, mapping: dict[str, str | None],
                    hints=mapping_hints(file, table, mapping), choices=choices.as_tuple() if choices else ())
 
 
-def fingerprint(files: list[LoadedFile]) -> str:
-    """A short hash of the files' bytes plus how they were mapped: same data, same figures."""
-    h = hashlib.sha256()
+def fingerprint(files: list[LoadedFile], currency: str = "CNY") -> str:
+    """A short hash of the files' bytes plus how they were mapped and read (choices,
+    currency): same data, same figures."""
+    h = hashlib.sha256(currency.encode())
     for f in sorted(files, key=lambda f: (f.table or "", f.digest)):
         h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}|{f.choices}".encode())
     return h.hexdigest()[:12]
@@ -157,7 +158,7 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple
         return None, report
     ds = Dataset.from_tables(
         events=frames.get("events"), orders=frames.get("orders"), users=frames.get("users"),
-        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used) + (currency or ""),
+        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency or "CNY"),
         currency=currency or "CNY",
     )
     return ds, report
@@ -199,11 +200,18 @@ def sample_bytes() -> list[tuple[str, bytes]]:
     return [(name, (folder / name).read_bytes()) for name in SAMPLE_FILES if (folder / name).exists()]
 
 
+def prepare_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = ReadOptions(),
+                  choices: Choices | None = None) -> tuple[list[LoadedFile], Decisions]:
+    """Read, map (as suggested) and validate files with the upload's decisions, no Dataset yet."""
+    files = [inspect_file(name, data, options) for name, data in named_bytes]
+    return _apply_all(files, choices, {}, {}, None)
+
+
 def load_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = ReadOptions(),
                choices: Choices | None = None) -> tuple[Dataset | None, list[LoadedFile], Report]:
     """The whole pipeline with suggested mappings, as used for the sample data."""
-    files = [inspect_file(name, data, options) for name, data in named_bytes]
-    ds, files, _, report = _run(files, choices, {}, {}, None)
+    files, decisions = prepare_files(named_bytes, options, choices)
+    ds, report = build_dataset(files, currency=decisions.choices.currency)
     return ds, files, report
 
 
@@ -215,6 +223,12 @@ def load_sample() -> Dataset:
 
 
 def _run(files, choices, tables, mappings, today):
+    files, decisions = _apply_all(files, choices, tables, mappings, today)
+    ds, report = build_dataset(files, currency=decisions.choices.currency)
+    return ds, files, decisions, report
+
+
+def _apply_all(files, choices, tables, mappings, today):
     files = list(files)
     for i, f in enumerate(files):
         table = tables.get(f.name, f.table)
@@ -226,8 +240,7 @@ def _run(files, choices, tables, mappings, today):
     decisions = decide_upload(files, choices)
     files = [apply_mapping(f, f.table, f.mapping_dict, today=today, choices=decisions.choices)
              if f.table is not None else f for f in files]
-    ds, report = build_dataset(files, currency=decisions.choices.currency)
-    return ds, files, decisions, report
+    return files, decisions
 
 
 @dataclass(frozen=True)
