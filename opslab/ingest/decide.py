@@ -47,7 +47,8 @@ class Decisions:
             order = "day_first" if c.day_first else "month_first"
             sev = WARNING if self.day_first_basis in ("conflict", "ambiguous") else INFO
             out.append(Problem(f"decide.date_order.{self.day_first_basis}", sev,
-                               params={"order": order, **{k: f"{v:,}" for k, v in self.day_month.items()}}))
+                               params={"order": order, **{k: f"{self.day_month.get(k, 0):,}"
+                                                          for k in ("day_first", "month_first", "ambiguous")}}))
         if self.zones:
             n = sum(self.zones.values())
             out.append(Problem(f"decide.zone.{self.tz_basis}", INFO if len(self.zones) == 1 else WARNING,

@@ -41,7 +41,8 @@ _CODES = {tok.upper(): code for tok, code in _TOKENS}
 #: Header words -> currency (normalised lower-case header contains the word).
 _HEADER_WORDS = (("dollar", "USD"), ("usd", "USD"), ("美元", "USD"), ("(元)", "CNY"), ("（元）", "CNY"),
                  ("元", "CNY"), ("rmb", "CNY"), ("cny", "CNY"), ("人民币", "CNY"), ("euro", "EUR"),
-                 ("eur", "EUR"), ("gbp", "GBP"), ("pound", "GBP"), ("hkd", "HKD"), ("yen", "JPY"))
+                 ("eur", "EUR"), ("gbp", "GBP"), ("pound", "GBP"), ("hkd", "HKD"), ("yen", "JPY"),
+                 ("hk$", "HKD"), ("$", "USD"), ("¥", "CNY"), ("€", "EUR"), ("£", "GBP"))
 _AMOUNT = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?|[+-]?\.\d+"
 
 

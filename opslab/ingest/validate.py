@@ -342,12 +342,12 @@ def _duplicates(table, raw, out, cols, rows: _Rows, choices: Choices, money, set
     if not mask.any():
         return
     drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
-    amount = _fsum(money, mask) if money is not None else 0.0
+    amount = _fsum(money, mask) if money is not None else None
     code = ("validate.duplicate_order_id" if kind == "order_id" else "validate.duplicate_rows")
     n = int(mask.sum())
     rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
-              severity=WARNING if drop else INFO, n=f"{n:,}", amount=amount)
-    set_aside["duplicates"] = {"n": n, "amount": amount, "dropped": drop, "kind": kind,
+              severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)
+    set_aside["duplicates"] = {"n": n, "amount": amount or 0.0, "dropped": drop, "kind": kind,
                                "default_dropped": default_drop}
 
 

@@ -162,7 +162,7 @@ def stray_quote() -> bytes:
     """500 rows; row 4 opens a quote in a remark and row 500 closes it."""
     rows = ["user_id,event_time,remark"]
     for i in range(1, 502):
-        remark = 'says "hi' if i == 3 else ('bye"' if i == 499 else "ok")
+        remark = '"opens a quote' if i == 3 else ('closes it"' if i == 499 else "ok")
         rows.append(f"U{i},2024-01-{1 + i % 28:02d},{remark}")
     return ("\n".join(rows) + "\n").encode()
 
