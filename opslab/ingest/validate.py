@@ -122,11 +122,12 @@ def _clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
     and the mask of ids in scientific notation (``1.23457E+11``: Excel rounded them)."""
     s = _clean_text(s)
     short = s.str.len().fillna(0) <= 64
-    floaty = short & s.str.fullmatch(r"-?\d+\.0+").fillna(False)
+    s_short = s.where(short)  # no pattern ever sees a long cell
+    floaty = s_short.str.fullmatch(r"-?\d+\.0+").fillna(False)
     n_unified = int(floaty.sum())
     if n_unified:
         s = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
-    sci = (short & s.str.fullmatch(_SCI).fillna(False)).to_numpy(dtype=bool)
+    sci = s.where(short).str.fullmatch(_SCI).fillna(False).to_numpy(dtype=bool)
     return s, n_unified, sci
 
 
