@@ -46,8 +46,14 @@ def decision_switches(decisions) -> None:
     }
     for col, name in zip(st.columns(5), ("day_first", "tz", "duplicates", "placeholders", "currency")):
         col.selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
-                      format_func=labels[name].get)
+                      format_func=labels[name].get, on_change=_reapply_if_loaded)
     problem_report(decisions.notes())
+
+
+def _reapply_if_loaded() -> None:
+    """After a load, changing a switch checks the files again at once (one click)."""
+    if st.session_state.get("data_last_files"):
+        st.session_state["data_reapply"] = True
 
 
 def _set_choice(name: str, value: str) -> None:
