@@ -25,7 +25,6 @@ Two guesses are left to the caller, so that one upload decides them once for eve
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import warnings
 from collections import Counter
@@ -296,4 +295,4 @@ def has_seconds(values: pd.Series) -> bool:
 
 
 __all__ = ["parse_datetimes", "day_month_votes", "zone_offsets", "zone_label", "time_of_day_share",
-           "has_seconds", "dt"]
+           "has_seconds"]

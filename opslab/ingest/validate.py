@@ -18,7 +18,6 @@ Example
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,18 +26,16 @@ import pandas as pd
 
 from opslab.ingest.cells import MISSING_TOKENS
 from opslab.ingest.choices import Choices
-from opslab.ingest.dates import has_seconds, parse_datetimes
+from opslab.ingest.dates import parse_datetimes
 from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
 from opslab.ingest.mapping import parse_status
+from opslab.ingest.set_aside import duplicates, fsum, identical, placeholders
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
 
 MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_AMOUNT = 1e8  # one order above 100 million is a typo, not a sale
 ID_FIELDS = ("user_id", "order_id", "campaign_id")
-#: Dates that systems write when they have none; flagged when they lie outside the bulk.
-PLACEHOLDER_DATES = tuple(pd.Timestamp(d) for d in ("1900-01-01", "1970-01-01", "2000-01-01"))
-_MAIN_TIME = {"events": "event_time", "orders": "order_time"}
 _MONEY = {"events": "amount", "orders": "amount", "campaigns": "spend"}
 PARTS = ("input", "kept", "rejected", "dropped")
 
@@ -131,11 +128,6 @@ def _clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
     return s, n_unified, sci
 
 
-def _fsum(values: np.ndarray, mask: np.ndarray) -> float:
-    v = values[mask]
-    return math.fsum(v[~np.isnan(v)].tolist())
-
-
 class _Rows:
     """Bookkeeping: which rows are still alive, why a row was rejected or set aside."""
 
@@ -172,10 +164,6 @@ class _Rows:
 
 def _to_day(today) -> pd.Timestamp:
     return (pd.Timestamp.now() if today is None else pd.Timestamp(today)).normalize()
-
-
-def _money_text(x: float) -> str:
-    return f"{x:,.2f}"
 
 
 def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, *,
@@ -219,7 +207,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
 
     rows = _Rows(raw, report)
     if table in ("users", "campaigns"):  # the same record twice: harmless, one is enough
-        rows.flag("validate.duplicate_rows", cols.get(spec.required[0]), _identical(raw), drop=True,
+        rows.flag("validate.duplicate_rows", cols.get(spec.required[0]), identical(raw), drop=True,
                   severity=INFO)
 
     out: dict[str, pd.Series] = {}
@@ -284,8 +272,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     _table_rules(table, out, cols, rows)
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
-    _duplicates(table, raw, out, cols, rows, choices, money, set_aside)
-    _placeholders(table, out, cols, rows, choices, money, set_aside)
+    duplicates(table, raw, out, cols, rows, choices, money, set_aside)
+    placeholders(table, out, cols, rows, choices, money, set_aside)
 
     clean = _assemble(spec, raw, out, cols, table, n)
     keep = rows.alive
@@ -297,20 +285,13 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                                     reason=rows.drop[drop_mask].astype(str))
     amounts = None
     if money is not None:
-        amounts = {"input": _fsum(money, np.ones(n, bool)), "kept": _fsum(money, keep),
-                   "rejected": _fsum(money, rej_mask), "dropped": _fsum(money, drop_mask)}
+        amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
+                   "rejected": fsum(money, rej_mask), "dropped": fsum(money, drop_mask)}
     clean = clean[keep].reset_index(drop=True)
     return ValidationResult(clean, rejected.reset_index(drop=True), report, n, len(clean),
                             dropped=dropped.reset_index(drop=True), amounts=amounts,
                             amount_field=money_field if money is not None else None,
                             set_aside=set_aside, symbols=symbols)
-
-
-def _identical(raw: pd.DataFrame) -> np.ndarray:
-    try:
-        return raw.duplicated(keep="first").to_numpy(dtype=bool)
-    except TypeError:  # unhashable cells: compare as text
-        return raw.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
 
 
 def _derive_amount(out, cols, rows: _Rows) -> None:
@@ -322,63 +303,6 @@ def _derive_amount(out, cols, rows: _Rows) -> None:
                             {"price": cols["unit_price"], "quantity": cols.get("quantity", "1")}))
     rows.flag("validate.missing_value", cols["unit_price"], out["amount"].isna().to_numpy(),
               reject=True, field="unit_price")
-
-
-def _duplicates(table, raw, out, cols, rows: _Rows, choices: Choices, money, set_aside) -> None:
-    """Identical rows / repeated order ids among the valid rows: counted, with their amount,
-    dropped or kept by the upload's choice (see :class:`~opslab.ingest.choices.Choices`)."""
-    if table not in ("orders", "events"):
-        return
-    alive = rows.alive
-    mask = np.zeros(len(raw), dtype=bool)
-    if table == "orders" and "order_id" in cols:
-        kind, column = "order_id", cols["order_id"]
-        ids = out["order_id"]
-        mask[alive] = ids[alive].duplicated(keep="first").to_numpy() & ids[alive].notna().to_numpy()
-        default_drop = True
-    else:
-        kind, column = "identical", cols.get("user_id")
-        mask[alive] = _identical(raw[alive])
-        default_drop = table == "events" and has_seconds(out["event_time"][alive])
-    if not mask.any():
-        return
-    drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
-    amount = _fsum(money, mask) if money is not None else None
-    code = ("validate.duplicate_order_id" if kind == "order_id" else "validate.duplicate_rows")
-    n = int(mask.sum())
-    rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
-              severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)
-    set_aside["duplicates"] = {"n": n, "amount": amount or 0.0, "dropped": drop, "kind": kind,
-                               "default_dropped": default_drop}
-
-
-def _placeholders(table, out, cols, rows: _Rows, choices: Choices, money, set_aside) -> None:
-    """Dates far from the bulk of the file (1900-01-01, 1970-01-01 fillers)."""
-    f = _MAIN_TIME.get(table)
-    if f not in out:
-        return
-    t = out[f]
-    alive = rows.alive & t.notna().to_numpy()
-    known = t.dt.normalize().isin(PLACEHOLDER_DATES).to_numpy()
-    bulk = t[alive & ~known]
-    if len(bulk) < 2:
-        return
-    q25, q75 = bulk.quantile(0.25), bulk.quantile(0.75)
-    iqr = max(q75 - q25, pd.Timedelta(days=90))
-    far = ((t < q25 - 3 * iqr) | (t > q75 + 3 * iqr)).to_numpy() if len(bulk) >= 20 else False
-    known = known & ((t < q25 - iqr) | (t > q75 + iqr)).to_numpy()
-    mask = alive & (far | known)
-    if not mask.any() or mask.sum() > 0.5 * alive.sum():
-        return
-    drop = choices.placeholders == "drop"
-    amount = _fsum(money, mask) if money is not None else 0.0
-    dates = t[mask].dt.date.value_counts().head(3)
-    shown = ", ".join(f"{d} ({k:,})" for d, k in dates.items())
-    n = int(mask.sum())
-    rows.flag("validate.placeholder_dates" if drop else "validate.placeholder_dates_kept", cols[f], mask,
-              drop=drop, severity=WARNING if drop else INFO, n=f"{n:,}", dates=shown,
-              amount=amount, start=str(q25.date()), end=str(q75.date()))
-    set_aside["placeholders"] = {"n": n, "amount": amount, "dropped": drop, "dates": shown}
 
 
 def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
