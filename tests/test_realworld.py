@@ -113,6 +113,10 @@ def test_full_cdnow_log_reconciles_with_pandas_month_by_month():
     got = got[got.index.isin(expected.index)]
     assert len(got) == len(expected) == 18
     np.testing.assert_allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=0, atol=0.005)
+    daily = metrics.kpi_frame(ds, "day")["gmv"]
+    by_day = truth.groupby(truth["date"])["dollar_value"].sum()
+    np.testing.assert_allclose(daily.reindex(by_day.index).to_numpy(), by_day.to_numpy(), rtol=0, atol=0.005)
+    assert round(daily.sum(), 2) == 2_500_315.63  # no day outside the file carries money
 
 
 def test_unit_price_times_quantity_is_the_amount_and_said_before_loading():

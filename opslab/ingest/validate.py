@@ -135,12 +135,14 @@ class _Rows:
         self.raw, self.report = raw, report
         self.reason = np.full(len(raw), None, dtype=object)
         self.drop = np.full(len(raw), None, dtype=object)
+        self.rejected = np.zeros(len(raw), dtype=bool)  # boolean twins of reason / drop: fast masks
+        self.dropped = np.zeros(len(raw), dtype=bool)
 
     def flag(self, code: str, column: str | None, mask, *, reject: bool = False, drop: bool = False,
              severity: str = WARNING, **params) -> int:
-        mask = np.asarray(mask, dtype=bool) & (self.drop == None)  # noqa: E711 (elementwise)
+        mask = np.asarray(mask, dtype=bool) & ~self.dropped
         if reject or drop:
-            mask &= self.reason == None  # noqa: E711
+            mask &= ~self.rejected
         count = int(mask.sum())
         if not count:
             return 0
@@ -153,13 +155,22 @@ class _Rows:
         self.report.add(Problem(code, severity, column, count, examples, params))
         if reject:
             self.reason[mask] = code
+            self.rejected |= mask
         if drop:
             self.drop[mask] = code
+            self.dropped |= mask
         return count
 
     @property
     def alive(self) -> np.ndarray:
-        return (self.reason == None) & (self.drop == None)  # noqa: E711
+        return ~self.rejected & ~self.dropped
+
+
+def _has_signs(src: pd.Series) -> bool:
+    """Any cell with a character an amount's digits and punctuation do not explain (a currency
+    sign or word)? One vectorised pass; only then are the signs counted per value."""
+    s = src.astype("str")
+    return bool(s.str.contains(r"[^0-9.,+\-() \t]", regex=True).fillna(False).any())
 
 
 def _to_day(today) -> pd.Timestamp:
@@ -249,7 +260,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                 rows.flag("validate.missing_value", c, (values.isna() & ~failed).to_numpy(),
                           reject=True, field=f)
             out[f] = values.mask(failed)
-            if f in spec.money:
+            if f in spec.money and _has_signs(src):
                 for tok, k in symbol_counts(src).items():
                     symbols[tok] = symbols.get(tok, 0) + k
         elif f == "status":
@@ -277,8 +288,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
 
     clean = _assemble(spec, raw, out, cols, table, n)
     keep = rows.alive
-    rej_mask = rows.reason != None  # noqa: E711
-    drop_mask = ~rej_mask & (rows.drop != None)  # noqa: E711
+    rej_mask = rows.rejected
+    drop_mask = ~rej_mask & rows.dropped
     rejected = raw[rej_mask].assign(row=np.flatnonzero(rej_mask) + 2,
                                     reason=rows.reason[rej_mask].astype(str))
     dropped = raw[drop_mask].assign(row=np.flatnonzero(drop_mask) + 2,
