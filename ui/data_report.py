@@ -44,8 +44,9 @@ def decision_switches(decisions) -> None:
         "placeholders": {v: tr(f"data.choice.placeholders.{v}") for v in ("drop", "keep")},
         "currency": {AUTO: f"{auto}: {c.currency}", **{v: f"{v} {fmt.symbol(v).strip()}" for v in CURRENCIES}},
     }
-    for col, name in zip(st.columns(5), ("day_first", "tz", "duplicates", "placeholders", "currency")):
-        col.selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
+    grid = st.columns(3)
+    for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders")):
+        grid[i % 3].selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
                       format_func=labels[name].get, on_change=_reapply_if_loaded)
     problem_report(decisions.notes())
 
