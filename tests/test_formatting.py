@@ -18,3 +18,16 @@ def test_money_pct_roi():
     assert fmt.pct(0.1234) == "12.3%" and fmt.pct(-0.05, signed=True) == "-5.0%"
     assert fmt.roi(3.2) == "1:3.2"
     assert fmt.money(math.nan) == fmt.pct(None) == fmt.roi(float("inf")) == "–"
+
+
+@pytest.mark.parametrize("x,lang,currency,out", [
+    (-1268, "en", "USD", "-$1,268"), (2_500_315.63, "zh", "USD", "$2.5M"), (2_500_315.63, "zh", "CNY", "¥250.0万"),
+    (2_500_315.63, "en", "CNY", "¥2.5M"), (12.5, "zh", "EUR", "€12.50"), (1280, "en", "HKD", "HK$1,280"),
+    (3e8, "zh", "CNY", "¥3.0亿"), (3e8, "zh", "GBP", "£300.0M"), (99, "en", "CHF", "CHF 99.00")])
+def test_money_carries_the_currency_and_only_yuan_uses_wan(x, lang, currency, out):
+    assert fmt.money(x, lang, currency=currency) == out
+
+
+def test_money_helpers_for_titles_and_table_formats():
+    assert fmt.money_title("GMV", "USD") == "GMV ($)" and fmt.money_title("GMV") == "GMV (¥)"
+    assert fmt.money_format("USD") == "$%.2f" and fmt.money_format("CHF") == "CHF %.2f"

@@ -89,6 +89,9 @@ def test_cdnow_text_export_loads_in_dollars_with_every_row_accounted_for():
     out = translated_rows(dropped)
     assert isinstance(out, pd.DataFrame) and list(out.columns[:2]) == ["行号", "原因"]
     assert out["原因"].tolist() == ["与前面某行完全相同"] and out["行号"].tolist() == [dropped["row"].iloc[0]]
+    # the currency is the user's to change: one switch, the data set follows
+    at.selectbox(key="data_currency").set_value("EUR").run()
+    assert not at.exception and at.session_state["dataset"].currency == "EUR"
 
 
 def test_nothing_usable_says_why_with_numbers():
