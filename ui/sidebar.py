@@ -38,6 +38,6 @@ def render_data_status() -> None:
     code = lang()
     st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
                   events=fmt.count(len(ds.events), code), orders=fmt.count(len(ds.orders), code)))
-    st.caption(tr("app.data_range", start=ds.start, end=ds.end))
+    st.caption(tr("app.data_range", start=ds.start, end=ds.end, currency=ds.currency))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("app.fingerprint_help"))
     st.caption(tr("app.share_hint"))
