@@ -493,21 +493,20 @@ def _report_multiline(df: pd.DataFrame, first_row: int, res: ReadResult) -> None
     """Cells holding line breaks: a quoted field spanning lines. Legitimate in remarks, but a
     stray quote that opens in one row and closes hundreds of lines later swallows those rows
     into one cell, so the rows and the number of lines are named."""
-    hits: dict[int, int] = {}
+    lines = np.zeros(len(df), dtype=np.int64)  # lines in the row's tallest cell (0: none)
     for c in df.columns:
         col = df[c]
         has = col.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
-        if not has.any():
-            continue
-        lines = col[has].str.count("\n").to_numpy()
-        for i, k in zip(np.flatnonzero(has), lines):
-            hits[int(i)] = max(hits.get(int(i), 0), int(k) + 1)
-    if not hits:
+        if has.any():
+            idx = np.flatnonzero(has)
+            lines[idx] = np.maximum(lines[idx], col[has].str.count("\n").to_numpy() + 1)
+    rows_hit = np.flatnonzero(lines)
+    if not len(rows_hit):
         return
-    worst = sorted(hits.items(), key=lambda kv: -kv[1])[:MAX_EXAMPLES]
-    rows = ", ".join(f"{i + first_row} ({k})" for i, k in sorted(worst))
-    total = sum(k - 1 for k in hits.values())
-    severity = WARNING if max(hits.values()) >= 10 or total >= 50 else INFO
-    res.report.add(Problem("io.multiline_cells", severity, count=len(hits),
-                           examples=tuple((i + first_row, None) for i, _ in sorted(worst)),
-                           params={"n": len(hits), "rows": rows, "lines": total}))
+    worst = rows_hit[np.argsort(-lines[rows_hit], kind="stable")[:MAX_EXAMPLES]]
+    rows = ", ".join(f"{i + first_row} ({lines[i]})" for i in sorted(worst))
+    total = int((lines[rows_hit] - 1).sum())
+    severity = WARNING if int(lines.max()) >= 10 or total >= 50 else INFO
+    res.report.add(Problem("io.multiline_cells", severity, count=len(rows_hit),
+                           examples=tuple((int(i) + first_row, None) for i in sorted(worst)),
+                           params={"n": len(rows_hit), "rows": rows, "lines": total}))
