@@ -118,8 +118,8 @@ class Dataset:
     --------
     >>> ev = pd.DataFrame({"user_id": ["a", "b"], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
     >>> ds = Dataset.from_tables(events=ev)
-    >>> ds.n_users, str(ds.end)
-    (2, '2024-01-02')
+    >>> ds.n_users, str(ds.end), ds.currency
+    (2, '2024-01-02', 'CNY')
     """
 
     events: pd.DataFrame
@@ -130,10 +130,11 @@ class Dataset:
     derived: tuple[str, ...] = field(default=())  # what was inferred: "orders", "signup", ...
     #: Makes the engine (DuckDB when None); see :meth:`on_engine`.
     engine_factory: Callable[[], Engine] | None = field(default=None, compare=False, repr=False)
+    currency: str = "CNY"  # ISO 4217 code of every amount (decided at upload, settable)
 
     @classmethod
     def from_tables(cls, events=None, orders=None, users=None, campaigns=None,
-                    fingerprint: str | None = None) -> "Dataset":
+                    fingerprint: str | None = None, currency: str = "CNY") -> "Dataset":
         events, orders = _conform(events, EVENTS), _conform(orders, ORDERS)
         users, campaigns = _conform(users, USERS), _conform(campaigns, CAMPAIGNS)
         if events is None and orders is None:
@@ -171,7 +172,8 @@ class Dataset:
         if fingerprint is None:
             fingerprint = _fingerprint({"events": events, "orders": orders, "users": users,
                                         "campaigns": campaigns})
-        return cls(events, orders, users, campaigns, fingerprint, tuple(derived))
+        return cls(events, orders, users, campaigns, fingerprint, tuple(derived),
+                   currency=str(currency).upper())
 
     # -- facts ---------------------------------------------------------------------------
     @property

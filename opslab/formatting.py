@@ -1,7 +1,7 @@
-"""Number formatting for people: money in CNY (and signed changes of money), counts,
-percentages.
+"""Number formatting for people: money in the data set's currency, counts, percentages, ROI.
 
-Chinese readers think in 万 (1e4) and 亿 (1e8); English readers in K / M / B.
+Chinese readers think in 万 (1e4) and 亿 (1e8) for yuan amounts; every other currency is
+shown with K / M / B. The sign goes before the symbol: ``-$1,268``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,26 @@ import math
 
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥", "TWD": "NT$",
+           "SGD": "S$", "AUD": "A$", "CAD": "C$", "KRW": "₩", "INR": "₹"}
+
+
+def symbol(currency: str = "CNY") -> str:
+    """``"USD"`` -> ``"$"``; an unknown code is shown as itself plus a space (``"CHF "``)."""
+    code = (currency or "CNY").upper()
+    return SYMBOLS.get(code, f"{code} ")
+
+
+def money_title(title: str, currency: str = "CNY") -> str:
+    """An axis or column title that carries the currency: ``"GMV ($)"``."""
+    return f"{title} ({symbol(currency).strip()})"
+
+
+def money_format(currency: str = "CNY", digits: int = 2) -> str:
+    """printf format for table columns (``st.column_config.NumberColumn``): ``"$%.2f"``."""
+    return symbol(currency).replace("%", "%%") + f"%.{digits}f"
 
 
 def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
@@ -26,20 +46,19 @@ def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
     return f"{sign}{a:,.0f}" if a >= 100 or a == int(a) else f"{sign}{a:,.{digits}f}"
 
 
-def money(x: float, lang: str = "zh", exact: bool = False) -> str:
-    """CNY amount: "¥1,280.00" when exact, else compact ("¥12.8万" / "¥128K"); a negative
-    amount carries its sign before the symbol ("-¥1,268").
+def money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY") -> str:
+    """An amount in ``currency``: "¥1,280.00" when exact, else compact ("¥12.8万" / "$128K").
 
-    >>> money(-1268), money(-150_000, "zh")
-    ('-¥1,268', '-¥15.0万')
+    >>> money(-1268, "en", currency="USD"), money(2.5e6, "zh", currency="USD"), money(2.5e6, "zh")
+    ('-$1,268', '$2.5M', '¥250.0万')
     """
     if _bad(x):
         return "–"
-    if x < 0:
-        return "-" + money(-x, lang, exact)
-    if exact or abs(x) < 10_000:
-        return f"¥{x:,.2f}" if abs(x) < 1000 or exact else f"¥{x:,.0f}"
-    return "¥" + compact(x, lang)
+    sign, a, sym = ("-" if x < 0 else ""), abs(float(x)), symbol(currency)
+    if exact or a < 10_000:
+        return f"{sign}{sym}{a:,.2f}" if a < 1000 or exact else f"{sign}{sym}{a:,.0f}"
+    units_lang = lang if (currency or "CNY").upper() == "CNY" else "en"
+    return sign + sym + compact(a, units_lang)
 
 
 def count(x: float, lang: str = "zh") -> str:
@@ -55,15 +74,15 @@ def pct(x: float, digits: int = 1, signed: bool = False) -> str:
     return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
 
 
-def signed_money(x: float, lang: str = "zh", exact: bool = False) -> str:
-    """A change of money with its sign before the symbol: "-¥1,268.00" (a loss), "+¥12.8万".
+def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY") -> str:
+    """A change of money with its sign before the symbol: "-¥1,268" (a loss), "+$128K".
 
-    >>> signed_money(-1268), signed_money(128000, "en")
-    ('-¥1,268', '+¥128.0K')
+    >>> signed_money(-1268), signed_money(128000, "en", currency="USD")
+    ('-¥1,268', '+$128.0K')
     """
     if _bad(x):
         return "–"
-    text = money(abs(x), lang, exact)
+    text = money(abs(x), lang, exact, currency=currency)
     if not exact and abs(x) < 10_000:
-        text = f"¥{abs(x):,.0f}"
+        text = f"{symbol(currency)}{abs(x):,.0f}"
     return ("-" if x < 0 else "+" if x > 0 else "") + text

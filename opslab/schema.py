@@ -7,7 +7,8 @@ columns for events and users). Types after coercion:
 * times (``event_time``, ``order_time``, ``signup_time``): ``datetime64[us]``, naive, read as
   the business's local wall-clock time (DuckDB's session zone is UTC so nothing shifts)
 * dates (``start_date``, ``end_date``): ``datetime64[us]`` at midnight
-* money and counts: ``float64`` (NaN when missing)
+* money and counts: ``float64`` (NaN when missing); ``quantity`` and ``unit_price`` are
+  optional (when a file has both and no amount, amount = unit price x quantity)
 * ``status``: ``"paid"`` or ``"refunded"``
 """
 
@@ -34,16 +35,18 @@ class TableSpec:
 EVENTS = TableSpec(
     "events",
     required=("user_id", "event_time"),
-    optional=("event_name", "amount", "channel"),
+    optional=("event_name", "amount", "channel", "quantity", "unit_price"),
     times=("event_time",),
-    money=("amount",),
+    numbers=("quantity",),
+    money=("amount", "unit_price"),
 )
 ORDERS = TableSpec(
     "orders",
     required=("user_id", "order_time", "amount"),
-    optional=("order_id", "status", "channel"),
+    optional=("order_id", "status", "channel", "quantity", "unit_price"),
     times=("order_time",),
-    money=("amount",),
+    numbers=("quantity",),
+    money=("amount", "unit_price"),
 )
 USERS = TableSpec(
     "users",

@@ -42,15 +42,18 @@ CASES = {
     "one_column.csv": (False, {"io.single_column", "loader.need_activity"}, 20),
     "mixed_encoding.csv": (True, set(), 4),
     "bom_then_gbk.csv": (True, {"io.bom_mismatch"}, 3),
-    # 2024-01-05 and 2024-01-06 survive; 1900-01-01, 2100-12-31 and 1899-12-30 do not
-    "dates_1900_2100.csv": (True, {"validate.date_out_of_range"}, 2),
+    # 2024-01-05 and 2024-01-06 survive; 2100-12-31 (future) and 1899-12-30 (before 1900) are
+    # rejected; 1900-01-01 is a real date but a placeholder far from the rest: set aside
+    "dates_1900_2100.csv": (True, {"validate.date_too_early", "validate.date_in_future",
+                                   "validate.placeholder_dates"}, 2),
     # 99.5 and ¥1280 survive; -50 (negative), 1e15 and 1,000,...,000 (absurd), "abc" (bad)
     "extreme_amounts.csv": (True, {"validate.negative_amount", "validate.absurd_amount",
                                    "validate.bad_amount"}, 2),
     # "", "NULL", "  ", "N/A" are missing ids; U3 and U5 survive
     "missing_ids.csv": (True, {"validate.missing_id"}, 2),
-    # 6 rows: 3 copies of one row, 2 of another, 1 single -> 3 distinct rows kept
-    "duplicated_rows.csv": (True, {"validate.duplicate_rows"}, 3),
+    # 6 orders without an order id: 3 copies of one row, 2 of another, 1 single -> separate
+    # purchases, all kept, and the 3 repeats are reported with their amount
+    "duplicated_rows.csv": (True, {"validate.duplicate_rows_kept"}, 6),
     "formula_strings.csv": (True, set(), 12),
     "excel_serial_dates.csv": (True, set(), 6),
     "empty_first_sheet.xlsx": (True, {"io.sheet_auto_selected"}, 3),
@@ -130,7 +133,7 @@ def test_bad_file_through_pipeline(name):
         return
     res = f.result
     assert res.n_clean == n_clean == len(res.clean)
-    assert res.n_clean + res.n_rejected + res.n_duplicates == res.n_input
+    assert res.n_clean + res.n_rejected + res.n_dropped == res.n_input
     if has_ds:
         table = getattr(ds, f.table)
         assert len(table) == n_clean
@@ -141,8 +144,9 @@ def test_rejections_are_the_right_rows():
     _, files, _ = load_files([("d.csv", (BAD / "dates_1900_2100.csv").read_bytes())])
     res = files[0].result
     assert sorted(res.clean["user_id"]) == ["U3", "U4"]
-    assert sorted(res.rejected["row"]) == [2, 3, 6]
-    assert set(res.rejected["reason"]) == {"validate.date_out_of_range"}
+    assert sorted(res.rejected["row"]) == [3, 6]
+    assert set(res.rejected["reason"]) == {"validate.date_too_early", "validate.date_in_future"}
+    assert res.dropped["row"].tolist() == [2] and res.dropped["reason"].tolist() == ["validate.placeholder_dates"]
 
     _, files, _ = load_files([("a.csv", (BAD / "extreme_amounts.csv").read_bytes())])
     res = files[0].result
@@ -195,7 +199,7 @@ def test_exports_of_formula_strings_are_inert():
 
 def test_rejected_rows_export_is_inert():
     """The Data page offers rejected rows (raw text) as a download."""
-    raw = ("user_id,order_time,amount\n=cmd|calc,2024-01-05,abc\n@x,1900-01-01,5\n+1,2024-01-05,-3\n")
+    raw = ("user_id,order_time,amount\n=cmd|calc,2024-01-05,abc\n@x,1899-12-31,5\n+1,2024-01-05,-3\n")
     _, files, _ = load_files([("r.csv", raw.encode())])
     rej = files[0].result.rejected
     assert len(rej) == 3

@@ -28,3 +28,16 @@ def test_losses_carry_the_sign_before_the_symbol():
     # a negative gap or profit: the sign before the symbol, as in 'signed_money'
     assert fmt.money(-1268.0) == "-¥1,268" and fmt.money(-950.5) == "-¥950.50"
     assert fmt.money(-150_000, "en") == "-¥150.0K"
+
+
+@pytest.mark.parametrize("x,lang,currency,out", [
+    (-1268, "en", "USD", "-$1,268"), (2_500_315.63, "zh", "USD", "$2.5M"), (2_500_315.63, "zh", "CNY", "¥250.0万"),
+    (2_500_315.63, "en", "CNY", "¥2.5M"), (12.5, "zh", "EUR", "€12.50"), (1280, "en", "HKD", "HK$1,280"),
+    (3e8, "zh", "CNY", "¥3.0亿"), (3e8, "zh", "GBP", "£300.0M"), (99, "en", "CHF", "CHF 99.00")])
+def test_money_carries_the_currency_and_only_yuan_uses_wan(x, lang, currency, out):
+    assert fmt.money(x, lang, currency=currency) == out
+
+
+def test_money_helpers_for_titles_and_table_formats():
+    assert fmt.money_title("GMV", "USD") == "GMV ($)" and fmt.money_title("GMV") == "GMV (¥)"
+    assert fmt.money_format("USD") == "$%.2f" and fmt.money_format("CHF") == "CHF %.2f"

@@ -55,7 +55,7 @@ def _check(files_in):
         if f.result is not None:
             every += list(f.result.report)
             r = f.result
-            assert r.n_clean + r.n_rejected + r.n_duplicates == r.n_input
+            assert r.n_clean + r.n_rejected + r.n_dropped == r.n_input
             assert r.n_clean == len(r.clean)
             assert r.n_input == f.read.n_rows == len(f.read.df)
         if f.read.df is None:

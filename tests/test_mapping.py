@@ -236,3 +236,11 @@ def test_one_bad_cell_in_a_uniform_column_is_still_reported():
     parsed, failed = parse_datetimes(s)
     assert failed.tolist() == [False] * 300 + [True]
     assert parsed.iloc[0] == pd.Timestamp("2024-01-05 13:20:00")
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts, st.sampled_from([True, False, None]), st.sampled_from([None, "UTC", "+08:00", "Asia/Shanghai"]))
+def test_date_parser_with_upload_choices_never_raises(values, day_first, tz):
+    s = pd.Series(values, dtype="str")
+    v, failed = parse_datetimes(s, day_first=day_first, tz=tz)
+    assert len(v) == len(s) and failed.dtype == bool and not (failed & v.notna()).any()

@@ -19,12 +19,12 @@ ORDERS = [
     ("u2", "2024/1/6 10:00", "1,280元", "paid", "O2"),      # r3 good
     ("", "2024-01-07", "50", "paid", "O3"),                 # r4 missing id
     ("u3", "not a date", "50", "paid", "O4"),               # r5 bad date
-    ("u4", "1999-12-31", "50", "paid", "O5"),               # r6 out of range (too early)
+    ("u4", "1899-12-31", "50", "paid", "O5"),               # r6 before 1900
     ("u5", "2024-01-08", "abc", "paid", "O6"),              # r7 bad amount
     ("u6", "2024-01-08", "-30", "paid", "O7"),              # r8 negative, not refunded
     ("u7", "2024-01-08", "(30)", "已退款", "O8"),           # r9 negative refund: kept
     ("u8", "2024-01-08", "2亿", "paid", "O9"),              # r10 absurd amount
-    ("u1", "2024-01-05", "¥100", "已支付", "O1"),           # r11 exact duplicate of r2
+    ("u1", "2024-01-05", "¥100", "已支付", "O1"),           # r11 exact duplicate of r2 (same order id)
     ("u9", "2024-01-09", "20", "paid", "O2"),               # r12 duplicate order id
     ("u10", "2024-01-09", "20", None, None),                # r13 good: default status, auto id
     ("u11", "2030-01-01", "20", "paid", "O12"),             # r14 out of range (future)
@@ -45,12 +45,18 @@ def orders_result():
 
 def test_orders_counts(orders_result):
     r = orders_result
-    assert (r.n_input, r.n_clean, r.n_duplicates, r.n_rejected) == (16, 5, 1, 10)
+    assert (r.n_input, r.n_clean, r.n_duplicates, r.n_rejected) == (16, 5, 2, 9)
+    assert r.n_dropped == 2 and r.n_clean + r.n_rejected + r.n_dropped == r.n_input
+    # the amounts reconcile too: 100 + 1280 - 30 + 20 + 20 kept; r11 (100) and r12 (20) dropped
+    rec = r.reconciliation()
+    assert rec.loc["kept", "amount"] == 1390.0 and rec.loc["dropped", "amount"] == 120.0
+    assert rec.loc["input", "amount"] == pytest.approx(rec.loc[["kept", "rejected", "dropped"], "amount"].sum())
 
 
 def test_orders_clean_rows_intact(orders_result):
     c = orders_result.clean
-    assert list(c.columns) == ["user_id", "order_time", "amount", "order_id", "status", "channel"]
+    assert list(c.columns) == ["user_id", "order_time", "amount", "order_id", "status", "channel",
+                               "quantity", "unit_price"]
     assert c["user_id"].tolist() == ["u1", "u2", "u7", "u10", "u12"]
     assert c["order_time"].tolist() == [T("2024-01-05"), T("2024-01-06 10:00"),
                                         T("2024-01-08"), T("2024-01-09"), T("2024-01-10")]
@@ -65,9 +71,9 @@ def test_orders_rejected_reasons(orders_result):
     rej = orders_result.rejected
     got = dict(zip(rej["row"], rej["reason"]))
     assert got == {
-        4: "validate.missing_id", 5: "validate.bad_date", 6: "validate.date_out_of_range",
+        4: "validate.missing_id", 5: "validate.bad_date", 6: "validate.date_too_early",
         7: "validate.bad_amount", 8: "validate.negative_amount", 10: "validate.absurd_amount",
-        12: "validate.duplicate_order_id", 14: "validate.date_out_of_range",
+        14: "validate.date_in_future",
         16: "validate.missing_value", 17: "validate.unpaid_order",
     }
     # original raw columns are kept verbatim
@@ -78,17 +84,18 @@ def test_orders_rejected_reasons(orders_result):
 def test_orders_problems(orders_result):
     probs = {p.code: p for p in orders_result.report}
     expected = {
-        "validate.duplicate_rows": (1, "会员号", ((11, "u1"),)),
         "validate.missing_id": (1, "会员号", ((4, ""),)),
         "validate.bad_date": (1, "下单时间", ((5, "not a date"),)),
-        "validate.date_out_of_range": (2, "下单时间", ((6, "1999-12-31"), (14, "2030-01-01"))),
+        "validate.date_too_early": (1, "下单时间", ((6, "1899-12-31"),)),
+        "validate.date_in_future": (1, "下单时间", ((14, "2030-01-01"),)),
         "validate.bad_amount": (1, "实付金额", ((7, "abc"),)),
         "validate.missing_value": (1, "实付金额", ((16, ""),)),
         "validate.negative_amount": (1, "实付金额", ((8, "-30"),)),
         "validate.absurd_amount": (1, "实付金额", ((10, "2亿"),)),
         "validate.unknown_status": (1, "订单状态", ((15, "weird"),)),
         "validate.unpaid_order": (1, "订单状态", ((17, "待支付"),)),
-        "validate.duplicate_order_id": (1, "订单号", ((12, "O2"),)),
+        "validate.duplicate_order_id": (2, "订单号", ((11, "O1"), (12, "O2"))),
+        "validate.currency_symbols": (3, "实付金额", ()),  # ¥ twice, 元 once
     }
     assert set(probs) == set(expected)
     for code, (count, column, examples) in expected.items():
@@ -130,13 +137,16 @@ def test_events_defaults_extras_and_excel_ids():
     assert c["user_id"].tolist() == ["123", "45", "7"]
     assert c["event_name"].tolist() == ["login", "active", "active"]
     assert c["设备"].tolist()[:2] == ["ios", "android"] and pd.isna(c["设备"].iloc[2])
-    assert c["amount"].isna().all() and len(r.report) == 0
+    assert c["amount"].isna().all() and [p.code for p in r.report] == ["validate.ids_unified"]
 
 
-def test_non_integer_ids_untouched():
-    raw = pd.DataFrame({"uid": ["1.0", "1.5", "A7"], "ts": ["2024-01-05"] * 3})
+def test_decimal_ids_unified_even_next_to_text_ids():
+    # "1.0" and "1" are one person even when another id is not a number; 1.5 stays as it is
+    raw = pd.DataFrame({"uid": ["1.0", "1", "1.5", "A7"], "ts": ["2024-01-05"] * 4})
     r = coerce_table(raw, {"user_id": "uid", "event_time": "ts"}, "events", today=TODAY)
-    assert r.clean["user_id"].tolist() == ["1.0", "1.5", "A7"]
+    assert r.clean["user_id"].tolist() == ["1", "1", "1.5", "A7"]
+    (p,) = [p for p in r.report if p.code == "validate.ids_unified"]
+    assert p.count == 1
 
 
 def test_campaign_rules():
@@ -184,7 +194,7 @@ def test_coerce_table_never_raises_and_accounts_for_every_row(rows, table):
             "users": {"user_id": "a", "signup_time": "b", "channel": "c"},
             "campaigns": {"campaign_id": "a", "start_date": "b", "end_date": "b", "spend": "c"}}
     r = coerce_table(raw, maps[table], table, today=TODAY)
-    assert r.n_clean + r.n_rejected + r.n_duplicates == r.n_input == len(rows)
+    assert r.n_clean + r.n_rejected + r.n_dropped == r.n_input == len(rows)
     assert r.n_clean == len(r.clean)
     assert r.clean["user_id" if table != "campaigns" else "campaign_id"].notna().all()
     assert set(r.rejected["row"]).isdisjoint(range(0, 2))

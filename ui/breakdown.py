@@ -104,7 +104,7 @@ def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None
                                                tr("metrics.period"), tr("breakdowns.group"), ",.0f"), width="stretch")
             now = econ[econ["period"] == pd.Timestamp(start)]
             st.dataframe(pd.DataFrame({
-                tr("breakdowns.channel"): now["group_label"], tr("breakdowns.spend"): now["spend"].map(lambda x: fmt.money(x, code)),
-                tr("breakdowns.new_users"): now["new_users"].round(0), tr("breakdowns.cac"): now["cac"].map(lambda x: fmt.money(x, code, exact=True)),
+                tr("breakdowns.channel"): now["group_label"], tr("breakdowns.spend"): now["spend"].map(lambda x: fmt.money(x, code, currency=ds.currency)),
+                tr("breakdowns.new_users"): now["new_users"].round(0), tr("breakdowns.cac"): now["cac"].map(lambda x: fmt.money(x, code, exact=True, currency=ds.currency)),
                 tr("breakdowns.roi"): now["roi"].map(fmt.roi)}), hide_index=True, width="stretch")
             st.caption(tr("breakdowns.cac_caption"))

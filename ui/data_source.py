@@ -17,6 +17,7 @@ import streamlit as st
 from opslab import sources
 
 from opslab.ingest import load as loader
+from opslab.ingest.choices import Choices
 from opslab.ingest.read import ReadOptions
 from opslab.workspace.keys import content_key
 from ui import state
@@ -40,32 +41,35 @@ def inspect_file(name: str, data: bytes, no_header: bool = False, sheet: str | N
 
 @st.cache_data(**CACHE)
 def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
-                  sheet: str | None = None, header_row: int | None = None) -> loader.LoadedFile:
-    return loader.apply_mapping(inspect_file(name, data, no_header, sheet, header_row), table, dict(mapping))
+                  sheet: str | None = None, header_row: int | None = None,
+                  choices: tuple = ()) -> loader.LoadedFile:
+    """``choices``: the upload's resolved :class:`~opslab.ingest.choices.Choices` as a tuple."""
+    return loader.apply_mapping(inspect_file(name, data, no_header, sheet, header_row), table, dict(mapping),
+                                choices=Choices.from_tuple(choices) if choices else None)
 
 
 @st.cache_data(**CACHE)
 def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile]:
-    out = []
-    for name, data in files:
-        f = loader.inspect_file(name, data)
-        out.append(loader.apply_mapping(f, f.table, f.mapping_dict))
-    return out
+    return loader.prepare_files(list(files))[0]
 
 
-def files_key(files: list[loader.LoadedFile]) -> str:
-    """The full SHA-256 content key of the usable files: bytes, table and confirmed mapping."""
-    return content_key([(f.digest, f.table, f.mapping) for f in files if f.usable])
+def files_key(files: list[loader.LoadedFile], currency: str | None = None) -> str:
+    """The full SHA-256 content key of the usable files: bytes, table, confirmed mapping, how
+    they were read (sheet, header row) and the upload's decisions (date order, zone,
+    duplicates, placeholders) and currency: the same key means the same figures."""
+    usable = [f for f in files if f.usable]
+    settings = repr((currency or "", sorted((f.digest, repr(f.read.sheet), repr(f.read.header_row), repr(f.read.has_header), repr(f.choices)) for f in usable)))
+    return content_key([(f.digest, f.table, f.mapping) for f in usable], settings)
 
 
-def build_dataset(files: list[loader.LoadedFile]):
+def build_dataset(files: list[loader.LoadedFile], currency: str | None = None):
     """The Dataset of these files, shared by every session that loaded byte-identical files
     with the same mapping (read-only; its memo and engine are thread-safe): the sample data
     are built once per server, not once per visitor. Keyed on the full content key."""
     usable = [f for f in files if f.usable]
     if not usable:
-        return loader.build_dataset(files)
-    return shared_by_key("dataset", files_key(usable), "", lambda: loader.build_dataset(files))
+        return loader.build_dataset(files, currency)
+    return shared_by_key("dataset", files_key(usable, currency), "", lambda: loader.build_dataset(files, currency))
 
 
 def opslab_config() -> dict:

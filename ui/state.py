@@ -12,6 +12,7 @@ from dataclasses import asdict, fields, replace
 
 import streamlit as st
 
+from opslab import formatting as fmt
 from opslab import i18n
 from opslab.dataset import Dataset
 from opslab.lifecycle import LifecycleRules
@@ -50,8 +51,16 @@ def lang() -> str:
         return i18n.DEFAULT_LANGUAGE
 
 
+def currency() -> str:
+    """ISO code of the session's data set's amounts (CNY before any data)."""
+    ds = st.session_state.get("dataset")
+    return getattr(ds, "currency", None) or "CNY"
+
+
 def tr(key: str, **params) -> str:
-    """Translate into the session's language."""
+    """Translate into the session's language; ``{cur}`` in a text is the data set's currency
+    symbol, so every label that names money carries it."""
+    params.setdefault("cur", fmt.symbol(currency()))
     return i18n.t(key, lang(), **params)
 
 
@@ -88,14 +97,14 @@ def labeller(prefix: str, suffix: str = ""):
     The language is captured now rather than looked up when the function is called, since
     Streamlit may call a widget's ``format_func`` outside the script run (AppTest does).
     """
-    code = lang()
-    return lambda option: i18n.t(f"{prefix}{option}{suffix}", code)
+    code, cur = lang(), fmt.symbol(currency())
+    return lambda option: i18n.t(f"{prefix}{option}{suffix}", code, cur=cur)
 
 
 def translator():
     """``tr`` bound to this run's language, for ``format_func`` callbacks (see :func:`labeller`)."""
-    code = lang()
-    return lambda key, **params: i18n.t(key, code, **params)
+    code, cur = lang(), fmt.symbol(currency())
+    return lambda key, **params: i18n.t(key, code, **{"cur": cur, **params})
 
 
 # -- the lifecycle rules in force (one rule set for every page) -----------------------------------

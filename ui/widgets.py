@@ -14,13 +14,13 @@ from opslab.metrics import MONEY_KPIS, RATE_KPIS
 from opslab.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
 from ui.plain import md_escape
-from ui.state import dataset, dataset_key, lang, pinned_language, tr
+from ui.state import currency, dataset, dataset_key, lang, pinned_language, tr
 
 
 def format_kpi(name: str, value: float) -> str:
     code = lang()
     if name in MONEY_KPIS:
-        return fmt.money(value, code)
+        return fmt.money(value, code, currency=currency())
     if name in RATE_KPIS:
         return fmt.pct(value)
     return fmt.count(value, code)
@@ -48,12 +48,31 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
                            else tr("overview.yoy_line", change=fmt.pct(yoy, signed=True)))
 
 
-def problem_report(report: Report) -> None:
+def problem_params(p) -> dict:
+    """A Problem's params ready for its text: amounts in the data set's currency, codes
+    (date order, table, rejection reasons) translated."""
+    params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
+    if isinstance(params.get("amount"), (int, float)):
+        params["amount"] = fmt.money(params["amount"], lang(), exact=True, currency=currency())
+    if params.get("order") in ("day_first", "month_first"):
+        params["order"] = tr(f"decide.order.{params['order']}")
+    if params.get("table") in ("events", "orders", "users", "campaigns"):
+        params["table"] = tr(f"data.table.{params['table']}")
+    if "reason_codes" in params:
+        params["reasons"] = tr("data.reason_sep").join(
+            f"{reason_label(code)} ({k:,})" for code, k in params.pop("reason_codes"))
+    return params
+
+
+def reason_label(code: str) -> str:
+    """``validate.bad_date`` -> "unreadable date" in the reader's language."""
+    return tr("validate.reason." + str(code).split(".", 1)[-1].removesuffix("_kept"))
+
+
+def problem_report(report) -> None:
     """Each problem as a message naming the column, the count and up to five example rows."""
     for p in report:
-        # Column names and values come from the file: escaped, so they show as typed, never as markup.
-        params = {"column": md_escape(p.column or ""), "count": f"{p.count:,}",
-                  **{k: md_escape(v) if isinstance(v, str) else v for k, v in p.params.items()}}
+        params = {k: md_escape(v) if isinstance(v, str) else v for k, v in problem_params(p).items()}
         text = tr(p.code, **params)
         if p.column and "{column}" not in _raw(p.code):
             text = f"**{md_escape(p.column)}** · {text}"

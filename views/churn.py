@@ -181,17 +181,19 @@ else:
                                                  help=tr("churn.col.p_alive_help")),
         "expected_purchases": st.column_config.NumberColumn(tr("churn.col.expected_purchases", horizon=horizon),
                                                             format="%.2f"),
-        "clv": money(tr("churn.col.clv"), format="¥%.2f"),
-        "value_at_risk": money(tr("churn.col.value_at_risk"), format="¥%.2f"),
+        "clv": money(tr("churn.col.clv"), format=fmt.money_format(ds.currency)),
+        "value_at_risk": money(tr("churn.col.value_at_risk"), format=fmt.money_format(ds.currency)),
         "days_since_active": st.column_config.NumberColumn(tr("churn.col.days_since_active")),
         "active_days_all": st.column_config.NumberColumn(tr("churn.col.active_days_all")),
-        "spend_all": money(tr("churn.col.spend_all"), format="¥%.2f"),
+        "spend_all": money(tr("churn.col.spend_all"), format=fmt.money_format(ds.currency)),
         "reasons": st.column_config.TextColumn(tr("churn.col.reasons"), width="large"),
     })
 
     def _export() -> pd.DataFrame:
         out = _table(flagged)
-        return out.rename(columns={c: tr(f"churn.col.{c}", horizon=horizon) for c in out.columns})
+        money = ("clv", "value_at_risk", "spend_all")  # exported amounts name their currency
+        return out.rename(columns={c: fmt.money_title(tr(f"churn.col.{c}", horizon=horizon), ds.currency)
+                                   if c in money else tr(f"churn.col.{c}", horizon=horizon) for c in out.columns})
 
     st.markdown(f"**{tr('churn.export')}**")
     export_buttons(_export, f"churn_risk_{model.as_of}_{horizon}d_{threshold_pct}", "churn_dl", len(flagged),

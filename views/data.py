@@ -4,13 +4,14 @@ from dataclasses import replace
 
 import streamlit as st
 
-from opslab import export
 from opslab.ingest import load as loader
 from opslab.schema import TABLES
 from ui import data_source
 from opslab.problems import OpsLabError
 from ui import workspace
 from ui.dataset_list import render_stored_list
+from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,
+                            set_aside_switches)
 from ui.plain import md_escape
 from ui.state import dataset, labeller, set_dataset, tr
 from ui.widgets import problem_report
@@ -57,11 +58,12 @@ def sheet_choice(read, key: str) -> None:
                         help=tr("excel.header_row_help"))
 
 
-confirmed = []
+confirmed, mapped_files = [], []
 for up in uploads or []:
     data = up.getvalue()
     key = loader.digest(data)[:10]
-    with st.expander(f":material/description: {md_escape(up.name)}", expanded=True):
+    with st.expander(f":material/description: {tr('data.file')} {len(confirmed) + 1}", expanded=True):
+        st.text(up.name)  # a file name: plain text, never markdown
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
         # A spreadsheet's sheet and header row: the widgets below keep the choice; read it first.
         sheet = st.session_state.get(f"data_sheet_{key}")
@@ -102,36 +104,48 @@ for up in uploads or []:
             choice = grid[i % 4].selectbox(label, columns, index=columns.index(suggested) if suggested in columns else 0,
                                            key=f"data_map_{key}_{table}_{field}")
             mapping[field] = None if choice == NONE else choice
+        problem_report(loader.mapping_hints(f, table, mapping))  # before loading, not after
         st.dataframe(read.df.head(5), hide_index=True)
         confirmed.append((up.name, data, table, mapping, (no_header, sheet, header_row),
                           tuple(map(str, read.df.columns))))
+        mapped_files.append(replace(f, table=table, mapping=tuple(mapping.items())))
 
-private = bool(confirmed) and st.checkbox(
-    tr("workspace.private"), key="data_private", disabled=not workspace.auth.identities_verified(),
-    help=tr("workspace.private_help") if workspace.auth.identities_verified() else tr("workspace.private_unavailable"))
-if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
-    files = []
-    with st.status(tr("data.applying"), expanded=True) as status:
-        for name, data, table, mapping, how, headers in confirmed:
-            st.write(tr("data.checking", name=md_escape(name)))
-            files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), *how))
-            st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
-        ds, report = data_source.build_dataset(files)
-        status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
-    st.session_state["data_last_files"] = files
-    st.session_state["data_last_report"] = report
-    if ds is not None:
-        key = data_source.files_key(files)
-        st.session_state["data_store_problem"] = None
-        try:  # stored on the server: it survives a refresh and opens from a teammate's link
-            options = {data_source.loader.digest(data): {"no_header": no_header}
-                       for _, data, _, _, no_header, _ in confirmed}
-            workspace.save_upload(files, ds, key, private=private, options=options)
-        except OpsLabError as err:
-            set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
-            st.session_state["data_store_problem"] = err.problem
-        st.session_state["data_flash"] = "data.applied"
-        st.rerun()  # the report below survives in session state; the sidebar and link update now
+if confirmed:
+    st.subheader(tr("data.decisions_title"))
+    st.caption(tr("data.decisions_help"))
+    decisions = loader.decide_upload(mapped_files, current_choices())
+    decision_switches(decisions)
+    private = st.checkbox(
+        tr("workspace.private"), key="data_private", disabled=not workspace.auth.identities_verified(),
+        help=tr("workspace.private_help") if workspace.auth.identities_verified() else tr("workspace.private_unavailable"))
+    clicked = st.button(tr("data.apply"), key="data_apply", type="primary")
+    if clicked or st.session_state.pop("data_reapply", False):
+        files = []
+        choices = decisions.choices
+        with st.status(tr("data.applying"), expanded=True) as status:
+            for name, data, table, mapping, how, headers in confirmed:
+                st.write(tr("data.checking", name=md_escape(name)))
+                files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), *how,
+                                                       choices=choices.as_tuple()))
+                st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
+            ds, report = data_source.build_dataset(files, choices.currency)
+            status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
+        st.session_state["data_last_files"] = files
+        st.session_state["data_last_report"] = report
+        st.session_state["data_last_currency"] = choices.currency
+        if ds is not None:
+            key = data_source.files_key(files, choices.currency)
+            st.session_state["data_store_problem"] = None
+            try:  # stored on the server: it survives a refresh and opens from a teammate's link
+                options = {loader.digest(data): {"no_header": how[0], "sheet": how[1], "header_row": how[2],
+                                                 "choices": list(choices.as_tuple())}
+                           for _, data, _, _, how, _ in confirmed}
+                workspace.save_upload(files, ds, key, private=private, options=options)
+            except OpsLabError as err:
+                set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
+                st.session_state["data_store_problem"] = err.problem
+            st.session_state["data_flash"] = "data.applied"
+            st.rerun()  # the report below survives in session state; the sidebar and link update now
 
 files = st.session_state.get("data_last_files", [])
 if files:
@@ -141,21 +155,20 @@ if files:
     problem_report(st.session_state.get("data_last_report") or [])
     if st.session_state.get("data_store_problem") is not None:
         problem_report([st.session_state["data_store_problem"]])
+    currency = st.session_state.get("data_last_currency") or "CNY"
     for f in files:
         res = f.result
         with st.container(border=True):
-            st.markdown(f"**{md_escape(f.name)}** → {tr(f'data.table.{f.table}')}")
+            st.text(f"{f.name} → {tr(f'data.table.{f.table}')}")
             if res is None:
                 problem_report(f.read.report)
                 continue
-            st.caption(tr("data.kept", kept=f"{res.n_clean:,}", total=f"{res.n_input:,}",
-                          rejected=f"{len(res.rejected):,}"))
+            reconciliation(res, currency)
             if len(res.report) == 0:
                 st.success(tr("data.clean"))
             problem_report(res.report)
-            if len(res.rejected):
-                st.download_button(tr("data.download_rejected"), export.to_csv_bytes(res.rejected),
-                                   file_name=f"rejected_{f.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
-                                   key=f"data_rejected_{f.digest[:10]}")
+            set_aside_switches(res, currency, f.digest[:10])
+            rows_download(res.rejected, "rejected", f.name, f.digest[:10])
+            rows_download(res.dropped, "dropped", f.name, f.digest[:10])
     if dataset() is not None and st.session_state.get("dataset_source", {}).get("kind") in ("upload", "stored"):
         st.page_link("views/overview.py", label=tr("data.see_overview"), icon=":material/monitoring:")

@@ -86,13 +86,13 @@ rate = metric in ex.BINARY
 def value(x: float) -> str:
     if rate:
         return fmt.pct(x)
-    return fmt.money(x, code, exact=True) if money else f"{x:,.3f}"
+    return fmt.money(x, code, exact=True, currency=ds.currency) if money else f"{x:,.3f}"
 
 
 def lift(x: float) -> str:
     if rate:
         return f"{x * 100:+.1f} pp"
-    return ("+" if x >= 0 else "−") + (fmt.money(abs(x), code, exact=True) if money else f"{abs(x):,.3f}")
+    return ("+" if x >= 0 else "−") + (fmt.money(abs(x), code, exact=True, currency=ds.currency) if money else f"{abs(x):,.3f}")
 
 
 if res.dropped.get("multiple_variants") or res.dropped.get("unknown_users"):

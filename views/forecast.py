@@ -37,8 +37,14 @@ def _reset_target() -> None:
     st.session_state["fc_target"] = None
 
 
+def kpi_title(kpi: str) -> str:
+    """The KPI's name; for money, with the data set's currency ("GMV ($)") on axes and tooltips."""
+    name = tr(f"forecastpage.kpi.{kpi}")
+    return fmt.money_title(name, ds.currency) if kpi == "gmv" else name
+
+
 def show(kpi: str, x: float) -> str:
-    return fmt.money(x, code) if kpi == "gmv" else fmt.count(round(x, 1), code)
+    return fmt.money(x, code, currency=ds.currency) if kpi == "gmv" else fmt.count(round(x, 1), code)
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -118,7 +124,7 @@ effect = (planner.campaign_effect(camp_model, plan, future, grain, kpi)
 fv = readout.forecast_view(result, effect)
 st.subheader(tr("forecastpage.chart_title", kpi=tr(f"forecastpage.kpi.{kpi}")))
 st.altair_chart(charts.forecast_chart(
-    fv.history, fv.frame, date_title=tr("forecastpage.date"), value_title=tr(f"forecastpage.kpi.{kpi}"),
+    fv.history, fv.frame, date_title=tr("forecastpage.date"), value_title=kpi_title(kpi),
     history_label=tr("forecastpage.history"), forecast_label=tr("forecastpage.forecast"),
     band_label=tr("forecastpage.band", pct=round(100 * fv.interval))), width="stretch")
 st.caption(tr("forecastpage.chart_caption", model=tr(f"forecast.model.{fv.model}"),
@@ -165,7 +171,7 @@ def targets_panel():
     t3.metric(tr("forecastpage.gap"), show(kpi, out.gap), border=True, help=tr("forecastpage.gap_help"))
     t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit, 0), border=True,
               help=tr("forecastpage.p_hit_help", n=len(fv.paths)))
-    st.altair_chart(charts.outcome_histogram(out.totals, out.target.value, value_title=tr(f"forecastpage.kpi.{kpi}"),
+    st.altair_chart(charts.outcome_histogram(out.totals, out.target.value, value_title=kpi_title(kpi),
                                              count_title=tr("forecastpage.paths")), width="stretch")
 
     st.markdown(f"**{tr('forecastpage.drivers')}**")
@@ -233,7 +239,7 @@ def _driver_value(item: str, v: float) -> str:
     if item == "paid_rate":
         return fmt.pct(v, 2)
     if item in ("gmv", "arppu"):
-        return fmt.money(v, code, exact=item == "arppu")
+        return fmt.money(v, code, exact=item == "arppu", currency=ds.currency)
     return fmt.count(round(v, 1), code)
 
 
@@ -262,14 +268,14 @@ else:
     months = max(1, round(horizon_days / 30))
     lv = readout.lifecycle_view(inputs, months, src, dst, pp / 100)
     k1, k2, k3 = st.columns(3)
-    k1.metric(tr("forecastpage.lc.base_gmv", months=months), fmt.money(lv.baseline.total_gmv, code), border=True)
-    k2.metric(tr("forecastpage.lc.better_gmv"), fmt.money(lv.improved.total_gmv, code),
-              delta=fmt.signed_money(lv.gain, code), border=True)  # a loss shows red, arrow down
+    k1.metric(tr("forecastpage.lc.base_gmv", months=months), fmt.money(lv.baseline.total_gmv, code, currency=ds.currency), border=True)
+    k2.metric(tr("forecastpage.lc.better_gmv"), fmt.money(lv.improved.total_gmv, code, currency=ds.currency),
+              delta=fmt.signed_money(lv.gain, code, currency=ds.currency), border=True)  # a loss shows red, arrow down
     k3.metric(tr("forecastpage.lc.rate"), fmt.pct(lv.rate_after),
               delta=f"{tr('forecastpage.lc.was')} {fmt.pct(lv.rate_before)}", delta_color="off",
               delta_arrow="off", border=True)
     st.altair_chart(charts.projection_chart(
-        lv.baseline.gmv, lv.improved.gmv, month_title=tr("forecastpage.lc.month"), value_title=tr("forecastpage.kpi.gmv"),
+        lv.baseline.gmv, lv.improved.gmv, month_title=tr("forecastpage.lc.month"), value_title=kpi_title("gmv"),
         base_label=tr("forecastpage.lc.baseline"), improved_label=tr("forecastpage.lc.improved")), width="stretch")
     sizes = lv.improved.sizes.rename(columns=tier_label).round(0)
     sizes.index = [tr("forecastpage.lc.month_n", n=i) for i in sizes.index]
@@ -286,14 +292,14 @@ elif plan is None:
 else:
     ro = planner.plan_readout(camp_model, plan)
     pf = ro.forecast
-    st.text(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code), type=plan.type,  # cell values:
+    st.text(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code, currency=ds.currency), type=plan.type,  # cell values:
                channel=plan.channel, start=plan.start_date, end=plan.end_date))                 # no markdown
     cols = st.columns(6)
     for col, name in zip(cols, ("participants", "new_users", "conversions", "revenue")):
         e = pf.outcomes.get(name)
         if e is None:
             continue
-        fmt_one = (lambda v: fmt.money(v, code)) if name == "revenue" else (lambda v: fmt.count(round(v), code))
+        fmt_one = (lambda v: fmt.money(v, code, currency=ds.currency)) if name == "revenue" else (lambda v: fmt.count(round(v), code))
         col.metric(tr(f"campaigns.col.{name}"), fmt_one(e.mean), border=True,
                    help=tr("forecastpage.camp.interval", lower=fmt_one(e.lower), upper=fmt_one(e.upper),
                            pct=round(100 * pf.interval)))
@@ -302,12 +308,12 @@ else:
         cols[4].metric(tr("campaigns.col.roi_label"), format_roi(pf.roi.mean), border=True)
         cols[4].caption(f"{format_roi(pf.roi.lower)} – {format_roi(pf.roi.upper)}")
     if pf.cac is not None:
-        cols[5].metric(tr("campaigns.col.cac"), fmt.money(pf.cac.mean, code, exact=True), border=True)
-        cols[5].caption(f"{fmt.money(pf.cac.lower, code)} – {fmt.money(pf.cac.upper, code)}")
+        cols[5].metric(tr("campaigns.col.cac"), fmt.money(pf.cac.mean, code, exact=True, currency=ds.currency), border=True)
+        cols[5].caption(f"{fmt.money(pf.cac.lower, code, currency=ds.currency)} – {fmt.money(pf.cac.upper, code, currency=ds.currency)}")
     verdict_box = {"profitable": st.success, "spend_less": st.warning, "loss": st.error}.get(ro.verdict, st.info)
-    verdict_box(tr(f"forecastpage.camp.verdict.{ro.verdict}", profit=fmt.signed_money(ro.profit or 0.0, code),
-                   even=fmt.money(ro.break_even_spend, code), best=fmt.money(ro.best_spend, code),
-                   best_profit=fmt.signed_money(ro.best_profit or 0.0, code)))
+    verdict_box(tr(f"forecastpage.camp.verdict.{ro.verdict}", profit=fmt.signed_money(ro.profit or 0.0, code, currency=ds.currency),
+                   even=fmt.money(ro.break_even_spend, code, currency=ds.currency), best=fmt.money(ro.best_spend, code, currency=ds.currency),
+                   best_profit=fmt.signed_money(ro.best_profit or 0.0, code, currency=ds.currency)))
     if ro.accuracy is not None:
         st.caption(tr("forecastpage.camp.accuracy", error=fmt.pct(ro.accuracy.error, 0),
                       coverage=fmt.pct(ro.accuracy.coverage, 0), pct=round(100 * ro.accuracy.interval),
@@ -325,10 +331,10 @@ else:
         st.dataframe(pd.DataFrame({
             tr("campaigns.col.channel"): [c if k == "channel" else tr(f"forecastpage.camp.row.{k}")
                                           for k, c in zip(split["kind"], split["channel"])],
-            tr("campaigns.col.spend"): [fmt.money(v, code) for v in split["spend"]],
+            tr("campaigns.col.spend"): [fmt.money(v, code, currency=ds.currency) for v in split["spend"]],
             tr("campaigns.col.share"): [fmt.pct(v) for v in split["share"]],
-            tr("campaigns.col.expected_revenue"): [fmt.money(v, code) for v in split["expected_revenue"]],
+            tr("campaigns.col.expected_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["expected_revenue"]],
             tr("campaigns.col.roi_label"): [format_roi(v) for v in split["roi"]],
-            tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code) for v in split["equal_expected_revenue"]],
+            tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["equal_expected_revenue"]],
         }), hide_index=True, width="stretch")
         st.caption(tr("forecastpage.camp.budget_caption"))

@@ -65,7 +65,7 @@ with st.container(border=True, key="lc_suggested"):
                       q90=q[0.9], share=fmt.pct(suggestion.share_within_churn)))
         sr = suggestion.rules
         st.caption(tr("lifecycle.suggest.rules", churn=sr.churn_days, warning=sr.warning_days, new=sr.new_days,
-                      value=sr.value_window_days, spend=fmt.money(sr.high_value_monthly_spend, code)))
+                      value=sr.value_window_days, spend=fmt.money(sr.high_value_monthly_spend, code, currency=ds.currency)))
         status = ("lifecycle.suggest.in_force" if in_force == sr else
                   "lifecycle.suggest.standard" if in_force == lc.LifecycleRules() else "lifecycle.suggest.edited")
         st.caption(tr(status))
@@ -170,7 +170,7 @@ st.dataframe(profile, width="stretch", column_config={
     "users": st.column_config.NumberColumn(tr("lifecycle.col.users"), format="localized"),
     "share": st.column_config.NumberColumn(tr("lifecycle.col.share"), format="percent"),
     "spend_share": st.column_config.NumberColumn(tr("lifecycle.col.spend_share", v=rules.value_window_days), format="percent"),
-    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format="¥%.2f"),
+    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format=fmt.money_format(ds.currency)),
     "avg_active_days": st.column_config.NumberColumn(tr("lifecycle.col.avg_active_days", p=rules.potential_window_days), format="%.1f"),
     "active_share": st.column_config.NumberColumn(tr("lifecycle.col.active_share", p=rules.potential_window_days), format="percent"),
     "m1_retention": st.column_config.NumberColumn(tr("lifecycle.col.m1_retention"), format="percent",

@@ -44,7 +44,10 @@ trend = frame.reset_index()
 cols = st.columns(2)
 for i, name in enumerate(picked):
     y_format = ".1%" if name in metrics.RATE_KPIS else ",.0f"
-    chart = charts.trend_chart(trend, "period", name, tr(f"metrics.name.{name}"), tr("metrics.period"), y_format)
+    title = tr(f"metrics.name.{name}")
+    if name in metrics.MONEY_KPIS:  # the axis and tooltip name the data set's currency: "GMV ($)"
+        title = fmt.money_title(title, ds.currency)
+    chart = charts.trend_chart(trend, "period", name, title, tr("metrics.period"), y_format)
     cols[i % 2].altair_chart(chart, width="stretch")
 
 if split:

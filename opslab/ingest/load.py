@@ -1,13 +1,16 @@
 """From uploaded files to a :class:`~opslab.dataset.Dataset`: read, map, validate, combine.
 
 The pipeline is split so the Data page can show each step: :func:`inspect_file` reads the
-bytes and suggests a table and a column mapping; :func:`apply_mapping` coerces and validates
-with the mapping the user confirmed; :func:`build_dataset` combines the tables.
+bytes and suggests a table and a column mapping; :func:`decide_upload` makes the upload's
+guesses once for all files (:mod:`opslab.ingest.decide`); :func:`apply_mapping` coerces and
+validates with the mapping the user confirmed; :func:`build_dataset` combines the tables.
+:func:`load` runs it all for a notebook.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -15,10 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.ingest.choices import Choices
+from opslab.ingest.decide import Decisions, decide
+from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
-from opslab.ingest.mapping import suggest_mapping, suggest_table
-from opslab.problems import ERROR, Problem, Report
 from opslab.ingest.validate import ValidationResult, coerce_table
+from opslab.problems import ERROR, WARNING, Problem, Report
 
 SAMPLE_FILES = ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
 
@@ -33,6 +38,8 @@ class LoadedFile:
     table: str | None = None
     mapping: tuple[tuple[str, str | None], ...] = ()
     result: ValidationResult | None = None
+    hints: tuple[Problem, ...] = ()  # about the mapping, shown before loading
+    choices: tuple = ()  # the upload's resolved Choices (as a tuple) the result was made with
 
     @property
     def mapping_dict(self) -> dict[str, str | None]:
@@ -53,9 +60,41 @@ def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -
     if read.df is None:
         return LoadedFile(name, digest(data), read)
     columns = [str(c) for c in read.df.columns]
+    sample = read.df.head(200)
     table = suggest_table(columns)
-    mapping = suggest_mapping(columns, table, read.df.head(200))
-    return LoadedFile(name, digest(data), read, table, tuple(mapping.items()))
+    mapping = suggest_mapping(columns, table, sample)
+    if not read.has_header:
+        table, mapping = suggest_from_content(sample)  # no header to go by: the values decide
+    elif not any(mapping.values()):  # headers we do not know: the values, if they are clear
+        guessed_table, guessed = suggest_from_content(sample)
+        if guessed_table in ("orders", "events"):
+            table, mapping = guessed_table, guessed
+    f = LoadedFile(name, digest(data), read, table, tuple(mapping.items()))
+    return replace(f, hints=mapping_hints(f, table, mapping))
+
+
+def mapping_hints(file: LoadedFile, table: str, mapping: dict[str, str | None]) -> tuple[Problem, ...]:
+    """What the mapping leaves out that the user should see before loading: an orders-like
+    file without an amount column, the amount computed from unit price x quantity, a headerless
+    file's columns guessed from their values."""
+    out = []
+    df = file.read.df
+    if df is None:
+        return ()
+    if file.read.has_header is False and any(mapping.values()):
+        out.append(Problem("mapping.from_content", WARNING, params={"table": table}))
+    if table in ("orders", "events") and not mapping.get("amount"):
+        if mapping.get("unit_price"):
+            out.append(Problem("mapping.amount_from_price", WARNING, params={
+                "price": mapping["unit_price"], "quantity": mapping.get("quantity") or "1"}))
+        else:
+            used = {c for c in mapping.values() if c}
+            money = money_like_columns(df.head(200), used)
+            orderish = table == "orders" or bool(money) or bool(mapping.get("quantity"))
+            if orderish:
+                out.append(Problem("mapping.no_amount", ERROR if table == "orders" else WARNING,
+                                   params={"columns": ", ".join(money) or "–"}))
+    return tuple(out)
 
 
 def remap(file: LoadedFile, table: str) -> LoadedFile:
@@ -64,28 +103,45 @@ def remap(file: LoadedFile, table: str) -> LoadedFile:
         return file
     columns = [str(c) for c in file.read.df.columns]
     mapping = suggest_mapping(columns, table, file.read.df.head(200))
-    return replace(file, table=table, mapping=tuple(mapping.items()), result=None)
+    if not file.read.has_header:
+        guessed_table, guessed = suggest_from_content(file.read.df.head(200))
+        if guessed_table == table:
+            mapping = guessed
+    return replace(file, table=table, mapping=tuple(mapping.items()), result=None,
+                   hints=mapping_hints(file, table, mapping))
+
+
+def decide_upload(files: list[LoadedFile], choices: Choices | None = None) -> Decisions:
+    """The upload's guesses (day/month order, zone, currency), once for all its files."""
+    return decide([(f.read.df, f.table, f.mapping_dict) for f in files if f.read.df is not None],
+                  choices)
 
 
 def apply_mapping(file: LoadedFile, table: str, mapping: dict[str, str | None],
-                  today=None) -> LoadedFile:
-    """Coerce and validate the file's rows with the confirmed mapping."""
+                  today=None, choices: Choices | None = None) -> LoadedFile:
+    """Coerce and validate the file's rows with the confirmed mapping and the upload's choices."""
     if file.read.df is None:
         return file
-    result = coerce_table(file.read.df, mapping, table, today=today)
-    return replace(file, table=table, mapping=tuple(mapping.items()), result=result)
+    result = coerce_table(file.read.df, mapping, table, today=today, choices=choices)
+    return replace(file, table=table, mapping=tuple(mapping.items()), result=result,
+                   hints=mapping_hints(file, table, mapping), choices=choices.as_tuple() if choices else ())
 
 
-def fingerprint(files: list[LoadedFile]) -> str:
-    """A short hash of the files' bytes plus how they were mapped: same data, same figures."""
-    h = hashlib.sha256()
+def fingerprint(files: list[LoadedFile], currency: str = "CNY") -> str:
+    """A short hash of the files' bytes plus how they were mapped and read (choices,
+    currency): same data, same figures."""
+    h = hashlib.sha256(currency.encode())
     for f in sorted(files, key=lambda f: (f.table or "", f.digest)):
-        h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}".encode())
+        h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}|{f.choices}".encode())
     return h.hexdigest()[:12]
 
 
-def build_dataset(files: list[LoadedFile]) -> tuple[Dataset | None, Report]:
-    """Combine the usable files (several files of one table are stacked) into a Dataset."""
+def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple[Dataset | None, Report]:
+    """Combine the usable files (several files of one table are stacked) into a Dataset.
+
+    When nothing is usable the report's first problem names the real cause with numbers
+    (``loader.nothing_usable``: rows in, rows rejected and the main reasons, per file).
+    """
     report = Report()
     tables: dict[str, list[pd.DataFrame]] = {}
     used = []
@@ -96,13 +152,41 @@ def build_dataset(files: list[LoadedFile]) -> tuple[Dataset | None, Report]:
     frames = {name: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
               for name, parts in tables.items()}
     if "events" not in frames and "orders" not in frames:
+        for problem in nothing_usable(files):
+            report.add(problem)
         report.add(Problem("loader.need_activity", ERROR))
         return None, report
     ds = Dataset.from_tables(
         events=frames.get("events"), orders=frames.get("orders"), users=frames.get("users"),
-        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used),
+        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency or "CNY"),
+        currency=currency or "CNY",
     )
     return ds, report
+
+
+def nothing_usable(files: list[LoadedFile]) -> list[Problem]:
+    """Why each events/orders file gave no rows, with numbers: the real cause, not a shrug."""
+    out = []
+    for f in files:
+        if f.table not in ("events", "orders"):
+            continue
+        res = f.result
+        if f.read.df is None:
+            out.append(Problem("loader.file_unreadable", ERROR, params={"name": f.name}))
+        elif res is None:
+            continue
+        elif res.report.has_errors:
+            missing = [p.params.get("field", "") for p in res.report if p.code == "validate.missing_column"]
+            out.append(Problem("loader.file_missing_columns", ERROR,
+                               params={"name": f.name, "fields": ", ".join(missing)}))
+        elif res.n_clean == 0:
+            reasons = Counter(res.rejected["reason"]) + Counter(res.dropped["reason"]) \
+                if len(res.dropped) else Counter(res.rejected["reason"])
+            top = reasons.most_common(3)
+            out.append(Problem("loader.all_rejected", ERROR, count=res.n_input, params={
+                "name": f.name, "n": f"{res.n_input:,}",
+                "reason_codes": tuple((code, k) for code, k in top)}))
+    return out
 
 
 def sample_dir() -> Path:
@@ -116,16 +200,18 @@ def sample_bytes() -> list[tuple[str, bytes]]:
     return [(name, (folder / name).read_bytes()) for name in SAMPLE_FILES if (folder / name).exists()]
 
 
-def load_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = ReadOptions()
-               ) -> tuple[Dataset | None, list[LoadedFile], Report]:
-    """The whole pipeline with suggested mappings, as used for the sample data and in notebooks."""
-    files = []
-    for name, data in named_bytes:
-        f = inspect_file(name, data, options)
-        if f.table is not None:
-            f = apply_mapping(f, f.table, f.mapping_dict)
-        files.append(f)
-    ds, report = build_dataset(files)
+def prepare_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = ReadOptions(),
+                  choices: Choices | None = None) -> tuple[list[LoadedFile], Decisions]:
+    """Read, map (as suggested) and validate files with the upload's decisions, no Dataset yet."""
+    files = [inspect_file(name, data, options) for name, data in named_bytes]
+    return _apply_all(files, choices, {}, {}, None)
+
+
+def load_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = ReadOptions(),
+               choices: Choices | None = None) -> tuple[Dataset | None, list[LoadedFile], Report]:
+    """The whole pipeline with suggested mappings, as used for the sample data."""
+    files, decisions = prepare_files(named_bytes, options, choices)
+    ds, report = build_dataset(files, currency=decisions.choices.currency)
     return ds, files, report
 
 
@@ -134,3 +220,118 @@ def load_sample() -> Dataset:
     if ds is None:
         raise RuntimeError(f"sample data could not be loaded: {report.problems}")
     return ds
+
+
+def _run(files, choices, tables, mappings, today):
+    files, decisions = _apply_all(files, choices, tables, mappings, today)
+    ds, report = build_dataset(files, currency=decisions.choices.currency)
+    return ds, files, decisions, report
+
+
+def _apply_all(files, choices, tables, mappings, today):
+    files = list(files)
+    for i, f in enumerate(files):
+        table = tables.get(f.name, f.table)
+        if table is not None and table != f.table:
+            files[i] = f = remap(f, table)
+        if f.name in mappings:
+            files[i] = replace(f, mapping=tuple({**dict.fromkeys(f.mapping_dict),
+                                                 **mappings[f.name]}.items()))
+    decisions = decide_upload(files, choices)
+    files = [apply_mapping(f, f.table, f.mapping_dict, today=today, choices=decisions.choices)
+             if f.table is not None else f for f in files]
+    return files, decisions
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load` made: the Dataset (``None`` when nothing was usable), each file's
+    steps, the upload's decisions and one report listing every problem (as ``(file, Problem)``
+    in :attr:`problems`, or as a frame from :meth:`problems_frame`)."""
+
+    dataset: Dataset | None
+    files: tuple[LoadedFile, ...]
+    decisions: Decisions
+    problems: tuple[tuple[str, Problem], ...]
+
+    @property
+    def report(self) -> Report:
+        return Report([p for _, p in self.problems])
+
+    def problems_frame(self) -> pd.DataFrame:
+        """One row per problem: file, code, severity, column, count, params."""
+        return pd.DataFrame([{"file": name, "code": p.code, "severity": p.severity, "column": p.column,
+                              "count": p.count, "params": p.params} for name, p in self.problems],
+                            columns=["file", "code", "severity", "column", "count", "params"])
+
+    def reconciliation(self) -> pd.DataFrame:
+        """Per file: rows and amount in, kept, rejected and dropped."""
+        parts = []
+        for f in self.files:
+            if f.result is not None:
+                r = f.result.reconciliation()
+                parts.append(r.assign(file=f.name, table=f.table).rename_axis("part").reset_index())
+        cols = ["file", "table", "part", "rows", "amount"]
+        return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def _source(i: int, src) -> LoadedFile:
+    if isinstance(src, pd.DataFrame):
+        name = f"frame_{i + 1}"
+        strings = src.reset_index(drop=True).astype(object).where(src.notna().to_numpy(), None)
+        strings = strings.map(lambda v: None if v is None else str(v)).astype("str")
+        strings.columns = [str(c) for c in strings.columns]
+        read = ReadResult(df=strings, encoding=None, has_header=True, n_rows=len(strings))
+        return _suggest(name, hashlib.sha256(pd.util.hash_pandas_object(strings).to_numpy().tobytes()).hexdigest(),
+                        read)
+    if isinstance(src, tuple) and len(src) == 2:
+        name, data = src
+        return inspect_file(str(name), bytes(data))
+    path = Path(src)
+    return inspect_file(path.name, path.read_bytes())
+
+
+def _suggest(name: str, dig: str, read: ReadResult) -> LoadedFile:
+    columns = [str(c) for c in read.df.columns]
+    table = suggest_table(columns)
+    mapping = suggest_mapping(columns, table, read.df.head(200))
+    f = LoadedFile(name, dig, read, table, tuple(mapping.items()))
+    return replace(f, hints=mapping_hints(f, table, mapping))
+
+
+def load(*sources, tables: dict[str, str] | None = None,
+         mappings: dict[str, dict[str, str | None]] | None = None, today=None, **choices) -> LoadResult:
+    """Load files for a notebook with the Data page's detection, mapping and decisions.
+
+    Parameters
+    ----------
+    *sources : paths, ``(name, bytes)`` pairs or DataFrames (named ``frame_1``, ``frame_2`` ...).
+    tables : file name -> table (``"orders"`` ...) where the suggestion is wrong.
+    mappings : file name -> {canonical field: source column} overriding the suggestion.
+    today : reference day for "date in the future" (default: now).
+    **choices : fields of :class:`~opslab.ingest.choices.Choices` (``day_first``, ``tz``,
+        ``placeholders``, ``duplicates``, ``currency``).
+
+    Returns
+    -------
+    LoadResult
+        ``.dataset`` for the analyses, ``.report`` with every problem, ``.decisions``.
+
+    Examples
+    --------
+    >>> csv = "customer_id,date,dollar_value\\n1,19970101,11.77\\n1,19970101,11.77\\n2,19970102,$5\\n"
+    >>> res = load(("cdnow.csv", csv.encode()))
+    >>> res.dataset.currency, len(res.dataset.orders), round(float(res.dataset.orders["amount"].sum()), 2)
+    ('USD', 3, 28.54)
+    """
+    files = [_source(i, s) for i, s in enumerate(sources)]
+    ds, files, decisions, report = _run(files, Choices(**choices), tables or {}, mappings or {}, today)
+    problems: list[tuple[str, Problem]] = []
+    for f in files:
+        problems += [(f.name, p) for p in f.read.report]
+        problems += [(f.name, p) for p in f.hints]
+        if f.result is not None:
+            problems += [(f.name, p) for p in f.result.report]
+    problems += [("", p) for p in decisions.notes()]
+    problems += [("", p) for p in report]
+    return LoadResult(ds, tuple(files), decisions, tuple(problems))

@@ -1,14 +1,17 @@
-"""Column auto-mapping (English + Chinese headers) and vectorised type coercion.
+"""Column auto-mapping (English + Chinese headers, or the values when there is no header).
 
 Headers are matched against synonym lists after normalisation (NFKC, so full-width letters
-and digits become ASCII; lower case; spaces, underscores and hyphens removed). Values are
-parsed column-wise: each distinct string is parsed once (``pd.factorize``) with Arrow-backed
-regex replacements and pandas' ISO-8601 parser, and only the leftovers take slower paths.
+and digits become ASCII; lower case; spaces, underscores and hyphens removed). A file without
+a header row gets a suggestion from its values (:func:`suggest_from_content`: an id-like
+column, a date column, count and amount columns). Value parsing lives in
+:mod:`opslab.ingest.dates` and :mod:`opslab.ingest.money` (re-exported here).
 
 Example
 -------
 >>> suggest_mapping(["用户ID", "行为时间", "订单金额"], "events")["event_time"]
 '行为时间'
+>>> suggest_table(["customer_id", "date", "number_of_cds", "dollar_value"])
+'orders'
 >>> parse_amounts(pd.Series(["¥1,280.00", "1.2万", "(35)"]))[0].tolist()
 [1280.0, 12000.0, -35.0]
 """
@@ -22,65 +25,91 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from opslab.ingest.fastparse import fast_amounts, fast_datetimes
+from opslab.ingest.cells import MISSING_TOKENS, prepare
+from opslab.ingest.dates import parse_datetimes, time_of_day_share
+from opslab.ingest.money import parse_amounts
 from opslab.schema import TABLES
 
-# Most specific synonyms first: on a tie the earlier synonym wins.
+__all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
+           "suggest_from_content", "parse_datetimes", "parse_amounts", "parse_status"]
+
+# Most specific synonyms first: on a tie the earlier synonym wins. A synonym starting with "^"
+# matches any normalised header that begins with it ("number_of_cds", "number_of_items").
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "user_id": ("用户ID", "用户id", "用户编号", "会员ID", "会员号", "客户ID", "uid", "user id",
-                "userid", "user_id", "customer_id", "member_id", "账号", "用户"),
+    "user_id": ("用户ID", "用户id", "用户编号", "会员ID", "会员号", "会员编号", "客户ID", "客户编号",
+                "买家ID", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
+                "cust_id", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
+                "客户"),
     "event_time": ("行为时间", "事件时间", "访问时间", "发生时间", "登录时间", "event time",
                    "event_time", "timestamp", "datetime", "时间", "日期", "ts", "date", "dt",
                    "time"),
-    "order_time": ("下单时间", "订单时间", "支付时间", "付款时间", "成交时间", "order_time",
-                   "pay_time", "created_at", "时间", "日期", "date", "time"),
+    "order_time": ("下单时间", "下单日期", "订单时间", "订单日期", "支付时间", "支付日期", "付款时间",
+                   "成交时间", "交易时间", "交易日期", "order_time", "order_date", "pay_time",
+                   "purchase_date", "transaction_date", "invoice_date", "created_at", "时间", "日期",
+                   "date", "time"),
     "signup_time": ("注册时间", "注册日期", "首次访问时间", "signup_time", "register_time",
                     "reg_date", "created_at", "signup"),
-    "amount": ("实付金额", "订单金额", "支付金额", "付款金额", "消费金额", "成交金额", "金额",
-               "GMV", "pay_amount", "amount", "revenue", "price"),
+    "amount": ("实付金额", "订单金额", "支付金额", "付款金额", "消费金额", "成交金额", "交易金额",
+               "销售金额", "实收金额", "销售额", "成交额", "金额", "GMV", "pay_amount",
+               "order_amount", "total_amount", "total_price", "amount", "dollar_value", "revenue",
+               "sales", "payment", "value"),
+    "unit_price": ("商品单价", "成交单价", "单价", "unit_price", "unit price", "price"),
+    "quantity": ("购买数量", "商品数量", "购买件数", "数量", "件数", "quantity", "qty", "^numberof",
+                 "units"),
     "event_name": ("事件名称", "行为类型", "事件", "行为", "动作", "event_name", "event",
                    "action", "type"),
     "channel": ("推广渠道", "获客渠道", "渠道", "来源", "utm_source", "channel", "source"),
     "city": ("所在城市", "城市", "city"),
-    "order_id": ("订单号", "订单ID", "订单编号", "order_id", "order_no"),
+    "order_id": ("订单号", "订单ID", "订单编号", "order_id", "order_no", "invoice_no"),
     "status": ("订单状态", "支付状态", "状态", "status"),
     "campaign_id": ("活动ID", "活动编号", "campaign_id", "campaign"),
-    "name": ("活动名称", "campaign_name", "name", "名称"),
+    "name": ("活动名称", "活动名", "campaign_name", "name", "名称"),
     "type": ("活动类型", "campaign_type", "type", "类型"),
-    "start_date": ("开始日期", "开始时间", "start_date", "start"),
-    "end_date": ("结束日期", "结束时间", "end_date", "end"),
-    "spend": ("投放金额", "花费", "预算", "费用", "成本", "spend", "cost", "budget"),
-    "participants": ("参与人数", "participants"),
-    "new_users": ("新增用户", "拉新人数", "new_users"),
-    "conversions": ("转化人数", "转化数", "conversions"),
-    "revenue": ("活动收入", "收入", "GMV", "revenue"),
+    "start_date": ("开始日期", "开始时间", "活动开始", "上线日期", "start_date", "start", "开始"),
+    "end_date": ("结束日期", "结束时间", "活动结束", "下线日期", "end_date", "end", "结束"),
+    "spend": ("投放金额", "投入金额", "花费", "投入", "预算", "费用", "成本", "消耗", "spend", "cost",
+              "budget"),
+    "participants": ("参与用户数", "参与人数", "参与用户", "参与人次", "participants"),
+    "new_users": ("新增注册", "新增用户", "新注册用户", "拉新人数", "注册人数", "new_users",
+                  "signups"),
+    "conversions": ("转化人数", "转化数", "订单数", "成交单数", "conversions", "orders"),
+    "revenue": ("活动收入", "收入", "GMV", "销售额", "revenue"),
 }
 
-MISSING_TOKENS = frozenset({"", "null", "none", "nan", "nat", "n/a", "na", "\\n", "-", "--", "#n/a"})
 _PAID = {"已支付", "支付成功", "已完成", "完成", "交易成功", "已付款", "成功", "已发货", "已收货",
          "paid", "success", "completed", "complete", "done"}
 _REFUNDED = {"已退款", "退款", "退款成功", "退款中", "已取消", "取消", "refunded", "refund",
              "cancelled", "canceled"}
 _UNPAID = {"待支付", "未支付", "待付款", "未付款", "支付失败", "已关闭", "unpaid", "pending",
            "failed", "closed"}
+#: Headers longer than this are cut before matching (and never cached): no real header is.
+_MAX_HEADER = 128
 
 
-@lru_cache(maxsize=65536)
 def normalize_header(name: object) -> str:
     """NFKC, lower case, without spaces / underscores / hyphens: ``"User_ID "`` -> ``"userid"``."""
-    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    text = str(name)[:_MAX_HEADER]
+    return _normalize(text)
+
+
+@lru_cache(maxsize=4096)  # bounded in entries, and each key is at most _MAX_HEADER characters
+def _normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip().lower()
     return re.sub(r"[\s_\-.]+", "", text)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _tokens(name: str) -> tuple[str, ...]:
-    text = unicodedata.normalize("NFKC", str(name))
+    text = unicodedata.normalize("NFKC", str(name)[:_MAX_HEADER])
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()  # camelCase -> camel case
     return tuple(t for t in re.split(r"[^0-9a-z\u4e00-\u9fff]+", text) if t)
 
 
 def _match_level(column: str, synonym: str) -> int:
     """3 exact, 2 normalised, 1 substring (ASCII synonyms only on word boundaries), 0 none."""
+    column = str(column)[:_MAX_HEADER]
+    if synonym.startswith("^"):
+        return 2 if normalize_header(column).startswith(synonym[1:]) else 0
     if column.strip() == synonym:
         return 3
     col, syn = normalize_header(column), normalize_header(synonym)
@@ -117,8 +146,8 @@ def _parses(field: str, table: str, sample: pd.DataFrame | None, column: str) ->
     if field in spec.money + spec.numbers:
         return int(_share_parsed(parse_amounts, values) >= 0.5)
     if field in ("event_name", "channel", "city", "name", "type", "status"):
-        # A column full of dates is not a name, however its header reads ("行为时间").
-        return int(_share_parsed(parse_datetimes, values) < 0.8)
+        # A column of dates or clock times is not a name, however its header reads.
+        return int(_share_parsed(parse_datetimes, values) < 0.8 and time_of_day_share(values) < 0.8)
     return 1
 
 
@@ -135,10 +164,13 @@ def suggest_mapping(columns: list[str], table: str,
 
     Candidates are ranked by (values parse as the field's type in ``sample``, exact > normalised
     > substring header match, more specific synonym, earlier column); each source column and
-    each field is used at most once.
+    each field is used at most once (a campaigns file without an id uses its name column).
 
     >>> suggest_mapping(["会员号", "下单时间", "实付金额", "订单状态"], "orders")["status"]
     '订单状态'
+    >>> m = suggest_mapping(["商品单价", "购买数量", "会员ID", "下单日期"], "orders")
+    >>> m["unit_price"], m["quantity"], m["amount"]
+    ('商品单价', '购买数量', None)
     """
     spec = TABLES[table]
     cands = []
@@ -155,13 +187,21 @@ def suggest_mapping(columns: list[str], table: str,
         if result[field] is None and col not in used:
             result[field] = col
             used.add(col)
+    if table == "campaigns" and result["campaign_id"] is None and result["name"] is not None:
+        result["campaign_id"] = result["name"]
     return result
+
+
+_ORDERISH = {"amount", "unit_price", "quantity", "order_id", "status"}
+_CAMPAIGNISH = {"spend", "participants", "new_users", "conversions", "start_date", "end_date"}
 
 
 def suggest_table(columns: list[str]) -> str:
     """Guess the canonical table a file holds from its headers.
 
     >>> suggest_table(["活动ID", "开始日期", "结束日期", "花费"])
+    'campaigns'
+    >>> suggest_table(["活动名称", "活动开始", "活动结束", "投入", "参与用户数", "新增注册", "订单数", "收入"])
     'campaigns'
     """
     fields = [f for f in SYNONYMS if f not in ("name", "type")]
@@ -178,207 +218,102 @@ def suggest_table(columns: list[str]) -> str:
             blocking = True
     if "spend" in found and found & {"start_date", "end_date"}:
         return "campaigns"
-    if found & {"amount", "revenue"} and found & {"order_time", "order_id", "status"}:
+    if len(found & _CAMPAIGNISH) >= 3 and "user_id" not in found:
+        return "campaigns"
+    if found & {"amount", "revenue", "unit_price"} and found & {"order_time", "order_id", "status"}:
         return "orders"
     if "user_id" in found and not blocking:
         return "users"
     return "events"
 
 
-# ---------------------------------------------------------------- value parsing helpers
-def _prepare(s: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray]:
-    """Factorise ``s``; return codes, the cleaned distinct strings and their missing mask."""
-    s = pd.Series(s, copy=False)
-    if not isinstance(s.dtype, pd.StringDtype):
-        s = s.astype("str")
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    u = pd.Series(uniques.array if isinstance(uniques, pd.Index) else uniques, dtype="str")
-    if len(u) and u.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).any():
-        u = u.str.normalize("NFKC")
-    u = u.str.strip()
-    missing = (u.isna() | u.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool)
-    return codes, u, missing
+def _column_profile(values: pd.Series) -> dict:
+    """What a column's values look like: share of dates, amounts, integers, distinct values."""
+    v = values.dropna().astype("str").str.strip()
+    v = v[v != ""].head(500)
+    n = len(v)
+    if not n:
+        return {"n": 0}
+    dates, d_failed = parse_datetimes(v)
+    amounts, a_failed = parse_amounts(v)
+    digits = v.str.fullmatch(r"\d{1,18}").fillna(False)
+    lens = v.str.len()
+    eight = digits & (lens == 8)
+    date_ok = dates.notna() & (dates >= "1900-01-01") & (dates <= pd.Timestamp.now() + pd.Timedelta(days=2))
+    # A plain integer column only counts as dates when the integers are yyyymmdd(HHMM(SS)).
+    date_ok &= ~digits | eight | lens.isin([12, 14])
+    return {
+        "n": n,
+        "date": float(date_ok.mean()),
+        "amount": float(amounts.notna().mean()),
+        "integer": float(digits.mean()),
+        "decimal": float(v.str.contains(r"\.\d", regex=True).fillna(False).mean()),
+        "leading_zero": float((digits & v.str.startswith("0") & (lens > 1)).mean()),
+        "distinct": v.nunique() / n,
+        "max": float(amounts.max()) if amounts.notna().any() else np.nan,
+        "negative": float((amounts < 0).mean()),
+        "money_token": float(v.str.contains(r"[¥￥$€£元]", regex=True).fillna(False).mean()),
+    }
 
 
-def _expand(codes: np.ndarray, values: np.ndarray, failed: np.ndarray, index, dtype):
-    fill = np.array([np.nan], dtype=values.dtype) if values.dtype.kind != "M" else \
-        np.array(["NaT"], dtype=values.dtype)
-    vals = np.concatenate([values, fill])[codes]   # code -1 (missing) picks the filler
-    bad = np.concatenate([failed, [False]])[codes]
-    return pd.Series(vals, index=index, dtype=dtype), pd.Series(bad, index=index, dtype=bool)
+def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
+    """Table and mapping for a file without a header row, from its values alone.
 
+    An id-like column (codes, or integers with leading zeros / many distinct values), a date
+    column, then a count column (small whole numbers) and an amount column (decimals or a
+    currency symbol). With an amount the file is orders, else events.
 
-_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "us")
+    >>> df = pd.DataFrame({"col_1": ["00001", "00002", "00002", "00003"],
+    ...                    "col_2": ["19970101", "19970112", "19970112", "19970102"],
+    ...                    "col_3": ["1", "1", "5", "2"], "col_4": ["11.77", "12.00", "77.00", "20.76"]})
+    >>> table, m = suggest_from_content(df)
+    >>> table, m["user_id"], m["order_time"], m["quantity"], m["amount"]
+    ('orders', 'col_1', 'col_2', 'col_3', 'col_4')
+    """
+    prof = {str(c): _column_profile(df[c]) for c in df.columns}
+    prof = {c: p for c, p in prof.items() if p["n"]}
+    taken: set[str] = set()
 
-
-def _parse_numeric_dates(text: pd.Series) -> np.ndarray:
-    """Digit-only strings: yyyymmdd, yyyymmddHHMM(SS), Excel serials, epoch s / ms."""
-    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
-    lens = text.str.len().to_numpy()
-    is_int = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
-    for n, fmt in ((8, "%Y%m%d"), (12, "%Y%m%d%H%M"), (14, "%Y%m%d%H%M%S")):
-        m = is_int & (lens == n)
-        if m.any():
-            out[m] = pd.to_datetime(text[m], format=fmt, errors="coerce").to_numpy("datetime64[us]")
-    v = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    rest = np.isnat(out) & ~(is_int & np.isin(lens, (8, 12, 14)))
-    excel = rest & (v >= 20000) & (v <= 80000)
-    secs = rest & (v >= 1e9) & (v < 2.2e9)
-    msecs = rest & (v >= 1e12) & (v < 2.2e12)
-    out[excel] = _EXCEL_EPOCH + np.round(v[excel] * 86400).astype("int64") * np.timedelta64(1, "s")
-    out[secs] = (np.round(v[secs] * 1e6).astype("int64")).astype("datetime64[us]")
-    out[msecs] = (np.round(v[msecs] * 1e3).astype("int64")).astype("datetime64[us]")
-    return out
-
-
-def _iso(text: pd.Series) -> np.ndarray:
-    try:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    except (ValueError, TypeError, OverflowError):  # mixed offsets left after cleaning
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    return np.array(parsed.to_numpy("datetime64[us]"), copy=True)
-
-
-_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-
-
-def _parse_day_month(text: pd.Series) -> np.ndarray:
-    """``1/5/2024``: day-first or month-first, whichever reads more values (ties: month-first)."""
-    parts = text.str.extract("^" + _DMY.pattern + "$")
-    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
-    ok = parts[0].notna().to_numpy()
-    if not ok.any():
-        return out
-    p = parts[ok].astype(float).fillna(0)
-    results = []
-    for month, day in ((0, 1), (1, 0)):
-        frame = pd.DataFrame({"year": p[2], "month": p[month], "day": p[day],
-                              "hour": p[3], "minute": p[4], "second": p[5]})
-        results.append(pd.to_datetime(frame, errors="coerce").to_numpy("datetime64[us]"))
-    month_first, day_first = results
-    pick = day_first if (~np.isnat(day_first)).sum() > (~np.isnat(month_first)).sum() else month_first
-    out[ok] = pick
-    return out
-
-
-def _sub(t: pd.Series, pattern: str, repl: str) -> pd.Series:
-    """Regex replace only where the pattern occurs (some patterns leave Arrow's fast path)."""
-    probe = re.sub(r"\((?!\?)", "(?:", pattern)  # no capture groups: no pandas warning
-    hit = t.str.contains(probe, regex=True).fillna(False)
-    if not hit.any():
-        return t
-    t = t.copy()
-    t[hit] = t[hit].str.replace(pattern, repl, regex=True)
-    return t
-
-
-def _parse_text_dates(text: pd.Series) -> np.ndarray:
-    t = text.reset_index(drop=True)
-    if t.str.contains(r"[年月日时點点分秒]", regex=True).fillna(False).any():
-        t = t.str.replace(r"[年月]", "-", regex=True).str.replace("日", " ")
-        t = t.str.replace(r"[时點点分]", ":", regex=True).str.replace("秒", "")
-    t = _sub(t, r"(:\d{2}(?:\.\d+)?)[ \t]*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", r"\1")
-    slash = t.str.match(r"\d{4}/\d{1,2}/").fillna(False)  # 2024/1/5 -> 2024-1-5
-    if slash.any():
-        t = t.where(~slash, t.str.replace("/", "-", regex=False))
-    t = _sub(t, r"^(\d{4})\.(\d{1,2})\.(\d{1,2})", r"\1-\2-\3")
-    t = _sub(t, r"[ \t]{2,}", " ").str.strip(" :-")
-    out = _iso(t)
-    left = np.isnat(out)
-    if left.any():
-        out[left] = _parse_day_month(t[left])
-    left = np.isnat(out) & t.str.contains(r"[A-Za-z]{3}", regex=True).fillna(False).to_numpy(bool) \
-        & t.str.contains(r"\d{4}", regex=True).fillna(False).to_numpy(bool)
-    for i in np.flatnonzero(left)[:10000]:  # month names ("Jan 5, 2024"): rare, so per value
-        try:
-            ts = pd.to_datetime(t.iloc[i], format="mixed")
-            out[i] = (ts.tz_localize(None) if ts.tzinfo else ts).to_datetime64()
-        except (ValueError, TypeError, OverflowError):
-            pass
-    return out
-
-
-_UNIFORM_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
-
-
-def _parse_uniform(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
-    """Fast path for the common case of one fixed format (warehouse and app exports): parse the
-    whole column in C when a sample fits a format and then every non-empty cell does; else
-    ``None`` and the general parser runs."""
-    present = s.notna()
-    n_present = int(present.sum())
-    if n_present == 0:
+    def pick(score) -> str | None:
+        best = max(((score(p), c) for c, p in prof.items() if c not in taken), default=(0, None))
+        if best[0] > 0:
+            taken.add(best[1])
+            return best[1]
         return None
-    sample = s[present].head(200)
-    for fmt in _UNIFORM_FORMATS:
-        if pd.to_datetime(sample, format=fmt, errors="coerce").isna().any():
+
+    date_col = pick(lambda p: p["date"] if p["date"] >= 0.9 else 0)
+    amount_col = pick(lambda p: (p["decimal"] + p["money_token"] + 0.5) * p["amount"]
+                      if p["amount"] >= 0.9 and (p["decimal"] > 0.05 or p["money_token"] > 0.05)
+                      and p["leading_zero"] == 0 else 0)
+    id_col = pick(lambda p: (2 if p["leading_zero"] > 0.1 else 1) * (0.5 + (1 - p["decimal"]))
+                  if (p["integer"] < 0.5 or p["leading_zero"] > 0.1 or p["distinct"] > 0.2)
+                  and p["decimal"] < 0.05 and p["date"] < 0.9 else 0)
+    qty_col = pick(lambda p: 1 if p["integer"] >= 0.95 and p["leading_zero"] == 0 and p["max"] <= 10_000
+                   and p["negative"] == 0 else 0)
+    table = "orders" if amount_col and date_col and id_col else "events" if date_col and id_col         else "users" if id_col else "events"
+    mapping: dict[str, str | None] = dict.fromkeys(TABLES[table].columns)
+    if "user_id" in mapping:
+        mapping["user_id"] = id_col
+    time_field = {"orders": "order_time", "events": "event_time", "users": "signup_time"}[table]
+    mapping[time_field] = date_col
+    if "amount" in mapping:
+        mapping["amount"] = amount_col
+    if "quantity" in mapping:
+        mapping["quantity"] = qty_col
+    return table, mapping
+
+
+def money_like_columns(df: pd.DataFrame, exclude: set[str]) -> list[str]:
+    """Columns (other than ``exclude``) whose values read as money: decimals or a currency sign."""
+    out = []
+    for c in df.columns:
+        if str(c) in exclude:
             continue
-        parsed = pd.to_datetime(s, format=fmt, errors="coerce")
-        if int(parsed.notna().sum()) == n_present:
-            out = pd.Series(parsed.to_numpy("datetime64[us]"), index=s.index, dtype="datetime64[us]")
-            return out, pd.Series(False, index=s.index, dtype=bool)
-        return None  # a few odd cells: let the general parser find and report them
-    return None
-
-
-def parse_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse a column of date/time strings in any of the spreadsheet and warehouse forms.
-
-    Returns ``(datetime64[us] Series, failed mask)``; empty cells are NaT and not failed.
-    Time-zone suffixes are dropped (the wall-clock time is kept); epoch numbers are UTC.
-
-    >>> parse_datetimes(pd.Series(["2024年1月5日", "45296", "20240105"]))[0].dt.day.tolist()
-    [5, 5, 5]
-    """
-    fast = fast_datetimes(s)  # big well-formed columns, in Arrow
-    if fast is None:
-        fast = _parse_uniform(s)
-    if fast is not None:
-        return fast
-    codes, u, missing = _prepare(s)
-    out = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[us]")
-    numeric = u.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False).to_numpy(dtype=bool) & ~missing
-    if numeric.any():
-        out[numeric] = _parse_numeric_dates(u[numeric])
-    text = ~numeric & ~missing
-    if text.any():
-        out[text] = _parse_text_dates(u[text])
-    failed = np.isnat(out) & ~missing
-    return _expand(codes, out, failed, s.index, "datetime64[us]")
-
-
-_AMOUNT = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?|[+-]?\.\d+"
-
-
-def parse_amounts(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse money / count strings: ``¥1,280.00``, ``1280元``, ``(1,200)``, ``1.2万``, ``１２８０``.
-
-    Returns ``(float64 Series, failed mask)``; empty cells are NaN and not failed; percentages
-    and European ``1 280,00`` forms fail rather than being misread.
-
-    >>> parse_amounts(pd.Series(["$12.5", "12.5%", ""]))[1].tolist()
-    [False, True, False]
-    """
-    fast = fast_amounts(s)  # big columns of plain numbers, in Arrow
-    if fast is not None:
-        return fast
-    codes, u, missing = _prepare(s)
-    t = u.str.replace("\u2212", "-")
-    neg = t.str.fullmatch(r"\(.*\)").fillna(False).to_numpy(dtype=bool)
-    t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.strip()
-    t = t.str.replace(r"(?i)^([+-]?)[ \t]*(?:rmb|cny|usd|us\$|hk\$|¥|\$|€|£)[ \t]*", r"\1", regex=True)
-    t = t.str.replace(r"(?i)[ \t]*(?:元|人民币|块|rmb|cny|usd)$", "", regex=True)
-    mult = np.where(t.str.endswith("亿").fillna(False), 1e8,
-                    np.where(t.str.endswith("万").fillna(False), 1e4, 1.0))
-    t = t.str.replace(r"[ \t]*[万亿]$", "", regex=True)
-    valid = t.str.fullmatch(_AMOUNT).fillna(False).to_numpy(dtype=bool) & ~missing
-    values = pd.to_numeric(t.where(valid).str.replace(",", ""), errors="coerce").to_numpy(float)
-    values = np.where(valid, values * mult * np.where(neg, -1.0, 1.0), np.nan)
-    failed = ~missing & (~valid | np.isinf(values))
-    values = np.where(failed, np.nan, values)
-    return _expand(codes, values, failed, s.index, "float64")
+        p = _column_profile(df[c])
+        if p["n"] and p["amount"] >= 0.9 and (p["decimal"] > 0.05 or p["money_token"] > 0.05) \
+                and p["date"] < 0.9:
+            out.append(str(c))
+    return out
 
 
 def parse_status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -390,7 +325,7 @@ def parse_status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parse_status(pd.Series(["已退款", "支付成功", "???"]))[0].tolist()
     ['refunded', 'paid', 'paid']
     """
-    codes, u, missing = _prepare(s)
+    codes, u, missing, _long = prepare(s)
     key = u.str.lower()
     status = np.full(len(u), "paid", dtype=object)
     status[key.isin(_REFUNDED).to_numpy(bool)] = "refunded"

@@ -37,10 +37,14 @@ _INVISIBLE_RE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00a0]")
 _CANDIDATES = (",", "\t", ";", "|")  # in order of preference on ties
 _WHITESPACE = r"\s+"
 _SNIFF_LINES = 50
-_NUM_RE = re.compile(r"^[+-]?\(?[¥￥$€£]?[+-]?(\d[\d,]*)?\.?\d+(e[+-]?\d+)?\)?%?元?$", re.I)
+# Each part can match a character in only one way (no nested or adjacent repeats over the same
+# characters), so a failed match is linear; cells are capped at _MAX_KIND characters anyway.
+_NUM_RE = re.compile(r"^[+-]?\(?[¥￥$€£]?[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?\)?%?元?$", re.I)
 _DATE_RE = re.compile(
-    r"^(\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?)?[ T]?(\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+    r"^(?:\d{4}[-/.年]\d{1,2}(?:[-/.月]\d{1,2}日?)?)?[ T]?(?:\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
+_MAX_KIND = 64  # a longer cell is text: no number or date is that long
+_SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n")
 
 
 @dataclass(frozen=True)
@@ -186,11 +190,17 @@ def _text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame |
         res.report.add(Problem("io.control_chars_removed", WARNING, count=n_ctrl, params={"n": n_ctrl}))
     if not text.strip():
         return _fail(res, "io.empty_file")
-    sep, n_cols = _sniff(text, opt.delimiter)
+    forced = opt.delimiter
+    sep_line = _SEP_LINE.match(text[:16])
+    if sep_line:  # Excel's "sep=;" first line names the delimiter; it is not the header
+        forced = forced or sep_line.group(1)
+        text = text[sep_line.end():]
+        res.report.add(Problem("io.sep_line", INFO, params={"delimiter": sep_line.group(1)}))
+    sep, n_cols = _sniff(text, forced)
     res.delimiter = "whitespace" if sep == _WHITESPACE else sep
     if n_cols > opt.max_columns:
         return _fail(res, "io.too_many_columns", n=n_cols, limit=opt.max_columns)
-    if res.encoding in ("utf-8", "utf-8-sig") and not res.report.problems:
+    if res.encoding in ("utf-8", "utf-8-sig") and not res.report.problems and not sep_line:
         del text  # valid UTF-8 as uploaded: the parser reads the bytes, no second copy
         fast = _parse_arrow(data[3:] if res.encoding == "utf-8-sig" else data, sep, n_cols, opt)
         if fast is not None:
@@ -409,7 +419,9 @@ def _parse(source, encoding, sep: str, n_cols: int, opt: ReadOptions, res: ReadR
 
 
 def _kind(v: str) -> str:
-    s = v.replace(" ", "") if len(v) < 40 else v
+    if len(v) > _MAX_KIND:
+        return "text"
+    s = v.replace(" ", "")
     if _NUM_RE.match(s):
         return "num"
     if any(c.isdigit() for c in v) and _DATE_RE.match(v.strip()):
@@ -419,7 +431,7 @@ def _kind(v: str) -> str:
 
 def _shape(v: str) -> str:
     out = []
-    for ch in v:
+    for ch in v[:_MAX_KIND]:
         c = "9" if ch.isdigit() else "a" if ch.isascii() and ch.isalpha() else "中" if "\u4e00" <= ch <= "\u9fff" else ch
         if not out or out[-1] != c:
             out.append(c)
@@ -510,6 +522,30 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
         df = df.iloc[: opt.max_rows]
         res.report.add(Problem("io.rows_truncated", WARNING, params={"limit": opt.max_rows}))
     df = df.set_axis(unique, axis=1).reset_index(drop=True)
+    _report_multiline(df, 2 if has_header else 1, res)
     if df.shape[1] == 1:
         res.report.add(Problem("io.single_column", INFO, params={"column": unique[0]}))
     res.df, res.n_rows = df, len(df)
+
+
+def _report_multiline(df: pd.DataFrame, first_row: int, res: ReadResult) -> None:
+    """Cells holding line breaks: a quoted field spanning lines. Legitimate in remarks, but a
+    stray quote that opens in one row and closes hundreds of lines later swallows those rows
+    into one cell, so the rows and the number of lines are named."""
+    lines = np.zeros(len(df), dtype=np.int64)  # lines in the row's tallest cell (0: none)
+    for c in df.columns:
+        col = df[c]
+        has = col.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
+        if has.any():
+            idx = np.flatnonzero(has)
+            lines[idx] = np.maximum(lines[idx], col[has].str.count("\n").to_numpy() + 1)
+    rows_hit = np.flatnonzero(lines)
+    if not len(rows_hit):
+        return
+    worst = rows_hit[np.argsort(-lines[rows_hit], kind="stable")[:MAX_EXAMPLES]]
+    rows = ", ".join(f"{i + first_row} ({lines[i]})" for i in sorted(worst))
+    total = int((lines[rows_hit] - 1).sum())
+    severity = WARNING if int(lines.max()) >= 10 or total >= 50 else INFO
+    res.report.add(Problem("io.multiline_cells", severity, count=len(rows_hit),
+                           examples=tuple((int(i) + first_row, None) for i in sorted(worst)),
+                           params={"n": len(rows_hit), "rows": rows, "lines": total}))

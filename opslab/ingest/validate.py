@@ -1,12 +1,15 @@
-"""Row-level validation: raw string columns -> typed canonical table + rejected rows + report.
+"""Row-level validation: raw string columns -> typed canonical table + rejected + set-aside rows.
 
-Never raises on bad rows: each problem kind becomes one :class:`~opslab.report.Problem` (count,
-the source column, up to five ``(spreadsheet row, raw value)`` examples), bad rows go to
-``rejected`` with the i18n code of their first problem, and every other row is kept.
+Never raises on bad rows. Every row ends in exactly one of three places, so a file reconciles:
+``kept`` (the canonical table), ``rejected`` (cannot be a valid row: unreadable date, date
+before 1900 or after tomorrow, missing id ...) or ``dropped`` (valid, but set aside by a
+choice the user can switch: duplicates, placeholder dates). Each problem kind is one
+:class:`~opslab.problems.Problem` (count, source column, up to five ``(spreadsheet row, raw
+value)`` examples, and the amount the rows carry).
 
 Example
 -------
->>> raw = pd.DataFrame({"uid": ["1", "", "2"], "时间": ["2024-01-05", "2024-01-06", "?"]})
+>>> raw = pd.DataFrame({"uid": ["1", "", "2"], "时间": ["1997-01-05", "2024-01-06", "?"]})
 >>> res = coerce_table(raw, {"user_id": "uid", "event_time": "时间"}, "events",
 ...                    today="2024-02-01")
 >>> res.n_clean, res.rejected["reason"].tolist()
@@ -15,20 +18,26 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from opslab.ingest.fastparse import exact_duplicates, null_text, row_ids
-from opslab.ingest.mapping import MISSING_TOKENS, parse_amounts, parse_datetimes, parse_status
+from opslab.ingest.cells import MISSING_TOKENS
+from opslab.ingest.choices import Choices
+from opslab.ingest.dates import parse_datetimes
+from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
+from opslab.ingest.mapping import parse_status
+from opslab.ingest.set_aside import duplicates, fsum, identical, placeholders
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
 
-MIN_DATE = pd.Timestamp("2000-01-01")
+MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_AMOUNT = 1e8  # one order above 100 million is a typo, not a sale
 ID_FIELDS = ("user_id", "order_id", "campaign_id")
+_MONEY = {"events": "amount", "orders": "amount", "campaigns": "spend"}
+PARTS = ("input", "kept", "rejected", "dropped")
 
 
 @dataclass
@@ -36,10 +45,11 @@ class ValidationResult:
     """Outcome of :func:`coerce_table`.
 
     ``clean`` has the table's canonical columns (plus, for events and users, the unmapped
-    source columns under their original headers); ``rejected`` has the raw columns plus
-    ``row`` (1-based spreadsheet row, header = row 1) and ``reason`` (an i18n code).
-    Exact duplicate rows are dropped and counted in ``n_duplicates``, so
-    ``n_clean + n_rejected + n_duplicates == n_input``.
+    source columns under their original headers); ``rejected`` and ``dropped`` have the raw
+    columns plus ``row`` (1-based spreadsheet row, header = row 1) and ``reason`` (an i18n
+    code). ``n_clean + n_rejected + n_dropped == n_input``, and likewise for the amounts in
+    :meth:`reconciliation`. ``set_aside`` describes each switchable choice that touched rows
+    (``{"duplicates": {"n", "amount", "dropped", "kind"}, "placeholders": {...}}``).
     """
 
     clean: pd.DataFrame
@@ -47,11 +57,40 @@ class ValidationResult:
     report: Report
     n_input: int
     n_clean: int
-    n_duplicates: int = 0
+    dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
+    amounts: dict[str, float] | None = None
+    amount_field: str | None = None
+    set_aside: dict[str, dict[str, Any]] = field(default_factory=dict)
+    symbols: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_rejected(self) -> int:
         return len(self.rejected)
+
+    @property
+    def n_dropped(self) -> int:
+        return len(self.dropped)
+
+    @property
+    def n_duplicates(self) -> int:
+        """Rows dropped as duplicates (identical rows or repeated order ids)."""
+        if not len(self.dropped):
+            return 0
+        return int(self.dropped["reason"].isin(["validate.duplicate_rows",
+                                                "validate.duplicate_order_id"]).sum())
+
+    def reconciliation(self) -> pd.DataFrame:
+        """Rows and amount of the file, and of its kept, rejected and dropped parts.
+
+        >>> raw = pd.DataFrame({"u": ["a", "b", "b"], "t": ["2024-01-05", "x", "2024-01-05"],
+        ...                     "v": ["10", "2.5", "7"]})
+        >>> r = coerce_table(raw, {"user_id": "u", "order_time": "t", "amount": "v"}, "orders")
+        >>> r.reconciliation().to_dict("index")["kept"]
+        {'rows': 2, 'amount': 17.0}
+        """
+        rows = [self.n_input, self.n_clean, self.n_rejected, self.n_dropped]
+        amounts = [self.amounts.get(p, np.nan) if self.amounts else np.nan for p in PARTS]
+        return pd.DataFrame({"rows": rows, "amount": amounts}, index=list(PARTS))
 
 
 def _empty_clean(spec: TableSpec) -> pd.DataFrame:
@@ -79,29 +118,42 @@ def _clean_text(s: pd.Series) -> pd.Series:
     return s.where(~missing)
 
 
-def _clean_ids(s: pd.Series) -> pd.Series:
-    """Trim; ``"123.0"`` -> ``"123"`` when every id is an integer-like number (Excel floats)."""
+_SCI = r"[+-]?\d(?:\.\d+)?[eE]\+?\d{1,3}"
+
+
+def _clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
+    """Trim; ``"123.0"`` -> ``"123"`` always (the same rule in every file of an upload, so an
+    Excel float id and a text id of one person meet). Returns the ids, how many were unified
+    and the mask of ids in scientific notation (``1.23457E+11``: Excel rounded them)."""
     s = _clean_text(s)
-    present = s.dropna()
-    if len(present) and present.str.contains(".", regex=False).any() \
-            and present.str.fullmatch(r"-?\d+(?:\.0+)?").all():
-        s = s.str.replace(r"\.0+$", "", regex=True)
-    return s
+    short = s.str.len().fillna(0) <= 64
+    s_short = s.where(short)  # no pattern ever sees a long cell
+    floaty = s_short.str.fullmatch(r"-?\d+\.0+").fillna(False)
+    n_unified = int(floaty.sum())
+    if n_unified:
+        s = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
+    sci = s.where(short).str.fullmatch(_SCI).fillna(False).to_numpy(dtype=bool)
+    return s, n_unified, sci
 
 
 class _Rows:
-    """Bookkeeping: which rows are still alive, the first rejection reason, the report."""
+    """Bookkeeping: which rows are still alive, why a row was rejected or set aside."""
 
-    def __init__(self, raw: pd.DataFrame, report: Report, dropped: np.ndarray):
-        self.raw, self.report, self.dropped = raw, report, dropped
+    def __init__(self, raw: pd.DataFrame, report: Report):
+        self.raw, self.report = raw, report
         self.reason = np.full(len(raw), None, dtype=object)
+        self.drop = np.full(len(raw), None, dtype=object)
+        self.rejected = np.zeros(len(raw), dtype=bool)  # boolean twins of reason / drop: fast masks
+        self.dropped = np.zeros(len(raw), dtype=bool)
 
-    def flag(self, code: str, column: str | None, mask, *, reject: bool,
-             severity: str = WARNING, **params) -> None:
+    def flag(self, code: str, column: str | None, mask, *, reject: bool = False, drop: bool = False,
+             severity: str = WARNING, **params) -> int:
         mask = np.asarray(mask, dtype=bool) & ~self.dropped
+        if reject or drop:
+            mask &= ~self.rejected
         count = int(mask.sum())
         if not count:
-            return
+            return 0
         pos = np.flatnonzero(mask)[:MAX_EXAMPLES]
         if column is not None and column in self.raw.columns:
             vals = self.raw[column].iloc[pos].tolist()
@@ -110,11 +162,23 @@ class _Rows:
         examples = tuple((int(p) + 2, None if pd.isna(v) else v) for p, v in zip(pos, vals))
         self.report.add(Problem(code, severity, column, count, examples, params))
         if reject:
-            self.reason[mask & (self.reason == None)] = code  # noqa: E711 (elementwise)
+            self.reason[mask] = code
+            self.rejected |= mask
+        if drop:
+            self.drop[mask] = code
+            self.dropped |= mask
+        return count
 
     @property
     def alive(self) -> np.ndarray:
-        return ~self.dropped & (self.reason == None)  # noqa: E711
+        return ~self.rejected & ~self.dropped
+
+
+def _has_signs(src: pd.Series) -> bool:
+    """Any cell with a character an amount's digits and punctuation do not explain (a currency
+    sign or word)? One vectorised pass; only then are the signs counted per value."""
+    s = src.astype("str")
+    return bool(s.str.contains(r"[^0-9.,+\-() \t]", regex=True).fillna(False).any())
 
 
 def _to_day(today) -> pd.Timestamp:
@@ -122,119 +186,168 @@ def _to_day(today) -> pd.Timestamp:
 
 
 def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, *,
-                 today=None) -> ValidationResult:
+                 today=None, choices: Choices | None = None) -> ValidationResult:
     """Coerce one raw table (string cells) to the canonical ``table`` using ``mapping``.
 
     Parameters
     ----------
-    raw : DataFrame of raw strings (missing allowed), as read by :mod:`opslab.io`.
+    raw : DataFrame of raw strings (missing allowed), as read by :mod:`opslab.ingest.read`.
     mapping : canonical field -> source column (or None), e.g. from ``suggest_mapping``.
     table : ``"events"``, ``"orders"``, ``"users"`` or ``"campaigns"``.
     today : the reference day for "date in the future" checks (default: now).
+    choices : the upload's decisions (day/month order, zone, duplicates, placeholders);
+        :func:`opslab.ingest.decide.decide` resolves them for all files at once.
 
-    Times must fall between 2000-01-01 and the end of tomorrow (campaign dates: within five
+    Times must fall between 1900-01-01 and the end of tomorrow (campaign dates: within five
     years from today, since campaigns are planned ahead).
 
-    >>> raw = pd.DataFrame({"会员号": ["7.0", "8.0"], "下单时间": ["2024/1/5", "2024/1/6"],
+    >>> raw = pd.DataFrame({"会员号": ["7.0", "8"], "下单时间": ["1998/1/5", "2024/1/6"],
     ...                     "实付金额": ["¥1,280", "(20)"], "状态": ["已支付", "已退款"]})
     >>> m = {"user_id": "会员号", "order_time": "下单时间", "amount": "实付金额", "status": "状态"}
     >>> coerce_table(raw, m, "orders", today="2024-02-01").clean["user_id"].tolist()
     ['7', '8']
     """
+    choices = choices or Choices()
     spec = TABLES[table]
     raw = raw.reset_index(drop=True)
     n = len(raw)
     report = Report()
-    cols = {f: c for f, c in mapping.items() if f in spec.columns and c is not None}
-    missing = [f for f in spec.required if cols.get(f) not in raw.columns]
+    cols = {f: c for f, c in mapping.items() if f in spec.columns and c is not None and c in raw.columns}
+    derived_amount = "amount" in spec.columns and "amount" not in cols and "unit_price" in cols
+    missing = [f for f in spec.required if f not in cols and not (f == "amount" and derived_amount)]
+    money_field = _MONEY.get(table)
     if missing:
         for f in missing:
             report.add(Problem("validate.missing_column", ERROR, None, 0, (),
                                {"field": f, "table": table}))
         rejected = raw.assign(row=np.arange(n) + 2, reason="validate.missing_column")
-        return ValidationResult(_empty_clean(spec), rejected, report, n, 0, 0)
+        return ValidationResult(_empty_clean(spec), rejected, report, n, 0,
+                                dropped=raw.iloc[:0].assign(row=[], reason=[]), amount_field=money_field)
 
-    dropped = exact_duplicates(raw)
-    rows = _Rows(raw, report, np.zeros(n, dtype=bool))
-    rows.flag("validate.duplicate_rows", cols.get(spec.required[0]), dropped, reject=False)
-    rows.dropped = dropped
+    rows = _Rows(raw, report)
+    if table in ("users", "campaigns"):  # the same record twice: harmless, one is enough
+        rows.flag("validate.duplicate_rows", cols.get(spec.required[0]), identical(raw), drop=True,
+                  severity=INFO)
 
     out: dict[str, pd.Series] = {}
+    symbols: dict[str, int] = {}
     day = _to_day(today)
     for f, c in cols.items():
         src = raw[c]
         required = f in spec.required
         if f in ID_FIELDS:
-            out[f] = _clean_ids(src)
+            out[f], n_unified, sci = _clean_ids(src)
+            if n_unified:
+                rows.report.add(Problem("validate.ids_unified", INFO, c, n_unified, (), {"n": n_unified}))
             if required:
-                rows.flag("validate.missing_id", c, out[f].isna().to_numpy(), reject=True,
-                          field=f)
+                rows.flag("validate.missing_id", c, out[f].isna().to_numpy(), reject=True, field=f)
+            if sci.any():
+                rows.flag("validate.scientific_ids", c, sci, severity=WARNING,
+                          n_ids=int(out[f][sci].nunique()))
         elif f in spec.times + spec.dates:
-            values, failed = parse_datetimes(src)
+            values, failed = parse_datetimes(src, day_first=choices.day_first, tz=choices.tz)
             f_np, v_np = failed.to_numpy(), values.to_numpy()
             rows.flag("validate.bad_date", c, f_np, reject=required, field=f)
             upper = day + (pd.DateOffset(years=5) if f in spec.dates else pd.Timedelta(days=2))
-            bad_range = (~np.isnat(v_np)) & ((values < MIN_DATE) | (values >= upper)).to_numpy()
-            rows.flag("validate.date_out_of_range", c, bad_range, reject=required, field=f,
-                      min=str(MIN_DATE.date()), max=str((upper - pd.Timedelta(days=1)).date()))
+            early = (~np.isnat(v_np)) & (values < MIN_DATE).to_numpy()
+            late = (~np.isnat(v_np)) & (values >= upper).to_numpy()
+            rows.flag("validate.date_too_early", c, early, reject=required, field=f,
+                      min=str(MIN_DATE.date()))
+            rows.flag("validate.date_in_future", c, late, reject=required, field=f,
+                      max=str((upper - pd.Timedelta(days=1)).date()))
             if not required:  # an optional date that is wrong is cleared, the row kept
-                values = values.mask(failed | bad_range)
+                values = values.mask(failed | early | late)
             else:
-                rows.flag("validate.missing_value", c, np.isnat(v_np) & ~f_np, reject=True,
-                          field=f)
+                rows.flag("validate.missing_value", c, np.isnat(v_np) & ~f_np, reject=True, field=f)
             out[f] = values
         elif f in spec.money + spec.numbers:
             values, failed = parse_amounts(src)
-            rows.flag("validate.bad_amount", c, failed.to_numpy(), reject=required, field=f)
-            if required:
-                rows.flag("validate.missing_value", c,
-                          (values.isna() & ~failed).to_numpy(), reject=True, field=f)
+            is_required = required and not (f == "amount" and derived_amount)
+            rows.flag("validate.bad_amount", c, failed.to_numpy(), reject=is_required, field=f)
+            if is_required:
+                rows.flag("validate.missing_value", c, (values.isna() & ~failed).to_numpy(),
+                          reject=True, field=f)
             out[f] = values.mask(failed)
+            if f in spec.money and _has_signs(src):
+                for tok, k in symbol_counts(src).items():
+                    symbols[tok] = symbols.get(tok, 0) + k
         elif f == "status":
             values, unknown = parse_status(src)
-            rows.flag("validate.unknown_status", c, unknown.to_numpy(), reject=False,
-                      severity=INFO)
+            rows.flag("validate.unknown_status", c, unknown.to_numpy(), severity=INFO)
             rows.flag("validate.unpaid_order", c, (values == "unpaid").to_numpy(), reject=True)
             out[f] = values
         else:
             out[f] = _clean_text(src)
 
+    if derived_amount:
+        _derive_amount(out, cols, rows)
+    if symbols:
+        shown = ", ".join(f"{tok} ({k:,})" for tok, k in sorted(symbols.items(), key=lambda kv: -kv[1]))
+        codes = sorted({currency_of(t) or t for t in symbols})
+        report.add(Problem("validate.currency_symbols", INFO if len(codes) == 1 else WARNING,
+                           cols.get("amount") or cols.get("spend") or cols.get("unit_price"),
+                           sum(symbols.values()), (), {"symbols": shown, "currencies": ", ".join(codes)}))
+
     _table_rules(table, out, cols, rows)
+    money = out[money_field].to_numpy(dtype=float) if money_field in out else None
+    set_aside: dict[str, dict[str, Any]] = {}
+    duplicates(table, raw, out, cols, rows, choices, money, set_aside)
+    placeholders(table, out, cols, rows, choices, money, set_aside)
 
     clean = _assemble(spec, raw, out, cols, table, n)
     keep = rows.alive
-    rej_mask = ~dropped & ~keep
+    rej_mask = rows.rejected
+    drop_mask = ~rej_mask & rows.dropped
     rejected = raw[rej_mask].assign(row=np.flatnonzero(rej_mask) + 2,
                                     reason=rows.reason[rej_mask].astype(str))
+    dropped = raw[drop_mask].assign(row=np.flatnonzero(drop_mask) + 2,
+                                    reason=rows.drop[drop_mask].astype(str))
+    amounts = None
+    if money is not None:
+        amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
+                   "rejected": fsum(money, rej_mask), "dropped": fsum(money, drop_mask)}
     clean = clean[keep].reset_index(drop=True)
     return ValidationResult(clean, rejected.reset_index(drop=True), report, n, len(clean),
-                            int(dropped.sum()))
+                            dropped=dropped.reset_index(drop=True), amounts=amounts,
+                            amount_field=money_field if money is not None else None,
+                            set_aside=set_aside, symbols=symbols)
+
+
+def _derive_amount(out, cols, rows: _Rows) -> None:
+    """Amount = unit price x quantity (x 1 without a quantity column), and say so."""
+    price = out["unit_price"]
+    qty = out["quantity"] if "quantity" in out else pd.Series(1.0, index=price.index)
+    out["amount"] = price * qty.fillna(1.0) if "quantity" in out else price.copy()
+    rows.report.add(Problem("validate.amount_from_price", INFO, cols["unit_price"], 0, (),
+                            {"price": cols["unit_price"], "quantity": cols.get("quantity", "1")}))
+    rows.flag("validate.missing_value", cols["unit_price"], out["amount"].isna().to_numpy(),
+              reject=True, field="unit_price")
 
 
 def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
                  rows: _Rows) -> None:
     """Checks that involve more than one column or the table's meaning."""
+    amount_col = cols.get("amount") or cols.get("unit_price")
     if table in ("orders", "events") and "amount" in out:
         amount = out["amount"].to_numpy()
-        rows.flag("validate.absurd_amount", cols["amount"], np.abs(amount) > MAX_AMOUNT,
+        rows.flag("validate.absurd_amount", amount_col, np.abs(amount) > MAX_AMOUNT,
                   reject=True, limit=MAX_AMOUNT)
     if table == "orders":
         refunded = out["status"].eq("refunded").to_numpy() if "status" in out else False
-        rows.flag("validate.negative_amount", cols["amount"],
+        rows.flag("validate.negative_amount", amount_col,
                   (out["amount"] < 0).to_numpy() & ~refunded, reject=True)
     if table == "campaigns":
         rows.flag("validate.negative_spend", cols["spend"], (out["spend"] < 0).to_numpy(),
                   reject=True)
         rows.flag("validate.end_before_start", cols["end_date"],
                   (out["end_date"] < out["start_date"]).to_numpy(), reject=True)
-    key = {"orders": "order_id", "users": "user_id", "campaigns": "campaign_id"}.get(table)
+    key = {"users": "user_id", "campaigns": "campaign_id"}.get(table)
     if key in out:
         ids = out[key]
         alive = rows.alive
         dup = np.zeros(len(ids), dtype=bool)
         dup[alive] = ids[alive].duplicated(keep="first").to_numpy() & ids[alive].notna().to_numpy()
-        code = "validate.duplicate_order_id" if key == "order_id" else "validate.duplicate_key"
-        rows.flag(code, cols[key], dup, reject=True, field=key)
+        rows.flag("validate.duplicate_key", cols[key], dup, reject=True, field=key)
 
 
 def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],

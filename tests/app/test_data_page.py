@@ -96,3 +96,53 @@ def test_parquet_upload_loads():
     assert not at.exception
     ds = at.session_state["dataset"]
     assert ds.n_users == 2 and ds.orders["amount"].sum() == frame["实付金额"].sum()
+def test_cdnow_text_export_loads_in_dollars_with_every_row_accounted_for():
+    """The real CDNOW log shape (space-aligned, YYYYMMDD, dollar_value): orders in USD, the
+    repeated purchase kept, and one click drops it, re-checking the upload."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ui.data_report import translated_rows
+
+    data = (Path(__file__).resolve().parents[1] / "data" / "realworld" / "cdnow_400.txt").read_bytes()
+    at = open_app("en", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("cdnow.txt", data, "text/plain")).run()
+    assert not at.exception
+    table_key = next(s.key for s in at.selectbox if s.key and s.key.startswith("data_table_"))
+    assert at.selectbox(key=table_key).value == "orders"
+    assert at.selectbox(key="data_currency").value == "auto"  # decided: USD, shown in the label
+    assert "USD" in " ".join(at.selectbox(key="data_currency").options)
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    ds = at.session_state["dataset"]
+    assert ds.currency == "USD" and len(ds.orders) == 1395
+    assert round(ds.orders["amount"].sum(), 2) == 49_999.08
+    frames = [d.value for d in at.dataframe]
+    rec = next(f for f in frames if "Rows" in f.columns and "Amount" in f.columns)
+    assert rec["Rows"].tolist() == ["1,395", "1,395", "0", "0"]
+    assert rec["Amount"].tolist()[:2] == ["$49,999.08", "$49,999.08"]
+    switch = next(b for b in at.button if b.key and b.key.startswith("data_switch_duplicates_"))
+    switch.click().run()
+    assert not at.exception
+    ds = at.session_state["dataset"]
+    assert len(ds.orders) == 1394 and round(ds.orders["amount"].sum(), 2) == round(49_999.08 - 12.99, 2)
+    # the set-aside rows download in the reader's language, reasons translated (outside a
+    # script run the language is the default, Chinese)
+    dropped = at.session_state["data_last_files"][0].result.dropped
+    out = translated_rows(dropped)
+    assert isinstance(out, pd.DataFrame) and list(out.columns[:2]) == ["行号", "原因"]
+    assert out["原因"].tolist() == ["与前面某行完全相同"] and out["行号"].tolist() == [dropped["row"].iloc[0]]
+    # the currency is the user's to change: one switch, the data set follows
+    at.selectbox(key="data_currency").set_value("EUR").run()
+    assert not at.exception and at.session_state["dataset"].currency == "EUR"
+
+
+def test_nothing_usable_says_why_with_numbers():
+    at = open_app("en", "views/data.py")
+    csv = "customer_id,date,dollar_value\n" + "".join(f"{i},1850-01-0{1 + i % 9},1.5\n" for i in range(30))
+    at.file_uploader(key="data_upload").set_value(("old.csv", csv.encode(), "text/csv")).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    first_error = at.error[0].value
+    assert "30" in first_error and "before 1900" in first_error

@@ -45,3 +45,33 @@ def test_upload_gbk_and_see_overview_change(server, page, tmp_path):
     assert _metric(page, "新增用户") == "2"
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+
+def test_upload_cdnow_text_and_see_gmv_in_dollars(server, page, tmp_path):
+    """The real CDNOW log as operators have it (space-aligned text, YYYYMMDD, dollar_value):
+    every row kept and the Overview's GMV in dollars, equal to a plain sum over the file."""
+    from opslab import formatting as fmt
+    from tests.realdata import cdnow_bytes, cdnow_truth
+
+    truth = cdnow_truth()
+    june = truth[truth["date"].dt.to_period("M") == "1998-06"]["dollar_value"].sum()
+    page.goto(f"{server}/?lang=en")
+    wait_idle(page)
+    page.get_by_role("link", name="Data").first.click()
+    wait_idle(page)
+    path = tmp_path / "CDNOW_master.txt"
+    path.write_bytes(cdnow_bytes())
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    wait_idle(page)
+    page.get_by_text("Column mapping").first.wait_for()
+    page.get_by_role("button", name="Confirm mapping and load").click()
+    wait_idle(page)
+    page.get_by_text("69,659 of 69,659 rows kept").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    page.get_by_role("link", name="Overview").first.click()
+    wait_idle(page)
+    gmv = _metric(page, "GMV")
+    assert gmv.startswith("$") and gmv == fmt.money(june, "en", currency="USD")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "overview_cdnow.png"), full_page=True)

@@ -1,0 +1,50 @@
+"""Shared helpers for column-wise cell parsing: factorise once, parse each distinct string once.
+
+Every parser works on the distinct values of a column (``pd.factorize``) and expands the
+result back, so a million rows with a thousand distinct dates cost a thousand parses. Cells
+longer than :data:`MAX_CELL` characters are never handed to a pattern: no date, amount or id
+is that long, and capping first keeps every match linear in the file's size.
+
+>>> codes, u, missing, long = prepare(pd.Series(["a", " a ", None, "9" * 500]))
+>>> codes.tolist(), u.tolist()[:2], missing.tolist(), long.tolist()
+([0, 1, -1, 2], ['a', 'a'], [False, False, False], [False, False, True])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MISSING_TOKENS = frozenset({"", "null", "none", "nan", "nat", "n/a", "na", "\\n", "-", "--", "#n/a"})
+#: Longer cells are not dates, amounts or ids; they are failed without any pattern matching.
+MAX_CELL = 64
+
+
+def prepare(s: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """Factorise ``s``; return codes, the cleaned distinct strings, their missing mask and
+    their too-long mask (too-long values are replaced by ``""`` so no pattern sees them)."""
+    s = pd.Series(s, copy=False)
+    if not isinstance(s.dtype, pd.StringDtype):
+        s = s.astype("str")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques.array if isinstance(uniques, pd.Index) else uniques, dtype="str")
+    lens = u.str.len().fillna(0).to_numpy()
+    long = lens > 4 * MAX_CELL  # before NFKC and strip: those are linear, but not free
+    if long.any():
+        u = u.where(~long, "")
+    if len(u) and u.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).any():
+        u = u.str.normalize("NFKC")
+    u = u.str.strip()
+    long = long | (u.str.len().fillna(0).to_numpy() > MAX_CELL)
+    u = u.where(~long, "")
+    missing = (u.isna() | u.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool) & ~long
+    return codes, u, missing, long
+
+
+def expand(codes: np.ndarray, values: np.ndarray, failed: np.ndarray, index, dtype):
+    """Distinct-value results back to one per row; code -1 (a missing cell) gets the filler."""
+    fill = np.array([np.nan], dtype=values.dtype) if values.dtype.kind != "M" else \
+        np.array(["NaT"], dtype=values.dtype)
+    vals = np.concatenate([values, fill])[codes]
+    bad = np.concatenate([failed, [False]])[codes]
+    return pd.Series(vals, index=index, dtype=dtype), pd.Series(bad, index=index, dtype=bool)

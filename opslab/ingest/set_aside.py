@@ -1,0 +1,93 @@
+"""Rows that are valid but set aside by a switchable choice: duplicates and placeholder dates.
+
+Used by :func:`opslab.ingest.validate.coerce_table`; ``rows`` is its bookkeeping object
+(``alive``, ``flag``). Each rule counts the rows and the amount they carry, and drops or keeps
+them by the upload's :class:`~opslab.ingest.choices.Choices`.
+
+>>> identical(pd.DataFrame({"a": ["x", "x", "y"]})).tolist()
+[False, True, False]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from opslab.ingest.choices import Choices
+from opslab.ingest.dates import has_seconds
+from opslab.problems import INFO, WARNING
+
+#: Dates that systems write when they have none; flagged when they lie outside the bulk.
+PLACEHOLDER_DATES = tuple(pd.Timestamp(d) for d in ("1900-01-01", "1970-01-01", "2000-01-01"))
+_MAIN_TIME = {"events": "event_time", "orders": "order_time"}
+
+
+def fsum(values: np.ndarray, mask: np.ndarray) -> float:
+    """Sum of ``values[mask]`` ignoring NaN (NumPy's pairwise sum: the same rounding for the
+    file's total and its parts, to far below a cent)."""
+    v = values[mask]
+    return float(np.nansum(v)) if len(v) else 0.0
+
+
+def identical(raw: pd.DataFrame) -> np.ndarray:
+    try:
+        return raw.duplicated(keep="first").to_numpy(dtype=bool)
+    except TypeError:  # unhashable cells: compare as text
+        return raw.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
+
+
+def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside) -> None:
+    """Identical rows / repeated order ids among the valid rows: counted, with their amount,
+    dropped or kept by the upload's choice (see :class:`~opslab.ingest.choices.Choices`)."""
+    if table not in ("orders", "events"):
+        return
+    alive = rows.alive
+    mask = np.zeros(len(raw), dtype=bool)
+    if table == "orders" and "order_id" in cols:
+        kind, column = "order_id", cols["order_id"]
+        ids = out["order_id"]
+        mask[alive] = ids[alive].duplicated(keep="first").to_numpy() & ids[alive].notna().to_numpy()
+        default_drop = True
+    else:
+        kind, column = "identical", cols.get("user_id")
+        mask[alive] = identical(raw[alive])
+        default_drop = table == "events" and has_seconds(out["event_time"][alive])
+    if not mask.any():
+        return
+    drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
+    amount = fsum(money, mask) if money is not None else None
+    code = ("validate.duplicate_order_id" if kind == "order_id" else "validate.duplicate_rows")
+    n = int(mask.sum())
+    rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
+              severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)
+    set_aside["duplicates"] = {"n": n, "amount": amount or 0.0, "dropped": drop, "kind": kind,
+                               "default_dropped": default_drop}
+
+
+def placeholders(table, out, cols, rows, choices: Choices, money, set_aside) -> None:
+    """Dates far from the bulk of the file (1900-01-01, 1970-01-01 fillers)."""
+    f = _MAIN_TIME.get(table)
+    if f not in out:
+        return
+    t = out[f]
+    alive = rows.alive & t.notna().to_numpy()
+    known = t.dt.normalize().isin(PLACEHOLDER_DATES).to_numpy()
+    bulk = t[alive & ~known]
+    if len(bulk) < 2:
+        return
+    q25, q75 = bulk.quantile(0.25), bulk.quantile(0.75)
+    iqr = max(q75 - q25, pd.Timedelta(days=90))
+    far = ((t < q25 - 3 * iqr) | (t > q75 + 3 * iqr)).to_numpy() if len(bulk) >= 20 else False
+    known = known & ((t < q25 - iqr) | (t > q75 + iqr)).to_numpy()
+    mask = alive & (far | known)
+    if not mask.any() or mask.sum() > 0.5 * alive.sum():
+        return
+    drop = choices.placeholders == "drop"
+    amount = fsum(money, mask) if money is not None else 0.0
+    dates = t[mask].dt.date.value_counts().head(3)
+    shown = ", ".join(f"{d} ({k:,})" for d, k in dates.items())
+    n = int(mask.sum())
+    rows.flag("validate.placeholder_dates" if drop else "validate.placeholder_dates_kept", cols[f], mask,
+              drop=drop, severity=WARNING if drop else INFO, n=f"{n:,}", dates=shown,
+              amount=amount, start=str(q25.date()), end=str(q75.date()))
+    set_aside["placeholders"] = {"n": n, "amount": amount, "dropped": drop, "dates": shown}

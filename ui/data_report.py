@@ -1,0 +1,104 @@
+"""Data page pieces: the upload's decisions with their switches, per-file reconciliation, and
+downloads of set-aside rows in the reader's language."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from opslab import export
+from opslab import formatting as fmt
+from opslab.ingest.choices import CURRENCIES, Choices
+from opslab.ingest.validate import PARTS
+from ui.state import lang, tr
+from ui.widgets import problem_report, reason_label
+
+AUTO = "auto"
+ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "America/New_York", "Europe/London")
+CHOICE_KEYS = {"day_first": "data_day_first", "tz": "data_tz", "duplicates": "data_duplicates",
+               "placeholders": "data_placeholders", "currency": "data_currency"}
+
+
+def current_choices() -> Choices:
+    """The upload's choices as the switches stand (``auto`` = decide from the data)."""
+    ss = st.session_state
+    day_first = {"day_first": True, "month_first": False}.get(ss.get(CHOICE_KEYS["day_first"], AUTO))
+    tz = ss.get(CHOICE_KEYS["tz"], AUTO)
+    currency = ss.get(CHOICE_KEYS["currency"], AUTO)
+    return Choices(day_first=day_first, tz=None if tz == AUTO else tz,
+                   duplicates=ss.get(CHOICE_KEYS["duplicates"], AUTO),
+                   placeholders=ss.get(CHOICE_KEYS["placeholders"], "drop"),
+                   currency=None if currency == AUTO else currency)
+
+
+def decision_switches(decisions) -> None:
+    """The five switches, each with what was decided automatically, then the decision notes."""
+    c = decisions.choices
+    auto = tr("data.choice.auto")
+    order = tr("decide.order." + ("day_first" if c.day_first else "month_first"))
+    labels = {  # computed now: Streamlit may call format_func outside this run
+        "day_first": {AUTO: f"{auto}: {order}", "day_first": tr("decide.order.day_first"),
+                      "month_first": tr("decide.order.month_first")},
+        "tz": {AUTO: f"{auto}: {c.tz or tr('data.choice.tz_wall')}", **{z: z for z in ZONES[1:]}},
+        "duplicates": {v: tr(f"data.choice.duplicates.{v}") for v in ("auto", "keep", "drop")},
+        "placeholders": {v: tr(f"data.choice.placeholders.{v}") for v in ("drop", "keep")},
+        "currency": {AUTO: f"{auto}: {c.currency}", **{v: f"{v} {fmt.symbol(v).strip()}" for v in CURRENCIES}},
+    }
+    grid = st.columns(3)
+    for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders")):
+        grid[i % 3].selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
+                      format_func=labels[name].get, on_change=_reapply_if_loaded)
+    problem_report(decisions.notes())
+
+
+def _reapply_if_loaded() -> None:
+    """After a load, changing a switch checks the files again at once (one click)."""
+    if st.session_state.get("data_last_files"):
+        st.session_state["data_reapply"] = True
+
+
+def _set_choice(name: str, value: str) -> None:
+    st.session_state[CHOICE_KEYS[name]] = value
+    st.session_state["data_reapply"] = True
+
+
+def reconciliation(res, currency: str) -> None:
+    """rows in = kept + rejected + dropped, each with its amount, as a small table."""
+    table = res.reconciliation()
+    show = pd.DataFrame({
+        tr("validate.col.part"): [tr(f"data.part.{p}") for p in PARTS],
+        tr("data.col.rows"): [f"{int(n):,}" for n in table["rows"]],
+    })
+    if res.amount_field is not None:
+        show[tr("data.col.amount")] = [fmt.money(v, lang(), exact=True, currency=currency) for v in table["amount"]]
+    st.dataframe(show, hide_index=True, width="content")
+    st.caption(tr("data.kept", kept=f"{res.n_clean:,}", total=f"{res.n_input:,}",
+                  rejected=f"{res.n_rejected:,}", dropped=f"{res.n_dropped:,}"))
+
+
+def set_aside_switches(res, currency: str, key: str) -> None:
+    """One click flips a choice that set rows aside or kept them (re-applies the upload)."""
+    for name, info in res.set_aside.items():
+        choice = "placeholders" if name == "placeholders" else "duplicates"
+        amount = fmt.money(info["amount"], lang(), exact=True, currency=currency)
+        state = "dropped" if info["dropped"] else "kept"
+        label_key = f"data.switch.{name}.{'keep' if info['dropped'] else 'drop'}"
+        st.caption(tr(f"data.set_aside.{name}.{state}", n=f"{info['n']:,}", amount=amount))
+        st.button(tr(label_key), key=f"data_switch_{name}_{key}", on_click=_set_choice,
+                  args=(choice, "keep" if info["dropped"] else "drop"))
+
+
+def translated_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rejected or dropped rows with the row number and reason columns in the reader's language."""
+    out = frame.copy()
+    out["reason"] = [reason_label(c) for c in out["reason"]]
+    cols = ["row", "reason"] + [c for c in out.columns if c not in ("row", "reason")]
+    return out[cols].rename(columns={"row": tr("validate.col.row"), "reason": tr("validate.col.reason")})
+
+
+def rows_download(frame: pd.DataFrame, kind: str, file_name: str, key: str) -> None:
+    if len(frame):
+        st.download_button(tr(f"data.download_{kind}", n=f"{len(frame):,}"),
+                           export.to_csv_bytes(translated_rows(frame)),
+                           file_name=f"{kind}_{file_name.rsplit('.', 1)[0]}.csv", mime="text/csv",
+                           key=f"data_{kind}_{key}")
