@@ -32,6 +32,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from opslab.ingest.fastparse import fast_datetimes
 from opslab.ingest.cells import expand, prepare
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "us")
@@ -230,7 +231,9 @@ def parse_datetimes(s: pd.Series, *, day_first: bool | None = None,
     >>> parse_datetimes(pd.Series(["01/02/2024"]), day_first=True)[0].dt.month.tolist()
     [2]
     """
-    fast = _parse_uniform(s)
+    fast = fast_datetimes(s)  # big columns in one ISO-like layout (no zone, no d/m question), in Arrow
+    if fast is None:
+        fast = _parse_uniform(s)
     if fast is not None:
         return fast
     codes, u, missing, long = prepare(s)

@@ -21,6 +21,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from opslab.ingest.fastparse import fast_amounts
 from opslab.ingest.cells import expand, prepare
 
 DEFAULT_CURRENCY = "CNY"
@@ -55,6 +56,9 @@ def parse_amounts(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parse_amounts(pd.Series(["$12.5", "12.5%", ""]))[1].tolist()
     [False, True, False]
     """
+    fast = fast_amounts(s)  # big columns of plain numbers, in Arrow
+    if fast is not None:
+        return fast
     codes, u, missing, long = prepare(s)
     t = u.str.replace("\u2212", "-")
     neg = t.str.fullmatch(r"\(.*\)").fillna(False).to_numpy(dtype=bool)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from opslab.ingest.fastparse import exact_duplicates
 from opslab.ingest.choices import Choices
 from opslab.ingest.dates import has_seconds
 from opslab.problems import INFO, WARNING
@@ -30,10 +31,8 @@ def fsum(values: np.ndarray, mask: np.ndarray) -> float:
 
 
 def identical(raw: pd.DataFrame) -> np.ndarray:
-    try:
-        return raw.duplicated(keep="first").to_numpy(dtype=bool)
-    except TypeError:  # unhashable cells: compare as text
-        return raw.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
+    """Rows equal cell for cell to an earlier row (hashed in DuckDB for big tables)."""
+    return exact_duplicates(raw)
 
 
 def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside) -> None:

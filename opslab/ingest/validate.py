@@ -26,6 +26,7 @@ import pandas as pd
 
 from opslab.ingest.cells import MISSING_TOKENS
 from opslab.ingest.choices import Choices
+from opslab.ingest.fastparse import null_text, row_ids
 from opslab.ingest.dates import parse_datetimes
 from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
 from opslab.ingest.mapping import parse_status
