@@ -38,7 +38,7 @@ def test_hashed_duplicates_equal_pandas(rows):
     old = fastparse._HASH_MIN_ROWS
     fastparse._HASH_MIN_ROWS = 0  # force the DuckDB path on small frames
     try:
-        got = V.exact_duplicates(frame)
+        got = fastparse.exact_duplicates(frame)
     finally:
         fastparse._HASH_MIN_ROWS = old
     assert got.tolist() == frame.duplicated(keep="first").tolist()
@@ -49,7 +49,7 @@ def test_hashed_duplicates_on_a_large_frame_with_collisions_checked_exactly():
     n = 150_000
     frame = pd.DataFrame({"u": rng.integers(0, 40_000, n).astype(str), "d": rng.integers(0, 30, n).astype(str),
                           "a": rng.integers(0, 5, n).astype(str)}, dtype="str")
-    got = V.exact_duplicates(frame)
+    got = fastparse.exact_duplicates(frame)
     assert got.sum() > 1000 and got.tolist() == frame.duplicated().tolist()
 
 
