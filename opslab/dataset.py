@@ -301,6 +301,7 @@ def _index_users(users, events, orders):
         return None
     given = users is not None
     if given:
+        derived = bool(users["signup_time"].isna().all())  # before de-duplication, as the general path
         users = users.drop_duplicates("user_id", keep="first")
         if users["user_id"].isna().any():
             return None
@@ -313,7 +314,6 @@ def _index_users(users, events, orders):
     np.minimum.at(first, codes[n_us:n_us + n_ev], events["event_time"].to_numpy("datetime64[us]").view("int64"))
     np.minimum.at(first, codes[n_us + n_ev:], orders["order_time"].to_numpy("datetime64[us]").view("int64"))
     if given:
-        derived = bool(users["signup_time"].isna().all())
         signup = users["signup_time"].to_numpy("datetime64[us]")
         first[:n_us] = np.minimum(first[:n_us], np.where(np.isnat(signup), never, signup.view("int64")))
         if (first == never).any():  # a listed user with no signup and no activity: dropped there
