@@ -86,3 +86,29 @@ def test_settings_from_a_link_survive_an_upload_and_page_switches():
     assert _param(at, "ov_grain") == "week" and is_dataset_id(_param(at, "ds"))
     at.switch_page("views/lifecycle.py").run()
     assert at.selectbox(key="lc_export_tier").value == "payer"
+
+
+HOSTILE = "[Sign in again](https://evil.example/login) ![x](https://evil.example/x.png) <img src=x>"
+URL_KEYS = ("ov_grain ov_cohort_grain ov_retention ov_trend lc_as_of lc_grain lc_export_kind lc_export_tier "
+            "lc_export_segment lc_flow_from lc_flow_to lc_flow_view lc_pair lc_churn_days churn_horizon "
+            "churn_label churn_threshold churn_tiers fc_kpi fc_grain fc_horizon fc_target fc_base_grain "
+            "fc_plan_spend fc_plan_start fc_plan_end fc_plan_type fc_plan_channel fc_budget_total "
+            "fc_budget_channels ds fp").split()
+
+
+def test_every_page_survives_hostile_url_values_and_echoes_none_of_them():
+    import pytest
+    from streamlit.testing.v1 import AppTest
+    for page in ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py"):
+        for value in (HOSTILE, "1e309", "-1", "9" * 40):
+            at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
+            at.query_params.update({"lang": "en", **{k: value for k in URL_KEYS}})
+            at.run()
+            at.switch_page(page).run()
+            assert not at.exception, (page, value, [e.value for e in at.exception])
+            shown = [m.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "text")
+                     for m in at.get(kind) if hasattr(m, "value")]
+            assert not any("evil.example" in str(t) for t in shown), (page, value)
+            if value != HOSTILE:
+                break  # the numeric forms once per page keep the test short
+    pytest.importorskip("streamlit")
