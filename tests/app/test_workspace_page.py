@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from opslab.workspace.keys import is_dataset_id
 from opslab.workspace.store import Store
 from tests.app.conftest import open_app
@@ -29,6 +31,7 @@ def _upload(at, name="导出 [1].csv"):
     return _param(at, "ds")
 
 
+@pytest.mark.slow
 def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     at = open_app("en", "views/data.py")
     ident = _upload(at)
@@ -49,6 +52,7 @@ def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     assert ds is at.session_state["dataset"]  # one shared Dataset per stored id, not a copy per viewer
 
 
+@pytest.mark.slow
 def test_rename_and_delete_from_the_list():
     at = open_app("en", "views/data.py")
     ident = _upload(at, "first.csv")
@@ -96,8 +100,8 @@ URL_KEYS = ("ov_grain ov_cohort_grain ov_retention ov_trend lc_as_of lc_grain lc
             "fc_budget_channels ds fp").split()
 
 
+@pytest.mark.slow
 def test_every_page_survives_hostile_url_values_and_echoes_none_of_them():
-    import pytest
     from streamlit.testing.v1 import AppTest
     for page in ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py"):
         for value in (HOSTILE, "1e309", "-1", "9" * 40):
@@ -111,4 +115,3 @@ def test_every_page_survives_hostile_url_values_and_echoes_none_of_them():
             assert not any("evil.example" in str(t) for t in shown), (page, value)
             if value != HOSTILE:
                 break  # the numeric forms once per page keep the test short
-    pytest.importorskip("streamlit")
