@@ -6,10 +6,9 @@ import streamlit as st
 
 from opslab import export
 from opslab.ingest import load as loader
-from opslab.schema import TABLES
-from ui import data_source
 from opslab.problems import OpsLabError
-from ui import workspace
+from opslab.schema import TABLES
+from ui import data_source, workspace
 from ui.dataset_list import render_stored_list
 from ui.plain import md_escape
 from ui.state import dataset, labeller, set_dataset, tr
@@ -98,9 +97,10 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
             options = {data_source.loader.digest(data): {"no_header": no_header}
                        for _, data, _, _, no_header, _ in confirmed}
             workspace.save_upload(files, ds, key, private=private, options=options)
-        except OpsLabError as err:
+        except (OpsLabError, OSError) as err:  # over quota, disk full: analysed, not stored
             set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
-            st.session_state["data_store_problem"] = err.problem
+            st.session_state["data_store_problem"] = (
+                err.problem if isinstance(err, OpsLabError) else OpsLabError("workspace.store_failed").problem)
         st.session_state["data_flash"] = "data.applied"
         st.rerun()  # the report below survives in session state; the sidebar and link update now
 

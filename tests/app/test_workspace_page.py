@@ -115,3 +115,15 @@ def test_every_page_survives_hostile_url_values_and_echoes_none_of_them():
             assert not any("evil.example" in str(t) for t in shown), (page, value)
             if value != HOSTILE:
                 break  # the numeric forms once per page keep the test short
+
+
+@pytest.mark.slow
+def test_over_quota_the_upload_is_analysed_but_not_stored_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPSLAB_QUOTA_MB", "0.001")  # about 1 KB: less than one Parquet file
+    at = open_app("en", "views/data.py")
+    assert _upload(at) is None  # no link to a stored set ...
+    assert at.session_state["dataset_source"]["kind"] == "upload"  # ... but the data are on screen
+    assert at.session_state["dataset"].n_users == 2
+    assert any("disk quota" in e.value for e in at.error)
+    assert Store(tmp_path).list() == [] and not any((tmp_path / "sets").iterdir())
