@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import auth, state, warmup
-from ui.url_state import remember_link
+from ui.url_state import drop_implausible_params, remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
 from ui.sidebar import render_sidebar
@@ -11,6 +11,7 @@ from ui.sidebar import render_sidebar
 st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
 warmup.start()  # statsmodels & co. load in the background, not on a page's first visit
 
+drop_implausible_params()  # before any widget bound to the URL parses a crafted value
 state.init_language()
 auth.gate()
 remember_link()  # the link's settings survive page switches and uploads

@@ -158,3 +158,21 @@ def test_sign_out_revokes_the_cookie_everywhere(tmp_path):
     assert http(app, "GET", "/media/x", headers={"cookie": value})[0] == 401
     assert signed_in_user(value.split("=", 1)[1], secrets={}, env=guard.env) is None
     assert [e["event"] for e in AuditLog(tmp_path / "audit.log").read()] == ["sign_in", "sign_out"]
+
+
+def test_personal_accounts_sign_in_as_themselves_only(tmp_path):
+    secrets = {"opslab": {"users": {"li": hash_password("li-pw", iterations=1000),
+                                    "wang": hash_password("wang-pw", iterations=1000)}}}
+    guard = Guard(env={"OPSLAB_DATA_DIR": str(tmp_path)}, secrets=secrets)
+    app = Starlette(routes=guard.routes() + [Route("/{p:path}", _inner)],
+                    middleware=[Middleware(GuardMiddleware, guard=guard)])
+    assert guard.access().mode == "users" and guard.access().identities_verified
+    assert sign_in(app, "wang-pw", name="li")[0] == 401  # someone else's password
+    assert sign_in(app, "li-pw", name="nobody", client="10.0.0.9")[0] == 401
+    status, hdrs, _ = sign_in(app, "li-pw", name="li", client="10.0.0.8")
+    assert status == 303
+    cookie = hdrs["set-cookie"][0].split(";")[0]
+    assert guard.user({"opslab_auth": cookie.split("=", 1)[1]}, guard.access()) == "li"
+    # Changing a password signs everyone out: the cookie's tag no longer matches.
+    secrets["opslab"]["users"]["li"] = hash_password("new", iterations=1000)
+    assert guard.user({"opslab_auth": cookie.split("=", 1)[1]}, guard.access()) is None

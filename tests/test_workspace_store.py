@@ -28,6 +28,7 @@ def _events(n=3, user="a"):
                          "event_time": pd.date_range("2024-01-01", periods=n, freq="D")})
 
 
+@pytest.mark.slow
 def test_real_purchase_log_reopens_with_the_raw_files_figures(tmp_path):
     truth = cdnow_truth()  # the raw CDNOW log as plain pandas reads it
     orders = pd.DataFrame({"user_id": truth["customer_id"], "order_time": truth["date"],

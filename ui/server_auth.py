@@ -62,9 +62,10 @@ def safe_next(value: str | None) -> str:
 class Guard:
     """Process-wide sign-in state: the limiter, the audit log and the configuration."""
 
-    def __init__(self, env=None, limiter: SignInLimiter | None = None):
+    def __init__(self, env=None, limiter: SignInLimiter | None = None, secrets: dict | None = None):
         import os
         self.env = os.environ if env is None else env
+        self.secrets = secrets  # None: read .streamlit/secrets.toml
         os.environ[GUARD_FLAG] = "1"  # tells the script's gate that /signin exists in this process
         self.limiter = limiter or SignInLimiter()
         self.data_dir = WorkspaceConfig.from_env(self.env).data_dir
@@ -73,11 +74,11 @@ class Guard:
         self._secret: bytes | None = None
 
     def access(self) -> Access:
-        return access(env=self.env)
+        return access(self.secrets, env=self.env)
 
     def secret(self) -> bytes:
         if self._secret is None:
-            self._secret = cookie_secret(env=self.env)
+            self._secret = cookie_secret(self.secrets, env=self.env)
         return self._secret
 
     def user(self, cookies: dict, acc: Access) -> str | None:

@@ -21,6 +21,16 @@ def _remembered(key: str):
     return value if value is not None else st.session_state.get(MEMORY, {}).get(key)
 
 
+def drop_implausible_params() -> None:
+    """Remove URL values no setting could have (see ``urlcheck.plausible``) before any widget
+    bound to the URL parses them; each page still checks its own against its options."""
+    from opslab.workspace.urlcheck import plausible
+    for key in list(st.query_params.keys()):
+        values = st.query_params.get_all(key)
+        if not plausible(str(key)) or not values or not all(plausible(v) for v in values):
+            del st.query_params[key]
+
+
 def remember_link() -> None:
     """On a session's first run, keep every setting the link carries (values are checked against
     each widget's options when used, never rendered)."""

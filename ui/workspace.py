@@ -117,9 +117,9 @@ def sync_link() -> None:
     wanted = source.get("id") if source.get("kind") == "stored" else None
     if wanted and st.query_params.get(DS_PARAM) != wanted:
         st.query_params[DS_PARAM] = wanted
-    elif not wanted and DS_PARAM in st.query_params and not st.session_state.get("ws_link_failed"):
+    elif not wanted and DS_PARAM in st.query_params:
         del st.query_params[DS_PARAM]
-    if st.session_state.get("ws_link_failed"):
+    if st.session_state.pop("ws_link_failed", False):  # said once, in a fixed sentence
         st.warning(state.tr("workspace.link_not_found"), icon=":material/link_off:")
 
 

@@ -5,10 +5,9 @@ from dataclasses import replace
 import streamlit as st
 
 from opslab.ingest import load as loader
-from opslab.schema import TABLES
-from ui import data_source
 from opslab.problems import OpsLabError
-from ui import workspace
+from opslab.schema import TABLES
+from ui import data_source, workspace
 from ui.dataset_list import render_stored_list
 from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,
                             set_aside_switches)
@@ -141,9 +140,10 @@ if confirmed:
                                                  "choices": list(choices.as_tuple())}
                            for _, data, _, _, how, _ in confirmed}
                 workspace.save_upload(files, ds, key, private=private, options=options)
-            except OpsLabError as err:
+            except (OpsLabError, OSError) as err:  # over quota, disk full: analysed, not stored
                 set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
-                st.session_state["data_store_problem"] = err.problem
+                st.session_state["data_store_problem"] = (
+                    err.problem if isinstance(err, OpsLabError) else OpsLabError("workspace.store_failed").problem)
             st.session_state["data_flash"] = "data.applied"
             st.rerun()  # the report below survives in session state; the sidebar and link update now
 

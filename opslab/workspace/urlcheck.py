@@ -17,6 +17,7 @@ so the page falls back to its default instead of echoing the value.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from typing import Iterable
 
@@ -66,6 +67,25 @@ def clean_date(value) -> _dt.date | None:
     except ValueError:
         return None
     return day if 1900 <= day.year <= 2200 else None
+
+
+def plausible(value) -> bool:
+    """A first filter for every URL value, before any widget parses it: bounded length, no
+    control characters, and a number only if finite and of sane size (``1e309`` would crash
+    an integer widget bound to the URL).
+
+    >>> plausible("week"), plausible("2024-01-05"), plausible("抖音,小红书"), plausible("30")
+    (True, True, True, True)
+    >>> plausible("1e309"), plausible("nan"), plausible("9" * 40), plausible(chr(0).join("ab"))
+    (False, False, False, False)
+    """
+    if not isinstance(value, str) or len(value) > MAX_LEN or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return False
+    try:
+        number = float(value)
+    except ValueError:
+        return True
+    return math.isfinite(number) and abs(number) <= 1e12
 
 
 def clean_key(value) -> str | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from opslab.workspace.keys import is_dataset_id
 from opslab.workspace.store import Store
 from tests.app.conftest import open_app
@@ -29,6 +31,7 @@ def _upload(at, name="导出 [1].csv"):
     return _param(at, "ds")
 
 
+@pytest.mark.slow
 def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     at = open_app("en", "views/data.py")
     ident = _upload(at)
@@ -49,6 +52,7 @@ def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     assert ds is at.session_state["dataset"]  # one shared Dataset per stored id, not a copy per viewer
 
 
+@pytest.mark.slow
 def test_rename_and_delete_from_the_list():
     at = open_app("en", "views/data.py")
     ident = _upload(at, "first.csv")
@@ -86,3 +90,40 @@ def test_settings_from_a_link_survive_an_upload_and_page_switches():
     assert _param(at, "ov_grain") == "week" and is_dataset_id(_param(at, "ds"))
     at.switch_page("views/lifecycle.py").run()
     assert at.selectbox(key="lc_export_tier").value == "payer"
+
+
+HOSTILE = "[Sign in again](https://evil.example/login) ![x](https://evil.example/x.png) <img src=x>"
+URL_KEYS = ("ov_grain ov_cohort_grain ov_retention ov_trend lc_as_of lc_grain lc_export_kind lc_export_tier "
+            "lc_export_segment lc_flow_from lc_flow_to lc_flow_view lc_pair lc_churn_days churn_horizon "
+            "churn_label churn_threshold churn_tiers fc_kpi fc_grain fc_horizon fc_target fc_base_grain "
+            "fc_plan_spend fc_plan_start fc_plan_end fc_plan_type fc_plan_channel fc_budget_total "
+            "fc_budget_channels ds fp").split()
+
+
+@pytest.mark.slow
+def test_every_page_survives_hostile_url_values_and_echoes_none_of_them():
+    from streamlit.testing.v1 import AppTest
+    for page in ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py"):
+        for value in (HOSTILE, "1e309", "-1", "9" * 40):
+            at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
+            at.query_params.update({"lang": "en", **{k: value for k in URL_KEYS}})
+            at.run()
+            at.switch_page(page).run()
+            assert not at.exception, (page, value, [e.value for e in at.exception])
+            shown = [m.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "text")
+                     for m in at.get(kind) if hasattr(m, "value")]
+            assert not any("evil.example" in str(t) for t in shown), (page, value)
+            if value != HOSTILE:
+                break  # the numeric forms once per page keep the test short
+
+
+@pytest.mark.slow
+def test_over_quota_the_upload_is_analysed_but_not_stored_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPSLAB_QUOTA_MB", "0.001")  # about 1 KB: less than one Parquet file
+    at = open_app("en", "views/data.py")
+    assert _upload(at) is None  # no link to a stored set ...
+    assert at.session_state["dataset_source"]["kind"] == "upload"  # ... but the data are on screen
+    assert at.session_state["dataset"].n_users == 2
+    assert any("disk quota" in e.value for e in at.error)
+    assert Store(tmp_path).list() == [] and not any((tmp_path / "sets").iterdir())

@@ -121,6 +121,9 @@ def _upload_and_apply(pg, tmp_path, file) -> None:
     pg.get_by_role("button", name="确认对应关系并加载").click()
     wait_idle(pg)
     pg.get_by_text("文件检查完成").first.wait_for()
+    # Stored (written and fsynced) and the page rerun: the link now names the data set.
+    pg.wait_for_function("() => /[?&]ds=[A-Za-z0-9_-]{32}/.test(location.search)", timeout=90_000)
+    wait_idle(pg)
 
 
 def _sign_in(pg, server, path="/?lang=zh", password=PASSWORD, name="li"):
@@ -245,7 +248,16 @@ def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_s
             ctx.close()
 
 
-def test_ten_wrong_passwords_are_slowed_down(guarded_server, browser):
+@pytest.fixture
+def fresh_guarded_server():
+    """Its own server: the lockouts this test provokes must not slow other tests down."""
+    server = Server("serve.py", Path(tempfile.mkdtemp(prefix="opslab-e2e-guard-")), PASSWORD).start()
+    yield server
+    server.stop()
+
+
+def test_ten_wrong_passwords_are_slowed_down(fresh_guarded_server, browser):
+    guarded_server = fresh_guarded_server
     ctx = _context(browser)
     pg = ctx.new_page()
     try:
