@@ -124,7 +124,8 @@ def features(n_users: int) -> None:
         f"first run, {pdr['seconds']['rules_change'] / ops['seconds']['rules_change']:.0f}× rules change |",
         f"| churn model (features at 8 cutoffs, 4 candidates, importance, refit, scoring) | opslab | {_secs(churn)} | "
         f"{churn['peak_rss_mib']:.0f} | chosen {churn['chosen']}; {churn['train_rows']:,} training rows; "
-        f"{churn['scored']:,} users scored; validation ROC AUC {churn['auc']}; phases {churn['phases']} |",
+        f"{churn['scored']:,} users scored; fit CPU {churn['fit_cpu_seconds']} s; validation ROC AUC {churn['auc']}; "
+        f"phases {churn['phases']} |",
         f"| CLV (BG/NBD + Gamma-Gamma, BLAS 1 thread) | opslab | {_secs(clv)} | {clv['peak_rss_mib']:.0f} | "
         f"{clv['users']:,} customers; per-customer summary (DuckDB) ÷ plain pandas groupby = "
         f"{clv['seconds']['summary'] / clv['seconds']['pandas_groupby']:.2f}× |",
