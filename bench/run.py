@@ -103,6 +103,11 @@ def churn_real() -> None:
                      f"{x['chosen']} |")
     lines.append("")
     lines.append(f"Total time for the {len(r['rows'])} cutoffs (all three methods): {r['seconds']['total']:.1f} s.")
+    sm = r["sample"]
+    lines += ["", "Churn page work on the sample (3,000 users; `churn_risk` with tiers and CLV, engine built):",
+              f"first visit {sm['first']:.2f} s; another horizon {sm['new_horizon']:.2f} s (features cached per "
+              f"cutoff); the same settings again {sm['same_again']:.3f} s; a threshold change (readout only) "
+              f"{sm['threshold']:.3f} s."]
     print("\n".join(lines), flush=True)
     write_section("churn_real", lines)
 
@@ -134,7 +139,8 @@ def features(n_users: int) -> None:
         f"first run, {pdr['seconds']['rules_change'] / ops['seconds']['rules_change']:.0f}× rules change |",
         f"| churn model (features at 8 cutoffs, 4 candidates, importance, refit, scoring) | opslab | {_secs(churn)} | "
         f"{churn['peak_rss_mib']:.0f} | chosen {churn['chosen']}; {churn['train_rows']:,} training rows; "
-        f"{churn['scored']:,} users scored; validation ROC AUC {churn['auc']}; phases {churn['phases']} |",
+        f"{churn['scored']:,} users scored; fit CPU {churn['fit_cpu_seconds']} s; validation ROC AUC {churn['auc']}; "
+        f"phases {churn['phases']} |",
         f"| CLV (BG/NBD + Gamma-Gamma, BLAS 1 thread) | opslab | {_secs(clv)} | {clv['peak_rss_mib']:.0f} | "
         f"{clv['users']:,} customers; per-customer summary (DuckDB) ÷ plain pandas groupby = "
         f"{clv['seconds']['summary'] / clv['seconds']['pandas_groupby']:.2f}× |",

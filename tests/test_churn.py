@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
-from opslab.problems import OpsLabError
 from opslab.models import churn
 from opslab.models.churn import ChurnConfig, ChurnModel, churn_features, churn_labels
 from opslab.dataset import Dataset

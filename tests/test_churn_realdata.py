@@ -17,6 +17,7 @@ def cdnow():
     return cdnow_dataset(), cdnow_orders()
 
 
+@pytest.mark.slow
 def test_opslab_features_and_labels_match_the_pandas_reading(cdnow):
     ds, orders = cdnow
     f = churn_features(ds, "1998-01-31")

@@ -71,6 +71,7 @@ def test_recency_cuts_agree_with_the_tiers(churn_days, warning_days):
     assert (r[days >= min(warning_days, churn_days)] <= 2).all()
 
 
+@pytest.mark.slow
 def test_no_champion_is_churned_on_real_data():
     from bench.realdata_churn import cdnow_dataset
     ds = cdnow_dataset()

@@ -5,8 +5,9 @@
 -- $cutoff - N < d <= $cutoff; "prev_N" is the N days just before it.
 -- Eligible: signed up on or before $cutoff, with an active day on or before it, and (when
 -- $eligible > 0) active in the last $eligible days.
--- Money is summed as DECIMAL: exact, so the result does not depend on the summation order
--- (DuckDB's parallel float sums do), and the same bytes give the same features.
+-- Money is summed as DECIMAL (each day's amount rounded to 4 places first): exact, so the result
+-- does not depend on the summation order (DuckDB's parallel float sums do), and the same bytes
+-- give the same features.
 WITH u AS (
     SELECT uid, signup_day FROM user_first WHERE signup_day <= CAST($cutoff AS DATE)
 ),
@@ -28,19 +29,16 @@ a AS (
 ),
 p AS (
     SELECT uid,
-           max(CAST(order_time AS DATE)) AS last_paid,
-           count(*) AS orders_all,
-           sum(CAST(amount AS DECIMAL(38, 4))) AS spend_all,
-           sum(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 30
-                    THEN CAST(amount AS DECIMAL(38, 4)) ELSE 0 END) AS spend_30,
-           sum(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 60
-                     AND CAST(order_time AS DATE) <= CAST($cutoff AS DATE) - 30
-                    THEN CAST(amount AS DECIMAL(38, 4)) ELSE 0 END) AS spend_prev_30,
-           sum(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 90
-                    THEN CAST(amount AS DECIMAL(38, 4)) ELSE 0 END) AS spend_90,
-           count(CASE WHEN CAST(order_time AS DATE) > CAST($cutoff AS DATE) - 90 THEN 1 END) AS orders_90
-    FROM od
-    WHERE status = 'paid' AND order_time < CAST(CAST($cutoff AS DATE) + 1 AS TIMESTAMP)
+           max(day) AS last_paid,
+           sum(n_orders) AS orders_all,
+           sum(CAST(gmv AS DECIMAL(18, 4))) AS spend_all,
+           sum(CASE WHEN day > CAST($cutoff AS DATE) - 30 THEN CAST(gmv AS DECIMAL(18, 4)) ELSE 0 END) AS spend_30,
+           sum(CASE WHEN day > CAST($cutoff AS DATE) - 60 AND day <= CAST($cutoff AS DATE) - 30
+                    THEN CAST(gmv AS DECIMAL(18, 4)) ELSE 0 END) AS spend_prev_30,
+           sum(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN CAST(gmv AS DECIMAL(18, 4)) ELSE 0 END) AS spend_90,
+           sum(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN n_orders ELSE 0 END) AS orders_90
+    FROM paid_day
+    WHERE day <= CAST($cutoff AS DATE)
     GROUP BY uid
 ),
 m AS (
@@ -117,21 +115,16 @@ ORDER BY uid;
 -- name: customer_summary
 -- Per customer with a paid order on or before $as_of, in days (the lifetimes conventions used by
 -- BG/NBD): purchase days, first and last purchase day, spend in total and on the first day.
--- Exact DECIMAL sums: the same bytes give the same figures whatever the thread count.
-WITH d AS (
-    SELECT uid, CAST(order_time AS DATE) AS day,
-           sum(CAST(amount AS DECIMAL(38, 4))) AS amount, count(*) AS n
-    FROM od
-    WHERE status = 'paid' AND order_time < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP)
-    GROUP BY ALL
-)
+-- Read from paid_day (one row per customer and purchase day); each day's amount is rounded to
+-- 4 places and summed as DECIMAL, so the figures do not depend on the thread count.
 SELECT uid,
        (count(*) - 1)::BIGINT AS frequency,
        (max(day) - min(day))::BIGINT AS recency,
        (CAST($as_of AS DATE) - min(day))::BIGINT AS "T",
-       sum(n)::BIGINT AS n_orders,
-       sum(amount)::DOUBLE AS total_spend,
-       arg_min(amount, day)::DOUBLE AS first_spend
-FROM d
+       sum(n_orders)::BIGINT AS n_orders,
+       sum(CAST(gmv AS DECIMAL(18, 4)))::DOUBLE AS total_spend,
+       CAST(arg_min(gmv, day) AS DECIMAL(18, 4))::DOUBLE AS first_spend
+FROM paid_day
+WHERE day <= CAST($as_of AS DATE)
 GROUP BY uid
 ORDER BY uid;
