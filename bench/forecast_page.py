@@ -9,7 +9,8 @@ Cases (seconds of ``AppTest.run``, Streamlit's own script runner, no browser):
   sample load and the page in one run);
 - ``horizon_change``: a warm rerun after changing the horizon (a new forecast is fitted).
 
-Usage: python -m bench.forecast_page [--ref DIR]   (DIR: an exported reference tree)
+Usage: python -m bench.forecast_page [--ref DIR --ref-label TEXT]   (DIR: an exported tree,
+e.g. ``git archive <commit> | tar -x -C DIR``)
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def measure(root: Path, mode: str, pause: float = 0.0) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(ref: Path | None = None, repeats: int = 3, pause: float = 3.0) -> list[str]:
-    trees = [("this branch", ROOT)] + ([("reference", ref)] if ref else [])
+def run(ref: Path | None = None, repeats: int = 3, pause: float = 3.0,
+        ref_label: str = "reference") -> list[str]:
+    trees = [("this branch", ROOT)] + ([(ref_label, ref)] if ref else [])
     rows = {}
     for name, root in trees:
         runs = [measure(root, "after_app", pause) | measure(root, "deep_link") for _ in range(repeats)]
@@ -76,7 +78,7 @@ def run(ref: Path | None = None, repeats: int = 3, pause: float = 3.0) -> list[s
         lines.append(f"| {name} | {r['app_open']:.2f} | {r['after_app']:.2f} | {r['deep_link']:.2f} | "
                      f"{r['horizon_change']:.2f} | {r['exception']} |")
     if ref:
-        a, b = rows["reference"], rows["this branch"]
+        a, b = rows[ref_label], rows["this branch"]
         lines += ["", f"Reference ÷ this branch: first visit {a['after_app'] / b['after_app']:.2f}×, "
                       f"deep link {a['deep_link'] / b['deep_link']:.2f}×, "
                       f"horizon change {a['horizon_change'] / b['horizon_change']:.2f}×."]
@@ -86,10 +88,11 @@ def run(ref: Path | None = None, repeats: int = 3, pause: float = 3.0) -> list[s
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ref", type=Path, default=None)
+    ap.add_argument("--ref-label", default="reference")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     from bench.run import write_section
-    lines = run(args.ref, args.repeats)
+    lines = run(args.ref, args.repeats, ref_label=args.ref_label)
     print("\n".join(lines))
     write_section("forecast_page", lines)
 
