@@ -8,7 +8,6 @@ from ui.sharing import sync_fingerprint
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
-warmup.start()  # statsmodels & co. load in the background, not on a page's first visit
 
 state.init_language()
 auth.gate()
@@ -30,3 +29,4 @@ with st.sidebar:
     auth.sign_out_button()
 sync_fingerprint(state.dataset())
 navigation.run()
+warmup.start()  # after the first page is drawn: heavy imports load in the background
