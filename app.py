@@ -9,7 +9,6 @@ from ui.sharing import restore_from_url, sync_link
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
-warmup.start()  # statsmodels & co. load in the background, not on a page's first visit
 
 drop_implausible_params()  # before any widget bound to the URL parses a crafted value
 state.init_language()
@@ -44,3 +43,4 @@ with st.sidebar:
     auth.sign_out_button()
 sync_link()
 navigation.run()
+warmup.start()  # after the first page is drawn: heavy imports load in the background

@@ -35,7 +35,9 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 import holidays
 import numpy as np
@@ -58,12 +60,12 @@ REGRESSORS = ("d618", "d618_presale", "d11", "d11_presale", "d12", "d12_presale"
               "spring_festival", "national_day", "other_holiday", "makeup_workday")
 #: Festival names of :func:`festival_windows` (campaign seasons).
 FESTIVALS = ("spring_festival", *COMMERCE)
-SPRING_LEAD_DAYS = 14
-_LONG = ("spring_festival", "national_day")  # the shopping season before Spring Festival (campaign windows)
+SPRING_LEAD_DAYS = 14  # the shopping season before Spring Festival (campaign windows)
+_LONG = ("spring_festival", "national_day")
 
 
 @lru_cache(maxsize=64)
-def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+def official_days(year: int) -> tuple[Mapping[dt.date, str], frozenset[dt.date]]:
     """Official days off (day -> OpsLab holiday name) and make-up workdays of ``year``.
 
     A day off moved next to a holiday ("Day off (substituted from ...)") belongs to the
@@ -102,7 +104,7 @@ def official_days(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
                     if nxt.weekday() >= 5 and nxt not in named and nxt not in workdays \
                             and nxt.year == year:
                         named[nxt], grew = name, True
-    return named, workdays
+    return MappingProxyType(named), workdays  # cached: read-only
 
 
 def spring_festival(year: int) -> dt.date:

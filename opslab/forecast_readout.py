@@ -60,19 +60,21 @@ class ForecastView:
 
 
 def forecast_view(result: ForecastResult, effect: pd.Series | None = None,
-                  alpha: float | None = None, history_periods: int | None = None) -> ForecastView:
+                  alpha: float | None = None, h: int | None = None,
+                  history_periods: int | None = None) -> ForecastView:
     """The forecast section: history tail, mean and band, all candidates' errors.
 
-    ``effect`` (per future period, e.g. a planned campaign) is added to every sample path.
-    ``alpha`` defaults to ``1 - config.interval``; the history shown defaults to three
-    horizons (at least 8 weeks or 60 days).
+    ``h`` periods ahead (default the result's horizon: one fit serves every shorter horizon,
+    so changing it only simulates). ``effect`` (per future period, e.g. a planned campaign)
+    is added to every sample path. ``alpha`` defaults to ``1 - config.interval``; the
+    history shown defaults to three horizons (at least 8 weeks or 60 days).
     """
     cfg = result.config
     alpha = 1 - cfg.interval if alpha is None else float(alpha)
-    index = result.future_index()
+    index = result.future_index(h)
     add = np.zeros(len(index)) if effect is None else \
         pd.Series(effect).reindex(index, fill_value=0.0).to_numpy(float)
-    paths = result.sample_paths() + add[None, :]
+    paths = result.sample_paths(len(index)) + add[None, :]
     lo, hi = np.quantile(paths, [alpha / 2, 1 - alpha / 2], axis=0)
     frame = pd.DataFrame({"mean": paths.mean(axis=0), "lower": lo, "upper": hi, "effect": add},
                          index=index)

@@ -2,8 +2,9 @@
 
 statsmodels, scipy.optimize and the forecasting code take seconds to import on a loaded
 machine, and the first page that needs them (Forecast, Churn) paid for it on its first
-visit. The router starts this thread on its first run; by the time someone opens those pages
-the modules are usually loaded. Importing is idempotent and thread-safe (per-module import
+visit. The router starts this thread once its first page has been drawn (so the opening page
+does not share the CPU with it); by the time someone opens those pages the modules are
+usually loaded. Importing is idempotent and thread-safe (per-module import
 locks), so a page that needs a module earlier simply waits for it.
 """
 
@@ -29,7 +30,7 @@ def _import_all(delay: float) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def start(delay: float = 2.0) -> threading.Thread:
+def start(delay: float = 0.5) -> threading.Thread:
     """Start the import thread (once per server process, after ``delay`` seconds) and return it."""
     thread = threading.Thread(target=_import_all, args=(delay,), name="opslab-warmup", daemon=True)
     thread.start()

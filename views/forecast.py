@@ -75,10 +75,13 @@ def _fit_status(fit):
     return fitted
 
 
-result = shared_result("forecast", ds, f"{kpi}:{grain}:{h}:{market}",
-                       lambda: forecast(ds, kpi, grain, h, market=None if market == "none" else market),
+# One fit per KPI, grain and calendar, for the longest horizon offered (the backtest horizon
+# does not depend on it): a shorter horizon only simulates fewer periods.
+longest = periods.horizon_periods(max(HORIZONS), grain)
+result = shared_result("forecast", ds, f"{kpi}:{grain}:{longest}:{market}",
+                       lambda: forecast(ds, kpi, grain, longest, market=None if market == "none" else market),
                        _fit_status)
-future = result.future_index()
+future = result.future_index(h)
 
 # -- planned campaign (enters the forecast through the planner's own effect) -----------------
 campaigns = ds.campaigns if ds.campaigns is not None else pd.DataFrame()
@@ -121,7 +124,7 @@ effect = (planner.campaign_effect(camp_model, plan, future, grain, kpi)
           if plan is not None and plan_in_fc and has_model else None)
 
 # -- forecast chart and every candidate's backtest error -----------------------------------
-fv = readout.forecast_view(result, effect)
+fv = readout.forecast_view(result, effect, h=h)
 st.subheader(tr("forecastpage.chart_title", kpi=tr(f"forecastpage.kpi.{kpi}")))
 st.altair_chart(charts.forecast_chart(
     fv.history, fv.frame, date_title=tr("forecastpage.date"), value_title=kpi_title(kpi),
