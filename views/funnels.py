@@ -47,7 +47,7 @@ def group_label(g: str) -> str:
 # -- definition ---------------------------------------------------------------------------
 steps = url_multi(tr("funnels.steps"), events, default_steps, "fn_steps", help=tr("funnels.steps_help"),
                   max_selections=fn.MAX_STEPS)
-a, b, c, d = st.columns(4)
+a, b, c, d = st.columns([1, 1.5, 1.2, 1.2])
 window = a.number_input(tr("funnels.window"), min_value=0.01, max_value=365.0, value=7.0, step=1.0,
                         key="fn_window", help=tr("funnels.window_help"), bind="query-params")
 order = url_choice("segmented_control", tr("funnels.order"), fn.ORDERS, "ordered", "fn_order", b,
@@ -78,6 +78,7 @@ with st.expander(tr("funnels.filters"), icon=":material/filter_alt:"):
 exclusions = []
 with right:
     excl_events = st.multiselect(tr("funnels.exclude"), [e for e in events if e not in steps], key="fn_excl",
+                                 placeholder=tr("funnels.exclude_placeholder"),
                                  help=tr("funnels.exclude_help"), disabled=order != "ordered")
     if excl_events and len(steps) >= 2:
         lo, hi = st.select_slider(tr("funnels.exclude_between"), options=list(range(1, len(steps) + 1)),
