@@ -36,6 +36,17 @@ def duration(seconds: float) -> str:
     return tr("funnels.days_n", n=f"{seconds / 86400:.1f}")
 
 
+def short(hours: float) -> str:
+    """A bin edge in the unit people use for it: minutes, hours, then days."""
+    if hours == 0:
+        return "0"
+    if hours < 1:
+        return tr("funnels.minutes", n=f"{hours * 60:g}")
+    if hours < 48:
+        return tr("funnels.hours_n", n=f"{hours:g}")
+    return tr("funnels.days_n", n=f"{hours / 24:g}")
+
+
 def group_label(g: str) -> str:
     if g == fn.OTHER:
         return tr("funnels.other")
@@ -131,6 +142,7 @@ if by and not res.by_group.empty:
     st.altair_chart(charts.grouped_conversion(g, tr("funnels.step"), tr("funnels.conv_first"), tr("funnels.group")),
                     width="stretch")
     wide = g.pivot(index="group_label", columns="step_label", values="users")[list(table["label"])]
+    wide.index.name = tr("funnels.group")
     st.dataframe(wide, width="stretch")
 
 # -- time to convert and trend ------------------------------------------------------------
@@ -138,8 +150,7 @@ left, right = st.columns(2)
 with left:
     st.subheader(tr("funnels.time_title"))
     dist = res.time_distribution()
-    dist["bin_label"] = [tr("funnels.bin", lo=_lo, hi=_hi) for _lo, _hi in
-                         zip(dist["from_h"].map(lambda h: f"{h:g}"), dist["to_h"].map(lambda h: f"{h:g}"))]
+    dist["bin_label"] = [f"{short(lo)}–{short(hi)}" for lo, hi in zip(dist["from_h"], dist["to_h"])]
     st.altair_chart(charts.histogram(dist, tr("funnels.hours"), tr("funnels.users")), width="stretch")
 with right:
     st.subheader(tr("funnels.trend_title"))
