@@ -55,6 +55,8 @@ def case(n_events: int, repeats: int = 3) -> dict:
     t_reg = time.perf_counter() - t0
     ops, hand = [], []
     for _ in range(repeats):   # interleaved, best of n: the machine is shared
+        for key in [k for k in ds._memo if k[0] == "funnel"]:   # measure the work, not the memo
+            del ds._memo[key]
         t0 = time.perf_counter()
         res = funnel(ds, list(STEPS), WINDOW_DAYS)
         ops.append(time.perf_counter() - t0)

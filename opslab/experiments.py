@@ -151,8 +151,12 @@ def user_outcomes(ds: Dataset, assignment: pd.DataFrame, config: ABConfig = ABCo
         out = eng.run("ab_user_metrics", window_us=int(window * 86400e6), pre_days=int(config.pre_days),
                       ret_day=int(config.retention_day), event=config.event,
                       stop=pd.Timestamp(ds.end) + pd.Timedelta(days=1), last_day=str(ds.end))
+        daily = eng.run("ab_daily_outcomes", window_us=int(window * 86400e6), event=config.event,
+                        stop=pd.Timestamp(ds.end) + pd.Timedelta(days=1))
     out.insert(1, "user_id", a["user_id"].to_numpy()[out["rid"].to_numpy()])
-    return out.drop(columns=["rid"]), dropped
+    daily["day"] = pd.to_datetime(daily["day"])
+    out.attrs["daily"] = daily  # per user (rid) and day: what a look on that day could see
+    return out, dropped
 
 
 def _values(users: pd.DataFrame, metric: str):
@@ -203,6 +207,7 @@ def ab_test(ds: Dataset, assignment: pd.DataFrame, metric: str = "conversion", *
     if metric not in METRICS:
         raise OpsLabError("experiments.bad_metric", metric=metric)
     users, dropped = user_outcomes(ds, assignment, config)
+    daily = users.attrs.pop("daily")
     if metric == "retention":
         users = users[users["retained"].notna()]
     names = sorted(users["variant"].unique())
@@ -243,7 +248,7 @@ def ab_test(ds: Dataset, assignment: pd.DataFrame, metric: str = "conversion", *
             if use_cuped:  # report the actual means; the adjusted lift and its tighter interval
                 comp = _shift_means(comp, raw_c, raw_t)
             rows.append((v, comp, float(adj[c_idx].std(ddof=1))))
-    frame = _comparisons(rows, groups, control, metric, users, config, days, srm_p)
+    frame = _comparisons(rows, groups, control, metric, daily, pd.Timestamp(ds.end), config, days, srm_p)
     return ABResult(metric, control, pd.DataFrame(variants), frame, chi2, srm_p, srm_p >= config.srm_alpha,
                     use_cuped, days, users.reset_index(drop=True), dropped)
 
@@ -267,10 +272,10 @@ def _shift_means(comp: st.Comparison, raw_c: float, raw_t: float) -> st.Comparis
                          comp.se, comp.p_value, comp.chance_to_beat, comp.test)
 
 
-def _comparisons(rows, groups, control, metric, users, config, days, srm_p) -> pd.DataFrame:
+def _comparisons(rows, groups, control, metric, daily, end, config, days, srm_p) -> pd.DataFrame:
     out = []
     for v, comp, sd_c in rows:
-        seq = _sequential(groups[control], groups[v], metric, comp, config)
+        seq = _sequential(groups[control], groups[v], metric, comp, config, daily, end)
         n_now = min(len(groups[control]), len(groups[v]))
         sd = sd_c if np.isfinite(sd_c) else comp.se * math.sqrt(n_now / 2)
         need = st.sample_size(sd, abs(config.mde_rel * comp.mean_c), config.alpha, config.power)
@@ -286,22 +291,39 @@ def _comparisons(rows, groups, control, metric, users, config, days, srm_p) -> p
     return frame
 
 
-def _sequential(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, comp: st.Comparison, config: ABConfig) -> float:
-    """Always-valid p-value over daily looks at the users exposed so far."""
-    days = sorted(set(g_c["exposure"].dt.normalize()) | set(g_t["exposure"].dt.normalize()))
+def _sequential(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, comp: st.Comparison, config: ABConfig,
+                daily: pd.DataFrame, end: pd.Timestamp) -> float:
+    """Always-valid p-value over daily looks. A look on day d reads the users exposed by then
+    with their outcomes up to that day only, as a lead checking the test daily would have."""
+    users = pd.concat([g_c.assign(arm=0), g_t.assign(arm=1)])
+    users = users.assign(day0=users["exposure"].dt.normalize())
+    days = pd.date_range(users["day0"].min(), max(end, users["day0"].max()), freq="D")
+    daily = daily[daily["rid"].isin(users["rid"])]
     lifts, variances = [], []
     for d in days:
-        c = g_c[g_c["exposure"] < d + pd.Timedelta(days=1)]
-        t = g_t[g_t["exposure"] < d + pd.Timedelta(days=1)]
-        if len(c) < 2 or len(t) < 2:
+        seen = users[users["day0"] <= d]
+        if metric == "retention":
+            seen = seen[seen["day0"] + pd.Timedelta(days=config.retention_day) <= d]
+        if (seen["arm"] == 0).sum() < 2 or (seen["arm"] == 1).sum() < 2:
             continue
+        upto = daily[daily["day"] <= d].groupby("rid")[["conv", "rev", "ord"]].sum()
+        got = upto.reindex(seen["rid"]).fillna(0).to_numpy()
+        if metric == "conversion":
+            y = (got[:, 0] > 0).astype(float)
+        elif metric in ("revenue", "aov"):
+            y = got[:, 1]
+        elif metric == "orders":
+            y = got[:, 2]
+        else:
+            y = seen["retained"].to_numpy(dtype=float)
+        arm = seen["arm"].to_numpy()
         if metric == "aov":
-            r_c, v_c = st.ratio_stats(c["rev_post"], c["ord_post"])
-            r_t, v_t = st.ratio_stats(t["rev_post"], t["ord_post"])
+            r_c, v_c = st.ratio_stats(y[arm == 0], got[arm == 0, 2])
+            r_t, v_t = st.ratio_stats(y[arm == 1], got[arm == 1, 2])
             lifts.append(r_t - r_c)
             variances.append(v_c + v_t)
         else:
-            yc, yt = _values(c, metric)[0], _values(t, metric)[0]
+            yc, yt = y[arm == 0], y[arm == 1]
             lifts.append(yt.mean() - yc.mean())
             variances.append(yc.var(ddof=1) / len(yc) + yt.var(ddof=1) / len(yt))
     if not lifts:

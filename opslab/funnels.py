@@ -290,7 +290,13 @@ def funnel(ds: Dataset, steps, window_days: float = 7, by: str | None = None, *,
     prop = by if by is not None and by in props and by not in user_dimensions(ds) else None
     if by is not None and prop is None and by not in user_dimensions(ds):
         raise OpsLabError("funnels.unknown_property", column=by)
+    key = ("funnel", tuple(steps), float(window_days), by, order, exclusions, attribution, start, stop, top_n)
+    return ds.memo(key, lambda: _compute(ds, steps, window_days, window_us, by, prop, order, exclusions,
+                                         attribution, start, stop, top_n))
 
+
+def _compute(ds, steps, window_days, window_us, by, prop, order, exclusions, attribution, start, stop, top_n):
+    n = len(steps)
     frame = _query(ds, steps, window_us, order, exclusions, prop, start, stop)
     max_step = _max_step(frame, n)
     excluded = np.zeros(len(frame), dtype=bool)

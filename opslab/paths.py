@@ -124,7 +124,12 @@ def paths(ds: Dataset, event: str, direction: str = "next", depth: int = 3, top:
     return PathResult(event, direction, top_paths, node_frame, edge_frame, n_users)
 
 
-def leave_points(result: PathResult, min_users: int = 1) -> pd.DataFrame:
-    """Nodes ordered by how many users left right after them (the biggest 流失节点 first)."""
-    nodes = result.nodes[result.nodes["users"] >= min_users]
-    return nodes.sort_values(["left", "leave_share"], ascending=False, ignore_index=True)
+def leave_points(result: PathResult, goal: str | None = None, min_users: int = 1) -> pd.DataFrame:
+    """Nodes ordered by how many users left right after them (the biggest 流失节点 first).
+
+    Leaving after ``goal`` (e.g. ``"purchase"``) is the session's natural end, not a loss, so
+    those nodes are left out; so are nodes nobody left from.
+    """
+    n = result.nodes
+    n = n[(n["users"] >= min_users) & (n["left"] > 0) & (n["event"] != goal)]
+    return n.sort_values(["left", "leave_share"], ascending=False, ignore_index=True)

@@ -78,8 +78,11 @@ def test_leave_points_and_errors():
     ev = _log(1)
     res = paths(Dataset.from_tables(events=ev), "a", depth=2)
     lp = leave_points(res)
-    assert lp["left"].is_monotonic_decreasing
+    assert lp["left"].is_monotonic_decreasing and (lp["left"] > 0).all()
     assert lp["left"].sum() == res.nodes["left"].sum()
+    no_goal = leave_points(res, goal="b")
+    assert "b" not in set(no_goal["event"])
+    assert no_goal["left"].sum() == res.nodes.loc[res.nodes["event"] != "b", "left"].sum()
     with pytest.raises(OpsLabError):
         paths(Dataset.from_tables(events=ev), "a", direction="sideways")
     assert paths(Dataset.from_tables(events=ev), "nope").n_users == 0

@@ -92,6 +92,7 @@ def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None
     order = [g for g in dict.fromkeys(cards["group_label"])]
     table = table.reindex(index=order, columns=list(metrics.KPIS))
     table.columns = [tr(f"metrics.name.{k}") for k in table.columns]
+    table.index.name = tr("breakdowns.group")
     st.caption(tr("breakdowns.cards_caption", period=period_label(start, grain)))
     st.dataframe(table, width="stretch")
     if split == "channel" and ds.has_campaigns:

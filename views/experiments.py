@@ -22,7 +22,9 @@ ds = page_start("experiments")
 code = lang()
 sample_file = sample_dir() / "assignments.csv"
 props = event_properties(ds)
-sources = [s for s, ok in (("sample", sample_file.exists()), ("upload", True), ("property", bool(props))) if ok]
+on_sample = st.session_state.get("dataset_source", {}).get("kind") == "sample"  # its test fits only its data
+sources = [s for s, ok in (("sample", on_sample and sample_file.exists()), ("upload", True), ("property", bool(props)))
+           if ok]
 
 # -- where the variants come from ---------------------------------------------------------
 source = url_choice("segmented_control", tr("experiments.source"), sources, sources[0], "ab_source",

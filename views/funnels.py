@@ -36,6 +36,17 @@ def duration(seconds: float) -> str:
     return tr("funnels.days_n", n=f"{seconds / 86400:.1f}")
 
 
+def short(hours: float) -> str:
+    """A bin edge in the unit people use for it: minutes, hours, then days."""
+    if hours == 0:
+        return "0"
+    if hours < 1:
+        return tr("funnels.minutes", n=f"{hours * 60:g}")
+    if hours < 48:
+        return tr("funnels.hours_n", n=f"{hours:g}")
+    return tr("funnels.days_n", n=f"{hours / 24:g}")
+
+
 def group_label(g: str) -> str:
     if g == fn.OTHER:
         return tr("funnels.other")
@@ -47,7 +58,7 @@ def group_label(g: str) -> str:
 # -- definition ---------------------------------------------------------------------------
 steps = url_multi(tr("funnels.steps"), events, default_steps, "fn_steps", help=tr("funnels.steps_help"),
                   max_selections=fn.MAX_STEPS)
-a, b, c, d = st.columns(4)
+a, b, c, d = st.columns([1, 1.5, 1.2, 1.2])
 window = a.number_input(tr("funnels.window"), min_value=0.01, max_value=365.0, value=7.0, step=1.0,
                         key="fn_window", help=tr("funnels.window_help"), bind="query-params")
 order = url_choice("segmented_control", tr("funnels.order"), fn.ORDERS, "ordered", "fn_order", b,
@@ -78,6 +89,7 @@ with st.expander(tr("funnels.filters"), icon=":material/filter_alt:"):
 exclusions = []
 with right:
     excl_events = st.multiselect(tr("funnels.exclude"), [e for e in events if e not in steps], key="fn_excl",
+                                 placeholder=tr("funnels.exclude_placeholder"),
                                  help=tr("funnels.exclude_help"), disabled=order != "ordered")
     if excl_events and len(steps) >= 2:
         lo, hi = st.select_slider(tr("funnels.exclude_between"), options=list(range(1, len(steps) + 1)),
@@ -130,6 +142,7 @@ if by and not res.by_group.empty:
     st.altair_chart(charts.grouped_conversion(g, tr("funnels.step"), tr("funnels.conv_first"), tr("funnels.group")),
                     width="stretch")
     wide = g.pivot(index="group_label", columns="step_label", values="users")[list(table["label"])]
+    wide.index.name = tr("funnels.group")
     st.dataframe(wide, width="stretch")
 
 # -- time to convert and trend ------------------------------------------------------------
@@ -137,8 +150,7 @@ left, right = st.columns(2)
 with left:
     st.subheader(tr("funnels.time_title"))
     dist = res.time_distribution()
-    dist["bin_label"] = [tr("funnels.bin", lo=_lo, hi=_hi) for _lo, _hi in
-                         zip(dist["from_h"].map(lambda h: f"{h:g}"), dist["to_h"].map(lambda h: f"{h:g}"))]
+    dist["bin_label"] = [f"{short(lo)}–{short(hi)}" for lo, hi in zip(dist["from_h"], dist["to_h"])]
     st.altair_chart(charts.histogram(dist, tr("funnels.hours"), tr("funnels.users")), width="stretch")
 with right:
     st.subheader(tr("funnels.trend_title"))

@@ -8,12 +8,13 @@ from opslab import paths as pt
 from opslab.charts import behaviour as charts
 from opslab.problems import OpsLabError
 from ui.safe import md
-from ui.state import labeller, lang, tr
+from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice
 from ui.widgets import page_start
 
 ds = page_start("paths")
 code = lang()
+t = translator()  # format_func may run outside this script run
 events = list(ds.events["event_name"].value_counts().index)
 default = "add_to_cart" if "add_to_cart" in events else events[0]
 
@@ -24,7 +25,10 @@ direction = url_choice("segmented_control", tr("paths.direction"), pt.DIRECTIONS
 depth = c.slider(tr("paths.depth"), 1, 6, 3, key="pt_depth", bind="query-params")
 gap = d.number_input(tr("paths.session"), min_value=1, max_value=24 * 60, value=30, step=5, key="pt_gap",
                      help=tr("paths.session_help"), bind="query-params")
-collapse = st.toggle(tr("paths.collapse"), value=True, key="pt_collapse", help=tr("paths.collapse_help"))
+e1, e2 = st.columns([1, 3])
+collapse = e1.toggle(tr("paths.collapse"), value=True, key="pt_collapse", help=tr("paths.collapse_help"))
+goal = url_choice("selectbox", tr("paths.goal"), ["", *events], "purchase" if "purchase" in events else "", "pt_goal",
+                  e2, format_func=lambda v: t("paths.no_goal") if v == "" else v, help=tr("paths.goal_help"))
 
 try:
     with st.spinner(tr("paths.computing")):
@@ -47,7 +51,7 @@ st.metric(tr("paths.users", event=md(event)), fmt.count(res.n_users, code), bord
 
 st.subheader(tr("paths.leave_title"))
 st.caption(tr("paths.leave_caption") if direction == "next" else tr("paths.start_caption"))
-lp = pt.leave_points(res).head(10)
+lp = pt.leave_points(res, goal or None).head(10)
 st.dataframe(pd.DataFrame({
     tr("paths.level"): lp["level"], tr("paths.event_col"): lp["event"].map(label),
     tr("paths.users_col"): lp["users"], tr("paths.left"): lp["left"],

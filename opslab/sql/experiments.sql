@@ -46,3 +46,23 @@ LEFT JOIN conv ON conv.uid = a.uid
 LEFT JOIN money ON money.uid = a.uid
 LEFT JOIN act ON act.uid = a.uid
 ORDER BY a.rid;
+
+-- name: ab_daily_outcomes
+-- The same outcomes day by day after exposure (one row per assigned user and day with any),
+-- so a look on day d can be read with only what was known by then (sequential p-values).
+WITH a AS (
+    SELECT rid, uid, epoch_us(exposure) AS x0, least(epoch_us(exposure) + $window_us, epoch_us($stop)) AS x1
+    FROM asg
+)
+SELECT rid, day, sum(conv)::BIGINT AS conv, sum(rev)::DOUBLE AS rev, sum(ord)::BIGINT AS ord
+FROM (
+    SELECT a.rid, CAST(e.event_time AS DATE) AS day, 1 AS conv, 0.0 AS rev, 0 AS ord
+    FROM a JOIN ev e ON e.uid = a.uid AND e.event_name = $event
+    WHERE epoch_us(e.event_time) >= a.x0 AND epoch_us(e.event_time) < a.x1
+    UNION ALL
+    SELECT a.rid, CAST(o.order_time AS DATE) AS day, 0 AS conv, o.amount AS rev, 1 AS ord
+    FROM a JOIN od o ON o.uid = a.uid AND o.status = 'paid'
+    WHERE epoch_us(o.order_time) >= a.x0 AND epoch_us(o.order_time) < a.x1
+)
+GROUP BY ALL
+ORDER BY rid, day;

@@ -94,3 +94,28 @@ def test_overview_split_by_channel_and_filter():
     assert not at.exception
     assert any("Filtered" in i.value for i in at.info)
     assert _metrics(at)["GMV"] != gmv
+
+
+@pytest.mark.parametrize("page", ["views/funnels.py", "views/paths.py", "views/experiments.py"])
+def test_new_pages_on_an_empty_state(page):
+    at = open_app("en", page)
+    at.session_state["dataset"] = None
+    at.run()
+    assert not at.exception
+    assert any("No data loaded" in i.value for i in at.info)
+
+
+def test_funnel_page_on_data_with_a_single_event_name_asks_for_steps():
+    import pandas as pd
+
+    from opslab.dataset import Dataset
+    at = open_app("en", "views/funnels.py")
+    ev = pd.DataFrame({"user_id": ["a", "b"], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    at.session_state["dataset"] = Dataset.from_tables(events=ev)
+    at.session_state["dataset_source"] = {"kind": "upload"}
+    at.run()
+    assert not at.exception
+    assert any("at least two steps" in i.value for i in at.info)
+    at.switch_page("views/experiments.py").run()
+    assert not at.exception
+    assert any("Choose where the variants come from" in i.value for i in at.info)
