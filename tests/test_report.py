@@ -104,6 +104,7 @@ def test_plan_odds_from_paths(sample, rep):
     assert 0.4 <= plan.loc["new_users", "p_hit"] <= 0.6  # the median: about even odds
 
 
+@pytest.mark.slow
 def test_html_escapes_data_text(sample):
     camp = sample.campaigns.copy()
     camp.loc[camp.index[-1], "name"] = '<script>alert("x")</script>'
