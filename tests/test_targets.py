@@ -133,6 +133,7 @@ def test_status_without_forecast_and_past_periods(monkeypatch):
     assert g["run_rate"] == pytest.approx(3100) and g["status"] == "on_track"
     past = target_status(ds, [Target("gmv", "2024-01", 999)], as_of="2024-01-31").iloc[0]
     assert past["state"] == "past" and past["status"] == "hit" and past["completion"] == pytest.approx(1000 / 999)
+    assert np.isnan(past["p_hit"]) and np.isnan(past["forecast"])  # final, not forecast
 
 
 def test_no_silent_default_target(sample):
