@@ -84,6 +84,7 @@ def test_file_with_chinese_labels_and_percent():
     with pytest.raises(OpsLabError) as err:
         read_targets("kpi,period,value\ngmv,2026Q3,lots\n".encode(), "t.csv")
     assert err.value.code == "targets.bad_row" and err.value.params["row"] == 2
+    assert err.value.params["value"] == "lots" and err.value.params["detail"] == "targets.bad_value"
 
 
 def test_time_progress_and_completion_by_hand():

@@ -2,6 +2,8 @@
 完成度, 时间进度, run-rate, forecast, P(hit) and status; levers for each gap; past periods.
 Settings in the URL (tg_* keys)."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -25,6 +27,11 @@ from opslab.problems import OpsLabError
 from ui.state import dataset_key, labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import export_buttons, page_start
+
+def _plain(text: str) -> str:
+    """Text from a file, escaped so Streamlit's markdown shows it literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+
 
 ds = page_start("targets")
 code = lang()
@@ -89,7 +96,10 @@ with st.expander(tr("targets.import"), icon=":material/upload:"):
             st.success(tr("targets.imported", n=len(got)))
             st.rerun()
         except OpsLabError as err:
-            st.error(tr(err.code, **err.params))
+            params = dict(err.params)
+            if "detail" in params:  # the cell comes from the user's file: never markdown
+                params["detail"] = tr(params["detail"], value=_plain(params.get("value", "")))
+            st.error(tr(err.code, **params))
     export_buttons(lambda: targets_frame(st.session_state["tg_targets"]), "targets", "tg_export",
                    len(saved), tr("targets.export_csv"), tr("targets.export_xlsx"))
 
