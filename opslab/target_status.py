@@ -37,7 +37,6 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.metrics import MetricConfig, daily
 from opslab.targets import (
-    CAMPAIGN_KPIS,
     KPI_KIND,
     Target,
     _forecast_paths,
@@ -259,8 +258,3 @@ def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame
             "days_elapsed", "time_progress", "actual", "completion", "run_rate", "forecast",
             "lower", "upper", "p_hit", "status"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def campaign_kpi(kpi: str) -> bool:
-    """Whether ``kpi`` is measured from the campaigns table."""
-    return kpi in CAMPAIGN_KPIS
