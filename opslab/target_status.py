@@ -37,7 +37,6 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.metrics import MetricConfig, daily
 from opslab.targets import (
-    CAMPAIGN_KPIS,
     KPI_KIND,
     Target,
     _forecast_paths,
@@ -214,8 +213,8 @@ def target_row(ds: Dataset, target: Target, as_of=None, config=None,
                upper=float("nan"), p_hit=float("nan"), status="no_data")
     if state == "past":
         ok = np.isfinite(actual)
-        row.update(forecast=actual, lower=actual, upper=actual, run_rate=actual,
-                   p_hit=float(target.met(actual)) if ok else float("nan"),
+        # a closed period has a final value, not a forecast or odds
+        row.update(run_rate=actual,
                    status=("hit" if target.met(actual) else "missed") if ok else "no_data")
         return row
     run = _run_rate(ds, kind, target, actual, start, end, as_of, days_elapsed, days_total)
@@ -239,7 +238,8 @@ def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame
     One row per target: kpi, period, direction, target, state (past / current / future),
     start, end, days_total, days_elapsed, time_progress (时间进度), actual (to date),
     completion (完成度), run_rate, forecast with lower/upper (80 % interval; the period's
-    value, actuals included), p_hit and status. ``config`` is the
+    value, actuals included), p_hit and status; a closed period has no forecast, interval or
+    P(hit), only its final value and hit / missed. ``config`` is the
     :class:`~opslab.models.forecast.ForecastConfig` of the forecasts (default: backtested
     model choice, 1,000 paths).
 
@@ -258,8 +258,3 @@ def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame
             "days_elapsed", "time_progress", "actual", "completion", "run_rate", "forecast",
             "lower", "upper", "p_hit", "status"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def campaign_kpi(kpi: str) -> bool:
-    """Whether ``kpi`` is measured from the campaigns table."""
-    return kpi in CAMPAIGN_KPIS

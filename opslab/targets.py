@@ -210,8 +210,9 @@ def targets_from_frame(frame: pd.DataFrame) -> list[Target]:
     """Targets from a table with columns kpi, period, value and (optional) direction.
 
     Headers and KPI names may be the codes or the app's Chinese/English labels; values may be
-    written "52%". A bad row raises ``OpsLabError("targets.bad_row", row=..., detail=...)``
-    naming its spreadsheet row (the header is row 1). A later row for the same KPI and period
+    written "52%". A bad row raises ``OpsLabError("targets.bad_row", row=..., detail=...,
+    value=...)`` naming its spreadsheet row (the header is row 1), the problem's i18n code and
+    the cell. A later row for the same KPI and period
     replaces an earlier one.
     """
     cols = {str(c).strip().lower(): c for c in frame.columns}
@@ -235,7 +236,8 @@ def targets_from_frame(frame: pd.DataFrame) -> list[Target]:
             target = Target(kpi, rec[pick["period"]], _number(rec[pick["value"]]), direction)
         except (OpsLabError, ValueError, TypeError) as err:
             detail = err.code if isinstance(err, OpsLabError) else "targets.bad_value"
-            raise OpsLabError("targets.bad_row", row=i, detail=detail) from None
+            value = err.params.get("value", "") if isinstance(err, OpsLabError) else str(rec[pick["value"]])
+            raise OpsLabError("targets.bad_row", row=i, detail=detail, value=str(value)[:40]) from None
         out[(target.kpi, target.period)] = target
     return list(out.values())
 

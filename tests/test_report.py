@@ -104,6 +104,7 @@ def test_plan_odds_from_paths(sample, rep):
     assert 0.4 <= plan.loc["new_users", "p_hit"] <= 0.6  # the median: about even odds
 
 
+@pytest.mark.slow
 def test_html_escapes_data_text(sample):
     camp = sample.campaigns.copy()
     camp.loc[camp.index[-1], "name"] = '<script>alert("x")</script>'
@@ -146,3 +147,18 @@ def test_report_without_campaigns_or_history():
     with pytest.raises(Exception) as err:
         quarterly_report(ds, "2024Q3")
     assert getattr(err.value, "code", "") == "report.period_not_started"
+
+
+@pytest.mark.slow
+def test_running_period(sample):
+    """A quarter still running: comparisons over the same number of days, no change against a
+    partial total in the plan."""
+    rep = quarterly_report(sample, "2026Q4", lang="zh", config=FAST)
+    assert not rep.complete and rep.days == 31
+    o = sample.orders[sample.orders["status"] == "paid"]
+    day = o["order_time"].dt.normalize()
+    now = o.loc[(day >= "2026-10-01") & (day <= "2026-10-31"), "amount"].sum()
+    july = o.loc[(day >= "2026-07-01") & (day <= "2026-07-31"), "amount"].sum()  # Q3's first 31 days
+    assert rep.kpis.loc["gmv", "pop"] == pytest.approx(now / july - 1)
+    assert len(rep.plan) and rep.plan["change"].isna().all()
+    assert "本期进行中" in rep.to_html()

@@ -84,6 +84,7 @@ def test_file_with_chinese_labels_and_percent():
     with pytest.raises(OpsLabError) as err:
         read_targets("kpi,period,value\ngmv,2026Q3,lots\n".encode(), "t.csv")
     assert err.value.code == "targets.bad_row" and err.value.params["row"] == 2
+    assert err.value.params["value"] == "lots" and err.value.params["detail"] == "targets.bad_value"
 
 
 def test_time_progress_and_completion_by_hand():
@@ -133,6 +134,7 @@ def test_status_without_forecast_and_past_periods(monkeypatch):
     assert g["run_rate"] == pytest.approx(3100) and g["status"] == "on_track"
     past = target_status(ds, [Target("gmv", "2024-01", 999)], as_of="2024-01-31").iloc[0]
     assert past["state"] == "past" and past["status"] == "hit" and past["completion"] == pytest.approx(1000 / 999)
+    assert np.isnan(past["p_hit"]) and np.isnan(past["forecast"])  # final, not forecast
 
 
 def test_no_silent_default_target(sample):

@@ -2,6 +2,8 @@
 完成度, 时间进度, run-rate, forecast, P(hit) and status; levers for each gap; past periods.
 Settings in the URL (tg_* keys)."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -25,6 +27,11 @@ from opslab.problems import OpsLabError
 from ui.state import dataset_key, labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import export_buttons, page_start
+
+def _plain(text: str) -> str:
+    """Text from a file, escaped so Streamlit's markdown shows it literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+
 
 ds = page_start("targets")
 code = lang()
@@ -53,26 +60,27 @@ frame = pd.DataFrame({
     "kpi": list(TARGET_KPIS),
     "label": [tr(f"targets.kpi.{k}") for k in TARGET_KPIS],
     "direction": [dir_label[mine[k].direction if k in mine else DEFAULT_DIRECTION[k]] for k in TARGET_KPIS],
-    "value": [mine[k].value if k in mine else None for k in TARGET_KPIS],
+    "value": pd.Series([mine[k].value if k in mine else np.nan for k in TARGET_KPIS], dtype="float64"),
 })
 edited = st.data_editor(
-    frame, key=f"tg_editor_{period}", hide_index=True, width="stretch", num_rows="fixed",
-    height=36 * (len(TARGET_KPIS) + 1) + 3,  # every KPI visible without scrolling
+    frame, key=f"tg_editor_{period}_{code}", hide_index=True, width="stretch", num_rows="fixed",
+    height=35 * (len(TARGET_KPIS) + 1) + 3,  # every KPI visible without scrolling
     column_order=["label", "direction", "value"],
     column_config={
         "label": st.column_config.TextColumn(tr("targets.col.kpi"), disabled=True),
         "direction": st.column_config.SelectboxColumn(tr("targets.col.direction"),
                                                       options=list(dir_label.values()), required=True),
-        "value": st.column_config.NumberColumn(tr("targets.col.value"), min_value=0.0, format="%.4g"),
+        "value": st.column_config.NumberColumn(tr("targets.col.value"), min_value=0.0),
     })
-if st.button(tr("targets.save"), key="tg_save", type="primary", icon=":material/save:"):
-    by_label = {v: k for k, v in dir_label.items()}
-    new = [Target(r.kpi, period, float(r.value), by_label.get(r.direction, ""))
-           for r in edited.itertuples() if r.value is not None and np.isfinite(r.value)]
-    saved = [t for t in saved if t.period != period] + new
+# Saved as soon as typed: a target survives switching period, grain or language, and a reload.
+by_label = {v: k for k, v in dir_label.items()}
+typed = [Target(r.kpi, period, float(r.value), by_label.get(r.direction, ""))
+         for r in edited.itertuples() if r.value is not None and np.isfinite(r.value)]
+if set(typed) != set(mine.values()):
+    saved = [t for t in saved if t.period != period] + typed
     store.save(key, saved)
     st.session_state["tg_targets"] = saved
-    st.success(tr("targets.saved", n=len(new)))
+    st.toast(tr("targets.saved", n=len(typed)), icon=":material/save:")
 
 with st.expander(tr("targets.import"), icon=":material/upload:"):
     up = st.file_uploader(tr("targets.import"), type=["xlsx", "csv"], key="tg_import",
@@ -88,7 +96,10 @@ with st.expander(tr("targets.import"), icon=":material/upload:"):
             st.success(tr("targets.imported", n=len(got)))
             st.rerun()
         except OpsLabError as err:
-            st.error(tr(err.code, **err.params))
+            params = dict(err.params)
+            if "detail" in params:  # the cell comes from the user's file: never markdown
+                params["detail"] = tr(params["detail"], value=_plain(params.get("value", "")))
+            st.error(tr(err.code, **params))
     export_buttons(lambda: targets_frame(st.session_state["tg_targets"]), "targets", "tg_export",
                    len(saved), tr("targets.export_csv"), tr("targets.export_xlsx"))
 

@@ -100,7 +100,9 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
         rows.append({"kpi": kpi, "period": nxt.code, "value": proposed, "direction": "at_least",
                      "p_hit": float(np.mean(values >= proposed)), "source": "forecast"})
     out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source"])
-    out["change"] = [change(v, kpis.loc[k, "actual"]) if k in kpis.index else np.nan
+    # against this period's final value only: a running period's partial total would inflate it
+    complete = p.end <= as_of
+    out["change"] = [change(v, kpis.loc[k, "actual"]) if complete and k in kpis.index else np.nan
                      for k, v in zip(out["kpi"], out["value"])]
     return out
 

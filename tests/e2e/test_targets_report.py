@@ -19,7 +19,6 @@ from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, wait_idle
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TARGETS_CSV = ("kpi,period,value,direction\n"
-               "gmv,2026Q4,150000,at_least\n"
                "m3_payer,2026Q4,0.5,at_least\n"
                "cac,2026Q4,200,at_most\n"
                "roi,2026Q4,1.2,at_least\n").encode("utf-8")
@@ -67,6 +66,19 @@ def test_targets_completion_and_report_docx(store_server, page, tmp_path):
     wait_idle(page, 180_000)
     page.get_by_role("heading", name="目标与完成度").wait_for()
     page.get_by_text("此周期还没有目标").first.wait_for()  # nothing made up
+
+    # type the GMV target into the editor's first row (the grid is a canvas: click, type, Enter)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.dblclick(box["x"] + box["width"] - 60, box["y"] + 35 + 17)
+    page.wait_for_timeout(500)
+    page.keyboard.type("150000", delay=50)
+    page.wait_for_timeout(300)  # the cell editor takes the text before Enter commits it
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1500)  # the rerun starts after the edit reaches the server
+    wait_idle(page, 180_000)
+    page.locator('[data-testid="stTable"]').first.wait_for(timeout=180_000)  # saved as typed
 
     page.get_by_text("导入目标（.xlsx / .csv）").first.click()
     path = tmp_path / "targets.csv"
