@@ -81,7 +81,7 @@ if confirmed and st.button(tr("data.apply"), key="data_apply", type="primary"):
     st.session_state["data_last_files"] = files
     st.session_state["data_last_report"] = report
     if ds is not None:
-        set_dataset(ds, {"kind": "upload", "files": [f.name for f in files if f.usable]})
+        set_dataset(data_source.on_configured_engine(ds), {"kind": "upload", "files": [f.name for f in files if f.usable]})
         st.session_state["data_flash"] = "data.applied"
         st.rerun()  # the report below survives in session state; the sidebar and link update now
 
