@@ -124,6 +124,41 @@ def run(engine: str, folder: Path, driver_memory: str, timeout: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+STORE = DATA / "spark_results.json"  # every case measured so far (bench/data is git-ignored)
+
+
+def render(store: dict, driver_memory: str, loads: list[float]) -> list[str]:
+    lines = [
+        "## Spark next to DuckDB on the same Parquet folder (`make bench-spark`)",
+        "",
+        "Same canonical Parquet layout, same analyses (prepare = read the folder, number users, build",
+        "user_day / paid_day / user_first; queries = daily DAU/WAU/MAU + monthly KPIs, month cohorts,",
+        f"8-tier segmentation). Local Spark `local[{os.cpu_count()}]`, driver memory {driver_memory};",
+        "DuckDB embedded. Start-up = SparkSession + JVM, or a DuckDB connection. Peak RSS = the whole",
+        "process tree (Python + JVM). 50 M / 100 M = the 10 M set five / ten times with distinct user ids.",
+        "**The machine was shared with other helpers' tests and benchmarks while this ran** (1-min load",
+        f"average {min(loads):.0f}-{max(loads):.0f} on {os.cpu_count()} cores when cases started), so absolute",
+        "times are inflated and noisy; the ratio within a size is the figure to read.",
+        "",
+        "| events | users | engine | start-up s | prepare s | queries s | wall s | peak RSS MiB | spark÷duckdb wall |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sorted({int(k.split(":")[0]) for k in store}):
+        duck = store.get(f"{size}:duckdb")
+        for engine in ("duckdb", "spark"):
+            r = store.get(f"{size}:{engine}")
+            if r is None:
+                continue
+            if "error" in r:
+                lines.append(f"| {size:,} | | {engine} | failed: {r['error'][:80]} | | | | | |")
+                continue
+            s = r["seconds"]
+            ratio = f"{s['wall'] / duck['seconds']['wall']:.1f}×" if engine == "spark" and duck and "seconds" in duck else ""
+            lines.append(f"| {r['events']:,} | {r['users']:,} | {engine} | {s['startup']:.1f} | {s['prepare']:.1f} | "
+                         f"{s['queries']:.1f} | {s['wall']:.1f} | {r['peak_rss_mib']:.0f} | {ratio} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000000,50000000")
@@ -136,41 +171,24 @@ def main() -> None:
     if args.case:
         print(json.dumps(case(args.case, Path(args.folder), args.driver_memory)), flush=True)
         return
-    load = os.getloadavg()[0]
-    lines = [
-        "## Spark next to DuckDB on the same Parquet folder (`make bench-spark`)",
-        "",
-        "Same canonical Parquet layout, same analyses (prepare = read the folder, number users, build",
-        "user_day / paid_day / user_first; queries = daily DAU/WAU/MAU + monthly KPIs, month cohorts,",
-        f"8-tier segmentation). Local Spark `local[{os.cpu_count()}]`, driver memory {args.driver_memory};",
-        "DuckDB embedded. Peak RSS = the whole process tree (Python + JVM). 50 M = the 10 M set five",
-        f"times with distinct user ids. **The machine was shared with other helpers' work while this ran**",
-        f"(1-min load average {load:.1f} on {os.cpu_count()} cores at the start), so absolute times are",
-        "inflated and noisy; the ratio is the figure to read.",
-        "",
-        "| events | users | engine | start-up s | prepare s | queries s | wall s | peak RSS MiB | spark÷duckdb wall |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    store = json.loads(STORE.read_text()) if STORE.exists() else {}
     for size in [int(s) for s in args.sizes.split(",")]:
         folder = ensure_parquet(size)
-        results = {}
         for engine in args.engines.split(","):
+            load = os.getloadavg()[0]
             try:
-                results[engine] = run(engine, folder, args.driver_memory, args.timeout)
+                r = run(engine, folder, args.driver_memory, args.timeout)
             except Exception as err:  # noqa: BLE001 - record what happened, keep the other rows
-                lines.append(f"| {size:,} | | {engine} | failed: {str(err).splitlines()[-1][:80]} | | | | | |")
-                continue
-            r = results[engine]
-            s = r["seconds"]
-            ratio = ""
-            if engine == "spark" and "duckdb" in results:
-                ratio = f"{s['wall'] / results['duckdb']['seconds']['wall']:.1f}×"
-            lines.append(f"| {r['events']:,} | {r['users']:,} | {engine} | {s['startup']:.1f} | {s['prepare']:.1f} | "
-                         f"{s['queries']:.1f} | {s['wall']:.1f} | {r['peak_rss_mib']:.0f} | {ratio} |")
-            print(lines[-1], flush=True)
-        if len(results) == 2:
-            assert results["duckdb"]["tiers"] == results["spark"]["tiers"], "engines disagree on the tiers"
-    write_section("spark", lines)
+                r = {"error": str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)}
+            r["load"] = load
+            store[f"{size}:{engine}"] = r
+            STORE.write_text(json.dumps(store, indent=1))
+            print(json.dumps({f"{size}:{engine}": r}), flush=True)
+        both = [store.get(f"{size}:{e}", {}).get("tiers") for e in ("duckdb", "spark")]
+        if all(both):
+            assert both[0] == both[1], "engines disagree on the tiers"
+    loads = [r.get("load", 0.0) for r in store.values()]
+    write_section("spark", render(store, args.driver_memory, loads))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,12 @@ def _empty(table: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=_DTYPES[t]) for c, t in COLUMNS[table].items()})
 
 
+def _is_remote(location: str) -> bool:
+    """An object-store or HDFS URI (s3a://, abfss://, hdfs://, gs://): Spark reads it, Python
+    cannot list it."""
+    return "://" in str(location) and not str(location).startswith("file://")
+
+
 def parquet_layout(root: str | os.PathLike) -> dict[str, str]:
     """The canonical tables found under ``root``: ``{"events": ".../events", ...}``.
 
@@ -64,6 +70,8 @@ def parquet_layout(root: str | os.PathLike) -> dict[str, str]:
     ...
     opslab.problems.OpsLabError: sources.no_tables {'path': '/no/such/folder'}
     """
+    if _is_remote(str(root)):  # checked when the engine reads it (see SourceDataset)
+        return {table: str(root).rstrip("/") + "/" + table for table in TABLES}
     root = Path(root)
     found = {}
     for table in TABLES:
@@ -130,13 +138,25 @@ class SourceDataset(Dataset):
     # -- the engine ------------------------------------------------------------------------
     def _build_engine(self) -> Engine:
         eng = self.engine_factory()
+        present = set()
         for table in ("events", "orders", "users", "campaigns"):
             if table in self.locations:
-                eng.register_source(f"src_{table}", self.locations[table], COLUMNS[table], kind=self.kind)
-            else:
-                eng.register(f"src_{table}", _empty(table))
-        eng.register("src_flags", pd.DataFrame({"has_events": ["events" in self.locations],
-                                                "has_orders": ["orders" in self.locations]}))
+                try:
+                    eng.register_source(f"src_{table}", self.locations[table], COLUMNS[table], kind=self.kind)
+                    present.add(table)
+                    continue
+                except Exception:
+                    # a remote root (s3a://...) is not listed beforehand: a table folder that
+                    # is not there is an absent optional table; events or orders must exist
+                    if not _is_remote(self.locations[table]):
+                        raise
+            eng.register(f"src_{table}", _empty(table))
+        if not present & {"events", "orders"}:
+            raise OpsLabError("sources.no_tables", path=", ".join(self.locations.values()))
+        derived = [t for t in ("orders", "events") if t not in present]
+        object.__setattr__(self, "derived", tuple(derived))
+        eng.register("src_flags", pd.DataFrame({"has_events": ["events" in present],
+                                                "has_orders": ["orders" in present]}))
         eng.register("purchase_names", pd.DataFrame({"name": sorted(PURCHASE_EVENT_NAMES)}))
         for name in PREPARE:
             eng.run(name, burn_in=BURN_IN_DAYS)
@@ -255,8 +275,12 @@ def connect(path_or_tables, engine: str = "duckdb", *, spark=None, master: str |
         unknown = set(path_or_tables) - set(TABLES)
         if unknown:
             raise OpsLabError("sources.unknown_table", table=", ".join(sorted(unknown)))
-        local = all(Path(v).exists() for v in locations.values())
-        kind = "parquet" if local or engine == "duckdb" else "table"
+        # paths (a folder, a file, a URI) are Parquet; anything else ("db.table") a catalog table
+        is_path = [Path(v).exists() or _is_remote(v) or "/" in v or v.endswith(".parquet")
+                   for v in locations.values()]
+        if any(is_path) and not all(is_path):
+            raise OpsLabError("sources.mixed_tables")
+        kind = "parquet" if all(is_path) or engine == "duckdb" else "table"
         return SourceDataset(locations, kind, factory)
     return SourceDataset(parquet_layout(path_or_tables), "parquet", factory)
 

@@ -99,7 +99,7 @@ def to_spark(sql: str, params: dict[str, Any] | None = None, schema: dict | None
 
     >>> to_spark("SELECT day - CAST($d AS DATE) AS n FROM t", {"d": "2024-01-01"},
     ...          schema={"t": {"day": "DATE"}})
-    "SELECT DATEDIFF(DAY, CAST('2024-01-01' AS DATE), t.day) AS n FROM t AS t"
+    "SELECT (DATEDIFF(DAY, CAST('2024-01-01' AS DATE), t.day)) AS n FROM t AS t"
     """
     params = params or {}
     tree = sqlglot.parse_one(sql, read="duckdb")
