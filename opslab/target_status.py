@@ -89,7 +89,7 @@ def month_retention(ds: Dataset, as_of=None) -> pd.DataFrame:
     """Month-k retention bases (k = 1, 3) per base month: base, base_month, k, size, retained
     (see ``targets_month_retention`` in ``opslab/sql/targets.sql``)."""
     day = _day(as_of or ds.end)
-    hv = float(_tier_rules().high_value_monthly_spend)
+    hv = float(_tier_rules(ds).high_value_monthly_spend)
 
     def compute():
         out = ds.engine.run("targets_month_retention", as_of=day, high_value=hv)
