@@ -17,7 +17,8 @@ from opslab.dataset import Dataset
 from opslab.experiments import ab_test
 from opslab.funnels import funnel
 from opslab.ingest.load import load, load_sample
-from opslab.lifecycle import LifecycleRules, segment
+from opslab.lifecycle import LifecycleRules
+from opslab.lifecycle_fit import segment
 from opslab.metrics import cohort_retention as retention
 from opslab.metrics import kpis
 from opslab.models.churn import churn_risk
