@@ -61,6 +61,20 @@ def money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY"
     return sign + sym + compact(a, units_lang)
 
 
+def roi(x: float, decimals: int | None = None) -> str:
+    """Revenue per unit of spend as operators write it: ``roi(3.24) == "1:3.2"``; two decimals
+    below 1 (``roi(0.125) == "1:0.12"``), so a losing campaign is not rounded to "1:0.1".
+
+    >>> roi(3.24), roi(0.125), roi(float("nan"))
+    ('1:3.2', '1:0.12', '–')
+    """
+    if _bad(x):
+        return "–"
+    if decimals is None:
+        decimals = 2 if abs(x) < 1 else 1
+    return f"1:{x:.{decimals}f}"
+
+
 def count(x: float, lang: str = "zh") -> str:
     if _bad(x):
         return "–"
