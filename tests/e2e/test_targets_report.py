@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from docx import Document
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, wait_idle
+from tests.e2e.conftest import Server, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,31 +28,9 @@ TARGETS_CSV = ("kpi,period,value,direction\n"
 def store_server(tmp_path_factory):
     """The app with its own data directory, so saved targets stay inside the test."""
     data = tmp_path_factory.mktemp("opslab_data")
-    port = _free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / f"server-targets-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OPSLAB_DATA_DIR": str(data)})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy")
-    yield url, data
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    srv = Server("app.py", data).start()
+    yield srv.url, data
+    srv.stop()
 
 
 def _row(pg, name: str) -> list[str]:

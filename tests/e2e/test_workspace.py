@@ -24,7 +24,7 @@ import pytest
 
 from opslab.security import hash_password
 from opslab.workspace.store import Store
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, wait_idle
+from tests.e2e.conftest import Server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -36,51 +36,6 @@ FILE_A = ("甲的订单.csv", ('用户ID,行为时间,订单金额\r\n'
                         'A001,2024-01-20 08:30,35\r\n').encode("gbk"))
 EVIL = "[点我登录](https://evil.example/login) **粗体** <b>x</b>"
 FILE_EVIL = (f"{EVIL}.csv", FILE_A[1])
-
-
-class Server:
-    """``streamlit run`` of app.py or serve.py with its own data directory; restartable."""
-
-    def __init__(self, script: str, data_dir: Path, password: str | None = None):
-        self.script, self.data_dir = script, data_dir
-        self.env = {**os.environ, "OPSLAB_DATA_DIR": str(data_dir)}
-        self.env.pop("OPSLAB_PASSWORD_HASH", None)
-        if password:
-            self.env["OPSLAB_PASSWORD_HASH"] = hash_password(password, iterations=1000)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = None
-
-    def start(self) -> "Server":
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        log = open(ARTIFACTS / f"server-ws-{self.port}.log", "a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / self.script), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=self.env)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        pytest.fail("streamlit did not become healthy within 90 s")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @pytest.fixture
