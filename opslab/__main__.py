@@ -14,6 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from opslab.ingest.load import load_files
+from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
+from opslab.report import quarterly_report
+from opslab.targets import TargetStore, content_key, read_targets
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 
@@ -27,10 +31,6 @@ def _files(paths: list[str]) -> list[tuple[str, bytes]]:
 
 
 def report_command(args) -> int:
-    from opslab.ingest.load import load_files
-    from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
-    from opslab.report import quarterly_report
-    from opslab.targets import TargetStore, content_key, read_targets
 
     ds, _, problems = load_files(_files(args.data))
     if ds is None:

@@ -23,6 +23,7 @@ from opslab import metrics
 from opslab.dataset import Dataset
 from opslab.funnels import NONE, OTHER, event_properties, user_dimensions
 from opslab.problems import OpsLabError
+from opslab.lifecycle import segment
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,6 @@ def user_groups(ds: Dataset, by: str, top_n: int = 5) -> pd.Series:
     """
     def compute():
         if by == "tier":
-            from opslab.lifecycle import segment
             seg = segment(ds)
             raw = pd.Series(seg["tier"].to_numpy(), index=seg["uid"].to_numpy()).reindex(ds.users["uid"])
         elif by in ds.users.columns and by in user_dimensions(ds):

@@ -29,6 +29,7 @@ from opslab.schema import (
     USERS,
     TableSpec,
 )
+from opslab.ingest.mapping import parse_status
 
 _TS = "datetime64[us]"
 MEMO_ENTRIES = 48
@@ -256,9 +257,6 @@ class Dataset:
 
 def _normalise_status(status: pd.Series) -> pd.Series:
     """paid / refunded / unpaid from whatever a notebook passes ("PAID", "已支付", None ...)."""
-    from opslab.ingest.mapping import (
-        parse_status,  # local: mapping is the upload path's module
-    )
     known = status.isin(["paid", "refunded", "unpaid"])
     if known.all():
         return status.astype("str")

@@ -12,6 +12,8 @@ import io
 import re
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_STRING
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 REPLACEMENT = "\ufffd"
@@ -66,8 +68,6 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     """An .xlsx in which every text cell is stored as a string, never as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
 
     safe = safe_frame(frame, xml=True)
     wb = Workbook(write_only=False)

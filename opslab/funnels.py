@@ -34,6 +34,8 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.engine.duckdb_engine import sql_catalog
 from opslab.problems import OpsLabError
+from opslab.lifecycle import segment
+from opslab.metrics import period_end, period_start
 
 ORDERS = ("ordered", "strict", "any")
 ATTRIBUTIONS = ("first_touch", "last_touch", "per_step")
@@ -331,7 +333,6 @@ def _split(ds, users, frame, by, prop, attribution, n, top_n) -> pd.DataFrame:
     order_idx = frame.sort_values("uid").index if prop else None
     if prop is None:
         if by == "tier":
-            from opslab.lifecycle import segment
             seg = segment(ds).set_index("uid")["tier"]
             raw = seg.reindex(users["uid"]).to_numpy()
         else:
@@ -376,7 +377,6 @@ def trend(result: FunnelResult, grain: str = "week", data_end=None) -> pd.DataFr
     >>> trend(funnel(Dataset.from_tables(events=ev), ["visit", "pay"], 3), "week")["rate"].tolist()
     [1.0, 0.0]
     """
-    from opslab.metrics import period_end, period_start
     u = result.users
     if u.empty:
         return pd.DataFrame(columns=["period", "entered", "converted", "rate", "complete"])

@@ -44,6 +44,8 @@ import pandas as pd
 from opslab.i18n import t
 from opslab.report.format import pct_text, status_text, value_text
 from opslab.targets import ALERT_SERIES, _forecast_paths
+from opslab import kpi_series as ks
+from opslab.report.document import finding_text
 
 PLATFORMS = ("feishu", "lark", "dingtalk", "wecom")
 DIGEST_KPIS = ("gmv", "new_users", "paying_users", "dau_avg")
@@ -101,7 +103,6 @@ def post(url: str, body: dict, timeout: float = 10.0) -> dict:
 
 def digest_text(rep, url: str | None = None, max_problems: int = 3) -> str:
     """A few lines: the period's KPIs against target with 完成度, the top problems, a link."""
-    from opslab.report.document import finding_text
     lang, cur = rep.lang, rep.currency
     lines = [t("report.digest.title", lang, period=rep.period)]
     with_target = [k for k in rep.kpis.index if np.isfinite(rep.kpis.loc[k, "target"])]
@@ -130,7 +131,6 @@ def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
     """Yesterday's (the data's last day) DAU, GMV and pay rate against a forecast fitted on
     the days before it (festival regressors included): those outside the central
     ``interval`` band, as dicts kpi, day, actual, lower, upper, direction."""
-    from opslab import kpi_series as ks
     day = pd.Timestamp(ds.end)
     frame = ks.regular_kpis(ds, "day")
     actual = {"dau": frame["dau"], "gmv": frame["gmv"],

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.lifecycle import TIERS
 
 #: Segment keys in display order (i18n: ``rfm.segment.<key>``).
 SEGMENTS = ("champions", "loyal", "potential_loyalists", "new_customers", "promising",
@@ -157,7 +158,6 @@ def tier_rfm_crosstab(seg: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     ``seg`` is :func:`opslab.lifecycle.segment` output and ``scores`` :func:`rfm_scores`
     output for the same ``as_of``.
     """
-    from opslab.lifecycle import TIERS
 
     segs = pd.Series(NON_PAYER, index=seg["uid"].to_numpy(), dtype="str")
     segs.loc[scores["uid"].to_numpy()] = scores["segment"].astype("str").to_numpy()

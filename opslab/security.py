@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import os
+import getpass
 
 SCHEME = "pbkdf2_sha256"
 ITERATIONS = 310_000  # OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256
@@ -41,7 +42,6 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def main() -> None:  # pragma: no cover - interactive
-    import getpass
     pw = getpass.getpass("Shared password for OpsLab: ")
     if pw != getpass.getpass("Again: "):
         raise SystemExit("The two entries differ.")

@@ -32,6 +32,9 @@ from opslab.dataset import BURN_IN_DAYS, Dataset, _conform
 from opslab.engine import DuckDBEngine, Engine
 from opslab.problems import OpsLabError
 from opslab.schema import CAMPAIGNS, PURCHASE_EVENT_NAMES
+from opslab.engine.spark_engine import SparkEngine, spark_session
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 TABLES = ("events", "orders", "users", "campaigns")
 #: The canonical columns of each source table, with the SQL type the engines read them as.
@@ -228,7 +231,6 @@ def _engine_factory(engine: str | Callable[[], Engine], spark=None, master: str 
         make.name = "duckdb"
         return make
     if engine == "spark":
-        from opslab.engine.spark_engine import SparkEngine, spark_session
 
         def make():
             session = spark if spark is not None else spark_session(master=master, remote=remote, **engine_args)
@@ -291,8 +293,6 @@ def write_parquet_layout(tables, root: str | os.PathLike, rows_per_file: int = 2
 
     Returns the folders written, as :func:`parquet_layout` would find them.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     root = Path(root)
     out = {}

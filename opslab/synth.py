@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from opslab.calendar_cn import spring_festival  # 春节: the project's one calendar
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 EVENT_NAMES = ("visit", "search", "view", "add_to_cart", "purchase", "share", "checkout")
 #: The planted A/B test (新版结算页, one-tap checkout): in the last EXPERIMENT_DAYS days half the
@@ -84,8 +86,6 @@ class SynthData:
         >>> sorted(paths)
         ['campaigns', 'events', 'orders', 'users']
         """
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -460,7 +460,6 @@ def _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, T
 
 def _labels(names, codes: np.ndarray):
     """``names[codes]`` as a pandas ``str`` array, without creating Python strings per row."""
-    import pyarrow as pa
 
     taken = pa.array(list(names), type=pa.string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
     return pd.array(pa.chunked_array([taken]), dtype="str")

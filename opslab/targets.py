@@ -36,6 +36,10 @@ import pandas as pd
 
 from opslab.lifecycle_fit import rules_in_force
 from opslab.problems import OpsLabError
+from opslab import kpi_series as ks
+from opslab.i18n import LANGUAGES, t
+from opslab.models.forecast import ForecastConfig, KPIForecaster
+import hashlib
 
 #: Targetable KPIs in display order, with how the period's value is built from its days:
 #: sum (totals), distinct (users counted once per period), mean / max (of the daily values),
@@ -195,7 +199,6 @@ def targets_frame(targets) -> pd.DataFrame:
 def _label_codes() -> dict[str, str]:
     """KPI and direction labels in both languages -> codes, so a file written in the app's
     Chinese or English export reads back."""
-    from opslab.i18n import LANGUAGES, t
     out = {}
     for lang in LANGUAGES:
         out |= {t(f"targets.kpi.{k}", lang).strip().lower(): k for k in TARGET_KPIS}
@@ -278,7 +281,6 @@ def read_targets(data: bytes, name: str = "targets.csv") -> list[Target]:
 def content_key(ds) -> str:
     """The full SHA-256 of a data set's canonical tables: the key its targets are kept under
     (the short ``Dataset.fingerprint`` is a display label only)."""
-    import hashlib
 
     def compute():
         h = hashlib.sha256()
@@ -357,8 +359,6 @@ def _forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
     when the KPI has no forecast or the history is too short. ``grain`` is the series grain
     (only "day" is used). ``kpi`` may also be a daily series of :data:`ALERT_SERIES`.
     """
-    from opslab import kpi_series as ks
-    from opslab.models.forecast import ForecastConfig, KPIForecaster
 
     series = FORECAST_SERIES.get(kpi) or (kpi if kpi in ALERT_SERIES else None)
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()

@@ -30,3 +30,26 @@ def test_engine_never_imports_streamlit_or_the_ui():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "opslab").rglob("*.py")
                  if _imports(p) & {"streamlit", "ui", "views"}]
     assert offenders == []
+
+
+def test_no_import_hidden_inside_a_function_in_the_engine():
+    # Imports sit at the top of a module, so a reader sees a module's dependencies at once
+    # and a broken import fails at start-up, not on some later click. The one exception is an
+    # optional dependency: pyspark (requirements-spark.txt) is imported when a Spark engine is
+    # asked for, so a DuckDB-only install never needs it.
+    optional = {"pyspark"}
+    hidden = []
+    for path in (ROOT / "opslab").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Import):
+                        roots = {a.name.split(".")[0] for a in inner.names}
+                    elif isinstance(inner, ast.ImportFrom):
+                        roots = {(inner.module or "").split(".")[0]}
+                    else:
+                        continue
+                    if not roots <= optional:
+                        hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert hidden == []

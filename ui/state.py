@@ -69,11 +69,10 @@ def dataset() -> Dataset | None:
 
 
 def set_dataset(ds: Dataset | None, source: dict | None = None) -> None:
-    """Install a data set for this session and drop anything computed on the previous one."""
+    """Install a data set for this session (results live in shared caches keyed on the data
+    set's id or content key, never in the session, so nothing stale needs dropping)."""
     st.session_state["dataset"] = ds
     st.session_state["dataset_source"] = source or {}
-    for key in [k for k in st.session_state if str(k).startswith("model:")]:
-        del st.session_state[key]
 
 
 def dataset_key() -> str | None:

@@ -20,6 +20,9 @@ import re
 import resource
 import sys
 import zipfile
+import numpy as np
+import pyarrow as pa
+import python_calamine as pc
 
 #: Excel itself refuses longer cells; anything longer is not a spreadsheet cell a person typed.
 MAX_CELL_CHARS = 32_767
@@ -162,14 +165,12 @@ def _float_text(v: float) -> str:
     text = repr(short)
     if "e" not in text:
         return text
-    import numpy as np
 
     return np.format_float_positional(short, trim="-")
 
 
 def read(data: bytes, opt: dict) -> tuple[list[list], dict]:
     """Columns of text of the chosen sheet, and the info dict (see module docstring)."""
-    import python_calamine as pc
 
     info: dict = {"sheets": [], "sheet": None}
     max_rows, max_cols = int(opt["max_rows"]), int(opt["max_columns"])
@@ -264,7 +265,6 @@ def main() -> None:
     if limit:
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     data = sys.stdin.buffer.read()
-    import pyarrow as pa
 
     try:
         columns, info = read(data, opt)

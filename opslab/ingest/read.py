@@ -29,6 +29,9 @@ import pandas as pd
 from opslab.ingest.excel import excel_kind, read_excel
 from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
+from charset_normalizer import from_bytes
+from pyarrow import csv as pacsv
+import pyarrow as pa
 
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
@@ -246,7 +249,6 @@ def _decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
         if bom:
             res.report.add(Problem("io.bom_mismatch", INFO, params={"encoding": "GB18030"}))
         return text
-    from charset_normalizer import from_bytes
 
     best = from_bytes(body[:200_000]).best()
     enc = best.encoding if best is not None else "utf-8"
@@ -362,8 +364,6 @@ def _parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.Dat
     row or quoting problem returns ``None`` so the lenient parser below can report it."""
     if len(sep) != 1 or sep == " " or n_cols < 1 or data.count(b'"') % 2:
         return None  # an odd number of quotes: an unclosed quote, which Arrow would swallow
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
 
     names = [str(i) for i in range(n_cols)]
     try:

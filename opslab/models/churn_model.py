@@ -57,6 +57,7 @@ from opslab.models.churn_reasons import reason_reference
 from opslab.models.churn_result import ChurnResult
 from opslab.models.clv_fitters import BetaGeoFitter
 from opslab.problems import OpsLabError
+from opslab.models.clv import customer_summary
 
 MODELS = ("recency", "bgnbd", "logistic", "hgb")
 TRAINED = ("logistic", "hgb")
@@ -101,7 +102,6 @@ def user_rank(ds: Dataset) -> np.ndarray:
 def label_free_risk(ds: Dataset, day: dt.date, feats: pd.DataFrame, horizon: int, label: str):
     """BG/NBD P(no purchase within ``horizon`` days) for the rows of ``feats`` (None when the
     model cannot be fitted: too few customers or repeat buyers)."""
-    from opslab.models.clv import customer_summary
     summary = activity_summary(feats) if label == "activity" else customer_summary(ds, day)
     try:
         bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 
+import vl_convert as vlc
 import altair as alt
 import pandas as pd
 
@@ -74,11 +75,7 @@ def roi_bars(frame: pd.DataFrame, title: str, x_title: str, break_even: str) -> 
 
 
 def to_png(chart: alt.Chart, scale: float = 2.0) -> bytes | None:
-    """PNG bytes of ``chart`` (None when vl-convert is not installed)."""
-    try:
-        import vl_convert as vlc
-    except ImportError:  # pragma: no cover - pinned in requirements.txt
-        return None
+    """PNG bytes of ``chart`` (vl-convert: Vega-Lite to PNG without a browser)."""
     with _fonts_lock:
         if not _fonts_done:
             for folder in FONT_DIRS:

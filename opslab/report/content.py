@@ -35,6 +35,14 @@ from opslab.dataset import Dataset
 from opslab.metrics import change
 from opslab.completion import period_actuals, target_status
 from opslab.targets import TARGET_KPIS, Period, _tier_rules, parse_period
+from opslab import lifecycle as lc
+from opslab.metrics import daily
+from opslab.problems import OpsLabError
+from opslab.report.charts import to_png
+from opslab.report.document import document
+from opslab.report.docx import render_docx
+from opslab.report.findings import findings, next_plan
+from opslab.report.html import render_html
 
 #: KPIs of the report's table, in order.
 REPORT_KPIS = TARGET_KPIS
@@ -68,12 +76,10 @@ class OpsReport:
 
     def document(self):
         """The report as a list of blocks (what the screen, .docx and HTML all draw)."""
-        from opslab.report.document import document
         return document(self)
 
     def png(self, block) -> bytes | None:
         """PNG of a chart block, rendered once per report (the .docx and HTML share it)."""
-        from opslab.report.charts import to_png
         cache = self.__dict__.setdefault("_png", {})
         if block.key not in cache:
             cache[block.key] = to_png(block.chart)
@@ -81,12 +87,10 @@ class OpsReport:
 
     def to_docx(self) -> bytes:
         """The report as a Word document (python-docx), charts embedded as PNG."""
-        from opslab.report.docx import render_docx
         return render_docx(self.document(), self.png)
 
     def to_html(self) -> str:
         """The report as one self-contained HTML page (charts inline, all data text escaped)."""
-        from opslab.report.html import render_html
         return render_html(self.document(), self.lang, self.png)
 
 
@@ -94,7 +98,6 @@ class OpsReport:
 def _tier_movements(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> pd.DataFrame:
     """Users per lifecycle tier the day before ``start`` and on ``end``: tier, start, end,
     change (index: tier, :data:`opslab.lifecycle.TIERS` order)."""
-    from opslab import lifecycle as lc
     before = max(start - dt.timedelta(days=1), ds.start)
     hist = lc.tier_history(ds, _tier_rules(ds, rules), sorted({before, end}))
     counts = lc.snapshot_counts(hist)
@@ -105,7 +108,6 @@ def _tier_movements(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> pd
 def _churn_watch(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> dict:
     """The 流失预警 (churn_warning) tier on ``end`` against the day before ``start``: count,
     count_before, growth, value_at_risk (the tier's spend over the value window)."""
-    from opslab import lifecycle as lc
     rules = _tier_rules(ds, rules)
     spend = lc.feature_names(rules)["spend"]
     before = max(start - dt.timedelta(days=1), ds.start)
@@ -161,12 +163,10 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     fill the KPI table, those of the next period the plan). ``config``: the
     :class:`~opslab.models.forecast.ForecastConfig` of the forecasts.
     """
-    from opslab.report.findings import findings, next_plan
 
     p = parse_period(period)
     as_of = pd.Timestamp(as_of or ds.end).date()
     if p.start > as_of:
-        from opslab.problems import OpsLabError
         raise OpsLabError("report.period_not_started", period=p.code, as_of=str(as_of))
     targets = list(targets or [])
     own = [t for t in targets if t.period == p.code]
@@ -178,7 +178,6 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
         nxt = cr.next_campaign(ds.campaigns, p.code)
     except Exception:  # noqa: BLE001 - a forecast is a bonus; the review stands without it
         nxt = None
-    from opslab.metrics import daily
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
     rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "CNY") or "CNY",

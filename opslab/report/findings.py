@@ -32,6 +32,7 @@ import pandas as pd
 from opslab.metrics import change
 from opslab.completion import KPI_KIND, target_row
 from opslab.targets import FORECAST_SERIES, Period, Target, _forecast_paths
+from opslab.completion import _paths_outlook, period_actuals, time_progress
 
 RETENTION_DROP = 0.03
 WARNING_GROWTH = 0.10
@@ -122,7 +123,6 @@ def _period_values(ds, kpi: str, nxt: Period, as_of: dt.date, config):
 
 
 def _values_from_row(ds, kpi, nxt, as_of, config):
-    from opslab.completion import _paths_outlook, period_actuals, time_progress
     actual = period_actuals(ds, nxt.start, nxt.end, as_of)[kpi]
     total = nxt.days
     elapsed = int(round(time_progress(nxt.start, nxt.end, as_of) * total))

@@ -15,6 +15,7 @@ import math
 
 from opslab import formatting as fmt
 from opslab.targets import KPI_UNIT
+from opslab.i18n import t
 
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
@@ -65,7 +66,6 @@ STATUS_STYLE = {
 
 def status_text(status: str, lang: str = "zh") -> str:
     """Icon and word of a status: "✔ 正常" / "✔ On track"."""
-    from opslab.i18n import t
     if not status:
         return "–"
     return f"{STATUS_STYLE.get(status, ('', '–'))[1]} {t(f'targets.status.{status}', lang)}"
