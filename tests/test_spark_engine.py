@@ -59,6 +59,11 @@ def test_every_named_query_same_on_a_larger_synth_set_without_users_table(spark,
 
 def test_in_memory_sample_same_tables_on_both_engines(sample_pair):
     duck, spk = sample_pair
+    # both sessions run in UTC, so naive wall-clock times never shift on either engine
+    assert duck.engine.sql("SELECT current_setting('TimeZone') AS tz")["tz"].tolist() == ["UTC"]
+    assert spk.engine.spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    late = spk.engine.sql("SELECT CAST(TIMESTAMP '2024-03-31 23:30:00' AS DATE) AS d")["d"].tolist()
+    assert [str(d)[:10] for d in late] == ["2024-03-31"]
     for table in ("user_day", "paid_day", "user_first"):
         assert_same(duck.engine.sql(f"SELECT * FROM {table}"), spk.engine.sql(f"SELECT * FROM {table}"),
                     table, order_matters=False)
