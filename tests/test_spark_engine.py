@@ -39,7 +39,7 @@ def _parquet_pair(tables, root, spark):
 def test_every_named_query_same_on_the_sample_parquet(sample, spark, tmp_path):
     duck, spk = _parquet_pair({"events": sample.events, "orders": sample.orders,
                                "users": sample.users, "campaigns": sample.campaigns}, tmp_path, spark)
-    checked = compare_every_query(duck, spk)
+    checked = compare_every_query(duck, spk, grains=("day", "month"))  # week, quarter: next test
     assert set(checked) == set(sql_catalog())  # every query, derived tables and source views included
     assert duck.n_users == spk.n_users == sample.n_users
     # the Parquet source numbers and counts users exactly as the in-memory data set does
@@ -59,6 +59,11 @@ def test_every_named_query_same_on_a_larger_synth_set_without_users_table(spark,
 
 def test_in_memory_sample_same_tables_on_both_engines(sample_pair):
     duck, spk = sample_pair
+    # both sessions run in UTC, so naive wall-clock times never shift on either engine
+    assert duck.engine.sql("SELECT current_setting('TimeZone') AS tz")["tz"].tolist() == ["UTC"]
+    assert spk.engine.spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    late = spk.engine.sql("SELECT CAST(TIMESTAMP '2024-03-31 23:30:00' AS DATE) AS d")["d"].tolist()
+    assert [str(d)[:10] for d in late] == ["2024-03-31"]
     for table in ("user_day", "paid_day", "user_first"):
         assert_same(duck.engine.sql(f"SELECT * FROM {table}"), spk.engine.sql(f"SELECT * FROM {table}"),
                     table, order_matters=False)
@@ -135,5 +140,5 @@ def test_pages_show_the_same_figures_with_the_engine_switched_to_spark(spark):
     spk = _page_figures({"engine": "spark", "spark": "local[2]", "shuffle_partitions": 2})
     assert (duck.pop("engine"), spk.pop("engine")) == ("DuckDBEngine", "SparkEngine")
     for page in duck:
-        assert len(duck[page]) >= 4, page
+        assert len(duck[page]) >= 3, page  # overview cards, 8 tiers, the churn readout
         assert spk[page] == duck[page], page

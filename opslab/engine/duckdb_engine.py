@@ -101,6 +101,3 @@ class DuckDBEngine:
         with self._lock:
             self._con.close()
 
-
-#: The name the package used before there were two engines.
-Engine = DuckDBEngine
