@@ -164,6 +164,8 @@ def _match(step: Step, params: dict, name: str, props: set[str]) -> str:
 
 
 def _query(ds, steps, window_us, order, exclusions, prop, start, stop) -> pd.DataFrame:
+    if ds.engine.name != "duckdb":  # the funnel templates are DuckDB SQL (engine.base.DUCKDB_ONLY)
+        raise OpsLabError("sources.engine_duckdb_only", query="funnel_" + order)
     cat = sql_catalog()
     n = len(steps)
     props = set(event_properties(ds))

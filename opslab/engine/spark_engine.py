@@ -32,7 +32,8 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from opslab.engine.base import projection, sql_catalog
+from opslab.engine.base import DUCKDB_ONLY, projection, sql_catalog
+from opslab.problems import OpsLabError
 
 _SPARK_TYPES = {  # Spark's simpleString type names -> SQL types sqlglot understands
     "int": "INT", "integer": "INT", "bigint": "BIGINT", "smallint": "SMALLINT", "tinyint": "TINYINT",
@@ -176,7 +177,10 @@ class SparkEngine:
 
     # -- queries ----------------------------------------------------------------------------
     def run(self, name: str, **params: Any) -> pd.DataFrame | None:
-        """Run the named query; SELECTs return a DataFrame, CREATE materialises and returns None."""
+        """Run the named query; SELECTs return a DataFrame, CREATE materialises and returns None.
+        A query in :data:`~opslab.engine.base.DUCKDB_ONLY` is refused with ``sources.engine_duckdb_only``."""
+        if name in DUCKDB_ONLY:
+            raise OpsLabError("sources.engine_duckdb_only", query=name)
         return self.sql(sql_catalog()[name], **params)
 
     def transpile(self, sql: str, **params: Any) -> str:
