@@ -178,6 +178,12 @@ class Dataset:
 
     # -- facts ---------------------------------------------------------------------------
     @property
+    def events_in_memory(self) -> bool:
+        """Whether the raw events are a frame here (False for a Parquet or catalog source, where
+        they stay in the engine and only per-user and per-day results come back)."""
+        return True
+
+    @property
     def n_users(self) -> int:
         return len(self.users)
 

@@ -201,6 +201,10 @@ class SourceDataset(Dataset):
         raise OpsLabError("sources.events_stay_in_engine")
 
     @property
+    def events_in_memory(self) -> bool:
+        return False
+
+    @property
     def n_users(self) -> int:
         return int(self.facts["n_users"])
 

@@ -10,7 +10,7 @@ Example
 -------
 >>> data = generate(SynthConfig(n_users=200, months=2, seed=1))
 >>> sorted(data.events["event_name"].unique())[:2]
-['add_to_cart', 'purchase']
+['add_to_cart', 'checkout']
 >>> bool(data.orders["user_id"].isin(data.users["user_id"]).all())
 True
 """
@@ -84,7 +84,7 @@ class SynthData:
         >>> import tempfile
         >>> paths = generate(SynthConfig(n_users=50, months=1)).write_csv(tempfile.mkdtemp())
         >>> sorted(paths)
-        ['campaigns', 'events', 'orders', 'users']
+        ['assignments', 'campaigns', 'events', 'orders', 'users']
         """
 
         out = Path(out_dir)

@@ -338,7 +338,7 @@ def test_reasons_on_hand_built_users():
     assert codes1["churn.reason.active_drop"]["pct"] == pytest.approx(0.75)
     from opslab.i18n import t
     assert t("churn.reason.active_drop", "en", **codes1["churn.reason.active_drop"]).startswith("active days down 75%")
-    assert "¥600 to ¥60" in t("churn.reason.spend_drop", "en", **codes1["churn.reason.spend_drop"])
+    assert "$600 to $60" in t("churn.reason.spend_drop", "en", cur="$", **codes1["churn.reason.spend_drop"])
 
 
 @pytest.mark.slow

@@ -39,6 +39,9 @@ def group_label(dim: str, g: str, tr=tr) -> str:
 
 def controls(ds):
     """Filter and split choices (in the URL); returns (data set to show, split dimension, top N)."""
+    if not ds.events_in_memory:  # a warehouse source: groups would need the events in memory
+        st.caption(tr("breakdowns.source_unavailable"))
+        return ds, "", 5
     dims = bd.dimensions(ds)
     t = translator()  # format_func may run outside this script run (AppTest): fix the language now
     segments = st.session_state.get("segments", {})

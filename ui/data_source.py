@@ -86,27 +86,35 @@ def configured_source():
     config = opslab_config()
     if not (config.get("source") or config.get("tables")):
         return None
-    key = json.dumps({k: config.get(k) for k in SOURCE_KEYS}, sort_keys=True, default=str)
-    return shared_by_key("source", hashlib.sha256(key.encode()).hexdigest(), "",
-                         lambda: sources.source_from_config(config))
+    return shared_by_key("source", configured_key(), "", lambda: sources.source_from_config(config))
 
 
-def on_configured_engine(ds):
-    """``ds`` on the engine ``[opslab] engine`` names (shared per data set), or as it is."""
+def configured_key() -> str:
+    """The full SHA-256 of the source settings: the configured data set's sharing key."""
+    config = opslab_config()
+    text = json.dumps({k: config.get(k) for k in SOURCE_KEYS}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def on_configured_engine(ds, key: str):
+    """``ds`` on the engine ``[opslab] engine`` names (shared per data set: ``key`` is its full
+    content key), or as it is."""
     factory = sources.engine_from_config(opslab_config())
     if ds is None or factory is None:
         return ds
-    return shared_by_key("dataset-engine", ds.fingerprint, factory.name, lambda: ds.on_engine(factory))
+    return shared_by_key("dataset-engine", key, factory.name, lambda: ds.on_engine(factory))
 
 
 def load_sample() -> None:
     source = configured_source()
     if source is not None:
-        state.set_dataset(source, {"kind": "configured", "engine": opslab_config().get("engine", "duckdb")})
+        state.set_dataset(source, {"kind": "configured", "key": configured_key(),
+                                   "engine": opslab_config().get("engine", "duckdb")})
         return
     files = sample_files(tuple(loader.sample_bytes()))
     ds, _ = build_dataset(files)
-    state.set_dataset(on_configured_engine(ds), {"kind": "sample", "key": files_key(files), "files": [f.name for f in files]})
+    key = files_key(files)
+    state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "key": key, "files": [f.name for f in files]})
 
 
 def ensure_default_data() -> None:

@@ -133,8 +133,8 @@ if confirmed:
         st.session_state["data_last_report"] = report
         st.session_state["data_last_currency"] = choices.currency
         if ds is not None:
-            ds = data_source.on_configured_engine(ds)  # Spark when [opslab] engine says so
             key = data_source.files_key(files, choices.currency)
+            ds = data_source.on_configured_engine(ds, key)  # Spark when [opslab] engine says so
             st.session_state["data_store_problem"] = None
             try:  # stored on the server: it survives a refresh and opens from a teammate's link
                 options = {loader.digest(data): {"no_header": how[0], "sheet": how[1], "header_row": how[2],

@@ -76,11 +76,13 @@ def test_target_moves_p_hit(ds):
     at = open_app("en", PAGE)
     # one fit serves every horizon: a shorter one only simulates fewer weeks
     from ui.models import _slot
-    fitted = _slot("forecast", ds.fingerprint, "gmv:week:26:CN")["value"]
+    source = at.session_state["dataset_source"]
+    key = source.get("id") or source["key"]  # shared results are keyed on the full key only
+    fitted = _slot("forecast", key, "gmv:week:26:CN")["value"]
     before = metric(at, "forecastpage.baseline").value
     at.selectbox(key="fc_horizon").set_value(28).run()
     assert not at.exception and metric(at, "forecastpage.baseline").value != before
-    assert _slot("forecast", ds.fingerprint, "gmv:week:26:CN")["value"] is fitted
+    assert _slot("forecast", key, "gmv:week:26:CN")["value"] is fitted
     tv = readout.target_view(readout.forecast_view(fitted, h=4), "gmv", "week")
     assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
     at.number_input(key="fc_target").set_value(1.0).run()

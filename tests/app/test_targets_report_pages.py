@@ -58,8 +58,11 @@ def test_no_targets_no_made_up_status(store):
 
 @pytest.mark.slow
 def test_report_figures_equal_the_screens(store):
-    store.save(content_key(load_sample()), TARGETS)
     at = open_page("views/targets.py", "zh", {"tg_grain": "quarter", "tg_period": "2026Q3"})
+    source = at.session_state["dataset_source"]
+    store.save(source.get("id") or source["key"], TARGETS)  # where the screen keeps them (ui.state.dataset_key)
+    at.session_state["tg_loaded_for"] = None  # as a fresh visit: read the saved targets again
+    at.run()
     assert not at.exception
     rows, cols = table_rows(at.table[0])
     screen = {r[cols.index("指标")]: r for r in rows}

@@ -38,7 +38,9 @@ def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     assert is_dataset_id(ident)
     m = Store(os.environ["OPSLAB_DATA_DIR"]).get(ident)
     assert m.name == "导出 [1].csv" and m.rows == {"events": 3} and (m.start, m.end) == ("2024-01-05", "2024-01-20")
-    assert m.files[0]["mapping"] and m.files[0]["options"] == {"no_header": False}
+    options = m.files[0]["options"]
+    assert m.files[0]["mapping"] and options["no_header"] is False and options["sheet"] is None
+    assert dict(options["choices"])["currency"] == "CNY"  # the upload's decisions are kept with it
     assert at.session_state["dataset_source"] == {"kind": "stored", "id": ident, "name": m.name, "files": [m.name]}
 
     from streamlit.testing.v1 import AppTest
