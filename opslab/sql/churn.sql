@@ -14,7 +14,8 @@ WITH u AS (
 a AS (
     SELECT uid,
            min(day) AS first_active,
-           max(day, 2) AS last_two,
+           max(day) AS last_active,
+           max(CASE WHEN rn = 2 THEN day END) AS prev_active,  -- the active day before the last
            count(*) AS act_all,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 7 THEN 1 END) AS act_7,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 14 THEN 1 END) AS act_14,
@@ -23,8 +24,8 @@ a AS (
            count(CASE WHEN day > CAST($cutoff AS DATE) - 90 THEN 1 END) AS act_90,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 180 THEN 1 END) AS act_180,
            count(CASE WHEN day > CAST($cutoff AS DATE) - 365 THEN 1 END) AS act_365
-    FROM user_day
-    WHERE day <= CAST($cutoff AS DATE)
+    FROM (SELECT uid, day, row_number() OVER (PARTITION BY uid ORDER BY day DESC) AS rn
+          FROM user_day WHERE day <= CAST($cutoff AS DATE)) AS d  -- portable: no DuckDB top-n max
     GROUP BY uid
 ),
 p AS (
@@ -56,11 +57,11 @@ m AS (
     GROUP BY uid
 )
 SELECT u.uid,
-       (CAST($cutoff AS DATE) - a.last_two[1])::INTEGER AS days_since_active,
+       (CAST($cutoff AS DATE) - a.last_active)::INTEGER AS days_since_active,
        (CAST($cutoff AS DATE) - least(u.signup_day, a.first_active))::INTEGER AS tenure_days,
        (CAST($cutoff AS DATE) - a.first_active)::INTEGER AS days_since_first,
-       (a.last_two[1] - a.last_two[2])::INTEGER AS last_gap,
-       (a.last_two[1] - a.first_active)::INTEGER AS active_span,
+       (a.last_active - a.prev_active)::INTEGER AS last_gap,
+       (a.last_active - a.first_active)::INTEGER AS active_span,
        a.act_all::INTEGER AS act_all,
        a.act_7::INTEGER AS act_7,
        a.act_14::INTEGER AS act_14,
@@ -86,7 +87,7 @@ FROM u
 JOIN a USING (uid)
 LEFT JOIN p USING (uid)
 LEFT JOIN m USING (uid)
-WHERE $eligible <= 0 OR a.last_two[1] > CAST($cutoff AS DATE) - $eligible
+WHERE $eligible <= 0 OR a.last_active > CAST($cutoff AS DATE) - $eligible
 ORDER BY u.uid;
 
 -- name: churn_top_events

@@ -43,7 +43,7 @@ def _no_exception(pg) -> None:
 def _to_data_page(pg, server) -> None:
     pg.goto(f"{server}/?lang=zh")
     wait_idle(pg)
-    pg.get_by_role("link", name="数据导入").click()
+    pg.get_by_role("link", name="数据导入", exact=True).click()
     wait_idle(pg)
     pg.get_by_role("heading", name="数据导入").first.wait_for()
 
@@ -83,7 +83,7 @@ def test_bad_files_show_translated_messages(server, page, tmp_path):
         page.get_by_text(t("data.kept", "zh", total="12", kept="12", rejected="0", dropped="0")).first.wait_for()
         _no_exception(page)
         # the uploaded (good) rows are now the session's data
-        page.get_by_role("link", name="数据概览").first.click()
+        page.get_by_role("link", name="数据概览", exact=True).first.click()
         wait_idle(page)
         _no_exception(page)
     except Exception:

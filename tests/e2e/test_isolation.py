@@ -46,7 +46,7 @@ def _open(pg, server) -> None:
 
 def _upload(pg, tmp_path, file) -> None:
     name, data = file
-    pg.get_by_role("link", name="数据导入").click()
+    pg.get_by_role("link", name="数据导入", exact=True).click()
     wait_idle(pg)
     path = tmp_path / name
     path.write_bytes(data)
@@ -62,7 +62,7 @@ def _confirm(pg) -> None:
 
 
 def _overview(pg) -> tuple[str, str]:
-    pg.get_by_role("link", name="数据概览").first.click()
+    pg.get_by_role("link", name="数据概览", exact=True).first.click()
     wait_idle(pg)
     pg.get_by_role("heading", name="数据概览").wait_for()
     assert pg.locator('[data-testid="stException"]').count() == 0

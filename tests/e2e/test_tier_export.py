@@ -30,7 +30,7 @@ def _events() -> bytes:
 def _upload(page, server, tmp_path):
     page.goto(f"{server}/?lang=zh")
     wait_idle(page)
-    page.get_by_role("link", name="数据导入").click()
+    page.get_by_role("link", name="数据导入", exact=True).click()
     wait_idle(page)
     path = tmp_path / "events.csv"
     path.write_bytes(_events())
@@ -39,7 +39,7 @@ def _upload(page, server, tmp_path):
     page.get_by_role("button", name="确认对应关系并加载").click()
     wait_idle(page)
     page.get_by_text("文件检查完成").first.wait_for()
-    page.get_by_role("link", name="用户分层").click()
+    page.get_by_role("link", name="用户分层", exact=True).click()
     wait_idle(page)
     page.get_by_role("heading", name="用户分层与生命周期").wait_for()
 

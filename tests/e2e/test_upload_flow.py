@@ -28,7 +28,7 @@ def test_upload_gbk_and_see_overview_change(server, page, tmp_path):
     assert sample_gmv.startswith("¥")
     assert page.locator('[data-testid="stException"]').count() == 0
 
-    page.get_by_role("link", name="数据导入").click()
+    page.get_by_role("link", name="数据导入", exact=True).click()
     wait_idle(page)
     path = tmp_path / "订单导出.csv"
     path.write_bytes(GBK_CSV)
@@ -39,7 +39,7 @@ def test_upload_gbk_and_see_overview_change(server, page, tmp_path):
     wait_idle(page)
     page.get_by_text("文件检查完成").first.wait_for()
 
-    page.get_by_role("link", name="数据概览").first.click()
+    page.get_by_role("link", name="数据概览", exact=True).first.click()
     wait_idle(page)
     assert _metric(page, "GMV") == "¥1,315"  # 1,280 + 35, the two paid amounts in the file
     assert _metric(page, "新增用户") == "2"
@@ -57,7 +57,7 @@ def test_upload_cdnow_text_and_see_gmv_in_dollars(server, page, tmp_path):
     june = truth[truth["date"].dt.to_period("M") == "1998-06"]["dollar_value"].sum()
     page.goto(f"{server}/?lang=en")
     wait_idle(page)
-    page.get_by_role("link", name="Data").first.click()
+    page.get_by_role("link", name="Data", exact=True).first.click()
     wait_idle(page)
     path = tmp_path / "CDNOW_master.txt"
     path.write_bytes(cdnow_bytes())
@@ -69,7 +69,7 @@ def test_upload_cdnow_text_and_see_gmv_in_dollars(server, page, tmp_path):
     page.get_by_text("69,659 of 69,659 rows kept").first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
 
-    page.get_by_role("link", name="Overview").first.click()
+    page.get_by_role("link", name="Overview", exact=True).first.click()
     wait_idle(page)
     gmv = _metric(page, "GMV")
     assert gmv.startswith("$") and gmv == fmt.money(june, "en", currency="USD")

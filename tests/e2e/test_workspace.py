@@ -24,7 +24,7 @@ import pytest
 
 from opslab.security import hash_password
 from opslab.workspace.store import Store
-from tests.e2e.conftest import Server, wait_idle
+from tests.e2e.conftest import ARTIFACTS, Server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,7 @@ def _sidebar(pg) -> str:
 
 
 def _upload_and_apply(pg, tmp_path, file) -> None:
-    pg.get_by_role("link", name="数据导入").click()
+    pg.get_by_role("link", name="数据导入", exact=True).click()
     wait_idle(pg)
     pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         {"name": file[0], "mimeType": "text/csv", "buffer": file[1]})  # any name, even with a slash
@@ -107,7 +107,7 @@ def test_upload_then_refresh_stays_on_the_stored_data_set(open_server, browser, 
         wait_idle(pg)
         pg.get_by_role("heading", name="数据导入").wait_for()
         assert FILE_A[0] in _sidebar(pg)
-        pg.get_by_role("link", name="数据概览").first.click()
+        pg.get_by_role("link", name="数据概览", exact=True).first.click()
         wait_idle(pg)
         assert _metric(pg, "GMV") == "¥1,315" != sample_gmv
         assert "同一台服务器" in _sidebar(pg)  # no sign-in: links work only on this server
@@ -155,7 +155,7 @@ def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_s
         wait_idle(a)
         a.get_by_role("heading", name="数据概览").wait_for()
         _upload_and_apply(a, tmp_path, FILE_A)
-        a.get_by_role("link", name="数据概览").first.click()
+        a.get_by_role("link", name="数据概览", exact=True).first.click()
         wait_idle(a)
         assert _metric(a, "GMV") == "¥1,315"
         a.get_by_role("radio", name="周").or_(a.get_by_role("button", name="周")).first.click()  # weekly grain
@@ -182,12 +182,12 @@ def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_s
         assert "周" in " ".join(pressed.all_inner_texts())
         assert b.locator('[data-testid="stException"]').count() == 0
         with mate.expect_page() as opened:  # a link button opens a tab: /signout drops the cookie
-            b.get_by_role("link", name="退出登录").click()
+            b.get_by_role("link", name="退出登录", exact=True).click()
         out = opened.value
         out.locator("#password").wait_for()
         # The old tab's session is signed out too (the cookie is revoked, not just deleted):
         # its next run shows the sign-in screen and nothing of the data.
-        b.get_by_role("link", name="用户分层").click()
+        b.get_by_role("link", name="用户分层", exact=True).click()
         wait_idle(b)
         b.get_by_role("heading", name="登录 OpsLab").wait_for()
         assert b.locator('[data-testid="stMetric"]').count() == 0
@@ -244,7 +244,7 @@ def test_server_killed_during_upload_restarts_with_the_list_intact(open_server, 
         # A second, larger upload; the server dies while it is being checked and stored.
         rows = "".join(f"B{i:05d},2024-02-{1 + i % 28:02d} 10:00,{i % 97}\r\n" for i in range(60_000))
         big = ("乙的大文件.csv", ("用户ID,行为时间,订单金额\r\n" + rows).encode("gbk"))
-        pg.get_by_role("link", name="数据导入").click()
+        pg.get_by_role("link", name="数据导入", exact=True).click()
         wait_idle(pg)
         path = tmp_path / big[0]
         path.write_bytes(big[1])
@@ -286,7 +286,7 @@ def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_s
     try:
         pg.goto(f"{open_server.url}/?lang=en")
         wait_idle(pg)
-        pg.get_by_role("link", name="Data").click()
+        pg.get_by_role("link", name="Data", exact=True).click()
         wait_idle(pg)
         pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
             {"name": "events.csv", "mimeType": "text/csv", "buffer": data})
@@ -294,7 +294,7 @@ def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_s
         pg.get_by_role("button", name="Confirm mapping and load").click()
         wait_idle(pg)
         pg.get_by_text("Files checked").first.wait_for()
-        pg.get_by_role("link", name="Lifecycle").click()
+        pg.get_by_role("link", name="Lifecycle", exact=True).click()
         wait_idle(pg)
         pg.get_by_role("heading", name="User lifecycle").wait_for()
         with pg.expect_download() as info:
@@ -328,7 +328,7 @@ def test_link_settings_survive_an_upload_in_the_browser(open_server, browser, tm
         wait_idle(pg)
         _metric(pg, "GMV")
         _upload_and_apply(pg, tmp_path, FILE_A)  # the teammate uploads the same file here
-        pg.get_by_role("link", name="数据概览").first.click()
+        pg.get_by_role("link", name="数据概览", exact=True).first.click()
         wait_idle(pg)
         _metric(pg, "GMV")
         assert "ov_grain=week" in pg.url, pg.url  # the link's weekly grain was not reset
