@@ -219,7 +219,7 @@ def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
         repeat = total - raw["first_spend"].to_numpy(dtype="float64")
         out = pd.DataFrame({
             "frequency": freq, "recency": raw["recency"].to_numpy(dtype="int64"),
-            "T": raw["T"].to_numpy(dtype="int64"),
+            "T": raw["age"].to_numpy(dtype="int64"),
             "monetary_value": np.where(freq > 0, repeat / np.maximum(freq, 1), 0.0),
             "n_orders": raw["n_orders"].to_numpy(dtype="int64"), "total_spend": total,
         }, index=pd.Index(raw["uid"].to_numpy(dtype="int32"), name="uid"))

@@ -121,7 +121,7 @@ ORDER BY uid;
 SELECT uid,
        (count(*) - 1)::BIGINT AS frequency,
        (max(day) - min(day))::BIGINT AS recency,
-       (CAST($as_of AS DATE) - min(day))::BIGINT AS "T",
+       (CAST($as_of AS DATE) - min(day))::BIGINT AS age,  -- BG/NBD's T (lower case: engines differ on case)
        sum(n_orders)::BIGINT AS n_orders,
        sum(CAST(gmv AS DECIMAL(18, 4)))::DOUBLE AS total_spend,
        CAST(arg_min(gmv, day) AS DECIMAL(18, 4))::DOUBLE AS first_spend

@@ -26,7 +26,7 @@ def test_deep_links_restore_page_language_and_settings(server, browser):
         wait_idle(page, 120_000)
         page.get_by_role("heading", name="Overview").wait_for()
         page.locator('[data-testid="stMetric"]').first.wait_for()
-        box = page.locator('[data-testid="stSelectbox"]').first
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Showing").first
         chosen = box.inner_text() + " ".join(i.input_value() for i in box.locator("input").all())
         assert "2026 Q2" in chosen, box.inner_html()[:3000]
         assert page.locator('[data-testid="stException"]').count() == 0
