@@ -86,3 +86,28 @@ def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str 
     if not exact and abs(x) < 10_000:
         text = f"{symbol(currency)}{abs(x):,.0f}"
     return ("-" if x < 0 else "+" if x > 0 else "") + text
+
+
+def roi(x: float) -> str:
+    """ROI as the "1:x" ratio ops teams use, one decimal (two below 1:1, where 1:0.78 and 1:0.8
+    are different verdicts).
+
+    >>> roi(3.24), roi(0.776), roi(float("nan")), roi(12345.6)
+    ('1:3.2', '1:0.78', '–', '1:12,345.6')
+    """
+    if _bad(x):
+        return "–"
+    return f"1:{x:,.2f}" if abs(x) < 1 else f"1:{x:,.1f}"
+
+
+def date(x) -> str:
+    """A day as ISO ``2025-09-01`` (reads the same in Chinese and English); "–" if missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    try:
+        import pandas as pd
+        if pd.isna(x):
+            return "–"
+        return pd.Timestamp(x).strftime("%Y-%m-%d")
+    except (TypeError, ValueError):
+        return "–"
