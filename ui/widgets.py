@@ -64,7 +64,7 @@ def format_lead(name: str, value: float) -> str:
     return fmt.pct(value)
 
 
-def lead_grid(cards: pd.DataFrame, per_row: int = 7) -> None:
+def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
     """The cards leads set targets on (:func:`opslab.lead_kpis.lead_cards`); a card without a
     basis says why under its "–"."""
     names = list(cards.index)

@@ -59,7 +59,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, cohort_labels: dict, x_title: str, y_t
     data["dark"] = data["rate_shown"].fillna(0) > 0.5
     order = list(dict.fromkeys(data.sort_values("cohort")["cohort_label"]))
     base = alt.Chart(data).encode(
-        x=alt.X("k:O", title=x_title),
+        x=alt.X("k:O", title=x_title, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("cohort_label:O", title=y_title, sort=order),
     )
     cells = base.mark_rect(stroke="white").encode(
