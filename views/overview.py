@@ -54,7 +54,8 @@ picked = url_multi(tr("overview.trend_metrics"), metrics.KPIS, ["dau", "gmv", "n
                    "ov_trend", format_func=labeller("metrics.name."))
 trend = frame.reset_index()
 marks = None
-if st.toggle(tr("overview.markers"), value=True, key="ov_markers", bind="query-params"):
+if st.toggle(tr("overview.markers"), value=True, key="ov_markers", bind="query-params",
+             help=tr("overview.markers_help")):
     marks = trend_markers(ds, trend["period"].min(), metrics.period_end(trend["period"].max(), grain))
     marks["text"] = [tr(f"overview.marker_{k}") + " · " + (lb or tr(f"overview.festival.{c}"))
                      for k, c, lb in zip(marks["kind"], marks["code"], marks["label"])]
@@ -74,7 +75,7 @@ if split:
 st.subheader(tr("overview.retention"))
 month_cohorts = metrics.cohort_retention(ds, "month", "on")
 m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
-a, b, c, d = st.columns(4)
+a, b, c, d = st.columns([2, 2, 2, 3])
 a.metric(tr("metrics.retention.m1"), fmt.pct(m1), help=tr("metrics.retention.def_m1"), border=True)
 b.metric(tr("metrics.retention.m3"), fmt.pct(m3), help=tr("metrics.retention.def_m3"), border=True)
 cohort_grain = url_choice("segmented_control", tr("overview.cohort_grain"), ("week", "month"), "month",

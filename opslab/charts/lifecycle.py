@@ -31,7 +31,7 @@ def tier_bars(counts: pd.Series, labels: dict, x_title: str, y_title: str, heigh
 
 
 def _stacked(frame: pd.DataFrame, labels: dict, colors, mark: str, x_field: str, series_field: str,
-             x_title: str, y_title: str, series_title: str, height: int, y_format: str = ",") -> alt.Chart:
+             x_title: str, y_title: str, series_title: str, height: int, y_format: str = ",.0f") -> alt.Chart:
     """Users per series (the frame's columns) stacked over dates (its index), in column order."""
     order = [labels[c] for c in frame.columns]
     data = frame.rename(columns=labels).rename_axis(x_field).reset_index().melt(
