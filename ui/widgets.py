@@ -183,8 +183,8 @@ def export_buttons(make_frame, name: str, key: str, n_rows: int, csv_label: str,
 
     def build(writer, ext):
         def make():
-            with pinned_language(code):
-                data = writer(make_frame())
+            with pinned_language(code):  # rounded as the screen shows it; yes/no, not True/False
+                data = writer(fmt.for_export(make_frame(), tr("app.yes"), tr("app.no")))
             log.record("download", user=who, client=client, dataset=data_id, file=f"{name}.{ext}")
             return data
         return make
