@@ -32,7 +32,7 @@ def case_opslab(folder: Path) -> dict:
     t["prepare"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     metrics.daily(ds)
-    metrics.kpi_frame(ds, "month")
+    metrics.kpis(ds, "month")
     metrics.cohort_retention(ds, "month")
     t["aggregate"] = time.perf_counter() - t2
     return {"seconds": t, "events": len(ds.events), "users": ds.n_users}

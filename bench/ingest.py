@@ -107,7 +107,7 @@ def case_opslab(path: Path) -> dict:
     ds.engine  # user_day, paid_day, user_first: the same SQL the DuckDB case runs
     t_build = time.perf_counter()
     daily = metrics.daily(ds)
-    metrics.kpi_frame(ds, "month")
+    metrics.kpis(ds, "month")
     cohorts = metrics.cohort_retention(ds, "month")
     t_end = time.perf_counter()
     # After timing: what the exact-duplicate rule of this branch set aside (for the GMV check).
@@ -215,7 +215,7 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         "(absolute seconds are noisy; the ratios of one run are what count). Each case in a fresh "
         "process; peak = the process's max RSS.",
         "`opslab` = inspect_file (read + suggest) + apply_mapping (validate) + build_dataset + "
-        "ds.engine + metrics.daily / kpi_frame('month') / cohort_retention('month') (the app's path).",
+        "ds.engine + metrics.daily / kpis('month') / cohort_retention('month') (the app's path).",
         "`duckdb` = read_csv with the column types given + the engine's own SQL (user_day, paid_day, "
         "user_first, daily, period_totals, cohort_activity) on string ids.",
         "Orders: the real CDNOW log replicated (ids and dates shifted per copy); events: synth.",

@@ -106,7 +106,7 @@ def case(engine: str, folder: Path, driver_memory: str) -> dict:
     n = ds.facts
     t["prepare"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    metrics.kpi_frame(ds, "month")
+    metrics.kpis(ds, "month")
     metrics.cohort_retention(ds, "month")
     seg = lifecycle.segment(ds)
     t["queries"] = time.perf_counter() - t2

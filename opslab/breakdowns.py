@@ -109,7 +109,7 @@ def group_sizes(ds: Dataset, by: str, top_n: int = 5) -> pd.Series:
 def kpi_breakdown(ds: Dataset, grain: str, by: str, top_n: int = 5,
                   config: metrics.MetricConfig = metrics.MetricConfig()) -> pd.DataFrame:
     """Every KPI per period and group (long frame: ``group``, ``period`` and the KPI columns of
-    :func:`opslab.metrics.kpi_frame`).
+    :func:`opslab.metrics.kpis`).
 
     >>> ev = pd.DataFrame({"user_id": list("aab"), "event_time": pd.to_datetime(
     ...     ["2024-01-01", "2024-01-02", "2024-01-01"])})
@@ -121,7 +121,7 @@ def kpi_breakdown(ds: Dataset, grain: str, by: str, top_n: int = 5,
     labels = user_groups(ds, by, top_n)
     parts = []
     for g in group_sizes(ds, by, top_n).index:
-        frame = metrics.kpi_frame(subset(ds, labels.index[labels == g]), grain, config).reset_index()
+        frame = metrics.kpis(subset(ds, labels.index[labels == g]), grain, config).reset_index()
         frame.insert(0, "group", g)
         parts.append(frame)
     return pd.concat(parts, ignore_index=True)

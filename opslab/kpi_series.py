@@ -48,7 +48,7 @@ def agg_of(kpi: str) -> str:
     return "mean" if kpi in MEAN_KPIS else "sum"
 
 
-def kpi_frame(ds: Dataset, grain: str = "day") -> pd.DataFrame:
+def regular_kpis(ds: Dataset, grain: str = "day") -> pd.DataFrame:
     """All of :data:`KPIS` per day or per complete week (columns in :data:`KPIS` order)."""
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
@@ -62,7 +62,7 @@ def kpi_frame(ds: Dataset, grain: str = "day") -> pd.DataFrame:
 def kpi_series(ds: Dataset, kpi: str = "gmv", grain: str = "day") -> pd.Series:
     """One KPI as a regular float series (daily, or complete Monday weeks), named ``kpi``."""
     agg_of(kpi)
-    return kpi_frame(ds, grain)[kpi].rename(kpi)
+    return regular_kpis(ds, grain)[kpi].rename(kpi)
 
 
 def _campaign_table(campaigns) -> pd.DataFrame:

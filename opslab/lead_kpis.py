@@ -42,19 +42,20 @@ def _day(x) -> dt.date:
     return pd.Timestamp(x).date()
 
 
-def default_high_value() -> float:
-    """The standard lifecycle rules' high-value monthly spend (200)."""
-    from opslab.lifecycle import LifecycleRules
-    return float(LifecycleRules().high_value_monthly_spend)
+def default_high_value(ds: Dataset) -> float:
+    """The high-value monthly spend of the lifecycle rules in force for ``ds`` (fitted to the
+    data, as the Lifecycle page starts from; see :func:`opslab.lifecycle_fit.rules_in_force`)."""
+    from opslab.lifecycle_fit import rules_in_force
+    return float(rules_in_force(ds).high_value_monthly_spend)
 
 
 def month_retention(ds: Dataset, as_of=None, high_value: float | None = None) -> pd.DataFrame:
     """Month-k retention bases (k = 1, 3) per base month: base, base_month, k, size, retained.
 
-    ``high_value``: the monthly spend that makes a payer high-value (default: the standard
-    lifecycle rules' threshold)."""
+    ``high_value``: the monthly spend that makes a payer high-value (default: the threshold of
+    the rules in force, :func:`default_high_value`)."""
     day = _day(as_of or ds.end)
-    hv = float(default_high_value() if high_value is None else high_value)
+    hv = float(default_high_value(ds) if high_value is None else high_value)
 
     def compute():
         out = ds.engine.run("targets_month_retention", as_of=day, high_value=hv)

@@ -68,7 +68,7 @@ def daily(ds: Dataset) -> pd.DataFrame:
     return ds.memo(("daily",), compute)
 
 
-def kpi_frame(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig()) -> pd.DataFrame:
     """Every KPI for every period of ``grain`` that the data touch, one row per period start.
 
     ``complete`` marks periods fully inside the data's date range; only those are compared.
@@ -115,7 +115,7 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
     ``start`` defaults to the latest complete period. A comparison is given only when its
     period lies completely inside the data.
     """
-    frame = kpi_frame(ds, grain, config)
+    frame = kpis(ds, grain, config)
     if start is None:
         start = default_period(ds, grain, config)
     start = period_start(start, grain)
@@ -148,12 +148,12 @@ def _lookup(frame: pd.DataFrame, start: pd.Timestamp, name: str, need_complete: 
 
 def periods(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> list[pd.Timestamp]:
     """Period starts available for ``grain``, newest first."""
-    return list(kpi_frame(ds, grain, config).index[::-1])
+    return list(kpis(ds, grain, config).index[::-1])
 
 
 def default_period(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> pd.Timestamp:
     """The latest complete period (or the latest one when none is complete)."""
-    frame = kpi_frame(ds, grain, config)
+    frame = kpis(ds, grain, config)
     done = frame.index[frame["complete"]]
     return done[-1] if len(done) else frame.index[-1]
 

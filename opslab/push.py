@@ -132,7 +132,7 @@ def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
     ``interval`` band, as dicts kpi, day, actual, lower, upper, direction."""
     from opslab import kpi_series as ks
     day = pd.Timestamp(ds.end)
-    frame = ks.kpi_frame(ds, "day")
+    frame = ks.regular_kpis(ds, "day")
     actual = {"dau": frame["dau"], "gmv": frame["gmv"],
               "pay_rate": (frame["paying_users"] / frame["dau"].where(frame["dau"] > 0)).fillna(0.0)}
     out = []

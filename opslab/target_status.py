@@ -86,7 +86,7 @@ def status_from(p_hit: float, completion: float) -> str:
 
 # -- actuals ---------------------------------------------------------------------------------
 # The retention, campaign and peak definitions live in opslab.lead_kpis (the Overview's cards
-# use the same ones); the targets use the standard lifecycle rules' high-value threshold.
+# use the same ones); the high-value threshold defaults to the rules in force for the data set.
 
 
 def period_actuals(ds: Dataset, start, end, as_of=None,

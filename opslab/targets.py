@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from opslab.lifecycle_fit import rules_in_force
 from opslab.problems import OpsLabError
 
 #: Targetable KPIs in display order, with how the period's value is built from its days:
@@ -340,10 +341,11 @@ class TargetStore:
 
 
 # -- adapters (one place to re-point) ----------------------------------------------------------
-def _tier_rules():
-    """The lifecycle tier rules the targets and the report use (high-value threshold)."""
-    from opslab.lifecycle import LifecycleRules
-    return LifecycleRules()
+def _tier_rules(ds, rules=None):
+    """The lifecycle tier rules the targets and the report use (high-value threshold): the
+    rules given (the ones in force on the Lifecycle page), else the rules fitted to the data,
+    which is what the Lifecycle page starts from."""
+    return rules if rules is not None else rules_in_force(ds)
 
 
 def _forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
@@ -363,7 +365,7 @@ def _forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
     if series is None or end < start:
         return None, None
     if series == "pay_rate":  # paying users / DAU per day (0 on a day without actives)
-        frame = ks.kpi_frame(ds, grain)
+        frame = ks.regular_kpis(ds, grain)
         y = (frame["paying_users"] / frame["dau"].where(frame["dau"] > 0)).fillna(0.0).rename(series)
     else:
         y = ks.kpi_series(ds, series, grain)
@@ -371,7 +373,7 @@ def _forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
     if len(y) < 28 or y.index[-1] != start - pd.Timedelta(days=1):
         return None, None
     days = pd.date_range(start, end, freq="D")
-    cfg = config or ForecastConfig(horizon=91)  # one fit per series serves every period
+    cfg = config or ForecastConfig(grain="day", horizon=91)  # one fit per series serves every period
 
     def fit():
         return KPIForecaster(cfg).fit(y)

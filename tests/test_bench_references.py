@@ -39,7 +39,7 @@ def test_overview_reference_matches_engine(raw, ds):
     observed = daily.index >= pd.Timestamp(ds.start) + pd.Timedelta(days=29)  # full windows only
     assert (daily["wau"].to_numpy()[observed] == ref["daily"]["wau"].to_numpy()[observed]).all()
     assert (daily["mau"].to_numpy()[observed] == ref["daily"]["mau"].to_numpy()[observed]).all()
-    frame = metrics.kpi_frame(ds, "month")
+    frame = metrics.kpis(ds, "month")
     monthly = ref["monthly"]
     assert frame["active_users"].tolist() == monthly["active_users"].tolist()
     assert frame["gmv"].to_numpy() == pytest.approx(monthly["gmv"].to_numpy())

@@ -25,7 +25,7 @@ def ds_and_frames():
 
 def test_additive_kpis_of_the_groups_sum_to_the_whole(ds_and_frames):
     ds = ds_and_frames[0]
-    whole = metrics.kpi_frame(ds, "month")
+    whole = metrics.kpis(ds, "month")
     parts = bd.kpi_breakdown(ds, "month", "channel", top_n=3)
     assert set(parts["group"]) == {*bd.group_sizes(ds, "channel", 3).index}
     assert "__other__" in set(parts["group"])
@@ -48,7 +48,7 @@ def test_filtered_kpis_equal_a_pandas_count(ds_and_frames):
     assert np.array_equal(daily["dau"].reindex(dau.index).to_numpy(), dau.to_numpy())
     assert daily.index[0] == pd.Timestamp(ds.start) and daily.index[-1] == pd.Timestamp(ds.end)
     gmv = paid.groupby(paid["order_time"].dt.to_period("M"))["amount"].sum()
-    frame = metrics.kpi_frame(sub, "month")
+    frame = metrics.kpis(sub, "month")
     assert np.allclose(frame["gmv"].to_numpy(), gmv.reindex(frame.index.to_period("M"), fill_value=0).to_numpy())
 
 

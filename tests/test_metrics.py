@@ -94,7 +94,7 @@ def test_daily_dau_wau_mau_match_brute_force(activity):
 def test_monthly_kpis_match_brute_force(activity):
     events, orders = activity
     ds = _known(events, orders)
-    frame = metrics.kpi_frame(ds, "month", metrics.MetricConfig(conversion_days=30))
+    frame = metrics.kpis(ds, "month", metrics.MetricConfig(conversion_days=30))
     act = _active_days(events, orders)
     paid = orders[orders["status"] == "paid"]
     first_seen = pd.concat([events.rename(columns={"event_time": "t"})[["user_id", "t"]],
@@ -163,7 +163,7 @@ def test_first_month_mau_is_not_a_ramp_up_artefact():
     pairs = [(f"u{i}", str((pd.Timestamp("2024-01-01") + pd.Timedelta(days=i + 30 * k)).date()))
              for i in range(30) for k in range(3)]
     ds = _known(_ev(pairs))
-    frame = metrics.kpi_frame(ds, "month")
+    frame = metrics.kpis(ds, "month")
     assert frame.loc["2024-01-01", "mau"] == pytest.approx(30)  # only the fully observed days
     assert metrics.kpi_cards(ds, "month", "2024-02-01").loc["mau", "pop_change"] == pytest.approx(0.0)
 
@@ -179,7 +179,7 @@ def test_paid_conversion_is_compared_only_between_closed_windows():
     cards = metrics.kpi_cards(ds, "month", "2024-02-01")
     assert cards.loc["paid_conversion", "value"] < 1.0  # late-February sign-ups have not paid yet
     assert np.isnan(cards.loc["paid_conversion", "pop_change"])  # so no fake drop against January
-    jan = metrics.kpi_frame(ds, "month").loc["2024-01-01"]
+    jan = metrics.kpis(ds, "month").loc["2024-01-01"]
     assert jan["paid_conversion"] == 1.0 and jan["conversion_complete"]
 
 
@@ -188,7 +188,7 @@ def test_unknown_signups_in_the_first_days_are_existing_users_not_new():
     new = [(f"n{i}", "2024-02-15") for i in range(5)]
     ds = Dataset.from_tables(events=_ev(old + new))  # no users table: signups are derived
     assert "signup" in ds.derived
-    frame = metrics.kpi_frame(ds, "month")
+    frame = metrics.kpis(ds, "month")
     assert frame.loc["2024-01-01", "new_users"] == 0  # first seen in the burn-in: not sign-ups
     assert frame.loc["2024-02-01", "new_users"] == 5
     cohorts = metrics.cohort_retention(ds, "month")
@@ -199,10 +199,10 @@ def test_periods_before_the_data_do_not_appear():
     ev = _ev([("a", "2024-03-05"), ("a", "2024-04-02")])
     users = pd.DataFrame({"user_id": ["a", "b"], "signup_time": pd.to_datetime(["2024-03-05", "2023-11-20"])})
     ds = Dataset.from_tables(events=ev, users=users)
-    assert metrics.kpi_frame(ds, "month").index.min() == pd.Timestamp("2024-03-01")
+    assert metrics.kpis(ds, "month").index.min() == pd.Timestamp("2024-03-01")
 
 
 def test_short_exports_keep_first_seen_as_the_signup():
     ev = _ev([("a", "2024-01-05"), ("b", "2024-01-20"), ("b", "2024-02-10")])  # five weeks of data
     ds = Dataset.from_tables(events=ev)
-    assert metrics.kpi_frame(ds, "month").loc["2024-01-01", "new_users"] == 2
+    assert metrics.kpis(ds, "month").loc["2024-01-01", "new_users"] == 2

@@ -79,7 +79,7 @@ def test_alert_flags_values_outside_the_interval(monkeypatch):
         assert str(start)[:10] == str(ds.end)
         centre = {"dau": 1000.0, "gmv": 0.0, "pay_rate": 0.0}[kpi]  # DAU far above, others: the actual
         if kpi != "dau":
-            frame = __import__("opslab.kpi_series", fromlist=["x"]).kpi_frame(ds, "day").iloc[-1]
+            frame = __import__("opslab.kpi_series", fromlist=["x"]).regular_kpis(ds, "day").iloc[-1]
             centre = frame["gmv"] if kpi == "gmv" else frame["paying_users"] / frame["dau"]
         return np.linspace(centre * 0.9, centre * 1.1 + 1e-9, 101)[:, None], None
     monkeypatch.setattr(push, "_forecast_paths", fake)

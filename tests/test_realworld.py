@@ -106,14 +106,14 @@ def test_full_cdnow_log_reconciles_with_pandas_month_by_month():
     assert p.count == int(dup.sum()) == 255
     assert round(p.params["amount"], 2) == round(truth.loc[dup, "dollar_value"].sum(), 2)
     # the Overview's GMV for every month is a plain sum over the file
-    frame = metrics.kpi_frame(ds, "month")
+    frame = metrics.kpis(ds, "month")
     expected = truth.groupby(truth["date"].dt.to_period("M"))["dollar_value"].sum()
     got = frame["gmv"]
     got.index = pd.PeriodIndex(got.index, freq="M")
     got = got[got.index.isin(expected.index)]
     assert len(got) == len(expected) == 18
     np.testing.assert_allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=0, atol=0.005)
-    daily = metrics.kpi_frame(ds, "day")["gmv"]
+    daily = metrics.kpis(ds, "day")["gmv"]
     by_day = truth.groupby(truth["date"])["dollar_value"].sum()
     np.testing.assert_allclose(daily.reindex(by_day.index).to_numpy(), by_day.to_numpy(), rtol=0, atol=0.005)
     assert round(daily.sum(), 2) == 2_500_315.63  # no day outside the file carries money

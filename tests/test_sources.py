@@ -60,7 +60,7 @@ def test_source_gives_the_same_answers_as_the_in_memory_dataset(data, root):
                               campaigns=data.campaigns)
     assert src.users["user_id"].tolist() == sorted(mem.users["user_id"])
     for grain in ("week", "month"):
-        assert_same(metrics.kpi_frame(src, grain).reset_index(), metrics.kpi_frame(mem, grain).reset_index(),
+        assert_same(metrics.kpis(src, grain).reset_index(), metrics.kpis(mem, grain).reset_index(),
                     f"kpi {grain}", order_matters=True)
         a, b = metrics.cohort_retention(src, grain, "on"), metrics.cohort_retention(mem, grain, "on")
         assert_same(a.reset_index(), b.reset_index(), f"cohorts {grain}", order_matters=True)
@@ -84,14 +84,14 @@ def test_orders_only_and_events_only_sources(data, tmp_path):
     assert ev_only.derived == ("orders",)
     assert ev_only.n_orders == len(mem.orders)  # purchase events became orders, as in memory
     assert ev_only.users["censored"].sum() == mem.users["censored"].sum()
-    assert_same(metrics.kpi_frame(ev_only, "month").reset_index(), metrics.kpi_frame(mem, "month").reset_index(),
+    assert_same(metrics.kpis(ev_only, "month").reset_index(), metrics.kpis(mem, "month").reset_index(),
                 "events only", order_matters=True)
     write_parquet_layout({"orders": data.orders}, tmp_path / "od")
     od_only = connect({"orders": tmp_path / "od" / "orders"})
     mem = Dataset.from_tables(orders=data.orders)
     assert od_only.derived == ("events",)
     assert od_only.n_events == len(mem.events)
-    assert_same(metrics.kpi_frame(od_only, "month").reset_index(), metrics.kpi_frame(mem, "month").reset_index(),
+    assert_same(metrics.kpis(od_only, "month").reset_index(), metrics.kpis(mem, "month").reset_index(),
                 "orders only", order_matters=True)
 
 

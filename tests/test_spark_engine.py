@@ -71,7 +71,7 @@ def _frames_equal(a: pd.DataFrame, b: pd.DataFrame, what: str):
 def test_overview_figures_same(sample_pair):
     duck, spk = sample_pair
     for grain in ("week", "month"):
-        _frames_equal(metrics.kpi_frame(duck, grain), metrics.kpi_frame(spk, grain), f"kpi_frame {grain}")
+        _frames_equal(metrics.kpis(duck, grain), metrics.kpis(spk, grain), f"kpi_frame {grain}")
     start = metrics.default_period(duck, "month")
     assert start == metrics.default_period(spk, "month")
     _frames_equal(metrics.kpi_cards(duck, "month", start), metrics.kpi_cards(spk, "month", start), "kpi_cards")

@@ -30,7 +30,7 @@ elif "signup" in ds.derived:
 left, right = st.columns([3, 2])
 grain = url_choice("segmented_control", tr("overview.grain"), metrics.GRAINS, "month", "ov_grain", left,
                    format_func=labeller("metrics.grain."))
-frame = metrics.kpi_frame(ds, grain, config)
+frame = metrics.kpis(ds, grain, config)
 choices = [p.strftime("%Y-%m-%d") for p in metrics.periods(ds, grain, config)]
 default = metrics.default_period(ds, grain, config).strftime("%Y-%m-%d")
 chosen = url_choice(  # one key per grain: switching grain opens that grain's latest period

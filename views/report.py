@@ -10,7 +10,7 @@ from opslab.report.format import value_text
 from opslab.report import quarterly_report
 from opslab.targets import TargetStore, period_of
 from ui.models import shared_result
-from ui.state import dataset_key, labeller, lang, tr
+from ui.state import dataset_key, labeller, lang, rules, tr
 from ui.url_state import url_choice
 from ui.widgets import page_start
 
@@ -31,11 +31,13 @@ report_lang = url_choice("segmented_control", tr("report.lang"), LANGUAGES, lang
 
 targets = TargetStore().load(dataset_key())
 st.caption(tr("report.targets_used", n=len(targets)))
-settings = f"{period}:{report_lang}:{sorted((t.kpi, t.period, t.value, t.direction) for t in targets)}"
+lc_rules = rules()  # the rules in force on Lifecycle: the report's tiers and churn watch use them
+settings = (f"{period}:{report_lang}:{sorted((t.kpi, t.period, t.value, t.direction) for t in targets)}"
+            f":{lc_rules!r}")
 
 
 def _build():
-    return quarterly_report(ds, period, targets=targets, lang=report_lang)
+    return quarterly_report(ds, period, targets=targets, lang=report_lang, rules=lc_rules)
 
 
 def _progress(build):

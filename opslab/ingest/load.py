@@ -216,6 +216,13 @@ def load_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = Read
 
 
 def load_sample() -> Dataset:
+    """The built-in sample data set (``sample_data/``, made by :mod:`opslab.synth`), loaded
+    through the same pipeline as an upload.
+
+    >>> ds = load_sample()
+    >>> ds.currency, ds.n_users > 1000
+    ('CNY', True)
+    """
     ds, _, report = load_files(sample_bytes())
     if ds is None:
         raise RuntimeError(f"sample data could not be loaded: {report.problems}")

@@ -91,22 +91,22 @@ class OpsReport:
 
 
 # -- adapters (one place to re-point) ----------------------------------------------------------
-def _tier_movements(ds: Dataset, start: dt.date, end: dt.date) -> pd.DataFrame:
+def _tier_movements(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> pd.DataFrame:
     """Users per lifecycle tier the day before ``start`` and on ``end``: tier, start, end,
     change (index: tier, :data:`opslab.lifecycle.TIERS` order)."""
     from opslab import lifecycle as lc
     before = max(start - dt.timedelta(days=1), ds.start)
-    hist = lc.tier_history(ds, _tier_rules(), sorted({before, end}))
+    hist = lc.tier_history(ds, _tier_rules(ds, rules), sorted({before, end}))
     counts = lc.snapshot_counts(hist)
     a, b = counts.iloc[0], counts.iloc[-1]
     return pd.DataFrame({"start": a, "end": b, "change": b - a}).rename_axis("tier")
 
 
-def _churn_watch(ds: Dataset, start: dt.date, end: dt.date) -> dict:
+def _churn_watch(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> dict:
     """The 流失预警 (churn_warning) tier on ``end`` against the day before ``start``: count,
     count_before, growth, value_at_risk (the tier's spend over the value window)."""
     from opslab import lifecycle as lc
-    rules = _tier_rules()
+    rules = _tier_rules(ds, rules)
     spend = lc.feature_names(rules)["spend"]
     before = max(start - dt.timedelta(days=1), ds.start)
     now = lc.segment(ds, rules, as_of=end)
@@ -154,7 +154,7 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None) -> pd.DataF
 
 
 def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
-                 config=None) -> OpsReport:
+                 config=None, rules=None) -> OpsReport:
     """Gather every figure of the report of ``period`` (see the module docstring).
 
     ``targets``: :class:`opslab.targets.Target` objects (any periods; those of ``period``
@@ -183,8 +183,8 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
     rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "CNY") or "CNY",
                     as_of=as_of, complete=p.end <= as_of, days=(end - p.start).days + 1,
-                    kpis=kpis, status=status, tiers=_tier_movements(ds, p.start, end),
-                    churn=_churn_watch(ds, p.start, end), campaigns=camp, next_campaign=nxt,
+                    kpis=kpis, status=status, tiers=_tier_movements(ds, p.start, end, rules),
+                    churn=_churn_watch(ds, p.start, end, rules), campaigns=camp, next_campaign=nxt,
                     daily=d)
     rep.findings = findings(rep)
     rep.plan = next_plan(ds, p, targets, as_of, config, kpis)
@@ -192,8 +192,11 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
 
 
 def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
-                     config=None) -> OpsReport:
+                     config=None, rules=None) -> OpsReport:
     """The operations report of a quarter ("2026Q3") or month ("2026-07"), in ``lang``.
+
+    ``rules``: the lifecycle rules in force (the Lifecycle page's); default, the rules fitted
+    to the data, as the Lifecycle page starts from.
 
     Returns an :class:`OpsReport`; ``.to_docx()`` gives the Word file's bytes and
     ``.to_html()`` a self-contained page. Targets are used only when given (no made-up ones);
@@ -206,4 +209,4 @@ def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-    return build_report(ds, period, targets, lang, as_of, config)
+    return build_report(ds, period, targets, lang, as_of, config, rules)
