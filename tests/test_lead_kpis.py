@@ -107,9 +107,9 @@ def test_existing_users_rule_off_makes_first_seen_users_new():
     assert int(ds.users["censored"].sum()) == early > 0
     # new users per month: pandas on first-seen days, with and without the first 30 days
     by_month = pd.Series(first).dt.to_period("M").value_counts().sort_index()
-    new_off = metrics.kpi_frame(off, "month")["new_users"]
+    new_off = metrics.kpis(off, "month")["new_users"]
     assert [int(v) for v in new_off] == [int(v) for v in by_month] + [0] * (len(new_off) - len(by_month))
-    new_on = metrics.kpi_frame(ds, "month")["new_users"]
+    new_on = metrics.kpis(ds, "month")["new_users"]
     assert int(new_on.sum()) == n - early
     sizes = metrics.cohort_retention(off, "month").query("k == 0")["size"]
     assert int(sizes.sum()) == n
