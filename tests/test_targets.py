@@ -3,11 +3,12 @@ P(hit) / status checked by hand on small cases and against pandas on the sample 
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
-import importlib
 from opslab import export
 from opslab.dataset import Dataset
 from opslab.ingest.load import load_sample
