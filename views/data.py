@@ -13,6 +13,7 @@ from ui.data_report import (current_choices, decision_switches, reconciliation, 
                             set_aside_switches)
 from ui.plain import md_escape
 from ui.state import dataset, labeller, set_dataset, tr
+from ui.uploader_text import localise_uploader, upload_limit_text
 from ui.widgets import problem_report
 
 st.title(tr("data.title"))
@@ -33,6 +34,7 @@ render_stored_list()
 # --- end of stored data sets --------------------------------------------------------------
 
 st.subheader(tr("data.upload_title"))
+localise_uploader(tr("data.uploader_button"), tr("data.uploader_limit", size=upload_limit_text()))
 uploads = st.file_uploader(
     tr("data.upload_label"), type=["csv", "tsv", "txt", "parquet", "xlsx", "xlsm", "xlsb", "xls", "ods"], accept_multiple_files=True,
     key="data_upload", help=tr("data.upload_help"),
