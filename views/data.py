@@ -22,10 +22,16 @@ st.caption(tr("data.intro"))
 with st.container(border=True):
     st.markdown(f"**{tr('data.sample_title')}**")
     st.caption(tr("data.sample_help"))
-    if st.button(tr("app.load_sample"), key="data_load_sample"):
+    left, right = st.columns(2)
+    if left.button(tr("app.load_sample"), key="data_load_sample"):
         data_source.load_sample()
         st.session_state["data_flash"] = "data.sample_loaded"
         st.rerun()  # so the sidebar and the link's fingerprint show the new data at once
+    if right.button(tr("data.business_sample"), key="data_load_business", help=tr("data.business_sample_help")):
+        with st.spinner(tr("data.business_sample_wait")):
+            data_source.load_business_sample()
+        st.session_state["data_flash"] = "data.sample_loaded"
+        st.rerun()
     if st.session_state.get("data_flash") == "data.sample_loaded":
         st.success(tr(st.session_state.pop("data_flash")))
 
