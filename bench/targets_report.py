@@ -19,7 +19,7 @@ from bench.run import RESULTS, ensure_data
 
 
 def pandas_actuals(ds, start: str, end: str, high_value: float = 200.0) -> dict:
-    """The definitions of opslab.target_status.period_actuals, in pandas on the raw tables."""
+    """The definitions of opslab.completion.period_actuals, in pandas on the raw tables."""
     s, e = pd.Timestamp(start), pd.Timestamp(end)
     o = ds.orders[ds.orders["status"] == "paid"]
     od = o["order_time"].dt.normalize()
@@ -59,7 +59,7 @@ def main() -> None:
     from opslab.ingest import load as loader
     from opslab.models.forecast import ForecastConfig
     from opslab.report import quarterly_report
-    from opslab.target_status import period_actuals
+    from opslab.completion import period_actuals
     from opslab.targets import Target, period_of
 
     folder = ensure_data(args.events)
@@ -76,7 +76,7 @@ def main() -> None:
     t_pd = time.perf_counter() - t0
     for k, v in ref.items():
         assert np.isclose(got[k], v, equal_nan=True), (k, got[k], v)
-    fast = ForecastConfig(horizon=91, backtest_folds=0, models=("ets",), n_paths=500)
+    fast = ForecastConfig(grain="day", horizon=91, backtest_folds=0, models=("ets",), n_paths=500)
     targets = [Target("gmv", q.code, got["gmv"] * 1.1), Target("m3_payer", q.code, 0.5), Target("cac", q.code, 50)]
     t0 = time.perf_counter()
     rep = quarterly_report(ds, q.code, targets=targets, lang="zh", config=fast)
@@ -93,7 +93,7 @@ _Measured {date.today().isoformat()} on {os.cpu_count()} cores (shared with othe
 ## Targets and the report ({len(ds.events):,} events, {ds.n_users:,} users, quarter {q.code})
 
 Every targetable KPI of one quarter (GMV, new/paying users, paid conversion, average/peak DAU,
-six M1/M3 retentions, CAC, ROI, participants) by `opslab.target_status.period_actuals` (DuckDB
+six M1/M3 retentions, CAC, ROI, participants) by `opslab.completion.period_actuals` (DuckDB
 SQL on the derived tables, engine already built) and by a plain pandas reference of the same
 definitions (`bench/targets_report.py`; the figures were checked equal).
 

@@ -24,11 +24,11 @@ from opslab.metrics import kpis
 from opslab.models.churn import churn_risk
 from opslab.models.clv import clv
 from opslab.models.forecast import forecast
-from opslab.paths import paths
+from opslab.user_paths import paths
 from opslab.problems import OpsLabError
 from opslab.report.content import quarterly_report
 from opslab.sources import connect
-from opslab.target_status import target_status
+from opslab.completion import target_status
 
 __version__ = "0.2.0"
 

@@ -82,13 +82,14 @@ def user_groups(ds: Dataset, by: str, top_n: int = 5) -> pd.Series:
 def subset(ds: Dataset, uids) -> Dataset:
     """The data set restricted to the users ``uids`` (same calendar as ``ds``)."""
     uids = np.asarray(sorted(set(int(u) for u in uids)), dtype=np.int64)
-    key = hashlib.sha256(uids.tobytes()).hexdigest()[:12]
+    key = hashlib.sha256(uids.tobytes()).hexdigest()
 
     def compute():
         ev = ds.events[ds.events["uid"].isin(uids)].reset_index(drop=True)
         od = ds.orders[ds.orders["uid"].isin(uids)].reset_index(drop=True)
         us = ds.users[ds.users["uid"].isin(uids)].reset_index(drop=True)
-        return _Subset(ev, od, us, ds.campaigns, f"{ds.fingerprint}:{key}", ds.derived, (ds.start, ds.end))
+        return _Subset(ev, od, us, ds.campaigns, f"{ds.fingerprint}:{key[:12]}", ds.derived,
+                       engine_factory=ds.engine_factory, currency=ds.currency, span=(ds.start, ds.end))
     return ds.memo(("subset", key), compute)
 
 

@@ -67,6 +67,20 @@ def money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY"
     return sign + sym + compact(a, units_lang)
 
 
+def roi(x: float, decimals: int | None = None) -> str:
+    """Revenue per unit of spend as operators write it: ``roi(3.24) == "1:3.2"``; two decimals
+    below 1 (``roi(0.125) == "1:0.12"``), so a losing campaign is not rounded to "1:0.1".
+
+    >>> roi(3.24), roi(0.125), roi(float("nan"))
+    ('1:3.2', '1:0.12', '–')
+    """
+    if _bad(x):
+        return "–"
+    if decimals is None:
+        decimals = 2 if abs(x) < 1 else 1
+    return f"1:{x:,.{decimals}f}"  # thousands separators, as every other figure
+
+
 def count(x: float, lang: str = "zh") -> str:
     if _bad(x):
         return "–"
@@ -92,18 +106,6 @@ def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str 
     if not exact and abs(x) < 10_000:
         text = f"{symbol(currency)}{abs(x):,.0f}"
     return ("-" if x < 0 else "+" if x > 0 else "") + text
-
-
-def roi(x: float) -> str:
-    """ROI as the "1:x" ratio ops teams use, one decimal (two below 1:1, where 1:0.78 and 1:0.8
-    are different verdicts).
-
-    >>> roi(3.24), roi(0.776), roi(float("nan")), roi(12345.6)
-    ('1:3.2', '1:0.78', '–', '1:12,345.6')
-    """
-    if _bad(x):
-        return "–"
-    return f"1:{x:,.2f}" if abs(x) < 1 else f"1:{x:,.1f}"
 
 
 def date(x) -> str:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from opslab import driver_tree as dtree
 from opslab.dataset import Dataset
-from opslab.target_status import KPI_KIND, campaigns_in, period_actuals
+from opslab.completion import KPI_KIND, campaigns_in, period_actuals
 from opslab.targets import Target, parse_period
 
 NODE = {"gmv": "gmv", "paying_users": "paying_users", "dau_avg": "active_users",

@@ -5,7 +5,7 @@ direction (``at_least``, or ``at_most`` for costs such as CAC). Targets are kept
 data set as JSON (:class:`TargetStore`, under ``$OPSLAB_DATA_DIR/targets/<key>.json``) and
 move in and out as .xlsx or CSV (:func:`read_targets`, :func:`targets_frame`).
 
-How far a target is reached, and the odds of reaching it, is :mod:`opslab.target_status`.
+How far a target is reached, and the odds of reaching it, is :mod:`opslab.completion`.
 
 This module also holds the adapters through which the targets, the campaign review and the
 report read other parts of OpsLab (one function each, so they can be re-pointed in one

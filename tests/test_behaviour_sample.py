@@ -8,7 +8,7 @@ import pytest
 from opslab.experiments import ab_test, read_assignments
 from opslab.funnels import funnel
 from opslab.ingest.load import load_sample, sample_dir
-from opslab.paths import leave_points, paths
+from opslab.user_paths import leave_points, paths
 
 
 @pytest.fixture(scope="module")

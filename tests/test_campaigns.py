@@ -14,11 +14,12 @@ import pytest
 import statsmodels.formula.api as smf
 
 LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
+from opslab import formatting as fmt
 from opslab.models import campaigns as cm
 from opslab.models.campaign_planner import (best_spend, break_even_spend, campaign_effect,
                                            optimise_budget, plan_readout)
 from opslab.models.campaigns import (CampaignPlan, CampaignResponseModel, NotEnoughCampaigns,
-                                     campaign_summary, festival_overlap, format_roi)
+                                     campaign_summary, festival_overlap)
 from opslab.i18n import t
 
 TYPES = {"满减": 1.0, "优惠券": 0.8, "拉新": 0.9, "召回": 0.7, "会员日": 1.2, "直播": 1.5}
@@ -143,13 +144,13 @@ def test_predict_is_monotone_in_spend(model):
 
 @pytest.mark.parametrize("x, text", [(3.2, "1:3.2"), (3.24, "1:3.2"), (3.0, "1:3.0"),
                                      (12.345, "1:12.3"), (0.456, "1:0.46"),
-                                     (float("nan"), "—"), (float("inf"), "—")])
-def test_format_roi(x, text):
-    assert format_roi(x) == text
+                                     (float("nan"), "–"), (float("inf"), "–")])
+def test_roi_is_written_1_to_x(x, text):
+    assert fmt.roi(x) == text
 
 
 def test_format_roi_decimals():
-    assert format_roi(3.2, decimals=2) == "1:3.20"
+    assert fmt.roi(3.2, decimals=2) == "1:3.20"
 
 
 def test_campaign_summary_hand_computed():
@@ -160,7 +161,7 @@ def test_campaign_summary_hand_computed():
         "conversions": [10.0, 1.0, 4.0, 3.0]})
     out = campaign_summary(raw)
     np.testing.assert_allclose(out.roi, [3.2, np.nan, np.nan, 2.0])
-    assert [format_roi(x) for x in out.roi] == ["1:3.2", "—", "—", "1:2.0"]
+    assert [fmt.roi(x) for x in out.roi] == ["1:3.2", "–", "–", "1:2.0"]
     assert "roi_label" not in out  # no presentation text in the engine
     np.testing.assert_allclose(out.cac, [25.0, 0.0, np.nan, np.nan])  # 100/4, 0/3
     np.testing.assert_allclose(out.conversion_rate, [0.2, np.nan, 0.4, np.nan])

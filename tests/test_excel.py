@@ -152,7 +152,7 @@ def _orders_rows(n: int, seed: int = 3) -> list[list]:
     return rows
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "xlsb", "ods"])
 def test_every_format_keeps_every_row_and_the_file_sum(fmt):
     rows = _orders_rows(300)
     if fmt == "xlsx":

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from opslab.dataset import Dataset
-from opslab.paths import END, leave_points, paths
+from opslab.user_paths import END, leave_points, paths
 from opslab.problems import OpsLabError
 
 T0 = pd.Timestamp("2024-05-01")

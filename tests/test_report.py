@@ -17,10 +17,10 @@ from opslab.models.forecast import ForecastConfig
 from opslab.report import quarterly_report
 from opslab.report.document import kpi_rows, status_table
 from opslab.report.format import value_text
-from opslab.target_status import target_status
+from opslab.completion import target_status
 from opslab.targets import Target
 
-FAST = ForecastConfig(horizon=91, backtest_folds=0, models=("ets",), n_paths=300)
+FAST = ForecastConfig(grain="day", horizon=91, backtest_folds=0, models=("ets",), n_paths=300)
 TARGETS = [Target("gmv", "2026Q3", 120_000), Target("m3_payer", "2026Q3", 0.5),
            Target("cac", "2026Q3", 250), Target("roi", "2026Q3", 1.2), Target("gmv", "2026Q4", 150_000)]
 

@@ -3,20 +3,17 @@ P(hit) / status checked by hand on small cases and against pandas on the sample 
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pandas as pd
 import pytest
 
+import opslab.completion as ts_mod
 from opslab import export
 from opslab.dataset import Dataset
 from opslab.ingest.load import load_sample
 from opslab.problems import OpsLabError
-from opslab.target_status import completion, period_actuals, target_status, time_progress
+from opslab.completion import completion, period_actuals, target_status, time_progress
 from opslab.targets import Target, TargetStore, parse_period, read_targets, targets_frame
-
-ts_mod = importlib.import_module("opslab.target_status")  # the module (opslab.target_status is also the API function)
 
 
 @pytest.fixture(scope="module")

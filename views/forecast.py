@@ -16,7 +16,7 @@ from opslab import lifecycle as lc
 from opslab import periods
 from opslab.charts import forecast as charts
 from opslab.models import campaign_planner as planner
-from opslab.models.campaigns import CampaignPlan, CampaignResponseModel, format_roi
+from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from opslab.models.forecast import BASELINES, default_market, forecast
 from opslab.problems import OpsLabError
 from ui.models import shared_result
@@ -308,8 +308,8 @@ else:
                            pct=round(100 * pf.interval)))
         col.caption(f"{fmt_one(e.lower)} – {fmt_one(e.upper)}")
     if pf.roi is not None:
-        cols[4].metric(tr("campaigns.col.roi_label"), format_roi(pf.roi.mean), border=True)
-        cols[4].caption(f"{format_roi(pf.roi.lower)} – {format_roi(pf.roi.upper)}")
+        cols[4].metric(tr("campaigns.col.roi_label"), fmt.roi(pf.roi.mean), border=True)
+        cols[4].caption(f"{fmt.roi(pf.roi.lower)} – {fmt.roi(pf.roi.upper)}")
     if pf.cac is not None:
         cols[5].metric(tr("campaigns.col.cac"), fmt.money(pf.cac.mean, code, exact=True, currency=ds.currency), border=True)
         cols[5].caption(f"{fmt.money(pf.cac.lower, code, currency=ds.currency)} – {fmt.money(pf.cac.upper, code, currency=ds.currency)}")
@@ -337,7 +337,7 @@ else:
             tr("campaigns.col.spend"): [fmt.money(v, code, currency=ds.currency) for v in split["spend"]],
             tr("campaigns.col.share"): [fmt.pct(v) for v in split["share"]],
             tr("campaigns.col.expected_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["expected_revenue"]],
-            tr("campaigns.col.roi_label"): [format_roi(v) for v in split["roi"]],
+            tr("campaigns.col.roi_label"): [fmt.roi(v) for v in split["roi"]],
             tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["equal_expected_revenue"]],
         }), hide_index=True, width="stretch")
         st.caption(tr("forecastpage.camp.budget_caption"))

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from opslab import formatting as fmt
-from opslab import paths as pt
+from opslab import user_paths as pt
 from opslab.charts import behaviour as charts
 from opslab.problems import OpsLabError
 from ui.safe import md

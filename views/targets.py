@@ -11,7 +11,7 @@ import streamlit as st
 from opslab.levers import rank_levers
 from opslab.report.document import status_table
 from opslab.report.format import STATUS_STYLE, value_text
-from opslab.target_status import target_status
+from opslab.completion import target_status
 from opslab.targets import (
     DEFAULT_DIRECTION,
     DIRECTIONS,

@@ -139,19 +139,14 @@ def exact_duplicates(raw: pd.DataFrame) -> np.ndarray:
     if n >= _HASH_MIN_ROWS and raw.shape[1] and all(isinstance(t, pd.StringDtype) for t in raw.dtypes):
         try:
             names = [f"c{j}" for j in range(raw.shape[1])]
-            table = pa.Table.from_arrays([pa.array(raw.iloc[:, j]) for j in range(raw.shape[1])]
-                                         + [pa.array(np.arange(n, dtype=np.int64))], names=[*names, "i"])
+            table = pa.Table.from_arrays([pa.array(raw.iloc[:, j]) for j in range(raw.shape[1])], names=names)
             con = duckdb.connect()
             con.execute("SET enable_progress_bar = false")
             con.register("t", table)
-            cand = con.execute(f"""
-                WITH h AS (SELECT i, hash({", ".join(names)}) AS h FROM t),
-                     d AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-                SELECT i FROM h SEMI JOIN d USING (h)""").arrow()
+            h = con.execute(f"SELECT hash({', '.join(names)}) AS h FROM t").arrow()
             con.close()
-            if not isinstance(cand, pa.Table):
-                cand = cand.read_all()
-            cand = np.sort(cand.column("i").to_numpy())
+            h = (h if isinstance(h, pa.Table) else h.read_all()).column("h").to_numpy()
+            cand = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy(dtype=bool))
             dup = np.zeros(n, dtype=bool)
             if len(cand):
                 dup[cand] = raw.iloc[cand].duplicated(keep="first").to_numpy(dtype=bool)

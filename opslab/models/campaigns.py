@@ -23,7 +23,7 @@ Example
 >>> model = CampaignResponseModel().fit(campaigns)                    # doctest: +SKIP
 >>> plan = CampaignPlan(50_000, "满减", "抖音", "2024-06-01", "2024-06-18")
 >>> fc = model.predict(plan)                                          # doctest: +SKIP
->>> fc.revenue.mean, format_roi(fc.roi.mean)                          # doctest: +SKIP
+>>> fc.revenue.mean, fc.roi.mean                          # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -98,17 +98,6 @@ class PlanForecast:
         rows = dict(self.outcomes) | {"roi": self.roi, "cac": self.cac}
         return pd.DataFrame([{"metric": k, "mean": e.mean, "lower": e.lower, "upper": e.upper}
                              for k, e in rows.items() if e is not None])
-
-
-def format_roi(x: float, decimals: int | None = None) -> str:
-    """ROI as the "1:x" ratio ops teams use: ``format_roi(3.24) == "1:3.2"``; "—" if missing.
-
-    By default one decimal, two below 1 (``format_roi(0.125) == "1:0.12"``)."""
-    if x is None or not np.isfinite(x):
-        return "—"
-    if decimals is None:
-        decimals = 2 if abs(x) < 1 else 1
-    return f"1:{x:.{decimals}f}"
 
 
 def _label(value) -> str | None:
@@ -383,7 +372,7 @@ class CampaignResponseModel:
 def campaign_summary(campaigns: pd.DataFrame) -> pd.DataFrame:
     """Per-campaign ROI (revenue/spend), CAC (spend/new_users) and conversion rate
     (conversions/participants). A zero or missing denominator gives NaN, never inf; views
-    show ROI as "1:x" with :func:`format_roi`.
+    show ROI as "1:x" with :func:`opslab.formatting.roi`.
 
     Example
     -------

@@ -33,7 +33,7 @@ import pandas as pd
 from opslab import campaign_review as cr
 from opslab.dataset import Dataset
 from opslab.metrics import change
-from opslab.target_status import period_actuals, target_status
+from opslab.completion import period_actuals, target_status
 from opslab.targets import TARGET_KPIS, Period, _tier_rules, parse_period
 
 #: KPIs of the report's table, in order.
@@ -45,7 +45,7 @@ class OpsReport:
     """A built report: the figures (frames and dicts) plus its renderers.
 
     ``kpis`` is indexed by KPI (actual, previous, pop, year_ago, yoy, target, direction,
-    completion, p_hit, status); ``status`` is :func:`opslab.target_status.target_status` for
+    completion, p_hit, status); ``status`` is :func:`opslab.completion.target_status` for
     the period's targets; ``plan`` the next period's targets (kpi, period, value, direction,
     p_hit, source "target" or "forecast", change vs this period's actual).
     """

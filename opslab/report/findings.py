@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.metrics import change
-from opslab.target_status import KPI_KIND, target_row
+from opslab.completion import KPI_KIND, target_row
 from opslab.targets import FORECAST_SERIES, Period, Target, _forecast_paths
 
 RETENTION_DROP = 0.03
@@ -122,7 +122,7 @@ def _period_values(ds, kpi: str, nxt: Period, as_of: dt.date, config):
 
 
 def _values_from_row(ds, kpi, nxt, as_of, config):
-    from opslab.target_status import _paths_outlook, period_actuals, time_progress
+    from opslab.completion import _paths_outlook, period_actuals, time_progress
     actual = period_actuals(ds, nxt.start, nxt.end, as_of)[kpi]
     total = nxt.days
     elapsed = int(round(time_progress(nxt.start, nxt.end, as_of) * total))

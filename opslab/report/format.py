@@ -16,9 +16,6 @@ import math
 from opslab import formatting as fmt
 from opslab.targets import KPI_UNIT
 
-SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
-
-
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
 
@@ -27,11 +24,7 @@ def money_text(x, lang: str = "zh", currency: str = "CNY") -> str:
     """An amount with its currency; compact (万/亿 for CNY in Chinese, K/M/B otherwise)."""
     if _bad(x):
         return "–"
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-    unit_lang = lang if currency in ("CNY", "RMB") else "en"
-    # the overview's rule (formatting.money): cents below 1,000, whole units below 10,000
-    text = fmt.money(abs(float(x)), unit_lang)
-    return ("-" if x < 0 else "") + symbol + text[1:]
+    return fmt.money(float(x), lang, currency="CNY" if currency == "RMB" else currency)
 
 
 def pct_text(x, signed: bool = False) -> str:

@@ -2,7 +2,7 @@
 
 The .xlsx builder writes the XML by hand so a test can put anything in it: a claimed
 ``<dimension>``, rows far apart, formulas without a saved value, hidden sheets, a shared string
-of any length. ``.xls`` files come from xlwt and ``.ods`` files from pandas' odf writer (both
+of any length. ``.xls`` files come from xlwt, ``.xlsb`` from pyxlsbwriter and ``.ods`` from pandas' odf writer (all
 in requirements-dev.txt).
 
 Example
@@ -185,3 +185,21 @@ def ods_bytes(rows: list[list], sheet_name: str = "orders") -> bytes:
     buf = io.BytesIO()
     pd.DataFrame(rows[1:], columns=rows[0]).to_excel(buf, sheet_name=sheet_name, index=False, engine="odf")
     return buf.getvalue()
+
+
+def xlsb_bytes(rows: list[list], sheet_name: str = "orders") -> bytes:
+    import os
+    import tempfile
+
+    from pyxlsbwriter import XlsbWriter
+
+    fd, path = tempfile.mkstemp(suffix=".xlsb")
+    os.close(fd)
+    try:
+        with XlsbWriter(path) as w:
+            w.add_sheet(sheet_name)
+            w.write_sheet(rows)
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(path)
