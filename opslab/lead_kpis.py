@@ -1,5 +1,5 @@
 """The figures leads set quarterly targets on, defined once for the Overview cards, the
-targets (:mod:`opslab.target_status`) and the report: CAC, ROI, peak DAU, and M1/M3
+targets (:mod:`opslab.completion`) and the report: CAC, ROI, peak DAU, and M1/M3
 retention of all new users, of payers and of high-value users.
 
 - **M``k`` retention of a base group in month m** (``targets_month_retention`` in

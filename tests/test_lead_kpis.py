@@ -77,7 +77,7 @@ def test_high_value_threshold_follows_the_rules(sample):
 
 
 def test_targets_read_the_same_definition(sample):
-    from opslab.target_status import period_actuals
+    from opslab.completion import period_actuals
     got = period_actuals(sample, "2026-07-01", "2026-09-30")
     cards = lead_kpis.lead_cards(sample, "2026-07-01", "2026-09-30")
     for card, kpi in (("cac", "cac"), ("roi", "roi"), ("peak_dau", "dau_peak"), ("m1_payer", "m1_payer"),
