@@ -89,14 +89,15 @@ def cohort_table(cohorts: pd.DataFrame, cohort_labels: dict, cohort_title: str, 
     column per period k holding the rate in percent rounded as the screen shows it (cells not
     yet complete left empty).
 
-    >>> c = pd.DataFrame({"cohort": ["a", "a"], "size": [3, 3], "k": [0, 1], "rate": [1.0, 1 / 3],
-    ...                   "complete": [True, True]})
-    >>> cohort_table(c, {"a": "A"}, "cohort", "n").to_dict("records")
-    [{'cohort': 'A', 'n': 3, '0': 100.0, '1': 33.3}]
+    >>> c = pd.DataFrame({"cohort": ["a", "a", "b"], "size": [3, 3, 5], "k": [0, 1, 0],
+    ...                   "rate": [1.0, 1 / 3, 1.0], "complete": [True, True, True]})
+    >>> cohort_table(c, {"a": "A", "b": "B"}, "cohort", "n").to_dict("records")
+    [{'cohort': 'B', 'n': 5, '0': 100.0, '1': nan}, {'cohort': 'A', 'n': 3, '0': 100.0, '1': 33.3}]
     """
     data = cohorts.assign(rate=(cohorts["rate"] * 100).round(decimals).where(cohorts["complete"]))
-    wide = data.pivot_table(index=["cohort", "size"], columns="k", values="rate", aggfunc="first", dropna=False)
+    wide = data.pivot(index="cohort", columns="k", values="rate")
     wide.columns = [str(int(k)) for k in wide.columns]
+    wide.insert(0, "size", data.groupby("cohort")["size"].first())
     wide = wide.reset_index().sort_values("cohort", ascending=False, kind="stable")
     wide.insert(0, cohort_title, wide.pop("cohort").map(lambda c: cohort_labels.get(c, str(c))))
     return wide.rename(columns={"size": size_title}).reset_index(drop=True)
