@@ -208,10 +208,18 @@ def existing_users_rule(ds: Dataset, on: bool = True) -> Dataset:
     >>> int(ds.users["censored"].sum()), int(existing_users_rule(ds, False).users["censored"].sum())
     (1, 0)
     """
-    if on or "censored" not in ds.users or not ds.users["censored"].any():
+    if on or not existing_rule_switchable(ds):
         return ds
 
     def build():
         from dataclasses import replace
         return replace(ds, users=ds.users.assign(censored=False), fingerprint=ds.fingerprint + ":all-new")
     return ds.memo(("existing_users_rule_off",), build)
+
+
+def existing_rule_switchable(ds: Dataset) -> bool:
+    """Whether the existing-users rule applies to ``ds`` and can be switched off here: signups
+    derived from first activity, some users counted as existing, and tables held in memory
+    (a data set read in place by :func:`opslab.connect` keeps the rule its engine applies)."""
+    return (type(ds) is Dataset and "signup" in ds.derived and "censored" in ds.users
+            and bool(ds.users["censored"].any()))

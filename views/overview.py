@@ -18,7 +18,7 @@ ds = page_start("overview")
 ds, split, top_n = breakdown.controls(ds)  # filter: every figure below is for those users only
 
 config = metrics.MetricConfig()
-if "signup" in ds.derived and "censored" in ds.users and ds.users["censored"].any():
+if metrics.existing_rule_switchable(ds):
     existing = st.toggle(tr("overview.existing_rule", days=BURN_IN_DAYS), value=True, key="ov_existing",
                          help=tr("overview.existing_rule_help"), bind="query-params")
     n_existing = f"{int(ds.users['censored'].sum()):,}"
