@@ -9,8 +9,8 @@ structure the analyses should find is documented in ``sample_data/README.md``.
 Example
 -------
 >>> data = generate(SynthConfig(n_users=200, months=2, seed=1))
->>> sorted(data.events["event_name"].unique())[:2]
-['add_to_cart', 'purchase']
+>>> sorted(data.events["event_name"].unique())[:3]
+['add_to_cart', 'checkout', 'purchase']
 >>> bool(data.orders["user_id"].isin(data.users["user_id"]).all())
 True
 """
@@ -89,7 +89,7 @@ class SynthData:
         >>> import tempfile
         >>> paths = generate(SynthConfig(n_users=50, months=1)).write_csv(tempfile.mkdtemp())
         >>> sorted(paths)
-        ['campaigns', 'events', 'orders', 'users']
+        ['assignments', 'campaigns', 'events', 'orders', 'users']
         """
         import pyarrow as pa
         import pyarrow.csv as pacsv
