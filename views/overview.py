@@ -10,7 +10,7 @@ from opslab import formatting as fmt
 from opslab.dataset import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
-from ui.state import labeller, lang, rules, tr
+from ui.state import labeller, lang, rules_seen, tr
 from ui.url_state import url_choice, url_multi
 from ui.widgets import kpi_grid, lead_grid, page_start
 
@@ -44,7 +44,7 @@ if not frame.loc[start, "complete"]:
 st.subheader(tr("overview.kpis"))
 cards = metrics.kpi_cards(ds, grain, start, config)
 kpi_grid(cards, frame.loc[:start], config.conversion_days)
-threshold = rules().high_value_monthly_spend
+threshold = rules_seen().high_value_monthly_spend
 st.subheader(tr("overview.lead_cards"))
 lead_grid(lead_kpis.lead_cards(ds, start, metrics.period_end(start, grain), high_value=threshold))
 st.caption(tr("overview.lead.caption", threshold=fmt.money(threshold, lang(), currency=ds.currency)))
