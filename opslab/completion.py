@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.lead_kpis import cac_roi, campaigns_in, month_retention, retention_in  # noqa: F401 - re-exported
 from opslab.metrics import MetricConfig, daily
 from opslab.targets import (
     KPI_KIND,
     Target,
     _forecast_paths,
-    _tier_rules,
     parse_period,
 )
 
@@ -85,44 +85,8 @@ def status_from(p_hit: float, completion: float) -> str:
 
 
 # -- actuals ---------------------------------------------------------------------------------
-def month_retention(ds: Dataset, as_of=None) -> pd.DataFrame:
-    """Month-k retention bases (k = 1, 3) per base month: base, base_month, k, size, retained
-    (see ``targets_month_retention`` in ``opslab/sql/targets.sql``)."""
-    day = _day(as_of or ds.end)
-    hv = float(_tier_rules(ds).high_value_monthly_spend)
-
-    def compute():
-        out = ds.engine.run("targets_month_retention", as_of=day, high_value=hv)
-        out["base_month"] = pd.to_datetime(out["base_month"])
-        return out
-    return ds.memo(("targets_month_retention", day, hv), compute)
-
-
-def retention_in(ds: Dataset, k: int, base: str, start, end, as_of=None) -> tuple[float, int]:
-    """Pooled M``k`` retention of the ``base`` group over the months m whose month m + k lies
-    in ``start``..``end`` and has ended by ``as_of``: (rate, base size)."""
-    as_of = pd.Timestamp(as_of or ds.end)
-    r = month_retention(ds, as_of)
-    r = r[(r["base"] == base) & (r["k"] == k)]
-    if base == "all":  # cohorts older than the data would only show missing history
-        r = r[r["base_month"] >= pd.Timestamp(ds.start).replace(day=1)]
-    month = r["base_month"] + pd.DateOffset(months=k)
-    month_end = month + pd.offsets.MonthEnd(0)
-    keep = (month >= pd.Timestamp(start)) & (month_end <= pd.Timestamp(end)) & (month_end <= as_of)
-    size = int(r.loc[keep, "size"].sum())
-    return (float(r.loc[keep, "retained"].sum() / size) if size else float("nan")), size
-
-
-def campaigns_in(ds: Dataset, start, end) -> pd.DataFrame:
-    """Campaigns starting in ``start``..``end`` with numeric spend and outcomes."""
-    c = ds.campaigns
-    if c is None or not len(c):
-        return pd.DataFrame(columns=["spend", "participants", "new_users", "conversions", "revenue"])
-    starts = pd.to_datetime(c["start_date"], errors="coerce")
-    sel = c[(starts >= pd.Timestamp(start)) & (starts <= pd.Timestamp(end))].copy()
-    for col in ("spend", "participants", "new_users", "conversions", "revenue"):
-        sel[col] = pd.to_numeric(sel[col], errors="coerce") if col in sel else np.nan
-    return sel
+# The retention, campaign and peak definitions live in opslab.lead_kpis (the Overview's cards
+# use the same ones); the high-value threshold defaults to the rules in force for the data set.
 
 
 def period_actuals(ds: Dataset, start, end, as_of=None,
@@ -149,11 +113,8 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
     for kpi, (k, base) in RETENTION.items():
         out[kpi] = retention_in(ds, k, base, start, e, as_of)[0]
     camp = campaigns_in(ds, s, e)
-    spend = float(camp["spend"].sum())
     out["participants"] = float(camp["participants"].sum()) if len(camp) else float("nan")
-    new = float(camp["new_users"].sum())
-    out["cac"] = spend / new if new > 0 else float("nan")
-    out["roi"] = float(camp["revenue"].sum()) / spend if spend > 0 else float("nan")
+    out["cac"], out["roi"] = cac_roi(camp)
     return out
 
 

@@ -29,8 +29,14 @@ def money_title(title: str, currency: str = "CNY") -> str:
 
 
 def money_format(currency: str = "CNY", digits: int = 2) -> str:
-    """printf format for table columns (``st.column_config.NumberColumn``): ``"$%.2f"``."""
-    return symbol(currency).replace("%", "%%") + f"%.{digits}f"
+    """printf format for table columns (``st.column_config.NumberColumn``) with thousands
+    separators (Streamlit's sprintf ``,`` flag): ``"$%,.2f"`` shows 1062.28 as "$1,062.28"."""
+    return symbol(currency).replace("%", "%%") + f"%,.{digits}f"
+
+
+#: Table formats for counts and one-decimal numbers, with thousands separators.
+COUNT_FORMAT = "%,d"
+DECIMAL_FORMAT = "%,.1f"
 
 
 def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
@@ -72,7 +78,7 @@ def roi(x: float, decimals: int | None = None) -> str:
         return "–"
     if decimals is None:
         decimals = 2 if abs(x) < 1 else 1
-    return f"1:{x:.{decimals}f}"
+    return f"1:{x:,.{decimals}f}"  # thousands separators, as every other figure
 
 
 def count(x: float, lang: str = "zh") -> str:
@@ -100,3 +106,39 @@ def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str 
     if not exact and abs(x) < 10_000:
         text = f"{symbol(currency)}{abs(x):,.0f}"
     return ("-" if x < 0 else "+" if x > 0 else "") + text
+
+
+def date(x) -> str:
+    """A day as ISO ``2025-09-01`` (reads the same in Chinese and English); "–" if missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    try:
+        import pandas as pd
+        if pd.isna(x):
+            return "–"
+        return pd.Timestamp(x).strftime("%Y-%m-%d")
+    except (TypeError, ValueError):
+        return "–"
+
+
+def for_export(frame, yes: str = "yes", no: str = "no", rate_digits: int = 3, digits: int = 2):
+    """A table rounded to what the screen shows, for CSV / Excel downloads: shares (float
+    columns within [0, 1]) to ``rate_digits`` decimals (0.1 % as on screen), other floats to
+    ``digits``; true/false columns written as the reader's ``yes`` / ``no``.
+
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"p": [0.8172034500963269, 0.5], "amount": [1062.28499, 3.0], "flag": [True, False]})
+    >>> for_export(f, "是", "否").to_dict("records")
+    [{'p': 0.817, 'amount': 1062.28, 'flag': '是'}, {'p': 0.5, 'amount': 3.0, 'flag': '否'}]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == bool or (s.dtype == object and len(s) and s.dropna().map(type).eq(bool).all()
+                               and s.notna().any()):
+            out[col] = s.map({True: yes, False: no})
+        elif s.dtype.kind == "f":
+            finite = s.dropna()
+            share = len(finite) and finite.between(0, 1).all()
+            out[col] = s.round(rate_digits if share else digits)
+    return out

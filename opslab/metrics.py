@@ -192,3 +192,34 @@ def headline_retention(cohorts: pd.DataFrame, k: int) -> float:
     cells = cohorts[(cohorts["k"] == k) & cohorts["complete"]]
     size = cells["size"].sum()
     return float(cells["retained"].sum() / size) if size else float("nan")
+
+
+def existing_users_rule(ds: Dataset, on: bool = True) -> Dataset:
+    """The data set with the "existing users" rule on (as loaded) or off.
+
+    Without signup times, users first seen in the data's first ``BURN_IN_DAYS`` days count as
+    existing users (``censored``): they are left out of new users, cohorts and paid
+    conversion. With the rule off they are new users of the month they were first seen. The
+    variant is built once per data set (a fresh engine and memo).
+
+    >>> ev = pd.DataFrame({"user_id": ["a", "b", "b"],
+    ...                    "event_time": pd.to_datetime(["2024-01-02", "2024-03-20", "2024-05-01"])})
+    >>> ds = Dataset.from_tables(events=ev)
+    >>> int(ds.users["censored"].sum()), int(existing_users_rule(ds, False).users["censored"].sum())
+    (1, 0)
+    """
+    if on or not existing_rule_switchable(ds):
+        return ds
+
+    def build():
+        from dataclasses import replace
+        return replace(ds, users=ds.users.assign(censored=False), fingerprint=ds.fingerprint + ":all-new")
+    return ds.memo(("existing_users_rule_off",), build)
+
+
+def existing_rule_switchable(ds: Dataset) -> bool:
+    """Whether the existing-users rule applies to ``ds`` and can be switched off here: signups
+    derived from first activity, some users counted as existing, and tables held in memory
+    (a data set read in place by :func:`opslab.connect` keeps the rule its engine applies)."""
+    return (type(ds) is Dataset and "signup" in ds.derived and "censored" in ds.users
+            and bool(ds.users["censored"].any()))

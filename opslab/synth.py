@@ -9,8 +9,8 @@ structure the analyses should find is documented in ``sample_data/README.md``.
 Example
 -------
 >>> data = generate(SynthConfig(n_users=200, months=2, seed=1))
->>> sorted(data.events["event_name"].unique())[:2]
-['add_to_cart', 'checkout']
+>>> sorted(data.events["event_name"].unique())[:3]
+['add_to_cart', 'checkout', 'purchase']
 >>> bool(data.orders["user_id"].isin(data.users["user_id"]).all())
 True
 """
@@ -64,6 +64,13 @@ class SynthConfig:
     start: str = "2025-08-01"
     months: int = 15
     seed: int = 7
+    #: x the purchase propensity (below 1: a few percent of new users pay, as in a big app)
+    buy_scale: float = 1.0
+    #: x every user's spend level (basket size)
+    spend_scale: float = 1.0
+    #: when set, campaign budgets are the ones that returned about this ROI (revenue / spend)
+    #: on the realised revenue, the largest acquisition campaign excepted (it loses money)
+    campaign_roi: float | None = None
 
 
 @dataclass
@@ -259,7 +266,8 @@ def generate(config: SynthConfig = SynthConfig()) -> SynthData:
     hz_mult = np.array([v[2] for v in CHANNELS.values()])[uch]
     whale = rng.random(N) < 0.05
     q0 = np.clip(rng.lognormal(np.log(.05), .8, N) * np.where(whale, 3, 1), 0, .6)
-    level = rng.lognormal(np.log(90), .6, N) * tier_spend * np.where(whale, 2.5, 1)
+    level = rng.lognormal(np.log(90), .6, N) * tier_spend * np.where(whale, 2.5, 1) * config.spend_scale
+    q0 = q0 * config.buy_scale
     silent = (rng.random(N) < 0.25) & (sday >= 0)
     # state: 0 not yet signed up, 1 alive, 2 declining towards churn, 3 dormant, 4 never back
     state = np.where(sday < 0, np.where(rng.random(N) < 0.45, 3, 1), 0).astype(np.int8)
@@ -310,12 +318,28 @@ def generate(config: SynthConfig = SynthConfig()) -> SynthData:
         rec_camp.append(camp)
     sd, su = np.concatenate(rec_day), np.concatenate(rec_user)
     sb, sc = np.concatenate(rec_buy), np.concatenate(rec_camp)
-    return _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
-                     sd, su, sb, sc, plan, spend, c_new)
+    data = _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
+                     sd, su, sb, sc, plan, spend, c_new, config.buy_scale)
+    if config.campaign_roi is not None:
+        data.campaigns["spend"] = _budgets_for_roi(data.campaigns, config.campaign_roi,
+                                                   np.random.default_rng([config.seed, 31]))
+    return data
+
+
+def _budgets_for_roi(campaigns: pd.DataFrame, roi: float, rng) -> np.ndarray:
+    """Budgets that returned about ``roi`` on each campaign's realised revenue (log-normal
+    spread), except the acquisition campaign with the most new users, which returned about
+    a fifth of that (a loss-maker, as every real calendar has)."""
+    rev = campaigns["revenue"].to_numpy(float)
+    achieved = roi * rng.lognormal(0, 0.3, len(rev))
+    acq = np.flatnonzero(campaigns["type"].to_numpy() == "拉新")
+    if len(acq):
+        achieved[acq[np.argmax(campaigns["new_users"].to_numpy()[acq])]] = roi / 5
+    return np.maximum(np.round(rev / achieved, -1), 50.0)
 
 
 def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
-              sd, su, sb, sc, plan, spend, c_new) -> SynthData:
+              sd, su, sb, sc, plan, spend, c_new, direct_scale: float = 1.0) -> SynthData:
     """Turn the active user-days into the four tables (sessions -> events, orders)."""
     A, N = len(sd), len(sday)
     # events per session, in the order they happen: visit, search, view, cart, purchase, share
@@ -338,7 +362,7 @@ def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
     day_end = t0 + sd.astype(np.int64) * 86400 + 86399
     ev_t = np.minimum(sess[sess_of] + cum - cum[first][sess_of], day_end[sess_of])
     ev_name = np.repeat(np.tile(np.arange(6, dtype=np.int8), A), C.ravel())
-    x = _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, len(basket_f))
+    x = _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, len(basket_f), direct_scale)
     ev_user = np.concatenate([su[sess_of], x["ev_user"]])
     ev_name = np.concatenate([ev_name, x["ev_name"]])
     key = np.concatenate([2.0 * np.arange(len(ev_t)), x["ev_key"]])
@@ -406,7 +430,8 @@ def _assemble(rng, start, sday, uch, ucity, cities, level, basket_f,
                      assignments=assignments)
 
 
-def _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, T) -> dict:
+def _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, T,
+                             direct_scale: float = 1.0) -> dict:
     """The ``checkout`` funnel step and the planted A/B test, drawn from their own generator so
     that everything else in the data set stays as it was.
 
@@ -436,7 +461,7 @@ def _checkout_and_experiment(start, C, sb, sd, su, sess, first, ev_t, day_end, T
         return treated[su[sessions]] & (sd[sessions] >= d0) & (sess[sessions] >= exposure[su[sessions]])
     rescued = abandon[after_exposure(abandon) & (xr.random(len(abandon)) < RESCUE)]
     browse = np.flatnonzero((C[:, 3] == 0) & ~sb)
-    direct = browse[after_exposure(browse) & (xr.random(len(browse)) < DIRECT)]
+    direct = browse[after_exposure(browse) & (xr.random(len(browse)) < DIRECT * direct_scale)]
     view_last = first + C[:, :3].sum(1) - 1
     d_t = np.minimum(ev_t[view_last[direct]] + 1 + xr.exponential(30, len(direct)).astype(np.int64), day_end[direct])
     ab_of = pd.Series(np.arange(len(abandon)), index=abandon)

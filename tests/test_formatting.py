@@ -40,4 +40,4 @@ def test_money_carries_the_currency_and_only_yuan_uses_wan(x, lang, currency, ou
 
 def test_money_helpers_for_titles_and_table_formats():
     assert fmt.money_title("GMV", "USD") == "GMV ($)" and fmt.money_title("GMV") == "GMV (¥)"
-    assert fmt.money_format("USD") == "$%.2f" and fmt.money_format("CHF") == "CHF %.2f"
+    assert fmt.money_format("USD") == "$%,.2f" and fmt.money_format("CHF") == "CHF %,.2f"

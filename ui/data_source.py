@@ -117,6 +117,18 @@ def load_sample() -> None:
     state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "key": key, "files": [f.name for f in files]})
 
 
+def load_business_sample() -> None:
+    """The business-scale sample (:mod:`opslab.sample_business`): generated once per server
+    into the data directory, then loaded through the same import as an upload (its orders are
+    a GBK CSV with Chinese headers)."""
+    from opslab import sample_business
+    from ui import workspace
+    files = sample_files(tuple(sample_business.business_files(workspace.config().data_dir)))
+    ds, _ = build_dataset(files)
+    state.set_dataset(on_configured_engine(ds), {"kind": "sample", "preset": "business", "key": files_key(files),
+                                                 "files": [f.name for f in files]})
+
+
 def ensure_default_data() -> None:
     """A first visitor sees a populated app: the configured source if there is one, else the
     sample, unless the session chose otherwise."""

@@ -188,3 +188,14 @@ def _write_rules_url() -> None:
 
 def _text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def rules_seen() -> LifecycleRules:
+    """The rules in force without starting the session's rule state: :func:`rules` once a page
+    that edits rules has read them (with the link's edits), else the data set's default rules.
+    For pages that only read a threshold (the Overview), so that a link's ``lc_*`` settings are
+    still read by the Lifecycle, Churn or Forecast page the reader opens next. Until then the
+    link's rule edits are not applied here."""
+    if RULES_OVERRIDES in st.session_state:
+        return rules()
+    return _fitted_rules()

@@ -48,6 +48,46 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
                            else tr("overview.yoy_line", change=fmt.pct(yoy, signed=True)))
 
 
+LEAD_GLOSSARY = {"cac": "cac", "roi": "roi", "peak_dau": "peak_dau", "m1_payer": "payer_retention",
+                 "m3_payer": "payer_retention", "m1_high_value": "high_value_retention",
+                 "m3_high_value": "high_value_retention"}
+
+
+def format_lead(name: str, value: float) -> str:
+    """A lead card's value in the one number style: CAC in money, ROI as 1:x, rates in %."""
+    if name == "cac":
+        return fmt.money(value, lang(), currency=currency())
+    if name == "roi":
+        return fmt.roi(value)
+    if name == "peak_dau":
+        return fmt.count(value, lang())
+    return fmt.pct(value)
+
+
+def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
+    """The cards leads set targets on (:func:`opslab.lead_kpis.lead_cards`); a card without a
+    basis says why under its "–"."""
+    names = list(cards.index)
+    for start in range(0, len(names), per_row):
+        cols = st.columns(per_row)
+        for col, name in zip(cols, names[start:start + per_row]):
+            row = cards.loc[name]
+            key = LEAD_GLOSSARY[name]
+            helptext = tr(f"glossary.{key}.def") + "\n\n" + tr(f"glossary.{key}.formula") + "\n\n" + tr("glossary.see")
+            with col:
+                st.metric(tr(f"overview.lead.{name}"), format_lead(name, row["value"]), help=helptext, border=True)
+                base = int(row["base"])
+                if name in ("cac", "roi"):
+                    note = tr("overview.lead.base_campaigns", n=f"{base:,}") if base else tr("overview.lead.no_campaigns")
+                elif name == "peak_dau":
+                    note = tr("overview.lead.peak_day", day=fmt.date(row["day"])) if base else ""
+                else:
+                    note = tr("overview.lead.base_users", n=f"{base:,}") if base else \
+                        tr("overview.lead.no_base", k=name[1])
+                if note:
+                    st.caption(note)
+
+
 def problem_params(p) -> dict:
     """A Problem's params ready for its text: amounts in the data set's currency, codes
     (date order, table, rejection reasons) translated."""
@@ -143,8 +183,8 @@ def export_buttons(make_frame, name: str, key: str, n_rows: int, csv_label: str,
 
     def build(writer, ext):
         def make():
-            with pinned_language(code):
-                data = writer(make_frame())
+            with pinned_language(code):  # rounded as the screen shows it; yes/no, not True/False
+                data = writer(fmt.for_export(make_frame(), tr("app.yes"), tr("app.no")))
             log.record("download", user=who, client=client, dataset=data_id, file=f"{name}.{ext}")
             return data
         return make

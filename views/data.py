@@ -13,6 +13,7 @@ from ui.data_report import (current_choices, decision_switches, reconciliation, 
                             set_aside_switches)
 from ui.plain import md_escape
 from ui.state import dataset, labeller, set_dataset, tr
+from ui.uploader_text import localise_uploader, upload_limit_text
 from ui.widgets import problem_report
 
 st.title(tr("data.title"))
@@ -21,10 +22,16 @@ st.caption(tr("data.intro"))
 with st.container(border=True):
     st.markdown(f"**{tr('data.sample_title')}**")
     st.caption(tr("data.sample_help"))
-    if st.button(tr("app.load_sample"), key="data_load_sample"):
+    left, right = st.columns(2)
+    if left.button(tr("app.load_sample"), key="data_load_sample"):
         data_source.load_sample()
         st.session_state["data_flash"] = "data.sample_loaded"
         st.rerun()  # so the sidebar and the link's fingerprint show the new data at once
+    if right.button(tr("data.business_sample"), key="data_load_business", help=tr("data.business_sample_help")):
+        with st.spinner(tr("data.business_sample_wait")):
+            data_source.load_business_sample()
+        st.session_state["data_flash"] = "data.sample_loaded"
+        st.rerun()
     if st.session_state.get("data_flash") == "data.sample_loaded":
         st.success(tr(st.session_state.pop("data_flash")))
 
@@ -33,6 +40,7 @@ render_stored_list()
 # --- end of stored data sets --------------------------------------------------------------
 
 st.subheader(tr("data.upload_title"))
+localise_uploader(tr("data.uploader_button"), tr("data.uploader_limit", size=upload_limit_text()))
 uploads = st.file_uploader(
     tr("data.upload_label"), type=["csv", "tsv", "txt", "parquet", "xlsx", "xlsm", "xlsb", "xls", "ods"], accept_multiple_files=True,
     key="data_upload", help=tr("data.upload_help"),

@@ -117,8 +117,12 @@ dates = lc.snapshot_dates(ds, grain, n=12 if grain == "month" else 13, as_of=as_
 with st.spinner(tr("lifecycle.computing")):
     history = lc.tier_history(ds, rules, dates)
 snaps = lc.snapshot_counts(history)
-st.altair_chart(charts.tier_area(snaps, tier_label, tr("lifecycle.snapshot"), tr("lifecycle.users"),
-                                 tr("lifecycle.tier")), width="stretch")
+tier_view = url_choice("segmented_control", tr("lifecycle.tier_view"), ("living_share", "users"), "living_share",
+                       "lc_tier_view", right, format_func=labeller("lifecycle.tier_view_"))
+living = tier_view == "living_share"
+st.altair_chart(charts.tier_area(snaps, tier_label, tr("lifecycle.snapshot"),
+                                 tr("lifecycle.living_share" if living else "lifecycle.users"),
+                                 tr("lifecycle.tier"), share_of_living=living), width="stretch")
 st.caption(tr("lifecycle.snapshot_caption"))
 
 if len(dates) >= 2:

@@ -3,21 +3,29 @@
 import pandas as pd
 import streamlit as st
 
-from opslab import metrics
+from opslab import lead_kpis, metrics
+from opslab.markers import trend_markers
 from opslab.charts import overview as charts
 from opslab import formatting as fmt
 from opslab.dataset import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
-from ui.state import labeller, tr
+from ui.state import labeller, lang, rules_seen, tr
 from ui.url_state import url_choice, url_multi
-from ui.widgets import kpi_grid, page_start
+from ui.widgets import kpi_grid, lead_grid, page_start
 
 ds = page_start("overview")
 ds, split, top_n = breakdown.controls(ds)  # filter: every figure below is for those users only
 
 config = metrics.MetricConfig()
-if "signup" in ds.derived:
+if metrics.existing_rule_switchable(ds):
+    existing = st.toggle(tr("overview.existing_rule", days=BURN_IN_DAYS), value=True, key="ov_existing",
+                         help=tr("overview.existing_rule_help"), bind="query-params")
+    n_existing = f"{int(ds.users['censored'].sum()):,}"
+    st.caption(tr("overview.existing_rule_on", n=n_existing, days=BURN_IN_DAYS) if existing
+               else tr("overview.existing_rule_off", n=n_existing))
+    ds = metrics.existing_users_rule(ds, existing)
+elif "signup" in ds.derived:
     st.caption(tr("overview.signup_derived", days=BURN_IN_DAYS))
 left, right = st.columns([3, 2])
 grain = url_choice("segmented_control", tr("overview.grain"), metrics.GRAINS, "month", "ov_grain", left,
@@ -36,18 +44,29 @@ if not frame.loc[start, "complete"]:
 st.subheader(tr("overview.kpis"))
 cards = metrics.kpi_cards(ds, grain, start, config)
 kpi_grid(cards, frame.loc[:start], config.conversion_days)
+threshold = rules_seen().high_value_monthly_spend
+st.subheader(tr("overview.lead_cards"))
+lead_grid(lead_kpis.lead_cards(ds, start, metrics.period_end(start, grain), high_value=threshold))
+st.caption(tr("overview.lead.caption", threshold=fmt.money(threshold, lang(), currency=ds.currency)))
 
 st.subheader(tr("overview.trends"))
 picked = url_multi(tr("overview.trend_metrics"), metrics.KPIS, ["dau", "gmv", "new_users", "paid_conversion"],
                    "ov_trend", format_func=labeller("metrics.name."))
 trend = frame.reset_index()
+marks = None
+if st.toggle(tr("overview.markers"), value=True, key="ov_markers", bind="query-params",
+             help=tr("overview.markers_help")):
+    marks = trend_markers(ds, trend["period"].min(), metrics.period_end(trend["period"].max(), grain))
+    marks["text"] = [tr(f"overview.marker_{k}") + " · " + (lb or tr(f"overview.festival.{c}"))
+                     for k, c, lb in zip(marks["kind"], marks["code"], marks["label"])]
 cols = st.columns(2)
 for i, name in enumerate(picked):
     y_format = ".1%" if name in metrics.RATE_KPIS else ",.0f"
     title = tr(f"metrics.name.{name}")
     if name in metrics.MONEY_KPIS:  # the axis and tooltip name the data set's currency: "GMV ($)"
         title = fmt.money_title(title, ds.currency)
-    chart = charts.trend_chart(trend, "period", name, title, tr("metrics.period"), y_format)
+    chart = charts.trend_chart(trend, "period", name, title, tr("metrics.period"), y_format, grain=grain,
+                               markers=marks, marker_title=tr("overview.markers"))
     cols[i % 2].altair_chart(chart, width="stretch")
 
 if split:
@@ -56,7 +75,7 @@ if split:
 st.subheader(tr("overview.retention"))
 month_cohorts = metrics.cohort_retention(ds, "month", "on")
 m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
-a, b, c, d = st.columns(4)
+a, b, c, d = st.columns([2, 2, 2, 3])
 a.metric(tr("metrics.retention.m1"), fmt.pct(m1), help=tr("metrics.retention.def_m1"), border=True)
 b.metric(tr("metrics.retention.m3"), fmt.pct(m3), help=tr("metrics.retention.def_m3"), border=True)
 cohort_grain = url_choice("segmented_control", tr("overview.cohort_grain"), ("week", "month"), "month",
@@ -67,12 +86,16 @@ cohorts = metrics.cohort_retention(ds, cohort_grain, mode)
 if cohorts.empty:
     st.info(tr("overview.no_retention"))
 else:
-    if cohort_grain == "week":  # keep the triangle readable: the last half year of weekly cohorts
-        recent = sorted(cohorts["cohort"].unique())[-26:]
-        cohorts = cohorts[cohorts["cohort"].isin(recent)]
-    labels = {c: period_label(c, cohort_grain) for c in cohorts["cohort"].unique()}
+    full, every = cohorts, sorted(cohorts["cohort"].unique())
+    if cohort_grain == "week" and len(every) > 26:  # keep the triangle readable: the last half year
+        cohorts = cohorts[cohorts["cohort"].isin(every[-26:]) & (cohorts["k"] <= 26)]
+        st.caption(tr("overview.cohort_capped", n=26, total=f"{len(every):,}"))
+    labels = {c: period_label(c, cohort_grain) for c in every}
     st.altair_chart(charts.cohort_heatmap(
         cohorts, labels, tr("metrics.period_k"), tr("metrics.cohort"), tr("metrics.retention_rate"),
         tr("metrics.cohort_size"), highlight=(1, 3) if cohort_grain == "month" else (),
     ), width="stretch")
     st.caption(tr("overview.retention_caption", grain=tr(f"metrics.grain.{cohort_grain}").lower()))
+    with st.expander(tr("overview.cohort_table"), icon=":material/table:"):
+        st.dataframe(charts.cohort_table(full, labels, tr("metrics.cohort"), tr("metrics.cohort_size")),
+                     hide_index=True, key="ov_cohort_table")

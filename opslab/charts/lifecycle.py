@@ -31,7 +31,7 @@ def tier_bars(counts: pd.Series, labels: dict, x_title: str, y_title: str, heigh
 
 
 def _stacked(frame: pd.DataFrame, labels: dict, colors, mark: str, x_field: str, series_field: str,
-             x_title: str, y_title: str, series_title: str, height: int) -> alt.Chart:
+             x_title: str, y_title: str, series_title: str, height: int, y_format: str = ",.0f") -> alt.Chart:
     """Users per series (the frame's columns) stacked over dates (its index), in column order."""
     order = [labels[c] for c in frame.columns]
     data = frame.rename(columns=labels).rename_axis(x_field).reset_index().melt(
@@ -40,18 +40,36 @@ def _stacked(frame: pd.DataFrame, labels: dict, colors, mark: str, x_field: str,
     data["order"] = data[series_field].map({t: i for i, t in enumerate(order)})
     return getattr(alt.Chart(data), mark)().encode(
         x=alt.X(f"{x_field}:T", title=x_title, axis=DATE_AXIS),
-        y=alt.Y("users:Q", stack="zero", title=y_title),
+        y=alt.Y("users:Q", stack="zero", title=y_title, axis=alt.Axis(format=y_format)),
         color=alt.Color(f"{series_field}:N", title=series_title, sort=order,
                         scale=alt.Scale(domain=order, range=list(colors))),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip(f"{x_field}:T", title=x_title), alt.Tooltip(f"{series_field}:N", title=series_title),
-                 alt.Tooltip("users:Q", title=y_title, format=",")],
+                 alt.Tooltip("users:Q", title=y_title, format=".1%" if y_format.endswith("%") else y_format)],
     ).properties(height=height)
 
 
+def living_shares(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Each snapshot's tiers as shares of its living users (the churned tier left out), so the
+    tiers that can still be acted on are not swamped by the growing churned pile.
+
+    >>> snap = pd.DataFrame({"churned": [50], "new": [10], "payer": [40]})
+    >>> living_shares(snap).to_dict("records")
+    [{'new': 0.2, 'payer': 0.8}]
+    """
+    living = snapshots.drop(columns=[c for c in snapshots.columns if c == "churned"])
+    total = living.sum(axis=1)
+    return living.div(total.where(total > 0), axis=0).fillna(0.0)
+
+
 def tier_area(snapshots: pd.DataFrame, labels: dict, x_title: str, y_title: str,
-              tier_title: str, height: int = 300) -> alt.Chart:
-    """Stacked area of users per tier (columns) at each snapshot date (index)."""
+              tier_title: str, height: int = 300, share_of_living: bool = False) -> alt.Chart:
+    """Stacked area of users per tier (columns) at each snapshot date (index); with
+    ``share_of_living`` the tiers' shares of living users (churned excluded), in percent."""
+    if share_of_living:
+        colors = [c for t, c in zip(snapshots.columns, TIER_COLORS) if t != "churned"]
+        return _stacked(living_shares(snapshots), labels, colors, "mark_area", "as_of", "tier", x_title,
+                        y_title, tier_title, height, y_format=".0%")
     return _stacked(snapshots, labels, TIER_COLORS, "mark_area", "as_of", "tier", x_title, y_title,
                     tier_title, height)
 
