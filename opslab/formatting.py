@@ -7,6 +7,7 @@ shown with K / M / B. The sign goes before the symbol: ``-$1,268``.
 from __future__ import annotations
 
 import math
+import pandas as pd
 
 
 def _bad(x) -> bool:
@@ -113,7 +114,6 @@ def date(x) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     try:
-        import pandas as pd
         if pd.isna(x):
             return "–"
         return pd.Timestamp(x).strftime("%Y-%m-%d")

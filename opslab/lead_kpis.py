@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.lifecycle_fit import rules_in_force
+from opslab.metrics import daily
 
 #: The cards the Overview shows next to the KPI cards, in display order.
 LEAD_CARDS = ("cac", "roi", "peak_dau", "m1_payer", "m3_payer", "m1_high_value", "m3_high_value")
@@ -45,7 +47,6 @@ def _day(x) -> dt.date:
 def default_high_value(ds: Dataset) -> float:
     """The high-value monthly spend of the lifecycle rules in force for ``ds`` (fitted to the
     data, as the Lifecycle page starts from; see :func:`opslab.lifecycle_fit.rules_in_force`)."""
-    from opslab.lifecycle_fit import rules_in_force
     return float(rules_in_force(ds).high_value_monthly_spend)
 
 
@@ -107,7 +108,6 @@ def cac_roi(campaigns: pd.DataFrame) -> tuple[float, float]:
 
 def peak_dau(ds: Dataset, start, end) -> tuple[float, pd.Timestamp | None]:
     """The highest DAU on one day of ``start``..``end`` and that day (the first, on ties)."""
-    from opslab.metrics import daily
     d = daily(ds)["dau"]
     d = d[(d.index >= pd.Timestamp(start)) & (d.index <= pd.Timestamp(end))]
     if not len(d):

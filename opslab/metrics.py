@@ -14,6 +14,7 @@ import pandas as pd
 
 from opslab import periods as pr
 from opslab.dataset import Dataset
+from dataclasses import replace
 
 GRAINS = pr.GRAINS
 #: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
@@ -212,7 +213,6 @@ def existing_users_rule(ds: Dataset, on: bool = True) -> Dataset:
         return ds
 
     def build():
-        from dataclasses import replace
         return replace(ds, users=ds.users.assign(censored=False), fingerprint=ds.fingerprint + ":all-new")
     return ds.memo(("existing_users_rule_off",), build)
 
