@@ -93,7 +93,7 @@ def _suggest(ds: Dataset, day) -> RuleSuggestion:
     n_gaps = int(row["n_gaps"])
     active, paid = int(row["active_days"]), int(row["paid_days"])
     purchase_only = active > 0 and paid >= PURCHASE_ONLY_SHARE * active
-    q = dict(zip(QUANTILES, [int(v) for v in row["gap_quantiles"]])) if n_gaps else {}
+    q = {p: int(row[f"q{round(100 * p)}"]) for p in QUANTILES} if n_gaps else {}
     common = dict(purchase_only=bool(purchase_only), n_users=int(row["n_users"]),
                   n_repeat_users=int(row["n_repeat_users"]), n_gaps=n_gaps, gap_quantiles=q)
     if n_gaps < MIN_GAPS:

@@ -109,9 +109,9 @@ def test_churn_figures_same(sample_pair):
     _frames_equal(fit_d.scores, fit_s.scores, "churn scores")
     _frames_equal(fit_d.validation, fit_s.validation, "churn validation")
     _frames_equal(fit_d.threshold_table, fit_s.threshold_table, "churn thresholds")
-    d_val, _ = churn.attach_value(fit_d.scores, duck, fit_d.as_of)
-    s_val, _ = churn.attach_value(fit_s.scores, spk, fit_s.as_of)
-    np.testing.assert_allclose(d_val["value_at_risk"], s_val["value_at_risk"], rtol=1e-9)
+    # the whole churn call (model, tiers, P(alive), CLV): the same risks and values at risk
+    risk_d, risk_s = churn.churn_risk(duck, horizon_days=28), churn.churn_risk(spk, horizon_days=28)
+    _frames_equal(risk_d.scores, risk_s.scores, "churn_risk scores")
 
 
 def _page_figures(secrets: dict | None) -> dict[str, list[tuple[str, str]]]:

@@ -114,7 +114,14 @@ WITH g AS (
 SELECT count(gap)::BIGINT AS n_gaps,
        count(DISTINCT CASE WHEN gap IS NOT NULL THEN uid END)::BIGINT AS n_repeat_users,
        count(DISTINCT uid)::BIGINT AS n_users,
-       quantile_disc(gap, [0.25, 0.5, 0.75, 0.8, 0.85, 0.9, 0.95]) AS gap_quantiles,
+       -- one column per quantile, WITHIN GROUP: the form both DuckDB and Spark run
+       percentile_disc(0.25) WITHIN GROUP (ORDER BY gap) AS q25,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY gap) AS q50,
+       percentile_disc(0.75) WITHIN GROUP (ORDER BY gap) AS q75,
+       percentile_disc(0.8) WITHIN GROUP (ORDER BY gap) AS q80,
+       percentile_disc(0.85) WITHIN GROUP (ORDER BY gap) AS q85,
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY gap) AS q90,
+       percentile_disc(0.95) WITHIN GROUP (ORDER BY gap) AS q95,
        (SELECT count(*) FROM user_day WHERE day <= CAST($as_of AS DATE))::BIGINT AS active_days,
        (SELECT count(*) FROM paid_day WHERE day <= CAST($as_of AS DATE))::BIGINT AS paid_days
 FROM g;
