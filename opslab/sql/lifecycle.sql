@@ -132,5 +132,5 @@ WITH g AS (
     SELECT day - lag(day) OVER (PARTITION BY uid ORDER BY day) AS gap
     FROM user_day WHERE day <= CAST($as_of AS DATE)
 )
-SELECT avg(CASE WHEN gap <= $days THEN 1.0 ELSE 0.0 END)::DOUBLE AS share
+SELECT avg(CAST(CASE WHEN gap <= $days THEN 1 ELSE 0 END AS DOUBLE)) AS share  -- DOUBLE before avg: Spark would average DECIMAL(2,1)
 FROM g WHERE gap IS NOT NULL;

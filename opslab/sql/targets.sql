@@ -38,6 +38,8 @@ ks AS (SELECT * FROM (VALUES (1), (3)) t(k))
 SELECT b.base, b.m AS base_month, ks.k::INTEGER AS k, count(*)::BIGINT AS size,
        count(um.uid)::BIGINT AS retained
 FROM base b CROSS JOIN ks
-LEFT JOIN um ON um.uid = b.uid AND um.m = CAST(b.m + to_months(ks.k) AS DATE)
+-- literal month intervals (k is 1 or 3): the form both DuckDB and Spark run
+LEFT JOIN um ON um.uid = b.uid
+    AND um.m = CAST(CASE ks.k WHEN 1 THEN b.m + INTERVAL 1 MONTH ELSE b.m + INTERVAL 3 MONTH END AS DATE)
 GROUP BY ALL
 ORDER BY 1, 2, 3;
