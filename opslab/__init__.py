@@ -13,22 +13,44 @@ small result object; nothing here imports Streamlit. ``examples/quickstart.ipynb
 through all of them on the sample data and is executed by the tests.
 """
 
-from opslab.dataset import Dataset
-from opslab.experiments import ab_test
-from opslab.funnels import funnel
-from opslab.ingest.load import load, load_sample
-from opslab.lifecycle import LifecycleRules
-from opslab.lifecycle_fit import segment
-from opslab.metrics import cohort_retention as retention
-from opslab.metrics import kpis
-from opslab.models.churn import churn_risk
-from opslab.models.clv import clv
-from opslab.models.forecast import forecast
-from opslab.user_paths import paths
-from opslab.problems import OpsLabError
-from opslab.report.content import quarterly_report
-from opslab.sources import connect
-from opslab.completion import target_status
+import importlib
+
+#: The public API: name -> (module, attribute). Loaded on first use (PEP 562), so that
+#: ``import opslab.ingest.excel_worker`` or a notebook's ``import opslab`` does not pull in
+#: statsmodels, scikit-learn and Spark before they are needed; ``dir(opslab)`` lists them all.
+_API = {
+    "Dataset": ("opslab.dataset", "Dataset"),
+    "LifecycleRules": ("opslab.lifecycle", "LifecycleRules"),
+    "OpsLabError": ("opslab.problems", "OpsLabError"),
+    "load": ("opslab.ingest.load", "load"),
+    "load_sample": ("opslab.ingest.load", "load_sample"),
+    "connect": ("opslab.sources", "connect"),
+    "kpis": ("opslab.metrics", "kpis"),
+    "retention": ("opslab.metrics", "cohort_retention"),
+    "segment": ("opslab.lifecycle_fit", "segment"),
+    "churn_risk": ("opslab.models.churn", "churn_risk"),
+    "clv": ("opslab.models.clv", "clv"),
+    "forecast": ("opslab.models.forecast", "forecast"),
+    "funnel": ("opslab.funnels", "funnel"),
+    "paths": ("opslab.user_paths", "paths"),
+    "ab_test": ("opslab.experiments", "ab_test"),
+    "target_status": ("opslab.completion", "target_status"),
+    "quarterly_report": ("opslab.report.content", "quarterly_report"),
+}
+
+
+def __getattr__(name: str):
+    if name in _API:
+        module, attr = _API[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # later look-ups are plain attribute reads
+        return value
+    raise AttributeError(f"module 'opslab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))
+
 
 __version__ = "0.2.0"
 

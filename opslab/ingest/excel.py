@@ -83,7 +83,10 @@ def read_excel(data: bytes, *, sheet: str | int | None = None, header_row: int |
            "OMP_NUM_THREADS": "1"}
     timeout = TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20
     try:
-        proc = subprocess.run([sys.executable, "-m", "opslab.ingest.excel_worker", json.dumps(opts)],
+        # The worker file is run by path in isolated mode (-I): it imports only numpy, pyarrow
+        # and calamine, never the opslab package (whose API would pull in every model library).
+        proc = subprocess.run([sys.executable, "-I", str(Path(__file__).with_name("excel_worker.py")),
+                               json.dumps(opts)],
                               input=data, capture_output=True, timeout=timeout, env=env, cwd=_ROOT)
     except subprocess.TimeoutExpired:
         return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from docx import Document
 
-from tests.e2e.conftest import Server, wait_idle
+from tests.e2e.conftest import ARTIFACTS, Server, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
