@@ -296,7 +296,7 @@ def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_s
         pg.get_by_text("Files checked").first.wait_for()
         pg.get_by_role("link", name="Lifecycle", exact=True).click()
         wait_idle(pg)
-        pg.get_by_role("heading", name="User lifecycle").wait_for()
+        pg.get_by_role("heading", name="User lifecycle").wait_for(timeout=120_000)  # first visit computes tiers
         with pg.expect_download() as info:
             pg.get_by_role("button", name="Download Excel").click()
         ws = load_workbook(io.BytesIO(open(info.value.path(), "rb").read())).active
