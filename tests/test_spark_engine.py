@@ -116,16 +116,11 @@ def test_churn_figures_same(sample_pair):
 
 def _page_figures(secrets: dict | None) -> dict[str, list[tuple[str, str]]]:
     """The metric cards of the Overview, Lifecycle and Churn pages, as the app shows them."""
-    from streamlit.testing.v1 import AppTest
+    import streamlit as st
 
-    from tests.app.conftest import ROOT
-    from ui.models import _slot
-    _slot.clear()  # nothing computed on one engine may be reused by the other
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.session_state["lang"] = "en"
-    if secrets:
-        at.secrets["opslab"] = secrets
-    at.run()
+    from tests.app.conftest import open_app
+    st.cache_resource.clear()  # nothing computed on one engine may be reused by the other
+    at = open_app("en", secrets=secrets, timeout=600)
     figures = {}
     for page in ("views/overview.py", "views/lifecycle.py", "views/churn.py"):
         if page != "views/overview.py":

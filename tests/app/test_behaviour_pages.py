@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from opslab.ingest.load import sample_dir
+import opslab
+from opslab import experiments as ex
+from opslab import formatting as fmt
+from opslab import user_paths as pt
+from opslab.i18n import t
+from opslab.ingest.load import load_sample, sample_dir
 from tests.app.conftest import open_app
 from ui.safe import md
 
@@ -14,6 +19,80 @@ pytestmark = pytest.mark.slow
 
 def _metrics(at):
     return {m.label: m.value for m in at.metric}
+
+
+def _table_with(at, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def test_funnel_figures_equal_the_engine():
+    """Entered, converted, overall conversion and every step's users equal opslab.funnel on the
+    sample with the page's defaults (its five shop steps, 7-day window, ordered, whole range)."""
+    at = open_app("en", "views/funnels.py")
+    ds = load_sample()
+    steps = ["visit", "view", "add_to_cart", "checkout", "purchase"]
+    assert at.multiselect(key="fn_steps").value == steps
+    res = opslab.funnel(ds, steps, 7.0, order="ordered", start=ds.start, end=ds.end)
+    s = res.steps
+    m = _metrics(at)
+    assert m[t("funnels.entered", "en")] == fmt.count(s["users"].iloc[0], "en")
+    assert m[t("funnels.converted", "en")] == fmt.count(s["users"].iloc[-1], "en")
+    assert m[t("funnels.overall", "en")] == fmt.pct(s["conv_first"].iloc[-1])
+    shown = _table_with(at, t("funnels.conv_prev", "en"))
+    assert shown[t("funnels.users", "en")].tolist() == s["users"].tolist()
+    assert shown[t("funnels.dropped", "en")].tolist() == s["dropped"].tolist()
+    assert shown[t("funnels.conv_first", "en")].tolist() == s["conv_first"].map(fmt.pct).tolist()
+    # and the engine against a count the test makes itself: users with a first step in range
+    first = ds.events.loc[ds.events["event_name"] == steps[0], "user_id"].nunique()
+    assert s["users"].iloc[0] == first
+    assert s["users"].is_monotonic_decreasing and s["users"].iloc[-1] > 0
+
+
+def test_paths_figures_equal_the_engine():
+    """The users count, the top next-step paths and the leave points equal opslab.paths on the
+    sample with the page's defaults (after add_to_cart, 3 steps, 30-minute sessions, purchase goal)."""
+    at = open_app("en", "views/paths.py")
+    ds = load_sample()
+    res = opslab.paths(ds, "add_to_cart", "next", depth=3, session_minutes=30, collapse=True)
+    assert _metrics(at)[t("paths.users", "en", event=md("add_to_cart"))] == fmt.count(res.n_users, "en")
+    assert res.n_users == ds.events.loc[ds.events["event_name"] == "add_to_cart", "user_id"].nunique()
+    top = _table_with(at, t("paths.path", "en"))
+    assert top[t("paths.users_col", "en")].tolist() == res.paths["users"].tolist()
+    assert top[t("paths.share", "en")].tolist() == res.paths["share"].map(fmt.pct).tolist()
+    words = {pt.END: t("paths.end_next", "en"), pt.OTHER: t("paths.other", "en")}
+    assert top[t("paths.path", "en")].tolist() == [" → ".join(words.get(e, e) for e in p) for p in res.paths["path"]]
+    lp = pt.leave_points(res, "purchase").head(10)
+    leave = _table_with(at, t("paths.leave_share", "en"))
+    assert leave[t("paths.users_col", "en")].tolist() == lp["users"].tolist()
+    assert leave[t("paths.left", "en")].tolist() == lp["left"].tolist()
+    assert leave[t("paths.leave_share", "en")].tolist() == lp["leave_share"].map(fmt.pct).tolist()
+
+
+def test_experiment_figures_equal_the_engine():
+    """Each arm's conversion, the relative lift, p-values and chance to beat control equal
+    opslab.ab_test on the sample's assignment file with the page's defaults."""
+    at = open_app("en", "views/experiments.py")
+    ds = load_sample()
+    assignment = ex.read_assignments(pd.read_csv(sample_dir() / "assignments.csv", dtype=str))
+    config = ex.ABConfig(alpha=0.05, window_days=None, pre_days=14, retention_day=7, event="purchase", mde_rel=0.10)
+    res = opslab.ab_test(ds, assignment, "conversion", config=config)
+    assert at.selectbox(key="ab_control").value == res.control
+    m = _metrics(at)
+    for row in res.variants.itertuples():
+        assert m[f"{md(row.variant)} · n={row.n:,}"] == fmt.pct(row.mean)
+    # the arms' sizes against the assignment file itself
+    assert dict(zip(res.variants["variant"], res.variants["n"])) == assignment["variant"].value_counts().to_dict()
+    table = _table_with(at, t("experiments.p_value", "en"))
+    comp = res.comparisons
+    assert len(table) == len(comp) > 0
+    assert table[t("experiments.variant", "en")].tolist() == comp["variant"].tolist()
+    assert table[t("experiments.rel_lift", "en")].tolist() == comp["rel_lift"].map(
+        lambda x: fmt.pct(x, signed=True)).tolist()
+    assert table[t("experiments.chance", "en")].tolist() == comp["chance_to_beat"].map(fmt.pct).tolist()
+    shown_p = table[t("experiments.p_value", "en")].astype(float).to_numpy()
+    assert shown_p == pytest.approx(comp["p_value"].to_numpy(), abs=5e-5)
 
 
 def test_funnel_page_in_both_languages_and_order_mode_changes_results():
@@ -98,9 +177,7 @@ def test_overview_split_by_channel_and_filter():
 
 @pytest.mark.parametrize("page", ["views/funnels.py", "views/paths.py", "views/experiments.py"])
 def test_new_pages_on_an_empty_state(page):
-    at = open_app("en", page)
-    at.session_state["dataset"] = None
-    at.run()
+    at = open_app("en", page, dataset=None)
     assert not at.exception
     assert any("No data loaded" in i.value for i in at.info)
 

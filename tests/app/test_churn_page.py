@@ -4,9 +4,14 @@ Lifecycle, a past cutoff on real data, and the empty state."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+import opslab
+from opslab import formatting as fmt
+from opslab.i18n import t
+from opslab.ingest.load import load_sample
+from opslab.models import churn
 from tests.app.conftest import open_app
 
 PAGE = "views/churn.py"
@@ -52,6 +57,30 @@ def test_page_shows_an_honest_readout_and_a_reason_for_everyone():
     assert any("30%" in c.value for c in at.caption)  # the CLV margin is stated
 
 
+def test_readout_and_list_equal_the_engine():
+    """Base rate, precision, recall, the flagged count and the listed customers' risk equal
+    opslab.churn_risk on the same data with the page's defaults (last day, 28-day horizon,
+    activity label, rules in force, threshold 50 %)."""
+    at = open_app("en", PAGE)
+    assert at.number_input(key="churn_horizon").value == churn.DEFAULT_HORIZON
+    assert at.slider(key="churn_threshold").value == 50
+    ds = load_sample()
+    res = opslab.churn_risk(ds, horizon_days=churn.DEFAULT_HORIZON)
+    r = res.readout(0.5)
+    m = _metrics(at)
+    assert m[t("churn.base_rate", "en")] == fmt.pct(r.base_rate)
+    assert m[t("churn.val_precision", "en")] == fmt.pct(r.precision)
+    assert m[t("churn.val_recall", "en")] == fmt.pct(r.recall)
+    flagged = churn.early_warning(res.scores, 0.5, churn.WATCH_TIERS)
+    assert len(flagged) > 0
+    assert m[t("churn.flagged_now", "en")] == fmt.count(len(flagged), "en")
+    listed = _list(at)
+    top = flagged.head(len(listed))  # the page lists the first rows, highest value at risk first
+    assert listed["user_id"].astype(str).tolist() == top["user_id"].astype(str).tolist()
+    np.testing.assert_allclose(listed["risk"].to_numpy(), top["risk"].to_numpy() * 100)
+    np.testing.assert_allclose(listed["value_at_risk"].to_numpy(), top["value_at_risk"].to_numpy())
+
+
 def test_threshold_horizon_and_margin_move_the_results():
     at = open_app("en", PAGE)
     low = len(_list(at))
@@ -87,14 +116,8 @@ def test_rules_edited_on_lifecycle_drive_the_churn_tiers():
 
 def test_past_cutoff_on_real_purchase_data():
     from bench.realdata_churn import cdnow_dataset
-    at = AppTest.from_file(str(__import__("pathlib").Path(__file__).resolve().parents[2] / "app.py"),
-                           default_timeout=300)
-    at.session_state["lang"] = "zh"
-    at.session_state["dataset"] = cdnow_dataset()
-    at.query_params["churn_as_of"] = "1998-01-31"
-    at.query_params["churn_horizon"] = "150"
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_app("zh", PAGE, dataset=cdnow_dataset(), timeout=300,
+                  query={"churn_as_of": "1998-01-31", "churn_horizon": "150"})
     assert not at.exception
     boxes = [b.value for b in [*at.success, *at.info, *at.warning]]
     assert any("ROC AUC" in b for b in boxes)
@@ -102,9 +125,7 @@ def test_past_cutoff_on_real_purchase_data():
 
 
 def test_empty_state():
-    at = open_app("en", PAGE)
-    at.session_state["dataset"] = None
-    at.run()
+    at = open_app("en", PAGE, dataset=None)
     assert not at.exception
     assert any("No data loaded" in i.value for i in at.info)
     assert not at.get("vega_lite_chart")

@@ -96,6 +96,37 @@ def test_parquet_upload_loads():
     assert not at.exception
     ds = at.session_state["dataset"]
     assert ds.n_users == 2 and ds.orders["amount"].sum() == frame["实付金额"].sum()
+
+
+def test_row_counts_and_amounts_equal_the_engine():
+    """The reconciliation table (rows in = kept + rejected + set aside, with amounts) equals
+    opslab.load on the same bytes, and both equal a count made here from the file itself."""
+    import io
+
+    import pandas as pd
+
+    import opslab
+    from opslab import formatting as fmt
+    from opslab.i18n import t
+    at = open_app("en", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("导出.csv", GBK_CSV, "text/csv")).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    loaded = opslab.load(("导出.csv", GBK_CSV))
+    rec = loaded.files[0].result.reconciliation()
+    currency = loaded.dataset.currency
+    shown = next(d.value for d in at.dataframe if t("data.col.rows", "en") in d.value.columns)
+    assert shown[t("data.col.rows", "en")].tolist() == [fmt.count(n, "en") for n in rec["rows"]]
+    assert shown[t("data.col.amount", "en")].tolist() == [fmt.money(v, "en", exact=True, currency=currency)
+                                                          for v in rec["amount"]]
+    raw = pd.read_csv(io.BytesIO(GBK_CSV), encoding="gb18030", dtype=str)
+    amounts = pd.to_numeric(raw["订单金额"].str.replace(r"[¥,]", "", regex=True))
+    bad = ~raw["行为时间"].str.contains("2024")  # "not a date"
+    assert rec.loc["input"].tolist() == [len(raw), amounts.sum()]
+    assert rec.loc["rejected"].tolist() == [int(bad.sum()), amounts[bad].sum()]
+    assert rec.loc["kept"].tolist() == [int((~bad).sum()), amounts[~bad].sum()]
+
+
 def test_cdnow_text_export_loads_in_dollars_with_every_row_accounted_for():
     """The real CDNOW log shape (space-aligned, YYYYMMDD, dollar_value): orders in USD, the
     repeated purchase kept, and one click drops it, re-checking the upload."""

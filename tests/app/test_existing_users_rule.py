@@ -4,16 +4,13 @@ customer is in the cohort of their first month. Cohort sizes checked against pan
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import open_app
 from tests.realdata import cdnow_truth
 
 pytestmark = pytest.mark.slow
-APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def _cohort_total(at) -> int:
@@ -28,10 +25,7 @@ def test_existing_users_switch_on_real_data():
     from bench.realdata_churn import cdnow_dataset
     truth = cdnow_truth()
     first = truth.groupby("customer_id")["date"].min()
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.session_state["lang"] = "en"
-    at.session_state["dataset"] = cdnow_dataset()
-    at.run()
+    at = open_app("en", dataset=cdnow_dataset(), timeout=300)
     assert not at.exception
     switch = at.toggle(key="ov_existing")
     assert switch.value is True

@@ -75,14 +75,17 @@ def test_first_visit_figures_equal_the_engine(ds):
 def test_target_moves_p_hit(ds):
     at = open_app("en", PAGE)
     # one fit serves every horizon: a shorter one only simulates fewer weeks
-    from ui.models import _slot
+    from ui.models import shared_by_key
     source = at.session_state["dataset_source"]
     key = source.get("id") or source["key"]  # shared results are keyed on the full key only
-    fitted = _slot("forecast", key, "gmv:week:26:CN")["value"]
+
+    def cached(settings: str):  # the shared result the page stored; fails if it was never computed
+        return shared_by_key("forecast", key, settings, lambda: pytest.fail(f"no shared forecast {settings}"))
+    fitted = cached("gmv:week:26:CN")
     before = metric(at, "forecastpage.baseline").value
     at.selectbox(key="fc_horizon").set_value(28).run()
     assert not at.exception and metric(at, "forecastpage.baseline").value != before
-    assert _slot("forecast", key, "gmv:week:26:CN")["value"] is fitted
+    assert cached("gmv:week:26:CN") is fitted
     tv = readout.target_view(readout.forecast_view(fitted, h=4), "gmv", "week")
     assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
     at.number_input(key="fc_target").set_value(1.0).run()
@@ -181,12 +184,6 @@ def test_query_params_restore_view_and_daily_dau():
 
 
 def test_empty_state():
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.conftest import ROOT
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["dataset"] = None
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_app("en", PAGE, dataset=None)
     assert not at.exception
     assert at.button(key="empty_load_sample")

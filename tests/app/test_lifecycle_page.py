@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
+import opslab
+from opslab import formatting as fmt
 from opslab import lifecycle as lc
+from opslab.i18n import t
 from opslab.ingest import load as loader
+from tests.app.conftest import open_app
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "views/lifecycle.py"
 
 
-def open_page(dataset="sample") -> AppTest:
-    """Through app.py (router, sidebar, sample data), then switch to the page."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    if dataset is None:
-        at.session_state["dataset"] = None
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    return at
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page():
-    return open_page()
+    """A fresh Lifecycle page for each test: tests change its widgets."""
+    return open_app("en", PAGE)
 
 
 def tier_metrics(at) -> list[str]:
@@ -43,8 +33,22 @@ def test_renders_on_sample_data(page):
     assert sum(counts) == loader.load_sample().n_users  # every sample user is registered by its end
 
 
+def test_tier_counts_equal_the_engine(page):
+    """The eight tier cards (count, share of all users) equal opslab.segment on the same data,
+    as of its last day, under the rules in force."""
+    ds = loader.load_sample()
+    tiers = opslab.segment(ds)["tier"].astype(str)
+    counts = tiers.value_counts()
+    cards = {m.label: m for m in page.metric}
+    for tier in lc.TIERS:
+        n = int(counts.get(tier, 0))
+        card = cards[t(f"lifecycle.tier.{tier}", "en")]
+        assert card.value == fmt.count(n, "en"), tier
+        assert card.delta == fmt.pct(n / len(tiers)), tier
+
+
 def test_changing_a_threshold_changes_counts():
-    at = open_page()
+    at = open_app("en", PAGE)
     before = tier_metrics(at)
     at.number_input(key="lc_churn_days").set_value(90).run()
     assert not at.exception
@@ -65,19 +69,14 @@ def test_other_views(page):
 
 
 def test_empty_state():
-    at = open_page(None)
+    at = open_app("en", PAGE, dataset=None)
     assert not at.exception
     assert len(at.metric) == 0 and len(at.get("vega_lite_chart")) == 0
 
 
-def _cdnow_page(lang: str = "en") -> AppTest:
+def _cdnow_page(lang: str = "en"):
     from bench.realdata_churn import cdnow_dataset
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.session_state["dataset"] = cdnow_dataset()
-    at.run()
-    at.switch_page(PAGE).run()
-    return at
+    return open_app(lang, PAGE, dataset=cdnow_dataset())
 
 
 @pytest.mark.slow
@@ -104,10 +103,7 @@ def test_purchase_only_data_get_rules_suggested_from_their_gaps_and_one_click_ba
 
 @pytest.mark.slow
 def test_sample_data_with_visits_keep_the_standard_rules_but_can_use_the_suggestion():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.session_state["lang"] = "en"
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_app("en", PAGE)
     captions = " ".join(c.value for c in at.caption)
     assert "The standard rules are in force on every page." in captions
     at.button(key="lc_use_suggested").click().run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opslab.ingest.load import load_sample
 from tests.app.conftest import open_app
 
 
@@ -46,11 +47,41 @@ def test_period_choice_changes_the_figures():
 
 
 def test_empty_state_offers_the_sample():
-    at = open_app("en")
-    at.session_state["dataset"] = None
-    at.run()
+    at = open_app("en", dataset=None)
     assert not at.exception
     assert any("No data loaded" in i.value for i in at.info)
+    assert not at.metric
     at.button(key="empty_load_sample").click().run()
     assert not at.exception
-    assert at.session_state["dataset"] is not None
+    assert at.session_state["dataset_source"]["kind"] == "sample"
+    assert at.session_state["dataset"].n_users == load_sample().n_users
+    assert "GMV" in [m.label for m in at.metric]  # the overview now shows the sample's figures
+
+
+def test_cards_equal_the_engine():
+    """Every KPI card and the M1/M3 headline equal opslab.metrics' figures for the default
+    period (the latest complete month), written through opslab.formatting."""
+    from opslab import formatting as fmt
+    from opslab import metrics
+    from opslab.i18n import t
+    at = open_app("en")
+    ds = load_sample()
+    assert not metrics.existing_rule_switchable(ds)  # the sample has signups: no existing-users switch
+    start = metrics.default_period(ds, "month")
+    assert at.selectbox(key="ov_period_month").value == start.strftime("%Y-%m-%d")
+    cards = metrics.kpi_cards(ds, "month", start)
+    shown = {m.label: m for m in at.metric}
+    for name, row in cards.iterrows():
+        if name in metrics.MONEY_KPIS:
+            want = fmt.money(row["value"], "en", currency=ds.currency)
+        elif name in metrics.RATE_KPIS:
+            want = fmt.pct(row["value"])
+        else:
+            want = fmt.count(row["value"], "en")
+        card = shown[t(f"metrics.name.{name}", "en")]
+        assert card.value == want, name
+        pop = row["pop_change"]
+        assert (card.delta or None) == (None if pop != pop else fmt.pct(pop, signed=True)), name
+    cohorts = metrics.cohort_retention(ds, "month", "on")
+    for k in (1, 3):
+        assert shown[t(f"metrics.retention.m{k}", "en")].value == fmt.pct(metrics.headline_retention(cohorts, k))

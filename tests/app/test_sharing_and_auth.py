@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
 from opslab.security import hash_password
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from tests.app.conftest import open_app
 
 
 def test_crafted_link_values_are_never_rendered():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update({"lang": "en", "fp": "[Sign in again](https://evil.example/login) ![x](https://evil.example/x.png)",
-                            "ds": "![x](https://evil.example/x.png)"})
-    at.run()
+    at = open_app(None, query={"lang": "en",
+                               "fp": "[Sign in again](https://evil.example/login) ![x](https://evil.example/x.png)",
+                               "ds": "![x](https://evil.example/x.png)"})
     assert not at.exception
     shown = [m.value for m in list(at.warning) + list(at.markdown) + list(at.caption) + list(at.error) + list(at.info)]
     assert not any("evil" in text for text in shown), shown
@@ -25,21 +19,15 @@ def test_crafted_link_values_are_never_rendered():
 
 
 def test_language_restored_from_url():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = "en"
-    at.run()
+    at = open_app(None, query={"lang": "en"})
     assert at.title[0].value == "Overview"
-    zh = AppTest.from_file(APP, default_timeout=120)
-    zh.query_params["lang"] = "zh"
-    zh.run()
+    zh = open_app(None, query={"lang": "zh"})
     assert zh.title[0].value == "数据概览"
 
 
 def test_shared_password_gate_serves_nothing_without_the_signed_cookie():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.secrets["opslab"] = {"password_hash": hash_password("team-2026", iterations=1000)}
-    at.query_params.update({"lang": "en", "ds": "A" * 32})
-    at.run()
+    at = open_app(None, query={"lang": "en", "ds": "A" * 32},
+                  secrets={"password_hash": hash_password("team-2026", iterations=1000)})
     assert not at.exception
     assert at.title[0].value == "Sign in to OpsLab"
     assert "dataset" not in at.session_state  # nothing is loaded before sign-in, link or not
@@ -47,19 +35,15 @@ def test_shared_password_gate_serves_nothing_without_the_signed_cookie():
 
 
 def test_no_gate_without_secrets():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = "en"
-    at.run()
+    at = open_app(None, query={"lang": "en"})
     assert at.title[0].value == "Overview"
     assert not [b for b in at.button if b.key == "auth_logout"]
 
 
 def test_overview_link_restores_in_either_language():
     for lang in ("zh", "en"):
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.query_params.update({"lang": lang, "ov_grain": "quarter", "ov_period_quarter": "2026-04-01",
-                                "ov_trend": "gmv,arppu", "ov_retention": "on_or_after"})
-        at.run()
+        at = open_app(None, query={"lang": lang, "ov_grain": "quarter", "ov_period_quarter": "2026-04-01",
+                                   "ov_trend": "gmv,arppu", "ov_retention": "on_or_after"})
         assert not at.exception
         assert at.segmented_control(key="ov_grain").value == "quarter"
         assert at.selectbox(key="ov_period_quarter").value == "2026-04-01"
@@ -68,9 +52,7 @@ def test_overview_link_restores_in_either_language():
 
 
 def test_changing_a_setting_writes_the_raw_value_to_the_url():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = "zh"
-    at.run()
+    at = open_app(None, query={"lang": "zh"})
     at.segmented_control(key="ov_grain").set_value("week").run()
     assert at.query_params["ov_grain"] in ("week", ["week"])  # the option, not its label 周
 
@@ -92,9 +74,7 @@ def test_sessions_on_identical_data_share_one_trained_model_and_others_do_not():
 
 
 def test_language_always_travels_in_the_link():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = "zh"
-    at.run()
+    at = open_app(None, query={"lang": "zh"})
     assert at.query_params["lang"] in ("zh", ["zh"])  # kept even though zh is the default
     at.radio(key="lang").set_value("en").run()
     assert at.query_params["lang"] in ("en", ["en"])

@@ -4,31 +4,14 @@ Overview screens."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from opslab.ingest.load import load_sample
-from opslab.targets import Target, TargetStore, content_key
+from opslab.targets import Target, TargetStore
+from tests.app.conftest import open_app
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGETS = [Target("gmv", "2026Q3", 120_000), Target("new_users", "2026Q3", 500),
            Target("paid_conversion", "2026Q3", 0.3), Target("m3_payer", "2026Q3", 0.5),
            Target("cac", "2026Q3", 250), Target("roi", "2026Q3", 1.2)]
-
-
-def open_page(page: str, lang: str = "zh", query: dict | None = None, dataset: bool = True) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.session_state["lang"] = lang
-    if not dataset:
-        at.session_state["dataset"] = None
-    for k, v in (query or {}).items():  # as a shared link would carry them
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(page)
-    at.run()
-    return at
 
 
 @pytest.fixture
@@ -44,13 +27,13 @@ def table_rows(element) -> list[list[str]]:
 
 @pytest.mark.parametrize("page", ["views/targets.py", "views/report.py"])
 def test_empty_state(page, store):
-    at = open_page(page, "en", dataset=False)
+    at = open_app("en", page, dataset=None, timeout=300)
     assert not at.exception
     assert any("No data loaded" in i.value for i in at.info)
 
 
 def test_no_targets_no_made_up_status(store):
-    at = open_page("views/targets.py", "en", {"tg_period": "2026Q3"})
+    at = open_app("en", "views/targets.py", query={"tg_period": "2026Q3"}, timeout=300)
     assert not at.exception
     assert any("No targets for this period" in i.value for i in at.info)
     assert len(at.table) == 0
@@ -58,7 +41,7 @@ def test_no_targets_no_made_up_status(store):
 
 @pytest.mark.slow
 def test_report_figures_equal_the_screens(store):
-    at = open_page("views/targets.py", "zh", {"tg_grain": "quarter", "tg_period": "2026Q3"})
+    at = open_app("zh", "views/targets.py", query={"tg_grain": "quarter", "tg_period": "2026Q3"}, timeout=300)
     source = at.session_state["dataset_source"]
     store.save(source.get("id") or source["key"], TARGETS)  # where the screen keeps them (ui.state.dataset_key)
     at.session_state["tg_loaded_for"] = None  # as a fresh visit: read the saved targets again
@@ -68,10 +51,11 @@ def test_report_figures_equal_the_screens(store):
     screen = {r[cols.index("指标")]: r for r in rows}
     assert set(screen) == {"GMV", "新增用户", "付费转化率", "M3留存（付费用户）", "获客成本CAC", "活动ROI"}
 
-    ov = open_page("views/overview.py", "zh", {"ov_grain": "quarter", "ov_period_quarter": "2026-07-01"})
+    ov = open_app("zh", "views/overview.py", query={"ov_grain": "quarter", "ov_period_quarter": "2026-07-01"},
+                  timeout=300)
     overview = {m.label: m.value for m in ov.metric}
 
-    rp = open_page("views/report.py", "zh", {"rp_grain": "quarter", "rp_period": "2026Q3"})
+    rp = open_app("zh", "views/report.py", query={"rp_grain": "quarter", "rp_period": "2026Q3"}, timeout=300)
     assert not rp.exception
     assert rp.header[0].value == "2026Q3 季度运营报告"
     kpi = next(d for d in rp.dataframe if "完成度" in d.value.columns and "同比" in d.value.columns).value

@@ -43,10 +43,7 @@ def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     assert dict(options["choices"])["currency"] == "CNY"  # the upload's decisions are kept with it
     assert at.session_state["dataset_source"] == {"kind": "stored", "id": ident, "name": m.name, "files": [m.name]}
 
-    from streamlit.testing.v1 import AppTest
-    other = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
-    other.query_params.update({"lang": "en", "ds": ident})  # a teammate's link, or F5
-    other.run()
+    other = open_app(None, query={"lang": "en", "ds": ident})  # a teammate's link, or F5
     assert not other.exception
     ds = other.session_state["dataset"]
     assert other.session_state["dataset_source"]["id"] == ident
@@ -79,10 +76,7 @@ def store_log():
 
 
 def test_settings_from_a_link_survive_an_upload_and_page_switches():
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
-    at.query_params.update({"lang": "en", "ov_grain": "week", "lc_export_tier": "payer"})
-    at.run()
+    at = open_app(None, query={"lang": "en", "ov_grain": "week", "lc_export_tier": "payer"})
     assert at.segmented_control(key="ov_grain").value == "week"
     at.switch_page("views/data.py").run()
     _upload(at, "after-link.csv")
@@ -104,13 +98,9 @@ URL_KEYS = ("ov_grain ov_cohort_grain ov_retention ov_trend lc_as_of lc_grain lc
 
 @pytest.mark.slow
 def test_every_page_survives_hostile_url_values_and_echoes_none_of_them():
-    from streamlit.testing.v1 import AppTest
     for page in ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py"):
         for value in (HOSTILE, "1e309", "-1", "9" * 40):
-            at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
-            at.query_params.update({"lang": "en", **{k: value for k in URL_KEYS}})
-            at.run()
-            at.switch_page(page).run()
+            at = open_app(None, page, query={"lang": "en", **{k: value for k in URL_KEYS}}, timeout=180)
             assert not at.exception, (page, value, [e.value for e in at.exception])
             shown = [m.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "text")
                      for m in at.get(kind) if hasattr(m, "value")]
