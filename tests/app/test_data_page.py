@@ -115,7 +115,8 @@ def test_row_counts_and_amounts_equal_the_engine():
     loaded = opslab.load(("导出.csv", GBK_CSV))
     rec = loaded.files[0].result.reconciliation()
     currency = loaded.dataset.currency
-    shown = next(d.value for d in at.dataframe if t("data.col.rows", "en") in d.value.columns)
+    shown = next(d.value for d in at.dataframe if t("validate.col.part", "en") in d.value.columns)
+    assert shown[t("validate.col.part", "en")].tolist() == [t(f"data.part.{p}", "en") for p in rec.index]
     assert shown[t("data.col.rows", "en")].tolist() == [fmt.count(n, "en") for n in rec["rows"]]
     assert shown[t("data.col.amount", "en")].tolist() == [fmt.money(v, "en", exact=True, currency=currency)
                                                           for v in rec["amount"]]

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-dev-shm-usage"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -41,7 +41,7 @@ class Server:
         self.env.pop("OPSLAB_PASSWORD_HASH", None)
         if password:
             self.env["OPSLAB_PASSWORD_HASH"] = hash_password(password, iterations=1000)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
@@ -99,9 +99,15 @@ def browser():
         b.close()
 
 
+def new_context(browser, height: int = 1000):
+    """A fresh browser (own cookies and storage) on a Chinese desktop: the one way every
+    browser test opens pages. ``height`` is the viewport's, for full-screen shots."""
+    return browser.new_context(viewport={"width": 1400, "height": height}, locale="zh-CN")
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context = new_context(browser)
     pg = context.new_page()
     yield pg
     failed = getattr(request.node, "rep_call", None)

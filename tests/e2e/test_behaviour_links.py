@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_idle
+from tests.e2e.conftest import new_context, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def test_funnel_paths_and_experiment_links_restore_their_settings(server, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
+    context = new_context(browser, height=1400)
     page = context.new_page()
     try:
         page.goto(f"{server}/funnels?lang=en&fn_steps=view,checkout,purchase&fn_order=strict&fn_window=2.0")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_idle
+from tests.e2e.conftest import new_context, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def test_deep_links_restore_page_language_and_settings(server, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context = new_context(browser)
     page = context.new_page()
     try:
         # A Chinese browser opening an English link to the lifecycle page with an edited rule.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, wait_idle
+from tests.e2e.conftest import ARTIFACTS, new_context, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -76,8 +76,8 @@ def _assert_only_own(pg, own, other) -> None:
 
 
 def test_two_people_never_see_each_others_data(server, browser, tmp_path):
-    ctx_a = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    ctx_b = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    ctx_a = new_context(browser)
+    ctx_b = new_context(browser)
     a, b = ctx_a.new_page(), ctx_b.new_page()
     try:
         _open(a, server)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.conftest import ROOT, _free_port
+from tests.e2e.conftest import ROOT, free_port
 from tests.e2e.test_workspace import PASSWORD, Server
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def proxied():
         pytest.skip("nginx is not installed")
     backend = Server("serve.py", Path(tempfile.mkdtemp(prefix="opslab-e2e-nginx-")), PASSWORD).start()
     folder = Path(tempfile.mkdtemp(prefix="opslab-nginx-"))
-    port = _free_port()
+    port = free_port()
     main = _config(backend.port, port, folder)
     check = subprocess.run([NGINX, "-t", "-p", str(folder), "-c", str(main)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

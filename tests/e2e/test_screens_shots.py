@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, wait_idle
+from tests.e2e.conftest import ARTIFACTS, new_context, wait_idle
 from tests.number_style import follows, kind_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -32,7 +32,7 @@ def test_every_screen_in_both_languages(server, browser):
     out = ARTIFACTS / "screens"
     out.mkdir(parents=True, exist_ok=True)
     keys = _keys()
-    context = browser.new_context(viewport={"width": 1400, "height": 2400}, locale="zh-CN")
+    context = new_context(browser, height=2400)
     page = context.new_page()
     problems = []
     try:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from docx import Document

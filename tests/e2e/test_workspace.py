@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from opslab.security import hash_password
 from opslab.workspace.store import Store
-from tests.e2e.conftest import ARTIFACTS, Server, wait_idle
+from tests.e2e.conftest import ARTIFACTS, Server, new_context, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -50,10 +45,6 @@ def guarded_server():
     server = Server("serve.py", Path(tempfile.mkdtemp(prefix="opslab-e2e-guard-")), PASSWORD).start()
     yield server
     server.stop()
-
-
-def _context(browser):
-    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
 
 
 def _metric(pg, label: str) -> str:
@@ -95,7 +86,7 @@ def _shot(pg, name):
 
 
 def test_upload_then_refresh_stays_on_the_stored_data_set(open_server, browser, tmp_path):
-    ctx = _context(browser)
+    ctx = new_context(browser)
     pg = ctx.new_page()
     try:
         pg.goto(f"{open_server.url}/?lang=zh")
@@ -120,7 +111,7 @@ def test_upload_then_refresh_stays_on_the_stored_data_set(open_server, browser, 
 
 
 def test_crafted_fp_link_and_markdown_file_name_show_as_plain_text(open_server, browser, tmp_path):
-    ctx = _context(browser)
+    ctx = new_context(browser)
     pg = ctx.new_page()
     try:
         pg.goto(f"{open_server.url}/?lang=zh&fp=%5BSign+in+again%5D(https%3A%2F%2Fevil.example%2Flogin)"
@@ -148,7 +139,7 @@ def test_crafted_fp_link_and_markdown_file_name_show_as_plain_text(open_server, 
 
 
 def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_server, browser, tmp_path):
-    lead, mate, stranger = _context(browser), _context(browser), _context(browser)
+    lead, mate, stranger = new_context(browser), new_context(browser), new_context(browser)
     a, b, c = lead.new_page(), mate.new_page(), stranger.new_page()
     try:
         _sign_in(a, guarded_server, name="lead")
@@ -213,7 +204,7 @@ def fresh_guarded_server():
 
 def test_ten_wrong_passwords_are_slowed_down(fresh_guarded_server, browser):
     guarded_server = fresh_guarded_server
-    ctx = _context(browser)
+    ctx = new_context(browser)
     pg = ctx.new_page()
     try:
         statuses = []
@@ -233,7 +224,7 @@ def test_ten_wrong_passwords_are_slowed_down(fresh_guarded_server, browser):
 
 
 def test_server_killed_during_upload_restarts_with_the_list_intact(open_server, browser, tmp_path):
-    ctx = _context(browser)
+    ctx = new_context(browser)
     pg = ctx.new_page()
     try:
         pg.goto(f"{open_server.url}/?lang=zh")
@@ -275,7 +266,7 @@ def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_s
     import io
 
     from openpyxl import load_workbook
-    ctx = _context(browser)  # a Chinese browser, an English session: the export must be English
+    ctx = new_context(browser)  # a Chinese browser, an English session: the export must be English
     pg = ctx.new_page()
     ids = ["u\x0cff", "u\uffffmax", "plain"]
     rows = ["user_id,event_time,event_name"]
@@ -321,7 +312,7 @@ def test_english_export_with_excel_illegal_characters_downloads_and_opens(open_s
 
 
 def test_link_settings_survive_an_upload_in_the_browser(open_server, browser, tmp_path):
-    ctx = _context(browser)
+    ctx = new_context(browser)
     pg = ctx.new_page()
     try:
         pg.goto(f"{open_server.url}/?lang=zh&ov_grain=week")  # a link made on another server's data
