@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import opslab
@@ -61,11 +63,30 @@ def test_changing_a_threshold_changes_counts():
 def test_other_views(page):
     page.segmented_control(key="lc_grain").set_value("week").run()
     assert not page.exception
+    pairs = [p.split(" → ") for p in page.selectbox(key="lc_pair").options]  # shown as "a → b"
+    gaps = [(pd.Timestamp(b) - pd.Timestamp(a)).days for a, b in pairs]
+    assert len(gaps) >= 2 and set(gaps[:-1]) == {7} and 1 <= gaps[-1] <= 7  # weekly snapshots, then the as-of day
     page.segmented_control(key="lc_export_kind").set_value("rfm").run()
     assert not page.exception
     page.selectbox(key="lc_export_segment").set_value("champions").run()
+    counts = _flow_table(page)
     page.segmented_control(key="lc_flow_view").set_value("rates").run()
     assert not page.exception
+    rates = _flow_table(page)
+    # the rates view is the counts view divided by each starting tier's total
+    totals = counts.sum(axis=1)
+    expected = counts.div(totals.where(totals > 0), axis=0)
+    np.testing.assert_allclose(rates.to_numpy(dtype=float), expected.to_numpy(dtype=float), rtol=1e-9)
+    for key, value in (("lc_grain", "week"), ("lc_export_kind", "rfm"),
+                       ("lc_flow_view", "rates")):
+        assert page.query_params[key] in (value, [value])  # every view travels in the link
+
+
+def _flow_table(at) -> pd.DataFrame:
+    label = t("lifecycle.from", "en")
+    found = [d.value for d in at.dataframe if d.value.index.name == label]
+    assert len(found) == 1, [d.value.index.name for d in at.dataframe]
+    return found[0]
 
 
 def test_empty_state():

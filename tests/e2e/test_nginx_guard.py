@@ -43,8 +43,10 @@ include {folder}/opslab.conf; }}
     return main
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def proxied():
+    """nginx in front of serve.py, fresh for each test: the rate-limit test spends the sign-in
+    burst, which would refuse the other test's sign-in if the two shared one proxy."""
     if not os.path.exists(NGINX):
         if os.environ.get("CI") == "true":
             pytest.fail("nginx is missing: CI must install it (apt-get install nginx)")
