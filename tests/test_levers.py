@@ -10,7 +10,7 @@ import pytest
 from opslab import campaign_review as cr
 from opslab import driver_tree as dtree
 from opslab.ingest.load import load_sample
-from opslab.levers import _months, gap_ratio, rank_levers
+from opslab.levers import HISTORY_MONTHS, gap_ratio, rank_levers
 from opslab.targets import Target
 
 
@@ -40,13 +40,18 @@ def test_gmv_levers_against_their_history(sample):
     # GMV is proportional to the paid rate and to ARPPU: each alone must double
     assert out.loc["paid_rate", "change"] == pytest.approx(1.0)
     assert out.loc["arppu", "change"] == pytest.approx(1.0)
-    months = _months(sample, sample.end)
-    arppu = np.array([dtree.driver_base(sample, "month", start=p.start).arppu for p in months])
+    # the history: the last 12 calendar months wholly inside the data, oldest first
+    end = pd.Timestamp(sample.end)
+    last = end.to_period("M") if (end + pd.Timedelta(days=1)).day == 1 else end.to_period("M") - 1
+    months = [p.start_time.date() for p in pd.period_range(end=last, periods=HISTORY_MONTHS, freq="M")
+              if p.start_time.date() >= sample.start]
+    assert len(months) >= 3
+    arppu = np.array([dtree.driver_base(sample, "month", start=m).arppu for m in months])
     swings = arppu[1:] / arppu[:-1] - 1
     assert out.loc["arppu", "typical"] == pytest.approx(np.std(swings, ddof=1))
     assert out.loc["arppu", "effort"] == pytest.approx(1.0 / np.std(swings, ddof=1))
     # a paid rate above 100 % is impossible; feasible levers come first, easiest first
-    base = dtree.driver_base(sample, "month", start=months[-1].start)
+    base = dtree.driver_base(sample, "month", start=months[-1])
     assert out.loc["paid_rate", "feasible"] == (base.paid_rate * 2 <= 1)
     ranked = rank_levers(sample, t, row)
     feasible = ranked[ranked["feasible"]]

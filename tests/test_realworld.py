@@ -18,8 +18,8 @@ import pytest
 from opslab import metrics
 from opslab.i18n import catalog, t
 from opslab.ingest.load import inspect_file, load
-from opslab.ingest.mapping import _normalize, normalize_header
-from opslab.ingest.read import _kind, read_table
+from opslab.ingest.mapping import normalize_header
+from opslab.ingest.read import read_table
 from tests.data import make_realworld_files as mk
 from tests.realdata import cdnow_bytes, cdnow_truth
 
@@ -280,14 +280,23 @@ def test_long_digit_cells_cost_linear_time():
     small, big = 256 * 1024, 1024 * 1024
     ratio = _cost(read, big) / _cost(read, small)
     assert ratio < 8, ratio
-    assert read(big).df is not None
-    kind_ratio = _cost(_kind, "9" * big + "x") / max(_cost(_kind, "9" * small + "x"), 1e-7)
-    assert kind_ratio < 8, kind_ratio
+    df = read(big).df
+    assert list(df.columns) == ["a", "b"] and df.shape == (2, 2)  # the header vote still finds a, b
+    assert df.iloc[0, 0] == "1" * big and df.iloc[1].tolist() == ["x", "2024-01-06"]  # the cell kept whole
 
 
 def test_header_cache_is_bounded_in_size():
-    _normalize.cache_clear()
+    """Headers are cut to 128 characters before anything is cached: forty different 2-million-
+    character headers (4 MB each) leave well under 1 MB behind, and compare as their first 128."""
+    import tracemalloc
     huge = "列" * 5_000_000
-    assert normalize_header(huge) == normalize_header("列" * 128)
-    assert _normalize.cache_info().currsize == 1  # one short key, not a 5-million-character one
-    assert _normalize.cache_info().maxsize == 4096
+    assert normalize_header(huge) == normalize_header("列" * 128) == "列" * 128
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(40):
+            normalize_header(chr(0x4E00 + i) * 2_000_000)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, kept  # caching the full keys would keep 160 MB

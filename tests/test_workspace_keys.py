@@ -3,6 +3,7 @@ sign-in tokens, the rate limiter and the audit log."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 
@@ -85,7 +86,8 @@ def test_tokens_are_bound_to_secret_expiry_and_password():
     assert tokens.verify(secret, tok, now=111.0, tag="t1") is None  # expired
     assert tokens.verify(secret, tok, now=105.0, tag="t2") is None  # password changed
     body, sig = tok.split(".")
-    forged_body = tokens._b64(b'{"user":"admin","iat":100,"exp":999999,"tag":"t1","nonce":"0"}')
+    forged = b'{"user":"admin","iat":100,"exp":999999,"tag":"t1","nonce":"0"}'
+    forged_body = base64.urlsafe_b64encode(forged).rstrip(b"=").decode("ascii")  # the token's own encoding
     assert tokens.verify(secret, f"{forged_body}.{sig}", now=105.0, tag="t1") is None
     for junk in ("", "a.b.c", "...", None, "x" * 5000):
         assert tokens.verify(secret, junk, now=105.0, tag="t1") is None
@@ -123,18 +125,23 @@ def test_global_backoff_catches_many_parallel_clients():
 
 
 def test_limiter_counts_every_failure_under_concurrency():
-    lim = SignInLimiter(free=0, global_free=10**6, base=0.001, cap=1e9)
+    # 1,600 free failures: if every one of them counted, the 1,601st is the first to wait
+    lim = SignInLimiter(free=1600, global_free=10**6, base=0.5, cap=1e9, clock=lambda: 0.0)
     threads = [threading.Thread(target=lambda: [lim.failure("c") for _ in range(200)]) for _ in range(8)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert lim._clients["c"].failures == 1600
+    assert lim.wait("c") == 0.0  # not one failure too many ...
+    assert lim.failure("c") == 0.5  # ... and none lost
 
 
 def test_limiter_memory_is_bounded():
-    lim = SignInLimiter(max_clients=100)
+    # every client is throttled after one failure, so a remembered client is one that waits
+    lim = SignInLimiter(free=0, global_free=10**6, base=1.0, max_clients=100, clock=lambda: 0.0)
     for i in range(1000):
-        lim.failure(f"c{i}")
-    assert len(lim._clients) <= 100
+        assert lim.failure(f"c{i}") == 1.0
+    remembered = sum(lim.wait(f"c{i}") > 0 for i in range(1000))
+    assert 0 < remembered <= 100
+    assert lim.wait("c999") == 1.0 and lim.wait("c0") == 0.0  # the oldest are forgotten first
 
 
 # -- audit ------------------------------------------------------------------------------------
