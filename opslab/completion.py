@@ -10,7 +10,7 @@ For one target and an ``as_of`` day (default: the data's last day):
   scaled by how much the previous period grew from the same point to its end; for averages,
   peaks and rates the value so far.
 - **forecast of the rest**: sample paths of the daily KPI for the remaining days
-  (:func:`opslab.targets._forecast_paths`), added to the actual (sum), averaged with it
+  (:func:`opslab.targets.forecast_paths`), added to the actual (sum), averaged with it
   (average DAU) or maxed with it (peak DAU): the period's value per path, its mean and
   central interval.
 - **P(hit)**: the share of those per-path period values that meet the target.
@@ -40,7 +40,7 @@ from opslab.metrics import MetricConfig, daily
 from opslab.targets import (
     KPI_KIND,
     Target,
-    _forecast_paths,
+    forecast_paths,
     parse_period,
 )
 
@@ -141,7 +141,7 @@ def _paths_outlook(ds, target: Target, kind, actual, days_elapsed, days_total, a
     first = max(as_of + dt.timedelta(days=1), start)
     if first > end:
         return None
-    paths, days = _forecast_paths(ds, target.kpi, "day", as_of + dt.timedelta(days=1), end, config)
+    paths, days = forecast_paths(ds, target.kpi, "day", as_of + dt.timedelta(days=1), end, config)
     if paths is None:
         return None
     paths = paths[:, np.asarray(days >= pd.Timestamp(start))]

@@ -43,7 +43,7 @@ import pandas as pd
 
 from opslab.i18n import t
 from opslab.report.format import pct_text, status_text, value_text
-from opslab.targets import ALERT_SERIES, _forecast_paths
+from opslab.targets import ALERT_SERIES, forecast_paths
 from opslab import kpi_series as ks
 from opslab.report.document import finding_text
 
@@ -138,7 +138,7 @@ def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
     out = []
     a = (1 - interval) / 2
     for kpi in ALERT_SERIES:
-        paths, _ = _forecast_paths(ds, kpi, "day", day, day, config)
+        paths, _ = forecast_paths(ds, kpi, "day", day, day, config)
         if paths is None:
             continue
         lo, hi = np.quantile(paths[:, 0], [a, 1 - a])

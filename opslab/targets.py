@@ -9,7 +9,7 @@ How far a target is reached, and the odds of reaching it, is :mod:`opslab.comple
 
 This module also holds the adapters through which the targets, the campaign review and the
 report read other parts of OpsLab (one function each, so they can be re-pointed in one
-place): :func:`_forecast_paths` (sample paths of a daily KPI forecast) and
+place): :func:`forecast_paths` (sample paths of a daily KPI forecast) and
 :func:`_tier_rules` (the lifecycle tier rules).
 
 Example
@@ -350,7 +350,7 @@ def _tier_rules(ds, rules=None):
     return rules if rules is not None else rules_in_force(ds)
 
 
-def _forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
+def forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
     """Sample paths of the daily series behind ``kpi`` for the days ``start``..``end``.
 
     The forecaster (:class:`opslab.models.forecast.KPIForecaster`, festival-aware) is fitted

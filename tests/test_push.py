@@ -82,7 +82,7 @@ def test_alert_flags_values_outside_the_interval(monkeypatch):
             frame = __import__("opslab.kpi_series", fromlist=["x"]).regular_kpis(ds, "day").iloc[-1]
             centre = frame["gmv"] if kpi == "gmv" else frame["paying_users"] / frame["dau"]
         return np.linspace(centre * 0.9, centre * 1.1 + 1e-9, 101)[:, None], None
-    monkeypatch.setattr(push, "_forecast_paths", fake)
+    monkeypatch.setattr(push, "forecast_paths", fake)
     found = push.anomalies(ds)
     assert [a["kpi"] for a in found] == ["dau"] and found[0]["direction"] == "below"
     text = push.alert_text(found, ds.end, "zh")

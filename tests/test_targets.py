@@ -106,7 +106,7 @@ def test_p_hit_completion_and_status_by_hand(monkeypatch):
         days = pd.date_range(start, end, freq="D")
         assert (days[0], days[-1]) == (pd.Timestamp("2024-01-11"), pd.Timestamp("2024-01-31"))
         return paths if kpi == "gmv" else np.full((3, 21), 2.0) * np.array([[1.0], [2.0], [4.0]]), days
-    monkeypatch.setattr(ts_mod, "_forecast_paths", fake)
+    monkeypatch.setattr(ts_mod, "forecast_paths", fake)
     out = target_status(ds, [Target("gmv", "2024-01", 2000), Target("dau_avg", "2024-01", 5),
                              Target("dau_peak", "2024-01", 3)]).set_index("kpi")
     g = out.loc["gmv"]
@@ -124,7 +124,7 @@ def test_p_hit_completion_and_status_by_hand(monkeypatch):
 
 def test_status_without_forecast_and_past_periods(monkeypatch):
     ds = tiny()
-    monkeypatch.setattr(ts_mod, "_forecast_paths", lambda *a, **k: (None, None))
+    monkeypatch.setattr(ts_mod, "forecast_paths", lambda *a, **k: (None, None))
     out = target_status(ds, [Target("paying_users", "2024-01", 30), Target("gmv", "2023-12", 10),
                              Target("gmv", "2024-01", 3000)], as_of="2024-01-10").set_index("period")
     # paying users: 10 so far; no earlier period to learn from -> linear run-rate 31 >= 30

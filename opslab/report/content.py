@@ -14,7 +14,7 @@
   (:mod:`opslab.report.findings`).
 
 The tier rules and the churn figures are read through :func:`_tier_movements` and
-:func:`_churn_watch`, the forecasts through :func:`opslab.targets._forecast_paths`.
+:func:`_churn_watch`, the forecasts through :func:`opslab.targets.forecast_paths`.
 
 Example
 -------

@@ -31,7 +31,7 @@ import pandas as pd
 
 from opslab.metrics import change
 from opslab.completion import KPI_KIND, target_row
-from opslab.targets import FORECAST_SERIES, Period, Target, _forecast_paths
+from opslab.targets import FORECAST_SERIES, Period, Target, forecast_paths
 from opslab.completion import _paths_outlook, period_actuals, time_progress
 
 RETENTION_DROP = 0.03
@@ -114,7 +114,7 @@ def _period_values(ds, kpi: str, nxt: Period, as_of: dt.date, config):
     if nxt.start < start:  # the next period has begun: its status row has the answer
         r = target_row(ds, Target(kpi, nxt.code, 0.0), as_of, config)
         return None if not np.isfinite(r["forecast"]) else _values_from_row(ds, kpi, nxt, as_of, config)
-    paths, days = _forecast_paths(ds, kpi, "day", start, nxt.end, config)
+    paths, days = forecast_paths(ds, kpi, "day", start, nxt.end, config)
     if paths is None:
         return None
     paths = paths[:, np.asarray(days >= pd.Timestamp(nxt.start))]
