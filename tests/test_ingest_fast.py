@@ -1,8 +1,8 @@
 """The fast paths of ingest give exactly what the general (lenient) paths give.
 
 * duplicates: DuckDB row hashes + an exact check of the colliding rows == ``DataFrame.duplicated``;
-* Dataset users and dense ids: one factorisation of all ids == the union / group-by / get_indexer
-  construction it replaced (kept as the path for frames with missing ids or times);
+* Dataset users and dense ids (one factorisation of all ids, or the general path for frames with
+  missing ids or times) == the rules written out in the test;
 * Arrow-built row ids and empty text columns == the Python lists they replaced;
 * Parquet input == the same table as CSV, through mapping and validation.
 """
@@ -19,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opslab import dataset as D
 from opslab.ingest import fastparse
 from opslab.dataset import Dataset
 from opslab.ingest import validate as V
@@ -59,12 +58,24 @@ def test_arrow_row_ids_and_empty_text_equal_the_python_lists():
     assert V.null_text(n).equals(pd.Series([None] * n, dtype="str"))
 
 
-def _general(users, events, orders):
-    """What from_tables did before: the group-by / union / get_indexer construction."""
-    users_out, derived = D._complete_users(users, events, orders)
-    codes = pd.Index(users_out["user_id"])
-    return (users_out, derived, codes.get_indexer(events["user_id"]).astype("int32"),
-            codes.get_indexer(orders["user_id"]).astype("int32"))
+def _reference_users(ev: list, od: list, us: list | None) -> tuple[list, dict]:
+    """The users a Dataset must hold, written from the rules (not from OpsLab's code): the users
+    table's order (first row of a repeated id), then ids first seen in events, then in orders;
+    signup = the earlier of the given signup and the first activity; a listed user with
+    neither is left out."""
+    first: dict = {}
+    for uid, when in [*ev, *od]:
+        first[uid] = min(first.get(uid, when), when)
+    given, order = {}, []
+    for uid, signup, _ in us or []:
+        if uid not in given:
+            given[uid] = signup
+            order.append(uid)
+    for uid, _ in [*ev, *od]:
+        if uid not in given and uid not in order:
+            order.append(uid)
+    signup = {u: min([t for t in (given.get(u), first.get(u)) if t is not None], default=None) for u in order}
+    return [u for u in order if signup[u] is not None], signup
 
 
 IDS = st.sampled_from([f"u{i}" for i in range(12)])
@@ -76,26 +87,24 @@ TIMES = st.integers(0, 60).map(lambda d: pd.Timestamp("2024-01-01") + pd.Timedel
        od=st.lists(st.tuples(IDS, TIMES), max_size=20),
        us=st.one_of(st.none(), st.lists(st.tuples(IDS, st.one_of(st.none(), TIMES), st.sampled_from(["app", None])),
                                         max_size=10)))
-def test_one_factorisation_equals_the_general_user_index(ev, od, us):
-    events = D._conform(pd.DataFrame(ev, columns=["user_id", "event_time"]), D.EVENTS)
-    orders = D._conform(pd.DataFrame(od, columns=["user_id", "order_time"]).assign(amount=1.0), D.ORDERS)
-    users = None if us is None else D._conform(pd.DataFrame(us, columns=["user_id", "signup_time", "channel"]),
-                                               D.USERS)
-    fast = D._index_users(users, events, orders)
-    if fast is None:  # e.g. a listed user with neither signup nor activity: the general path
-        assert users is not None
-        return
-    want = _general(users, events, orders)
-    pd.testing.assert_frame_equal(fast[0], want[0], check_index_type=False)
-    assert fast[1] == want[1]
-    assert fast[2].tolist() == want[2].tolist() and fast[3].tolist() == want[3].tolist()
+def test_dataset_users_and_dense_ids_follow_the_rules(ev, od, us):
+    ds = Dataset.from_tables(
+        events=pd.DataFrame(ev, columns=["user_id", "event_time"]),
+        orders=pd.DataFrame(od, columns=["user_id", "order_time"]).assign(amount=1.0),
+        users=None if us is None else pd.DataFrame(us, columns=["user_id", "signup_time", "channel"]))
+    ids, signup = _reference_users(ev, od, us)
+    assert ds.users["user_id"].tolist() == ids
+    assert ds.users["uid"].tolist() == list(range(len(ids)))
+    assert ds.users["signup_time"].tolist() == [signup[u] for u in ids]
+    assert ("signup" in ds.derived) == (us is None or all(s is None for _, s, _ in us))
+    # every event and order carries its user's dense id
+    by_uid = ds.users.set_index("uid")["user_id"]
+    assert by_uid.reindex(ds.events["uid"]).tolist() == ds.events["user_id"].tolist()
+    assert by_uid.reindex(ds.orders["uid"]).tolist() == ds.orders["user_id"].tolist()
 
 
-def test_missing_ids_take_the_general_path():
+def test_missing_ids_are_left_out_of_the_users():
     ev = pd.DataFrame({"user_id": ["a", None], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
-    events = D._conform(ev, D.EVENTS)
-    orders = D.orders_from_events(events.assign(event_name="visit"))
-    assert D._index_users(None, events, orders) is None
     ds = Dataset.from_tables(events=ev)
     assert ds.n_users == 1 and ds.events["uid"].tolist() == [0, -1]
 
