@@ -42,6 +42,19 @@ def pytest_configure(config):
     os.environ.setdefault("OPSLAB_DATA_DIR", tempfile.mkdtemp(prefix="opslab-test-data-"))
 
 
+#: Docstring examples (collected from opslab/ by --doctest-modules) that fit models: they run
+#: with the other slow tests in ``make test``, not in ``make test-fast``. Measured at over
+#: 0.7 s of CPU each; ``python -m pytest -p no:xdist -m "not slow" --durations=30`` lists others.
+SLOW_DOCTESTS = {"opslab.models.churn", "opslab.models.forecast.forecast", "opslab.forecast_readout",
+                 "opslab.lifecycle_fit.segment"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith("opslab/") and item.name in SLOW_DOCTESTS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local SparkSession per test process (see tests/spark_support.py)."""

@@ -207,6 +207,7 @@ def test_rejected_rows_export_is_inert():
     assert not [c for c in cells if c.startswith(DANGEROUS)]
 
 
+@pytest.mark.slow
 def test_five_thousand_columns_are_refused_politely():
     data = mk.wide_csv(5000)
     ds, files, report = load_files([("wide.csv", data)])

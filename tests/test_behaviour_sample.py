@@ -18,6 +18,7 @@ def sample():
     return ds, asg
 
 
+@pytest.mark.slow
 def test_sample_funnel_has_checkout_and_a_clear_leave_point(sample):
     ds, _ = sample
     res = funnel(ds, ["visit", "view", "add_to_cart", "checkout", "purchase"], window_days=1)

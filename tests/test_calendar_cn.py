@@ -108,6 +108,7 @@ def test_weekly_regressors_follow_the_apps_week_labels():
     assert has_festival(idx, "week")[idx.get_loc(pd.Timestamp("2024-11-11"))]
 
 
+@pytest.mark.slow
 def test_weekly_kpi_series_and_calendar_share_one_week():
     from opslab.ingest.load import load_sample
     y = kpi_series(load_sample(), "gmv", "week")

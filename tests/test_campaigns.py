@@ -93,6 +93,7 @@ def test_elasticity_and_se_match_plain_ols(table, model):
     assert se == pytest.approx(ols.bse["ls"], rel=0.25)
 
 
+@pytest.mark.slow
 def test_interval_coverage_on_held_out_campaigns(model):
     held = simulate(300, seed=99)
     hits = {"revenue": [], "new_users": []}

@@ -98,6 +98,7 @@ def test_long_cell_under_the_unpacked_limit_is_refused_by_length():
     assert "excel.cell_too_long" in codes(read_table(inline, "x.xlsx"))
 
 
+@pytest.mark.slow
 def test_hidden_first_sheet_is_listed_not_loaded():
     data = mk.hidden_first_sheet()
     res = read_table(data, "h.xlsx")
@@ -115,6 +116,7 @@ def test_hidden_first_sheet_is_listed_not_loaded():
     _translatable(res)
 
 
+@pytest.mark.slow
 def test_title_rows_above_the_header_are_detected_and_the_header_row_can_be_chosen():
     data = mk.title_rows()
     res = read_table(data, "t.xlsx")

@@ -253,6 +253,7 @@ def test_real_cdnow_weekly_revenue_a_baseline_wins_when_models_do_worse():
     assert forecast(ds, "gmv", "week", 13, market="CN").model_name == res.model_name
 
 
+@pytest.mark.slow
 def test_public_forecast_on_the_sample_and_market_default():
     from opslab.ingest.load import load_sample
     from opslab.kpi_series import kpi_series
@@ -312,6 +313,7 @@ def test_80pct_interval_coverage(model, process, h, reps):
 
 # --- exogenous regressors --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_campaign_exog_is_used_and_required():
     rng = np.random.default_rng(0)
     idx = pd.date_range("2024-01-01", periods=200)
@@ -332,7 +334,7 @@ def test_campaign_exog_is_used_and_required():
 
 # --- robustness ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n", [1, 2, 6, 15, 40, 400])
+@pytest.mark.parametrize("n", [1, 2, 6, 15, 40, pytest.param(400, marks=pytest.mark.slow)])  # 400 days: full fits
 @pytest.mark.parametrize("kind", ["zeros", "constant", "counts", "signed"])
 def test_degenerate_series_do_not_raise(n, kind):
     rng = np.random.default_rng(n)

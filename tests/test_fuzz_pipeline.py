@@ -95,24 +95,28 @@ def tabular(draw):
     return "upload.csv", text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(csvish())
 def test_csvish_files_never_crash(file):
     _check([file])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(tabular())
 def test_tabular_files_never_crash_and_rows_add_up(file):
     _check([file])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.binary(max_size=3000), st.sampled_from(["x.csv", "x.xlsx", "x.xls", "x.tsv"]))
 def test_random_bytes_never_crash(data, name):
     _check([(name, data)])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.binary(max_size=400))
 def test_magic_prefixes_never_crash(tail):

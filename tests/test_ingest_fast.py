@@ -28,6 +28,7 @@ from opslab.ingest.read import read_table
 CELLS = st.sampled_from(["a", "b", "ab", "", " a", "1", "1.0", "中", None])
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 3).flatmap(lambda k: st.lists(st.lists(CELLS, min_size=k, max_size=k), max_size=60)))
 def test_hashed_duplicates_equal_pandas(rows):
@@ -205,6 +206,7 @@ def _both(parser, fast, values):
     return quick, general
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(AMOUNT_CELLS, min_size=1, max_size=30))
 def test_fast_amounts_equal_the_general_parser(values):
@@ -216,6 +218,7 @@ def test_fast_amounts_equal_the_general_parser(values):
         pd.testing.assert_series_equal(quick[1], general[1])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(DATE_CELLS, min_size=1, max_size=30))
 def test_fast_datetimes_equal_the_general_parser(values):

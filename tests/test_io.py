@@ -180,6 +180,7 @@ def test_xlsx_round_trip_dates_and_numbers():
     assert codes(res)["io.sheet_auto_selected"].params == {"sheet": "订单"}
 
 
+@pytest.mark.slow
 def test_xlsx_sheet_choice():
     data = make_xlsx({"a": [["x"], ["1"]], "b": [["y", "z"], ["2", "3"]]})
     assert list(read_table(data, "f.xlsx").df.columns) == ["x"]

@@ -46,6 +46,7 @@ def _month_base_retention(ev, od, k, threshold=None):
     return kept / len(base), len(base)
 
 
+@pytest.mark.slow
 def test_lead_cards_match_pandas_on_the_sample(sample):
     ev, od, camp = _raw()
     cards = lead_kpis.lead_cards(sample, "2026-07-01", "2026-09-30", high_value=200)

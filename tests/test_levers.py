@@ -33,6 +33,7 @@ def test_gap_ratio_by_hand():
     assert gap_ratio(dau, row_for(90.0, 80.0)) == pytest.approx(6720 / 5800)
 
 
+@pytest.mark.slow
 def test_gmv_levers_against_their_history(sample):
     t = Target("gmv", "2026Q4", 200_000)
     row = row_for(120_000.0)

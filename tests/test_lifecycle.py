@@ -199,6 +199,7 @@ def feature_rows(draw):
                          "spend_90": spend, "monthly_spend_90": spend / 3})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(feature_rows(), rules_strategy)
 def test_assign_tiers_matches_the_rules_one_by_one(features, rules):
@@ -207,6 +208,7 @@ def test_assign_tiers_matches_the_rules_one_by_one(features, rules):
     assert list(got) == [reference_tier(r, rules) for r in features.to_dict("records")]
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(0, 59), rules_strategy)
 def test_tiers_cover_every_registered_user_once(seed, offset, rules):

@@ -184,6 +184,7 @@ texts = st.lists(st.one_of(st.none(), st.text(max_size=12),
                  max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(texts)
 def test_parsers_never_raise(values):

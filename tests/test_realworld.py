@@ -253,6 +253,7 @@ def test_nothing_usable_names_the_real_cause_with_numbers():
     assert codes.index("loader.all_rejected") < codes.index("loader.need_activity")
 
 
+@pytest.mark.slow
 def test_every_problem_translates_in_both_languages():
     res = load(*[HERE / n for n in mk.CORPUS], today=TODAY)
     for _, p in res.problems:

@@ -131,6 +131,7 @@ def test_campaign_review_by_hand():
     assert list(r.below_break_even["campaign_id"]) == ["b"]
 
 
+@pytest.mark.slow
 def test_report_without_campaigns_or_history():
     """Orders only, ten days, no campaigns: every section still renders, nothing invented."""
     days = pd.date_range("2024-01-01", periods=10, freq="D")

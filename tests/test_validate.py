@@ -184,6 +184,7 @@ cells = st.one_of(st.none(), st.text(max_size=10),
                   st.sampled_from(["2024-01-05", "45296", "-5", "¥1,280", "已退款", "1", "1.0"]))
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(cells, cells, cells, cells), max_size=15),
        st.sampled_from(["events", "orders", "users", "campaigns"]))

@@ -256,6 +256,7 @@ def test_better_recovery_raises_gmv():
     assert better.total_gmv > base.total_gmv
 
 
+@pytest.mark.slow
 def test_better_recovery_raises_gmv_on_sample_data():
     # On the sample data a recovered (active) user is worth more than one left in churn
     # warning, so the +10 pp recovery must raise projected GMV.

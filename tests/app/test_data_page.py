@@ -11,6 +11,7 @@ GBK_CSV = ("用户ID,行为时间,订单金额\n"
            "A003,not a date,12\n").replace("¥1,280.00", '"¥1,280.00"').encode("gb18030")
 
 
+@pytest.mark.slow
 def test_upload_gbk_chinese_headers_and_load():
     at = open_app("zh", "views/data.py")
     assert not at.exception
@@ -37,6 +38,7 @@ def test_binary_file_gets_a_message_not_a_crash():
     assert at.error  # a translated message
 
 
+@pytest.mark.slow
 def test_a_confirmed_mapping_is_reused_for_files_with_the_same_columns():
     at = open_app("en", "views/data.py")
     first = "会员,时间,备注\nm1,2024-01-05,visit\nm2,2024-01-06,buy\n".encode("utf-8")
@@ -52,6 +54,7 @@ def test_a_confirmed_mapping_is_reused_for_files_with_the_same_columns():
     assert at.selectbox(key=key).value == "备注"
 
 
+@pytest.mark.slow
 def test_workbook_sheet_and_header_row_choice():
     """A hidden first sheet is listed as hidden and not read; title rows are skipped; the user
     can read the hidden sheet or pick another header row."""

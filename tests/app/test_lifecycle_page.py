@@ -26,6 +26,7 @@ def tier_metrics(at) -> list[str]:
     return [m.value for m in at.metric][:len(lc.TIERS)]
 
 
+@pytest.mark.slow
 def test_renders_on_sample_data(page):
     assert not page.exception
     assert len(page.metric) >= len(lc.TIERS)
@@ -35,6 +36,7 @@ def test_renders_on_sample_data(page):
     assert sum(counts) == loader.load_sample().n_users  # every sample user is registered by its end
 
 
+@pytest.mark.slow
 def test_tier_counts_equal_the_engine(page):
     """The eight tier cards (count, share of all users) equal opslab.segment on the same data,
     as of its last day, under the rules in force."""
@@ -60,6 +62,7 @@ def test_changing_a_threshold_changes_counts():
     assert int(after[churned].replace(",", "")) < int(before[churned].replace(",", ""))
 
 
+@pytest.mark.slow
 def test_other_views(page):
     page.segmented_control(key="lc_grain").set_value("week").run()
     assert not page.exception

@@ -46,6 +46,7 @@ def test_period_choice_changes_the_figures():
     assert _metric_values(at)["GMV"] != before
 
 
+@pytest.mark.slow
 def test_empty_state_offers_the_sample():
     at = open_app("en", dataset=None)
     assert not at.exception
@@ -58,6 +59,7 @@ def test_empty_state_offers_the_sample():
     assert "GMV" in [m.label for m in at.metric]  # the overview now shows the sample's figures
 
 
+@pytest.mark.slow
 def test_cards_equal_the_engine():
     """Every KPI card and the M1/M3 headline equal opslab.metrics' figures for the default
     period (the latest complete month), written through opslab.formatting."""

@@ -75,6 +75,7 @@ def store_log():
     return AuditLog(Path(os.environ["OPSLAB_DATA_DIR"]) / "audit.log").read()
 
 
+@pytest.mark.slow
 def test_settings_from_a_link_survive_an_upload_and_page_switches():
     at = open_app(None, query={"lang": "en", "ov_grain": "week", "lc_export_tier": "payer"})
     assert at.segmented_control(key="ov_grain").value == "week"
