@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import open_app
 
 GBK_CSV = ("用户ID,行为时间,订单金额\n"

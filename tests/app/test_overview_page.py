@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from opslab.ingest.load import load_sample
 from tests.app.conftest import open_app
 
