@@ -88,9 +88,11 @@ def _lever(name, current, change, history, feasible=True) -> dict:
                 change=float(change), typical=typical, effort=effort, feasible=bool(feasible))
 
 
-def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None) -> pd.DataFrame:
+def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None,
+                high_value: float | None = None) -> pd.DataFrame:
     """Levers for ``target`` given its status ``row`` (from :func:`target_status`), easiest
-    feasible first. Empty when the target is met, past, or its gap cannot be sized."""
+    feasible first. Empty when the target is met, past, or its gap cannot be sized.
+    ``high_value``: as in :func:`opslab.completion.period_actuals`."""
     as_of = pd.Timestamp(as_of or ds.end).date()
     g = gap_ratio(target, row)
     at_most = target.direction == "at_most"
@@ -113,7 +115,7 @@ def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None) -> pd.DataFr
             ok = not ((d == "paid_rate" and value > 1) or (d == "retained" and value > prev_active))
             levers.append(_lever(d, base.drivers()[d], x, [b.drivers()[d] for b in bases], ok))
     else:
-        hist = [period_actuals(ds, p.start, p.end, as_of)[target.kpi] for p in months]
+        hist = [period_actuals(ds, p.start, p.end, as_of, high_value=high_value)[target.kpi] for p in months]
         current = hist[-1]
         if np.isfinite(current) and current > 0:
             change = g - 1

@@ -122,22 +122,24 @@ def _churn_watch(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> dict:
 
 
 # -- the KPI table -----------------------------------------------------------------------------
-def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of) -> dict | None:
+def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of, high_value=None) -> dict | None:
     """``other``'s KPIs over its first ``days`` days, when those days lie inside the data."""
     end = other.start + dt.timedelta(days=days - 1)
     if other.start < ds.start or end > as_of:
         return None
-    return period_actuals(ds, other.start, min(end, other.end), as_of)
+    return period_actuals(ds, other.start, min(end, other.end), as_of, high_value=high_value)
 
 
-def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """The 核心业绩完成情况 table for ``period`` (index: KPI)."""
+def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
+              high_value: float | None = None) -> pd.DataFrame:
+    """The 核心业绩完成情况 table for ``period`` (index: KPI); ``high_value`` as in
+    :func:`opslab.completion.period_actuals`."""
     p = parse_period(period)
     as_of = pd.Timestamp(as_of or ds.end).date()
-    cur = period_actuals(ds, p.start, p.end, as_of)
+    cur = period_actuals(ds, p.start, p.end, as_of, high_value=high_value)
     days = max(cur["days"], 1)
-    prev = _comparison(ds, p, p.prev(), days, as_of)
-    yago = _comparison(ds, p, p.year_ago(), days, as_of)
+    prev = _comparison(ds, p, p.prev(), days, as_of, high_value)
+    yago = _comparison(ds, p, p.year_ago(), days, as_of, high_value)
     by_kpi = status.set_index("kpi") if len(status) else pd.DataFrame()
     rows = []
     for k in REPORT_KPIS:
@@ -170,8 +172,9 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
         raise OpsLabError("report.period_not_started", period=p.code, as_of=str(as_of))
     targets = list(targets or [])
     own = [t for t in targets if t.period == p.code]
-    status = target_status(ds, own, as_of, config)
-    kpis = kpi_table(ds, p, status, as_of)
+    hv = float(_tier_rules(ds, rules).high_value_monthly_spend)  # one rule set: the tiers' threshold
+    status = target_status(ds, own, as_of, config, high_value=hv)
+    kpis = kpi_table(ds, p, status, as_of, high_value=hv)
     end = min(p.end, as_of)
     camp = cr.review(ds, p.code)
     try:
@@ -186,7 +189,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
                     churn=_churn_watch(ds, p.start, end, rules), campaigns=camp, next_campaign=nxt,
                     daily=d)
     rep.findings = findings(rep)
-    rep.plan = next_plan(ds, p, targets, as_of, config, kpis)
+    rep.plan = next_plan(ds, p, targets, as_of, config, kpis, high_value=hv)
     return rep
 
 
