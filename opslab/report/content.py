@@ -177,7 +177,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     camp = cr.review(ds, p.code)
     try:
         nxt = cr.next_campaign(ds.campaigns, p.code)
-    except Exception:  # noqa: BLE001 - a forecast is a bonus; the review stands without it
+    except (ValueError, np.linalg.LinAlgError):  # degenerate history: a forecast is a bonus, the review stands
         nxt = None
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
