@@ -70,7 +70,7 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
         return fail(res, "io.empty_file")
     if len(data) > opt.max_bytes:
         return fail(res, "io.too_large", size_mb=round(len(data) / 1024**2, 1),
-                     limit_mb=round(opt.max_bytes / 1024**2, 1))
+                    limit_mb=round(opt.max_bytes / 1024**2, 1))
     kind = excel_kind(data, name)
     if kind == "ole" and name.endswith((".xlsx", ".xlsm")):
         return fail(res, "io.xlsx_encrypted")
