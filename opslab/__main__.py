@@ -8,8 +8,7 @@ Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same 
 files are loaded as a notebook loads them (:func:`opslab.ingest.load.load`, the Data page's
 detection and mapping) and their targets found where the Targets screen saved them, under the
 id of the stored data set made from the same files (:mod:`opslab.workspace.target_store`).
-Suitable for cron: exit code 0 on
-success, 2 on unusable data, 3 when a webhook failed.
+Suitable for cron: exit code 0 on success, 2 on unusable data, 3 when a webhook failed.
 """
 
 from __future__ import annotations
