@@ -37,6 +37,7 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.lead_kpis import cac_roi, campaigns_in, month_retention, retention_in  # noqa: F401 - re-exported
 from opslab.metrics import MetricConfig, daily
+from opslab.periods import as_of_day
 from opslab.targets import (
     KPI_KIND,
     Target,
@@ -50,13 +51,9 @@ STATUSES = ("on_track", "at_risk", "off_track", "hit", "missed", "not_started", 
 RETENTION = {k: (int(k[1]), k.split("_", 1)[1]) for k in KPI_KIND if k[:2] in ("m1", "m3")}
 
 
-def _day(x) -> dt.date:
-    return pd.Timestamp(x).date()
-
-
 def time_progress(start, end, as_of) -> float:
     """Share of the days ``start``..``end`` elapsed by ``as_of`` (inclusive), in [0, 1]."""
-    s, e, a = _day(start), _day(end), _day(as_of)
+    s, e, a = as_of_day(start), as_of_day(end), as_of_day(as_of)
     total = (e - s).days + 1
     return float(min(max((a - s).days + 1, 0), total) / total)
 
@@ -96,8 +93,8 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
 
     ``high_value``: the monthly spend that makes a payer high-value (the tier rules in force;
     default: the rules fitted to the data, :func:`opslab.lead_kpis.default_high_value`)."""
-    as_of = _day(as_of or ds.end)
-    s, e = _day(start), min(_day(end), as_of)
+    as_of = as_of_day(as_of, ds.end)
+    s, e = as_of_day(start), min(as_of_day(end), as_of)
     out = {k: float("nan") for k in KPI_KIND} | {"days": 0}
     if e < s or e < ds.start:
         return out
@@ -161,7 +158,7 @@ def _paths_outlook(ds, target: Target, kind, actual, days_elapsed, days_total, a
 def target_row(ds: Dataset, target: Target, as_of=None, config=None,
                interval: float = 0.8, high_value: float | None = None) -> dict:
     """The status of one target (a dict; :func:`target_status` stacks them)."""
-    as_of = _day(as_of or ds.end)
+    as_of = as_of_day(as_of, ds.end)
     start, end = target.bounds
     kind = KPI_KIND[target.kpi]
     days_total = (end - start).days + 1

@@ -13,7 +13,8 @@ from opslab.dataset import Dataset
 from opslab.ingest.load import load_sample
 from opslab.problems import OpsLabError
 from opslab.completion import completion, period_actuals, target_status, time_progress
-from opslab.targets import Target, TargetStore, parse_period, read_targets, targets_frame
+from opslab.targets import Target, parse_period, read_targets, targets_frame
+from opslab.workspace.target_store import TargetStore
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,12 @@ from opslab.targets import (
     PERIOD_GRAINS,
     TARGET_KPIS,
     Target,
-    TargetStore,
     period_of,
     read_targets,
     targets_frame,
 )
 from opslab.problems import OpsLabError
+from opslab.workspace.target_store import TargetStore
 from ui.state import dataset_key, labeller, lang, rules_seen, tr
 from ui.url_state import url_choice
 from ui.widgets import export_buttons, page_start

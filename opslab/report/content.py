@@ -34,6 +34,7 @@ from opslab import campaign_review as cr
 from opslab.dataset import Dataset
 from opslab.metrics import change
 from opslab.completion import period_actuals, target_status
+from opslab.periods import as_of_day
 from opslab.targets import TARGET_KPIS, Period, _tier_rules, parse_period
 from opslab import lifecycle as lc
 from opslab.metrics import daily
@@ -135,7 +136,7 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
     """The 核心业绩完成情况 table for ``period`` (index: KPI); ``high_value`` as in
     :func:`opslab.completion.period_actuals`."""
     p = parse_period(period)
-    as_of = pd.Timestamp(as_of or ds.end).date()
+    as_of = as_of_day(as_of, ds.end)
     cur = period_actuals(ds, p.start, p.end, as_of, high_value=high_value)
     days = max(cur["days"], 1)
     prev = _comparison(ds, p, p.prev(), days, as_of, high_value)
@@ -167,7 +168,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     """
 
     p = parse_period(period)
-    as_of = pd.Timestamp(as_of or ds.end).date()
+    as_of = as_of_day(as_of, ds.end)
     if p.start > as_of:
         raise OpsLabError("report.period_not_started", period=p.code, as_of=str(as_of))
     targets = list(targets or [])
@@ -179,7 +180,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     camp = cr.review(ds, p.code)
     try:
         nxt = cr.next_campaign(ds.campaigns, p.code)
-    except Exception:  # noqa: BLE001 - a forecast is a bonus; the review stands without it
+    except (ValueError, np.linalg.LinAlgError):  # degenerate history: a forecast is a bonus, the review stands
         nxt = None
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
