@@ -18,6 +18,7 @@ import pytest
 from opslab import metrics
 from opslab.i18n import catalog, t
 from opslab.ingest.load import inspect_file, load
+from opslab.ingest.header import cell_kind
 from opslab.ingest.mapping import normalize_header
 from opslab.ingest.read import read_table
 from tests.data import make_realworld_files as mk
@@ -284,6 +285,8 @@ def test_long_digit_cells_cost_linear_time():
     df = read(big).df
     assert list(df.columns) == ["a", "b"] and df.shape == (2, 2)  # the header vote still finds a, b
     assert df.iloc[0, 0] == "1" * big and df.iloc[1].tolist() == ["x", "2024-01-06"]  # the cell kept whole
+    kind_ratio = _cost(cell_kind, "9" * big + "x") / max(_cost(cell_kind, "9" * small + "x"), 1e-7)
+    assert kind_ratio < 8, kind_ratio
 
 
 def test_header_cache_is_bounded_in_size():

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.targets import Target, TargetStore
+from opslab.targets import Target
+from opslab.workspace.target_store import TargetStore
 from tests.app.conftest import open_app
 
 TARGETS = [Target("gmv", "2026Q3", 120_000), Target("new_users", "2026Q3", 500),
