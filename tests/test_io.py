@@ -326,7 +326,7 @@ def test_unexpected_exception_becomes_problem(monkeypatch):
         raise RuntimeError("parser exploded")
 
     monkeypatch.setattr(oio.pd, "read_csv", boom)
-    monkeypatch.setattr(delimited, "_parse_arrow", boom)
+    monkeypatch.setattr(delimited, "parse_arrow", boom)
     res = read_table(csv_text().encode())
     assert res.df is None and codes(res)["io.unreadable"].params == {"error": "RuntimeError"}
 
@@ -384,8 +384,8 @@ def test_csvish_text_never_raises(pieces, enc):
 def _both(data: bytes, sep: str, n_cols: int):
     opt = oio.ReadOptions()
     res = oio.ReadResult(None, Report(), None, None, None, [], 0)
-    slow = delimited._parse(lambda: io.BytesIO(data), "utf-8", sep, n_cols, opt, res)
-    return delimited._parse_arrow(data, sep, n_cols, opt), slow
+    slow = delimited.parse_lenient(lambda: io.BytesIO(data), "utf-8", sep, n_cols, opt, res)
+    return delimited.parse_arrow(data, sep, n_cols, opt), slow
 
 
 @settings(max_examples=150, deadline=None)

@@ -64,11 +64,11 @@ def text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | 
         return fail(res, "io.too_many_columns", n=n_cols, limit=opt.max_columns)
     if res.encoding in ("utf-8", "utf-8-sig") and not res.report.problems and not sep_line:
         del text  # valid UTF-8 as uploaded: the parser reads the bytes, no second copy
-        fast = _parse_arrow(data[3:] if res.encoding == "utf-8-sig" else data, sep, n_cols, opt)
+        fast = parse_arrow(data[3:] if res.encoding == "utf-8-sig" else data, sep, n_cols, opt)
         if fast is not None:
             return fast
-        return _parse(lambda: io.BytesIO(data), res.encoding, sep, n_cols, opt, res)
-    return _parse(lambda: io.StringIO(text), None, sep, n_cols, opt, res)
+        return parse_lenient(lambda: io.BytesIO(data), res.encoding, sep, n_cols, opt, res)
+    return parse_lenient(lambda: io.StringIO(text), None, sep, n_cols, opt, res)
 
 
 def _sniff(text: str, forced: str | None) -> tuple[str, int]:
@@ -116,7 +116,7 @@ def _sniff(text: str, forced: str | None) -> tuple[str, int]:
     return best, width
 
 
-def _parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.DataFrame | None:
+def parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.DataFrame | None:
     """Arrow's multi-threaded reader (4-5x the C parser) for well-formed UTF-8 files with a
     one-character delimiter. Every cell is read as text, quoted newlines allowed; any ragged
     row or quoting problem returns ``None`` so the lenient parser below can report it."""
@@ -141,7 +141,9 @@ def _parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.Dat
     return df
 
 
-def _parse(source, encoding, sep: str, n_cols: int, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
+def parse_lenient(source, encoding, sep: str, n_cols: int, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
+    """pandas' lenient parser: every cell as text; ragged rows and unclosed quotes are reported
+    in ``res`` rather than failing. Reads what :func:`parse_arrow` reads when both can."""
     kw = dict(sep=sep, encoding=encoding, header=None, names=list(range(max(n_cols, 1))), index_col=False, dtype=str,
               keep_default_na=False, na_filter=False, on_bad_lines="warn",
               nrows=opt.max_rows + 2, skip_blank_lines=True)
