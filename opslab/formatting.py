@@ -121,6 +121,78 @@ def date(x) -> str:
         return "–"
 
 
+#: Cell kinds a table column can have (:func:`table`).
+CELL_KINDS = ("money", "count", "decimal", "pct", "pct_points", "pct_signed", "score", "roi", "multiple", "date")
+
+
+def cell(x, kind: str, lang: str = "zh", currency: str = "CNY") -> str:
+    """One table cell in the one style; one format per column, so a column never mixes
+    "¥3.4万" and "¥7,274": money exact with its sign before the symbol ("-¥1,268.00"), counts
+    with thousands separators ("22,064"), percentages with one decimal ("36.9%"), scores
+    (AUC, Brier) with three decimals ("0.812"), multiples with one ("2.3×"), ROI as "1:3.2".
+
+    >>> [cell(v, k) for v, k in [(-1268, "money"), (22064, "count"), (0.36954, "pct"), (0.8172, "score"),
+    ...                          (2.314, "multiple"), (3.24, "roi"), (None, "count"), (12.25, "decimal")]]
+    ['-¥1,268.00', '22,064', '37.0%', '0.817', '2.3×', '1:3.2', '–', '12.2']
+    """
+    if kind == "date":
+        return date(x)
+    try:
+        if x is None or pd.isna(x):
+            return "–"
+    except (TypeError, ValueError):
+        return str(x)
+    x = float(x)
+    if not math.isfinite(x):
+        return "–"
+    if kind == "money":
+        return money(x, lang, exact=True, currency=currency)
+    if kind == "count":
+        return f"{x:,.0f}"
+    if kind == "decimal":
+        return f"{x:,.1f}"
+    if kind == "pct":
+        return pct(x)
+    if kind == "pct_points":  # already × 100 (a retention table rounded as the heatmap shows it)
+        return pct(x / 100)
+    if kind == "pct_signed":
+        return pct(x, signed=True)
+    if kind == "score":
+        return f"{x:.3f}"
+    if kind == "multiple":
+        return f"{x:,.1f}×"
+    if kind == "roi":
+        return roi(x, 1 if abs(x) >= 1 else 2)
+    raise ValueError(f"unknown cell kind {kind!r}")
+
+
+def table(frame, kinds: dict | None = None, lang: str = "zh", currency: str = "CNY"):
+    """``frame`` as a pandas Styler whose shown text follows the one style while the cells keep
+    their numbers (a table sorted by a money column sorts by amount, not by text).
+
+    ``kinds`` maps a column to a :data:`CELL_KINDS` entry; a numeric column not named is a
+    count when it holds whole numbers, else a one-decimal number. Missing values show "–".
+
+    >>> import pandas as pd
+    >>> s = table(pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5]}), {"gmv": "money"})
+    >>> s.data["gmv"].tolist(), s.to_string(delimiter="|").splitlines()[1:]
+    ([-1268.0, 1062.28], ['0|-¥1,268.00|22,064', '1|¥1,062.28|5'])
+    """
+    kinds = dict(kinds or {})
+    for col in frame.columns:
+        if col in kinds or frame[col].dtype == bool:
+            continue
+        s = frame[col]
+        if s.dtype.kind in "iu":
+            kinds[col] = "count"
+        elif s.dtype.kind == "f":
+            finite = s.dropna()
+            kinds[col] = "count" if len(finite) and (finite == finite.round()).all() else "decimal"
+    formatters = {col: (lambda x, k=kind: cell(x, k, lang, currency)) for col, kind in kinds.items()
+                  if col in frame.columns}
+    return frame.style.format(formatters, na_rep="–")
+
+
 def for_export(frame, yes: str = "yes", no: str = "no", rate_digits: int = 3, digits: int = 2):
     """A table rounded to what the screen shows, for CSV / Excel downloads: shares (float
     columns within [0, 1]) to ``rate_digits`` decimals (0.1 % as on screen), other floats to

@@ -142,14 +142,15 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
     if fv.candidates.empty:
         st.info(tr("forecast.summary.no_backtest"))
     else:
-        st.dataframe(pd.DataFrame({
+        st.dataframe(fmt.table(pd.DataFrame({
             tr("forecastpage.bt.model"): [tr(f"forecast.model.{m}") for m in fv.candidates["model"]],
             tr("forecastpage.bt.kind"): [tr("forecastpage.bt.baseline" if b else "forecastpage.bt.fitted_model")
                                          for b in fv.candidates["baseline"]],
-            tr("forecastpage.bt.smape"): fv.candidates["smape"].round(1).to_numpy(),
-            tr("forecastpage.bt.mase"): fv.candidates["mase"].round(2).to_numpy(),
+            tr("forecastpage.bt.smape"): fv.candidates["smape"].to_numpy(),
+            tr("forecastpage.bt.mase"): fv.candidates["mase"].to_numpy(),
             tr("forecastpage.bt.chosen"): fv.candidates["chosen"].to_numpy(),
-        }), hide_index=True, width="stretch")
+        }), {tr("forecastpage.bt.smape"): "decimal", tr("forecastpage.bt.mase"): "score"}, code),
+            hide_index=True, width="stretch")
         st.caption(tr("forecastpage.bt.caption"))
 
 
@@ -240,7 +241,7 @@ def targets_panel():
 
 def _driver_value(item: str, v: float) -> str:
     if item == "paid_rate":
-        return fmt.pct(v, 2)
+        return fmt.pct(v)
     if item in ("gmv", "arppu"):
         return fmt.money(v, code, exact=item == "arppu", currency=ds.currency)
     return fmt.count(round(v, 1), code)
@@ -282,7 +283,7 @@ else:
         base_label=tr("forecastpage.lc.baseline"), improved_label=tr("forecastpage.lc.improved")), width="stretch")
     sizes = lv.improved.sizes.rename(columns=tier_label).round(0)
     sizes.index = [tr("forecastpage.lc.month_n", n=i) for i in sizes.index]
-    st.dataframe(sizes, width="stretch")
+    st.dataframe(fmt.table(sizes, dict.fromkeys(sizes.columns, "count"), code), width="stretch")
     st.caption(tr("forecastpage.lc.caption", n=inputs.n_pairs, new=round(inputs.new_per_month),
                   churn=lc_rules.churn_days, warning=lc_rules.warning_days))
 
