@@ -9,12 +9,20 @@ _INT = r"\d{1,3}(?:,\d{3})*"
 _UNIT = r"(?:\.\d)?(?:万|亿|K|M|B)"
 STYLE = {
     # "¥1,286.01", "¥7,274", "¥5.1万", "-$1,268" (sign before the symbol)
-    "money": re.compile(rf"^-?(?:¥|\$|€|£|HK\$|JP¥|NT\$|S\$|A\$|C\$|₩|₹|[A-Z]{{3}} )(?:{_INT}(?:\.\d{{2}})?|{_INT}{_UNIT})$"),
-    "count": re.compile(rf"^-?(?:{_INT}(?:\.\d)?|{_INT}{_UNIT})$"),  # "22,064", "12.3万"
+    "money": re.compile(rf"^[-+]?(?:¥|\$|€|£|HK\$|JP¥|NT\$|S\$|A\$|C\$|₩|₹|[A-Z]{{3}} )(?:{_INT}(?:\.\d{{2}})?|{_INT}{_UNIT})$"),
+    "count": re.compile(rf"^[-+]?(?:{_INT}(?:\.\d)?|{_INT}{_UNIT})$"),  # "22,064", "12.3万"
     "pct": re.compile(r"^[-+]?\d{1,3}(?:,\d{3})*\.\d%$"),  # one decimal: "17.3%"
     "roi": re.compile(rf"^1:{_INT}\.\d{{1,2}}$"),  # "1:3.2", "1:0.78"
+    "score": re.compile(r"^-?\d\.\d{3,4}$"),  # AUC / Brier "0.812", a p-value "0.0123"
+    "multiple": re.compile(rf"^{_INT}\.\d×$"),  # lift "2.3×"
+    "spread": re.compile(r"^±\d{1,3}(?:,\d{3})*\.\d%$"),  # a typical move "±4.2%"
 }
 MISSING = "–"
+_SYMBOL = r"(?:¥|\$|€|£|HK\$|JP¥|NT\$|S\$|A\$|C\$|₩|₹)"
+#: A cell that is a number however it is written (the style or not): "22064", "¥-1,268",
+#: "36.95%", "0.8172034500963269", "1:3", "12.3万", "2.31×".
+NUMBERISH = re.compile(rf"^(?:[-+±]?{_SYMBOL}?[-+]?\d[\d,]*(?:\.\d+)?\s?(?:%|万|亿|K|M|B|×)?|1:[\d,.]+)$")
+_PARTS = re.compile(r" … | – | \(|\)|，|, (?=\D)")
 
 
 def follows(kind: str, text: str) -> bool:
@@ -28,6 +36,17 @@ KINDS = {
     "pct": ("Stickiness", "粘性", "Paid conversion", "付费转化率", "M1", "M3", "留存"),
     "roi": ("ROI",),
 }
+
+
+def figures(text: str) -> list[str]:
+    """The figures written in a cell or a metric, e.g. "¥3.4万 (+5.0%)" -> ["¥3.4万", "+5.0%"],
+    "+1.2% … +3.4%" -> both ends; words and dates are not figures."""
+    return [p.strip() for p in _PARTS.split(str(text)) if NUMBERISH.match(p.strip())]
+
+
+def follows_any(text: str) -> bool:
+    """Every figure in ``text`` is written in one of the style's kinds."""
+    return all(any(rx.match(f) for rx in STYLE.values()) for f in figures(text))
 
 
 def kind_of(label: str) -> str:

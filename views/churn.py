@@ -92,9 +92,9 @@ m[1].metric(tr("churn.val_precision"), fmt.pct(r.precision),
             delta=tr("churn.vs_base", pp=fmt.pct(r.precision - r.base_rate, signed=True)) if r.flagged else None,
             delta_color="off", border=True)
 m[2].metric(tr("churn.val_recall"), fmt.pct(r.recall), border=True)
-m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=f"{r.lift:.2f}") if r.flagged else "–",
+m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=f"{r.lift:,.1f}") if r.flagged else "–",
             help=tr("churn.lift_help"), border=True)
-m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=f"{r.lift_over_baseline:.2f}")
+m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=f"{r.lift_over_baseline:,.1f}")
             if r.flagged and r.lift_over_baseline == r.lift_over_baseline else "–",
             help=tr("churn.lift_baseline_help", precision=fmt.pct(r.baseline_precision)), border=True)
 if model.validated:

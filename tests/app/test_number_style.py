@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from tests.app.conftest import open_app
-from tests.number_style import follows, kind_of
+import pytest
+from streamlit import dataframe_util
+
+from tests.app.conftest import ROOT, open_app
+from tests.number_style import follows, follows_any, kind_of
 
 
 def test_style_patterns_reject_the_styles_the_issue_found():
@@ -28,3 +31,87 @@ def test_overview_cards_follow_the_one_style(lang):
         assert follows(kind_of(m.label), m.value), (m.label, m.value)
         if m.delta:  # 环比 as a signed percentage
             assert follows("pct", m.delta) and m.delta[0] in "+-", (m.label, m.delta)
+
+
+# -- every table and metric on every screen -------------------------------------------------------
+SCREENS = re.findall(r'st\.Page\("(views/\w+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
+#: Columns of identifiers (digits are a name there, not a count).
+ID_WORDS = ("ID", "id", "编号")
+
+
+def shown_cells(element) -> dict[str, list[str]]:
+    """What a st.dataframe / st.table draws, column by column: the Styler's display text when
+    the table is styled; otherwise its raw values, where a number column is reported as such
+    (Streamlit's own number format is not the house style)."""
+    arrow = element.proto.arrow_data
+    if arrow.styler.display_values:
+        raw = element.value
+        shown = dataframe_util.convert_arrow_bytes_to_pandas_df(arrow.styler.display_values)
+        shown.columns = raw.columns
+        return {str(c): (["<checkbox>"] if raw[c].dtype == bool else shown[c].astype(str).tolist())
+                for c in raw.columns}
+    raw = element.value
+    out = {}
+    for c in raw.columns:
+        s = raw[c]
+        if s.dtype == bool:
+            out[str(c)] = ["<checkbox>"]
+        elif s.dtype.kind in "iuf":
+            out[str(c)] = [f"<unstyled number column {s.dtype}>"]
+        else:
+            out[str(c)] = ["–" if v is None else str(v) for v in s]
+    return out
+
+
+def style_breaks(at) -> list[tuple]:
+    bad = []
+    for element in list(at.dataframe) + list(at.table):
+        if getattr(element, "editing_mode", "read_only") != "read_only":
+            continue  # an editor shows what is typed
+        for col, cells in shown_cells(element).items():
+            if any(w in col for w in ID_WORDS):
+                continue
+            for text in cells:
+                if text.startswith("<unstyled") or not follows_any(text):
+                    bad.append((col, text))
+                    break
+    for m in at.metric:
+        if not follows_any(m.value):
+            bad.append((m.label, m.value))
+    return bad
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_table_and_metric_follows_the_one_style(screen, lang):
+    at = open_app(lang, page=screen, timeout=240)
+    assert not at.exception, [e.message for e in at.exception]
+    assert style_breaks(at) == [], screen
+
+
+def test_the_walker_sees_what_the_issue_found():
+    """The checker flags a table in the old styles (so the screen test can fail)."""
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import pandas as pd
+        import streamlit as st
+        from opslab import formatting as fmt
+        frame = pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5], "rate": [0.3695, 0.5]})
+        st.dataframe(frame.style.format({"gmv": "¥{:,.2f}", "rate": "{:.2%}"}))  # "¥-1,268.00", "36.95%"
+        st.dataframe(frame)  # Streamlit's default numbers
+        st.dataframe(fmt.table(frame, {"gmv": "money", "rate": "pct"}, "zh"))  # the one style
+        st.metric("Brier", "0.8172034500963269")
+
+    at = AppTest.from_function(page).run()
+    old, raw, good = (shown_cells(e) for e in at.dataframe)
+    assert old["gmv"] == ["¥-1,268.00", "¥1,062.28"] and not follows_any(old["gmv"][0])
+    assert old["rate"][0] == "36.95%" and not follows_any("36.95%")
+    assert raw["users"][0].startswith("<unstyled")
+    assert good == {"gmv": ["-¥1,268.00", "¥1,062.28"], "users": ["22,064", "5"], "rate": ["37.0%", "50.0%"]}
+    # old table: "¥-1,268.00", "22064" (a Styler leaves it as it is), "36.95%"; raw table: three
+    # unstyled number columns; the metric
+    assert len(style_breaks(at)) == 3 + 3 + 1
+    assert pd.Series(good["gmv"]).map(follows_any).all()
