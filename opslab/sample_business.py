@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.ingest import load as loader
 from opslab.synth import SynthConfig, generate
 from opslab.workspace.keys import content_key
 
@@ -117,7 +118,6 @@ def _imported_meta(where: Path) -> dict | None:
 
 
 def _import_and_keep(data_dir, n_users, where: Path) -> tuple[Dataset, str]:
-    from opslab.ingest import load as loader  # the import (and its parsers) only when needed
     files = loader.prepare_files(business_files(data_dir, n_users))[0]
     ds, report = loader.build_dataset(files)
     if ds is None:
