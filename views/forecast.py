@@ -173,7 +173,7 @@ def targets_panel():
               help=tr("forecastpage.baseline_help", lower=show(kpi, out.lower), upper=show(kpi, out.upper),
                       pct=round(100 * fv.interval)))
     t3.metric(tr("forecastpage.gap"), show(kpi, out.gap), border=True, help=tr("forecastpage.gap_help"))
-    t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit, 0), border=True,
+    t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit), border=True,
               help=tr("forecastpage.p_hit_help", n=len(fv.paths)))
     st.altair_chart(charts.outcome_histogram(out.totals, out.target.value, value_title=kpi_title(kpi),
                                              count_title=tr("forecastpage.paths")), width="stretch")
@@ -205,8 +205,8 @@ def targets_panel():
     m1, m2 = st.columns(2)
     m1.metric(tr("forecastpage.with_drivers"), show(kpi, dv.moved.forecast),
               delta=fmt.pct(dv.ratio - 1, signed=True), border=True)
-    m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit, 0),
-              delta=tr("forecastpage.pp", n=f"{100 * (dv.moved.p_hit - out.p_hit):+.0f}"), border=True)
+    m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit),
+              delta=tr("forecastpage.pp", n=f"{100 * (dv.moved.p_hit - out.p_hit):+.1f}"), border=True)
 
     st.markdown(f"**{tr('forecastpage.seek')}**")
     if dv.node is None:

@@ -59,7 +59,7 @@ def test_first_visit_figures_equal_the_engine(ds):
     assert t(f"forecast.model.{res.model_name}", "en") in caption
     assert t("forecastpage.calendar.CN", "en") in caption  # CNY sample: Chinese calendar on
     assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
-    assert metric(at, "forecastpage.p_hit").value == fmt.pct(tv.outlook.p_hit, 0)
+    assert metric(at, "forecastpage.p_hit").value == fmt.pct(tv.outlook.p_hit)
     assert at.number_input(key="fc_target").value is None  # default target = forecast + 10 %
     # a gain reads as a gain (green, up); the loss case is test_lifecycle_loss_is_shown_as_a_loss
     gain = metric(at, "forecastpage.lc.better_gmv")
