@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from streamlit import dataframe_util
+
 _INT = r"\d{1,3}(?:,\d{3})*"
 _UNIT = r"(?:\.\d)?(?:万|亿|K|M|B)"
 STYLE = {
@@ -54,3 +56,27 @@ def kind_of(label: str) -> str:
         if any(w in label for w in words):
             return kind
     return "count"
+
+
+def shown_cells(element) -> dict[str, list[str]]:
+    """What a st.dataframe / st.table draws, column by column: the Styler's display text when
+    the table is styled; otherwise its raw values, where a number column is reported as such
+    (Streamlit's own number format is not the house style)."""
+    arrow = element.proto.arrow_data
+    if arrow.styler.display_values:
+        raw = element.value
+        shown = dataframe_util.convert_arrow_bytes_to_pandas_df(arrow.styler.display_values)
+        shown.columns = raw.columns
+        return {str(c): (["<checkbox>"] if raw[c].dtype == bool else shown[c].astype(str).tolist())
+                for c in raw.columns}
+    raw = element.value
+    out = {}
+    for c in raw.columns:
+        s = raw[c]
+        if s.dtype == bool:
+            out[str(c)] = ["<checkbox>"]
+        elif s.dtype.kind in "iuf":
+            out[str(c)] = [f"<unstyled number column {s.dtype}>"]
+        else:
+            out[str(c)] = ["–" if v is None else str(v) for v in s]
+    return out

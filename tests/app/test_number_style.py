@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from streamlit import dataframe_util
-
 from tests.app.conftest import ROOT, open_app
-from tests.number_style import follows, follows_any, kind_of
+from tests.number_style import follows, follows_any, kind_of, shown_cells
 
 
 def test_style_patterns_reject_the_styles_the_issue_found():
@@ -37,30 +35,6 @@ def test_overview_cards_follow_the_one_style(lang):
 SCREENS = re.findall(r'st\.Page\("(views/\w+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
 #: Columns of identifiers (digits are a name there, not a count).
 ID_WORDS = ("ID", "id", "编号")
-
-
-def shown_cells(element) -> dict[str, list[str]]:
-    """What a st.dataframe / st.table draws, column by column: the Styler's display text when
-    the table is styled; otherwise its raw values, where a number column is reported as such
-    (Streamlit's own number format is not the house style)."""
-    arrow = element.proto.arrow_data
-    if arrow.styler.display_values:
-        raw = element.value
-        shown = dataframe_util.convert_arrow_bytes_to_pandas_df(arrow.styler.display_values)
-        shown.columns = raw.columns
-        return {str(c): (["<checkbox>"] if raw[c].dtype == bool else shown[c].astype(str).tolist())
-                for c in raw.columns}
-    raw = element.value
-    out = {}
-    for c in raw.columns:
-        s = raw[c]
-        if s.dtype == bool:
-            out[str(c)] = ["<checkbox>"]
-        elif s.dtype.kind in "iuf":
-            out[str(c)] = [f"<unstyled number column {s.dtype}>"]
-        else:
-            out[str(c)] = ["–" if v is None else str(v) for v in s]
-    return out
 
 
 def style_breaks(at) -> list[tuple]:
