@@ -332,13 +332,15 @@ else:
     chosen = url_multi(tr("forecastpage.camp.channels"), channels, channels[:4], "fc_budget_channels", b2)
     if chosen and "revenue" in camp_model.fits_:
         split = planner.optimise_budget(camp_model, total, chosen, plan.type, plan.start_date, plan.end_date)
-        st.dataframe(pd.DataFrame({
+        money_cols = (tr("campaigns.col.spend"), tr("campaigns.col.expected_revenue"), tr("forecastpage.camp.equal_revenue"))
+        st.dataframe(fmt.table(pd.DataFrame({  # one money format per column (never ¥3.4万 next to ¥7,274)
             tr("campaigns.col.channel"): [c if k == "channel" else tr(f"forecastpage.camp.row.{k}")
                                           for k, c in zip(split["kind"], split["channel"])],
-            tr("campaigns.col.spend"): [fmt.money(v, code, currency=ds.currency) for v in split["spend"]],
-            tr("campaigns.col.share"): [fmt.pct(v) for v in split["share"]],
-            tr("campaigns.col.expected_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["expected_revenue"]],
-            tr("campaigns.col.roi_label"): [fmt.roi(v) for v in split["roi"]],
-            tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["equal_expected_revenue"]],
-        }), hide_index=True, width="stretch")
+            tr("campaigns.col.spend"): split["spend"].to_numpy(dtype=float),
+            tr("campaigns.col.share"): split["share"].to_numpy(dtype=float),
+            tr("campaigns.col.expected_revenue"): split["expected_revenue"].to_numpy(dtype=float),
+            tr("campaigns.col.roi_label"): split["roi"].to_numpy(dtype=float),
+            tr("forecastpage.camp.equal_revenue"): split["equal_expected_revenue"].to_numpy(dtype=float),
+        }), {**dict.fromkeys(money_cols, "money"), tr("campaigns.col.share"): "pct", tr("campaigns.col.roi_label"): "roi"},
+            code, ds.currency), hide_index=True, width="stretch")
         st.caption(tr("forecastpage.camp.budget_caption"))
