@@ -1,7 +1,8 @@
 """Number formatting for people: money in the data set's currency, counts, percentages, ROI.
 
 Chinese readers think in 万 (1e4) and 亿 (1e8) for yuan amounts; every other currency is
-shown with K / M / B. The sign goes before the symbol: ``-$1,268``.
+shown with K / M / B. The sign goes before the symbol: ``-$1,268``. Tables show every column
+in one format through :func:`table` (a pandas Styler: the text in the style, the numbers kept).
 """
 
 from __future__ import annotations
@@ -27,17 +28,6 @@ def symbol(currency: str = "CNY") -> str:
 def money_title(title: str, currency: str = "CNY") -> str:
     """An axis or column title that carries the currency: ``"GMV ($)"``."""
     return f"{title} ({symbol(currency).strip()})"
-
-
-def money_format(currency: str = "CNY", digits: int = 2) -> str:
-    """printf format for table columns (``st.column_config.NumberColumn``) with thousands
-    separators (Streamlit's sprintf ``,`` flag): ``"$%,.2f"`` shows 1062.28 as "$1,062.28"."""
-    return symbol(currency).replace("%", "%%") + f"%,.{digits}f"
-
-
-#: Table formats for counts and one-decimal numbers, with thousands separators.
-COUNT_FORMAT = "%,d"
-DECIMAL_FORMAT = "%,.1f"
 
 
 def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
