@@ -232,7 +232,6 @@ def snapshot() -> Path:
 def stored_sample(data_dir: Path) -> str:
     """Store the sample data set in ``data_dir`` as an upload would be stored; its id."""
     from opslab.ingest import load as loader
-    from opslab.workspace.keys import content_key
     from opslab.workspace.store import Store
 
     ds, files, _ = loader.load_files(loader.sample_bytes())
@@ -243,7 +242,7 @@ def stored_sample(data_dir: Path) -> str:
     import pandas as pd
     tables = {t: pd.concat(p, ignore_index=True) for t, p in tables.items()}
     m = Store(data_dir).save(tables, name="sample (stored)", uploader="bench", start=ds.start, end=ds.end,
-                             content_key=content_key([(f.digest, f.table, f.mapping) for f in usable]))
+                             content_key=loader.files_key(usable, ds.currency))  # the app's key
     return m.id
 
 

@@ -35,6 +35,7 @@ _API = {
     "paths": ("opslab.user_paths", "paths"),
     "ab_test": ("opslab.experiments", "ab_test"),
     "target_status": ("opslab.completion", "target_status"),
+    "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
     "quarterly_report": ("opslab.report.content", "quarterly_report"),
 }
 
@@ -58,5 +59,5 @@ __all__ = [
     "Dataset", "LifecycleRules", "OpsLabError",
     "load", "load_sample", "connect",
     "kpis", "retention", "segment", "churn_risk", "clv", "forecast",
-    "funnel", "paths", "ab_test", "target_status", "quarterly_report",
+    "funnel", "paths", "ab_test", "target_status", "saved_targets", "quarterly_report",
 ]

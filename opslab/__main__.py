@@ -4,9 +4,11 @@ period, posts a digest to the configured group robots, and can alert on yesterda
     python -m opslab report --data exports/ --period 2026Q3 --lang zh --out report.docx
     python -m opslab report --data orders.csv users.csv --period 2026-10 --out r.html --alert
 
-Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data
-(``$OPSLAB_DATA_DIR/targets/<content key>.json``). Suitable for cron: exit code 0 on
-success, 2 on unusable data, 3 when a webhook failed.
+Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data: the
+files are loaded as a notebook loads them (:func:`opslab.ingest.load.load`, the Data page's
+detection and mapping) and their targets found where the Targets screen saved them, under the
+id of the stored data set made from the same files (:mod:`opslab.workspace.target_store`).
+Suitable for cron: exit code 0 on success, 2 on unusable data, 3 when a webhook failed.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from opslab.ingest.load import load_files
+from opslab.ingest.load import LoadResult, load
+from opslab.problems import ERROR
 from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
-from opslab.targets import TargetStore, content_key, read_targets
+from opslab.targets import read_targets
+from opslab.workspace.target_store import saved_targets
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 
@@ -30,16 +34,26 @@ def _files(paths: list[str]) -> list[tuple[str, bytes]]:
     return out
 
 
-def report_command(args) -> int:
+def load_data(paths: list[str]) -> LoadResult:
+    """The files or folders of ``--data``, loaded as a notebook loads them."""
+    return load(*_files(paths))
 
-    ds, _, problems = load_files(_files(args.data))
+
+def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
+    """``--targets`` when given, else the targets saved in the app for the same data."""
+    if targets_file:
+        return read_targets(Path(targets_file).read_bytes(), targets_file)
+    return saved_targets(loaded)
+
+
+def report_command(args) -> int:
+    loaded = load_data(args.data)
+    ds = loaded.dataset
     if ds is None:
-        print("no usable data: " + ", ".join(p.code for p in problems), file=sys.stderr)
+        errors = [p.code for p in loaded.report if p.severity == ERROR]
+        print("no usable data: " + ", ".join(dict.fromkeys(errors)), file=sys.stderr)
         return 2
-    if args.targets:
-        targets = read_targets(Path(args.targets).read_bytes(), args.targets)
-    else:
-        targets = TargetStore().load(content_key(ds))
+    targets = report_targets(loaded, args.targets)
     rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang)
     out = Path(args.out)
     if out.suffix.lower() in (".html", ".htm"):

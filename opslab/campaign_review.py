@@ -35,12 +35,28 @@ OUTCOMES = ("spend", "participants", "new_users", "conversions", "revenue")
 TOTAL_COLUMNS = ["campaigns", *OUTCOMES, "roi", "cac", "conversion_rate"]
 
 
+#: The columns :func:`~opslab.models.campaigns.campaign_summary` gives a full campaigns table.
+SUMMARY_COLUMNS = ("campaign_id", "name", "type", "channel", "start_date", "end_date",
+                          "spend", "revenue", "new_users", "participants", "conversions",
+                          "roi", "cac", "conversion_rate")
+
+
 def campaign_table(campaigns: pd.DataFrame, grain: str = "quarter") -> pd.DataFrame:
     """:func:`~opslab.models.campaigns.campaign_summary` plus ``period`` (the code of the
-    period of ``grain`` holding the start date) and ``below_break_even`` (ROI < 1)."""
+    period of ``grain`` holding the start date) and ``below_break_even`` (ROI < 1). Without
+    campaigns: the same columns, no rows.
+
+    >>> full = pd.DataFrame({"campaign_id": ["c1"], "name": ["618"], "type": ["满减"], "channel": ["站内"],
+    ...                      "start_date": ["2024-06-01"], "end_date": ["2024-06-18"], "spend": [100.0],
+    ...                      "revenue": [80.0], "new_users": [4], "participants": [50], "conversions": [5]})
+    >>> table = campaign_table(full)
+    >>> table.loc[0, "period"], bool(table.loc[0, "below_break_even"])
+    ('2024Q2', True)
+    >>> list(campaign_table(None).columns) == list(table.columns)
+    True
+    """
     if campaigns is None or not len(campaigns):
-        return pd.DataFrame(columns=["campaign_id", "name", "period", *OUTCOMES, "roi", "roi_label",
-                                     "cac", "conversion_rate", "below_break_even"])
+        return pd.DataFrame(columns=[*SUMMARY_COLUMNS, "period", "below_break_even"])
     out = campaign_summary(campaigns)
     starts = pd.to_datetime(out["start_date"], errors="coerce")
     out["period"] = [period_of(s, grain).code if pd.notna(s) else None for s in starts]

@@ -37,6 +37,7 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.lead_kpis import cac_roi, campaigns_in, month_retention, retention_in  # noqa: F401 - re-exported
 from opslab.metrics import MetricConfig, daily
+from opslab.periods import as_of_day
 from opslab.targets import (
     KPI_KIND,
     Target,
@@ -50,13 +51,9 @@ STATUSES = ("on_track", "at_risk", "off_track", "hit", "missed", "not_started", 
 RETENTION = {k: (int(k[1]), k.split("_", 1)[1]) for k in KPI_KIND if k[:2] in ("m1", "m3")}
 
 
-def _day(x) -> dt.date:
-    return pd.Timestamp(x).date()
-
-
 def time_progress(start, end, as_of) -> float:
     """Share of the days ``start``..``end`` elapsed by ``as_of`` (inclusive), in [0, 1]."""
-    s, e, a = _day(start), _day(end), _day(as_of)
+    s, e, a = as_of_day(start), as_of_day(end), as_of_day(as_of)
     total = (e - s).days + 1
     return float(min(max((a - s).days + 1, 0), total) / total)
 
@@ -90,11 +87,14 @@ def status_from(p_hit: float, completion: float) -> str:
 
 
 def period_actuals(ds: Dataset, start, end, as_of=None,
-                   config: MetricConfig = MetricConfig()) -> dict[str, float]:
+                   config: MetricConfig = MetricConfig(), high_value: float | None = None) -> dict[str, float]:
     """Every KPI of :data:`opslab.targets.TARGET_KPIS` over the days ``start``..``end`` seen
-    by ``as_of`` (default ``ds.end``), plus ``days`` observed. KPIs with no basis are NaN."""
-    as_of = _day(as_of or ds.end)
-    s, e = _day(start), min(_day(end), as_of)
+    by ``as_of`` (default ``ds.end``), plus ``days`` observed. KPIs with no basis are NaN.
+
+    ``high_value``: the monthly spend that makes a payer high-value (the tier rules in force;
+    default: the rules fitted to the data, :func:`opslab.lead_kpis.default_high_value`)."""
+    as_of = as_of_day(as_of, ds.end)
+    s, e = as_of_day(start), min(as_of_day(end), as_of)
     out = {k: float("nan") for k in KPI_KIND} | {"days": 0}
     if e < s or e < ds.start:
         return out
@@ -111,7 +111,7 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
                dau_avg=float(d.mean()) if len(d) else float("nan"),
                dau_peak=float(d.max()) if len(d) else float("nan"))
     for kpi, (k, base) in RETENTION.items():
-        out[kpi] = retention_in(ds, k, base, start, e, as_of)[0]
+        out[kpi] = retention_in(ds, k, base, start, e, as_of, high_value=high_value)[0]
     camp = campaigns_in(ds, s, e)
     out["participants"] = float(camp["participants"].sum()) if len(camp) else float("nan")
     out["cac"], out["roi"] = cac_roi(camp)
@@ -119,7 +119,7 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
 
 
 # -- status ----------------------------------------------------------------------------------
-def _run_rate(ds, kind, target, actual, start, end, as_of, days_elapsed, days_total):
+def _run_rate(ds, kind, target, actual, start, end, as_of, days_elapsed, days_total, high_value=None):
     if not np.isfinite(actual) or days_elapsed == 0:
         return float("nan")
     if kind == "sum":
@@ -127,8 +127,8 @@ def _run_rate(ds, kind, target, actual, start, end, as_of, days_elapsed, days_to
     if kind == "distinct":  # how the previous period grew from the same day to its end
         prev = parse_period(target.period).prev()
         cut = prev.start + dt.timedelta(days=days_elapsed - 1)
-        part = period_actuals(ds, prev.start, cut, as_of)["paying_users"]
-        full = period_actuals(ds, prev.start, prev.end, as_of)["paying_users"]
+        part = period_actuals(ds, prev.start, cut, as_of, high_value=high_value)["paying_users"]
+        full = period_actuals(ds, prev.start, prev.end, as_of, high_value=high_value)["paying_users"]
         if prev.end <= as_of and part > 0:
             return actual * full / part
         return actual / days_elapsed * days_total
@@ -156,16 +156,17 @@ def _paths_outlook(ds, target: Target, kind, actual, days_elapsed, days_total, a
 
 
 def target_row(ds: Dataset, target: Target, as_of=None, config=None,
-               interval: float = 0.8) -> dict:
+               interval: float = 0.8, high_value: float | None = None) -> dict:
     """The status of one target (a dict; :func:`target_status` stacks them)."""
-    as_of = _day(as_of or ds.end)
+    as_of = as_of_day(as_of, ds.end)
     start, end = target.bounds
     kind = KPI_KIND[target.kpi]
     days_total = (end - start).days + 1
     progress = time_progress(start, end, as_of)
     days_elapsed = int(round(progress * days_total))
     state = "past" if end <= as_of else "future" if start > as_of else "current"
-    actual = period_actuals(ds, start, end, as_of)[target.kpi] if state != "future" else float("nan")
+    actual = (period_actuals(ds, start, end, as_of, high_value=high_value)[target.kpi]
+              if state != "future" else float("nan"))
     row = dict(kpi=target.kpi, period=target.period, direction=target.direction,
                target=target.value, state=state, start=start, end=end, days_total=days_total,
                days_elapsed=days_elapsed, time_progress=progress, actual=actual,
@@ -178,7 +179,7 @@ def target_row(ds: Dataset, target: Target, as_of=None, config=None,
         row.update(run_rate=actual,
                    status=("hit" if target.met(actual) else "missed") if ok else "no_data")
         return row
-    run = _run_rate(ds, kind, target, actual, start, end, as_of, days_elapsed, days_total)
+    run = _run_rate(ds, kind, target, actual, start, end, as_of, days_elapsed, days_total, high_value)
     row["run_rate"] = run
     values = _paths_outlook(ds, target, kind, actual, days_elapsed, days_total, as_of, config)
     if values is not None:
@@ -193,7 +194,8 @@ def target_row(ds: Dataset, target: Target, as_of=None, config=None,
     return row
 
 
-def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame:
+def target_status(ds: Dataset, targets, as_of=None, config=None,
+                  high_value: float | None = None) -> pd.DataFrame:
     """Where every target stands on ``as_of`` (default: the data's last day).
 
     One row per target: kpi, period, direction, target, state (past / current / future),
@@ -202,7 +204,8 @@ def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame
     value, actuals included), p_hit and status; a closed period has no forecast, interval or
     P(hit), only its final value and hit / missed. ``config`` is the
     :class:`~opslab.models.forecast.ForecastConfig` of the forecasts (default: backtested
-    model choice, 1,000 paths).
+    model choice, 1,000 paths). ``high_value``: the monthly spend that makes a payer
+    high-value, from the tier rules in force (default: the rules fitted to the data).
 
     Example
     -------
@@ -214,7 +217,7 @@ def target_status(ds: Dataset, targets, as_of=None, config=None) -> pd.DataFrame
     1000.0 1.25 hit
     """
     targets = list(targets)
-    rows = [target_row(ds, t, as_of, config) for t in targets]
+    rows = [target_row(ds, t, as_of, config, high_value=high_value) for t in targets]
     cols = ["kpi", "period", "direction", "target", "state", "start", "end", "days_total",
             "days_elapsed", "time_progress", "actual", "completion", "run_rate", "forecast",
             "lower", "upper", "p_hit", "status"]

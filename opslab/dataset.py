@@ -227,20 +227,34 @@ class Dataset:
         # two of them; frozen dataclass, hence object.__setattr__.
         object.__setattr__(self, "_memo", OrderedDict())
         object.__setattr__(self, "_lock", threading.RLock())
+        object.__setattr__(self, "_computing", {})  # key -> lock held while it is computed
         object.__setattr__(self, "_engine", [])  # built on first use, kept for the data set's life
 
     def memo(self, key, compute):
         """Compute once per data set (results derive from immutable data). The least recently
         used entries are dropped beyond ``MEMO_ENTRIES`` so a long session stays bounded.
-        Safe when several sessions share the data set: one computes, the others wait."""
+
+        Safe when several sessions share the data set: one computes a key while the others
+        asking for that key wait; sessions asking for other keys go on (one lock per key being
+        computed, so a long model fit does not hold up another session's chart)."""
         with self._lock:
             if key in self._memo:
                 self._memo.move_to_end(key)
                 return self._memo[key]
-            value = compute()
-            self._memo[key] = value
-            while len(self._memo) > MEMO_ENTRIES:
-                self._memo.popitem(last=False)
+            key_lock = self._computing.setdefault(key, threading.RLock())
+        with key_lock:
+            with self._lock:
+                if key in self._memo:  # computed by the session we waited for
+                    return self._memo[key]
+            try:
+                value = compute()
+                with self._lock:
+                    self._memo[key] = value
+                    while len(self._memo) > MEMO_ENTRIES:
+                        self._memo.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
             return value
 
     @property

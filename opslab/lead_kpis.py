@@ -26,22 +26,17 @@ Example
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
 from opslab.lifecycle_fit import rules_in_force
 from opslab.metrics import daily
+from opslab.periods import as_of_day
 
 #: The cards the Overview shows next to the KPI cards, in display order.
 LEAD_CARDS = ("cac", "roi", "peak_dau", "m1_payer", "m3_payer", "m1_high_value", "m3_high_value")
 CAMPAIGN_COLUMNS = ("spend", "participants", "new_users", "conversions", "revenue")
-
-
-def _day(x) -> dt.date:
-    return pd.Timestamp(x).date()
 
 
 def default_high_value(ds: Dataset) -> float:
@@ -55,7 +50,7 @@ def month_retention(ds: Dataset, as_of=None, high_value: float | None = None) ->
 
     ``high_value``: the monthly spend that makes a payer high-value (default: the threshold of
     the rules in force, :func:`default_high_value`)."""
-    day = _day(as_of or ds.end)
+    day = as_of_day(as_of, ds.end)
     hv = float(default_high_value(ds) if high_value is None else high_value)
 
     def compute():

@@ -31,6 +31,7 @@ import pandas as pd
 from opslab import driver_tree as dtree
 from opslab.dataset import Dataset
 from opslab.completion import KPI_KIND, campaigns_in, period_actuals
+from opslab.periods import as_of_day
 from opslab.targets import Target, parse_period
 
 NODE = {"gmv": "gmv", "paying_users": "paying_users", "dau_avg": "active_users",
@@ -43,7 +44,7 @@ COLUMNS = ["lever", "current", "required", "change", "typical", "effort", "feasi
 def _months(ds: Dataset, as_of, n: int = HISTORY_MONTHS) -> list:
     """The last ``n`` calendar months fully inside the data up to ``as_of``, oldest first."""
     last = parse_period(pd.Timestamp(as_of).strftime("%Y-%m"))
-    if last.end > pd.Timestamp(as_of).date():
+    if last.end > as_of_day(as_of):
         last = last.prev()
     out = []
     p = last
@@ -88,10 +89,12 @@ def _lever(name, current, change, history, feasible=True) -> dict:
                 change=float(change), typical=typical, effort=effort, feasible=bool(feasible))
 
 
-def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None) -> pd.DataFrame:
+def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None,
+                high_value: float | None = None) -> pd.DataFrame:
     """Levers for ``target`` given its status ``row`` (from :func:`target_status`), easiest
-    feasible first. Empty when the target is met, past, or its gap cannot be sized."""
-    as_of = pd.Timestamp(as_of or ds.end).date()
+    feasible first. Empty when the target is met, past, or its gap cannot be sized.
+    ``high_value``: as in :func:`opslab.completion.period_actuals`."""
+    as_of = as_of_day(as_of, ds.end)
     g = gap_ratio(target, row)
     at_most = target.direction == "at_most"
     if row.get("state") == "past" or not np.isfinite(g) or (g <= 1 and not at_most) or (at_most and g >= 1):
@@ -113,7 +116,7 @@ def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None) -> pd.DataFr
             ok = not ((d == "paid_rate" and value > 1) or (d == "retained" and value > prev_active))
             levers.append(_lever(d, base.drivers()[d], x, [b.drivers()[d] for b in bases], ok))
     else:
-        hist = [period_actuals(ds, p.start, p.end, as_of)[target.kpi] for p in months]
+        hist = [period_actuals(ds, p.start, p.end, as_of, high_value=high_value)[target.kpi] for p in months]
         current = hist[-1]
         if np.isfinite(current) and current > 0:
             change = g - 1

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.periods import as_of_day
 
 #: Tier keys in display order (i18n: ``lifecycle.tier.<key>``).
 TIERS = ("new", "silent_new", "active", "potential_payer", "payer", "high_value",
@@ -92,10 +93,6 @@ def feature_names(rules: LifecycleRules = LifecycleRules()) -> dict[str, str]:
             "spend": f"spend_{v}", "monthly": f"monthly_spend_{v}", "orders": f"orders_{v}"}
 
 
-def _day(as_of, ds: Dataset) -> dt.date:
-    return ds.end if as_of is None else pd.Timestamp(as_of).date()
-
-
 def user_features(ds: Dataset, as_of=None, rules: LifecycleRules = LifecycleRules()) -> pd.DataFrame:
     """Per-user features as of a day (default ``ds.end``), one row per registered user.
 
@@ -113,7 +110,7 @@ def user_features(ds: Dataset, as_of=None, rules: LifecycleRules = LifecycleRule
     >>> int(f["days_since_last_active"].iloc[0]), int(f["active_days_14"].iloc[0])
     (0, 2)
     """
-    day = _day(as_of, ds)
+    day = as_of_day(as_of, ds.end)
     w, p, v = rules.windows
 
     def compute():
@@ -203,7 +200,7 @@ def snapshot_dates(ds: Dataset, grain: str = "month", n: int | None = 12, as_of=
 
     Keeps the last ``n`` (all when None), oldest first; none before the data's first day.
     """
-    end = pd.Timestamp(_day(as_of, ds))
+    end = pd.Timestamp(as_of_day(as_of, ds.end))
     start = pd.Timestamp(ds.start)
     freq = "ME" if grain == "month" else "W-SUN" if grain == "week" else None
     if freq is None:
@@ -270,7 +267,7 @@ def activity_lifecycle(ds: Dataset, grain: str = "month", as_of=None) -> pd.Data
     """
     if grain not in ("week", "month"):
         raise ValueError(f"unknown grain {grain!r}")
-    day = _day(as_of, ds)
+    day = as_of_day(as_of, ds.end)
     frame = ds.memo(("lifecycle_activity", grain, day),
                     lambda: ds.engine.run("lifecycle_activity_states", grain=grain, as_of=day))
     out = frame.copy()
@@ -281,7 +278,7 @@ def activity_lifecycle(ds: Dataset, grain: str = "month", as_of=None) -> pd.Data
 def user_m1(ds: Dataset, as_of=None) -> pd.Series:
     """Per-user M1 flag (active in the calendar month after the signup month), indexed by
     ``uid``, for users whose month 1 has fully passed by ``as_of``."""
-    day = _day(as_of, ds)
+    day = as_of_day(as_of, ds.end)
 
     def compute():
         raw = ds.engine.run("lifecycle_user_m1", as_of=day)

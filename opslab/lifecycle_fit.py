@@ -38,6 +38,7 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab import lifecycle
 from opslab.lifecycle import LifecycleRules, user_features
+from opslab.periods import as_of_day
 
 CHURN_QUANTILE = 0.85
 WARNING_QUANTILE = 0.5
@@ -84,7 +85,7 @@ def _round2(x: float) -> float:
 
 def suggest_rules(ds: Dataset, as_of=None) -> RuleSuggestion:
     """Rules fitted to the repurchase gaps up to ``as_of`` (default: the whole history)."""
-    day = ds.end if as_of is None else pd.Timestamp(as_of).date()
+    day = as_of_day(as_of, ds.end)
     return ds.memo(("suggest_rules", day), lambda: _suggest(ds, day))
 
 

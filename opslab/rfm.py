@@ -33,6 +33,7 @@ import pandas as pd
 
 from opslab.dataset import Dataset
 from opslab.lifecycle import TIERS
+from opslab.periods import as_of_day
 
 #: Segment keys in display order (i18n: ``rfm.segment.<key>``).
 SEGMENTS = ("champions", "loyal", "potential_loyalists", "new_customers", "promising",
@@ -119,7 +120,7 @@ def segment_of(r, fm) -> np.ndarray:
 
 def rfm_values(ds: Dataset, as_of=None, window_days: int | None = None) -> pd.DataFrame:
     """Per paying user: ``uid``, ``user_id``, ``recency_days``, ``frequency``, ``monetary``."""
-    day = ds.end if as_of is None else pd.Timestamp(as_of).date()
+    day = as_of_day(as_of, ds.end)
     start = (day - dt.timedelta(days=window_days - 1)) if window_days else dt.date(1, 1, 1)
 
     def compute():

@@ -38,7 +38,6 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.ingest import load as loader
 from opslab.synth import SynthConfig, generate
-from opslab.workspace.keys import content_key
 
 VERSION = 1
 IMPORTED = "imported"  # the import's validated tables, next to the files
@@ -127,8 +126,7 @@ def _import_and_keep(data_dir, n_users, where: Path) -> tuple[Dataset, str]:
     for f in usable:
         parts.setdefault(f.table, []).append(f.result.clean)
     tables = {t: pd.concat(p, ignore_index=True) if len(p) > 1 else p[0] for t, p in parts.items()}
-    key = content_key([(f.digest, f.table, f.mapping) for f in usable],
-                      repr(("business-sample", IMPORT_VERSION, sorted(repr(f.choices) for f in usable))))
+    key = loader.files_key(usable, ds.currency)  # as an upload of the same files is keyed
     tmp = where.parent / f".{IMPORTED}-{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)
     try:

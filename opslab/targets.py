@@ -1,8 +1,8 @@
-"""Targets (目标) for calendar months, quarters and years: what they are, where they live.
+"""Targets (目标) for calendar months, quarters and years: what they are, how they move in and out.
 
 A :class:`Target` is a KPI, a calendar period ("2026Q3", "2026-07", "2026"), a value and a
 direction (``at_least``, or ``at_most`` for costs such as CAC). Targets are kept with the
-data set as JSON (:class:`TargetStore`, under ``$OPSLAB_DATA_DIR/targets/<key>.json``) and
+data set as JSON (:mod:`opslab.workspace.target_store`, under the stored data set's id) and
 move in and out as .xlsx or CSV (:func:`read_targets`, :func:`targets_frame`).
 
 How far a target is reached, and the odds of reaching it, is :mod:`opslab.completion`.
@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
-import os
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,7 +36,6 @@ from opslab.problems import OpsLabError
 from opslab import kpi_series as ks
 from opslab.i18n import LANGUAGES, t
 from opslab.models.forecast import ForecastConfig, KPIForecaster
-import hashlib
 
 #: Targetable KPIs in display order, with how the period's value is built from its days:
 #: sum (totals), distinct (users counted once per period), mean / max (of the daily values),
@@ -276,70 +272,6 @@ def read_targets(data: bytes, name: str = "targets.csv") -> list[Target]:
         else:
             raise OpsLabError("targets.unreadable", detail="encoding")
     return targets_from_frame(frame)
-
-
-def content_key(ds) -> str:
-    """The full SHA-256 of a data set's canonical tables: the key its targets are kept under
-    (the short ``Dataset.fingerprint`` is a display label only)."""
-
-    def compute():
-        h = hashlib.sha256()
-        for name in ("events", "orders", "users", "campaigns"):
-            frame = getattr(ds, name)
-            h.update(name.encode() + str(list(frame.columns)).encode())
-            if len(frame):
-                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        return h.hexdigest()
-    return ds.memo(("targets_content_key",), compute)
-
-
-# -- persistence ----------------------------------------------------------------------------
-_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-
-
-def data_dir() -> Path:
-    """Where OpsLab keeps what users save: ``$OPSLAB_DATA_DIR``, else ``.opslab_data/`` in the
-    project root."""
-    env = os.environ.get("OPSLAB_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / ".opslab_data"
-
-
-class TargetStore:
-    """Targets per data set, one JSON file each: ``<root>/targets/<key>.json``.
-
-    ``key`` identifies the data set (the full SHA-256 of its content, or a stored data set's
-    id); only letters, digits, ``-`` and ``_`` are accepted, so a key can never leave the
-    folder.
-
-    >>> import tempfile
-    >>> store = TargetStore(tempfile.mkdtemp())
-    >>> store.save("abc", [Target("gmv", "2026Q3", 1e6)])
-    >>> store.load("abc")[0].value
-    1000000.0
-    """
-
-    def __init__(self, root=None):
-        self.root = Path(root) if root is not None else data_dir()
-
-    def path(self, key: str) -> Path:
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise OpsLabError("targets.bad_key")
-        return self.root / "targets" / f"{key}.json"
-
-    def load(self, key: str) -> list[Target]:
-        path = self.path(key)
-        if not path.exists():
-            return []
-        rows = json.loads(path.read_text(encoding="utf-8")).get("targets", [])
-        return [Target(**{c: r[c] for c in COLUMNS if c in r}) for r in rows]
-
-    def save(self, key: str, targets) -> None:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"version": 1, "targets": [asdict(t) for t in targets]}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(path)  # atomic: a teammate never reads half a file
 
 
 # -- adapters (one place to re-point) ----------------------------------------------------------

@@ -67,9 +67,16 @@ def paths(ds: Dataset, event: str, direction: str = "next", depth: int = 3, top:
         raise OpsLabError("paths.bad_direction", direction=direction)
     if not 1 <= depth <= 6:
         raise OpsLabError("paths.bad_depth", depth=depth)
-    _register(ds)
     start = pd.Timestamp(start if start is not None else ds.start).normalize()
     stop = pd.Timestamp(end if end is not None else ds.end).normalize() + pd.Timedelta(days=1)
+    key = ("user_paths", str(event), direction, int(depth), int(top), float(session_minutes),
+           bool(collapse), start, stop)
+    return ds.memo(key, lambda: _paths(ds, str(event), direction, int(depth), int(top),
+                                       float(session_minutes), bool(collapse), start, stop))
+
+
+def _paths(ds, event, direction, depth, top, session_minutes, collapse, start, stop) -> PathResult:
+    _register(ds)
     raw = ds.engine.run("path_steps", start=start, stop=stop, gap_us=int(session_minutes * 60e6),
                         collapse=bool(collapse), event=str(event), depth=int(depth) + 1)
     sign = 1 if direction == "next" else -1

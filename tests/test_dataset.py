@@ -73,3 +73,49 @@ def test_engine_session_is_utc_and_params_checked():
 def test_sql_catalog_has_unique_named_queries():
     names = sql_catalog()
     assert {"daily", "period_totals", "cohort_activity", "user_day"} <= set(names)
+
+
+def _orders_only() -> Dataset:
+    od = pd.DataFrame({"user_id": ["a", "b"], "order_time": pd.to_datetime(["2024-01-05", "2024-01-20"]),
+                       "amount": [300.0, 700.0]})
+    return Dataset.from_tables(orders=od)
+
+
+def test_memo_computes_a_key_once_while_other_keys_go_on():
+    """Sessions share a data set: a slow computation (a model fit) makes only the sessions
+    asking for that result wait; another session's result is not held up behind it."""
+    import threading
+    import time
+
+    ds = _orders_only()
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        assert release.wait(10)
+        return "fitted"
+
+    results = {}
+    a = threading.Thread(target=lambda: results.setdefault("a", ds.memo("fit", slow)))
+    b = threading.Thread(target=lambda: results.setdefault("b", ds.memo("fit", slow)))
+    a.start()
+    assert started.wait(10)
+    b.start()  # asks for the key being computed: waits for it, never computes it again
+    t0 = time.perf_counter()
+    assert ds.memo("chart", lambda: "drawn") == "drawn"  # another key: not blocked by the fit
+    assert time.perf_counter() - t0 < 1.0 and "a" not in results
+    release.set()
+    a.join(10), b.join(10)
+    assert results == {"a": "fitted", "b": "fitted"} and calls == ["slow"]
+
+
+def test_memo_retries_after_a_failed_computation():
+    ds = _orders_only()
+
+    def boom():
+        raise RuntimeError("degenerate data")
+    with pytest.raises(RuntimeError):
+        ds.memo("k", boom)
+    assert ds.memo("k", lambda: 42) == 42

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import opslab.ingest.read as oio
+from opslab.ingest import delimited
 LOCALES = Path(__file__).resolve().parents[1] / "opslab" / "locales"
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.problems import ERROR, INFO, WARNING, Report
@@ -324,7 +325,7 @@ def test_unexpected_exception_becomes_problem(monkeypatch):
         raise RuntimeError("parser exploded")
 
     monkeypatch.setattr(oio.pd, "read_csv", boom)
-    monkeypatch.setattr(oio, "_parse_arrow", boom)
+    monkeypatch.setattr(delimited, "_parse_arrow", boom)
     res = read_table(csv_text().encode())
     assert res.df is None and codes(res)["io.unreadable"].params == {"error": "RuntimeError"}
 
@@ -333,8 +334,8 @@ def test_every_code_has_both_messages():
     root = LOCALES
     en = json.loads((root / "io.en.json").read_text("utf-8"))
     zh = json.loads((root / "io.zh.json").read_text("utf-8"))
-    sources = [Path(oio.__file__), Path(oio.__file__).with_name("excel.py"),
-               Path(oio.__file__).with_name("excel_worker.py")]
+    sources = [Path(oio.__file__).with_name(name) for name in
+               ("read.py", "read_result.py", "encoding.py", "delimited.py", "header.py", "excel.py", "excel_worker.py")]
     used = {code for src in sources for code in re.findall(r'"(io\.[a-z_]+)"', src.read_text("utf-8"))}
     assert en.keys() == zh.keys() == used
 
@@ -380,11 +381,10 @@ def test_csvish_text_never_raises(pieces, enc):
 
 # -- the Arrow fast path reads exactly what the lenient C path reads ------------------------------
 def _both(data: bytes, sep: str, n_cols: int):
-    from opslab.ingest import read as oio
     opt = oio.ReadOptions()
     res = oio.ReadResult(None, Report(), None, None, None, [], 0)
-    slow = oio._parse(lambda: io.BytesIO(data), "utf-8", sep, n_cols, opt, res)
-    return oio._parse_arrow(data, sep, n_cols, opt), slow
+    slow = delimited._parse(lambda: io.BytesIO(data), "utf-8", sep, n_cols, opt, res)
+    return delimited._parse_arrow(data, sep, n_cols, opt), slow
 
 
 @settings(max_examples=150, deadline=None)

@@ -19,7 +19,8 @@ from opslab import metrics
 from opslab.i18n import catalog, t
 from opslab.ingest.load import inspect_file, load
 from opslab.ingest.mapping import _normalize, normalize_header
-from opslab.ingest.read import _kind, read_table
+from opslab.ingest.header import cell_kind
+from opslab.ingest.read import read_table
 from tests.data import make_realworld_files as mk
 from tests.realdata import cdnow_bytes, cdnow_truth
 
@@ -281,7 +282,7 @@ def test_long_digit_cells_cost_linear_time():
     ratio = _cost(read, big) / _cost(read, small)
     assert ratio < 8, ratio
     assert read(big).df is not None
-    kind_ratio = _cost(_kind, "9" * big + "x") / max(_cost(_kind, "9" * small + "x"), 1e-7)
+    kind_ratio = _cost(cell_kind, "9" * big + "x") / max(_cost(cell_kind, "9" * small + "x"), 1e-7)
     assert kind_ratio < 8, kind_ratio
 
 

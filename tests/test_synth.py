@@ -12,7 +12,8 @@ import pytest
 from lunardate import LunarDate
 
 from opslab import schema
-from opslab.synth import (CHANNELS, CITY_TIERS, TYPE_EFFECT, SynthConfig, spring_festival,
+from opslab.calendar_cn import spring_festival
+from opslab.synth import (CHANNELS, CITY_TIERS, TYPE_EFFECT, SynthConfig,
                           generate, main, users_for_events)
 
 DEFAULT = SynthConfig()

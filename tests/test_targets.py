@@ -13,7 +13,8 @@ from opslab.dataset import Dataset
 from opslab.ingest.load import load_sample
 from opslab.problems import OpsLabError
 from opslab.completion import completion, period_actuals, target_status, time_progress
-from opslab.targets import Target, TargetStore, parse_period, read_targets, targets_frame
+from opslab.targets import Target, parse_period, read_targets, targets_frame
+from opslab.workspace.target_store import TargetStore
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +181,33 @@ def test_retention_matches_brute_force(sample):
             cells = [(uid, m) for uid, m in pairs if m + k in months and (base != "all" or m >= first)]
             expected = np.mean([(uid, m + k) in active for uid, m in cells])
             assert got[f"m{k}_{base}"] == pytest.approx(expected), (k, base)
+
+
+def _brute_high_value_retention(ds, k: int, threshold: float, months) -> float:
+    """Pooled M``k`` retention of the months' high-value payers (monthly spend ≥ threshold)."""
+    o = ds.orders[ds.orders["status"] == "paid"]
+    act = pd.concat([ds.events[["user_id", "event_time"]].rename(columns={"event_time": "t"}),
+                     o[["user_id", "order_time"]].rename(columns={"order_time": "t"})])
+    active = set(zip(act["user_id"], act["t"].dt.to_period("M")))
+    spend = o.groupby([o["user_id"], o["order_time"].dt.to_period("M")])["amount"].sum()
+    cells = [(uid, m) for uid, m in spend[spend >= threshold].index if m + k in months]
+    return float(np.mean([(uid, m + k) in active for uid, m in cells]))
+
+
+def test_high_value_targets_follow_the_rules_in_force(sample):
+    """One rule set: a high-value threshold edited on Lifecycle (here 500 instead of the fitted
+    200) is the one the targets, their levers and the report measure high-value retention by."""
+    from opslab.lifecycle import LifecycleRules
+    from opslab.report import quarterly_report
+    months = [pd.Period(m, "M") for m in ("2026-07", "2026-08", "2026-09")]
+    expected = _brute_high_value_retention(sample, 1, 500.0, months)
+    default = _brute_high_value_retention(sample, 1, 200.0, months)
+    assert abs(expected - default) > 1e-3  # the threshold matters on the sample
+    t = Target("m1_high_value", "2026Q3", 0.5)
+    row = target_status(sample, [t], high_value=500.0).iloc[0]
+    assert row["actual"] == pytest.approx(expected)
+    assert target_status(sample, [t]).iloc[0]["actual"] == pytest.approx(default)
+    rep = quarterly_report(sample, "2026Q3", targets=[t], lang="en",
+                           rules=LifecycleRules(high_value_monthly_spend=500.0))
+    assert rep.kpis.loc["m1_high_value", "actual"] == pytest.approx(expected)
+    assert rep.status.iloc[0]["actual"] == pytest.approx(expected)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import streamlit as st
+
 from opslab.workspace import tokens
 from opslab.workspace.config import WorkspaceConfig
 
@@ -41,7 +43,6 @@ class Access:
 
 def _secrets() -> dict:
     try:
-        import streamlit as st
         return {k: st.secrets[k] for k in st.secrets}
     except Exception:  # noqa: BLE001 - no secrets.toml
         return {}

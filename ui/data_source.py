@@ -15,13 +15,15 @@ import json
 import streamlit as st
 
 from opslab import sources
+from opslab import sample_business
 
 from opslab.ingest import load as loader
+from opslab.ingest.load import files_key
 from opslab.ingest.choices import Choices
 from opslab.ingest.read import ReadOptions
-from opslab.workspace.keys import content_key
 from ui import state
 from ui.models import shared_by_key
+from ui import workspace
 
 CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
 SOURCE_KEYS = ("source", "tables", "engine", "spark", "shuffle_partitions", "driver_memory",
@@ -34,17 +36,20 @@ def read_options(no_header: bool = False, sheet: str | None = None, header_row: 
 
 
 @st.cache_data(**CACHE)
-def inspect_file(name: str, data: bytes, no_header: bool = False, sheet: str | None = None,
-                 header_row: int | None = None) -> loader.LoadedFile:
+def inspect_cached(name: str, data: bytes, no_header: bool = False, sheet: str | None = None,
+                   header_row: int | None = None) -> loader.LoadedFile:
+    """:func:`opslab.ingest.load.inspect_file` with the Data page's reading choices, cached on
+    the bytes."""
     return loader.inspect_file(name, data, read_options(no_header, sheet, header_row))
 
 
 @st.cache_data(**CACHE)
-def apply_mapping(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
-                  sheet: str | None = None, header_row: int | None = None,
-                  choices: tuple = ()) -> loader.LoadedFile:
-    """``choices``: the upload's resolved :class:`~opslab.ingest.choices.Choices` as a tuple."""
-    return loader.apply_mapping(inspect_file(name, data, no_header, sheet, header_row), table, dict(mapping),
+def apply_mapping_cached(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
+                         sheet: str | None = None, header_row: int | None = None,
+                         choices: tuple = ()) -> loader.LoadedFile:
+    """:func:`opslab.ingest.load.apply_mapping` of the cached inspection, cached on the bytes,
+    mapping and choices. ``choices``: the upload's resolved :class:`~opslab.ingest.choices.Choices` as a tuple."""
+    return loader.apply_mapping(inspect_cached(name, data, no_header, sheet, header_row), table, dict(mapping),
                                 choices=Choices.from_tuple(choices) if choices else None)
 
 
@@ -53,17 +58,8 @@ def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile
     return loader.prepare_files(list(files))[0]
 
 
-def files_key(files: list[loader.LoadedFile], currency: str | None = None) -> str:
-    """The full SHA-256 content key of the usable files: bytes, table, confirmed mapping, how
-    they were read (sheet, header row) and the upload's decisions (date order, zone,
-    duplicates, placeholders) and currency: the same key means the same figures."""
-    usable = [f for f in files if f.usable]
-    settings = repr((currency or "", sorted((f.digest, repr(f.read.sheet), repr(f.read.header_row), repr(f.read.has_header), repr(f.choices)) for f in usable)))
-    return content_key([(f.digest, f.table, f.mapping) for f in usable], settings)
-
-
-def build_dataset(files: list[loader.LoadedFile], currency: str | None = None):
-    """The Dataset of these files, shared by every session that loaded byte-identical files
+def shared_dataset(files: list[loader.LoadedFile], currency: str | None = None):
+    """:func:`opslab.ingest.load.build_dataset`, shared by every session that loaded byte-identical files
     with the same mapping (read-only; its memo and engine are thread-safe): the sample data
     are built once per server, not once per visitor. Keyed on the full content key."""
     usable = [f for f in files if f.usable]
@@ -112,8 +108,8 @@ def load_sample() -> None:
                                    "engine": opslab_config().get("engine", "duckdb")})
         return
     files = sample_files(tuple(loader.sample_bytes()))
-    ds, _ = build_dataset(files)
-    key = files_key(files)
+    ds, _ = shared_dataset(files)
+    key = files_key(files, ds.currency)  # as the CLI and a notebook key the same files
     state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "key": key, "files": [f.name for f in files]})
 
 
@@ -122,8 +118,6 @@ def load_business_sample() -> None:
     into the data directory through the same import as an upload (its orders are a GBK CSV with
     Chinese headers); every later server process reopens the imported tables (Parquet). One
     Dataset per server, shared by every session."""
-    from opslab import sample_business
-    from ui import workspace
     data_dir = workspace.config().data_dir
     ds, key = shared_by_key("dataset", _business_key(str(data_dir)), "",
                             lambda: sample_business.business_dataset(data_dir))
@@ -134,7 +128,6 @@ def load_business_sample() -> None:
 def _business_key(data_dir: str) -> str:
     """The slot of the business sample of this data directory (a full SHA-256, as every
     shared entry is keyed)."""
-    from opslab import sample_business
     return hashlib.sha256(f"business-sample|{sample_business.VERSION}|{sample_business.IMPORT_VERSION}|{data_dir}"
                           .encode()).hexdigest()
 

@@ -20,6 +20,7 @@ import streamlit as st
 
 from opslab.dataset import Dataset
 from opslab.workspace.keys import is_content_key, is_dataset_id
+from ui.state import dataset, dataset_key
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
@@ -43,7 +44,6 @@ def frame_key(ds: Dataset) -> str:
 def key_of(ds: Dataset) -> str:
     """The sharing key of ``ds``: the session's data set key when ``ds`` is the session's
     data set, else the full hash of its tables."""
-    from ui.state import dataset, dataset_key
     if ds is dataset():
         key = dataset_key()
         if key:

@@ -11,6 +11,7 @@ is only ever used as a page's url path: nothing from it is shown.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 PAGE = "views/not_found.py"
 KEY = "nf_addresses"
@@ -22,7 +23,6 @@ def requested_address() -> str:
     """The page address (url path) the browser asked for on this run, "" when none (the
     root, or a click in the navigation, which names the page by its hash)."""
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
         ctx = get_script_run_ctx()
         return str(getattr(ctx.pages_manager, "intended_page_name", "") or "")
     except Exception:  # noqa: BLE001 - Streamlit internals moved: Streamlit's own dialog remains

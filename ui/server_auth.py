@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import time
 from urllib.parse import parse_qs, quote, urlencode
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from opslab import i18n
 from opslab.security import verify_password
@@ -63,7 +65,6 @@ class Guard:
     """Process-wide sign-in state: the limiter, the audit log and the configuration."""
 
     def __init__(self, env=None, limiter: SignInLimiter | None = None, secrets: dict | None = None):
-        import os
         self.env = os.environ if env is None else env
         self.secrets = secrets  # None: read .streamlit/secrets.toml
         os.environ[GUARD_FLAG] = "1"  # tells the script's gate that /signin exists in this process
@@ -151,7 +152,6 @@ class Guard:
         return Response(status_code=401)
 
     def routes(self):
-        from starlette.routing import Route
         return [Route("/signin", self.signin_page, methods=["GET", "POST"]),
                 Route("/signout", self.signout, methods=["GET"]),
                 Route("/auth/verify", self.verify, methods=["GET"])]

@@ -6,6 +6,7 @@ import streamlit as st
 
 from opslab import formatting as fmt
 from opslab import i18n
+from ui.auth import mode
 from ui.state import LANG_KEY, dataset, lang, tr
 
 
@@ -43,7 +44,6 @@ def render_data_status() -> None:
                   events=fmt.count(ds.n_events, code), orders=fmt.count(ds.n_orders, code)))
     st.caption(tr("app.data_range", start=ds.start, end=ds.end, currency=ds.currency))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("workspace.fingerprint_help"))
-    from ui.auth import mode
     if source.get("kind") != "stored":
         st.caption(tr("workspace.share_not_stored"))
     elif mode() is None:

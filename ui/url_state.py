@@ -9,6 +9,7 @@ equals the default, to keep links short). Numbers, dates and sliders can use ``b
 from __future__ import annotations
 
 import streamlit as st
+from opslab.workspace.urlcheck import plausible
 
 SEP = ","
 MEMORY = "url_memory"  # the session's last value of every URL setting, across page switches
@@ -24,7 +25,6 @@ def _remembered(key: str):
 def drop_implausible_params() -> None:
     """Remove URL values no setting could have (see ``urlcheck.plausible``) before any widget
     bound to the URL parses them; each page still checks its own against its options."""
-    from opslab.workspace.urlcheck import plausible
     for key in list(st.query_params.keys()):
         values = st.query_params.get_all(key)
         if not plausible(str(key)) or not values or not all(plausible(v) for v in values):

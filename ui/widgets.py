@@ -14,6 +14,7 @@ from opslab.metrics import MONEY_KPIS, RATE_KPIS
 from opslab.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
 from ui.plain import md_escape
+from ui import workspace
 from ui.state import currency, dataset, dataset_key, lang, pinned_language, tr
 
 
@@ -176,8 +177,6 @@ def export_buttons(make_frame, name: str, key: str, n_rows: int, csv_label: str,
     ``application/octet-stream``: a deferred ``text/csv`` download is shown inline by Chromium
     instead of being saved.
     """
-    from ui import workspace
-
     code, who, client, data_id = lang(), workspace.viewer(), workspace.client(), dataset_key()
     log = workspace.AuditLog(workspace.config().data_dir / "audit.log")
 

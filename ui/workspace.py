@@ -23,6 +23,7 @@ from opslab.workspace.store import Manifest, Store
 from opslab.workspace.urlcheck import clean
 from ui import auth, state
 from ui.models import shared_by_key
+from ui.server_auth import client_of
 
 DS_PARAM = "ds"
 #: Dataset attributes that are choices made at upload and must come back with the stored set.
@@ -59,7 +60,6 @@ def viewer() -> str | None:
 def client() -> str:
     """The browser's address as the proxy reports it (``OPSLAB_TRUSTED_PROXY=1``), else the peer."""
     try:
-        from ui.server_auth import client_of
         headers = {k.lower(): v for k, v in st.context.headers.items()}
         return client_of(headers, st.context.ip_address, os.environ.get("OPSLAB_TRUSTED_PROXY") == "1")
     except Exception:  # noqa: BLE001 - AppTest

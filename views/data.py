@@ -77,7 +77,7 @@ for up in uploads or []:
         header_row = st.session_state.get(f"data_header_{key}_{sheet}")
         if sheet is not None and sheet == st.session_state.get(f"data_sheetauto_{key}"):
             sheet = None  # the sheet read by default: read it the default way (and say why)
-        f = data_source.inspect_file(up.name, data, no_header, sheet, header_row)
+        f = data_source.inspect_cached(up.name, data, no_header, sheet, header_row)
         read = f.read
         if read.sheets:
             if sheet is None:
@@ -132,10 +132,10 @@ if confirmed:
         with st.status(tr("data.applying"), expanded=True) as status:
             for name, data, table, mapping, how, headers in confirmed:
                 st.write(tr("data.checking", name=md_escape(name)))
-                files.append(data_source.apply_mapping(name, data, table, tuple(mapping.items()), *how,
+                files.append(data_source.apply_mapping_cached(name, data, table, tuple(mapping.items()), *how,
                                                        choices=choices.as_tuple()))
                 st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
-            ds, report = data_source.build_dataset(files, choices.currency)
+            ds, report = data_source.shared_dataset(files, choices.currency)
             status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
         st.session_state["data_last_files"] = files
         st.session_state["data_last_report"] = report

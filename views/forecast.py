@@ -294,7 +294,7 @@ if not has_model:
 elif plan is None:
     st.warning(tr("forecastpage.plan.bad_dates"))
 else:
-    ro = planner.plan_readout(camp_model, plan)
+    ro = shared_result("campaign_plan", ds, repr(plan), lambda: planner.plan_readout(camp_model, plan))
     pf = ro.forecast
     st.text(tr("forecastpage.camp.plan_line", spend=fmt.money(plan.spend, code, currency=ds.currency), type=plan.type,  # cell values:
                channel=plan.channel, start=plan.start_date, end=plan.end_date))                 # no markdown

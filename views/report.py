@@ -8,7 +8,8 @@ from opslab.campaign_review import period_totals
 from opslab.i18n import LANGUAGES
 from opslab.report.format import value_text
 from opslab.report import quarterly_report
-from opslab.targets import TargetStore, period_of
+from opslab.targets import period_of
+from opslab.workspace.target_store import TargetStore
 from ui.models import shared_result
 from ui.state import dataset_key, labeller, lang, rules, tr
 from ui.url_state import url_choice

@@ -18,13 +18,13 @@ from opslab.targets import (
     PERIOD_GRAINS,
     TARGET_KPIS,
     Target,
-    TargetStore,
     period_of,
     read_targets,
     targets_frame,
 )
 from opslab.problems import OpsLabError
-from ui.state import dataset_key, labeller, lang, tr
+from opslab.workspace.target_store import TargetStore
+from ui.state import dataset_key, labeller, lang, rules_seen, tr
 from ui.url_state import url_choice
 from ui.widgets import export_buttons, page_start
 
@@ -34,6 +34,8 @@ def _plain(text: str) -> str:
 
 
 ds = page_start("targets")
+# one rule set: the high-value retention targets use the tier threshold in force on Lifecycle
+high_value = rules_seen().high_value_monthly_spend
 code = lang()
 currency = getattr(ds, "currency", "CNY") or "CNY"
 key = dataset_key()
@@ -110,7 +112,7 @@ if not current:
     st.info(tr("targets.none"))
 else:
     with st.spinner(tr("targets.fitting")):
-        status = target_status(ds, current)
+        status = target_status(ds, current, high_value=high_value)
     table = status_table(status, code, currency)
     status_col = tr("targets.col.status")
     colours = dict(zip(table[status_col], [STATUS_STYLE.get(s, ("",))[0] for s in status["status"]]))
@@ -119,7 +121,7 @@ else:
         lambda v: f"color: {colours.get(v, '')}; font-weight: 600", subset=[status_col]))
     st.caption(tr("targets.status_caption", n=1000))
     for t_, (_, row) in zip(current, status.iterrows()):
-        levers = rank_levers(ds, t_, row.to_dict())
+        levers = rank_levers(ds, t_, row.to_dict(), high_value=high_value)
         if not len(levers):
             continue
         with st.expander(tr("targets.levers", kpi=tr(f"targets.kpi.{t_.kpi}")), icon=":material/tune:"):
@@ -144,7 +146,7 @@ else:
 past = [t for t in saved if t.bounds[1] <= ds.end]
 if past:
     st.subheader(tr("targets.past_title"))
-    past_status = target_status(ds, past)
+    past_status = target_status(ds, past, high_value=high_value)
     table = status_table(past_status, code, currency)
     table.insert(1, tr("targets.period"), past_status["period"].to_numpy())
     keep = [tr("targets.col.kpi"), tr("targets.period"), tr("targets.col.target"), tr("targets.col.actual"),

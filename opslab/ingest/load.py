@@ -24,6 +24,7 @@ from opslab.ingest.mapping import money_like_columns, suggest_from_content, sugg
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.ingest.validate import ValidationResult, coerce_table
 from opslab.problems import ERROR, WARNING, Problem, Report
+from opslab.workspace.keys import content_key
 
 SAMPLE_FILES = ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
 
@@ -134,6 +135,15 @@ def fingerprint(files: list[LoadedFile], currency: str = "CNY") -> str:
     for f in sorted(files, key=lambda f: (f.table or "", f.digest)):
         h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}|{f.choices}".encode())
     return h.hexdigest()[:12]
+
+
+def files_key(files: list[LoadedFile], currency: str | None = None) -> str:
+    """The full SHA-256 content key of the usable files: bytes, table, confirmed mapping, how
+    they were read (sheet, header row) and the upload's decisions (date order, zone,
+    duplicates, placeholders) and currency: the same key means the same figures."""
+    usable = [f for f in files if f.usable]
+    settings = repr((currency or "", sorted((f.digest, repr(f.read.sheet), repr(f.read.header_row), repr(f.read.has_header), repr(f.choices)) for f in usable)))
+    return content_key([(f.digest, f.table, f.mapping) for f in usable], settings)
 
 
 def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple[Dataset | None, Report]:

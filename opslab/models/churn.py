@@ -63,6 +63,7 @@ from opslab.models.churn_model import MODELS, ChurnModel  # noqa: F401
 from opslab.models.churn_reasons import REASONS, explain, feature_label, reason_reference  # noqa: F401
 from opslab.models.churn_result import ChurnReadout, ChurnResult  # noqa: F401
 from opslab.models.clv import DEFAULT_MARGIN, clv
+from opslab.periods import as_of_day
 from opslab.problems import OpsLabError, Problem
 
 #: Tiers on the early-warning list (churned and brand-new users are not "about to churn").
@@ -145,7 +146,7 @@ def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
     """
     base = config or ChurnConfig()
     cfg = ChurnConfig(**{**base.__dict__, "horizon": int(horizon_days), "label": label})
-    end = ds.end if as_of is None else min(ds.end, pd.Timestamp(as_of).date())
+    end = min(ds.end, as_of_day(as_of, ds.end))
     # memoised per data set: another margin, rule set or threshold reuses the fitted model
     model = ds.memo(("churn_model", cfg, end), lambda: ChurnModel(cfg).fit(ds, end, progress).result_)
     rules = rules or rules_in_force(ds, model.as_of)

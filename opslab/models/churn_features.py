@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
+from opslab.periods import as_of_day
 
 N_EVENT_SLOTS = 5
 _PAD = "\x00none"  # an event name no real data set holds
@@ -96,10 +97,6 @@ class ChurnConfig:
             raise ValueError("top_fraction must be in (0, 1]")
 
 
-def as_day(value) -> dt.date:
-    return pd.Timestamp(value).date()
-
-
 def has_visit_events(ds: Dataset) -> bool:
     """Whether the data hold events other than purchases (else the data are purchase-only)."""
     return "events" not in ds.derived
@@ -110,7 +107,7 @@ def top_event_names(ds: Dataset, cutoff, k: int = N_EVENT_SLOTS) -> tuple[str, .
     purchase-only data (every event is a purchase, so the mix says nothing)."""
     if k <= 0 or not has_visit_events(ds):
         return ()
-    day = as_day(cutoff)
+    day = as_of_day(cutoff)
     frame = ds.memo(("churn_top_events", day, k),
                     lambda: ds.engine.run("churn_top_events", cutoff=day, k=int(k)))
     return tuple(str(n) for n in frame["event_name"])
@@ -127,7 +124,7 @@ def churn_features(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),
     ``one_time = 1``; ``overdue = days_since_active / mean_gap``; ``days_since_purchase`` of a
     user who never paid is ``tenure_days + 1``. Memoised per data set and cutoff; read-only.
     """
-    day = as_day(cutoff)
+    day = as_of_day(cutoff)
     names = top_event_names(ds, day, config.n_event_names) if event_names is None else tuple(event_names)
     names = names[:N_EVENT_SLOTS]
     key = ("churn_features", day, config.eligible_window, names)
@@ -187,7 +184,7 @@ def churn_labels(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),
     >>> churn_labels(Dataset.from_tables(events=ev), "2024-01-05", ChurnConfig(horizon=15)).tolist()
     [0, 1]
     """
-    day = as_day(cutoff)
+    day = as_of_day(cutoff)
     feats = churn_features(ds, day, config, event_names=()) if features is None else features
     uids = feats.index.to_numpy()
     if config.label == "purchase":

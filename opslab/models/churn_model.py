@@ -47,7 +47,6 @@ from opslab.dataset import Dataset
 from opslab.models import churn_metrics as cm
 from opslab.models.churn_features import (
     ChurnConfig,
-    as_day,
     churn_features,
     churn_labels,
     model_matrix,
@@ -56,6 +55,7 @@ from opslab.models.churn_features import (
 from opslab.models.churn_reasons import reason_reference
 from opslab.models.churn_result import ChurnResult
 from opslab.models.clv_fitters import BetaGeoFitter
+from opslab.periods import as_of_day
 from opslab.problems import OpsLabError
 from opslab.models.clv import customer_summary
 
@@ -144,7 +144,7 @@ class ChurnModel:
         them, the remaining grid days are spread evenly instead.
         """
         cfg = self.config
-        end = min(ds.end, as_day(as_of)) if as_of is not None else ds.end
+        end = min(ds.end, as_of_day(as_of, ds.end))
         first = ds.start + dt.timedelta(days=MIN_HISTORY_DAYS)
         step, h = cfg.grid_days, cfg.horizon
         tv = end - dt.timedelta(days=step * -(-h // step))
@@ -177,7 +177,7 @@ class ChurnModel:
         cfg, clock = self.config, {}
         step = progress or (lambda fraction, code: None)
         t0 = time.perf_counter()
-        end = min(ds.end, as_day(as_of)) if as_of is not None else ds.end
+        end = min(ds.end, as_of_day(as_of, ds.end))
         tv, train_cuts = self.cutoffs(ds, end)
         names = top_event_names(ds, min(train_cuts) if train_cuts else (tv or end), cfg.n_event_names)
         notes: list[tuple[str, dict]] = []

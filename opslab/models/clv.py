@@ -51,6 +51,7 @@ from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebook
     bgnbd_log_likelihood,
     gamma_gamma_log_likelihood,
 )
+from opslab.periods import as_of_day
 from opslab.problems import OpsLabError
 
 _UNIT_DAYS = {"D": 1, "W": 7}
@@ -83,9 +84,9 @@ def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: 
     if time_unit not in _UNIT_DAYS:
         raise ValueError(f"time_unit must be one of {sorted(_UNIT_DAYS)}, got {time_unit!r}")
     unit = _UNIT_DAYS[time_unit]
-    as_of_day = pd.Timestamp(as_of).normalize()
+    day = pd.Timestamp(as_of_day(as_of))
     times = pd.to_datetime(orders[time_col]).dt.normalize()
-    keep = times.notna() & (times <= as_of_day) & orders[user_col].notna()
+    keep = times.notna() & (times <= day) & orders[user_col].notna()
     if status_col in orders.columns:
         status = orders[status_col].astype("str").str.strip().str.lower()
         keep &= status.ne("refunded")
@@ -100,7 +101,7 @@ def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: 
     frequency = g.size() - 1
     total = g["amount"].sum()
     repeat_spend = total - g["amount"].first()  # rows are sorted by period within a user
-    as_of_period = (as_of_day - _EPOCH).days // unit
+    as_of_period = (day - _EPOCH).days // unit
     out = pd.DataFrame({
         "frequency": frequency.astype("int64"),
         "recency": (last - first).astype("int64"),
@@ -210,7 +211,7 @@ def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
     with four places (order-independent, so the same bytes give the same figures). Memoised per
     data set and day.
     """
-    day = ds.end if as_of is None else pd.Timestamp(as_of).date()
+    day = as_of_day(as_of, ds.end)
 
     def compute():
         raw = ds.engine.run("customer_summary", as_of=day)

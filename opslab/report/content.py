@@ -34,6 +34,7 @@ from opslab import campaign_review as cr
 from opslab.dataset import Dataset
 from opslab.metrics import change
 from opslab.completion import period_actuals, target_status
+from opslab.periods import as_of_day
 from opslab.targets import TARGET_KPIS, Period, _tier_rules, parse_period
 from opslab import lifecycle as lc
 from opslab.metrics import daily
@@ -122,22 +123,24 @@ def _churn_watch(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> dict:
 
 
 # -- the KPI table -----------------------------------------------------------------------------
-def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of) -> dict | None:
+def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of, high_value=None) -> dict | None:
     """``other``'s KPIs over its first ``days`` days, when those days lie inside the data."""
     end = other.start + dt.timedelta(days=days - 1)
     if other.start < ds.start or end > as_of:
         return None
-    return period_actuals(ds, other.start, min(end, other.end), as_of)
+    return period_actuals(ds, other.start, min(end, other.end), as_of, high_value=high_value)
 
 
-def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """The 核心业绩完成情况 table for ``period`` (index: KPI)."""
+def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
+              high_value: float | None = None) -> pd.DataFrame:
+    """The 核心业绩完成情况 table for ``period`` (index: KPI); ``high_value`` as in
+    :func:`opslab.completion.period_actuals`."""
     p = parse_period(period)
-    as_of = pd.Timestamp(as_of or ds.end).date()
-    cur = period_actuals(ds, p.start, p.end, as_of)
+    as_of = as_of_day(as_of, ds.end)
+    cur = period_actuals(ds, p.start, p.end, as_of, high_value=high_value)
     days = max(cur["days"], 1)
-    prev = _comparison(ds, p, p.prev(), days, as_of)
-    yago = _comparison(ds, p, p.year_ago(), days, as_of)
+    prev = _comparison(ds, p, p.prev(), days, as_of, high_value)
+    yago = _comparison(ds, p, p.year_ago(), days, as_of, high_value)
     by_kpi = status.set_index("kpi") if len(status) else pd.DataFrame()
     rows = []
     for k in REPORT_KPIS:
@@ -165,18 +168,19 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     """
 
     p = parse_period(period)
-    as_of = pd.Timestamp(as_of or ds.end).date()
+    as_of = as_of_day(as_of, ds.end)
     if p.start > as_of:
         raise OpsLabError("report.period_not_started", period=p.code, as_of=str(as_of))
     targets = list(targets or [])
     own = [t for t in targets if t.period == p.code]
-    status = target_status(ds, own, as_of, config)
-    kpis = kpi_table(ds, p, status, as_of)
+    hv = float(_tier_rules(ds, rules).high_value_monthly_spend)  # one rule set: the tiers' threshold
+    status = target_status(ds, own, as_of, config, high_value=hv)
+    kpis = kpi_table(ds, p, status, as_of, high_value=hv)
     end = min(p.end, as_of)
     camp = cr.review(ds, p.code)
     try:
         nxt = cr.next_campaign(ds.campaigns, p.code)
-    except Exception:  # noqa: BLE001 - a forecast is a bonus; the review stands without it
+    except (ValueError, np.linalg.LinAlgError):  # degenerate history: a forecast is a bonus, the review stands
         nxt = None
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
@@ -186,7 +190,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
                     churn=_churn_watch(ds, p.start, end, rules), campaigns=camp, next_campaign=nxt,
                     daily=d)
     rep.findings = findings(rep)
-    rep.plan = next_plan(ds, p, targets, as_of, config, kpis)
+    rep.plan = next_plan(ds, p, targets, as_of, config, kpis, high_value=hv)
     return rep
 
 

@@ -81,7 +81,8 @@ def findings(rep) -> list[Finding]:
     return sorted(out, key=lambda f: SEVERITY[f.code])
 
 
-def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame) -> pd.DataFrame:
+def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame,
+              high_value: float | None = None) -> pd.DataFrame:
     """Next period's targets: those set (with their odds) and, for forecast KPIs without one,
     the proposed median. Columns kpi, period, value, direction, p_hit, source, change."""
     nxt = p.next()
@@ -90,7 +91,7 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
     for kpi in dict.fromkeys([*set_for_next, *FORECAST_SERIES]):
         if kpi in set_for_next:
             t = set_for_next[kpi]
-            r = target_row(ds, t, as_of, config)
+            r = target_row(ds, t, as_of, config, high_value=high_value)
             rows.append({"kpi": kpi, "period": nxt.code, "value": t.value,
                          "direction": t.direction, "p_hit": r["p_hit"], "source": "target"})
             continue

@@ -149,7 +149,7 @@ class Store:
             for table, frame in tables.items():
                 path = tmp / f"{table}.parquet"
                 pq.write_table(_arrow(frame), path, compression="zstd")
-                _fsync_file(path)
+                _fsync(path)
                 size += path.stat().st_size
             if self.quota_bytes is not None and self.usage_bytes() > self.quota_bytes:
                 raise OpsLabError("workspace.quota_exceeded", used_mb=round((self.usage_bytes() - size) / 2**20, 1),
@@ -161,10 +161,10 @@ class Store:
                          settings=dict(settings or {}), bytes=size)
             _write_json(tmp / MANIFEST, asdict(m))
             (tmp / USED).touch()
-            _fsync_file(tmp / USED)
-            _fsync_dir(tmp)
+            _fsync(tmp / USED)
+            _fsync(tmp)
             os.rename(tmp, self.sets / dataset_id)  # the one step that makes it exist
-            _fsync_dir(self.sets)
+            _fsync(self.sets)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -188,7 +188,7 @@ class Store:
         m = self.get(dataset_id, viewer)
         trash = self.sets / f"{TRASH}{m.id}-{secrets.token_hex(4)}"
         os.rename(self.sets / m.id, trash)
-        _fsync_dir(self.sets)
+        _fsync(self.sets)
         shutil.rmtree(trash, ignore_errors=True)
         return m
 
@@ -287,18 +287,11 @@ def _write_json(path: Path, data: dict) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    _fsync(path.parent)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries (a rename is durable only then), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from opslab.ingest.load import load_sample
-from opslab.targets import Target, TargetStore, content_key
+from opslab.targets import Target
+from opslab.workspace.target_store import TargetStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = [Target("gmv", "2026Q3", 120_000), Target("new_users", "2026Q3", 500),
