@@ -53,8 +53,9 @@ def test_first_visit_figures_equal_the_engine(ds):
     table = at.dataframe[0].value
     summ = res.backtest_summary
     assert len(table) == len(summ) == 5
-    assert table[t("forecastpage.bt.mase", "en")].tolist() == pytest.approx(summ["mase"].tolist())
-    assert shown_cells(at.dataframe[0])[t("forecastpage.bt.mase", "en")] == [f"{x:.3f}" for x in summ["mase"]]
+    mase = table[t("forecastpage.bt.mase", "en")]
+    assert mase.tolist() == pytest.approx(summ["mase"].tolist(), rel=1e-3)  # SARIMAX's optimiser: ~1e-5 run to run
+    assert shown_cells(at.dataframe[0])[t("forecastpage.bt.mase", "en")] == [f"{x:.3f}" for x in mase]
     assert table[t("forecastpage.bt.model", "en")].tolist() == [t(f"forecast.model.{m}", "en")
                                                                  for m in summ.index]
     caption = " ".join(texts(at.caption))
@@ -149,7 +150,7 @@ def test_calendar_switch_reaches_the_engine(ds):
     assert t("forecastpage.calendar.none", "en") in " ".join(texts(at.caption))
     summ = forecast(ds, "gmv", "week", 13, market=None).backtest_summary
     table = at.dataframe[0].value
-    assert table[t("forecastpage.bt.mase", "en")].tolist() == pytest.approx(summ["mase"].tolist())
+    assert table[t("forecastpage.bt.mase", "en")].tolist() == pytest.approx(summ["mase"].tolist(), rel=1e-3)
 
 
 def test_planner_and_forecast_agree_on_a_campaign(ds):
