@@ -19,9 +19,9 @@ def asked_for(monkeypatch):
     sent = []
     monkeypatch.setattr(st_navigation, "send_page_not_found", lambda ctx: sent.append("dialog"))
 
-    def ask(address):
-        original = PagesManager.set_script_intent
+    original = PagesManager.set_script_intent
 
+    def ask(address):
         def intent(self, page_script_hash, page_name):
             original(self, "", address)
 
@@ -55,3 +55,13 @@ def test_nested_address_is_left_to_streamlit(asked_for):
     at = open_app("zh")
     assert not at.exception and sent == ["dialog"]
     assert not usable("a/b", set()) and usable("lifecylce", {"overview"})
+
+
+def test_a_second_unknown_address_in_the_same_session(asked_for):
+    sent = asked_for("old-link")
+    at = open_app("en")
+    asked_for("another-old-link")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert sent == [] and at.session_state["nf_addresses"] == ["old-link", "another-old-link"]
+    assert [x.value for x in at.title] == [t("app.not_found.title", "en")]
