@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, state, warmup
+from ui import auth, not_found, state, warmup
 from ui.url_state import drop_implausible_params, remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
@@ -37,6 +37,11 @@ pages = [
     st.Page("views/glossary.py", title=state.tr("app.nav.glossary"), icon=":material/menu_book:",
             url_path="glossary"),
 ]
+# An unknown address (mistyped or old link) opens our translated page instead of Streamlit's
+# English "Page not found" dialog (ui/not_found.py).
+for address in not_found.unknown_addresses({p.url_path for p in pages}):
+    pages.append(st.Page(not_found.PAGE, title=state.tr("app.nav.not_found"), icon=":material/link_off:",
+                         url_path=address, visibility="hidden"))
 navigation = st.navigation(pages)
 with st.sidebar:
     render_sidebar()

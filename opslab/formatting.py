@@ -1,7 +1,8 @@
 """Number formatting for people: money in the data set's currency, counts, percentages, ROI.
 
 Chinese readers think in 万 (1e4) and 亿 (1e8) for yuan amounts; every other currency is
-shown with K / M / B. The sign goes before the symbol: ``-$1,268``.
+shown with K / M / B. The sign goes before the symbol: ``-$1,268``. Tables show every column
+in one format through :func:`table` (a pandas Styler: the text in the style, the numbers kept).
 """
 
 from __future__ import annotations
@@ -27,17 +28,6 @@ def symbol(currency: str = "CNY") -> str:
 def money_title(title: str, currency: str = "CNY") -> str:
     """An axis or column title that carries the currency: ``"GMV ($)"``."""
     return f"{title} ({symbol(currency).strip()})"
-
-
-def money_format(currency: str = "CNY", digits: int = 2) -> str:
-    """printf format for table columns (``st.column_config.NumberColumn``) with thousands
-    separators (Streamlit's sprintf ``,`` flag): ``"$%,.2f"`` shows 1062.28 as "$1,062.28"."""
-    return symbol(currency).replace("%", "%%") + f"%,.{digits}f"
-
-
-#: Table formats for counts and one-decimal numbers, with thousands separators.
-COUNT_FORMAT = "%,d"
-DECIMAL_FORMAT = "%,.1f"
 
 
 def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
@@ -119,6 +109,78 @@ def date(x) -> str:
         return pd.Timestamp(x).strftime("%Y-%m-%d")
     except (TypeError, ValueError):
         return "–"
+
+
+#: Cell kinds a table column can have (:func:`table`).
+CELL_KINDS = ("money", "count", "decimal", "pct", "pct_points", "pct_signed", "score", "roi", "multiple", "date")
+
+
+def cell(x, kind: str, lang: str = "zh", currency: str = "CNY") -> str:
+    """One table cell in the one style; one format per column, so a column never mixes
+    "¥3.4万" and "¥7,274": money exact with its sign before the symbol ("-¥1,268.00"), counts
+    with thousands separators ("22,064"), percentages with one decimal ("36.9%"), scores
+    (AUC, Brier) with three decimals ("0.812"), multiples with one ("2.3×"), ROI as "1:3.2".
+
+    >>> [cell(v, k) for v, k in [(-1268, "money"), (22064, "count"), (0.36954, "pct"), (0.8172, "score"),
+    ...                          (2.314, "multiple"), (3.24, "roi"), (None, "count"), (12.25, "decimal")]]
+    ['-¥1,268.00', '22,064', '37.0%', '0.817', '2.3×', '1:3.2', '–', '12.2']
+    """
+    if kind == "date":
+        return date(x)
+    try:
+        if x is None or pd.isna(x):
+            return "–"
+    except (TypeError, ValueError):
+        return str(x)
+    x = float(x)
+    if not math.isfinite(x):
+        return "–"
+    if kind == "money":
+        return money(x, lang, exact=True, currency=currency)
+    if kind == "count":
+        return f"{x:,.0f}"
+    if kind == "decimal":
+        return f"{x:,.1f}"
+    if kind == "pct":
+        return pct(x)
+    if kind == "pct_points":  # already × 100 (a retention table rounded as the heatmap shows it)
+        return pct(x / 100)
+    if kind == "pct_signed":
+        return pct(x, signed=True)
+    if kind == "score":
+        return f"{x:.3f}"
+    if kind == "multiple":
+        return f"{x:,.1f}×"
+    if kind == "roi":
+        return roi(x, 1 if abs(x) >= 1 else 2)
+    raise ValueError(f"unknown cell kind {kind!r}")
+
+
+def table(frame, kinds: dict | None = None, lang: str = "zh", currency: str = "CNY"):
+    """``frame`` as a pandas Styler whose shown text follows the one style while the cells keep
+    their numbers (a table sorted by a money column sorts by amount, not by text).
+
+    ``kinds`` maps a column to a :data:`CELL_KINDS` entry; a numeric column not named is a
+    count when it holds whole numbers, else a one-decimal number. Missing values show "–".
+
+    >>> import pandas as pd
+    >>> s = table(pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5]}), {"gmv": "money"})
+    >>> s.data["gmv"].tolist(), s.to_string(delimiter="|").splitlines()[1:]
+    ([-1268.0, 1062.28], ['0|-¥1,268.00|22,064', '1|¥1,062.28|5'])
+    """
+    kinds = dict(kinds or {})
+    for col in frame.columns:
+        if col in kinds or frame[col].dtype == bool:
+            continue
+        s = frame[col]
+        if s.dtype.kind in "iu":
+            kinds[col] = "count"
+        elif s.dtype.kind == "f":
+            finite = s.dropna()
+            kinds[col] = "count" if len(finite) and (finite == finite.round()).all() else "decimal"
+    formatters = {col: (lambda x, k=kind: cell(x, k, lang, currency)) for col, kind in kinds.items()
+                  if col in frame.columns}
+    return frame.style.format(formatters, na_rep="–")
 
 
 def for_export(frame, yes: str = "yes", no: str = "no", rate_digits: int = 3, digits: int = 2):

@@ -204,6 +204,9 @@ def test_result_tables_are_consistent(planted_result):
     assert set(res.lift["model"]) == set(churn.MODELS)
     assert set(res.calibration["model"]) == set(churn.MODELS) - {"recency"}  # days are no probability
     assert res.calibration.groupby("model")["n"].sum().eq(res.validation["n"].drop("recency")).all()
+    # Brier only for probabilities (the baseline's days once showed as a "score" of 37,292)
+    assert np.isnan(res.validation.loc["recency", "brier"])
+    assert res.validation["brier"].drop("recency").between(0, 1).all()
     tt = res.threshold_table
     assert tt["flagged_now"].is_monotonic_decreasing and tt["flagged_now"].iloc[0] == len(res.scores)
     row = res.at_threshold(0.5)

@@ -40,4 +40,23 @@ def test_money_carries_the_currency_and_only_yuan_uses_wan(x, lang, currency, ou
 
 def test_money_helpers_for_titles_and_table_formats():
     assert fmt.money_title("GMV", "USD") == "GMV ($)" and fmt.money_title("GMV") == "GMV (¥)"
-    assert fmt.money_format("USD") == "$%,.2f" and fmt.money_format("CHF") == "CHF %,.2f"
+
+
+def test_table_cells_one_format_per_column_sign_before_the_symbol():
+    """formatting.table: the shown text of every cell against plain string formatting; the
+    cells keep their numbers (a money column sorts by amount)."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(3)
+    gmv = rng.normal(0, 50_000, 200).round(2)
+    users = rng.integers(0, 3_000_000, 200)
+    rate = rng.random(200)
+    frame = pd.DataFrame({"gmv": gmv, "users": users, "rate": rate, "auc": rate, "mult": rate * 5})
+    frame.loc[3, "gmv"] = np.nan
+    styled = fmt.table(frame, {"gmv": "money", "rate": "pct", "auc": "score", "mult": "multiple"}, "zh", "USD")
+    assert styled.data["gmv"].equals(frame["gmv"])  # numbers kept
+    shown = [line.split("|")[1:] for line in styled.to_string(delimiter="|").splitlines()[1:]]
+    for (g, u, r, a, m), row in zip(shown, frame.itertuples()):
+        expected_g = "–" if np.isnan(row.gmv) else ("-" if row.gmv < 0 else "") + f"${abs(row.gmv):,.2f}"
+        assert (g, u, r, a, m) == (expected_g, f"{row.users:,}", f"{100 * row.rate:.1f}%", f"{row.auc:.3f}",
+                                   f"{row.mult:,.1f}×")

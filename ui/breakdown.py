@@ -107,8 +107,11 @@ def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None
             st.altair_chart(charts.group_lines(econ.dropna(subset=["cac"]), "cac", tr("breakdowns.cac"),
                                                tr("metrics.period"), tr("breakdowns.group"), ",.0f"), width="stretch")
             now = econ[econ["period"] == pd.Timestamp(start)]
-            st.dataframe(pd.DataFrame({
-                tr("breakdowns.channel"): now["group_label"], tr("breakdowns.spend"): now["spend"].map(lambda x: fmt.money(x, code, currency=ds.currency)),
-                tr("breakdowns.new_users"): now["new_users"].round(0), tr("breakdowns.cac"): now["cac"].map(lambda x: fmt.money(x, code, exact=True, currency=ds.currency)),
-                tr("breakdowns.roi"): now["roi"].map(fmt.roi)}), hide_index=True, width="stretch")
+            shown = pd.DataFrame({
+                tr("breakdowns.channel"): now["group_label"].to_numpy(), tr("breakdowns.spend"): now["spend"].to_numpy(),
+                tr("breakdowns.new_users"): now["new_users"].to_numpy(), tr("breakdowns.cac"): now["cac"].to_numpy(),
+                tr("breakdowns.roi"): now["roi"].to_numpy()})
+            kinds = {tr("breakdowns.spend"): "money", tr("breakdowns.new_users"): "count",
+                     tr("breakdowns.cac"): "money", tr("breakdowns.roi"): "roi"}
+            st.dataframe(fmt.table(shown, kinds, code, ds.currency), hide_index=True, width="stretch")
             st.caption(tr("breakdowns.cac_caption"))

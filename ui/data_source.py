@@ -114,13 +114,22 @@ def load_sample() -> None:
 
 
 def load_business_sample() -> None:
-    """The business-scale sample (:mod:`opslab.sample_business`): generated once per server
-    into the data directory, then loaded through the same import as an upload (its orders are
-    a GBK CSV with Chinese headers)."""
-    files = sample_files(tuple(sample_business.business_files(workspace.config().data_dir)))
-    ds, _ = shared_dataset(files)
-    state.set_dataset(on_configured_engine(ds), {"kind": "sample", "preset": "business", "key": files_key(files, ds.currency),
-                                                 "files": [f.name for f in files]})
+    """The business-scale sample (:mod:`opslab.sample_business`): generated and imported once
+    into the data directory through the same import as an upload (its orders are a GBK CSV with
+    Chinese headers); every later server process reopens the imported tables (Parquet). One
+    Dataset per server, shared by every session."""
+    data_dir = workspace.config().data_dir
+    ds, key = shared_by_key("dataset", _business_key(str(data_dir)), "",
+                            lambda: sample_business.business_dataset(data_dir))
+    state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "preset": "business", "key": key,
+                                                      "files": list(sample_business.FILES)})
+
+
+def _business_key(data_dir: str) -> str:
+    """The slot of the business sample of this data directory (a full SHA-256, as every
+    shared entry is keyed)."""
+    return hashlib.sha256(f"business-sample|{sample_business.VERSION}|{sample_business.IMPORT_VERSION}|{data_dir}"
+                          .encode()).hexdigest()
 
 
 def ensure_default_data() -> None:

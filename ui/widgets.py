@@ -124,7 +124,7 @@ def problem_report(report) -> None:
         if p.examples:
             ex = pd.DataFrame(list(p.examples), columns=[tr("data.example_row"), tr("data.example_value")])
             ex[tr("data.example_value")] = ex[tr("data.example_value")].astype(str)
-            st.dataframe(ex, hide_index=True, width="content")
+            st.dataframe(fmt.table(ex, lang=lang()), hide_index=True, width="content")
 
 
 def _raw(code: str) -> str:

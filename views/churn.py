@@ -92,9 +92,9 @@ m[1].metric(tr("churn.val_precision"), fmt.pct(r.precision),
             delta=tr("churn.vs_base", pp=fmt.pct(r.precision - r.base_rate, signed=True)) if r.flagged else None,
             delta_color="off", border=True)
 m[2].metric(tr("churn.val_recall"), fmt.pct(r.recall), border=True)
-m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=f"{r.lift:.2f}") if r.flagged else "–",
+m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=f"{r.lift:,.1f}") if r.flagged else "–",
             help=tr("churn.lift_help"), border=True)
-m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=f"{r.lift_over_baseline:.2f}")
+m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=f"{r.lift_over_baseline:,.1f}")
             if r.flagged and r.lift_over_baseline == r.lift_over_baseline else "–",
             help=tr("churn.lift_baseline_help", precision=fmt.pct(r.baseline_precision)), border=True)
 if model.validated:
@@ -107,14 +107,10 @@ if model.validated:
     st.subheader(tr("churn.model_card"))
     card = model.validation.rename(index=model_label)
     card.index.name = tr("churn.model")
-    st.dataframe(card, width="stretch", key="churn_card", column_config={
-        **{k: st.column_config.NumberColumn(tr(f"churn.metric.{k}"), format="%.3f") for k in ("roc_auc", "pr_auc")},
-        "brier": st.column_config.NumberColumn(tr("churn.metric.brier"), format="%.3f"),
-        "lift_top": st.column_config.NumberColumn(tr("churn.metric.lift_top"), format="%.2f×"),
-        "capture_top": st.column_config.NumberColumn(tr("churn.metric.capture_top"), format="percent"),
-        "n": st.column_config.NumberColumn(tr("churn.metric.n"), format="localized"),
-        "churn_rate": st.column_config.NumberColumn(tr("churn.metric.churn_rate"), format="percent"),
-    })
+    card_kinds = {"roc_auc": "score", "pr_auc": "score", "brier": "score", "lift_top": "multiple",
+                  "capture_top": "pct", "n": "count", "churn_rate": "pct"}
+    st.dataframe(fmt.table(card, card_kinds, code, ds.currency), width="stretch", key="churn_card",
+                 column_config={k: st.column_config.NumberColumn(tr(f"churn.metric.{k}")) for k in card_kinds})
     st.caption(tr("churn.metric_caption"))
     left, right = st.columns(2)
     if not model.calibration.empty:
@@ -153,8 +149,8 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "user_id": frame["user_id"].to_numpy(),
         "tier": frame["tier"].astype("str").map(tier_label).to_numpy(),
-        "risk": frame["risk"].to_numpy() * 100,
-        "p_alive": frame["p_alive"].to_numpy() * 100,
+        "risk": frame["risk"].to_numpy(),  # shares: shown as "37.0%", exported as 0.370
+        "p_alive": frame["p_alive"].to_numpy(),
         "expected_purchases": frame["expected_purchases"].to_numpy(),
         "clv": frame["clv"].to_numpy(),
         "value_at_risk": frame["value_at_risk"].to_numpy(),
@@ -171,21 +167,22 @@ else:
     shown = _table(flagged.head(SHOW_ROWS))
     if len(flagged) > SHOW_ROWS:
         st.caption(tr("churn.list_shown", n=fmt.count(len(flagged), code), shown=SHOW_ROWS))
-    money = st.column_config.NumberColumn
-    st.dataframe(shown, hide_index=True, width="stretch", key="churn_list", column_config={
+    list_kinds = {"risk": "pct", "p_alive": "pct", "expected_purchases": "decimal", "clv": "money",
+                  "value_at_risk": "money", "days_since_active": "count", "active_days_all": "count",
+                  "spend_all": "money"}
+    number = st.column_config.NumberColumn
+    st.dataframe(fmt.table(shown, list_kinds, code, ds.currency), hide_index=True, width="stretch",
+                 key="churn_list", column_config={
         "user_id": st.column_config.TextColumn(tr("churn.col.user_id")),
         "tier": st.column_config.TextColumn(tr("churn.col.tier")),
-        "risk": st.column_config.ProgressColumn(tr("churn.col.risk", horizon=horizon), format="%.0f%%",
-                                                min_value=0, max_value=100),
-        "p_alive": st.column_config.NumberColumn(tr("churn.col.p_alive"), format="%.0f%%",
-                                                 help=tr("churn.col.p_alive_help")),
-        "expected_purchases": st.column_config.NumberColumn(tr("churn.col.expected_purchases", horizon=horizon),
-                                                            format="%.2f"),
-        "clv": money(tr("churn.col.clv"), format=fmt.money_format(ds.currency)),
-        "value_at_risk": money(tr("churn.col.value_at_risk"), format=fmt.money_format(ds.currency)),
-        "days_since_active": st.column_config.NumberColumn(tr("churn.col.days_since_active")),
-        "active_days_all": st.column_config.NumberColumn(tr("churn.col.active_days_all")),
-        "spend_all": money(tr("churn.col.spend_all"), format=fmt.money_format(ds.currency)),
+        "risk": number(tr("churn.col.risk", horizon=horizon)),
+        "p_alive": number(tr("churn.col.p_alive"), help=tr("churn.col.p_alive_help")),
+        "expected_purchases": number(tr("churn.col.expected_purchases", horizon=horizon)),
+        "clv": number(tr("churn.col.clv")),
+        "value_at_risk": number(tr("churn.col.value_at_risk")),
+        "days_since_active": number(tr("churn.col.days_since_active")),
+        "active_days_all": number(tr("churn.col.active_days_all")),
+        "spend_all": number(tr("churn.col.spend_all")),
         "reasons": st.column_config.TextColumn(tr("churn.col.reasons"), width="large"),
     })
 

@@ -142,14 +142,15 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
     if fv.candidates.empty:
         st.info(tr("forecast.summary.no_backtest"))
     else:
-        st.dataframe(pd.DataFrame({
+        st.dataframe(fmt.table(pd.DataFrame({
             tr("forecastpage.bt.model"): [tr(f"forecast.model.{m}") for m in fv.candidates["model"]],
             tr("forecastpage.bt.kind"): [tr("forecastpage.bt.baseline" if b else "forecastpage.bt.fitted_model")
                                          for b in fv.candidates["baseline"]],
-            tr("forecastpage.bt.smape"): fv.candidates["smape"].round(1).to_numpy(),
-            tr("forecastpage.bt.mase"): fv.candidates["mase"].round(2).to_numpy(),
+            tr("forecastpage.bt.smape"): fv.candidates["smape"].to_numpy(),
+            tr("forecastpage.bt.mase"): fv.candidates["mase"].to_numpy(),
             tr("forecastpage.bt.chosen"): fv.candidates["chosen"].to_numpy(),
-        }), hide_index=True, width="stretch")
+        }), {tr("forecastpage.bt.smape"): "decimal", tr("forecastpage.bt.mase"): "score"}, code),
+            hide_index=True, width="stretch")
         st.caption(tr("forecastpage.bt.caption"))
 
 
@@ -172,7 +173,7 @@ def targets_panel():
               help=tr("forecastpage.baseline_help", lower=show(kpi, out.lower), upper=show(kpi, out.upper),
                       pct=round(100 * fv.interval)))
     t3.metric(tr("forecastpage.gap"), show(kpi, out.gap), border=True, help=tr("forecastpage.gap_help"))
-    t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit, 0), border=True,
+    t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit), border=True,
               help=tr("forecastpage.p_hit_help", n=len(fv.paths)))
     st.altair_chart(charts.outcome_histogram(out.totals, out.target.value, value_title=kpi_title(kpi),
                                              count_title=tr("forecastpage.paths")), width="stretch")
@@ -204,8 +205,8 @@ def targets_panel():
     m1, m2 = st.columns(2)
     m1.metric(tr("forecastpage.with_drivers"), show(kpi, dv.moved.forecast),
               delta=fmt.pct(dv.ratio - 1, signed=True), border=True)
-    m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit, 0),
-              delta=tr("forecastpage.pp", n=f"{100 * (dv.moved.p_hit - out.p_hit):+.0f}"), border=True)
+    m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit),
+              delta=tr("forecastpage.pp", n=f"{100 * (dv.moved.p_hit - out.p_hit):+.1f}"), border=True)
 
     st.markdown(f"**{tr('forecastpage.seek')}**")
     if dv.node is None:
@@ -240,7 +241,7 @@ def targets_panel():
 
 def _driver_value(item: str, v: float) -> str:
     if item == "paid_rate":
-        return fmt.pct(v, 2)
+        return fmt.pct(v)
     if item in ("gmv", "arppu"):
         return fmt.money(v, code, exact=item == "arppu", currency=ds.currency)
     return fmt.count(round(v, 1), code)
@@ -282,7 +283,7 @@ else:
         base_label=tr("forecastpage.lc.baseline"), improved_label=tr("forecastpage.lc.improved")), width="stretch")
     sizes = lv.improved.sizes.rename(columns=tier_label).round(0)
     sizes.index = [tr("forecastpage.lc.month_n", n=i) for i in sizes.index]
-    st.dataframe(sizes, width="stretch")
+    st.dataframe(fmt.table(sizes, dict.fromkeys(sizes.columns, "count"), code), width="stretch")
     st.caption(tr("forecastpage.lc.caption", n=inputs.n_pairs, new=round(inputs.new_per_month),
                   churn=lc_rules.churn_days, warning=lc_rules.warning_days))
 
@@ -331,13 +332,15 @@ else:
     chosen = url_multi(tr("forecastpage.camp.channels"), channels, channels[:4], "fc_budget_channels", b2)
     if chosen and "revenue" in camp_model.fits_:
         split = planner.optimise_budget(camp_model, total, chosen, plan.type, plan.start_date, plan.end_date)
-        st.dataframe(pd.DataFrame({
+        money_cols = (tr("campaigns.col.spend"), tr("campaigns.col.expected_revenue"), tr("forecastpage.camp.equal_revenue"))
+        st.dataframe(fmt.table(pd.DataFrame({  # one money format per column (never ¥3.4万 next to ¥7,274)
             tr("campaigns.col.channel"): [c if k == "channel" else tr(f"forecastpage.camp.row.{k}")
                                           for k, c in zip(split["kind"], split["channel"])],
-            tr("campaigns.col.spend"): [fmt.money(v, code, currency=ds.currency) for v in split["spend"]],
-            tr("campaigns.col.share"): [fmt.pct(v) for v in split["share"]],
-            tr("campaigns.col.expected_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["expected_revenue"]],
-            tr("campaigns.col.roi_label"): [fmt.roi(v) for v in split["roi"]],
-            tr("forecastpage.camp.equal_revenue"): [fmt.money(v, code, currency=ds.currency) for v in split["equal_expected_revenue"]],
-        }), hide_index=True, width="stretch")
+            tr("campaigns.col.spend"): split["spend"].to_numpy(dtype=float),
+            tr("campaigns.col.share"): split["share"].to_numpy(dtype=float),
+            tr("campaigns.col.expected_revenue"): split["expected_revenue"].to_numpy(dtype=float),
+            tr("campaigns.col.roi_label"): split["roi"].to_numpy(dtype=float),
+            tr("forecastpage.camp.equal_revenue"): split["equal_expected_revenue"].to_numpy(dtype=float),
+        }), {**dict.fromkeys(money_cols, "money"), tr("campaigns.col.share"): "pct", tr("campaigns.col.roi_label"): "roi"},
+            code, ds.currency), hide_index=True, width="stretch")
         st.caption(tr("forecastpage.camp.budget_caption"))

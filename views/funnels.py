@@ -130,8 +130,8 @@ shown = pd.DataFrame({
     tr("funnels.step"): table["label"], tr("funnels.users"): table["users"],
     tr("funnels.conv_prev"): table["conv_prev"].map(fmt.pct), tr("funnels.conv_first"): table["conv_first"].map(fmt.pct),
     tr("funnels.dropped"): table["dropped"],
-    tr("funnels.median_h"): (table["median_s"] / 3600).round(2)})
-st.dataframe(shown, hide_index=True, width="stretch")
+    tr("funnels.median_h"): table["median_s"] / 3600})
+st.dataframe(fmt.table(shown, lang=code, currency=ds.currency), hide_index=True, width="stretch")
 
 # -- split --------------------------------------------------------------------------------
 if by and not res.by_group.empty:
@@ -143,7 +143,7 @@ if by and not res.by_group.empty:
                     width="stretch")
     wide = g.pivot(index="group_label", columns="step_label", values="users")[list(table["label"])]
     wide.index.name = tr("funnels.group")
-    st.dataframe(wide, width="stretch")
+    st.dataframe(fmt.table(wide, lang=code, currency=ds.currency), width="stretch")
 
 # -- time to convert and trend ------------------------------------------------------------
 left, right = st.columns(2)
@@ -174,12 +174,12 @@ with st.expander(tr("funnels.compare"), icon=":material/compare_arrows:"):
     run = st.toggle(tr("funnels.compare_run"), key="fn_compare_on")  # two more funnels: only on request
     if run and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in (pa, pb)):
         cmp = fn.compare_periods(ds, step_defs, window, tuple(pa), tuple(pb), order=order, exclusions=exclusions)
-        st.dataframe(pd.DataFrame({
+        st.dataframe(fmt.table(pd.DataFrame({
             tr("funnels.step"): [f"{s}. {e}" for s, e in zip(cmp["step"], cmp["event"])],
             tr("funnels.users_a"): cmp["users_a"], tr("funnels.conv_a"): cmp["conv_first_a"].map(fmt.pct),
             tr("funnels.users_b"): cmp["users_b"], tr("funnels.conv_b"): cmp["conv_first_b"].map(fmt.pct),
-            tr("funnels.change"): cmp["change"].map(lambda x: fmt.pct(x, signed=True))}), hide_index=True,
-            width="stretch")
+            tr("funnels.change"): cmp["change"].map(lambda x: fmt.pct(x, signed=True))}), lang=code),
+            hide_index=True, width="stretch")
 
 # -- who dropped --------------------------------------------------------------------------
 st.subheader(tr("funnels.dropped_title"))
@@ -188,7 +188,8 @@ drop_step = st.selectbox(tr("funnels.dropped_at"), list(range(2, res.n_steps + 1
                          format_func=lambda s: f"{s}. {table.loc[s - 1, 'event']}")
 who = fn.segment_users(ds, res.dropped_at(drop_step)["user_id"])
 st.caption(tr("funnels.dropped_caption", n=f"{len(who):,}", step=drop_step - 1))
-st.dataframe(who.head(200), hide_index=True, width="stretch")
+st.dataframe(fmt.table(who.head(200), {c: "date" for c in who.columns if who[c].dtype.kind == "M"}, code,
+                       ds.currency), hide_index=True, width="stretch")
 export_buttons(lambda: who, f"funnel_dropped_step{drop_step}", "fn_export", len(who),
                tr("funnels.export_csv"), tr("funnels.export_xlsx"))
 seg_name = st.text_input(tr("funnels.segment_name"), value=tr("funnels.segment_default", step=drop_step),

@@ -163,22 +163,24 @@ view = url_choice("segmented_control", tr("lifecycle.flow_view"), ("counts", "ra
                   format_func=labeller("lifecycle.flow_"))
 shown = (fc if view == "counts" else fr).rename(index=tier_label, columns=tier_label)
 shown.index.name, shown.columns.name = tr("lifecycle.from"), tr("lifecycle.to")
-st.dataframe(shown.style.format("{:,}" if view == "counts" else "{:.1%}", na_rep="–"), width="stretch")
+st.dataframe(fmt.table(shown, dict.fromkeys(shown.columns, "count" if view == "counts" else "pct"), code),
+             width="stretch")
 st.caption(tr("lifecycle.flow_caption", start=min(flow_from, flow_to), end=max(flow_from, flow_to)))
 
 # -- profile ------------------------------------------------------------------------------------
 st.subheader(tr("lifecycle.profile"))
 profile = lc.tier_profile(seg, rules, lc.user_m1(ds, as_of)).rename(index=tier_label)
 profile.index.name = tr("lifecycle.tier")
-st.dataframe(profile, width="stretch", column_config={
-    "users": st.column_config.NumberColumn(tr("lifecycle.col.users"), format="localized"),
-    "share": st.column_config.NumberColumn(tr("lifecycle.col.share"), format="percent"),
-    "spend_share": st.column_config.NumberColumn(tr("lifecycle.col.spend_share", v=rules.value_window_days), format="percent"),
-    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days), format=fmt.money_format(ds.currency)),
-    "avg_active_days": st.column_config.NumberColumn(tr("lifecycle.col.avg_active_days", p=rules.potential_window_days), format="%.1f"),
-    "active_share": st.column_config.NumberColumn(tr("lifecycle.col.active_share", p=rules.potential_window_days), format="percent"),
-    "m1_retention": st.column_config.NumberColumn(tr("lifecycle.col.m1_retention"), format="percent",
-                                                  help=tr("lifecycle.col.m1_help")),
+profile_kinds = {"users": "count", "share": "pct", "spend_share": "pct", "arppu": "money", "avg_active_days": "decimal",
+                 "active_share": "pct", "m1_retention": "pct"}
+st.dataframe(fmt.table(profile, profile_kinds, code, ds.currency), width="stretch", column_config={
+    "users": st.column_config.NumberColumn(tr("lifecycle.col.users")),
+    "share": st.column_config.NumberColumn(tr("lifecycle.col.share")),
+    "spend_share": st.column_config.NumberColumn(tr("lifecycle.col.spend_share", v=rules.value_window_days)),
+    "arppu": st.column_config.NumberColumn(tr("lifecycle.col.arppu", v=rules.value_window_days)),
+    "avg_active_days": st.column_config.NumberColumn(tr("lifecycle.col.avg_active_days", p=rules.potential_window_days)),
+    "active_share": st.column_config.NumberColumn(tr("lifecycle.col.active_share", p=rules.potential_window_days)),
+    "m1_retention": st.column_config.NumberColumn(tr("lifecycle.col.m1_retention"), help=tr("lifecycle.col.m1_help")),
 })
 st.caption(tr("lifecycle.profile_caption", v=rules.value_window_days, p=rules.potential_window_days))
 

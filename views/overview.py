@@ -97,5 +97,6 @@ else:
     ), width="stretch")
     st.caption(tr("overview.retention_caption", grain=tr(f"metrics.grain.{cohort_grain}").lower()))
     with st.expander(tr("overview.cohort_table"), icon=":material/table:"):
-        st.dataframe(charts.cohort_table(full, labels, tr("metrics.cohort"), tr("metrics.cohort_size")),
-                     hide_index=True, key="ov_cohort_table")
+        wide = charts.cohort_table(full, labels, tr("metrics.cohort"), tr("metrics.cohort_size"))
+        st.dataframe(fmt.table(wide, {c: "pct_points" for c in wide.columns[2:]}, lang()), hide_index=True,
+                     key="ov_cohort_table")

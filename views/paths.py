@@ -52,10 +52,11 @@ st.metric(tr("paths.users", event=md(event)), fmt.count(res.n_users, code), bord
 st.subheader(tr("paths.leave_title"))
 st.caption(tr("paths.leave_caption") if direction == "next" else tr("paths.start_caption"))
 lp = pt.leave_points(res, goal or None).head(10)
-st.dataframe(pd.DataFrame({
+st.dataframe(fmt.table(pd.DataFrame({
     tr("paths.level"): lp["level"], tr("paths.event_col"): lp["event"].map(label),
     tr("paths.users_col"): lp["users"], tr("paths.left"): lp["left"],
-    tr("paths.leave_share"): lp["leave_share"].map(fmt.pct)}), hide_index=True, width="stretch")
+    tr("paths.leave_share"): lp["leave_share"].map(fmt.pct)}), {tr("paths.level"): "count"}, code),
+    hide_index=True, width="stretch")
 top = lp.iloc[0] if len(lp) else None
 if top is not None and direction == "next":
     st.warning(tr("paths.leave_headline", event=md(label(top["event"])), level=int(top["level"]),
@@ -70,7 +71,7 @@ st.altair_chart(charts.path_levels(nodes, tr("paths.level"), tr("paths.users_col
 st.subheader(tr("paths.top_title"))
 arrow = " → " if direction == "next" else " ← "
 top_paths = res.paths.copy()
-st.dataframe(pd.DataFrame({
+st.dataframe(fmt.table(pd.DataFrame({
     tr("paths.path"): top_paths["path"].map(lambda p: arrow.join(label(e) for e in p)),
-    tr("paths.users_col"): top_paths["users"], tr("paths.share"): top_paths["share"].map(fmt.pct)}),
+    tr("paths.users_col"): top_paths["users"], tr("paths.share"): top_paths["share"].map(fmt.pct)}), lang=code),
     hide_index=True, width="stretch")

@@ -72,7 +72,7 @@ edited = st.data_editor(
         "label": st.column_config.TextColumn(tr("targets.col.kpi"), disabled=True),
         "direction": st.column_config.SelectboxColumn(tr("targets.col.direction"),
                                                       options=list(dir_label.values()), required=True),
-        "value": st.column_config.NumberColumn(tr("targets.col.value"), min_value=0.0),
+        "value": st.column_config.NumberColumn(tr("targets.col.value"), min_value=0.0, format="localized"),
     })
 # Saved as soon as typed: a target survives switching period, grain or language, and a reload.
 by_label = {v: k for k, v in dir_label.items()}

@@ -50,6 +50,8 @@ def parquet_rows(data: bytes, *, max_rows: int = 10_000_000, max_columns: int = 
     for name, col in zip(names, table.columns):
         if pa.types.is_timestamp(col.type) and col.type.tz is not None:
             col = pc.local_timestamp(col)
+        if pa.types.is_timestamp(col.type):
+            col = _whole_seconds(col)
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
         if not pa.types.is_large_string(col.type):
@@ -66,3 +68,27 @@ def parquet_rows(data: bytes, *, max_rows: int = 10_000_000, max_columns: int = 
                         if pa.types.is_string(t) or pa.types.is_large_string(t) else None)
     df.columns = list(range(len(cols)))
     return df, problems
+
+
+def _whole_seconds(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Times written as a CSV export shows them: ``2025-07-01 08:13:22`` when no value has a
+    fraction of a second (Arrow would write ``.000000``, which the fast date parser does not
+    take), ``2025-07-03`` when every value is a midnight.
+
+    >>> ts = pa.chunked_array([pa.array([0, 86_400_000_000], pa.timestamp("us"))])
+    >>> _whole_seconds(ts).cast(pa.string()).to_pylist()
+    ['1970-01-01', '1970-01-02']
+    >>> _whole_seconds(pa.chunked_array([pa.array([1_500_000], pa.timestamp("us"))])).cast(pa.string()).to_pylist()
+    ['1970-01-01 00:00:01.500000']
+    """
+    unit = col.type.unit
+    if unit == "s" or col.null_count == len(col):
+        return col
+    try:
+        if not pc.all(pc.equal(pc.floor_temporal(col, unit="second"), col)).as_py():
+            return col
+        if pc.all(pc.equal(pc.floor_temporal(col, unit="day"), col)).as_py():
+            return col.cast(pa.date32())
+        return col.cast(pa.timestamp("s"))
+    except (pa.ArrowException, NotImplementedError):  # out of range for the coarser unit: as it is
+        return col

@@ -271,7 +271,10 @@ class _Fitter:
                 self.step(0.4 + 0.3 * (i + 1) / len(TRAINED), "fit")
         rows, calib, gains = [], [], []
         for name, p in preds.items():
-            rows.append({"model": name, **cm.metric_row(y_va, p, cfg.top_fraction)})
+            row = {"model": name, **cm.metric_row(y_va, p, cfg.top_fraction)}
+            if name == "recency":  # days are no probability: a Brier "score" of days means nothing
+                row["brier"] = float("nan")
+            rows.append(row)
             if name != "recency":  # days are no probability
                 calib.append(cm.calibration_table(y_va, p).assign(model=name))
             gains.append(cm.gains_table(y_va, p).assign(model=name))

@@ -52,7 +52,7 @@ def change_text(x) -> str:
 
 
 def prob_text(p) -> str:
-    return "–" if _bad(p) else f"{100 * p:.0f}%"
+    return pct_text(p)  # one decimal, as every percentage
 
 
 #: Status -> (colour, icon). The word comes from the catalog (``targets.status.<code>``), so

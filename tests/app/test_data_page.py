@@ -183,3 +183,35 @@ def test_nothing_usable_says_why_with_numbers():
     assert not at.exception
     first_error = at.error[0].value
     assert "30" in first_error and "before 1900" in first_error
+
+
+def test_business_sample_button_imports_once_then_reopens_the_kept_tables(tmp_path, monkeypatch):
+    """The Data page's business-sample button (the preset shrunk to 400 users): the first click
+    imports and keeps the tables; a new server process (a fresh shared slot) reopens them."""
+    from dataclasses import replace
+
+    import pandas as pd
+    import pytest
+
+    from opslab import sample_business as sb
+    from opslab.ingest import load as loader
+    from ui import models
+
+    monkeypatch.setattr(sb, "BUSINESS", replace(sb.BUSINESS, n_users=400))
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+    at = open_app("zh", page="views/data.py")
+    at.button(key="data_load_business").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    ds = at.session_state["dataset"]
+    assert at.session_state["dataset_source"]["preset"] == "business" and ds.n_users > 0
+    assert (sb.folder(tmp_path) / sb.IMPORTED / "manifest.json").exists()
+    orders = pd.read_csv(sb.folder(tmp_path) / "订单.csv", encoding="gbk")
+    paid = orders.loc[orders["订单状态"] == "已支付", "实付金额"].sum()
+    assert ds.orders.loc[ds.orders["status"] == "paid", "amount"].sum() == pytest.approx(paid)
+
+    monkeypatch.setattr(loader, "prepare_files", lambda *a, **k: pytest.fail("the kept import is reopened"))
+    monkeypatch.setattr(models, "_slot", lambda kind, key, settings: {"lock": __import__("threading").Lock()})
+    again = open_app("zh", page="views/data.py")
+    again.button(key="data_load_business").click().run()
+    assert not again.exception, [e.message for e in again.exception]
+    assert again.session_state["dataset"].fingerprint == ds.fingerprint

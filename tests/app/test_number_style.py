@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from tests.app.conftest import open_app
-from tests.number_style import follows, kind_of
+import pytest
+from tests.app.conftest import ROOT, open_app
+from tests.number_style import follows, follows_any, kind_of, shown_cells
 
 
 def test_style_patterns_reject_the_styles_the_issue_found():
@@ -28,3 +29,63 @@ def test_overview_cards_follow_the_one_style(lang):
         assert follows(kind_of(m.label), m.value), (m.label, m.value)
         if m.delta:  # 环比 as a signed percentage
             assert follows("pct", m.delta) and m.delta[0] in "+-", (m.label, m.delta)
+
+
+# -- every table and metric on every screen -------------------------------------------------------
+SCREENS = re.findall(r'st\.Page\("(views/\w+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
+#: Columns of identifiers (digits are a name there, not a count).
+ID_WORDS = ("ID", "id", "编号")
+
+
+def style_breaks(at) -> list[tuple]:
+    bad = []
+    for element in list(at.dataframe) + list(at.table):
+        if getattr(element, "editing_mode", "read_only") != "read_only":
+            continue  # an editor shows what is typed
+        for col, cells in shown_cells(element).items():
+            if any(w in col for w in ID_WORDS):
+                continue
+            for text in cells:
+                if text.startswith("<unstyled") or not follows_any(text):
+                    bad.append((col, text))
+                    break
+    for m in at.metric:
+        if not follows_any(m.value):
+            bad.append((m.label, m.value))
+    return bad
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_table_and_metric_follows_the_one_style(screen, lang):
+    at = open_app(lang, page=screen, timeout=240)
+    assert not at.exception, [e.message for e in at.exception]
+    assert style_breaks(at) == [], screen
+
+
+def test_the_walker_sees_what_the_issue_found():
+    """The checker flags a table in the old styles (so the screen test can fail)."""
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import pandas as pd
+        import streamlit as st
+        from opslab import formatting as fmt
+        frame = pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5], "rate": [0.3695, 0.5]})
+        st.dataframe(frame.style.format({"gmv": "¥{:,.2f}", "rate": "{:.2%}"}))  # "¥-1,268.00", "36.95%"
+        st.dataframe(frame)  # Streamlit's default numbers
+        st.dataframe(fmt.table(frame, {"gmv": "money", "rate": "pct"}, "zh"))  # the one style
+        st.metric("Brier", "0.8172034500963269")
+
+    at = AppTest.from_function(page).run()
+    old, raw, good = (shown_cells(e) for e in at.dataframe)
+    assert old["gmv"] == ["¥-1,268.00", "¥1,062.28"] and not follows_any(old["gmv"][0])
+    assert old["rate"][0] == "36.95%" and not follows_any("36.95%")
+    assert raw["users"][0].startswith("<unstyled")
+    assert good == {"gmv": ["-¥1,268.00", "¥1,062.28"], "users": ["22,064", "5"], "rate": ["37.0%", "50.0%"]}
+    # old table: "¥-1,268.00", "22064" (a Styler leaves it as it is), "36.95%"; raw table: three
+    # unstyled number columns; the metric
+    assert len(style_breaks(at)) == 3 + 3 + 1
+    assert pd.Series(good["gmv"]).map(follows_any).all()
