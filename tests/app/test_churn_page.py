@@ -81,8 +81,11 @@ def test_readout_and_list_equal_the_engine():
     listed = _list(at)
     top = flagged.head(len(listed))  # the page lists the first rows, highest value at risk first
     assert listed["user_id"].astype(str).tolist() == top["user_id"].astype(str).tolist()
-    np.testing.assert_allclose(listed["risk"].to_numpy(), top["risk"].to_numpy() * 100)
+    np.testing.assert_allclose(listed["risk"].to_numpy(), top["risk"].to_numpy())
     np.testing.assert_allclose(listed["value_at_risk"].to_numpy(), top["value_at_risk"].to_numpy())
+    shown = shown_cells(next(d for d in at.dataframe if "reasons" in d.value.columns))  # the text on screen
+    assert shown["risk"] == [fmt.cell(r, "pct", "en") for r in top["risk"]]
+    assert shown["value_at_risk"] == [fmt.cell(v, "money", "en", ds.currency) for v in top["value_at_risk"]]
 
 
 def test_threshold_horizon_and_margin_move_the_results():
