@@ -185,6 +185,7 @@ def test_nothing_usable_says_why_with_numbers():
     assert "30" in first_error and "before 1900" in first_error
 
 
+@pytest.mark.slow
 def test_business_sample_button_imports_once_then_reopens_the_kept_tables(tmp_path, monkeypatch):
     """The Data page's business-sample button (the preset shrunk to 400 users): the first click
     imports and keeps the tables; a new server process (a fresh shared slot) reopens them."""
