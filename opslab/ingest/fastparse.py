@@ -21,6 +21,8 @@ True
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -53,6 +55,34 @@ def _present(s: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray] | None:
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
     present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
     return arr, present
+
+
+def _data_bytes(chunk: pa.Array) -> np.ndarray:
+    """The bytes of a string chunk's values (the whole data buffer: a sliced chunk may hold more)."""
+    buf = chunk.buffers()[2]
+    return np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, dtype=np.uint8)
+
+
+def _plain_ascii(arr: pa.ChunkedArray) -> bool:
+    """Every byte ASCII and none of 0x1C-0x1F (which Unicode trimming treats as white space and
+    ASCII trimming does not): then ASCII trimming equals ``str.strip`` (Unicode trimming)."""
+    for chunk in arr.chunks:
+        b = _data_bytes(chunk)
+        for lo in range(0, len(b), 1 << 24):  # blocks: the temporaries stay small
+            part = b[lo:lo + (1 << 24)]
+            if len(part) and (int(part.max()) >= 128 or bool(((part & 0xFC) == 0x1C).any())):
+                return False
+    return True
+
+
+def strip_text(s: pd.Series) -> pd.Series:
+    """``s.astype("str").str.strip()``; ASCII columns are trimmed by Arrow's ASCII kernel
+    (about 10x faster than the Unicode one, same result on them)."""
+    s = s.astype("str")
+    arr = getattr(s.array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or not _plain_ascii(arr):
+        return s.str.strip()
+    return pd.Series(pd.array(pc.ascii_trim_whitespace(arr), dtype=s.dtype), index=s.index, name=s.name)
 
 
 def _all_match(arr: pa.ChunkedArray, pattern: str) -> bool:
@@ -91,9 +121,91 @@ def _parts(parsed: pa.ChunkedArray, with_time: bool) -> np.ndarray:
     return key
 
 
+#: Fixed-width layouts read from the bytes by NumPy: (pattern, width, separators {pos: byte},
+#: field slices year, month, day[, hour, minute, second]).
+_FIXED = {
+    "%Y-%m-%d %H:%M:%S": (19, {4: b"-", 7: b"-", 10: b" ", 13: b":", 16: b":"}),
+    "%Y-%m-%d": (10, {4: b"-", 7: b"-"}),
+    "%Y/%m/%d %H:%M:%S": (19, {4: b"/", 7: b"/", 10: b" ", 13: b":", 16: b":"}),
+    "%Y/%m/%d": (10, {4: b"/", 7: b"/"}),
+    "%Y%m%d": (8, {}),
+}
+_BLOCK = 1 << 20
+
+
+def _fixed_block(d: np.ndarray, width: int, seps: dict) -> np.ndarray | None:
+    """Microseconds since 1970 for a block of cells (one row of ``width`` bytes each), or
+    ``None`` when any cell is not a real date/time of the layout (the general parser decides)."""
+    digit_pos = [i for i in range(width) if i not in seps]
+    dig = d[:, digit_pos].astype(np.int16) - 48
+    if ((dig < 0) | (dig > 9)).any():
+        return None
+    for pos, sep in seps.items():
+        if (d[:, pos] != sep[0]).any():
+            return None
+    dig = dig.astype(np.int32)
+    year = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
+    month, day = dig[:, 4] * 10 + dig[:, 5], dig[:, 6] * 10 + dig[:, 7]
+    if (year < 1000).any() or (year > 2999).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
+        return None
+    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
+    days_in_month = ((first.astype("datetime64[M]") + 1).astype("datetime64[D]") - first).astype(np.int64)
+    if (day > days_in_month).any():
+        return None
+    t = (first.astype(np.int64) + day - 1) * 86_400
+    if width == 19:
+        hour, minute = dig[:, 8] * 10 + dig[:, 9], dig[:, 10] * 10 + dig[:, 11]
+        second = dig[:, 12] * 10 + dig[:, 13]
+        if (hour > 23).any() or (minute > 59).any() or (second > 59).any():
+            return None
+        t += hour * 3600 + minute * 60 + second
+    return t * 1_000_000
+
+
+def _fixed_width(arr: pa.ChunkedArray, n: int, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A column in one fixed-width layout parsed from its bytes: ``(values, present)`` or
+    ``None`` (a cell of another width, an impossible date, or an unusual buffer layout)."""
+    width, seps = _FIXED[fmt]
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]").view(np.int64)
+    present = np.zeros(n, dtype=bool)
+    at = 0
+    for chunk in arr.chunks:
+        k = len(chunk)
+        if k == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
+        offsets = offsets[chunk.offset:chunk.offset + k + 1]
+        lengths = np.diff(offsets)
+        valid = lengths > 0
+        if chunk.null_count:
+            valid &= chunk.is_valid().to_numpy(zero_copy_only=False)
+            if (lengths[~valid] != 0).any():
+                return None  # null slots holding bytes: not worth the bookkeeping
+        if (lengths[valid] != width).any():
+            return None
+        n_valid = int(valid.sum())
+        data = _data_bytes(chunk)[offsets[0]:offsets[0] + n_valid * width]
+        if len(data) != n_valid * width:
+            return None
+        cells = data.reshape(n_valid, width)
+        idx = np.flatnonzero(valid) + at
+        for lo in range(0, n_valid, _BLOCK):
+            got = _fixed_block(cells[lo:lo + _BLOCK], width, seps)
+            if got is None:
+                return None
+            out[idx[lo:lo + _BLOCK]] = got
+        present[idx] = True
+        at += k
+    return out.view("datetime64[us]"), present
+
+
 def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """One fixed date/time layout in the whole column, read by Arrow's strptime; ``None`` when
     the layouts vary or any value is not a real date (the general parser reports those)."""
+    if len(s) >= MIN_CELLS and isinstance(s.dtype, pd.StringDtype):
+        quick = _fixed_datetimes(s)
+        if quick is not None:
+            return quick
     got = _present(s)
     if got is None:
         return None
@@ -116,6 +228,35 @@ def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
             return None
         return (pd.Series(values, index=s.index, dtype="datetime64[us]"),
                 pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
+    return None
+
+
+def _first_present(arr: pa.ChunkedArray) -> str | None:
+    """The first non-empty cell, without scanning more than needed."""
+    for chunk in arr.chunks:
+        lengths = pc.fill_null(pc.binary_length(chunk), 0).to_numpy(zero_copy_only=False)
+        hit = np.flatnonzero(lengths > 0)
+        if len(hit):
+            return chunk[int(hit[0])].as_py()
+    return None
+
+
+def _fixed_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """The common case of :func:`fast_datetimes` without Arrow's string kernels: every present
+    cell has the first cell's fixed-width layout, checked and converted from the bytes."""
+    arr = getattr(s.array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    first = _first_present(arr)
+    if first is None:
+        return None
+    for pattern, fmt in _DATE_FORMATS:
+        if re.match(pattern, first):
+            got = _fixed_width(arr, len(s), fmt)
+            if got is None:
+                return None
+            return (pd.Series(got[0], index=s.index, dtype="datetime64[us]"),
+                    pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
     return None
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.ingest.excel import excel_kind, read_excel
+from opslab.ingest.fastparse import strip_text
 from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from charset_normalizer import from_bytes
@@ -143,6 +144,9 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
         opt = replace(opt, header=True)
     else:
         rows = _text_rows(data, opt, res)
+        # Without a quote character no cell of a text file can span lines: skip that scan.
+        if rows is not None:
+            return _finish(rows, opt, res, multiline=b'"' in data)
     if rows is not None:
         _finish(rows, opt, res)
 
@@ -370,7 +374,8 @@ def _parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.Dat
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            # quoted newlines cost a slower parse; without any quote there are none
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
@@ -475,9 +480,9 @@ def _clean_name(v, i: int) -> str:
     return s or f"col_{i}"
 
 
-def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
+def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult, multiline: bool = True) -> None:
     for c in df.columns:
-        s = df[c].astype(str).str.strip()
+        s = strip_text(df[c])
         df[c] = s.mask(s == "")
     keep_rows = df.notna().any(axis=1)
     n_empty = int((~keep_rows).sum())
@@ -522,7 +527,8 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
         df = df.iloc[: opt.max_rows]
         res.report.add(Problem("io.rows_truncated", WARNING, params={"limit": opt.max_rows}))
     df = df.set_axis(unique, axis=1).reset_index(drop=True)
-    _report_multiline(df, 2 if has_header else 1, res)
+    if multiline:
+        _report_multiline(df, 2 if has_header else 1, res)
     if df.shape[1] == 1:
         res.report.add(Problem("io.single_column", INFO, params={"column": unique[0]}))
     res.df, res.n_rows = df, len(df)

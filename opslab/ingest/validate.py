@@ -26,7 +26,7 @@ import pandas as pd
 
 from opslab.ingest.cells import MISSING_TOKENS
 from opslab.ingest.choices import Choices
-from opslab.ingest.fastparse import null_text, row_ids
+from opslab.ingest.fastparse import null_text, row_ids, strip_text
 from opslab.ingest.dates import parse_datetimes
 from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
 from opslab.ingest.mapping import parse_status
@@ -110,7 +110,7 @@ _TOKEN_LEN = max(map(len, MISSING_TOKENS))
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
-    s = s.astype("str").str.strip()
+    s = strip_text(s)
     # Only short cells can be a missing token: lower-case and look up just those.
     short = (s.str.len() <= _TOKEN_LEN).fillna(True).to_numpy(dtype=bool)
     missing = np.zeros(len(s), dtype=bool)
@@ -295,8 +295,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     duplicates(table, raw, out, cols, rows, choices, money, set_aside)
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
-    clean = _assemble(spec, raw, out, cols, table, n)
     keep = rows.alive
+    clean = _assemble(spec, raw, out, cols, table, n, keep)  # empties ``out`` as it goes
     rej_mask = rows.rejected
     drop_mask = ~rej_mask & rows.dropped
     rejected = raw[rej_mask].assign(row=np.flatnonzero(rej_mask) + 2,
@@ -307,7 +307,6 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     if money is not None:
         amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
                    "rejected": fsum(money, rej_mask), "dropped": fsum(money, drop_mask)}
-    clean = clean[keep].reset_index(drop=True)
     return ValidationResult(clean, rejected.reset_index(drop=True), report, n, len(clean),
                             dropped=dropped.reset_index(drop=True), amounts=amounts,
                             amount_field=money_field if money is not None else None,
@@ -352,28 +351,36 @@ def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
 
 
 def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
-              cols: dict[str, str], table: str, n: int) -> pd.DataFrame:
+              cols: dict[str, str], table: str, n: int, keep: np.ndarray) -> pd.DataFrame:
+    """The kept rows' canonical table. Each column is filtered as it is taken out of ``out``
+    (popped), so the unfiltered typed columns are freed one by one, never all copied at once."""
     frame = _empty_clean(spec)
+    every = bool(keep.all())
+    n_kept = n if every else int(keep.sum())
+
+    def kept(s: pd.Series) -> pd.Series:
+        return s.reset_index(drop=True) if every else s[keep].reset_index(drop=True)
+
     data: dict[str, pd.Series] = {}
     for c in spec.columns:
         if c in out:
-            data[c] = out[c]
+            data[c] = kept(out.pop(c))
+        elif c == "order_id" and table == "orders":
+            data[c] = kept(row_ids(n))  # the spreadsheet row of each kept row
         else:
-            data[c] = pd.Series(np.full(n, np.nan), dtype=frame[c].dtype) \
-                if frame[c].dtype != "str" else null_text(n)
+            data[c] = pd.Series(np.full(n_kept, np.nan), dtype=frame[c].dtype) \
+                if frame[c].dtype != "str" else null_text(n_kept)
     if table == "events":
         data["event_name"] = data["event_name"].fillna("active")
     if table == "orders":
         data["status"] = data["status"].fillna("paid")
-        if "order_id" in out:
-            data["order_id"] = data["order_id"].fillna(row_ids(n))
-        else:
-            data["order_id"] = row_ids(n)
+        if "order_id" in cols and data["order_id"].isna().any():
+            data["order_id"] = data["order_id"].fillna(kept(row_ids(n)))
     result = pd.DataFrame(data)
     if table in ("events", "users"):
         used = set(cols.values())
         for c in raw.columns:
             if c not in used:
                 name = f"{c}_raw" if c in result.columns else c
-                result[name] = raw[c]
+                result[name] = kept(raw[c])
     return result
