@@ -114,10 +114,9 @@ def case_opslab(path: Path) -> dict:
     dup_gmv = 0.0
     if table == "orders" and f.result.n_duplicates:
         import pandas as pd
-
-        from opslab.ingest.validate import exact_duplicates
-        raw = f.read.df
-        dup_gmv = float(pd.to_numeric(raw.loc[exact_duplicates(raw), mapping["amount"]]).sum())
+        dropped = f.result.dropped  # raw rows, with the reason they were set aside
+        dups = dropped["reason"].isin(["validate.duplicate_rows", "validate.duplicate_order_id"])
+        dup_gmv = float(pd.to_numeric(dropped.loc[dups, mapping["amount"]]).sum())
     return {"dup_rows": f.result.n_duplicates, "dup_gmv": round(dup_gmv, 2),
             "seconds": {"read": t_read - t0, "validate": t_valid - t_read, "dataset": t_dataset - t_valid,
                         "sql": t_end - t_dataset},

@@ -87,6 +87,9 @@ class ReadResult:
     sheet: str | None = None  # the sheet that was read
     header_rows: list[int] = field(default_factory=list)  # sheet rows offered as the header
     header_row: int | None = None  # the sheet row used as the header
+    #: False once validated: ``df`` then holds only the first rows (the preview and the mapping
+    #: suggestions need no more; every row lives on, typed, in the validation result)
+    complete: bool = True
 
 
 def read_table(data: bytes, filename: str = "", options: ReadOptions = ReadOptions()) -> ReadResult:
@@ -483,7 +486,8 @@ def _clean_name(v, i: int) -> str:
 def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult, multiline: bool = True) -> None:
     for c in df.columns:
         s = strip_text(df[c])
-        df[c] = s.mask(s == "")
+        empty = (s == "").to_numpy(dtype=bool, na_value=False)
+        df[c] = s.mask(empty) if empty.any() else s  # no copy when nothing is empty
     keep_rows = df.notna().any(axis=1)
     n_empty = int((~keep_rows).sum())
     if n_empty:  # filtering copies every column: only when there is something to drop

@@ -116,7 +116,7 @@ def _clean_text(s: pd.Series) -> pd.Series:
     missing = np.zeros(len(s), dtype=bool)
     if short.any():
         missing[short] = s[short].str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
-    return s.where(~missing)
+    return s.where(~missing) if missing.any() else s
 
 
 _SCI = r"[+-]?\d(?:\.\d+)?[eE]\+?\d{1,3}"
@@ -371,7 +371,8 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
             data[c] = pd.Series(np.full(n_kept, np.nan), dtype=frame[c].dtype) \
                 if frame[c].dtype != "str" else null_text(n_kept)
     if table == "events":
-        data["event_name"] = data["event_name"].fillna("active")
+        if data["event_name"].isna().any():  # fillna copies every name even when none is missing
+            data["event_name"] = data["event_name"].fillna("active")
     if table == "orders":
         data["status"] = data["status"].fillna("paid")
         if "order_id" in cols and data["order_id"].isna().any():
