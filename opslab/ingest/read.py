@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.ingest.excel import excel_kind, read_excel
+from opslab.ingest.arrow_memory import use_returning_allocator
 from opslab.ingest.fastparse import strip_text
 from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
@@ -49,6 +50,7 @@ _DATE_RE = re.compile(
 )
 _MAX_KIND = 64  # a longer cell is text: no number or date is that long
 _SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n")
+use_returning_allocator()  # big uploads: freed Arrow buffers go back to the system at once
 
 
 @dataclass(frozen=True)

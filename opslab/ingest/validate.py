@@ -142,8 +142,11 @@ class _Rows:
 
     def __init__(self, raw: pd.DataFrame, report: Report):
         self.raw, self.report = raw, report
-        self.reason = np.full(len(raw), None, dtype=object)
-        self.drop = np.full(len(raw), None, dtype=object)
+        # Why a row was rejected / set aside: an index into ``codes`` (0 = none), two bytes a row
+        # instead of an object pointer (160 MB less at 10 M rows)
+        self.codes: list[str | None] = [None]
+        self.reason = np.zeros(len(raw), dtype=np.uint16)
+        self.drop = np.zeros(len(raw), dtype=np.uint16)
         self.rejected = np.zeros(len(raw), dtype=bool)  # boolean twins of reason / drop: fast masks
         self.dropped = np.zeros(len(raw), dtype=bool)
 
@@ -163,12 +166,21 @@ class _Rows:
         examples = tuple((int(p) + 2, None if pd.isna(v) else v) for p, v in zip(pos, vals))
         self.report.add(Problem(code, severity, column, count, examples, params))
         if reject:
-            self.reason[mask] = code
+            self.reason[mask] = self._code(code)
             self.rejected |= mask
         if drop:
-            self.drop[mask] = code
+            self.drop[mask] = self._code(code)
             self.dropped |= mask
         return count
+
+    def _code(self, code: str) -> int:
+        if code not in self.codes:
+            self.codes.append(code)
+        return self.codes.index(code)
+
+    def reasons(self, which: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The codes of ``which`` (``reason`` or ``drop``) at ``mask``, as text."""
+        return np.asarray(self.codes, dtype=object)[which[mask]].astype(str)
 
     @property
     def alive(self) -> np.ndarray:
@@ -289,6 +301,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                            cols.get("amount") or cols.get("spend") or cols.get("unit_price"),
                            sum(symbols.values()), (), {"symbols": shown, "currencies": ", ".join(codes)}))
 
+    src = values = failed = v_np = None  # the loop's last column: freed with ``out`` below, not kept alive
     _table_rules(table, out, cols, rows)
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
@@ -300,9 +313,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     rej_mask = rows.rejected
     drop_mask = ~rej_mask & rows.dropped
     rejected = raw[rej_mask].assign(row=np.flatnonzero(rej_mask) + 2,
-                                    reason=rows.reason[rej_mask].astype(str))
+                                    reason=rows.reasons(rows.reason, rej_mask))
     dropped = raw[drop_mask].assign(row=np.flatnonzero(drop_mask) + 2,
-                                    reason=rows.drop[drop_mask].astype(str))
+                                    reason=rows.reasons(rows.drop, drop_mask))
     amounts = None
     if money is not None:
         amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
@@ -362,14 +375,21 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
         return s.reset_index(drop=True) if every else s[keep].reset_index(drop=True)
 
     data: dict[str, pd.Series] = {}
+    nan = None  # one read-only all-NaN array shared by the absent numeric columns (copy-on-write)
     for c in spec.columns:
         if c in out:
             data[c] = kept(out.pop(c))
         elif c == "order_id" and table == "orders":
             data[c] = kept(row_ids(n))  # the spreadsheet row of each kept row
+        elif frame[c].dtype == "str":
+            data[c] = null_text(n_kept)
+        elif frame[c].dtype == "float64":
+            if nan is None:
+                nan = np.full(n_kept, np.nan)
+                nan.flags.writeable = False
+            data[c] = pd.Series(nan, copy=False)
         else:
-            data[c] = pd.Series(np.full(n_kept, np.nan), dtype=frame[c].dtype) \
-                if frame[c].dtype != "str" else null_text(n_kept)
+            data[c] = pd.Series(np.full(n_kept, np.nan), dtype=frame[c].dtype)
     if table == "events":
         if data["event_name"].isna().any():  # fillna copies every name even when none is missing
             data["event_name"] = data["event_name"].fillna("active")
@@ -377,7 +397,7 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
         data["status"] = data["status"].fillna("paid")
         if "order_id" in cols and data["order_id"].isna().any():
             data["order_id"] = data["order_id"].fillna(kept(row_ids(n)))
-    result = pd.DataFrame(data)
+    result = pd.DataFrame(data, copy=False)  # the columns are new: no second copy
     if table in ("events", "users"):
         used = set(cols.values())
         for c in raw.columns:
