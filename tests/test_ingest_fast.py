@@ -224,3 +224,42 @@ def test_fast_paths_take_the_common_columns():
     assert _both(lambda s: None, fast_datetimes, ["20240105"] * 5)[0] is not None
     assert _both(lambda s: None, fast_amounts, ["12.5", "3", ""] * 5)[0] is not None
     assert _both(lambda s: None, fast_datetimes, ["2024-01-05", "2024-01-05 10:00:00"])[0] is None
+
+
+def test_counting_prefilter_finds_exactly_the_repeated_hashes(monkeypatch):
+    """The two bucket-counting passes (made small here so a small table takes that path)
+    leave exactly the hashes pandas finds repeated."""
+    monkeypatch.setattr(fastparse, "_BUCKET_BITS", 10)
+    rng = np.random.default_rng(11)
+    h = rng.integers(0, 2**62, 40_000, dtype=np.int64).astype(np.uint64)
+    h[rng.integers(0, len(h), 300)] = h[rng.integers(0, len(h), 300)]
+    want = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy())
+    assert len(want) > 100
+    assert fastparse._shared_hashes(h).tolist() == want.tolist()
+
+
+TEXT_CELLS = st.one_of(st.sampled_from(["", " a", "a ", "\ta\n", "a\x1c", "\x1fa", " 中 ", "\u3000x", "x\xa0", "a b"]),
+                       st.none(), st.text(alphabet=" \t\r\nab\x0b\x0c\x1c\x1d", max_size=5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(TEXT_CELLS, min_size=1, max_size=20), st.integers(0, 5))
+def test_strip_text_equals_pandas_strip(values, cut):
+    s = pd.Series(values, dtype="str")
+    for part in (s, s.iloc[cut:], pd.concat([s, s.iloc[cut:]], ignore_index=True)):  # slices, several chunks
+        pd.testing.assert_series_equal(fastparse.strip_text(part), part.str.strip())
+
+
+def test_applied_file_keeps_a_preview_and_cannot_be_mapped_again():
+    from opslab.ingest.load import PREVIEW_ROWS, decide_upload
+    rows = "".join(f"u{i % 37},2024-01-{1 + i % 28:02d} 10:00:{i % 60:02d},view\n" for i in range(PREVIEW_ROWS * 3))
+    f = inspect_file("events.csv", ("user_id,event_time,event_name\n" + rows).encode())
+    mapping = {"user_id": "user_id", "event_time": "event_time", "event_name": "event_name"}
+    applied = apply_mapping(f, "events", mapping, today="2024-02-01")
+    assert applied.read.complete is False and applied.read.n_rows == PREVIEW_ROWS * 3
+    pd.testing.assert_frame_equal(applied.read.df, f.read.df.head(PREVIEW_ROWS))
+    assert applied.result.n_input == PREVIEW_ROWS * 3  # every row validated, not the preview
+    with pytest.raises(ValueError):
+        apply_mapping(applied, "events", mapping)
+    with pytest.raises(ValueError):
+        decide_upload([applied])

@@ -290,6 +290,29 @@ def _fixed_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
 _HASH_MIN_ROWS = 100_000
 
 
+_BUCKET_BITS = 24
+
+
+def _shared_hashes(h: np.ndarray) -> np.ndarray:
+    """Positions of the hashes that occur more than once (sorted).
+
+    Big tables: two counting passes over 2**24 buckets (by the top, then the next 24 bits of
+    the hash) set aside every hash alone in its bucket. Equal hashes share both buckets, so what
+    is left is a superset of the repeated ones (about a tenth of a table of distinct rows), and
+    only those go into a hash table; counting is a plain array increment, cheaper per row.
+    """
+    if len(h) < (1 << _BUCKET_BITS) // 2:
+        return np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy(dtype=bool))
+    bucket = (h >> np.uint64(64 - _BUCKET_BITS)).astype(np.intp)
+    cand = np.flatnonzero(np.bincount(bucket, minlength=1 << _BUCKET_BITS)[bucket] > 1)
+    del bucket
+    sub = h[cand]
+    bucket = ((sub >> np.uint64(64 - 2 * _BUCKET_BITS)) & np.uint64((1 << _BUCKET_BITS) - 1)).astype(np.intp)
+    keep = np.bincount(bucket, minlength=1 << _BUCKET_BITS)[bucket] > 1
+    cand, sub = cand[keep], sub[keep]
+    return cand[pd.Series(sub).duplicated(keep=False).to_numpy(dtype=bool)]
+
+
 def exact_duplicates(raw: pd.DataFrame) -> np.ndarray:
     """``raw.duplicated(keep="first")`` as a boolean array: every row equal (cell for cell,
     missing equal to missing) to an earlier row.
@@ -312,7 +335,7 @@ def exact_duplicates(raw: pd.DataFrame) -> np.ndarray:
             h = con.execute(f"SELECT hash({', '.join(names)}) AS h FROM t").arrow()
             con.close()
             h = (h if isinstance(h, pa.Table) else h.read_all()).column("h").to_numpy()
-            cand = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy(dtype=bool))
+            cand = _shared_hashes(h)
             dup = np.zeros(n, dtype=bool)
             if len(cand):
                 dup[cand] = raw.iloc[cand].duplicated(keep="first").to_numpy(dtype=bool)

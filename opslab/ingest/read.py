@@ -132,7 +132,7 @@ def _fail(res: ReadResult, code: str, **params) -> None:
 
 
 def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():  # (the head decides for any real file: no full copy)
         return _fail(res, "io.empty_file")
     if len(data) > opt.max_bytes:
         return _fail(res, "io.too_large", size_mb=round(len(data) / 1024**2, 1),
@@ -197,10 +197,10 @@ def _text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame |
     n_ctrl = len(_CONTROL_RE.findall(text[:65536]))
     if n_ctrl > 0.01 * min(len(text), 65536):
         return _fail(res, "io.binary_file")
-    if n_ctrl or _CONTROL_RE.search(text):  # stray NULs from a database dump choke the parser
+    if n_ctrl or _has_control(data, text, res.encoding):  # stray NULs from a database dump choke the parser
         text, n_ctrl = _CONTROL_RE.subn("", text)
         res.report.add(Problem("io.control_chars_removed", WARNING, count=n_ctrl, params={"n": n_ctrl}))
-    if not text.strip():
+    if not text[:65536].strip() and not text.strip():
         return _fail(res, "io.empty_file")
     forced = opt.delimiter
     sep_line = _SEP_LINE.match(text[:16])
@@ -219,6 +219,14 @@ def _text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame |
             return fast
         return _parse(lambda: io.BytesIO(data), res.encoding, sep, n_cols, opt, res)
     return _parse(lambda: io.StringIO(text), None, sep, n_cols, opt, res)
+
+
+def _has_control(data: bytes, text: str, encoding: str | None) -> bool:
+    """Any control character in the file? In UTF-8 a byte below 0x20 is always that character,
+    so the bytes are scanned in C (``translate``) instead of the text by a pattern."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return bool(data.translate(None, _NOT_CONTROL))
+    return _CONTROL_RE.search(text) is not None
 
 
 def _decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
