@@ -92,9 +92,37 @@ def _edges_blank(arr: pa.ChunkedArray) -> bool:
         filled = offsets[1:] > offsets[:-1]  # null slots have no bytes in Arrow's builders;
         if chunk.null_count:  # a null with bytes is only looked at, never changes the answer
             filled &= chunk.is_valid().to_numpy(zero_copy_only=False)
-        if _ASCII_SPACE[data[offsets[:-1][filled]]].any() or _ASCII_SPACE[data[offsets[1:][filled] - 1]].any():
-            return True
+        first, last = (offsets[:-1], offsets[1:] - 1) if filled.all() else \
+            (offsets[:-1][filled], offsets[1:][filled] - 1)
+        for pos in (first, last):
+            edge = data[pos]
+            # every ASCII space is <= 32: the minimum alone clears the usual column
+            if len(edge) and int(edge.min()) <= 32 and _ASCII_SPACE[edge].any():
+                return True
     return False
+
+
+def has_byte(s: pd.Series, chars: bytes) -> bool | None:
+    """Whether any cell of an Arrow-backed text column holds one of the ASCII ``chars``,
+    from its bytes (``None`` when the column is not Arrow text: the caller checks itself)."""
+    arr = getattr(pd.Series(s, copy=False).array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    wanted = np.frombuffer(chars, dtype=np.uint8)
+    for chunk in arr.chunks:
+        b = _data_bytes(chunk)
+        for lo in range(0, len(b), 1 << 24):
+            if np.isin(b[lo:lo + (1 << 24)], wanted).any():
+                return True
+    return False
+
+
+def filter_rows(s: pd.Series, keep: np.ndarray) -> pd.Series:
+    """``s[keep].reset_index(drop=True)``; Arrow text filtered by Arrow (no index array)."""
+    arr = getattr(s.array, "_pa_array", None)
+    if isinstance(arr, pa.ChunkedArray) and isinstance(s.dtype, pd.StringDtype):
+        return pd.Series(pd.array(pc.filter(arr, pa.array(keep)), dtype=s.dtype), name=s.name)
+    return s[keep].reset_index(drop=True)
 
 
 def strip_text(s: pd.Series) -> pd.Series:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from opslab.ingest.cells import MISSING_TOKENS
 from opslab.ingest.choices import Choices
-from opslab.ingest.fastparse import null_text, row_ids, strip_text
+from opslab.ingest.fastparse import filter_rows, has_byte, null_text, row_ids, strip_text
 from opslab.ingest.dates import parse_datetimes
 from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
 from opslab.ingest.mapping import parse_status
@@ -127,12 +127,17 @@ def _clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
     Excel float id and a text id of one person meet). Returns the ids, how many were unified
     and the mask of ids in scientific notation (``1.23457E+11``: Excel rounded them)."""
     s = _clean_text(s)
+    dot, e = has_byte(s, b"."), has_byte(s, b"eE")  # neither pattern can match without them
     short = s.str.len().fillna(0) <= 64
-    s_short = s.where(short)  # no pattern ever sees a long cell
-    floaty = s_short.str.fullmatch(r"-?\d+\.0+").fillna(False)
-    n_unified = int(floaty.sum())
-    if n_unified:
-        s = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
+    n_unified = 0
+    if dot is not False:
+        s_short = s.where(short)  # no pattern ever sees a long cell
+        floaty = s_short.str.fullmatch(r"-?\d+\.0+").fillna(False)
+        n_unified = int(floaty.sum())
+        if n_unified:
+            s = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
+    if e is False:
+        return s, n_unified, np.zeros(len(s), dtype=bool)
     sci = s.where(short).str.fullmatch(_SCI).fillna(False).to_numpy(dtype=bool)
     return s, n_unified, sci
 
@@ -372,7 +377,7 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
     n_kept = n if every else int(keep.sum())
 
     def kept(s: pd.Series) -> pd.Series:
-        return s.reset_index(drop=True) if every else s[keep].reset_index(drop=True)
+        return s.reset_index(drop=True) if every else filter_rows(s, keep)
 
     data: dict[str, pd.Series] = {}
     nan = None  # one read-only all-NaN array shared by the absent numeric columns (copy-on-write)
