@@ -190,15 +190,19 @@ def _fixed_block(d: np.ndarray, width: int, seps: dict) -> np.ndarray | None:
     """Microseconds since 1970 for a block of cells (one row of ``width`` bytes each), or
     ``None`` when any cell is not a real date/time of the layout (the general parser decides)."""
     digit_pos = [i for i in range(width) if i not in seps]
-    dig = d[:, digit_pos].astype(np.int16) - 48
-    if ((dig < 0) | (dig > 9)).any():
+    dig = d[:, digit_pos] - np.uint8(48)  # uint8: a byte below "0" wraps round to > 9
+    if int(dig.max()) > 9:
         return None
     for pos, sep in seps.items():
         if (d[:, pos] != sep[0]).any():
             return None
-    dig = dig.astype(np.int32)
-    year = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
-    month, day = dig[:, 4] * 10 + dig[:, 5], dig[:, 6] * 10 + dig[:, 7]
+
+    def num(i: int, k: int) -> np.ndarray:  # the k digits from digit i as one number
+        v = dig[:, i].astype(np.int32)
+        for j in range(i + 1, i + k):
+            v = v * 10 + dig[:, j]
+        return v
+    year, month, day = num(0, 4), num(4, 2), num(6, 2)
     if (year < 1000).any() or (year > 2999).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
         return None
     first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
@@ -207,8 +211,7 @@ def _fixed_block(d: np.ndarray, width: int, seps: dict) -> np.ndarray | None:
         return None
     t = (first.astype(np.int64) + day - 1) * 86_400
     if width == 19:
-        hour, minute = dig[:, 8] * 10 + dig[:, 9], dig[:, 10] * 10 + dig[:, 11]
-        second = dig[:, 12] * 10 + dig[:, 13]
+        hour, minute, second = num(8, 2), num(10, 2), num(12, 2)
         if (hour > 23).any() or (minute > 59).any() or (second > 59).any():
             return None
         t += hour * 3600 + minute * 60 + second
