@@ -226,10 +226,9 @@ def test_fast_paths_take_the_common_columns():
     assert _both(lambda s: None, fast_datetimes, ["2024-01-05", "2024-01-05 10:00:00"])[0] is None
 
 
-def test_counting_prefilter_finds_exactly_the_repeated_hashes(monkeypatch):
-    """The two bucket-counting passes (made small here so a small table takes that path)
-    leave exactly the hashes pandas finds repeated."""
-    monkeypatch.setattr(fastparse, "_BUCKET_BITS", 10)
+def test_sorted_hashes_find_exactly_the_repeated_ones():
+    """Repeated hashes found from a sort are exactly those pandas' hash table finds."""
+    assert fastparse._shared_hashes(np.arange(5, dtype=np.uint64)).tolist() == []
     rng = np.random.default_rng(11)
     h = rng.integers(0, 2**62, 40_000, dtype=np.int64).astype(np.uint64)
     h[rng.integers(0, len(h), 300)] = h[rng.integers(0, len(h), 300)]
