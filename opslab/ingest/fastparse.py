@@ -117,6 +117,14 @@ def has_byte(s: pd.Series, chars: bytes) -> bool | None:
     return False
 
 
+def byte_lengths(s: pd.Series) -> np.ndarray:
+    """Length in bytes (UTF-8) of each cell, missing = 0; from Arrow's offsets for Arrow text."""
+    arr = getattr(s.array, "_pa_array", None)
+    if isinstance(arr, pa.ChunkedArray) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)
+    return s.astype("str").str.encode("utf-8").str.len().fillna(0).to_numpy(dtype=np.int64)
+
+
 def filter_rows(s: pd.Series, keep: np.ndarray) -> pd.Series:
     """``s[keep].reset_index(drop=True)``; Arrow text filtered by Arrow (no index array)."""
     arr = getattr(s.array, "_pa_array", None)
@@ -232,6 +240,16 @@ def _fixed_width(arr: pa.ChunkedArray, n: int, fmt: str) -> tuple[np.ndarray, np
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
         offsets = offsets[chunk.offset:chunk.offset + k + 1]
         lengths = np.diff(offsets)
+        if not chunk.null_count and bool((lengths == width).all()):  # the usual chunk: every cell
+            cells = _data_bytes(chunk)[offsets[0]:offsets[0] + k * width].reshape(k, width)
+            for lo in range(0, k, _BLOCK):
+                got = _fixed_block(cells[lo:lo + _BLOCK], width, seps)
+                if got is None:
+                    return None
+                out[at + lo:at + min(lo + _BLOCK, k)] = got
+            present[at:at + k] = True
+            at += k
+            continue
         valid = lengths > 0
         if chunk.null_count:
             valid &= chunk.is_valid().to_numpy(zero_copy_only=False)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from opslab.ingest.cells import MISSING_TOKENS
 from opslab.ingest.choices import Choices
-from opslab.ingest.fastparse import filter_rows, has_byte, null_text, row_ids, strip_text
+from opslab.ingest.fastparse import byte_lengths, filter_rows, has_byte, null_text, row_ids, strip_text
 from opslab.ingest.dates import parse_datetimes
 from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
 from opslab.ingest.mapping import parse_status
@@ -111,8 +111,9 @@ _TOKEN_LEN = max(map(len, MISSING_TOKENS))
 
 def _clean_text(s: pd.Series) -> pd.Series:
     s = strip_text(s)
-    # Only short cells can be a missing token: lower-case and look up just those.
-    short = (s.str.len() <= _TOKEN_LEN).fillna(True).to_numpy(dtype=bool)
+    # Only short cells can be a missing token: lower-case and look up just those. Byte lengths
+    # (no scan of the text): the tokens are ASCII, and no longer cell lower-cases to one.
+    short = (byte_lengths(s) <= _TOKEN_LEN)
     missing = np.zeros(len(s), dtype=bool)
     if short.any():
         missing[short] = s[short].str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
@@ -128,6 +129,8 @@ def _clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
     and the mask of ids in scientific notation (``1.23457E+11``: Excel rounded them)."""
     s = _clean_text(s)
     dot, e = has_byte(s, b"."), has_byte(s, b"eE")  # neither pattern can match without them
+    if dot is False and e is False:
+        return s, 0, np.zeros(len(s), dtype=bool)
     short = s.str.len().fillna(0) <= 64
     n_unified = 0
     if dot is not False:
