@@ -29,7 +29,7 @@ from opslab.schema import (
     USERS,
     TableSpec,
 )
-from opslab.ingest.fastparse import strip_text
+from opslab.ingest.fastparse import filter_rows, strip_text
 from opslab.ingest.mapping import parse_status
 
 _TS = "datetime64[us]"
@@ -73,8 +73,10 @@ def orders_from_events(events: pd.DataFrame) -> pd.DataFrame:
     put 0 on every other event, and a negative amount is a refund, not a sale)."""
     names = strip_text(events["event_name"]).str.lower()
     is_buy = (names.isin(PURCHASE_EVENT_NAMES) & ~(events["amount"] < 0)) | (events["amount"] > 0)
-    buys = events.loc[is_buy].reset_index(drop=True)
-    nums = pa.compute.cast(pa.array(np.arange(len(buys), dtype=np.int64)), pa.large_string())
+    # only the columns an order needs, each filtered on its own (Arrow text by Arrow)
+    keep = is_buy.to_numpy(dtype=bool)
+    buys = {c: filter_rows(events[c], keep) for c in ("user_id", "event_time", "amount", "channel") if c in events}
+    nums = pa.compute.cast(pa.array(np.arange(int(keep.sum()), dtype=np.int64)), pa.large_string())
     order_id = pa.compute.binary_join_element_wise(pa.scalar("E", pa.large_string()), nums,
                                                    pa.scalar("", pa.large_string()))
     return pd.DataFrame({
