@@ -114,10 +114,9 @@ def case_opslab(path: Path) -> dict:
     dup_gmv = 0.0
     if table == "orders" and f.result.n_duplicates:
         import pandas as pd
-
-        from opslab.ingest.validate import exact_duplicates
-        raw = f.read.df
-        dup_gmv = float(pd.to_numeric(raw.loc[exact_duplicates(raw), mapping["amount"]]).sum())
+        dropped = f.result.dropped  # raw rows, with the reason they were set aside
+        dups = dropped["reason"].isin(["validate.duplicate_rows", "validate.duplicate_order_id"])
+        dup_gmv = float(pd.to_numeric(dropped.loc[dups, mapping["amount"]]).sum())
     return {"dup_rows": f.result.n_duplicates, "dup_gmv": round(dup_gmv, 2),
             "seconds": {"read": t_read - t0, "validate": t_valid - t_read, "dataset": t_dataset - t_valid,
                         "sql": t_end - t_dataset},
@@ -205,8 +204,16 @@ def _fmt(r: dict) -> str:
     return " + ".join(f"{k} {v:.2f}" for k, v in r["seconds"].items())
 
 
-def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bool = True) -> list[str]:
-    """Run every comparison; return the markdown lines for bench/RESULTS.md."""
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median CPU seconds (its own wall phases and peak stay together)."""
+    return sorted(runs, key=lambda r: r["cpu_seconds"])[len(runs) // 2]
+
+
+def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bool = True,
+        repeat: int = 1) -> list[str]:
+    """Run every comparison; return the markdown lines for bench/RESULTS.md. With ``repeat``
+    > 1 the two cases of a row run alternately that many times and each shows its median run
+    (by CPU seconds): on a shared machine one run of either side can be slowed by a neighbour."""
     import os
     lines = [
         "## Ingest: bytes → Dataset → Overview queries, next to DuckDB read_csv + the same SQL",
@@ -225,14 +232,18 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         "",
         "CPU s = user + system seconds of the process and its children: less sensitive than wall time "
         "to the other helpers' load (both engines use the 2 cores).",
+        *([f"Each row: the median (by CPU s) of {repeat} runs per case, the two cases alternating."] if repeat > 1 else []),
         "",
         "| data | rows | users | case | phases s (wall) | total s | CPU s | peak MiB | time ÷ DuckDB | CPU ÷ DuckDB | memory ÷ DuckDB | ingest ÷ DuckDB read | GMV check |",
         "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     jobs = [("orders", orders_csv(n)) for n in order_sizes] + [("events", events_csv(n)) for n in event_sizes]
     for kind, path in jobs:
-        ops = run_case("opslab", path)
-        ddb = run_case("duckdb", path)
+        runs: dict[str, list[dict]] = {"opslab": [], "duckdb": []}
+        for _ in range(max(repeat, 1)):
+            for case in runs:
+                runs[case].append(run_case(case, path))
+        ops, ddb = _median_run(runs["opslab"]), _median_run(runs["duckdb"])
         t_o, t_d = sum(ops["seconds"].values()), sum(ddb["seconds"].values())
         gap = ops["gmv"] + ops["dup_gmv"] - ddb["gmv"]
         same = "equal" if abs(gap) <= 1e-6 * max(1.0, abs(ddb["gmv"])) else f"DIFFERS by {gap:,.2f}"

@@ -29,6 +29,7 @@ from opslab.schema import (
     USERS,
     TableSpec,
 )
+from opslab.ingest.fastparse import filter_rows, strip_text
 from opslab.ingest.mapping import parse_status
 
 _TS = "datetime64[us]"
@@ -50,7 +51,7 @@ def _conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None
     """Canonical dtypes and every optional column present (NaN/None when absent)."""
     if frame is None:
         return None
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: columns are replaced below, never written into
     for c in spec.columns:
         if c not in out.columns:
             out[c] = np.nan if c in spec.money + spec.numbers else None
@@ -70,10 +71,12 @@ def _conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None
 def orders_from_events(events: pd.DataFrame) -> pd.DataFrame:
     """Events with a purchase-like name or a positive amount become paid orders (exports often
     put 0 on every other event, and a negative amount is a refund, not a sale)."""
-    names = events["event_name"].astype("str").str.strip().str.lower()
+    names = strip_text(events["event_name"]).str.lower()
     is_buy = (names.isin(PURCHASE_EVENT_NAMES) & ~(events["amount"] < 0)) | (events["amount"] > 0)
-    buys = events.loc[is_buy].reset_index(drop=True)
-    nums = pa.compute.cast(pa.array(np.arange(len(buys), dtype=np.int64)), pa.large_string())
+    # only the columns an order needs, each filtered on its own (Arrow text by Arrow)
+    keep = is_buy.to_numpy(dtype=bool)
+    buys = {c: filter_rows(events[c], keep) for c in ("user_id", "event_time", "amount", "channel") if c in events}
+    nums = pa.compute.cast(pa.array(np.arange(int(keep.sum()), dtype=np.int64)), pa.large_string())
     order_id = pa.compute.binary_join_element_wise(pa.scalar("E", pa.large_string()), nums,
                                                    pa.scalar("", pa.large_string()))
     return pd.DataFrame({
@@ -151,7 +154,8 @@ class Dataset:
             derived.append("events")
         if len(events) == 0 and len(orders) == 0:
             raise ValueError("a Dataset needs at least one event or order")
-        events["event_name"] = events["event_name"].fillna("active").astype("str")
+        if events["event_name"].isna().any() or events["event_name"].dtype != "str":
+            events["event_name"] = events["event_name"].fillna("active").astype("str")
         fast = _index_users(users, events, orders)
         if fast is None:  # missing ids or times (a notebook's frames): the general path
             users, signup_derived = _complete_users(users, events, orders)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opslab.ingest import fastparse
+from opslab.ingest import fast_tables, fastparse
 from opslab.dataset import Dataset
 from opslab.ingest import validate as V
 from opslab.ingest.load import apply_mapping, build_dataset, inspect_file
@@ -34,13 +34,7 @@ CELLS = st.sampled_from(["a", "b", "ab", "", " a", "1", "1.0", "中", None])
 def test_hashed_duplicates_equal_pandas(rows):
     width = len(rows[0]) if rows else 2
     frame = pd.DataFrame(rows, columns=[f"c{j}" for j in range(width)], dtype="str")
-    from opslab.ingest import fastparse
-    old = fastparse._HASH_MIN_ROWS
-    fastparse._HASH_MIN_ROWS = 0  # force the DuckDB path on small frames
-    try:
-        got = fastparse.exact_duplicates(frame)
-    finally:
-        fastparse._HASH_MIN_ROWS = old
+    got = fast_tables.exact_duplicates(frame, hash_min_rows=0)  # the DuckDB path on small frames
     assert got.tolist() == frame.duplicated(keep="first").tolist()
 
 
@@ -49,14 +43,14 @@ def test_hashed_duplicates_on_a_large_frame_with_collisions_checked_exactly():
     n = 150_000
     frame = pd.DataFrame({"u": rng.integers(0, 40_000, n).astype(str), "d": rng.integers(0, 30, n).astype(str),
                           "a": rng.integers(0, 5, n).astype(str)}, dtype="str")
-    got = fastparse.exact_duplicates(frame)
+    got = fast_tables.exact_duplicates(frame)
     assert got.sum() > 1000 and got.tolist() == frame.duplicated().tolist()
 
 
 def test_arrow_row_ids_and_empty_text_equal_the_python_lists():
     n = 1234
-    assert V.row_ids(n).equals(pd.Series([f"row-{i + 2}" for i in range(n)], dtype="str"))
-    assert V.null_text(n).equals(pd.Series([None] * n, dtype="str"))
+    assert fast_tables.row_ids(n).equals(pd.Series([f"row-{i + 2}" for i in range(n)], dtype="str"))
+    assert fast_tables.null_text(n).equals(pd.Series([None] * n, dtype="str"))
 
 
 def _reference_users(ev: list, od: list, us: list | None) -> tuple[list, dict]:
@@ -236,3 +230,41 @@ def test_fast_paths_take_the_common_columns():
     assert _both(lambda s: None, fast_datetimes, ["20240105"] * 5)[0] is not None
     assert _both(lambda s: None, fast_amounts, ["12.5", "3", ""] * 5)[0] is not None
     assert _both(lambda s: None, fast_datetimes, ["2024-01-05", "2024-01-05 10:00:00"])[0] is None
+
+
+def test_sorted_hashes_find_exactly_the_repeated_ones():
+    """Repeated hashes found from a sort are exactly those pandas' hash table finds."""
+    assert fast_tables.shared_hashes(np.arange(5, dtype=np.uint64)).tolist() == []
+    rng = np.random.default_rng(11)
+    h = rng.integers(0, 2**62, 40_000, dtype=np.int64).astype(np.uint64)
+    h[rng.integers(0, len(h), 300)] = h[rng.integers(0, len(h), 300)]
+    want = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy())
+    assert len(want) > 100
+    assert fast_tables.shared_hashes(h).tolist() == want.tolist()
+
+
+TEXT_CELLS = st.one_of(st.sampled_from(["", " a", "a ", "\ta\n", "a\x1c", "\x1fa", " 中 ", "\u3000x", "x\xa0", "a b"]),
+                       st.none(), st.text(alphabet=" \t\r\nab\x0b\x0c\x1c\x1d", max_size=5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(TEXT_CELLS, min_size=1, max_size=20), st.integers(0, 5))
+def test_strip_text_equals_pandas_strip(values, cut):
+    s = pd.Series(values, dtype="str")
+    for part in (s, s.iloc[cut:], pd.concat([s, s.iloc[cut:]], ignore_index=True)):  # slices, several chunks
+        pd.testing.assert_series_equal(fastparse.strip_text(part), part.str.strip())
+
+
+def test_applied_file_keeps_a_preview_and_cannot_be_mapped_again():
+    from opslab.ingest.load import PREVIEW_ROWS, decide_upload
+    rows = "".join(f"u{i % 37},2024-01-{1 + i % 28:02d} 10:00:{i % 60:02d},view\n" for i in range(PREVIEW_ROWS * 3))
+    f = inspect_file("events.csv", ("user_id,event_time,event_name\n" + rows).encode())
+    mapping = {"user_id": "user_id", "event_time": "event_time", "event_name": "event_name"}
+    applied = apply_mapping(f, "events", mapping, today="2024-02-01")
+    assert applied.read.complete is False and applied.read.n_rows == PREVIEW_ROWS * 3
+    pd.testing.assert_frame_equal(applied.read.df, f.read.df.head(PREVIEW_ROWS))
+    assert applied.result.n_input == PREVIEW_ROWS * 3  # every row validated, not the preview
+    with pytest.raises(ValueError):
+        apply_mapping(applied, "events", mapping)
+    with pytest.raises(ValueError):
+        decide_upload([applied])

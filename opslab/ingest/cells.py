@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from opslab.ingest.fastparse import byte_lengths, has_byte, strip_text
+
 MISSING_TOKENS = frozenset({"", "null", "none", "nan", "nat", "n/a", "na", "\\n", "-", "--", "#n/a"})
 #: Longer cells are not dates, amounts or ids; they are failed without any pattern matching.
 MAX_CELL = 64
@@ -48,3 +50,43 @@ def expand(codes: np.ndarray, values: np.ndarray, failed: np.ndarray, index, dty
     vals = np.concatenate([values, fill])[codes]
     bad = np.concatenate([failed, [False]])[codes]
     return pd.Series(vals, index=index, dtype=dtype), pd.Series(bad, index=index, dtype=bool)
+
+
+_TOKEN_LEN = max(map(len, MISSING_TOKENS))
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Trimmed text with the missing tokens ("null", "-", "#N/A", ...) made missing."""
+    s = strip_text(s)
+    # Only short cells can be a missing token: lower-case and look up just those. Byte lengths
+    # (no scan of the text): the tokens are ASCII, and no longer cell lower-cases to one.
+    short = (byte_lengths(s) <= _TOKEN_LEN)
+    missing = np.zeros(len(s), dtype=bool)
+    if short.any():
+        missing[short] = s[short].str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
+    return s.where(~missing) if missing.any() else s
+
+
+_SCI = r"[+-]?\d(?:\.\d+)?[eE]\+?\d{1,3}"
+
+
+def clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
+    """Trim; ``"123.0"`` -> ``"123"`` always (the same rule in every file of an upload, so an
+    Excel float id and a text id of one person meet). Returns the ids, how many were unified
+    and the mask of ids in scientific notation (``1.23457E+11``: Excel rounded them)."""
+    s = clean_text(s)
+    dot, e = has_byte(s, b"."), has_byte(s, b"eE")  # neither pattern can match without them
+    if dot is False and e is False:
+        return s, 0, np.zeros(len(s), dtype=bool)
+    short = s.str.len().fillna(0) <= 64
+    n_unified = 0
+    if dot is not False:
+        s_short = s.where(short)  # no pattern ever sees a long cell
+        floaty = s_short.str.fullmatch(r"-?\d+\.0+").fillna(False)
+        n_unified = int(floaty.sum())
+        if n_unified:
+            s = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
+    if e is False:
+        return s, n_unified, np.zeros(len(s), dtype=bool)
+    sci = s.where(short).str.fullmatch(_SCI).fillna(False).to_numpy(dtype=bool)
+    return s, n_unified, sci

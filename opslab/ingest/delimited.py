@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pacsv
 
-from opslab.ingest.encoding import CONTROL, decode
+from opslab.ingest.encoding import CONTROL, NOT_CONTROL, decode
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
 from opslab.problems import INFO, MAX_EXAMPLES, WARNING, Problem
 
@@ -35,6 +35,14 @@ _CANDIDATES = (",", "\t", ";", "|")  # in order of preference on ties
 _WHITESPACE = r"\s+"
 _SNIFF_LINES = 50
 _SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n")
+
+
+def _has_control(data: bytes, text: str, encoding: str | None) -> bool:
+    """Any control character in the file? In UTF-8 a byte below 0x20 is always that character,
+    so the bytes are scanned in C (``translate``) instead of the text by a pattern."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return bool(data.translate(None, NOT_CONTROL))
+    return _CONTROL_RE.search(text) is not None
 
 
 def text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
@@ -47,10 +55,10 @@ def text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | 
     n_ctrl = len(_CONTROL_RE.findall(text[:65536]))
     if n_ctrl > 0.01 * min(len(text), 65536):
         return fail(res, "io.binary_file")
-    if n_ctrl or _CONTROL_RE.search(text):  # stray NULs from a database dump choke the parser
+    if n_ctrl or _has_control(data, text, res.encoding):  # stray NULs from a database dump choke the parser
         text, n_ctrl = _CONTROL_RE.subn("", text)
         res.report.add(Problem("io.control_chars_removed", WARNING, count=n_ctrl, params={"n": n_ctrl}))
-    if not text.strip():
+    if not text[:65536].strip() and not text.strip():
         return fail(res, "io.empty_file")
     forced = opt.delimiter
     sep_line = _SEP_LINE.match(text[:16])
@@ -128,7 +136,8 @@ def parse_arrow(data: bytes, sep: str, n_cols: int, opt: ReadOptions) -> pd.Data
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            # quoted newlines cost a slower parse; without any quote there are none
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )

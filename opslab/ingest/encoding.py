@@ -22,7 +22,7 @@ from opslab.ingest.read_result import ReadOptions, ReadResult, fail
 from opslab.problems import INFO, WARNING, Problem
 
 CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
-_NOT_CONTROL = bytes(b for b in range(256) if b not in CONTROL)
+NOT_CONTROL = bytes(b for b in range(256) if b not in CONTROL)
 
 
 def decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
@@ -37,7 +37,7 @@ def decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
     utf16 = _utf16_without_bom(head)
     if utf16:
         return _decode_with(data, utf16, res)
-    if len(head.translate(None, _NOT_CONTROL)) > 0.01 * len(head):
+    if len(head.translate(None, NOT_CONTROL)) > 0.01 * len(head):
         return fail(res, "io.binary_file")
     bom = data.startswith(b"\xef\xbb\xbf")
     body = data[3:] if bom else data

@@ -1,6 +1,6 @@
-"""Fast paths of ingest, in Arrow and DuckDB (no per-value Python, no factorising of millions
-of distinct strings): whole-column parsers for well-formed columns, exact duplicate rows,
-and Arrow-built text columns.
+"""Fast paths of ingest, in Arrow (no per-value Python, no factorising of millions of distinct
+strings): whole-column parsers for well-formed columns and text clean-up. Whole-table fast
+paths (exact duplicates, Arrow-built columns) are in :mod:`opslab.ingest.fast_tables`.
 
 Each function accepts a column only when *every* present cell matches a strict pattern that
 the general parsers in :mod:`opslab.ingest.mapping` read the same way (plain decimal numbers;
@@ -21,7 +21,8 @@ True
 
 from __future__ import annotations
 
-import duckdb
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -53,6 +54,95 @@ def _present(s: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray] | None:
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
     present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
     return arr, present
+
+
+def _data_bytes(chunk: pa.Array) -> np.ndarray:
+    """The bytes of a string chunk's values (the whole data buffer: a sliced chunk may hold more)."""
+    buf = chunk.buffers()[2]
+    return np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, dtype=np.uint8)
+
+
+def _plain_ascii(arr: pa.ChunkedArray) -> bool:
+    """Every byte ASCII and none of 0x1C-0x1F (which Unicode trimming treats as white space and
+    ASCII trimming does not): then ASCII trimming equals ``str.strip`` (Unicode trimming)."""
+    for chunk in arr.chunks:
+        b = _data_bytes(chunk)
+        for lo in range(0, len(b), 1 << 24):  # blocks: the temporaries stay small
+            part = b[lo:lo + (1 << 24)]
+            if len(part) and (int(part.max()) >= 128 or bool(((part & 0xFC) == 0x1C).any())):
+                return False
+    return True
+
+
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 32]] = True
+
+
+def _edges_blank(arr: pa.ChunkedArray) -> bool:
+    """Whether any cell starts or ends with an ASCII space, from the first and last byte of
+    each cell (no copy of the text)."""
+    for chunk in arr.chunks:
+        k = len(chunk)
+        if not k:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
+        offsets = offsets[chunk.offset:chunk.offset + k + 1]
+        data = _data_bytes(chunk)
+        filled = offsets[1:] > offsets[:-1]  # null slots have no bytes in Arrow's builders;
+        if chunk.null_count:  # a null with bytes is only looked at, never changes the answer
+            filled &= chunk.is_valid().to_numpy(zero_copy_only=False)
+        first, last = (offsets[:-1], offsets[1:] - 1) if filled.all() else \
+            (offsets[:-1][filled], offsets[1:][filled] - 1)
+        for pos in (first, last):
+            edge = data[pos]
+            # every ASCII space is <= 32: the minimum alone clears the usual column
+            if len(edge) and int(edge.min()) <= 32 and _ASCII_SPACE[edge].any():
+                return True
+    return False
+
+
+def has_byte(s: pd.Series, chars: bytes) -> bool | None:
+    """Whether any cell of an Arrow-backed text column holds one of the ASCII ``chars``,
+    from its bytes (``None`` when the column is not Arrow text: the caller checks itself)."""
+    arr = getattr(pd.Series(s, copy=False).array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    wanted = np.frombuffer(chars, dtype=np.uint8)
+    for chunk in arr.chunks:
+        b = _data_bytes(chunk)
+        for lo in range(0, len(b), 1 << 24):
+            if np.isin(b[lo:lo + (1 << 24)], wanted).any():
+                return True
+    return False
+
+
+def byte_lengths(s: pd.Series) -> np.ndarray:
+    """Length in bytes (UTF-8) of each cell, missing = 0; from Arrow's offsets for Arrow text."""
+    arr = getattr(s.array, "_pa_array", None)
+    if isinstance(arr, pa.ChunkedArray) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)
+    return s.astype("str").str.encode("utf-8").str.len().fillna(0).to_numpy(dtype=np.int64)
+
+
+def filter_rows(s: pd.Series, keep: np.ndarray) -> pd.Series:
+    """``s[keep].reset_index(drop=True)``; Arrow text filtered by Arrow (no index array)."""
+    arr = getattr(s.array, "_pa_array", None)
+    if isinstance(arr, pa.ChunkedArray) and isinstance(s.dtype, pd.StringDtype):
+        return pd.Series(pd.array(pc.filter(arr, pa.array(keep)), dtype=s.dtype), name=s.name)
+    return s[keep].reset_index(drop=True)
+
+
+def strip_text(s: pd.Series) -> pd.Series:
+    """``s.astype("str").str.strip()``. ASCII columns (the common case) are checked from the
+    cells' first and last bytes and returned as they are when nothing needs trimming (no copy
+    of the text), else trimmed by Arrow's ASCII kernel (same result, ~10x the Unicode one)."""
+    s = s.astype("str")
+    arr = getattr(s.array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or not _plain_ascii(arr):
+        return s.str.strip()
+    if not _edges_blank(arr):
+        return s
+    return pd.Series(pd.array(pc.ascii_trim_whitespace(arr), dtype=s.dtype), index=s.index, name=s.name)
 
 
 def _all_match(arr: pa.ChunkedArray, pattern: str) -> bool:
@@ -91,9 +181,104 @@ def _parts(parsed: pa.ChunkedArray, with_time: bool) -> np.ndarray:
     return key
 
 
+#: Fixed-width layouts read from the bytes by NumPy: (pattern, width, separators {pos: byte},
+#: field slices year, month, day[, hour, minute, second]).
+_FIXED = {
+    "%Y-%m-%d %H:%M:%S": (19, {4: b"-", 7: b"-", 10: b" ", 13: b":", 16: b":"}),
+    "%Y-%m-%d": (10, {4: b"-", 7: b"-"}),
+    "%Y/%m/%d %H:%M:%S": (19, {4: b"/", 7: b"/", 10: b" ", 13: b":", 16: b":"}),
+    "%Y/%m/%d": (10, {4: b"/", 7: b"/"}),
+    "%Y%m%d": (8, {}),
+}
+_BLOCK = 1 << 20
+
+
+def _fixed_block(d: np.ndarray, width: int, seps: dict) -> np.ndarray | None:
+    """Microseconds since 1970 for a block of cells (one row of ``width`` bytes each), or
+    ``None`` when any cell is not a real date/time of the layout (the general parser decides)."""
+    digit_pos = [i for i in range(width) if i not in seps]
+    dig = d[:, digit_pos] - np.uint8(48)  # uint8: a byte below "0" wraps round to > 9
+    if int(dig.max()) > 9:
+        return None
+    for pos, sep in seps.items():
+        if (d[:, pos] != sep[0]).any():
+            return None
+
+    def num(i: int, k: int) -> np.ndarray:  # the k digits from digit i as one number
+        v = dig[:, i].astype(np.int32)
+        for j in range(i + 1, i + k):
+            v = v * 10 + dig[:, j]
+        return v
+    year, month, day = num(0, 4), num(4, 2), num(6, 2)
+    if (year < 1000).any() or (year > 2999).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
+        return None
+    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
+    days_in_month = ((first.astype("datetime64[M]") + 1).astype("datetime64[D]") - first).astype(np.int64)
+    if (day > days_in_month).any():
+        return None
+    t = (first.astype(np.int64) + day - 1) * 86_400
+    if width == 19:
+        hour, minute, second = num(8, 2), num(10, 2), num(12, 2)
+        if (hour > 23).any() or (minute > 59).any() or (second > 59).any():
+            return None
+        t += hour * 3600 + minute * 60 + second
+    return t * 1_000_000
+
+
+def _fixed_width(arr: pa.ChunkedArray, n: int, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A column in one fixed-width layout parsed from its bytes: ``(values, present)`` or
+    ``None`` (a cell of another width, an impossible date, or an unusual buffer layout)."""
+    width, seps = _FIXED[fmt]
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]").view(np.int64)
+    present = np.zeros(n, dtype=bool)
+    at = 0
+    for chunk in arr.chunks:
+        k = len(chunk)
+        if k == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
+        offsets = offsets[chunk.offset:chunk.offset + k + 1]
+        lengths = np.diff(offsets)
+        if not chunk.null_count and bool((lengths == width).all()):  # the usual chunk: every cell
+            cells = _data_bytes(chunk)[offsets[0]:offsets[0] + k * width].reshape(k, width)
+            for lo in range(0, k, _BLOCK):
+                got = _fixed_block(cells[lo:lo + _BLOCK], width, seps)
+                if got is None:
+                    return None
+                out[at + lo:at + min(lo + _BLOCK, k)] = got
+            present[at:at + k] = True
+            at += k
+            continue
+        valid = lengths > 0
+        if chunk.null_count:
+            valid &= chunk.is_valid().to_numpy(zero_copy_only=False)
+            if (lengths[~valid] != 0).any():
+                return None  # null slots holding bytes: not worth the bookkeeping
+        if (lengths[valid] != width).any():
+            return None
+        n_valid = int(valid.sum())
+        data = _data_bytes(chunk)[offsets[0]:offsets[0] + n_valid * width]
+        if len(data) != n_valid * width:
+            return None
+        cells = data.reshape(n_valid, width)
+        idx = np.flatnonzero(valid) + at
+        for lo in range(0, n_valid, _BLOCK):
+            got = _fixed_block(cells[lo:lo + _BLOCK], width, seps)
+            if got is None:
+                return None
+            out[idx[lo:lo + _BLOCK]] = got
+        present[idx] = True
+        at += k
+    return out.view("datetime64[us]"), present
+
+
 def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """One fixed date/time layout in the whole column, read by Arrow's strptime; ``None`` when
     the layouts vary or any value is not a real date (the general parser reports those)."""
+    if len(s) >= MIN_CELLS and isinstance(s.dtype, pd.StringDtype):
+        quick = _fixed_datetimes(s)
+        if quick is not None:
+            return quick
     got = _present(s)
     if got is None:
         return None
@@ -119,54 +304,30 @@ def fast_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     return None
 
 
-# ----------------------------------------------------------------------------- whole tables
-
-_HASH_MIN_ROWS = 100_000
-
-
-def exact_duplicates(raw: pd.DataFrame) -> np.ndarray:
-    """``raw.duplicated(keep="first")`` as a boolean array: every row equal (cell for cell,
-    missing equal to missing) to an earlier row.
-
-    Large tables of text: DuckDB hashes every row in parallel; only rows whose 64-bit hash is
-    not unique (a superset of the duplicates) are compared exactly by pandas, so the answer
-    is exact and the cost is one hash pass when duplicates are few.
-
-    >>> exact_duplicates(pd.DataFrame({"a": ["x", "y", "x", None, None]})).tolist()
-    [False, False, True, False, True]
-    """
-    n = len(raw)
-    if n >= _HASH_MIN_ROWS and raw.shape[1] and all(isinstance(t, pd.StringDtype) for t in raw.dtypes):
-        try:
-            names = [f"c{j}" for j in range(raw.shape[1])]
-            table = pa.Table.from_arrays([pa.array(raw.iloc[:, j]) for j in range(raw.shape[1])], names=names)
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
-            con.register("t", table)
-            h = con.execute(f"SELECT hash({', '.join(names)}) AS h FROM t").arrow()
-            con.close()
-            h = (h if isinstance(h, pa.Table) else h.read_all()).column("h").to_numpy()
-            cand = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy(dtype=bool))
-            dup = np.zeros(n, dtype=bool)
-            if len(cand):
-                dup[cand] = raw.iloc[cand].duplicated(keep="first").to_numpy(dtype=bool)
-            return dup
-        except (duckdb.Error, pa.ArrowException):
-            pass
-    try:
-        return raw.duplicated(keep="first").to_numpy(dtype=bool)
-    except TypeError:  # unhashable cells: compare as text
-        return raw.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
+def _first_present(arr: pa.ChunkedArray) -> str | None:
+    """The first non-empty cell, without scanning more than needed."""
+    for chunk in arr.chunks:
+        lengths = pc.fill_null(pc.binary_length(chunk), 0).to_numpy(zero_copy_only=False)
+        hit = np.flatnonzero(lengths > 0)
+        if len(hit):
+            return chunk[int(hit[0])].as_py()
+    return None
 
 
-def null_text(n: int) -> pd.Series:
-    """``n`` missing cells of the ``str`` dtype, without a Python list of ``None``."""
-    return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="str"))
-
-
-def row_ids(n: int) -> pd.Series:
-    """``"row-2"``, ``"row-3"``, ...: the spreadsheet row of each data row, built in Arrow."""
-    nums = pc.cast(pa.array(np.arange(2, n + 2, dtype=np.int64)), pa.large_string())
-    ids = pc.binary_join_element_wise(pa.scalar("row-", pa.large_string()), nums,
-                                      pa.scalar("", pa.large_string()))
-    return pd.Series(pd.array(ids, dtype="str"))
+def _fixed_datetimes(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """The common case of :func:`fast_datetimes` without Arrow's string kernels: every present
+    cell has the first cell's fixed-width layout, checked and converted from the bytes."""
+    arr = getattr(s.array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    first = _first_present(arr)
+    if first is None:
+        return None
+    for pattern, fmt in _DATE_FORMATS:
+        if re.match(pattern, first):
+            got = _fixed_width(arr, len(s), fmt)
+            if got is None:
+                return None
+            return (pd.Series(got[0], index=s.index, dtype="datetime64[us]"),
+                    pd.Series(np.zeros(len(s), dtype=bool), index=s.index))
+    return None

@@ -27,6 +27,8 @@ from opslab.problems import ERROR, WARNING, Problem, Report
 from opslab.workspace.keys import content_key
 
 SAMPLE_FILES = ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
+#: Raw rows an applied file keeps for the preview and the mapping suggestions (which read 200).
+PREVIEW_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -114,18 +116,41 @@ def remap(file: LoadedFile, table: str) -> LoadedFile:
 
 def decide_upload(files: list[LoadedFile], choices: Choices | None = None) -> Decisions:
     """The upload's guesses (day/month order, zone, currency), once for all its files."""
+    for f in files:
+        if f.read.df is not None:
+            _need_complete(f)  # decisions read every value, not a preview
     return decide([(f.read.df, f.table, f.mapping_dict) for f in files if f.read.df is not None],
                   choices)
 
 
 def apply_mapping(file: LoadedFile, table: str, mapping: dict[str, str | None],
                   today=None, choices: Choices | None = None) -> LoadedFile:
-    """Coerce and validate the file's rows with the confirmed mapping and the upload's choices."""
+    """Coerce and validate the file's rows with the confirmed mapping and the upload's choices.
+
+    The returned file keeps only the first :data:`PREVIEW_ROWS` raw rows (``read.complete`` is
+    then False): every row is in the result (kept typed, rejected and dropped ones raw), so the
+    raw text table is not held twice beside the typed one. Apply a mapping to the file
+    :func:`inspect_file` returned, not to an applied one."""
     if file.read.df is None:
         return file
+    _need_complete(file)
     result = coerce_table(file.read.df, mapping, table, today=today, choices=choices)
-    return replace(file, table=table, mapping=tuple(mapping.items()), result=result,
-                   hints=mapping_hints(file, table, mapping), choices=choices.as_tuple() if choices else ())
+    hints = mapping_hints(file, table, mapping)
+    return replace(file, read=preview_only(file.read), table=table, mapping=tuple(mapping.items()), result=result,
+                   hints=hints, choices=choices.as_tuple() if choices else ())
+
+
+def preview_only(read: ReadResult) -> ReadResult:
+    """``read`` with only its first :data:`PREVIEW_ROWS` rows (itself when it has no more)."""
+    if read.df is None or len(read.df) <= PREVIEW_ROWS:
+        return read
+    return replace(read, df=read.df.head(PREVIEW_ROWS).copy(), complete=False)
+
+
+def _need_complete(file: LoadedFile) -> None:
+    if not file.read.complete:
+        raise ValueError(f"{file.name}: only the first {PREVIEW_ROWS} rows are left after validation; "
+                         "map the file inspect_file returned")
 
 
 def fingerprint(files: list[LoadedFile], currency: str = "CNY") -> str:

@@ -23,14 +23,17 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from opslab.ingest.arrow_memory import use_returning_allocator
 from opslab.ingest.delimited import text_rows
 from opslab.ingest.excel import excel_kind, read_excel
+from opslab.ingest.fastparse import strip_text
 from opslab.ingest.header import clean_name, looks_like_header, unique_names
 from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem
 
 __all__ = ["ReadOptions", "ReadResult", "read_table"]
+use_returning_allocator()  # big uploads: freed Arrow buffers go back to the system at once
 
 
 def read_table(data: bytes, filename: str = "", options: ReadOptions = ReadOptions()) -> ReadResult:
@@ -66,7 +69,7 @@ def read_table(data: bytes, filename: str = "", options: ReadOptions = ReadOptio
 
 
 def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():  # (the head decides for any real file: no full copy)
         return fail(res, "io.empty_file")
     if len(data) > opt.max_bytes:
         return fail(res, "io.too_large", size_mb=round(len(data) / 1024**2, 1),
@@ -83,6 +86,9 @@ def _read(data: bytes, name: str, opt: ReadOptions, res: ReadResult) -> None:
         opt = replace(opt, header=True)
     else:
         rows = text_rows(data, opt, res)
+        # Without a quote character no cell of a text file can span lines: skip that scan.
+        if rows is not None:
+            return _finish(rows, opt, res, multiline=b'"' in data)
     if rows is not None:
         _finish(rows, opt, res)
 
@@ -118,10 +124,11 @@ def _parquet_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFram
 # ----------------------------------------------------------------------------- shared tail
 
 
-def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
+def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult, multiline: bool = True) -> None:
     for c in df.columns:
-        s = df[c].astype(str).str.strip()
-        df[c] = s.mask(s == "")
+        s = strip_text(df[c])
+        empty = (s == "").to_numpy(dtype=bool, na_value=False)
+        df[c] = s.mask(empty) if empty.any() else s  # no copy when nothing is empty
     keep_rows = df.notna().any(axis=1)
     n_empty = int((~keep_rows).sum())
     if n_empty:  # filtering copies every column: only when there is something to drop
@@ -156,7 +163,8 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult) -> None:
         df = df.iloc[: opt.max_rows]
         res.report.add(Problem("io.rows_truncated", WARNING, params={"limit": opt.max_rows}))
     df = df.set_axis(unique, axis=1).reset_index(drop=True)
-    _report_multiline(df, 2 if has_header else 1, res)
+    if multiline:
+        _report_multiline(df, 2 if has_header else 1, res)
     if df.shape[1] == 1:
         res.report.add(Problem("io.single_column", INFO, params={"column": unique[0]}))
     res.df, res.n_rows = df, len(df)

@@ -55,6 +55,9 @@ class ReadResult:
     sheet: str | None = None  # the sheet that was read
     header_rows: list[int] = field(default_factory=list)  # sheet rows offered as the header
     header_row: int | None = None  # the sheet row used as the header
+    #: False once validated: ``df`` then holds only the first rows (the preview and the mapping
+    #: suggestions need no more; every row lives on, typed, in the validation result)
+    complete: bool = True
 
 
 def fail(res: ReadResult, code: str, **params) -> None:
