@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.funnels import _register
+from opslab.funnel_sql import register_events
 from opslab.problems import OpsLabError
 
 END, OTHER = "__end__", "__other__"
@@ -67,7 +67,7 @@ def paths(ds: Dataset, event: str, direction: str = "next", depth: int = 3, top:
         raise OpsLabError("paths.bad_direction", direction=direction)
     if not 1 <= depth <= 6:
         raise OpsLabError("paths.bad_depth", depth=depth)
-    _register(ds)
+    register_events(ds)
     start = pd.Timestamp(start if start is not None else ds.start).normalize()
     stop = pd.Timestamp(end if end is not None else ds.end).normalize() + pd.Timedelta(days=1)
     raw = ds.engine.run("path_steps", start=start, stop=stop, gap_us=int(session_minutes * 60e6),
