@@ -36,7 +36,8 @@ def props_pair(spark):
     rng = np.random.default_rng(5)
     ev["src"] = np.where(rng.random(len(ev)) < 0.2, None, rng.choice(["ad", "push", "search"], len(ev)))
     ev["price"] = np.round(rng.random(len(ev)) * 50, 1)
-    duck = Dataset.from_tables(events=ev, users=ds.users.drop(columns=["uid", "censored"]), orders=ds.orders)
+    duck = Dataset.from_tables(events=ev, users=ds.users.drop(columns=["uid", "censored"]),
+                               orders=ds.orders.drop(columns=["uid"]))
     return duck, duck.on_engine(lambda: SparkEngine(spark))
 
 
@@ -157,3 +158,37 @@ def test_behaviour_queries_are_the_ones_run_by_their_functions():
     assert set(RUN_BY_FUNCTION) == {"funnel_ordered", "funnel_ordered_step", "funnel_strict",
                                     "funnel_strict_step", "funnel_unordered", "path_steps",
                                     "ab_user_metrics", "ab_daily_outcomes"}
+
+
+def _screens(secrets: dict | None) -> dict:
+    """The metric cards and messages of the Funnels, Paths and Experiments screens as the app
+    shows them on the sample (defaults of every widget)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+    from ui.models import _slot
+    _slot.clear()  # nothing computed on one engine may be reused by the other
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+    at.session_state["lang"] = "en"
+    if secrets:
+        at.secrets["opslab"] = secrets
+    at.run()
+    shown = {"engine": type(at.session_state["dataset"].engine).__name__}
+    for page in ("views/funnels.py", "views/paths.py", "views/experiments.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        shown[page] = {"metrics": [(m.label, m.value) for m in at.metric], "errors": [e.value for e in at.error],
+                       "success": [s.value for s in at.success], "warnings": [w.value for w in at.warning]}
+    return shown
+
+
+def test_behaviour_screens_show_the_same_figures_on_spark(spark):
+    duck = _screens(None)
+    # what .streamlit/secrets.toml would say; getOrCreate reuses this test process's session
+    spk = _screens({"engine": "spark", "spark": "local[2]", "shuffle_partitions": 2})
+    assert (duck.pop("engine"), spk.pop("engine")) == ("DuckDBEngine", "SparkEngine")
+    for page, shown in spk.items():
+        assert shown["errors"] == [], (page, shown["errors"])  # no refusal, no failure
+        assert len(shown["metrics"]) >= 2, page
+        assert shown == duck[page], page
+    assert any("beats control" in s for s in spk["views/experiments.py"]["success"])

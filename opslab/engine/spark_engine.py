@@ -44,8 +44,13 @@ _SEQ = itertools.count()
 #: funnel queries (strict order, or exclusions) with PLAN_VALIDATION_FAILED_RULE_IN_BATCH
 #: ("previously resolved and now became unresolved") on pyspark 4.x: removing an alias below a
 #: UNION over windowed rows leaves the union with duplicate columns (cf. SPARK-53308). The rule
-#: only drops no-op aliases, so without it plans are the same work.
-EXCLUDED_RULES = ("org.apache.spark.sql.catalyst.optimizer.RemoveRedundantAliases",)
+#: only drops no-op aliases, so without it plans are the same work. ConvertToLocalRelation
+#: evaluates projections over an in-memory frame (a registered data set's events) inside the
+#: optimizer, once per reference: the funnel reads its events in every layer, and the driver ran
+#: out of heap (OutOfMemoryError in "serve-Arrow", the Python side then waits for ever). Without
+#: it those rows go through ordinary Spark jobs.
+EXCLUDED_RULES = ("org.apache.spark.sql.catalyst.optimizer.RemoveRedundantAliases",
+                  "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation")
 
 
 def spark_session(master: str | None = "local[2]", remote: str | None = None,
