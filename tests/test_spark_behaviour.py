@@ -86,7 +86,7 @@ def test_funnel_screen_functions_same(sample_pair):
 
 def test_funnel_event_properties_same(props_pair):
     duck, spk = props_pair
-    assert fn.event_properties(duck) == fn.event_properties(spk) == ["price", "src"]
+    assert fn.event_properties(duck) == fn.event_properties(spk) == ["src", "price"]
     for order in fn.ORDERS:
         for attribution in fn.ATTRIBUTIONS:
             a = fn.funnel(duck, STEPS, 7, by="src", order=order, attribution=attribution)
@@ -189,6 +189,6 @@ def test_behaviour_screens_show_the_same_figures_on_spark(spark):
     assert (duck.pop("engine"), spk.pop("engine")) == ("DuckDBEngine", "SparkEngine")
     for page, shown in spk.items():
         assert shown["errors"] == [], (page, shown["errors"])  # no refusal, no failure
-        assert len(shown["metrics"]) >= 2, page
+        assert len(shown["metrics"]) >= 1, page  # paths shows one card, the others four
         assert shown == duck[page], page
     assert any("beats control" in s for s in spk["views/experiments.py"]["success"])
