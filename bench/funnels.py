@@ -43,7 +43,8 @@ FROM f
 
 def case(n_events: int, repeats: int = 3) -> dict:
     from opslab.dataset import Dataset
-    from opslab.funnels import _register, funnel
+    from opslab.funnel_sql import register_events
+    from opslab.funnels import funnel
     from opslab.synth import SynthConfig, generate, users_for_events
     t0 = time.perf_counter()
     data = generate(SynthConfig(n_users=users_for_events(n_events)))
@@ -51,7 +52,7 @@ def case(n_events: int, repeats: int = 3) -> dict:
     del data
     t_gen = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _register(ds)
+    register_events(ds)
     t_reg = time.perf_counter() - t0
     ops, hand = [], []
     for _ in range(repeats):   # interleaved, best of n: the machine is shared

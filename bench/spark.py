@@ -127,7 +127,8 @@ def run(engine: str, folder: Path, driver_memory: str, timeout: int) -> dict:
 STORE = DATA / "spark_results.json"  # every case measured so far (bench/data is git-ignored)
 
 
-def render(store: dict, driver_memory: str, loads: list[float]) -> list[str]:
+def render(store: dict, driver_memory: str, loads: list[float | None]) -> list[str]:
+    loads = [x for x in loads if x is not None] or [float("nan")]  # rows kept from an earlier run say theirs
     lines = [
         "## Spark next to DuckDB on the same Parquet folder (`make bench-spark`)",
         "",

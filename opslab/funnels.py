@@ -19,8 +19,8 @@ them; ``tests/test_funnels.py`` does):
   (at each step, the value on that step's event: a user may sit in different groups per step).
   User attributes (channel, city, ...) and the lifecycle ``tier`` need no attribution.
 
-The work is one DuckDB query (``opslab/sql/funnels.sql``); this module builds it and shapes
-the per-user answer into step tables.
+The work is one query on the data set's engine, DuckDB or Spark (``opslab/sql/funnels.sql``,
+built by :mod:`opslab.funnel_sql`); this module shapes the per-user answer into step tables.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.engine.duckdb_engine import sql_catalog
+from opslab.funnel_sql import _columns, event_properties, funnel_frame, register_events, user_dimensions
 from opslab.problems import OpsLabError
 from opslab.lifecycle import segment
 from opslab.metrics import period_end, period_start
@@ -42,8 +42,6 @@ ATTRIBUTIONS = ("first_touch", "last_touch", "per_step")
 OTHER, NONE = "__other__", "__none__"
 MIN_STEPS, MAX_STEPS = 2, 10
 _US = 1_000_000
-#: columns that are not attributes of a user or an event
-_INTERNAL = {"uid", "user_id", "event_time", "signup_time", "censored", "seq"}
 
 
 @dataclass(frozen=True)
@@ -115,107 +113,11 @@ class FunnelResult:
                              "share": counts / max(len(d), 1)})
 
 
-def _q(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in _INTERNAL]
-
-
-def event_properties(ds: Dataset) -> list[str]:
-    """Event columns usable as step filters or breakdowns (besides ``event_name``)."""
-    return [c for c in _columns(ds.events) if c != "event_name" and ds.events[c].notna().any()]
-
-
-def user_dimensions(ds: Dataset) -> list[str]:
-    """User columns usable as breakdowns (channel, city, any extra attribute), plus ``tier``."""
-    cols = [c for c in _columns(ds.users) if ds.users[c].notna().any()]
-    return cols + ["tier"]
-
-
-def _register(ds: Dataset) -> None:
-    """``fev``: the events with their log position, registered once per data set."""
-    def compute():
-        ev = ds.events
-        frame = ev[["uid", "event_time", "event_name"] + event_properties(ds)].copy()
-        frame.insert(1, "seq", np.arange(len(ev), dtype=np.int64))  # events are time-sorted
-        ds.engine.register("fev", frame)
-        return True
-    ds.memo(("funnels_fev",), compute)
-
-
 def _as_steps(steps) -> list[Step]:
     out = [s if isinstance(s, Step) else Step(str(s)) for s in steps]
     if not MIN_STEPS <= len(out) <= MAX_STEPS:
         raise OpsLabError("funnels.step_count", n=len(out), min=MIN_STEPS, max=MAX_STEPS)
     return out
-
-
-def _match(step: Step, params: dict, name: str, props: set[str]) -> str:
-    params[f"{name}_e"] = step.event
-    cond = [f"event_name = ${name}_e"]
-    for i, (col, values) in enumerate(sorted(step.where.items())):
-        if col not in props:
-            raise OpsLabError("funnels.unknown_property", column=col)
-        params[f"{name}_w{i}"] = [str(v) for v in values]
-        cond.append(f"list_contains(${name}_w{i}, CAST({_q(col)} AS VARCHAR))")
-    return "(" + " AND ".join(cond) + ")"
-
-
-def _query(ds, steps, window_us, order, exclusions, prop, start, stop) -> pd.DataFrame:
-    if ds.engine.name != "duckdb":  # the funnel templates are DuckDB SQL (engine.base.DUCKDB_ONLY)
-        raise OpsLabError("sources.engine_duckdb_only", query="funnel_" + order)
-    cat = sql_catalog()
-    n = len(steps)
-    props = set(event_properties(ds))
-    params = {"start": start, "stop": stop, "window": int(window_us)}
-    matches = [_match(s, params, f"s{k}", props) for k, s in enumerate(steps, 1)]
-    cols = [f"{m} AS m{k}" for k, m in enumerate(matches, 1)]
-    conds = list(matches)
-    segs = ""
-    guards = {}
-    for i, ex in enumerate(exclusions):
-        params[f"x{i}"] = ex.event
-        cols.append(f"(event_name = $x{i}) AS x{i}")
-        conds.append(f"(event_name = $x{i})")
-        for j in range(ex.after, ex.before):
-            guards.setdefault(j, []).append(f"x{i}")
-    for j, xs in sorted(guards.items()):
-        flag = " OR ".join(xs)
-        segs += f", sum(CASE WHEN {flag} THEN 1 ELSE 0 END) OVER (PARTITION BY uid ORDER BY pos ROWS UNBOUNDED PRECEDING) AS g{j}"
-    extra = f", CAST({_q(prop)} AS VARCHAR) AS b" if prop else ""
-    fmt = {"extra": extra, "match": ", ".join(cols), "any": " OR ".join(conds), "n": n, "segs": segs,
-           "any_m": " OR ".join(f"m{k}" for k in range(1, n + 1))}
-    if order == "any":
-        nexts = [f"min(CASE WHEN m{k} THEN t END) OVER (PARTITION BY uid ORDER BY t RANGE BETWEEN CURRENT ROW "
-                 f"AND UNBOUNDED FOLLOWING) - t AS o{k}" for k in range(1, n + 1)]
-        user = []
-        for k in range(1, n + 1):
-            f = f"FILTER (WHERE len(offs) >= {k})"
-            user += [f"min(pos) {f} AS p{k}", f"arg_min(offs[{k}], pos) {f} AS d{k}"]
-            user += [f"arg_min_null(b, pos) {f} AS b{k}"] if prop else []
-        sql = cat["funnel_unordered"].format(**fmt, nexts=", ".join(nexts),
-                                             offsets=", ".join(f"o{k}" for k in range(1, n + 1)),
-                                             user_cols=", ".join(user))
-    else:
-        block = cat["funnel_ordered_step" if order == "ordered" else "funnel_strict_step"]
-        carry = (", b" if prop else "") + "".join(f", g{j}" for j in sorted(guards))
-        layers = []
-        for k in range(2, n + 1):
-            part = f", g{k - 1}" if (k - 1) in guards else ""
-            layers.append(block.format(k=k, j=k - 1, part=part, carry=carry))
-        union = " UNION ALL ".join(f"SELECT {k} AS k, uid, pos, t, L{', b' if prop else ''} FROM s{k}"
-                                   for k in range(1, n + 1))
-        user = []
-        for k in range(1, n + 1):
-            f = f"FILTER (WHERE k = {k})"
-            user += [f"min(pos) {f} AS p{k}", f"arg_min(t - L, pos) {f} AS d{k}"]
-            user += [f"arg_min_null(b, pos) {f} AS b{k}"] if prop else []
-        name = "funnel_ordered" if order == "ordered" else "funnel_strict"
-        sql = cat[name].format(**fmt, layers=",\n".join(layers), union=union, carry=carry,
-                               user_cols=", ".join(user))
-    return ds.engine.sql(sql, **params)
 
 
 def _max_step(frame: pd.DataFrame, n: int) -> np.ndarray:
@@ -286,7 +188,7 @@ def funnel(ds: Dataset, steps, window_days: float = 7, by: str | None = None, *,
             raise OpsLabError("funnels.exclusions_ordered_only")
         if not 1 <= ex.after < ex.before <= n or ex.event in names:
             raise OpsLabError("funnels.bad_exclusion", event=ex.event, after=ex.after, before=ex.before)
-    _register(ds)
+    register_events(ds)
     start = pd.Timestamp(start if start is not None else ds.start).normalize()
     stop = pd.Timestamp(end if end is not None else ds.end).normalize() + pd.Timedelta(days=1)
     window_us = round(window_days * 86400 * _US)
@@ -301,11 +203,11 @@ def funnel(ds: Dataset, steps, window_days: float = 7, by: str | None = None, *,
 
 def _compute(ds, steps, window_days, window_us, by, prop, order, exclusions, attribution, start, stop, top_n):
     n = len(steps)
-    frame = _query(ds, steps, window_us, order, exclusions, prop, start, stop)
+    frame = funnel_frame(ds, steps, window_us, order, exclusions, prop, start, stop)
     max_step = _max_step(frame, n)
     excluded = np.zeros(len(frame), dtype=bool)
     if exclusions:
-        free = _query(ds, steps, window_us, order, (), None, start, stop)
+        free = funnel_frame(ds, steps, window_us, order, (), None, start, stop)
         k_any = pd.Series(_max_step(free, n), index=free["uid"].to_numpy())
         excluded = k_any.reindex(frame["uid"].to_numpy()).to_numpy() > max_step
     frame = frame.loc[~excluded].reset_index(drop=True)

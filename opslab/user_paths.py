@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.funnels import _register
+from opslab.funnel_sql import register_events
 from opslab.problems import OpsLabError
 
 END, OTHER = "__end__", "__other__"
@@ -76,7 +76,7 @@ def paths(ds: Dataset, event: str, direction: str = "next", depth: int = 3, top:
 
 
 def _paths(ds, event, direction, depth, top, session_minutes, collapse, start, stop) -> PathResult:
-    _register(ds)
+    register_events(ds)
     raw = ds.engine.run("path_steps", start=start, stop=stop, gap_us=int(session_minutes * 60e6),
                         collapse=bool(collapse), event=str(event), depth=int(depth) + 1)
     sign = 1 if direction == "next" else -1

@@ -17,22 +17,6 @@ import pyarrow as pa
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
-#: Named queries written with DuckDB-only constructs, and why. They run on the embedded engine
-#: only: a Spark engine refuses them with ``sources.engine_duckdb_only`` (the screens show it), and
-#: the two-engine test covers every other query. Rewriting them for both engines (see
-#: docs/ARCHITECTURE.md, "Two engines, one SQL") is the way to shrink this list.
-DUCKDB_ONLY: dict[str, str] = {
-    "funnel_ordered": "per-step templates with arg_min_null and FILTER aggregates over generated layers",
-    "funnel_ordered_step": "a template fragment of funnel_ordered",
-    "funnel_strict": "per-step templates with arg_min_null and FILTER aggregates over generated layers",
-    "funnel_strict_step": "a template fragment of funnel_strict",
-    "funnel_unordered": "list lambdas over each user's events",
-    "path_steps": "list aggregates and epoch_us over sessions",
-    "ab_user_metrics": "epoch_us windows and FILTER aggregates per variant",
-    "ab_daily_outcomes": "epoch_us windows per day",
-}
-
-
 @lru_cache(maxsize=None)
 def sql_catalog() -> dict[str, str]:
     """Every named query from the ``opslab/sql`` folder (read once).

@@ -32,8 +32,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from opslab.engine.base import DUCKDB_ONLY, projection, sql_catalog
-from opslab.problems import OpsLabError
+from opslab.engine.base import projection, sql_catalog
 
 _SPARK_TYPES = {  # Spark's simpleString type names -> SQL types sqlglot understands
     "int": "INT", "integer": "INT", "bigint": "BIGINT", "smallint": "SMALLINT", "tinyint": "TINYINT",
@@ -41,6 +40,17 @@ _SPARK_TYPES = {  # Spark's simpleString type names -> SQL types sqlglot underst
     "date": "DATE", "timestamp": "TIMESTAMP", "timestamp_ntz": "TIMESTAMP",
 }
 _SEQ = itertools.count()
+#: Optimizer rules OpsLab switches off on its Spark sessions. RemoveRedundantAliases fails on the
+#: funnel queries (strict order, or exclusions) with PLAN_VALIDATION_FAILED_RULE_IN_BATCH
+#: ("previously resolved and now became unresolved") on pyspark 4.x: removing an alias below a
+#: UNION over windowed rows leaves the union with duplicate columns (cf. SPARK-53308). The rule
+#: only drops no-op aliases, so without it plans are the same work. ConvertToLocalRelation
+#: evaluates projections over an in-memory frame (a registered data set's events) inside the
+#: optimizer, once per reference: the funnel reads its events in every layer, and the driver ran
+#: out of heap (OutOfMemoryError in "serve-Arrow", the Python side then waits for ever). Without
+#: it those rows go through ordinary Spark jobs.
+EXCLUDED_RULES = ("org.apache.spark.sql.catalyst.optimizer.RemoveRedundantAliases",
+                  "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation")
 
 
 def spark_session(master: str | None = "local[2]", remote: str | None = None,
@@ -71,7 +81,18 @@ def spark_session(master: str | None = "local[2]", remote: str | None = None,
     spark.conf.set("spark.sql.shuffle.partitions", str(int(shuffle_partitions)))
     if not remote:
         spark.sparkContext.setLogLevel("ERROR")
+    exclude_rules(spark)
     return spark
+
+
+def exclude_rules(spark) -> None:
+    """Add :data:`EXCLUDED_RULES` to the session's ``spark.sql.optimizer.excludedRules``
+    (keeping any rules already excluded there)."""
+    key = "spark.sql.optimizer.excludedRules"
+    have = [r for r in (spark.conf.get(key, "") or "").split(",") if r.strip()]
+    missing = [r for r in EXCLUDED_RULES if r not in have]
+    if missing:
+        spark.conf.set(key, ",".join(have + missing))
 
 
 def _literal(value: Any) -> exp.Expression:
@@ -141,6 +162,7 @@ class SparkEngine:
 
     def __init__(self, spark=None, **session_args):
         self.spark = spark if spark is not None else spark_session(**session_args)
+        exclude_rules(self.spark)  # a session made elsewhere (connect(spark=...)) too
         self._prefix = f"opslab{next(_SEQ)}_"
         self._schemas: dict[str, dict[str, str]] = {}
         self._persisted: dict[str, Any] = {}
@@ -177,10 +199,7 @@ class SparkEngine:
 
     # -- queries ----------------------------------------------------------------------------
     def run(self, name: str, **params: Any) -> pd.DataFrame | None:
-        """Run the named query; SELECTs return a DataFrame, CREATE materialises and returns None.
-        A query in :data:`~opslab.engine.base.DUCKDB_ONLY` is refused with ``sources.engine_duckdb_only``."""
-        if name in DUCKDB_ONLY:
-            raise OpsLabError("sources.engine_duckdb_only", query=name)
+        """Run the named query; SELECTs return a DataFrame, CREATE materialises and returns None."""
         return self.sql(sql_catalog()[name], **params)
 
     def transpile(self, sql: str, **params: Any) -> str:

@@ -2,7 +2,10 @@
 -- <placeholders> receive generated, quoted identifiers and per-step expressions (built from the
 -- *_step blocks below); every value (event names, property values, times) is a bound $param.
 -- Events come from `fev` (uid, seq = position in the time-sorted log, event_time, event_name,
--- attribute columns). Times are compared as epoch microseconds; $window is in microseconds.
+-- attribute columns). Times are compared as epoch microseconds (date_diff('microsecond') from
+-- 1970, which both engines run); $window is in microseconds. Written once for DuckDB and
+-- Spark (docs/ARCHITECTURE.md, "Two engines, one SQL"): no FILTER clauses, no list functions,
+-- and a step's first event is picked with row_number() rather than arg_min.
 
 -- name: funnel_ordered
 -- Ordered funnel as a dynamic programme over each user's events. s1 holds the step-1 events
@@ -12,18 +15,22 @@
 -- them). Each layer only touches the rows of two steps, so the work shrinks along the funnel.
 -- Exclusions between step j and j+1 split the log at every excluded event (column gj): a path
 -- may only link events of the same segment, so nothing excluded happens between the two steps.
+-- Per user and step: p = the position of the first completion (firsts), d = its time from
+-- step 1 (t - L) and b = the breakdown value on it (the steps row at that position).
 WITH base AS (
-    SELECT uid, seq AS pos, epoch_us(event_time) AS t{extra}, {match}
+    SELECT uid, seq AS pos, date_diff('microsecond', TIMESTAMP '1970-01-01 00:00:00', event_time) AS t{extra}, {match}
     FROM fev
-    WHERE event_time >= $start AND event_time < $stop AND ({any})
+    WHERE event_time >= CAST($start AS TIMESTAMP) AND event_time < CAST($stop AS TIMESTAMP) AND ({any})
 ),
 seg AS (SELECT *{segs} FROM base),
 s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
 {layers},
-steps AS ({union})
-SELECT uid, min(t) FILTER (WHERE k = 1) AS entry, {user_cols}
-FROM steps
-GROUP BY uid;
+steps AS ({union}),
+firsts AS (SELECT uid, k, min(pos) AS pos, min(t) AS t0 FROM steps GROUP BY uid, k)
+SELECT s.uid, min(CASE WHEN s.k = 1 THEN f.t0 END) AS entry, {user_cols}
+FROM steps s JOIN firsts f ON f.uid = s.uid AND f.k = s.k AND f.pos = s.pos
+GROUP BY s.uid
+ORDER BY s.uid;
 
 -- name: funnel_ordered_step
 -- One layer: events of step k (kind 0) look back at the step-(k-1) rows (kind 1) before them;
@@ -34,7 +41,7 @@ s{k} AS (
                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS c
           FROM (SELECT uid, pos, t{carry}, L, 1 AS kind FROM s{j}
                 UNION ALL
-                SELECT uid, pos, t{carry}, NULL AS L, 0 AS kind FROM seg WHERE m{k}))
+                SELECT uid, pos, t{carry}, CAST(NULL AS BIGINT) AS L, 0 AS kind FROM seg WHERE m{k}) u{k}) w{k}
     WHERE kind = 0 AND c >= t - $window
 )
 
@@ -44,17 +51,19 @@ s{k} AS (
 -- matching events are kept and linked when their positions are adjacent.
 WITH allev AS (
     SELECT uid, row_number() OVER (PARTITION BY uid ORDER BY seq) AS pos,
-           epoch_us(event_time) AS t{extra}, {match}
+           date_diff('microsecond', TIMESTAMP '1970-01-01 00:00:00', event_time) AS t{extra}, {match}
     FROM fev
-    WHERE event_time >= $start AND event_time < $stop
+    WHERE event_time >= CAST($start AS TIMESTAMP) AND event_time < CAST($stop AS TIMESTAMP)
 ),
 seg AS (SELECT * FROM allev WHERE {any_m}),
 s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
 {layers},
-steps AS ({union})
-SELECT uid, min(t) FILTER (WHERE k = 1) AS entry, {user_cols}
-FROM steps
-GROUP BY uid;
+steps AS ({union}),
+firsts AS (SELECT uid, k, min(pos) AS pos, min(t) AS t0 FROM steps GROUP BY uid, k)
+SELECT s.uid, min(CASE WHEN s.k = 1 THEN f.t0 END) AS entry, {user_cols}
+FROM steps s JOIN firsts f ON f.uid = s.uid AND f.k = s.k AND f.pos = s.pos
+GROUP BY s.uid
+ORDER BY s.uid;
 
 -- name: funnel_strict_step
 -- One strict layer: a step-k event continues the step-(k-1) path ending exactly one event before.
@@ -63,25 +72,28 @@ s{k} AS (
     FROM (SELECT *, CASE WHEN lag(pos) OVER w = pos - 1 AND lag(kind) OVER w = 1 THEN lag(L) OVER w END AS c
           FROM (SELECT uid, pos, t{carry}, L, 1 AS kind FROM s{j}
                 UNION ALL
-                SELECT uid, pos, t{carry}, NULL AS L, 0 AS kind FROM seg WHERE m{k})
-          WINDOW w AS (PARTITION BY uid ORDER BY pos, kind))
+                SELECT uid, pos, t{carry}, CAST(NULL AS BIGINT) AS L, 0 AS kind FROM seg WHERE m{k}) u{k}
+          WINDOW w AS (PARTITION BY uid ORDER BY pos, kind)) w{k}
     WHERE kind = 0 AND c >= t - $window
 )
 
 -- name: funnel_unordered
 -- Any-order funnel: from every event matching a step (time s), the first time each step
--- happens at or after s; the steps reached within [s, s + $window] are those offsets <= $window.
--- A user's k = the most steps any such window holds (step names are distinct in this mode).
+-- happens at or after s (offsets o1..on); the steps reached within [s, s + $window] are the
+-- offsets <= $window. r_i ranks o_i among those offsets, so the k-th smallest is the least o_i
+-- whose rank is >= k (e_k; ties count once each), and cnt = how many steps the window holds.
+-- A user's k = the largest cnt of any such window (step names are distinct in this mode); the
+-- window that reaches k steps first (smallest position q_k) gives d_k and b_k.
 WITH base AS (
-    SELECT uid, seq AS pos, epoch_us(event_time) AS t{extra}, {match}
+    SELECT uid, seq AS pos, date_diff('microsecond', TIMESTAMP '1970-01-01 00:00:00', event_time) AS t{extra}, {match}
     FROM fev
-    WHERE event_time >= $start AND event_time < $stop AND ({any})
+    WHERE event_time >= CAST($start AS TIMESTAMP) AND event_time < CAST($stop AS TIMESTAMP) AND ({any})
 ),
 nx AS (SELECT *, {nexts} FROM base),
-l{n} AS (
-    SELECT *, list_sort(list_filter([{offsets}], x -> x IS NOT NULL AND x <= $window)) AS offs
-    FROM nx
-)
+rk AS (SELECT *, {ranks} FROM nx),
+kth AS (SELECT *, {cnt} AS cnt, {kth} FROM rk),
+firsts AS (SELECT *, {firsts} FROM kth)
 SELECT uid, min(t) AS entry, {user_cols}
-FROM l{n}
-GROUP BY uid;
+FROM firsts
+GROUP BY uid
+ORDER BY uid;

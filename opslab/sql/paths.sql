@@ -5,11 +5,15 @@
 -- one) and, when $collapse, with repeats of the same event in a row folded into one. The anchor
 -- is the user's first $event; returned are the events up to $depth places after and before it
 -- in the same session (offset 0 is the anchor itself).
-WITH e AS (
-    SELECT uid, seq, epoch_us(event_time) AS t, event_name,
-           lag(event_name) OVER w AS prev_name, lag(epoch_us(event_time)) OVER w AS prev_t
+-- Times are epoch microseconds as both engines compute them (date_diff('microsecond') from 1970).
+WITH e0 AS (
+    SELECT uid, seq, date_diff('microsecond', TIMESTAMP '1970-01-01 00:00:00', event_time) AS t, event_name
     FROM fev
-    WHERE event_time >= $start AND event_time < $stop
+    WHERE event_time >= CAST($start AS TIMESTAMP) AND event_time < CAST($stop AS TIMESTAMP)
+),
+e AS (
+    SELECT uid, seq, t, event_name, lag(event_name) OVER w AS prev_name, lag(t) OVER w AS prev_t
+    FROM e0
     WINDOW w AS (PARTITION BY uid ORDER BY seq)
 ),
 s AS (
@@ -25,7 +29,7 @@ k AS (
     WHERE NOT ($collapse AND NOT brk AND event_name = prev_name)
 ),
 anchor AS (
-    SELECT uid, arg_min(rn, seq) AS arn, arg_min(sess, seq) AS asess
+    SELECT uid, min(rn) AS arn, min(sess) AS asess  -- rn and sess grow with seq: the first one's
     FROM k WHERE event_name = $event GROUP BY uid
 )
 SELECT k.uid, (k.rn - a.arn)::INTEGER AS "offset", k.event_name
