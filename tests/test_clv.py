@@ -247,9 +247,9 @@ def test_p_alive_falls_as_the_gap_since_last_purchase_grows(fitted):
 
 def test_clv_rises_with_frequency_and_discounting_behaves(fitted):
     bgf, ggf = fitted
-    s = pd.DataFrame({"frequency": np.arange(11), "recency": 60.0, "T": 60.0,
+    s = pd.DataFrame({"frequency": np.arange(11), "t_x": 60.0, "T": 60.0,
                       "monetary_value": 30.0})
-    s.loc[0, "recency"] = 0.0
+    s.loc[0, "t_x"] = 0.0
     s.loc[0, "monetary_value"] = 0.0
     cfg = CLVConfig(horizon_days=52, time_unit_days=4, margin=0.5, discount_rate_annual=0.10)
     value = customer_lifetime_value(bgf, ggf, s, cfg)  # summary in the model's unit (1)
@@ -257,7 +257,7 @@ def test_clv_rises_with_frequency_and_discounting_behaves(fitted):
     flat = customer_lifetime_value(bgf, ggf, s, CLVConfig(52, 0.0, 0.5, 52))
     expected = 0.5 * ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"]) \
         * bgf.conditional_expected_number_of_purchases_up_to_time(52, s["frequency"],
-                                                                  s["recency"], s["T"])
+                                                                  s["t_x"], s["T"])
     np.testing.assert_allclose(flat, expected, rtol=1e-10)
     assert (value < flat).all() and (value > flat / 1.10 ** (52 / 365)).all()
 
@@ -282,12 +282,12 @@ def test_rfm_summary_hand_built_table():
     s = rfm_summary(_hand_orders(), "2024-03-31")
     assert list(s.index) == ["A", "B", "C"] and s.index.name == "user_id"
     expected = pd.DataFrame({
-        "frequency": [2, 0, 0], "recency": [60, 0, 0], "T": [90, 0, 59],
+        "frequency": [2, 0, 0], "t_x": [60, 0, 0], "T": [90, 0, 59],
         "monetary_value": [35.0, 0.0, 0.0], "n_orders": [4, 1, 2],
         "total_spend": [100.0, 15.0, 10.0]}, index=pd.Index(["A", "B", "C"], name="user_id"))
     pd.testing.assert_frame_equal(s, expected, check_dtype=False)
     w = rfm_summary(_hand_orders(), pd.Timestamp("2024-03-31 08:00"), time_unit="W")
-    assert w.loc["A", ["frequency", "recency", "T"]].tolist() == [2, 8, 12]
+    assert w.loc["A", ["frequency", "t_x", "T"]].tolist() == [2, 8, 12]
     assert w.attrs["time_unit_days"] == 7
 
 
@@ -299,7 +299,7 @@ def test_rfm_summary_matches_brute_force(orders):
         days = g.groupby(g["order_time"].dt.normalize())["amount"].sum().sort_index()
         row = s.loc[uid]
         assert row["frequency"] == len(days) - 1
-        assert row["recency"] == (days.index[-1] - days.index[0]).days
+        assert row["t_x"] == (days.index[-1] - days.index[0]).days
         assert row["T"] == (as_of - days.index[0]).days
         mv = days.iloc[1:].mean() if len(days) > 1 else 0.0
         assert row["monetary_value"] == pytest.approx(mv)
@@ -339,7 +339,7 @@ def test_fit_clv_end_to_end(orders):
     assert s["p_alive"].between(0, 1).all() and (s["clv"] > 0).all()
     np.testing.assert_allclose(s["expected_purchases"],
                                res.bgf.conditional_expected_number_of_purchases_up_to_time(
-                                   180, s["frequency"], s["recency"], s["T"]), rtol=1e-12)
+                                   180, s["frequency"], s["t_x"], s["T"]), rtol=1e-12)
     one_time = s[s["frequency"] == 0]
     assert len(one_time) > 0
     np.testing.assert_allclose(one_time["expected_avg_value"], res.ggf.population_mean_)
@@ -431,7 +431,7 @@ def test_customer_summary_matches_rfm_summary(orders):
     got = clv.customer_summary(ds, "2023-12-31")
     got = got.set_axis(ds.users["user_id"].to_numpy()[got.index.to_numpy()]).sort_index()
     want = rfm_summary(orders, "2023-12-31")
-    cols = ["frequency", "recency", "T", "n_orders"]
+    cols = ["frequency", "t_x", "T", "n_orders"]
     assert got[cols].to_numpy().tolist() == want[cols].to_numpy().tolist()
     np.testing.assert_allclose(got["monetary_value"], want["monetary_value"], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(got["total_spend"], want["total_spend"], rtol=1e-9)

@@ -168,7 +168,7 @@ def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Probl
     try:
         res = ds.memo(("clv", as_of, float(margin)), lambda: clv(ds, as_of, margin=margin))
         c = res.customers
-        x, tx, T = (c[k].to_numpy(dtype="float64") for k in ("frequency", "recency", "T"))
+        x, tx, T = (c[k].to_numpy(dtype="float64") for k in ("frequency", "t_x", "T"))
         exp_h = res.bgf.conditional_expected_number_of_purchases_up_to_time(float(horizon), x, tx, T)
         idx = out.index.to_numpy()
         out["p_alive"] = c["p_alive"].reindex(idx).to_numpy(dtype="float64")

@@ -104,11 +104,11 @@ def label_free_risk(ds: Dataset, day: dt.date, feats: pd.DataFrame, horizon: int
     model cannot be fitted: too few customers or repeat buyers)."""
     summary = activity_summary(feats) if label == "activity" else customer_summary(ds, day)
     try:
-        bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+        bgf = BetaGeoFitter().fit(summary["frequency"], summary["t_x"], summary["T"])
     except OpsLabError:
         return None
     p = bgf.conditional_probability_no_purchase(float(horizon), summary["frequency"],
-                                                summary["recency"], summary["T"])
+                                                summary["t_x"], summary["T"])
     # users who never paid (purchase label) have no purchase to repeat: certain "no purchase"
     return pd.Series(p, index=summary.index).reindex(feats.index).fillna(1.0).to_numpy()
 
@@ -117,7 +117,7 @@ def activity_summary(feats: pd.DataFrame) -> pd.DataFrame:
     """Frequency / recency / T (days) of active days, from the churn features."""
     n = feats["active_days_all"].to_numpy()
     first = feats["days_since_first"].to_numpy()
-    return pd.DataFrame({"frequency": n - 1, "recency": first - feats["days_since_active"].to_numpy(),
+    return pd.DataFrame({"frequency": n - 1, "t_x": first - feats["days_since_active"].to_numpy(),
                          "T": first}, index=feats.index)
 
 

@@ -2,14 +2,16 @@
 
 * :func:`clv` -- a Dataset in, per-customer P(alive), expected purchases, expected value per
   purchase and CLV out (:class:`CLVResult`; margin a parameter, default 30 %).
-* :func:`customer_summary` -- the per-customer frequency / recency / T / spend table the models
+* :func:`customer_summary` -- the per-customer frequency / t_x / T / spend table the models
   read, computed in DuckDB from the data set's orders (exact decimal sums).
 * :func:`rfm_summary` -- the same table from any orders frame (pandas), daily or weekly.
 * :func:`customer_lifetime_value` -- discounted, month-by-month expected margin.
 * :func:`fit_clv` -- :func:`rfm_summary` + fits + CLV on a plain orders frame.
 
-The fitters live in :mod:`opslab.models.clv_fitters`. "recency" here is the lifetimes
-convention (days from the first to the last purchase), not the days since the last purchase.
+The fitters live in :mod:`opslab.models.clv_fitters`. The summary's columns follow Fader and
+Hardie's notation: ``frequency`` (x, repeat purchase periods), ``t_x`` (periods from the first to
+the last purchase; the lifetimes package calls it "t_x", a word OpsLab keeps for the days
+since the last purchase, as in RFM) and ``T`` (periods from the first purchase to the cut-off).
 
 Example
 -------
@@ -63,14 +65,14 @@ DEFAULT_MARGIN = 0.3
 def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: str = "user_id",
                 time_col: str = "order_time", amount_col: str = "amount",
                 status_col: str = "status") -> pd.DataFrame:
-    """Per-customer frequency / recency / T / monetary value, as the lifetimes package defines them.
+    """Per-customer frequency / t_x / T / monetary value, as the lifetimes package defines them.
 
     Only paid orders (status other than ``"refunded"``) on or before the calendar day ``as_of``
     count (the time of day of ``as_of`` is ignored). Orders in the same period (day, or
     Monday-Sunday week for ``time_unit="W"``) form one purchase, their amounts summed.
 
     Returns a frame indexed by ``user_col`` with ``frequency`` (purchase periods - 1),
-    ``recency`` (periods from first to last purchase), ``T`` (periods from first purchase to
+    ``t_x`` (periods from first to last purchase), ``T`` (periods from first purchase to
     ``as_of``), ``monetary_value`` (mean amount of the repeat purchases, 0 when frequency is 0),
     ``n_orders`` and ``total_spend``. ``attrs["time_unit_days"]`` records the period length.
 
@@ -78,7 +80,7 @@ def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: 
     -------
     >>> o = pd.DataFrame({"user_id": ["a", "a", "a"], "amount": [10.0, 5.0, 30.0],
     ...     "order_time": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-11"])})
-    >>> rfm_summary(o, "2024-01-31").loc["a", ["frequency", "recency", "T"]].tolist()
+    >>> rfm_summary(o, "2024-01-31").loc["a", ["frequency", "t_x", "T"]].tolist()
     [1, 10, 30]
     """
     if time_unit not in _UNIT_DAYS:
@@ -104,7 +106,7 @@ def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: 
     as_of_period = (day - _EPOCH).days // unit
     out = pd.DataFrame({
         "frequency": frequency.astype("int64"),
-        "recency": (last - first).astype("int64"),
+        "t_x": (last - first).astype("int64"),
         "T": (as_of_period - first).astype("int64"),
         "monetary_value": np.where(frequency > 0, repeat_spend / frequency.clip(lower=1), 0.0),
         "n_orders": g["n"].sum().astype("int64"),
@@ -137,11 +139,11 @@ def customer_lifetime_value(bgf: BetaGeoFitter, ggf: GammaGammaFitter, summary: 
 
     For steps ending at days d_k = 30, 60, ..., horizon: margin * E[spend] * sum_k
     (E[Y(d_k)] - E[Y(d_{k-1})]) / (1 + annual rate)^(d_k / 365). ``summary`` needs
-    frequency, recency, T and monetary_value in the units the models were fitted in
+    frequency, t_x, T and monetary_value in the units the models were fitted in
     (``summary.attrs["time_unit_days"]``, default 1 day).
     """
     unit = summary.attrs.get("time_unit_days", 1)
-    x, tx, T = _check_rft(summary["frequency"], summary["recency"], summary["T"])
+    x, tx, T = _check_rft(summary["frequency"], summary["t_x"], summary["T"])
     value = ggf.conditional_expected_average_profit(x, summary["monetary_value"])
     p_alive = bgf._p_alive(x, tx, T)
     n_steps = math.ceil(config.horizon_days / config.time_unit_days)
@@ -173,8 +175,8 @@ def _value(s: pd.DataFrame, config: CLVConfig) -> CLVResult:
     if len(s) < MIN_CUSTOMERS:
         raise OpsLabError("clv.too_few_customers", n=len(s), min=MIN_CUSTOMERS)
     ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])
-    bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
-    x, tx, T = _check_rft(s["frequency"], s["recency"], s["T"])
+    bgf = BetaGeoFitter().fit(s["frequency"], s["t_x"], s["T"])
+    x, tx, T = _check_rft(s["frequency"], s["t_x"], s["T"])
     p_alive = bgf._p_alive(x, tx, T)
     s = s.assign(
         p_alive=p_alive,
@@ -206,7 +208,7 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
 def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
     """:func:`rfm_summary` (daily) of the data set's paid orders up to ``as_of``, in DuckDB.
 
-    Index ``uid`` (the data set's dense user id); columns ``frequency``, ``recency``, ``T``,
+    Index ``uid`` (the data set's dense user id); columns ``frequency``, ``t_x``, ``T``,
     ``monetary_value``, ``n_orders``, ``total_spend``. Amounts are summed exactly as decimals
     with four places (order-independent, so the same bytes give the same figures). Memoised per
     data set and day.
@@ -219,7 +221,7 @@ def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
         total = raw["total_spend"].to_numpy(dtype="float64")
         repeat = total - raw["first_spend"].to_numpy(dtype="float64")
         out = pd.DataFrame({
-            "frequency": freq, "recency": raw["recency"].to_numpy(dtype="int64"),
+            "frequency": freq, "t_x": raw["t_x"].to_numpy(dtype="int64"),
             "T": raw["age"].to_numpy(dtype="int64"),
             "monetary_value": np.where(freq > 0, repeat / np.maximum(freq, 1), 0.0),
             "n_orders": raw["n_orders"].to_numpy(dtype="int64"), "total_spend": total,

@@ -44,10 +44,10 @@ def _as_arrays(*cols) -> list[np.ndarray]:
     return out
 
 
-def _check_rft(frequency, recency, T):
-    x, tx, T = _as_arrays(frequency, recency, T)
+def _check_rft(frequency, t_x, T):
+    x, tx, T = _as_arrays(frequency, t_x, T)
     if (x < 0).any() or (tx < 0).any() or (tx > T + 1e-9).any():
-        raise ValueError("need frequency >= 0 and 0 <= recency <= T")
+        raise ValueError("need frequency >= 0 and 0 <= t_x <= T")
     return x, np.where(x > 0, tx, 0.0), T
 
 
@@ -70,9 +70,9 @@ def _maximise(neg_ll, n_params: int, max_iter: int, model: str):
     return res
 
 
-def bgnbd_log_likelihood(params, frequency, recency, T) -> np.ndarray:
+def bgnbd_log_likelihood(params, frequency, t_x, T) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood (FHL 2005 eq. 6) at ``params = (r, alpha, a, b)``."""
-    x, tx, T = _check_rft(frequency, recency, T)
+    x, tx, T = _check_rft(frequency, t_x, T)
     r, alpha, a, b = np.asarray(params, float)
     rep = x > 0
     lab = special.betaln(a, b)
@@ -148,7 +148,7 @@ class BetaGeoFitter:
 
     Example
     -------
-    >>> bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])   # doctest: +SKIP
+    >>> bgf = BetaGeoFitter().fit(s["frequency"], s["t_x"], s["T"])   # doctest: +SKIP
     >>> bgf.params_                                                        # doctest: +SKIP
     {'r': 0.24, 'alpha': 4.41, 'a': 0.79, 'b': 2.43}
     """
@@ -157,8 +157,8 @@ class BetaGeoFitter:
         self.penalizer = penalizer
         self.max_iter = max_iter
 
-    def fit(self, frequency, recency, T) -> "BetaGeoFitter":
-        x, tx, T = _check_rft(frequency, recency, T)
+    def fit(self, frequency, t_x, T) -> "BetaGeoFitter":
+        x, tx, T = _check_rft(frequency, t_x, T)
         n, n_rep = x.size, int((x > 0).sum())
         if n < MIN_CUSTOMERS:
             raise OpsLabError("clv.too_few_customers", n=n, min=MIN_CUSTOMERS)
@@ -179,9 +179,9 @@ class BetaGeoFitter:
         p = self.params_
         return np.array([p["r"], p["alpha"], p["a"], p["b"]])
 
-    def conditional_probability_alive(self, frequency, recency, T) -> np.ndarray:
+    def conditional_probability_alive(self, frequency, t_x, T) -> np.ndarray:
         """P(alive | x, t_x, T) (FHL 2005 eq. 13); exactly 1 for customers with x = 0."""
-        x, tx, T = _check_rft(frequency, recency, T)
+        x, tx, T = _check_rft(frequency, t_x, T)
         return self._p_alive(x, tx, T)
 
     def _p_alive(self, x, tx, T):
@@ -191,7 +191,7 @@ class BetaGeoFitter:
                          + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
         return np.where(rep, special.expit(-log_odds_dead), 1.0)
 
-    def conditional_probability_no_purchase(self, t, frequency, recency, T) -> np.ndarray:
+    def conditional_probability_no_purchase(self, t, frequency, t_x, T) -> np.ndarray:
         """P(no purchase in the next ``t`` periods | x, t_x, T).
 
         A customer who has dropped out buys nothing; one still alive buys as a Poisson process
@@ -199,7 +199,7 @@ class BetaGeoFitter:
         a purchase, so none can occur in a window without purchases). Hence
         ``1 - P(alive) + P(alive) * ((alpha + T) / (alpha + T + t)) ** (r + x)``.
         """
-        x, tx, T = _check_rft(frequency, recency, T)
+        x, tx, T = _check_rft(frequency, t_x, T)
         return self._p_none(np.asarray(t, float), x, T, self._p_alive(x, tx, T))
 
     def _p_none(self, t, x, T, p_alive):
@@ -207,10 +207,10 @@ class BetaGeoFitter:
         quiet = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
         return 1.0 - p_alive + p_alive * quiet
 
-    def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency,
+    def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, t_x,
                                                             T) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` periods (eq. 10)."""
-        x, tx, T = _check_rft(frequency, recency, T)
+        x, tx, T = _check_rft(frequency, t_x, T)
         return self._cond_expected(np.asarray(t, float), x, T, self._p_alive(x, tx, T))
 
     def _cond_expected(self, t, x, T, p_alive):

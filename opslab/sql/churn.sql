@@ -120,7 +120,7 @@ ORDER BY uid;
 -- 4 places and summed as DECIMAL, so the figures do not depend on the thread count.
 SELECT uid,
        (count(*) - 1)::BIGINT AS frequency,
-       (max(day) - min(day))::BIGINT AS recency,
+       (max(day) - min(day))::BIGINT AS t_x,  -- lifetimes' "recency"
        (CAST($as_of AS DATE) - min(day))::BIGINT AS age,  -- BG/NBD's T (lower case: engines differ on case)
        sum(n_orders)::BIGINT AS n_orders,
        sum(CAST(gmv AS DECIMAL(18, 4)))::DOUBLE AS total_spend,
