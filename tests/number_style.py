@@ -80,3 +80,27 @@ def shown_cells(element) -> dict[str, list[str]]:
         else:
             out[str(c)] = ["–" if v is None else str(v) for v in s]
     return out
+
+
+#: Columns of identifiers (digits are a name there, not a count).
+ID_WORDS = ("ID", "id", "编号")
+
+
+def style_breaks(at) -> list[tuple]:
+    """(column or label, text) of every table cell or metric of an AppTest run that breaks the
+    one number style (read-only tables and metrics; identifier columns are names)."""
+    bad = []
+    for element in list(at.dataframe) + list(at.table):
+        if getattr(element, "editing_mode", "read_only") != "read_only":
+            continue  # an editor shows what is typed
+        for col, cells in shown_cells(element).items():
+            if any(w in col for w in ID_WORDS):
+                continue
+            for text in cells:
+                if text.startswith("<unstyled") or not follows_any(text):
+                    bad.append((col, text))
+                    break
+    for m in at.metric:
+        if not follows_any(m.value):
+            bad.append((m.label, m.value))
+    return bad

@@ -1,12 +1,11 @@
-"""Every figure on the Overview's cards is written in the one number style, in both languages."""
+"""Every figure on the Overview's cards is written in the one number style, in both languages; the
+checker that walks every screen's tables and metrics (run by tests/app/test_screens_read.py) can fail."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from tests.app.conftest import ROOT, open_app
-from tests.number_style import follows, follows_any, kind_of, shown_cells
+from tests.app.conftest import open_app
+from tests.number_style import follows, follows_any, kind_of, shown_cells, style_breaks
 
 
 def test_style_patterns_reject_the_styles_the_issue_found():
@@ -29,39 +28,6 @@ def test_overview_cards_follow_the_one_style(lang):
         assert follows(kind_of(m.label), m.value), (m.label, m.value)
         if m.delta:  # 环比 as a signed percentage
             assert follows("pct", m.delta) and m.delta[0] in "+-", (m.label, m.delta)
-
-
-# -- every table and metric on every screen -------------------------------------------------------
-SCREENS = re.findall(r'st\.Page\("(views/\w+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
-#: Columns of identifiers (digits are a name there, not a count).
-ID_WORDS = ("ID", "id", "编号")
-
-
-def style_breaks(at) -> list[tuple]:
-    bad = []
-    for element in list(at.dataframe) + list(at.table):
-        if getattr(element, "editing_mode", "read_only") != "read_only":
-            continue  # an editor shows what is typed
-        for col, cells in shown_cells(element).items():
-            if any(w in col for w in ID_WORDS):
-                continue
-            for text in cells:
-                if text.startswith("<unstyled") or not follows_any(text):
-                    bad.append((col, text))
-                    break
-    for m in at.metric:
-        if not follows_any(m.value):
-            bad.append((m.label, m.value))
-    return bad
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("screen", SCREENS)
-def test_every_table_and_metric_follows_the_one_style(screen, lang):
-    at = open_app(lang, page=screen, timeout=240)
-    assert not at.exception, [e.message for e in at.exception]
-    assert style_breaks(at) == [], screen
 
 
 def test_the_walker_sees_what_the_issue_found():

@@ -1,5 +1,6 @@
 """Every screen, in both languages, reads at a glance: no chart drops or cuts a category label,
-no raw None/True/False/nan, no untranslated catalog key (issue: screens an operator reads)."""
+no raw None/True/False/nan, no untranslated catalog key, every table cell and metric in the one
+number style (issue: screens an operator reads)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from opslab.i18n import catalog
 from tests.app.conftest import open_app
+from tests.number_style import style_breaks
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = re.findall(r'st\.Page\("(views/\w+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
@@ -51,8 +53,11 @@ def _texts(at) -> list[str]:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("screen", SCREENS)
 def test_screen_reads_at_a_glance(screen, lang):
-    at = open_app(lang, page=screen, timeout=180)
+    """...and every table cell and metric on it follows the one number style (one walk of each
+    screen checks both, so the browserless screen walk runs once per screen and language)."""
+    at = open_app(lang, page=screen, timeout=240)
     assert not at.exception, [e.message for e in at.exception]
+    assert style_breaks(at) == [], screen
     for chart in at.get("vega_lite_chart"):
         spec = json.loads(chart.proto.spec)
         for channel, enc, axis in _walk_specs(spec, spec.get("config", {})):
