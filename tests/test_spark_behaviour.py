@@ -157,7 +157,8 @@ def test_behaviour_queries_are_the_ones_run_by_their_functions():
     templates or read a table made per call (fev, asg)."""
     assert set(RUN_BY_FUNCTION) == {"funnel_ordered", "funnel_ordered_step", "funnel_strict",
                                     "funnel_strict_step", "funnel_unordered", "path_steps",
-                                    "ab_user_metrics", "ab_daily_outcomes"}
+                                    "ab_user_metrics", "ab_daily_outcomes", "funnel_events", "event_names",
+                                    "event_property_counts", "event_property_values", "event_property_first"}
 
 
 def _screens(secrets: dict | None) -> dict:

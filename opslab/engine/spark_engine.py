@@ -192,9 +192,11 @@ class SparkEngine:
                 raw = self.spark.table(location)
             else:
                 raise ValueError(f"unknown source kind {kind!r}")
-            try:  # each row's file and row (base.POSITION): file sources have _metadata
-                raw = raw.select("*", raw["_metadata.file_path"].cast("string").alias("__opslab_file"),
-                                 raw["_metadata.row_index"].cast("bigint").alias("__opslab_row"))
+            try:  # each row's file and row (base.POSITION): file sources have _metadata. The
+                # path is a URI; a local one is written as DuckDB's file name (no file:, decoded)
+                path = "regexp_replace(url_decode(_metadata.file_path), '^file:(//)?', '')"
+                raw = raw.selectExpr("*", f"{path} AS __opslab_file",
+                                     "CAST(_metadata.row_index AS BIGINT) AS __opslab_row")
                 place = f"__opslab_file AS {POSITION[0]}, __opslab_row AS {POSITION[1]}"
             except Exception:  # not file-based: no position, time alone orders the rows
                 place = f"CAST(NULL AS VARCHAR) AS {POSITION[0]}, CAST(NULL AS BIGINT) AS {POSITION[1]}"
