@@ -128,4 +128,5 @@ ORDER BY m.user_id, order_time;
 
 -- name: source_campaigns
 -- A source's campaigns table (small: one row per campaign).
-SELECT * FROM src_campaigns ORDER BY campaign_id, start_date;
+SELECT campaign_id, start_date, end_date, spend, name, type, channel, participants, new_users, conversions, revenue
+FROM src_campaigns ORDER BY campaign_id, start_date;
