@@ -21,7 +21,7 @@ import pandas as pd
 
 from opslab import metrics
 from opslab.dataset import Dataset
-from opslab.funnels import NONE, OTHER, event_properties, user_dimensions
+from opslab.funnels import NONE, OTHER, event_properties, first_values, user_dimensions
 from opslab.problems import OpsLabError
 from opslab.lifecycle import segment
 
@@ -67,8 +67,8 @@ def user_groups(ds: Dataset, by: str, top_n: int = 5) -> pd.Series:
         elif by in ds.users.columns and by in user_dimensions(ds):
             raw = pd.Series(ds.users[by].to_numpy(), index=ds.users["uid"].to_numpy())
         elif by in event_properties(ds):
-            ev = ds.events.loc[ds.events[by].notna(), ["uid", by]].drop_duplicates("uid")  # first touch
-            raw = pd.Series(ev[by].to_numpy(), index=ev["uid"].to_numpy()).reindex(ds.users["uid"])
+            first = first_values(ds, by)  # first touch, read in the engine
+            raw = pd.Series(first["value"].to_numpy(dtype=object), index=first["uid"].to_numpy()).reindex(ds.users["uid"])
         else:
             raise OpsLabError("breakdowns.unknown_dimension", dimension=by)
         labels = raw.astype("object").where(raw.notna(), NONE).astype("str")

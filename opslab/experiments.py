@@ -23,6 +23,7 @@ import pandas as pd
 
 from opslab import experiment_stats as st
 from opslab.dataset import Dataset
+from opslab.funnel_sql import first_values
 from opslab.problems import OpsLabError
 
 METRICS = ("conversion", "revenue", "orders", "retention", "aov")
@@ -107,12 +108,9 @@ def assignments_from_events(ds: Dataset, column: str) -> pd.DataFrame:
     >>> assignments_from_events(Dataset.from_tables(events=ev), "exp")["variant"].tolist()
     ['A', 'B']
     """
-    if column not in ds.events.columns:
-        raise OpsLabError("experiments.unknown_column", column=column)
-    ev = ds.events.loc[ds.events[column].notna() & (ds.events[column].astype("str") != ""),
-                       ["user_id", "event_time", column]]
-    first = ev.drop_duplicates("user_id", keep="first")  # events are time-sorted
-    return pd.DataFrame({"user_id": first["user_id"].to_numpy(), "variant": first[column].astype("str").to_numpy(),
+    first = first_values(ds, column)
+    return pd.DataFrame({"user_id": ds.users["user_id"].to_numpy()[first["uid"].to_numpy(dtype=np.int64)],
+                         "variant": first["value"].astype("str").to_numpy(),
                          "time": first["event_time"].to_numpy()})
 
 
@@ -131,8 +129,8 @@ def _clean(ds: Dataset, assignment: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     start = a["time"].min() if a["time"].notna().any() else pd.Timestamp(ds.start)
     missing = a["time"].isna()
     if missing.any():
-        ev = ds.events.loc[ds.events["event_time"] >= start, ["uid", "event_time"]].drop_duplicates("uid")
-        first = pd.Series(ev["event_time"].to_numpy(), index=ev["uid"].to_numpy())
+        ev = ds.engine.run("ab_first_events", start=pd.Timestamp(start))
+        first = pd.Series(pd.to_datetime(ev["event_time"]).to_numpy(), index=ev["uid"].to_numpy())
         a.loc[missing, "time"] = a.loc[missing, "uid"].map(first).to_numpy()
     a["time"] = a["time"].fillna(start)
     dropped = {"multiple_variants": len(both), "unknown_users": int((a["uid"] < 0).sum())}

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from opslab.dataset import Dataset
-from opslab.engine.base import sql_catalog
+from opslab.engine.base import POSITION, sql_catalog
 from opslab.problems import OpsLabError
 
 #: columns that are not attributes of a user or an event
@@ -30,9 +31,45 @@ def _columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in _INTERNAL]
 
 
+def _candidates(ds: Dataset) -> list[str]:
+    """Event columns that may be properties: the extra columns of an in-memory events frame,
+    the optional event columns of a Parquet or catalog source."""
+    if ds.events_in_memory:
+        return [c for c in _columns(ds.events) if c != "event_name"]
+    return list(getattr(ds, "event_columns", ()))
+
+
+def register_events(ds: Dataset) -> list[str]:
+    """Build ``fev`` (the events with their log position ``seq`` and properties) inside the
+    engine, once per data set, and return the event properties: the candidate columns that
+    hold any value.
+
+    An in-memory data set hands its (time-sorted) events to the engine as ``fev_src`` with
+    their row as the tiebreak, so ``seq`` is that row; a source's ``fev_src`` is a view over
+    its files (``sources.sql``, ``source_fev``), ordered by time, then file and row.
+    """
+    def compute():
+        cols = _candidates(ds)
+        if ds.events_in_memory:  # the frame is here: keep only columns with a value
+            ev = ds.events
+            cols = [c for c in cols if ev[c].notna().any()]
+            frame = pa.Table.from_pandas(ev[["uid", "event_time", "event_name"] + cols], preserve_index=False)
+            frame = frame.append_column(POSITION[0], pa.nulls(len(ev), pa.string()))
+            frame = frame.append_column(POSITION[1], pa.array(np.arange(len(ev), dtype=np.int64)))
+            ds.engine.register("fev_src", frame)
+        cat = sql_catalog()
+        ds.engine.sql(cat["funnel_events"].format(props="".join(f", {_q(c)}" for c in cols)))
+        if not cols or ds.events_in_memory:
+            return cols
+        counts = ds.engine.sql(cat["event_property_counts"].format(
+            counts=", ".join(f"CAST(count({_q(c)}) AS BIGINT) AS c{i}" for i, c in enumerate(cols))))
+        return [c for i, c in enumerate(cols) if int(counts[f"c{i}"].iloc[0]) > 0]
+    return ds.memo(("funnels_fev",), compute)
+
+
 def event_properties(ds: Dataset) -> list[str]:
     """Event columns usable as step filters or breakdowns (besides ``event_name``)."""
-    return [c for c in _columns(ds.events) if c != "event_name" and ds.events[c].notna().any()]
+    return list(register_events(ds))
 
 
 def user_dimensions(ds: Dataset) -> list[str]:
@@ -41,15 +78,28 @@ def user_dimensions(ds: Dataset) -> list[str]:
     return cols + ["tier"]
 
 
-def register_events(ds: Dataset) -> None:
-    """``fev``: the events with their log position, registered once per data set."""
-    def compute():
-        ev = ds.events
-        frame = ev[["uid", "event_time", "event_name"] + event_properties(ds)].copy()
-        frame.insert(1, "seq", np.arange(len(ev), dtype=np.int64))  # events are time-sorted
-        ds.engine.register("fev", frame)
-        return True
-    ds.memo(("funnels_fev",), compute)
+def event_names(ds: Dataset) -> pd.DataFrame:
+    """Event names with their number of events (``event_name``, ``events``), most frequent
+    first: what the behaviour screens list."""
+    register_events(ds)
+    return ds.memo(("event_names",), lambda: ds.engine.run("event_names"))
+
+
+def property_values(ds: Dataset, event: str, column: str, limit: int = 200) -> list[str]:
+    """The values (as text, sorted) of event property ``column`` on events named ``event``:
+    a step filter's options."""
+    if column not in event_properties(ds):
+        raise OpsLabError("funnels.unknown_property", column=column)
+    sql = sql_catalog()["event_property_values"].format(col=_q(column))
+    return ds.engine.sql(sql, event=str(event), limit=int(limit))["v"].astype("str").tolist()
+
+
+def first_values(ds: Dataset, column: str) -> pd.DataFrame:
+    """Each user's first event (in log order) with a non-empty ``column``: ``uid``, ``value``
+    (as text), ``event_time``; in log order."""
+    if column not in event_properties(ds):
+        raise OpsLabError("experiments.unknown_column", column=column)
+    return ds.engine.sql(sql_catalog()["event_property_first"].format(col=_q(column)))
 
 
 def _match(step, params: dict, name: str, props: set[str]) -> str:

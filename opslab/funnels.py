@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.funnel_sql import _columns, event_properties, funnel_frame, register_events, user_dimensions
+from opslab.funnel_sql import (_columns, event_names, event_properties, first_values, funnel_frame,
+                               property_values, register_events, user_dimensions)
 from opslab.problems import OpsLabError
 from opslab.lifecycle import segment
 from opslab.metrics import period_end, period_start

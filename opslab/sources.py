@@ -30,6 +30,7 @@ import pandas as pd
 
 from opslab.dataset import BURN_IN_DAYS, Dataset, _conform
 from opslab.engine import DuckDBEngine, Engine
+from opslab.engine.base import POSITION
 from opslab.problems import OpsLabError
 from opslab.schema import CAMPAIGNS, PURCHASE_EVENT_NAMES
 from opslab.engine.spark_engine import SparkEngine, spark_session
@@ -51,8 +52,12 @@ COLUMNS: dict[str, dict[str, str]] = {
                   "revenue": "DOUBLE"},
 }
 _DTYPES = {"VARCHAR": "str", "TIMESTAMP": "datetime64[us]", "DOUBLE": "float64"}
-#: The named queries (opslab/sql/sources.sql) that turn source tables into ev / od / us.
-PREPARE = ("source_orders", "source_events", "source_users", "source_ev", "source_od", "source_us")
+#: The named queries (opslab/sql/sources.sql) that turn source tables into ev / od / us (and
+#: the lazy view fev_src the behaviour screens number into fev, see opslab.funnel_sql).
+PREPARE = ("source_orders", "source_events", "source_users", "source_ev", "source_fev", "source_od",
+           "source_us")
+#: The event properties a source offers (the optional columns of its events table).
+EVENT_PROPERTIES = ("amount", "channel")
 
 
 def _empty(table: str) -> pd.DataFrame:
@@ -153,7 +158,8 @@ class SourceDataset(Dataset):
                     # is not there is an absent optional table; events or orders must exist
                     if not _is_remote(self.locations[table]):
                         raise
-            eng.register(f"src_{table}", _empty(table))
+            eng.register(f"src_{table}", _empty(table).assign(
+                **{POSITION[0]: pd.Series(dtype="str"), POSITION[1]: pd.Series(dtype="int64")}))
         if not present & {"events", "orders"}:
             raise OpsLabError("sources.no_tables", path=", ".join(self.locations.values()))
         derived = [t for t in ("orders", "events") if t not in present]
@@ -203,6 +209,11 @@ class SourceDataset(Dataset):
     @property
     def events_in_memory(self) -> bool:
         return False
+
+    @property
+    def event_columns(self) -> tuple[str, ...]:
+        """The event properties a source can carry (the optional columns of its events)."""
+        return EVENT_PROPERTIES
 
     @property
     def n_users(self) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.funnel_sql import register_events
+from opslab.funnel_sql import event_names, register_events
 from opslab.problems import OpsLabError
 
 END, OTHER = "__end__", "__other__"

@@ -157,7 +157,8 @@ def test_behaviour_queries_are_the_ones_run_by_their_functions():
     templates or read a table made per call (fev, asg)."""
     assert set(RUN_BY_FUNCTION) == {"funnel_ordered", "funnel_ordered_step", "funnel_strict",
                                     "funnel_strict_step", "funnel_unordered", "path_steps",
-                                    "ab_user_metrics", "ab_daily_outcomes"}
+                                    "ab_user_metrics", "ab_daily_outcomes", "funnel_events", "event_names",
+                                    "event_property_counts", "event_property_values", "event_property_first"}
 
 
 def _screens(secrets: dict | None) -> dict:
@@ -192,3 +193,41 @@ def test_behaviour_screens_show_the_same_figures_on_spark(spark):
         assert len(shown["metrics"]) >= 1, page  # paths shows one card, the others four
         assert shown == duck[page], page
     assert any("beats control" in s for s in spk["views/experiments.py"]["success"])
+
+
+@pytest.fixture(scope="module")
+def source_pair(spark, tmp_path_factory):
+    """The sample with two event properties as a Parquet folder, opened on each engine."""
+    from opslab.sources import connect, write_parquet_layout
+    ds = load_sample()
+    ev = ds.events.drop(columns=["uid"]).copy()
+    rng = np.random.default_rng(3)
+    ev["channel"] = np.where(rng.random(len(ev)) < 0.2, None, rng.choice(["ad", "push", "search"], len(ev)))
+    ev["amount"] = np.round(rng.random(len(ev)) * 50, 1)
+    root = tmp_path_factory.mktemp("behaviour_source")
+    write_parquet_layout({"events": ev, "orders": ds.orders, "users": ds.users}, root, rows_per_file=40_000)
+    return connect(str(root), "duckdb"), connect(str(root), "spark", spark=spark)
+
+
+def test_parquet_source_behaviour_same_on_both_engines(source_pair):
+    """fev is built by SQL inside each engine from the files (never from a pandas frame): the
+    same positions, names, properties, funnels, paths and A/B readouts on both."""
+    duck, spk = source_pair
+    cols = "seq, uid, event_time, event_name, amount, channel"
+    fn.register_events(duck), fn.register_events(spk)
+    _same(duck.engine.sql(f"SELECT {cols} FROM fev ORDER BY seq"),
+          spk.engine.sql(f"SELECT {cols} FROM fev ORDER BY seq"), "fev")
+    _same(fn.event_names(duck), fn.event_names(spk), "event names")
+    assert fn.event_properties(duck) == fn.event_properties(spk) == ["amount", "channel"]
+    assert fn.property_values(duck, "view", "amount", 20) == fn.property_values(spk, "view", "amount", 20)
+    steps = [fn.Step("view", {"channel": ["ad", "push"]}), "add_to_cart", "purchase"]
+    for order in fn.ORDERS:
+        _same_funnel(fn.funnel(duck, steps, 7, by="channel", order=order),
+                     fn.funnel(spk, steps, 7, by="channel", order=order), f"source {order}")
+    a, b = up.paths(duck, "add_to_cart", "next", depth=3), up.paths(spk, "add_to_cart", "next", depth=3)
+    assert a.n_users == b.n_users > 100
+    _same(a.paths, b.paths, "source paths")
+    asg = ex.assignments_from_events(duck, "channel")
+    _same(asg, ex.assignments_from_events(spk, "channel"), "source assignments from events")
+    ra, rb = ex.ab_test(duck, asg, "conversion", control="ad"), ex.ab_test(spk, asg, "conversion", control="ad")
+    _same(ra.comparisons, rb.comparisons, "source ab comparisons")

@@ -47,14 +47,16 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
         "paid_day": {"uid": "INT", "day": "DATE", "gmv": "DOUBLE", "n_orders": "INT"},
         "user_first": {"uid": "INT", "signup_day": "DATE", "first_active": "DATE", "last_active": "DATE",
                        "first_paid": "DATE", "censored": "BOOLEAN"},
-        **{f"src_{t}": cols for t, cols in COLUMNS.items()},
+        **{f"src_{t}": {**cols, **PLACE} for t, cols in COLUMNS.items()},
         "src_flags": {"has_events": "BOOLEAN", "has_orders": "BOOLEAN"},
         "purchase_names": {"name": "VARCHAR"},
-        "ev_src": {"user_id": "VARCHAR", "event_time": "TIMESTAMP", "event_name": "VARCHAR"},
-        "od_src": {"user_id": "VARCHAR", "order_time": "TIMESTAMP", "amount": "DOUBLE", "status": "VARCHAR"},
+        "ev_src": {"user_id": "VARCHAR", "event_time": "TIMESTAMP", "event_name": "VARCHAR", "amount": "DOUBLE",
+                   "channel": "VARCHAR", **PLACE},
+        "od_src": {"user_id": "VARCHAR", "order_time": "TIMESTAMP", "amount": "DOUBLE", "status": "VARCHAR",
+                   "channel": "VARCHAR", **PLACE},
         "us_map": {"uid": "INT", "user_id": "VARCHAR", "signup_time": "TIMESTAMP", "first_seen": "TIMESTAMP",
                    "last_seen": "TIMESTAMP", "n_events": "BIGINT", "n_orders": "BIGINT", "censored": "BOOLEAN"},
-        "fev": FEV,
+        "fev": FEV, "fev_src": FEV_SRC,
         "asg": {"rid": "BIGINT", "uid": "BIGINT", "variant": "VARCHAR", "exposure": "TIMESTAMP"},
     }
     values = dict(cutoff="2024-03-01", as_of="2024-03-01", start="2024-01-01", end="2024-03-01",
@@ -73,6 +75,9 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
 
 
 FEV = {"uid": "INT", "seq": "BIGINT", "event_time": "TIMESTAMP", "event_name": "VARCHAR", "src": "VARCHAR"}
+#: where a source row sits (opslab.engine.base.POSITION), on every source view
+PLACE = {"src_file": "VARCHAR", "src_row": "BIGINT"}
+FEV_SRC = {"uid": "INT", "event_time": "TIMESTAMP", "event_name": "VARCHAR", "src": "VARCHAR", **PLACE}
 
 
 class _Recorder:
@@ -106,9 +111,10 @@ def test_every_funnel_template_transpiles_to_valid_spark_sql():
     for order in fn.ORDERS:
         exclusions = [fn.Exclusion("q", 1, 2)] if order == "ordered" else []
         funnel_frame(ds, steps, 7 * 86400 * 10**6, order, exclusions, "src", start, stop)
-    assert len(rec.calls) == 3
+    assert len(rec.calls) == 4  # fev, built once (funnel_events), then the three funnels
+    assert "CREATE OR REPLACE TABLE fev" in rec.calls[0][0]
     for sql, params in rec.calls:
-        out = to_spark(sql, params, schema={"fev": FEV})
+        out = to_spark(sql, params, schema={"fev": FEV, "fev_src": FEV_SRC})
         sqlglot.parse_one(out, read="spark")
         upper = out.upper()
         for construct in ("EPOCH_US", " FILTER(", " FILTER (", "LIST_", "ARG_MIN", "->"):

@@ -9,7 +9,7 @@ import streamlit as st
 from opslab import experiments as ex
 from opslab import formatting as fmt
 from opslab.charts import behaviour as charts
-from opslab.funnels import event_properties
+from opslab.funnels import event_names, event_properties
 from opslab.ingest.load import sample_dir
 from opslab.ingest.read import read_table
 from opslab.problems import OpsLabError
@@ -54,7 +54,7 @@ if assignment is None or assignment.empty:
 
 # -- what to measure ----------------------------------------------------------------------
 variants = sorted(assignment["variant"].unique())
-events = list(ds.events["event_name"].value_counts().index)
+events = event_names(ds)["event_name"].tolist()
 a, b, c, d = st.columns(4)
 metric = url_choice("selectbox", tr("experiments.metric"), ex.METRICS, "conversion", "ab_metric", a,
                     format_func=labeller("experiments.metric."))

@@ -18,8 +18,7 @@ from ui.widgets import export_buttons, page_start
 ds = page_start("funnels")
 code = lang()
 t = translator()  # for format_func callbacks, which may run outside this script run
-names = ds.events["event_name"].value_counts()
-events = list(names.index)
+events = fn.event_names(ds)["event_name"].tolist()
 props = fn.event_properties(ds)
 dims = fn.user_dimensions(ds) + [p for p in props if p not in fn.user_dimensions(ds)]
 preferred = [e for e in ("visit", "view", "add_to_cart", "checkout", "purchase") if e in events]
@@ -83,7 +82,7 @@ with st.expander(tr("funnels.filters"), icon=":material/filter_alt:"):
                            format_func=lambda v: t("funnels.no_filter") if v == "" else v)
         values = []
         if col:
-            options = sorted(ds.events.loc[ds.events["event_name"] == name, col].dropna().astype(str).unique())[:200]
+            options = fn.property_values(ds, name, col)
             values = c2.multiselect(tr("funnels.filter_values"), options, key=f"fn_fval_{i}")
         step_defs.append(fn.Step(name, {col: values} if col and values else {}))
 exclusions = []

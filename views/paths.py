@@ -15,7 +15,7 @@ from ui.widgets import page_start
 ds = page_start("paths")
 code = lang()
 t = translator()  # format_func may run outside this script run
-events = list(ds.events["event_name"].value_counts().index)
+events = pt.event_names(ds)["event_name"].tolist()
 default = "add_to_cart" if "add_to_cart" in events else events[0]
 
 a, b, c, d = st.columns(4)

@@ -65,6 +65,13 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+#: The columns every source view adds after the canonical ones: where each row sits in the
+#: source (file path, row within the file; NULL where the engine cannot tell, e.g. a catalog
+#: table that is not file-based). Events ordered by time and then by these keep the order of
+#: the log as written, which is what an in-memory data set's time-sorted events keep too.
+POSITION = ("src_file", "src_row")
+
+
 def projection(present: list[str], columns: dict[str, str], quote) -> str:
     """``SELECT`` list putting a source in the canonical shape: every column of ``columns``
     (name -> SQL type), cast to its type, and a typed NULL for the ones the source lacks

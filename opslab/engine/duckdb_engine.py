@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from opslab.engine.base import projection, sql_catalog
+from opslab.engine.base import POSITION, projection, sql_catalog
 
 _PARAM = re.compile(r"\$(\w+)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -74,12 +74,19 @@ class DuckDBEngine:
         query runs, and then only the columns and row groups it needs)."""
         if kind != "parquet":
             raise ValueError(f"the DuckDB engine reads Parquet folders, not {kind!r} sources")
-        scan = ("read_parquet(" + "'" + parquet_glob(location).replace("'", "''") + "'"
-                ", hive_partitioning = true, union_by_name = true)")
+        glob = "'" + parquet_glob(location).replace("'", "''") + "'"
+        scan = f"read_parquet({glob}, hive_partitioning = true, union_by_name = true)"
+        # the same scan with each row's file and row number (see base.POSITION); the file
+        # name is read under a generated name so that it cannot collide with a source column
+        placed = (f"read_parquet({glob}, hive_partitioning = true, union_by_name = true, "
+                  f"filename = '__opslab_file', file_row_number = true)")
         with self._lock:
             present = [r[0] for r in self._con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
             self._con.execute(f"CREATE OR REPLACE VIEW {_quote(name)} AS "
-                              f"SELECT {projection(present, columns, _quote)} FROM {scan}")
+                              f"SELECT {projection(present, columns, _quote)}, "
+                              f"CAST(__opslab_file AS VARCHAR) AS {POSITION[0]}, "
+                              f"CAST(file_row_number AS BIGINT) AS {POSITION[1]} "
+                              f"FROM {placed}")
 
     def run(self, name: str, **params: Any) -> pd.DataFrame | None:
         """Run the named query; SELECTs return a DataFrame, DDL returns None."""

@@ -32,7 +32,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from opslab.engine.base import projection, sql_catalog
+from opslab.engine.base import POSITION, projection, sql_catalog
 
 _SPARK_TYPES = {  # Spark's simpleString type names -> SQL types sqlglot understands
     "int": "INT", "integer": "INT", "bigint": "BIGINT", "smallint": "SMALLINT", "tinyint": "TINYINT",
@@ -192,10 +192,20 @@ class SparkEngine:
                 raw = self.spark.table(location)
             else:
                 raise ValueError(f"unknown source kind {kind!r}")
+            try:  # each row's file and row (base.POSITION): file sources have _metadata. The
+                # path is a URI; a local one is written as DuckDB's file name (no file:, decoded)
+                path = "regexp_replace(url_decode(_metadata.file_path), '^file:(//)?', '')"
+                raw = raw.selectExpr("*", f"{path} AS __opslab_file",
+                                     "CAST(_metadata.row_index AS BIGINT) AS __opslab_row")
+                place = f"__opslab_file AS {POSITION[0]}, __opslab_row AS {POSITION[1]}"
+            except Exception:  # not file-based: no position, time alone orders the rows
+                place = f"CAST(NULL AS VARCHAR) AS {POSITION[0]}, CAST(NULL AS BIGINT) AS {POSITION[1]}"
             tmp = self._prefix + "raw_" + name
             raw.createOrReplaceTempView(tmp)
-            select = projection(raw.columns, columns, lambda c: '"' + c.replace('"', '""') + '"')
-            self._remember(name, self.spark.sql(to_spark(f"SELECT {select} FROM raw", rename={"raw": tmp})))
+            own = [c for c in raw.columns if c not in ("__opslab_file", "__opslab_row")]
+            select = projection(own, columns, lambda c: '"' + c.replace('"', '""') + '"')
+            view = self.spark.sql(to_spark(f"SELECT {select}, {place} FROM raw", rename={"raw": tmp}))
+            self._remember(name, view)
 
     # -- queries ----------------------------------------------------------------------------
     def run(self, name: str, **params: Any) -> pd.DataFrame | None:

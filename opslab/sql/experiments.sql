@@ -91,3 +91,11 @@ FROM (
 ) x
 GROUP BY rid, day
 ORDER BY rid, day;
+
+-- name: ab_first_events
+-- Each user's first event at or after $start (the exposure of an assignment without times).
+SELECT uid, min(event_time) AS event_time
+FROM ev
+WHERE event_time >= CAST($start AS TIMESTAMP)
+GROUP BY uid
+ORDER BY uid;

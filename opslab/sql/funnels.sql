@@ -97,3 +97,44 @@ SELECT uid, min(t) AS entry, {user_cols}
 FROM firsts
 GROUP BY uid
 ORDER BY uid;
+
+-- name: funnel_events
+-- `fev`, the events every behaviour query reads (funnels, paths, A/B property assignments):
+-- uid, seq = the event's position in the log ordered by time and then by where it sits in
+-- the source (src_file, src_row: file and row of a Parquet source; for an in-memory data set
+-- its row in the time-sorted events frame, so seq is exactly that row), event_time,
+-- event_name and the event properties ({props}: generated, quoted column names). Built from
+-- `fev_src` inside the engine: a Parquet or catalog source's events never come into Python.
+CREATE OR REPLACE TABLE fev AS
+SELECT uid, CAST(row_number() OVER (ORDER BY event_time, src_file, src_row, event_name) - 1 AS BIGINT) AS seq,
+       event_time, event_name{props}
+FROM fev_src;
+
+-- name: event_names
+-- The event names the behaviour screens offer, most frequent first.
+SELECT event_name, CAST(count(*) AS BIGINT) AS events
+FROM fev
+GROUP BY event_name
+ORDER BY events DESC, event_name;
+
+-- name: event_property_counts
+-- How many events carry each candidate property ({counts}: one count(column) per property).
+SELECT {counts} FROM fev;
+
+-- name: event_property_values
+-- The values of property {col} on events named $event (a step filter's options), at most $limit.
+SELECT v FROM (
+    SELECT DISTINCT CAST({col} AS VARCHAR) AS v FROM fev WHERE event_name = $event AND {col} IS NOT NULL
+) x
+ORDER BY v
+LIMIT $limit;
+
+-- name: event_property_first
+-- Each user's first event (in log order) with a non-empty value of property {col}: that value
+-- and its time (an A/B assignment read from events; a breakdown's first touch).
+SELECT f.uid, CAST(f.{col} AS VARCHAR) AS value, f.event_time
+FROM fev f
+JOIN (SELECT uid, min(seq) AS seq FROM fev
+      WHERE {col} IS NOT NULL AND CAST({col} AS VARCHAR) <> '' GROUP BY uid) m
+  ON m.uid = f.uid AND m.seq = f.seq
+ORDER BY f.seq;

@@ -3,12 +3,16 @@
 -- builds them: the orders table as given (status lower-cased, NULL = paid); without an orders
 -- table, the purchase-like events (a purchase name and no negative amount, or any positive
 -- amount). src_flags (one row) says which tables the source has; purchase_names lists the names.
+-- channel and the row's place in the source (src_file, src_row) ride along for the events
+-- made from orders (source_events).
 CREATE OR REPLACE VIEW od_src AS
-SELECT user_id, order_time, amount, coalesce(lower(trim(status)), 'paid') AS status
+SELECT user_id, order_time, amount, coalesce(lower(trim(status)), 'paid') AS status,
+       channel, src_file, src_row
 FROM src_orders
 WHERE user_id IS NOT NULL AND order_time IS NOT NULL
 UNION ALL
-SELECT e.user_id, e.event_time AS order_time, coalesce(e.amount, 0) AS amount, 'paid' AS status
+SELECT e.user_id, e.event_time AS order_time, coalesce(e.amount, 0) AS amount, 'paid' AS status,
+       e.channel, e.src_file, e.src_row
 FROM src_events e CROSS JOIN src_flags f
 WHERE NOT f.has_orders AND e.user_id IS NOT NULL AND e.event_time IS NOT NULL
   AND ((lower(trim(coalesce(e.event_name, 'active'))) IN (SELECT name FROM purchase_names)
@@ -16,13 +20,16 @@ WHERE NOT f.has_orders AND e.user_id IS NOT NULL AND e.event_time IS NOT NULL
        OR e.amount > 0);
 
 -- name: source_events
--- Events of a source; without an events table, every paid order is a purchase event.
+-- Events of a source; without an events table, every paid order is a purchase event (with its
+-- amount and channel, as Dataset.from_tables makes them). The properties (amount, channel) and
+-- the place in the source (src_file, src_row) are read only by source_fev.
 CREATE OR REPLACE VIEW ev_src AS
-SELECT user_id, event_time, coalesce(event_name, 'active') AS event_name
+SELECT user_id, event_time, coalesce(event_name, 'active') AS event_name, amount, channel, src_file, src_row
 FROM src_events
 WHERE user_id IS NOT NULL AND event_time IS NOT NULL
 UNION ALL
-SELECT o.user_id, o.order_time AS event_time, 'purchase' AS event_name
+SELECT o.user_id, o.order_time AS event_time, 'purchase' AS event_name, o.amount, o.channel,
+       o.src_file, o.src_row
 FROM od_src o CROSS JOIN src_flags f
 WHERE NOT f.has_events AND o.status = 'paid';
 
@@ -80,6 +87,13 @@ WHERE e.signup_time IS NOT NULL;
 CREATE OR REPLACE VIEW ev AS
 SELECT m.uid, e.event_time, e.event_name FROM ev_src e JOIN us_map m ON m.user_id = e.user_id;
 
+-- name: source_fev
+-- What the behaviour screens read (funnels, paths, A/B property assignment), before
+-- funnel_events numbers it: every event with its uid, properties and place in the source.
+CREATE OR REPLACE VIEW fev_src AS
+SELECT m.uid, e.event_time, e.event_name, e.amount, e.channel, e.src_file, e.src_row
+FROM ev_src e JOIN us_map m ON m.user_id = e.user_id;
+
 -- name: source_od
 -- The engine's order table of a source.
 CREATE OR REPLACE VIEW od AS
@@ -114,4 +128,5 @@ ORDER BY m.user_id, order_time;
 
 -- name: source_campaigns
 -- A source's campaigns table (small: one row per campaign).
-SELECT * FROM src_campaigns ORDER BY campaign_id, start_date;
+SELECT campaign_id, start_date, end_date, spend, name, type, channel, participants, new_users, conversions, revenue
+FROM src_campaigns ORDER BY campaign_id, start_date;

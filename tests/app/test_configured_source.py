@@ -9,7 +9,8 @@ from opslab.ingest.load import load_sample
 from opslab.sources import SourceDataset, write_parquet_layout
 from tests.app.conftest import open_app
 
-PAGES = ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py")
+PAGES = ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py",
+         "views/funnels.py", "views/paths.py", "views/experiments.py")
 
 
 @pytest.fixture(scope="module")
