@@ -174,6 +174,7 @@ def funnel_frame(ds: Dataset, steps, window_us: int, order: str, exclusions, pro
                      f"max(CASE WHEN s.k = {k} THEN s.t - s.L END) AS d{k}"]
             user += [f"max(CASE WHEN s.k = {k} THEN s.b END) AS b{k}"] if prop else []
         name = "funnel_ordered" if order == "ordered" else "funnel_strict"
-        sql = cat[name].format(**fmt, layers=",\n".join(layers), union=union, carry=carry,
-                               user_cols=", ".join(user))
+        paths = cat["funnel_paths"].format(layers=",\n".join(layers), union=union, carry=carry,
+                                           user_cols=", ".join(user))
+        sql = cat[name].format(**fmt, paths=paths)
     return ds.engine.sql(sql, **params)

@@ -1,5 +1,7 @@
-"""Helpers for the two-engine tests: one SparkSession per test process, the parameter values
-every named query runs with, and a frame comparison (counts exactly, floats to 1e-9 relative)."""
+"""Helpers for the tests that run one data set two ways (two engines, or in memory and as a
+Parquet folder): one SparkSession per test process, the parameter values every named query runs
+with, a frame comparison (counts exactly, floats to 1e-9 relative), the sample written as a
+Parquet folder, and the paths comparison."""
 
 from __future__ import annotations
 
@@ -117,3 +119,33 @@ def compare_every_query(ds_a, ds_b, grains=("day", "week", "month")) -> list[str
             assert_same(ea.run(name, **args), eb.run(name, **args), f"{name}{args}", ordered)
         checked.append(name)
     return checked
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
+    """:func:`assert_same` of two results in their order (their indexes ignored)."""
+    assert_same(a.reset_index(drop=True), b.reset_index(drop=True), what, order_matters=True)
+
+
+def write_sample_folder(root, ds=None, rows_per_file: int = 2_000_000):
+    """The sample's (or ``ds``'s) four tables written in the canonical Parquet layout under
+    ``root``; returns ``root``."""
+    from opslab.ingest.load import load_sample
+    from opslab.sources import write_parquet_layout
+    ds = ds if ds is not None else load_sample()
+    write_parquet_layout({"events": ds.events, "orders": ds.orders, "users": ds.users,
+                          "campaigns": ds.campaigns}, root, rows_per_file=rows_per_file)
+    return root
+
+
+def assert_paths_same(ds_a, ds_b, cases) -> None:
+    """``opslab.paths`` and its leave points equal on two data sets, for each
+    ``(event, direction, collapse, session_minutes)`` of ``cases`` (depth 4)."""
+    from opslab import user_paths as up
+    for event, direction, collapse, minutes in cases:
+        a = up.paths(ds_a, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
+        b = up.paths(ds_b, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
+        what = f"paths {event} {direction} collapse={collapse}"
+        assert a.n_users == b.n_users > 100, what
+        for part in ("paths", "nodes", "edges"):
+            same_rows(getattr(a, part), getattr(b, part), f"{what} {part}")
+        same_rows(up.leave_points(a, "purchase"), up.leave_points(b, "purchase"), f"{what} leave points")

@@ -11,12 +11,11 @@ import pytest
 import opslab
 from opslab import experiments as ex
 from opslab import funnels as fn
-from opslab import user_paths as up
 from opslab.dataset import Dataset
 from opslab.ingest.load import load_sample, sample_dir
 from opslab.problems import OpsLabError
 from opslab.sources import SourceDataset, connect, write_parquet_layout
-from tests.spark_support import assert_same
+from tests.spark_support import assert_paths_same, same_rows, write_sample_folder
 
 STEPS = ["visit", "view", "add_to_cart", "checkout", "purchase"]
 
@@ -25,9 +24,7 @@ STEPS = ["visit", "view", "add_to_cart", "checkout", "purchase"]
 def pair(tmp_path_factory):
     """The sample in memory and the same tables as a Parquet folder of several files."""
     mem = load_sample()
-    root = tmp_path_factory.mktemp("behaviour")
-    write_parquet_layout({"events": mem.events, "orders": mem.orders, "users": mem.users,
-                          "campaigns": mem.campaigns}, root, rows_per_file=25_000)
+    root = write_sample_folder(tmp_path_factory.mktemp("behaviour"), mem, rows_per_file=25_000)
     assert len(list((root / "events").glob("*.parquet"))) > 2  # the order spans files
     return mem, connect(root)
 
@@ -46,10 +43,6 @@ def props_pair(tmp_path_factory):
     root = tmp_path_factory.mktemp("props")
     write_parquet_layout(tables, root, rows_per_file=40_000)
     return Dataset.from_tables(**tables), connect(root)
-
-
-def _same(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
-    assert_same(a.reset_index(drop=True), b.reset_index(drop=True), what, order_matters=True)
 
 
 def _by_user_id(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +78,7 @@ def test_event_names_and_properties(pair, props_pair):
     names = fn.event_names(src)
     assert names["event_name"].tolist() == counts.index.tolist()
     assert names["events"].tolist() == counts.tolist()
-    _same(names, fn.event_names(mem), "event names")
+    same_rows(names, fn.event_names(mem), "event names")
     assert fn.event_properties(src) == fn.event_properties(mem) == []  # the sample's are empty
     pm, ps = props_pair
     assert fn.event_properties(pm) == fn.event_properties(ps) == ["amount", "channel"]
@@ -104,18 +97,18 @@ def test_funnels_equal_the_in_memory_sample(pair):
             b = opslab.funnel(src, STEPS, 7, by=by, order=order)
             what = f"{order} by {by}"
             assert a.steps["users"].iloc[0] > 1000 and a.steps["users"].iloc[-1] > 0, what
-            _same(a.steps, b.steps, f"{what} steps")
-            _same(_by_user_id(a.users), _by_user_id(b.users), f"{what} users")
-            _same(a.by_group, b.by_group, f"{what} by_group")
+            same_rows(a.steps, b.steps, f"{what} steps")
+            same_rows(_by_user_id(a.users), _by_user_id(b.users), f"{what} users")
+            same_rows(a.by_group, b.by_group, f"{what} by_group")
     # the strict funnel counts every event between two steps: the tie order decides it
     a = opslab.funnel(mem, ["visit", "view", "add_to_cart"], 1, order="strict")
     b = opslab.funnel(src, ["visit", "view", "add_to_cart"], 1, order="strict")
-    _same(a.steps, b.steps, "strict, 1 day")
+    same_rows(a.steps, b.steps, "strict, 1 day")
     ex_a = opslab.funnel(mem, ["visit", "add_to_cart", "purchase"], 7, exclusions=[fn.Exclusion("share", 1, 3)])
     ex_b = opslab.funnel(src, ["visit", "add_to_cart", "purchase"], 7, exclusions=[fn.Exclusion("share", 1, 3)])
     assert ex_a.excluded == ex_b.excluded > 0
-    _same(ex_a.steps, ex_b.steps, "exclusions")
-    _same(fn.trend(ex_a, "week"), fn.trend(ex_b, "week"), "trend")
+    same_rows(ex_a.steps, ex_b.steps, "exclusions")
+    same_rows(fn.trend(ex_a, "week"), fn.trend(ex_b, "week"), "trend")
 
 
 @pytest.mark.slow
@@ -129,28 +122,21 @@ def test_funnel_splits_and_filters_on_source_properties(props_pair):
         b = opslab.funnel(ps, steps, 7, by="amount", attribution=attribution)
         assert a.by_group["group"].nunique() > 2
         assert a.steps["users"].iloc[1] > 0
-        _same(a.steps, b.steps, f"filters {attribution}")
-        _same(a.by_group, b.by_group, f"filters {attribution} by_group")
+        same_rows(a.steps, b.steps, f"filters {attribution}")
+        same_rows(a.by_group, b.by_group, f"filters {attribution} by_group")
 
 
 @pytest.mark.slow
 def test_paths_equal_the_in_memory_sample(pair):
     mem, src = pair
-    for event, direction, collapse, minutes in (("add_to_cart", "next", True, 30), ("checkout", "previous", True, 30),
-                                                ("view", "next", False, 5)):
-        a = opslab.paths(mem, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
-        b = opslab.paths(src, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
-        what = f"paths {event} {direction} collapse={collapse}"
-        assert a.n_users == b.n_users > 100, what
-        for part in ("paths", "nodes", "edges"):
-            _same(getattr(a, part), getattr(b, part), f"{what} {part}")
-        _same(up.leave_points(a, "purchase"), up.leave_points(b, "purchase"), f"{what} leave points")
+    assert_paths_same(mem, src, (("add_to_cart", "next", True, 30), ("checkout", "previous", True, 30),
+                                 ("view", "next", False, 5)))
 
 
 def _readout_same(a: ex.ABResult, b: ex.ABResult, what: str) -> None:
-    _same(a.variants, b.variants, f"{what} variants")
-    _same(a.comparisons, b.comparisons, f"{what} comparisons")
-    _same(a.users.drop(columns=["uid"]), b.users.drop(columns=["uid"]), f"{what} users")
+    same_rows(a.variants, b.variants, f"{what} variants")
+    same_rows(a.comparisons, b.comparisons, f"{what} comparisons")
+    same_rows(a.users.drop(columns=["uid"]), b.users.drop(columns=["uid"]), f"{what} users")
     assert (a.srm_chi2, a.srm_p, a.cuped, a.days_running, a.dropped) == \
            (b.srm_chi2, b.srm_p, b.cuped, b.days_running, b.dropped), what
     assert a.verdicts == b.verdicts, what
@@ -178,6 +164,6 @@ def test_assignments_from_events_equal_pandas(props_pair):
     assert got["user_id"].tolist() == first["user_id"].tolist()
     assert got["variant"].tolist() == first["channel"].tolist()
     assert (pd.to_datetime(got["time"]).to_numpy() == first["event_time"].to_numpy()).all()
-    _same(got, ex.assignments_from_events(pm, "channel"), "assignments in memory")
+    same_rows(got, ex.assignments_from_events(pm, "channel"), "assignments in memory")
     with pytest.raises(OpsLabError):
         ex.assignments_from_events(ps, "no_such_column")

@@ -15,7 +15,7 @@ from opslab import user_paths as up
 from opslab.dataset import Dataset
 from opslab.engine.spark_engine import SparkEngine
 from opslab.ingest.load import load_sample, sample_dir
-from tests.spark_support import RUN_BY_FUNCTION, assert_same
+from tests.spark_support import RUN_BY_FUNCTION, assert_paths_same, same_rows
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 STEPS = ["visit", "view", "add_to_cart", "checkout", "purchase"]
@@ -41,14 +41,10 @@ def props_pair(spark):
     return duck, duck.on_engine(lambda: SparkEngine(spark))
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
-    assert_same(a.reset_index(drop=True), b.reset_index(drop=True), what, order_matters=True)
-
-
 def _same_funnel(a: fn.FunnelResult, b: fn.FunnelResult, what: str) -> None:
-    _same(a.steps, b.steps, f"{what} steps")
-    _same(a.users, b.users, f"{what} users")
-    _same(a.by_group, b.by_group, f"{what} by_group")
+    same_rows(a.steps, b.steps, f"{what} steps")
+    same_rows(a.users, b.users, f"{what} users")
+    same_rows(a.by_group, b.by_group, f"{what} by_group")
     assert a.excluded == b.excluded, what
 
 
@@ -73,15 +69,15 @@ def test_funnel_screen_functions_same(sample_pair):
     duck, spk = sample_pair
     a, b = fn.funnel(duck, STEPS, 3, order="ordered"), fn.funnel(spk, STEPS, 3, order="ordered")
     for grain in ("week", "month"):
-        _same(fn.trend(a, grain, duck.end), fn.trend(b, grain, spk.end), f"trend {grain}")
+        same_rows(fn.trend(a, grain, duck.end), fn.trend(b, grain, spk.end), f"trend {grain}")
     for step in range(2, len(STEPS) + 1):
-        _same(a.dropped_at(step), b.dropped_at(step), f"dropped at {step}")
-    _same(a.time_distribution(), b.time_distribution(), "time distribution")
+        same_rows(a.dropped_at(step), b.dropped_at(step), f"dropped at {step}")
+    same_rows(a.time_distribution(), b.time_distribution(), "time distribution")
     mid = duck.start + (duck.end - duck.start) / 2
     halves = ((duck.start, mid), (mid + pd.Timedelta(days=1), duck.end))
-    _same(fn.compare_periods(duck, STEPS, 7, *halves), fn.compare_periods(spk, STEPS, 7, *halves), "periods")
+    same_rows(fn.compare_periods(duck, STEPS, 7, *halves), fn.compare_periods(spk, STEPS, 7, *halves), "periods")
     ids = a.dropped_at(3)["user_id"]
-    _same(fn.segment_users(duck, ids), fn.segment_users(spk, ids), "segment users")
+    same_rows(fn.segment_users(duck, ids), fn.segment_users(spk, ids), "segment users")
 
 
 def test_funnel_event_properties_same(props_pair):
@@ -103,15 +99,8 @@ def test_funnel_event_properties_same(props_pair):
 
 def test_paths_same(sample_pair):
     duck, spk = sample_pair
-    for event, direction, collapse, minutes in (("add_to_cart", "next", True, 30), ("checkout", "previous", True, 30),
-                                                ("view", "next", False, 5), ("purchase", "previous", False, 120)):
-        a = up.paths(duck, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
-        b = up.paths(spk, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
-        what = f"paths {event} {direction} collapse={collapse}"
-        assert a.n_users == b.n_users > 100, what
-        for part in ("paths", "nodes", "edges"):
-            _same(getattr(a, part), getattr(b, part), f"{what} {part}")
-        _same(up.leave_points(a, "purchase"), up.leave_points(b, "purchase"), f"{what} leave points")
+    assert_paths_same(duck, spk, (("add_to_cart", "next", True, 30), ("checkout", "previous", True, 30),
+                                  ("view", "next", False, 5), ("purchase", "previous", False, 120)))
 
 
 def _assignments(ds) -> pd.DataFrame:
@@ -126,9 +115,9 @@ def test_ab_readouts_same_for_every_metric(sample_pair):
             a = ex.ab_test(duck, asg, metric, config=config)
             b = ex.ab_test(spk, asg, metric, config=config)
             what = f"ab {metric} {config.window_days}"
-            _same(a.variants, b.variants, f"{what} variants")
-            _same(a.comparisons, b.comparisons, f"{what} comparisons")
-            _same(a.users, b.users, f"{what} users")
+            same_rows(a.variants, b.variants, f"{what} variants")
+            same_rows(a.comparisons, b.comparisons, f"{what} comparisons")
+            same_rows(a.users, b.users, f"{what} users")
             assert (a.srm_chi2, a.srm_p, a.cuped, a.days_running, a.dropped) == \
                    (b.srm_chi2, b.srm_p, b.cuped, b.days_running, b.dropped), what
             assert a.verdicts == b.verdicts, what
@@ -139,12 +128,12 @@ def test_ab_readouts_same_for_every_metric(sample_pair):
 def test_ab_outcomes_of_assignments_from_events_same(props_pair):
     duck, spk = props_pair
     asg = ex.assignments_from_events(duck, "src")
-    _same(asg, ex.assignments_from_events(spk, "src"), "assignments from events")
+    same_rows(asg, ex.assignments_from_events(spk, "src"), "assignments from events")
     a, daily_a = _outcomes(duck, asg)
     b, daily_b = _outcomes(spk, asg)
     assert len(a) == asg["user_id"].nunique() and len(daily_a) > 0
-    _same(a, b, "user outcomes")
-    _same(daily_a, daily_b, "daily outcomes")
+    same_rows(a, b, "user outcomes")
+    same_rows(daily_a, daily_b, "daily outcomes")
 
 
 def _outcomes(ds, asg):
@@ -155,7 +144,7 @@ def _outcomes(ds, asg):
 def test_behaviour_queries_are_the_ones_run_by_their_functions():
     """The two-engine query sweep (tests/spark_support.py) leaves these to this file: they are
     templates or read a table made per call (fev, asg)."""
-    assert set(RUN_BY_FUNCTION) == {"funnel_ordered", "funnel_ordered_step", "funnel_strict",
+    assert set(RUN_BY_FUNCTION) == {"funnel_ordered", "funnel_ordered_step", "funnel_paths", "funnel_strict",
                                     "funnel_strict_step", "funnel_unordered", "path_steps",
                                     "ab_user_metrics", "ab_daily_outcomes", "funnel_events", "event_names",
                                     "event_property_counts", "event_property_values", "event_property_first"}
@@ -215,9 +204,9 @@ def test_parquet_source_behaviour_same_on_both_engines(source_pair):
     duck, spk = source_pair
     cols = "seq, uid, event_time, event_name, amount, channel"
     fn.register_events(duck), fn.register_events(spk)
-    _same(duck.engine.sql(f"SELECT {cols} FROM fev ORDER BY seq"),
+    same_rows(duck.engine.sql(f"SELECT {cols} FROM fev ORDER BY seq"),
           spk.engine.sql(f"SELECT {cols} FROM fev ORDER BY seq"), "fev")
-    _same(fn.event_names(duck), fn.event_names(spk), "event names")
+    same_rows(fn.event_names(duck), fn.event_names(spk), "event names")
     assert fn.event_properties(duck) == fn.event_properties(spk) == ["amount", "channel"]
     assert fn.property_values(duck, "view", "amount", 20) == fn.property_values(spk, "view", "amount", 20)
     steps = [fn.Step("view", {"channel": ["ad", "push"]}), "add_to_cart", "purchase"]
@@ -226,8 +215,8 @@ def test_parquet_source_behaviour_same_on_both_engines(source_pair):
                      fn.funnel(spk, steps, 7, by="channel", order=order), f"source {order}")
     a, b = up.paths(duck, "add_to_cart", "next", depth=3), up.paths(spk, "add_to_cart", "next", depth=3)
     assert a.n_users == b.n_users > 100
-    _same(a.paths, b.paths, "source paths")
+    same_rows(a.paths, b.paths, "source paths")
     asg = ex.assignments_from_events(duck, "channel")
-    _same(asg, ex.assignments_from_events(spk, "channel"), "source assignments from events")
+    same_rows(asg, ex.assignments_from_events(spk, "channel"), "source assignments from events")
     ra, rb = ex.ab_test(duck, asg, "conversion", control="ad"), ex.ab_test(spk, asg, "conversion", control="ad")
-    _same(ra.comparisons, rb.comparisons, "source ab comparisons")
+    same_rows(ra.comparisons, rb.comparisons, "source ab comparisons")

@@ -23,6 +23,12 @@ WITH base AS (
     WHERE event_time >= CAST($start AS TIMESTAMP) AND event_time < CAST($stop AS TIMESTAMP) AND ({any})
 ),
 seg AS (SELECT *{segs} FROM base),
+{paths}
+
+-- name: funnel_paths
+-- The part the ordered and strict funnels share, after their `seg` (the matching events): step 1
+-- starts a path, each layer continues it, and per user the first completed row of each step
+-- gives its position (p1, p2, ...), the time since the path began (d1, d2, ...) and the split value.
 s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
 {layers},
 steps AS ({union}),
@@ -56,14 +62,7 @@ WITH allev AS (
     WHERE event_time >= CAST($start AS TIMESTAMP) AND event_time < CAST($stop AS TIMESTAMP)
 ),
 seg AS (SELECT * FROM allev WHERE {any_m}),
-s1 AS (SELECT uid, pos, t{carry}, t AS L FROM seg WHERE m1),
-{layers},
-steps AS ({union}),
-firsts AS (SELECT uid, k, min(pos) AS pos, min(t) AS t0 FROM steps GROUP BY uid, k)
-SELECT s.uid, min(CASE WHEN s.k = 1 THEN f.t0 END) AS entry, {user_cols}
-FROM steps s JOIN firsts f ON f.uid = s.uid AND f.k = s.k AND f.pos = s.pos
-GROUP BY s.uid
-ORDER BY s.uid;
+{paths}
 
 -- name: funnel_strict_step
 -- One strict layer: a step-k event continues the step-(k-1) path ending exactly one event before.

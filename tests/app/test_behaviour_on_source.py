@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.ingest.load import load_sample, sample_dir
-from opslab.sources import SourceDataset, write_parquet_layout
+from opslab.ingest.load import sample_dir
+from opslab.sources import SourceDataset
 from tests.app.conftest import open_app
+from tests.spark_support import write_sample_folder
 
 PAGES = ("views/funnels.py", "views/paths.py", "views/experiments.py")
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    ds = load_sample()
-    root = tmp_path_factory.mktemp("behaviour_source")
-    write_parquet_layout({"events": ds.events, "orders": ds.orders, "users": ds.users,
-                          "campaigns": ds.campaigns}, root, rows_per_file=40_000)
-    return root
+    return write_sample_folder(tmp_path_factory.mktemp("behaviour_source"), rows_per_file=40_000)
 
 
 def _shown(at) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.ingest.load import load_sample
-from opslab.sources import SourceDataset, write_parquet_layout
+from opslab.sources import SourceDataset
 from tests.app.conftest import open_app
+from tests.spark_support import write_sample_folder
 
 PAGES = ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/forecast.py", "views/data.py",
          "views/funnels.py", "views/paths.py", "views/experiments.py")
@@ -15,11 +15,7 @@ PAGES = ("views/overview.py", "views/lifecycle.py", "views/churn.py", "views/for
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    ds = load_sample()
-    root = tmp_path_factory.mktemp("configured")
-    write_parquet_layout({"events": ds.events, "orders": ds.orders, "users": ds.users,
-                          "campaigns": ds.campaigns}, root)
-    return root
+    return write_sample_folder(tmp_path_factory.mktemp("configured"))
 
 
 @pytest.mark.slow
