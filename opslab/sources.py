@@ -28,7 +28,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from opslab.dataset import BURN_IN_DAYS, Dataset, _conform
+from opslab.dataset import Dataset
+from opslab.dataset_tables import BURN_IN_DAYS, conform
 from opslab.engine import DuckDBEngine, Engine
 from opslab.engine.base import POSITION
 from opslab.problems import OpsLabError
@@ -198,8 +199,8 @@ class SourceDataset(Dataset):
     def campaigns(self) -> pd.DataFrame:
         def load():
             if "campaigns" not in self.locations:
-                return _conform(_empty("campaigns"), CAMPAIGNS)
-            return _conform(self.engine.run("source_campaigns"), CAMPAIGNS)
+                return conform(_empty("campaigns"), CAMPAIGNS)
+            return conform(self.engine.run("source_campaigns"), CAMPAIGNS)
         return self._frame("campaigns", load)
 
     @property

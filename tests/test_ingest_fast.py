@@ -30,12 +30,33 @@ CELLS = st.sampled_from(["a", "b", "ab", "", " a", "1", "1.0", "中", None])
 
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(1, 3).flatmap(lambda k: st.lists(st.lists(CELLS, min_size=k, max_size=k), max_size=60)))
-def test_hashed_duplicates_equal_pandas(rows):
+@given(st.integers(1, 3).flatmap(lambda k: st.lists(st.lists(CELLS, min_size=k, max_size=k), max_size=60)),
+       st.lists(st.booleans(), min_size=60, max_size=60))
+def test_hashed_duplicates_equal_pandas(rows, alive):
     width = len(rows[0]) if rows else 2
     frame = pd.DataFrame(rows, columns=[f"c{j}" for j in range(width)], dtype="str")
-    got = fast_tables.exact_duplicates(frame, hash_min_rows=0)  # the DuckDB path on small frames
+    repeated = fast_tables.repeated_rows(frame, min_rows=0)  # the DuckDB path on small frames
+    got = fast_tables.exact_duplicates(frame, repeated=repeated)
     assert got.tolist() == frame.duplicated(keep="first").tolist()
+    within = np.array(alive[:len(frame)], dtype=bool)  # only the rows still valid are compared
+    expected = np.zeros(len(frame), dtype=bool)
+    expected[within] = frame[within].duplicated(keep="first").to_numpy()
+    assert fast_tables.exact_duplicates(frame, within, repeated).tolist() == expected.tolist()
+    assert fast_tables.exact_duplicates(frame, within).tolist() == expected.tolist()  # pandas' path
+
+
+def test_rows_taken_from_a_chunked_column_equal_pandas():
+    chunks = [pa.array([f"v{i}" if i % 7 else None for i in range(k, k + 50)], pa.large_string())
+              for k in range(0, 500, 50)]
+    frame = pd.DataFrame({"a": pd.array(pa.chunked_array(chunks), dtype="str"),
+                          "b": pd.array([str(i) for i in range(500)], dtype="str")})
+    assert frame["a"].array._pa_array.num_chunks == 10
+    for pos in ([499, 0, 51, 51, 250], [], list(range(0, 500, 3))):
+        got = fast_tables.take_rows(frame["a"], np.array(pos, dtype=int))
+        assert got.tolist() == frame["a"].iloc[pos].tolist()
+        assert fast_tables.rows_at(frame, np.array(pos, dtype=int)).equals(frame.iloc[pos].reset_index(drop=True))
+    mask = np.arange(500) % 3 == 0
+    assert fast_tables.rows_at(frame, mask).equals(frame[mask].reset_index(drop=True))
 
 
 def test_hashed_duplicates_on_a_large_frame_with_collisions_checked_exactly():
@@ -268,3 +289,88 @@ def test_applied_file_keeps_a_preview_and_cannot_be_mapped_again():
         apply_mapping(applied, "events", mapping)
     with pytest.raises(ValueError):
         decide_upload([applied])
+
+
+def test_fixed_width_dates_equal_numpy_on_every_day_of_the_layouts_range(monkeypatch):
+    days = np.arange(np.datetime64("1000-01-01"), np.datetime64("3000-01-01"))
+    got = fastparse.fast_datetimes(pd.Series(np.datetime_as_string(days), dtype="str"))
+    assert got is not None
+    assert (got[0].to_numpy() == days.astype("datetime64[us]")).all()
+    monkeypatch.setattr(fastparse, "MIN_CELLS", 0)
+    for impossible in ("2100-02-29", "2023-02-29", "2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00"):
+        assert fastparse.fast_datetimes(pd.Series(["2000-02-29", impossible], dtype="str")) is None
+
+
+def test_byte_lengths_and_byte_lookups_see_only_each_cell():
+    # a sliced chunk (the header row cut off) shares a buffer holding the header's bytes
+    arr = pa.array(["user_id", "U1", None, "", "U22"], pa.large_string())
+    s = pd.Series(pd.array(pa.chunked_array([arr.slice(1), arr.slice(0, 2)]), dtype="str"))
+    assert fastparse.byte_lengths(s).tolist() == [2, 0, 0, 3, 7, 2]
+    assert fastparse.has_byte(pd.Series(pd.array(arr.slice(1), dtype="str")), b"eE") is False
+    assert fastparse.has_byte(s, b"e") is True  # the second chunk holds "user_id"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "NULL", "n/a", "-", "中", "", " na ", "NaN", "none", "Nat", "abcde"]),
+                min_size=1, max_size=30))
+def test_clean_text_equals_the_pandas_rule(values):
+    from opslab.ingest.cells import MISSING_TOKENS, clean_text
+    s = pd.Series(values, dtype="str")
+    stripped = s.str.strip()
+    expected = stripped.where(~stripped.str.lower().isin(MISSING_TOKENS))
+    pd.testing.assert_series_equal(clean_text(s), expected, check_names=False)
+
+
+def test_parallel_validation_equals_one_column_after_another(monkeypatch):
+    """The columns parsed side by side give the very result of parsing them in turn: kept
+    table, rejected and set-aside rows, and every problem in the same order."""
+    from opslab.ingest import parallel
+    rng = np.random.default_rng(3)
+    n = 3_000
+    raw = pd.DataFrame({
+        "uid": rng.choice(["7", "7.0", "8", "", "1.23E+11", " 9 "], n),
+        "time": rng.choice(["2024-01-05 10:00:00", "1970-01-01", "bad", "2024-02-30", "2023-12-31 23:59:59"], n),
+        "amount": rng.choice(["¥12.5", "3", "-4", "x", "$1,000.00"], n),
+        "status": rng.choice(["已支付", "refunded", "unpaid", "??"], n),
+    }, dtype="str")
+    raw = pd.concat([raw, raw.iloc[:50]], ignore_index=True)  # identical rows too
+    mapping = {"user_id": "uid", "order_time": "time", "amount": "amount", "status": "status"}
+    results = []
+    for min_rows in (10**12, 0):
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_ROWS", min_rows)
+        results.append(V.coerce_table(raw, mapping, "orders", today="2024-06-01"))
+    one, side = results
+    pd.testing.assert_frame_equal(one.clean, side.clean)
+    pd.testing.assert_frame_equal(one.rejected, side.rejected)
+    pd.testing.assert_frame_equal(one.dropped, side.dropped)
+    assert [(p.code, p.column, p.count, p.examples) for p in one.report] == \
+        [(p.code, p.column, p.count, p.examples) for p in side.report]
+    assert one.n_clean > 0 and one.n_rejected > 0 and one.set_aside["duplicates"]["n"] >= 50
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=st.lists(st.tuples(IDS, TIMES, st.sampled_from(["visit", "支付", " Purchase ", "view"])), min_size=1, max_size=40),
+       od=st.lists(st.tuples(IDS, TIMES, st.sampled_from(["paid", "refunded", "unpaid"])), min_size=1, max_size=30))
+def test_a_data_set_of_one_table_indexes_and_orders_like_the_rules(ev, od):
+    """Only events: the orders are the purchase events; only orders: the events are the paid
+    orders. Users in order of first appearance (events first), both tables in time order."""
+    events = pd.DataFrame(ev, columns=["user_id", "event_time", "event_name"])
+    ds = Dataset.from_tables(events=events)
+    ids, signup = _reference_users([(u, t) for u, t, _ in ev], [], None)
+    assert ds.users["user_id"].tolist() == ids and ds.users["signup_time"].tolist() == [signup[u] for u in ids]
+    buys = events[events["event_name"].str.strip().str.lower().isin(["支付", "purchase"])]
+    expected = buys.sort_values("event_time", kind="stable")
+    assert ds.orders["user_id"].tolist() == expected["user_id"].tolist()
+    assert ds.events["event_time"].tolist() == sorted(events["event_time"])
+
+    orders = pd.DataFrame(od, columns=["user_id", "order_time", "status"]).assign(amount=2.0)
+    ds = Dataset.from_tables(orders=orders)
+    paid = [(u, t) for u, t, s in od if s == "paid"]
+    ids, signup = _reference_users(paid, [(u, t) for u, t, _ in od], None)
+    assert ds.users["user_id"].tolist() == ids and ds.users["signup_time"].tolist() == [signup[u] for u in ids]
+    want = orders[orders["status"] == "paid"].sort_values("order_time", kind="stable")
+    assert ds.events["user_id"].tolist() == want["user_id"].tolist()
+    assert ds.orders["order_time"].tolist() == sorted(orders["order_time"])
+    by_uid = ds.users.set_index("uid")["user_id"]
+    assert by_uid.reindex(ds.events["uid"]).tolist() == ds.events["user_id"].tolist()
+    assert by_uid.reindex(ds.orders["uid"]).tolist() == ds.orders["user_id"].tolist()

@@ -7,7 +7,7 @@ from opslab import lead_kpis, metrics
 from opslab.markers import trend_markers
 from opslab.charts import overview as charts
 from opslab import formatting as fmt
-from opslab.dataset import BURN_IN_DAYS
+from opslab.dataset_tables import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
 from ui.state import labeller, lang, rules_seen, tr

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from opslab.ingest.fastparse import byte_lengths, has_byte, strip_text
 
@@ -53,6 +55,7 @@ def expand(codes: np.ndarray, values: np.ndarray, failed: np.ndarray, index, dty
 
 
 _TOKEN_LEN = max(map(len, MISSING_TOKENS))
+_TOKENS = pa.array(sorted(MISSING_TOKENS), pa.large_string())
 
 
 def clean_text(s: pd.Series) -> pd.Series:
@@ -63,7 +66,12 @@ def clean_text(s: pd.Series) -> pd.Series:
     short = (byte_lengths(s) <= _TOKEN_LEN)
     missing = np.zeros(len(s), dtype=bool)
     if short.any():
-        missing[short] = s[short].str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
+        arr = getattr(s.array, "_pa_array", None)
+        if isinstance(arr, pa.ChunkedArray):  # Arrow by Arrow: no pandas index for the subset
+            lower = pc.utf8_lower(pc.filter(arr, pa.array(short)))
+            missing[short] = pc.fill_null(pc.is_in(lower, value_set=_TOKENS.cast(arr.type)), False).to_numpy(zero_copy_only=False)
+        else:
+            missing[short] = s[short].str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
     return s.where(~missing) if missing.any() else s
 
 

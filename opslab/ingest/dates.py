@@ -291,10 +291,18 @@ def time_of_day_share(s: pd.Series) -> float:
     return float(t.str.fullmatch(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?").fillna(False).mean())
 
 
-def has_seconds(values: pd.Series) -> bool:
-    """Whether parsed times carry a time to the second (not only dates or minutes)."""
-    v = values.dropna()
-    return bool(len(v)) and bool((v.dt.second != 0).any() or (v.dt.microsecond != 0).any())
+def has_seconds(values: pd.Series, within: np.ndarray | None = None) -> bool:
+    """Whether parsed times (those ``within`` a mask, if given) carry a time to the second (not
+    only dates or minutes).
+
+    >>> has_seconds(pd.Series(pd.to_datetime(["2024-01-05 10:00:00", "2024-01-05 10:00:07"])), np.array([True, False]))
+    False
+    """
+    v = values.to_numpy("datetime64[us]")
+    if within is not None:
+        v = v[within]
+    v = v[~np.isnat(v)]
+    return bool(len(v)) and bool((v.view(np.int64) % 60_000_000 != 0).any())
 
 
 __all__ = ["parse_datetimes", "day_month_votes", "zone_offsets", "zone_label", "time_of_day_share",

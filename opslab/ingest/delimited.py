@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pacsv
 
-from opslab.ingest.encoding import CONTROL, NOT_CONTROL, decode
+from opslab.ingest.encoding import CONTROL, NOT_CONTROL, decode, utf16_without_bom
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
 from opslab.problems import INFO, MAX_EXAMPLES, WARNING, Problem
 
@@ -45,7 +45,15 @@ def _has_control(data: bytes, text: str, encoding: str | None) -> bool:
     return _CONTROL_RE.search(text) is not None
 
 
+#: Files at least this big may skip the whole-text decode (see :func:`_large_utf8`).
+LARGE_BYTES = 1 << 20
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
 def text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
+    fast = _large_utf8(data, opt, res)
+    if fast is not None:
+        return fast
     text = decode(data, opt, res)
     if text is None:
         return None
@@ -77,6 +85,37 @@ def text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | 
             return fast
         return parse_lenient(lambda: io.BytesIO(data), res.encoding, sep, n_cols, opt, res)
     return parse_lenient(lambda: io.StringIO(text), None, sep, n_cols, opt, res)
+
+
+def _large_utf8(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | None:
+    """A large, clean UTF-8 file read by Arrow straight from the bytes, without decoding the
+    whole text first (a second copy of the file in memory): the checks of :func:`text_rows`
+    are made on the first MiB and, for control characters, on the bytes; Arrow checks that
+    every cell is valid UTF-8. ``None`` (and ``res`` untouched) whenever any check fails or
+    Arrow refuses: the general path then decides, exactly as before."""
+    if opt.encoding or len(data) < LARGE_BYTES or res.report.problems or data.startswith(_UTF16_32_BOMS):
+        return None
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
+    head = body[:LARGE_BYTES]
+    head = head[:head.rfind(b"\n") + 1]  # whole lines only: no character cut in two
+    if utf16_without_bom(data[:65536]) or data.translate(None, NOT_CONTROL):
+        return None  # UTF-16 without a BOM, or control characters to remove (and report)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if (text.count("\n") <= _SNIFF_LINES or not text.strip() or _SEP_LINE.match(text[:16])
+            or re.match(r"\s*<(!doctype html|html|table|\?xml)", text[:1024], re.I)):
+        return None
+    sep, n_cols = _sniff(text, opt.delimiter)
+    if n_cols > opt.max_columns:
+        return None
+    df = parse_arrow(body, sep, n_cols, opt)
+    if df is not None:
+        res.encoding = "utf-8-sig" if bom else "utf-8"
+        res.delimiter = "whitespace" if sep == _WHITESPACE else sep
+    return df
 
 
 def _sniff(text: str, forced: str | None) -> tuple[str, int]:

@@ -34,7 +34,7 @@ def decode(data: bytes, opt: ReadOptions, res: ReadResult) -> str | None:
         if data.startswith(bom):
             return _decode_with(data[len(bom):], enc, res)
     head = data[:65536]
-    utf16 = _utf16_without_bom(head)
+    utf16 = utf16_without_bom(head)
     if utf16:
         return _decode_with(data, utf16, res)
     if len(head.translate(None, NOT_CONTROL)) > 0.01 * len(head):
@@ -115,7 +115,7 @@ def _decode_with(data: bytes, enc: str, res: ReadResult) -> str | None:
     return text
 
 
-def _utf16_without_bom(head: bytes) -> str | None:
+def utf16_without_bom(head: bytes) -> str | None:
     """Latin text in UTF-16 without a BOM has a NUL in every other byte."""
     half = max(len(head) // 2, 1)
     even, odd = head[0::2].count(0), head[1::2].count(0)

@@ -62,11 +62,21 @@ def _data_bytes(chunk: pa.Array) -> np.ndarray:
     return np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, dtype=np.uint8)
 
 
+def _value_bytes(chunk: pa.Array) -> np.ndarray:
+    """The bytes of a string chunk's own values: a sliced chunk (the header row cut off, say)
+    shares a data buffer that holds more."""
+    k = len(chunk)
+    if not k:
+        return np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
+    return _data_bytes(chunk)[offsets[chunk.offset]:offsets[chunk.offset + k]]
+
+
 def _plain_ascii(arr: pa.ChunkedArray) -> bool:
     """Every byte ASCII and none of 0x1C-0x1F (which Unicode trimming treats as white space and
     ASCII trimming does not): then ASCII trimming equals ``str.strip`` (Unicode trimming)."""
     for chunk in arr.chunks:
-        b = _data_bytes(chunk)
+        b = _value_bytes(chunk)
         for lo in range(0, len(b), 1 << 24):  # blocks: the temporaries stay small
             part = b[lo:lo + (1 << 24)]
             if len(part) and (int(part.max()) >= 128 or bool(((part & 0xFC) == 0x1C).any())):
@@ -107,11 +117,12 @@ def has_byte(s: pd.Series, chars: bytes) -> bool | None:
     arr = getattr(pd.Series(s, copy=False).array, "_pa_array", None)
     if not isinstance(arr, pa.ChunkedArray) or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
-    wanted = np.frombuffer(chars, dtype=np.uint8)
+    wanted = np.zeros(256, dtype=bool)
+    wanted[np.frombuffer(chars, dtype=np.uint8)] = True
     for chunk in arr.chunks:
-        b = _data_bytes(chunk)
+        b = _value_bytes(chunk)
         for lo in range(0, len(b), 1 << 24):
-            if np.isin(b[lo:lo + (1 << 24)], wanted).any():
+            if wanted[b[lo:lo + (1 << 24)]].any():
                 return True
     return False
 
@@ -120,7 +131,16 @@ def byte_lengths(s: pd.Series) -> np.ndarray:
     """Length in bytes (UTF-8) of each cell, missing = 0; from Arrow's offsets for Arrow text."""
     arr = getattr(s.array, "_pa_array", None)
     if isinstance(arr, pa.ChunkedArray) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)
+        parts = []
+        for chunk in arr.chunks:  # the differences of the offsets: no kernel, no copy of the text
+            k = len(chunk)
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64) \
+                if k else np.zeros(1, dtype=np.int64)
+            lengths = np.diff(offsets[chunk.offset:chunk.offset + k + 1]).astype(np.int64, copy=False)
+            if chunk.null_count:
+                lengths = np.where(chunk.is_valid().to_numpy(zero_copy_only=False), lengths, 0)
+            parts.append(lengths)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     return s.astype("str").str.encode("utf-8").str.len().fillna(0).to_numpy(dtype=np.int64)
 
 
@@ -191,6 +211,14 @@ _FIXED = {
     "%Y%m%d": (8, {}),
 }
 _BLOCK = 1 << 20
+#: Calendar of the years 1000-2999 (the layouts' range): days from 1970-01-01 to each New
+#: Year's Day, leap years, and per [leap, month] the days before the month and in it.
+_YEARS = np.arange(1000, 3000)
+_YEAR_START = (_YEARS - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+_LEAP = ((_YEARS % 4 == 0) & ((_YEARS % 100 != 0) | (_YEARS % 400 == 0))).astype(np.intp)
+_MONTH_DAYS = np.array([[0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31],
+                        [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]])
+_MONTH_START = np.concatenate([np.zeros((2, 1), dtype=np.int64), np.cumsum(_MONTH_DAYS, axis=1)[:, :-1]], axis=1)
 
 
 def _fixed_block(d: np.ndarray, width: int, seps: dict) -> np.ndarray | None:
@@ -212,11 +240,11 @@ def _fixed_block(d: np.ndarray, width: int, seps: dict) -> np.ndarray | None:
     year, month, day = num(0, 4), num(4, 2), num(6, 2)
     if (year < 1000).any() or (year > 2999).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
         return None
-    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
-    days_in_month = ((first.astype("datetime64[M]") + 1).astype("datetime64[D]") - first).astype(np.int64)
-    if (day > days_in_month).any():
+    y = year - 1000
+    leap = _LEAP[y]  # calendar tables, not NumPy's month units (5x slower at a million dates)
+    if (day > _MONTH_DAYS[leap, month]).any():
         return None
-    t = (first.astype(np.int64) + day - 1) * 86_400
+    t = (_YEAR_START[y] + _MONTH_START[leap, month] + day - 1) * 86_400
     if width == 19:
         hour, minute, second = num(8, 2), num(10, 2), num(12, 2)
         if (hour > 23).any() or (minute > 59).any() or (second > 59).any():

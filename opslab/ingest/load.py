@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -59,9 +60,12 @@ def digest(data: bytes) -> str:
 
 def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -> LoadedFile:
     """Read the bytes and suggest which table the file is and how its columns map."""
-    read = read_table(data, name, options)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hashed while read
+        key = pool.submit(digest, data)
+        read = read_table(data, name, options)
+        key = key.result()
     if read.df is None:
-        return LoadedFile(name, digest(data), read)
+        return LoadedFile(name, key, read)
     columns = [str(c) for c in read.df.columns]
     sample = read.df.head(200)
     table = suggest_table(columns)
@@ -72,7 +76,7 @@ def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -
         guessed_table, guessed = suggest_from_content(sample)
         if guessed_table in ("orders", "events"):
             table, mapping = guessed_table, guessed
-    f = LoadedFile(name, digest(data), read, table, tuple(mapping.items()))
+    f = LoadedFile(name, key, read, table, tuple(mapping.items()))
     return replace(f, hints=mapping_hints(f, table, mapping))
 
 

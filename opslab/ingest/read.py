@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from opslab.ingest.arrow_memory import use_returning_allocator
 from opslab.ingest.delimited import text_rows
 from opslab.ingest.excel import excel_kind, read_excel
-from opslab.ingest.fastparse import strip_text
+from opslab.ingest.fastparse import byte_lengths, strip_text
 from opslab.ingest.header import clean_name, looks_like_header, unique_names
+from opslab.ingest.parallel import run_all
 from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem
@@ -125,15 +128,17 @@ def _parquet_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFram
 
 
 def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult, multiline: bool = True) -> None:
+    keep_rows = np.zeros(len(df), dtype=bool)  # rows with any cell: from each column's lengths
+    filled_cols = []
+    trimmed = run_all({c: partial(_trimmed, df[c]) for c in df.columns}, rows=len(df))
     for c in df.columns:
-        s = strip_text(df[c])
-        empty = (s == "").to_numpy(dtype=bool, na_value=False)
-        df[c] = s.mask(empty) if empty.any() else s  # no copy when nothing is empty
-    keep_rows = df.notna().any(axis=1)
+        df[c], filled = trimmed.pop(c)
+        keep_rows |= filled
+        filled_cols.append(bool(filled.any()))
     n_empty = int((~keep_rows).sum())
     if n_empty:  # filtering copies every column: only when there is something to drop
         df = df[keep_rows]
-    keep_cols = df.notna().any(axis=0)
+    keep_cols = pd.Series(filled_cols, index=df.columns)  # the dropped rows had no cell anyway
     if n_empty:
         res.report.add(Problem("io.empty_rows_dropped", INFO, count=n_empty, params={"n": n_empty}))
     if not keep_cols.all():
@@ -168,6 +173,21 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult, multiline: bool
     if df.shape[1] == 1:
         res.report.add(Problem("io.single_column", INFO, params={"column": unique[0]}))
     res.df, res.n_rows = df, len(df)
+
+
+def _trimmed(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The column trimmed, empty cells missing, and the mask of cells with any character."""
+    s = strip_text(s)
+    filled = _filled(s)
+    empty = ~filled & s.notna().to_numpy(dtype=bool)  # "" (a missing cell is missing already)
+    return (s.mask(empty) if empty.any() else s), filled  # no copy when nothing is empty
+
+
+def _filled(s: pd.Series) -> np.ndarray:
+    """Cells with at least one character (from Arrow's offsets for Arrow text: no scan)."""
+    if isinstance(getattr(s.array, "_pa_array", None), pa.ChunkedArray):
+        return byte_lengths(s) > 0
+    return s.astype("str").str.len().fillna(0).to_numpy() > 0
 
 
 def _report_multiline(df: pd.DataFrame, first_row: int, res: ReadResult) -> None:

@@ -19,25 +19,24 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from opslab.ingest.cells import clean_ids, clean_text
 from opslab.ingest.choices import Choices
-from opslab.ingest.fast_tables import null_text, row_ids
+from opslab.ingest.column_parse import ID_FIELDS, cost, parse_column
+from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at, take_rows
 from opslab.ingest.fastparse import filter_rows
-from opslab.ingest.dates import parse_datetimes
-from opslab.ingest.money import currency_of, parse_amounts, symbol_counts
-from opslab.ingest.mapping import parse_status
-from opslab.ingest.set_aside import duplicates, fsum, identical, placeholders
+from opslab.ingest.money import currency_of
+from opslab.ingest.parallel import run_all
+from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
 
 MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_AMOUNT = 1e8  # one order above 100 million is a typo, not a sale
-ID_FIELDS = ("user_id", "order_id", "campaign_id")
 _MONEY = {"events": "amount", "orders": "amount", "campaigns": "spend"}
 PARTS = ("input", "kept", "rejected", "dropped")
 
@@ -130,7 +129,7 @@ class _Rows:
             return 0
         pos = np.flatnonzero(mask)[:MAX_EXAMPLES]
         if column is not None and column in self.raw.columns:
-            vals = self.raw[column].iloc[pos].tolist()
+            vals = take_rows(self.raw[column], pos).tolist()
         else:
             vals = [None] * len(pos)
         examples = tuple((int(p) + 2, None if pd.isna(v) else v) for p, v in zip(pos, vals))
@@ -155,13 +154,6 @@ class _Rows:
     @property
     def alive(self) -> np.ndarray:
         return ~self.rejected & ~self.dropped
-
-
-def _has_signs(src: pd.Series) -> bool:
-    """Any cell with a character an amount's digits and punctuation do not explain (a currency
-    sign or word)? One vectorised pass; only then are the signs counted per value."""
-    s = src.astype("str")
-    return bool(s.str.contains(r"[^0-9.,+\-() \t]", regex=True).fillna(False).any())
 
 
 def _to_day(today) -> pd.Timestamp:
@@ -215,11 +207,17 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     out: dict[str, pd.Series] = {}
     symbols: dict[str, int] = {}
     day = _to_day(today)
+    # Each column is parsed on its own, and whole rows hashed for duplicates: side by side on
+    # the cores for a big table; the checks below then read the results in the columns' order.
+    tasks = {f: partial(parse_column, f, raw[c], spec, choices) for f, c in sorted(cols.items(), key=cost)}
+    if needs_row_hashes(table, cols):
+        tasks = {"#rows": partial(repeated_rows, raw), **tasks}
+    parsed = run_all(tasks, rows=n)
     for f, c in cols.items():
         src = raw[c]
         required = f in spec.required
         if f in ID_FIELDS:
-            out[f], n_unified, sci = clean_ids(src)
+            out[f], n_unified, sci = parsed.pop(f)
             if n_unified:
                 rows.report.add(Problem("validate.ids_unified", INFO, c, n_unified, (), {"n": n_unified}))
             if required:
@@ -228,12 +226,12 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                 rows.flag("validate.scientific_ids", c, sci, severity=WARNING,
                           n_ids=int(out[f][sci].nunique()))
         elif f in spec.times + spec.dates:
-            values, failed = parse_datetimes(src, day_first=choices.day_first, tz=choices.tz)
+            values, failed = parsed.pop(f)
             f_np, v_np = failed.to_numpy(), values.to_numpy()
             rows.flag("validate.bad_date", c, f_np, reject=required, field=f)
             upper = day + (pd.DateOffset(years=5) if f in spec.dates else pd.Timedelta(days=2))
-            early = (~np.isnat(v_np)) & (values < MIN_DATE).to_numpy()
-            late = (~np.isnat(v_np)) & (values >= upper).to_numpy()
+            early = (~np.isnat(v_np)) & (v_np < MIN_DATE.as_unit("us").to_datetime64())
+            late = (~np.isnat(v_np)) & (v_np >= upper.as_unit("us").to_datetime64())
             rows.flag("validate.date_too_early", c, early, reject=required, field=f,
                       min=str(MIN_DATE.date()))
             rows.flag("validate.date_in_future", c, late, reject=required, field=f,
@@ -244,23 +242,22 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                 rows.flag("validate.missing_value", c, np.isnat(v_np) & ~f_np, reject=True, field=f)
             out[f] = values
         elif f in spec.money + spec.numbers:
-            values, failed = parse_amounts(src)
+            values, failed, signs = parsed.pop(f)
             is_required = required and not (f == "amount" and derived_amount)
             rows.flag("validate.bad_amount", c, failed.to_numpy(), reject=is_required, field=f)
             if is_required:
                 rows.flag("validate.missing_value", c, (values.isna() & ~failed).to_numpy(),
                           reject=True, field=f)
             out[f] = values.mask(failed)
-            if f in spec.money and _has_signs(src):
-                for tok, k in symbol_counts(src).items():
-                    symbols[tok] = symbols.get(tok, 0) + k
+            for tok, k in signs.items():
+                symbols[tok] = symbols.get(tok, 0) + k
         elif f == "status":
-            values, unknown = parse_status(src)
+            values, unknown = parsed.pop(f)
             rows.flag("validate.unknown_status", c, unknown.to_numpy(), severity=INFO)
             rows.flag("validate.unpaid_order", c, (values == "unpaid").to_numpy(), reject=True)
             out[f] = values
         else:
-            out[f] = clean_text(src)
+            out[f] = parsed.pop(f)
 
     if derived_amount:
         _derive_amount(out, cols, rows)
@@ -275,17 +272,17 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     _table_rules(table, out, cols, rows)
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
-    duplicates(table, raw, out, cols, rows, choices, money, set_aside)
+    duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
     clean = _assemble(spec, raw, out, cols, table, n, keep)  # empties ``out`` as it goes
     rej_mask = rows.rejected
     drop_mask = ~rej_mask & rows.dropped
-    rejected = raw[rej_mask].assign(row=np.flatnonzero(rej_mask) + 2,
-                                    reason=rows.reasons(rows.reason, rej_mask))
-    dropped = raw[drop_mask].assign(row=np.flatnonzero(drop_mask) + 2,
-                                    reason=rows.reasons(rows.drop, drop_mask))
+    rejected = rows_at(raw, rej_mask).assign(row=np.flatnonzero(rej_mask) + 2,
+                                             reason=rows.reasons(rows.reason, rej_mask))
+    dropped = rows_at(raw, drop_mask).assign(row=np.flatnonzero(drop_mask) + 2,
+                                             reason=rows.reasons(rows.drop, drop_mask))
     amounts = None
     if money is not None:
         amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
@@ -346,9 +343,11 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
 
     data: dict[str, pd.Series] = {}
     nan = None  # one read-only all-NaN array shared by the absent numeric columns (copy-on-write)
+    # the kept rows of each column, side by side on the cores (Arrow and NumPy filters)
+    filtered = run_all({c: partial(kept, out.pop(c)) for c in spec.columns if c in out}, rows=n_kept)
     for c in spec.columns:
-        if c in out:
-            data[c] = kept(out.pop(c))
+        if c in filtered:
+            data[c] = filtered.pop(c)
         elif c == "order_id" and table == "orders":
             data[c] = kept(row_ids(n))  # the spreadsheet row of each kept row
         elif frame[c].dtype == "str":
