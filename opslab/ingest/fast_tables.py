@@ -40,7 +40,7 @@ def shared_hashes(h: np.ndarray) -> np.ndarray:
     return np.flatnonzero(pd.Series(h, copy=False).isin(np.unique(repeated)).to_numpy(dtype=bool))
 
 
-def repeated_rows(raw: pd.DataFrame, min_rows: int = HASH_MIN_ROWS) -> np.ndarray | None:
+def repeated_rows(raw: pd.DataFrame, min_rows: int = HASH_MIN_ROWS, threads: int = 2) -> np.ndarray | None:
     """Positions of the rows whose 64-bit hash occurs more than once (a superset of the
     duplicate rows, few in any real table), from one hash of every row computed by DuckDB on
     all cores. ``None`` when the table is small, not all text, or DuckDB cannot hash it: then
@@ -52,7 +52,7 @@ def repeated_rows(raw: pd.DataFrame, min_rows: int = HASH_MIN_ROWS) -> np.ndarra
         names = [f"c{j}" for j in range(raw.shape[1])]
         table = pa.Table.from_arrays([pa.array(raw.iloc[:, j]) for j in range(raw.shape[1])],
                                      names=names)
-        con = duckdb.connect()
+        con = duckdb.connect(config={"threads": threads})
         con.execute("SET enable_progress_bar = false")
         con.register("t", table)
         h = con.execute(f"SELECT hash({', '.join(names)}) AS h FROM t").arrow()
