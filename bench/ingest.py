@@ -17,6 +17,7 @@ Data:
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -205,8 +206,12 @@ def _fmt(r: dict) -> str:
 
 
 def _median_run(runs: list[dict]) -> dict:
-    """The run with the median CPU seconds (its own wall phases and peak stay together)."""
-    return sorted(runs, key=lambda r: r["cpu_seconds"])[len(runs) // 2]
+    """The run with the median total wall time (its own phases, CPU and peak stay together)."""
+    return sorted(runs, key=lambda r: sum(r["seconds"].values()))[len(runs) // 2]
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bool = True,
@@ -214,13 +219,12 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
     """Run every comparison; return the markdown lines for bench/RESULTS.md. With ``repeat``
     > 1 the two cases of a row run alternately that many times and each shows its median run
     (by CPU seconds): on a shared machine one run of either side can be slowed by a neighbour."""
-    import os
     lines = [
         "## Ingest: bytes → Dataset → Overview queries, next to DuckDB read_csv + the same SQL",
         "",
-        f"Machine: {os.cpu_count()} cores, shared with other helpers' test runs while measuring "
-        "(absolute seconds are noisy; the ratios of one run are what count). Each case in a fresh "
-        "process; peak = the process's max RSS.",
+        f"Machine: {os.cpu_count()} cores; the 1-minute load average at the start and end of each "
+        "row is in its last column (a load above ~1 means another process shared the cores). Each "
+        "case in a fresh process; peak = the process's max RSS.",
         "`opslab` = inspect_file (read + suggest) + apply_mapping (validate) + build_dataset + "
         "ds.engine + metrics.daily / kpis('month') / cohort_retention('month') (the app's path).",
         "`duckdb` = read_csv with the column types given + the engine's own SQL (user_day, paid_day, "
@@ -230,15 +234,16 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         "Ingest ÷ DuckDB = OpsLab's read + validate + dataset (bytes to a checked, typed Dataset) over "
         "DuckDB's typed read_csv; the SQL phase is the same queries on both sides.",
         "",
-        "CPU s = user + system seconds of the process and its children: less sensitive than wall time "
-        "to the other helpers' load (both engines use the 2 cores).",
-        *([f"Each row: the median (by CPU s) of {repeat} runs per case, the two cases alternating."] if repeat > 1 else []),
+        "CPU s = user + system seconds of the process and its children (both engines use every core).",
+        *([f"Each row: the median (by total wall time) of {repeat} runs per case, the two cases "
+           "alternating."] if repeat > 1 else []),
         "",
-        "| data | rows | users | case | phases s (wall) | total s | CPU s | peak MiB | time ÷ DuckDB | CPU ÷ DuckDB | memory ÷ DuckDB | ingest ÷ DuckDB read | GMV check |",
-        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| data | rows | users | case | phases s (wall) | total s | CPU s | peak MiB | time ÷ DuckDB | CPU ÷ DuckDB | memory ÷ DuckDB | ingest ÷ DuckDB read | GMV check | load |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     jobs = [("orders", orders_csv(n)) for n in order_sizes] + [("events", events_csv(n)) for n in event_sizes]
     for kind, path in jobs:
+        load_start = _load()
         runs: dict[str, list[dict]] = {"opslab": [], "duckdb": []}
         for _ in range(max(repeat, 1)):
             for case in runs:
@@ -254,9 +259,9 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         lines.append(f"| {size} | {ops['rows']:,} | {ops['users']:,} | opslab | {_fmt(ops)} | {t_o:.2f} | "
                      f"{ops['cpu_seconds']:.1f} | {ops['peak_rss_mib']:.0f} | **{t_o / t_d:.2f}×** | "
                      f"{ops['cpu_seconds'] / ddb['cpu_seconds']:.2f}× | **{ops['peak_rss_mib'] / ddb['peak_rss_mib']:.2f}×** | "
-                     f"{ingest:.1f}× | {same} |")
+                     f"{ingest:.1f}× | {same} | {load_start} → {_load()} |")
         lines.append(f"| {size} | {ddb['rows']:,} | {ddb['users']:,} | duckdb | {_fmt(ddb)} | {t_d:.2f} | "
-                     f"{ddb['cpu_seconds']:.1f} | {ddb['peak_rss_mib']:.0f} | | | | | |")
+                     f"{ddb['cpu_seconds']:.1f} | {ddb['peak_rss_mib']:.0f} | | | | | | |")
         print("\n".join(lines[-2:]), flush=True)
     if excel:
         path = cdnow_xlsx()

@@ -253,15 +253,20 @@ def test_fast_paths_take_the_common_columns():
     assert _both(lambda s: None, fast_datetimes, ["2024-01-05", "2024-01-05 10:00:00"])[0] is None
 
 
-def test_sorted_hashes_find_exactly_the_repeated_ones():
-    """Repeated hashes found from a sort are exactly those pandas' hash table finds."""
-    assert fast_tables.shared_hashes(np.arange(5, dtype=np.uint64)).tolist() == []
+def test_hash_groups_are_exactly_the_repeated_hashes():
+    """Rows grouped from one sort of (hash prefix, position) keys: exactly the rows whose hash
+    repeats, each group one hash, in position order."""
+    assert fast_tables.hash_groups(np.arange(5, dtype=np.uint64) << np.uint64(40))[0].tolist() == []
     rng = np.random.default_rng(11)
     h = rng.integers(0, 2**62, 40_000, dtype=np.int64).astype(np.uint64)
     h[rng.integers(0, len(h), 300)] = h[rng.integers(0, len(h), 300)]
+    pos, group = fast_tables.hash_groups(h)
     want = np.flatnonzero(pd.Series(h).duplicated(keep=False).to_numpy())
     assert len(want) > 100
-    assert fast_tables.shared_hashes(h).tolist() == want.tolist()
+    assert sorted(pos.tolist()) == want.tolist()
+    for g in np.unique(group):
+        rows = pos[group == g]
+        assert rows.tolist() == sorted(rows.tolist()) and len(set(h[rows].tolist())) == 1
 
 
 TEXT_CELLS = st.one_of(st.sampled_from(["", " a", "a ", "\ta\n", "a\x1c", "\x1fa", " 中 ", "\u3000x", "x\xa0", "a b"]),
@@ -374,3 +379,33 @@ def test_a_data_set_of_one_table_indexes_and_orders_like_the_rules(ev, od):
     by_uid = ds.users.set_index("uid")["user_id"]
     assert by_uid.reindex(ds.events["uid"]).tolist() == ds.events["user_id"].tolist()
     assert by_uid.reindex(ds.orders["uid"]).tolist() == ds.orders["user_id"].tolist()
+
+
+def test_rows_sharing_a_hash_but_different_are_told_apart():
+    """A 64-bit hash shared by different rows (made here on purpose) is compared exactly."""
+    frame = pd.DataFrame({"a": ["x", "y", "x", "y", "z", None, None], "b": ["1", "1", "1", "1", "2", None, None]},
+                         dtype="str")
+    one_hash = (np.arange(7), np.zeros(7, dtype=np.int64))  # every row in one hash group
+    got = fast_tables.exact_duplicates(frame, repeated=one_hash)
+    assert got.tolist() == frame.duplicated(keep="first").tolist() == [False, False, True, True, False, False, True]
+
+
+def test_a_file_exported_twice_sets_aside_every_copy_exactly():
+    """Half the rows repeat the other half (one export appended to itself): every copy is
+    found, and rows in = kept + set aside, by count and by amount."""
+    rng = np.random.default_rng(8)
+    n = 120_000
+    half = pd.DataFrame({"u": rng.integers(0, 9_000, n).astype(str),
+                         "t": pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n), "s"))
+                         .dt.strftime("%Y-%m-%d %H:%M:%S"),
+                         "e": rng.choice(["view", "pay"], n), "v": rng.integers(1, 500, n).astype(str)}, dtype="str")
+    raw = pd.concat([half, half], ignore_index=True)
+    mapping = {"user_id": "u", "event_time": "t", "event_name": "e", "amount": "v"}
+    res = V.coerce_table(raw, mapping, "events", today="2024-12-31")
+    expected = raw.duplicated(keep="first").to_numpy()
+    assert res.n_duplicates == int(expected.sum()) >= n
+    assert res.n_clean + res.n_dropped + res.n_rejected == len(raw)
+    assert res.dropped["row"].tolist() == (np.flatnonzero(expected) + 2).tolist()
+    rec = res.reconciliation()
+    assert rec.loc["input", "amount"] == pytest.approx(rec.loc["kept", "amount"] + rec.loc["dropped", "amount"])
+    assert rec.loc["kept", "amount"] == pytest.approx(raw.loc[~expected, "v"].astype(float).sum())

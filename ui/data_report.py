@@ -89,16 +89,30 @@ def set_aside_switches(res, currency: str, key: str) -> None:
 
 
 def translated_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rejected or dropped rows with the row number and reason columns in the reader's language."""
-    out = frame.copy()
-    out["reason"] = [reason_label(c) for c in out["reason"]]
+    """Rejected or dropped rows with the row number and reason columns in the reader's language
+    (each reason translated once, not once per row: a file exported twice sets aside millions)."""
+    return _in_language(frame, *_row_labels(frame))
+
+
+def _row_labels(frame: pd.DataFrame) -> tuple[dict, dict]:
+    codes = pd.Series(frame["reason"], dtype="category").cat.categories
+    return ({c: reason_label(c) for c in codes},
+            {"row": tr("validate.col.row"), "reason": tr("validate.col.reason")})
+
+
+def _in_language(frame: pd.DataFrame, reasons: dict, names: dict) -> pd.DataFrame:
+    out = frame.copy(deep=False)
+    out["reason"] = pd.Series(frame["reason"], dtype="category").cat.rename_categories(reasons)
     cols = ["row", "reason"] + [c for c in out.columns if c not in ("row", "reason")]
-    return out[cols].rename(columns={"row": tr("validate.col.row"), "reason": tr("validate.col.reason")})
+    return out[cols].rename(columns=names)
 
 
 def rows_download(frame: pd.DataFrame, kind: str, file_name: str, key: str) -> None:
+    """The rows as a CSV in the reader's language, written only when the button is clicked
+    (the labels are translated now; the file, possibly millions of rows, on demand)."""
     if len(frame):
+        reasons, names = _row_labels(frame)
         st.download_button(tr(f"data.download_{kind}", n=f"{len(frame):,}"),
-                           export.to_csv_bytes(translated_rows(frame)),
+                           lambda: export.to_csv_bytes(_in_language(frame, reasons, names)),
                            file_name=f"{kind}_{file_name.rsplit('.', 1)[0]}.csv", mime="text/csv",
                            key=f"data_{kind}_{key}")

@@ -219,8 +219,8 @@ def nothing_usable(files: list[LoadedFile]) -> list[Problem]:
             out.append(Problem("loader.file_missing_columns", ERROR,
                                params={"name": f.name, "fields": ", ".join(missing)}))
         elif res.n_clean == 0:
-            reasons = Counter(res.rejected["reason"]) + Counter(res.dropped["reason"]) \
-                if len(res.dropped) else Counter(res.rejected["reason"])
+            reasons = Counter(res.rejected["reason"].value_counts().to_dict()) + \
+                Counter(res.dropped["reason"].value_counts().to_dict() if len(res.dropped) else {})
             top = reasons.most_common(3)
             out.append(Problem("loader.all_rejected", ERROR, count=res.n_input, params={
                 "name": f.name, "n": f"{res.n_input:,}",

@@ -32,7 +32,7 @@ def fsum(values: np.ndarray, mask: np.ndarray) -> float:
 
 
 def identical(raw: pd.DataFrame, within: np.ndarray | None = None,
-              repeated: np.ndarray | None = None) -> np.ndarray:
+              repeated: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Rows equal cell for cell to an earlier row (hashed in DuckDB for big tables; see
     :func:`~opslab.ingest.fast_tables.exact_duplicates`)."""
     return exact_duplicates(raw, within, repeated)
@@ -44,7 +44,7 @@ def needs_row_hashes(table: str, cols) -> bool:
 
 
 def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
-               repeated: np.ndarray | None = None) -> None:
+               repeated: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Identical rows / repeated order ids among the valid rows: counted, with their amount,
     dropped or kept by the upload's choice (see :class:`~opslab.ingest.choices.Choices`).
     ``repeated``: :func:`~opslab.ingest.fast_tables.repeated_rows` of ``raw``, when computed

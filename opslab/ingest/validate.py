@@ -147,9 +147,10 @@ class _Rows:
             self.codes.append(code)
         return self.codes.index(code)
 
-    def reasons(self, which: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The codes of ``which`` (``reason`` or ``drop``) at ``mask``, as text."""
-        return np.asarray(self.codes, dtype=object)[which[mask]].astype(str)
+    def reasons(self, which: np.ndarray, mask: np.ndarray) -> pd.Categorical:
+        """The codes of ``which`` (``reason`` or ``drop``) at ``mask``: a categorical column
+        (one string per reason, not per row)."""
+        return pd.Categorical.from_codes(which[mask].astype(np.int32) - 1, categories=self.codes[1:])
 
     @property
     def alive(self) -> np.ndarray:
