@@ -71,6 +71,25 @@ def events_csv(n_events: int) -> Path:
     return ensure_data(n_events) / "events.csv"
 
 
+def appended_events_csv(n_events: int, copies: int, same: bool) -> Path:
+    """The events file appended to itself ``copies`` times (written once under bench/data/):
+    with each copy's user ids renamed (``U…`` -> ``UA…``, ``UB…``: more users, nothing
+    repeated, the copies' times interleave), or verbatim (``same``: a file exported
+    ``copies`` times, every row of the later copies an exact duplicate)."""
+    src = events_csv(n_events)
+    path = DATA / f"events_{n_events}_x{copies}{'_same' if same else ''}.csv"
+    if path.exists():
+        return path
+    head, _, body = src.read_bytes().partition(b"\n")
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        f.write(head + b"\n")
+        for k in range(copies):
+            f.write(body if same else (b"\n" + body).replace(b"\nU", b"\nU" + bytes([65 + k]))[1:])
+    tmp.rename(path)
+    return path
+
+
 def cdnow_xlsx() -> Path:
     path = DATA / "cdnow.xlsx"
     if not path.exists():
@@ -215,7 +234,7 @@ def _load() -> str:
 
 
 def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bool = True,
-        repeat: int = 1) -> list[str]:
+        repeat: int = 1, appended: int = 0) -> list[str]:
     """Run every comparison; return the markdown lines for bench/RESULTS.md. With ``repeat``
     > 1 the two cases of a row run alternately that many times and each shows its median run
     (by CPU seconds): on a shared machine one run of either side can be slowed by a neighbour."""
@@ -223,8 +242,9 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         "## Ingest: bytes → Dataset → Overview queries, next to DuckDB read_csv + the same SQL",
         "",
         f"Machine: {os.cpu_count()} cores; the 1-minute load average at the start and end of each "
-        "row is in its last column (a load above ~1 means another process shared the cores). Each "
-        "case in a fresh process; peak = the process's max RSS.",
+        "row is in its last column (the benchmark's own runs keep it near 1-2: both sides use both "
+        "cores; well above 2, another process shared them). Each case in a fresh process; peak = "
+        "the process's max RSS.",
         "`opslab` = inspect_file (read + suggest) + apply_mapping (validate) + build_dataset + "
         "ds.engine + metrics.daily / kpis('month') / cohort_retention('month') (the app's path).",
         "`duckdb` = read_csv with the column types given + the engine's own SQL (user_day, paid_day, "
@@ -242,6 +262,9 @@ def run(order_sizes=(1_000_000, 5_000_000), event_sizes=(10_000_000,), excel: bo
         "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     jobs = [("orders", orders_csv(n)) for n in order_sizes] + [("events", events_csv(n)) for n in event_sizes]
+    if appended > 1:  # the upload cap's size: the largest events file appended to itself
+        jobs += [(f"events ×{appended}{' verbatim' if same else ''}", appended_events_csv(max(event_sizes), appended, same))
+                 for same in (False, True)]
     for kind, path in jobs:
         load_start = _load()
         runs: dict[str, list[dict]] = {"opslab": [], "duckdb": []}

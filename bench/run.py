@@ -59,6 +59,8 @@ def main() -> None:
                     help="comma-separated: overview, features, ingest, churn_real, forecast_page, funnels")
     ap.add_argument("--ingest-orders", default="1000000,5000000", help="orders CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-events", default="10000000", help="events CSV sizes for the ingest benchmark")
+    ap.add_argument("--ingest-appended", type=int, default=3,
+                    help="ingest: also the largest events file appended this many times (renamed ids, and verbatim); 0: not")
     ap.add_argument("--ingest-repeat", type=int, default=1,
                     help="ingest: runs per case (alternating); each row shows the median run")
     ap.add_argument("--ref", default=None, help="forecast_page: a reference tree to compare with")
@@ -72,7 +74,7 @@ def main() -> None:
         from bench import ingest
         sizes = [int(x) for x in args.ingest_orders.split(",") if x]
         events = [int(x) for x in args.ingest_events.split(",") if x]
-        write_section("ingest", ingest.run(sizes, events, repeat=args.ingest_repeat))
+        write_section("ingest", ingest.run(sizes, events, repeat=args.ingest_repeat, appended=args.ingest_appended))
     if "churn_real" in args.only:
         churn_real()
     if "forecast_page" in args.only:

@@ -152,12 +152,43 @@ def time_order(frame: pd.DataFrame, column: str) -> np.ndarray | None:
     missing = np.isnat(v)
     if len(t) < 2 or (not missing.any() and bool((t[1:] >= t[:-1]).all())):
         return None
-    key = np.where(missing, np.iinfo(np.int64).max, t) if missing.any() else t
-    return np.argsort(key, kind="stable")
+    if missing.any():
+        return np.argsort(np.where(missing, np.iinfo(np.int64).max, t), kind="stable")
+    return stable_order(t)
+
+
+def stable_order(t: np.ndarray) -> np.ndarray:
+    """``np.argsort(t, kind="stable")`` of int64 values. Values in a few sorted runs (exports
+    appended one after another) are merged by that very sort (timsort: 0.1 s at 30 M rows);
+    values in no order by one sort of 64-bit keys (the value above, the position below:
+    NumPy's vectorised sort, ~20x the stable argsort) when the values' range fits beside the
+    positions, in microseconds or, for times to the second, in seconds.
+
+    >>> stable_order(np.array([5, 3, 5, 1]) * 1_000_000).tolist()
+    [3, 1, 0, 2]
+    """
+    n = len(t)
+    if n < 2 or int(np.count_nonzero(t[1:] < t[:-1])) < n // 64:
+        return np.argsort(t, kind="stable")
+    bits = max(int(n - 1).bit_length(), 1)
+    room = 1 << (64 - bits)
+    lo = int(t.min())
+    span = int(t.max()) - lo
+    if span >= 1 << 63 or span // 1_000_000 >= room:  # (a wider span would overflow t - lo)
+        return np.argsort(t, kind="stable")
+    offset = t - lo
+    if span >= room:  # only in seconds: every value a whole second?
+        if (offset % 1_000_000).any():
+            return np.argsort(t, kind="stable")
+        offset //= 1_000_000
+    keys = (offset.astype(np.uint64) << np.uint64(bits)) | np.arange(n, dtype=np.uint64)
+    return (np.sort(keys) & np.uint64((1 << bits) - 1)).astype(np.intp)
 
 
 def _take(s: pd.Series, order: np.ndarray) -> pd.Series:
     arr = getattr(s.array, "_pa_array", None)
+    if isinstance(arr, pa.ChunkedArray) and arr.null_count == len(arr):  # all missing: no order
+        return s.reset_index(drop=True)
     if isinstance(arr, pa.ChunkedArray):
         return pd.Series(pd.array(arr.take(pa.array(order)), dtype=s.dtype), name=s.name)
     return pd.Series(s.array.take(order), name=s.name)

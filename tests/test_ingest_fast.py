@@ -409,3 +409,11 @@ def test_a_file_exported_twice_sets_aside_every_copy_exactly():
     rec = res.reconciliation()
     assert rec.loc["input", "amount"] == pytest.approx(rec.loc["kept", "amount"] + rec.loc["dropped", "amount"])
     assert rec.loc["kept", "amount"] == pytest.approx(raw.loc[~expected, "v"].astype(float).sum())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=50), st.sampled_from([1, 1_000_000, 2**40, 2**60, 3 * 10**18]))
+def test_stable_order_equals_numpys_stable_argsort(values, scale):
+    from opslab.dataset_tables import stable_order
+    t = np.array(values, dtype=np.int64) * scale  # ties, seconds, microseconds, a range too wide to pack
+    assert stable_order(t).tolist() == np.argsort(t, kind="stable").tolist()

@@ -28,8 +28,10 @@ class ReadOptions:
     500
     """
 
-    max_bytes: int = 512 * 1024**2  # Streamlit's maxUploadSize (.streamlit/config.toml) agrees
-    max_rows: int = 10_000_000  # bench/RESULTS.md "Ingest": peak memory at 5 M and 10 M rows
+    # bench/RESULTS.md "Ingest": a 1 GiB, 31.7 M-row events file peaks at 5.6 GiB from bytes to
+    # the Overview (a quarter of the 24 GiB machine); Streamlit's maxUploadSize agrees
+    max_bytes: int = 1024**3
+    max_rows: int = 32_000_000
     max_columns: int = 500
     header: bool | None = None
     encoding: str | None = None
