@@ -32,6 +32,14 @@ PURCHASES = "('purchase','pay','paid','payment','order','buy','checkout','支付
 
 
 def _peak_mib() -> float:
+    """This process's peak resident memory: the kernel's high-water mark of its own memory
+    (``ru_maxrss`` can carry the parent's larger peak over fork and exec on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
