@@ -96,3 +96,28 @@ def test_one_column_file_shows_a_message(server, page, tmp_path):
     _upload(page, tmp_path, ["one_column.csv"])
     _no_exception(page)
     page.get_by_text(_message("one_column.csv", "io.single_column")).first.wait_for(timeout=15_000)
+
+
+def test_rejected_and_set_aside_rows_download_in_the_readers_language(server, page, tmp_path):
+    """The two downloads under a file's check: every rejected / set-aside row with its
+    spreadsheet row and its reason in Chinese (the file is written when the button is clicked)."""
+    import csv
+    import io
+
+    _, files, _ = load_files([("dates_1900_2100.csv", (BAD / "dates_1900_2100.csv").read_bytes())])
+    res = files[0].result
+    _to_data_page(page, server)
+    _upload(page, tmp_path, ["dates_1900_2100.csv"])
+    page.get_by_role("button", name="确认对应关系并加载").click()
+    wait_idle(page)
+    page.get_by_text("文件检查完成").first.wait_for()
+    for kind, frame in (("rejected", res.rejected), ("dropped", res.dropped)):
+        assert len(frame)
+        with page.expect_download() as info:
+            page.get_by_role("button", name=t(f"data.download_{kind}", "zh", n=f"{len(frame):,}")).click()
+        rows = list(csv.reader(io.StringIO(open(info.value.path(), "rb").read().decode("utf-8-sig"), newline="")))
+        assert rows[0][:2] == ["行号", "原因"]
+        assert [int(r[0]) for r in rows[1:]] == frame["row"].tolist()
+        want = [t("validate.reason." + str(c).split(".", 1)[-1].removesuffix("_kept"), "zh") for c in frame["reason"]]
+        assert [r[1] for r in rows[1:]] == want and all("validate." not in w for w in want)
+    _no_exception(page)
