@@ -24,7 +24,7 @@ def case_opslab(folder: Path) -> dict:
     t = {}
     t0 = time.perf_counter()
     files = [(name, (folder / name).read_bytes()) for name in ("events.csv", "orders.csv")]
-    # The app caps uploads at 200 MB / 5M rows; the benchmark lifts the caps to measure 10M rows.
+    # The app caps uploads (ReadOptions: 1 GiB / 32 M rows); the benchmark lifts the caps.
     ds, _, _ = loader.load_files(files, ReadOptions(max_bytes=2**33, max_rows=100_000_000))
     t["load"] = time.perf_counter() - t0
     t1 = time.perf_counter()

@@ -277,3 +277,13 @@ def test_memory_bounded_on_50mb_csv():
     assert traced["peak"] < 12 * traced["size"], f"traced peak {traced['peak'] / 2**20:.0f} MiB"
     resident = _measure("rss")
     assert resident["peak"] < 12 * resident["size"], f"RSS grew {resident['peak'] / 2**20:.0f} MiB"
+
+
+def test_the_proxy_takes_the_uploads_streamlit_takes():
+    """nginx refuses request bodies above ``client_max_body_size``: it must let through every
+    upload Streamlit accepts (it once stopped at 200 MB while Streamlit took 512)."""
+    import re
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    conf = (ROOT / "deploy" / "nginx" / "opslab.conf").read_text(encoding="utf-8")
+    (size,) = re.findall(r"client_max_body_size\s+(\d+)m;", conf)
+    assert int(size) >= cfg["server"]["maxUploadSize"] == ReadOptions().max_bytes // 1024**2
