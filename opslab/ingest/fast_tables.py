@@ -35,7 +35,7 @@ def hash_groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     >>> h = np.array([9, 5, 9, 7, 5], dtype=np.uint64) << np.uint64(40)
     >>> hash_groups(h)
-    (array([1, 4, 0, 2]), array([0, 0, 2, 2]))
+    (array([1, 4, 0, 2], dtype=int32), array([0, 0, 2, 2], dtype=int32))
     """
     n = len(h)
     bits = max(int(n - 1).bit_length(), 1)
@@ -45,8 +45,9 @@ def hash_groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     new[:1], new[1:] = True, prefix[1:] != prefix[:-1]
     del prefix
     shared = ~(new & np.append(new[1:], True))  # a group of one row starts and ends at once
-    group = np.cumsum(new)[shared] - 1
-    pos = (keys[shared] & np.uint64((1 << bits) - 1)).astype(np.intp)
+    index = np.int32 if n < 2**31 else np.int64  # positions and groups: half the memory
+    group = (np.cumsum(new, dtype=index) - 1)[shared]
+    pos = (keys[shared] & np.uint64((1 << bits) - 1)).astype(index)
     return pos, group
 
 
@@ -117,22 +118,36 @@ def _mark_same_as_earlier(raw: pd.DataFrame, pos: np.ndarray, group: np.ndarray,
         return
     start = np.empty(len(pos), dtype=bool)
     start[:1], start[1:] = True, group[1:] != group[:-1]
-    first = pos[np.maximum.accumulate(np.where(start, np.arange(len(pos)), 0))]
+    index = pos.dtype
+    first = pos[np.maximum.accumulate(np.where(start, np.arange(len(pos), dtype=index), 0))]
     pair = np.flatnonzero(~start)
     # in the later row's order: one sort of (later row, index into pos) keys, both < 2**32
     pair = (np.sort((pos[pair].astype(np.uint64) << np.uint64(32)) | pair.astype(np.uint64))
-            & np.uint64(0xFFFFFFFF)).astype(np.intp)
+            & np.uint64(0xFFFFFFFF)).astype(index)
     later, earlier = pos[pair], first[pair]
     same = np.ones(len(later), dtype=bool)
-    for c in range(raw.shape[1]):
+    for c in range(raw.shape[1]):  # a column at a time, in blocks of pairs: bounded temporaries
         col = raw.iloc[:, c]
-        same &= _equal_cells(take_rows(col, later), take_rows(col, earlier))
+        if len(later) > _PAIR_BLOCK:  # many blocks: the column's chunks joined once, not per take
+            col = pd.Series(pd.array(_joined(col), dtype=col.dtype), copy=False)
+        for lo in range(0, len(later), _PAIR_BLOCK):
+            hi = lo + _PAIR_BLOCK
+            same[lo:hi] &= _equal_cells(take_rows(col, later[lo:hi]), take_rows(col, earlier[lo:hi]))
+        del col
     dup[later[same]] = True
     if not same.all():  # rows that share a hash prefix but differ: their groups exactly
         odd = np.zeros(int(group[-1]) + 1, dtype=bool)
         odd[group[pair[~same]]] = True
         rows = np.sort(pos[odd[group]])
         dup[rows] = rows_at(raw, rows).duplicated(keep="first").to_numpy(dtype=bool)
+
+
+_PAIR_BLOCK = 1 << 21
+
+
+def _joined(s: pd.Series):
+    arr = getattr(s.array, "_pa_array", None)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else s.array
 
 
 def _equal_cells(x: pd.Series, y: pd.Series) -> np.ndarray:
