@@ -28,7 +28,7 @@ class ReadOptions:
     500
     """
 
-    # bench/RESULTS.md "Ingest": a 1 GiB, 31.7 M-row events file peaks at 5.4 GiB from bytes to
+    # bench/RESULTS.md "Ingest": a 1 GiB, 31.7 M-row events file peaks at 5.6 GiB from bytes to
     # the Overview (a quarter of the 24 GiB machine); Streamlit's maxUploadSize agrees
     max_bytes: int = 1024**3
     max_rows: int = 32_000_000
