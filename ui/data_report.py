@@ -107,12 +107,31 @@ def _in_language(frame: pd.DataFrame, reasons: dict, names: dict) -> pd.DataFram
     return out[cols].rename(columns=names)
 
 
+#: Up to this many rows the CSV is written with the page; above, on a first click (a file
+#: exported twice sets aside millions of rows, a CSV of hundreds of MB).
+EAGER_ROWS = 100_000
+
+
 def rows_download(frame: pd.DataFrame, kind: str, file_name: str, key: str) -> None:
-    """The rows as a CSV in the reader's language, written only when the button is clicked
-    (the labels are translated now; the file, possibly millions of rows, on demand)."""
-    if len(frame):
-        reasons, names = _row_labels(frame)
-        st.download_button(tr(f"data.download_{kind}", n=f"{len(frame):,}"),
-                           lambda: export.to_csv_bytes(_in_language(frame, reasons, names)),
-                           file_name=f"{kind}_{file_name.rsplit('.', 1)[0]}.csv", mime="text/csv",
-                           key=f"data_{kind}_{key}")
+    """The rows as a CSV in the reader's language. A big set is written only after a first
+    click ("prepare"), once: kept with these very rows for the session's later page runs."""
+    if not len(frame):
+        return
+    n = f"{len(frame):,}"
+    ready_key = f"data_{kind}_csv_{key}"
+    if len(frame) <= EAGER_ROWS:
+        data = export.to_csv_bytes(translated_rows(frame))
+    else:
+        ready = st.session_state.get(ready_key)
+        if ready is None or ready[0] is not frame:  # not asked for, or the rows changed since
+            st.button(tr(f"data.prepare_{kind}", n=n), key=f"data_{kind}_prepare_{key}",
+                      on_click=_prepare, args=(ready_key, frame))
+            return
+        data = ready[1]
+    st.download_button(tr(f"data.download_{kind}", n=n), data,
+                       file_name=f"{kind}_{file_name.rsplit('.', 1)[0]}.csv", mime="text/csv",
+                       key=f"data_{kind}_{key}")
+
+
+def _prepare(ready_key: str, frame: pd.DataFrame) -> None:
+    st.session_state[ready_key] = (frame, export.to_csv_bytes(translated_rows(frame)))

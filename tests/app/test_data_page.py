@@ -216,3 +216,31 @@ def test_business_sample_button_imports_once_then_reopens_the_kept_tables(tmp_pa
     again.button(key="data_load_business").click().run()
     assert not again.exception, [e.message for e in again.exception]
     assert again.session_state["dataset"].fingerprint == ds.fingerprint
+
+
+def test_a_big_set_of_rejected_rows_is_written_on_request(monkeypatch):
+    """Above ``EAGER_ROWS`` the page offers "prepare" first (a file exported twice sets aside
+    millions of rows); one click writes the CSV once and the download takes its place."""
+    import csv
+    import io
+    from pathlib import Path
+
+    from ui import data_report
+
+    monkeypatch.setattr(data_report, "EAGER_ROWS", 1)  # the file below rejects 2 rows
+    data = (Path(__file__).resolve().parents[1] / "data" / "bad" / "dates_1900_2100.csv").read_bytes()
+    at = open_app("en", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("dates.csv", data, "text/csv")).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    prepare = [b for b in at.button if b.key and b.key.startswith("data_rejected_prepare_")]
+    assert len(prepare) == 1 and prepare[0].label == "Prepare the CSV of the 2 rejected rows"
+    assert not [d for d in at.get("download_button") if d.proto.label.startswith("Download the 2 rejected")]
+    prepare[0].click().run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key and b.key.startswith("data_rejected_prepare_")]
+    f = at.session_state["data_last_files"][0]
+    ready = at.session_state[f"data_rejected_csv_{f.digest[:10]}"]
+    rows = list(csv.reader(io.StringIO(ready[1].decode("utf-8-sig"), newline="")))
+    rejected = f.result.rejected
+    assert [int(r[0]) for r in rows[1:]] == rejected["row"].tolist() and len(rows) == 3

@@ -100,7 +100,8 @@ def test_one_column_file_shows_a_message(server, page, tmp_path):
 
 def test_rejected_and_set_aside_rows_download_in_the_readers_language(server, page, tmp_path):
     """The two downloads under a file's check: every rejected / set-aside row with its
-    spreadsheet row and its reason in Chinese (the file is written when the button is clicked)."""
+    spreadsheet row and its reason in Chinese. (The upload repeats one the first test of this
+    file made on the same server: the page must not lose its downloads to that.)"""
     import csv
     import io
 
