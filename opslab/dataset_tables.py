@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from opslab.ingest.fast_tables import position_bits, sorted_positions, take_rows
 from opslab.ingest.fastparse import filter_rows, strip_text
 from opslab.ingest.mapping import parse_status
 from opslab.ingest.parallel import run_all
@@ -160,9 +161,9 @@ def time_order(frame: pd.DataFrame, column: str) -> np.ndarray | None:
 def stable_order(t: np.ndarray) -> np.ndarray:
     """``np.argsort(t, kind="stable")`` of int64 values. Values in a few sorted runs (exports
     appended one after another) are merged by that very sort (timsort: 0.1 s at 30 M rows);
-    values in no order by one sort of 64-bit keys (the value above, the position below:
-    NumPy's vectorised sort, ~20x the stable argsort) when the values' range fits beside the
-    positions, in microseconds or, for times to the second, in seconds.
+    values in no order by :func:`~opslab.ingest.fast_tables.sorted_positions` (~20x the stable
+    argsort) when the values' range fits beside the positions, in microseconds or, for times to
+    the second, in seconds.
 
     >>> stable_order(np.array([5, 3, 5, 1]) * 1_000_000).tolist()
     [3, 1, 0, 2]
@@ -170,7 +171,7 @@ def stable_order(t: np.ndarray) -> np.ndarray:
     n = len(t)
     if n < 2 or int(np.count_nonzero(t[1:] < t[:-1])) < n // 64:
         return np.argsort(t, kind="stable")
-    bits = max(int(n - 1).bit_length(), 1)
+    bits = position_bits(n)
     room = 1 << (64 - bits)
     lo = int(t.min())
     span = int(t.max()) - lo
@@ -181,17 +182,7 @@ def stable_order(t: np.ndarray) -> np.ndarray:
         if (offset % 1_000_000).any():
             return np.argsort(t, kind="stable")
         offset //= 1_000_000
-    keys = (offset.astype(np.uint64) << np.uint64(bits)) | np.arange(n, dtype=np.uint64)
-    return (np.sort(keys) & np.uint64((1 << bits) - 1)).astype(np.intp)
-
-
-def _take(s: pd.Series, order: np.ndarray) -> pd.Series:
-    arr = getattr(s.array, "_pa_array", None)
-    if isinstance(arr, pa.ChunkedArray) and arr.null_count == len(arr):  # all missing: no order
-        return s.reset_index(drop=True)
-    if isinstance(arr, pa.ChunkedArray):
-        return pd.Series(pd.array(arr.take(pa.array(order)), dtype=s.dtype), name=s.name)
-    return pd.Series(s.array.take(order), name=s.name)
+    return sorted_positions(offset, bits)[1].astype(np.intp)
 
 
 def in_order(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
@@ -201,7 +192,7 @@ def in_order(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
         return frame.reset_index(drop=True)
     if not frame.columns.is_unique:
         return frame.take(order).reset_index(drop=True)
-    columns = run_all({c: partial(_take, frame[c], order) for c in frame.columns}, rows=len(frame))
+    columns = run_all({c: partial(take_rows, frame[c], order) for c in frame.columns}, rows=len(frame))
     return pd.DataFrame(columns, copy=False)
 
 

@@ -91,20 +91,11 @@ def set_aside_switches(res, currency: str, key: str) -> None:
 def translated_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rejected or dropped rows with the row number and reason columns in the reader's language
     (each reason translated once, not once per row: a file exported twice sets aside millions)."""
-    return _in_language(frame, *_row_labels(frame))
-
-
-def _row_labels(frame: pd.DataFrame) -> tuple[dict, dict]:
-    codes = pd.Series(frame["reason"], dtype="category").cat.categories
-    return ({c: reason_label(c) for c in codes},
-            {"row": tr("validate.col.row"), "reason": tr("validate.col.reason")})
-
-
-def _in_language(frame: pd.DataFrame, reasons: dict, names: dict) -> pd.DataFrame:
     out = frame.copy(deep=False)
-    out["reason"] = pd.Series(frame["reason"], dtype="category").cat.rename_categories(reasons)
+    reasons = pd.Series(frame["reason"], dtype="category")
+    out["reason"] = reasons.cat.rename_categories({c: reason_label(c) for c in reasons.cat.categories})
     cols = ["row", "reason"] + [c for c in out.columns if c not in ("row", "reason")]
-    return out[cols].rename(columns=names)
+    return out[cols].rename(columns={"row": tr("validate.col.row"), "reason": tr("validate.col.reason")})
 
 
 #: Up to this many rows the CSV is written with the page; above, on a first click (a file

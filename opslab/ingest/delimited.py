@@ -35,6 +35,8 @@ _CANDIDATES = (",", "\t", ";", "|")  # in order of preference on ties
 _WHITESPACE = r"\s+"
 _SNIFF_LINES = 50
 _SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n")
+#: "Excel" files that are really web pages or XML spreadsheets.
+_WEB_PAGE = re.compile(r"\s*<(!doctype html|html|table|\?xml)", re.I)
 
 
 def _has_control(data: bytes, text: str, encoding: str | None) -> bool:
@@ -57,7 +59,7 @@ def text_rows(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame | 
     text = decode(data, opt, res)
     if text is None:
         return None
-    if re.match(r"\s*<(!doctype html|html|table|\?xml)", text[:1024], re.I):
+    if _WEB_PAGE.match(text[:1024]):
         # Many systems export "Excel" files that are really web pages or XML spreadsheets.
         return fail(res, "io.xls_unsupported")
     n_ctrl = len(_CONTROL_RE.findall(text[:65536]))
@@ -106,12 +108,12 @@ def _large_utf8(data: bytes, opt: ReadOptions, res: ReadResult) -> pd.DataFrame 
     except UnicodeDecodeError:
         return None
     if (text.count("\n") <= _SNIFF_LINES or not text.strip() or _SEP_LINE.match(text[:16])
-            or re.match(r"\s*<(!doctype html|html|table|\?xml)", text[:1024], re.I)):
+            or _WEB_PAGE.match(text[:1024])):
         return None
     sep, n_cols = _sniff(text, opt.delimiter)
     if n_cols > opt.max_columns:
         return None
-    if data.translate(None, NOT_CONTROL):
+    if _has_control(data, text, "utf-8"):
         return None  # control characters to remove (and report): the general path
     df = parse_arrow(body, sep, n_cols, opt)
     if df is not None:

@@ -62,14 +62,19 @@ def _data_bytes(chunk: pa.Array) -> np.ndarray:
     return np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, dtype=np.uint8)
 
 
+def _offsets(chunk: pa.Array) -> np.ndarray:
+    """A string chunk's own ``len + 1`` value offsets (a sliced chunk starts inside its buffer)."""
+    if not len(chunk):
+        return np.zeros(1, dtype=np.int64)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
+    return offsets[chunk.offset:chunk.offset + len(chunk) + 1]
+
+
 def _value_bytes(chunk: pa.Array) -> np.ndarray:
     """The bytes of a string chunk's own values: a sliced chunk (the header row cut off, say)
     shares a data buffer that holds more."""
-    k = len(chunk)
-    if not k:
-        return np.zeros(0, dtype=np.uint8)
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
-    return _data_bytes(chunk)[offsets[chunk.offset]:offsets[chunk.offset + k]]
+    offsets = _offsets(chunk)
+    return _data_bytes(chunk)[offsets[0]:offsets[-1]] if len(chunk) else np.zeros(0, dtype=np.uint8)
 
 
 def _plain_ascii(arr: pa.ChunkedArray) -> bool:
@@ -95,8 +100,7 @@ def _edges_blank(arr: pa.ChunkedArray) -> bool:
         k = len(chunk)
         if not k:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
-        offsets = offsets[chunk.offset:chunk.offset + k + 1]
+        offsets = _offsets(chunk)
         data = _data_bytes(chunk)
         filled = offsets[1:] > offsets[:-1]  # null slots have no bytes in Arrow's builders;
         if chunk.null_count:  # a null with bytes is only looked at, never changes the answer
@@ -133,10 +137,7 @@ def byte_lengths(s: pd.Series) -> np.ndarray:
     if isinstance(arr, pa.ChunkedArray) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         parts = []
         for chunk in arr.chunks:  # the differences of the offsets: no kernel, no copy of the text
-            k = len(chunk)
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64) \
-                if k else np.zeros(1, dtype=np.int64)
-            lengths = np.diff(offsets[chunk.offset:chunk.offset + k + 1]).astype(np.int64, copy=False)
+            lengths = np.diff(_offsets(chunk)).astype(np.int64, copy=False)
             if chunk.null_count:
                 lengths = np.where(chunk.is_valid().to_numpy(zero_copy_only=False), lengths, 0)
             parts.append(lengths)
@@ -264,8 +265,7 @@ def _fixed_width(arr: pa.ChunkedArray, n: int, fmt: str) -> tuple[np.ndarray, np
         k = len(chunk)
         if k == 0:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32 if chunk.type == pa.string() else np.int64)
-        offsets = offsets[chunk.offset:chunk.offset + k + 1]
+        offsets = _offsets(chunk)
         lengths = np.diff(offsets)
         if not chunk.null_count and bool((lengths == width).all()):  # the usual chunk: every cell
             cells = _data_bytes(chunk)[offsets[0]:offsets[0] + k * width].reshape(k, width)

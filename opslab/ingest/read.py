@@ -23,7 +23,6 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from opslab.ingest.arrow_memory import use_returning_allocator
 from opslab.ingest.delimited import text_rows
@@ -178,16 +177,9 @@ def _finish(df: pd.DataFrame, opt: ReadOptions, res: ReadResult, multiline: bool
 def _trimmed(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """The column trimmed, empty cells missing, and the mask of cells with any character."""
     s = strip_text(s)
-    filled = _filled(s)
+    filled = byte_lengths(s) > 0  # from Arrow's offsets for Arrow text: no scan
     empty = ~filled & s.notna().to_numpy(dtype=bool)  # "" (a missing cell is missing already)
     return (s.mask(empty) if empty.any() else s), filled  # no copy when nothing is empty
-
-
-def _filled(s: pd.Series) -> np.ndarray:
-    """Cells with at least one character (from Arrow's offsets for Arrow text: no scan)."""
-    if isinstance(getattr(s.array, "_pa_array", None), pa.ChunkedArray):
-        return byte_lengths(s) > 0
-    return s.astype("str").str.len().fillna(0).to_numpy() > 0
 
 
 def _report_multiline(df: pd.DataFrame, first_row: int, res: ReadResult) -> None:

@@ -210,7 +210,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     day = _to_day(today)
     # Each column is parsed on its own, and whole rows hashed for duplicates: side by side on
     # the cores for a big table; the checks below then read the results in the columns' order.
-    tasks = {f: partial(parse_column, f, raw[c], spec, choices) for f, c in sorted(cols.items(), key=cost)}
+    tasks = {f: partial(parse_column, f, raw[c], spec, choices)
+             for f, c in sorted(cols.items(), key=lambda fc: cost(fc[0], spec))}
     if needs_row_hashes(table, cols):
         tasks = {"#rows": partial(repeated_rows, raw), **tasks}
     parsed = run_all(tasks, rows=n)
