@@ -17,9 +17,10 @@ remember_link()  # the link's settings survive page switches and uploads
 restore_from_url()  # a link or a refresh (F5) naming a stored data set reopens it
 ensure_default_data()
 
+HOME = "overview"  # the default page's address: its Page reports url_path "", yet reserves it
 pages = [
     st.Page("views/overview.py", title=state.tr("app.nav.overview"), icon=":material/monitoring:",
-            url_path="overview", default=True),
+            url_path=HOME, default=True),
     st.Page("views/lifecycle.py", title=state.tr("app.nav.lifecycle"), icon=":material/groups:",
             url_path="lifecycle"),
     st.Page("views/churn.py", title=state.tr("app.nav.churn"), icon=":material/warning:", url_path="churn"),
@@ -39,7 +40,7 @@ pages = [
 ]
 # An unknown address (mistyped or old link) opens our translated page instead of Streamlit's
 # English "Page not found" dialog (ui/not_found.py).
-for address in not_found.unknown_addresses({p.url_path for p in pages}):
+for address in not_found.unknown_addresses({p.url_path for p in pages} | {HOME}):
     pages.append(st.Page(not_found.PAGE, title=state.tr("app.nav.not_found"), icon=":material/link_off:",
                          url_path=address, visibility="hidden"))
 navigation = st.navigation(pages)

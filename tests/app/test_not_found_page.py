@@ -49,6 +49,18 @@ def test_known_address_opens_its_page(asked_for):
     assert t("app.not_found.title", "zh") not in [x.value for x in at.title]
 
 
+def test_the_default_pages_own_address_opens_it(asked_for):
+    """``/overview`` (an old or typed link to the default page): the Overview, not an error.
+    It was once taken for an unknown address, and two pages at one address stopped the router.
+    (Streamlit serves the default page at the root and still sends its own dialog for its
+    address: docs/ARCHITECTURE.md.)"""
+    asked_for("overview")
+    at = open_app("en")
+    assert not at.exception, [e.message for e in at.exception]
+    assert t("app.not_found.title", "en") not in [x.value for x in at.title]
+    assert "overview" not in at.session_state["nf_addresses"]
+
+
 def test_nested_address_is_left_to_streamlit(asked_for):
     # Streamlit refuses a url path with "/": its own dialog remains (docs/ARCHITECTURE.md)
     sent = asked_for("a/b")
