@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_context, wait_idle
 
@@ -20,7 +21,7 @@ def test_deep_links_restore_page_language_and_settings(server, browser):
         assert page.locator('[data-testid="stSidebarNav"]').count() == 1  # routed through app.py
         page.get_by_text("Tier rules").first.click()
         field = page.get_by_role("spinbutton", name="Churned after (days inactive)")
-        assert field.input_value() == "45"
+        expect(field).to_have_value("45")  # waits for the widget's value (it read "0" once under load)
 
         page.goto(f"{server}/?lang=en&ov_grain=quarter&ov_period_quarter=2026-04-01")
         wait_idle(page, 120_000)
