@@ -1,4 +1,4 @@
-"""The business-scale sample (opslab.sample_business, 200,000 users): how long a server process
+"""The business-scale sample (opslab.synth.business, 200,000 users): how long a server process
 waits for it, each step in a fresh process, wall and CPU seconds (CPU time is what a shared
 machine's load does not inflate), with the load average at the time.
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import json, os, sys, time
 step, data = sys.argv[1], sys.argv[2]
-from opslab import sample_business as sb
+from opslab.synth import business as sb
 t, c = time.time(), time.process_time()
 if step == "generate":
     sb.business_files(data)

@@ -18,7 +18,7 @@ def _peak_mib() -> float:
 
 
 def case_opslab(folder: Path) -> dict:
-    from opslab import metrics
+    from opslab.metrics import kpi_table as metrics
     from opslab.ingest import load as loader
     from opslab.ingest.read import ReadOptions
     t = {}
@@ -62,7 +62,7 @@ def _read(folder: Path):
 
 
 def _dataset(folder: Path, t: dict):
-    from opslab.dataset import Dataset
+    from opslab.core.dataset import Dataset
     t0 = time.perf_counter()
     ev, od, us = _read(folder)
     t["read"] = time.perf_counter() - t0
@@ -76,7 +76,7 @@ def _dataset(folder: Path, t: dict):
 def case_lifecycle_opslab(folder: Path) -> dict:
     from dataclasses import replace
 
-    from opslab import lifecycle
+    from opslab.lifecycle import tiers as lifecycle
     t = {}
     ds, _ = _dataset(folder, t)
     t0 = time.perf_counter()
@@ -185,7 +185,7 @@ def _churn_on_sample() -> dict:
 
 
 def case_forecast(folder: Path) -> dict:
-    from opslab import kpi_series
+    from opslab.metrics import kpi_series
     from opslab.models.forecast import ForecastConfig, KPIForecaster
     t = {}
     ds, _ = _dataset(folder, t)

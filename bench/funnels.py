@@ -1,4 +1,4 @@
-"""Funnel benchmark: ``opslab.funnels.funnel`` against a hand-written DuckDB query of the same
+"""Funnel benchmark: ``opslab.behaviour.funnels.funnel`` against a hand-written DuckDB query of the same
 funnel (same result, checked) on synth data, each size in its own process.
 
 Usage: python -m bench.funnels [--sizes 1000000,10000000]   (also run by ``make bench``)
@@ -42,9 +42,9 @@ FROM f
 
 
 def case(n_events: int, repeats: int = 3) -> dict:
-    from opslab.dataset import Dataset
-    from opslab.funnel_sql import register_events
-    from opslab.funnels import funnel
+    from opslab.core.dataset import Dataset
+    from opslab.behaviour.funnel_sql import register_events
+    from opslab.behaviour.funnels import funnel
     from opslab.synth import SynthConfig, generate, users_for_events
     t0 = time.perf_counter()
     data = generate(SynthConfig(n_users=users_for_events(n_events)))
@@ -74,7 +74,7 @@ def main(sizes=(1_000_000, 10_000_000)) -> list[str]:
     lines = [
         "## Funnel (5 steps visit → view → add_to_cart → checkout → purchase, ordered, 7-day window)",
         "",
-        "`opslab` = `opslab.funnels.funnel` (generated SQL + per-user frame + step table); `hand` = a",
+        "`opslab` = `opslab.behaviour.funnels.funnel` (generated SQL + per-user frame + step table); `hand` = a",
         "hand-written DuckDB query of the same funnel on the same connection (step counts asserted equal):",
         "one window pass per step over all funnel events. opslab's layers read only two steps' events each.",
         "Best of 3, interleaved. `register` = one-off Arrow registration of the events with their log position.",

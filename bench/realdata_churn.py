@@ -2,7 +2,7 @@
 ``tests/realdata.py`` for its source and licence).
 
 Shared by ``make bench`` (bench/run.py, section ``churn_real``) and the slow test
-``tests/test_churn_realdata.py``. Two independent yardsticks sit next to OpsLab's model:
+``opslab/models/tests/test_churn_realdata.py``. Two independent yardsticks sit next to OpsLab's model:
 
 * days since the last purchase (the recency baseline), and
 * a plain scikit-learn logistic regression on lifetime purchase features computed here with
@@ -31,7 +31,7 @@ def cdnow_orders() -> pd.DataFrame:
 
 
 def cdnow_dataset():
-    from opslab.dataset import Dataset
+    from opslab.core.dataset import Dataset
     return Dataset.from_tables(orders=cdnow_orders())
 
 

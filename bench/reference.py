@@ -1,6 +1,6 @@
 """A straightforward pandas implementation of the overview aggregation, for comparison.
 
-Same definitions as opslab.metrics (active day = event or paid order; WAU/MAU trailing 7/30
+Same definitions as opslab.metrics.kpi_table (active day = event or paid order; WAU/MAU trailing 7/30
 days; monthly active/paying users, GMV, new users, 30-day paid conversion; month cohorts),
 written the way an analyst would in a notebook, with no DuckDB.
 """

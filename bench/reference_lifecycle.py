@@ -1,5 +1,5 @@
 """The 8-tier segmentation (DESIGN.md §4, default rules) written straight in pandas from raw
-events and orders, for the benchmark and as an independent check of opslab.lifecycle."""
+events and orders, for the benchmark and as an independent check of opslab.lifecycle.tiers."""
 
 from __future__ import annotations
 

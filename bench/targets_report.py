@@ -19,7 +19,7 @@ from bench.run import RESULTS, ensure_data
 
 
 def pandas_actuals(ds, start: str, end: str, high_value: float = 200.0) -> dict:
-    """The definitions of opslab.completion.period_actuals, in pandas on the raw tables."""
+    """The definitions of opslab.planning.completion.period_actuals, in pandas on the raw tables."""
     s, e = pd.Timestamp(start), pd.Timestamp(end)
     o = ds.orders[ds.orders["status"] == "paid"]
     od = o["order_time"].dt.normalize()
@@ -59,8 +59,8 @@ def main() -> None:
     from opslab.ingest import load as loader
     from opslab.models.forecast import ForecastConfig
     from opslab.report import quarterly_report
-    from opslab.completion import period_actuals
-    from opslab.targets import Target, period_of
+    from opslab.planning.completion import period_actuals
+    from opslab.planning.targets import Target, period_of
 
     folder = ensure_data(args.events)
     files = [(n, (folder / n).read_bytes()) for n in ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
@@ -93,7 +93,7 @@ _Measured {date.today().isoformat()} on {os.cpu_count()} cores (shared with othe
 ## Targets and the report ({len(ds.events):,} events, {ds.n_users:,} users, quarter {q.code})
 
 Every targetable KPI of one quarter (GMV, new/paying users, paid conversion, average/peak DAU,
-six M1/M3 retentions, CAC, ROI, participants) by `opslab.completion.period_actuals` (DuckDB
+six M1/M3 retentions, CAC, ROI, participants) by `opslab.planning.completion.period_actuals` (DuckDB
 SQL on the derived tables, engine already built) and by a plain pandas reference of the same
 definitions (`bench/targets_report.py`; the figures were checked equal).
 

@@ -8,7 +8,7 @@ Five lines from a CSV to tiers, churn risk and a forecast::
     risk = opslab.churn_risk(ds, horizon_days=90)   # risk.scores: user_id, risk
     fc = opslab.forecast(ds, kpi="gmv", grain="week", horizon=13)
 
-Every function takes a :class:`~opslab.dataset.Dataset` and returns a plain DataFrame or a
+Every function takes a :class:`~opslab.core.dataset.Dataset` and returns a plain DataFrame or a
 small result object; nothing here imports Streamlit. ``examples/quickstart.ipynb`` walks
 through all of them on the sample data and is executed by the tests.
 """
@@ -19,22 +19,22 @@ import importlib
 #: ``import opslab.ingest.excel_worker`` or a notebook's ``import opslab`` does not pull in
 #: statsmodels, scikit-learn and Spark before they are needed; ``dir(opslab)`` lists them all.
 _API = {
-    "Dataset": ("opslab.dataset", "Dataset"),
-    "LifecycleRules": ("opslab.lifecycle", "LifecycleRules"),
-    "OpsLabError": ("opslab.problems", "OpsLabError"),
+    "Dataset": ("opslab.core.dataset", "Dataset"),
+    "LifecycleRules": ("opslab.lifecycle.tiers", "LifecycleRules"),
+    "OpsLabError": ("opslab.core.problems", "OpsLabError"),
     "load": ("opslab.ingest.load", "load"),
     "load_sample": ("opslab.ingest.load", "load_sample"),
-    "connect": ("opslab.sources", "connect"),
-    "kpis": ("opslab.metrics", "kpis"),
-    "retention": ("opslab.metrics", "cohort_retention"),
-    "segment": ("opslab.lifecycle_fit", "segment"),
+    "connect": ("opslab.engine.sources", "connect"),
+    "kpis": ("opslab.metrics.kpi_table", "kpis"),
+    "retention": ("opslab.metrics.kpi_table", "cohort_retention"),
+    "segment": ("opslab.lifecycle.fit", "segment"),
     "churn_risk": ("opslab.models.churn", "churn_risk"),
     "clv": ("opslab.models.clv", "clv"),
     "forecast": ("opslab.models.forecast", "forecast"),
-    "funnel": ("opslab.funnels", "funnel"),
-    "paths": ("opslab.user_paths", "paths"),
-    "ab_test": ("opslab.experiments", "ab_test"),
-    "target_status": ("opslab.completion", "target_status"),
+    "funnel": ("opslab.behaviour.funnels", "funnel"),
+    "paths": ("opslab.behaviour.paths", "paths"),
+    "ab_test": ("opslab.behaviour.experiments", "ab_test"),
+    "target_status": ("opslab.planning.completion", "target_status"),
     "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
     "quarterly_report": ("opslab.report.content", "quarterly_report"),
 }

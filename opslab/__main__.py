@@ -17,10 +17,10 @@ import argparse
 import sys
 from pathlib import Path
 from opslab.ingest.load import LoadResult, load
-from opslab.problems import ERROR
-from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
+from opslab.core.problems import ERROR
+from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
-from opslab.targets import read_targets
+from opslab.planning.targets import read_targets
 from opslab.workspace.target_store import saved_targets
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")

@@ -1,4 +1,4 @@
-"""The one number style (opslab/formatting.py) as regular expressions, for the AppTest and
+"""The one number style (opslab/present/formatting.py) as regular expressions, for the AppTest and
 the browser test of the Overview's cards."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ RTOL = 1e-9
 _PER_CALL = re.compile(r"\b(fev|asg)\b|\{\w+\}")
 #: Queries the sweep below cannot run alone: templates filled per call ({placeholders}) and
 #: queries reading a table made per call (fev: the events with their log position; asg: an A/B
-#: assignment). tests/test_spark_behaviour.py runs them through their functions on both engines.
+#: assignment). opslab/behaviour/tests/test_spark_behaviour.py runs them through their functions on both engines.
 RUN_BY_FUNCTION = sorted(name for name, sql in sql_catalog().items() if _PER_CALL.search(_COMMENT.sub("", sql)))
 
 
@@ -130,7 +130,7 @@ def write_sample_folder(root, ds=None, rows_per_file: int = 2_000_000):
     """The sample's (or ``ds``'s) four tables written in the canonical Parquet layout under
     ``root``; returns ``root``."""
     from opslab.ingest.load import load_sample
-    from opslab.sources import write_parquet_layout
+    from opslab.engine.sources import write_parquet_layout
     ds = ds if ds is not None else load_sample()
     write_parquet_layout({"events": ds.events, "orders": ds.orders, "users": ds.users,
                           "campaigns": ds.campaigns}, root, rows_per_file=rows_per_file)
@@ -140,7 +140,7 @@ def write_sample_folder(root, ds=None, rows_per_file: int = 2_000_000):
 def assert_paths_same(ds_a, ds_b, cases) -> None:
     """``opslab.paths`` and its leave points equal on two data sets, for each
     ``(event, direction, collapse, session_minutes)`` of ``cases`` (depth 4)."""
-    from opslab import user_paths as up
+    from opslab.behaviour import paths as up
     for event, direction, collapse, minutes in cases:
         a = up.paths(ds_a, event, direction, depth=4, session_minutes=minutes, collapse=collapse)
         b = up.paths(ds_b, event, direction, depth=4, session_minutes=minutes, collapse=collapse)

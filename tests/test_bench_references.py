@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from bench import reference, reference_lifecycle
-from opslab import lifecycle, metrics
+from opslab.lifecycle import tiers as lifecycle
+from opslab.metrics import kpi_table as metrics
 from opslab.ingest import load as loader
-from opslab.dataset import Dataset
+from opslab.core.dataset import Dataset
 
 FOLDER = loader.sample_dir()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +27,13 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _engine_modules() -> list[Path]:
+    """The engine's own modules: every .py in opslab/ but the rooms' tests."""
+    return [p for p in (ROOT / "opslab").rglob("*.py") if "tests" not in p.relative_to(ROOT).parts]
+
+
 def test_engine_never_imports_streamlit_or_the_ui():
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "opslab").rglob("*.py")
+    offenders = [str(p.relative_to(ROOT)) for p in _engine_modules()
                  if _imports(p) & {"streamlit", "ui", "views"}]
     assert offenders == []
 
@@ -37,7 +43,7 @@ def test_no_import_hidden_inside_a_function_in_the_engine():
     # and a broken import fails at start-up, not on some later click. The one exception is an
     # optional dependency: pyspark (requirements-spark.txt) is imported when a Spark engine is
     # asked for, so a DuckDB-only install never needs it.
-    assert _hidden_imports(ROOT.glob("opslab/**/*.py"), allowed=lambda module: module.split(".")[0] == "pyspark") == []
+    assert _hidden_imports(_engine_modules(), allowed=lambda module: module.split(".")[0] == "pyspark") == []
 
 
 def _hidden_imports(paths, allowed) -> list[str]:
@@ -69,14 +75,24 @@ def test_no_import_hidden_inside_a_function_in_the_screens_and_the_glue():
     assert _hidden_imports(paths, allowed=lambda module: module.startswith(private_streamlit)) == []
 
 
-#: The house rule: small modules named for what they hold. A file over the budget is split by
-#: what it holds, not by line count.
-LINE_BUDGET = 400
+#: The house rule: small modules named for what they hold, in a room (a folder) named for the
+#: feature. Past the soft budget a module is worth a look (a warning); past the hard one it must
+#: be split by what it holds, inside its room.
+LINE_BUDGET_SOFT = 400
+LINE_BUDGET_HARD = 600
+
+
+def _module_sizes() -> dict[str, int]:
+    files = [p for p in _engine_modules() if p.suffix == ".py"]
+    files += [p for folder in ("views", "ui") for p in (ROOT / folder).rglob("*.py")]
+    assert len(files) > 100  # the three folders were found
+    return {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in files}
 
 
 def test_every_module_of_the_engine_screens_and_glue_within_the_line_budget():
-    files = [p for folder in ("opslab", "views", "ui") for p in (ROOT / folder).rglob("*.py")]
-    assert len(files) > 100  # the three folders were found
-    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in files}
-    over = {name for name, n in sizes.items() if n > LINE_BUDGET}
-    assert not over, {n: sizes[n] for n in over}
+    sizes = _module_sizes()
+    large = {n: k for n, k in sizes.items() if k > LINE_BUDGET_SOFT}
+    if large:
+        warnings.warn(f"modules over {LINE_BUDGET_SOFT} lines: {large}", stacklevel=1)
+    over = {n: k for n, k in sizes.items() if k > LINE_BUDGET_HARD}
+    assert not over, over

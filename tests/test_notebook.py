@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import opslab
-from opslab import lifecycle, metrics
+from opslab.lifecycle import tiers as lifecycle
+from opslab.metrics import kpi_table as metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "quickstart.ipynb"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from opslab import breakdowns as bd
-from opslab import formatting as fmt
-from opslab import metrics
-from opslab.charts import behaviour as charts
-from opslab.funnels import NONE, OTHER
+from opslab.metrics import breakdowns as bd
+from opslab.present import formatting as fmt
+from opslab.metrics import kpi_table as metrics
+from opslab.present.charts import behaviour as charts
+from opslab.behaviour.funnels import NONE, OTHER
 from ui.labels import period_label
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator

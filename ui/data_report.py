@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from opslab import export
-from opslab import formatting as fmt
+from opslab.present import export
+from opslab.present import formatting as fmt
 from opslab.ingest.choices import CURRENCIES, Choices
 from opslab.ingest.validate import PARTS
 from ui.state import lang, tr

@@ -14,8 +14,8 @@ import json
 
 import streamlit as st
 
-from opslab import sources
-from opslab import sample_business
+from opslab.engine import sources
+from opslab.synth import business as sample_business
 
 from opslab.ingest import load as loader
 from opslab.ingest.load import files_key
@@ -114,7 +114,7 @@ def load_sample() -> None:
 
 
 def load_business_sample() -> None:
-    """The business-scale sample (:mod:`opslab.sample_business`): generated and imported once
+    """The business-scale sample (:mod:`opslab.synth.business`): generated and imported once
     into the data directory through the same import as an upload (its orders are a GBK CSV with
     Chinese headers); every later server process reopens the imported tables (Parquet). One
     Dataset per server, shared by every session."""

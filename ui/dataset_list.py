@@ -11,8 +11,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from opslab import formatting as fmt
-from opslab.problems import OpsLabError
+from opslab.present import formatting as fmt
+from opslab.core.problems import OpsLabError
 from ui import workspace
 from ui.data_source import load_sample
 from ui.state import lang, tr

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from opslab.dataset import Dataset
+from opslab.core.dataset import Dataset
 from opslab.workspace.keys import is_content_key, is_dataset_id
 from ui.state import dataset, dataset_key
 

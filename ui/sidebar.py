@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from opslab import formatting as fmt
-from opslab import i18n
+from opslab.present import formatting as fmt
+from opslab.present import i18n
 from ui.auth import mode
 from ui.state import LANG_KEY, dataset, lang, tr
 

@@ -12,11 +12,11 @@ from dataclasses import asdict, fields, replace
 
 import streamlit as st
 
-from opslab import formatting as fmt
-from opslab import i18n
-from opslab.dataset import Dataset
-from opslab.lifecycle import LifecycleRules
-from opslab.lifecycle_fit import rules_in_force
+from opslab.present import formatting as fmt
+from opslab.present import i18n
+from opslab.core.dataset import Dataset
+from opslab.lifecycle.tiers import LifecycleRules
+from opslab.lifecycle.fit import rules_in_force
 
 LANG_KEY = "lang"
 # The language a deferred callback (a download built at click time) must use: captured when

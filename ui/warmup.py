@@ -16,8 +16,8 @@ import time
 
 import streamlit as st
 
-MODULES = ("opslab.models.forecast", "opslab.models.campaign_planner", "opslab.forecast_readout",
-           "opslab.charts.forecast", "opslab.models.churn", "opslab.models.clv")
+MODULES = ("opslab.models.forecast", "opslab.models.campaign_planner", "opslab.planning.forecast_readout",
+           "opslab.present.charts.forecast", "opslab.models.churn", "opslab.models.clv")
 
 
 def _import_all(delay: float) -> None:

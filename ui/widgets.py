@@ -7,11 +7,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from opslab import export
-from opslab import formatting as fmt
-from opslab.i18n import catalog
-from opslab.metrics import MONEY_KPIS, RATE_KPIS
-from opslab.problems import ERROR, WARNING, Report
+from opslab.present import export
+from opslab.present import formatting as fmt
+from opslab.present.i18n import catalog
+from opslab.metrics.kpi_table import MONEY_KPIS, RATE_KPIS
+from opslab.core.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
 from ui.plain import md_escape
 from ui import workspace
@@ -66,7 +66,7 @@ def format_lead(name: str, value: float) -> str:
 
 
 def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
-    """The cards leads set targets on (:func:`opslab.lead_kpis.lead_cards`); a card without a
+    """The cards leads set targets on (:func:`opslab.metrics.lead_kpis.lead_cards`); a card without a
     basis says why under its "–"."""
     names = list(cards.index)
     for start in range(0, len(names), per_row):

@@ -15,8 +15,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from opslab.dataset import Dataset
-from opslab.problems import OpsLabError
+from opslab.core.dataset import Dataset
+from opslab.core.problems import OpsLabError
 from opslab.workspace.audit import AuditLog
 from opslab.workspace.config import WorkspaceConfig
 from opslab.workspace.store import Manifest, Store

@@ -8,10 +8,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from opslab import formatting as fmt
-from opslab.charts import churn as charts
+from opslab.present import formatting as fmt
+from opslab.present.charts import churn as charts
 from opslab.models import churn
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 from ui import state
 from ui.models import shared_result
 from ui.state import labeller, lang, tr

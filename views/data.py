@@ -5,8 +5,8 @@ from dataclasses import replace
 import streamlit as st
 
 from opslab.ingest import load as loader
-from opslab.problems import OpsLabError
-from opslab.schema import TABLES
+from opslab.core.problems import OpsLabError
+from opslab.core.schema import TABLES
 from ui import data_source, workspace
 from ui.dataset_list import render_stored_list
 from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,

@@ -6,13 +6,13 @@ import math
 import pandas as pd
 import streamlit as st
 
-from opslab import experiments as ex
-from opslab import formatting as fmt
-from opslab.charts import behaviour as charts
-from opslab.funnels import event_names, event_properties
+from opslab.behaviour import experiments as ex
+from opslab.present import formatting as fmt
+from opslab.present.charts import behaviour as charts
+from opslab.behaviour.funnels import event_names, event_properties
 from opslab.ingest.load import sample_dir
 from opslab.ingest.read import read_table
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 from ui.safe import md
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice

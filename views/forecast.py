@@ -8,17 +8,17 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from opslab import driver_tree as dtree
-from opslab import formatting as fmt
-from opslab import forecast_readout as readout
-from opslab import kpi_series as ks
-from opslab import lifecycle as lc
-from opslab import periods
-from opslab.charts import forecast as charts
+from opslab.planning import driver_tree as dtree
+from opslab.present import formatting as fmt
+from opslab.planning import forecast_readout as readout
+from opslab.metrics import kpi_series as ks
+from opslab.lifecycle import tiers as lc
+from opslab.core import periods
+from opslab.present.charts import forecast as charts
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from opslab.models.forecast import BASELINES, default_market, forecast
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 from ui.models import shared_result
 from ui.state import labeller, lang, rules, tr, translator
 from ui.url_state import url_choice, url_multi

@@ -6,10 +6,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from opslab import formatting as fmt
-from opslab import funnels as fn
-from opslab.charts import behaviour as charts
-from opslab.problems import OpsLabError
+from opslab.present import formatting as fmt
+from opslab.behaviour import funnels as fn
+from opslab.present.charts import behaviour as charts
+from opslab.core.problems import OpsLabError
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi

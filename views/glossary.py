@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from opslab import glossary
-from opslab.i18n import catalog
+from opslab.present import glossary
+from opslab.present.i18n import catalog
 from ui.state import lang, tr
 
 st.title(tr("glossary.title"))

@@ -8,10 +8,11 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from opslab.charts import lifecycle as charts
-from opslab import formatting as fmt
-from opslab import lifecycle as lc
-from opslab import lifecycle_fit, rfm
+from opslab.present.charts import lifecycle as charts
+from opslab.present import formatting as fmt
+from opslab.lifecycle import tiers as lc
+from opslab.lifecycle import fit as lifecycle_fit
+from opslab.lifecycle import rfm
 from ui import state
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice

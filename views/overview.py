@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from opslab import lead_kpis, metrics
-from opslab.markers import trend_markers
-from opslab.charts import overview as charts
-from opslab import formatting as fmt
-from opslab.dataset_tables import BURN_IN_DAYS
+from opslab.metrics import lead_kpis
+from opslab.metrics import kpi_table as metrics
+from opslab.metrics.markers import trend_markers
+from opslab.present.charts import overview as charts
+from opslab.present import formatting as fmt
+from opslab.core.dataset_tables import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
 from ui.state import labeller, lang, rules_seen, tr

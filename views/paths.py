@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from opslab import formatting as fmt
-from opslab import user_paths as pt
-from opslab.charts import behaviour as charts
-from opslab.problems import OpsLabError
+from opslab.present import formatting as fmt
+from opslab.behaviour import paths as pt
+from opslab.present.charts import behaviour as charts
+from opslab.core.problems import OpsLabError
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice

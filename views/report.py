@@ -4,11 +4,11 @@ shown here and downloadable as .docx and self-contained HTML. Settings in the UR
 import pandas as pd
 import streamlit as st
 
-from opslab.campaign_review import period_totals
-from opslab.i18n import LANGUAGES
+from opslab.planning.campaign_review import period_totals
+from opslab.present.i18n import LANGUAGES
 from opslab.report.format import value_text
 from opslab.report import quarterly_report
-from opslab.targets import period_of
+from opslab.planning.targets import period_of
 from opslab.workspace.target_store import TargetStore
 from ui.models import shared_result
 from ui.state import dataset_key, labeller, lang, rules, tr

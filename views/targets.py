@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from opslab.levers import rank_levers
+from opslab.planning.levers import rank_levers
 from opslab.report.document import status_table
 from opslab.report.format import STATUS_STYLE, value_text
-from opslab.completion import target_status
-from opslab.targets import (
+from opslab.planning.completion import target_status
+from opslab.planning.targets import (
     DEFAULT_DIRECTION,
     DIRECTIONS,
     PERIOD_GRAINS,
@@ -22,7 +22,7 @@ from opslab.targets import (
     read_targets,
     targets_frame,
 )
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 from opslab.workspace.target_store import TargetStore
 from ui.state import dataset_key, labeller, lang, rules_seen, tr
 from ui.url_state import url_choice

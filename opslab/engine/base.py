@@ -12,6 +12,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 
@@ -19,16 +21,17 @@ _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 @lru_cache(maxsize=None)
 def sql_catalog() -> dict[str, str]:
-    """Every named query from the ``opslab/sql`` folder (read once).
+    """Every named query from the ``.sql`` files in the rooms of ``opslab/`` (read once).
+
+    Each room keeps its SQL beside its Python (``opslab/metrics/metrics.sql``, ...); a query
+    name is unique across all of them.
 
     >>> "daily" in sql_catalog()
     True
     """
     queries: dict[str, str] = {}
-    folder = resources.files("opslab") / "sql"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql"):
-            continue
+    root = Path(str(resources.files("opslab")))
+    for entry in sorted(root.rglob("*.sql"), key=lambda e: e.name):
         text = entry.read_text(encoding="utf-8")
         marks = list(_NAME.finditer(text))
         for i, mark in enumerate(marks):

@@ -2,7 +2,7 @@
 statuses or text. Each call reads only its column (no shared state), so validation runs the
 columns of a big table side by side (:mod:`opslab.ingest.parallel`).
 
->>> from opslab.schema import TABLES
+>>> from opslab.core.schema import TABLES
 >>> values, failed, signs = parse_column("amount", pd.Series(["¥12.5", "x"], dtype="str"),
 ...                                      TABLES["orders"], Choices())
 >>> values.tolist()[:1], failed.tolist(), dict(signs)
@@ -18,7 +18,7 @@ from opslab.ingest.choices import Choices
 from opslab.ingest.dates import parse_datetimes
 from opslab.ingest.mapping import parse_status
 from opslab.ingest.money import parse_amounts, symbol_counts
-from opslab.schema import TableSpec
+from opslab.core.schema import TableSpec
 
 ID_FIELDS = ("user_id", "order_id", "campaign_id")
 

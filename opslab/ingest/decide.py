@@ -2,7 +2,7 @@
 
 Day/month order, time zone and currency are read from all mapped columns of all files of
 the upload, so events and orders of one upload never disagree. Each decision becomes an
-``INFO`` :class:`~opslab.problems.Problem` (``decide.*``) that the Data page shows next to
+``INFO`` :class:`~opslab.core.problems.Problem` (``decide.*``) that the Data page shows next to
 its switch.
 
 >>> raw = pd.DataFrame({"u": ["a", "b"], "t": ["13/01/2024", "02/03/2024"], "v": ["$5", "$7"]})
@@ -21,8 +21,8 @@ import pandas as pd
 from opslab.ingest.choices import Choices
 from opslab.ingest.dates import day_month_votes, zone_label, zone_offsets
 from opslab.ingest.money import DEFAULT_CURRENCY, currency_votes, decide_currency
-from opslab.problems import INFO, WARNING, Problem
-from opslab.schema import TABLES
+from opslab.core.problems import INFO, WARNING, Problem
+from opslab.core.schema import TABLES
 
 _SAMPLE = 200_000  # rows per column looked at for the evidence
 

@@ -28,7 +28,7 @@ from pyarrow import csv as pacsv
 
 from opslab.ingest.encoding import CONTROL, NOT_CONTROL, decode, utf16_without_bom
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
-from opslab.problems import INFO, MAX_EXAMPLES, WARNING, Problem
+from opslab.core.problems import INFO, MAX_EXAMPLES, WARNING, Problem
 
 _CONTROL_RE = re.compile("[" + re.escape(CONTROL.decode("ascii")) + "]")
 _CANDIDATES = (",", "\t", ";", "|")  # in order of preference on ties

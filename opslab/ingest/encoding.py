@@ -19,7 +19,7 @@ import contextlib
 from charset_normalizer import from_bytes
 
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
-from opslab.problems import INFO, WARNING, Problem
+from opslab.core.problems import INFO, WARNING, Problem
 
 CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 NOT_CONTROL = bytes(b for b in range(256) if b not in CONTROL)

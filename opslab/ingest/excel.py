@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from opslab.problems import ERROR, INFO, WARNING, Problem
+from opslab.core.problems import ERROR, INFO, WARNING, Problem
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, also password-protected .xlsx

@@ -6,7 +6,7 @@ Each function accepts a column only when *every* present cell matches a strict p
 the general parsers in :mod:`opslab.ingest.mapping` read the same way (plain decimal numbers;
 ``YYYY-MM-DD[ HH:MM:SS]``, ``YYYY/MM/DD[ HH:MM:SS]``, ``YYYYMMDD``), and returns ``None``
 otherwise, so the general parser sees every odd column. Equivalence is tested in
-tests/test_ingest_fast.py.
+opslab/ingest/tests/test_ingest_fast.py.
 
 Examples
 --------

@@ -28,7 +28,7 @@ import pandas as pd
 from opslab.ingest.cells import MISSING_TOKENS, prepare
 from opslab.ingest.dates import parse_datetimes, time_of_day_share
 from opslab.ingest.money import parse_amounts
-from opslab.schema import TABLES
+from opslab.core.schema import TABLES
 
 __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
            "suggest_from_content", "parse_datetimes", "parse_amounts", "parse_status"]

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from opslab.problems import ERROR, WARNING, Problem
+from opslab.core.problems import ERROR, WARNING, Problem
 
 PARQUET_MAGIC = b"PAR1"
 

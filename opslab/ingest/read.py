@@ -1,7 +1,7 @@
 """Read uploaded bytes (CSV / TSV / TXT / Parquet / Excel and OpenDocument sheets) into a
 DataFrame of raw strings.
 
-Nothing here raises on bad input: every difficulty becomes a :class:`~opslab.problems.Problem`
+Nothing here raises on bad input: every difficulty becomes a :class:`~opslab.core.problems.Problem`
 (codes ``io.*``) in the result's report, and ``df`` is ``None`` when the file is unusable.
 Typing the cells (dates, money) is the job of :mod:`opslab.ingest.validate`; reading only finds
 the encoding (:mod:`~opslab.ingest.encoding`), the delimiter (:mod:`~opslab.ingest.delimited`),
@@ -32,7 +32,7 @@ from opslab.ingest.header import clean_name, looks_like_header, unique_names
 from opslab.ingest.parallel import run_all
 from opslab.ingest.parquet import PARQUET_MAGIC, parquet_rows
 from opslab.ingest.read_result import ReadOptions, ReadResult, fail
-from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem
+from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem
 
 __all__ = ["ReadOptions", "ReadResult", "read_table"]
 use_returning_allocator()  # big uploads: freed Arrow buffers go back to the system at once

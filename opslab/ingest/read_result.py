@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from opslab.problems import ERROR, Problem, Report
+from opslab.core.problems import ERROR, Problem, Report
 
 
 @dataclass(frozen=True)

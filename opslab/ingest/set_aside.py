@@ -16,7 +16,7 @@ import pandas as pd
 from opslab.ingest.fast_tables import exact_duplicates
 from opslab.ingest.choices import Choices
 from opslab.ingest.dates import has_seconds
-from opslab.problems import INFO, WARNING
+from opslab.core.problems import INFO, WARNING
 
 #: Dates that systems write when they have none; flagged when they lie outside the bulk.
 PLACEHOLDER_DATES = tuple(pd.Timestamp(d) for d in ("1900-01-01", "1970-01-01", "2000-01-01"))

@@ -4,7 +4,7 @@ Never raises on bad rows. Every row ends in exactly one of three places, so a fi
 ``kept`` (the canonical table), ``rejected`` (cannot be a valid row: unreadable date, date
 before 1900 or after tomorrow, missing id ...) or ``dropped`` (valid, but set aside by a
 choice the user can switch: duplicates, placeholder dates). Each problem kind is one
-:class:`~opslab.problems.Problem` (count, source column, up to five ``(spreadsheet row, raw
+:class:`~opslab.core.problems.Problem` (count, source column, up to five ``(spreadsheet row, raw
 value)`` examples, and the amount the rows carry).
 
 Example
@@ -32,8 +32,8 @@ from opslab.ingest.fastparse import filter_rows
 from opslab.ingest.money import currency_of
 from opslab.ingest.parallel import run_all
 from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
-from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
-from opslab.schema import TABLES, TableSpec
+from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
+from opslab.core.schema import TABLES, TableSpec
 
 MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_AMOUNT = 1e8  # one order above 100 million is a typo, not a sale

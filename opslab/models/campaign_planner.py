@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from opslab import periods
+from opslab.core import periods
 from opslab.models.campaigns import Accuracy, CampaignPlan, CampaignResponseModel, PlanForecast
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 
 #: forecast KPI -> the campaign outcome that adds to it
 KPI_OUTCOME = {"gmv": "revenue", "new_users": "new_users", "orders": "conversions"}

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from opslab.calendar_cn import festival_overlap  # the one festival calendar
-from opslab.problems import WARNING, OpsLabError, Problem
+from opslab.core.calendar_cn import festival_overlap  # the one festival calendar
+from opslab.core.problems import WARNING, OpsLabError, Problem
 
 OUTCOMES = ("participants", "new_users", "conversions", "revenue")
 FACTORS = ("type", "channel")
@@ -372,7 +372,7 @@ class CampaignResponseModel:
 def campaign_summary(campaigns: pd.DataFrame) -> pd.DataFrame:
     """Per-campaign ROI (revenue/spend), CAC (spend/new_users) and conversion rate
     (conversions/participants). A zero or missing denominator gives NaN, never inf; views
-    show ROI as "1:x" with :func:`opslab.formatting.roi`.
+    show ROI as "1:x" with :func:`opslab.present.formatting.roi`.
 
     Example
     -------

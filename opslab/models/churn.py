@@ -33,9 +33,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from opslab import lifecycle
-from opslab.dataset import Dataset
-from opslab.lifecycle_fit import rules_in_force
+from opslab.lifecycle import tiers as lifecycle
+from opslab.core.dataset import Dataset
+from opslab.lifecycle.fit import rules_in_force
 from opslab.models.churn_features import (  # noqa: F401 - the churn API in one place
     BASE_FEATURES,
     LIFETIME_FEATURES,
@@ -63,8 +63,8 @@ from opslab.models.churn_model import MODELS, ChurnModel  # noqa: F401
 from opslab.models.churn_reasons import REASONS, explain, feature_label, reason_reference  # noqa: F401
 from opslab.models.churn_result import ChurnReadout, ChurnResult  # noqa: F401
 from opslab.models.clv import DEFAULT_MARGIN, clv
-from opslab.periods import as_of_day
-from opslab.problems import OpsLabError, Problem
+from opslab.core.periods import as_of_day
+from opslab.core.problems import OpsLabError, Problem
 
 #: Tiers on the early-warning list (churned and brand-new users are not "about to churn").
 WATCH_TIERS = ("active", "payer", "high_value", "potential_payer", "churn_warning")
@@ -132,7 +132,7 @@ def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
     horizon_days : int
         7 to 365: "churned" means no activity (``label="purchase"``: no purchase) within it.
     rules : LifecycleRules, optional
-        Tier rules (default: the rules in force, :func:`opslab.lifecycle_fit.rules_in_force`).
+        Tier rules (default: the rules in force, :func:`opslab.lifecycle.fit.rules_in_force`).
     margin : float
         Gross margin for CLV (default 30 %).
     config : ChurnConfig, optional

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from opslab.dataset import Dataset
-from opslab.periods import as_of_day
+from opslab.core.dataset import Dataset
+from opslab.core.periods import as_of_day
 
 N_EVENT_SLOTS = 5
 _PAD = "\x00none"  # an event name no real data set holds

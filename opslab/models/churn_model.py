@@ -43,7 +43,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from opslab.dataset import Dataset
+from opslab.core.dataset import Dataset
 from opslab.models import churn_metrics as cm
 from opslab.models.churn_features import (
     ChurnConfig,
@@ -55,8 +55,8 @@ from opslab.models.churn_features import (
 from opslab.models.churn_reasons import reason_reference
 from opslab.models.churn_result import ChurnResult
 from opslab.models.clv_fitters import BetaGeoFitter
-from opslab.periods import as_of_day
-from opslab.problems import OpsLabError
+from opslab.core.periods import as_of_day
+from opslab.core.problems import OpsLabError
 from opslab.models.clv import customer_summary
 
 MODELS = ("recency", "bgnbd", "logistic", "hgb")

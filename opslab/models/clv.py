@@ -25,7 +25,7 @@ Example
 ...             break
 ...         t += int(rng.exponential(30)) + 1
 >>> od = pd.DataFrame(rows, columns=["user_id", "order_time", "amount"])
->>> from opslab.dataset import Dataset
+>>> from opslab.core.dataset import Dataset
 >>> res = clv(Dataset.from_tables(orders=od), margin=0.25)
 >>> list(res.customers.columns[-5:])
 ['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'user_id']
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from opslab.dataset import Dataset
+from opslab.core.dataset import Dataset
 from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebooks and tests
     MIN_CUSTOMERS,
     MIN_REPEAT_BUYERS,
@@ -53,8 +53,8 @@ from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebook
     bgnbd_log_likelihood,
     gamma_gamma_log_likelihood,
 )
-from opslab.periods import as_of_day
-from opslab.problems import OpsLabError
+from opslab.core.periods import as_of_day
+from opslab.core.problems import OpsLabError
 
 _UNIT_DAYS = {"D": 1, "W": 7}
 _EPOCH = pd.Timestamp("1970-01-05")  # a Monday, so weekly periods run Monday..Sunday

@@ -29,7 +29,7 @@ import numpy as np
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 
 MIN_CUSTOMERS = 20       # fewer customers cannot identify four BG/NBD parameters
 MIN_REPEAT_BUYERS = 10   # Gamma-Gamma learns only from customers with repeat purchases

@@ -11,7 +11,7 @@ non-negative series (``ForecastConfig.log_transform``); forecasts are means of t
 simulated paths on the original scale.
 
 With ``market="CN"`` (the default when the data's currency is CNY, see :func:`forecast`)
-the Chinese commerce calendar (:func:`opslab.calendar_cn.festival_regressors`) enters
+the Chinese commerce calendar (:func:`opslab.core.calendar_cn.festival_regressors`) enters
 SARIMAX as regressors, and when the history holds a festival one backtest fold is placed
 on it, so the choice is tested where forecasts matter most.
 
@@ -37,13 +37,13 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from opslab import periods
-from opslab.calendar_cn import festival_regressors, has_festival
-from opslab.kpi_series import kpi_series
+from opslab.core import periods
+from opslab.core.calendar_cn import festival_regressors, has_festival
+from opslab.metrics.kpi_series import kpi_series
 from opslab.models import forecast_candidates as cands
 from opslab.models.forecast_candidates import BASELINES, MIN_LENGTH, MODELS, mase, smape
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
-from opslab.problems import INFO, WARNING, Problem
+from opslab.core.problems import INFO, WARNING, Problem
 
 __all__ = ["ForecastConfig", "ForecastResult", "KPIForecaster", "forecast", "prob_at_least",
            "regularize", "smape", "mase", "MODELS", "BASELINES"]
@@ -55,7 +55,7 @@ MARKETS = ("CN", None)
 class ForecastConfig:
     """Settings of :class:`KPIForecaster`.
 
-    ``grain`` is one of :data:`opslab.periods.GRAINS` (the series' periods).
+    ``grain`` is one of :data:`opslab.core.periods.GRAINS` (the series' periods).
     ``backtest_horizon=None`` means ``min(horizon, 28)`` for days and ``min(horizon, 13)``
     otherwise; ``backtest_folds=0`` skips the backtest and uses the first entry of
     ``models``. ``market="CN"`` applies the Chinese calendar (regressors and a festival
@@ -92,7 +92,7 @@ class ForecastConfig:
 
 
 def regularize(series: pd.Series, grain: str = "day") -> pd.Series:
-    """Sum ``series`` per period of ``grain`` (labels as in :mod:`opslab.periods`) and fill
+    """Sum ``series`` per period of ``grain`` (labels as in :mod:`opslab.core.periods`) and fill
     periods without data with 0 (counts).
 
     >>> days = pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-03"])
@@ -292,7 +292,7 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     ----------
     ds : Dataset
     kpi : str
-        One of :data:`opslab.kpi_series.KPIS` (gmv, dau, new_users, paying_users, orders).
+        One of :data:`opslab.metrics.kpi_series.KPIS` (gmv, dau, new_users, paying_users, orders).
     grain : str
         ``"week"`` (complete Monday weeks) or ``"day"``.
     horizon : int

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from opslab import periods
-from opslab.calendar_cn import festival_regressors
+from opslab.core import periods
+from opslab.core.calendar_cn import festival_regressors
 from opslab.models.forecast_candidates import BASELINES, MODELS
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ForecastResult:
     config = property(lambda self: self._config, doc="The :class:`ForecastConfig` used.")
     model_name = property(lambda self: self._fitted.name, doc="Name of the chosen candidate.")
     problems = property(lambda self: self._problems,
-                        doc="Problems (i18n codes, :class:`opslab.problems.Problem`) met.")
+                        doc="Problems (i18n codes, :class:`opslab.core.problems.Problem`) met.")
     fit_seconds = property(lambda self: self._seconds, doc="Wall time of backtest + fit.")
     history = property(lambda self: self._y.copy(), doc="The series the result was fitted on.")
 

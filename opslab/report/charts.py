@@ -13,7 +13,7 @@ import vl_convert as vlc
 import altair as alt
 import pandas as pd
 
-from opslab.charts.style import PALETTE
+from opslab.present.charts.style import PALETTE
 
 FONT_DIRS = ("/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto")
 FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif"

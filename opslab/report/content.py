@@ -9,12 +9,12 @@
 - the lifecycle tier movements (tier sizes the day before the period and at its end);
 - the churn watch: users in the 流失预警 tier, their change over the period and the value at
   risk (their spend over the value window, 90 days by default);
-- the campaign review (:mod:`opslab.campaign_review`);
+- the campaign review (:mod:`opslab.planning.campaign_review`);
 - the problems found, each with its evidence, and next period's targets with their odds
   (:mod:`opslab.report.findings`).
 
 The tier rules and the churn figures are read through :func:`_tier_movements` and
-:func:`_churn_watch`, the forecasts through :func:`opslab.targets.forecast_paths`.
+:func:`_churn_watch`, the forecasts through :func:`opslab.planning.targets.forecast_paths`.
 
 Example
 -------
@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab import campaign_review as cr
-from opslab.dataset import Dataset
-from opslab.metrics import change
-from opslab.completion import period_actuals, target_status
-from opslab.periods import as_of_day
-from opslab.targets import TARGET_KPIS, Period, _tier_rules, parse_period
-from opslab import lifecycle as lc
-from opslab.metrics import daily
-from opslab.problems import OpsLabError
+from opslab.planning import campaign_review as cr
+from opslab.core.dataset import Dataset
+from opslab.metrics.kpi_table import change
+from opslab.planning.completion import period_actuals, target_status
+from opslab.core.periods import as_of_day
+from opslab.planning.targets import TARGET_KPIS, Period, _tier_rules, parse_period
+from opslab.lifecycle import tiers as lc
+from opslab.metrics.kpi_table import daily
+from opslab.core.problems import OpsLabError
 from opslab.report.charts import to_png
 from opslab.report.document import document
 from opslab.report.docx import render_docx
@@ -54,7 +54,7 @@ class OpsReport:
     """A built report: the figures (frames and dicts) plus its renderers.
 
     ``kpis`` is indexed by KPI (actual, previous, pop, year_ago, yoy, target, direction,
-    completion, p_hit, status); ``status`` is :func:`opslab.completion.target_status` for
+    completion, p_hit, status); ``status`` is :func:`opslab.planning.completion.target_status` for
     the period's targets; ``plan`` the next period's targets (kpi, period, value, direction,
     p_hit, source "target" or "forecast", change vs this period's actual).
     """
@@ -98,7 +98,7 @@ class OpsReport:
 # -- adapters (one place to re-point) ----------------------------------------------------------
 def _tier_movements(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> pd.DataFrame:
     """Users per lifecycle tier the day before ``start`` and on ``end``: tier, start, end,
-    change (index: tier, :data:`opslab.lifecycle.TIERS` order)."""
+    change (index: tier, :data:`opslab.lifecycle.tiers.TIERS` order)."""
     before = max(start - dt.timedelta(days=1), ds.start)
     hist = lc.tier_history(ds, _tier_rules(ds, rules), sorted({before, end}))
     counts = lc.snapshot_counts(hist)
@@ -134,7 +134,7 @@ def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of, high_va
 def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
               high_value: float | None = None) -> pd.DataFrame:
     """The 核心业绩完成情况 table for ``period`` (index: KPI); ``high_value`` as in
-    :func:`opslab.completion.period_actuals`."""
+    :func:`opslab.planning.completion.period_actuals`."""
     p = parse_period(period)
     as_of = as_of_day(as_of, ds.end)
     cur = period_actuals(ds, p.start, p.end, as_of, high_value=high_value)
@@ -162,7 +162,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
                  config=None, rules=None) -> OpsReport:
     """Gather every figure of the report of ``period`` (see the module docstring).
 
-    ``targets``: :class:`opslab.targets.Target` objects (any periods; those of ``period``
+    ``targets``: :class:`opslab.planning.targets.Target` objects (any periods; those of ``period``
     fill the KPI table, those of the next period the plan). ``config``: the
     :class:`~opslab.models.forecast.ForecastConfig` of the forecasts.
     """

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab.i18n import t
+from opslab.present.i18n import t
 from opslab.report import charts
 from opslab.report.format import (
     STATUS_STYLE,

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab.metrics import change
-from opslab.completion import KPI_KIND, target_row
-from opslab.targets import FORECAST_SERIES, Period, Target, forecast_paths
-from opslab.completion import _paths_outlook, period_actuals, time_progress
+from opslab.metrics.kpi_table import change
+from opslab.planning.completion import KPI_KIND, target_row
+from opslab.planning.targets import FORECAST_SERIES, Period, Target, forecast_paths
+from opslab.planning.completion import _paths_outlook, period_actuals, time_progress
 
 RETENTION_DROP = 0.03
 WARNING_GROWTH = 0.10

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 
-from opslab import formatting as fmt
-from opslab.targets import KPI_UNIT
-from opslab.i18n import t
+from opslab.present import formatting as fmt
+from opslab.planning.targets import KPI_UNIT
+from opslab.present.i18n import t
 
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))

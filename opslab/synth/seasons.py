@@ -1,5 +1,5 @@
 """The calendar the simulation lives through: daily multipliers of activity, buying, signups and
-basket size (weekends, 618, Double 11, 12.12, 国庆, 春节 from :mod:`opslab.calendar_cn`) and
+basket size (weekends, 618, Double 11, 12.12, 国庆, 春节 from :mod:`opslab.core.calendar_cn`) and
 the campaign plan (festival campaigns every year, monthly acquisition, live, recall and coupon
 campaigns drawn at random).
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from opslab.calendar_cn import spring_festival  # 春节: the project's one calendar
+from opslab.core.calendar_cn import spring_festival  # 春节: the project's one calendar
 
 
 def day_multipliers(days: pd.DatetimeIndex):

@@ -18,7 +18,7 @@ from opslab.synth.world import CHANNELS, EVENT_NAMES, HOUR_WEIGHTS, VARIANTS
 
 @dataclass
 class SynthData:
-    """The four canonical tables (see :mod:`opslab.schema`)."""
+    """The four canonical tables (see :mod:`opslab.core.schema`)."""
 
     users: pd.DataFrame
     events: pd.DataFrame

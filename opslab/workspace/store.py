@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from opslab.problems import OpsLabError
+from opslab.core.problems import OpsLabError
 from opslab.workspace.keys import is_dataset_id, new_dataset_id
 
 MANIFEST = "manifest.json"

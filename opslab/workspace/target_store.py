@@ -24,8 +24,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from opslab.ingest.load import LoadResult, files_key
-from opslab.problems import OpsLabError
-from opslab.targets import COLUMNS, Target
+from opslab.core.problems import OpsLabError
+from opslab.planning.targets import COLUMNS, Target
 from opslab.workspace.config import WorkspaceConfig
 from opslab.workspace.keys import is_content_key, is_dataset_id
 from opslab.workspace.store import Store

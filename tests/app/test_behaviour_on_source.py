@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from opslab.ingest.load import sample_dir
-from opslab.sources import SourceDataset
+from opslab.engine.sources import SourceDataset
 from tests.app.conftest import open_app
 from tests.spark_support import write_sample_folder
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import opslab
-from opslab import formatting as fmt
-from opslab.i18n import t
+from opslab.present import formatting as fmt
+from opslab.present.i18n import t
 from opslab.ingest.load import load_sample
 from opslab.models import churn
 from tests.app.conftest import open_app

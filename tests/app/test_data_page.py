@@ -111,8 +111,8 @@ def test_row_counts_and_amounts_equal_the_engine():
     import pandas as pd
 
     import opslab
-    from opslab import formatting as fmt
-    from opslab.i18n import t
+    from opslab.present import formatting as fmt
+    from opslab.present.i18n import t
     at = open_app("en", "views/data.py")
     at.file_uploader(key="data_upload").set_value(("导出.csv", GBK_CSV, "text/csv")).run()
     at.button(key="data_apply").click().run()
@@ -194,7 +194,7 @@ def test_business_sample_button_imports_once_then_reopens_the_kept_tables(tmp_pa
     import pandas as pd
     import pytest
 
-    from opslab import sample_business as sb
+    from opslab.synth import business as sb
     from opslab.ingest import load as loader
     from ui import models
 

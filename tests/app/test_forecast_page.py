@@ -1,5 +1,5 @@
 """AppTest of the Forecast & what-if page: every figure on it equals the engine function's
-(opslab.models.forecast.forecast, opslab.forecast_readout, the campaign planner), losses read
+(opslab.models.forecast.forecast, opslab.planning.forecast_readout, the campaign planner), losses read
 as losses, goal-seek respects each lever's range, the calendar switch and the rules in force
 reach the engine, URL parameters restore the view, and the empty state renders.
 
@@ -11,10 +11,10 @@ import datetime as dt
 
 import pytest
 
-from opslab import formatting as fmt
-from opslab import forecast_readout as readout
-from opslab import lifecycle as lc
-from opslab.i18n import t
+from opslab.present import formatting as fmt
+from opslab.planning import forecast_readout as readout
+from opslab.lifecycle import tiers as lc
+from opslab.present.i18n import t
 from opslab.ingest import load as loader
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
@@ -102,7 +102,7 @@ def test_target_moves_p_hit(ds):
 
 def test_goal_seek_within_each_levers_range(ds):
     at = open_app("en", PAGE)
-    from opslab import driver_tree as dtree
+    from opslab.planning import driver_tree as dtree
     base = dtree.driver_base(ds, "month")
     top = min(200.0, 100 * (1 / base.paid_rate - 1))
     assert at.slider(key="fc_driver_paid_rate").max == pytest.approx(top)  # a rate stays <= 100 %

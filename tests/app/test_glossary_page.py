@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from opslab import glossary, i18n, metrics
+from opslab.present import glossary
+from opslab.present import i18n
+from opslab.metrics import kpi_table as metrics
 from tests.app.conftest import open_app
 
 
@@ -33,7 +35,7 @@ def test_the_two_conversions_are_named_apart():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_glossary_page_lists_every_metric_key(lang):
-    """One entry per metric key of opslab/glossary.py, each with its own formula, grouped as
+    """One entry per metric key of opslab/present/glossary.py, each with its own formula, grouped as
     glossary.by_group() says."""
     at = open_app(lang, page="views/glossary.py")
     assert not at.exception

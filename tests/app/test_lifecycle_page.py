@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import opslab
-from opslab import formatting as fmt
-from opslab import lifecycle as lc
-from opslab.i18n import t
+from opslab.present import formatting as fmt
+from opslab.lifecycle import tiers as lc
+from opslab.present.i18n import t
 from opslab.ingest import load as loader
 from tests.app.conftest import open_app
 

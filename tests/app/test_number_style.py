@@ -38,7 +38,7 @@ def test_the_walker_sees_what_the_issue_found():
     def page():
         import pandas as pd
         import streamlit as st
-        from opslab import formatting as fmt
+        from opslab.present import formatting as fmt
         frame = pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5], "rate": [0.3695, 0.5]})
         st.dataframe(frame.style.format({"gmv": "¥{:,.2f}", "rate": "{:.2%}"}))  # "¥-1,268.00", "36.95%"
         st.dataframe(frame)  # Streamlit's default numbers

@@ -63,11 +63,11 @@ def test_empty_state_offers_the_sample():
 
 @pytest.mark.slow
 def test_cards_equal_the_engine():
-    """Every KPI card and the M1/M3 headline equal opslab.metrics' figures for the default
-    period (the latest complete month), written through opslab.formatting."""
-    from opslab import formatting as fmt
-    from opslab import metrics
-    from opslab.i18n import t
+    """Every KPI card and the M1/M3 headline equal opslab.metrics.kpi_table' figures for the default
+    period (the latest complete month), written through opslab.present.formatting."""
+    from opslab.present import formatting as fmt
+    from opslab.metrics import kpi_table as metrics
+    from opslab.present.i18n import t
     at = open_app("en")
     ds = load_sample()
     assert not metrics.existing_rule_switchable(ds)  # the sample has signups: no existing-users switch

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.targets import Target
+from opslab.planning.targets import Target
 from opslab.workspace.target_store import TargetStore
 from tests.app.conftest import open_app
 

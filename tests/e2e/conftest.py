@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from opslab.security import hash_password
+from opslab.workspace.passwords import hash_password
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PAGES = ("", "lifecycle", "churn", "forecast", "funnels", "paths", "experiments", "targets", "report",
          "data", "glossary")
-LOCALES = Path(__file__).resolve().parents[2] / "opslab" / "locales"
+LOCALES = Path(__file__).resolve().parents[2] / "opslab" / "present" / "locales"
 RAW = re.compile(r"(?<![\w.])(None|True|False|nan|NaN)(?![\w.])")
 
 

@@ -50,7 +50,7 @@ def test_upload_gbk_and_see_overview_change(server, page, tmp_path):
 def test_upload_cdnow_text_and_see_gmv_in_dollars(server, page, tmp_path):
     """The real CDNOW log as operators have it (space-aligned text, YYYYMMDD, dollar_value):
     every row kept and the Overview's GMV in dollars, equal to a plain sum over the file."""
-    from opslab import formatting as fmt
+    from opslab.present import formatting as fmt
     from tests.realdata import cdnow_bytes, cdnow_truth
 
     truth = cdnow_truth()

@@ -1,0 +1,1 @@
+"""OpsLab: the behaviour room (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""OpsLab: the core room (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""OpsLab: the lifecycle room (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""OpsLab: the metrics room (see docs/ARCHITECTURE.md)."""

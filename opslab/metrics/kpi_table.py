@@ -1,0 +1,225 @@
+"""Product-operations KPIs (DESIGN.md §3): DAU/WAU/MAU, stickiness, new and paying users,
+GMV, ARPU, ARPPU, paid conversion, with 环比 (vs previous period) and 同比 (vs a year before),
+and signup-cohort retention.
+
+The heavy lifting is SQL in ``opslab/metrics/metrics.sql``; this module shapes the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opslab.core import periods as pr
+from opslab.core.dataset import Dataset
+from dataclasses import replace
+
+GRAINS = pr.GRAINS
+#: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
+KPIS = ("dau", "wau", "mau", "stickiness", "new_users", "paying_users", "gmv", "arpu",
+        "arppu", "paid_conversion")
+MONEY_KPIS = frozenset({"gmv", "arpu", "arppu"})
+RATE_KPIS = frozenset({"stickiness", "paid_conversion"})
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    """Settings of the KPI definitions that a user may change."""
+
+    conversion_days: int = 30  # paid conversion: a paid order within N days of signup
+
+
+def period_start(day, grain: str) -> pd.Timestamp:
+    """The first day of the period holding ``day`` (:func:`opslab.core.periods.period_start`)."""
+    return pr.period_start(day, grain)
+
+
+def shift_period(start: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
+    """Move a period start by ``n`` periods (:func:`opslab.core.periods.shift`)."""
+    return pr.shift(start, grain, n)
+
+
+def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The comparable period one year earlier (same weekday for days and weeks: -364 days)."""
+    if grain in ("day", "week"):
+        return start - pd.Timedelta(days=364)
+    return start - pd.DateOffset(years=1)
+
+
+def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The last day of the period starting at ``start`` (:func:`opslab.core.periods.period_end`)."""
+    return pr.period_end(start, grain)
+
+
+def daily(ds: Dataset) -> pd.DataFrame:
+    """One row per calendar day from the data's first to last day: DAU, WAU, MAU, new users,
+    paying users, orders and GMV."""
+    def compute():
+        frame = ds.engine.run("daily", start=str(ds.start), end=str(ds.end))
+        frame["day"] = pd.to_datetime(frame["day"])
+        frame = frame.set_index("day")
+        # A trailing window that reaches back before the data would undercount (a month of
+        # data cannot show a full MAU on its 3rd day): leave those days empty, not low.
+        age = (frame.index - pd.Timestamp(ds.start)).days
+        for column, window in (("wau", 7), ("mau", 30)):
+            frame[column] = frame[column].astype("float64").where(age >= window - 1)
+        return frame
+    return ds.memo(("daily",), compute)
+
+
+def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+    """Every KPI for every period of ``grain`` that the data touch, one row per period start.
+
+    ``complete`` marks periods fully inside the data's date range; only those are compared.
+    """
+    def compute():
+        d = daily(ds)
+        means = d[["dau", "wau", "mau"]].groupby(pr.period_starts(d.index, grain)).mean()
+        totals = ds.engine.run("period_totals", grain=grain, conversion_days=config.conversion_days)
+        totals["period"] = pd.to_datetime(totals["period"])
+        out = means.join(totals.set_index("period"), how="outer").sort_index()
+        out.index.name = "period"
+        first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
+        # Signups older than the data (a users table) must not add empty periods before it.
+        out = out[[period_end(p, grain) >= first for p in out.index]]
+        counts = [c for c in out.columns if c not in ("wau", "mau")]  # early WAU/MAU stay unknown
+        out = out.fillna({c: 0 for c in counts})
+        out["stickiness"] = _ratio(out["dau"], out["mau"])
+        out["arpu"] = _ratio(out["gmv"], out["active_users"])
+        out["arppu"] = _ratio(out["gmv"], out["paying_users"])
+        out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
+        out["complete"] = [(p >= first) and (period_end(p, grain) <= last) for p in out.index]
+        # A cohort's conversion is final once its last signup day has had the full window.
+        window = pd.Timedelta(days=config.conversion_days - 1)
+        out["conversion_complete"] = [(p >= first) and (period_end(p, grain) + window <= last) for p in out.index]
+        return out
+    return ds.memo(("kpi_frame", grain, config), compute)
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num, den = num.astype("float64"), den.astype("float64")
+    return (num / den.where(den > 0)).astype("float64")
+
+
+def change(current: float, previous: float) -> float:
+    """Relative change, NaN when the base is missing or zero."""
+    if previous is None or not np.isfinite(previous) or previous == 0 or not np.isfinite(current):
+        return float("nan")
+    return current / previous - 1.0
+
+
+def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+    """The KPI cards for one period: value, 环比 (previous period) and 同比 (a year before).
+
+    ``start`` defaults to the latest complete period. A comparison is given only when its
+    period lies completely inside the data.
+    """
+    frame = kpis(ds, grain, config)
+    if start is None:
+        start = default_period(ds, grain, config)
+    start = period_start(start, grain)
+    rows = []
+    for name in KPIS:
+        value = _lookup(frame, start, name)
+        prev = _lookup(frame, shift_period(start, grain, -1), name, need_complete=True)
+        yoy = _lookup(frame, year_ago(start, grain), name, need_complete=True)
+        if name == "paid_conversion":
+            # Compare conversion only between cohorts whose window has closed: a cohort still
+            # converting would show a fake drop against a mature one.
+            mature = _lookup(frame, start, "conversion_complete") == 1.0
+            prev = prev if mature and _lookup(frame, shift_period(start, grain, -1), "conversion_complete") == 1.0 \
+                else float("nan")
+            yoy = yoy if mature and _lookup(frame, year_ago(start, grain), "conversion_complete") == 1.0 \
+                else float("nan")
+        rows.append({"kpi": name, "value": value, "previous": prev, "pop_change": change(value, prev),
+                     "year_ago": yoy, "yoy_change": change(value, yoy)})
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+def _lookup(frame: pd.DataFrame, start: pd.Timestamp, name: str, need_complete: bool = False) -> float:
+    if start not in frame.index:
+        return float("nan")
+    row = frame.loc[start]
+    if need_complete and not row["complete"]:
+        return float("nan")
+    return float(row[name])
+
+
+def periods(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> list[pd.Timestamp]:
+    """Period starts available for ``grain``, newest first."""
+    return list(kpis(ds, grain, config).index[::-1])
+
+
+def default_period(ds: Dataset, grain: str, config: MetricConfig = MetricConfig()) -> pd.Timestamp:
+    """The latest complete period (or the latest one when none is complete)."""
+    frame = kpis(ds, grain, config)
+    done = frame.index[frame["complete"]]
+    return done[-1] if len(done) else frame.index[-1]
+
+
+def cohort_retention(ds: Dataset, grain: str = "month", mode: str = "on") -> pd.DataFrame:
+    """Signup-cohort retention in long form: cohort, size, k, retained, rate, complete.
+
+    ``mode`` "on": active in period k; "on_or_after": active in period k or any later one.
+    A cell is ``complete`` when period k of that cohort has fully passed by the data's end.
+    """
+    if grain not in ("day", "week", "month"):
+        raise ValueError(f"cohort grain must be day, week or month, not {grain!r}")
+    if mode not in ("on", "on_or_after"):
+        raise ValueError(f"unknown retention mode {mode!r}")
+
+    def compute():
+        out = ds.engine.run("cohort_activity", grain=grain, end=str(ds.end))
+        out["cohort"] = pd.to_datetime(out["cohort"])
+        return out
+    raw = ds.memo(("cohort", grain), compute)
+    # Cohorts that signed up before the data begin would show activity gaps that are only
+    # missing history: keep cohorts from the first (possibly partial) period of the data on.
+    raw = raw[raw["cohort"] >= period_start(ds.start, grain)]
+    out = raw[["cohort", "size", "k"]].copy()
+    out["retained"] = raw["retained_on" if mode == "on" else "retained_on_or_after"]
+    out["rate"] = out["retained"] / out["size"]
+    last = pd.Timestamp(ds.end)
+    ends = [period_end(shift_period(c, grain, int(k)), grain) for c, k in zip(out["cohort"], out["k"])]
+    out["complete"] = np.array(ends, dtype="datetime64[ns]") <= np.datetime64(last)
+    return out
+
+
+def headline_retention(cohorts: pd.DataFrame, k: int) -> float:
+    """Pooled retention at period ``k`` over cohorts that have completed it (M1: k=1 on month
+    cohorts, M3: k=3)."""
+    cells = cohorts[(cohorts["k"] == k) & cohorts["complete"]]
+    size = cells["size"].sum()
+    return float(cells["retained"].sum() / size) if size else float("nan")
+
+
+def existing_users_rule(ds: Dataset, on: bool = True) -> Dataset:
+    """The data set with the "existing users" rule on (as loaded) or off.
+
+    Without signup times, users first seen in the data's first ``BURN_IN_DAYS`` days count as
+    existing users (``censored``): they are left out of new users, cohorts and paid
+    conversion. With the rule off they are new users of the month they were first seen. The
+    variant is built once per data set (a fresh engine and memo).
+
+    >>> ev = pd.DataFrame({"user_id": ["a", "b", "b"],
+    ...                    "event_time": pd.to_datetime(["2024-01-02", "2024-03-20", "2024-05-01"])})
+    >>> ds = Dataset.from_tables(events=ev)
+    >>> int(ds.users["censored"].sum()), int(existing_users_rule(ds, False).users["censored"].sum())
+    (1, 0)
+    """
+    if on or not existing_rule_switchable(ds):
+        return ds
+
+    def build():
+        return replace(ds, users=ds.users.assign(censored=False), fingerprint=ds.fingerprint + ":all-new")
+    return ds.memo(("existing_users_rule_off",), build)
+
+
+def existing_rule_switchable(ds: Dataset) -> bool:
+    """Whether the existing-users rule applies to ``ds`` and can be switched off here: signups
+    derived from first activity, some users counted as existing, and tables held in memory
+    (a data set read in place by :func:`opslab.connect` keeps the rule its engine applies)."""
+    return (type(ds) is Dataset and "signup" in ds.derived and "censored" in ds.users
+            and bool(ds.users["censored"].any()))

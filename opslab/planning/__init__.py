@@ -1,0 +1,1 @@
+"""OpsLab: the planning room (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,184 @@
+"""Display-ready data for the Forecast & what-if screen, one function per section.
+
+Each function returns numbers and codes (no text, no formatting): the view translates and
+draws. The forecast section carries the sample paths the other sections use, with a
+planned campaign's effect (:func:`opslab.models.campaign_planner.campaign_effect`) already
+added, so the chart, the odds of a target and the planner all show one campaign effect.
+
+Example
+-------
+>>> from opslab.ingest.load import load_sample
+>>> from opslab.models.forecast import forecast
+>>> ds = load_sample()
+>>> fv = forecast_view(forecast(ds, "gmv", "week", horizon=4))
+>>> fv.frame.columns.tolist(), len(fv.candidates) >= 3
+(['mean', 'lower', 'upper', 'effect'], True)
+>>> tv = target_view(fv, "gmv", "week")
+>>> tv.outlook.target.value == tv.default_value
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opslab.planning import driver_tree as dtree
+from opslab.lifecycle import tiers as lc
+from opslab.core import periods
+from opslab.planning import whatif as wi
+from opslab.core.dataset import Dataset
+from opslab.models.forecast import ForecastResult
+from opslab.core.problems import Problem
+
+#: Problem codes worth showing next to the forecast (the rest are fitting details).
+SHOWN = ("forecast.warn.short_series", "forecast.warn.no_backtest", "forecast.warn.constant")
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    """The forecast chart and its backtest table.
+
+    ``frame``: by future period, ``mean``, ``lower``, ``upper`` (the central ``interval``
+    band) and ``effect`` (a planned campaign's addition, included in the other three).
+    ``candidates``: every candidate's mean sMAPE and MASE, with ``baseline`` and ``chosen``.
+    ``paths``: the sample paths (campaign effect included) behind the frame.
+    """
+
+    history: pd.Series
+    frame: pd.DataFrame
+    paths: np.ndarray
+    model: str
+    candidates: pd.DataFrame
+    interval: float
+    fit_seconds: float
+    notes: tuple[Problem, ...]
+    market: str | None
+
+
+def forecast_view(result: ForecastResult, effect: pd.Series | None = None,
+                  alpha: float | None = None, h: int | None = None,
+                  history_periods: int | None = None) -> ForecastView:
+    """The forecast section: history tail, mean and band, all candidates' errors.
+
+    ``h`` periods ahead (default the result's horizon: one fit serves every shorter horizon,
+    so changing it only simulates). ``effect`` (per future period, e.g. a planned campaign)
+    is added to every sample path. ``alpha`` defaults to ``1 - config.interval``; the
+    history shown defaults to three horizons (at least 8 weeks or 60 days).
+    """
+    cfg = result.config
+    alpha = 1 - cfg.interval if alpha is None else float(alpha)
+    index = result.future_index(h)
+    add = np.zeros(len(index)) if effect is None else \
+        pd.Series(effect).reindex(index, fill_value=0.0).to_numpy(float)
+    paths = result.sample_paths(len(index)) + add[None, :]
+    lo, hi = np.quantile(paths, [alpha / 2, 1 - alpha / 2], axis=0)
+    frame = pd.DataFrame({"mean": paths.mean(axis=0), "lower": lo, "upper": hi, "effect": add},
+                         index=index)
+    y = result.history
+    n_hist = history_periods or max(3 * len(index), 8 if cfg.grain != "day" else 60)
+    return ForecastView(y.iloc[-n_hist:], frame, paths, result.model_name,
+                        result.backtest_summary.rename_axis("model").reset_index(), 1 - alpha,
+                        result.fit_seconds, tuple(p for p in result.problems if p.code in SHOWN),
+                        cfg.market)
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """Odds of a target over the forecast horizon; ``value=None`` gave the default target."""
+
+    outlook: wi.TargetOutlook
+    default_value: float
+    start: dt.date
+    end: dt.date
+    agg: str
+
+
+def target_view(fv: ForecastView, kpi: str, grain: str, value: float | None = None,
+                ratio: float = 1.0) -> TargetView:
+    """The target section: the horizon's total (or average), gap and P(hit).
+
+    The target period runs from the first forecast period to the last day of the last one;
+    the default target is the forecast plus 10 % (:func:`opslab.planning.whatif.default_target`).
+    """
+    index = fv.frame.index
+    start, end = index[0].date(), periods.period_end(index[-1], grain).date()
+    period = wi.Target(kpi, start, end)
+    base = wi.outlook_from_paths(fv.paths, index, period, interval=fv.interval)
+    default = wi.default_target(kpi, base.forecast, start, end).value
+    target = wi.Target(kpi, start, end, default if value is None else float(value))
+    out = wi.outlook_from_paths(fv.paths, index, target, ratio=ratio, interval=fv.interval)
+    return TargetView(out, default, start, end, target.agg)
+
+
+@dataclass(frozen=True)
+class DriverView:
+    """The driver tree after the slider changes, the forecast they imply, and the levers
+    that could close the gap to the target (:func:`opslab.planning.whatif.rank_levers`)."""
+
+    base: dtree.DriverBase
+    tree: pd.DataFrame
+    ratio: float
+    moved: wi.TargetOutlook
+    node: str | None
+    goal: float
+    levers: pd.DataFrame
+
+
+def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes: dict,
+                base_grain: str = "month", n_history: int = 12) -> DriverView:
+    """The driver section: tree (:func:`opslab.planning.driver_tree.tree_frame`), the forecast moved by
+    the changed node's ratio, and the lever ranking for the target.
+
+    The goal for the tree's node is its base-period value scaled by target / forecast.
+    KPIs without a tree node (new users, orders) move with the new users driver and get no
+    lever ranking.
+    """
+    base = dtree.driver_base(ds, base_grain)
+    node = dtree.KPI_NODE.get(kpi)
+    ratio = dtree.node_ratio(base, changes, node) if node else 1 + changes.get("new", 0.0)
+    out = tv.outlook
+    moved = wi.outlook_from_paths(fv.paths, fv.frame.index, out.target, ratio=ratio,
+                                  interval=fv.interval)
+    goal = float("nan")
+    levers = pd.DataFrame(columns=["lever", "change", "status", "max_change", "typical_move",
+                                   "largest_move", "effort", "rank"])
+    if node is not None and out.forecast > 0:
+        goal = dtree.tree_values(base)[node] * out.target.value / out.forecast
+        history = ds.memo(("driver_history", base_grain, n_history),
+                          lambda: dtree.driver_history(ds, base_grain, n_history))
+        levers = wi.rank_levers(base, goal, node, changes, history)
+    return DriverView(base, dtree.tree_frame(base, changes), ratio, moved, node, goal, levers)
+
+
+@dataclass(frozen=True)
+class LifecycleView:
+    """Projected GMV with measured transitions and with one transition improved."""
+
+    inputs: wi.LifecycleInputs
+    baseline: wi.Projection
+    improved: wi.Projection
+    rate_before: float
+    rate_after: float
+    gain: float  # improved - baseline total GMV (negative: a loss)
+
+
+def lifecycle_inputs(ds: Dataset, rules: lc.LifecycleRules) -> wi.LifecycleInputs | None:
+    """:func:`opslab.planning.whatif.lifecycle_inputs` under the rules in force, or None when the data
+    hold fewer than two month ends."""
+    month_ends = [d for d in lc.snapshot_dates(ds, "month", n=None) if pd.Timestamp(d).is_month_end]
+    return wi.lifecycle_inputs(ds, rules=rules) if len(month_ends) >= 2 else None
+
+
+def lifecycle_view(inputs: wi.LifecycleInputs, months: int, source: str, dest: str,
+                   points: float) -> LifecycleView:
+    """The lifecycle section: ``points`` (0.1 = 10 pp) more of ``source`` -> ``dest``."""
+    base = wi.lifecycle_projection(inputs, months)
+    better = wi.lifecycle_projection(
+        inputs, months, wi.improve_transition(inputs.rates, source, dest, points))
+    before = float(inputs.rates.loc[source, dest])
+    return LifecycleView(inputs, base, better, before, min(1.0, max(0.0, before + points)),
+                         better.total_gmv - base.total_gmv)

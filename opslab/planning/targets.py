@@ -1,0 +1,314 @@
+"""Targets (目标) for calendar months, quarters and years: what they are, how they move in and out.
+
+A :class:`Target` is a KPI, a calendar period ("2026Q3", "2026-07", "2026"), a value and a
+direction (``at_least``, or ``at_most`` for costs such as CAC). Targets are kept with the
+data set as JSON (:mod:`opslab.workspace.target_store`, under the stored data set's id) and
+move in and out as .xlsx or CSV (:func:`read_targets`, :func:`targets_frame`).
+
+How far a target is reached, and the odds of reaching it, is :mod:`opslab.planning.completion`.
+
+This module also holds the adapters through which the targets, the campaign review and the
+report read other parts of OpsLab (one function each, so they can be re-pointed in one
+place): :func:`forecast_paths` (sample paths of a daily KPI forecast) and
+:func:`_tier_rules` (the lifecycle tier rules).
+
+Example
+-------
+>>> t = Target("gmv", "2026Q3", 22e6)
+>>> t.bounds
+(datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+>>> parse_period("2026-07").next().code
+'2026-08'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from opslab.lifecycle.fit import rules_in_force
+from opslab.core.problems import OpsLabError
+from opslab.metrics import kpi_series as ks
+from opslab.present.i18n import LANGUAGES, t
+from opslab.models.forecast import ForecastConfig, KPIForecaster
+
+#: Targetable KPIs in display order, with how the period's value is built from its days:
+#: sum (totals), distinct (users counted once per period), mean / max (of the daily values),
+#: rate (a ratio of the period's totals; not additive over days).
+KPI_KIND = {
+    "gmv": "sum", "new_users": "sum", "paying_users": "distinct", "paid_conversion": "rate",
+    "dau_avg": "mean", "dau_peak": "max",
+    "m1_all": "rate", "m1_payer": "rate", "m1_high_value": "rate",
+    "m3_all": "rate", "m3_payer": "rate", "m3_high_value": "rate",
+    "cac": "rate", "roi": "rate", "participants": "sum",
+}
+TARGET_KPIS = tuple(KPI_KIND)
+#: How a value is written: money (with the currency), count, pct (a share) or roi ("1:x").
+KPI_UNIT = {k: "count" for k in TARGET_KPIS} | {
+    "gmv": "money", "cac": "money", "roi": "roi", "paid_conversion": "pct",
+    **{k: "pct" for k in TARGET_KPIS if k[:2] in ("m1", "m3")},
+}
+#: The daily series of :mod:`opslab.metrics.kpi_series` that forecasts the rest of a period.
+FORECAST_SERIES = {"gmv": "gmv", "new_users": "new_users", "dau_avg": "dau", "dau_peak": "dau"}
+#: KPIs measured from the campaigns table (campaigns counted in the period they start in).
+#: Daily series the anomaly alert checks (pay_rate = paying users / DAU of the day).
+ALERT_SERIES = ("dau", "gmv", "pay_rate")
+CAMPAIGN_KPIS = frozenset({"cac", "roi", "participants"})
+DIRECTIONS = ("at_least", "at_most")
+DEFAULT_DIRECTION = {k: "at_most" if k == "cac" else "at_least" for k in TARGET_KPIS}
+PERIOD_GRAINS = ("month", "quarter", "year")
+COLUMNS = ("kpi", "period", "value", "direction")
+
+
+# -- calendar periods ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    """A calendar month, quarter or year; ``code`` is "2026-07", "2026Q3" or "2026"."""
+
+    grain: str
+    year: int
+    index: int = 1  # month 1-12, quarter 1-4, 1 for a year
+
+    @property
+    def code(self) -> str:
+        if self.grain == "month":
+            return f"{self.year}-{self.index:02d}"
+        return f"{self.year}Q{self.index}" if self.grain == "quarter" else str(self.year)
+
+    @property
+    def start(self) -> dt.date:
+        month = {"month": self.index, "quarter": 3 * self.index - 2, "year": 1}[self.grain]
+        return dt.date(self.year, month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return self.next().start - dt.timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def shift(self, n: int) -> "Period":
+        per_year = {"month": 12, "quarter": 4, "year": 1}[self.grain]
+        k = self.year * per_year + (self.index - 1) + n
+        return Period(self.grain, k // per_year, k % per_year + 1)
+
+    def next(self) -> "Period":
+        return self.shift(1)
+
+    def prev(self) -> "Period":
+        return self.shift(-1)
+
+    def year_ago(self) -> "Period":
+        return Period(self.grain, self.year - 1, self.index)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+_PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[-/.]?\s*(?:[Qq]\s*([1-4])|[Mm]?\s*(\d{1,2}))|年\s*(?:第?([1-4一二三四])季度|(\d{1,2})月)?)?\s*$")
+_CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+
+def parse_period(text) -> Period:
+    """A :class:`Period` from "2026Q3", "2026-Q3", "2026-07", "2026/7", "2026年7月",
+    "2026年第三季度" or "2026" (a :class:`Period` passes through).
+
+    >>> parse_period("2026年第三季度").code, parse_period("2026/7").code, parse_period(2026).code
+    ('2026Q3', '2026-07', '2026')
+    """
+    if isinstance(text, Period):
+        return text
+    m = _PERIOD.match(str(text))
+    if not m:
+        raise OpsLabError("targets.bad_period", value=str(text)[:40])
+    year = int(m.group(1))
+    quarter = m.group(2) or m.group(4)
+    month = m.group(3) or m.group(5)
+    if quarter:
+        return Period("quarter", year, _CN_DIGIT.get(quarter) or int(quarter))
+    if month:
+        if not 1 <= int(month) <= 12:
+            raise OpsLabError("targets.bad_period", value=str(text)[:40])
+        return Period("month", year, int(month))
+    return Period("year", year)
+
+
+def period_of(day, grain: str) -> Period:
+    """The period of ``grain`` holding ``day``.
+
+    >>> period_of("2026-08-15", "quarter").code
+    '2026Q3'
+    """
+    d = pd.Timestamp(day)
+    if grain not in PERIOD_GRAINS:
+        raise OpsLabError("targets.bad_grain", grain=str(grain))
+    index = {"month": d.month, "quarter": (d.month - 1) // 3 + 1, "year": 1}[grain]
+    return Period(grain, d.year, index)
+
+
+# -- targets -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """``kpi`` should reach ``value`` over ``period`` (``direction`` at_least or at_most).
+
+    Rates are fractions (M1 52 % is ``0.52``), ROI is revenue per unit of spend (1:3.5 is
+    ``3.5``), money is in the data set's currency.
+    """
+
+    kpi: str
+    period: str
+    value: float
+    direction: str = ""
+
+    def __post_init__(self):
+        if self.kpi not in KPI_KIND:
+            raise OpsLabError("targets.bad_kpi", value=str(self.kpi)[:40])
+        object.__setattr__(self, "period", parse_period(self.period).code)
+        object.__setattr__(self, "direction", self.direction or DEFAULT_DIRECTION[self.kpi])
+        if self.direction not in DIRECTIONS:
+            raise OpsLabError("targets.bad_direction", value=str(self.direction)[:40])
+        value = float(self.value)
+        if not np.isfinite(value) or value < 0:
+            raise OpsLabError("targets.bad_value", value=str(self.value)[:40])
+        object.__setattr__(self, "value", value)
+
+    @property
+    def bounds(self) -> tuple[dt.date, dt.date]:
+        p = parse_period(self.period)
+        return p.start, p.end
+
+    def met(self, actual: float) -> bool:
+        return actual >= self.value if self.direction == "at_least" else actual <= self.value
+
+
+def targets_frame(targets) -> pd.DataFrame:
+    """Targets as a frame with the columns kpi, period, value, direction (the file format)."""
+    return pd.DataFrame([asdict(t) for t in targets], columns=list(COLUMNS))
+
+
+def _label_codes() -> dict[str, str]:
+    """KPI and direction labels in both languages -> codes, so a file written in the app's
+    Chinese or English export reads back."""
+    out = {}
+    for lang in LANGUAGES:
+        out |= {t(f"targets.kpi.{k}", lang).strip().lower(): k for k in TARGET_KPIS}
+        out |= {t(f"targets.direction.{d}", lang).strip().lower(): d for d in DIRECTIONS}
+    return out
+
+
+_HEADERS = {"kpi": ("kpi", "指标", "metric"), "period": ("period", "周期", "期间"),
+            "value": ("value", "目标值", "目标", "target"), "direction": ("direction", "方向")}
+
+
+def targets_from_frame(frame: pd.DataFrame) -> list[Target]:
+    """Targets from a table with columns kpi, period, value and (optional) direction.
+
+    Headers and KPI names may be the codes or the app's Chinese/English labels; values may be
+    written "52%". A bad row raises ``OpsLabError("targets.bad_row", row=..., detail=...,
+    value=...)`` naming its spreadsheet row (the header is row 1), the problem's i18n code and
+    the cell. A later row for the same KPI and period
+    replaces an earlier one.
+    """
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    pick = {}
+    for name, options in _HEADERS.items():
+        found = next((cols[o] for o in options if o in cols), None)
+        if found is None and name != "direction":
+            raise OpsLabError("targets.missing_column", column=name)
+        pick[name] = found
+    labels = _label_codes()
+    out: dict[tuple[str, str], Target] = {}
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        rec = dict(zip(frame.columns, row))
+        raw_kpi = str(rec[pick["kpi"]]).strip()
+        if raw_kpi in ("", "nan", "None"):
+            continue
+        try:
+            kpi = raw_kpi if raw_kpi in KPI_KIND else labels.get(raw_kpi.lower(), raw_kpi)
+            direction = str(rec[pick["direction"]]).strip() if pick["direction"] is not None else ""
+            direction = "" if direction in ("nan", "None") else labels.get(direction.lower(), direction)
+            target = Target(kpi, rec[pick["period"]], _number(rec[pick["value"]]), direction)
+        except (OpsLabError, ValueError, TypeError) as err:
+            detail = err.code if isinstance(err, OpsLabError) else "targets.bad_value"
+            value = err.params.get("value", "") if isinstance(err, OpsLabError) else str(rec[pick["value"]])
+            raise OpsLabError("targets.bad_row", row=i, detail=detail, value=str(value)[:40]) from None
+        out[(target.kpi, target.period)] = target
+    return list(out.values())
+
+
+def _number(value) -> float:
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("，", "")
+        if text.startswith("1:"):
+            return float(text[2:])
+        if text.endswith("%"):
+            return float(text[:-1]) / 100
+        return float(text)
+    return float(value)
+
+
+def read_targets(data: bytes, name: str = "targets.csv") -> list[Target]:
+    """Targets from the bytes of an .xlsx (first sheet) or CSV file (UTF-8, BOM or GB18030)."""
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
+        except Exception as err:  # noqa: BLE001 - openpyxl raises many types on bad files
+            raise OpsLabError("targets.unreadable", detail=type(err).__name__) from None
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                frame = pd.read_csv(io.BytesIO(data), dtype=str, encoding=encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+            except Exception as err:  # noqa: BLE001 - pandas' parser errors
+                raise OpsLabError("targets.unreadable", detail=type(err).__name__) from None
+        else:
+            raise OpsLabError("targets.unreadable", detail="encoding")
+    return targets_from_frame(frame)
+
+
+# -- adapters (one place to re-point) ----------------------------------------------------------
+def _tier_rules(ds, rules=None):
+    """The lifecycle tier rules the targets and the report use (high-value threshold): the
+    rules given (the ones in force on the Lifecycle page), else the rules fitted to the data,
+    which is what the Lifecycle page starts from."""
+    return rules if rules is not None else rules_in_force(ds)
+
+
+def forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
+    """Sample paths of the daily series behind ``kpi`` for the days ``start``..``end``.
+
+    The forecaster (:class:`opslab.models.forecast.KPIForecaster`, festival-aware) is fitted
+    on the series up to the day before ``start`` and memoised on the data set. Returns
+    ``(paths, days)`` with ``paths`` of shape ``(n_paths, len(days))``, or ``(None, None)``
+    when the KPI has no forecast or the history is too short. ``grain`` is the series grain
+    (only "day" is used). ``kpi`` may also be a daily series of :data:`ALERT_SERIES`.
+    """
+
+    series = FORECAST_SERIES.get(kpi) or (kpi if kpi in ALERT_SERIES else None)
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if series is None or end < start:
+        return None, None
+    if series == "pay_rate":  # paying users / DAU per day (0 on a day without actives)
+        frame = ks.regular_kpis(ds, grain)
+        y = (frame["paying_users"] / frame["dau"].where(frame["dau"] > 0)).fillna(0.0).rename(series)
+    else:
+        y = ks.kpi_series(ds, series, grain)
+    y = y[y.index < start]
+    if len(y) < 28 or y.index[-1] != start - pd.Timedelta(days=1):
+        return None, None
+    days = pd.date_range(start, end, freq="D")
+    cfg = config or ForecastConfig(grain="day", horizon=91)  # one fit per series serves every period
+
+    def fit():
+        return KPIForecaster(cfg).fit(y)
+    key = ("targets_forecast", series, grain, y.index[-1], repr(cfg))
+    result = ds.memo(key, fit)
+    return np.asarray(result.sample_paths(len(days)), float), days

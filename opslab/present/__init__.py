@@ -1,0 +1,1 @@
+"""OpsLab: the present room (see docs/ARCHITECTURE.md)."""
