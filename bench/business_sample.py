@@ -29,7 +29,7 @@ t, c = time.time(), time.process_time()
 if step == "generate":
     sb.business_files(data)
 elif step == "old_import":
-    from opslab.ingest.load import load_files
+    from opslab.dataset.load import load_files
     ds = load_files(sb.business_files(data))[0]
 else:
     ds, _ = sb.business_dataset(data)

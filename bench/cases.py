@@ -62,7 +62,7 @@ def _read(folder: Path):
 
 
 def _dataset(folder: Path, t: dict):
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     t0 = time.perf_counter()
     ev, od, us = _read(folder)
     t["read"] = time.perf_counter() - t0
@@ -164,7 +164,7 @@ def case_churn_real(folder: Path) -> dict:
 def _churn_on_sample() -> dict:
     """What the Churn page computes on the sample: first visit, a new horizon (features cached
     per cutoff), the same settings again, a threshold change (readout only)."""
-    from opslab.ingest.load import load_sample
+    from opslab.dataset.load import load_sample
     from opslab.models.churn import churn_risk
     t = {}
     ds = load_sample()

@@ -42,7 +42,7 @@ FROM f
 
 
 def case(n_events: int, repeats: int = 3) -> dict:
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     from opslab.behaviour.funnel_sql import register_events
     from opslab.behaviour.funnels import funnel
     from opslab.synth import SynthConfig, generate, users_for_events

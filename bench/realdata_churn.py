@@ -31,7 +31,7 @@ def cdnow_orders() -> pd.DataFrame:
 
 
 def cdnow_dataset():
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     return Dataset.from_tables(orders=cdnow_orders())
 
 

@@ -47,7 +47,7 @@ def ensure_parquet(n_events: int) -> Path:
                             f"TO '{folder / table / f'part-{k:05d}.parquet'}' (FORMAT parquet)")
         return folder
     from opslab import synth
-    from opslab.engine.sources import write_parquet_layout
+    from opslab.dataset.sources import write_parquet_layout
     data = synth.generate(synth.SynthConfig(n_users=synth.users_for_events(n_events, 15), months=15, seed=7))
     write_parquet_layout(data, folder)
     return folder
@@ -87,7 +87,7 @@ class PeakRSS:
 def case(engine: str, folder: Path, driver_memory: str) -> dict:
     from opslab.lifecycle import tiers as lifecycle
     from opslab.metrics import kpi_table as metrics
-    from opslab.engine.sources import connect
+    from opslab.dataset.sources import connect
     rss = PeakRSS()
     t = {}
     t0 = time.perf_counter()

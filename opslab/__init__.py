@@ -8,7 +8,7 @@ Five lines from a CSV to tiers, churn risk and a forecast::
     risk = opslab.churn_risk(ds, horizon_days=90)   # risk.scores: user_id, risk
     fc = opslab.forecast(ds, kpi="gmv", grain="week", horizon=13)
 
-Every function takes a :class:`~opslab.core.dataset.Dataset` and returns a plain DataFrame or a
+Every function takes a :class:`~opslab.dataset.dataset.Dataset` and returns a plain DataFrame or a
 small result object; nothing here imports Streamlit. ``examples/quickstart.ipynb`` walks
 through all of them on the sample data and is executed by the tests.
 """
@@ -19,12 +19,12 @@ import importlib
 #: ``import opslab.ingest.excel_worker`` or a notebook's ``import opslab`` does not pull in
 #: statsmodels, scikit-learn and Spark before they are needed; ``dir(opslab)`` lists them all.
 _API = {
-    "Dataset": ("opslab.core.dataset", "Dataset"),
+    "Dataset": ("opslab.dataset.dataset", "Dataset"),
     "LifecycleRules": ("opslab.lifecycle.tiers", "LifecycleRules"),
     "OpsLabError": ("opslab.core.problems", "OpsLabError"),
-    "load": ("opslab.ingest.load", "load"),
-    "load_sample": ("opslab.ingest.load", "load_sample"),
-    "connect": ("opslab.engine.sources", "connect"),
+    "load": ("opslab.dataset.load", "load"),
+    "load_sample": ("opslab.dataset.load", "load_sample"),
+    "connect": ("opslab.dataset.sources", "connect"),
     "kpis": ("opslab.metrics.kpi_table", "kpis"),
     "retention": ("opslab.metrics.kpi_table", "cohort_retention"),
     "segment": ("opslab.lifecycle.fit", "segment"),

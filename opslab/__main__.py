@@ -5,7 +5,7 @@ period, posts a digest to the configured group robots, and can alert on yesterda
     python -m opslab report --data orders.csv users.csv --period 2026-10 --out r.html --alert
 
 Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data: the
-files are loaded as a notebook loads them (:func:`opslab.ingest.load.load`, the Data page's
+files are loaded as a notebook loads them (:func:`opslab.dataset.load.load`, the Data page's
 detection and mapping) and their targets found where the Targets screen saved them, under the
 id of the stored data set made from the same files (:mod:`opslab.workspace.target_store`).
 Suitable for cron: exit code 0 on success, 2 on unusable data, 3 when a webhook failed.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from opslab.ingest.load import LoadResult, load
+from opslab.dataset.load import LoadResult, load
 from opslab.core.problems import ERROR
 from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report

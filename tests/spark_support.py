@@ -129,8 +129,8 @@ def same_rows(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
 def write_sample_folder(root, ds=None, rows_per_file: int = 2_000_000):
     """The sample's (or ``ds``'s) four tables written in the canonical Parquet layout under
     ``root``; returns ``root``."""
-    from opslab.ingest.load import load_sample
-    from opslab.engine.sources import write_parquet_layout
+    from opslab.dataset.load import load_sample
+    from opslab.dataset.sources import write_parquet_layout
     ds = ds if ds is not None else load_sample()
     write_parquet_layout({"events": ds.events, "orders": ds.orders, "users": ds.users,
                           "campaigns": ds.campaigns}, root, rows_per_file=rows_per_file)

@@ -10,7 +10,7 @@ from bench import reference, reference_lifecycle
 from opslab.lifecycle import tiers as lifecycle
 from opslab.metrics import kpi_table as metrics
 from opslab.ingest import load as loader
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 
 FOLDER = loader.sample_dir()
 

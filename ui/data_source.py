@@ -18,7 +18,7 @@ from opslab.engine import sources
 from opslab.synth import business as sample_business
 
 from opslab.ingest import load as loader
-from opslab.ingest.load import files_key
+from opslab.dataset.load import files_key
 from opslab.ingest.choices import Choices
 from opslab.ingest.read import ReadOptions
 from ui import state
@@ -38,7 +38,7 @@ def read_options(no_header: bool = False, sheet: str | None = None, header_row: 
 @st.cache_data(**CACHE)
 def inspect_cached(name: str, data: bytes, no_header: bool = False, sheet: str | None = None,
                    header_row: int | None = None) -> loader.LoadedFile:
-    """:func:`opslab.ingest.load.inspect_file` with the Data page's reading choices, cached on
+    """:func:`opslab.dataset.load.inspect_file` with the Data page's reading choices, cached on
     the bytes."""
     return loader.inspect_file(name, data, read_options(no_header, sheet, header_row))
 
@@ -47,7 +47,7 @@ def inspect_cached(name: str, data: bytes, no_header: bool = False, sheet: str |
 def apply_mapping_cached(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
                          sheet: str | None = None, header_row: int | None = None,
                          choices: tuple = ()) -> loader.LoadedFile:
-    """:func:`opslab.ingest.load.apply_mapping` of the cached inspection, cached on the bytes,
+    """:func:`opslab.dataset.load.apply_mapping` of the cached inspection, cached on the bytes,
     mapping and choices. ``choices``: the upload's resolved :class:`~opslab.ingest.choices.Choices` as a tuple."""
     return loader.apply_mapping(inspect_cached(name, data, no_header, sheet, header_row), table, dict(mapping),
                                 choices=Choices.from_tuple(choices) if choices else None)
@@ -59,7 +59,7 @@ def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile
 
 
 def shared_dataset(files: list[loader.LoadedFile], currency: str | None = None):
-    """:func:`opslab.ingest.load.build_dataset`, shared by every session that loaded byte-identical files
+    """:func:`opslab.dataset.load.build_dataset`, shared by every session that loaded byte-identical files
     with the same mapping (read-only; its memo and engine are thread-safe): the sample data
     are built once per server, not once per visitor. Keyed on the full content key."""
     usable = [f for f in files if f.usable]

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from opslab.core.dataset import Dataset
-from opslab.workspace.keys import is_content_key, is_dataset_id
+from opslab.dataset.dataset import Dataset
+from opslab.core.keys import is_content_key, is_dataset_id
 from ui.state import dataset, dataset_key
 
 

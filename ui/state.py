@@ -14,7 +14,7 @@ import streamlit as st
 
 from opslab.present import formatting as fmt
 from opslab.present import i18n
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.lifecycle.tiers import LifecycleRules
 from opslab.lifecycle.fit import rules_in_force
 

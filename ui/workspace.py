@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.core.problems import OpsLabError
 from opslab.workspace.audit import AuditLog
 from opslab.workspace.config import WorkspaceConfig

@@ -10,7 +10,7 @@ from opslab.behaviour import experiments as ex
 from opslab.present import formatting as fmt
 from opslab.present.charts import behaviour as charts
 from opslab.behaviour.funnels import event_names, event_properties
-from opslab.ingest.load import sample_dir
+from opslab.dataset.load import sample_dir
 from opslab.ingest.read import read_table
 from opslab.core.problems import OpsLabError
 from ui.safe import md

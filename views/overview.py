@@ -8,7 +8,7 @@ from opslab.metrics import kpi_table as metrics
 from opslab.metrics.markers import trend_markers
 from opslab.present.charts import overview as charts
 from opslab.present import formatting as fmt
-from opslab.core.dataset_tables import BURN_IN_DAYS
+from opslab.dataset.tables import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
 from ui.state import labeller, lang, rules_seen, tr

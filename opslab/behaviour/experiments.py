@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.behaviour import experiment_stats as st
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import first_values
 from opslab.core.problems import OpsLabError
 

@@ -31,12 +31,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import (_columns, event_names, event_properties, first_values, funnel_frame,
                                property_values, register_events, user_dimensions)
 from opslab.core.problems import OpsLabError
 from opslab.lifecycle.tiers import segment
-from opslab.metrics.kpi_table import period_end, period_start
+from opslab.core.periods import period_end, period_start
 
 ORDERS = ("ordered", "strict", "any")
 ATTRIBUTIONS = ("first_touch", "last_touch", "per_step")

@@ -17,7 +17,7 @@ API use when no rules are given: the suggestion for purchase-only data, else the
 
 Example
 -------
->>> from opslab.core.dataset import Dataset
+>>> from opslab.dataset.dataset import Dataset
 >>> od = pd.DataFrame({"user_id": [f"u{i % 50}" for i in range(400)],
 ...     "order_time": pd.Timestamp("2024-01-01") + pd.to_timedelta(
 ...         [(i // 50) * 40 + i % 50 for i in range(400)], unit="D"),
@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle.tiers import LifecycleRules, user_features
 from opslab.core.periods import as_of_day
@@ -134,7 +134,7 @@ def segment(ds: Dataset, rules: LifecycleRules | None = None, as_of=None) -> pd.
     ``rules`` default to :func:`rules_in_force`: fitted to the data's own repurchase gaps for
     purchase-only data, else DESIGN.md's defaults, as the Lifecycle page starts from.
 
-    >>> from opslab.ingest.load import load_sample
+    >>> from opslab.dataset.load import load_sample
     >>> tiers = segment(load_sample())
     >>> sorted(set(tiers["tier"]) - set(lifecycle.TIERS))
     []

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.core.periods import as_of_day
 
 #: Tier keys in display order (i18n: ``lifecycle.tier.<key>``).

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.metrics import kpi_table as metrics
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnels import NONE, OTHER, event_properties, first_values, user_dimensions
 from opslab.core.problems import OpsLabError
 from opslab.lifecycle.tiers import segment

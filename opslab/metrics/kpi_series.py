@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.core import periods
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_table import daily
 
 #: KPIs that can be forecast, in display order.

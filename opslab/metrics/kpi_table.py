@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.core import periods as pr
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from dataclasses import replace
 
 GRAINS = pr.GRAINS

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.lifecycle.fit import rules_in_force
 from opslab.metrics.kpi_table import daily
 from opslab.core.periods import as_of_day

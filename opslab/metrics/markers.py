@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from opslab.core import calendar_cn
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 
 COLUMNS = ["kind", "code", "label", "start", "end"]
 

@@ -16,7 +16,7 @@ The work is split over small modules; import everything from here:
 
 Example
 -------
->>> from opslab.ingest.load import load_sample
+>>> from opslab.dataset.load import load_sample
 >>> res = churn_risk(load_sample(), horizon_days=28)
 >>> list(res.scores.columns[:3])
 ['user_id', 'risk', 'tier']
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.lifecycle import tiers as lifecycle
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.lifecycle.fit import rules_in_force
 from opslab.models.churn_features import (  # noqa: F401 - the churn API in one place
     BASE_FEATURES,

@@ -25,7 +25,7 @@ Example
 ...             break
 ...         t += int(rng.exponential(30)) + 1
 >>> od = pd.DataFrame(rows, columns=["user_id", "order_time", "amount"])
->>> from opslab.core.dataset import Dataset
+>>> from opslab.dataset.dataset import Dataset
 >>> res = clv(Dataset.from_tables(orders=od), margin=0.25)
 >>> list(res.customers.columns[-5:])
 ['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'user_id']
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebooks and tests
     MIN_CUSTOMERS,
     MIN_REPEAT_BUYERS,

@@ -307,7 +307,7 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
 
     Example
     -------
-    >>> import opslab.ingest.load as load
+    >>> import opslab.dataset.load as load
     >>> res = forecast(load.load_sample(), "gmv", "week", horizon=4)
     >>> res.summary_frame(alpha=0.2).shape
     (4, 3)

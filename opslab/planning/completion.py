@@ -34,7 +34,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.metrics.lead_kpis import cac_roi, campaigns_in, month_retention, retention_in  # noqa: F401 - re-exported
 from opslab.metrics.kpi_table import MetricConfig, daily
 from opslab.core.periods import as_of_day

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.core.periods import period_end, period_start
 from opslab.core.periods import shift as shift_period
 

@@ -7,7 +7,7 @@ added, so the chart, the odds of a target and the planner all show one campaign 
 
 Example
 -------
->>> from opslab.ingest.load import load_sample
+>>> from opslab.dataset.load import load_sample
 >>> from opslab.models.forecast import forecast
 >>> ds = load_sample()
 >>> fv = forecast_view(forecast(ds, "gmv", "week", horizon=4))
@@ -30,7 +30,7 @@ from opslab.planning import driver_tree as dtree
 from opslab.lifecycle import tiers as lc
 from opslab.core import periods
 from opslab.planning import whatif as wi
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.models.forecast import ForecastResult
 from opslab.core.problems import Problem
 

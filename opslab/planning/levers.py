@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.planning import driver_tree as dtree
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.planning.completion import KPI_KIND, campaigns_in, period_actuals
 from opslab.core.periods import as_of_day
 from opslab.planning.targets import Target, parse_period

@@ -36,7 +36,7 @@ import pandas as pd
 
 from opslab.planning import driver_tree as dtree
 from opslab.lifecycle import tiers as lc
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_series import agg_of
 from opslab.models.forecast import prob_at_least
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.planning import campaign_review as cr
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_table import change
 from opslab.planning.completion import period_actuals, target_status
 from opslab.core.periods import as_of_day

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.ingest import load as loader
 from opslab.synth import SynthConfig, generate
 

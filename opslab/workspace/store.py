@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opslab.core.problems import OpsLabError
-from opslab.workspace.keys import is_dataset_id, new_dataset_id
+from opslab.core.keys import is_dataset_id, new_dataset_id
 
 MANIFEST = "manifest.json"
 USED = ".used"

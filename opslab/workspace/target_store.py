@@ -3,7 +3,7 @@
 (:class:`~opslab.workspace.config.WorkspaceConfig`, ``OPSLAB_DATA_DIR``).
 
 The key is the data set's key as the app knows it (``ui.state.dataset_key``): a stored data
-set's id, else the full content key of its files (:func:`opslab.ingest.load.files_key`: bytes,
+set's id, else the full content key of its files (:func:`opslab.dataset.load.files_key`: bytes,
 mapping, how they were read, the upload's decisions and currency). The Targets screen saves
 under that key; the command line (``python -m opslab report``) and a notebook
 (:func:`saved_targets`) find the key of the files they load with :func:`dataset_key_of`: the
@@ -23,11 +23,11 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from opslab.ingest.load import LoadResult, files_key
+from opslab.dataset.load import LoadResult, files_key
 from opslab.core.problems import OpsLabError
 from opslab.planning.targets import COLUMNS, Target
 from opslab.workspace.config import WorkspaceConfig
-from opslab.workspace.keys import is_content_key, is_dataset_id
+from opslab.core.keys import is_content_key, is_dataset_id
 from opslab.workspace.store import Store
 
 
@@ -39,7 +39,7 @@ def data_dir(root=None) -> Path:
 class TargetStore:
     """Targets per data set, one JSON file each: ``<root>/targets/<key>.json``.
 
-    ``key`` is a stored data set's id or a full content key (:mod:`opslab.workspace.keys`);
+    ``key`` is a stored data set's id or a full content key (:mod:`opslab.core.keys`);
     anything else is refused (``targets.bad_key``), so a key can never leave the folder.
     """
 

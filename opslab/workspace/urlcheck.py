@@ -21,7 +21,7 @@ import math
 import re
 from typing import Iterable
 
-from opslab.workspace.keys import is_content_key, is_dataset_id
+from opslab.core.keys import is_content_key, is_dataset_id
 
 MAX_LEN = 512  # no setting needs more; longer values are refused outright
 _TOKEN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.ingest.load import sample_dir
-from opslab.engine.sources import SourceDataset
+from opslab.dataset.load import sample_dir
+from opslab.dataset.sources import SourceDataset
 from tests.app.conftest import open_app
 from tests.spark_support import write_sample_folder
 

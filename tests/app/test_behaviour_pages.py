@@ -10,7 +10,7 @@ from opslab.behaviour import experiments as ex
 from opslab.present import formatting as fmt
 from opslab.behaviour import paths as pt
 from opslab.present.i18n import t
-from opslab.ingest.load import load_sample, sample_dir
+from opslab.dataset.load import load_sample, sample_dir
 from tests.app.conftest import open_app
 from ui.safe import md
 
@@ -185,7 +185,7 @@ def test_new_pages_on_an_empty_state(page):
 def test_funnel_page_on_data_with_a_single_event_name_asks_for_steps():
     import pandas as pd
 
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     at = open_app("en", "views/funnels.py")
     ev = pd.DataFrame({"user_id": ["a", "b"], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
     at.session_state["dataset"] = Dataset.from_tables(events=ev)

@@ -10,7 +10,7 @@ import pytest
 import opslab
 from opslab.present import formatting as fmt
 from opslab.present.i18n import t
-from opslab.ingest.load import load_sample
+from opslab.dataset.load import load_sample
 from opslab.models import churn
 from tests.app.conftest import open_app
 from tests.number_style import follows, shown_cells

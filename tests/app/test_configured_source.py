@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.engine.sources import SourceDataset
+from opslab.dataset.sources import SourceDataset
 from tests.app.conftest import open_app
 from tests.spark_support import write_sample_folder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opslab.ingest.load import load_sample
+from opslab.dataset.load import load_sample
 from tests.app.conftest import open_app
 
 

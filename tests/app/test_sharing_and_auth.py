@@ -60,7 +60,7 @@ def test_changing_a_setting_writes_the_raw_value_to_the_url():
 def test_sessions_on_identical_data_share_one_trained_model_and_others_do_not():
     import pandas as pd
 
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     from ui.models import shared_result
     calls = []
     ev = pd.DataFrame({"user_id": ["a"], "event_time": pd.to_datetime(["2024-01-01"])})

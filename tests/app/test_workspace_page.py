@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opslab.workspace.keys import is_dataset_id
+from opslab.core.keys import is_dataset_id
 from opslab.workspace.store import Store
 from tests.app.conftest import open_app
 

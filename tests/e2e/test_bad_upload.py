@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from opslab.present.i18n import t
-from opslab.ingest.load import load_files
+from opslab.dataset.load import load_files
 from tests.e2e.conftest import ARTIFACTS, wait_idle
 
 pytestmark = pytest.mark.e2e

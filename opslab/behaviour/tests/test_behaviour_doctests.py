@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from opslab.present import export
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnels import funnel, segment_users
 
 # opslab/ is collected by pytest --doctest-modules (pytest.ini); ui/ is not, so run its here.

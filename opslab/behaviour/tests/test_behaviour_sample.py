@@ -7,7 +7,7 @@ import pytest
 
 from opslab.behaviour.experiments import ab_test, read_assignments
 from opslab.behaviour.funnels import funnel
-from opslab.ingest.load import load_sample, sample_dir
+from opslab.dataset.load import load_sample, sample_dir
 from opslab.behaviour.paths import leave_points, paths
 
 

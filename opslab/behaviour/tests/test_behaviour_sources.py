@@ -11,10 +11,10 @@ import pytest
 import opslab
 from opslab.behaviour import experiments as ex
 from opslab.behaviour import funnels as fn
-from opslab.core.dataset import Dataset
-from opslab.ingest.load import load_sample, sample_dir
+from opslab.dataset.dataset import Dataset
+from opslab.dataset.load import load_sample, sample_dir
 from opslab.core.problems import OpsLabError
-from opslab.engine.sources import SourceDataset, connect, write_parquet_layout
+from opslab.dataset.sources import SourceDataset, connect, write_parquet_layout
 from tests.spark_support import assert_paths_same, same_rows, write_sample_folder
 
 STEPS = ["visit", "view", "add_to_cart", "checkout", "purchase"]

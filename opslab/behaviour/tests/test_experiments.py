@@ -12,7 +12,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from opslab.behaviour import experiment_stats as st
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.experiments import ABConfig, ab_test, assignments_from_events, read_assignments
 from opslab.core.problems import OpsLabError
 

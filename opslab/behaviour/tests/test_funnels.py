@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnels import Exclusion, Step, compare_periods, funnel, trend
 from opslab.core.problems import OpsLabError
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.behaviour.paths import END, leave_points, paths
 from opslab.core.problems import OpsLabError
 

@@ -12,9 +12,9 @@ import pytest
 from opslab.behaviour import experiments as ex
 from opslab.behaviour import funnels as fn
 from opslab.behaviour import paths as up
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.engine.spark_engine import SparkEngine
-from opslab.ingest.load import load_sample, sample_dir
+from opslab.dataset.load import load_sample, sample_dir
 from tests.spark_support import RUN_BY_FUNCTION, assert_paths_same, same_rows
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -187,7 +187,7 @@ def test_behaviour_screens_show_the_same_figures_on_spark(spark):
 @pytest.fixture(scope="module")
 def source_pair(spark, tmp_path_factory):
     """The sample with two event properties as a Parquet folder, opened on each engine."""
-    from opslab.engine.sources import connect, write_parquet_layout
+    from opslab.dataset.sources import connect, write_parquet_layout
     ds = load_sample()
     ev = ds.events.drop(columns=["uid"]).copy()
     rng = np.random.default_rng(3)

@@ -110,7 +110,7 @@ def test_weekly_regressors_follow_the_apps_week_labels():
 
 @pytest.mark.slow
 def test_weekly_kpi_series_and_calendar_share_one_week():
-    from opslab.ingest.load import load_sample
+    from opslab.dataset.load import load_sample
     y = kpi_series(load_sample(), "gmv", "week")
     assert (y.index.day_of_week == 0).all() and y.index.freqstr == "W-MON"
     reg = festival_regressors(y.index, "week")

@@ -9,9 +9,9 @@ import pytest
 from opslab.lifecycle import tiers as lc
 from opslab import synth
 from opslab.metrics import kpi_table as metrics
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.core.problems import OpsLabError
-from opslab.engine.sources import (SourceDataset, connect, engine_from_config, parquet_layout,
+from opslab.dataset.sources import (SourceDataset, connect, engine_from_config, parquet_layout,
                             source_from_config, write_parquet_layout)
 from tests.spark_support import assert_same
 

@@ -13,9 +13,9 @@ from opslab.lifecycle import rfm
 from opslab import synth
 from opslab.engine import sql_catalog
 from opslab.engine.spark_engine import SparkEngine
-from opslab.ingest.load import load_sample
+from opslab.dataset.load import load_sample
 from opslab.models import churn
-from opslab.engine.sources import connect, write_parquet_layout
+from opslab.dataset.sources import connect, write_parquet_layout
 from tests.spark_support import RUN_BY_FUNCTION, assert_same, compare_every_query
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

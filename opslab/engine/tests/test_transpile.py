@@ -11,11 +11,11 @@ import pandas as pd
 import sqlglot
 
 from opslab.behaviour import funnels as fn
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.engine import sql_catalog
 from opslab.engine.spark_engine import to_spark
 from opslab.behaviour.funnel_sql import funnel_frame
-from opslab.engine.sources import COLUMNS
+from opslab.dataset.sources import COLUMNS
 
 SCHEMA = {"user_day": {"uid": "INT", "day": "DATE"}, "t": {"d": "DATE", "x": "INT"}}
 

@@ -23,7 +23,7 @@ import pytest
 from opslab.present import export
 from opslab.present.i18n import catalog, t
 from opslab.ingest.read import ReadOptions, read_table
-from opslab.ingest.load import inspect_file, load_files
+from opslab.dataset.load import inspect_file, load_files
 from opslab.core.problems import ERROR
 from tests.data import make_bad_files as mk
 
@@ -244,7 +244,7 @@ _MEMORY_SCRIPT = """
 import json, resource, sys, tracemalloc
 import psutil
 from tests.data import make_bad_files as mk
-from opslab.ingest.load import apply_mapping, inspect_file
+from opslab.dataset.load import apply_mapping, inspect_file
 traced = sys.argv[1] == "traced"
 data, n_rows = mk.big_csv(50 * 1024**2)
 base = psutil.Process().memory_info().rss

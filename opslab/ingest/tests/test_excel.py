@@ -18,7 +18,7 @@ import pytest
 from opslab.present.i18n import t
 from opslab.ingest import excel
 from opslab.ingest.excel_worker import scan_sheet_xml
-from opslab.ingest.load import apply_mapping, inspect_file
+from opslab.dataset.load import apply_mapping, inspect_file
 from opslab.ingest.read import ReadOptions, read_table
 from tests.data import make_bad_excel as mk
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.present.i18n import catalog
-from opslab.ingest.load import load_files
+from opslab.dataset.load import load_files
 from opslab.ingest.mapping import SYNONYMS
 from opslab.core.problems import ERROR
 

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opslab.ingest import fast_tables, fastparse
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.ingest import validate as V
-from opslab.ingest.load import apply_mapping, build_dataset, inspect_file
+from opslab.dataset.load import apply_mapping, build_dataset, inspect_file
 from opslab.ingest.read import read_table
 
 CELLS = st.sampled_from(["a", "b", "ab", "", " a", "1", "1.0", "中", None])
@@ -282,7 +282,7 @@ def test_strip_text_equals_pandas_strip(values, cut):
 
 
 def test_applied_file_keeps_a_preview_and_cannot_be_mapped_again():
-    from opslab.ingest.load import PREVIEW_ROWS, decide_upload
+    from opslab.dataset.load import PREVIEW_ROWS, decide_upload
     rows = "".join(f"u{i % 37},2024-01-{1 + i % 28:02d} 10:00:{i % 60:02d},view\n" for i in range(PREVIEW_ROWS * 3))
     f = inspect_file("events.csv", ("user_id,event_time,event_name\n" + rows).encode())
     mapping = {"user_id": "user_id", "event_time": "event_time", "event_name": "event_name"}
@@ -414,6 +414,6 @@ def test_a_file_exported_twice_sets_aside_every_copy_exactly():
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(-3, 3), min_size=1, max_size=50), st.sampled_from([1, 1_000_000, 2**40, 2**60, 3 * 10**18]))
 def test_stable_order_equals_numpys_stable_argsort(values, scale):
-    from opslab.core.dataset_tables import stable_order
+    from opslab.dataset.tables import stable_order
     t = np.array(values, dtype=np.int64) * scale  # ties, seconds, microseconds, a range too wide to pack
     assert stable_order(t).tolist() == np.argsort(t, kind="stable").tolist()

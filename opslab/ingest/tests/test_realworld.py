@@ -17,7 +17,7 @@ import pytest
 
 from opslab.metrics import kpi_table as metrics
 from opslab.present.i18n import catalog, t
-from opslab.ingest.load import inspect_file, load
+from opslab.dataset.load import inspect_file, load
 from opslab.ingest.header import cell_kind
 from opslab.ingest.mapping import normalize_header
 from opslab.ingest.read import read_table

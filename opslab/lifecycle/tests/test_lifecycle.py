@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opslab.lifecycle import tiers as lc
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from tests.random_logs import random_activity
 
 D = dt.date(2024, 6, 30)  # as_of of the hand-built cases; offsets are days before D

@@ -8,7 +8,7 @@ import pytest
 
 from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle import rfm
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.lifecycle.fit import rules_in_force, suggest_rules
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from opslab.lifecycle import tiers as lc
 from opslab.lifecycle import rfm
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from tests.random_logs import random_activity
 
 D = dt.date(2024, 6, 30)

@@ -8,7 +8,7 @@ import pytest
 
 from opslab.metrics import breakdowns as bd
 from opslab.metrics import kpi_table as metrics
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.core.problems import OpsLabError
 from tests.random_logs import random_activity
 

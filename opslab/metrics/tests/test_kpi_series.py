@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from opslab.metrics import kpi_series as ks
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_table import daily
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from opslab.metrics import lead_kpis
 from opslab.metrics import kpi_table as metrics
-from opslab.core.dataset import Dataset
-from opslab.ingest.load import load_sample
+from opslab.dataset.dataset import Dataset
+from opslab.dataset.load import load_sample
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_data"
 

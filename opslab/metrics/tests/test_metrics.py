@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from opslab.metrics import kpi_table as metrics
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 
 
 def _ev(pairs):

@@ -13,7 +13,7 @@ import pytest
 LOCALES = Path(__file__).resolve().parents[3] / "opslab" / "present" / "locales"
 from opslab.models import churn
 from opslab.models.churn import ChurnConfig, ChurnModel, churn_features, churn_labels
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from tests.random_logs import random_activity
 
 CUTOFF = pd.Timestamp("2024-03-20")  # day 79 of random_activity's 120 days

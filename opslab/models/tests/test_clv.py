@@ -425,7 +425,7 @@ def test_probability_of_no_purchase_matches_simulation():
 
 
 def test_customer_summary_matches_rfm_summary(orders):
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     orders = orders.assign(amount=orders["amount"].round(2))  # money: exact decimal sums (4 places)
     ds = Dataset.from_tables(orders=orders)
     got = clv.customer_summary(ds, "2023-12-31")
@@ -438,7 +438,7 @@ def test_customer_summary_matches_rfm_summary(orders):
 
 
 def test_clv_api_margin_is_a_parameter(orders):
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     orders = orders.assign(amount=orders["amount"].round(2))
     ds = Dataset.from_tables(orders=orders)
     a = clv.clv(ds, "2023-12-31")

@@ -227,7 +227,7 @@ def _cdnow_weekly() -> pd.Series:
 def test_real_cdnow_weekly_revenue_a_baseline_wins_when_models_do_worse():
     # the real purchase log through the app's path: Dataset -> weekly GMV -> forecast()
     from tests.realdata import cdnow_truth
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     raw = cdnow_truth()
     ds = Dataset.from_tables(orders=pd.DataFrame({
         "user_id": raw.customer_id, "order_time": pd.to_datetime(raw.date),
@@ -255,7 +255,7 @@ def test_real_cdnow_weekly_revenue_a_baseline_wins_when_models_do_worse():
 
 @pytest.mark.slow
 def test_public_forecast_on_the_sample_and_market_default():
-    from opslab.ingest.load import load_sample
+    from opslab.dataset.load import load_sample
     from opslab.metrics.kpi_series import kpi_series
     ds = load_sample()
     res = forecast(ds, "gmv", "week", horizon=6)

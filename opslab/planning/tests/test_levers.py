@@ -9,7 +9,7 @@ import pytest
 
 from opslab.planning import campaign_review as cr
 from opslab.planning import driver_tree as dtree
-from opslab.ingest.load import load_sample
+from opslab.dataset.load import load_sample
 from opslab.planning.levers import HISTORY_MONTHS, gap_ratio, rank_levers
 from opslab.planning.targets import Target
 

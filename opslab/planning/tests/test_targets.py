@@ -9,8 +9,8 @@ import pytest
 
 import opslab.planning.completion as ts_mod
 from opslab.present import export
-from opslab.core.dataset import Dataset
-from opslab.ingest.load import load_sample
+from opslab.dataset.dataset import Dataset
+from opslab.dataset.load import load_sample
 from opslab.core.problems import OpsLabError
 from opslab.planning.completion import completion, period_actuals, target_status, time_progress
 from opslab.planning.targets import Target, parse_period, read_targets, targets_frame

@@ -17,7 +17,7 @@ from docx import Document
 
 import opslab.report.push as push
 from opslab.__main__ import main
-from opslab.ingest.load import load_sample, sample_dir
+from opslab.dataset.load import load_sample, sample_dir
 
 
 @pytest.fixture

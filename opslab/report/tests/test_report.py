@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 
 from opslab.planning import campaign_review as cr
-from opslab.ingest.load import load_sample
+from opslab.dataset.load import load_sample
 from opslab.models.forecast import ForecastConfig
 from opslab.report import quarterly_report
 from opslab.report.document import kpi_rows, status_table
@@ -108,7 +108,7 @@ def test_plan_odds_from_paths(sample, rep):
 def test_html_escapes_data_text(sample):
     camp = sample.campaigns.copy()
     camp.loc[camp.index[-1], "name"] = '<script>alert("x")</script>'
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     ds = Dataset.from_tables(events=sample.events.drop(columns="uid"), orders=sample.orders.drop(columns="uid"),
                              users=sample.users.drop(columns=["uid", "censored"]), campaigns=camp)
     rep = quarterly_report(ds, "2026-10", lang="en", config=FAST)
@@ -137,7 +137,7 @@ def test_report_without_campaigns_or_history():
     days = pd.date_range("2024-01-01", periods=10, freq="D")
     orders = pd.DataFrame({"user_id": [f"u{i % 4}" for i in range(10)], "order_time": days,
                            "amount": 50.0, "status": "paid"})
-    from opslab.core.dataset import Dataset
+    from opslab.dataset.dataset import Dataset
     ds = Dataset.from_tables(orders=orders)
     rep = quarterly_report(ds, "2024Q1", targets=[Target("gmv", "2024Q1", 1000)], lang="en", config=FAST)
     assert rep.kpis.loc["gmv", "actual"] == 500 and rep.kpis.loc["gmv", "completion"] == 0.5

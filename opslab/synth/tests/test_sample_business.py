@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from opslab.synth import business as sb
-from opslab.ingest.load import load_files
+from opslab.dataset.load import load_files
 
 pytestmark = pytest.mark.slow
 N = 20_000

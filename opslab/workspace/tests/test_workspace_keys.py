@@ -10,10 +10,10 @@ import threading
 import pandas as pd
 import pytest
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.workspace import tokens
 from opslab.workspace.audit import AuditLog
-from opslab.workspace.keys import content_key, is_content_key, is_dataset_id, new_dataset_id
+from opslab.core.keys import content_key, is_content_key, is_dataset_id, new_dataset_id
 from opslab.workspace.ratelimit import SignInLimiter
 from opslab.workspace.urlcheck import clean, clean_choice, clean_date, clean_int, clean_key
 

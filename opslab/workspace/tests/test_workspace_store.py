@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.core.problems import OpsLabError
-from opslab.workspace.keys import is_dataset_id
+from opslab.core.keys import is_dataset_id
 from opslab.workspace.store import Store
 from tests.realdata import cdnow_truth
 

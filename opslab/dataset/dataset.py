@@ -24,7 +24,7 @@ from opslab.core.schema import (
     ORDERS,
     USERS,
 )
-from opslab.core.dataset_tables import complete_tables, conform, empty
+from opslab.dataset.tables import complete_tables, conform, empty
 
 MEMO_ENTRIES = 48
 

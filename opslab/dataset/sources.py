@@ -12,7 +12,7 @@ of Parquet files (Hive-style ``key=value`` partition folders allowed)::
 naive wall-clock times (time-zone-aware ones are read as UTC); ``status`` is ``paid``,
 ``refunded`` or ``unpaid`` (NULL means paid).
 
-:func:`connect` returns a :class:`SourceDataset`: a :class:`~opslab.core.dataset.Dataset` whose
+:func:`connect` returns a :class:`SourceDataset`: a :class:`~opslab.dataset.dataset.Dataset` whose
 tables are never pulled into Python. The engine (embedded DuckDB or Spark) reads the files in
 place, numbers the users, builds the per-user-day tables and runs every analysis there; only
 small frames (per period, per cohort, per user) come back.
@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from opslab.core.dataset import Dataset
-from opslab.core.dataset_tables import BURN_IN_DAYS, conform
+from opslab.dataset.dataset import Dataset
+from opslab.dataset.tables import BURN_IN_DAYS, conform
 from opslab.engine import DuckDBEngine, Engine
 from opslab.engine.base import POSITION
 from opslab.core.problems import OpsLabError
@@ -53,7 +53,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                   "revenue": "DOUBLE"},
 }
 _DTYPES = {"VARCHAR": "str", "TIMESTAMP": "datetime64[us]", "DOUBLE": "float64"}
-#: The named queries (opslab/engine/sources.sql) that turn source tables into ev / od / us (and
+#: The named queries (opslab/dataset/sources.sql) that turn source tables into ev / od / us (and
 #: the lazy view fev_src the behaviour screens number into fev, see opslab.behaviour.funnel_sql).
 PREPARE = ("source_orders", "source_events", "source_users", "source_ev", "source_fev", "source_od",
            "source_us")
@@ -108,7 +108,7 @@ def _fingerprint(kind: str, locations: Mapping[str, str], engine: str) -> str:
 
 
 class SourceDataset(Dataset):
-    """A :class:`~opslab.core.dataset.Dataset` over a Parquet folder or catalog tables.
+    """A :class:`~opslab.dataset.dataset.Dataset` over a Parquet folder or catalog tables.
 
     Every analysis works on it unchanged: they read the engine's derived tables. The pandas
     views an analysis may ask for are small and built on demand: ``users`` (one row per user:
@@ -266,7 +266,7 @@ def connect(path_or_tables, engine: str = "duckdb", *, spark=None, master: str |
         A folder in the canonical Parquet layout (see the module docstring); or a mapping of
         table name to Parquet location (``{"events": "/data/ev/", ...}``); or, on Spark, a
         mapping of table name to catalog table (``{"events": "ops.events", ...}``); or a
-        :class:`~opslab.core.dataset.Dataset` (in-memory tables) to put on ``engine``.
+        :class:`~opslab.dataset.dataset.Dataset` (in-memory tables) to put on ``engine``.
     engine
         ``"duckdb"`` (embedded, reads the files in place) or ``"spark"``.
     spark, master, remote

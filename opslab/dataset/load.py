@@ -1,4 +1,4 @@
-"""From uploaded files to a :class:`~opslab.core.dataset.Dataset`: read, map, validate, combine.
+"""From uploaded files to a :class:`~opslab.dataset.dataset.Dataset`: read, map, validate, combine.
 
 The pipeline is split so the Data page can show each step: :func:`inspect_file` reads the
 bytes and suggests a table and a column mapping; :func:`decide_upload` makes the upload's
@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.ingest.choices import Choices
 from opslab.ingest.decide import Decisions, decide
 from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.ingest.validate import ValidationResult, coerce_table
 from opslab.core.problems import ERROR, WARNING, Problem, Report
-from opslab.workspace.keys import content_key
+from opslab.core.keys import content_key
 
 SAMPLE_FILES = ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
 #: Raw rows an applied file keeps for the preview and the mapping suggestions (which read 200).

@@ -1,4 +1,4 @@
-"""How :meth:`opslab.core.dataset.Dataset.from_tables` completes the tables it is given.
+"""How :meth:`opslab.dataset.dataset.Dataset.from_tables` completes the tables it is given.
 
 Canonical dtypes (:func:`conform`); orders from purchase events or events from orders when a
 data set has only one of them (:func:`orders_from_events`, :func:`events_from_orders`); every

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from opslab.core.dataset import Dataset
+from opslab.dataset.dataset import Dataset
 from opslab.engine import DuckDBEngine as Engine, sql_catalog
 
 

@@ -1,0 +1,1 @@
+"""OpsLab: the dataset room (see docs/ARCHITECTURE.md)."""
