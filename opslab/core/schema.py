@@ -1,4 +1,4 @@
-"""The canonical data model (DESIGN.md §2): table names, columns and their roles.
+"""The canonical data model (docs/DEFINITIONS.md §2): table names, columns and their roles.
 
 Every table reaching the engine has exactly these column names (plus any extra attribute
 columns for events and users). Types after coercion:

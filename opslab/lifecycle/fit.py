@@ -119,7 +119,7 @@ def _share_within(ds: Dataset, day, churn: int) -> float:
 
 
 def rules_in_force(ds: Dataset, as_of=None) -> LifecycleRules:
-    """The default rules for this data set: fitted ones for purchase-only data, else DESIGN.md's.
+    """The default rules for this data set: fitted ones for purchase-only data, else the defaults of docs/DEFINITIONS.md §4.
 
     ``as_of`` is accepted for symmetry; the fit always reads the whole history, so the rules
     do not move when a page looks at another day.
@@ -132,7 +132,7 @@ def segment(ds: Dataset, rules: LifecycleRules | None = None, as_of=None) -> pd.
     """Every registered user's lifecycle tier (and the features behind it) as of ``as_of``.
 
     ``rules`` default to :func:`rules_in_force`: fitted to the data's own repurchase gaps for
-    purchase-only data, else DESIGN.md's defaults, as the Lifecycle page starts from.
+    purchase-only data, else the defaults of docs/DEFINITIONS.md §4, as the Lifecycle page starts from.
 
     >>> from opslab.dataset.load import load_sample
     >>> tiers = segment(load_sample())

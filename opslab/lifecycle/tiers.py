@@ -1,4 +1,4 @@
-"""The 8-tier user lifecycle (DESIGN.md §4): features, tier rules, snapshots and flows.
+"""The 8-tier user lifecycle (docs/DEFINITIONS.md §4): features, tier rules, snapshots and flows.
 
 Two steps, on purpose apart:
 
@@ -54,7 +54,7 @@ _CODE = {t: i for i, t in enumerate(TIERS)}
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """Thresholds of the 8-tier rules (defaults from DESIGN.md §4); see the module docstring."""
+    """Thresholds of the 8-tier rules (defaults from docs/DEFINITIONS.md §4); see the module docstring."""
 
     churn_days: int = 30
     new_days: int = 14

@@ -1,4 +1,4 @@
-"""Product-operations KPIs (DESIGN.md §3): DAU/WAU/MAU, stickiness, new and paying users,
+"""Product-operations KPIs (docs/DEFINITIONS.md §3): DAU/WAU/MAU, stickiness, new and paying users,
 GMV, ARPU, ARPPU, paid conversion, with 环比 (vs previous period) and 同比 (vs a year before),
 and signup-cohort retention.
 

@@ -26,6 +26,16 @@ from opslab.models.churn_reasons import explain
 
 #: Validation ROC AUC from which a ranking counts as strong / usable (below: weak).
 STRONG_AUC, USABLE_AUC = 0.80, 0.70
+
+
+def auc_verdict(auc: float) -> str:
+    """How a validation ROC AUC reads: "strong" from 0.80, "usable" from 0.70, else "weak"
+    (Hosmer & Lemeshow's bands: 0.7-0.8 acceptable, 0.8 and above excellent).
+
+    >>> auc_verdict(0.80), auc_verdict(0.7999), auc_verdict(0.70), auc_verdict(0.6999)
+    ('strong', 'usable', 'usable', 'weak')
+    """
+    return "strong" if auc >= STRONG_AUC else "usable" if auc >= USABLE_AUC else "weak"
 #: Precision at the threshold below this multiple of the base rate adds a caveat.
 MIN_USEFUL_LIFT = 1.1
 
@@ -158,7 +168,7 @@ class ChurnResult:
         precision = float(at["precision"])
         auc = float(self.validation.loc[self.chosen, "roc_auc"])
         base_auc = float(self.validation.loc["recency", "roc_auc"])
-        verdict = "strong" if auc >= STRONG_AUC else "usable" if auc >= USABLE_AUC else "weak"
+        verdict = auc_verdict(auc)
         key = "churn.verdict_reason.baseline" if self.chosen == "recency" else "churn.verdict_reason.auc"
         reasons = [(key, {"auc": round(auc, 3), "baseline_auc": round(base_auc, 3), "model": self.chosen})]
         lift = precision / base if base > 0 and k else nan

@@ -1,4 +1,4 @@
-"""Seeded, vectorised generator of a realistic product-operations data set (DESIGN.md §2).
+"""Seeded, vectorised generator of a realistic product-operations data set (docs/DEFINITIONS.md §2).
 
 A Chinese e-commerce app: users sign up through channels (抖音, 微信, ...) in tiered cities,
 live through a latent engagement that drifts day by day, buy with a heterogeneous spend level,

@@ -99,10 +99,36 @@ def browser():
         b.close()
 
 
+#: Counts the app's finished script runs and notes when the run state last changed, so tests
+#: wait for a condition ("a new run finished", "no run for a while") instead of sleeping.
+RUN_WATCH = """
+(() => {
+  window.__opslabRuns = 0;
+  window.__opslabLastChange = performance.now();
+  const watch = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) { setTimeout(watch, 20); return; }
+    let last = app.getAttribute('data-test-script-state');
+    new MutationObserver(() => {
+      const now = app.getAttribute('data-test-script-state');
+      if (now !== last) {
+        window.__opslabLastChange = performance.now();
+        if (now === 'notRunning') window.__opslabRuns += 1;
+        last = now;
+      }
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  };
+  watch();
+})();
+"""
+
+
 def new_context(browser, height: int = 1000):
     """A fresh browser (own cookies and storage) on a Chinese desktop: the one way every
     browser test opens pages. ``height`` is the viewport's, for full-screen shots."""
-    return browser.new_context(viewport={"width": 1400, "height": height}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1400, "height": height}, locale="zh-CN")
+    context.add_init_script(RUN_WATCH)
+    return context
 
 
 @pytest.fixture
@@ -124,8 +150,23 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
-def wait_idle(pg, timeout: int = 60_000) -> None:
-    """Wait until the script has finished its run."""
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    pg.wait_for_timeout(300)
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+def wait_idle(pg, timeout: int = 60_000, quiet_ms: int = 300) -> None:
+    """Wait until the script has finished its run and no new run has started for ``quiet_ms``
+    (a click's rerun reaches the server a moment after the click)."""
+    pg.wait_for_function(
+        """(quiet) => {
+             const app = document.querySelector('[data-testid="stApp"]');
+             return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                    && performance.now() - (window.__opslabLastChange || 0) >= quiet;
+           }""", arg=quiet_ms, timeout=timeout, polling=50)
+
+
+def finished_runs(pg) -> int:
+    """How many script runs the page has seen finish (see RUN_WATCH)."""
+    return pg.evaluate("window.__opslabRuns || 0")
+
+
+def wait_for_new_run(pg, before: int, timeout: int = 60_000) -> None:
+    """Wait until a script run that started after ``finished_runs`` returned ``before`` is over."""
+    pg.wait_for_function("(n) => (window.__opslabRuns || 0) > n", arg=before, timeout=timeout, polling=50)
+    wait_idle(pg, timeout)

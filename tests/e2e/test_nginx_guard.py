@@ -11,6 +11,7 @@ import http.client
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -58,7 +59,14 @@ def proxied():
     check = subprocess.run([NGINX, "-t", "-p", str(folder), "-c", str(main)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     proc = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(main), "-g", "daemon off;"])
-    time.sleep(1.0)
+    deadline = time.time() + 30
+    while True:  # nginx accepts connections once it listens
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.time() < deadline and proc.poll() is None, "nginx did not start listening"
+            time.sleep(0.05)
     yield port
     proc.terminate()
     proc.wait(10)

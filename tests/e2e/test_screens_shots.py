@@ -41,7 +41,9 @@ def test_every_screen_in_both_languages(server, browser):
                 page.goto(f"{server}/{name}?lang={lang}")
                 wait_idle(page, 180_000)
                 page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60_000)
-                page.wait_for_timeout(500)  # charts draw after the script run ends
+                page.wait_for_function(  # charts draw after the script run ends
+                    """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                          .every(c => c.querySelector('canvas, svg.marks'))""", timeout=60_000, polling=50)
                 page.screenshot(path=str(out / f"{name or 'overview'}-{lang}.png"), full_page=True)
                 text = page.locator('[data-testid="stMain"]').inner_text()
                 for m in RAW.finditer(text):

@@ -11,7 +11,7 @@ import time
 import pytest
 from docx import Document
 
-from tests.e2e.conftest import ARTIFACTS, Server, wait_idle
+from tests.e2e.conftest import ARTIFACTS, Server, finished_runs, wait_for_new_run, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -47,12 +47,12 @@ def test_targets_completion_and_report_docx(store_server, page, tmp_path):
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.dblclick(box["x"] + box["width"] - 60, box["y"] + 35 + 17)
-    page.wait_for_timeout(500)
-    page.keyboard.type("150000", delay=50)
-    page.wait_for_timeout(300)  # the cell editor takes the text before Enter commits it
+    editor = page.locator("textarea.gdg-input, #portal textarea, #portal input").first  # the grid's cell editor
+    editor.wait_for()
+    before = finished_runs(page)
+    editor.fill("150000")
     page.keyboard.press("Enter")
-    page.wait_for_timeout(1500)  # the rerun starts after the edit reaches the server
-    wait_idle(page, 180_000)
+    wait_for_new_run(page, before, 180_000)  # the edit reached the server and the page re-ran
     page.locator('[data-testid="stTable"]').first.wait_for(timeout=180_000)  # saved as typed
 
     page.get_by_text("导入目标（.xlsx / .csv）").first.click()

@@ -242,11 +242,15 @@ def test_server_killed_during_upload_restarts_with_the_list_intact(open_server, 
         pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
         wait_idle(pg, 120_000)
         pg.get_by_role("button", name="确认对应关系并加载").click()
-        time.sleep(1.0)
-        open_server.kill()
+        sets = open_server.data_dir / "sets"
+        deadline = time.time() + 120
+        while not any(p.name.startswith(".incoming-") for p in sets.iterdir()):  # storing has begun
+            assert time.time() < deadline, "the second data set was never being stored"
+            time.sleep(0.005)
+        open_server.kill()  # mid-write: the new set is half on disk
         open_server.start()  # same data directory
         after = [(m.id, m.name, m.n_rows) for m in Store(open_server.data_dir).list()]
-        assert after[-1] == before[0] and len(after) in (1, 2)  # complete sets only, the old one intact
+        assert after == before  # the half-written set is not listed; the old one is intact
         leftovers = [p.name for p in (open_server.data_dir / "sets").iterdir() if p.name.startswith(".")]
         assert leftovers == []
         pg.goto(f"{open_server.url}/data?lang=zh")

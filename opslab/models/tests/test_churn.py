@@ -14,6 +14,7 @@ LOCALES = Path(__file__).resolve().parents[3] / "opslab" / "present" / "locales"
 from opslab.models import churn
 from opslab.models.churn import ChurnConfig, ChurnModel, churn_features, churn_labels
 from opslab.dataset.dataset import Dataset
+from opslab.models.churn_result import auc_verdict
 from tests.random_logs import random_activity
 
 CUTOFF = pd.Timestamp("2024-03-20")  # day 79 of random_activity's 120 days
@@ -231,7 +232,7 @@ def test_readout_against_a_hand_computation(planted_result):
     assert r.baseline_precision == pytest.approx(y[order].mean())
     from sklearn.metrics import roc_auc_score
     assert r.auc == pytest.approx(roc_auc_score(y, p)) and r.baseline_auc == pytest.approx(roc_auc_score(y, base))
-    assert r.verdict == ("strong" if r.auc >= 0.8 else "usable" if r.auc >= 0.7 else "weak")
+    assert r.verdict == auc_verdict(r.auc)  # the bands themselves: auc_verdict's doctest
     # over the users not yet churned by a 30-day rule only
     sub = res.readout(0.6, max_idle_days=30)
     keep = res.validation_idle < 30

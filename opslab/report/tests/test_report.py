@@ -88,8 +88,13 @@ def test_findings_have_evidence(rep):
     rois = [r for _, r in listed]
     assert all(r < 1 for r in rois) and rois == sorted(rois)
     assert below[0].evidence["spend"] == pytest.approx(rep.campaigns.below_break_even["spend"].sum())
-    drop = [f for f in rep.findings if f.code == "retention_drop"]
-    assert all(f.evidence["previous"] - f.evidence["actual"] >= 0.03 for f in drop)
+    # every M1/M3 retention that fell by 3 points or more is listed, and nothing else
+    drop = {f.subject: f.evidence for f in rep.findings if f.code == "retention_drop"}
+    k = rep.kpis
+    fell = {kpi for kpi in k.index if kpi[:2] in ("m1", "m3")
+            and k.loc[kpi, "previous"] - k.loc[kpi, "actual"] >= 0.03}
+    assert set(drop) == fell
+    assert all(e["points"] == pytest.approx(100 * (e["previous"] - e["actual"])) for e in drop.values())
     w = rep.churn
     assert ("warning_growing" in codes) == (w["growth"] >= 0.10)
 
