@@ -1,4 +1,4 @@
-"""The 8-tier segmentation (DESIGN.md §4, default rules) written straight in pandas from raw
+"""The 8-tier segmentation (docs/DEFINITIONS.md §4, default rules) written straight in pandas from raw
 events and orders, for the benchmark and as an independent check of opslab.lifecycle.tiers."""
 
 from __future__ import annotations
