@@ -6,7 +6,7 @@ Five lines from a CSV to tiers, churn risk and a forecast::
     ds = opslab.load("orders.csv").dataset          # same detection and mapping as the Data page
     tiers = opslab.segment(ds)                      # the 8 lifecycle tiers, one row per user
     risk = opslab.churn_risk(ds, horizon_days=90)   # risk.scores: user_id, risk
-    fc = opslab.forecast(ds, kpi="gmv", grain="week", horizon=13)
+    fc = opslab.forecast(ds, "gmv", grain="week", horizon_periods=13)
 
 Every function takes a :class:`~opslab.dataset.dataset.Dataset` and returns a plain DataFrame or a
 small result object; nothing here imports Streamlit. ``examples/quickstart.ipynb`` walks
@@ -19,24 +19,46 @@ import importlib
 #: ``import opslab.ingest.excel_worker`` or a notebook's ``import opslab`` does not pull in
 #: statsmodels, scikit-learn and Spark before they are needed; ``dir(opslab)`` lists them all.
 _API = {
-    "Dataset": ("opslab.dataset.dataset", "Dataset"),
-    "LifecycleRules": ("opslab.lifecycle.tiers", "LifecycleRules"),
-    "OpsLabError": ("opslab.core.problems", "OpsLabError"),
+    # data in
     "load": ("opslab.dataset.load", "load"),
     "load_sample": ("opslab.dataset.load", "load_sample"),
     "connect": ("opslab.dataset.sources", "connect"),
-    "kpis": ("opslab.metrics.kpi_table", "kpis"),
-    "retention": ("opslab.metrics.kpi_table", "cohort_retention"),
-    "segment": ("opslab.lifecycle.fit", "segment"),
-    "churn_risk": ("opslab.models.churn", "churn_risk"),
-    "clv": ("opslab.models.clv", "clv"),
-    "forecast": ("opslab.models.forecast", "forecast"),
-    "funnel": ("opslab.behaviour.funnels", "funnel"),
-    "paths": ("opslab.behaviour.paths", "paths"),
-    "ab_test": ("opslab.behaviour.experiments", "ab_test"),
-    "target_status": ("opslab.planning.completion", "target_status"),
+    # analyses: one shape, fn(ds, subject, *, as_of=None, rules=None, config=None) (opslab/api.py)
+    "kpis": ("opslab.api", "kpis"),
+    "retention": ("opslab.api", "retention"),
+    "segment": ("opslab.api", "segment"),
+    "churn_risk": ("opslab.api", "churn_risk"),
+    "clv": ("opslab.api", "clv"),
+    "forecast": ("opslab.api", "forecast"),
+    "funnel": ("opslab.api", "funnel"),
+    "paths": ("opslab.api", "paths"),
+    "ab_test": ("opslab.api", "ab_test"),
+    "target_status": ("opslab.api", "target_status"),
+    "quarterly_report": ("opslab.api", "quarterly_report"),
     "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
-    "quarterly_report": ("opslab.report.content", "quarterly_report"),
+    # the types they take and give
+    "Dataset": ("opslab.dataset.dataset", "Dataset"),
+    "LoadResult": ("opslab.dataset.load", "LoadResult"),
+    "OpsLabError": ("opslab.core.problems", "OpsLabError"),
+    "Problem": ("opslab.core.problems", "Problem"),
+    "Target": ("opslab.planning.targets", "Target"),
+    "LifecycleRules": ("opslab.lifecycle.tiers", "LifecycleRules"),
+    "MetricConfig": ("opslab.metrics.kpi_table", "MetricConfig"),
+    "RetentionConfig": ("opslab.api", "RetentionConfig"),
+    "ChurnConfig": ("opslab.models.churn_features", "ChurnConfig"),
+    "CLVConfig": ("opslab.models.clv", "CLVConfig"),
+    "ForecastConfig": ("opslab.models.forecast", "ForecastConfig"),
+    "FunnelConfig": ("opslab.api", "FunnelConfig"),
+    "PathsConfig": ("opslab.api", "PathsConfig"),
+    "ABConfig": ("opslab.behaviour.experiments", "ABConfig"),
+    "Result": ("opslab.api", "Result"),
+    "KpiResult": ("opslab.api", "KpiResult"),
+    "RetentionResult": ("opslab.api", "RetentionResult"),
+    "SegmentResult": ("opslab.api", "SegmentResult"),
+    "TargetStatusResult": ("opslab.api", "TargetStatusResult"),
+    # the fitters, in one shape: fit(...) -> self, learned attributes end in "_"
+    "BetaGeoFitter": ("opslab.models.clv_fitters", "BetaGeoFitter"),
+    "GammaGammaFitter": ("opslab.models.clv_fitters", "GammaGammaFitter"),
 }
 
 
@@ -55,9 +77,4 @@ def __dir__():
 
 __version__ = "0.2.0"
 
-__all__ = [
-    "Dataset", "LifecycleRules", "OpsLabError",
-    "load", "load_sample", "connect",
-    "kpis", "retention", "segment", "churn_risk", "clv", "forecast",
-    "funnel", "paths", "ab_test", "target_status", "saved_targets", "quarterly_report",
-]
+__all__ = sorted(_API)

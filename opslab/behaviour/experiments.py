@@ -25,6 +25,7 @@ from opslab.behaviour import experiment_stats as st
 from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import first_values
 from opslab.core.problems import OpsLabError
+from opslab.core.results import result_surface
 
 METRICS = ("conversion", "revenue", "orders", "retention", "aov")
 #: metrics whose per-user value is 0/1
@@ -48,6 +49,7 @@ class ABConfig:
     seq_tau: float = 0.25             # mSPRT prior sd of the lift, relative to the control mean
 
 
+@result_surface(frame="comparisons")
 @dataclass(frozen=True)
 class ABResult:
     """A readout. ``variants``: n and mean per variant; ``comparisons``: one row per treatment

@@ -37,6 +37,7 @@ from opslab.behaviour.funnel_sql import (_columns, event_names, event_properties
 from opslab.core.problems import OpsLabError
 from opslab.lifecycle.tiers import segment
 from opslab.core.periods import period_end, period_start
+from opslab.core.results import result_surface
 
 ORDERS = ("ordered", "strict", "any")
 ATTRIBUTIONS = ("first_touch", "last_touch", "per_step")
@@ -72,6 +73,7 @@ class Exclusion:
     before: int
 
 
+@result_surface(frame="steps")
 @dataclass(frozen=True)
 class FunnelResult:
     """A computed funnel.

@@ -18,11 +18,13 @@ import pandas as pd
 from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import event_names, register_events
 from opslab.core.problems import OpsLabError
+from opslab.core.results import result_surface
 
 END, OTHER = "__end__", "__other__"
 DIRECTIONS = ("next", "previous")
 
 
+@result_surface(frame="paths")
 @dataclass(frozen=True)
 class PathResult:
     """``paths``: top full paths (``path`` tuple, ``users``, ``share``); ``nodes``: ``level``,

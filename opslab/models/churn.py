@@ -65,12 +65,15 @@ from opslab.models.churn_result import ChurnReadout, ChurnResult  # noqa: F401
 from opslab.models.clv import DEFAULT_MARGIN, clv
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError, Problem
+from opslab.core.results import result_surface
 
 #: Tiers on the early-warning list (churned and brand-new users are not "about to churn").
 WATCH_TIERS = ("active", "payer", "high_value", "potential_payer", "churn_warning")
 DEFAULT_HORIZON = ChurnConfig().horizon
 
 
+@result_surface(frame="scores", problems=lambda r: tuple(p for p in (r.clv_problem,) if p is not None),
+                config=lambda r: getattr(r.model, "config", None))
 @dataclass(frozen=True)
 class ChurnRisk:
     """Output of :func:`churn_risk`.

@@ -55,6 +55,7 @@ from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebook
 )
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError
+from opslab.core.results import result_surface
 
 _UNIT_DAYS = {"D": 1, "W": 7}
 _EPOCH = pd.Timestamp("1970-01-05")  # a Monday, so weekly periods run Monday..Sunday
@@ -156,6 +157,7 @@ def customer_lifetime_value(bgf: BetaGeoFitter, ggf: GammaGammaFitter, summary: 
     return pd.Series(config.margin * value * total, index=summary.index, name="clv")
 
 
+@result_surface(frame="customers")
 @dataclass(frozen=True)
 class CLVResult:
     """Output of :func:`clv` and :func:`fit_clv`.

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from opslab.core import periods
 from opslab.core.calendar_cn import festival_regressors
 from opslab.models.forecast_candidates import BASELINES, MODELS
+from opslab.core.results import result_surface
 
 @dataclass(frozen=True)
 class FittedCandidate:
@@ -32,6 +33,8 @@ class FittedCandidate:
     exog_cols: tuple = field(default_factory=tuple)
 
 
+@result_surface(frame=lambda r: r.summary_frame(alpha=1 - r.config.interval),
+                as_of=lambda r: r.history.index[-1].date() if len(r.history) else None)
 class ForecastResult:
     """A fitted forecast (returned by :meth:`KPIForecaster.fit` and :func:`forecast`).
 

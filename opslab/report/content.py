@@ -44,11 +44,13 @@ from opslab.report.document import document
 from opslab.report.docx import render_docx
 from opslab.report.findings import findings, next_plan
 from opslab.report.html import render_html
+from opslab.core.results import result_surface
 
 #: KPIs of the report's table, in order.
 REPORT_KPIS = TARGET_KPIS
 
 
+@result_surface(frame="kpis")
 @dataclass
 class OpsReport:
     """A built report: the figures (frames and dicts) plus its renderers.

@@ -34,7 +34,7 @@ def test_funnel_figures_equal_the_engine():
     ds = load_sample()
     steps = ["visit", "view", "add_to_cart", "checkout", "purchase"]
     assert at.multiselect(key="fn_steps").value == steps
-    res = opslab.funnel(ds, steps, 7.0, order="ordered", start=ds.start, end=ds.end)
+    res = opslab.funnel(ds, steps, window_days=7.0, order="ordered", start=ds.start, end=ds.end)
     s = res.steps
     m = _metrics(at)
     assert m[t("funnels.entered", "en")] == fmt.count(s["users"].iloc[0], "en")
@@ -55,7 +55,7 @@ def test_paths_figures_equal_the_engine():
     sample with the page's defaults (after add_to_cart, 3 steps, 30-minute sessions, purchase goal)."""
     at = open_app("en", "views/paths.py")
     ds = load_sample()
-    res = opslab.paths(ds, "add_to_cart", "next", depth=3, session_minutes=30, collapse=True)
+    res = opslab.paths(ds, "add_to_cart", direction="next", depth=3, session_minutes=30, collapse=True)
     assert _metrics(at)[t("paths.users", "en", event=md("add_to_cart"))] == fmt.count(res.n_users, "en")
     assert res.n_users == ds.events.loc[ds.events["event_name"] == "add_to_cart", "user_id"].nunique()
     top = _table_with(at, t("paths.path", "en"))
@@ -77,7 +77,7 @@ def test_experiment_figures_equal_the_engine():
     ds = load_sample()
     assignment = ex.read_assignments(pd.read_csv(sample_dir() / "assignments.csv", dtype=str))
     config = ex.ABConfig(alpha=0.05, window_days=None, pre_days=14, retention_day=7, event="purchase", mde_rel=0.10)
-    res = opslab.ab_test(ds, assignment, "conversion", config=config)
+    res = opslab.ab_test(ds, assignment, metric="conversion", config=config)
     assert at.selectbox(key="ab_control").value == res.control
     m = _metrics(at)
     for row in res.variants.itertuples():

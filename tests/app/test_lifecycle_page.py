@@ -41,7 +41,7 @@ def test_tier_counts_equal_the_engine(page):
     """The eight tier cards (count, share of all users) equal opslab.segment on the same data,
     as of its last day, under the rules in force."""
     ds = loader.load_sample()
-    tiers = opslab.segment(ds)["tier"].astype(str)
+    tiers = opslab.segment(ds).frame["tier"].astype(str)
     counts = tiers.value_counts()
     cards = {m.label: m for m in page.metric}
     for tier in lc.TIERS:

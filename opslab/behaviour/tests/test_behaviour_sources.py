@@ -93,19 +93,19 @@ def test_funnels_equal_the_in_memory_sample(pair):
     mem, src = pair
     for order in fn.ORDERS:
         for by in (None, "tier"):
-            a = opslab.funnel(mem, STEPS, 7, by=by, order=order)
-            b = opslab.funnel(src, STEPS, 7, by=by, order=order)
+            a = opslab.funnel(mem, STEPS, window_days=7, by=by, order=order)
+            b = opslab.funnel(src, STEPS, window_days=7, by=by, order=order)
             what = f"{order} by {by}"
             assert a.steps["users"].iloc[0] > 1000 and a.steps["users"].iloc[-1] > 0, what
             same_rows(a.steps, b.steps, f"{what} steps")
             same_rows(_by_user_id(a.users), _by_user_id(b.users), f"{what} users")
             same_rows(a.by_group, b.by_group, f"{what} by_group")
     # the strict funnel counts every event between two steps: the tie order decides it
-    a = opslab.funnel(mem, ["visit", "view", "add_to_cart"], 1, order="strict")
-    b = opslab.funnel(src, ["visit", "view", "add_to_cart"], 1, order="strict")
+    a = opslab.funnel(mem, ["visit", "view", "add_to_cart"], window_days=1, order="strict")
+    b = opslab.funnel(src, ["visit", "view", "add_to_cart"], window_days=1, order="strict")
     same_rows(a.steps, b.steps, "strict, 1 day")
-    ex_a = opslab.funnel(mem, ["visit", "add_to_cart", "purchase"], 7, exclusions=[fn.Exclusion("share", 1, 3)])
-    ex_b = opslab.funnel(src, ["visit", "add_to_cart", "purchase"], 7, exclusions=[fn.Exclusion("share", 1, 3)])
+    ex_a = opslab.funnel(mem, ["visit", "add_to_cart", "purchase"], window_days=7, exclusions=[fn.Exclusion("share", 1, 3)])
+    ex_b = opslab.funnel(src, ["visit", "add_to_cart", "purchase"], window_days=7, exclusions=[fn.Exclusion("share", 1, 3)])
     assert ex_a.excluded == ex_b.excluded > 0
     same_rows(ex_a.steps, ex_b.steps, "exclusions")
     same_rows(fn.trend(ex_a, "week"), fn.trend(ex_b, "week"), "trend")
@@ -118,8 +118,8 @@ def test_funnel_splits_and_filters_on_source_properties(props_pair):
              "purchase"]
     # split by an event property (in memory, channel is also a user column, which wins there)
     for attribution in fn.ATTRIBUTIONS:
-        a = opslab.funnel(pm, steps, 7, by="amount", attribution=attribution)
-        b = opslab.funnel(ps, steps, 7, by="amount", attribution=attribution)
+        a = opslab.funnel(pm, steps, window_days=7, by="amount", attribution=attribution)
+        b = opslab.funnel(ps, steps, window_days=7, by="amount", attribution=attribution)
         assert a.by_group["group"].nunique() > 2
         assert a.steps["users"].iloc[1] > 0
         same_rows(a.steps, b.steps, f"filters {attribution}")
@@ -148,12 +148,12 @@ def test_ab_test_equals_the_in_memory_sample(pair):
     asg = ex.read_assignments(pd.read_csv(sample_dir() / "assignments.csv", dtype=str))
     for metric in ex.METRICS:
         for config in (ex.ABConfig(), ex.ABConfig(window_days=7, pre_days=7, retention_day=3, event="checkout")):
-            _readout_same(opslab.ab_test(mem, asg, metric, config=config),
-                          opslab.ab_test(src, asg, metric, config=config), f"ab {metric} {config.window_days}")
-    assert opslab.ab_test(src, asg, "conversion").verdicts == {"new_checkout": "win"}  # the planted test
+            _readout_same(opslab.ab_test(mem, asg, metric=metric, config=config),
+                          opslab.ab_test(src, asg, metric=metric, config=config), f"ab {metric} {config.window_days}")
+    assert opslab.ab_test(src, asg, metric="conversion").verdicts == {"new_checkout": "win"}  # the planted test
     # without assignment times, exposure is each user's first event from the start on
     untimed = asg.drop(columns=["time"]) if "time" in asg else asg
-    _readout_same(opslab.ab_test(mem, untimed, "orders"), opslab.ab_test(src, untimed, "orders"), "untimed")
+    _readout_same(opslab.ab_test(mem, untimed, metric="orders"), opslab.ab_test(src, untimed, metric="orders"), "untimed")
 
 
 def test_assignments_from_events_equal_pandas(props_pair):

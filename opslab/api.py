@@ -1,0 +1,349 @@
+"""The notebook API in one shape: ``fn(ds, subject, *, as_of=None, rules=None, config=None)``.
+
+Every analysis takes the data set first (a :class:`~opslab.dataset.dataset.Dataset`, or the
+:class:`~opslab.dataset.load.LoadResult` that ``opslab.load`` returns), then what it is about
+(the grain, the steps, the event, the KPI, the targets, the period), then keyword-only
+settings: ``as_of`` (the day the figures are as of; default the data's last day), ``rules``
+(the lifecycle rules; default the rules in force) and ``config`` (the analysis's settings
+object). A setting may also be given by name (``horizon_days=90``): it fills that field of the
+config, and naming a field that the config given sets otherwise is a ``ValueError`` — nothing is
+overridden silently. Horizons carry their unit: ``horizon_days``, ``horizon_periods``.
+
+Every result has the same small surface: ``.frame`` (its main table), ``.problems`` (what was
+met on the way, as :class:`~opslab.core.problems.Problem`), ``.config`` and ``.as_of``; richer
+results keep their named parts (``.scores``, ``.steps``, ``.to_docx()`` ...).
+
+Errors: ``ValueError`` / ``TypeError`` for bad arguments, :class:`~opslab.core.problems.OpsLabError`
+(carrying a Problem) for data that cannot give the answer; nothing else escapes.
+
+Example
+-------
+>>> import opslab
+>>> ds = opslab.load_sample()
+>>> k = opslab.kpis(ds, "month")
+>>> list(k.frame.columns[:3]), k.as_of == ds.end
+(['dau', 'wau', 'mau'], True)
+>>> opslab.target_status(ds, {"gmv": 100_000}, period="2024Q4").frame.loc[0, "kpi"]
+'gmv'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from opslab.behaviour import experiments as ab_mod
+from opslab.behaviour import funnels as funnel_mod
+from opslab.behaviour import paths as paths_mod
+from opslab.core.periods import as_of_day
+from opslab.core.problems import OpsLabError, Problem
+from opslab.dataset.dataset import Dataset
+from opslab.lifecycle import fit as lifecycle_fit
+from opslab.lifecycle.tiers import LifecycleRules
+from opslab.metrics import kpi_table
+from opslab.models import churn as churn_mod
+from opslab.models import clv as clv_mod
+from opslab.models import forecast as forecast_mod
+from opslab.planning import completion
+from opslab.planning.targets import Target, parse_period
+from opslab.report import content as report_mod
+
+__all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetStatusResult",
+           "FunnelConfig", "PathsConfig", "RetentionConfig",
+           "kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
+           "ab_test", "target_status", "quarterly_report", "dataset_of"]
+
+
+# --- the shared surface ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    """A table result: ``frame``, ``problems``, ``config``, ``as_of``."""
+
+    frame: pd.DataFrame
+    problems: tuple[Problem, ...] = ()
+    config: Any = None
+    as_of: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class KpiResult(Result):
+    """Every KPI per period (``frame``: one row per period start, ``complete`` flags)."""
+
+    grain: str = "month"
+
+
+@dataclass(frozen=True)
+class RetentionResult(Result):
+    """Signup-cohort retention in long form (cohort, size, k, retained, rate, complete)."""
+
+    grain: str = "month"
+
+
+@dataclass(frozen=True)
+class SegmentResult(Result):
+    """Every registered user's lifecycle tier and the features behind it (``frame``)."""
+
+    rules: LifecycleRules | None = None
+
+
+@dataclass(frozen=True)
+class TargetStatusResult(Result):
+    """Where every target stands (``frame``: actual, 完成度, 时间进度, forecast, P(hit), status)."""
+
+    targets: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """Cohort retention: ``mode`` "on" (active in period k) or "on_or_after"."""
+
+    mode: str = "on"
+
+
+@dataclass(frozen=True)
+class FunnelConfig:
+    """A funnel's settings (see :func:`opslab.behaviour.funnels.funnel`)."""
+
+    window_days: float = 7
+    by: str | None = None
+    order: str = "ordered"
+    exclusions: tuple = ()
+    attribution: str = "first_touch"
+    start: Any = None
+    end: Any = None
+    top_n: int = 6
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Paths around an event (see :func:`opslab.behaviour.paths.paths`)."""
+
+    direction: str = "next"
+    depth: int = 3
+    top_n: int = 8
+    session_minutes: float = 30
+    collapse: bool = True
+    start: Any = None
+    end: Any = None
+
+
+def dataset_of(ds) -> Dataset:
+    """The Dataset behind ``ds`` (a Dataset, or a LoadResult with one)."""
+    if isinstance(ds, Dataset):
+        return ds
+    inner = getattr(ds, "dataset", None)
+    if isinstance(inner, Dataset):
+        return inner
+    if inner is None and hasattr(ds, "dataset"):
+        raise OpsLabError("api.no_dataset")
+    raise TypeError(f"expected a Dataset or the result of opslab.load, not {type(ds).__name__}")
+
+
+def _config(cls, config, named: Mapping[str, Any], renamed: Mapping[str, str] = {}):
+    """``config`` (or the class's defaults) with the settings given by name filled in.
+
+    A name the config sets to something else raises ValueError: nothing overrides silently.
+    ``renamed`` maps a public name (``horizon_days``) to the config's field (``horizon``).
+    """
+    if config is not None and not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__name__}, not {type(config).__name__}")
+    base = config if config is not None else cls()
+    given = {renamed.get(k, k): v for k, v in named.items() if v is not None}
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - fields)
+    if unknown:
+        raise TypeError(f"unknown setting(s) for {cls.__name__}: {', '.join(unknown)}")
+    if config is not None:
+        clash = sorted(k for k, v in given.items() if getattr(config, k) != v
+                       and getattr(config, k) != getattr(cls(), k))
+        if clash:
+            raise ValueError(f"{', '.join(clash)} given twice (in config and by name) with different values")
+    return dataclasses.replace(base, **given)
+
+
+def _day(ds: Dataset, as_of) -> dt.date:
+    return as_of_day(as_of, ds.end)
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
+
+
+def _positional(fn: str, old: tuple, names: Sequence[str], given: dict) -> dict:
+    """Settings passed by position in the old signatures, by name (with a DeprecationWarning)."""
+    if not old:
+        return given
+    if len(old) > len(names):
+        raise TypeError(f"{fn}() takes at most {len(names)} old positional settings")
+    warnings.warn(f"{fn}(): pass {', '.join(names[:len(old)])} by name", DeprecationWarning, stacklevel=3)
+    out = dict(given)
+    for name, value in zip(names, old):
+        if name in out:
+            raise TypeError(f"{fn}() got {name} twice")
+        out[name] = value
+    return out
+
+
+# --- the analyses ----------------------------------------------------------------------------
+
+def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, **settings) -> KpiResult:
+    """Every KPI (DAU … GMV, paid conversion) per period of ``grain`` up to ``as_of``."""
+    data = dataset_of(ds)
+    config = _positional("kpis", old, ["config"], {"config": config} if config else {}).get("config")
+    cfg = _config(kpi_table.MetricConfig, config, settings)
+    day = _day(data, as_of)
+    frame = kpi_table.kpis(data, grain, cfg)
+    frame = frame[frame.index <= pd.Timestamp(day)]
+    return KpiResult(frame=frame, config=cfg, as_of=day, grain=grain)
+
+
+def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=None,
+              **settings) -> RetentionResult:
+    """Signup-cohort retention by ``grain`` (day, week or month)."""
+    data = dataset_of(ds)
+    settings = _positional("retention", old, ["mode"], settings)
+    cfg = _config(RetentionConfig, config, settings)
+    frame = kpi_table.cohort_retention(data, grain, cfg.mode)
+    return RetentionResult(frame=frame, config=cfg, as_of=_day(data, as_of), grain=grain)
+
+
+def segment(ds, *old, as_of=None, rules=None, config=None) -> SegmentResult:
+    """Every registered user's lifecycle tier as of ``as_of`` under ``rules`` (default: in force)."""
+    data = dataset_of(ds)
+    named = _positional("segment", old, ["rules", "as_of"], {})
+    rules, as_of = named.get("rules", rules), named.get("as_of", as_of)
+    day = _day(data, as_of)
+    used = rules or lifecycle_fit.rules_in_force(data, day)
+    frame = lifecycle_fit.segment(data, used, day)
+    return SegmentResult(frame=frame, config=used, as_of=day, rules=used)
+
+
+def churn_risk(ds, *old, as_of=None, rules=None, config=None, **settings):
+    """Churn risk of every recently active user within ``horizon_days`` (a ChurnRiskResult).
+
+    ``label`` "activity" (no activity in the window, default) or "purchase"; ``margin`` turns
+    value at risk into profit. Every other setting is a :class:`ChurnConfig` field.
+    """
+    data = dataset_of(ds)
+    settings = _positional("churn_risk", old, ["as_of", "horizon_days", "rules"], settings)
+    as_of, rules = settings.pop("as_of", as_of), settings.pop("rules", rules)
+    if "horizon" in settings:
+        raise TypeError("churn_risk takes horizon_days, not horizon")
+    margin = settings.pop("margin", churn_mod.DEFAULT_MARGIN)
+    progress = settings.pop("progress", None)
+    cfg = _config(churn_mod.ChurnConfig, config, settings, renamed={"horizon_days": "horizon"})
+    return churn_mod.churn_risk(data, as_of, cfg.horizon, rules, label=cfg.label, margin=margin,
+                                config=cfg, progress=progress)
+
+
+def clv(ds, *old, as_of=None, rules=None, config=None, **settings):
+    """Customer lifetime value (BG/NBD + Gamma-Gamma): ``.customers`` / ``.frame``."""
+    data = dataset_of(ds)
+    settings = _positional("clv", old, ["as_of"], settings)
+    as_of = settings.pop("as_of", as_of)
+    cfg = _config(clv_mod.CLVConfig, config, settings)
+    return clv_mod.clv(data, as_of, margin=cfg.margin, horizon_days=cfg.horizon_days,
+                       discount_rate_annual=cfg.discount_rate_annual)
+
+
+def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, **settings):
+    """Forecast ``kpi`` ``horizon_periods`` periods of ``grain`` ahead (a ForecastResult)."""
+    data = dataset_of(ds)
+    settings = _positional("forecast", old, ["grain", "horizon_periods"], settings)
+    if "horizon" in settings:
+        _deprecated("forecast(horizon=)", "forecast(horizon_periods=)")
+        settings["horizon_periods"] = settings.pop("horizon")
+    cfg = _config(forecast_mod.ForecastConfig, config, settings, renamed={"horizon_periods": "horizon"})
+    if config is None and "market" not in settings:
+        cfg = dataclasses.replace(cfg, market=forecast_mod.default_market(data))
+    named = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    horizon, grain = named.pop("horizon"), named.pop("grain")
+    return forecast_mod.forecast(data, kpi, grain, horizon, **named)
+
+
+def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None, **settings):
+    """Conversion through ``steps`` (2 to 10 event names or step specs): a FunnelResult."""
+    data = dataset_of(ds)
+    settings = _positional("funnel", old, ["window_days", "by"], settings)
+    cfg = _config(FunnelConfig, config, settings)
+    end = cfg.end if cfg.end is not None else (None if as_of is None else as_of)
+    return funnel_mod.funnel(data, steps, cfg.window_days, cfg.by, order=cfg.order,
+                             exclusions=tuple(cfg.exclusions), attribution=cfg.attribution,
+                             start=cfg.start, end=end, top_n=cfg.top_n)
+
+
+def paths(ds, event: str, *old, as_of=None, rules=None, config=None, **settings):
+    """The most common next (or previous) steps around ``event`` and where users leave."""
+    data = dataset_of(ds)
+    settings = _positional("paths", old, ["direction", "depth", "top_n", "session_minutes", "collapse"], settings)
+    if "top" in settings:
+        _deprecated("paths(top=)", "paths(top_n=)")
+        settings["top_n"] = settings.pop("top")
+    cfg = _config(PathsConfig, config, settings)
+    end = cfg.end if cfg.end is not None else as_of
+    return paths_mod.paths(data, event, cfg.direction, cfg.depth, cfg.top_n, cfg.session_minutes,
+                           cfg.collapse, start=cfg.start, end=end)
+
+
+def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=None, **settings):
+    """A/B readout of ``assignment`` (user_id, variant[, exposure_time]): an ABResult.
+
+    ``metric`` (conversion, revenue, retention, ...) and ``control`` by name; every other
+    setting is an :class:`ABConfig` field."""
+    data = dataset_of(ds)
+    settings = _positional("ab_test", old, ["metric"], settings)
+    metric = settings.pop("metric", "conversion")
+    control = settings.pop("control", None)
+    cfg = _config(ab_mod.ABConfig, config, settings)
+    return ab_mod.ab_test(data, assignment, metric, control=control, config=cfg)
+
+
+def _targets(targets, period) -> list[Target]:
+    if targets is None:
+        return []
+    if isinstance(targets, Target):
+        return [targets]
+    if isinstance(targets, Mapping):
+        if period is None:
+            raise ValueError("targets given as {kpi: value} need period= (e.g. period='2026Q3')")
+        return [Target(str(k), parse_period(period).code, float(v)) for k, v in targets.items()]
+    out = list(targets)
+    bad = [type(t).__name__ for t in out if not isinstance(t, Target)]
+    if bad:
+        raise TypeError(f"targets must be Target objects or a {{kpi: value}} mapping, not {bad[0]}")
+    return out
+
+
+def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
+                  config=None) -> TargetStatusResult:
+    """Where every target stands on ``as_of``: a list of :class:`Target`, or ``{kpi: value}``
+    for ``period``."""
+    data = dataset_of(ds)
+    named = _positional("target_status", old, ["as_of", "config"], {})
+    as_of, config = named.get("as_of", as_of), named.get("config", config)
+    wanted = _targets(targets, period)
+    day = _day(data, as_of)
+    high_value = None
+    if rules is not None:
+        high_value = rules.high_value_monthly_spend
+    frame = completion.target_status(data, wanted, day, config, high_value=high_value)
+    return TargetStatusResult(frame=frame, config=config, as_of=day, targets=tuple(wanted))
+
+
+def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_of=None, rules=None,
+                     config=None):
+    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day)."""
+    data = dataset_of(ds)
+    named = _positional("quarterly_report", old, ["targets", "lang", "as_of", "config", "rules"], {})
+    targets, lang = named.get("targets", targets), named.get("lang", lang)
+    as_of, config, rules = named.get("as_of", as_of), named.get("config", config), named.get("rules", rules)
+    if period is None:
+        period = pd.Period(_day(data, as_of), freq="Q").strftime("%YQ%q")
+    wanted = _targets(targets, period)
+    return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules)
