@@ -19,7 +19,7 @@ def _peak_mib() -> float:
 
 def case_opslab(folder: Path) -> dict:
     from opslab.metrics import kpi_table as metrics
-    from opslab.ingest import load as loader
+    from opslab.dataset import load as loader
     from opslab.ingest.read import ReadOptions
     t = {}
     t0 = time.perf_counter()

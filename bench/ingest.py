@@ -119,7 +119,7 @@ def cdnow_xlsx() -> Path:
 def case_opslab(path: Path) -> dict:
     """The app's path: inspect (read + suggest), confirm a mapping, validate, build, query."""
     from opslab.metrics import kpi_table as metrics
-    from opslab.ingest import load as loader
+    from opslab.dataset import load as loader
     from opslab.ingest.read import ReadOptions
     t0 = time.perf_counter()
     data = path.read_bytes()

@@ -231,7 +231,7 @@ def snapshot() -> Path:
 
 def stored_sample(data_dir: Path) -> str:
     """Store the sample data set in ``data_dir`` as an upload would be stored; its id."""
-    from opslab.ingest import load as loader
+    from opslab.dataset import load as loader
     from opslab.workspace.store import Store
 
     ds, files, _ = loader.load_files(loader.sample_bytes())

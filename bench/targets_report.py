@@ -56,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=1_000_000)
     args = ap.parse_args()
-    from opslab.ingest import load as loader
+    from opslab.dataset import load as loader
     from opslab.models.forecast import ForecastConfig
     from opslab.report import quarterly_report
     from opslab.planning.completion import period_actuals

@@ -9,7 +9,7 @@ import pytest
 from bench import reference, reference_lifecycle
 from opslab.lifecycle import tiers as lifecycle
 from opslab.metrics import kpi_table as metrics
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.dataset.dataset import Dataset
 
 FOLDER = loader.sample_dir()

@@ -154,3 +154,25 @@ def test_no_cycle_between_rooms_of_the_same_layer():
         return seen
 
     assert sorted(r for r in deps if r in reach(r)) == []
+
+
+#: What the engine may raise: ValueError / TypeError for bad arguments, OpsLabError (a ValueError
+#: carrying a Problem) for data that cannot give an answer. A bare ``raise`` re-raises.
+ALLOWED_ERRORS = {"ValueError", "TypeError", "OpsLabError", "NotImplementedError", "StopIteration",
+                  "AttributeError",  # only from module __getattr__ (PEP 562)
+                  "OSError",  # I/O that failed: a chat robot that did not answer (report/push.py)
+                  "SystemExit",  # command-line entry points
+                  "NotEnoughCampaigns"}  # an OpsLabError (models/campaigns.py)
+
+
+def test_the_engine_raises_only_the_errors_of_the_error_rule():
+    found = []
+    for path in _engine_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                name = exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else ""
+                if name and name[0].isupper() and name not in ALLOWED_ERRORS:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert found == []

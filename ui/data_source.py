@@ -14,10 +14,10 @@ import json
 
 import streamlit as st
 
-from opslab.engine import sources
+from opslab.dataset import sources
 from opslab.synth import business as sample_business
 
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.dataset.load import files_key
 from opslab.ingest.choices import Choices
 from opslab.ingest.read import ReadOptions

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.core.problems import OpsLabError
 from opslab.core.schema import TABLES
 from ui import data_source, workspace

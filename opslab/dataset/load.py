@@ -24,7 +24,7 @@ from opslab.ingest.decide import Decisions, decide
 from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.ingest.validate import ValidationResult, coerce_table
-from opslab.core.problems import ERROR, WARNING, Problem, Report
+from opslab.core.problems import ERROR, WARNING, OpsLabError, Problem, Report
 from opslab.core.keys import content_key
 
 SAMPLE_FILES = ("events.csv", "orders.csv", "users.csv", "campaigns.csv")
@@ -264,7 +264,7 @@ def load_sample() -> Dataset:
     """
     ds, _, report = load_files(sample_bytes())
     if ds is None:
-        raise RuntimeError(f"sample data could not be loaded: {report.problems}")
+        raise OpsLabError("api.sample_not_loaded", codes=", ".join(sorted({p.code for p in report.problems})))
     return ds
 
 

@@ -96,7 +96,7 @@ class DuckDBEngine:
         used = set(_PARAM.findall(_COMMENT.sub("", sql)))
         missing = used - params.keys()
         if missing:
-            raise KeyError(f"missing SQL parameters: {sorted(missing)}")
+            raise ValueError(f"missing SQL parameters: {sorted(missing)}")
         args = {k: v for k, v in params.items() if k in used}
         with self._lock:
             rel = self._con.execute(sql, args) if args else self._con.execute(sql)

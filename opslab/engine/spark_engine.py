@@ -128,7 +128,7 @@ def to_spark(sql: str, params: dict[str, Any] | None = None, schema: dict | None
     for node in list(tree.find_all(exp.Placeholder, exp.Parameter)):
         name = node.name if isinstance(node, exp.Placeholder) else node.this.name
         if name not in params:
-            raise KeyError(f"missing SQL parameter: {name}")
+            raise ValueError(f"missing SQL parameter: {name}")
         node.replace(_literal(params[name]))
     body = tree.expression if isinstance(tree, exp.Create) else tree
     if schema:

@@ -147,7 +147,7 @@ def period_of(day, grain: str) -> Period:
     """
     d = pd.Timestamp(day)
     if grain not in PERIOD_GRAINS:
-        raise OpsLabError("targets.bad_grain", grain=str(grain))
+        raise ValueError(f"grain must be one of {PERIOD_GRAINS}, not {grain!r}")
     index = {"month": d.month, "quarter": (d.month - 1) // 3 + 1, "year": 1}[grain]
     return Period(grain, d.year, index)
 

@@ -35,8 +35,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.synth import SynthConfig, generate
 
 VERSION = 1
@@ -120,7 +121,7 @@ def _import_and_keep(data_dir, n_users, where: Path) -> tuple[Dataset, str]:
     files = loader.prepare_files(business_files(data_dir, n_users))[0]
     ds, report = loader.build_dataset(files)
     if ds is None:
-        raise RuntimeError(f"the business sample did not import: {[p.code for p in report]}")
+        raise OpsLabError("api.sample_not_loaded", codes=", ".join(sorted({p.code for p in report})))
     usable = [f for f in files if f.usable]
     parts: dict[str, list[pd.DataFrame]] = {}
     for f in usable:

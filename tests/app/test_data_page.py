@@ -195,7 +195,7 @@ def test_business_sample_button_imports_once_then_reopens_the_kept_tables(tmp_pa
     import pytest
 
     from opslab.synth import business as sb
-    from opslab.ingest import load as loader
+    from opslab.dataset import load as loader
     from ui import models
 
     monkeypatch.setattr(sb, "BUSINESS", replace(sb.BUSINESS, n_users=400))

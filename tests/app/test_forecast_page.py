@@ -15,7 +15,7 @@ from opslab.present import formatting as fmt
 from opslab.planning import forecast_readout as readout
 from opslab.lifecycle import tiers as lc
 from opslab.present.i18n import t
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from tests.number_style import shown_cells

@@ -10,7 +10,7 @@ import opslab
 from opslab.present import formatting as fmt
 from opslab.lifecycle import tiers as lc
 from opslab.present.i18n import t
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from tests.app.conftest import open_app
 
 PAGE = "views/lifecycle.py"

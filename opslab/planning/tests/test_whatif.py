@@ -9,7 +9,7 @@ import pytest
 from opslab.planning import driver_tree as dtree
 from opslab.lifecycle import tiers as lc
 from opslab.planning import whatif as wi
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.dataset.dataset import Dataset
 from opslab.models.forecast import ForecastConfig, KPIForecaster
 

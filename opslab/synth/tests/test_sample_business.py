@@ -87,7 +87,7 @@ def test_cached_on_disk(tmp_path):
 
 def test_the_import_is_kept_and_reopened_without_parsing(tmp_path, monkeypatch):
     from opslab.metrics import kpi_table as metrics
-    from opslab.ingest import load as loader
+    from opslab.dataset import load as loader
     first, key = sb.business_dataset(tmp_path, n_users=2_000)
     kept = sb.folder(tmp_path, 2_000) / sb.IMPORTED
     assert (kept / "manifest.json").exists() and len(key) == 64

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import opslab
 from opslab import __main__ as cli
-from opslab.ingest import load as loader
+from opslab.dataset import load as loader
 from opslab.planning.targets import Target
 from opslab.workspace.store import Store
 from opslab.workspace.target_store import TargetStore, dataset_key_of
