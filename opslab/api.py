@@ -70,6 +70,21 @@ class Result:
     config: Any = None
     as_of: dt.date | None = None
 
+    # These functions returned the bare frame before; reading the result as that frame keeps
+    # working for one release, with a DeprecationWarning.
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in {f.name for f in dataclasses.fields(self)}:
+            raise AttributeError(name)
+        _deprecated(f"reading {type(self).__name__} as a DataFrame (.{name})", ".frame")
+        return getattr(self.frame, name)
+
+    def __getitem__(self, key):
+        _deprecated(f"{type(self).__name__}[...]", ".frame[...]")
+        return self.frame[key]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
 
 @dataclass(frozen=True)
 class KpiResult(Result):

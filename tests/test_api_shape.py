@@ -107,3 +107,13 @@ def test_a_load_result_is_accepted_where_a_data_set_is():
 def test_the_report_period_defaults_to_the_data_not_a_fixed_quarter():
     sig = inspect.signature(opslab.quarterly_report)
     assert sig.parameters["period"].default is None
+
+
+def test_a_table_result_read_as_the_old_bare_frame_warns_but_works(ds):
+    res = opslab.kpis(ds, "month")
+    with pytest.warns(DeprecationWarning):
+        gmv = res["gmv"]
+    with pytest.warns(DeprecationWarning):
+        index = res.index
+    pd.testing.assert_series_equal(gmv, res.frame["gmv"])
+    assert list(index) == list(res.frame.index) and len(res) == len(res.frame)
