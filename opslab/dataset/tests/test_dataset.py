@@ -65,7 +65,7 @@ def test_two_datasets_have_separate_engines():
 def test_engine_session_is_utc_and_params_checked():
     eng = Engine()
     assert eng.sql("SELECT current_setting('TimeZone') AS tz")["tz"].iloc[0] == "UTC"
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError):
         eng.sql("SELECT $x AS v")
     assert eng.sql("SELECT $x AS v", x=3, unused=1)["v"].iloc[0] == 3
 
