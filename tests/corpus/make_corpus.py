@@ -7,6 +7,8 @@ or package and version) is in ``tests/corpus/README.md``. Run one data set at a 
     python tests/corpus/make_corpus.py olist /path/to/folder/with/the/olist/csvs
     python tests/corpus/make_corpus.py taobao_userbehavior /path/to/UserBehavior.csv
     python tests/corpus/make_corpus.py taobao_cn_price /path/to/UserBehavior.csv
+    python tests/corpus/make_corpus.py tmall_order_report /path/to/tmall_order_report.csv
+    python tests/corpus/make_corpus.py rees46_sessions /path/to/2019-Oct.csv
 
 Rules kept by every builder here:
 
@@ -108,16 +110,19 @@ def _lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
-def _check_no_multiline(path: Path, lines: list[bytes], has_header: bool, encoding: str) -> None:
+def _check_no_multiline(path: Path, lines: list[bytes], encoding: str) -> None:
     rows = sum(1 for _ in csv.reader(io.StringIO(b"".join(lines).decode(encoding))))
     if rows != len(lines):
         raise SystemExit(f"{path}: {rows} CSV rows in {len(lines)} lines: a field spans lines")
 
 
-def copy_rows(source: Path, out: Path, keep, *, has_header: bool, encoding: str) -> int:
+def copy_rows(source: Path, out: Path, keep, *, has_header: bool, encoding: str,
+              drop_unterminated: bool = False) -> int:
     """Copy the header (if any) and every line whose parsed fields ``keep(fields)`` accepts."""
     lines = _lines(source)
-    _check_no_multiline(source, lines, has_header, encoding)
+    if drop_unterminated and lines and not lines[-1].endswith(b"\n"):
+        lines = lines[:-1]  # a copy cut mid-row: its last, unterminated line is not a whole row
+    _check_no_multiline(source, lines, encoding)
     head, body = (lines[:1], lines[1:]) if has_header else ([], lines)
     kept = [line for line in body if keep(next(csv.reader([line.decode(encoding)])))]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,11 +170,33 @@ def build_taobao_cn_price(source: Path, out_dir: Path) -> Path:
     return out
 
 
+# --- f. Tmall order report (Chinese headers, refunds as a column) -------------------------------
+
+def build_tmall_order_report(source: Path, out_dir: Path) -> Path:
+    """The whole report (28,010 orders, 1.9 MB): no trimming needed; CRLF and the headers'
+    trailing spaces kept."""
+    out = out_dir / "tmall_order_report" / "tmall_order_report.csv"
+    copy_rows(source, out, lambda fields: True, has_header=True, encoding="utf-8")
+    return out
+
+
+# --- h. REES46 multi-category store events (sessions) ----------------------------------------
+
+def build_rees46_sessions(source: Path, out_dir: Path) -> Path:
+    """Every complete row of the upstream head of ``2019-Oct.csv`` (its last line is cut mid-row
+    and is left out)."""
+    out = out_dir / "rees46_sessions" / "2019-Oct-head.csv"
+    copy_rows(source, out, lambda fields: True, has_header=True, encoding="utf-8", drop_unterminated=True)
+    return out
+
+
 BUILDERS = {
     "online_retail": build_online_retail,
     "olist": build_olist,
     "taobao_userbehavior": build_taobao_userbehavior,
     "taobao_cn_price": build_taobao_cn_price,
+    "tmall_order_report": build_tmall_order_report,
+    "rees46_sessions": build_rees46_sessions,
 }
 
 

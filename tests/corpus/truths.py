@@ -264,11 +264,87 @@ def taobao_cn_price_truth() -> Truth:
     return _behaviour_truth("taobao_cn_price", path, frame, "Asia/Shanghai", "CNY", header=True)
 
 
+# --- f. Tmall order report ----------------------------------------------------------------------
+
+def tmall_order_report_truth() -> Truth:
+    """Tmall order report, one row per order, Chinese headers, refunds in a column (yuan).
+
+    Columns 订单编号, 总金额 (order total), 买家实际支付金额 (paid by the buyer), ``收货地址 ``,
+    订单创建时间, ``订单付款时间 `` (two headers end with a space), 退款金额 (refunded).
+
+    * an order is **paid** when 订单付款时间 is filled; unpaid orders (3,923) are not sales;
+    * its time is 订单创建时间 (local Beijing wall-clock time, no zone in the file);
+    * **gross** = sum of 总金额 of paid orders; **refunds** = sum of 退款金额 (only paid orders
+      have one); **net** = gross - refunds (= sum of 买家实际支付金额: checked in the tests);
+    * **orders** = paid orders whose 买家实际支付金额 is > 0 (a fully refunded order is no sale);
+    * **customers**: none can be counted, the report has no buyer id (NaN).
+    """
+    path = CORPUS / "tmall_order_report" / "tmall_order_report.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    paid = raw["订单付款时间 "] != ""
+    time = pd.to_datetime(raw["订单创建时间"], format="%Y-%m-%d %H:%M:%S")
+    net_paid = raw["买家实际支付金额"].astype(float)
+    frame = pd.DataFrame({"time": time, "order": raw["订单编号"], "customer": np.nan,
+                          "total": raw["总金额"].astype(float), "refund": raw["退款金额"].astype(float),
+                          "net": net_paid})[paid]
+    gross = frame.rename(columns={"total": "amount"})
+    refunds = frame[["time", "refund"]].rename(columns={"refund": "amount"})
+    sales = gross[frame["net"] > 0]
+
+    def periods(freq):
+        p = _periods(sales, refunds, freq)
+        label = (gross["time"].dt.to_period(freq).dt.strftime("%Y-%m") if freq == "M"
+                 else gross["time"].dt.to_period(freq).astype(str))
+        p["gross"] = gross.groupby(label)["amount"].sum().reindex(p.index)
+        p["net"] = p["gross"] - p["refunds"]
+        p["customers"] = np.nan
+        return p[COLUMNS]
+
+    totals = {"gross": float(gross["amount"].sum()), "refunds": float(refunds["amount"].sum()),
+              "orders": int(len(sales)), "customers": np.nan, "paid_orders": int(paid.sum()),
+              "unpaid_orders": int((~paid).sum()), "fully_refunded": int((frame["net"] == 0).sum()),
+              "paid_by_buyers": float(net_paid.sum())}
+    totals["net"] = totals["gross"] - totals["refunds"]
+    return Truth("tmall_order_report", {path.name: path}, {path.name: len(raw)}, "CNY", "Asia/Shanghai",
+                 periods("M"), periods("Q"), totals)
+
+
+# --- h. REES46 events with sessions --------------------------------------------------------------
+
+def rees46_sessions_truth() -> Truth:
+    """REES46 multi-category store events: ``event_time`` (``... UTC``), event_type
+    (view/cart/purchase), product, category, brand, price, user_id, user_session.
+
+    * times are UTC (the suffix says so); days and months are UTC calendar ones;
+    * a **purchase** is an event_type ``purchase`` row, one order each (the log has no order id
+      and no quantity): **gross** = sum of their ``price``; no refunds; net = gross;
+    * the currency is not stated by the publisher (prices are commonly read as US dollars);
+    * **customers** = distinct user_id with a purchase;
+    * ``daily_users``: distinct user_id with any event per UTC day; ``totals`` also gives the
+      distinct sessions and the sessions with a purchase.
+    """
+    path = CORPUS / "rees46_sessions" / "2019-Oct-head.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    seconds = (pd.to_datetime(raw["event_time"].str.removesuffix(" UTC"), format="%Y-%m-%d %H:%M:%S")
+               - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    frame = pd.DataFrame({"user": raw["user_id"], "seconds": seconds,
+                          "behaviour": raw["event_type"].replace({"purchase": "buy"}),
+                          "amount": raw["price"].astype(float)})
+    truth = _behaviour_truth("rees46_sessions", path, frame, "UTC", "USD", header=True)
+    buys = raw["event_type"] == "purchase"
+    truth.totals.update(sessions=int(raw["user_session"].nunique()),
+                        sessions_with_purchase=int(raw.loc[buys, "user_session"].nunique()),
+                        carts=int((raw["event_type"] == "cart").sum()))
+    return truth
+
+
 TRUTHS = {
     "online_retail": online_retail_truth,
     "olist": olist_truth,
     "taobao_userbehavior": taobao_userbehavior_truth,
     "taobao_cn_price": taobao_cn_price_truth,
+    "tmall_order_report": tmall_order_report_truth,
+    "rees46_sessions": rees46_sessions_truth,
 }
 
 
