@@ -9,14 +9,17 @@ or package and version) is in ``tests/corpus/README.md``. Run one data set at a 
     python tests/corpus/make_corpus.py taobao_cn_price /path/to/UserBehavior.csv
     python tests/corpus/make_corpus.py tmall_order_report /path/to/tmall_order_report.csv
     python tests/corpus/make_corpus.py rees46_sessions /path/to/2019-Oct.csv
+    python tests/corpus/make_corpus.py olist_prejoined /path/to/olist_classified_public_dataset.csv
+    python tests/corpus/make_corpus.py grocery_elog /path/to/groceryElog.rda   # needs pyreadr
 
 Rules kept by every builder here:
 
 * **Rows are removed, never edited.** For a text source each kept row is copied byte for byte
-  (same header or lack of it, encoding, delimiter, quoting and line ending). The one exception
-  is Online Retail, whose only full copy reachable here is a column-typed parquet conversion of
-  the UCI workbook: its rows are written in the layout of the widespread CSV copy (see the README
-  and :func:`online_retail_line`); the values are not changed.
+  (same header or lack of it, encoding, delimiter, quoting and line ending). Two exceptions, whose
+  only sources reachable here are typed (not text): Online Retail (a parquet conversion of the UCI
+  workbook), written in the layout of the widespread CSV copy (:func:`online_retail_line`), and
+  the BTYDplus grocery log (an R data file), written as plain ``cust,date`` CSV. Their values are
+  not changed.
 * **Whole customers, not random rows.** A data set is trimmed by keeping every row of a chosen set
   of customers (in every file of a multi-file export, cancellations included), chosen by a
   deterministic hash of the customer id, so re-running gives the same bytes.
@@ -190,6 +193,35 @@ def build_rees46_sessions(source: Path, out_dir: Path) -> Path:
     return out
 
 
+# --- d. Olist's own pre-joined table -------------------------------------------------------------
+
+def build_olist_prejoined(source: Path, out_dir: Path) -> Path:
+    """Olist's classified public data set, one pre-joined row per order, kept whole (1.3 MB)."""
+    out = out_dir / "olist_prejoined" / "olist_classified_public_dataset.csv"
+    copy_rows(source, out, lambda fields: True, has_header=True, encoding="utf-8")
+    return out
+
+
+# --- g. BTYDplus grocery purchase log (R data file) -----------------------------------------------
+
+def build_grocery_elog(source: Path, out_dir: Path) -> Path:
+    """``groceryElog`` of the R package BTYDplus as ``cust,date`` (10,483 rows, all kept).
+
+    The .rda holds a factor (customer) and a Date column; they are written as their labels and
+    ISO dates, in the R file's row order. Needs ``pyreadr`` (only to rebuild; not a test need).
+    """
+    import pyreadr  # rebuilding only: the tests read the committed CSV
+
+    frame = pyreadr.read_r(str(source))["groceryElog"]
+    if len(frame) != 10_483:
+        raise SystemExit(f"{source}: {len(frame)} rows, BTYDplus documents 10,483")
+    out = out_dir / "grocery_elog" / "grocery_elog.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["cust,date"] + [f"{c},{d}" for c, d in zip(frame["cust"].astype(str), frame["date"].astype(str))]
+    out.write_bytes(("\n".join(lines) + "\n").encode("ascii"))
+    return out
+
+
 BUILDERS = {
     "online_retail": build_online_retail,
     "olist": build_olist,
@@ -197,6 +229,8 @@ BUILDERS = {
     "taobao_cn_price": build_taobao_cn_price,
     "tmall_order_report": build_tmall_order_report,
     "rees46_sessions": build_rees46_sessions,
+    "olist_prejoined": build_olist_prejoined,
+    "grocery_elog": build_grocery_elog,
 }
 
 

@@ -338,6 +338,68 @@ def rees46_sessions_truth() -> Truth:
     return truth
 
 
+# --- d. Olist's pre-joined classified data set -----------------------------------------------------
+
+def olist_prejoined_truth() -> Truth:
+    """Olist's classified public data set: one pre-joined row per order (reais, local times).
+
+    Each row joins an order (``order_status``, ``order_products_value``, ``order_freight_value``,
+    ``order_items_qty``, ``order_purchase_timestamp`` with microseconds), its customer's place
+    (city, state, zip prefix: no customer id), its products and its review. ``id`` is the order's
+    number in the file (the first, unnamed column is a pandas row index).
+
+    * an order's **amount** = ``order_products_value + order_freight_value``; its time
+      ``order_purchase_timestamp``;
+    * **gross** = all orders; **refunds** = orders with status ``canceled`` or ``unavailable``;
+      **net** = gross - refunds; **orders** = other orders with amount > 0;
+    * **customers**: none can be counted, the file has no customer id (NaN).
+    """
+    path = CORPUS / "olist_prejoined" / "olist_classified_public_dataset.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = pd.DataFrame({
+        "time": pd.to_datetime(raw["order_purchase_timestamp"], format="%Y-%m-%d %H:%M:%S.%f"),
+        "order": raw["id"], "customer": np.nan,
+        "amount": raw["order_products_value"].astype(float) + raw["order_freight_value"].astype(float)})
+    not_sold = raw["order_status"].isin(OLIST_NOT_SOLD)
+    sales = frame[~not_sold & (frame["amount"] > 0)]
+    refunds = frame[not_sold][["time", "amount"]]
+
+    def periods(freq):
+        p = _periods(sales, refunds, freq)
+        label = (frame["time"].dt.to_period(freq).dt.strftime("%Y-%m") if freq == "M"
+                 else frame["time"].dt.to_period(freq).astype(str))
+        p["gross"] = frame.groupby(label)["amount"].sum().reindex(p.index)
+        p["net"] = p["gross"] - p["refunds"]
+        p["customers"] = np.nan
+        return p[COLUMNS]
+
+    totals = {"gross": float(frame["amount"].sum()), "refunds": float(refunds["amount"].sum()),
+              "orders": int(len(sales)), "customers": np.nan, "not_sold_orders": int(not_sold.sum())}
+    totals["net"] = totals["gross"] - totals["refunds"]
+    return Truth("olist_prejoined", {path.name: path}, {path.name: len(raw)}, "BRL", "America/Sao_Paulo",
+                 periods("M"), periods("Q"), totals)
+
+
+# --- g. BTYDplus grocery purchase log ----------------------------------------------------------------
+
+def grocery_elog_truth() -> Truth:
+    """Purchase-only log of an online grocer (BTYDplus ``groceryElog``): ``cust,date``.
+
+    * every row is one purchase (no order id; the file has no identical rows), dated by day;
+    * **orders** = rows; **customers** = distinct ``cust``; **no amounts**: money is NaN;
+    * 1,525 customers who first bought in 2006Q1, followed to the end of 2007 (24 months).
+    """
+    path = CORPUS / "grocery_elog" / "grocery_elog.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    sales = pd.DataFrame({"time": pd.to_datetime(raw["date"], format="%Y-%m-%d"), "order": raw.index,
+                          "customer": raw["cust"], "amount": np.nan})
+    refunds = sales.iloc[:0][["time", "amount"]]
+    totals = _totals(sales, refunds)
+    totals["purchases"] = len(raw)
+    return Truth("grocery_elog", {path.name: path}, {path.name: len(raw)}, None, None,
+                 _periods(sales, refunds, "M"), _periods(sales, refunds, "Q"), totals)
+
+
 TRUTHS = {
     "online_retail": online_retail_truth,
     "olist": olist_truth,
@@ -345,6 +407,8 @@ TRUTHS = {
     "taobao_cn_price": taobao_cn_price_truth,
     "tmall_order_report": tmall_order_report_truth,
     "rees46_sessions": rees46_sessions_truth,
+    "olist_prejoined": olist_prejoined_truth,
+    "grocery_elog": grocery_elog_truth,
 }
 
 
