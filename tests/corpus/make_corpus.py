@@ -11,6 +11,7 @@ or package and version) is in ``tests/corpus/README.md``. Run one data set at a 
     python tests/corpus/make_corpus.py rees46_sessions /path/to/2019-Oct.csv
     python tests/corpus/make_corpus.py olist_prejoined /path/to/olist_classified_public_dataset.csv
     python tests/corpus/make_corpus.py grocery_elog /path/to/groceryElog.rda   # needs pyreadr
+    python tests/corpus/make_corpus.py taobao_gbk_orders /path/to/1月.csv
 
 Rules kept by every builder here:
 
@@ -222,6 +223,15 @@ def build_grocery_elog(source: Path, out_dir: Path) -> Path:
     return out
 
 
+# --- f. a GBK Taobao order export -------------------------------------------------------------------
+
+def build_taobao_gbk_orders(source: Path, out_dir: Path) -> Path:
+    """The 50 paid orders of a Taobao book shop's export, GBK, kept whole under their own name."""
+    out = out_dir / "taobao_gbk_orders" / "1月.csv"
+    copy_rows(source, out, lambda fields: True, has_header=True, encoding="gbk")
+    return out
+
+
 BUILDERS = {
     "online_retail": build_online_retail,
     "olist": build_olist,
@@ -231,6 +241,7 @@ BUILDERS = {
     "rees46_sessions": build_rees46_sessions,
     "olist_prejoined": build_olist_prejoined,
     "grocery_elog": build_grocery_elog,
+    "taobao_gbk_orders": build_taobao_gbk_orders,
 }
 
 

@@ -400,6 +400,29 @@ def grocery_elog_truth() -> Truth:
                  _periods(sales, refunds, "M"), _periods(sales, refunds, "Q"), totals)
 
 
+# --- f. GBK Taobao order export ----------------------------------------------------------------------
+
+def taobao_gbk_orders_truth() -> Truth:
+    """A Taobao book shop's paid orders, Chinese headers, **GBK** (yuan, Beijing wall-clock times).
+
+    Columns 买家会员名 (buyer), 买家实际支付金额 (paid), 收货人姓名, 宝贝标题, ``订单付款时间 ``
+    (trailing space; ``2018/5/16 9:41``, year first).
+
+    * every row is one paid order (no order id, no refund column): **orders** = rows with a
+      paid amount > 0; **gross** = net = sum of 买家实际支付金额; no refunds;
+    * **customers** = distinct 买家会员名; time = 订单付款时间.
+    """
+    path = CORPUS / "taobao_gbk_orders" / "1月.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gbk")
+    frame = pd.DataFrame({"time": pd.to_datetime(raw["订单付款时间 "], format="%Y/%m/%d %H:%M"),
+                          "order": raw.index, "customer": raw["买家会员名"],
+                          "amount": raw["买家实际支付金额"].astype(float)})
+    sales = frame[frame["amount"] > 0]
+    refunds = frame.iloc[:0][["time", "amount"]]
+    return Truth("taobao_gbk_orders", {path.name: path}, {path.name: len(raw)}, "CNY", "Asia/Shanghai",
+                 _periods(sales, refunds, "M"), _periods(sales, refunds, "Q"), _totals(sales, refunds))
+
+
 TRUTHS = {
     "online_retail": online_retail_truth,
     "olist": olist_truth,
@@ -409,6 +432,7 @@ TRUTHS = {
     "rees46_sessions": rees46_sessions_truth,
     "olist_prejoined": olist_prejoined_truth,
     "grocery_elog": grocery_elog_truth,
+    "taobao_gbk_orders": taobao_gbk_orders_truth,
 }
 
 
