@@ -82,6 +82,9 @@ XFAIL = {
     ("orders", "grocery_elog"): "issue 21: purchase log without 'user_id' header gives no data set",
     ("customers", "grocery_elog"): "issue 21: purchase log without 'user_id' header gives no data set",
     ("gross_gmv", "taobao_gbk_orders"): "issue 21: no gross / refunds / net split on the Overview",
+    ("quarterly_net_gmv", "online_retail"): "issue 21: invoice lines dropped as duplicates, cancellations not netted",
+    ("quarterly_net_gmv", "olist"): "issue 21: items/payments not joined to orders: GMV 0.0",
+    ("quarterly_net_gmv", "olist_prejoined"): "issue 21: pre-joined table mis-mapped (delivery date, no freight)",
 }
 
 
@@ -182,6 +185,22 @@ def test_monthly_net_gmv_equals_the_truth(name):
 def test_monthly_gross_gmv_and_refunds_equal_the_truth(name):
     _assert_money(name, "gross")
     _assert_money(name, "refunds")
+
+
+#: Data sets with money over at least two whole quarters: the quarterly 环比 is meaningful.
+QUARTERLY = ("online_retail", "olist", "olist_prejoined")
+
+
+@pytest.mark.parametrize("name", cases("quarterly_net_gmv", QUARTERLY))
+def test_quarterly_net_gmv_and_its_change_equal_the_truth(name):
+    truth, ds = dataset(name)
+    k = opslab.kpis(ds, grain="quarter")
+    k.index = pd.PeriodIndex(pd.DatetimeIndex(k.index), freq="Q").astype(str)
+    expected = truth.quarterly["net"]
+    got = k["gmv"].reindex(expected.index)
+    assert got.round(2).to_dict() == pytest.approx(expected.round(2).to_dict(), abs=0.011)
+    # 环比 of every quarter: same sign as the truth's (the issue's report said -20.6 % for +21.5 %).
+    assert (np.sign(got.pct_change().dropna()) == np.sign(expected.pct_change().dropna())).all()
 
 
 # --- orders and customers -------------------------------------------------------------------------

@@ -44,10 +44,9 @@ class Truth:
     notes: list[str] = field(default_factory=list)
 
 
-def _rows(path: Path, header: bool = True, encoding: str = "utf-8") -> int:
-    """Data rows of a CSV as pandas counts them (every line is one row in these files)."""
-    return len(pd.read_csv(path, header=0 if header else None, dtype=str, keep_default_na=False,
-                           encoding=encoding))
+def _rows(path: Path) -> int:
+    """Data rows of a CSV with a header, as pandas counts them (one line is one row here)."""
+    return len(pd.read_csv(path, dtype=str, keep_default_na=False))
 
 
 def _periods(sales: pd.DataFrame, refunds: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -209,8 +208,7 @@ def olist_truth(amount: str = "items") -> Truth:
 
 # --- behaviour logs -------------------------------------------------------------------------------
 
-def _behaviour_truth(name: str, path: Path, frame: pd.DataFrame, tz: str, currency: str | None,
-                     header: bool) -> Truth:
+def _behaviour_truth(name: str, path: Path, frame: pd.DataFrame, tz: str, currency: str | None) -> Truth:
     """Shared by the behaviour logs: ``frame`` has user, behaviour, seconds, amount (or NaN)."""
     local = pd.to_datetime(frame["seconds"].astype("int64"), unit="s", utc=True).dt.tz_convert(tz).dt.tz_localize(None)
     buys = frame["behaviour"] == "buy"
@@ -242,7 +240,7 @@ def taobao_userbehavior_truth() -> Truth:
     path = CORPUS / "taobao_userbehavior" / "UserBehavior.csv"
     raw = pd.read_csv(path, header=None, names=["user", "item", "category", "behaviour", "seconds"], dtype=str)
     raw["amount"] = np.nan
-    return _behaviour_truth("taobao_userbehavior", path, raw, "Asia/Shanghai", None, header=False)
+    return _behaviour_truth("taobao_userbehavior", path, raw, "Asia/Shanghai", None)
 
 
 def taobao_cn_price_truth() -> Truth:
@@ -261,7 +259,7 @@ def taobao_cn_price_truth() -> Truth:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame = pd.DataFrame({"user": raw["用户ID"], "behaviour": raw["行为类型"], "seconds": raw["时间戳"],
                           "amount": raw["售价"].astype(float)})
-    return _behaviour_truth("taobao_cn_price", path, frame, "Asia/Shanghai", "CNY", header=True)
+    return _behaviour_truth("taobao_cn_price", path, frame, "Asia/Shanghai", "CNY")
 
 
 # --- f. Tmall order report ----------------------------------------------------------------------
@@ -330,7 +328,7 @@ def rees46_sessions_truth() -> Truth:
     frame = pd.DataFrame({"user": raw["user_id"], "seconds": seconds,
                           "behaviour": raw["event_type"].replace({"purchase": "buy"}),
                           "amount": raw["price"].astype(float)})
-    truth = _behaviour_truth("rees46_sessions", path, frame, "UTC", "USD", header=True)
+    truth = _behaviour_truth("rees46_sessions", path, frame, "UTC", "USD")
     buys = raw["event_type"] == "purchase"
     truth.totals.update(sessions=int(raw["user_session"].nunique()),
                         sessions_with_purchase=int(raw.loc[buys, "user_session"].nunique()),
