@@ -242,7 +242,10 @@ def test_truths_hold_the_known_shape_of_each_export():
     """Guards against a wrong truth: counts that a reader of each file can check by hand."""
     retail = tr.online_retail_truth()
     assert retail.rows == {"online_retail.csv": 35_754}
-    assert retail.totals["cancellation_rows"] == 466 and retail.totals["rows_without_customer"] == 10_409
+    assert retail.totals["duplicate_rows"] == 240  # repeats of a whole line, counted once
+    assert retail.totals["cancellation_rows"] == 464 and retail.totals["rows_without_customer"] == 10_408
+    every_line = tr.online_retail_truth(keep_duplicates=True)
+    assert every_line.totals["net"] - retail.totals["net"] == pytest.approx(retail.totals["duplicate_amount"], abs=0.01)
     # The two largest sales of the file, each cancelled within minutes, are in the sample:
     # their cancellations dominate the refunds of January and December 2011.
     assert retail.monthly.loc["2011-01", "refunds"] > 77_000 and retail.monthly.loc["2011-12", "refunds"] > 168_000

@@ -84,9 +84,12 @@ def _totals(sales: pd.DataFrame, refunds: pd.DataFrame) -> dict[str, float]:
 
 # --- a. UCI Online Retail -------------------------------------------------------------------------
 
-def online_retail_truth() -> Truth:
+def online_retail_truth(keep_duplicates: bool = False) -> Truth:
     """UCI Online Retail, order lines with cancellations (pounds sterling, UK local time).
 
+    * **duplicates**: a line that repeats an earlier line in every column is a duplicate and is
+      counted once (issue 21's rule; 240 lines worth £962.81 here, 4 of them in cancellations);
+      ``keep_duplicates=True`` counts every line instead;
     * line amount = ``Quantity * UnitPrice``; a line's time is its ``InvoiceDate``
       (``M/D/YYYY H:MM``, month first), its month/quarter the calendar one of that date;
     * **sale lines**: invoices not starting with ``C`` whose line amount is > 0;
@@ -103,7 +106,9 @@ def online_retail_truth() -> Truth:
     * ``split``: the monthly figures for lines with and without a ``CustomerID``.
     """
     path = CORPUS / "online_retail" / "online_retail.csv"
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1")
+    file = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1")
+    repeated = file.duplicated()
+    raw = file if keep_duplicates else file[~repeated]
     time = pd.to_datetime(raw["InvoiceDate"], format="%m/%d/%Y %H:%M")
     amount = raw["Quantity"].astype(int) * raw["UnitPrice"].astype(float)
     customer = raw["CustomerID"].where(raw["CustomerID"] != "")
@@ -117,9 +122,12 @@ def online_retail_truth() -> Truth:
         has: _periods(sales[sales["customer"].notna() == has], refunds[refunds["customer"].notna() == has], "M")
         for has in (True, False)}, names=["has_customer_id"])
     totals = _totals(sales, refunds)
+    dup = file[repeated]
     totals.update(other_rows=int(other.sum()), other_amount=float(amount[other].sum()),
-                  cancellation_rows=int(cancel.sum()), rows_without_customer=int(customer.isna().sum()))
-    return Truth("online_retail", {"online_retail.csv": path}, {"online_retail.csv": len(raw)}, "GBP",
+                  cancellation_rows=int(cancel.sum()), rows_without_customer=int(customer.isna().sum()),
+                  duplicate_rows=int(repeated.sum()),
+                  duplicate_amount=float((dup["Quantity"].astype(int) * dup["UnitPrice"].astype(float)).sum()))
+    return Truth("online_retail", {"online_retail.csv": path}, {"online_retail.csv": len(file)}, "GBP",
                  "Europe/London", _periods(sales, refunds, "M"), _periods(sales, refunds, "Q"), totals,
                  split=split)
 
