@@ -94,13 +94,21 @@ def cases(test: str, names=tuple(LOADS)):
                          if (test, n) in XFAIL else []) for n in names]
 
 
+_TRUTHS: dict[str, tr.Truth] = {}
 _LOADED: dict[str, tuple] = {}
+
+
+def truth_of(name: str) -> tr.Truth:
+    """A data set's truth, computed once per test session."""
+    if name not in _TRUTHS:
+        _TRUTHS[name] = tr.TRUTHS[name]()
+    return _TRUTHS[name]
 
 
 def loaded(name: str):
     """(truth, LoadResult) for a data set, loaded once per test session."""
     if name not in _LOADED:
-        truth = tr.TRUTHS[name]()
+        truth = truth_of(name)
         result = opslab.load(*[str(p) for p in truth.files.values()], **LOADS[name])
         _LOADED[name] = (truth, result)
     return _LOADED[name]
@@ -241,7 +249,7 @@ def test_distinct_users_per_local_day_equal_the_truth(name):
 
 def test_truths_hold_the_known_shape_of_each_export():
     """Guards against a wrong truth: counts that a reader of each file can check by hand."""
-    retail = tr.online_retail_truth()
+    retail = truth_of("online_retail")
     assert retail.rows == {"online_retail.csv": 35_754}
     assert retail.totals["duplicate_rows"] == 240  # repeats of a whole line, counted once
     assert retail.totals["cancellation_rows"] == 464 and retail.totals["rows_without_customer"] == 10_408
@@ -251,26 +259,26 @@ def test_truths_hold_the_known_shape_of_each_export():
     # their cancellations dominate the refunds of January and December 2011.
     assert retail.monthly.loc["2011-01", "refunds"] > 77_000 and retail.monthly.loc["2011-12", "refunds"] > 168_000
     assert len(retail.monthly) == 13 and (retail.monthly["net"] > 0).all()
-    olist = tr.olist_truth()
+    olist = truth_of("olist")
     assert olist.totals["orders_in_file"] == 4_000 and olist.totals["not_sold_orders"] == 40
     # Items (price + freight) and payments agree for sold orders to within vouchers/interest.
     pay = tr.olist_truth(amount="payments")
     assert pay.totals["net"] == pytest.approx(olist.totals["net"], rel=0.02)
-    ub = tr.taobao_userbehavior_truth()
+    ub = truth_of("taobao_userbehavior")
     assert ub.totals["purchases"] == 77 and np.isnan(ub.totals["gross"])
-    cn = tr.taobao_cn_price_truth()
+    cn = truth_of("taobao_cn_price")
     assert cn.monthly["orders"].sum() == cn.totals["purchases"]
-    tmall = tr.tmall_order_report_truth()
+    tmall = truth_of("tmall_order_report")
     # The report's own identity: what buyers paid = totals of paid orders - refunds.
     assert tmall.totals["paid_by_buyers"] == pytest.approx(tmall.totals["net"], abs=0.01)
     assert tmall.totals["paid_orders"] + tmall.totals["unpaid_orders"] == 28_010
-    rees = tr.rees46_sessions_truth()
+    rees = truth_of("rees46_sessions")
     assert rees.rows == {"2019-Oct-head.csv": 17_434} and rees.totals["purchases"] == 214
-    joined = tr.olist_prejoined_truth()
+    joined = truth_of("olist_prejoined")
     assert joined.rows == {"olist_classified_public_dataset.csv": 3_584} and joined.totals["not_sold_orders"] == 25
-    grocery = tr.grocery_elog_truth()
+    grocery = truth_of("grocery_elog")
     # BTYDplus documents 10,483 transactions of 1,525 customers, all first buying in 2006Q1.
     assert (grocery.totals["orders"], grocery.totals["customers"]) == (10_483, 1_525)
     assert grocery.quarterly.loc["2006Q1", "customers"] == 1_525
-    gbk = tr.taobao_gbk_orders_truth()
+    gbk = truth_of("taobao_gbk_orders")
     assert gbk.rows == {"1月.csv": 50} and gbk.totals["net"] == pytest.approx(4_085.86, abs=0.005)
