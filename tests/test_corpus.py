@@ -282,3 +282,10 @@ def test_truths_hold_the_known_shape_of_each_export():
     assert grocery.quarterly.loc["2006Q1", "customers"] == 1_525
     gbk = truth_of("taobao_gbk_orders")
     assert gbk.rows == {"1月.csv": 50} and gbk.totals["net"] == pytest.approx(4_085.86, abs=0.005)
+
+
+def test_truths_md_is_current():
+    """tests/corpus/TRUTHS.md (the figures other work compares with) is what truths.py computes."""
+    written = (tr.CORPUS / "TRUTHS.md").read_text(encoding="utf-8")
+    assert written == tr.markdown({name: truth_of(name) for name in tr.TRUTHS}), \
+        "regenerate: python tests/corpus/truths.py --markdown > tests/corpus/TRUTHS.md"

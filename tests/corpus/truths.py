@@ -442,7 +442,48 @@ TRUTHS = {
 }
 
 
+def _fmt(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "—" if np.isnan(value) else f"{value:,.2f}"
+    return f"{value:,}"
+
+
+def _table(frame: pd.DataFrame) -> list[str]:
+    lines = ["| period | " + " | ".join(frame.columns) + " |", "| --- |" + " ---: |" * len(frame.columns)]
+    lines += ["| " + str(i) + " | " + " | ".join(_fmt(v) for v in row) + " |"
+              for i, row in zip(frame.index, frame.itertuples(index=False))]
+    return lines
+
+
+def markdown(truths: dict[str, Truth] | None = None) -> str:
+    """Every truth as Markdown (``tests/corpus/TRUTHS.md``; a test keeps that file current)."""
+    truths = truths or {k: fn() for k, fn in TRUTHS.items()}
+    out = ["# Truths of the corpus", "",
+           "Written by `python tests/corpus/truths.py --markdown > tests/corpus/TRUTHS.md` from the "
+           "committed files; definitions in `truths.py`. Money in each set's currency; `—`: none "
+           "(no amounts, or no customer id).", ""]
+    for key, t in truths.items():
+        out += [f"## {key}", "", f"Rows: {', '.join(f'{f} {_fmt(n)}' for f, n in t.rows.items())}. "
+                f"Currency: {t.currency or 'none'}. Time zone: {t.tz or 'dates only'}.", "",
+                "Totals: " + ", ".join(f"{k} {_fmt(v)}" for k, v in t.totals.items()) + ".", ""]
+        out += ["Monthly:", ""] + _table(t.monthly) + ["", "Quarterly:", ""] + _table(t.quarterly) + [""]
+        if t.split is not None:
+            for has in (True, False):
+                out += [f"Monthly, lines {'with' if has else 'without'} a customer id:", ""]
+                out += _table(t.split.loc[has]) + [""]
+        if t.daily_users is not None:
+            d = t.daily_users
+            out += ["Per local day (users, buyers, purchases): "
+                    + "; ".join(f"{i} {r.users}/{r.buyers}/{r.purchases}" for i, r in d.iterrows()) + ".", ""]
+    return "\n".join(out)
+
+
 if __name__ == "__main__":  # print every truth, for the README and for comparing by eye
+    import sys
+
+    if sys.argv[1:] == ["--markdown"]:
+        print(markdown(), end="")
+        raise SystemExit(0)
     pd.set_option("display.width", 160)
     for key, fn in TRUTHS.items():
         t = fn()
