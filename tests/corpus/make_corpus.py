@@ -12,6 +12,7 @@ or package and version) is in ``tests/corpus/README.md``. Run one data set at a 
     python tests/corpus/make_corpus.py olist_prejoined /path/to/olist_classified_public_dataset.csv
     python tests/corpus/make_corpus.py grocery_elog /path/to/groceryElog.rda   # needs pyreadr
     python tests/corpus/make_corpus.py taobao_gbk_orders /path/to/1月.csv
+    python tests/corpus/make_corpus.py olist_statuses /path/to/folder/with/the/olist/csvs
 
 Rules kept by every builder here:
 
@@ -152,6 +153,32 @@ def build_olist(source: Path, out_dir: Path) -> Path:
     return target
 
 
+OLIST_STATUSES_PER_MILLE = 500
+
+
+def build_olist_statuses(source: Path, out_dir: Path) -> Path:
+    """Every row, in all four files, of the people (``customer_unique_id``) whose id hashes under
+    50 %: their orders, the items and payments of those orders, and their customer rows."""
+    people = {}
+    for line in _lines(source / "olist_customers_dataset.csv")[1:]:
+        customer_id, person = next(csv.reader([line.decode("utf-8")]))[:2]
+        people[customer_id] = person
+    kept_customers = {c for c, person in people.items() if keep_id(person, OLIST_STATUSES_PER_MILLE)}
+    kept_orders = set()
+    for line in _lines(source / "olist_orders_dataset.csv")[1:]:
+        order_id, customer_id = next(csv.reader([line.decode("utf-8")]))[:2]
+        if customer_id in kept_customers:
+            kept_orders.add(order_id)
+    target = out_dir / "olist_statuses"
+    keys = {"olist_orders_dataset.csv": lambda f: f[0] in kept_orders,
+            "olist_order_items_dataset.csv": lambda f: f[0] in kept_orders,
+            "olist_order_payments_dataset.csv": lambda f: f[0] in kept_orders,
+            "olist_customers_dataset.csv": lambda f: f[0] in kept_customers}
+    for name, keep in keys.items():
+        copy_rows(source / name, target / name, keep, has_header=True, encoding="utf-8")
+    return target
+
+
 # --- c. Taobao UserBehavior (headerless) ---------------------------------------------------------
 
 def build_taobao_userbehavior(source: Path, out_dir: Path) -> Path:
@@ -242,6 +269,7 @@ BUILDERS = {
     "olist_prejoined": build_olist_prejoined,
     "grocery_elog": build_grocery_elog,
     "taobao_gbk_orders": build_taobao_gbk_orders,
+    "olist_statuses": build_olist_statuses,
 }
 
 

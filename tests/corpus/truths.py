@@ -134,7 +134,6 @@ def online_retail_truth(keep_duplicates: bool = False) -> Truth:
 
 # --- b. Olist (orders, items, payments, customers) -----------------------------------------------
 
-OLIST_DIR = CORPUS / "olist"
 OLIST_FILES = {
     "orders": "olist_orders_dataset.csv",
     "items": "olist_order_items_dataset.csv",
@@ -145,14 +144,14 @@ OLIST_FILES = {
 OLIST_NOT_SOLD = ("canceled", "unavailable")
 
 
-def olist_orders() -> pd.DataFrame:
+def olist_orders(folder: str = "olist") -> pd.DataFrame:
     """One row per order of the orders file, with its person, status, time and amounts.
 
     ``items_amount`` = sum(price) + sum(freight_value) of its items (0 when it has none),
     ``payments_amount`` = sum(payment_value) of its payments (0 when none),
     ``person`` = the ``customer_unique_id`` of the order's ``customer_id``.
     """
-    read = {k: pd.read_csv(OLIST_DIR / v, dtype=str, keep_default_na=False) for k, v in OLIST_FILES.items()}
+    read = {k: pd.read_csv(CORPUS / folder / v, dtype=str, keep_default_na=False) for k, v in OLIST_FILES.items()}
     orders, items, payments, customers = read["orders"], read["items"], read["payments"], read["customers"]
     items_amount = (items["price"].astype(float) + items["freight_value"].astype(float)).groupby(items["order_id"]).sum()
     pay_amount = payments["payment_value"].astype(float).groupby(payments["order_id"]).sum()
@@ -167,7 +166,7 @@ def olist_orders() -> pd.DataFrame:
     })
 
 
-def olist_truth(amount: str = "items") -> Truth:
+def olist_truth(amount: str = "items", folder: str = "olist") -> Truth:
     """Olist marketplace export, four linked files (Brazilian reais, local time of the file).
 
     * an order's **amount** = sum(price) + sum(freight_value) of its items (``amount="items"``),
@@ -182,7 +181,7 @@ def olist_truth(amount: str = "items") -> Truth:
     """
     if amount not in ("items", "payments"):
         raise ValueError("amount is 'items' or 'payments'")
-    o = olist_orders()
+    o = olist_orders(folder)
     o = o.assign(amount=o[f"{amount}_amount"])
     not_sold = o["status"].isin(OLIST_NOT_SOLD)
     sales = o[~not_sold & (o["amount"] > 0)][["time", "order", "customer", "amount"]]
@@ -209,9 +208,15 @@ def olist_truth(amount: str = "items") -> Truth:
               "orders_in_file": len(o), "not_sold_orders": int(not_sold.sum()),
               "orders_without_items": int((o["items_amount"] == 0).sum())}
     totals["net"] = totals["gross"] - totals["refunds"]
-    files = {v: OLIST_DIR / v for v in OLIST_FILES.values()}
-    return Truth("olist", files, {k: _rows(p) for k, p in files.items()}, "BRL", "America/Sao_Paulo",
+    files = {v: CORPUS / folder / v for v in OLIST_FILES.values()}
+    return Truth(folder, files, {k: _rows(p) for k, p in files.items()}, "BRL", "America/Sao_Paulo",
                  periods("M"), periods("Q"), totals)
+
+
+def olist_statuses_truth(amount: str = "items") -> Truth:
+    """The second Olist sample (every non-delivered order of the full data set, and delivered ones),
+    trimmed to whole people: same four files and definitions as :func:`olist_truth`."""
+    return olist_truth(amount, folder="olist_statuses")
 
 
 # --- behaviour logs -------------------------------------------------------------------------------
@@ -439,6 +444,7 @@ TRUTHS = {
     "olist_prejoined": olist_prejoined_truth,
     "grocery_elog": grocery_elog_truth,
     "taobao_gbk_orders": taobao_gbk_orders_truth,
+    "olist_statuses": olist_statuses_truth,
 }
 
 
