@@ -190,11 +190,11 @@ def build_taobao_userbehavior(source: Path, out_dir: Path) -> Path:
 
 # --- f'. Taobao behaviour with Chinese headers and a price (售价) -------------------------------
 
-TAOBAO_CN_PER_MILLE = 600
+TAOBAO_CN_PER_MILLE = 500
 
 
 def build_taobao_cn_price(source: Path, out_dir: Path) -> Path:
-    """Every row of a hash-chosen 60 % of the users (user id is the first column)."""
+    """Every row of a hash-chosen 50 % of the users (user id is the first column)."""
     out = out_dir / "taobao_cn_price" / "user_behavior_cn.csv"
     copy_rows(source, out, lambda fields: keep_id(fields[0], TAOBAO_CN_PER_MILLE),
               has_header=True, encoding="utf-8")
