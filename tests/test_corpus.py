@@ -299,3 +299,13 @@ def test_truths_md_is_current():
     written = (tr.CORPUS / "TRUTHS.md").read_text(encoding="utf-8")
     assert written == tr.markdown({name: truth_of(name) for name in tr.TRUTHS}), \
         "regenerate: python tests/corpus/truths.py --markdown > tests/corpus/TRUTHS.md"
+
+
+def test_every_corpus_file_has_a_truth_and_a_readme_entry():
+    """No data file sits in tests/corpus/ without a truth over it and its source in the README."""
+    committed = {p for p in tr.CORPUS.glob("*/*") if p.is_file()}
+    with_truth = {p for name in tr.TRUTHS for p in truth_of(name).files.values()}
+    assert committed == with_truth
+    readme = (tr.CORPUS / "README.md").read_text(encoding="utf-8")
+    for folder in {p.parent.name for p in committed}:
+        assert f"`{folder}/`" in readme and f"## {folder}/" in readme, f"{folder} is not described in README.md"
