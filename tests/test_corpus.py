@@ -130,7 +130,7 @@ def dataset(name: str):
 def monthly(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(truth's monthly frame, OpsLab's monthly KPIs re-indexed by ``YYYY-MM``)."""
     truth, ds = dataset(name)
-    k = opslab.kpis(ds, grain="month")
+    k = opslab.kpis(ds, grain="month").frame
     k.index = pd.DatetimeIndex(k.index).strftime("%Y-%m")
     return truth.monthly, k
 
@@ -210,7 +210,7 @@ QUARTERLY = ("online_retail", "olist", "olist_prejoined", "olist_statuses")
 @pytest.mark.parametrize("name", cases("quarterly_net_gmv", QUARTERLY))
 def test_quarterly_net_gmv_and_its_change_equal_the_truth(name):
     truth, ds = dataset(name)
-    k = opslab.kpis(ds, grain="quarter")
+    k = opslab.kpis(ds, grain="quarter").frame
     k.index = pd.PeriodIndex(pd.DatetimeIndex(k.index), freq="Q").astype(str)
     expected = truth.quarterly["net"]
     got = k["gmv"].reindex(expected.index)
@@ -245,7 +245,7 @@ def test_monthly_paying_customers_equal_the_truth(name):
 @pytest.mark.parametrize("name", cases("daily_users", ("taobao_userbehavior", "taobao_cn_price", "rees46_sessions")))
 def test_distinct_users_per_local_day_equal_the_truth(name):
     truth, ds = dataset(name)
-    k = opslab.kpis(ds, grain="day")
+    k = opslab.kpis(ds, grain="day").frame
     k.index = pd.DatetimeIndex(k.index).strftime("%Y-%m-%d")
     # The bulk of the log (days with at least 20 users; UserBehavior has stray early rows).
     expected = truth.daily_users.loc[truth.daily_users["users"] >= 20, "users"]
