@@ -9,7 +9,11 @@ columns for events and users). Types after coercion:
 * dates (``start_date``, ``end_date``): ``datetime64[us]`` at midnight
 * money and counts: ``float64`` (NaN when missing); ``quantity`` and ``unit_price`` are
   optional (when a file has both and no amount, amount = unit price x quantity)
-* ``status``: ``"paid"`` or ``"refunded"``
+* ``status``: ``"paid"`` or ``"refunded"``; a negative amount is a refund (a cancellation or
+  return row, status ``"refunded"``), netted against the sales by default
+* order lines: an orders file whose order id repeats with different products, quantities or
+  prices is summed into one row per order; the lines are kept as ``Dataset.order_lines``
+  (the orders columns, one row per line, ``product_id`` / ``product`` / ``category`` when mapped)
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ EVENTS = TableSpec(
 ORDERS = TableSpec(
     "orders",
     required=("user_id", "order_time", "amount"),
-    optional=("order_id", "status", "channel", "quantity", "unit_price"),
+    optional=("order_id", "status", "channel", "quantity", "unit_price", "product_id", "product",
+              "category"),
     times=("order_time",),
     numbers=("quantity",),
     money=("amount", "unit_price"),

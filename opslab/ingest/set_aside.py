@@ -1,4 +1,5 @@
-"""Rows that are valid but set aside by a switchable choice: duplicates and placeholder dates.
+"""Rows that are valid but set aside by a switchable choice: duplicates (rows equal in every
+column) and placeholder dates.
 
 Used by :func:`opslab.ingest.validate.coerce_table`; ``rows`` is its bookkeeping object
 (``alive``, ``flag``). Each rule counts the rows and the amount they carry, and drops or keeps
@@ -43,6 +44,11 @@ def needs_row_hashes(table: str, cols) -> bool:
     return table == "events" or (table == "orders" and "order_id" not in cols)
 
 
+def needs_order_lines(table: str, cols) -> bool:
+    """Whether repeated order ids are looked at (an orders table with an order id)."""
+    return table == "orders" and "order_id" in cols
+
+
 def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
                repeated: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Identical rows / repeated order ids among the valid rows: counted, with their amount,
@@ -52,11 +58,17 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
     if table not in ("orders", "events"):
         return
     alive = rows.alive
-    mask = np.zeros(len(raw), dtype=bool)
     if table == "orders" and "order_id" in cols:
-        kind, column = "order_id", cols["order_id"]
+        # Only rows equal in every column are duplicates; a repeated order id whose rows differ
+        # is decided by the lines rule (opslab.ingest.order_lines). Rows are compared only when
+        # an order id repeats: a file of unique ids costs nothing here.
+        kind, column = "identical", cols["order_id"]
         ids = out["order_id"]
-        mask[alive] = ids[alive].duplicated(keep="first").to_numpy() & ids[alive].notna().to_numpy()
+        repeats = np.zeros(len(raw), dtype=bool)
+        repeats[alive] = ids[alive].duplicated(keep=False).to_numpy() & ids[alive].notna().to_numpy()
+        if not repeats.any():
+            return
+        mask = identical(raw, repeats, repeated)
         default_drop = True
     else:
         kind, column = "identical", cols.get("user_id")
@@ -66,7 +78,7 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
         return
     drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
     amount = fsum(money, mask) if money is not None else None
-    code = ("validate.duplicate_order_id" if kind == "order_id" else "validate.duplicate_rows")
+    code = "validate.duplicate_rows"
     n = int(mask.sum())
     rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
               severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)

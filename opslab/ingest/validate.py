@@ -30,7 +30,9 @@ from opslab.ingest.column_parse import ID_FIELDS, cost, parse_column
 from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at, take_rows
 from opslab.ingest.fastparse import filter_rows
 from opslab.ingest.money import currency_of
+from opslab.ingest.order_lines import decide_lines, sum_lines
 from opslab.ingest.parallel import run_all
+from opslab.ingest.refunds import mark_refunds, split_money
 from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
@@ -63,6 +65,11 @@ class ValidationResult:
     amount_field: str | None = None
     set_aside: dict[str, dict[str, Any]] = field(default_factory=dict)
     symbols: dict[str, int] = field(default_factory=dict)
+    #: The kept order lines when an orders file's lines were summed into orders (``clean``
+    #: then holds one row per order); None otherwise.
+    lines: pd.DataFrame | None = None
+    #: Orders: (gross, refunds, net) money of each part (see :mod:`opslab.ingest.refunds`).
+    money_parts: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def n_rejected(self) -> int:
@@ -81,17 +88,26 @@ class ValidationResult:
                                                 "validate.duplicate_order_id"]).sum())
 
     def reconciliation(self) -> pd.DataFrame:
-        """Rows and amount of the file, and of its kept, rejected and dropped parts.
+        """Rows and amount of the file, and of its kept, rejected and dropped parts; for orders
+        also their gross sales, refunds and net (gross - refunds; NaN for other tables).
 
         >>> raw = pd.DataFrame({"u": ["a", "b", "b"], "t": ["2024-01-05", "x", "2024-01-05"],
         ...                     "v": ["10", "2.5", "7"]})
         >>> r = coerce_table(raw, {"user_id": "u", "order_time": "t", "amount": "v"}, "orders")
         >>> r.reconciliation().to_dict("index")["kept"]
-        {'rows': 2, 'amount': 17.0}
+        {'rows': 2, 'amount': 17.0, 'gross': 17.0, 'refunds': 0.0, 'net': 17.0}
         """
         rows = [self.n_input, self.n_clean, self.n_rejected, self.n_dropped]
         amounts = [self.amounts.get(p, np.nan) if self.amounts else np.nan for p in PARTS]
-        return pd.DataFrame({"rows": rows, "amount": amounts}, index=list(PARTS))
+        frame = pd.DataFrame({"rows": rows, "amount": amounts}, index=list(PARTS))
+        for i, name in enumerate(("gross", "refunds", "net")):
+            frame[name] = [self.money_parts[p][i] if p in self.money_parts else np.nan for p in PARTS]
+        return frame
+
+    @property
+    def n_orders(self) -> int:
+        """Rows of ``clean``: orders (lines summed when the file is order lines)."""
+        return len(self.clean)
 
 
 def _empty_clean(spec: TableSpec) -> pd.DataFrame:
@@ -274,7 +290,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     _table_rules(table, out, cols, rows)
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
+    refunded = out.pop("#refunded", None)
     duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
+    line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside)
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
@@ -285,14 +303,19 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                                              reason=rows.reasons(rows.reason, rej_mask))
     dropped = rows_at(raw, drop_mask).assign(row=np.flatnonzero(drop_mask) + 2,
                                              reason=rows.reasons(rows.drop, drop_mask))
-    amounts = None
+    amounts, money_parts = None, {}
     if money is not None:
-        amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
-                   "rejected": fsum(money, rej_mask), "dropped": fsum(money, drop_mask)}
-    return ValidationResult(clean, rejected.reset_index(drop=True), report, n, len(clean),
+        masks = {"input": np.ones(n, bool), "kept": keep, "rejected": rej_mask, "dropped": drop_mask}
+        amounts = {p: fsum(money, m) for p, m in masks.items()}
+        if refunded is not None:
+            money_parts = {p: split_money(money, refunded, m) for p, m in masks.items()}
+    lines = None
+    if line_rule == "sum":
+        lines, clean = clean, sum_lines(clean)
+    return ValidationResult(clean, rejected.reset_index(drop=True), report, n, int(keep.sum()),
                             dropped=dropped.reset_index(drop=True), amounts=amounts,
                             amount_field=money_field if money is not None else None,
-                            set_aside=set_aside, symbols=symbols)
+                            set_aside=set_aside, symbols=symbols, lines=lines, money_parts=money_parts)
 
 
 def _derive_amount(out, cols, rows: _Rows) -> None:
@@ -314,10 +337,8 @@ def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
         amount = out["amount"].to_numpy()
         rows.flag("validate.absurd_amount", amount_col, np.abs(amount) > MAX_AMOUNT,
                   reject=True, limit=MAX_AMOUNT)
-    if table == "orders":
-        refunded = out["status"].eq("refunded").to_numpy() if "status" in out else False
-        rows.flag("validate.negative_amount", amount_col,
-                  (out["amount"] < 0).to_numpy() & ~refunded, reject=True)
+    if table == "orders":  # negative amounts, refund statuses, cancelling invoices: refunds, kept
+        out["#refunded"] = mark_refunds(out, cols, rows)
     if table == "campaigns":
         rows.flag("validate.negative_spend", cols["spend"], (out["spend"] < 0).to_numpy(),
                   reject=True)
