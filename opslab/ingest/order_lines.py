@@ -65,20 +65,23 @@ def line_share(out: dict[str, pd.Series], mask: np.ndarray) -> float:
     return float((same("user_id") & differs).mean())
 
 
-def decide_lines(table, out, cols, rows, choices: Choices, money, set_aside) -> str | None:
+def decide_lines(table, out, cols, rows, choices: Choices, money, set_aside,
+                 same: np.ndarray | None = None) -> str | None:
     """Decide what the repeated order ids of an orders file are, flag accordingly and record
     the decision with the money each alternative moves in ``set_aside["lines"]``. Returns the
-    rule applied (``"sum"``, ``"first"``, ``"rows"``) or None when no order id repeats."""
+    rule applied (``"sum"``, ``"first"``, ``"rows"``) or None when no order id repeats.
+    ``same``: rows equal in every column to an earlier one, kept by the duplicates choice;
+    they are not looked at again here."""
     if table != "orders" or "order_id" not in out:
         return None
-    every, later = _repeats(out["order_id"], rows.alive)
+    alive = rows.alive if same is None else rows.alive & ~same
+    every, later = _repeats(out["order_id"], alive)
     if not later.any():
         return None
     share = line_share(out, every)
     auto = "sum" if share >= LINE_SHARE else "first"
     rule = auto if choices.lines == "auto" else choices.lines
-    alive = rows.alive
-    n_rows = int(alive.sum())
+    n_rows = int(rows.alive.sum())
     n_orders = n_rows - int(later.sum())
     later_amount = fsum(money, later) if money is not None else 0.0
     column = cols["order_id"]

@@ -50,13 +50,14 @@ def needs_order_lines(table: str, cols) -> bool:
 
 
 def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
-               repeated: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Identical rows / repeated order ids among the valid rows: counted, with their amount,
-    dropped or kept by the upload's choice (see :class:`~opslab.ingest.choices.Choices`).
+               repeated: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+    """Identical rows among the valid rows: counted, with their amount, dropped or kept by the
+    upload's choice (see :class:`~opslab.ingest.choices.Choices`); returns their mask (None
+    when there are none).
     ``repeated``: :func:`~opslab.ingest.fast_tables.repeated_rows` of ``raw``, when computed
     beforehand (alongside the column parsing)."""
     if table not in ("orders", "events"):
-        return
+        return None
     alive = rows.alive
     if table == "orders" and "order_id" in cols:
         # Only rows equal in every column are duplicates; a repeated order id whose rows differ
@@ -67,7 +68,7 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
         repeats = np.zeros(len(raw), dtype=bool)
         repeats[alive] = ids[alive].duplicated(keep=False).to_numpy() & ids[alive].notna().to_numpy()
         if not repeats.any():
-            return
+            return None
         mask = identical(raw, repeats, repeated)
         default_drop = True
     else:
@@ -75,7 +76,7 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
         mask = identical(raw, alive, repeated)
         default_drop = table == "events" and has_seconds(out["event_time"], alive)
     if not mask.any():
-        return
+        return None
     drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
     amount = fsum(money, mask) if money is not None else None
     code = "validate.duplicate_rows"
@@ -84,6 +85,7 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
               severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)
     set_aside["duplicates"] = {"n": n, "amount": amount or 0.0, "dropped": drop, "kind": kind,
                                "default_dropped": default_drop}
+    return mask
 
 
 def placeholders(table, out, cols, rows, choices: Choices, money, set_aside) -> None:

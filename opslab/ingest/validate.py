@@ -291,8 +291,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
     refunded = out.pop("#refunded", None)
-    duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
-    line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside)
+    same = duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
+    line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside, same)
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
