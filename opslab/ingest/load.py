@@ -176,8 +176,9 @@ def files_key(files: list[LoadedFile], currency: str | None = None) -> str:
 
 
 def build_dataset(files: list[LoadedFile], currency: str | None = None,
-                  refunds: str = "net") -> tuple[Dataset | None, Report]:
+                  refunds: str | None = None) -> tuple[Dataset | None, Report]:
     """Combine the usable files (several files of one table are stacked) into a Dataset.
+    ``refunds`` (``"net"`` / ``"gross"``): by default the rule the files were applied with.
 
     When nothing is usable the report's first problem names the real cause with numbers
     (``loader.nothing_usable``: rows in, rows rejected and the main reasons, per file).
@@ -191,6 +192,8 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None,
             if f.result.lines is not None:
                 tables.setdefault("order_lines", []).append(f.result.lines)
             used.append(f)
+    if refunds is None:
+        refunds = next((dict(f.choices).get("refunds") for f in used if f.choices), None) or "net"
     frames = {name: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
               for name, parts in tables.items()}
     if "events" not in frames and "orders" not in frames:
