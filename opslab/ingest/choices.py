@@ -15,6 +15,8 @@ PLACEHOLDER_ACTIONS = ("drop", "keep")
 DUPLICATE_ACTIONS = ("auto", "keep", "drop")
 LINE_ACTIONS = ("auto", "sum", "first", "rows")
 REFUND_ACTIONS = ("net", "gross")
+#: Fields added after content keys were first stored, with their defaults (see ``as_tuple``).
+_LATER_DEFAULTS = {"lines": "auto", "refunds": "net"}
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR")
 
 
@@ -80,8 +82,11 @@ class Choices:
         return bool(self.day_first)
 
     def as_tuple(self) -> tuple:
-        """A hashable, picklable form for caches keyed on the choices."""
-        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+        """A hashable, picklable form for caches keyed on the choices. The order-lines and
+        refunds rules appear only when not at their defaults, so content keys of uploads stored
+        before those rules existed (and the targets saved under them) stay the same."""
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self)
+                     if f.name not in _LATER_DEFAULTS or getattr(self, f.name) != _LATER_DEFAULTS[f.name])
 
     @classmethod
     def from_tuple(cls, items) -> "Choices":

@@ -23,6 +23,8 @@ from opslab.problems import INFO, WARNING
 PLACEHOLDER_DATES = tuple(pd.Timestamp(d) for d in ("1900-01-01", "1970-01-01", "2000-01-01"))
 _MAIN_TIME = {"events": "event_time", "orders": "order_time"}
 _DAY_US = 86_400_000_000
+#: Orders with an order id: this share of rows identical to an earlier one is a double export.
+DOUBLE_EXPORT_SHARE = 0.25
 
 
 def fsum(values: np.ndarray, mask: np.ndarray) -> float:
@@ -70,7 +72,13 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
         if not repeats.any():
             return None
         mask = identical(raw, repeats, repeated)
-        default_drop = True
+        # The same order twice: a double export, unless the file lists order lines (products,
+        # quantities, prices) with times to the minute and few repeats: then the same product
+        # bought twice in one order (kept).
+        lines = any(f in cols for f in ("product_id", "product", "quantity", "unit_price"))
+        default_drop = not lines or has_seconds(out["order_time"], alive) or \
+            mask.sum() >= DOUBLE_EXPORT_SHARE * alive.sum()
+        kind = "identical" if default_drop or choices.duplicates != "auto" else "identical_lines"
     else:
         kind, column = "identical", cols.get("user_id")
         mask = identical(raw, alive, repeated)
@@ -79,7 +87,7 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
         return None
     drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
     amount = fsum(money, mask) if money is not None else None
-    code = "validate.duplicate_rows"
+    code = "validate.duplicate_lines" if kind == "identical_lines" else "validate.duplicate_rows"
     n = int(mask.sum())
     rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
               severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)
