@@ -292,7 +292,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     set_aside: dict[str, dict[str, Any]] = {}
     refunded = out.pop("#refunded", None)
     same = duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
-    line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside, same)
+    # rows kept as identical by the user's choice are not read again as a repeated order
+    line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside,
+                             same if choices.duplicates == "keep" else None)
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
