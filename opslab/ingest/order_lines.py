@@ -22,24 +22,13 @@ import numpy as np
 import pandas as pd
 
 from opslab.ingest.choices import Choices
-from opslab.ingest.set_aside import fsum
+from opslab.ingest.set_aside import fsum, repeated_ids
 from opslab.problems import INFO, WARNING
 
 #: Columns in which the lines of one order differ (any of them mapped).
 LINE_FIELDS = ("product_id", "product", "category", "quantity", "unit_price", "amount")
 #: Share of repeated rows that must look like lines for ``auto`` to sum them.
 LINE_SHARE = 0.5
-
-
-def _repeats(ids: pd.Series, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows whose alive order id repeats, the later ones of those) as masks."""
-    n = len(ids)
-    every, later = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    live = ids[alive]
-    present = live.notna().to_numpy()
-    every[alive] = live.duplicated(keep=False).to_numpy() & present
-    later[alive] = live.duplicated(keep="first").to_numpy() & present
-    return every, later
 
 
 def line_share(out: dict[str, pd.Series], mask: np.ndarray) -> float:
@@ -66,18 +55,20 @@ def line_share(out: dict[str, pd.Series], mask: np.ndarray) -> float:
 
 
 def decide_lines(table, out, cols, rows, choices: Choices, money, set_aside,
-                 same: np.ndarray | None = None) -> str | None:
+                 same: np.ndarray | None = None, any_repeats: bool = True) -> str | None:
     """Decide what the repeated order ids of an orders file are, flag accordingly and record
     the decision with the money each alternative moves in ``set_aside["lines"]``. Returns the
     rule applied (``"sum"``, ``"first"``, ``"rows"``) or None when no order id repeats.
     ``same``: rows equal in every column to an earlier one, kept by the duplicates choice;
-    they are not looked at again here."""
-    if table != "orders" or "order_id" not in out:
+    they are not looked at again here. ``any_repeats``: False when the caller found no
+    repeated id already (no second pass over the ids)."""
+    if table != "orders" or "order_id" not in out or not any_repeats:
         return None
     alive = rows.alive if same is None else rows.alive & ~same
-    every, later = _repeats(out["order_id"], alive)
-    if not later.any():
+    found = repeated_ids(out["order_id"], alive)
+    if found is None:
         return None
+    every, later = found
     share = line_share(out, every)
     auto = "sum" if share >= LINE_SHARE else "first"
     rule = auto if choices.lines == "auto" else choices.lines

@@ -57,10 +57,13 @@ def cancel_prefixed(ids: pd.Series) -> np.ndarray:
 
 def split_money(amount: np.ndarray, refunded: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
     """(gross, refunds, net) of the rows at ``mask`` (see the module's definitions)."""
-    a = np.where(mask & ~np.isnan(amount), amount, 0.0)
-    positive = np.where(a > 0, a, 0.0)
-    gross = float(positive.sum())
-    refunds = float(-np.where(a < 0, a, 0.0).sum() + np.where(refunded, positive, 0.0).sum())
+    if not mask.any():
+        return 0.0, 0.0, 0.0
+    a = amount if mask.all() else amount[mask]
+    r = refunded if mask.all() else refunded[mask]
+    positive = a > 0
+    gross = float(np.sum(a, where=positive))
+    refunds = float(-np.sum(a, where=a < 0) + np.sum(a, where=positive & r))
     return gross, refunds, gross - refunds
 
 
@@ -69,18 +72,19 @@ def mark_refunds(out: dict[str, pd.Series], cols: dict[str, str], rows) -> np.nd
     made negative, every refund row's status ``"refunded"``; each basis reported with its count
     and money (``validate.refund_rows``). Returns the mask of rows whose status is refunded."""
     n = len(out["amount"])
-    amount = out["amount"].to_numpy(dtype=float, copy=True)
+    amount = out["amount"].to_numpy(dtype=float)
     prefixed = cancel_prefixed(out["order_id"]) if "order_id" in out else np.zeros(n, dtype=bool)
     if prefixed.any():  # a cancelling invoice takes money back, whatever sign its cells carry
         amount = np.where(prefixed, -np.abs(amount), amount)
         out["amount"] = pd.Series(amount, index=out["amount"].index)
     negative = amount < 0
-    status = out["status"].to_numpy(dtype=object) if "status" in out else np.full(n, "paid", dtype=object)
-    by_status = (status == "refunded") & ~negative
-    refunded = negative | (status == "refunded")
-    if refunded.any():
-        status = np.where(refunded, "refunded", status)
-        out["status"] = pd.Series(status, index=out["amount"].index, dtype="str")
+    marked = out["status"].eq("refunded").to_numpy(dtype=bool, na_value=False) if "status" in out \
+        else np.zeros(n, dtype=bool)
+    by_status = marked & ~negative
+    refunded = negative | marked
+    if negative.any():  # a refund row is "refunded" whatever its status column says
+        status = out["status"] if "status" in out else pd.Series("paid", index=out["amount"].index, dtype="str")
+        out["status"] = status.mask(pd.Series(negative, index=status.index), "refunded")
     alive = rows.alive
     amount_col = cols.get("amount") or cols.get("unit_price")
     for basis, mask, column in (("prefix", prefixed & alive, cols.get("order_id")),

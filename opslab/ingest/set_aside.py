@@ -51,11 +51,34 @@ def needs_order_lines(table: str, cols) -> bool:
     return table == "orders" and "order_id" in cols
 
 
+def repeated_ids(ids: pd.Series, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows whose alive order id repeats, the later ones of those) as masks; None when no
+    alive id repeats (one pass over the ids: the usual file of unique ids costs no more).
+
+    >>> repeated_ids(pd.Series(["a", "b", "a"]), np.ones(3, bool))[1].tolist()
+    [False, False, True]
+    """
+    every_alive = bool(alive.all())
+    live = ids if every_alive else ids[alive]
+    present = live.notna().to_numpy()
+    later_live = live.duplicated(keep="first").to_numpy() & present
+    if not later_live.any():
+        return None
+    every_live = live.duplicated(keep=False).to_numpy() & present
+    if every_alive:
+        return every_live, later_live
+    every, later = np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=bool)
+    every[alive], later[alive] = every_live, later_live
+    return every, later
+
+
 def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
-               repeated: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+               repeated: tuple[np.ndarray, np.ndarray] | None = None,
+               id_repeats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
     """Identical rows among the valid rows: counted, with their amount, dropped or kept by the
     upload's choice (see :class:`~opslab.ingest.choices.Choices`); returns their mask (None
-    when there are none).
+    when there are none). Orders with an order id compare rows only where the id repeats
+    (``id_repeats``: :func:`repeated_ids`; None when none does).
     ``repeated``: :func:`~opslab.ingest.fast_tables.repeated_rows` of ``raw``, when computed
     beforehand (alongside the column parsing)."""
     if table not in ("orders", "events"):
@@ -66,12 +89,9 @@ def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
         # is decided by the lines rule (opslab.ingest.order_lines). Rows are compared only when
         # an order id repeats: a file of unique ids costs nothing here.
         kind, column = "identical", cols["order_id"]
-        ids = out["order_id"]
-        repeats = np.zeros(len(raw), dtype=bool)
-        repeats[alive] = ids[alive].duplicated(keep=False).to_numpy() & ids[alive].notna().to_numpy()
-        if not repeats.any():
+        if id_repeats is None:  # :func:`repeated_ids` of the alive rows, given by the caller
             return None
-        mask = identical(raw, repeats, repeated)
+        mask = identical(raw, id_repeats[0] & alive, repeated)
         # The same order twice: a double export, unless the file lists order lines (products,
         # quantities, prices) with times to the minute and few repeats: then the same product
         # bought twice in one order (kept).

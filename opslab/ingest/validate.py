@@ -33,7 +33,8 @@ from opslab.ingest.money import currency_of
 from opslab.ingest.order_lines import decide_lines, sum_lines
 from opslab.ingest.parallel import run_all
 from opslab.ingest.refunds import mark_refunds, split_money
-from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
+from opslab.ingest.set_aside import (duplicates, fsum, identical, needs_order_lines, needs_row_hashes,
+                                     placeholders, repeated_ids)
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
 
@@ -291,10 +292,12 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
     refunded = out.pop("#refunded", None)
-    same = duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
+    id_repeats = repeated_ids(out["order_id"], rows.alive) if needs_order_lines(table, cols) else None
+    same = duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None),
+                      id_repeats)
     # rows kept as identical by the user's choice are not read again as a repeated order
     line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside,
-                             same if choices.duplicates == "keep" else None)
+                             same if choices.duplicates == "keep" else None, id_repeats is not None)
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
