@@ -52,7 +52,7 @@ def conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None:
         return None
     out = frame.copy(deep=False)  # copy-on-write: columns are replaced below, never written into
     for c in spec.columns:
-        if c not in out.columns:
+        if c not in out.columns and c not in spec.sparse:
             out[c] = np.nan if c in spec.money + spec.numbers else None
     # Columns already of the canonical dtype (validated uploads) are left as they are: a
     # conversion would copy them (0.35 s of fresh memory for five columns at 10 M rows).

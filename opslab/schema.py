@@ -30,6 +30,9 @@ class TableSpec:
     dates: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     money: tuple[str, ...] = ()
+    #: Optional columns present only when mapped (a column of nothing but missing values would
+    #: cost memory at every row of a big table): the product fields of order lines.
+    sparse: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -52,6 +55,7 @@ ORDERS = TableSpec(
     times=("order_time",),
     numbers=("quantity",),
     money=("amount", "unit_price"),
+    sparse=("product_id", "product", "category"),
 )
 USERS = TableSpec(
     "users",

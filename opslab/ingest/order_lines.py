@@ -24,6 +24,7 @@ import pandas as pd
 from opslab.ingest.choices import Choices
 from opslab.ingest.set_aside import fsum, repeated_ids
 from opslab.problems import INFO, WARNING
+from opslab.schema import ORDERS
 
 #: Columns in which the lines of one order differ (any of them mapped).
 LINE_FIELDS = ("product_id", "product", "category", "quantity", "unit_price", "amount")
@@ -111,7 +112,10 @@ def sum_lines(lines: pd.DataFrame) -> pd.DataFrame:
     if "quantity" in lines.columns:
         out["quantity"] = g["quantity"].sum(min_count=1)
     out = out.reset_index(drop=True)
-    for c in [c for c in lines.columns if c not in out.columns]:  # per-line attributes (unit price, product) have no single value per order
+    # per-line attributes have no single value per order: the unit price is left empty, the
+    # product fields stay with the lines (Dataset.order_lines)
+    keep = [c for c in lines.columns if c not in ORDERS.sparse]
+    for c in [c for c in keep if c not in out.columns]:
         out[c] = pd.Series(np.nan if lines[c].dtype.kind == "f" else None, index=out.index,
                            dtype=lines[c].dtype)
-    return out[list(lines.columns)]
+    return out[keep]

@@ -374,6 +374,8 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
     # the kept rows of each column, side by side on the cores (Arrow and NumPy filters)
     filtered = run_all({c: partial(kept, out.pop(c)) for c in spec.columns if c in out}, rows=n_kept)
     for c in spec.columns:
+        if c in spec.sparse and c not in filtered:  # only when mapped
+            continue
         if c in filtered:
             data[c] = filtered.pop(c)
         elif c == "order_id" and table == "orders":
