@@ -24,7 +24,7 @@ from opslab.schema import (
     ORDERS,
     USERS,
 )
-from opslab.dataset_tables import complete_tables, conform, empty
+from opslab.dataset_tables import complete_tables, conform, empty, engine_orders
 
 MEMO_ENTRIES = 48
 
@@ -182,7 +182,7 @@ class Dataset:
     def _build_engine(self) -> Engine:
         eng = (self.engine_factory or DuckDBEngine)()
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
-        eng.register("od", self.orders[["uid", "order_time", "amount", "status"]])
+        eng.register("od", engine_orders(self.orders))
         eng.register("us", self.users[["uid", "signup_time", "censored"]])
         eng.run("user_day")
         eng.run("paid_day", gross=self.refunds == "gross")

@@ -11,6 +11,9 @@ columns for events and users). Types after coercion:
   optional (when a file has both and no amount, amount = unit price x quantity)
 * ``status``: ``"paid"`` or ``"refunded"``; a negative amount is a refund (a cancellation or
   return row, status ``"refunded"``), netted against the sales by default
+* ``refund_amount`` (optional): money given back on the order (a 退款金额 column): the whole
+  amount makes the order refunded, less is a partial refund netted on the order's day; a file
+  with only a refund amount (a refunds export) is refund rows
 * order lines: an orders file whose order id repeats with different products, quantities or
   prices is summed into one row per order; the lines are kept as ``Dataset.order_lines``
   (the orders columns, one row per line, ``product_id`` / ``product`` / ``category`` when mapped)
@@ -51,11 +54,11 @@ ORDERS = TableSpec(
     "orders",
     required=("user_id", "order_time", "amount"),
     optional=("order_id", "status", "channel", "quantity", "unit_price", "product_id", "product",
-              "category"),
+              "category", "refund_amount"),
     times=("order_time",),
     numbers=("quantity",),
-    money=("amount", "unit_price"),
-    sparse=("product_id", "product", "category"),
+    money=("amount", "unit_price", "refund_amount"),
+    sparse=("product_id", "product", "category", "refund_amount"),
 )
 USERS = TableSpec(
     "users",

@@ -185,6 +185,52 @@ def test_refund_statuses_zero_orders_and_a_refund_without_its_sale():
     assert gross.loc["2024-04", ["gmv", "orders", "paying_users"]].tolist() == [310.0, 3, 2]
 
 
+REFUND_COLUMN = """订单号,会员,下单时间,实付金额,退款金额
+R1,m1,2024-05-01 10:00:00,100,0
+R2,m2,2024-05-02 10:00:00,80,80
+R3,m3,2024-05-03 10:00:00,60,25
+R4,m1,2024-06-01 10:00:00,40,
+"""
+
+REFUNDS_FILE = """订单号,会员,退款时间,退款金额
+R9,m9,2024-06-05 12:00:00,15.5
+R3,m3,2024-06-06 12:00:00,10
+"""
+
+
+def test_a_refund_amount_column_nets_full_and_partial_refunds():
+    res = opslab.load(("orders.csv", REFUND_COLUMN.encode()), today=TODAY)
+    assert res.files[0].mapping_dict["refund_amount"] == "退款金额"
+    k = _monthly(res.dataset)
+    # May: sales 100 + 80 + 60 = 240; refunds 80 (R2 in full) + 25 (R3 in part) = 105
+    assert k.loc["2024-05", ["gmv_gross", "refunds", "gmv"]].tolist() == [240.0, 105.0, 135.0]
+    # R2 refunded in full is no paid order; R3, partly refunded, still is
+    assert k.loc["2024-05", ["orders", "paying_users"]].tolist() == [2, 2]
+    assert k.loc["2024-06", ["gmv_gross", "refunds", "gmv"]].tolist() == [40.0, 0.0, 40.0]
+    rec = res.reconciliation().set_index("part").loc["kept"]
+    assert (rec["gross"], rec["refunds"], rec["net"]) == (280.0, 105.0, 175.0)
+
+
+def test_a_separate_refunds_file_is_refunds_on_their_day():
+    res = opslab.load(("orders.csv", REFUND_COLUMN.encode()), ("refunds.csv", REFUNDS_FILE.encode()),
+                      today=TODAY)
+    assert any(p.code == "mapping.refunds_file" for _, p in res.problems)
+    k = _monthly(res.dataset)
+    # June: the 40 sale; refunds 15.50 (its sale is not in the files) + 10 (R3 again, later)
+    assert k.loc["2024-06", ["gmv_gross", "refunds", "gmv"]].tolist() == [40.0, 25.5, 14.5]
+    assert k.loc["2024-05", "gmv"] == 135.0  # May is untouched: a refund counts on its own day
+    refunds = res.reconciliation().set_index(["file", "part"]).loc[("refunds.csv", "kept")]
+    assert (refunds["rows"], refunds["gross"], refunds["refunds"]) == (2, 0.0, 25.5)
+
+
+def test_amounts_already_net_of_refunds_are_not_netted_twice():
+    net_already = REFUND_COLUMN.replace("R2,m2,2024-05-02 10:00:00,80,80", "R2,m2,2024-05-02 10:00:00,0,80") \
+        .replace("R3,m3,2024-05-03 10:00:00,60,25", "R3,m3,2024-05-03 10:00:00,0,25")
+    res = opslab.load(("orders.csv", net_already.encode()), today=TODAY)
+    assert any(p.code == "validate.refund_column.net_already" for _, p in res.problems)
+    assert _monthly(res.dataset).loc["2024-05", "gmv"] == 100.0
+
+
 def test_repeated_order_ids_of_other_customers_are_not_lines():
     csv = ("order_id,customer_id,order_date,amount\n"
            "o1,c1,2024-01-05,10\no2,c2,2024-01-06,20\no2,c9,2024-01-07,25\n")

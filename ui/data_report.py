@@ -84,7 +84,7 @@ def reconciliation(res, currency: str) -> None:
                   rejected=f"{res.n_rejected:,}", dropped=f"{res.n_dropped:,}"))
     lines = res.set_aside.get("lines")
     if lines and lines["rule"] == "sum":
-        st.caption(tr("data.lines_summed", lines=f"{res.n_clean:,}", orders=f"{res.n_orders:,}"))
+        st.caption(tr("data.lines_summed", lines=f"{res.n_clean:,}", orders=f"{len(res.clean):,}"))
 
 
 def set_aside_switches(res, currency: str, key: str) -> None:

@@ -91,7 +91,9 @@ def mapping_hints(file: LoadedFile, table: str, mapping: dict[str, str | None]) 
     if file.read.has_header is False and any(mapping.values()):
         out.append(Problem("mapping.from_content", WARNING, params={"table": table}))
     if table in ("orders", "events") and not mapping.get("amount"):
-        if mapping.get("unit_price"):
+        if table == "orders" and mapping.get("refund_amount") and not mapping.get("unit_price"):
+            out.append(Problem("mapping.refunds_file", WARNING, params={"column": mapping["refund_amount"]}))
+        elif mapping.get("unit_price"):
             out.append(Problem("mapping.amount_from_price", WARNING, params={
                 "price": mapping["unit_price"], "quantity": mapping.get("quantity") or "1"}))
         else:
@@ -327,7 +329,7 @@ class LoadResult:
                 r = f.result.reconciliation()
                 r["orders"] = pd.array([pd.NA] * len(r), dtype="Int64")
                 if f.table == "orders":
-                    r.loc["kept", "orders"] = f.result.n_orders
+                    r.loc["kept", "orders"] = len(f.result.clean)
                 parts.append(r.assign(file=f.name, table=f.table).rename_axis("part").reset_index())
         cols = ["file", "table", "part", "rows", "amount", "gross", "refunds", "net", "orders"]
         return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)

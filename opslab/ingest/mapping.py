@@ -68,6 +68,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "product": ("商品名称", "商品名", "品名", "商品标题", "product_name", "description", "item_name",
                 "product"),
     "category": ("商品类目", "类目", "品类", "商品分类", "category", "category_name"),
+    "refund_amount": ("退款金额", "已退款金额", "退款额", "退款", "refund_amount", "refunded_amount",
+                      "amount_refunded", "refund_value", "refund_total"),
     "campaign_id": ("活动ID", "活动编号", "campaign_id", "campaign"),
     "name": ("活动名称", "活动名", "campaign_name", "name", "名称"),
     "type": ("活动类型", "campaign_type", "type", "类型"),
@@ -199,7 +201,7 @@ def suggest_mapping(columns: list[str], table: str,
     return result
 
 
-_ORDERISH = {"amount", "unit_price", "quantity", "order_id", "status"}
+_ORDERISH = {"amount", "unit_price", "quantity", "order_id", "status", "refund_amount"}
 _CAMPAIGNISH = {"spend", "participants", "new_users", "conversions", "start_date", "end_date"}
 
 
@@ -227,8 +229,8 @@ def suggest_table(columns: list[str]) -> str:
         return "campaigns"
     if len(found & _CAMPAIGNISH) >= 3 and "user_id" not in found:
         return "campaigns"
-    if found & {"amount", "revenue", "unit_price"} and found & {"order_time", "order_id", "status"}:
-        return "orders"
+    if found & {"amount", "revenue", "unit_price", "refund_amount"} and found & {"order_time", "order_id", "status"}:
+        return "orders"  # a refunds export (order id, refund amount) is orders too
     if "user_id" in found and not blocking:
         return "users"
     return "events"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.ingest.choices import Choices
-from opslab.ingest.set_aside import fsum, repeated_ids
+from opslab.ingest.set_aside import duplicates, fsum, needs_order_lines, repeated_ids
 from opslab.problems import INFO, WARNING
 from opslab.schema import ORDERS
 
@@ -91,6 +91,17 @@ def decide_lines(table, out, cols, rows, choices: Choices, money, set_aside,
     return rule
 
 
+def duplicates_and_lines(table, raw, out, cols, rows, choices: Choices, money, set_aside,
+                         repeated=None) -> str | None:
+    """Identical rows (:func:`~opslab.ingest.set_aside.duplicates`), then repeated order ids
+    (:func:`decide_lines`), one pass over the ids for both; returns the lines rule applied."""
+    id_repeats = repeated_ids(out["order_id"], rows.alive) if needs_order_lines(table, cols) else None
+    same = duplicates(table, raw, out, cols, rows, choices, money, set_aside, repeated, id_repeats)
+    # rows kept as identical by the user's choice are not read again as a repeated order
+    return decide_lines(table, out, cols, rows, choices, money, set_aside,
+                        same if choices.duplicates == "keep" else None, id_repeats is not None)
+
+
 def sum_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """One row per order from its lines: amount and quantity summed, the first customer,
     the earliest time, the first channel. The refunded lines of an order (status
@@ -109,12 +120,13 @@ def sum_lines(lines: pd.DataFrame) -> pd.DataFrame:
     for c in ("channel",):
         if c in lines.columns:
             out[c] = g[c].first()
-    if "quantity" in lines.columns:
-        out["quantity"] = g["quantity"].sum(min_count=1)
+    for c in ("quantity", "refund_amount"):
+        if c in lines.columns:
+            out[c] = g[c].sum(min_count=1)
     out = out.reset_index(drop=True)
     # per-line attributes have no single value per order: the unit price is left empty, the
     # product fields stay with the lines (Dataset.order_lines)
-    keep = [c for c in lines.columns if c not in ORDERS.sparse]
+    keep = [c for c in lines.columns if c not in ORDERS.sparse or c == "refund_amount"]
     for c in [c for c in keep if c not in out.columns]:
         out[c] = pd.Series(np.nan if lines[c].dtype.kind == "f" else None, index=out.index,
                            dtype=lines[c].dtype)

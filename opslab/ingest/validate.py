@@ -30,11 +30,10 @@ from opslab.ingest.column_parse import ID_FIELDS, cost, parse_column
 from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at, take_rows
 from opslab.ingest.fastparse import filter_rows
 from opslab.ingest.money import currency_of
-from opslab.ingest.order_lines import decide_lines, sum_lines
+from opslab.ingest.order_lines import duplicates_and_lines, sum_lines
 from opslab.ingest.parallel import run_all
-from opslab.ingest.refunds import mark_refunds, split_money
-from opslab.ingest.set_aside import (duplicates, fsum, identical, needs_order_lines, needs_row_hashes,
-                                     placeholders, repeated_ids)
+from opslab.ingest.refunds import is_refunds_export, mark_refunds, refunds_export, split_money
+from opslab.ingest.set_aside import fsum, identical, needs_row_hashes, placeholders
 from opslab.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.schema import TABLES, TableSpec
 
@@ -66,9 +65,7 @@ class ValidationResult:
     amount_field: str | None = None
     set_aside: dict[str, dict[str, Any]] = field(default_factory=dict)
     symbols: dict[str, int] = field(default_factory=dict)
-    #: The kept order lines when an orders file's lines were summed into orders (``clean``
-    #: then holds one row per order); None otherwise.
-    lines: pd.DataFrame | None = None
+    lines: pd.DataFrame | None = None  # the kept order lines when summed into orders (``clean``)
     #: Orders: (gross, refunds, net) money of each part (see :mod:`opslab.ingest.refunds`).
     money_parts: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
@@ -100,15 +97,9 @@ class ValidationResult:
         """
         rows = [self.n_input, self.n_clean, self.n_rejected, self.n_dropped]
         amounts = [self.amounts.get(p, np.nan) if self.amounts else np.nan for p in PARTS]
-        frame = pd.DataFrame({"rows": rows, "amount": amounts}, index=list(PARTS))
-        for i, name in enumerate(("gross", "refunds", "net")):
-            frame[name] = [self.money_parts[p][i] if p in self.money_parts else np.nan for p in PARTS]
-        return frame
-
-    @property
-    def n_orders(self) -> int:
-        """Rows of ``clean``: orders (lines summed when the file is order lines)."""
-        return len(self.clean)
+        money = {name: [self.money_parts.get(p, (np.nan,) * 3)[i] for p in PARTS]
+                 for i, name in enumerate(("gross", "refunds", "net"))}
+        return pd.DataFrame({"rows": rows, "amount": amounts, **money}, index=list(PARTS))
 
 
 def _empty_clean(spec: TableSpec) -> pd.DataFrame:
@@ -207,7 +198,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     report = Report()
     cols = {f: c for f, c in mapping.items() if f in spec.columns and c is not None and c in raw.columns}
     derived_amount = "amount" in spec.columns and "amount" not in cols and "unit_price" in cols
-    missing = [f for f in spec.required if f not in cols and not (f == "amount" and derived_amount)]
+    refunds_only = is_refunds_export(table, cols)
+    missing = [f for f in spec.required if f not in cols
+               and not (f == "amount" and (derived_amount or refunds_only))]
     money_field = _MONEY.get(table)
     if missing:
         for f in missing:
@@ -280,6 +273,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
 
     if derived_amount:
         _derive_amount(out, cols, rows)
+    if refunds_only:
+        refunds_export(out, cols, rows)
     if symbols:
         shown = ", ".join(f"{tok} ({k:,})" for tok, k in sorted(symbols.items(), key=lambda kv: -kv[1]))
         codes = sorted({currency_of(t) or t for t in symbols})
@@ -291,13 +286,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     _table_rules(table, out, cols, rows)
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
-    refunded = out.pop("#refunded", None)
-    id_repeats = repeated_ids(out["order_id"], rows.alive) if needs_order_lines(table, cols) else None
-    same = duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None),
-                      id_repeats)
-    # rows kept as identical by the user's choice are not read again as a repeated order
-    line_rule = decide_lines(table, out, cols, rows, choices, money, set_aside,
-                             same if choices.duplicates == "keep" else None, id_repeats is not None)
+    refunded, part_refunds = out.pop("#refunded", (None, None))
+    line_rule = duplicates_and_lines(table, raw, out, cols, rows, choices, money, set_aside,
+                                     parsed.pop("#rows", None))
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
@@ -313,7 +304,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
         masks = {"input": np.ones(n, bool), "kept": keep, "rejected": rej_mask, "dropped": drop_mask}
         amounts = {p: fsum(money, m) for p, m in masks.items()}
         if refunded is not None:
-            money_parts = {p: split_money(money, refunded, m) for p, m in masks.items()}
+            money_parts = {p: split_money(money, refunded, m, part_refunds) for p, m in masks.items()}
     lines = None
     if line_rule == "sum":
         lines, clean = clean, sum_lines(clean)
