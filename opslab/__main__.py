@@ -19,6 +19,10 @@ from pathlib import Path
 from opslab.dataset.load import LoadResult, load
 from opslab.core.problems import ERROR
 from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
+from opslab.ingest.choices import DUPLICATE_ACTIONS, LINE_ACTIONS, REFUND_ACTIONS
+from opslab.dataset.load import LoadResult, load
+from opslab.core.problems import ERROR
+from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
 from opslab.planning.targets import read_targets
 from opslab.workspace.target_store import saved_targets
@@ -34,9 +38,10 @@ def _files(paths: list[str]) -> list[tuple[str, bytes]]:
     return out
 
 
-def load_data(paths: list[str]) -> LoadResult:
-    """The files or folders of ``--data``, loaded as a notebook loads them."""
-    return load(*_files(paths))
+def load_data(paths: list[str], **choices) -> LoadResult:
+    """The files or folders of ``--data``, loaded as a notebook loads them (``choices``: the
+    upload's rules, e.g. ``refunds="gross"``, ``lines="sum"``)."""
+    return load(*_files(paths), **choices)
 
 
 def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
@@ -47,7 +52,7 @@ def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
 
 
 def report_command(args) -> int:
-    loaded = load_data(args.data)
+    loaded = load_data(args.data, refunds=args.refunds, duplicates=args.duplicates, lines=args.lines)
     ds = loaded.dataset
     if ds is None:
         errors = [p.code for p in loaded.report if p.severity == ERROR]
@@ -91,6 +96,13 @@ def main(argv=None) -> int:
     rp.add_argument("--alert", action="store_true",
                     help="flag yesterday's DAU, GMV, paid conversion outside the forecast interval")
     rp.add_argument("--no-push", action="store_true", help="do not post to webhooks")
+    rp.add_argument("--refunds", default="net", choices=REFUND_ACTIONS,
+                    help="net: GMV = sales - refunds and cancellations (default); gross: every sale")
+    rp.add_argument("--duplicates", default="auto", choices=DUPLICATE_ACTIONS,
+                    help="rows identical in every column: auto (default), keep or drop")
+    rp.add_argument("--lines", default="auto", choices=LINE_ACTIONS,
+                    help="repeated order numbers: auto (default), sum (order lines), first (same order "
+                         "again), rows (each row an order)")
     args = parser.parse_args(argv)
     return report_command(args)
 

@@ -84,7 +84,6 @@ XFAIL = {
     ("gross_gmv", "grocery_elog"): "issue 21: purchase log without 'user_id' header gives no data set",
     ("orders", "grocery_elog"): "issue 21: purchase log without 'user_id' header gives no data set",
     ("customers", "grocery_elog"): "issue 21: purchase log without 'user_id' header gives no data set",
-    ("gross_gmv", "taobao_gbk_orders"): "issue 21: no gross / refunds / net split on the Overview",
     ("quarterly_net_gmv", "online_retail"): "issue 21: invoice lines dropped as duplicates, cancellations not netted",
     ("quarterly_net_gmv", "olist"): "issue 21: items/payments not joined to orders: GMV 0.0",
     ("quarterly_net_gmv", "olist_prejoined"): "issue 21: pre-joined table mis-mapped (delivery date, no freight)",

@@ -9,6 +9,9 @@ import streamlit as st
 from opslab.present import export
 from opslab.present import formatting as fmt
 from opslab.ingest.choices import CURRENCIES, Choices
+from opslab.present import export
+from opslab.present import formatting as fmt
+from opslab.ingest.choices import CURRENCIES, LINE_ACTIONS, REFUND_ACTIONS, Choices
 from opslab.ingest.validate import PARTS
 from ui.state import lang, tr
 from ui.widgets import problem_report, reason_label
@@ -16,7 +19,8 @@ from ui.widgets import problem_report, reason_label
 AUTO = "auto"
 ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "America/New_York", "Europe/London")
 CHOICE_KEYS = {"day_first": "data_day_first", "tz": "data_tz", "duplicates": "data_duplicates",
-               "placeholders": "data_placeholders", "currency": "data_currency"}
+               "placeholders": "data_placeholders", "currency": "data_currency", "lines": "data_lines",
+               "refunds": "data_refunds"}
 
 
 def current_choices() -> Choices:
@@ -28,11 +32,12 @@ def current_choices() -> Choices:
     return Choices(day_first=day_first, tz=None if tz == AUTO else tz,
                    duplicates=ss.get(CHOICE_KEYS["duplicates"], AUTO),
                    placeholders=ss.get(CHOICE_KEYS["placeholders"], "drop"),
-                   currency=None if currency == AUTO else currency)
+                   currency=None if currency == AUTO else currency,
+                   lines=ss.get(CHOICE_KEYS["lines"], AUTO), refunds=ss.get(CHOICE_KEYS["refunds"], "net"))
 
 
 def decision_switches(decisions) -> None:
-    """The five switches, each with what was decided automatically, then the decision notes."""
+    """The switches, each with what was decided automatically, then the decision notes."""
     c = decisions.choices
     auto = tr("data.choice.auto")
     order = tr("decide.order." + ("day_first" if c.day_first else "month_first"))
@@ -43,9 +48,11 @@ def decision_switches(decisions) -> None:
         "duplicates": {v: tr(f"data.choice.duplicates.{v}") for v in ("auto", "keep", "drop")},
         "placeholders": {v: tr(f"data.choice.placeholders.{v}") for v in ("drop", "keep")},
         "currency": {AUTO: f"{auto}: {c.currency}", **{v: f"{v} {fmt.symbol(v).strip()}" for v in CURRENCIES}},
+        "lines": {v: tr(f"data.choice.lines.{v}") for v in LINE_ACTIONS},
+        "refunds": {v: tr(f"data.choice.refunds.{v}") for v in REFUND_ACTIONS},
     }
     grid = st.columns(3)
-    for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders")):
+    for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders", "lines", "refunds")):
         grid[i % 3].selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
                       format_func=labels[name].get, on_change=_reapply_if_loaded)
     problem_report(decisions.notes())
@@ -71,14 +78,29 @@ def reconciliation(res, currency: str) -> None:
     })
     if res.amount_field is not None:
         show[tr("data.col.amount")] = [fmt.money(v, lang(), exact=True, currency=currency) for v in table["amount"]]
+    if res.money_parts:  # orders: the sales, the refunds and what is left of them
+        for name in ("gross", "refunds", "net"):
+            show[tr(f"data.col.{name}")] = [fmt.money(v, lang(), exact=True, currency=currency)
+                                            for v in table[name]]
     st.dataframe(show, hide_index=True, width="content")
     st.caption(tr("data.kept", kept=f"{res.n_clean:,}", total=f"{res.n_input:,}",
                   rejected=f"{res.n_rejected:,}", dropped=f"{res.n_dropped:,}"))
+    lines = res.set_aside.get("lines")
+    if lines and lines["rule"] == "sum":
+        st.caption(tr("data.lines_summed", lines=f"{res.n_clean:,}", orders=f"{len(res.clean):,}"))
 
 
 def set_aside_switches(res, currency: str, key: str) -> None:
     """One click flips a choice that set rows aside or kept them (re-applies the upload)."""
     for name, info in res.set_aside.items():
+        if name == "lines":  # order lines: summed or read as the same order again
+            other = "first" if info["rule"] == "sum" else "sum"
+            st.caption(tr(f"data.set_aside.lines.{info['rule']}", n=f"{info['n']:,}",
+                          orders=f"{info['n_orders']:,}", rows=f"{info['n_rows']:,}",
+                          amount=fmt.money(info["amount"], lang(), exact=True, currency=currency)))
+            st.button(tr(f"data.switch.lines.{other}"), key=f"data_switch_lines_{key}", on_click=_set_choice,
+                      args=("lines", other))
+            continue
         choice = "placeholders" if name == "placeholders" else "duplicates"
         amount = fmt.money(info["amount"], lang(), exact=True, currency=currency)
         state = "dropped" if info["dropped"] else "kept"

@@ -27,7 +27,7 @@ from ui.server_auth import client_of
 
 DS_PARAM = "ds"
 #: Dataset attributes that are choices made at upload and must come back with the stored set.
-DATASET_SETTINGS = ("currency",)
+DATASET_SETTINGS = ("currency", "refunds")
 PRUNE_EVERY = 3600.0
 
 
@@ -82,7 +82,8 @@ def open_stored(dataset_id: str) -> Manifest:
         # to the constructor when it takes them.
         accepted = inspect.signature(Dataset.from_tables).parameters
         settings = {k: v for k, v in m.settings.items() if k in accepted and k != "fingerprint"}
-        return Dataset.from_tables(**{t: tables.get(t) for t in ("events", "orders", "users", "campaigns")},
+        return Dataset.from_tables(**{t: tables.get(t) for t in ("events", "orders", "users", "campaigns",
+                                                                 "order_lines")},
                                    fingerprint=m.content_key[:12] or m.id[:12], **settings)
 
     ds = shared_by_key("dataset", m.id, "", build)
@@ -131,6 +132,8 @@ def tables_of(files) -> dict[str, pd.DataFrame]:
     for f in files:
         if f.usable:
             parts.setdefault(f.table, []).append(f.result.clean)
+            if f.result.lines is not None:
+                parts.setdefault("order_lines", []).append(f.result.lines)
     return {t: pd.concat(p, ignore_index=True) if len(p) > 1 else p[0] for t, p in parts.items()}
 
 

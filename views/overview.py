@@ -45,6 +45,10 @@ if not frame.loc[start, "complete"]:
 st.subheader(tr("overview.kpis"))
 cards = metrics.kpi_cards(ds, grain, start, config)
 kpi_grid(cards, frame.loc[:start], config.conversion_days)
+if frame["refunds"].sum() > 0:  # refunds in the data: the period's gross, refunds and net, and which is GMV
+    money = {k: fmt.money(frame.loc[start, c], lang(), exact=True, currency=ds.currency)
+             for k, c in (("gross", "gmv_gross"), ("refunds", "refunds"), ("gmv", "gmv"))}
+    st.caption(tr(f"overview.refunds.{ds.refunds}", **money))
 threshold = rules_seen().high_value_monthly_spend
 st.subheader(tr("overview.lead_cards"))
 lead_grid(lead_kpis.lead_cards(ds, start, metrics.period_end(start, grain), high_value=threshold))

@@ -9,7 +9,14 @@ columns for events and users). Types after coercion:
 * dates (``start_date``, ``end_date``): ``datetime64[us]`` at midnight
 * money and counts: ``float64`` (NaN when missing); ``quantity`` and ``unit_price`` are
   optional (when a file has both and no amount, amount = unit price x quantity)
-* ``status``: ``"paid"`` or ``"refunded"``
+* ``status``: ``"paid"`` or ``"refunded"``; a negative amount is a refund (a cancellation or
+  return row, status ``"refunded"``), netted against the sales by default
+* ``refund_amount`` (optional): money given back on the order (a 退款金额 column): the whole
+  amount makes the order refunded, less is a partial refund netted on the order's day; a file
+  with only a refund amount (a refunds export) is refund rows
+* order lines: an orders file whose order id repeats with different products, quantities or
+  prices is summed into one row per order; the lines are kept as ``Dataset.order_lines``
+  (the orders columns, one row per line, ``product_id`` / ``product`` / ``category`` when mapped)
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ class TableSpec:
     dates: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     money: tuple[str, ...] = ()
+    #: Optional columns present only when mapped (a column of nothing but missing values would
+    #: cost memory at every row of a big table): the product fields of order lines.
+    sparse: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -43,10 +53,12 @@ EVENTS = TableSpec(
 ORDERS = TableSpec(
     "orders",
     required=("user_id", "order_time", "amount"),
-    optional=("order_id", "status", "channel", "quantity", "unit_price"),
+    optional=("order_id", "status", "channel", "quantity", "unit_price", "product_id", "product",
+              "category", "refund_amount"),
     times=("order_time",),
     numbers=("quantity",),
-    money=("amount", "unit_price"),
+    money=("amount", "unit_price", "refund_amount"),
+    sparse=("product_id", "product", "category", "refund_amount"),
 )
 USERS = TableSpec(
     "users",

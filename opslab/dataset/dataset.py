@@ -25,6 +25,7 @@ from opslab.core.schema import (
     USERS,
 )
 from opslab.dataset.tables import complete_tables, conform, empty
+from opslab.dataset.tables import complete_tables, conform, empty, engine_orders
 
 MEMO_ENTRIES = 48
 
@@ -63,10 +64,16 @@ class Dataset:
     #: Makes the engine (DuckDB when None); see :meth:`on_engine`.
     engine_factory: Callable[[], Engine] | None = field(default=None, compare=False, repr=False)
     currency: str = "CNY"  # ISO 4217 code of every amount (decided at upload, settable)
+    #: ``"net"``: GMV = sales - refunds (refunds counted on their own day); ``"gross"``: every sale.
+    refunds: str = "net"
+    #: One row per order line when an orders file was order lines summed into ``orders``
+    #: (orders columns, with ``product_id`` / ``product`` / ``category``); empty otherwise.
+    order_lines: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_tables(cls, events=None, orders=None, users=None, campaigns=None,
-                    fingerprint: str | None = None, currency: str = "CNY") -> "Dataset":
+                    fingerprint: str | None = None, currency: str = "CNY", *,
+                    order_lines: pd.DataFrame | None = None, refunds: str = "net") -> "Dataset":
         events, orders = conform(events, EVENTS), conform(orders, ORDERS)
         users, campaigns = conform(users, USERS), conform(campaigns, CAMPAIGNS)
         if events is None and orders is None:
@@ -76,8 +83,13 @@ class Dataset:
         if fingerprint is None:
             fingerprint = _fingerprint({"events": events, "orders": orders, "users": users,
                                         "campaigns": campaigns})
+        if refunds not in ("net", "gross"):
+            raise ValueError("refunds must be 'net' or 'gross'")
+        if order_lines is not None:
+            order_lines = conform(order_lines, ORDERS)
         return cls(events, orders, users, campaigns, fingerprint, tuple(derived),
-                   currency=str(currency).upper())
+                   currency=str(currency).upper(), refunds=refunds,
+                   order_lines=order_lines if order_lines is not None else empty(ORDERS))
 
     # -- facts ---------------------------------------------------------------------------
     @property
@@ -171,8 +183,10 @@ class Dataset:
     def _build_engine(self) -> Engine:
         eng = (self.engine_factory or DuckDBEngine)()
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
-        eng.register("od", self.orders[["uid", "order_time", "amount", "status"]])
+        eng.register("od", engine_orders(self.orders))
         eng.register("us", self.users[["uid", "signup_time", "censored"]])
-        for name in ("user_day", "paid_day", "user_first"):
-            eng.run(name)
+        eng.run("user_day")
+        eng.run("paid_day", gross=self.refunds == "gross")
+        eng.run("refund_day", gross=self.refunds == "gross")
+        eng.run("user_first")
         return eng

@@ -91,7 +91,9 @@ def mapping_hints(file: LoadedFile, table: str, mapping: dict[str, str | None]) 
     if file.read.has_header is False and any(mapping.values()):
         out.append(Problem("mapping.from_content", WARNING, params={"table": table}))
     if table in ("orders", "events") and not mapping.get("amount"):
-        if mapping.get("unit_price"):
+        if table == "orders" and mapping.get("refund_amount") and not mapping.get("unit_price"):
+            out.append(Problem("mapping.refunds_file", WARNING, params={"column": mapping["refund_amount"]}))
+        elif mapping.get("unit_price"):
             out.append(Problem("mapping.amount_from_price", WARNING, params={
                 "price": mapping["unit_price"], "quantity": mapping.get("quantity") or "1"}))
         else:
@@ -175,8 +177,10 @@ def files_key(files: list[LoadedFile], currency: str | None = None) -> str:
     return content_key([(f.digest, f.table, f.mapping) for f in usable], settings)
 
 
-def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple[Dataset | None, Report]:
+def build_dataset(files: list[LoadedFile], currency: str | None = None,
+                  refunds: str | None = None) -> tuple[Dataset | None, Report]:
     """Combine the usable files (several files of one table are stacked) into a Dataset.
+    ``refunds`` (``"net"`` / ``"gross"``): by default the rule the files were applied with.
 
     When nothing is usable the report's first problem names the real cause with numbers
     (``loader.nothing_usable``: rows in, rows rejected and the main reasons, per file).
@@ -187,7 +191,11 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple
     for f in files:
         if f.usable:
             tables.setdefault(f.table, []).append(f.result.clean)
+            if f.result.lines is not None:
+                tables.setdefault("order_lines", []).append(f.result.lines)
             used.append(f)
+    if refunds is None:
+        refunds = next((dict(f.choices).get("refunds") for f in used if f.choices), None) or "net"
     frames = {name: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
               for name, parts in tables.items()}
     if "events" not in frames and "orders" not in frames:
@@ -198,7 +206,7 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple
     ds = Dataset.from_tables(
         events=frames.get("events"), orders=frames.get("orders"), users=frames.get("users"),
         campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency or "CNY"),
-        currency=currency or "CNY",
+        currency=currency or "CNY", order_lines=frames.get("order_lines"), refunds=refunds,
     )
     return ds, report
 
@@ -250,7 +258,7 @@ def load_files(named_bytes: list[tuple[str, bytes]], options: ReadOptions = Read
                choices: Choices | None = None) -> tuple[Dataset | None, list[LoadedFile], Report]:
     """The whole pipeline with suggested mappings, as used for the sample data."""
     files, decisions = prepare_files(named_bytes, options, choices)
-    ds, report = build_dataset(files, currency=decisions.choices.currency)
+    ds, report = build_dataset(files, currency=decisions.choices.currency, refunds=decisions.choices.refunds)
     return ds, files, report
 
 
@@ -270,7 +278,8 @@ def load_sample() -> Dataset:
 
 def _run(files, choices, tables, mappings, today):
     files, decisions = _apply_all(files, choices, tables, mappings, today)
-    ds, report = build_dataset(files, currency=decisions.choices.currency)
+    decisions = decisions.with_files(files)
+    ds, report = build_dataset(files, currency=decisions.choices.currency, refunds=decisions.choices.refunds)
     return ds, files, decisions, report
 
 
@@ -311,13 +320,18 @@ class LoadResult:
                             columns=["file", "code", "severity", "column", "count", "params"])
 
     def reconciliation(self) -> pd.DataFrame:
-        """Per file: rows and amount in, kept, rejected and dropped."""
+        """Per file: rows and amount in, kept, rejected and dropped; for orders also the gross
+        sales, refunds and net of each part (net = gross - refunds), and ``orders``: the
+        orders the kept rows make (order lines summed into orders)."""
         parts = []
         for f in self.files:
             if f.result is not None:
                 r = f.result.reconciliation()
+                r["orders"] = pd.array([pd.NA] * len(r), dtype="Int64")
+                if f.table == "orders":
+                    r.loc["kept", "orders"] = len(f.result.clean)
                 parts.append(r.assign(file=f.name, table=f.table).rename_axis("part").reset_index())
-        cols = ["file", "table", "part", "rows", "amount"]
+        cols = ["file", "table", "part", "rows", "amount", "gross", "refunds", "net", "orders"]
         return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 

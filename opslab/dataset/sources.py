@@ -170,8 +170,10 @@ class SourceDataset(Dataset):
         eng.register("purchase_names", pd.DataFrame({"name": sorted(PURCHASE_EVENT_NAMES)}))
         for name in PREPARE:
             eng.run(name, burn_in=BURN_IN_DAYS)
-        for name in ("user_day", "paid_day", "user_first"):
-            eng.run(name)
+        eng.run("user_day")
+        eng.run("paid_day", gross=False)
+        eng.run("refund_day", gross=False)
+        eng.run("user_first")
         return eng
 
     def _frame(self, key: str, compute):

@@ -52,7 +52,7 @@ def conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None:
         return None
     out = frame.copy(deep=False)  # copy-on-write: columns are replaced below, never written into
     for c in spec.columns:
-        if c not in out.columns:
+        if c not in out.columns and c not in spec.sparse:
             out[c] = np.nan if c in spec.money + spec.numbers else None
     # Columns already of the canonical dtype (validated uploads) are left as they are: a
     # conversion would copy them (0.35 s of fresh memory for five columns at 10 M rows).
@@ -64,7 +64,7 @@ def conform(frame: pd.DataFrame | None, spec: TableSpec) -> pd.DataFrame | None:
             t = t.dt.tz_localize(None)
         out[c] = t.astype(_TS)
     for c in spec.money + spec.numbers:
-        if out[c].dtype != "float64":
+        if c in out.columns and out[c].dtype != "float64":
             out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     for c in ("user_id", "order_id", "campaign_id"):
         if c in out.columns and out[c].dtype != "str":
@@ -341,3 +341,24 @@ def complete_users(users, events, orders) -> tuple[pd.DataFrame, bool]:
     users = users.loc[users["signup_time"].notna()]
     users.index.name = "user_id"
     return users.reset_index(), derived
+
+
+def engine_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """The orders as the engine reads them (uid, time, amount, status): a partial refund of a
+    refund-amount column becomes a refund row of its own on the order's day (netted there; the
+    order stays a sale).
+
+    >>> o = pd.DataFrame({"uid": [0, 1], "order_time": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                   "amount": [100.0, 50.0], "status": ["paid", "paid"], "refund_amount": [30.0, 0.0]})
+    >>> engine_orders(o)["amount"].tolist()
+    [100.0, 50.0, -30.0]
+    """
+    base = orders[["uid", "order_time", "amount", "status"]]
+    if "refund_amount" not in orders.columns:
+        return base
+    r = orders["refund_amount"].to_numpy(dtype=float)
+    back = (r > 0) & (orders["amount"].to_numpy(dtype=float) > 0)
+    if not back.any():
+        return base
+    extra = base[back].assign(amount=-r[back], status="refunded")
+    return pd.concat([base, extra], ignore_index=True)

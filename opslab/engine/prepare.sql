@@ -10,11 +10,28 @@ FROM (
 GROUP BY ALL;
 
 -- name: paid_day
--- One row per user and day with paid orders (refunded orders excluded).
+-- One row per user and day with paid orders: sales with an amount above zero (a zero-amount
+-- order makes no paid order and no paying user; a refund row is not a sale). Sales refunded
+-- later by status count only under the gross rule ($gross); refund rows are in refund_day.
 CREATE OR REPLACE TABLE paid_day AS
 SELECT uid, CAST(order_time AS DATE) AS day, sum(amount) AS gmv, count(*)::INTEGER AS n_orders
 FROM od
-WHERE status = 'paid'
+WHERE amount > 0 AND (status = 'paid' OR ($gross AND status = 'refunded'))
+GROUP BY ALL;
+
+-- name: refund_day
+-- One row per user and day with refunds, on the refund's own day (a refund whose sale is
+-- outside the data stays a refund). refunds: money given back (negative rows, plus sales whose
+-- status says refunded); gross_extra: sales paid_day leaves out (status refunded, net rule);
+-- net_less: what GMV subtracts beyond that (refund rows, net rule). So per day
+-- gmv = paid gmv - net_less, gross = paid gmv + gross_extra, refunds = gross - net.
+CREATE OR REPLACE TABLE refund_day AS
+SELECT uid, CAST(order_time AS DATE) AS day,
+       sum(CASE WHEN amount < 0 THEN -amount ELSE amount END) AS refunds,
+       sum(CASE WHEN amount > 0 AND NOT $gross THEN amount ELSE 0 END) AS gross_extra,
+       sum(CASE WHEN amount < 0 AND NOT $gross THEN -amount ELSE 0 END) AS net_less
+FROM od
+WHERE amount < 0 OR (status = 'refunded' AND amount > 0)
 GROUP BY ALL;
 
 -- name: user_first

@@ -13,6 +13,10 @@ from dataclasses import dataclass, fields
 
 PLACEHOLDER_ACTIONS = ("drop", "keep")
 DUPLICATE_ACTIONS = ("auto", "keep", "drop")
+LINE_ACTIONS = ("auto", "sum", "first", "rows")
+REFUND_ACTIONS = ("net", "gross")
+#: Fields added after content keys were first stored, with their defaults (see ``as_tuple``).
+_LATER_DEFAULTS = {"lines": "auto", "refunds": "net"}
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR")
 
 
@@ -35,9 +39,21 @@ class Choices:
         set aside (default: a 1970 order would otherwise stretch every chart across 50 empty
         years) or kept. Either way the count and amount are shown.
     duplicates : {"auto", "keep", "drop"}
-        ``auto``: orders without an order id keep identical rows (separate purchases); a
-        repeated order id is a duplicate and dropped; events with times to the second drop
-        identical rows (a double export), events with day-level times keep them.
+        Rows that repeat another in every column. ``auto``: orders without an order id keep
+        them (separate purchases); orders with an order id drop them (the same line exported
+        twice); events with times to the second drop them (a double export), events with
+        day-level times keep them.
+    lines : {"auto", "sum", "first", "rows"}
+        Orders whose order id repeats (rows not identical). ``sum``: the rows are order lines,
+        summed into one order each (amount = sum of the lines), the lines kept for product
+        breakdowns; ``first``: a repeated id is the same order exported again, its first row
+        kept; ``rows``: every row is an order of its own. ``auto``: ``sum`` when the repeats
+        belong to the same customer and differ in product, quantity, price or amount, else
+        ``first``.
+    refunds : {"net", "gross"}
+        Refunds and cancellations (negative amounts or quantities, refund statuses, "C" invoice
+        numbers) are netted against the sales (``net``, GMV = sales - refunds) or GMV counts
+        every sale (``gross``). Either way gross, refunds and net are reported.
     currency : str or None
         ISO 4217 code of the amounts; ``None``: from symbols, words and headers (CNY when
         nothing says).
@@ -48,20 +64,29 @@ class Choices:
     placeholders: str = "drop"
     duplicates: str = "auto"
     currency: str | None = None
+    lines: str = "auto"
+    refunds: str = "net"
 
     def __post_init__(self):
         if self.placeholders not in PLACEHOLDER_ACTIONS:
             raise ValueError(f"placeholders must be one of {PLACEHOLDER_ACTIONS}")
         if self.duplicates not in DUPLICATE_ACTIONS:
             raise ValueError(f"duplicates must be one of {DUPLICATE_ACTIONS}")
+        if self.lines not in LINE_ACTIONS:
+            raise ValueError(f"lines must be one of {LINE_ACTIONS}")
+        if self.refunds not in REFUND_ACTIONS:
+            raise ValueError(f"refunds must be one of {REFUND_ACTIONS}")
 
     @property
     def resolved_day_first(self) -> bool:
         return bool(self.day_first)
 
     def as_tuple(self) -> tuple:
-        """A hashable, picklable form for caches keyed on the choices."""
-        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+        """A hashable, picklable form for caches keyed on the choices. The order-lines and
+        refunds rules appear only when not at their defaults, so content keys of uploads stored
+        before those rules existed (and the targets saved under them) stay the same."""
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self)
+                     if f.name not in _LATER_DEFAULTS or getattr(self, f.name) != _LATER_DEFAULTS[f.name])
 
     @classmethod
     def from_tuple(cls, items) -> "Choices":

@@ -38,6 +38,35 @@ class Decisions:
     zones: dict = field(default_factory=dict)
     currency_basis: str = "default"    # forced | symbol | header | default
     currencies: tuple = ()
+    #: Repeated order ids over the upload's orders files (see :meth:`with_files`): the rule
+    #: applied, its basis and the money each alternative moves; empty when no id repeats.
+    lines: dict = field(default_factory=dict)
+    #: The refunds rule with the kept orders' gross, refunds and net; empty without refunds.
+    refunds: dict = field(default_factory=dict)
+
+    def with_files(self, files) -> "Decisions":
+        """These decisions with what validating ``files`` (applied :class:`LoadedFile` s)
+        found: how repeated order ids were read and how much money refunds move."""
+        lines: dict = {}
+        gross = refunds = net = 0.0
+        n_refund_rows = 0
+        for f in files:
+            res = f.result
+            if res is None or f.table != "orders":
+                continue
+            info = res.set_aside.get("lines")
+            if info:
+                for k in ("n", "n_lines", "n_rows", "n_orders", "amount"):
+                    lines[k] = lines.get(k, 0) + info[k]
+                lines.update(rule=info["rule"], auto=info["auto"], basis=info["basis"])
+                lines["share"] = max(lines.get("share", 0.0), info["share"])
+            if "kept" in res.money_parts:
+                g, r, n = res.money_parts["kept"]
+                gross, refunds, net = gross + g, refunds + r, net + n
+                n_refund_rows += sum(p.count for p in res.report if p.code.startswith("validate.refund_rows."))
+        found = {"gross": gross, "refunds": refunds, "net": net, "n": n_refund_rows,
+                 "rule": self.choices.refunds} if refunds else {}
+        return replace(self, lines=lines, refunds=found)
 
     def notes(self) -> list[Problem]:
         """What was decided, as problems for the page (codes ``decide.*``)."""
@@ -54,6 +83,18 @@ class Decisions:
             out.append(Problem(f"decide.zone.{self.tz_basis}", INFO if len(self.zones) == 1 else WARNING,
                                count=n, params={"n": f"{n:,}", "zone": c.tz or "",
                                                 "zones": ", ".join(zone_label(z) for z in self.zones)}))
+        if self.lines:
+            li = self.lines
+            sev = INFO if li["basis"] == "data" or li["rule"] == li["auto"] else WARNING
+            # the alternative: sum -> first row only; first/rows -> lines summed
+            out.append(Problem(f"decide.lines.{li['rule']}", sev, count=li["n"], params={
+                "n_orders": f"{li['n_orders']:,}", "n_rows": f"{li['n_rows']:,}", "n": f"{li['n']:,}",
+                "share": f"{li['share']:.0%}", "moved": li["amount"],
+                "basis": li["basis"], "auto": li["auto"]}))
+        if self.refunds:
+            r = self.refunds
+            out.append(Problem(f"decide.refunds.{r['rule']}", INFO, count=r["n"], params={
+                "n": f"{r['n']:,}", "gross": r["gross"], "refunds": r["refunds"], "net": r["net"]}))
         out.append(Problem(f"decide.currency.{self.currency_basis}",
                            WARNING if len(self.currencies) > 1 else INFO,
                            params={"currency": c.currency or DEFAULT_CURRENCY,

@@ -60,8 +60,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                    "action", "type"),
     "channel": ("推广渠道", "获客渠道", "渠道", "来源", "utm_source", "channel", "source"),
     "city": ("所在城市", "城市", "city"),
-    "order_id": ("订单号", "订单ID", "订单编号", "order_id", "order_no", "invoice_no"),
-    "status": ("订单状态", "支付状态", "状态", "status"),
+    "order_id": ("订单号", "订单ID", "订单编号", "order_id", "order_no", "order_number", "invoice_no",
+                 "invoice"),
+    "status": ("订单状态", "支付状态", "交易状态", "状态", "status", "order_status"),
+    "product_id": ("商品ID", "商品编号", "商品编码", "货号", "SKU", "stockcode", "stock_code",
+                   "product_id", "item_id", "sku_id"),
+    "product": ("商品名称", "商品名", "品名", "商品标题", "product_name", "description", "item_name",
+                "product"),
+    "category": ("商品类目", "类目", "品类", "商品分类", "category", "category_name"),
+    "refund_amount": ("退款金额", "已退款金额", "退款额", "退款", "refund_amount", "refunded_amount",
+                      "amount_refunded", "refund_value", "refund_total"),
     "campaign_id": ("活动ID", "活动编号", "campaign_id", "campaign"),
     "name": ("活动名称", "活动名", "campaign_name", "name", "名称"),
     "type": ("活动类型", "campaign_type", "type", "类型"),
@@ -78,8 +86,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 _PAID = {"已支付", "支付成功", "已完成", "完成", "交易成功", "已付款", "成功", "已发货", "已收货",
          "paid", "success", "completed", "complete", "done"}
-_REFUNDED = {"已退款", "退款", "退款成功", "退款中", "已取消", "取消", "refunded", "refund",
-             "cancelled", "canceled"}
+_REFUNDED = {"已退款", "退款", "退款成功", "退款中", "已取消", "取消", "交易关闭", "已退货", "退货",
+             "退货退款", "refunded", "refund", "cancelled", "canceled", "returned", "return",
+             "unavailable", "chargeback", "reversed", "voided", "void"}
 _UNPAID = {"待支付", "未支付", "待付款", "未付款", "支付失败", "已关闭", "unpaid", "pending",
            "failed", "closed"}
 #: Headers longer than this are cut before matching (and never cached): no real header is.
@@ -145,7 +154,7 @@ def _parses(field: str, table: str, sample: pd.DataFrame | None, column: str) ->
         return int(_share_parsed(parse_datetimes, values) >= 0.5)  # messy columns still count
     if field in spec.money + spec.numbers:
         return int(_share_parsed(parse_amounts, values) >= 0.5)
-    if field in ("event_name", "channel", "city", "name", "type", "status"):
+    if field in ("event_name", "channel", "city", "name", "type", "status", "product", "category"):
         # A column of dates or clock times is not a name, however its header reads.
         return int(_share_parsed(parse_datetimes, values) < 0.8 and time_of_day_share(values) < 0.8)
     return 1
@@ -192,7 +201,7 @@ def suggest_mapping(columns: list[str], table: str,
     return result
 
 
-_ORDERISH = {"amount", "unit_price", "quantity", "order_id", "status"}
+_ORDERISH = {"amount", "unit_price", "quantity", "order_id", "status", "refund_amount"}
 _CAMPAIGNISH = {"spend", "participants", "new_users", "conversions", "start_date", "end_date"}
 
 
@@ -220,8 +229,8 @@ def suggest_table(columns: list[str]) -> str:
         return "campaigns"
     if len(found & _CAMPAIGNISH) >= 3 and "user_id" not in found:
         return "campaigns"
-    if found & {"amount", "revenue", "unit_price"} and found & {"order_time", "order_id", "status"}:
-        return "orders"
+    if found & {"amount", "revenue", "unit_price", "refund_amount"} and found & {"order_time", "order_id", "status"}:
+        return "orders"  # a refunds export (order id, refund amount) is orders too
     if "user_id" in found and not blocking:
         return "users"
     return "events"

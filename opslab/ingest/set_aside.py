@@ -1,4 +1,5 @@
-"""Rows that are valid but set aside by a switchable choice: duplicates and placeholder dates.
+"""Rows that are valid but set aside by a switchable choice: duplicates (rows equal in every
+column) and placeholder dates.
 
 Used by :func:`opslab.ingest.validate.coerce_table`; ``rows`` is its bookkeeping object
 (``alive``, ``flag``). Each rule counts the rows and the amount they carry, and drops or keeps
@@ -22,6 +23,8 @@ from opslab.core.problems import INFO, WARNING
 PLACEHOLDER_DATES = tuple(pd.Timestamp(d) for d in ("1900-01-01", "1970-01-01", "2000-01-01"))
 _MAIN_TIME = {"events": "event_time", "orders": "order_time"}
 _DAY_US = 86_400_000_000
+#: Orders with an order id: this share of rows identical to an earlier one is a double export.
+DOUBLE_EXPORT_SHARE = 0.25
 
 
 def fsum(values: np.ndarray, mask: np.ndarray) -> float:
@@ -43,35 +46,74 @@ def needs_row_hashes(table: str, cols) -> bool:
     return table == "events" or (table == "orders" and "order_id" not in cols)
 
 
+def needs_order_lines(table: str, cols) -> bool:
+    """Whether repeated order ids are looked at (an orders table with an order id)."""
+    return table == "orders" and "order_id" in cols
+
+
+def repeated_ids(ids: pd.Series, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows whose alive order id repeats, the later ones of those) as masks; None when no
+    alive id repeats (one pass over the ids: the usual file of unique ids costs no more).
+
+    >>> repeated_ids(pd.Series(["a", "b", "a"]), np.ones(3, bool))[1].tolist()
+    [False, False, True]
+    """
+    every_alive = bool(alive.all())
+    live = ids if every_alive else ids[alive]
+    present = live.notna().to_numpy()
+    later_live = live.duplicated(keep="first").to_numpy() & present
+    if not later_live.any():
+        return None
+    every_live = live.duplicated(keep=False).to_numpy() & present
+    if every_alive:
+        return every_live, later_live
+    every, later = np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=bool)
+    every[alive], later[alive] = every_live, later_live
+    return every, later
+
+
 def duplicates(table, raw, out, cols, rows, choices: Choices, money, set_aside,
-               repeated: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Identical rows / repeated order ids among the valid rows: counted, with their amount,
-    dropped or kept by the upload's choice (see :class:`~opslab.ingest.choices.Choices`).
+               repeated: tuple[np.ndarray, np.ndarray] | None = None,
+               id_repeats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+    """Identical rows among the valid rows: counted, with their amount, dropped or kept by the
+    upload's choice (see :class:`~opslab.ingest.choices.Choices`); returns their mask (None
+    when there are none). Orders with an order id compare rows only where the id repeats
+    (``id_repeats``: :func:`repeated_ids`; None when none does).
     ``repeated``: :func:`~opslab.ingest.fast_tables.repeated_rows` of ``raw``, when computed
     beforehand (alongside the column parsing)."""
     if table not in ("orders", "events"):
-        return
+        return None
     alive = rows.alive
-    mask = np.zeros(len(raw), dtype=bool)
     if table == "orders" and "order_id" in cols:
-        kind, column = "order_id", cols["order_id"]
-        ids = out["order_id"]
-        mask[alive] = ids[alive].duplicated(keep="first").to_numpy() & ids[alive].notna().to_numpy()
-        default_drop = True
+        # Only rows equal in every column are duplicates; a repeated order id whose rows differ
+        # is decided by the lines rule (opslab.ingest.order_lines). Rows are compared only when
+        # an order id repeats: a file of unique ids costs nothing here.
+        kind, column = "identical", cols["order_id"]
+        if id_repeats is None:  # :func:`repeated_ids` of the alive rows, given by the caller
+            return None
+        mask = identical(raw, id_repeats[0] & alive, repeated)
+        # The same order twice: a double export, unless the file lists order lines (products,
+        # quantities, prices) with times to the minute and few repeats: then the same product
+        # bought twice in one order (kept).
+        lines = any(f in cols for f in ("product_id", "product", "quantity", "unit_price"))
+        default_drop = not lines or has_seconds(out["order_time"], alive) or \
+            mask.sum() >= DOUBLE_EXPORT_SHARE * alive.sum()
+        kind = "identical" if default_drop or choices.duplicates != "auto" else "identical_lines"
     else:
         kind, column = "identical", cols.get("user_id")
         mask = identical(raw, alive, repeated)
         default_drop = table == "events" and has_seconds(out["event_time"], alive)
     if not mask.any():
-        return
+        return None
     drop = {"auto": default_drop, "keep": False, "drop": True}[choices.duplicates]
     amount = fsum(money, mask) if money is not None else None
-    code = ("validate.duplicate_order_id" if kind == "order_id" else "validate.duplicate_rows")
+    code = "validate.duplicate_lines" if kind == "identical_lines" else "validate.duplicate_rows"
     n = int(mask.sum())
     rows.flag(code if drop else code + "_kept", column, mask, drop=drop,
               severity=WARNING if drop else INFO, n=f"{n:,}", amount="–" if amount is None else amount)
     set_aside["duplicates"] = {"n": n, "amount": amount or 0.0, "dropped": drop, "kind": kind,
                                "default_dropped": default_drop}
+    return mask
 
 
 def placeholders(table, out, cols, rows, choices: Choices, money, set_aside) -> None:

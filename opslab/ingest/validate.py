@@ -30,8 +30,13 @@ from opslab.ingest.column_parse import ID_FIELDS, cost, parse_column
 from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at, take_rows
 from opslab.ingest.fastparse import filter_rows
 from opslab.ingest.money import currency_of
+from opslab.ingest.order_lines import duplicates_and_lines, sum_lines
 from opslab.ingest.parallel import run_all
 from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
+from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
+from opslab.core.schema import TABLES, TableSpec
+from opslab.ingest.refunds import is_refunds_export, mark_refunds, refunds_export, split_money
+from opslab.ingest.set_aside import fsum, identical, needs_row_hashes, placeholders
 from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.core.schema import TABLES, TableSpec
 
@@ -63,6 +68,9 @@ class ValidationResult:
     amount_field: str | None = None
     set_aside: dict[str, dict[str, Any]] = field(default_factory=dict)
     symbols: dict[str, int] = field(default_factory=dict)
+    lines: pd.DataFrame | None = None  # the kept order lines when summed into orders (``clean``)
+    #: Orders: (gross, refunds, net) money of each part (see :mod:`opslab.ingest.refunds`).
+    money_parts: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def n_rejected(self) -> int:
@@ -81,17 +89,20 @@ class ValidationResult:
                                                 "validate.duplicate_order_id"]).sum())
 
     def reconciliation(self) -> pd.DataFrame:
-        """Rows and amount of the file, and of its kept, rejected and dropped parts.
+        """Rows and amount of the file, and of its kept, rejected and dropped parts; for orders
+        also their gross sales, refunds and net (gross - refunds; NaN for other tables).
 
         >>> raw = pd.DataFrame({"u": ["a", "b", "b"], "t": ["2024-01-05", "x", "2024-01-05"],
         ...                     "v": ["10", "2.5", "7"]})
         >>> r = coerce_table(raw, {"user_id": "u", "order_time": "t", "amount": "v"}, "orders")
         >>> r.reconciliation().to_dict("index")["kept"]
-        {'rows': 2, 'amount': 17.0}
+        {'rows': 2, 'amount': 17.0, 'gross': 17.0, 'refunds': 0.0, 'net': 17.0}
         """
         rows = [self.n_input, self.n_clean, self.n_rejected, self.n_dropped]
         amounts = [self.amounts.get(p, np.nan) if self.amounts else np.nan for p in PARTS]
-        return pd.DataFrame({"rows": rows, "amount": amounts}, index=list(PARTS))
+        money = {name: [self.money_parts.get(p, (np.nan,) * 3)[i] for p in PARTS]
+                 for i, name in enumerate(("gross", "refunds", "net"))}
+        return pd.DataFrame({"rows": rows, "amount": amounts, **money}, index=list(PARTS))
 
 
 def _empty_clean(spec: TableSpec) -> pd.DataFrame:
@@ -190,7 +201,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     report = Report()
     cols = {f: c for f, c in mapping.items() if f in spec.columns and c is not None and c in raw.columns}
     derived_amount = "amount" in spec.columns and "amount" not in cols and "unit_price" in cols
-    missing = [f for f in spec.required if f not in cols and not (f == "amount" and derived_amount)]
+    refunds_only = is_refunds_export(table, cols)
+    missing = [f for f in spec.required if f not in cols
+               and not (f == "amount" and (derived_amount or refunds_only))]
     money_field = _MONEY.get(table)
     if missing:
         for f in missing:
@@ -263,6 +276,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
 
     if derived_amount:
         _derive_amount(out, cols, rows)
+    if refunds_only:
+        refunds_export(out, cols, rows)
     if symbols:
         shown = ", ".join(f"{tok} ({k:,})" for tok, k in sorted(symbols.items(), key=lambda kv: -kv[1]))
         codes = sorted({currency_of(t) or t for t in symbols})
@@ -274,7 +289,9 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     _table_rules(table, out, cols, rows)
     money = out[money_field].to_numpy(dtype=float) if money_field in out else None
     set_aside: dict[str, dict[str, Any]] = {}
-    duplicates(table, raw, out, cols, rows, choices, money, set_aside, parsed.pop("#rows", None))
+    refunded, part_refunds = out.pop("#refunded", (None, None))
+    line_rule = duplicates_and_lines(table, raw, out, cols, rows, choices, money, set_aside,
+                                     parsed.pop("#rows", None))
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
@@ -285,14 +302,19 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                                              reason=rows.reasons(rows.reason, rej_mask))
     dropped = rows_at(raw, drop_mask).assign(row=np.flatnonzero(drop_mask) + 2,
                                              reason=rows.reasons(rows.drop, drop_mask))
-    amounts = None
+    amounts, money_parts = None, {}
     if money is not None:
-        amounts = {"input": fsum(money, np.ones(n, bool)), "kept": fsum(money, keep),
-                   "rejected": fsum(money, rej_mask), "dropped": fsum(money, drop_mask)}
-    return ValidationResult(clean, rejected.reset_index(drop=True), report, n, len(clean),
+        masks = {"input": np.ones(n, bool), "kept": keep, "rejected": rej_mask, "dropped": drop_mask}
+        amounts = {p: fsum(money, m) for p, m in masks.items()}
+        if refunded is not None:
+            money_parts = {p: split_money(money, refunded, m, part_refunds) for p, m in masks.items()}
+    lines = None
+    if line_rule == "sum":
+        lines, clean = clean, sum_lines(clean)
+    return ValidationResult(clean, rejected.reset_index(drop=True), report, n, int(keep.sum()),
                             dropped=dropped.reset_index(drop=True), amounts=amounts,
                             amount_field=money_field if money is not None else None,
-                            set_aside=set_aside, symbols=symbols)
+                            set_aside=set_aside, symbols=symbols, lines=lines, money_parts=money_parts)
 
 
 def _derive_amount(out, cols, rows: _Rows) -> None:
@@ -314,10 +336,8 @@ def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
         amount = out["amount"].to_numpy()
         rows.flag("validate.absurd_amount", amount_col, np.abs(amount) > MAX_AMOUNT,
                   reject=True, limit=MAX_AMOUNT)
-    if table == "orders":
-        refunded = out["status"].eq("refunded").to_numpy() if "status" in out else False
-        rows.flag("validate.negative_amount", amount_col,
-                  (out["amount"] < 0).to_numpy() & ~refunded, reject=True)
+    if table == "orders":  # negative amounts, refund statuses, cancelling invoices: refunds, kept
+        out["#refunded"] = mark_refunds(out, cols, rows)
     if table == "campaigns":
         rows.flag("validate.negative_spend", cols["spend"], (out["spend"] < 0).to_numpy(),
                   reject=True)
@@ -348,6 +368,8 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
     # the kept rows of each column, side by side on the cores (Arrow and NumPy filters)
     filtered = run_all({c: partial(kept, out.pop(c)) for c in spec.columns if c in out}, rows=n_kept)
     for c in spec.columns:
+        if c in spec.sparse and c not in filtered:  # only when mapped
+            continue
         if c in filtered:
             data[c] = filtered.pop(c)
         elif c == "order_id" and table == "orders":

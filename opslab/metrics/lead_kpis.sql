@@ -4,8 +4,10 @@
 -- those signups the ones with a paid order within $conversion_days days of signup (day 0 is
 -- the signup day) seen by $as_of.
 SELECT
-    (SELECT coalesce(sum(gmv), 0) FROM paid_day
-      WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE))::DOUBLE AS gmv,
+    ((SELECT coalesce(sum(gmv), 0) FROM paid_day
+      WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE))
+     - (SELECT coalesce(sum(net_less), 0) FROM refund_day  -- refunds netted (net rule)
+      WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)))::DOUBLE AS gmv,
     (SELECT count(DISTINCT uid) FROM paid_day
       WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE))::BIGINT AS paying_users,
     (SELECT count(*) FROM user_first

@@ -39,6 +39,10 @@ new_users AS (SELECT signup_day AS day, count(*) AS new_users FROM user_first WH
 paid AS (
     SELECT day, count(*) AS paying_users, sum(n_orders) AS orders, sum(gmv) AS gmv
     FROM paid_day GROUP BY day
+),
+back AS (
+    SELECT day, sum(refunds) AS refunds, sum(gross_extra) AS gross_extra, sum(net_less) AS net_less
+    FROM refund_day GROUP BY day
 )
 SELECT d.day,
        coalesce(dau.dau, 0)::BIGINT AS dau,
@@ -47,12 +51,15 @@ SELECT d.day,
        coalesce(n.new_users, 0)::BIGINT AS new_users,
        coalesce(p.paying_users, 0)::BIGINT AS paying_users,
        coalesce(p.orders, 0)::BIGINT AS orders,
-       coalesce(p.gmv, 0)::DOUBLE AS gmv
+       (coalesce(p.gmv, 0) - coalesce(b.net_less, 0))::DOUBLE AS gmv,
+       (coalesce(p.gmv, 0) + coalesce(b.gross_extra, 0))::DOUBLE AS gmv_gross,
+       coalesce(b.refunds, 0)::DOUBLE AS refunds
 FROM days d
 LEFT JOIN dau USING (day)
 LEFT JOIN sweep s USING (day)
 LEFT JOIN new_users n USING (day)
 LEFT JOIN paid p USING (day)
+LEFT JOIN back b USING (day)
 ORDER BY d.day;
 
 -- name: period_totals
@@ -66,6 +73,11 @@ pay AS (
            count(DISTINCT uid) AS paying_users, sum(gmv) AS gmv, sum(n_orders) AS orders
     FROM paid_day GROUP BY 1
 ),
+back AS (
+    SELECT CAST(date_trunc($grain, day) AS DATE) AS period, sum(refunds) AS refunds,
+           sum(gross_extra) AS gross_extra, sum(net_less) AS net_less
+    FROM refund_day GROUP BY 1
+),
 conv AS (
     -- Paid conversion of each signup cohort: a paid order within $conversion_days days of
     -- signup (day 0 is the signup day, so "within 30 days" is days 0..29).
@@ -75,15 +87,18 @@ conv AS (
                        AND first_paid - signup_day < $conversion_days THEN 1 END) AS converted
     FROM user_first WHERE NOT censored GROUP BY 1
 )
-SELECT coalesce(act.period, pay.period, conv.period) AS period,
+SELECT coalesce(act.period, pay.period, back.period, conv.period) AS period,
        coalesce(active_users, 0)::BIGINT AS active_users,
        coalesce(paying_users, 0)::BIGINT AS paying_users,
-       coalesce(gmv, 0)::DOUBLE AS gmv,
+       (coalesce(gmv, 0) - coalesce(net_less, 0))::DOUBLE AS gmv,
+       (coalesce(gmv, 0) + coalesce(gross_extra, 0))::DOUBLE AS gmv_gross,
+       coalesce(refunds, 0)::DOUBLE AS refunds,
        coalesce(orders, 0)::BIGINT AS orders,
        coalesce(cohort_users, 0)::BIGINT AS new_users,
        coalesce(converted, 0)::BIGINT AS converted
 FROM act
 FULL JOIN pay USING (period)
+FULL JOIN back USING (period)
 FULL JOIN conv USING (period)
 ORDER BY period;
 

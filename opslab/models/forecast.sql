@@ -31,7 +31,8 @@ SELECT count(CASE WHEN kind = 'retained' THEN 1 END)::BIGINT AS retained,
        count(CASE WHEN kind = 'new' THEN 1 END)::BIGINT AS new,
        count(CASE WHEN kind = 'recovered' THEN 1 END)::BIGINT AS recovered,
        (SELECT paying_users FROM pay)::BIGINT AS paying_users,
-       (SELECT gmv FROM pay)::DOUBLE AS gmv,
+       ((SELECT gmv FROM pay) - (SELECT coalesce(sum(net_less), 0) FROM refund_day  -- refunds netted
+         WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)))::DOUBLE AS gmv,
        (SELECT orders FROM pay)::BIGINT AS orders,
        (SELECT count(*) FROM prev)::BIGINT AS prev_active,
        (SELECT count(*) FROM user_first f

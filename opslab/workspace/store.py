@@ -47,7 +47,7 @@ INCOMING = ".incoming-"
 TRASH = ".trash-"
 STALE_SECONDS = 3600  # an .incoming- directory of a live process older than this is abandoned
 MAX_NAME = 120
-TABLES = ("events", "orders", "users", "campaigns")
+TABLES = ("events", "orders", "users", "campaigns", "order_lines")
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ ORDERS = [
     ("u3", "not a date", "50", "paid", "O4"),               # r5 bad date
     ("u4", "1899-12-31", "50", "paid", "O5"),               # r6 before 1900
     ("u5", "2024-01-08", "abc", "paid", "O6"),              # r7 bad amount
-    ("u6", "2024-01-08", "-30", "paid", "O7"),              # r8 negative, not refunded
+    ("u6", "2024-01-08", "-30", "paid", "O7"),              # r8 negative: a refund, kept
     ("u7", "2024-01-08", "(30)", "已退款", "O8"),           # r9 negative refund: kept
     ("u8", "2024-01-08", "2亿", "paid", "O9"),              # r10 absurd amount
-    ("u1", "2024-01-05", "¥100", "已支付", "O1"),           # r11 exact duplicate of r2 (same order id)
-    ("u9", "2024-01-09", "20", "paid", "O2"),               # r12 duplicate order id
+    ("u1", "2024-01-05", "¥100", "已支付", "O1"),           # r11 exact duplicate of r2 (every column)
+    ("u9", "2024-01-09", "20", "paid", "O2"),               # r12 repeated order id, another customer
     ("u10", "2024-01-09", "20", None, None),                # r13 good: default status, auto id
     ("u11", "2030-01-01", "20", "paid", "O12"),             # r14 out of range (future)
     (" u12 ", "45301", "20", "weird", "O13"),               # r15 good, unknown status
@@ -45,24 +45,26 @@ def orders_result():
 
 def test_orders_counts(orders_result):
     r = orders_result
-    assert (r.n_input, r.n_clean, r.n_duplicates, r.n_rejected) == (16, 5, 2, 9)
+    assert (r.n_input, r.n_clean, r.n_duplicates, r.n_rejected) == (16, 6, 2, 8)
     assert r.n_dropped == 2 and r.n_clean + r.n_rejected + r.n_dropped == r.n_input
-    # the amounts reconcile too: 100 + 1280 - 30 + 20 + 20 kept; r11 (100) and r12 (20) dropped
+    # the amounts reconcile too: 100 + 1280 - 30 - 30 + 20 + 20 kept; r11 (100) and r12 (20) dropped
     rec = r.reconciliation()
-    assert rec.loc["kept", "amount"] == 1390.0 and rec.loc["dropped", "amount"] == 120.0
+    assert rec.loc["kept", "amount"] == 1360.0 and rec.loc["dropped", "amount"] == 120.0
+    # gross = the sales 100 + 1280 + 20 + 20; refunds = the two negative rows r8, r9
+    assert tuple(rec.loc["kept", ["gross", "refunds", "net"]]) == (1420.0, 60.0, 1360.0)
     assert rec.loc["input", "amount"] == pytest.approx(rec.loc[["kept", "rejected", "dropped"], "amount"].sum())
 
 
 def test_orders_clean_rows_intact(orders_result):
     c = orders_result.clean
     assert list(c.columns) == ["user_id", "order_time", "amount", "order_id", "status", "channel",
-                               "quantity", "unit_price"]
-    assert c["user_id"].tolist() == ["u1", "u2", "u7", "u10", "u12"]
-    assert c["order_time"].tolist() == [T("2024-01-05"), T("2024-01-06 10:00"),
+                               "quantity", "unit_price"]  # product fields only when mapped
+    assert c["user_id"].tolist() == ["u1", "u2", "u6", "u7", "u10", "u12"]
+    assert c["order_time"].tolist() == [T("2024-01-05"), T("2024-01-06 10:00"), T("2024-01-08"),
                                         T("2024-01-08"), T("2024-01-09"), T("2024-01-10")]
-    assert c["amount"].tolist() == [100.0, 1280.0, -30.0, 20.0, 20.0]
-    assert c["status"].tolist() == ["paid", "paid", "refunded", "paid", "paid"]
-    assert c["order_id"].tolist() == ["O1", "O2", "O8", "row-13", "O13"]
+    assert c["amount"].tolist() == [100.0, 1280.0, -30.0, -30.0, 20.0, 20.0]
+    assert c["status"].tolist() == ["paid", "paid", "refunded", "refunded", "paid", "paid"]
+    assert c["order_id"].tolist() == ["O1", "O2", "O7", "O8", "row-13", "O13"]
     assert c["order_time"].dtype == "datetime64[us]" and c["amount"].dtype == "float64"
     assert c["channel"].isna().all()
 
@@ -72,7 +74,7 @@ def test_orders_rejected_reasons(orders_result):
     got = dict(zip(rej["row"], rej["reason"]))
     assert got == {
         4: "validate.missing_id", 5: "validate.bad_date", 6: "validate.date_too_early",
-        7: "validate.bad_amount", 8: "validate.negative_amount", 10: "validate.absurd_amount",
+        7: "validate.bad_amount", 10: "validate.absurd_amount",
         14: "validate.date_in_future",
         16: "validate.missing_value", 17: "validate.unpaid_order",
     }
@@ -90,11 +92,12 @@ def test_orders_problems(orders_result):
         "validate.date_in_future": (1, "下单时间", ((14, "2030-01-01"),)),
         "validate.bad_amount": (1, "实付金额", ((7, "abc"),)),
         "validate.missing_value": (1, "实付金额", ((16, ""),)),
-        "validate.negative_amount": (1, "实付金额", ((8, "-30"),)),
+        "validate.refund_rows.negative": (2, "实付金额", ((8, "-30"), (9, "(30)"))),
         "validate.absurd_amount": (1, "实付金额", ((10, "2亿"),)),
         "validate.unknown_status": (1, "订单状态", ((15, "weird"),)),
         "validate.unpaid_order": (1, "订单状态", ((17, "待支付"),)),
-        "validate.duplicate_order_id": (2, "订单号", ((11, "O1"), (12, "O2"))),
+        "validate.duplicate_rows": (1, "订单号", ((11, "O1"),)),
+        "validate.duplicate_order_id": (1, "订单号", ((12, "O2"),)),
         "validate.currency_symbols": (3, "实付金额", ()),  # ¥ twice, 元 once
     }
     assert set(probs) == set(expected)
