@@ -93,8 +93,9 @@ def problem_params(p) -> dict:
     """A Problem's params ready for its text: amounts in the data set's currency, codes
     (date order, table, rejection reasons) translated."""
     params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
-    if isinstance(params.get("amount"), (int, float)):
-        params["amount"] = fmt.money(params["amount"], lang(), exact=True, currency=currency())
+    for key in [k for k in params if k.startswith("amount")]:  # amount, amount_payments, ...
+        if isinstance(params[key], (int, float)):
+            params[key] = fmt.money(params[key], lang(), exact=True, currency=currency())
     if params.get("order") in ("day_first", "month_first"):
         params["order"] = tr(f"decide.order.{params['order']}")
     if params.get("table") in ("events", "orders", "users", "campaigns"):

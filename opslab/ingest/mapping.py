@@ -37,14 +37,15 @@ __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", 
 # matches any normalised header that begins with it ("number_of_cds", "number_of_items").
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user_id": ("用户ID", "用户id", "用户编号", "会员ID", "会员号", "会员编号", "客户ID", "客户编号",
-                "买家ID", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
+                "买家ID", "customer_unique_id", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
                 "cust_id", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
                 "客户"),
     "event_time": ("行为时间", "事件时间", "访问时间", "发生时间", "登录时间", "event time",
                    "event_time", "timestamp", "datetime", "时间", "日期", "ts", "date", "dt",
                    "time"),
     "order_time": ("下单时间", "下单日期", "订单时间", "订单日期", "支付时间", "支付日期", "付款时间",
-                   "成交时间", "交易时间", "交易日期", "order_time", "order_date", "pay_time",
+                   "成交时间", "交易时间", "交易日期", "order_purchase_timestamp", "purchase_timestamp",
+                   "order_time", "order_date", "pay_time",
                    "purchase_date", "transaction_date", "invoice_date", "created_at", "时间", "日期",
                    "date", "time"),
     "signup_time": ("注册时间", "注册日期", "首次访问时间", "signup_time", "register_time",
@@ -77,9 +78,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 _PAID = {"已支付", "支付成功", "已完成", "完成", "交易成功", "已付款", "成功", "已发货", "已收货",
-         "paid", "success", "completed", "complete", "done"}
+         "paid", "success", "completed", "complete", "done",
+         "delivered", "shipped", "invoiced", "processing", "approved"}  # a marketplace's order states
 _REFUNDED = {"已退款", "退款", "退款成功", "退款中", "已取消", "取消", "refunded", "refund",
-             "cancelled", "canceled"}
+             "cancelled", "canceled", "unavailable"}
 _UNPAID = {"待支付", "未支付", "待付款", "未付款", "支付失败", "已关闭", "unpaid", "pending",
            "failed", "closed"}
 #: Headers longer than this are cut before matching (and never cached): no real header is.

@@ -1,0 +1,47 @@
+"""The files of a linked export, as read, replaced by the joined tables they make.
+
+:func:`join_files` takes the inspected files of one upload (``LoadedFile``) and, when some of
+them form a linked export (:func:`opslab.ingest.linked.linkable`), returns in their place one
+joined orders file (and one users file when a customers file was given), mapped by their
+canonical column names, plus the :class:`~opslab.ingest.linked.Link` that says how each file
+was used and what could not be joined. Files of no role pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pandas as pd
+
+from opslab.ingest import linked
+from opslab.ingest.mapping import suggest_mapping
+from opslab.ingest.read_result import ReadResult
+
+
+def join_files(files: list) -> tuple[list, linked.Link | None]:
+    """``files`` with the members of a linked export replaced by the joined tables."""
+    frames = [(f.name, f.read.df) for f in files if f.read.df is not None and f.read.complete]
+    if len(frames) < 1 or not linked.linkable(frames):
+        return list(files), None
+    lk = linked.link(frames)
+    members = [f for f in files if f.name in lk.names]
+    tag = hashlib.sha256("|".join(sorted(f.digest for f in members)).encode()).hexdigest()
+    base = members[0]
+    out = [_joined(base, joined_name(lk, "orders"), "orders", lk.orders, tag)]
+    if lk.users is not None:
+        out.append(_joined(base, joined_name(lk, "users"), "users", lk.users, tag))
+    return out + [f for f in files if f.name not in lk.names], lk
+
+
+def joined_name(lk: linked.Link, table: str) -> str:
+    """The joined table's file name: the table and the files it was made of."""
+    return f"{table} ← " + " + ".join(lk.names)
+
+
+def _joined(base, name: str, table: str, df: pd.DataFrame, tag: str):
+    read = ReadResult(df=df, encoding=None, has_header=True, n_rows=len(df))
+    mapping = suggest_mapping([str(c) for c in df.columns], table)  # canonical names: exact
+    dig = hashlib.sha256(f"{tag}|{table}".encode()).hexdigest()
+    return replace(base, name=name, digest=dig, read=read, table=table, mapping=tuple(mapping.items()),
+                   result=None, hints=(), choices=())

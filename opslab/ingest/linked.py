@@ -1,0 +1,390 @@
+"""Several linked files of one export become one orders table and one users table.
+
+A marketplace export comes as several files sharing keys: orders (order id, per-order customer
+id, status, purchase time), order items (order id, price, freight), payments (order id, payment
+value), refunds (order id, refund amount) and customers (per-order customer id, a per-person id,
+city, state). :func:`role_of` recognises each file from its columns; :func:`link` joins them
+into one raw orders table (one row per order; its amount is the sum of its item lines, price +
+freight, or of its payments when it has no items; refunds netted) and one raw users table (one
+row per person: the per-person id is the user, so a repeat buyer is one person). What could not
+be joined is counted, with example rows, never dropped silently: every row of every file is in
+:meth:`Link.reconciliation`. A single pre-joined table (order columns repeated over its item
+lines, possibly once per payment) is collapsed the same way.
+
+The joined tables stay raw text: they go through the same validation as any uploaded file.
+
+>>> orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c2"],
+...                        "order_status": ["delivered", "canceled"],
+...                        "order_purchase_timestamp": ["2018-01-05 10:00", "2018-02-01 09:00"]})
+>>> items = pd.DataFrame({"order_id": ["o1", "o1", "o9"], "order_item_id": ["1", "2", "1"],
+...                       "price": ["10.5", "4.5", "3"], "freight_value": ["2", "1", "1"]})
+>>> customers = pd.DataFrame({"customer_id": ["c1", "c2"], "customer_unique_id": ["p1", "p1"],
+...                           "customer_city": ["franca", "santos"]})
+>>> lk = link([("orders.csv", orders), ("items.csv", items), ("customers.csv", customers)])
+>>> lk.orders[["order_id", "user_id", "amount"]].values.tolist()
+[['o1', 'p1', '18'], ['o2', 'p1', '']]
+>>> [p.code for p in lk.problems if p.code.endswith("without_order")]
+['linked.items_without_order']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from opslab.ingest.mapping import normalize_header, parse_amounts, suggest_mapping
+from opslab.problems import INFO, MAX_EXAMPLES, WARNING, Problem
+
+ROLES = ("orders", "items", "payments", "refunds", "customers", "prejoined")
+
+# Normalised headers (see normalize_header) of each key a role is recognised by; the first
+# column of a file matching a key is used.
+KEYS: dict[str, tuple[str, ...]] = {
+    "order_id": ("orderid", "orderno", "ordernumber", "订单号", "订单id", "订单编号"),
+    "person_id": ("customeruniqueid", "uniquecustomerid", "personid", "buyeruniqueid", "customeruid"),
+    "customer_id": ("customerid", "custid", "buyerid", "clientid", "userid", "客户id", "客户编号",
+                    "用户id", "买家id", "会员id"),
+    "time": ("orderpurchasetimestamp", "purchasetimestamp", "purchasetime", "purchasedate",
+             "ordertime", "orderdate", "ordercreatedat", "orderdatetime", "下单时间", "订单创建时间",
+             "创建时间", "下单日期"),
+    "status": ("orderstatus", "status", "订单状态", "状态"),
+    "price": ("price", "unitprice", "itemprice", "单价", "商品单价", "商品价格"),
+    "freight": ("freightvalue", "freight", "shippingcost", "shippingfee", "运费"),
+    "quantity": ("quantity", "qty", "数量", "购买数量"),
+    "line": ("orderitemid", "lineid", "lineno", "linenumber", "itemseq", "商品序号"),
+    "payment": ("paymentvalue", "paymentamount", "paidamount", "amountpaid", "支付金额", "付款金额"),
+    "payment_seq": ("paymentsequential", "paymentseq", "paymentid", "paymentno"),
+    "refund": ("refundamount", "refundvalue", "refund", "退款金额"),
+    "city": ("customercity", "city", "城市", "所在城市"),
+    "state": ("customerstate", "state", "province", "省份", "省"),
+}
+#: The columns of the joined orders table (canonical names, so the suggested mapping is exact).
+ORDER_COLUMNS = ("order_id", "user_id", "order_time", "status", "amount", "channel")
+
+
+def key_columns(columns) -> dict[str, str]:
+    """Which column holds each key of :data:`KEYS` (first match by normalised header)."""
+    norm = [(normalize_header(c), str(c)) for c in columns]
+    out: dict[str, str] = {}
+    for key, names in KEYS.items():
+        for n, col in norm:
+            if n in names and col not in out.values():
+                out[key] = col
+                break
+    return out
+
+
+def role_of(columns) -> str | None:
+    """The part of a linked export a file holds, from its columns (None: not a linked part).
+
+    >>> role_of(["order_id", "payment_sequential", "payment_type", "payment_value"])
+    'payments'
+    >>> role_of(["customer_id", "customer_unique_id", "customer_city"]), role_of(["uid", "time"])
+    ('customers', None)
+    """
+    k = key_columns(columns)
+    if "order_id" in k:
+        order_side = "time" in k or "status" in k
+        if "refund" in k and "price" not in k:
+            return "refunds"
+        if "price" in k:  # order lines with their orders: only a marketplace's joined shape
+            relational = {"freight", "payment", "person_id", "line"} & k.keys()
+            return ("prejoined" if relational else None) if order_side else "items"
+        if "payment" in k and not order_side:
+            return "payments"
+        if order_side and ("customer_id" in k or "person_id" in k):
+            return "orders"
+        return None
+    if ("customer_id" in k or "person_id" in k) and ({"person_id", "city", "state"} & k.keys()) \
+            and "time" not in k:
+        return "customers"
+    return None
+
+
+def linkable(frames: list[tuple[str, pd.DataFrame]]) -> bool:
+    """True when the files form a linked export: an orders file with items, payments, refunds or
+    a customers file carrying a per-person id; or one pre-joined table of order lines."""
+    roles = {name: role_of(df.columns) for name, df in frames}
+    found = set(roles.values())
+    if "orders" in found:
+        persons = any(r == "customers" and "person_id" in key_columns(df.columns)
+                      for (_, df), r in zip(frames, roles.values()))
+        return bool(found & {"items", "payments", "refunds"}) or persons
+    return "prejoined" in found and _repeats(frames, roles)
+
+
+def _repeats(frames, roles) -> bool:
+    for name, df in frames:
+        if roles[name] == "prejoined":
+            ids = _text(df[key_columns(df.columns)["order_id"]])
+            if ids.duplicated().any():
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Part:
+    """One source file of a link: its role, the columns used, and where its rows went."""
+
+    name: str
+    role: str
+    columns: dict[str, str]
+    rows: int
+    joined: int
+    amount: float = float("nan")
+    amount_joined: float = float("nan")
+
+    @property
+    def unjoined(self) -> int:
+        return self.rows - self.joined
+
+
+@dataclass(frozen=True)
+class Link:
+    """The joined export: ``orders`` and ``users`` as raw text tables, each file's part, what
+    could not be joined (``problems``), the amount's basis and the totals it compares."""
+
+    parts: tuple[Part, ...]
+    orders: pd.DataFrame
+    users: pd.DataFrame | None
+    problems: tuple[Problem, ...]
+    basis: str
+    totals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parts)
+
+    def reconciliation(self) -> pd.DataFrame:
+        """Per file: rows (and amount) in, joined and not joined; in = joined + not joined."""
+        rows = []
+        for p in self.parts:
+            for part, n, amount in (("input", p.rows, p.amount), ("joined", p.joined, p.amount_joined),
+                                    ("unjoined", p.unjoined, p.amount - p.amount_joined)):
+                rows.append({"file": p.name, "table": p.role, "part": part, "rows": n, "amount": amount})
+        return pd.DataFrame(rows, columns=["file", "table", "part", "rows", "amount"])
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Raw cells as stripped text, empty -> NA."""
+    t = s.astype("str").str.strip()
+    return t.mask(t.isna() | (t == ""))
+
+
+def _money(df: pd.DataFrame, col: str | None) -> pd.Series:
+    if col is None:
+        return pd.Series(np.nan, index=df.index)
+    return pd.Series(parse_amounts(df[col])[0].to_numpy(dtype=float), index=df.index)
+
+
+def _examples(frame_rows: np.ndarray, values: pd.Series) -> tuple[tuple[int, object], ...]:
+    pos = np.flatnonzero(frame_rows)[:MAX_EXAMPLES]
+    return tuple((int(p) + 2, values.iloc[p]) for p in pos)
+
+
+def _fmt(v: float) -> str:
+    return "" if pd.isna(v) else f"{round(float(v), 6):.10g}"
+
+
+def link(frames: list[tuple[str, pd.DataFrame]]) -> Link:
+    """Join the files of a linked export (see the module docstring); ``frames`` are
+    ``(file name, raw text table)`` pairs, as read. Files of no role are left out (their
+    names are not in :attr:`Link.names`)."""
+    by_role: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+    for name, df in frames:
+        r = role_of(df.columns)
+        if r is not None:
+            by_role.setdefault(r, []).append((name, df.reset_index(drop=True)))
+    if "orders" not in by_role and "prejoined" in by_role:
+        return _collapse(*by_role["prejoined"][0])
+    return _join(by_role)
+
+
+def _join(by_role) -> Link:
+    problems: list[Problem] = []
+    parts: list[Part] = []
+    o_name, orders = by_role["orders"][0]
+    ok = key_columns(orders.columns)
+    suggested = suggest_mapping([str(c) for c in orders.columns], "orders", orders.head(200))
+    oid = _text(orders[ok["order_id"]])
+    ids = pd.Index(oid.dropna().unique())
+    customer = _text(orders[ok.get("customer_id") or ok["person_id"]])
+    amount = pd.Series(np.nan, index=orders.index)
+    basis, totals = "orders", {}
+    own = suggested.get("amount")
+    if own and own not in ok.values():
+        amount = _money(orders, own)
+        basis = "orders"
+
+    def sums(role: str, value_of) -> pd.Series | None:
+        """Sum each order's rows of the files of ``role``; count what has no order."""
+        if role not in by_role:
+            return None
+        out = []
+        for name, df in by_role[role]:
+            k = key_columns(df.columns)
+            key = _text(df[k["order_id"]])
+            value = value_of(df, k)
+            joined = key.isin(ids).to_numpy()
+            parts.append(Part(name, role, k, len(df), int(joined.sum()), float(np.nansum(value)),
+                              float(np.nansum(value[joined]))))
+            if (~joined).any():
+                problems.append(Problem(f"linked.{role}_without_order", WARNING, k["order_id"], int((~joined).sum()),
+                                        _examples(~joined, df[k["order_id"]]),
+                                        {"name": name, "amount": float(np.nansum(value[~joined]))}))
+            bad = value.isna().to_numpy() & joined
+            if bad.any():
+                col = k.get("price") or k.get("payment") or k.get("refund")
+                problems.append(Problem("linked.unreadable_amount", WARNING, col, int(bad.sum()),
+                                        _examples(bad, df[col]), {"name": name}))
+            out.append(value[joined].groupby(key[joined].to_numpy()).sum(min_count=1))
+        total = pd.concat(out)
+        return total.groupby(level=0).sum(min_count=1)
+
+    items = sums("items", _line_amounts)
+    payments = sums("payments", lambda df, k: _money(df, k["payment"]))
+    refunds = sums("refunds", lambda df, k: _money(df, k["refund"]).abs())
+    by_id = oid.to_numpy()
+    if items is not None:
+        from_items = pd.Series(items.reindex(by_id).to_numpy(), index=orders.index)
+        from_pay = (pd.Series(payments.reindex(by_id).to_numpy(), index=orders.index)
+                    if payments is not None else pd.Series(np.nan, index=orders.index))
+        no_items = from_items.isna()
+        amount = from_items.where(~no_items, from_pay)
+        basis = "items_freight" if any("freight" in p.columns for p in parts if p.role == "items") else "items"
+        totals = {"items": float(from_items.sum()), "payments": float(from_pay.sum()),
+                  "from_payments": float(from_pay[no_items].sum()),
+                  "n_from_payments": int((no_items & from_pay.notna()).sum())}
+        problems.append(Problem(f"linked.basis_{basis}", INFO, None, 0, (), {
+            "amount": totals["items"], "amount_payments": totals["payments"],
+            "amount_difference": totals["payments"] - totals["items"],
+            "n": f"{totals['n_from_payments']:,}", "amount_from_payments": totals["from_payments"]}))
+    elif payments is not None:
+        amount = pd.Series(payments.reindex(by_id).to_numpy(), index=orders.index)
+        basis = "payments"
+        totals = {"payments": float(amount.sum())}
+        problems.append(Problem("linked.basis_payments", INFO, None, 0, (), {"amount": totals["payments"]}))
+    status = _text(orders[ok["status"]]) if "status" in ok else pd.Series(pd.NA, index=orders.index, dtype="str")
+    if refunds is not None:
+        back = pd.Series(refunds.reindex(by_id).to_numpy(), index=orders.index)
+        refunded = back.notna() & (back >= amount.fillna(0) - 1e-9)
+        amount = (amount - back.fillna(0)).where(~refunded, amount)
+        status = status.mask(refunded.to_numpy(), "refunded")
+        problems.append(Problem("linked.refunds_netted", INFO, None, int(back.notna().sum()), (),
+                                {"amount": float(back.sum()), "n_full": f"{int(refunded.sum()):,}"}))
+    no_amount = amount.isna().to_numpy() & oid.notna().to_numpy()
+    if no_amount.any() and basis != "orders":
+        problems.append(Problem("linked.orders_without_amount", WARNING, ok["order_id"], int(no_amount.sum()),
+                                _examples(no_amount, orders[ok["order_id"]]), {"name": o_name}))
+    user, users = _people(by_role, customer, parts, problems, o_name, orders, ok)
+    time_col = ok.get("time") or suggested.get("order_time")
+    out = pd.DataFrame({
+        "order_id": oid.astype("str"), "user_id": user.astype("str"),
+        "order_time": orders[time_col].astype("str") if time_col else pd.Series(pd.NA, index=orders.index, dtype="str"),
+        "status": status.astype("str"),
+        "amount": pd.Series([_fmt(v) for v in amount.to_numpy()], index=orders.index, dtype="str"),
+        "channel": orders[suggested["channel"]].astype("str") if suggested.get("channel") else pd.Series(
+            pd.NA, index=orders.index, dtype="str"),
+    })
+    parts.insert(0, Part(o_name, "orders", ok, len(orders), len(orders), float(amount.sum()), float(amount.sum())))
+    return Link(tuple(parts), out, users, tuple(problems), basis, totals)
+
+
+def _line_amounts(df: pd.DataFrame, k: dict[str, str]) -> pd.Series:
+    """price (x quantity) + freight of each line; a missing freight counts 0."""
+    price = _money(df, k.get("price"))
+    qty = _money(df, k.get("quantity")).fillna(1.0) if "quantity" in k else 1.0
+    freight = _money(df, k.get("freight")).fillna(0.0) if "freight" in k else 0.0
+    return price * qty + freight
+
+
+def _people(by_role, customer: pd.Series, parts, problems, o_name, orders, ok):
+    """Per-order customer id -> the person (customers file); the users table, one row a person."""
+    if "customers" not in by_role:
+        return customer, None
+    frames = [(n, df, key_columns(df.columns)) for n, df in by_role["customers"]]
+    cid = pd.concat([_text(df[k.get("customer_id") or k["person_id"]]) for _, df, k in frames], ignore_index=True)
+    pid = pd.concat([_text(df[k["person_id"]]) if "person_id" in k else _text(df[k.get("customer_id")])
+                     for _, df, k in frames], ignore_index=True)
+    person = pd.Series(pid.to_numpy(), index=cid.to_numpy())
+    person = person[~person.index.duplicated()]
+    mapped = pd.Series(person.reindex(customer.to_numpy()).to_numpy(), index=customer.index)
+    lost = mapped.isna().to_numpy() & customer.notna().to_numpy()
+    if lost.any():
+        problems.append(Problem("linked.orders_without_customer", WARNING, ok.get("customer_id"), int(lost.sum()),
+                                _examples(lost, customer), {"name": o_name}))
+    used = set(customer.dropna())
+    for name, df, k in frames:
+        ids = _text(df[k.get("customer_id") or k["person_id"]])
+        joined = ids.isin(used).to_numpy()
+        parts.append(Part(name, "customers", k, len(df), int(joined.sum())))
+        if (~joined).any():
+            problems.append(Problem("linked.customers_without_order", INFO, k.get("customer_id"),
+                                    int((~joined).sum()), _examples(~joined, ids), {"name": name}))
+    user = mapped.where(~pd.Series(lost, index=customer.index), customer)
+    n_people, n_ids = user.nunique(), customer.nunique()
+    if "person_id" in frames[0][2]:
+        problems.append(Problem("linked.people", INFO, frames[0][2]["person_id"], 0, (), {
+            "people": f"{n_people:,}", "ids": f"{n_ids:,}", "orders": f"{len(orders):,}"}))
+    first = pd.concat([df.assign(_pid=_text(df[k["person_id"]]) if "person_id" in k else _text(df[k["customer_id"]]))
+                       for _, df, k in frames], ignore_index=True)
+    first = first[first["_pid"].isin(set(user.dropna()))].drop_duplicates("_pid")
+    k0 = frames[0][2]
+    users = pd.DataFrame({"user_id": first["_pid"].astype("str")})
+    for key in ("city", "state"):
+        if key in k0:
+            users[key] = first[k0[key]].astype("str").to_numpy()
+    return user, users.reset_index(drop=True)
+
+
+def _collapse(name: str, df: pd.DataFrame) -> Link:
+    """A pre-joined table: its item lines summed into one row per order (a line repeated once
+    per payment counts once, by its line number); people by the per-person id."""
+    k = key_columns(df.columns)
+    suggested = suggest_mapping([str(c) for c in df.columns], "orders", df.head(200))
+    oid = _text(df[k["order_id"]])
+    has_id = oid.notna().to_numpy()
+    line_key = [k["order_id"], k["line"]] if "line" in k else None
+    repeat = df.duplicated(subset=line_key).to_numpy() if line_key else np.zeros(len(df), bool)
+    lines = _line_amounts(df, k)
+    first = ~oid.duplicated().to_numpy() & has_id
+    summed = lines[~repeat & has_id].groupby(oid[~repeat & has_id].to_numpy()).sum(min_count=1)
+    rows = df[first]
+    amount = pd.Series(summed.reindex(oid[first].to_numpy()).to_numpy(), index=rows.index)
+    if "payment" in k:  # an order without item lines: its payments, each counted once
+        pay_key = [k["order_id"], k["payment_seq"]] if "payment_seq" in k else [k["order_id"], k["payment"]]
+        once = ~df.duplicated(subset=pay_key).to_numpy() & has_id
+        paid = _money(df, k["payment"])[once].groupby(oid[once].to_numpy()).sum(min_count=1)
+        amount = amount.fillna(pd.Series(paid.reindex(oid[first].to_numpy()).to_numpy(), index=rows.index))
+    person = k.get("person_id") or k.get("customer_id") or suggested.get("user_id")
+    time_col = k.get("time") or suggested.get("order_time")
+    na = pd.Series(pd.NA, index=rows.index, dtype="str")
+    out = pd.DataFrame({
+        "order_id": oid[first].astype("str"),
+        "user_id": rows[person].astype("str") if person else na,
+        "order_time": rows[time_col].astype("str") if time_col else na,
+        "status": rows[k["status"]].astype("str") if "status" in k else na,
+        "amount": pd.Series([_fmt(v) for v in amount.to_numpy()], index=rows.index, dtype="str"),
+        "channel": rows[suggested["channel"]].astype("str") if suggested.get("channel") else na,
+    }).reset_index(drop=True)
+    basis = "items_freight" if "freight" in k else "items"
+    total = float(np.nansum(lines[~repeat]))
+    problems = [Problem(f"linked.lines_summed_{basis}", INFO, k["order_id"], len(df), (), {
+        "name": name, "lines": f"{int((~repeat).sum()):,}", "orders": f"{len(out):,}",
+        "repeats": f"{int(repeat.sum()):,}", "amount": total})]
+    if (~has_id).any():
+        problems.append(Problem("linked.lines_without_order", WARNING, k["order_id"], int((~has_id).sum()),
+                                _examples(~has_id, df[k["order_id"]]), {"name": name}))
+    users = None
+    if person and ("city" in k or "state" in k):
+        people = df[df[person].notna()].drop_duplicates(person)
+        users = pd.DataFrame({"user_id": _text(people[person]).astype("str")})
+        for key in ("city", "state"):
+            if key in k:
+                users[key] = people[k[key]].astype("str").to_numpy()
+        users = users[users["user_id"].notna()].reset_index(drop=True)
+    part = Part(name, "prejoined", k, len(df), int(has_id.sum()), float(np.nansum(lines[~repeat])),
+                float(np.nansum(lines[~repeat & has_id])))
+    return Link((part,), out, users, tuple(problems), basis, {"items": total})
