@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import opslab
-from opslab.ingest.linked import link, role_of
+from opslab.ingest.link_files import link
+from opslab.ingest.linked import role_of
 
 ORDERS = """order_id,customer_id,order_status,order_purchase_timestamp,order_delivered_customer_date
 o1,c1,delivered,2018-01-05 10:00:00,2018-01-12 10:00:00
@@ -201,3 +202,18 @@ def test_files_that_are_not_a_linked_export_load_as_before():
 def test_link_without_customers_uses_the_per_order_customer_id():
     lk = link([(n, pd.read_csv(io.StringIO(t), dtype=str)) for n, t in list(FILES.items())[:2]])
     assert lk.users is None and lk.orders.set_index("order_id").loc["o1", "user_id"] == "c1"
+
+
+def test_an_orders_file_with_its_own_amount_and_a_customers_file_of_people():
+    orders = ("order_id,customer_id,order_status,order_purchase_timestamp,order_amount\n"
+              "a1,c1,delivered,2024-03-01 10:00:00,30.00\n"
+              "a2,c2,delivered,2024-03-15 10:00:00,12.50\n"
+              "a3,c3,canceled,2024-03-20 10:00:00,8.00\n")
+    customers = "customer_id,customer_unique_id,customer_city\nc1,pp,x\nc2,pp,x\nc3,qq,y\n"
+    res = opslab.load(("o.csv", orders.encode()), ("c.csv", customers.encode()), currency="USD")
+    assert res.link is not None
+    ds = res.dataset
+    # a1 + a2 by one person (pp): 42.50 of GMV, one paying user; a3 canceled
+    k = opslab.kpis(ds, grain="month")
+    assert float(k["gmv"].iloc[0]) == 42.5 and int(k["paying_users"].iloc[0]) == 1
+    assert sorted(ds.orders["user_id"].unique()) == ["pp", "qq"]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from opslab.ingest import linked
 from opslab.ingest.mapping import suggest_mapping
+from opslab.ingest.prejoined import collapse
 from opslab.ingest.read_result import ReadResult
 
 
@@ -24,7 +25,7 @@ def join_files(files: list) -> tuple[list, linked.Link | None]:
     frames = [(f.name, f.read.df) for f in files if f.read.df is not None and f.read.complete]
     if len(frames) < 1 or not linked.linkable(frames):
         return list(files), None
-    lk = linked.link(frames)
+    lk = link(frames)
     members = [f for f in files if f.name in lk.names]
     tag = hashlib.sha256("|".join(sorted(f.digest for f in members)).encode()).hexdigest()
     base = members[0]
@@ -32,6 +33,15 @@ def join_files(files: list) -> tuple[list, linked.Link | None]:
     if lk.users is not None:
         out.append(_joined(base, joined_name(lk, "users"), "users", lk.users, tag))
     return out + [f for f in files if f.name not in lk.names], lk
+
+
+def link(frames: list[tuple[str, pd.DataFrame]]) -> linked.Link:
+    """The join of a linked export's files, or a pre-joined table's collapse when there is no
+    orders file."""
+    roles = linked.by_role(frames)
+    if "orders" not in roles and "prejoined" in roles:
+        return collapse(*roles["prejoined"][0])
+    return linked.link(frames)
 
 
 def joined_name(lk: linked.Link, table: str) -> str:

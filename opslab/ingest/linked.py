@@ -9,7 +9,7 @@ freight, or of its payments when it has no items; refunds netted) and one raw us
 row per person: the per-person id is the user, so a repeat buyer is one person). What could not
 be joined is counted, with example rows, never dropped silently: every row of every file is in
 :meth:`Link.reconciliation`. A single pre-joined table (order columns repeated over its item
-lines, possibly once per payment) is collapsed the same way.
+lines, possibly once per payment) is collapsed the same way (:mod:`opslab.ingest.prejoined`).
 
 The joined tables stay raw text: they go through the same validation as any uploaded file.
 
@@ -120,7 +120,7 @@ def linkable(frames: list[tuple[str, pd.DataFrame]]) -> bool:
 def _repeats(frames, roles) -> bool:
     for name, df in frames:
         if roles[name] == "prejoined":
-            ids = _text(df[key_columns(df.columns)["order_id"]])
+            ids = text_keys(df[key_columns(df.columns)["order_id"]])
             if ids.duplicated().any():
                 return True
     return False
@@ -169,7 +169,7 @@ class Link:
         return pd.DataFrame(rows, columns=["file", "table", "part", "rows", "amount"])
 
 
-def _text(s: pd.Series) -> pd.Series:
+def text_keys(s: pd.Series) -> pd.Series:
     """Raw cells as stripped text, empty -> NaN; object dtype, so the keys hash in C
     (``isin`` on Arrow strings with a value set walks Python objects: 20 s at 100,000 orders)."""
     t = s.astype("str").str.strip().to_numpy(dtype=object, na_value=np.nan)
@@ -177,81 +177,82 @@ def _text(s: pd.Series) -> pd.Series:
     return pd.Series(t, index=s.index, dtype=object)
 
 
-def _money(df: pd.DataFrame, col: str | None) -> pd.Series:
+def money(df: pd.DataFrame, col: str | None) -> pd.Series:
     if col is None:
         return pd.Series(np.nan, index=df.index)
     return pd.Series(parse_amounts(df[col])[0].to_numpy(dtype=float), index=df.index)
 
 
-def _examples(frame_rows: np.ndarray, values: pd.Series) -> tuple[tuple[int, object], ...]:
+def examples(frame_rows: np.ndarray, values: pd.Series) -> tuple[tuple[int, object], ...]:
     pos = np.flatnonzero(frame_rows)[:MAX_EXAMPLES]
     return tuple((int(p) + 2, values.iloc[p]) for p in pos)
 
 
-def _fmt(values: pd.Series) -> pd.Series:
+def amount_text(values: pd.Series) -> pd.Series:
     """Amounts as text for the joined table (rounded to 6 decimals; missing -> empty)."""
     text = pc.cast(pa.array(np.round(values.to_numpy(dtype=float), 6), from_pandas=True), pa.large_string())
     return pd.Series(pd.array(pc.fill_null(text, ""), dtype="str"), index=values.index)
 
 
-def link(frames: list[tuple[str, pd.DataFrame]]) -> Link:
-    """Join the files of a linked export (see the module docstring); ``frames`` are
-    ``(file name, raw text table)`` pairs, as read. Files of no role are left out (their
-    names are not in :attr:`Link.names`)."""
-    by_role: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+def by_role(frames: list[tuple[str, pd.DataFrame]]) -> dict[str, list[tuple[str, pd.DataFrame]]]:
+    """The files of each role (files of no role left out)."""
+    out: dict[str, list[tuple[str, pd.DataFrame]]] = {}
     for name, df in frames:
         r = role_of(df.columns)
         if r is not None:
-            by_role.setdefault(r, []).append((name, df.reset_index(drop=True)))
-    if "orders" not in by_role and "prejoined" in by_role:
-        return _collapse(*by_role["prejoined"][0])
-    return _join(by_role)
+            out.setdefault(r, []).append((name, df.reset_index(drop=True)))
+    return out
 
 
-def _join(by_role) -> Link:
+def link(frames: list[tuple[str, pd.DataFrame]]) -> Link:
+    """Join the files of a linked export with an orders file (see the module docstring);
+    ``frames`` are ``(file name, raw text table)`` pairs, as read. Files of no role are left
+    out (their names are not in :attr:`Link.names`); a pre-joined table alone is
+    :func:`opslab.ingest.prejoined.collapse`'s."""
+    by_role_ = by_role(frames)
     problems: list[Problem] = []
     parts: list[Part] = []
-    o_name, orders = by_role["orders"][0]
+    o_name, orders = by_role_["orders"][0]
     ok = key_columns(orders.columns)
     suggested = suggest_mapping([str(c) for c in orders.columns], "orders", orders.head(200))
-    oid = _text(orders[ok["order_id"]])
+    oid = text_keys(orders[ok["order_id"]])
     ids = pd.Index(oid.dropna().unique())
-    customer = _text(orders[ok.get("customer_id") or ok["person_id"]])
+    customer = text_keys(orders[ok.get("customer_id") or ok["person_id"]])
     amount = pd.Series(np.nan, index=orders.index)
     basis, totals = "orders", {}
     own = suggested.get("amount")
     if own and own not in ok.values():
-        amount = _money(orders, own)
+        amount = money(orders, own)
         basis = "orders"
 
     def sums(role: str, value_of) -> pd.Series | None:
         """Sum each order's rows of the files of ``role``; count what has no order."""
-        if role not in by_role:
+        if role not in by_role_:
             return None
         out = []
-        for name, df in by_role[role]:
+        for name, df in by_role_[role]:
             k = key_columns(df.columns)
-            key = _text(df[k["order_id"]])
+            key = text_keys(df[k["order_id"]])
             value = value_of(df, k)
             joined = key.isin(ids).to_numpy()
             parts.append(Part(name, role, k, len(df), int(joined.sum()), float(np.nansum(value)),
                               float(np.nansum(value[joined]))))
             if (~joined).any():
                 problems.append(Problem(f"linked.{role}_without_order", WARNING, k["order_id"], int((~joined).sum()),
-                                        _examples(~joined, df[k["order_id"]]),
+                                        examples(~joined, df[k["order_id"]]),
                                         {"name": name, "amount": float(np.nansum(value[~joined]))}))
             bad = value.isna().to_numpy() & joined
             if bad.any():
                 col = k.get("price") or k.get("payment") or k.get("refund")
                 problems.append(Problem("linked.unreadable_amount", WARNING, col, int(bad.sum()),
-                                        _examples(bad, df[col]), {"name": name}))
+                                        examples(bad, df[col]), {"name": name}))
             out.append(value[joined].groupby(key[joined].to_numpy(), sort=False).sum(min_count=1))
         total = pd.concat(out)
         return total.groupby(level=0, sort=False).sum(min_count=1)
 
-    items = sums("items", _line_amounts)
-    payments = sums("payments", lambda df, k: _money(df, k["payment"]))
-    refunds = sums("refunds", lambda df, k: _money(df, k["refund"]).abs())
+    items = sums("items", line_amounts)
+    payments = sums("payments", lambda df, k: money(df, k["payment"]))
+    refunds = sums("refunds", lambda df, k: money(df, k["refund"]).abs())
     by_id = oid.to_numpy()
     if items is not None:
         from_items = pd.Series(items.reindex(by_id).to_numpy(), index=orders.index)
@@ -272,7 +273,7 @@ def _join(by_role) -> Link:
         basis = "payments"
         totals = {"payments": float(amount.sum())}
         problems.append(Problem("linked.basis_payments", INFO, None, 0, (), {"amount": totals["payments"]}))
-    status = _text(orders[ok["status"]]) if "status" in ok else pd.Series(pd.NA, index=orders.index, dtype="str")
+    status = text_keys(orders[ok["status"]]) if "status" in ok else pd.Series(pd.NA, index=orders.index, dtype="str")
     if refunds is not None:
         back = pd.Series(refunds.reindex(by_id).to_numpy(), index=orders.index)
         refunded = back.notna() & (back >= amount.fillna(0) - 1e-9)
@@ -283,14 +284,14 @@ def _join(by_role) -> Link:
     no_amount = amount.isna().to_numpy() & oid.notna().to_numpy()
     if no_amount.any() and basis != "orders":
         problems.append(Problem("linked.orders_without_amount", WARNING, ok["order_id"], int(no_amount.sum()),
-                                _examples(no_amount, orders[ok["order_id"]]), {"name": o_name}))
-    user, users = _people(by_role, customer, parts, problems, o_name, orders, ok)
+                                examples(no_amount, orders[ok["order_id"]]), {"name": o_name}))
+    user, users = _people(by_role_, customer, parts, problems, o_name, orders, ok)
     time_col = ok.get("time") or suggested.get("order_time")
     out = pd.DataFrame({
         "order_id": oid.astype("str"), "user_id": user.astype("str"),
         "order_time": orders[time_col].astype("str") if time_col else pd.Series(pd.NA, index=orders.index, dtype="str"),
         "status": status.astype("str"),
-        "amount": _fmt(amount),
+        "amount": amount_text(amount),
         "channel": orders[suggested["channel"]].astype("str") if suggested.get("channel") else pd.Series(
             pd.NA, index=orders.index, dtype="str"),
     })
@@ -298,11 +299,11 @@ def _join(by_role) -> Link:
     return Link(tuple(parts), out, users, tuple(problems), basis, totals)
 
 
-def _line_amounts(df: pd.DataFrame, k: dict[str, str]) -> pd.Series:
+def line_amounts(df: pd.DataFrame, k: dict[str, str]) -> pd.Series:
     """price (x quantity) + freight of each line; a missing freight counts 0."""
-    price = _money(df, k.get("price"))
-    qty = _money(df, k.get("quantity")).fillna(1.0) if "quantity" in k else 1.0
-    freight = _money(df, k.get("freight")).fillna(0.0) if "freight" in k else 0.0
+    price = money(df, k.get("price"))
+    qty = money(df, k.get("quantity")).fillna(1.0) if "quantity" in k else 1.0
+    freight = money(df, k.get("freight")).fillna(0.0) if "freight" in k else 0.0
     return price * qty + freight
 
 
@@ -311,8 +312,8 @@ def _people(by_role, customer: pd.Series, parts, problems, o_name, orders, ok):
     if "customers" not in by_role:
         return customer, None
     frames = [(n, df, key_columns(df.columns)) for n, df in by_role["customers"]]
-    cid = pd.concat([_text(df[k.get("customer_id") or k["person_id"]]) for _, df, k in frames], ignore_index=True)
-    pid = pd.concat([_text(df[k["person_id"]]) if "person_id" in k else _text(df[k.get("customer_id")])
+    cid = pd.concat([text_keys(df[k.get("customer_id") or k["person_id"]]) for _, df, k in frames], ignore_index=True)
+    pid = pd.concat([text_keys(df[k["person_id"]]) if "person_id" in k else text_keys(df[k.get("customer_id")])
                      for _, df, k in frames], ignore_index=True)
     person = pd.Series(pid.to_numpy(), index=cid.to_numpy())
     person = person[~person.index.duplicated()]
@@ -320,21 +321,21 @@ def _people(by_role, customer: pd.Series, parts, problems, o_name, orders, ok):
     lost = mapped.isna().to_numpy() & customer.notna().to_numpy()
     if lost.any():
         problems.append(Problem("linked.orders_without_customer", WARNING, ok.get("customer_id"), int(lost.sum()),
-                                _examples(lost, customer), {"name": o_name}))
+                                examples(lost, customer), {"name": o_name}))
     used = customer.dropna().unique()
     for name, df, k in frames:
-        ids = _text(df[k.get("customer_id") or k["person_id"]])
+        ids = text_keys(df[k.get("customer_id") or k["person_id"]])
         joined = ids.isin(used).to_numpy()
         parts.append(Part(name, "customers", k, len(df), int(joined.sum())))
         if (~joined).any():
             problems.append(Problem("linked.customers_without_order", INFO, k.get("customer_id"),
-                                    int((~joined).sum()), _examples(~joined, ids), {"name": name}))
+                                    int((~joined).sum()), examples(~joined, ids), {"name": name}))
     user = mapped.where(~pd.Series(lost, index=customer.index), customer)
     n_people, n_ids = user.nunique(), customer.nunique()
     if "person_id" in frames[0][2]:
         problems.append(Problem("linked.people", INFO, frames[0][2]["person_id"], 0, (), {
             "people": f"{n_people:,}", "ids": f"{n_ids:,}", "orders": f"{len(orders):,}"}))
-    first = pd.concat([df.assign(_pid=_text(df[k["person_id"]]) if "person_id" in k else _text(df[k["customer_id"]]))
+    first = pd.concat([df.assign(_pid=text_keys(df[k["person_id"]]) if "person_id" in k else text_keys(df[k["customer_id"]]))
                        for _, df, k in frames], ignore_index=True)
     first = first[first["_pid"].isin(user.dropna().unique())].drop_duplicates("_pid")
     k0 = frames[0][2]
@@ -343,54 +344,3 @@ def _people(by_role, customer: pd.Series, parts, problems, o_name, orders, ok):
         if key in k0:
             users[key] = first[k0[key]].astype("str").to_numpy()
     return user, users.reset_index(drop=True)
-
-
-def _collapse(name: str, df: pd.DataFrame) -> Link:
-    """A pre-joined table: its item lines summed into one row per order (a line repeated once
-    per payment counts once, by its line number); people by the per-person id."""
-    k = key_columns(df.columns)
-    suggested = suggest_mapping([str(c) for c in df.columns], "orders", df.head(200))
-    oid = _text(df[k["order_id"]])
-    has_id = oid.notna().to_numpy()
-    line_key = [k["order_id"], k["line"]] if "line" in k else None
-    repeat = df.duplicated(subset=line_key).to_numpy() if line_key else np.zeros(len(df), bool)
-    lines = _line_amounts(df, k)
-    first = ~oid.duplicated().to_numpy() & has_id
-    summed = lines[~repeat & has_id].groupby(oid[~repeat & has_id].to_numpy(), sort=False).sum(min_count=1)
-    rows = df[first]
-    amount = pd.Series(summed.reindex(oid[first].to_numpy()).to_numpy(), index=rows.index)
-    if "payment" in k:  # an order without item lines: its payments, each counted once
-        pay_key = [k["order_id"], k["payment_seq"]] if "payment_seq" in k else [k["order_id"], k["payment"]]
-        once = ~df.duplicated(subset=pay_key).to_numpy() & has_id
-        paid = _money(df, k["payment"])[once].groupby(oid[once].to_numpy(), sort=False).sum(min_count=1)
-        amount = amount.fillna(pd.Series(paid.reindex(oid[first].to_numpy()).to_numpy(), index=rows.index))
-    person = k.get("person_id") or k.get("customer_id") or suggested.get("user_id")
-    time_col = k.get("time") or suggested.get("order_time")
-    na = pd.Series(pd.NA, index=rows.index, dtype="str")
-    out = pd.DataFrame({
-        "order_id": oid[first].astype("str"),
-        "user_id": rows[person].astype("str") if person else na,
-        "order_time": rows[time_col].astype("str") if time_col else na,
-        "status": rows[k["status"]].astype("str") if "status" in k else na,
-        "amount": _fmt(amount),
-        "channel": rows[suggested["channel"]].astype("str") if suggested.get("channel") else na,
-    }).reset_index(drop=True)
-    basis = "items_freight" if "freight" in k else "items"
-    total = float(np.nansum(lines[~repeat]))
-    problems = [Problem(f"linked.lines_summed_{basis}", INFO, k["order_id"], len(df), (), {
-        "name": name, "lines": f"{int((~repeat).sum()):,}", "orders": f"{len(out):,}",
-        "repeats": f"{int(repeat.sum()):,}", "amount": total})]
-    if (~has_id).any():
-        problems.append(Problem("linked.lines_without_order", WARNING, k["order_id"], int((~has_id).sum()),
-                                _examples(~has_id, df[k["order_id"]]), {"name": name}))
-    users = None
-    if person and ("city" in k or "state" in k):
-        people = df[df[person].notna()].drop_duplicates(person)
-        users = pd.DataFrame({"user_id": _text(people[person]).astype("str")})
-        for key in ("city", "state"):
-            if key in k:
-                users[key] = people[k[key]].astype("str").to_numpy()
-        users = users[users["user_id"].notna()].reset_index(drop=True)
-    part = Part(name, "prejoined", k, len(df), int(has_id.sum()), float(np.nansum(lines[~repeat])),
-                float(np.nansum(lines[~repeat & has_id])))
-    return Link((part,), out, users, tuple(problems), basis, {"items": total})
