@@ -217,3 +217,21 @@ def test_an_orders_file_with_its_own_amount_and_a_customers_file_of_people():
     k = opslab.kpis(ds, grain="month")
     assert float(k["gmv"].iloc[0]) == 42.5 and int(k["paying_users"].iloc[0]) == 1
     assert sorted(ds.orders["user_id"].unique()) == ["pp", "qq"]
+
+
+def test_no_date_city_or_zip_column_is_taken_for_the_buyer():
+    """Olist's classified (pre-joined) table has no customer id: OpsLab says so instead of
+    taking a delivery date, a city or a zip prefix for one."""
+    from opslab.ingest.mapping import suggest_mapping
+    sample = pd.DataFrame({
+        "id": ["1", "2"], "order_status": ["delivered", "delivered"],
+        "order_products_value": ["89.99", "69.0"], "order_freight_value": ["14.38", "15.23"],
+        "order_purchase_timestamp": ["2017-08-30 11:41:01.000000", "2017-09-26 09:13:36.000000"],
+        "order_delivered_customer_date": ["2017-09-08 20:35:27.276847", "2017-09-29 21:13:04.984841"],
+        "customer_city": ["Belo Horizonte", "Pocos de Caldas"], "customer_zip_code_prefix": ["308", "377"]})
+    m = suggest_mapping(list(sample.columns), "orders", sample)
+    assert m["user_id"] is None and m["order_time"] == "order_purchase_timestamp"
+    # an id said to be one, a whole-word header and a Chinese buyer name still are
+    assert suggest_mapping(["customer_key", "date", "amount"], "orders")["user_id"] == "customer_key"
+    assert suggest_mapping(["customer", "date", "amount"], "orders")["user_id"] == "customer"
+    assert suggest_mapping(["买家会员名", "订单创建时间", "买家实际支付金额"], "orders")["user_id"] == "买家会员名"

@@ -153,6 +153,30 @@ def _parses(field: str, table: str, sample: pd.DataFrame | None, column: str) ->
     return 1
 
 
+_ID_FIELDS = ("user_id", "order_id", "campaign_id")
+
+
+def _id_like(level: int, column: str) -> bool:
+    """An English header matched only in part ("customer_city") is an id when it says so
+    ("customer_key", "buyer_no"); Chinese headers ("买家会员名") and whole matches always are."""
+    if level > 1 or not str(column).isascii():
+        return True
+    toks = set(_tokens(str(column)))
+    return bool(toks & {"id", "uid", "no", "nr", "number", "num", "code", "key", "ref"}) and not toks & {
+        "zip", "postal", "postcode", "prefix", "city", "state", "country", "region", "date", "time", "name",
+        "phone", "email", "address"}
+
+
+def _dated(sample: pd.DataFrame | None, column: str) -> bool:
+    """Most sample values are dates written with separators (not digit runs, which ids can be)."""
+    if sample is None or column not in sample.columns:
+        return False
+    values = sample[column].head(200).dropna().astype("str")
+    if not len(values) or values.str.contains(r"[-/:年]", regex=True).mean() < 0.8:
+        return False
+    return _share_parsed(parse_datetimes, values) >= 0.8
+
+
 def _share_parsed(parser, values: pd.Series) -> float:
     parsed, failed = parser(values)
     n_ok = int(parsed.notna().sum())
@@ -181,6 +205,8 @@ def suggest_mapping(columns: list[str], table: str,
             level, spec_rank = _best_match(col, field)
             if level:
                 cands.append((level, spec_rank, -j, field, col))
+    # An id is never a column of dates ("order_delivered_customer_date" names a customer, holds dates).
+    cands = [x for x in cands if x[3] not in _ID_FIELDS or (not _dated(sample, x[4]) and _id_like(x[0], x[4]))]
     scored = [(_parses(f, table, sample, c), lvl, sr, j, f, c) for lvl, sr, j, f, c in cands]
     scored.sort(reverse=True)
     result: dict[str, str | None] = dict.fromkeys(spec.columns)
