@@ -121,8 +121,11 @@ def test_what_could_not_be_joined_is_counted_with_examples_and_every_row_is_acco
     for name, text in FILES.items():
         n = len(pd.read_csv(io.StringIO(text)))
         assert rec.loc[(name, "input"), "rows"] == n
-        assert rec.loc[(name, "joined"), "rows"] + rec.loc[(name, "unjoined"), "rows"] == n
-    assert rec.loc[("olist_order_items_dataset.csv", "unjoined"), "amount"] == pytest.approx(8.0)
+        assert sum(rec.loc[(name, p), "rows"] for p in ("kept", "rejected", "dropped")) == n
+    # items not joined to an order are the items file's rejected rows, with their money
+    assert rec.loc[("olist_order_items_dataset.csv", "rejected"), "amount"] == pytest.approx(8.0)
+    # the orders file's rows are those of the joined table: o6 (no amount) rejected there
+    assert rec.loc[("olist_orders_dataset.csv", "rejected"), "rows"] == 1
     joined = [f for f in res.files if f.table == "orders"][0]
     assert joined.result.n_input == 6 and joined.result.n_clean == 5 and joined.result.n_rejected == 1
 
@@ -165,6 +168,9 @@ def test_a_prejoined_table_is_one_row_per_order_with_its_lines_summed():
     assert k.loc["2018-02-01", "gmv"] == pytest.approx(45.0)  # o3 canceled
     summed = next(p for _, p in res.problems if p.code == "linked.lines_summed_items_freight")
     assert summed.params["lines"] == "5" and summed.params["orders"] == "4" and summed.params["repeats"] == "2"
+    rec = res.reconciliation().set_index(["file", "part"])["rows"]
+    # 7 rows in = 5 lines kept (o4's row has no line but is its order) + 2 repeats set aside
+    assert [rec[("olist_joined.csv", p)] for p in ("input", "kept", "rejected", "dropped")] == [7, 5, 0, 2]
 
 
 def test_the_purchase_timestamp_is_the_order_time_in_a_single_table():

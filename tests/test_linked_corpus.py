@@ -61,7 +61,7 @@ def test_every_row_of_the_four_files_is_accounted_for(olist):
     rec = res.reconciliation()
     for name in NAMES:
         parts = rec[rec["file"] == name].set_index("part")["rows"]
-        assert parts["input"] == len(raw[name]) == parts["joined"] + parts["unjoined"]
+        assert parts["input"] == len(raw[name]) == parts["kept"] + parts["rejected"] + parts["dropped"]
     joined = rec[rec["file"].str.startswith("orders ←")].set_index("part")["rows"]
     assert joined["input"] == len(raw[NAMES[0]]) == joined["kept"] + joined["rejected"] + joined["dropped"]
     # the roles were recognised from the columns alone

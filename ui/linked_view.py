@@ -49,7 +49,8 @@ def render_link(lk, currency: str | None = None) -> None:
             rows.append({tr("linked.col.file"): p.name, tr("linked.col.role"): tr(f"linked.role.{p.role}"),
                          tr("linked.col.keys"): ", ".join(dict.fromkeys(p.columns.values())),
                          tr("linked.col.rows"): f"{p.rows:,}", tr("linked.col.joined"): f"{p.joined:,}",
-                         tr("linked.col.unjoined"): f"{p.unjoined:,}", tr("linked.col.amount"): amount})
+                         tr("linked.col.unjoined"): f"{p.unjoined:,}", tr("linked.col.repeats"): f"{p.repeats:,}",
+                         tr("linked.col.amount"): amount})
         st.dataframe(pd.DataFrame(rows), hide_index=True)  # names and headers: data, never markdown
         keys = {k: next((p.columns[k] for p in lk.parts if k in p.columns), tr("linked.none"))
                 for k in ("order_id", "customer_id", "person_id")}

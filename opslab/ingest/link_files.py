@@ -44,6 +44,18 @@ def link(frames: list[tuple[str, pd.DataFrame]]) -> linked.Link:
     return linked.link(frames)
 
 
+def reconcile(lk: linked.Link, files) -> pd.DataFrame:
+    """The linked files' rows in the reconciliation's parts; the orders file's are those of the
+    joined orders table (one joined row per order row), as validated."""
+    frame = lk.reconciliation()
+    joined = next((f for f in files if f.name == joined_name(lk, "orders") and f.result is not None), None)
+    source = next((p.name for p in lk.parts if p.role == "orders"), None)
+    if joined is None or source is None:
+        return frame
+    validated = joined.result.reconciliation().rename_axis("part").reset_index().assign(file=source, table="orders")
+    return pd.concat([frame[frame["file"] != source], validated[frame.columns]], ignore_index=True)
+
+
 def joined_name(lk: linked.Link, table: str) -> str:
     """The joined table's file name: the table and the files it was made of."""
     return f"{table} ← " + " + ".join(lk.names)

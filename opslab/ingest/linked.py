@@ -137,10 +137,12 @@ class Part:
     joined: int
     amount: float = float("nan")
     amount_joined: float = float("nan")
+    repeats: int = 0  # rows repeating a line already counted (a pre-joined line once per payment)
+    amount_repeats: float = 0.0
 
     @property
     def unjoined(self) -> int:
-        return self.rows - self.joined
+        return self.rows - self.joined - self.repeats
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,13 @@ class Link:
         return tuple(p.name for p in self.parts)
 
     def reconciliation(self) -> pd.DataFrame:
-        """Per file: rows (and amount) in, joined and not joined; in = joined + not joined."""
+        """Per file, as a validated file reconciles: rows (and amount) in = kept (joined into an
+        order or a person) + rejected (not joined) + dropped (a repeated line, counted once)."""
         rows = []
         for p in self.parts:
-            for part, n, amount in (("input", p.rows, p.amount), ("joined", p.joined, p.amount_joined),
-                                    ("unjoined", p.unjoined, p.amount - p.amount_joined)):
+            for part, n, amount in (("input", p.rows, p.amount + p.amount_repeats), ("kept", p.joined, p.amount_joined),
+                                    ("rejected", p.unjoined, p.amount - p.amount_joined),
+                                    ("dropped", p.repeats, p.amount_repeats)):
                 rows.append({"file": p.name, "table": p.role, "part": part, "rows": n, "amount": amount})
         return pd.DataFrame(rows, columns=["file", "table", "part", "rows", "amount"])
 

@@ -21,7 +21,7 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.ingest.choices import Choices
 from opslab.ingest.decide import Decisions, decide
-from opslab.ingest.link_files import join_files
+from opslab.ingest.link_files import join_files, reconcile
 from opslab.ingest.linked import Link
 from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
@@ -327,7 +327,7 @@ class LoadResult:
                 r = f.result.reconciliation()
                 parts.append(r.assign(file=f.name, table=f.table).rename_axis("part").reset_index())
         if self.link is not None:  # each linked file: rows in = joined + not joined
-            parts.insert(0, self.link.reconciliation())
+            parts.insert(0, reconcile(self.link, self.files))
         cols = ["file", "table", "part", "rows", "amount"]
         return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 

@@ -32,7 +32,7 @@ def collapse(name: str, df: pd.DataFrame) -> Link:
     oid = text_keys(df[k["order_id"]])
     has_id = oid.notna().to_numpy()
     line_key = [k["order_id"], k["line"]] if "line" in k else None
-    repeat = df.duplicated(subset=line_key).to_numpy() if line_key else np.zeros(len(df), bool)
+    repeat = (df.duplicated(subset=line_key).to_numpy() if line_key else np.zeros(len(df), bool)) & has_id
     lines = line_amounts(df, k)
     first = ~oid.duplicated().to_numpy() & has_id
     summed = lines[~repeat & has_id].groupby(oid[~repeat & has_id].to_numpy(), sort=False).sum(min_count=1)
@@ -57,7 +57,7 @@ def collapse(name: str, df: pd.DataFrame) -> Link:
     basis = "items_freight" if "freight" in k else "items"
     total = float(np.nansum(lines[~repeat]))
     problems = [Problem(f"linked.lines_summed_{basis}", INFO, k["order_id"], len(df), (), {
-        "name": name, "lines": f"{int((~repeat).sum()):,}", "orders": f"{len(out):,}",
+        "name": name, "lines": f"{int((~repeat & has_id).sum()):,}", "orders": f"{len(out):,}",
         "repeats": f"{int(repeat.sum()):,}", "amount": total})]
     if (~has_id).any():
         problems.append(Problem("linked.lines_without_order", WARNING, k["order_id"], int((~has_id).sum()),
@@ -70,6 +70,6 @@ def collapse(name: str, df: pd.DataFrame) -> Link:
             if key in k:
                 users[key] = people[k[key]].astype("str").to_numpy()
         users = users[users["user_id"].notna()].reset_index(drop=True)
-    part = Part(name, "prejoined", k, len(df), int(has_id.sum()), float(np.nansum(lines[~repeat])),
-                float(np.nansum(lines[~repeat & has_id])))
+    part = Part(name, "prejoined", k, len(df), int((~repeat & has_id).sum()), float(np.nansum(lines[~repeat])),
+                float(np.nansum(lines[~repeat & has_id])), int(repeat.sum()), float(np.nansum(lines[repeat])))
     return Link((part,), out, users, tuple(problems), basis, {"items": total})
