@@ -242,3 +242,9 @@ def test_no_date_city_or_zip_column_is_taken_for_the_buyer():
     assert suggest_mapping(["customer_key", "date", "amount"], "orders")["user_id"] == "customer_key"
     assert suggest_mapping(["customer", "date", "amount"], "orders")["user_id"] == "customer"
     assert suggest_mapping(["买家会员名", "订单创建时间", "买家实际支付金额"], "orders")["user_id"] == "买家会员名"
+
+
+def test_linking_can_be_switched_off():
+    res = _load(link=False)
+    assert res.link is None and len(res.files) == 4  # each file mapped on its own, as before
+    assert {f.name for f in res.files} == set(FILES)

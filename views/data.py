@@ -77,6 +77,8 @@ def reading(key: str) -> tuple:
 # Files that are parts of one export (orders, items, payments, customers ...) are joined first.
 upload_set = tuple((up.name, up.getvalue(), *reading(loader.digest(up.getvalue())[:10])) for up in uploads or [])
 joined_files, link = linked_view.joined(upload_set) if upload_set else ([], None)
+if link is not None and not st.checkbox(tr("linked.use"), value=True, key="data_link_use", help=tr("linked.use_help")):
+    joined_files, link = [data_source.inspect_cached(*u) for u in upload_set], None  # each file on its own
 members = set(link.names) if link is not None else set()
 confirmed, mapped_files, joined_entries = [], [], []
 for f in joined_files:

@@ -20,10 +20,11 @@ from opslab.ingest.prejoined import collapse
 from opslab.ingest.read_result import ReadResult
 
 
-def join_files(files: list) -> tuple[list, linked.Link | None]:
-    """``files`` with the members of a linked export replaced by the joined tables."""
+def join_files(files: list, enabled: bool = True) -> tuple[list, linked.Link | None]:
+    """``files`` with the members of a linked export replaced by the joined tables (as they
+    are when ``enabled`` is False: each file then maps on its own)."""
     frames = [(f.name, f.read.df) for f in files if f.read.df is not None and f.read.complete]
-    if len(frames) < 1 or not linked.linkable(frames):
+    if not enabled or not frames or not linked.linkable(frames):
         return list(files), None
     lk = link(frames)
     members = [f for f in files if f.name in lk.names]

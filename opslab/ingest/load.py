@@ -357,7 +357,8 @@ def _suggest(name: str, dig: str, read: ReadResult) -> LoadedFile:
 
 
 def load(*sources, tables: dict[str, str] | None = None,
-         mappings: dict[str, dict[str, str | None]] | None = None, today=None, **choices) -> LoadResult:
+         mappings: dict[str, dict[str, str | None]] | None = None, today=None, link: bool = True,
+         **choices) -> LoadResult:
     """Load files for a notebook with the Data page's detection, mapping and decisions.
 
     Parameters
@@ -365,6 +366,7 @@ def load(*sources, tables: dict[str, str] | None = None,
     *sources : paths, ``(name, bytes)`` pairs or DataFrames (named ``frame_1``, ``frame_2`` ...).
     tables : file name -> table (``"orders"`` ...) where the suggestion is wrong.
     mappings : file name -> {canonical field: source column} overriding the suggestion.
+    link : join the files of a linked export (orders, items, payments, customers) into one data set.
     today : reference day for "date in the future" (default: now).
     **choices : fields of :class:`~opslab.ingest.choices.Choices` (``day_first``, ``tz``,
         ``placeholders``, ``duplicates``, ``currency``).
@@ -381,7 +383,7 @@ def load(*sources, tables: dict[str, str] | None = None,
     >>> res.dataset.currency, len(res.dataset.orders), round(float(res.dataset.orders["amount"].sum()), 2)
     ('USD', 3, 28.54)
     """
-    files, link = join_files([_source(i, s) for i, s in enumerate(sources)])
+    files, link = join_files([_source(i, s) for i, s in enumerate(sources)], enabled=link)
     ds, files, decisions, report = _run(files, Choices(**choices), tables or {}, mappings or {}, today)
     problems: list[tuple[str, Problem]] = []
     for f in files:

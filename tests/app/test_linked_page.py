@@ -36,6 +36,10 @@ def test_four_linked_files_show_their_roles_and_load_as_one_data_set():
     assert "1 item lines" in text and "o99" not in text  # the example row is in its own table
     # the files' own mapping grids are not shown: the joined table needs none
     assert not [s for s in at.selectbox if s.key and s.key.startswith("data_map_")]
+    at.checkbox(key="data_link_use").uncheck().run()  # the user says: not one export
+    assert not at.exception and not any("Recognised as" in d.value.columns for d in at.dataframe)
+    assert len({s.key.split("_")[2] for s in at.selectbox if s.key and s.key.startswith("data_map_")}) == 4
+    at.checkbox(key="data_link_use").check().run()
     at.button(key="data_apply").click().run()
     assert not at.exception
     ds = at.session_state["dataset"]
