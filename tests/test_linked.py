@@ -248,3 +248,13 @@ def test_linking_can_be_switched_off():
     res = _load(link=False)
     assert res.link is None and len(res.files) == 4  # each file mapped on its own, as before
     assert {f.name for f in res.files} == set(FILES)
+
+
+def test_orders_that_name_the_person_join_customers_on_it():
+    orders = ORDERS.replace("order_id,customer_id,", "order_id,customer_unique_id,").replace(",c1,", ",p1,") \
+        .replace(",c2,", ",p1,").replace(",c3,", ",p2,").replace(",c4,", ",p3,")
+    res = _load({**FILES, "olist_orders_dataset.csv": orders})
+    users = res.dataset.orders.set_index("order_id")["user_id"]
+    assert users["o1"] == users["o2"] == "p1" and users["o4"] == "p3"
+    lost = next(p for _, p in res.problems if p.code == "linked.orders_without_customer")
+    assert [v for _, v in lost.examples] == ["c9", "c5"]  # not persons of the customers file

@@ -221,7 +221,7 @@ def link(frames: list[tuple[str, pd.DataFrame]]) -> Link:
     suggested = suggest_mapping([str(c) for c in orders.columns], "orders", orders.head(200))
     oid = text_keys(orders[ok["order_id"]])
     ids = pd.Index(oid.dropna().unique())
-    customer = text_keys(orders[ok.get("customer_id") or ok["person_id"]])
+    customer = text_keys(orders[ok.get("person_id") or ok["customer_id"]])  # the person, when the orders name one
     amount = pd.Series(np.nan, index=orders.index)
     basis, totals = "orders", {}
     own = suggested.get("amount")
@@ -317,7 +317,10 @@ def _people(by_role, customer: pd.Series, parts, problems, o_name, orders, ok):
     if "customers" not in by_role:
         return customer, None
     frames = [(n, df, key_columns(df.columns)) for n, df in by_role["customers"]]
-    cid = pd.concat([text_keys(df[k.get("customer_id") or k["person_id"]]) for _, df, k in frames], ignore_index=True)
+
+    def key(k):  # the customers file's column the orders' key matches
+        return k["person_id"] if "person_id" in ok and "person_id" in k else k.get("customer_id") or k["person_id"]
+    cid = pd.concat([text_keys(df[key(k)]) for _, df, k in frames], ignore_index=True)
     pid = pd.concat([text_keys(df[k["person_id"]]) if "person_id" in k else text_keys(df[k.get("customer_id")])
                      for _, df, k in frames], ignore_index=True)
     person = pd.Series(pid.to_numpy(), index=cid.to_numpy())
@@ -329,7 +332,7 @@ def _people(by_role, customer: pd.Series, parts, problems, o_name, orders, ok):
                                 examples(lost, customer), {"name": o_name}))
     used = customer.dropna().unique()
     for name, df, k in frames:
-        ids = text_keys(df[k.get("customer_id") or k["person_id"]])
+        ids = text_keys(df[key(k)])
         joined = ids.isin(used).to_numpy()
         parts.append(Part(name, "customers", k, len(df), int(joined.sum())))
         if (~joined).any():
