@@ -326,7 +326,7 @@ class LoadResult:
             if f.result is not None:
                 r = f.result.reconciliation()
                 parts.append(r.assign(file=f.name, table=f.table).rename_axis("part").reset_index())
-        if self.link is not None:  # each linked file: rows in = joined + not joined
+        if self.link is not None:  # each linked file: rows in = kept (joined) + rejected (not) + dropped
             parts.insert(0, reconcile(self.link, self.files))
         cols = ["file", "table", "part", "rows", "amount"]
         return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
