@@ -89,17 +89,17 @@ def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
                     st.caption(note)
 
 
-#: A Problem's params that are money (numbers in the data set's currency).
+#: A Problem's params that are money (numbers in the data set's currency), besides amount_*.
 MONEY_PARAMS = ("amount", "gross", "refunds", "net", "moved")
 
 
-def problem_params(p) -> dict:
+def problem_params(p, money_in: str | None = None) -> dict:
     """A Problem's params ready for its text: amounts in the data set's currency, codes
     (date order, table, rejection reasons) translated."""
     params = {"column": p.column or "", "count": f"{p.count:,}", **p.params}  # a Problem's own params win
-    for key in MONEY_PARAMS:
-        if isinstance(params.get(key), (int, float)):
-            params[key] = fmt.money(params[key], lang(), exact=True, currency=currency())
+    for key in [k for k in params if k in MONEY_PARAMS or k.startswith("amount")]:  # amount_payments, ...
+        if isinstance(params[key], (int, float)):
+            params[key] = fmt.money(params[key], lang(), exact=True, currency=money_in or currency())
     if params.get("order") in ("day_first", "month_first"):
         params["order"] = tr(f"decide.order.{params['order']}")
     if params.get("table") in ("events", "orders", "users", "campaigns"):
@@ -115,10 +115,11 @@ def reason_label(code: str) -> str:
     return tr("validate.reason." + str(code).split(".", 1)[-1].removesuffix("_kept"))
 
 
-def problem_report(report) -> None:
-    """Each problem as a message naming the column, the count and up to five example rows."""
+def problem_report(report, money_in: str | None = None) -> None:
+    """Each problem as a message naming the column, the count and up to five example rows
+    (amounts in ``money_in``, default the data set's currency)."""
     for p in report:
-        params = {k: md_escape(v) if isinstance(v, str) else v for k, v in problem_params(p).items()}
+        params = {k: md_escape(v) if isinstance(v, str) else v for k, v in problem_params(p, money_in).items()}
         text = tr(p.code, **params)
         if p.column and "{column}" not in _raw(p.code):
             text = f"**{md_escape(p.column)}** · {text}"

@@ -8,6 +8,10 @@ from opslab.dataset import load as loader
 from opslab.core.problems import OpsLabError
 from opslab.core.schema import TABLES
 from ui import data_source, workspace
+from opslab.dataset import load as loader
+from opslab.core.problems import OpsLabError
+from opslab.core.schema import TABLES
+from ui import data_source, linked_view, workspace
 from ui.dataset_list import render_stored_list
 from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,
                             set_aside_switches)
@@ -65,18 +69,36 @@ def sheet_choice(read, key: str) -> None:
                         help=tr("excel.header_row_help"))
 
 
-confirmed, mapped_files = [], []
+def reading(key: str) -> tuple:
+    """How the page reads a file (no header, sheet, header row), as its widgets below stand."""
+    sheet = st.session_state.get(f"data_sheet_{key}")
+    header_row = st.session_state.get(f"data_header_{key}_{sheet}")
+    if sheet is not None and sheet == st.session_state.get(f"data_sheetauto_{key}"):
+        sheet = None
+    return bool(st.session_state.get(f"data_noheader_{key}", False)), sheet, header_row
+
+
+# Files that are parts of one export (orders, items, payments, customers ...) are joined first.
+upload_set = tuple((up.name, up.getvalue(), *reading(loader.digest(up.getvalue())[:10])) for up in uploads or [])
+joined_files, link = linked_view.joined(upload_set) if upload_set else ([], None)
+if link is not None and not st.checkbox(tr("linked.use"), value=True, key="data_link_use", help=tr("linked.use_help")):
+    joined_files, link = [data_source.inspect_cached(*u) for u in upload_set], None  # each file on its own
+members = set(link.names) if link is not None else set()
+confirmed, mapped_files, joined_entries = [], [], []
+for f in joined_files:
+    if link is not None and f.name not in {u[0] for u in upload_set}:
+        joined_entries.append((f.name, f.mapping))
+        mapped_files.append(f)
 for up in uploads or []:
     data = up.getvalue()
     key = loader.digest(data)[:10]
+    if up.name in members:
+        continue  # shown with the linked files below
     with st.expander(f":material/description: {tr('data.file')} {len(confirmed) + 1}", expanded=True):
         st.text(up.name)  # a file name: plain text, never markdown
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
         # A spreadsheet's sheet and header row: the widgets below keep the choice; read it first.
-        sheet = st.session_state.get(f"data_sheet_{key}")
-        header_row = st.session_state.get(f"data_header_{key}_{sheet}")
-        if sheet is not None and sheet == st.session_state.get(f"data_sheetauto_{key}"):
-            sheet = None  # the sheet read by default: read it the default way (and say why)
+        _, sheet, header_row = reading(key)  # the sheet read by default: None (read it the default way)
         f = data_source.inspect_cached(up.name, data, no_header, sheet, header_row)
         read = f.read
         if read.sheets:
@@ -117,10 +139,12 @@ for up in uploads or []:
                           tuple(map(str, read.df.columns))))
         mapped_files.append(replace(f, table=table, mapping=tuple(mapping.items())))
 
-if confirmed:
+if confirmed or joined_entries:
+    decisions = loader.decide_upload(mapped_files, current_choices())
+    if link is not None:
+        linked_view.render_link(link, decisions.choices.currency)
     st.subheader(tr("data.decisions_title"))
     st.caption(tr("data.decisions_help"))
-    decisions = loader.decide_upload(mapped_files, current_choices())
     decision_switches(decisions)
     private = st.checkbox(
         tr("workspace.private"), key="data_private", disabled=not workspace.auth.identities_verified(),
@@ -135,9 +159,13 @@ if confirmed:
                 files.append(data_source.apply_mapping_cached(name, data, table, tuple(mapping.items()), *how,
                                                        choices=choices.as_tuple()))
                 st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
+            for name, mapping in joined_entries:
+                st.write(tr("data.checking", name=md_escape(name)))
+                files.append(linked_view.apply_joined(upload_set, name, mapping, choices.as_tuple()))
             ds, report = data_source.shared_dataset(files, choices.currency)
             status.update(label=tr("data.applied"), state="complete" if ds is not None else "error")
         st.session_state["data_last_files"] = files
+        st.session_state["data_last_link"] = link
         st.session_state["data_last_report"] = report
         st.session_state["data_last_currency"] = choices.currency
         if ds is not None:
@@ -165,6 +193,8 @@ if files:
     if st.session_state.get("data_store_problem") is not None:
         problem_report([st.session_state["data_store_problem"]])
     currency = st.session_state.get("data_last_currency") or "CNY"
+    if st.session_state.get("data_last_link") is not None:
+        linked_view.render_link(st.session_state["data_last_link"], currency)
     for f in files:
         res = f.result
         with st.container(border=True):

@@ -21,6 +21,8 @@ import pandas as pd
 from opslab.dataset.dataset import Dataset
 from opslab.ingest.choices import Choices
 from opslab.ingest.decide import Decisions, decide
+from opslab.ingest.link_files import join_files, reconcile
+from opslab.ingest.linked import Link
 from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.ingest.validate import ValidationResult, coerce_table
@@ -283,6 +285,13 @@ def _run(files, choices, tables, mappings, today):
     return ds, files, decisions, report
 
 
+def by_hand(suggested: dict[str, str | None], chosen: dict[str, str | None]) -> dict[str, str | None]:
+    """The suggested mapping with the fields chosen by hand replaced: the other suggestions
+    stay, except one that used a column now chosen for another field."""
+    taken = {c for c in chosen.values() if c}
+    return {**{f: (None if c in taken else c) for f, c in suggested.items()}, **chosen}
+
+
 def _apply_all(files, choices, tables, mappings, today):
     files = list(files)
     for i, f in enumerate(files):
@@ -290,8 +299,7 @@ def _apply_all(files, choices, tables, mappings, today):
         if table is not None and table != f.table:
             files[i] = f = remap(f, table)
         if f.name in mappings:
-            files[i] = replace(f, mapping=tuple({**dict.fromkeys(f.mapping_dict),
-                                                 **mappings[f.name]}.items()))
+            files[i] = replace(f, mapping=tuple(by_hand(f.mapping_dict, mappings[f.name]).items()))
     decisions = decide_upload(files, choices)
     files = [apply_mapping(f, f.table, f.mapping_dict, today=today, choices=decisions.choices)
              if f.table is not None else f for f in files]
@@ -308,6 +316,7 @@ class LoadResult:
     files: tuple[LoadedFile, ...]
     decisions: Decisions
     problems: tuple[tuple[str, Problem], ...]
+    link: Link | None = None  # how the files of a linked export were joined
 
     @property
     def report(self) -> Report:
@@ -331,6 +340,8 @@ class LoadResult:
                 if f.table == "orders":
                     r.loc["kept", "orders"] = len(f.result.clean)
                 parts.append(r.assign(file=f.name, table=f.table).rename_axis("part").reset_index())
+        if self.link is not None:  # each linked file: rows in = kept (joined) + rejected (not) + dropped
+            parts.insert(0, reconcile(self.link, self.files))
         cols = ["file", "table", "part", "rows", "amount", "gross", "refunds", "net", "orders"]
         return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
@@ -360,7 +371,8 @@ def _suggest(name: str, dig: str, read: ReadResult) -> LoadedFile:
 
 
 def load(*sources, tables: dict[str, str] | None = None,
-         mappings: dict[str, dict[str, str | None]] | None = None, today=None, **choices) -> LoadResult:
+         mappings: dict[str, dict[str, str | None]] | None = None, today=None, link: bool = True,
+         **choices) -> LoadResult:
     """Load files for a notebook with the Data page's detection, mapping and decisions.
 
     Parameters
@@ -368,6 +380,7 @@ def load(*sources, tables: dict[str, str] | None = None,
     *sources : paths, ``(name, bytes)`` pairs or DataFrames (named ``frame_1``, ``frame_2`` ...).
     tables : file name -> table (``"orders"`` ...) where the suggestion is wrong.
     mappings : file name -> {canonical field: source column} overriding the suggestion.
+    link : join the files of a linked export (orders, items, payments, customers) into one data set.
     today : reference day for "date in the future" (default: now).
     **choices : fields of :class:`~opslab.ingest.choices.Choices` (``day_first``, ``tz``,
         ``placeholders``, ``duplicates``, ``currency``).
@@ -384,7 +397,7 @@ def load(*sources, tables: dict[str, str] | None = None,
     >>> res.dataset.currency, len(res.dataset.orders), round(float(res.dataset.orders["amount"].sum()), 2)
     ('USD', 3, 28.54)
     """
-    files = [_source(i, s) for i, s in enumerate(sources)]
+    files, link = join_files([_source(i, s) for i, s in enumerate(sources)], enabled=link)
     ds, files, decisions, report = _run(files, Choices(**choices), tables or {}, mappings or {}, today)
     problems: list[tuple[str, Problem]] = []
     for f in files:
@@ -394,4 +407,5 @@ def load(*sources, tables: dict[str, str] | None = None,
             problems += [(f.name, p) for p in f.result.report]
     problems += [("", p) for p in decisions.notes()]
     problems += [("", p) for p in report]
-    return LoadResult(ds, tuple(files), decisions, tuple(problems))
+    problems += [(p.params.get("name", ""), p) for p in (link.problems if link else ())]
+    return LoadResult(ds, tuple(files), decisions, tuple(problems), link)

@@ -37,14 +37,15 @@ __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", 
 # matches any normalised header that begins with it ("number_of_cds", "number_of_items").
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user_id": ("用户ID", "用户id", "用户编号", "会员ID", "会员号", "会员编号", "客户ID", "客户编号",
-                "买家ID", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
+                "买家ID", "customer_unique_id", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
                 "cust_id", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
                 "客户"),
     "event_time": ("行为时间", "事件时间", "访问时间", "发生时间", "登录时间", "event time",
                    "event_time", "timestamp", "datetime", "时间", "日期", "ts", "date", "dt",
                    "time"),
     "order_time": ("下单时间", "下单日期", "订单时间", "订单日期", "支付时间", "支付日期", "付款时间",
-                   "成交时间", "交易时间", "交易日期", "order_time", "order_date", "pay_time",
+                   "成交时间", "交易时间", "交易日期", "order_purchase_timestamp", "purchase_timestamp",
+                   "order_time", "order_date", "pay_time",
                    "purchase_date", "transaction_date", "invoice_date", "created_at", "时间", "日期",
                    "date", "time"),
     "signup_time": ("注册时间", "注册日期", "首次访问时间", "signup_time", "register_time",
@@ -85,7 +86,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 _PAID = {"已支付", "支付成功", "已完成", "完成", "交易成功", "已付款", "成功", "已发货", "已收货",
-         "paid", "success", "completed", "complete", "done"}
+         "paid", "success", "completed", "complete", "done",
+         "delivered", "shipped", "invoiced", "processing", "approved"}  # a marketplace's order states
 _REFUNDED = {"已退款", "退款", "退款成功", "退款中", "已取消", "取消", "交易关闭", "已退货", "退货",
              "退货退款", "refunded", "refund", "cancelled", "canceled", "returned", "return",
              "unavailable", "chargeback", "reversed", "voided", "void"}
@@ -160,6 +162,30 @@ def _parses(field: str, table: str, sample: pd.DataFrame | None, column: str) ->
     return 1
 
 
+_ID_FIELDS = ("user_id", "order_id", "campaign_id")
+
+
+def _id_like(level: int, column: str) -> bool:
+    """An English header matched only in part ("customer_city") is an id when it says so
+    ("customer_key", "buyer_no"); Chinese headers ("买家会员名") and whole matches always are."""
+    if level > 1 or not str(column).isascii():
+        return True
+    toks = set(_tokens(str(column)))
+    return bool(toks & {"id", "uid", "no", "nr", "number", "num", "code", "key", "ref"}) and not toks & {
+        "zip", "postal", "postcode", "prefix", "city", "state", "country", "region", "date", "time", "name",
+        "phone", "email", "address"}
+
+
+def _dated(sample: pd.DataFrame | None, column: str) -> bool:
+    """Most sample values are dates written with separators (not digit runs, which ids can be)."""
+    if sample is None or column not in sample.columns:
+        return False
+    values = sample[column].head(200).dropna().astype("str")
+    if not len(values) or values.str.contains(r"[-/:年]", regex=True).mean() < 0.8:
+        return False
+    return _share_parsed(parse_datetimes, values) >= 0.8
+
+
 def _share_parsed(parser, values: pd.Series) -> float:
     parsed, failed = parser(values)
     n_ok = int(parsed.notna().sum())
@@ -188,6 +214,8 @@ def suggest_mapping(columns: list[str], table: str,
             level, spec_rank = _best_match(col, field)
             if level:
                 cands.append((level, spec_rank, -j, field, col))
+    # An id is never a column of dates ("order_delivered_customer_date" names a customer, holds dates).
+    cands = [x for x in cands if x[3] not in _ID_FIELDS or (not _dated(sample, x[4]) and _id_like(x[0], x[4]))]
     scored = [(_parses(f, table, sample, c), lvl, sr, j, f, c) for lvl, sr, j, f, c in cands]
     scored.sort(reverse=True)
     result: dict[str, str | None] = dict.fromkeys(spec.columns)
