@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from opslab import catalogue
 from opslab import periods as pr
 from opslab.dataset import Dataset
 from dataclasses import replace
 
 GRAINS = pr.GRAINS
-#: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
+#: The Overview's KPI cards in display order; each is an entry of :mod:`opslab.catalogue`.
 KPIS = ("dau", "wau", "mau", "stickiness", "new_users", "paying_users", "gmv", "arpu",
         "arppu", "paid_conversion")
 MONEY_KPIS = frozenset({"gmv", "arpu", "arppu"})
@@ -90,6 +91,7 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         out["arpu"] = _ratio(out["gmv"], out["active_users"])
         out["arppu"] = _ratio(out["gmv"], out["paying_users"])
         out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
+        out["paid_rate"] = _ratio(out["paying_users"], out["active_users"])
         out["complete"] = [(p >= first) and (period_end(p, grain) <= last) for p in out.index]
         # A cohort's conversion is final once its last signup day has had the full window.
         window = pd.Timedelta(days=config.conversion_days - 1)
@@ -113,6 +115,9 @@ def change(current: float, previous: float) -> float:
 def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
     """The KPI cards for one period: value, 环比 (previous period) and 同比 (a year before).
 
+    ``pop_change`` / ``yoy_change`` follow :func:`opslab.catalogue.change`: a difference for
+    rates (0.021 = 2.1 百分点), a relative change for amounts and counts.
+
     ``start`` defaults to the latest complete period. A comparison is given only when its
     period lies completely inside the data.
     """
@@ -133,8 +138,10 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
                 else float("nan")
             yoy = yoy if mature and _lookup(frame, year_ago(start, grain), "conversion_complete") == 1.0 \
                 else float("nan")
-        rows.append({"kpi": name, "value": value, "previous": prev, "pop_change": change(value, prev),
-                     "year_ago": yoy, "yoy_change": change(value, yoy)})
+        # changes as the catalogue writes them: 百分点 (a difference) for rates, % otherwise
+        rows.append({"kpi": name, "value": value, "previous": prev,
+                     "pop_change": catalogue.change(value, prev, name),
+                     "year_ago": yoy, "yoy_change": catalogue.change(value, yoy, name)})
     return pd.DataFrame(rows).set_index("kpi")
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields, replace
 import streamlit as st
 
 from opslab import formatting as fmt
-from opslab import i18n
+from opslab import catalogue, i18n
 from opslab.dataset import Dataset
 from opslab.lifecycle import LifecycleRules
 from opslab.lifecycle_fit import rules_in_force
@@ -88,6 +88,12 @@ def init_language() -> None:
     if LANG_KEY not in st.session_state:
         url = st.query_params.get(LANG_KEY)
         st.session_state[LANG_KEY] = url if url in i18n.LANGUAGES else lang()  # validated: zh or en
+
+
+def metric_labeller():
+    """A ``format_func`` writing a metric key as its catalogue name in this run's language."""
+    code = lang()
+    return lambda key: catalogue.name(key, code)
 
 
 def labeller(prefix: str, suffix: str = ""):

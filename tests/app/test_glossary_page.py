@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opslab import glossary, i18n, metrics
+from opslab import catalogue, glossary, i18n, metrics
 from tests.app.conftest import open_app
 
 
@@ -12,7 +12,7 @@ from tests.app.conftest import open_app
 def test_every_entry_has_words_in_both_languages(lang):
     for e in glossary.ENTRIES:
         for part in ("name", "def", "formula"):
-            key = f"glossary.{e.key}.{part}"
+            key = f"catalogue.{e.key}.{part}"
             assert i18n.catalog(lang).get(key), key
         for r in e.related:
             assert glossary.entry(r)  # related entries exist
@@ -25,8 +25,8 @@ def test_every_overview_kpi_is_defined():
 
 def test_the_two_conversions_are_named_apart():
     for lang in ("zh", "en"):
-        a = i18n.t("glossary.paid_conversion.name", lang)
-        b = i18n.t("glossary.paid_rate.name", lang)
+        a = i18n.t("catalogue.paid_conversion.name", lang)
+        b = i18n.t("catalogue.paid_rate.name", lang)
         assert a != b
         assert "paid_rate" in glossary.entry("paid_conversion").related
 
@@ -37,9 +37,9 @@ def test_glossary_page_lists_every_metric_key(lang):
     glossary.by_group() says."""
     at = open_app(lang, page="views/glossary.py")
     assert not at.exception
-    assert [e.label for e in at.expander] == [i18n.t(f"glossary.{e.key}.name", lang)
+    assert [e.label for e in at.expander] == [catalogue.name(e.key, lang)
                                               for entries in glossary.by_group().values() for e in entries]
-    assert sorted(c.value for c in at.code) == sorted(i18n.t(f"glossary.{e.key}.formula", lang)
+    assert sorted(c.value for c in at.code) == sorted(catalogue.formula(e.key, lang)
                                                       for e in glossary.ENTRIES)
     assert [h.value for h in at.subheader] == [i18n.t(f"glossary.group.{g}", lang) for g in glossary.by_group()]
 
@@ -48,6 +48,6 @@ def test_glossary_page_filters():
     at = open_app("zh", page="views/glossary.py")
     assert not at.exception
     at.text_input(key="gl_search").set_value("arppu").run()
-    assert [e.label for e in at.expander] == [i18n.t("glossary.arppu.name", "zh")]
+    assert [e.label for e in at.expander] == [catalogue.name("arppu", "zh")]
     codes = [c.value for c in at.code]
-    assert codes == [i18n.t("glossary.arppu.formula", "zh")]
+    assert codes == [catalogue.formula("arppu", "zh")]
