@@ -102,7 +102,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("orders", "revenue", _C, True, "period_totals", "orders", related=("gmv",)),
     Metric("arpu", "revenue", _M, True, "period_totals", "gmv / active_users", related=("arppu",)),
     Metric("arppu", "revenue", _M, True, "period_totals", "gmv / paying_users", related=("arpu", "paying_users")),
-    Metric("paying_users", "revenue", _C, True, "period_totals", "paying_users", related=("arppu", "paid_rate")),
+    Metric("paying_users", "revenue", _C, True, "period_totals", "paying_users",
+           related=("arppu", "paid_rate", "daily_paying_users")),
+    Metric("daily_paying_users", "revenue", _C, True, "daily", "mean(paying_users)", related=("paying_users",)),
     Metric("cohort_retention", "retention", None, None, "cohort_activity", "retained_on / size", grains=_COHORT,
            related=("m1_all", "m3_all", "existing_users")),
     *(Metric(f"m{k}_{base}", "retention", _R, True, "targets_month_retention",
@@ -132,6 +134,10 @@ METRICS: tuple[Metric, ...] = (
 ALIASES = {"dau_avg": "dau", "dau_peak": "peak_dau", "pay_rate": "daily_paid_rate",
            "m1": "m1_all", "m3": "m3_all"}
 
+#: The forecastable daily series (:data:`opslab.kpi_series.KPIS`) whose key names another
+#: figure: the series "paying_users" is paying users per day, averaged over a period.
+SERIES = {"paying_users": "daily_paying_users"}
+
 _BY_KEY = {m.key: m for m in METRICS}
 KPIS = tuple(m.key for m in METRICS if m.is_kpi)
 
@@ -139,6 +145,12 @@ KPIS = tuple(m.key for m in METRICS if m.is_kpi)
 def get(key: str) -> Metric:
     """The entry of ``key`` (an alias resolves); ``KeyError`` for a figure not catalogued."""
     return _BY_KEY[ALIASES.get(key, key)]
+
+
+@lru_cache(maxsize=None)
+def series_name(series: str, lang: str = "zh") -> str:
+    """The name of a forecast series (:data:`SERIES` maps the ones that differ)."""
+    return name(SERIES.get(series, series), lang)
 
 
 @lru_cache(maxsize=None)
@@ -224,7 +236,7 @@ def value_text(key: str, x, lang: str = "zh", currency: str = "CNY") -> str:
         return fmt.pct(float(x))
     if u == "ratio":
         return fmt.roi(float(x)) if get(key).key == "roi" else f"{float(x):.2f}"
-    return fmt.count(round(float(x), 1), lang)
+    return fmt.count(float(x), lang)
 
 
 def by_group() -> dict[str, list[Metric]]:

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset import Dataset
-from opslab.lead_kpis import cac_roi, campaigns_in, month_retention, retention_in  # noqa: F401 - re-exported
-from opslab.metrics import MetricConfig, daily
-from opslab.periods import as_of_day
+from opslab.lead_kpis import cac_roi, campaigns_in, month_retention, peak_dau, retention_in  # noqa: F401 - re-exported
+from opslab.metrics import MetricConfig, daily, period_totals
+from opslab.periods import as_of_day, period_start
 from opslab.targets import (
     KPI_KIND,
     Target,
@@ -99,23 +99,30 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
     if e < s or e < ds.start:
         return out
 
-    def compute():
-        return ds.engine.run("targets_range_totals", start=s, end=e, as_of=as_of,
-                             conversion_days=config.conversion_days).iloc[0]
-    row = ds.memo(("targets_range_totals", s, e, as_of, config.conversion_days), compute)
+    totals = period_totals(ds, _range_grain(s, e), s, e, as_of, config.conversion_days)
+    row = totals.iloc[0] if len(totals) else pd.Series(0.0, index=["gmv", "paying_users", "new_users", "converted"])
     d = daily(ds)["dau"]
     d = d[(d.index >= pd.Timestamp(s)) & (d.index <= pd.Timestamp(e))]
+    peak, _ = peak_dau(ds, s, e)  # the one peak-DAU definition (opslab.lead_kpis)
     out.update(gmv=float(row["gmv"]), paying_users=float(row["paying_users"]),
                new_users=float(row["new_users"]), days=int(len(d)),
                paid_conversion=float(row["converted"] / row["new_users"]) if row["new_users"] else float("nan"),
-               dau_avg=float(d.mean()) if len(d) else float("nan"),
-               dau_peak=float(d.max()) if len(d) else float("nan"))
+               dau_avg=float(d.mean()) if len(d) else float("nan"), dau_peak=peak)
     for kpi, (k, base) in RETENTION.items():
         out[kpi] = retention_in(ds, k, base, start, e, as_of, high_value=high_value)[0]
     camp = campaigns_in(ds, s, e)
     out["participants"] = float(camp["participants"].sum()) if len(camp) else float("nan")
     out["cac"], out["roi"] = cac_roi(camp)
     return out
+
+
+def _range_grain(start: dt.date, end: dt.date) -> str:
+    """The finest calendar grain whose one period holds every day of ``start``..``end``, so
+    :func:`opslab.metrics.period_totals` returns the range as a single row."""
+    for grain in ("month", "quarter", "year"):
+        if period_start(start, grain) == period_start(end, grain):
+            return grain
+    raise ValueError(f"a range of days within one calendar year, not {start}..{end}")
 
 
 # -- status ----------------------------------------------------------------------------------

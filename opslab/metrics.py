@@ -32,26 +32,11 @@ class MetricConfig:
     conversion_days: int = 30  # paid conversion: a paid order within N days of signup
 
 
-def period_start(day, grain: str) -> pd.Timestamp:
-    """The first day of the period holding ``day`` (:func:`opslab.periods.period_start`)."""
-    return pr.period_start(day, grain)
-
-
-def shift_period(start: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
-    """Move a period start by ``n`` periods (:func:`opslab.periods.shift`)."""
-    return pr.shift(start, grain, n)
-
-
-def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
-    """The comparable period one year earlier (same weekday for days and weeks: -364 days)."""
-    if grain in ("day", "week"):
-        return start - pd.Timedelta(days=364)
-    return start - pd.DateOffset(years=1)
-
-
-def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
-    """The last day of the period starting at ``start`` (:func:`opslab.periods.period_end`)."""
-    return pr.period_end(start, grain)
+# Deprecated aliases: the periods module (opslab.periods) is the one definition.
+period_start = pr.period_start
+shift_period = pr.shift
+year_ago = pr.year_ago
+period_end = pr.period_end
 
 
 def daily(ds: Dataset) -> pd.DataFrame:
@@ -70,6 +55,35 @@ def daily(ds: Dataset) -> pd.DataFrame:
     return ds.memo(("daily",), compute)
 
 
+#: The earliest day a period-totals range may start at (a users table's old signups included).
+EARLIEST = "1900-01-01"
+
+
+def period_totals(ds: Dataset, grain: str, start=None, end=None, as_of=None,
+                  conversion_days: int = MetricConfig.conversion_days) -> pd.DataFrame:
+    """The one period-totals query (``period_totals`` in ``sql/metrics.sql``): active users,
+    paying users, GMV, orders, new users and converted new users per period of ``grain``
+    (day, week, month, quarter or year) over the days ``start``..``end`` (default: all of
+    the data), conversions seen by ``as_of`` (default: the data's last day). Index: the
+    period's first day, or ``start`` when the range begins inside a period.
+
+    The Overview's 环比/同比 (:func:`kpis`), the targets and the report
+    (:func:`opslab.completion.period_actuals`) and the digest all read it.
+    """
+    if grain not in GRAINS + ("year",):
+        raise ValueError(f"unknown grain {grain!r}; use one of {GRAINS + ('year',)}")
+    s = str(pr.as_of_day(start)) if start is not None else EARLIEST
+    e = str(pr.as_of_day(end, ds.end))
+    a = str(pr.as_of_day(as_of, ds.end))
+
+    def compute():
+        out = ds.engine.run("period_totals", grain=grain, start=s, end=e, as_of=a,
+                            conversion_days=int(conversion_days))
+        out["period"] = pd.to_datetime(out["period"])
+        return out.set_index("period")
+    return ds.memo(("period_totals", grain, s, e, a, int(conversion_days)), compute)
+
+
 def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig()) -> pd.DataFrame:
     """Every KPI for every period of ``grain`` that the data touch, one row per period start.
 
@@ -78,9 +92,8 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
     def compute():
         d = daily(ds)
         means = d[["dau", "wau", "mau"]].groupby(pr.period_starts(d.index, grain)).mean()
-        totals = ds.engine.run("period_totals", grain=grain, conversion_days=config.conversion_days)
-        totals["period"] = pd.to_datetime(totals["period"])
-        out = means.join(totals.set_index("period"), how="outer").sort_index()
+        totals = period_totals(ds, grain, conversion_days=config.conversion_days)
+        out = means.join(totals, how="outer").sort_index()
         out.index.name = "period"
         first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
         # Signups older than the data (a users table) must not add empty periods before it.

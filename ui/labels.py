@@ -1,10 +1,11 @@
-"""Human labels for periods, in the session's language."""
+"""Human labels for periods and driver-tree nodes, in the session's language."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ui.state import tr
+from opslab import catalogue
+from ui.state import lang, tr
 
 
 def period_label(start, grain: str) -> str:
@@ -16,3 +17,12 @@ def period_label(start, grain: str) -> str:
     if grain == "month":
         return ts.strftime("%Y-%m")
     return tr("overview.quarter_label", year=ts.year, q=(ts.month - 1) // 3 + 1)
+
+
+def driver_label(driver: str) -> str:
+    """A driver-tree node or driver: the catalogue's name for the figures it defines (GMV,
+    active users, 付费率, paying users, ARPPU), the tree's own word for the user flows
+    (retained, new, recovered)."""
+    if driver in catalogue.KPIS:
+        return catalogue.name(driver, lang())
+    return tr(f"whatif.driver.{driver}")
