@@ -71,6 +71,21 @@ def completion(actual: float, target: float, direction: str = "at_least") -> flo
     return round(float(num / den), 12)
 
 
+def p_hit(values, target: float, direction: str = "at_least") -> float:
+    """P(hit), the one odds rule of OpsLab (the targets, the Forecast page, the report): the
+    share of per-path period values that meet ``target`` (``values >= target``, or ``<=``
+    for an at-most target); NaN without a target or without paths.
+
+    >>> p_hit([1.0, 2.0, 3.0, 4.0], 3.0), p_hit([1.0, 2.0], 1.5, "at_most")
+    (0.5, 0.5)
+    """
+    values = np.asarray(values, float).ravel()
+    if not len(values) or target is None or not np.isfinite(target):
+        return float("nan")
+    met = values >= target if direction == "at_least" else values <= target
+    return float(met.mean())
+
+
 def status_from(p_hit: float, completion: float) -> str:
     """on_track / at_risk / off_track from P(hit) when known, else from the projected 完成度."""
     if p_hit is not None and np.isfinite(p_hit):
@@ -191,9 +206,9 @@ def target_row(ds: Dataset, target: Target, as_of=None, config=None,
     values = _paths_outlook(ds, target, kind, actual, days_elapsed, days_total, as_of, config)
     if values is not None:
         a = (1 - interval) / 2
-        met = values >= target.value if target.direction == "at_least" else values <= target.value
         row.update(forecast=float(values.mean()), lower=float(np.quantile(values, a)),
-                   upper=float(np.quantile(values, 1 - a)), p_hit=float(met.mean()))
+                   upper=float(np.quantile(values, 1 - a)),
+                   p_hit=p_hit(values, target.value, target.direction))
     projected = row["forecast"] if np.isfinite(row["forecast"]) else run
     row["status"] = status_from(row["p_hit"], completion(projected, target.value, target.direction))
     if state == "future" and values is None:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from opslab import catalogue
 from opslab.lifecycle_fit import rules_in_force
 from opslab.periods import CALENDAR_GRAINS as PERIOD_GRAINS, Period, parse_period, period_of  # noqa: F401 - re-exported
 from opslab.problems import OpsLabError
@@ -48,11 +49,8 @@ KPI_KIND = {
     "cac": "rate", "roi": "rate", "participants": "sum",
 }
 TARGET_KPIS = tuple(KPI_KIND)
-#: How a value is written: money (with the currency), count, pct (a share) or roi ("1:x").
-KPI_UNIT = {k: "count" for k in TARGET_KPIS} | {
-    "gmv": "money", "cac": "money", "roi": "roi", "paid_conversion": "pct",
-    **{k: "pct" for k in TARGET_KPIS if k[:2] in ("m1", "m3")},
-}
+#: The catalogue's unit of each (money, count, rate, ratio): :func:`opslab.catalogue.value_text`.
+KPI_UNIT = {k: catalogue.unit(k) for k in TARGET_KPIS}
 #: The daily series of :mod:`opslab.kpi_series` that forecasts the rest of a period.
 FORECAST_SERIES = {"gmv": "gmv", "new_users": "new_users", "dau_avg": "dau", "dau_peak": "dau"}
 #: KPIs measured from the campaigns table (campaigns counted in the period they start in).
@@ -109,7 +107,8 @@ def _label_codes() -> dict[str, str]:
     Chinese or English export reads back."""
     out = {}
     for lang in LANGUAGES:
-        out |= {t(f"targets.kpi.{k}", lang).strip().lower(): k for k in TARGET_KPIS}
+        out |= {t(f"targets.kpi_legacy.{k}", lang).strip().lower(): k for k in TARGET_KPIS}  # older files
+        out |= {catalogue.name(k, lang).strip().lower(): k for k in TARGET_KPIS}
         out |= {t(f"targets.direction.{d}", lang).strip().lower(): d for d in DIRECTIONS}
     return out
 

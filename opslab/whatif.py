@@ -38,7 +38,7 @@ from opslab import driver_tree as dtree
 from opslab import lifecycle as lc
 from opslab.dataset import Dataset
 from opslab.kpi_series import agg_of
-from opslab.models.forecast import prob_at_least
+from opslab.completion import p_hit
 
 DEFAULT_UPLIFT = 0.10
 
@@ -107,8 +107,8 @@ def outlook_from_paths(paths, future_index, target: Target, history: pd.Series |
         raise ValueError("the target period holds no forecast or observed period")
     a = (1 - interval) / 2
     mean = float(totals.mean())
-    # prob_at_least on the per-path values (one column): the same rule as the forecaster's.
-    p = prob_at_least(totals[:, None], float(target.value), "sum")
+    # the one P(hit) rule (opslab.completion.p_hit); no target, no odds
+    p = p_hit(totals, float(target.value))
     return TargetOutlook(target, mean, float(np.quantile(totals, a)),
                          float(np.quantile(totals, 1 - a)), float(target.value) - mean, p, n,
                          n_obs, totals)

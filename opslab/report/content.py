@@ -32,6 +32,7 @@ import pandas as pd
 
 from opslab import campaign_review as cr
 from opslab.dataset import Dataset
+from opslab import catalogue
 from opslab.metrics import change
 from opslab.completion import period_actuals, target_status
 from opslab.periods import as_of_day
@@ -147,9 +148,10 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
         s = by_kpi.loc[k] if k in by_kpi.index else None
         rows.append({"kpi": k, "actual": cur[k],
                      "previous": prev[k] if prev else np.nan,
-                     "pop": change(cur[k], prev[k]) if prev else np.nan,
+                     # as the catalogue writes changes: 百分点 (a difference) for rates, % otherwise
+                     "pop": catalogue.change(cur[k], prev[k], k) if prev else np.nan,
                      "year_ago": yago[k] if yago else np.nan,
-                     "yoy": change(cur[k], yago[k]) if yago else np.nan,
+                     "yoy": catalogue.change(cur[k], yago[k], k) if yago else np.nan,
                      "target": s["target"] if s is not None else np.nan,
                      "direction": s["direction"] if s is not None else "",
                      "completion": s["completion"] if s is not None else np.nan,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from opslab import formatting as fmt
-from opslab.targets import KPI_UNIT
+from opslab import catalogue
 from opslab.i18n import t
 
 def _bad(x) -> bool:
@@ -33,17 +33,8 @@ def pct_text(x, signed: bool = False) -> str:
 
 
 def value_text(kpi: str, x, lang: str = "zh", currency: str = "CNY") -> str:
-    """A KPI value as the screen and the report show it."""
-    unit = KPI_UNIT.get(kpi, "count")
-    if _bad(x):
-        return "–"
-    if unit == "money":
-        return money_text(x, lang, currency)
-    if unit == "pct":
-        return pct_text(x)
-    if unit == "roi":
-        return fmt.roi(x)
-    return fmt.count(round(float(x), 1), lang)
+    """A KPI value as the screen and the report show it (:func:`opslab.catalogue.value_text`)."""
+    return catalogue.value_text(kpi, x, lang, currency)
 
 
 def change_text(x) -> str:
