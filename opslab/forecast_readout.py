@@ -130,7 +130,7 @@ def target_view(fv: ForecastView, kpi: str, grain: str, period, target: Target |
     toward the calendar period its label (first day) falls in."""
     p = parse_period(period)
     value = float("nan") if target is None else float(target.value)
-    window = wi.Target(kpi, p.start, p.end, value)
+    window = wi.Window(kpi, p.start, p.end, value)
     out = wi.outlook_from_paths(fv.paths, fv.frame.index, window, history=fv.history, ratio=ratio,
                                 interval=fv.interval)
     return TargetView(out, target, p, p.start, p.end, window.agg)

@@ -1,6 +1,7 @@
 """What-if: targets and the odds of hitting them, and a lifecycle projection.
 
-A :class:`Target` is a KPI, a period and a value ("GMV 22 M next quarter").
+A :class:`Window` is the days a forecast is read over (a calendar target's period, from
+:class:`opslab.targets.Target`, the one target class) and the value to reach there.
 :func:`outlook_from_paths` sums (or, for level KPIs such as DAU, averages) the forecast sample
 paths over the target period and reports the baseline forecast, the gap and
 P(hit) = :func:`opslab.models.forecast.prob_at_least` over those paths. Days of the period
@@ -21,7 +22,7 @@ Example
 -------
 >>> paths = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
 >>> idx = pd.date_range("2027-01-04", periods=2, freq="W-MON")
->>> out = outlook_from_paths(paths, idx, Target("gmv", "2027-01-04", "2027-01-17", 5.0))
+>>> out = outlook_from_paths(paths, idx, Window("gmv", "2027-01-04", "2027-01-17", 5.0))
 >>> round(out.p_hit, 3), out.forecast
 (0.667, 5.0)
 """
@@ -29,6 +30,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,13 +42,13 @@ from opslab.dataset import Dataset
 from opslab.kpi_series import agg_of
 from opslab.completion import p_hit
 
-DEFAULT_UPLIFT = 0.10
-
 
 @dataclass(frozen=True)
-class Target:
-    """A KPI target over ``start``..``end`` (dates, inclusive). For level KPIs (DAU, paying
-    users) ``value`` is the average per period; otherwise the total."""
+class Window:
+    """The days ``start``..``end`` (inclusive) a forecast series ``kpi`` is read over, and the
+    ``value`` to reach there (NaN: no target, no odds). Not a target definition: targets are
+    :class:`opslab.targets.Target` (a KPI, a calendar period, a value, a direction). For level
+    KPIs (DAU, paying users) ``value`` is the average per period; otherwise the total."""
 
     kpi: str = "gmv"
     start: dt.date | str | None = None
@@ -62,7 +64,7 @@ class Target:
 class TargetOutlook:
     """Baseline forecast of a target period and the odds of reaching the target."""
 
-    target: Target
+    target: Window
     forecast: float        # mean of the path totals (or averages), actuals included
     lower: float
     upper: float
@@ -80,7 +82,7 @@ def _period_mask(index, start, end) -> np.ndarray:
     return np.asarray((idx >= s) & (idx <= e), bool)
 
 
-def path_totals(paths: np.ndarray, future_index, target: Target, history: pd.Series | None = None,
+def path_totals(paths: np.ndarray, future_index, target: Window, history: pd.Series | None = None,
                 ratio: float = 1.0) -> tuple[np.ndarray, int, int]:
     """Per-path value of the target period: sum or mean over its periods, actuals included.
 
@@ -99,7 +101,7 @@ def path_totals(paths: np.ndarray, future_index, target: Target, history: pd.Ser
     return totals, n, n_obs
 
 
-def outlook_from_paths(paths, future_index, target: Target, history: pd.Series | None = None,
+def outlook_from_paths(paths, future_index, target: Window, history: pd.Series | None = None,
                        ratio: float = 1.0, interval: float = 0.8) -> TargetOutlook:
     """:class:`TargetOutlook` from given sample paths (shape ``(n_paths, h)``)."""
     totals, n, n_obs = path_totals(paths, future_index, target, history, ratio)
@@ -186,16 +188,6 @@ def rank_levers(base: dtree.DriverBase, target: float, node: str = "gmv",
     status_order = out["status"].map({"ok": 0, "out_of_range": 1, "no_effect": 2})
     order = np.lexsort((np.arange(len(out)), status_order, out["rank"].fillna(np.inf)))
     return out.iloc[order].reset_index(drop=True)
-
-
-def default_target(kpi: str, forecast_value: float, start, end,
-                   uplift: float = DEFAULT_UPLIFT) -> Target:
-    """A stretch target: the forecast plus ``uplift`` (10 %), rounded to 3 significant digits."""
-    value = forecast_value * (1 + uplift)
-    if value > 0:
-        digits = 2 - int(np.floor(np.log10(value)))
-        value = round(value, digits)
-    return Target(kpi, pd.Timestamp(start).date(), pd.Timestamp(end).date(), float(value))
 
 
 # -- lifecycle projection ---------------------------------------------------------------
@@ -313,3 +305,14 @@ def lifecycle_projection(inputs: LifecycleInputs, months: int, rates: pd.DataFra
     return Projection(pd.DataFrame(sizes, index=months_idx, columns=tiers),
                       pd.Series(gmv, index=pd.RangeIndex(1, int(months) + 1, name="month"),
                                 name="gmv"), new)
+
+
+def __getattr__(name: str):
+    """``whatif.Target``: the old name of :class:`Window` (deprecated; targets are
+    :class:`opslab.targets.Target`)."""
+    if name == "Target":
+        warnings.warn("opslab.whatif.Target is deprecated: use opslab.whatif.Window (a forecast "
+                      "window) or opslab.targets.Target (a calendar target)", DeprecationWarning,
+                      stacklevel=2)
+        return Window
+    raise AttributeError(name)
