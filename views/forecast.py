@@ -230,6 +230,9 @@ def targets_panel():
         st.caption(tr("forecastpage.seek_none"))
         return
     lv = dv.levers
+    if tv.target is None:  # goal-seek needs the user's target
+        st.caption(tr("forecastpage.seek_needs_target"))
+        return
     st.dataframe(pd.DataFrame({
         tr("forecastpage.lever.lever"): [driver_label(x) for x in lv["lever"]],
         tr("forecastpage.lever.change"): [fmt.pct(x, 1, signed=True) for x in lv["change"]],

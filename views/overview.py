@@ -77,8 +77,10 @@ month_cohorts = metrics.cohort_retention(ds, "month", "on")
 m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
 a, b, c, d = st.columns([2, 2, 2, 3])
 # the catalogue's M1/M3 of new users, pooled over every cohort that has completed month M+k
-a.metric(catalogue.name("m1_all", lang()), fmt.pct(m1), help=catalogue.definition("m1_all", lang()), border=True)
-b.metric(catalogue.name("m3_all", lang()), fmt.pct(m3), help=catalogue.definition("m3_all", lang()), border=True)
+a.metric(tr("overview.all_cohorts", name=catalogue.name("m1_all", lang())), fmt.pct(m1),
+         help=catalogue.definition("m1_all", lang()), border=True)
+b.metric(tr("overview.all_cohorts", name=catalogue.name("m3_all", lang())), fmt.pct(m3),
+         help=catalogue.definition("m3_all", lang()), border=True)
 cohort_grain = url_choice("segmented_control", tr("overview.cohort_grain"), ("week", "month"), "month",
                           "ov_cohort_grain", c, format_func=labeller("metrics.grain."))
 mode = url_choice("segmented_control", tr("overview.retention_mode"), ("on", "on_or_after"), "on",

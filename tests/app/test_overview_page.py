@@ -17,7 +17,8 @@ def test_overview_on_sample_data_in_english():
     assert not at.exception
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
-    for name in ("Avg. DAU", "Avg. MAU", "GMV", "ARPPU", "New-user paid conversion", "M1 retention (new users)", "M3 retention (new users)"):
+    for name in ("Avg. DAU", "Avg. MAU", "GMV", "ARPPU", "New-user paid conversion",
+                 "M1 retention (new users) (all completed cohorts)", "M3 retention (new users) (all completed cohorts)"):
         assert name in labels
     assert len(at.get("vega_lite_chart")) >= 5  # 4 trends + the cohort heatmap
     assert any("¥" in m.value for m in at.metric)
@@ -93,4 +94,4 @@ def test_cards_equal_the_engine():
         assert (card.delta or None) == want_delta, name
     cohorts = metrics.cohort_retention(ds, "month", "on")
     for k in (1, 3):
-        assert shown[catalogue.name(f"m{k}_all", "en")].value == fmt.pct(metrics.headline_retention(cohorts, k))
+        assert shown[f'{catalogue.name(f"m{k}_all", "en")} (all completed cohorts)'].value == fmt.pct(metrics.headline_retention(cohorts, k))
