@@ -34,6 +34,7 @@ _API = {
     "funnel": ("opslab.funnels", "funnel"),
     "paths": ("opslab.user_paths", "paths"),
     "ab_test": ("opslab.experiments", "ab_test"),
+    "Target": ("opslab.targets", "Target"),
     "target_status": ("opslab.completion", "target_status"),
     "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
     "quarterly_report": ("opslab.report.content", "quarterly_report"),
@@ -59,5 +60,5 @@ __all__ = [
     "Dataset", "LifecycleRules", "OpsLabError",
     "load", "load_sample", "connect",
     "kpis", "retention", "segment", "churn_risk", "clv", "forecast",
-    "funnel", "paths", "ab_test", "target_status", "saved_targets", "quarterly_report",
+    "funnel", "paths", "ab_test", "Target", "target_status", "saved_targets", "quarterly_report",
 ]

@@ -23,7 +23,7 @@ from opslab.problems import OpsLabError
 from opslab.targets import Target
 from opslab.workspace.target_store import TargetStore
 from ui.models import shared_result
-from ui.labels import driver_label
+from ui.labels import driver_label, driver_labeller
 from ui.state import dataset_key, labeller, lang, rules, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import page_start
@@ -164,7 +164,7 @@ def targets_panel():
                 else tr("forecastpage.no_target_period"))
         return
     key, store = dataset_key(), TargetStore()
-    saved = store.load(key)
+    saved = store.load(key) if key else []  # a data set without a key (a notebook's) keeps none
     mine = {t.period: t for t in saved if t.kpi == target_kpi}
     codes = [p.code for p in options]
     first = next((c for c in codes if c in mine), codes[0])
@@ -177,7 +177,8 @@ def targets_panel():
                             help=tr("forecastpage.target_saved_help"))
     if value is not None and (target is None or float(value) != target.value):
         target = Target(target_kpi, period, float(value))
-        store.save(key, [t for t in saved if (t.kpi, t.period) != (target.kpi, target.period)] + [target])
+        if key:
+            store.save(key, [t for t in saved if (t.kpi, t.period) != (target.kpi, target.period)] + [target])
         st.session_state.pop("tg_loaded_for", None)  # the Targets page reloads the store
     tv = readout.target_view(fv, kpi, grain, period, target)
     st.caption(tr(f"forecastpage.target_help_{tv.agg}", start=tv.start, end=tv.end))
@@ -245,7 +246,7 @@ def targets_panel():
     s1, s2 = st.columns([1, 2])
     best = lv["lever"].iloc[0]
     driver = url_choice("selectbox", tr("forecastpage.seek_driver"), dtree.DRIVERS, best,
-                        "fc_seek_driver", s1, format_func=driver_label)
+                        "fc_seek_driver", s1, format_func=driver_labeller())
     row = lv.set_index("lever").loc[driver]
     if row["status"] != "ok":
         s2.warning(tr(f"forecastpage.seek.{row['status']}", driver=driver_label(driver),

@@ -38,6 +38,12 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
+@pytest.fixture(autouse=True)
+def own_targets(monkeypatch, tmp_path):
+    """Each test starts with no saved targets (a target typed on the page is saved)."""
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+
+
 @pytest.fixture(scope="module")
 def ds():
     return loader.load_sample()
