@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from opslab import catalogue, completion, lead_kpis, metrics
+from opslab import driver_tree as dtree
 from opslab.catalogue_values import values
 from opslab.engine.base import sql_catalog
 from opslab.i18n import LANGUAGES, catalog
@@ -188,3 +189,12 @@ def test_overview_targets_and_report_read_one_period_totals(ds):
     for key in ("m1_payer", "m3_high_value", "cac", "roi", "peak_dau"):
         want = values(ds, key, "quarter", high_value=HIGH_VALUE).loc[q]
         assert cards.loc[key, "value"] == pytest.approx(want, nan_ok=True), key
+
+
+def test_driver_tree_nodes_are_the_catalogue_figures(ds):
+    """The driver tree's 活跃用户, 付费用户数, 付费率, ARPPU and GMV of its base month are the
+    catalogue's figures for that month (the tree and the glossary mean the same quantities)."""
+    base = dtree.driver_base(ds, "month")
+    start = pd.Timestamp(base.start)
+    for key in ("active_users", "paying_users", "paid_rate", "arppu", "gmv"):
+        assert getattr(base, key) == pytest.approx(values(ds, key, "month").loc[start]), key
