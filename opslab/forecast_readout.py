@@ -155,7 +155,9 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
     """The driver section: tree (:func:`opslab.driver_tree.tree_frame`), the forecast moved by
     the changed node's ratio, and the lever ranking for the target.
 
-    The goal for the tree's node is its base-period value scaled by target / forecast.
+    The goal for the tree's node is its base-period value scaled by the ratio the forecast
+    part of the target period needs (its observed periods stay as they were); no target, no
+    goal and no lever ranking.
     KPIs without a tree node (new users, orders) move with the new users driver and get no
     lever ranking.
     """
@@ -163,13 +165,18 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
     node = dtree.KPI_NODE.get(kpi)
     ratio = dtree.node_ratio(base, changes, node) if node else 1 + changes.get("new", 0.0)
     out = tv.outlook
-    moved = wi.outlook_from_paths(fv.paths, fv.frame.index, out.target, ratio=ratio,
-                                  interval=fv.interval)
+    moved = wi.outlook_from_paths(fv.paths, fv.frame.index, out.target, history=fv.history,
+                                  ratio=ratio, interval=fv.interval)
     goal = float("nan")
     levers = pd.DataFrame(columns=["lever", "change", "status", "max_change", "typical_move",
                                    "largest_move", "effort", "rank"])
-    if node is not None and out.forecast > 0 and np.isfinite(out.target.value):
-        goal = dtree.tree_values(base)[node] * out.target.value / out.forecast
+    # the drivers move the forecast part only: the ratio that brings the period (its observed
+    # days included) to the target
+    scale = out.n_periods if out.target.agg == "mean" else 1
+    future = out.forecast * scale - out.observed
+    need = (out.target.value * scale - out.observed) / future if future > 0 else float("nan")
+    if node is not None and np.isfinite(need):
+        goal = dtree.tree_values(base)[node] * need
         history = ds.memo(("driver_history", base_grain, n_history),
                           lambda: dtree.driver_history(ds, base_grain, n_history))
         levers = wi.rank_levers(base, goal, node, changes, history)

@@ -72,6 +72,7 @@ class TargetOutlook:
     p_hit: float
     n_periods: int         # periods of the target period (observed + future)
     n_observed: int
+    observed: float        # the observed periods' total (actuals inside the target period)
     totals: np.ndarray = field(repr=False)  # per path (actuals included)
 
 
@@ -83,10 +84,11 @@ def _period_mask(index, start, end) -> np.ndarray:
 
 
 def path_totals(paths: np.ndarray, future_index, target: Window, history: pd.Series | None = None,
-                ratio: float = 1.0) -> tuple[np.ndarray, int, int]:
+                ratio: float = 1.0) -> tuple[np.ndarray, int, int, float]:
     """Per-path value of the target period: sum or mean over its periods, actuals included.
 
-    ``ratio`` scales the future part (a driver-tree uplift). Returns (values, n, n_observed).
+    ``ratio`` scales the future part (a driver-tree uplift). Returns (values, n, n_observed,
+    observed total).
     """
     paths = np.atleast_2d(np.asarray(paths, float))
     fut = _period_mask(future_index, target.start, target.end)
@@ -98,13 +100,13 @@ def path_totals(paths: np.ndarray, future_index, target: Window, history: pd.Ser
     totals = obs_sum + ratio * paths[:, fut].sum(axis=1)
     if target.agg == "mean":
         totals = totals / max(n, 1)
-    return totals, n, n_obs
+    return totals, n, n_obs, obs_sum
 
 
 def outlook_from_paths(paths, future_index, target: Window, history: pd.Series | None = None,
                        ratio: float = 1.0, interval: float = 0.8) -> TargetOutlook:
     """:class:`TargetOutlook` from given sample paths (shape ``(n_paths, h)``)."""
-    totals, n, n_obs = path_totals(paths, future_index, target, history, ratio)
+    totals, n, n_obs, obs = path_totals(paths, future_index, target, history, ratio)
     if n == 0:
         raise ValueError("the target period holds no forecast or observed period")
     a = (1 - interval) / 2
@@ -113,7 +115,7 @@ def outlook_from_paths(paths, future_index, target: Window, history: pd.Series |
     p = p_hit(totals, float(target.value))
     return TargetOutlook(target, mean, float(np.quantile(totals, a)),
                          float(np.quantile(totals, 1 - a)), float(target.value) - mean, p, n,
-                         n_obs, totals)
+                         n_obs, obs, totals)
 
 
 def rank_levers(base: dtree.DriverBase, target: float, node: str = "gmv",
