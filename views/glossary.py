@@ -19,15 +19,21 @@ def _grains(entry: catalogue.Metric) -> str:
 
 
 def _facts(entry: catalogue.Metric) -> str:
-    """Unit · how a change is written · which direction is good · where the SQL lives."""
+    """Unit · how a change is written · which direction is good."""
     parts = [tr(f"catalogue.unit.{entry.unit}"), tr(f"catalogue.change.{entry.change}")]
     if entry.up_is_good is not None:
         parts.append(tr("catalogue.up.good" if entry.up_is_good else "catalogue.up.bad"))
-    if entry.sql:
-        parts.append(f"{tr('catalogue.sql')}: opslab/sql/{entry.sql_file} · {entry.sql} · {entry.expr}")
-    elif entry.python:
-        parts.append(f"{tr('catalogue.sql')}: {entry.python} · {entry.expr}")
     return " · ".join(parts)
+
+
+def _definition(entry: catalogue.Metric) -> str:
+    """The formula in words, then where its one definition lives (a named SQL block)."""
+    text = catalogue.formula(entry.key, code)
+    if entry.sql:
+        text += f"\n-- {tr('catalogue.sql')}: opslab/sql/{entry.sql_file} · {entry.sql} · {entry.expr}"
+    elif entry.python:
+        text += f"\n-- {tr('catalogue.sql')}: {entry.python} · {entry.expr}"
+    return text
 
 
 code = lang()
@@ -41,7 +47,7 @@ for group, entries in catalogue.by_group().items():
         with st.expander(catalogue.name(e.key, code), expanded=bool(query)):
             st.write(catalogue.definition(e.key, code))
             st.caption(tr("glossary.formula"))
-            st.code(catalogue.formula(e.key, code), language=None, wrap_lines=True)
+            st.code(_definition(e), language=None, wrap_lines=True)
             if e.is_kpi:
                 st.caption(_facts(e))
             st.caption(f"{tr('glossary.grains')}: {_grains(e)}")

@@ -39,8 +39,11 @@ def test_glossary_page_lists_every_metric_key(lang):
     assert not at.exception
     assert [e.label for e in at.expander] == [catalogue.name(e.key, lang)
                                               for entries in glossary.by_group().values() for e in entries]
-    assert sorted(c.value for c in at.code) == sorted(catalogue.formula(e.key, lang)
-                                                      for e in glossary.ENTRIES)
+    # each formula, then (for a figure) the named SQL block that defines it
+    assert sorted(c.value.split("\n-- ")[0] for c in at.code) == sorted(catalogue.formula(e.key, lang)
+                                                                      for e in glossary.ENTRIES)
+    sql = {c.value.split("\n-- ")[1] for c in at.code if "\n-- " in c.value}
+    assert any("opslab/sql/metrics.sql · period_totals · gmv" in x for x in sql)
     assert [h.value for h in at.subheader] == [i18n.t(f"glossary.group.{g}", lang) for g in glossary.by_group()]
 
 
@@ -49,5 +52,5 @@ def test_glossary_page_filters():
     assert not at.exception
     at.text_input(key="gl_search").set_value("arppu").run()
     assert [e.label for e in at.expander] == [catalogue.name("arppu", "zh")]
-    codes = [c.value for c in at.code]
+    codes = [c.value.split("\n-- ")[0] for c in at.code]
     assert codes == [catalogue.formula("arppu", "zh")]
