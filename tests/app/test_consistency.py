@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pandas as pd
 import pytest
 
 from opslab import catalogue, metrics, push
 from opslab.i18n import t
+from opslab.ingest.load import load_sample
 from opslab.periods import period_of
 from opslab.report.content import quarterly_report
 from opslab.targets import TARGET_KPIS, Target
@@ -108,7 +108,7 @@ def _report(seen: Seen, ds, lang: str, quarter) -> None:
 
 def _walk(ds, key_of) -> Seen:
     seen = Seen()
-    data = ds if ds is not None else __import__("opslab.ingest.load", fromlist=["load_sample"]).load_sample()
+    data = ds if ds is not None else load_sample()
     frame = metrics.kpis(data, "quarter")
     quarter = period_of(frame.index[frame["complete"]][-1], "quarter")
     for lang in ("zh", "en"):
