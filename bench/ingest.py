@@ -188,7 +188,8 @@ def case_duckdb(path: Path) -> dict:
         con.execute(q[name])
     start, end = con.execute("SELECT min(day), max(day) FROM user_day").fetchone()
     daily = con.execute(q["daily"], {"start": str(start), "end": str(end)}).fetch_df()
-    con.execute(q["period_totals"], {"grain": "month", "conversion_days": 30}).fetch_df()
+    con.execute(q["period_totals"], {"grain": "month", "start": "1900-01-01", "end": str(end),
+                                     "as_of": str(end), "conversion_days": 30}).fetch_df()
     cohorts = con.execute(q["cohort_activity"], {"grain": "month", "end": str(end)}).fetch_df()
     t_end = time.perf_counter()
     rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]

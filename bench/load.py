@@ -147,7 +147,7 @@ class MemorySampler(threading.Thread):
 
 
 async def _session(browser, url: str, idx: int, stagger: float, timings: dict, errors: list) -> None:
-    from opslab.present.i18n import t
+    from opslab.core.i18n import t
 
     await asyncio.sleep(idx * stagger)
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")

@@ -18,6 +18,7 @@ STYLE = {
     "score": re.compile(r"^-?\d\.\d{3,4}$"),  # AUC / Brier "0.812", a p-value "0.0123"
     "multiple": re.compile(rf"^{_INT}\.\d×$"),  # lift "2.3×"
     "spread": re.compile(r"^±\d{1,3}(?:,\d{3})*\.\d%$"),  # a typical move "±4.2%"
+    "points": re.compile(r"^[-+]\d{1,3}\.\d (?:pp|百分点)$"),  # a rate's change "+2.1 pp", "-0.3 百分点"
 }
 MISSING = "–"
 _SYMBOL = r"(?:¥|\$|€|£|HK\$|JP¥|NT\$|S\$|A\$|C\$|₩|₹)"
@@ -35,7 +36,8 @@ def follows(kind: str, text: str) -> bool:
 #: Card label -> kind, both languages (labels as the catalogs write them).
 KINDS = {
     "money": ("GMV", "ARPU", "ARPPU", "CAC", "获客成本CAC"),
-    "pct": ("Stickiness", "粘性", "Paid conversion", "付费转化率", "M1", "M3", "留存"),
+    "pct": ("Stickiness", "粘性", "Paid conversion", "paid conversion", "付费转化率", "Paid rate", "付费率",
+            "M1", "M3", "留存"),
     "roi": ("ROI",),
 }
 

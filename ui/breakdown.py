@@ -10,9 +10,15 @@ from opslab.present import formatting as fmt
 from opslab.metrics import kpi_table as metrics
 from opslab.present.charts import behaviour as charts
 from opslab.behaviour.funnels import NONE, OTHER
+from opslab.metrics import breakdowns as bd
+from opslab.present import formatting as fmt
+from opslab.metrics import catalogue
+from opslab.metrics import kpi_table as metrics
+from opslab.present.charts import behaviour as charts
+from opslab.behaviour.funnels import NONE, OTHER
 from ui.labels import period_label
 from ui.safe import md
-from ui.state import labeller, lang, tr, translator
+from ui.state import labeller, lang, metric_labeller, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import format_kpi
 
@@ -80,21 +86,21 @@ def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None
     code = lang()
     st.subheader(tr("breakdowns.split_title", by=md(_dim_label(split))))
     kpi = url_choice("selectbox", tr("breakdowns.kpi"), metrics.KPIS, "dau", "ov_split_kpi",
-                     format_func=labeller("metrics.name."))
+                     format_func=metric_labeller())
     with st.spinner(tr("breakdowns.computing")):
         frame = bd.kpi_breakdown(ds, grain, split, top_n, config)
         cards = bd.kpi_cards_by(ds, grain, start, split, top_n, config)
     frame["group_label"] = frame["group"].map(lambda g: group_label(split, g))
     y_format = ".1%" if kpi in metrics.RATE_KPIS else ",.0f"
-    st.altair_chart(charts.group_lines(frame, kpi, tr(f"metrics.name.{kpi}"), tr("metrics.period"),
+    st.altair_chart(charts.group_lines(frame, kpi, catalogue.name(kpi, lang()), tr("metrics.period"),
                                        tr("breakdowns.group"), y_format), width="stretch")
     cards["group_label"] = cards["group"].map(lambda g: group_label(split, g))
-    cards["shown"] = [format_kpi(k, v) + ("" if pd.isna(c) else f" ({fmt.pct(c, signed=True)})")
+    cards["shown"] = [format_kpi(k, v) + ("" if pd.isna(c) else f" ({fmt.kpi_change(c, k, lang())})")
                       for k, v, c in zip(cards["kpi"], cards["value"], cards["pop_change"])]
     table = cards.pivot(index="group_label", columns="kpi", values="shown")
     order = [g for g in dict.fromkeys(cards["group_label"])]
     table = table.reindex(index=order, columns=list(metrics.KPIS))
-    table.columns = [tr(f"metrics.name.{k}") for k in table.columns]
+    table.columns = [catalogue.name(k, lang()) for k in table.columns]
     table.index.name = tr("breakdowns.group")
     st.caption(tr("breakdowns.cards_caption", period=period_label(start, grain)))
     st.dataframe(table, width="stretch")

@@ -28,7 +28,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from opslab.present import i18n
+from opslab.core import i18n
 from opslab.workspace.passwords import verify_password
 from opslab.workspace import tokens
 from opslab.workspace.audit import AuditLog

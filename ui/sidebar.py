@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from opslab.present import formatting as fmt
-from opslab.present import i18n
+from opslab.core import i18n
 from ui.auth import mode
 from ui.state import LANG_KEY, dataset, lang, tr
 

@@ -13,7 +13,13 @@ from dataclasses import asdict, fields, replace
 import streamlit as st
 
 from opslab.present import formatting as fmt
-from opslab.present import i18n
+from opslab.core import i18n
+from opslab.dataset.dataset import Dataset
+from opslab.lifecycle.tiers import LifecycleRules
+from opslab.lifecycle.fit import rules_in_force
+from opslab.present import formatting as fmt
+from opslab.metrics import catalogue
+from opslab.core import i18n
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle.tiers import LifecycleRules
 from opslab.lifecycle.fit import rules_in_force
@@ -88,6 +94,12 @@ def init_language() -> None:
     if LANG_KEY not in st.session_state:
         url = st.query_params.get(LANG_KEY)
         st.session_state[LANG_KEY] = url if url in i18n.LANGUAGES else lang()  # validated: zh or en
+
+
+def metric_labeller():
+    """A ``format_func`` writing a metric key as its catalogue name in this run's language."""
+    code = lang()
+    return lambda key: catalogue.name(key, code)
 
 
 def labeller(prefix: str, suffix: str = ""):

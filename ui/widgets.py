@@ -9,8 +9,13 @@ import streamlit as st
 
 from opslab.present import export
 from opslab.present import formatting as fmt
-from opslab.present.i18n import catalog
+from opslab.core.i18n import catalog
 from opslab.metrics.kpi_table import MONEY_KPIS, RATE_KPIS
+from opslab.core.problems import ERROR, WARNING, Report
+from opslab.metrics import catalogue
+from opslab.present import export
+from opslab.present import formatting as fmt
+from opslab.core.i18n import catalog
 from opslab.core.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
 from ui.plain import md_escape
@@ -19,12 +24,15 @@ from ui.state import currency, dataset, dataset_key, lang, pinned_language, tr
 
 
 def format_kpi(name: str, value: float) -> str:
+    """A KPI value in its catalogue unit (money with the data set's currency, rates in %)."""
+    return fmt.kpi_value(name, value, lang(), currency())
+
+
+def _help(name: str, **params) -> str:
+    """A card's tooltip: the catalogue's 口径 and formula, and where the glossary is."""
     code = lang()
-    if name in MONEY_KPIS:
-        return fmt.money(value, code, currency=currency())
-    if name in RATE_KPIS:
-        return fmt.pct(value)
-    return fmt.count(value, code)
+    return (catalogue.definition(name, code, **params) + "\n\n"
+            + (catalogue.formula(name, code, **params) or "") + "\n\n" + tr("glossary.see"))
 
 
 def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, per_row: int = 5) -> None:
@@ -34,35 +42,25 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
         cols = st.columns(per_row)
         for col, name in zip(cols, names[start:start + per_row]):
             row = cards.loc[name]
-            pop = row["pop_change"]
+            pop = row["pop_change"]  # in the catalogue's change style (百分点 for rates)
             spark = history[name].dropna().tail(12).tolist() if name in history else None
             with col:
                 st.metric(
-                    tr(f"metrics.name.{name}"), format_kpi(name, row["value"]),
-                    delta=None if math.isnan(pop) else fmt.pct(pop, signed=True),
+                    catalogue.name(name, lang()), format_kpi(name, row["value"]),
+                    delta=None if math.isnan(pop) else fmt.kpi_change(pop, name, lang()),
                     delta_description=tr("metrics.pop"),
-                    help=tr(f"metrics.def.{name}", days=conversion_days) + "\n\n" + tr("glossary.see"),
+                    delta_color="normal" if catalogue.up_is_good(name) is not False else "inverse",
+                    help=_help(name, days=conversion_days),
                     border=True, chart_data=spark or None, chart_type="area",
                 )
                 yoy = row["yoy_change"]
                 st.caption(tr("overview.yoy_none") if math.isnan(yoy)
-                           else tr("overview.yoy_line", change=fmt.pct(yoy, signed=True)))
-
-
-LEAD_GLOSSARY = {"cac": "cac", "roi": "roi", "peak_dau": "peak_dau", "m1_payer": "payer_retention",
-                 "m3_payer": "payer_retention", "m1_high_value": "high_value_retention",
-                 "m3_high_value": "high_value_retention"}
+                           else tr("overview.yoy_line", change=fmt.kpi_change(yoy, name, lang())))
 
 
 def format_lead(name: str, value: float) -> str:
     """A lead card's value in the one number style: CAC in money, ROI as 1:x, rates in %."""
-    if name == "cac":
-        return fmt.money(value, lang(), currency=currency())
-    if name == "roi":
-        return fmt.roi(value)
-    if name == "peak_dau":
-        return fmt.count(value, lang())
-    return fmt.pct(value)
+    return fmt.kpi_value(name, value, lang(), currency())
 
 
 def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
@@ -73,10 +71,9 @@ def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
         cols = st.columns(per_row)
         for col, name in zip(cols, names[start:start + per_row]):
             row = cards.loc[name]
-            key = LEAD_GLOSSARY[name]
-            helptext = tr(f"glossary.{key}.def") + "\n\n" + tr(f"glossary.{key}.formula") + "\n\n" + tr("glossary.see")
             with col:
-                st.metric(tr(f"overview.lead.{name}"), format_lead(name, row["value"]), help=helptext, border=True)
+                st.metric(catalogue.name(name, lang()), format_lead(name, row["value"]), help=_help(name),
+                          border=True)
                 base = int(row["base"])
                 if name in ("cac", "roi"):
                     note = tr("overview.lead.base_campaigns", n=f"{base:,}") if base else tr("overview.lead.no_campaigns")

@@ -85,7 +85,8 @@ r = res.readout(threshold)
 verdict_box = {"strong": st.success, "usable": st.info, "weak": st.warning, "unvalidated": st.warning}[r.verdict]
 reason_text = " ".join(tr(k, **{**p, "model": model_label.get(p.get("model"), p.get("model", ""))})
                        for k, p in r.reasons)
-verdict_box(f"{tr('churn.verdict.' + r.verdict, model=model_label[model.chosen])} {reason_text}")
+verdict_box(f"{tr('churn.verdict.' + r.verdict, model=model_label[model.chosen])} {reason_text}"
+            + (" " + tr("churn.verdict_cohort", days=rules.churn_days) if model.validated else ""))
 m = st.columns(5)
 m[0].metric(tr("churn.base_rate"), fmt.pct(r.base_rate), help=tr("churn.base_rate_help", horizon=horizon), border=True)
 m[1].metric(tr("churn.val_precision"), fmt.pct(r.precision),
@@ -105,13 +106,16 @@ if model.validated:
 # -- candidates ----------------------------------------------------------------------------------
 if model.validated:
     st.subheader(tr("churn.model_card"))
-    card = model.validation.rename(index=model_label)
+    card, cohort_n = res.model_card()  # the readout's users: one AUC on the card and in the verdict
+    card = card.rename(index=model_label)
     card.index.name = tr("churn.model")
     card_kinds = {"roc_auc": "score", "pr_auc": "score", "brier": "score", "lift_top": "multiple",
                   "capture_top": "pct", "n": "count", "churn_rate": "pct"}
     st.dataframe(fmt.table(card, card_kinds, code, ds.currency), width="stretch", key="churn_card",
                  column_config={k: st.column_config.NumberColumn(tr(f"churn.metric.{k}")) for k in card_kinds})
     st.caption(tr("churn.metric_caption"))
+    st.caption(tr("churn.cohort_caption", n=fmt.count(cohort_n, code), cutoff=model.validation_cutoff,
+                  days=rules.churn_days))
     left, right = st.columns(2)
     if not model.calibration.empty:
         with left:
@@ -132,6 +136,7 @@ if not model.importance.empty:
 # -- early-warning list -----------------------------------------------------------------------------
 st.subheader(tr("churn.list"))
 st.caption(tr("churn.list_caption"))
+st.caption(tr("churn.risk_vs_alive", horizon=horizon))
 valued = res.scores
 if valued.empty:
     st.info(tr("churn.no_scores"))

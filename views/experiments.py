@@ -120,7 +120,8 @@ for r in comp.itertuples():
               "high": lift(r.ci_high), "beat": fmt.pct(r.chance_to_beat), "days": r.days_more or 0,
               "level": f"{1 - alpha:.0%}"}
     box = {"win": st.success, "loss": st.error}.get(r.verdict, st.info)
-    box(tr(f"experiments.verdict.{r.verdict}", **params))
+    box(tr(f"experiments.verdict.{r.verdict}", **params)
+        + (" " + tr("experiments.sequential_stop", days=r.days_more) if r.stopped_early else ""))
 
 table = pd.DataFrame({
     tr("experiments.variant"): comp["variant"],
@@ -149,19 +150,20 @@ if res.cuped:
 @st.fragment
 def power_panel():
     st.subheader(tr("experiments.power_title"))
-    base = comp.iloc[0]
-    sd = float(res.variants.iloc[0]["sd"]) if pd.notna(res.variants.iloc[0]["sd"]) else base["se"] * math.sqrt(res.variants.iloc[0]["n"] / 2)
-    n_now = int(res.variants["n"].min())
-    per_day = n_now / max(res.days_running, 1)
+    base = comp.iloc[0]  # the first comparison: the inputs its verdict used, so both say one number
+    sd, n_now, per_day = float(base["sd_used"]), int(base["n_now"]), float(base["per_day"])
     p1, p2 = st.columns(2)
     mde = p1.number_input(tr("experiments.plan_mde"), min_value=0.5, max_value=200.0, value=float(mde_pct), step=0.5,
                           key="ab_plan_mde")
-    daily = p2.number_input(tr("experiments.plan_daily"), min_value=1.0, value=float(max(round(per_day, 1), 1.0)),
+    daily = p2.number_input(tr("experiments.plan_daily"), min_value=0.01, value=per_day, format="%.2f",
                             key="ab_plan_daily")
     plan = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha)
     q1, q2, q3 = st.columns(3)
     q1.metric(tr("experiments.n_needed"), "–" if not math.isfinite(plan["n_per_variant"]) else f"{math.ceil(plan['n_per_variant']):,}", border=True)
-    q2.metric(tr("experiments.days_more"), "–" if plan["days_more"] is None else f"{plan['days_more']:,}", border=True)
+    stopped = bool(base["stopped_early"]) and mde == mde_pct and daily == per_day
+    q2.metric(tr("experiments.days_more"), tr("experiments.days_more_stopped") if stopped
+              else "–" if plan["days_more"] is None else f"{plan['days_more']:,}", border=True,
+              help=tr("experiments.days_more_help", variant=md(base["variant"])))
     q3.metric(tr("experiments.mde_now"), lift(plan["mde_now"]) if math.isfinite(plan["mde_now"]) else "–", border=True,
               help=tr("experiments.mde_now_help", n=f"{n_now:,}"))
 

@@ -19,8 +19,20 @@ from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from opslab.models.forecast import BASELINES, default_market, forecast
 from opslab.core.problems import OpsLabError
+from opslab.metrics import catalogue
+from opslab.planning import driver_tree as dtree
+from opslab.present import formatting as fmt
+from opslab.planning import forecast_readout as readout
+from opslab.metrics import kpi_series as ks
+from opslab.lifecycle import tiers as lc
+from opslab.core import periods
+from opslab.present.charts import forecast as charts
+from opslab.core.problems import OpsLabError
+from opslab.planning.targets import Target
+from opslab.workspace.target_store import TargetStore
 from ui.models import shared_result
-from ui.state import labeller, lang, rules, tr, translator
+from ui.labels import driver_label, driver_labeller
+from ui.state import dataset_key, labeller, lang, rules, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import page_start
 
@@ -32,14 +44,9 @@ MARKETS = ("CN", "none")
 DRIVER_KEYS = {d: f"fc_driver_{d}" for d in dtree.DRIVERS}
 
 
-def _reset_target() -> None:
-    """A new KPI, grain, horizon or calendar means a new forecast: back to the default target."""
-    st.session_state["fc_target"] = None
-
-
 def kpi_title(kpi: str) -> str:
     """The KPI's name; for money, with the data set's currency ("GMV ($)") on axes and tooltips."""
-    name = tr(f"forecastpage.kpi.{kpi}")
+    name = catalogue.series_name(kpi, code)
     return fmt.money_title(name, ds.currency) if kpi == "gmv" else name
 
 
@@ -50,14 +57,13 @@ def show(kpi: str, x: float) -> str:
 # -- settings -----------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 kpi = url_choice("selectbox", tr("forecastpage.kpi"), ks.KPIS, "gmv", "fc_kpi", c1,
-                 format_func=labeller("forecastpage.kpi."), on_change=_reset_target)
+                 format_func=lambda k, c=code: catalogue.series_name(k, c))
 grain = url_choice("segmented_control", tr("forecastpage.grain"), ks.GRAINS, "week", "fc_grain", c2,
-                   format_func=labeller("forecastpage.grain."), on_change=_reset_target)
+                   format_func=labeller("forecastpage.grain."))
 horizon_days = url_choice("selectbox", tr("forecastpage.horizon"), HORIZONS, 91, "fc_horizon", c3,
-                          format_func=lambda d, T=translator(): T("forecastpage.horizon_days", days=d),
-                          on_change=_reset_target)
+                          format_func=lambda d, T=translator(): T("forecastpage.horizon_days", days=d))
 market = url_choice("segmented_control", tr("forecastpage.market"), MARKETS, default_market(ds) or "none",
-                    "fc_market", c4, format_func=labeller("forecastpage.market."), on_change=_reset_target,
+                    "fc_market", c4, format_func=labeller("forecastpage.market."),
                     help=tr("forecastpage.market_help"))
 st.caption(tr("forecastpage.link_hint"))
 
@@ -125,7 +131,7 @@ effect = (planner.campaign_effect(camp_model, plan, future, grain, kpi)
 
 # -- forecast chart and every candidate's backtest error -----------------------------------
 fv = readout.forecast_view(result, effect, h=h)
-st.subheader(tr("forecastpage.chart_title", kpi=tr(f"forecastpage.kpi.{kpi}")))
+st.subheader(tr("forecastpage.chart_title", kpi=catalogue.series_name(kpi, code)))
 st.altair_chart(charts.forecast_chart(
     fv.history, fv.frame, date_title=tr("forecastpage.date"), value_title=kpi_title(kpi),
     history_label=tr("forecastpage.history"), forecast_label=tr("forecastpage.forecast"),
@@ -158,25 +164,45 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
 @st.fragment
 def targets_panel():
     st.subheader(tr("forecastpage.targets"))
-    tv = readout.target_view(fv, kpi, grain)  # the default target: forecast + 10 %
+    # No invented targets: the calendar target the user set (the Targets page's store), or ask.
+    target_kpi = readout.TARGET_KPI.get(kpi)
+    options = readout.target_periods(fv, grain, ds.end)
+    if target_kpi is None or not options:
+        st.info(tr("forecastpage.no_target_kpi", kpi=catalogue.series_name(kpi, code)) if target_kpi is None
+                else tr("forecastpage.no_target_period"))
+        return
+    key, store = dataset_key(), TargetStore()
+    saved = store.load(key) if key else []  # a data set without a key (a notebook's) keeps none
+    mine = {t.period: t for t in saved if t.kpi == target_kpi}
+    codes = [p.code for p in options]
+    first = next((c for c in codes if c in mine), codes[0])
+    t0, t1 = st.columns([1, 1])
+    period = url_choice("selectbox", tr("forecastpage.target_period"), codes, first, "fc_target_period", t0)
+    target = mine.get(period)
+    value = t1.number_input(tr(f"forecastpage.target_{'mean' if target_kpi == 'dau_avg' else 'sum'}"),
+                            min_value=0.0, value=None if target is None else float(target.value),
+                            key=f"fc_target_{target_kpi}_{period}",
+                            help=tr("forecastpage.target_saved_help"))
+    if value is not None and (target is None or float(value) != target.value):
+        target = Target(target_kpi, period, float(value))
+        if key:
+            store.save(key, [t for t in saved if (t.kpi, t.period) != (target.kpi, target.period)] + [target])
+        st.session_state.pop("tg_loaded_for", None)  # the Targets page reloads the store
+    tv = readout.target_view(fv, kpi, grain, period, target)
     st.caption(tr(f"forecastpage.target_help_{tv.agg}", start=tv.start, end=tv.end))
-    t1, t2, t3, t4 = st.columns(4)
-    value = t1.number_input(tr(f"forecastpage.target_{tv.agg}"), min_value=0.0, value=None,
-                            placeholder=f"{tv.default_value:,.0f}",
-                            step=float(max(1, round(tv.default_value / 100))), key="fc_target",
-                            bind="query-params",
-                            help=tr("forecastpage.target_default", value=show(kpi, tv.default_value)))
-    if value is not None:
-        tv = readout.target_view(fv, kpi, grain, value)
     out = tv.outlook
+    t2, t3, t4 = st.columns(3)
     t2.metric(tr("forecastpage.baseline"), show(kpi, out.forecast), border=True,
               help=tr("forecastpage.baseline_help", lower=show(kpi, out.lower), upper=show(kpi, out.upper),
                       pct=round(100 * fv.interval)))
-    t3.metric(tr("forecastpage.gap"), show(kpi, out.gap), border=True, help=tr("forecastpage.gap_help"))
-    t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit), border=True,
-              help=tr("forecastpage.p_hit_help", n=len(fv.paths)))
-    st.altair_chart(charts.outcome_histogram(out.totals, out.target.value, value_title=kpi_title(kpi),
-                                             count_title=tr("forecastpage.paths")), width="stretch")
+    if target is None:
+        st.info(tr("forecastpage.ask_target", kpi=catalogue.name(target_kpi, code), period=period))
+    else:
+        t3.metric(tr("forecastpage.gap"), show(kpi, out.gap), border=True, help=tr("forecastpage.gap_help"))
+        t4.metric(tr("forecastpage.p_hit"), fmt.pct(out.p_hit), border=True,
+                  help=tr("forecastpage.p_hit_help", n=len(fv.paths)))
+        st.altair_chart(charts.outcome_histogram(out.totals, out.target.value, value_title=kpi_title(kpi),
+                                                 count_title=tr("forecastpage.paths")), width="stretch")
 
     st.markdown(f"**{tr('forecastpage.drivers')}**")
     base_grain = url_choice("segmented_control", tr("forecastpage.base_grain"), ("month", "quarter"),
@@ -191,12 +217,12 @@ def targets_panel():
         top = min(200.0, 100 * dtree.lever_range(base, d)[1])  # a rate cannot pass 100 %
         if st.session_state.get(DRIVER_KEYS[d], 0.0) > top:
             st.session_state[DRIVER_KEYS[d]] = top
-        changes[d] = col.slider(tr(f"whatif.driver.{d}"), -90.0, max(top, 0.0), 0.0, 0.5, format="%+.1f%%",
+        changes[d] = col.slider(driver_label(d), -90.0, max(top, 0.0), 0.0, 0.5, format="%+.1f%%",
                                 key=DRIVER_KEYS[d], bind="query-params") / 100
     dv = readout.driver_view(ds, fv, tv, kpi, changes, base_grain)
     tree = dv.tree
     st.dataframe(pd.DataFrame({
-        tr("forecastpage.tree.item"): [("　" if k in dtree.ADDITIVE else "") + tr(f"whatif.driver.{k}")
+        tr("forecastpage.tree.item"): [("　" if k in dtree.ADDITIVE else "") + driver_label(k)
                                        for k in tree["item"]],
         tr("forecastpage.tree.base"): [_driver_value(k, v) for k, v in zip(tree["item"], tree["base"])],
         tr("forecastpage.tree.changed"): [_driver_value(k, v) for k, v in zip(tree["item"], tree["changed"])],
@@ -213,8 +239,11 @@ def targets_panel():
         st.caption(tr("forecastpage.seek_none"))
         return
     lv = dv.levers
+    if tv.target is None:  # goal-seek needs the user's target
+        st.caption(tr("forecastpage.seek_needs_target"))
+        return
     st.dataframe(pd.DataFrame({
-        tr("forecastpage.lever.lever"): [tr(f"whatif.driver.{x}") for x in lv["lever"]],
+        tr("forecastpage.lever.lever"): [driver_label(x) for x in lv["lever"]],
         tr("forecastpage.lever.change"): [fmt.pct(x, 1, signed=True) for x in lv["change"]],
         tr("forecastpage.lever.status"): [tr(f"forecastpage.lever.status.{s}") for s in lv["status"]],
         tr("forecastpage.lever.typical"): [fmt.pct(x, 1) for x in lv["typical_move"]],
@@ -225,13 +254,13 @@ def targets_panel():
     s1, s2 = st.columns([1, 2])
     best = lv["lever"].iloc[0]
     driver = url_choice("selectbox", tr("forecastpage.seek_driver"), dtree.DRIVERS, best,
-                        "fc_seek_driver", s1, format_func=labeller("whatif.driver."))
+                        "fc_seek_driver", s1, format_func=driver_labeller())
     row = lv.set_index("lever").loc[driver]
     if row["status"] != "ok":
-        s2.warning(tr(f"forecastpage.seek.{row['status']}", driver=tr(f"whatif.driver.{driver}"),
+        s2.warning(tr(f"forecastpage.seek.{row['status']}", driver=driver_label(driver),
                       top=fmt.pct(row["max_change"], 1, signed=True)))
         return
-    s2.success(tr("forecastpage.seek_result", driver=tr(f"whatif.driver.{driver}"),
+    s2.success(tr("forecastpage.seek_result", driver=driver_label(driver),
                   change=fmt.pct(row["change"], 1, signed=True)))
     if -0.9 <= row["change"] <= 2.0:
         s2.button(tr("forecastpage.seek_apply"), key="fc_seek_apply", on_click=_apply, args=(driver, row["change"]))

@@ -9,9 +9,16 @@ from opslab.metrics.markers import trend_markers
 from opslab.present.charts import overview as charts
 from opslab.present import formatting as fmt
 from opslab.dataset.tables import BURN_IN_DAYS
+from opslab.metrics import catalogue
+from opslab.metrics import lead_kpis
+from opslab.metrics import kpi_table as metrics
+from opslab.metrics.markers import trend_markers
+from opslab.present.charts import overview as charts
+from opslab.present import formatting as fmt
+from opslab.dataset.tables import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
-from ui.state import labeller, lang, rules_seen, tr
+from ui.state import labeller, lang, metric_labeller, rules_seen, tr
 from ui.url_state import url_choice, url_multi
 from ui.widgets import kpi_grid, lead_grid, page_start
 
@@ -56,7 +63,7 @@ st.caption(tr("overview.lead.caption", threshold=fmt.money(threshold, lang(), cu
 
 st.subheader(tr("overview.trends"))
 picked = url_multi(tr("overview.trend_metrics"), metrics.KPIS, ["dau", "gmv", "new_users", "paid_conversion"],
-                   "ov_trend", format_func=labeller("metrics.name."))
+                   "ov_trend", format_func=metric_labeller())
 trend = frame.reset_index()
 marks = None
 if st.toggle(tr("overview.markers"), value=True, key="ov_markers", bind="query-params",
@@ -67,7 +74,7 @@ if st.toggle(tr("overview.markers"), value=True, key="ov_markers", bind="query-p
 cols = st.columns(2)
 for i, name in enumerate(picked):
     y_format = ".1%" if name in metrics.RATE_KPIS else ",.0f"
-    title = tr(f"metrics.name.{name}")
+    title = catalogue.name(name, lang())
     if name in metrics.MONEY_KPIS:  # the axis and tooltip name the data set's currency: "GMV ($)"
         title = fmt.money_title(title, ds.currency)
     chart = charts.trend_chart(trend, "period", name, title, tr("metrics.period"), y_format, grain=grain,
@@ -81,8 +88,11 @@ st.subheader(tr("overview.retention"))
 month_cohorts = metrics.cohort_retention(ds, "month", "on")
 m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
 a, b, c, d = st.columns([2, 2, 2, 3])
-a.metric(tr("metrics.retention.m1"), fmt.pct(m1), help=tr("metrics.retention.def_m1"), border=True)
-b.metric(tr("metrics.retention.m3"), fmt.pct(m3), help=tr("metrics.retention.def_m3"), border=True)
+# the catalogue's M1/M3 of new users, pooled over every cohort that has completed month M+k
+a.metric(tr("overview.all_cohorts", name=catalogue.name("m1_all", lang())), fmt.pct(m1),
+         help=catalogue.definition("m1_all", lang()), border=True)
+b.metric(tr("overview.all_cohorts", name=catalogue.name("m3_all", lang())), fmt.pct(m3),
+         help=catalogue.definition("m3_all", lang()), border=True)
 cohort_grain = url_choice("segmented_control", tr("overview.cohort_grain"), ("week", "month"), "month",
                           "ov_cohort_grain", c, format_func=labeller("metrics.grain."))
 mode = url_choice("segmented_control", tr("overview.retention_mode"), ("on", "on_or_after"), "on",

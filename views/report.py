@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from opslab.planning.campaign_review import period_totals
-from opslab.present.i18n import LANGUAGES
+from opslab.core.i18n import LANGUAGES
 from opslab.report.format import value_text
 from opslab.report import quarterly_report
 from opslab.planning.targets import period_of

@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from opslab.planning.levers import rank_levers
+from opslab.metrics import catalogue
+from opslab.planning.levers import rank_levers
 from opslab.report.document import status_table
 from opslab.report.format import STATUS_STYLE, value_text
 from opslab.planning.completion import target_status
@@ -24,6 +26,7 @@ from opslab.planning.targets import (
 )
 from opslab.core.problems import OpsLabError
 from opslab.workspace.target_store import TargetStore
+from ui.labels import driver_label
 from ui.state import dataset_key, labeller, lang, rules_seen, tr
 from ui.url_state import url_choice
 from ui.widgets import export_buttons, page_start
@@ -60,7 +63,7 @@ mine = {t.kpi: t for t in saved if t.period == period}
 dir_label = {d: tr(f"targets.direction.{d}") for d in DIRECTIONS}
 frame = pd.DataFrame({
     "kpi": list(TARGET_KPIS),
-    "label": [tr(f"targets.kpi.{k}") for k in TARGET_KPIS],
+    "label": [catalogue.name(k, code) for k in TARGET_KPIS],
     "direction": [dir_label[mine[k].direction if k in mine else DEFAULT_DIRECTION[k]] for k in TARGET_KPIS],
     "value": pd.Series([mine[k].value if k in mine else np.nan for k in TARGET_KPIS], dtype="float64"),
 })
@@ -124,16 +127,16 @@ else:
         levers = rank_levers(ds, t_, row.to_dict(), high_value=high_value)
         if not len(levers):
             continue
-        with st.expander(tr("targets.levers", kpi=tr(f"targets.kpi.{t_.kpi}")), icon=":material/tune:"):
+        with st.expander(tr("targets.levers", kpi=catalogue.name(t_.kpi, code)), icon=":material/tune:"):
             st.caption(tr("targets.levers_help"))
-            names = {d: tr(f"whatif.driver.{d}") for d in ("retained", "new", "recovered", "paid_rate", "arppu")}
-            unit = {"paid_rate": "paid_conversion", "arppu": "cac", "campaign_spend": "gmv"}
+            names = {d: driver_label(d) for d in ("retained", "new", "recovered", "paid_rate", "arppu")}
+            unit = {"campaign_spend": "gmv"}  # every other lever is a catalogue figure or a user count
             show = pd.DataFrame({
                 tr("targets.lever.col.lever"): [names.get(x) or (tr(f"targets.lever.{x}") if x == "campaign_spend"
-                                                                 else tr(f"targets.kpi.{x}")) for x in levers["lever"]],
-                tr("targets.lever.col.current"): [value_text(unit.get(x, x if x in TARGET_KPIS else "new_users"), v, code, currency)
+                                                                 else catalogue.name(x, code)) for x in levers["lever"]],
+                tr("targets.lever.col.current"): [value_text(unit.get(x, x if x in catalogue.KPIS else "new_users"), v, code, currency)
                                                   for x, v in zip(levers["lever"], levers["current"])],
-                tr("targets.lever.col.required"): [value_text(unit.get(x, x if x in TARGET_KPIS else "new_users"), v, code, currency)
+                tr("targets.lever.col.required"): [value_text(unit.get(x, x if x in catalogue.KPIS else "new_users"), v, code, currency)
                                                    for x, v in zip(levers["lever"], levers["required"])],
                 tr("targets.lever.col.change"): [f"{100 * v:+.1f}%" for v in levers["change"]],
                 tr("targets.lever.col.typical"): [("–" if not np.isfinite(v) else f"±{100 * v:.1f}%") for v in levers["typical"]],

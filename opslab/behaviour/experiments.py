@@ -278,16 +278,18 @@ def _comparisons(rows, groups, control, metric, daily, end, config, days, srm_p)
         seq = _sequential(groups[control], groups[v], metric, comp, config, daily, end)
         n_now = min(len(groups[control]), len(groups[v]))
         sd = sd_c if np.isfinite(sd_c) else comp.se * math.sqrt(n_now / 2)
-        need = st.sample_size(sd, abs(config.mde_rel * comp.mean_c), config.alpha, config.power)
         per_day = n_now / days
-        more = max(0, math.ceil((need - n_now) / per_day)) if np.isfinite(need) and per_day > 0 else None
+        # one route to "days remaining": the power card calls power_plan with these inputs
+        plan = power_plan(comp.mean_c, sd, config.mde_rel, per_day, n_now, config.alpha, config.power)
         out.append({"variant": v, **comp.__dict__, "p_sequential": seq,
-                    "mde_abs": st.mde(sd, n_now, config.alpha, config.power), "n_needed": need,
-                    "days_more": more})
+                    "mde_abs": st.mde(sd, n_now, config.alpha, config.power), "n_needed": plan["n_per_variant"],
+                    "days_more": plan["days_more"], "sd_used": sd, "n_now": n_now, "per_day": per_day})
     frame = pd.DataFrame(out)
     frame["p_holm"] = st.holm(frame["p_value"].fillna(1.0).to_numpy())
     frame["p_seq_holm"] = st.holm(frame["p_sequential"].fillna(1.0).to_numpy())
     frame["verdict"] = [_verdict(r, srm_p, config) for r in frame.itertuples()]
+    # a win or loss before the planned sample is a sequential stop: no more days are needed
+    frame["stopped_early"] = frame["verdict"].isin(("win", "loss")) & frame["days_more"].fillna(0).gt(0)
     return frame
 
 

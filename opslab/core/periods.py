@@ -1,5 +1,7 @@
-"""Periods for the whole engine: grains, pandas frequencies, the week label, "the next h
-periods" and the as-of day.
+"""Periods for the whole engine (the one periods module): grains, pandas frequencies, the
+week label, 环比/同比 shifts (:func:`shift`, :func:`year_ago`), "the next h periods", the
+as-of day, and the calendar periods targets and reports are set on (:class:`Period`,
+:func:`parse_period`: "2026-07", "2026Q3", "2026").
 
 One convention everywhere: **a week runs Monday to Sunday and is labelled by its Monday**
 (pandas frequency ``"W-MON"``, the anchor at which every label falls). A value labelled
@@ -20,25 +22,33 @@ datetime.date(2024, 11, 14)
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from opslab.core.problems import OpsLabError
+
 GRAINS = ("day", "week", "month", "quarter")
+#: The calendar periods targets and reports are set on ("2026-07", "2026Q3", "2026").
+CALENDAR_GRAINS = ("month", "quarter", "year")
 #: pandas frequency of each grain; every label is the period's first day.
-FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS"}
+FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
 #: Periods per year, the natural season of a series of that grain.
 SEASON = {"day": 7, "week": 52, "month": 12, "quarter": 4}
 
 
-def check_grain(grain: str) -> str:
-    """``grain`` itself when it is one of :data:`GRAINS`, else ``ValueError``.
+def check_grain(grain: str, year: bool = False) -> str:
+    """``grain`` itself when it is one of :data:`GRAINS` (or "year" with ``year``), else
+    ``ValueError``.
 
     >>> check_grain("week")
     'week'
     """
-    if grain not in GRAINS:
-        raise ValueError(f"unknown grain {grain!r}; use one of {GRAINS}")
+    allowed = GRAINS + ("year",) if year else GRAINS
+    if grain not in allowed:
+        raise ValueError(f"unknown grain {grain!r}; use one of {allowed}")
     return grain
 
 
@@ -90,13 +100,15 @@ def period_start(day, grain: str) -> pd.Timestamp:
     datetime.date(2024, 7, 1)
     """
     ts = pd.Timestamp(as_of_day(day))
-    check_grain(grain)
+    check_grain(grain, year=True)
     if grain == "day":
         return ts
     if grain == "week":
         return ts - pd.Timedelta(days=ts.day_of_week)
     if grain == "month":
         return ts.replace(day=1)
+    if grain == "year":
+        return ts.replace(day=1, month=1)
     return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
 
 
@@ -122,12 +134,25 @@ def shift(label, grain: str, n: int) -> pd.Timestamp:
     datetime.date(2024, 2, 29)
     """
     label = pd.Timestamp(label)
-    check_grain(grain)
+    check_grain(grain, year=True)
     if grain == "day":
         return label + pd.Timedelta(days=n)
     if grain == "week":
         return label + pd.Timedelta(weeks=n)
-    return label + pd.DateOffset(months=n if grain == "month" else 3 * n)
+    return label + pd.DateOffset(months={"month": 1, "quarter": 3, "year": 12}[grain] * n)
+
+
+def year_ago(label, grain: str) -> pd.Timestamp:
+    """The comparable period one year earlier (同比): -364 days for days and weeks (same
+    weekday), the calendar period a year before for months, quarters and years.
+
+    >>> year_ago("2024-11-11", "week").date(), year_ago("2024-07-01", "quarter").date()
+    (datetime.date(2023, 11, 13), datetime.date(2023, 7, 1))
+    """
+    label = pd.Timestamp(label)
+    if check_grain(grain, year=True) in ("day", "week"):
+        return label - pd.Timedelta(days=364)
+    return label - pd.DateOffset(years=1)
 
 
 def period_end(label, grain: str) -> pd.Timestamp:
@@ -214,3 +239,95 @@ def aggregate(frame, grain: str, how="sum", complete: bool = True):
     if len(out) and is_regular(out.index, grain):
         out = out.asfreq(FREQ[grain])
     return out
+
+
+# -- calendar periods (targets, the report) ---------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    """A calendar month, quarter or year; ``code`` is "2026-07", "2026Q3" or "2026"."""
+
+    grain: str
+    year: int
+    index: int = 1  # month 1-12, quarter 1-4, 1 for a year
+
+    @property
+    def code(self) -> str:
+        if self.grain == "month":
+            return f"{self.year}-{self.index:02d}"
+        return f"{self.year}Q{self.index}" if self.grain == "quarter" else str(self.year)
+
+    @property
+    def start(self) -> dt.date:
+        month = {"month": self.index, "quarter": 3 * self.index - 2, "year": 1}[self.grain]
+        return dt.date(self.year, month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return self.next().start - dt.timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def shift(self, n: int) -> "Period":
+        per_year = {"month": 12, "quarter": 4, "year": 1}[self.grain]
+        k = self.year * per_year + (self.index - 1) + n
+        return Period(self.grain, k // per_year, k % per_year + 1)
+
+    def next(self) -> "Period":
+        return self.shift(1)
+
+    def prev(self) -> "Period":
+        return self.shift(-1)
+
+    def year_ago(self) -> "Period":
+        return Period(self.grain, self.year - 1, self.index)
+
+    @property
+    def label(self) -> pd.Timestamp:
+        """The period's first day, as :func:`period_start` labels it."""
+        return pd.Timestamp(self.start)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+_PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[-/.]?\s*(?:[Qq]\s*([1-4])|[Mm]?\s*(\d{1,2}))|年\s*(?:第?([1-4一二三四])季度|(\d{1,2})月)?)?\s*$")
+_CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+
+def parse_period(text) -> Period:
+    """A :class:`Period` from "2026Q3", "2026-Q3", "2026-07", "2026/7", "2026年7月",
+    "2026年第三季度" or "2026" (a :class:`Period` passes through).
+
+    >>> parse_period("2026年第三季度").code, parse_period("2026/7").code, parse_period(2026).code
+    ('2026Q3', '2026-07', '2026')
+    """
+    if isinstance(text, Period):
+        return text
+    m = _PERIOD.match(str(text))
+    if not m:
+        raise OpsLabError("targets.bad_period", value=str(text)[:40])
+    year = int(m.group(1))
+    quarter = m.group(2) or m.group(4)
+    month = m.group(3) or m.group(5)
+    if quarter:
+        return Period("quarter", year, _CN_DIGIT.get(quarter) or int(quarter))
+    if month:
+        if not 1 <= int(month) <= 12:
+            raise OpsLabError("targets.bad_period", value=str(text)[:40])
+        return Period("month", year, int(month))
+    return Period("year", year)
+
+
+def period_of(day, grain: str) -> Period:
+    """The period of ``grain`` holding ``day``.
+
+    >>> period_of("2026-08-15", "quarter").code
+    '2026Q3'
+    """
+    d = pd.Timestamp(day)
+    if grain not in CALENDAR_GRAINS:
+        raise OpsLabError("targets.bad_grain", grain=str(grain))
+    index = {"month": d.month, "quarter": (d.month - 1) // 3 + 1, "year": 1}[grain]
+    return Period(grain, d.year, index)

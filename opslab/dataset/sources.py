@@ -284,7 +284,7 @@ def connect(path_or_tables, engine: str = "duckdb", *, spark=None, master: str |
     >>> root = tempfile.mkdtemp()
     >>> _ = write_parquet_layout(synth.generate(synth.SynthConfig(n_users=200, seed=1)), root)
     >>> ds = connect(root)
-    >>> ds.n_users > 0 and ds.engine.run("period_totals", grain="month", conversion_days=30) is not None
+    >>> ds.n_users > 0 and ds.engine.run("period_totals", grain="month", start="1900-01-01", end=str(ds.end), as_of=str(ds.end), conversion_days=30) is not None
     True
     """
     factory = _engine_factory(engine, spark=spark, master=master, remote=remote, **engine_args)

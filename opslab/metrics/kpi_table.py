@@ -14,10 +14,13 @@ import pandas as pd
 
 from opslab.core import periods as pr
 from opslab.dataset.dataset import Dataset
+from opslab.metrics import catalogue
+from opslab.core import periods as pr
+from opslab.dataset.dataset import Dataset
 from dataclasses import replace
 
 GRAINS = pr.GRAINS
-#: KPI names in display order; each has a definition under ``metrics.def.<name>`` in i18n.
+#: The Overview's KPI cards in display order; each is an entry of :mod:`opslab.metrics.catalogue`.
 KPIS = ("dau", "wau", "mau", "stickiness", "new_users", "paying_users", "gmv", "arpu",
         "arppu", "paid_conversion")
 MONEY_KPIS = frozenset({"gmv", "arpu", "arppu"})
@@ -31,26 +34,11 @@ class MetricConfig:
     conversion_days: int = 30  # paid conversion: a paid order within N days of signup
 
 
-def period_start(day, grain: str) -> pd.Timestamp:
-    """The first day of the period holding ``day`` (:func:`opslab.core.periods.period_start`)."""
-    return pr.period_start(day, grain)
-
-
-def shift_period(start: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
-    """Move a period start by ``n`` periods (:func:`opslab.core.periods.shift`)."""
-    return pr.shift(start, grain, n)
-
-
-def year_ago(start: pd.Timestamp, grain: str) -> pd.Timestamp:
-    """The comparable period one year earlier (same weekday for days and weeks: -364 days)."""
-    if grain in ("day", "week"):
-        return start - pd.Timedelta(days=364)
-    return start - pd.DateOffset(years=1)
-
-
-def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
-    """The last day of the period starting at ``start`` (:func:`opslab.core.periods.period_end`)."""
-    return pr.period_end(start, grain)
+# Deprecated aliases: the periods module (opslab.core.periods) is the one definition.
+period_start = pr.period_start
+shift_period = pr.shift
+year_ago = pr.year_ago
+period_end = pr.period_end
 
 
 def daily(ds: Dataset) -> pd.DataFrame:
@@ -69,6 +57,35 @@ def daily(ds: Dataset) -> pd.DataFrame:
     return ds.memo(("daily",), compute)
 
 
+#: The earliest day a period-totals range may start at (a users table's old signups included).
+EARLIEST = "1900-01-01"
+
+
+def period_totals(ds: Dataset, grain: str, start=None, end=None, as_of=None,
+                  conversion_days: int = MetricConfig.conversion_days) -> pd.DataFrame:
+    """The one period-totals query (``period_totals`` in ``opslab/metrics/metrics.sql``): active users,
+    paying users, GMV, orders, new users and converted new users per period of ``grain``
+    (day, week, month, quarter or year) over the days ``start``..``end`` (default: all of
+    the data), conversions seen by ``as_of`` (default: the data's last day). Index: the
+    period's first day, or ``start`` when the range begins inside a period.
+
+    The Overview's 环比/同比 (:func:`kpis`), the targets and the report
+    (:func:`opslab.planning.completion.period_actuals`) and the digest all read it.
+    """
+    if grain not in GRAINS + ("year",):
+        raise ValueError(f"unknown grain {grain!r}; use one of {GRAINS + ('year',)}")
+    s = str(pr.as_of_day(start)) if start is not None else EARLIEST
+    e = str(pr.as_of_day(end, ds.end))
+    a = str(pr.as_of_day(as_of, ds.end))
+
+    def compute():
+        out = ds.engine.run("period_totals", grain=grain, start=s, end=e, as_of=a,
+                            conversion_days=int(conversion_days))
+        out["period"] = pd.to_datetime(out["period"])
+        return out.set_index("period")
+    return ds.memo(("period_totals", grain, s, e, a, int(conversion_days)), compute)
+
+
 def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig()) -> pd.DataFrame:
     """Every KPI for every period of ``grain`` that the data touch, one row per period start.
 
@@ -77,9 +94,8 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
     def compute():
         d = daily(ds)
         means = d[["dau", "wau", "mau"]].groupby(pr.period_starts(d.index, grain)).mean()
-        totals = ds.engine.run("period_totals", grain=grain, conversion_days=config.conversion_days)
-        totals["period"] = pd.to_datetime(totals["period"])
-        out = means.join(totals.set_index("period"), how="outer").sort_index()
+        totals = period_totals(ds, grain, conversion_days=config.conversion_days)
+        out = means.join(totals, how="outer").sort_index()
         out.index.name = "period"
         first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
         # Signups older than the data (a users table) must not add empty periods before it.
@@ -90,6 +106,7 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         out["arpu"] = _ratio(out["gmv"], out["active_users"])
         out["arppu"] = _ratio(out["gmv"], out["paying_users"])
         out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
+        out["paid_rate"] = _ratio(out["paying_users"], out["active_users"])
         out["complete"] = [(p >= first) and (period_end(p, grain) <= last) for p in out.index]
         # A cohort's conversion is final once its last signup day has had the full window.
         window = pd.Timedelta(days=config.conversion_days - 1)
@@ -113,6 +130,9 @@ def change(current: float, previous: float) -> float:
 def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
     """The KPI cards for one period: value, 环比 (previous period) and 同比 (a year before).
 
+    ``pop_change`` / ``yoy_change`` follow :func:`opslab.metrics.catalogue.change`: a difference for
+    rates (0.021 = 2.1 百分点), a relative change for amounts and counts.
+
     ``start`` defaults to the latest complete period. A comparison is given only when its
     period lies completely inside the data.
     """
@@ -133,8 +153,10 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
                 else float("nan")
             yoy = yoy if mature and _lookup(frame, year_ago(start, grain), "conversion_complete") == 1.0 \
                 else float("nan")
-        rows.append({"kpi": name, "value": value, "previous": prev, "pop_change": change(value, prev),
-                     "year_ago": yoy, "yoy_change": change(value, yoy)})
+        # changes as the catalogue writes them: 百分点 (a difference) for rates, % otherwise
+        rows.append({"kpi": name, "value": value, "previous": prev,
+                     "pop_change": catalogue.change(value, prev, name),
+                     "year_ago": yoy, "yoy_change": catalogue.change(value, yoy, name)})
     return pd.DataFrame(rows).set_index("kpi")
 
 

@@ -63,29 +63,35 @@ LEFT JOIN back b USING (day)
 ORDER BY d.day;
 
 -- name: period_totals
--- Distinct-user totals per period ($grain: day, week, month, quarter; weeks start Monday).
+-- The one period-totals query (Overview 环比/同比, targets, the report, the digest): distinct-
+-- user totals per period of the days $start..$end ($grain: day, week, month, quarter, year;
+-- weeks start Monday). A period is labelled by its first day, or by $start when the range
+-- begins inside it, so a range within one period (a target's period to date) is one row.
+-- Paid conversion of each signup cohort: a paid order within $conversion_days days of signup
+-- (day 0 is the signup day, so "within 30 days" is days 0..29) seen by $as_of.
 WITH act AS (
-    SELECT CAST(date_trunc($grain, day) AS DATE) AS period, count(DISTINCT uid) AS active_users
-    FROM user_day GROUP BY 1
+    SELECT greatest(CAST(date_trunc($grain, day) AS DATE), CAST($start AS DATE)) AS period,
+           count(DISTINCT uid) AS active_users
+    FROM user_day WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1
 ),
 pay AS (
-    SELECT CAST(date_trunc($grain, day) AS DATE) AS period,
+    SELECT greatest(CAST(date_trunc($grain, day) AS DATE), CAST($start AS DATE)) AS period,
            count(DISTINCT uid) AS paying_users, sum(gmv) AS gmv, sum(n_orders) AS orders
-    FROM paid_day GROUP BY 1
+    FROM paid_day WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1
 ),
 back AS (
-    SELECT CAST(date_trunc($grain, day) AS DATE) AS period, sum(refunds) AS refunds,
-           sum(gross_extra) AS gross_extra, sum(net_less) AS net_less
-    FROM refund_day GROUP BY 1
+    SELECT greatest(CAST(date_trunc($grain, day) AS DATE), CAST($start AS DATE)) AS period,
+           sum(refunds) AS refunds, sum(gross_extra) AS gross_extra, sum(net_less) AS net_less
+    FROM refund_day WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1
 ),
 conv AS (
-    -- Paid conversion of each signup cohort: a paid order within $conversion_days days of
-    -- signup (day 0 is the signup day, so "within 30 days" is days 0..29).
-    SELECT CAST(date_trunc($grain, signup_day) AS DATE) AS period,
+    SELECT greatest(CAST(date_trunc($grain, signup_day) AS DATE), CAST($start AS DATE)) AS period,
            count(*) AS cohort_users,
-           count(CASE WHEN first_paid IS NOT NULL
+           count(CASE WHEN first_paid IS NOT NULL AND first_paid <= CAST($as_of AS DATE)
                        AND first_paid - signup_day < $conversion_days THEN 1 END) AS converted
-    FROM user_first WHERE NOT censored GROUP BY 1
+    FROM user_first
+    WHERE NOT censored AND signup_day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)
+    GROUP BY 1
 )
 SELECT coalesce(act.period, pay.period, back.period, conv.period) AS period,
        coalesce(active_users, 0)::BIGINT AS active_users,

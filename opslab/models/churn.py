@@ -117,6 +117,12 @@ class ChurnRisk:
         the users not churned under the rules (idle for fewer than ``rules.churn_days``)."""
         return self.model.readout(threshold, self.rules.churn_days)
 
+    def model_card(self) -> tuple[pd.DataFrame, int]:
+        """Every candidate's validation metrics on the same users as :meth:`readout` (not
+        churned under the rules at the validation cutoff), and how many they are: the AUC of
+        the chosen model is one number on the card and in the verdict."""
+        return self.model.validation_for(self.rules.churn_days)
+
     def reasons(self, frame: pd.DataFrame, k: int = 3) -> list[list[tuple[str, dict]]]:
         return self.model.reasons(frame, k)
 

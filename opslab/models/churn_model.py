@@ -360,5 +360,6 @@ class _Fitter:
             lift=self.gains, chosen=self.chosen, scores=scores, threshold_table=thresholds,
             importance=self.importance, reference=reason_reference(retained, self.importance),
             event_names=self.names, n_train=self.n_train, validation_labels=labels,
-            validation_risk=chosen_pred, validation_baseline=baseline, validation_idle=idle, notes=tuple(self.notes),
+            validation_risk=chosen_pred, validation_baseline=baseline, validation_idle=idle,
+            validation_preds=dict(self.val_pred) if self.val is not None else {}, notes=tuple(self.notes),
             timings=self.clock)

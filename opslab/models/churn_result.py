@@ -102,6 +102,7 @@ class ChurnResult:
     validation_risk: np.ndarray
     validation_baseline: np.ndarray
     validation_idle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    validation_preds: dict = field(default_factory=dict)  # every candidate's validation scores
     notes: tuple[tuple[str, dict], ...] = ()
     timings: dict = field(default_factory=dict)
 
@@ -115,12 +116,27 @@ class ChurnResult:
         return float(np.mean(self.validation_labels)) if self.validated else float("nan")
 
     def _validation_on(self, keep: np.ndarray) -> pd.DataFrame:
-        """ROC AUC of the chosen model and of recency on a subset of the validation users."""
+        """The model card (every candidate's metrics) on a subset of the validation users, so
+        the card and the readout measure the same users."""
         y = self.validation_labels[keep]
         out = self.validation.copy()
-        out.loc[self.chosen, "roc_auc"] = cm.roc_auc(y, self.validation_risk[keep])
-        out.loc["recency", "roc_auc"] = cm.roc_auc(y, self.validation_baseline[keep])
+        if not self.validation_preds:  # an older result: the chosen model and recency only
+            out.loc[self.chosen, "roc_auc"] = cm.roc_auc(y, self.validation_risk[keep])
+            out.loc["recency", "roc_auc"] = cm.roc_auc(y, self.validation_baseline[keep])
+            return out
+        for name, p in self.validation_preds.items():
+            row = cm.metric_row(y, np.asarray(p)[keep], self.config.top_fraction)
+            row["brier"] = float("nan") if name == "recency" else row["brier"]  # days are no probability
+            out.loc[name, list(row)] = list(row.values())
         return out
+
+    def validation_for(self, max_idle_days: int | None) -> tuple[pd.DataFrame, int]:
+        """The model card on the users the readout covers (idle for fewer than
+        ``max_idle_days`` at the validation cutoff; all with None) and how many they are."""
+        if max_idle_days is None or not self.validated:
+            return self.validation, len(self.validation_labels)
+        keep = self.validation_idle < max_idle_days
+        return (self._validation_on(keep), int(keep.sum())) if keep.any() else (self.validation, 0)
 
     def reasons(self, frame: pd.DataFrame, k: int = 3) -> list[list[tuple[str, dict]]]:
         """Up to ``k`` reasons (i18n key, params) for each row of ``frame`` (rows of ``scores``);

@@ -34,10 +34,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from opslab.core.periods import as_of_day, period_start
 from opslab.dataset.dataset import Dataset
-from opslab.metrics.lead_kpis import cac_roi, campaigns_in, month_retention, retention_in  # noqa: F401 - re-exported
-from opslab.metrics.kpi_table import MetricConfig, daily
-from opslab.core.periods import as_of_day
+from opslab.metrics.kpi_table import MetricConfig, daily, period_totals
+from opslab.metrics.lead_kpis import cac_roi, campaigns_in, month_retention, peak_dau, retention_in  # noqa: F401 - re-exported
 from opslab.planning.targets import (
     KPI_KIND,
     Target,
@@ -71,6 +71,21 @@ def completion(actual: float, target: float, direction: str = "at_least") -> flo
     return round(float(num / den), 12)
 
 
+def p_hit(values, target: float, direction: str = "at_least") -> float:
+    """P(hit), the one odds rule of OpsLab (the targets, the Forecast page, the report): the
+    share of per-path period values that meet ``target`` (``values >= target``, or ``<=``
+    for an at-most target); NaN without a target or without paths.
+
+    >>> p_hit([1.0, 2.0, 3.0, 4.0], 3.0), p_hit([1.0, 2.0], 1.5, "at_most")
+    (0.5, 0.5)
+    """
+    values = np.asarray(values, float).ravel()
+    if not len(values) or target is None or not np.isfinite(target):
+        return float("nan")
+    met = values >= target if direction == "at_least" else values <= target
+    return float(met.mean())
+
+
 def status_from(p_hit: float, completion: float) -> str:
     """on_track / at_risk / off_track from P(hit) when known, else from the projected 完成度."""
     if p_hit is not None and np.isfinite(p_hit):
@@ -99,23 +114,30 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
     if e < s or e < ds.start:
         return out
 
-    def compute():
-        return ds.engine.run("targets_range_totals", start=s, end=e, as_of=as_of,
-                             conversion_days=config.conversion_days).iloc[0]
-    row = ds.memo(("targets_range_totals", s, e, as_of, config.conversion_days), compute)
+    totals = period_totals(ds, _range_grain(s, e), s, e, as_of, config.conversion_days)
+    row = totals.iloc[0] if len(totals) else pd.Series(0.0, index=["gmv", "paying_users", "new_users", "converted"])
     d = daily(ds)["dau"]
     d = d[(d.index >= pd.Timestamp(s)) & (d.index <= pd.Timestamp(e))]
+    peak, _ = peak_dau(ds, s, e)  # the one peak-DAU definition (opslab.metrics.lead_kpis)
     out.update(gmv=float(row["gmv"]), paying_users=float(row["paying_users"]),
                new_users=float(row["new_users"]), days=int(len(d)),
                paid_conversion=float(row["converted"] / row["new_users"]) if row["new_users"] else float("nan"),
-               dau_avg=float(d.mean()) if len(d) else float("nan"),
-               dau_peak=float(d.max()) if len(d) else float("nan"))
+               dau_avg=float(d.mean()) if len(d) else float("nan"), dau_peak=peak)
     for kpi, (k, base) in RETENTION.items():
         out[kpi] = retention_in(ds, k, base, start, e, as_of, high_value=high_value)[0]
     camp = campaigns_in(ds, s, e)
     out["participants"] = float(camp["participants"].sum()) if len(camp) else float("nan")
     out["cac"], out["roi"] = cac_roi(camp)
     return out
+
+
+def _range_grain(start: dt.date, end: dt.date) -> str:
+    """The finest calendar grain whose one period holds every day of ``start``..``end``, so
+    :func:`opslab.metrics.kpi_table.period_totals` returns the range as a single row."""
+    for grain in ("month", "quarter", "year"):
+        if period_start(start, grain) == period_start(end, grain):
+            return grain
+    raise ValueError(f"a range of days within one calendar year, not {start}..{end}")
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -184,9 +206,9 @@ def target_row(ds: Dataset, target: Target, as_of=None, config=None,
     values = _paths_outlook(ds, target, kind, actual, days_elapsed, days_total, as_of, config)
     if values is not None:
         a = (1 - interval) / 2
-        met = values >= target.value if target.direction == "at_least" else values <= target.value
         row.update(forecast=float(values.mean()), lower=float(np.quantile(values, a)),
-                   upper=float(np.quantile(values, 1 - a)), p_hit=float(met.mean()))
+                   upper=float(np.quantile(values, 1 - a)),
+                   p_hit=p_hit(values, target.value, target.direction))
     projected = row["forecast"] if np.isfinite(row["forecast"]) else run
     row["status"] = status_from(row["p_hit"], completion(projected, target.value, target.direction))
     if state == "future" and values is None:

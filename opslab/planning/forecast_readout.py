@@ -13,8 +13,8 @@ Example
 >>> fv = forecast_view(forecast(ds, "gmv", "week", horizon=4))
 >>> fv.frame.columns.tolist(), len(fv.candidates) >= 3
 (['mean', 'lower', 'upper', 'effect'], True)
->>> tv = target_view(fv, "gmv", "week")
->>> tv.outlook.target.value == tv.default_value
+>>> p = target_periods(fv, "week", ds.end)[0] if target_periods(fv, "week", ds.end) else None
+>>> p is None or target_view(fv, "gmv", "week", p).target is None   # no target set: no odds
 True
 """
 
@@ -33,6 +33,9 @@ from opslab.planning import whatif as wi
 from opslab.dataset.dataset import Dataset
 from opslab.models.forecast import ForecastResult
 from opslab.core.problems import Problem
+from opslab.core.periods import Period, parse_period
+from opslab.core.problems import Problem
+from opslab.planning.targets import Target
 
 #: Problem codes worth showing next to the forecast (the rest are fitting details).
 SHOWN = ("forecast.warn.short_series", "forecast.warn.no_backtest", "forecast.warn.constant")
@@ -86,32 +89,52 @@ def forecast_view(result: ForecastResult, effect: pd.Series | None = None,
                         cfg.market)
 
 
+#: The calendar target (:class:`opslab.planning.targets.Target`) each forecast series is read against;
+#: the daily paying users and orders have no target of their own (a period's paying users
+#: count each payer once, the daily series once per day).
+TARGET_KPI = {"gmv": "gmv", "dau": "dau_avg", "new_users": "new_users"}
+
+
+def target_periods(fv: ForecastView, grain: str, data_end) -> list[Period]:
+    """The calendar quarters and months a target can be read against: not over by the data's
+    last day and reached to their last day by the forecast."""
+    last = periods.period_end(fv.frame.index[-1], grain).date()
+    end = periods.as_of_day(data_end)
+    out = []
+    for g in ("quarter", "month"):
+        p = periods.period_of(end, g)
+        while p.end <= last:
+            if p.end > end:
+                out.append(p)
+            p = p.next()
+    return out
+
+
 @dataclass(frozen=True)
 class TargetView:
-    """Odds of a target over the forecast horizon; ``value=None`` gave the default target."""
+    """The forecast of one calendar period and, when the user set a target for it, the gap
+    and P(hit). Nothing is invented: without a target ``target`` is None and the odds NaN."""
 
     outlook: wi.TargetOutlook
-    default_value: float
+    target: Target | None
+    period: Period
     start: dt.date
     end: dt.date
     agg: str
 
 
-def target_view(fv: ForecastView, kpi: str, grain: str, value: float | None = None,
+def target_view(fv: ForecastView, kpi: str, grain: str, period, target: Target | None = None,
                 ratio: float = 1.0) -> TargetView:
-    """The target section: the horizon's total (or average), gap and P(hit).
-
-    The target period runs from the first forecast period to the last day of the last one;
-    the default target is the forecast plus 10 % (:func:`opslab.planning.whatif.default_target`).
-    """
-    index = fv.frame.index
-    start, end = index[0].date(), periods.period_end(index[-1], grain).date()
-    period = wi.Target(kpi, start, end)
-    base = wi.outlook_from_paths(fv.paths, index, period, interval=fv.interval)
-    default = wi.default_target(kpi, base.forecast, start, end).value
-    target = wi.Target(kpi, start, end, default if value is None else float(value))
-    out = wi.outlook_from_paths(fv.paths, index, target, ratio=ratio, interval=fv.interval)
-    return TargetView(out, default, start, end, target.agg)
+    """The target section for the calendar ``period`` ("2026Q3"): the period's forecast
+    (observed periods included) and, for a saved :class:`opslab.planning.targets.Target`, the gap and
+    P(hit) (:func:`opslab.planning.completion.p_hit`, the one odds rule). A forecast period counts
+    toward the calendar period its label (first day) falls in."""
+    p = parse_period(period)
+    value = float("nan") if target is None else float(target.value)
+    window = wi.Window(kpi, p.start, p.end, value)
+    out = wi.outlook_from_paths(fv.paths, fv.frame.index, window, history=fv.history, ratio=ratio,
+                                interval=fv.interval)
+    return TargetView(out, target, p, p.start, p.end, window.agg)
 
 
 @dataclass(frozen=True)
@@ -133,7 +156,9 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
     """The driver section: tree (:func:`opslab.planning.driver_tree.tree_frame`), the forecast moved by
     the changed node's ratio, and the lever ranking for the target.
 
-    The goal for the tree's node is its base-period value scaled by target / forecast.
+    The goal for the tree's node is its base-period value scaled by the ratio the forecast
+    part of the target period needs (its observed periods stay as they were); no target, no
+    goal and no lever ranking.
     KPIs without a tree node (new users, orders) move with the new users driver and get no
     lever ranking.
     """
@@ -141,13 +166,18 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
     node = dtree.KPI_NODE.get(kpi)
     ratio = dtree.node_ratio(base, changes, node) if node else 1 + changes.get("new", 0.0)
     out = tv.outlook
-    moved = wi.outlook_from_paths(fv.paths, fv.frame.index, out.target, ratio=ratio,
-                                  interval=fv.interval)
+    moved = wi.outlook_from_paths(fv.paths, fv.frame.index, out.target, history=fv.history,
+                                  ratio=ratio, interval=fv.interval)
     goal = float("nan")
     levers = pd.DataFrame(columns=["lever", "change", "status", "max_change", "typical_move",
                                    "largest_move", "effort", "rank"])
-    if node is not None and out.forecast > 0:
-        goal = dtree.tree_values(base)[node] * out.target.value / out.forecast
+    # the drivers move the forecast part only: the ratio that brings the period (its observed
+    # days included) to the target
+    scale = out.n_periods if out.target.agg == "mean" else 1
+    future = out.forecast * scale - out.observed
+    need = (out.target.value * scale - out.observed) / future if future > 0 else float("nan")
+    if node is not None and np.isfinite(need):
+        goal = dtree.tree_values(base)[node] * need
         history = ds.memo(("driver_history", base_grain, n_history),
                           lambda: dtree.driver_history(ds, base_grain, n_history))
         levers = wi.rank_levers(base, goal, node, changes, history)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -34,7 +33,13 @@ import pandas as pd
 from opslab.lifecycle.fit import rules_in_force
 from opslab.core.problems import OpsLabError
 from opslab.metrics import kpi_series as ks
-from opslab.present.i18n import LANGUAGES, t
+from opslab.core.i18n import LANGUAGES, t
+from opslab.metrics import catalogue
+from opslab.lifecycle.fit import rules_in_force
+from opslab.core.periods import CALENDAR_GRAINS as PERIOD_GRAINS, Period, parse_period, period_of  # noqa: F401 - re-exported
+from opslab.core.problems import OpsLabError
+from opslab.metrics import kpi_series as ks
+from opslab.core.i18n import LANGUAGES, t
 from opslab.models.forecast import ForecastConfig, KPIForecaster
 
 #: Targetable KPIs in display order, with how the period's value is built from its days:
@@ -48,11 +53,8 @@ KPI_KIND = {
     "cac": "rate", "roi": "rate", "participants": "sum",
 }
 TARGET_KPIS = tuple(KPI_KIND)
-#: How a value is written: money (with the currency), count, pct (a share) or roi ("1:x").
-KPI_UNIT = {k: "count" for k in TARGET_KPIS} | {
-    "gmv": "money", "cac": "money", "roi": "roi", "paid_conversion": "pct",
-    **{k: "pct" for k in TARGET_KPIS if k[:2] in ("m1", "m3")},
-}
+#: The catalogue's unit of each (money, count, rate, ratio): :func:`opslab.present.formatting.kpi_value`.
+KPI_UNIT = {k: catalogue.unit(k) for k in TARGET_KPIS}
 #: The daily series of :mod:`opslab.metrics.kpi_series` that forecasts the rest of a period.
 FORECAST_SERIES = {"gmv": "gmv", "new_users": "new_users", "dau_avg": "dau", "dau_peak": "dau"}
 #: KPIs measured from the campaigns table (campaigns counted in the period they start in).
@@ -61,95 +63,7 @@ ALERT_SERIES = ("dau", "gmv", "pay_rate")
 CAMPAIGN_KPIS = frozenset({"cac", "roi", "participants"})
 DIRECTIONS = ("at_least", "at_most")
 DEFAULT_DIRECTION = {k: "at_most" if k == "cac" else "at_least" for k in TARGET_KPIS}
-PERIOD_GRAINS = ("month", "quarter", "year")
 COLUMNS = ("kpi", "period", "value", "direction")
-
-
-# -- calendar periods ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Period:
-    """A calendar month, quarter or year; ``code`` is "2026-07", "2026Q3" or "2026"."""
-
-    grain: str
-    year: int
-    index: int = 1  # month 1-12, quarter 1-4, 1 for a year
-
-    @property
-    def code(self) -> str:
-        if self.grain == "month":
-            return f"{self.year}-{self.index:02d}"
-        return f"{self.year}Q{self.index}" if self.grain == "quarter" else str(self.year)
-
-    @property
-    def start(self) -> dt.date:
-        month = {"month": self.index, "quarter": 3 * self.index - 2, "year": 1}[self.grain]
-        return dt.date(self.year, month, 1)
-
-    @property
-    def end(self) -> dt.date:
-        return self.next().start - dt.timedelta(days=1)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def shift(self, n: int) -> "Period":
-        per_year = {"month": 12, "quarter": 4, "year": 1}[self.grain]
-        k = self.year * per_year + (self.index - 1) + n
-        return Period(self.grain, k // per_year, k % per_year + 1)
-
-    def next(self) -> "Period":
-        return self.shift(1)
-
-    def prev(self) -> "Period":
-        return self.shift(-1)
-
-    def year_ago(self) -> "Period":
-        return Period(self.grain, self.year - 1, self.index)
-
-    def __str__(self) -> str:
-        return self.code
-
-
-_PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[-/.]?\s*(?:[Qq]\s*([1-4])|[Mm]?\s*(\d{1,2}))|年\s*(?:第?([1-4一二三四])季度|(\d{1,2})月)?)?\s*$")
-_CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
-
-
-def parse_period(text) -> Period:
-    """A :class:`Period` from "2026Q3", "2026-Q3", "2026-07", "2026/7", "2026年7月",
-    "2026年第三季度" or "2026" (a :class:`Period` passes through).
-
-    >>> parse_period("2026年第三季度").code, parse_period("2026/7").code, parse_period(2026).code
-    ('2026Q3', '2026-07', '2026')
-    """
-    if isinstance(text, Period):
-        return text
-    m = _PERIOD.match(str(text))
-    if not m:
-        raise OpsLabError("targets.bad_period", value=str(text)[:40])
-    year = int(m.group(1))
-    quarter = m.group(2) or m.group(4)
-    month = m.group(3) or m.group(5)
-    if quarter:
-        return Period("quarter", year, _CN_DIGIT.get(quarter) or int(quarter))
-    if month:
-        if not 1 <= int(month) <= 12:
-            raise OpsLabError("targets.bad_period", value=str(text)[:40])
-        return Period("month", year, int(month))
-    return Period("year", year)
-
-
-def period_of(day, grain: str) -> Period:
-    """The period of ``grain`` holding ``day``.
-
-    >>> period_of("2026-08-15", "quarter").code
-    '2026Q3'
-    """
-    d = pd.Timestamp(day)
-    if grain not in PERIOD_GRAINS:
-        raise ValueError(f"grain must be one of {PERIOD_GRAINS}, not {grain!r}")
-    index = {"month": d.month, "quarter": (d.month - 1) // 3 + 1, "year": 1}[grain]
-    return Period(grain, d.year, index)
 
 
 # -- targets -------------------------------------------------------------------------------
@@ -197,7 +111,8 @@ def _label_codes() -> dict[str, str]:
     Chinese or English export reads back."""
     out = {}
     for lang in LANGUAGES:
-        out |= {t(f"targets.kpi.{k}", lang).strip().lower(): k for k in TARGET_KPIS}
+        out |= {t(f"targets.kpi_legacy.{k}", lang).strip().lower(): k for k in TARGET_KPIS}  # older files
+        out |= {catalogue.name(k, lang).strip().lower(): k for k in TARGET_KPIS}
         out |= {t(f"targets.direction.{d}", lang).strip().lower(): d for d in DIRECTIONS}
     return out
 

@@ -1,6 +1,7 @@
 """What-if: targets and the odds of hitting them, and a lifecycle projection.
 
-A :class:`Target` is a KPI, a period and a value ("GMV 22 M next quarter").
+A :class:`Window` is the days a forecast is read over (a calendar target's period, from
+:class:`opslab.planning.targets.Target`, the one target class) and the value to reach there.
 :func:`outlook_from_paths` sums (or, for level KPIs such as DAU, averages) the forecast sample
 paths over the target period and reports the baseline forecast, the gap and
 P(hit) = :func:`opslab.models.forecast.prob_at_least` over those paths. Days of the period
@@ -21,7 +22,7 @@ Example
 -------
 >>> paths = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
 >>> idx = pd.date_range("2027-01-04", periods=2, freq="W-MON")
->>> out = outlook_from_paths(paths, idx, Target("gmv", "2027-01-04", "2027-01-17", 5.0))
+>>> out = outlook_from_paths(paths, idx, Window("gmv", "2027-01-04", "2027-01-17", 5.0))
 >>> round(out.p_hit, 3), out.forecast
 (0.667, 5.0)
 """
@@ -29,6 +30,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,15 +40,15 @@ from opslab.planning import driver_tree as dtree
 from opslab.lifecycle import tiers as lc
 from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_series import agg_of
-from opslab.models.forecast import prob_at_least
-
-DEFAULT_UPLIFT = 0.10
+from opslab.planning.completion import p_hit
 
 
 @dataclass(frozen=True)
-class Target:
-    """A KPI target over ``start``..``end`` (dates, inclusive). For level KPIs (DAU, paying
-    users) ``value`` is the average per period; otherwise the total."""
+class Window:
+    """The days ``start``..``end`` (inclusive) a forecast series ``kpi`` is read over, and the
+    ``value`` to reach there (NaN: no target, no odds). Not a target definition: targets are
+    :class:`opslab.planning.targets.Target` (a KPI, a calendar period, a value, a direction). For level
+    KPIs (DAU, paying users) ``value`` is the average per period; otherwise the total."""
 
     kpi: str = "gmv"
     start: dt.date | str | None = None
@@ -62,7 +64,7 @@ class Target:
 class TargetOutlook:
     """Baseline forecast of a target period and the odds of reaching the target."""
 
-    target: Target
+    target: Window
     forecast: float        # mean of the path totals (or averages), actuals included
     lower: float
     upper: float
@@ -70,6 +72,7 @@ class TargetOutlook:
     p_hit: float
     n_periods: int         # periods of the target period (observed + future)
     n_observed: int
+    observed: float        # the observed periods' total (actuals inside the target period)
     totals: np.ndarray = field(repr=False)  # per path (actuals included)
 
 
@@ -80,11 +83,12 @@ def _period_mask(index, start, end) -> np.ndarray:
     return np.asarray((idx >= s) & (idx <= e), bool)
 
 
-def path_totals(paths: np.ndarray, future_index, target: Target, history: pd.Series | None = None,
-                ratio: float = 1.0) -> tuple[np.ndarray, int, int]:
+def path_totals(paths: np.ndarray, future_index, target: Window, history: pd.Series | None = None,
+                ratio: float = 1.0) -> tuple[np.ndarray, int, int, float]:
     """Per-path value of the target period: sum or mean over its periods, actuals included.
 
-    ``ratio`` scales the future part (a driver-tree uplift). Returns (values, n, n_observed).
+    ``ratio`` scales the future part (a driver-tree uplift). Returns (values, n, n_observed,
+    observed total).
     """
     paths = np.atleast_2d(np.asarray(paths, float))
     fut = _period_mask(future_index, target.start, target.end)
@@ -96,22 +100,22 @@ def path_totals(paths: np.ndarray, future_index, target: Target, history: pd.Ser
     totals = obs_sum + ratio * paths[:, fut].sum(axis=1)
     if target.agg == "mean":
         totals = totals / max(n, 1)
-    return totals, n, n_obs
+    return totals, n, n_obs, obs_sum
 
 
-def outlook_from_paths(paths, future_index, target: Target, history: pd.Series | None = None,
+def outlook_from_paths(paths, future_index, target: Window, history: pd.Series | None = None,
                        ratio: float = 1.0, interval: float = 0.8) -> TargetOutlook:
     """:class:`TargetOutlook` from given sample paths (shape ``(n_paths, h)``)."""
-    totals, n, n_obs = path_totals(paths, future_index, target, history, ratio)
+    totals, n, n_obs, obs = path_totals(paths, future_index, target, history, ratio)
     if n == 0:
         raise ValueError("the target period holds no forecast or observed period")
     a = (1 - interval) / 2
     mean = float(totals.mean())
-    # prob_at_least on the per-path values (one column): the same rule as the forecaster's.
-    p = prob_at_least(totals[:, None], float(target.value), "sum")
+    # the one P(hit) rule (opslab.planning.completion.p_hit); no target, no odds
+    p = p_hit(totals, float(target.value))
     return TargetOutlook(target, mean, float(np.quantile(totals, a)),
                          float(np.quantile(totals, 1 - a)), float(target.value) - mean, p, n,
-                         n_obs, totals)
+                         n_obs, obs, totals)
 
 
 def rank_levers(base: dtree.DriverBase, target: float, node: str = "gmv",
@@ -186,16 +190,6 @@ def rank_levers(base: dtree.DriverBase, target: float, node: str = "gmv",
     status_order = out["status"].map({"ok": 0, "out_of_range": 1, "no_effect": 2})
     order = np.lexsort((np.arange(len(out)), status_order, out["rank"].fillna(np.inf)))
     return out.iloc[order].reset_index(drop=True)
-
-
-def default_target(kpi: str, forecast_value: float, start, end,
-                   uplift: float = DEFAULT_UPLIFT) -> Target:
-    """A stretch target: the forecast plus ``uplift`` (10 %), rounded to 3 significant digits."""
-    value = forecast_value * (1 + uplift)
-    if value > 0:
-        digits = 2 - int(np.floor(np.log10(value)))
-        value = round(value, digits)
-    return Target(kpi, pd.Timestamp(start).date(), pd.Timestamp(end).date(), float(value))
 
 
 # -- lifecycle projection ---------------------------------------------------------------
@@ -313,3 +307,14 @@ def lifecycle_projection(inputs: LifecycleInputs, months: int, rates: pd.DataFra
     return Projection(pd.DataFrame(sizes, index=months_idx, columns=tiers),
                       pd.Series(gmv, index=pd.RangeIndex(1, int(months) + 1, name="month"),
                                 name="gmv"), new)
+
+
+def __getattr__(name: str):
+    """``whatif.Target``: the old name of :class:`Window` (deprecated; targets are
+    :class:`opslab.planning.targets.Target`)."""
+    if name == "Target":
+        warnings.warn("opslab.planning.whatif.Target is deprecated: use opslab.planning.whatif.Window (a forecast "
+                      "window) or opslab.planning.targets.Target (a calendar target)", DeprecationWarning,
+                      stacklevel=2)
+        return Window
+    raise AttributeError(name)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 import pandas as pd
 
+from opslab.core.i18n import t
+from opslab.metrics import catalogue
+
 
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
@@ -204,3 +207,40 @@ def for_export(frame, yes: str = "yes", no: str = "no", rate_digits: int = 3, di
             share = len(finite) and finite.between(0, 1).all()
             out[col] = s.round(rate_digits if share else digits)
     return out
+
+
+# -- catalogue figures: a value in its unit, a change in its style --------------------------
+
+def _is_finite(x) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def kpi_change(delta: float, key: str, lang: str = "zh", digits: int = 1) -> str:
+    """A change of :func:`opslab.metrics.catalogue.change` written in the catalogue entry's
+    style: "+2.1 百分点" / "+2.1 pp" for rates, "+10.0%" for amounts and counts; "–" when unknown.
+
+    >>> kpi_change(0.021, "paid_conversion", "zh"), kpi_change(0.1, "gmv", "en")
+    ('+2.1 百分点', '+10.0%')
+    """
+    if not _is_finite(delta):
+        return "–"
+    if catalogue.get(key).change == "pp":
+        return t("catalogue.pp", lang, value=f"{100 * delta:+.{digits}f}")
+    return pct(delta, digits, signed=True)
+
+
+def kpi_value(key: str, x, lang: str = "zh", currency: str = "") -> str:
+    """A value in the entry's unit: money with the currency, rates in %, ROI as 1:x, counts."""
+    if not _is_finite(x):
+        return "–"
+    u = catalogue.get(key).unit
+    if u == "money":
+        return money(float(x), lang, currency="CNY" if currency == "RMB" else currency)
+    if u == "rate":
+        return pct(float(x))
+    if u == "ratio":
+        return roi(float(x)) if catalogue.get(key).key == "roi" else f"{float(x):.2f}"
+    return count(float(x), lang)

@@ -39,6 +39,16 @@ from opslab.planning.targets import TARGET_KPIS, Period, _tier_rules, parse_peri
 from opslab.lifecycle import tiers as lc
 from opslab.metrics.kpi_table import daily
 from opslab.core.problems import OpsLabError
+from opslab.planning import campaign_review as cr
+from opslab.dataset.dataset import Dataset
+from opslab.metrics import catalogue
+from opslab.metrics.kpi_table import change
+from opslab.planning.completion import period_actuals, target_status
+from opslab.core.periods import as_of_day
+from opslab.planning.targets import TARGET_KPIS, Period, _tier_rules, parse_period
+from opslab.lifecycle import tiers as lc
+from opslab.metrics.kpi_table import daily
+from opslab.core.problems import OpsLabError
 from opslab.report.charts import to_png
 from opslab.report.document import document
 from opslab.report.docx import render_docx
@@ -149,9 +159,10 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
         s = by_kpi.loc[k] if k in by_kpi.index else None
         rows.append({"kpi": k, "actual": cur[k],
                      "previous": prev[k] if prev else np.nan,
-                     "pop": change(cur[k], prev[k]) if prev else np.nan,
+                     # as the catalogue writes changes: 百分点 (a difference) for rates, % otherwise
+                     "pop": catalogue.change(cur[k], prev[k], k) if prev else np.nan,
                      "year_ago": yago[k] if yago else np.nan,
-                     "yoy": change(cur[k], yago[k]) if yago else np.nan,
+                     "yoy": catalogue.change(cur[k], yago[k], k) if yago else np.nan,
                      "target": s["target"] if s is not None else np.nan,
                      "direction": s["direction"] if s is not None else "",
                      "completion": s["completion"] if s is not None else np.nan,

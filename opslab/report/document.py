@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab.present.i18n import t
+from opslab.core.i18n import t
+from opslab.present import formatting as fmt
+from opslab.metrics import catalogue
+from opslab.core.i18n import t
 from opslab.report import charts
 from opslab.report.format import (
     STATUS_STYLE,
@@ -49,8 +52,8 @@ def kpi_rows(rep, lang: str) -> tuple[list, list, list]:
             continue
         target = "–" if not np.isfinite(r["target"]) else (
             ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(kpi, r["target"], lang, cur))
-        rows.append([t(f"targets.kpi.{kpi}", lang), value_text(kpi, r["actual"], lang, cur),
-                     change_text(r["yoy"]), change_text(r["pop"]), target,
+        rows.append([catalogue.name(kpi, lang), value_text(kpi, r["actual"], lang, cur),
+                     fmt.kpi_change(r["yoy"], kpi, lang), fmt.kpi_change(r["pop"], kpi, lang), target,
                      pct_text(r["completion"]), status_text(r["status"], lang)])
         colors.append(STATUS_STYLE.get(r["status"], (None,))[0])
     return cols, rows, colors
@@ -81,7 +84,7 @@ def _kpis(rep, lang) -> list[Block]:
     st = rep.status[np.isfinite(rep.status["completion"])] if len(rep.status) else rep.status
     if len(st):
         frame = pd.DataFrame({
-            "label": [t(f"targets.kpi.{k}", lang) for k in st["kpi"]],
+            "label": [catalogue.name(k, lang) for k in st["kpi"]],
             "completion": st["completion"].to_numpy(float),
             "status_label": [status_text(s, lang) for s in st["status"]],
             "color": [STATUS_STYLE.get(s, ("#475569",))[0] for s in st["status"]]})
@@ -92,7 +95,7 @@ def _kpis(rep, lang) -> list[Block]:
     elif len(rep.daily):
         out.append(Block("chart", chart=charts.daily_line(
             rep.daily["gmv"], t("report.chart.gmv_daily", lang, currency=rep.currency),
-            t("targets.kpi.gmv", lang)), key="chart_gmv"))
+            catalogue.name("gmv", lang)), key="chart_gmv"))
     return out
 
 
@@ -171,7 +174,7 @@ def _campaigns(rep, lang) -> list[Block]:
 def finding_text(f, rep, lang) -> str:
     e, cur = f.evidence, rep.currency
     if f.code == "behind_target":
-        params = dict(kpi=t(f"targets.kpi.{f.subject}", lang),
+        params = dict(kpi=catalogue.name(f.subject, lang),
                       actual=value_text(f.subject, e["actual"], lang, cur),
                       target=value_text(f.subject, e["target"], lang, cur),
                       completion=pct_text(e["completion"]), status=status_text(e["status"], lang))
@@ -179,7 +182,7 @@ def finding_text(f, rep, lang) -> str:
             return t("report.problem.missed", lang, **params)
         return t("report.problem.behind_target", lang, p_hit=prob_text(e["p_hit"]), **params)
     if f.code == "retention_drop":
-        return t("report.problem.retention_drop", lang, kpi=t(f"targets.kpi.{f.subject}", lang),
+        return t("report.problem.retention_drop", lang, kpi=catalogue.name(f.subject, lang),
                  actual=pct_text(e["actual"]), previous=pct_text(e["previous"]),
                  points=f"{e['points']:.1f}")
     if f.code == "warning_growing":
@@ -205,7 +208,7 @@ def _problems_and_plan(rep, lang) -> list[Block]:
     if not len(plan):
         out.append(Block("p", t("report.plan.none", lang)))
         return out
-    rows = [[t(f"targets.kpi.{r['kpi']}", lang), r["period"],
+    rows = [[catalogue.name(r['kpi'], lang), r["period"],
              ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(r["kpi"], r["value"], lang, rep.currency),
              change_text(r["change"]), prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang)]
             for _, r in plan.iterrows()]
@@ -232,7 +235,7 @@ def status_table(status: pd.DataFrame, lang: str, currency: str = "CNY") -> pd.D
         interval = ("–" if not np.isfinite(r["lower"]) else
                     f"{value_text(k, r['lower'], lang, currency)} ~ {value_text(k, r['upper'], lang, currency)}")
         rows.append({
-            t("targets.col.kpi", lang): t(f"targets.kpi.{k}", lang),
+            t("targets.col.kpi", lang): catalogue.name(k, lang),
             t("targets.col.target", lang): sign + value_text(k, r["target"], lang, currency),
             t("targets.col.actual", lang): value_text(k, r["actual"], lang, currency),
             t("targets.col.completion", lang): pct_text(r["completion"]),

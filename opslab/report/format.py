@@ -15,7 +15,10 @@ import math
 
 from opslab.present import formatting as fmt
 from opslab.planning.targets import KPI_UNIT
-from opslab.present.i18n import t
+from opslab.core.i18n import t
+from opslab.present import formatting as fmt
+from opslab.metrics import catalogue
+from opslab.core.i18n import t
 
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
@@ -33,17 +36,8 @@ def pct_text(x, signed: bool = False) -> str:
 
 
 def value_text(kpi: str, x, lang: str = "zh", currency: str = "CNY") -> str:
-    """A KPI value as the screen and the report show it."""
-    unit = KPI_UNIT.get(kpi, "count")
-    if _bad(x):
-        return "–"
-    if unit == "money":
-        return money_text(x, lang, currency)
-    if unit == "pct":
-        return pct_text(x)
-    if unit == "roi":
-        return fmt.roi(x)
-    return fmt.count(round(float(x), 1), lang)
+    """A KPI value as the screen and the report show it (:func:`opslab.present.formatting.kpi_value`)."""
+    return fmt.kpi_value(kpi, x, lang, currency)
 
 
 def change_text(x) -> str:

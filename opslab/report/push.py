@@ -41,7 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from opslab.present.i18n import t
+from opslab.core.i18n import t
+from opslab.present import formatting as fmt
+from opslab.metrics import catalogue
+from opslab.core.i18n import t
 from opslab.report.format import pct_text, status_text, value_text
 from opslab.planning.targets import ALERT_SERIES, forecast_paths
 from opslab.metrics import kpi_series as ks
@@ -109,14 +112,14 @@ def digest_text(rep, url: str | None = None, max_problems: int = 3) -> str:
     for k in dict.fromkeys([*with_target, *DIGEST_KPIS]):
         r = rep.kpis.loc[k]
         if np.isfinite(r["target"]):
-            lines.append(t("report.digest.kpi", lang, kpi=t(f"targets.kpi.{k}", lang),
+            lines.append(t("report.digest.kpi", lang, kpi=catalogue.name(k, lang),
                            actual=value_text(k, r["actual"], lang, cur),
                            target=value_text(k, r["target"], lang, cur),
                            completion=pct_text(r["completion"]), status=status_text(r["status"], lang)))
         else:
-            part = next((t(f"report.kpis.{p}_part", lang, change=pct_text(r[p], True))
+            part = next((t(f"report.kpis.{p}_part", lang, change=fmt.kpi_change(r[p], k, lang))
                          for p in ("yoy", "pop") if np.isfinite(r[p])), "")
-            lines.append(t("report.digest.kpi_no_target", lang, kpi=t(f"targets.kpi.{k}", lang),
+            lines.append(t("report.digest.kpi_no_target", lang, kpi=catalogue.name(k, lang),
                            actual=value_text(k, r["actual"], lang, cur), change=part))
     if rep.findings:
         lines.append(t("report.digest.problems", lang))
@@ -151,10 +154,9 @@ def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
 
 def alert_text(alerts: list[dict], day: dt.date, lang: str = "zh", currency: str = "CNY") -> str:
     lines = [t("report.alert.title", lang, day=day.isoformat())]
-    kind = {"dau": "dau_avg", "gmv": "gmv", "pay_rate": "paid_conversion"}
     for a in alerts:
-        k = kind[a["kpi"]]
-        lines.append(t("report.alert.line", lang, kpi=t(f"report.alert.kpi.{a['kpi']}", lang),
+        k = a["kpi"]  # a daily series; its catalogue entry names it (pay_rate: 日付费率, payers / DAU)
+        lines.append(t("report.alert.line", lang, kpi=catalogue.name(k, lang),
                        actual=value_text(k, a["actual"], lang, currency),
                        low=value_text(k, a["lower"], lang, currency),
                        high=value_text(k, a["upper"], lang, currency),

@@ -9,7 +9,7 @@ import opslab
 from opslab.behaviour import experiments as ex
 from opslab.present import formatting as fmt
 from opslab.behaviour import paths as pt
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from opslab.dataset.load import load_sample, sample_dir
 from tests.app.conftest import open_app
 from ui.safe import md
@@ -93,6 +93,17 @@ def test_experiment_figures_equal_the_engine():
     assert table[t("experiments.chance", "en")].tolist() == comp["chance_to_beat"].map(fmt.pct).tolist()
     shown_p = table[t("experiments.p_value", "en")].astype(float).to_numpy()
     assert shown_p == pytest.approx(comp["p_value"].to_numpy(), abs=5e-5)
+    # "days remaining" is computed once: the power card says what the verdict used, and a
+    # win before the planned sample is read as the sequential stop it is
+    first = comp.iloc[0]
+    shown_days = m[t("experiments.days_more", "en")]
+    boxes = [b.value for b in (*at.success, *at.error, *at.info)]
+    if first["stopped_early"]:
+        assert shown_days == t("experiments.days_more_stopped", "en")
+        assert any(t("experiments.sequential_stop", "en", days=first["days_more"]) in b for b in boxes)
+    else:
+        assert shown_days == ("–" if pd.isna(first["days_more"]) else f"{int(first['days_more']):,}")
+        assert not any(t("experiments.sequential_stop", "en", days=first["days_more"]) in b for b in boxes)
 
 
 def test_funnel_page_in_both_languages_and_order_mode_changes_results():

@@ -4,12 +4,14 @@ Lifecycle, a past cutoff on real data, and the empty state."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import opslab
 from opslab.present import formatting as fmt
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from opslab.dataset.load import load_sample
 from opslab.models import churn
 from tests.app.conftest import open_app
@@ -48,6 +50,12 @@ def test_page_shows_an_honest_readout_and_a_reason_for_everyone():
     assert 0 < base < 100 and lift == pytest.approx(precision / base, abs=0.051)  # "1.8×": one decimal
     card = at.dataframe[0].value
     assert {"Days since last activity (baseline)", "Logistic regression"} <= set(card.index)
+    # one AUC: the verdict's ROC AUC is the card's for the chosen model, on the same users
+    aucs = [float(x) for x in re.findall(r"0\.\d{2,3}", verdict)]
+    chosen = next(i for i in card.index if card.loc[i, "roc_auc"] == pytest.approx(aucs[0], abs=5e-4)) if aucs else None
+    assert chosen is not None, (verdict, card["roc_auc"].tolist())
+    assert "not churned at the validation cutoff" in verdict
+    assert any("measures the same users as the verdict" in c.value for c in at.caption)
     listed = _list(at)
     assert listed is not None and len(listed) > 0
     assert listed["reasons"].str.len().gt(0).all()  # a reason for every flagged customer

@@ -112,7 +112,7 @@ def test_row_counts_and_amounts_equal_the_engine():
 
     import opslab
     from opslab.present import formatting as fmt
-    from opslab.present.i18n import t
+    from opslab.core.i18n import t
     at = open_app("en", "views/data.py")
     at.file_uploader(key="data_upload").set_value(("导出.csv", GBK_CSV, "text/csv")).run()
     at.button(key="data_apply").click().run()

@@ -9,7 +9,7 @@ import pytest
 import opslab
 from opslab.present import formatting as fmt
 from opslab.lifecycle import tiers as lc
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from opslab.dataset import load as loader
 from tests.app.conftest import open_app
 

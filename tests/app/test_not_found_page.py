@@ -7,7 +7,7 @@ import pytest
 from streamlit.commands import navigation as st_navigation
 from streamlit.runtime.pages_manager import PagesManager
 
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from tests.app.conftest import open_app
 from ui.not_found import usable
 

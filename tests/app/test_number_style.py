@@ -26,8 +26,9 @@ def test_overview_cards_follow_the_one_style(lang):
     assert {"money", "count", "pct", "roi"} <= seen  # every kind is on the page
     for m in at.metric:
         assert follows(kind_of(m.label), m.value), (m.label, m.value)
-        if m.delta:  # 环比 as a signed percentage
-            assert follows("pct", m.delta) and m.delta[0] in "+-", (m.label, m.delta)
+        if m.delta:  # 环比: a rate's in signed 百分点 / pp, the rest as a signed percentage
+            kind = "points" if kind_of(m.label) == "pct" else "pct"
+            assert follows(kind, m.delta) and m.delta[0] in "+-", (m.label, m.delta)
 
 
 def test_the_walker_sees_what_the_issue_found():

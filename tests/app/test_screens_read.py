@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from opslab.present.i18n import catalog
+from opslab.core.i18n import catalog
 from tests.app.conftest import open_app
 from tests.number_style import style_breaks
 

@@ -50,7 +50,7 @@ def test_report_figures_equal_the_screens(store):
     assert not at.exception
     rows, cols = table_rows(at.table[0])
     screen = {r[cols.index("指标")]: r for r in rows}
-    assert set(screen) == {"GMV", "新增用户", "付费转化率", "M3留存（付费用户）", "获客成本CAC", "活动ROI"}
+    assert set(screen) == {"GMV", "新增用户", "新客付费转化率", "付费用户M3留存", "获客成本（CAC）", "活动ROI"}
 
     ov = open_app("zh", "views/overview.py", query={"ov_grain": "quarter", "ov_period_quarter": "2026-07-01"},
                   timeout=300)
@@ -66,7 +66,7 @@ def test_report_figures_equal_the_screens(store):
         assert report[name]["完成度"] == row[cols.index("完成度")]
         assert report[name]["状态"] == row[cols.index("状态")]
         assert report[name]["目标"] == row[cols.index("目标")]
-    for name in ("GMV", "新增用户", "付费用户数", "付费转化率"):
+    for name in ("GMV", "新增用户", "付费用户数", "新客付费转化率"):
         assert report[name]["实际"] == overview[name], name
     assert report["平均DAU"]["实际"] == overview["日活 DAU（均值）"]
     assert len(rp.get("vega_lite_chart")) >= 3

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from opslab.dataset.load import load_files
 from tests.e2e.conftest import ARTIFACTS, wait_idle
 

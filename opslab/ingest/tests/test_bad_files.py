@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from opslab.present import export
-from opslab.present.i18n import catalog, t
+from opslab.core.i18n import catalog, t
 from opslab.ingest.read import ReadOptions, read_table
 from opslab.dataset.load import inspect_file, load_files
 from opslab.core.problems import ERROR

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from opslab.ingest import excel
 from opslab.ingest.excel_worker import scan_sheet_xml
 from opslab.dataset.load import apply_mapping, inspect_file

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from opslab.dataset.dataset import Dataset
-from opslab.present.i18n import catalog
+from opslab.core.i18n import catalog
 from opslab.dataset.load import load_files
 from opslab.ingest.mapping import SYNONYMS
 from opslab.core.problems import ERROR

@@ -12,7 +12,7 @@ import pytest
 import opslab
 from opslab import __main__ as cli
 from opslab.dataset.dataset import Dataset
-from opslab.present.i18n import catalog
+from opslab.core.i18n import catalog
 from opslab.workspace.store import Store
 
 TODAY = "2025-01-01"

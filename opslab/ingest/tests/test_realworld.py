@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from opslab.metrics import kpi_table as metrics
-from opslab.present.i18n import catalog, t
+from opslab.core.i18n import catalog, t
 from opslab.dataset.load import inspect_file, load
 from opslab.ingest.header import cell_kind
 from opslab.ingest.mapping import normalize_header

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opslab.present.i18n import catalog
+from opslab.core.i18n import catalog
 from opslab.core.problems import ERROR, INFO
 from opslab.ingest.validate import coerce_table
 

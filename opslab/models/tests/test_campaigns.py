@@ -21,7 +21,7 @@ from opslab.models.campaign_planner import (best_spend, break_even_spend, campai
                                            optimise_budget, plan_readout)
 from opslab.models.campaigns import (CampaignPlan, CampaignResponseModel, NotEnoughCampaigns,
                                      campaign_summary, festival_overlap)
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 
 TYPES = {"满减": 1.0, "优惠券": 0.8, "拉新": 0.9, "召回": 0.7, "会员日": 1.2, "直播": 1.5}
 CHANNELS = {"抖音": 1.4, "微信": 1.0, "应用商店": 0.6, "搜索": 0.8}

@@ -340,7 +340,7 @@ def test_reasons_on_hand_built_users():
     assert "churn.reason.no_visit" not in codes1  # visited yesterday
     assert codes1["churn.reason.spend_drop"] == {"before": 600.0, "after": 60.0}
     assert codes1["churn.reason.active_drop"]["pct"] == pytest.approx(0.75)
-    from opslab.present.i18n import t
+    from opslab.core.i18n import t
     assert t("churn.reason.active_drop", "en", **codes1["churn.reason.active_drop"]).startswith("active days down 75%")
     assert "$600 to $60" in t("churn.reason.spend_drop", "en", cur="$", **codes1["churn.reason.spend_drop"])
 

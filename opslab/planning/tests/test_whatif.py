@@ -157,11 +157,11 @@ def test_p_hit_falls_as_target_rises(fitted):
     y, res = fitted
     paths, index = res.sample_paths(), res.future_index()
     assert paths.shape == (400, 28) and index[0] == pd.Timestamp("2024-05-20")
-    base = wi.outlook_from_paths(paths, index, wi.Target("gmv", index[0], index[-1], 0.0))
+    base = wi.outlook_from_paths(paths, index, wi.Window("gmv", index[0], index[-1], 0.0))
     assert base.p_hit == 1.0
     assert base.forecast == pytest.approx(paths.sum(axis=1).mean())
     values = np.linspace(0.8, 1.2, 21) * base.forecast
-    probs = [wi.outlook_from_paths(paths, index, wi.Target("gmv", index[0], index[-1], v)).p_hit
+    probs = [wi.outlook_from_paths(paths, index, wi.Window("gmv", index[0], index[-1], v)).p_hit
              for v in values]
     assert all(a >= b for a, b in zip(probs, probs[1:]))
     assert probs[0] > 0.95 and probs[-1] < 0.05
@@ -173,7 +173,7 @@ def test_target_outlook_mean_kpi_and_observed_days(fitted):
     y, res = fitted
     paths, index = res.sample_paths(10), res.future_index(10)
     assert paths.shape[1] == 10 and index[-1] == index_end(y, 10)
-    tgt = wi.Target("dau", y.index[-4], index[-1], 1000.0)  # 4 observed + 10 future days
+    tgt = wi.Window("dau", y.index[-4], index[-1], 1000.0)  # 4 observed + 10 future days
     out = wi.outlook_from_paths(paths, index, tgt, history=y)
     assert (out.n_periods, out.n_observed) == (14, 4)
     expected = (y.iloc[-4:].sum() + paths.sum(axis=1)) / 14
@@ -186,10 +186,15 @@ def index_end(y, n):
     return y.index[-1] + pd.Timedelta(days=n)
 
 
-def test_default_target_is_ten_percent_up():
-    t = wi.default_target("gmv", 123_456.0, "2024-01-01", "2024-03-31")
-    assert t.value == pytest.approx(136_000.0)  # 135,801.6 to 3 significant digits
-    assert t.agg == "sum" and wi.Target("dau").agg == "mean"
+def test_no_default_target_and_no_odds_without_a_target():
+    """OpsLab never invents a target: there is no "forecast + 10 %", and a window without a
+    target value gets no P(hit)."""
+    assert not hasattr(wi, "default_target")
+    paths = np.array([[1.0, 2.0], [2.0, 3.0]])
+    idx = pd.date_range("2027-01-04", periods=2, freq="W-MON")
+    out = wi.outlook_from_paths(paths, idx, wi.Window("gmv", "2027-01-04", "2027-01-17", float("nan")))
+    assert out.forecast == 4.0 and np.isnan(out.p_hit)
+    assert wi.Window("gmv").agg == "sum" and wi.Window("dau").agg == "mean"
 
 
 def test_improve_transition_keeps_rows_stochastic():

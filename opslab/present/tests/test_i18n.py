@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opslab.present import i18n
+from opslab.core import i18n
 
 LOCALES = Path(__file__).resolve().parents[3] / "opslab" / "present" / "locales"
 PLACEHOLDER = re.compile(r"\{(\w+)")
