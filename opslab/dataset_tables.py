@@ -89,6 +89,11 @@ def purchase_rows(events: pd.DataFrame) -> np.ndarray:
     return ((named & ~(amount < 0)) | (amount > 0)).to_numpy(dtype=bool)
 
 
+def amounts_in(events: pd.DataFrame | None) -> bool:
+    """Whether events carry any amount (a price or order value), i.e. purchases have money."""
+    return events is not None and "amount" in events and bool(events["amount"].notna().any())
+
+
 def orders_from_events(events: pd.DataFrame, keep: np.ndarray | None = None) -> pd.DataFrame:
     """The paid orders of a data set without an orders table: the events at ``keep`` (default
     :func:`purchase_rows`), each column filtered on its own (Arrow text by Arrow)."""

@@ -1,0 +1,69 @@
+"""Which time zone an upload's Unix timestamps should be read in, suggested from the data.
+
+Unix seconds and milliseconds are instants (UTC); a business counts its days in its own
+zone. People sleep: the hours of the day with the least activity fall at night, local time.
+:func:`suggest_zone` tries every whole-hour offset and keeps the one that puts the quietest
+four hours at 02:00–06:00 local time; when the day's activity has no clear trough (too few
+values, or flat), Chinese headers or text suggest China's zone, else UTC is kept.
+
+>>> import pandas as pd
+>>> midnight_utc = 1_699_920_000  # 2023-11-14 00:00 UTC = 08:00 in Beijing
+>>> beijing_days = pd.Series([str(midnight_utc + 86_400 * d + 3_600 * h)  # 08:00-23:00 Beijing
+...                           for d in range(30) for h in range(16)])
+>>> suggest_zone([beijing_days])
+('Asia/Shanghai', 'activity')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Zone names for whole-hour offsets people mostly mean (others are written as +HH:00).
+_NAMES = {8: "Asia/Shanghai", 0: "UTC"}
+_NIGHT = (2, 3, 4, 5)          # local hours expected to be the quietest
+_SAMPLE = 200_000
+_MIN_VALUES = 200              # fewer epoch values than this tell nothing about a day's rhythm
+_CLEAR = 0.5                   # the quietest night holds at most half the average night's share
+
+
+def epoch_seconds(s: pd.Series) -> np.ndarray:
+    """The values of ``s`` that are Unix seconds or milliseconds (2001–2039), as seconds."""
+    text = s.dropna().astype("str").str.strip().head(_SAMPLE)
+    text = text[text.str.fullmatch(r"\d{10}(?:\d{3})?(?:\.\d+)?").fillna(False).to_numpy(bool)]
+    v = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    v = np.where(v >= 1e12, v / 1e3, v)
+    return v[(v >= 1e9) & (v < 2.2e9)]
+
+
+def zone_name(offset_hours: int) -> str:
+    """``8`` -> ``"Asia/Shanghai"``, ``0`` -> ``"UTC"``, ``-5`` -> ``"-05:00"``."""
+    if offset_hours in _NAMES:
+        return _NAMES[offset_hours]
+    return f"{'+' if offset_hours > 0 else '-'}{abs(offset_hours):02d}:00"
+
+
+def suggest_zone(columns, chinese: bool = False) -> tuple[str | None, str]:
+    """``(zone, basis)`` for the epoch values among ``columns`` (Series of raw text).
+
+    ``basis``: ``activity`` (the day's quiet hours), ``language`` (Chinese headers or text,
+    when the activity shows no clear night), ``utc`` (nothing tells), or ``(None, "none")``
+    when no column holds Unix times.
+    """
+    values = [epoch_seconds(s) for s in columns]
+    values = np.concatenate(values) if values else np.array([])
+    if not len(values):
+        return None, "none"
+    if len(values) >= _MIN_VALUES:
+        hours = np.bincount(((values // 3600) % 24).astype(int), minlength=24) / len(values)
+        night = {off: hours[[(h - off) % 24 for h in _NIGHT]].sum() for off in range(-11, 15)}
+        quietest = min(night.values())
+        # a clear trough only: a flat day (or one too short to show it) proves nothing
+        if quietest <= _CLEAR * (len(_NIGHT) / 24):
+            # offsets as quiet as the best: the night sits in the middle of the quiet span
+            ties = sorted(off for off in night if night[off] <= quietest + 0.005)
+            best = 8 if chinese and 8 in ties else ties[len(ties) // 2]
+            return zone_name(best), "activity"
+    if chinese:
+        return zone_name(8), "language"
+    return "UTC", "utc"
