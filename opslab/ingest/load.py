@@ -157,10 +157,10 @@ def _need_complete(file: LoadedFile) -> None:
                          "map the file inspect_file returned")
 
 
-def fingerprint(files: list[LoadedFile], currency: str = "CNY") -> str:
+def fingerprint(files: list[LoadedFile], currency: str | None = None) -> str:
     """A short hash of the files' bytes plus how they were mapped and read (choices,
     currency): same data, same figures."""
-    h = hashlib.sha256(currency.encode())
+    h = hashlib.sha256((currency or "").encode())
     for f in sorted(files, key=lambda f: (f.table or "", f.digest)):
         h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}|{f.choices}".encode())
     return h.hexdigest()[:12]
@@ -197,8 +197,8 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None) -> tuple
         return None, report
     ds = Dataset.from_tables(
         events=frames.get("events"), orders=frames.get("orders"), users=frames.get("users"),
-        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency or "CNY"),
-        currency=currency or "CNY",
+        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency),
+        currency=currency or "",  # "" = not stated: plain numbers, no market assumed
     )
     return ds, report
 

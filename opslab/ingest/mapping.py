@@ -28,7 +28,7 @@ import pandas as pd
 from opslab.ingest.cells import MISSING_TOKENS, prepare
 from opslab.ingest.dates import parse_datetimes, time_of_day_share
 from opslab.ingest.money import parse_amounts
-from opslab.schema import TABLES
+from opslab.schema import BEHAVIOUR_NAMES, TABLES
 
 __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
            "suggest_from_content", "parse_datetimes", "parse_amounts", "parse_status"]
@@ -240,8 +240,10 @@ def _column_profile(values: pd.Series) -> dict:
     lens = v.str.len()
     eight = digits & (lens == 8)
     date_ok = dates.notna() & (dates >= "1900-01-01") & (dates <= pd.Timestamp.now() + pd.Timedelta(days=2))
-    # A plain integer column only counts as dates when the integers are yyyymmdd(HHMM(SS)).
-    date_ok &= ~digits | eight | lens.isin([12, 14])
+    # A plain integer column only counts as dates when the integers are yyyymmdd(HHMM(SS)) or
+    # Unix seconds / milliseconds of this century (10 / 13 digits).
+    epoch = lens.isin([10, 13]) & (dates >= "2001-01-01")
+    date_ok &= ~digits | eight | lens.isin([12, 14]) | epoch
     return {
         "n": n,
         "date": float(date_ok.mean()),
@@ -253,6 +255,7 @@ def _column_profile(values: pd.Series) -> dict:
         "max": float(amounts.max()) if amounts.notna().any() else np.nan,
         "negative": float((amounts < 0).mean()),
         "money_token": float(v.str.contains(r"[¥￥$€£元]", regex=True).fillna(False).mean()),
+        "behaviour": float(v.str.lower().isin(BEHAVIOUR_NAMES).mean()),
     }
 
 
@@ -270,7 +273,7 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
     >>> table, m["user_id"], m["order_time"], m["quantity"], m["amount"]
     ('orders', 'col_1', 'col_2', 'col_3', 'col_4')
     """
-    prof = {str(c): _column_profile(df[c]) for c in df.columns}
+    prof = {str(c): {**_column_profile(df[c]), "name": str(c)} for c in df.columns}
     prof = {c: p for c, p in prof.items() if p["n"]}
     taken: set[str] = set()
 
@@ -281,16 +284,25 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
             return best[1]
         return None
 
+    order = {c: i for i, c in enumerate(prof)}  # on a tie the leftmost column wins (ids come first)
+    # behaviour codes (pv / cart / fav / buy, 浏览 / 购买 ...): an events log, whatever else it holds
+    event_col = pick(lambda p: p["behaviour"] if p["behaviour"] >= 0.8 else 0)
     date_col = pick(lambda p: p["date"] if p["date"] >= 0.9 else 0)
     amount_col = pick(lambda p: (p["decimal"] + p["money_token"] + 0.5) * p["amount"]
                       if p["amount"] >= 0.9 and (p["decimal"] > 0.05 or p["money_token"] > 0.05)
                       and p["leading_zero"] == 0 else 0)
     id_col = pick(lambda p: (2 if p["leading_zero"] > 0.1 else 1) * (0.5 + (1 - p["decimal"]))
+                  - order[p["name"]] * 1e-6
                   if (p["integer"] < 0.5 or p["leading_zero"] > 0.1 or p["distinct"] > 0.2)
                   and p["decimal"] < 0.05 and p["date"] < 0.9 else 0)
-    qty_col = pick(lambda p: 1 if p["integer"] >= 0.95 and p["leading_zero"] == 0 and p["max"] <= 10_000
-                   and p["negative"] == 0 else 0)
-    table = "orders" if amount_col and date_col and id_col else "events" if date_col and id_col         else "users" if id_col else "events"
+    qty_col = None if event_col else pick(
+        lambda p: 1 if p["integer"] >= 0.95 and p["leading_zero"] == 0 and p["max"] <= 10_000
+        and p["negative"] == 0 else 0)
+    if event_col and date_col and id_col:
+        table = "events"  # a behaviour log: purchases among its events become the orders
+    else:
+        table = "orders" if amount_col and date_col and id_col else "events" if date_col and id_col \
+            else "users" if id_col else "events"
     mapping: dict[str, str | None] = dict.fromkeys(TABLES[table].columns)
     if "user_id" in mapping:
         mapping["user_id"] = id_col
@@ -300,6 +312,8 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
         mapping["amount"] = amount_col
     if "quantity" in mapping:
         mapping["quantity"] = qty_col
+    if "event_name" in mapping:
+        mapping["event_name"] = event_col
     return table, mapping
 
 

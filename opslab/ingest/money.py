@@ -210,7 +210,7 @@ def language_votes(headers, values: pd.Series | None = None) -> Counter:
     without Japanese kana): the weakest evidence, used only when nothing else names a currency."""
     text = " ".join(map(str, headers))
     if values is not None:
-        text += " " + " ".join(values.dropna().astype("str").head(200))
+        text += " " + " ".join(values.dropna().astype("str").head(5_000))
     if _KANA.search(text):
         return Counter()
     n = len(_CJK.findall(text))

@@ -2,14 +2,14 @@
 
 Unix seconds and milliseconds are instants (UTC); a business counts its days in its own
 zone. People sleep: the hours of the day with the least activity fall at night, local time.
-:func:`suggest_zone` tries every whole-hour offset and keeps the one that puts the quietest
-four hours at 02:00–06:00 local time; when the day's activity has no clear trough (too few
+:func:`suggest_zone` tries every whole-hour offset and keeps the one whose night (00:00–07:00
+local, weighted towards 02:00–05:00) holds the least activity; when the day's activity has no clear trough (too few
 values, or flat), Chinese headers or text suggest China's zone, else UTC is kept.
 
 >>> import pandas as pd
 >>> midnight_utc = 1_699_920_000  # 2023-11-14 00:00 UTC = 08:00 in Beijing
->>> beijing_days = pd.Series([str(midnight_utc + 86_400 * d + 3_600 * h)  # 08:00-23:00 Beijing
-...                           for d in range(30) for h in range(16)])
+>>> beijing_days = pd.Series([str(midnight_utc + 86_400 * d + 3_600 * h)  # 07:00-23:00 Beijing
+...                           for d in range(30) for h in range(-1, 16)])
 >>> suggest_zone([beijing_days])
 ('Asia/Shanghai', 'activity')
 """
@@ -21,7 +21,8 @@ import pandas as pd
 
 #: Zone names for whole-hour offsets people mostly mean (others are written as +HH:00).
 _NAMES = {8: "Asia/Shanghai", 0: "UTC"}
-_NIGHT = (2, 3, 4, 5)          # local hours expected to be the quietest
+#: local hour -> how surely people sleep then
+_NIGHT = {0: 0.3, 1: 0.7, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.7, 6: 0.3}
 _SAMPLE = 200_000
 _MIN_VALUES = 200              # fewer epoch values than this tell nothing about a day's rhythm
 _CLEAR = 0.5                   # the quietest night holds at most half the average night's share
@@ -56,13 +57,12 @@ def suggest_zone(columns, chinese: bool = False) -> tuple[str | None, str]:
         return None, "none"
     if len(values) >= _MIN_VALUES:
         hours = np.bincount(((values // 3600) % 24).astype(int), minlength=24) / len(values)
-        night = {off: hours[[(h - off) % 24 for h in _NIGHT]].sum() for off in range(-11, 15)}
+        night = {off: sum(w * hours[(h - off) % 24] for h, w in _NIGHT.items()) for off in range(-11, 15)}
         quietest = min(night.values())
         # a clear trough only: a flat day (or one too short to show it) proves nothing
-        if quietest <= _CLEAR * (len(_NIGHT) / 24):
-            # offsets as quiet as the best: the night sits in the middle of the quiet span
-            ties = sorted(off for off in night if night[off] <= quietest + 0.005)
-            best = 8 if chinese and 8 in ties else ties[len(ties) // 2]
+        if quietest <= _CLEAR * (sum(_NIGHT.values()) / 24):
+            ties = [off for off in night if night[off] <= quietest + 1e-9]
+            best = 8 if chinese and 8 in ties else min(ties, key=abs)
             return zone_name(best), "activity"
     if chinese:
         return zone_name(8), "language"
