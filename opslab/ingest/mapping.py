@@ -31,7 +31,7 @@ from opslab.ingest.money import parse_amounts
 from opslab.schema import BEHAVIOUR_NAMES, TABLES
 
 __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
-           "suggest_from_content", "parse_datetimes", "parse_amounts", "parse_status"]
+           "suggest_from_content", "behaviour_column", "parse_datetimes", "parse_amounts", "parse_status"]
 
 # Most specific synonyms first: on a tie the earlier synonym wins. A synonym starting with "^"
 # matches any normalised header that begins with it ("number_of_cds", "number_of_items").
@@ -53,7 +53,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "销售金额", "实收金额", "销售额", "成交额", "金额", "GMV", "pay_amount",
                "order_amount", "total_amount", "total_price", "amount", "dollar_value", "revenue",
                "sales", "payment", "value"),
-    "unit_price": ("商品单价", "成交单价", "单价", "unit_price", "unit price", "price"),
+    "unit_price": ("商品单价", "成交单价", "单价", "售价", "商品价格", "价格", "unit_price", "unit price",
+                   "item_price", "price"),
     "quantity": ("购买数量", "商品数量", "购买件数", "数量", "件数", "quantity", "qty", "^numberof",
                  "units"),
     "event_name": ("事件名称", "行为类型", "事件", "行为", "动作", "event_name", "event",
@@ -315,6 +316,22 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
     if "event_name" in mapping:
         mapping["event_name"] = event_col
     return table, mapping
+
+
+def behaviour_column(df: pd.DataFrame) -> str | None:
+    """The column whose values are behaviour codes (pv / cart / fav / buy, 浏览 / 购买, view /
+    add_to_cart / transaction ...), if one is: such a file is an events log, whatever its
+    headers say (a price column does not make it an orders table).
+
+    >>> behaviour_column(pd.DataFrame({"a": ["1", "2"], "b": ["pv", "buy"]}))
+    'b'
+    """
+    for c in df.columns:
+        v = df[c].dropna().astype("str").str.strip().str.lower().head(500)
+        v = v[v != ""]
+        if len(v) and v.isin(BEHAVIOUR_NAMES).mean() >= 0.8:
+            return str(c)
+    return None
 
 
 def money_like_columns(df: pd.DataFrame, exclude: set[str]) -> list[str]:
