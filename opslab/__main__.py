@@ -3,6 +3,11 @@ period, posts a digest to the configured group robots, and can alert on yesterda
 
     python -m opslab report --data exports/ --period 2026Q3 --lang zh --out report.docx
     python -m opslab report --data orders.csv users.csv --period 2026-10 --out r.html --alert
+    python -m opslab report --data retail.csv --currency GBP --tz Europe/London --period 2011Q3
+
+Before writing, it prints what the load decided (currency and its evidence, time zone, date
+order, duplicates) and every file's reconciliation (rows and amounts in / kept / rejected / set
+aside), in ``--lang``. ``--currency`` and ``--tz`` take the choices the Data page offers.
 
 Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data: the
 files are loaded as a notebook loads them (:func:`opslab.ingest.load.load`, the Data page's
@@ -16,7 +21,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from opslab.i18n import t
 from opslab.ingest.load import LoadResult, load
+from opslab.ingest.summary import summary_lines
 from opslab.problems import ERROR
 from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
@@ -34,9 +41,10 @@ def _files(paths: list[str]) -> list[tuple[str, bytes]]:
     return out
 
 
-def load_data(paths: list[str]) -> LoadResult:
-    """The files or folders of ``--data``, loaded as a notebook loads them."""
-    return load(*_files(paths))
+def load_data(paths: list[str], **choices) -> LoadResult:
+    """The files or folders of ``--data``, loaded as a notebook loads them (``choices``:
+    ``currency``, ``tz`` ... as :func:`opslab.load` takes them; ``None`` = from the data)."""
+    return load(*_files(paths), **{k: v for k, v in choices.items() if v is not None})
 
 
 def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
@@ -47,12 +55,15 @@ def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
 
 
 def report_command(args) -> int:
-    loaded = load_data(args.data)
+    loaded = load_data(args.data, currency=args.currency, tz=args.tz)
+    print("\n".join(summary_lines(loaded, args.lang)))
     ds = loaded.dataset
     if ds is None:
         errors = [p.code for p in loaded.report if p.severity == ERROR]
-        print("no usable data: " + ", ".join(dict.fromkeys(errors)), file=sys.stderr)
+        print(t("cli.no_data", args.lang, codes=", ".join(dict.fromkeys(errors))), file=sys.stderr)
         return 2
+    if not ds.currency:
+        print(t("cli.currency_not_stated", args.lang))
     targets = report_targets(loaded, args.targets)
     rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang)
     out = Path(args.out)
@@ -60,7 +71,7 @@ def report_command(args) -> int:
         out.write_text(rep.to_html(), encoding="utf-8")
     else:
         out.write_bytes(rep.to_docx())
-    print(f"wrote {out}")
+    print(t("cli.wrote", args.lang, path=out))
     hooks, app_url = read_webhooks(args.secrets)
     status = 0
     if hooks and not args.no_push:
@@ -77,6 +88,13 @@ def report_command(args) -> int:
     return status
 
 
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not (len(code) == 3 and code.isalpha()):
+        raise argparse.ArgumentTypeError(f"not an ISO 4217 currency code: {value!r}")
+    return code
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opslab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +104,10 @@ def main(argv=None) -> int:
     rp.add_argument("--lang", default="zh", choices=("zh", "en"))
     rp.add_argument("--out", default="report.docx", help=".docx or .html")
     rp.add_argument("--targets", help="targets file (.xlsx or .csv)")
+    rp.add_argument("--currency", type=_currency,
+                    help="ISO code of the amounts (GBP, BRL, CNY ...) when the data do not say")
+    rp.add_argument("--tz", help="time zone the days are counted in (Asia/Shanghai, UTC, +08:00 ...); "
+                                 "default: suggested from the data")
     rp.add_argument("--secrets", default=".streamlit/secrets.toml")
     rp.add_argument("--url", help="link back to the app in the digest")
     rp.add_argument("--alert", action="store_true",

@@ -76,5 +76,5 @@ PURCHASE_EVENT_NAMES = frozenset(
 BEHAVIOUR_NAMES = PURCHASE_EVENT_NAMES | frozenset(
     {"pv", "cart", "fav", "view", "click", "visit", "add_to_cart", "addtocart", "add-to-cart", "remove_from_cart",
      "page_view", "pageview", "view_item", "add_to_wishlist", "wishlist", "favorite", "favourite", "collect",
-     "search", "login", "session_start", "begin_checkout", "refund", "share", "like",
+     "search", "login", "session_start", "begin_checkout", "share", "like",
      "浏览", "加购", "收藏", "点击", "访问", "搜索", "加入购物车", "分享", "登录"})

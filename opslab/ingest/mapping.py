@@ -28,7 +28,7 @@ import pandas as pd
 from opslab.ingest.cells import MISSING_TOKENS, prepare
 from opslab.ingest.dates import parse_datetimes, time_of_day_share
 from opslab.ingest.money import parse_amounts
-from opslab.schema import BEHAVIOUR_NAMES, TABLES
+from opslab.schema import BEHAVIOUR_NAMES, PURCHASE_EVENT_NAMES, TABLES
 
 __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
            "suggest_from_content", "behaviour_column", "parse_datetimes", "parse_amounts", "parse_status"]
@@ -256,7 +256,6 @@ def _column_profile(values: pd.Series) -> dict:
         "max": float(amounts.max()) if amounts.notna().any() else np.nan,
         "negative": float((amounts < 0).mean()),
         "money_token": float(v.str.contains(r"[¥￥$€£元]", regex=True).fillna(False).mean()),
-        "behaviour": float(v.str.lower().isin(BEHAVIOUR_NAMES).mean()),
     }
 
 
@@ -287,7 +286,9 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
 
     order = {c: i for i, c in enumerate(prof)}  # on a tie the leftmost column wins (ids come first)
     # behaviour codes (pv / cart / fav / buy, 浏览 / 购买 ...): an events log, whatever else it holds
-    event_col = pick(lambda p: p["behaviour"] if p["behaviour"] >= 0.8 else 0)
+    codes = behaviour_column(df)
+    event_col = codes if codes in prof else None
+    taken |= {event_col} - {None}
     date_col = pick(lambda p: p["date"] if p["date"] >= 0.9 else 0)
     amount_col = pick(lambda p: (p["decimal"] + p["money_token"] + 0.5) * p["amount"]
                       if p["amount"] >= 0.9 and (p["decimal"] > 0.05 or p["money_token"] > 0.05)
@@ -326,10 +327,13 @@ def behaviour_column(df: pd.DataFrame) -> str | None:
     >>> behaviour_column(pd.DataFrame({"a": ["1", "2"], "b": ["pv", "buy"]}))
     'b'
     """
+    browsing = BEHAVIOUR_NAMES - PURCHASE_EVENT_NAMES
     for c in df.columns:
         v = df[c].dropna().astype("str").str.strip().str.lower().head(500)
         v = v[v != ""]
-        if len(v) and v.isin(BEHAVIOUR_NAMES).mean() >= 0.8:
+        known = set(v[v.isin(BEHAVIOUR_NAMES)])
+        # at least two codes, one of them browsing: a status column of "paid" is no behaviour log
+        if len(v) and v.isin(BEHAVIOUR_NAMES).mean() >= 0.8 and len(known) >= 2 and known & browsing:
             return str(c)
     return None
 
