@@ -52,9 +52,10 @@ def lang() -> str:
 
 
 def currency() -> str:
-    """ISO code of the session's data set's amounts (CNY before any data)."""
+    """ISO code of the session's data set's amounts ("" before any data or when not stated:
+    amounts are then plain numbers)."""
     ds = st.session_state.get("dataset")
-    return getattr(ds, "currency", None) or "CNY"
+    return getattr(ds, "currency", None) or ""
 
 
 def tr(key: str, **params) -> str:

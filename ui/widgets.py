@@ -20,6 +20,8 @@ from ui.state import currency, dataset, dataset_key, lang, pinned_language, tr
 
 def format_kpi(name: str, value: float) -> str:
     code = lang()
+    if name in MONEY_KPIS and not getattr(dataset(), "has_amounts", True):
+        return tr("overview.no_amounts")  # absent, never 0
     if name in MONEY_KPIS:
         return fmt.money(value, code, currency=currency())
     if name in RATE_KPIS:

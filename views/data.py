@@ -164,7 +164,7 @@ if files:
     problem_report(st.session_state.get("data_last_report") or [])
     if st.session_state.get("data_store_problem") is not None:
         problem_report([st.session_state["data_store_problem"]])
-    currency = st.session_state.get("data_last_currency") or "CNY"
+    currency = st.session_state.get("data_last_currency") or ""
     for f in files:
         res = f.result
         with st.container(border=True):
