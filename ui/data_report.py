@@ -31,8 +31,11 @@ def current_choices() -> Choices:
                    currency=None if currency == AUTO else currency)
 
 
-def decision_switches(decisions) -> None:
-    """The five switches, each with what was decided automatically, then the decision notes."""
+def decision_switches(decisions, needs_currency: bool = True) -> bool:
+    """The five switches, each with what was decided automatically, then the decision notes.
+
+    When the files hold amounts and nothing in them names the currency, the currency is a
+    required choice (no default, the likeliest first); returns False until it is made."""
     c = decisions.choices
     auto = tr("data.choice.auto")
     order = tr("decide.order." + ("day_first" if c.day_first else "month_first"))
@@ -42,13 +45,35 @@ def decision_switches(decisions) -> None:
         "tz": {AUTO: f"{auto}: {c.tz or tr('data.choice.tz_wall')}", **{z: z for z in ZONES[1:]}},
         "duplicates": {v: tr(f"data.choice.duplicates.{v}") for v in ("auto", "keep", "drop")},
         "placeholders": {v: tr(f"data.choice.placeholders.{v}") for v in ("drop", "keep")},
-        "currency": {AUTO: f"{auto}: {c.currency}", **{v: f"{v} {fmt.symbol(v).strip()}" for v in CURRENCIES}},
+        "currency": {AUTO: f"{auto}: {c.currency or tr('data.choice.currency_none')}",
+                     **{v: _currency_label(v) for v in (*decisions.currency_options, *CURRENCIES)}},
     }
+    ask = needs_currency and c.currency is None  # nothing names it: the user must say
     grid = st.columns(3)
     for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders")):
+        if name == "currency" and ask:
+            options = tuple(dict.fromkeys(decisions.currency_options))  # most likely first, no default
+            grid[i % 3].selectbox(tr("data.choice.currency_required"), options, index=None,
+                                  key=CHOICE_KEYS[name] + "_required", format_func=labels[name].get,
+                                  placeholder=tr("data.choice.currency_placeholder"), on_change=_currency_chosen)
+            continue
         grid[i % 3].selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
                       format_func=labels[name].get, on_change=_reapply_if_loaded)
     problem_report(decisions.notes())
+    return not ask
+
+
+def _currency_label(code: str) -> str:
+    sym = fmt.symbol(code).strip()
+    return f"{code} {sym}" if sym and sym != code else code
+
+
+def _currency_chosen() -> None:
+    """The required currency choice made: it becomes the currency switch's value."""
+    chosen = st.session_state.get(CHOICE_KEYS["currency"] + "_required")
+    if chosen:
+        st.session_state[CHOICE_KEYS["currency"]] = chosen
+        _reapply_if_loaded()
 
 
 def _reapply_if_loaded() -> None:

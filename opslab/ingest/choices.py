@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 PLACEHOLDER_ACTIONS = ("drop", "keep")
 DUPLICATE_ACTIONS = ("auto", "keep", "drop")
-CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR")
+CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR", "BRL", "CHF")
 
 
 @dataclass(frozen=True)

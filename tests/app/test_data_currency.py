@@ -1,0 +1,51 @@
+"""The Data page asks for the currency when nothing in the files names it (issue 21, 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import open_app
+
+# Amounts without any sign, English headers, no country column: nothing says which currency.
+PLAIN = ("customer,order_date,value\n"
+         "c1,2024-01-05,10.50\n"
+         "c2,2024-01-06,20.25\n"
+         "c1,2024-02-01,5.00\n").encode()
+# The same with a country column: United Kingdom is evidence for pounds.
+UK = ("customer,order_date,value,Country\n"
+      "c1,2024-01-05,10.50,United Kingdom\n"
+      "c2,2024-01-06,20.25,United Kingdom\n"
+      "c1,2024-02-01,5.00,France\n").encode()
+
+
+@pytest.mark.slow
+def test_no_currency_in_the_data_is_a_required_choice_before_loading():
+    at = open_app("en", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("plain.csv", PLAIN, "text/csv")).run()
+    assert not at.exception
+    required = at.selectbox(key="data_currency_required")
+    assert required.value is None                        # no default: nobody assumed CNY
+    assert "required" in required.label
+    assert at.button(key="data_apply").disabled          # cannot load until chosen
+    required.set_value("GBP").run()
+    assert not at.exception
+    assert at.session_state["data_currency"] == "GBP"
+    assert not at.button(key="data_apply").disabled
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    ds = at.session_state["dataset"]
+    assert ds.currency == "GBP"
+    assert round(float(ds.orders["amount"].sum()), 2) == 35.75   # 10.50 + 20.25 + 5.00
+
+
+@pytest.mark.slow
+def test_a_country_column_decides_the_currency_without_asking():
+    at = open_app("zh", "views/data.py")
+    at.file_uploader(key="data_upload").set_value(("uk.csv", UK, "text/csv")).run()
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.key == "data_currency_required"]
+    assert not at.button(key="data_apply").disabled
+    text = " ".join(i.value for i in at.info) + " ".join(w.value for w in at.warning)
+    assert "GBP" in text                                 # said, with its evidence (国家或地区列)
+    at.button(key="data_apply").click().run()
+    assert at.session_state["dataset"].currency == "GBP"
