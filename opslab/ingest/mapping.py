@@ -38,7 +38,7 @@ __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user_id": ("用户ID", "用户id", "用户编号", "会员ID", "会员号", "会员编号", "客户ID", "客户编号",
                 "买家ID", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
-                "cust_id", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
+                "cust_id", "cust", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
                 "客户"),
     "event_time": ("行为时间", "事件时间", "访问时间", "发生时间", "登录时间", "event time",
                    "event_time", "timestamp", "datetime", "时间", "日期", "ts", "date", "dt",
@@ -293,7 +293,12 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
     amount_col = pick(lambda p: (p["decimal"] + p["money_token"] + 0.5) * p["amount"]
                       if p["amount"] >= 0.9 and (p["decimal"] > 0.05 or p["money_token"] > 0.05)
                       and p["leading_zero"] == 0 else 0)
-    id_col = pick(lambda p: (2 if p["leading_zero"] > 0.1 else 1) * (0.5 + (1 - p["decimal"]))
+    if event_col:  # a behaviour log (user, item, category, behaviour, time): the user id comes first
+        id_col = pick(lambda p: 1 - order[p["name"]] * 1e-3 if p["decimal"] < 0.05 and p["date"] < 0.9
+                      and (p["integer"] >= 0.95 or p["leading_zero"] > 0.1) else 0)
+    else:
+        id_col = None
+    id_col = id_col or pick(lambda p: (2 if p["leading_zero"] > 0.1 else 1) * (0.5 + (1 - p["decimal"]))
                   - order[p["name"]] * 1e-6
                   if (p["integer"] < 0.5 or p["leading_zero"] > 0.1 or p["distinct"] > 0.2)
                   and p["decimal"] < 0.05 and p["date"] < 0.9 else 0)
