@@ -26,7 +26,7 @@ _NAMES = {8: "Asia/Shanghai", 0: "UTC"}
 #: local time (the real Taobao log: 0.1-0.8 % of the day's events in each of 02:00-05:00 Beijing)
 _NIGHT = {1: 0.3, 2: 0.7, 3: 1.0, 4: 1.0, 5: 1.0, 6: 0.7, 7: 0.3}
 _SAMPLE = 200_000
-_MIN_VALUES = 200              # fewer epoch values than this tell nothing about a day's rhythm
+_MIN_VALUES = 1_000            # fewer epoch values than this do not show a day's rhythm reliably
 _CLEAR = 0.5                   # the quietest night holds at most half the average night's share
 
 
