@@ -14,7 +14,8 @@ from ui.state import lang, tr
 from ui.widgets import problem_report, reason_label
 
 AUTO = "auto"
-ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "America/New_York", "Europe/London")
+ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "Asia/Tokyo", "Europe/London", "Europe/Paris",
+         "America/New_York", "America/Los_Angeles", "America/Sao_Paulo")
 CHOICE_KEYS = {"day_first": "data_day_first", "tz": "data_tz", "duplicates": "data_duplicates",
                "placeholders": "data_placeholders", "currency": "data_currency"}
 

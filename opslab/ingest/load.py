@@ -21,7 +21,7 @@ import pandas as pd
 from opslab.dataset import Dataset
 from opslab.ingest.choices import Choices
 from opslab.ingest.decide import Decisions, decide
-from opslab.ingest.mapping import (behaviour_column, money_like_columns, suggest_from_content, suggest_mapping,
+from opslab.ingest.mapping import (behaviour_log, money_like_columns, suggest_from_content, suggest_mapping,
                                    suggest_table)
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.ingest.validate import ValidationResult, coerce_table
@@ -78,22 +78,9 @@ def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -
         if guessed_table in ("orders", "events"):
             table, mapping = guessed_table, guessed
     else:
-        table, mapping = _behaviour_log(columns, sample, table, mapping)
+        table, mapping = behaviour_log(columns, sample, table, mapping)
     f = LoadedFile(name, key, read, table, tuple(mapping.items()))
     return replace(f, hints=mapping_hints(f, table, mapping))
-
-
-def _behaviour_log(columns, sample, table, mapping):
-    """A file with a column of behaviour codes is an events log (its price column the amount of
-    each purchase), even when a price and a time made its headers look like orders."""
-    if table not in ("orders", "events"):
-        return table, mapping
-    codes = behaviour_column(sample)
-    if codes is None:
-        return table, mapping
-    mapping = suggest_mapping(columns, "events", sample) if table != "events" else dict(mapping)
-    mapping["event_name"] = codes
-    return "events", mapping
 
 
 def mapping_hints(file: LoadedFile, table: str, mapping: dict[str, str | None]) -> tuple[Problem, ...]:
@@ -357,7 +344,7 @@ def _suggest(name: str, dig: str, read: ReadResult) -> LoadedFile:
     columns = [str(c) for c in read.df.columns]
     table = suggest_table(columns)
     mapping = suggest_mapping(columns, table, read.df.head(200))
-    table, mapping = _behaviour_log(columns, read.df.head(200), table, mapping)
+    table, mapping = behaviour_log(columns, read.df.head(200), table, mapping)
     f = LoadedFile(name, dig, read, table, tuple(mapping.items()))
     return replace(f, hints=mapping_hints(f, table, mapping))
 

@@ -31,7 +31,7 @@ from opslab.ingest.money import parse_amounts
 from opslab.schema import BEHAVIOUR_NAMES, PURCHASE_EVENT_NAMES, TABLES
 
 __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
-           "suggest_from_content", "behaviour_column", "parse_datetimes", "parse_amounts", "parse_status"]
+           "suggest_from_content", "behaviour_column", "behaviour_log", "parse_datetimes", "parse_amounts", "parse_status"]
 
 # Most specific synonyms first: on a tie the earlier synonym wins. A synonym starting with "^"
 # matches any normalised header that begins with it ("number_of_cds", "number_of_items").
@@ -341,6 +341,17 @@ def behaviour_column(df: pd.DataFrame) -> str | None:
         if len(v) and v.isin(BEHAVIOUR_NAMES).mean() >= 0.8 and len(known) >= 2 and known & browsing:
             return str(c)
     return None
+
+
+def behaviour_log(columns, sample, table, mapping):
+    """A file with a column of behaviour codes is an events log (its price column the amount of
+    each purchase), even when a price and a time made its headers look like orders."""
+    codes = behaviour_column(sample) if table in ("orders", "events") else None
+    if codes is None:
+        return table, mapping
+    mapping = suggest_mapping(columns, "events", sample) if table != "events" else dict(mapping)
+    mapping["event_name"] = codes
+    return "events", mapping
 
 
 def money_like_columns(df: pd.DataFrame, exclude: set[str]) -> list[str]:

@@ -49,3 +49,23 @@ def test_a_country_column_decides_the_currency_without_asking():
     assert "GBP" in text                                 # said, with its evidence (国家或地区列)
     at.button(key="data_apply").click().run()
     assert at.session_state["dataset"].currency == "GBP"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang,absent", [("en", "no amounts in this data"), ("zh", "数据中没有金额")])
+def test_a_log_without_amounts_shows_no_money_on_the_overview_and_targets(lang, absent):
+    from opslab.ingest.load import load
+    from tests.test_currency_zone_logs import csv_bytes, taobao_log
+    raw = taobao_log(seed=29)
+    ds = load(("log.csv", csv_bytes(raw, header=False))).dataset
+    assert not ds.has_amounts
+    at = open_app(lang, dataset=ds)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    gmv = next(v for k, v in metrics.items() if k.startswith("GMV"))
+    assert gmv == absent                                  # not "0" and not "¥0.00"
+    assert all("¥" not in str(v) for v in metrics.values())
+    assert any(absent in i.value for i in at.info)        # the GMV trend says why it has no line
+    at.switch_page("views/targets.py").run()
+    assert not at.exception
+    assert any(absent in i.value for i in at.info)
