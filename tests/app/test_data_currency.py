@@ -53,13 +53,17 @@ def test_a_country_column_decides_the_currency_without_asking():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang,absent", [("en", "no amounts in this data"), ("zh", "数据中没有金额")])
-def test_a_log_without_amounts_shows_no_money_on_the_overview_and_targets(lang, absent):
-    from opslab.ingest.load import load
+def test_a_log_without_amounts_shows_no_money_on_the_overview_and_targets(lang, absent, tmp_path, monkeypatch):
+    from opslab.ingest.load import files_key, load
     from tests.test_currency_zone_logs import csv_bytes, taobao_log
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
     raw = taobao_log(seed=29)
-    ds = load(("log.csv", csv_bytes(raw, header=False))).dataset
+    res = load(("log.csv", csv_bytes(raw, header=False)))
+    ds = res.dataset
     assert not ds.has_amounts
-    at = open_app(lang, dataset=ds)
+    at = open_app(lang, dataset=ds, run=False)
+    at.session_state["dataset_source"] = {"kind": "upload", "key": files_key(list(res.files), ds.currency)}
+    at.run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     gmv = next(v for k, v in metrics.items() if k.startswith("GMV"))
