@@ -95,14 +95,19 @@ def decide(files, choices: Choices | None = None) -> Decisions:
 
     Day/month order: values such as ``13/01/2024`` prove day-first, ``01/13/2024`` month-first;
     the majority wins when files disagree; with no proof month-first, flagged as ambiguous.
-    Zone: the offset most zoned values carry. Currency: symbols and words in the cells, else
-    the headers (``dollar_value``, ``金额(元)``), else CNY.
+    Zone: the offset most zoned values carry, else for Unix times the one their day suggests.
+    Currency: symbols and words in the cells, the headers (``dollar_value``, ``金额(元)``), a
+    country column, the files' language; else not stated (``None``).
     """
     choices = choices or Choices()
     times = _columns(files, "time")
+    # Unix-time columns hold digits only: no day/month question and no zone suffix to look for
+    epoch = [s for _, s in times if _all_epoch(s)]
     votes: Counter = Counter()
     zones: Counter = Counter()
     for _, s in times:
+        if any(s is e for e in epoch):
+            continue
         votes += day_month_votes(s)
         zones += zone_offsets(s)
     day_first, basis = choices.day_first, "forced"
@@ -123,7 +128,7 @@ def decide(files, choices: Choices | None = None) -> Decisions:
         money_votes += country_votes(s)
     chinese = language_votes(*_language_text(files))
     money_votes += chinese
-    epoch = [s for _, s in times if len(epoch_seconds(s.head(1_000)))]
+    epoch += [s for _, s in times if not any(s is e for e in epoch) and len(epoch_seconds(s.head(1_000)))]
     n_epoch = sum(len(epoch_seconds(s)) for s in epoch)
     tz, tz_basis = choices.tz, "forced" if choices.tz else "none"
     if tz is None and zones:
@@ -137,6 +142,12 @@ def decide(files, choices: Choices | None = None) -> Decisions:
     options = ranked_currencies(money_votes, CURRENCIES)
     resolved = replace(choices, day_first=day_first, tz=tz, currency=currency)
     return Decisions(resolved, basis, dict(votes), tz_basis, dict(zones), cur_basis, seen, options, n_epoch)
+
+
+def _all_epoch(s: pd.Series) -> bool:
+    """Whether the first thousand present values are all Unix seconds or milliseconds."""
+    head = s.dropna().head(1_000)
+    return len(head) > 0 and len(epoch_seconds(head)) == len(head)
 
 
 def _country_columns(files) -> list[pd.Series]:
