@@ -8,11 +8,12 @@ duplicate rule it used, and how many rows (with their amounts) were kept, reject
 >>> res = load(("o.csv", b"user_id,order_time,amount\\nu1,2024-01-05,$12.50\\nu2,x,$3\\n"))
 >>> print("\\n".join(summary_lines(res, "en")))  # doctest: +ELLIPSIS
 Decisions
-  - ...
   - Amounts are in USD (from the currency signs in the cells; seen: USD).
   - Duplicate rows: ...
 Reconciliation
   - o.csv (Orders): 2 rows in · 1 kept · 1 rejected · 0 set aside; amount in $15.50 · kept $12.50 · rejected $3.00 · set aside $0.00
+To check
+  - o.csv: 1 values in “order_time” are not dates we can read.
 """
 
 from __future__ import annotations
