@@ -3,6 +3,11 @@ period, posts a digest to the configured group robots, and can alert on yesterda
 
     python -m opslab report --data exports/ --period 2026Q3 --lang zh --out report.docx
     python -m opslab report --data orders.csv users.csv --period 2026-10 --out r.html --alert
+    python -m opslab report --data retail.csv --currency GBP --tz Europe/London --period 2011Q3
+
+Before writing, it prints what the load decided (currency and its evidence, time zone, date
+order, duplicates) and every file's reconciliation (rows and amounts in / kept / rejected / set
+aside), in ``--lang``. ``--currency`` and ``--tz`` take the choices the Data page offers.
 
 Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data: the
 files are loaded as a notebook loads them (:func:`opslab.dataset.load.load`, the Data page's
@@ -23,6 +28,11 @@ from opslab.ingest.choices import DUPLICATE_ACTIONS, LINE_ACTIONS, REFUND_ACTION
 from opslab.dataset.load import LoadResult, load
 from opslab.core.problems import ERROR
 from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
+from opslab.core.i18n import t
+from opslab.dataset.load import LoadResult, load
+from opslab.present.load_summary import summary_lines
+from opslab.core.problems import ERROR
+from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
 from opslab.planning.targets import read_targets
 from opslab.workspace.target_store import saved_targets
@@ -40,8 +50,9 @@ def _files(paths: list[str]) -> list[tuple[str, bytes]]:
 
 def load_data(paths: list[str], **choices) -> LoadResult:
     """The files or folders of ``--data``, loaded as a notebook loads them (``choices``: the
-    upload's rules, e.g. ``refunds="gross"``, ``lines="sum"``)."""
-    return load(*_files(paths), **choices)
+    upload's rules as :func:`opslab.load` takes them, e.g. ``currency``, ``tz``,
+    ``refunds="gross"``, ``lines="sum"``; ``None`` = decided from the data)."""
+    return load(*_files(paths), **{k: v for k, v in choices.items() if v is not None})
 
 
 def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
@@ -52,12 +63,16 @@ def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
 
 
 def report_command(args) -> int:
-    loaded = load_data(args.data, refunds=args.refunds, duplicates=args.duplicates, lines=args.lines)
+    loaded = load_data(args.data, currency=args.currency, tz=args.tz, refunds=args.refunds,
+                       duplicates=args.duplicates, lines=args.lines)
+    print("\n".join(summary_lines(loaded, args.lang)))
     ds = loaded.dataset
     if ds is None:
         errors = [p.code for p in loaded.report if p.severity == ERROR]
-        print("no usable data: " + ", ".join(dict.fromkeys(errors)), file=sys.stderr)
+        print(t("cli.no_data", args.lang, codes=", ".join(dict.fromkeys(errors))), file=sys.stderr)
         return 2
+    if not ds.currency:
+        print(t("cli.currency_not_stated", args.lang))
     targets = report_targets(loaded, args.targets)
     rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang)
     out = Path(args.out)
@@ -65,7 +80,7 @@ def report_command(args) -> int:
         out.write_text(rep.to_html(), encoding="utf-8")
     else:
         out.write_bytes(rep.to_docx())
-    print(f"wrote {out}")
+    print(t("cli.wrote", args.lang, path=out))
     hooks, app_url = read_webhooks(args.secrets)
     status = 0
     if hooks and not args.no_push:
@@ -82,6 +97,13 @@ def report_command(args) -> int:
     return status
 
 
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not (len(code) == 3 and code.isalpha()):
+        raise argparse.ArgumentTypeError(f"not an ISO 4217 currency code: {value!r}")
+    return code
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opslab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +113,10 @@ def main(argv=None) -> int:
     rp.add_argument("--lang", default="zh", choices=("zh", "en"))
     rp.add_argument("--out", default="report.docx", help=".docx or .html")
     rp.add_argument("--targets", help="targets file (.xlsx or .csv)")
+    rp.add_argument("--currency", type=_currency,
+                    help="ISO code of the amounts (GBP, BRL, CNY ...) when the data do not say")
+    rp.add_argument("--tz", help="time zone the days are counted in (Asia/Shanghai, UTC, +08:00 ...); "
+                                 "default: suggested from the data")
     rp.add_argument("--secrets", default=".streamlit/secrets.toml")
     rp.add_argument("--url", help="link back to the app in the digest")
     rp.add_argument("--alert", action="store_true",

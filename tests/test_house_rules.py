@@ -161,7 +161,7 @@ def test_no_cycle_between_rooms_of_the_same_layer():
 ALLOWED_ERRORS = {"ValueError", "TypeError", "OpsLabError", "NotImplementedError", "StopIteration",
                   "AttributeError",  # only from module __getattr__ (PEP 562)
                   "OSError",  # I/O that failed: a chat robot that did not answer (report/push.py)
-                  "SystemExit",  # command-line entry points
+                  "SystemExit", "ArgumentTypeError",  # command-line entry points (argparse)
                   "NotEnoughCampaigns"}  # an OpsLabError (models/campaigns.py)
 
 

@@ -17,7 +17,8 @@ from ui.state import lang, tr
 from ui.widgets import problem_report, reason_label
 
 AUTO = "auto"
-ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "America/New_York", "Europe/London")
+ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "Asia/Tokyo", "Europe/London", "Europe/Paris",
+         "America/New_York", "America/Los_Angeles", "America/Sao_Paulo")
 CHOICE_KEYS = {"day_first": "data_day_first", "tz": "data_tz", "duplicates": "data_duplicates",
                "placeholders": "data_placeholders", "currency": "data_currency", "lines": "data_lines",
                "refunds": "data_refunds"}
@@ -36,8 +37,11 @@ def current_choices() -> Choices:
                    lines=ss.get(CHOICE_KEYS["lines"], AUTO), refunds=ss.get(CHOICE_KEYS["refunds"], "net"))
 
 
-def decision_switches(decisions) -> None:
-    """The switches, each with what was decided automatically, then the decision notes."""
+def decision_switches(decisions, needs_currency: bool = True) -> bool:
+    """The switches, each with what was decided automatically, then the decision notes.
+
+    When the files hold amounts and nothing in them names the currency, the currency is a
+    required choice (no default, the likeliest first); returns False until it is made."""
     c = decisions.choices
     auto = tr("data.choice.auto")
     order = tr("decide.order." + ("day_first" if c.day_first else "month_first"))
@@ -47,15 +51,37 @@ def decision_switches(decisions) -> None:
         "tz": {AUTO: f"{auto}: {c.tz or tr('data.choice.tz_wall')}", **{z: z for z in ZONES[1:]}},
         "duplicates": {v: tr(f"data.choice.duplicates.{v}") for v in ("auto", "keep", "drop")},
         "placeholders": {v: tr(f"data.choice.placeholders.{v}") for v in ("drop", "keep")},
-        "currency": {AUTO: f"{auto}: {c.currency}", **{v: f"{v} {fmt.symbol(v).strip()}" for v in CURRENCIES}},
+        "currency": {AUTO: f"{auto}: {c.currency or tr('data.choice.currency_none')}",
+                     **{v: _currency_label(v) for v in (*decisions.currency_options, *CURRENCIES)}},
         "lines": {v: tr(f"data.choice.lines.{v}") for v in LINE_ACTIONS},
         "refunds": {v: tr(f"data.choice.refunds.{v}") for v in REFUND_ACTIONS},
     }
+    ask = needs_currency and c.currency is None  # nothing names it: the user must say
     grid = st.columns(3)
     for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders", "lines", "refunds")):
+        if name == "currency" and ask:
+            options = tuple(dict.fromkeys(decisions.currency_options))  # most likely first, no default
+            grid[i % 3].selectbox(tr("data.choice.currency_required"), options, index=None,
+                                  key=CHOICE_KEYS[name] + "_required", format_func=labels[name].get,
+                                  placeholder=tr("data.choice.currency_placeholder"), on_change=_currency_chosen)
+            continue
         grid[i % 3].selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
                       format_func=labels[name].get, on_change=_reapply_if_loaded)
     problem_report(decisions.notes())
+    return not ask
+
+
+def _currency_label(code: str) -> str:
+    sym = fmt.symbol(code).strip()
+    return f"{code} {sym}" if sym and sym != code else code
+
+
+def _currency_chosen() -> None:
+    """The required currency choice made: it becomes the currency switch's value."""
+    chosen = st.session_state.get(CHOICE_KEYS["currency"] + "_required")
+    if chosen:
+        st.session_state[CHOICE_KEYS["currency"]] = chosen
+        _reapply_if_loaded()
 
 
 def _reapply_if_loaded() -> None:

@@ -54,8 +54,10 @@ def apply_mapping_cached(name: str, data: bytes, table: str, mapping: tuple, no_
 
 
 @st.cache_data(**CACHE)
-def sample_files(files: tuple[tuple[str, bytes], ...]) -> list[loader.LoadedFile]:
-    return loader.prepare_files(list(files))[0]
+def sample_files(files: tuple[tuple[str, bytes], ...]) -> tuple[list[loader.LoadedFile], str | None]:
+    """The sample's files, read and checked, and the currency their evidence names."""
+    files, decisions = loader.prepare_files(list(files))
+    return files, decisions.choices.currency
 
 
 def shared_dataset(files: list[loader.LoadedFile], currency: str | None = None):
@@ -107,8 +109,8 @@ def load_sample() -> None:
         state.set_dataset(source, {"kind": "configured", "key": configured_key(),
                                    "engine": opslab_config().get("engine", "duckdb")})
         return
-    files = sample_files(tuple(loader.sample_bytes()))
-    ds, _ = shared_dataset(files)
+    files, currency = sample_files(tuple(loader.sample_bytes()))
+    ds, _ = shared_dataset(files, currency)
     key = files_key(files, ds.currency)  # as the CLI and a notebook key the same files
     state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "key": key, "files": [f.name for f in files]})
 

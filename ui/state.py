@@ -58,16 +58,22 @@ def lang() -> str:
 
 
 def currency() -> str:
-    """ISO code of the session's data set's amounts (CNY before any data)."""
+    """ISO code of the session's data set's amounts ("" before any data or when not stated:
+    amounts are then plain numbers)."""
     ds = st.session_state.get("dataset")
-    return getattr(ds, "currency", None) or "CNY"
+    return getattr(ds, "currency", None) or ""
 
 
 def tr(key: str, **params) -> str:
     """Translate into the session's language; ``{cur}`` in a text is the data set's currency
     symbol, so every label that names money carries it."""
     params.setdefault("cur", fmt.symbol(currency()))
-    return i18n.t(key, lang(), **params)
+    return _no_empty_unit(i18n.t(key, lang(), **params), params["cur"])
+
+
+def _no_empty_unit(text: str, cur: str) -> str:
+    """Without a stated currency ``{cur}`` is empty: "Spend ()" reads "Spend"."""
+    return text if cur else text.replace(" ()", "").replace("（）", "").replace("()", "")
 
 
 def dataset() -> Dataset | None:
@@ -109,13 +115,13 @@ def labeller(prefix: str, suffix: str = ""):
     Streamlit may call a widget's ``format_func`` outside the script run (AppTest does).
     """
     code, cur = lang(), fmt.symbol(currency())
-    return lambda option: i18n.t(f"{prefix}{option}{suffix}", code, cur=cur)
+    return lambda option: _no_empty_unit(i18n.t(f"{prefix}{option}{suffix}", code, cur=cur), cur)
 
 
 def translator():
     """``tr`` bound to this run's language, for ``format_func`` callbacks (see :func:`labeller`)."""
     code, cur = lang(), fmt.symbol(currency())
-    return lambda key, **params: i18n.t(key, code, **{"cur": cur, **params})
+    return lambda key, **params: _no_empty_unit(i18n.t(key, code, **{"cur": cur, **params}), cur)
 
 
 # -- the lifecycle rules in force (one rule set for every page) -----------------------------------

@@ -10,13 +10,8 @@ import streamlit as st
 from opslab.present import export
 from opslab.present import formatting as fmt
 from opslab.core.i18n import catalog
-from opslab.metrics.kpi_table import MONEY_KPIS, RATE_KPIS
 from opslab.core.problems import ERROR, WARNING, Report
 from opslab.metrics import catalogue
-from opslab.present import export
-from opslab.present import formatting as fmt
-from opslab.core.i18n import catalog
-from opslab.core.problems import ERROR, WARNING, Report
 from ui.data_source import load_sample
 from ui.plain import md_escape
 from ui import workspace
@@ -24,7 +19,10 @@ from ui.state import currency, dataset, dataset_key, lang, pinned_language, tr
 
 
 def format_kpi(name: str, value: float) -> str:
-    """A KPI value in its catalogue unit (money with the data set's currency, rates in %)."""
+    """A KPI value in its catalogue unit (money with the data set's currency, rates in %);
+    money figures of a data set without amounts are absent, never 0."""
+    if catalogue.unit(name) == "money" and not getattr(dataset(), "has_amounts", True):
+        return tr("overview.no_amounts")
     return fmt.kpi_value(name, value, lang(), currency())
 
 

@@ -145,12 +145,14 @@ if confirmed or joined_entries:
         linked_view.render_link(link, decisions.choices.currency)
     st.subheader(tr("data.decisions_title"))
     st.caption(tr("data.decisions_help"))
-    decision_switches(decisions)
+    money_mapped = any(f.mapping_dict.get(k) for f in mapped_files for k in ("amount", "unit_price", "spend", "revenue"))
+    ready = decision_switches(decisions, needs_currency=money_mapped)
     private = st.checkbox(
         tr("workspace.private"), key="data_private", disabled=not workspace.auth.identities_verified(),
         help=tr("workspace.private_help") if workspace.auth.identities_verified() else tr("workspace.private_unavailable"))
-    clicked = st.button(tr("data.apply"), key="data_apply", type="primary")
-    if clicked or st.session_state.pop("data_reapply", False):
+    clicked = st.button(tr("data.apply"), key="data_apply", type="primary", disabled=not ready,
+                        help=None if ready else tr("data.choice.currency_first"))
+    if ready and (clicked or st.session_state.pop("data_reapply", False)):
         files = []
         choices = decisions.choices
         with st.status(tr("data.applying"), expanded=True) as status:
@@ -192,7 +194,7 @@ if files:
     problem_report(st.session_state.get("data_last_report") or [])
     if st.session_state.get("data_store_problem") is not None:
         problem_report([st.session_state["data_store_problem"]])
-    currency = st.session_state.get("data_last_currency") or "CNY"
+    currency = st.session_state.get("data_last_currency") or ""
     if st.session_state.get("data_last_link") is not None:
         linked_view.render_link(st.session_state["data_last_link"], currency)
     for f in files:

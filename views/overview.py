@@ -59,7 +59,10 @@ if frame["refunds"].sum() > 0:  # refunds in the data: the period's gross, refun
 threshold = rules_seen().high_value_monthly_spend
 st.subheader(tr("overview.lead_cards"))
 lead_grid(lead_kpis.lead_cards(ds, start, metrics.period_end(start, grain), high_value=threshold))
-st.caption(tr("overview.lead.caption", threshold=fmt.money(threshold, lang(), currency=ds.currency)))
+if ds.has_amounts:
+    st.caption(tr("overview.lead.caption", threshold=fmt.money(threshold, lang(), currency=ds.currency)))
+else:
+    st.caption(tr("overview.no_amounts_help"))
 
 st.subheader(tr("overview.trends"))
 picked = url_multi(tr("overview.trend_metrics"), metrics.KPIS, ["dau", "gmv", "new_users", "paid_conversion"],
@@ -75,6 +78,9 @@ cols = st.columns(2)
 for i, name in enumerate(picked):
     y_format = ".1%" if name in metrics.RATE_KPIS else ",.0f"
     title = catalogue.name(name, lang())
+    if catalogue.unit(name) == "money" and not ds.has_amounts:  # no line at 0: say why there is none
+        cols[i % 2].info(f"{title}: {tr('overview.no_amounts')}")
+        continue
     if name in metrics.MONEY_KPIS:  # the axis and tooltip name the data set's currency: "GMV ($)"
         title = fmt.money_title(title, ds.currency)
     chart = charts.trend_chart(trend, "period", name, title, tr("metrics.period"), y_format, grain=grain,

@@ -79,7 +79,7 @@ history = period_totals(ds.campaigns, "quarter")
 if len(history):
     with st.expander(tr("report.history"), icon=":material/campaign:"):
         st.caption(tr("report.history_help"))
-        code, currency = lang(), getattr(ds, "currency", "CNY") or "CNY"
+        code, currency = lang(), getattr(ds, "currency", "") or ""
         kind = {"spend": "gmv", "revenue": "gmv", "roi": "roi", "cac": "cac", "conversion_rate": "paid_conversion"}
         shown = pd.DataFrame({tr("report.col.period"): history.index})
         for col in history.columns:

@@ -40,7 +40,7 @@ ds = page_start("targets")
 # one rule set: the high-value retention targets use the tier threshold in force on Lifecycle
 high_value = rules_seen().high_value_monthly_spend
 code = lang()
-currency = getattr(ds, "currency", "CNY") or "CNY"
+currency = getattr(ds, "currency", "") or ""
 key = dataset_key()
 store = TargetStore()
 if st.session_state.get("tg_loaded_for") != key:  # another data set: its own targets
@@ -58,7 +58,9 @@ period = url_choice("selectbox", tr("targets.period"), options, now.code, "tg_pe
 
 # -- the editor -------------------------------------------------------------------------------
 st.subheader(tr("targets.editor"))
-st.caption(tr("targets.editor_help", currency=currency))
+st.caption(tr("targets.editor_help", currency=currency or tr("targets.currency_not_stated")))
+if not ds.has_amounts:  # GMV and high-value retention cannot be measured: said, not shown as 0
+    st.info(tr("targets.no_amounts"))
 mine = {t.kpi: t for t in saved if t.period == period}
 dir_label = {d: tr(f"targets.direction.{d}") for d in DIRECTIONS}
 frame = pd.DataFrame({

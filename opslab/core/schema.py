@@ -79,6 +79,14 @@ TABLES: dict[str, TableSpec] = {s.name: s for s in (EVENTS, ORDERS, USERS, CAMPA
 
 #: Event names that mean "a purchase happened" when no orders table is given.
 PURCHASE_EVENT_NAMES = frozenset(
-    {"purchase", "pay", "paid", "payment", "order", "buy", "checkout",
-     "支付", "下单", "购买", "付款", "支付成功", "订单"}
+    {"purchase", "pay", "paid", "payment", "order", "buy", "checkout", "transaction", "purchased",
+     "order_completed", "支付", "下单", "购买", "付款", "支付成功", "订单", "成交"}
 )
+#: Behaviour codes of common logs (Taobao pv/cart/fav/buy, 浏览/加购/收藏/购买, GA-style
+#: view/add_to_cart/purchase, RetailRocket view/addtocart/transaction): a column of these is
+#: recognised as the event name even without a header.
+BEHAVIOUR_NAMES = PURCHASE_EVENT_NAMES | frozenset(
+    {"pv", "cart", "fav", "view", "click", "visit", "add_to_cart", "addtocart", "add-to-cart", "remove_from_cart",
+     "page_view", "pageview", "view_item", "add_to_wishlist", "wishlist", "favorite", "favourite", "collect",
+     "search", "login", "session_start", "begin_checkout", "share", "like",
+     "浏览", "加购", "收藏", "点击", "访问", "搜索", "加入购物车", "分享", "登录"})

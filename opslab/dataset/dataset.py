@@ -26,6 +26,7 @@ from opslab.core.schema import (
 )
 from opslab.dataset.tables import complete_tables, conform, empty
 from opslab.dataset.tables import complete_tables, conform, empty, engine_orders
+from opslab.dataset.tables import amounts_in, complete_tables, conform, empty
 
 MEMO_ENTRIES = 48
 
@@ -51,8 +52,8 @@ class Dataset:
     --------
     >>> ev = pd.DataFrame({"user_id": ["a", "b"], "event_time": pd.to_datetime(["2024-01-01", "2024-01-02"])})
     >>> ds = Dataset.from_tables(events=ev)
-    >>> ds.n_users, str(ds.end), ds.currency
-    (2, '2024-01-02', 'CNY')
+    >>> ds.n_users, str(ds.end), ds.currency, ds.has_amounts
+    (2, '2024-01-02', '', False)
     """
 
     events: pd.DataFrame
@@ -63,7 +64,12 @@ class Dataset:
     derived: tuple[str, ...] = field(default=())  # what was inferred: "orders", "signup", ...
     #: Makes the engine (DuckDB when None); see :meth:`on_engine`.
     engine_factory: Callable[[], Engine] | None = field(default=None, compare=False, repr=False)
-    currency: str = "CNY"  # ISO 4217 code of every amount (decided at upload, settable)
+    #: ISO 4217 code of every amount (found in the data or chosen at upload); "" when nobody
+    #: stated it: amounts are then plain numbers, and no market (festival calendar) is assumed.
+    currency: str = ""
+    #: False when the data hold no amounts (a behaviour log without prices): money KPIs (GMV,
+    #: ARPU, ARPPU, ROI ...) are then absent (NaN), never 0, while counts still work.
+    has_amounts: bool = True
     #: ``"net"``: GMV = sales - refunds (refunds counted on their own day); ``"gross"``: every sale.
     refunds: str = "net"
     #: One row per order line when an orders file was order lines summed into ``orders``
@@ -72,12 +78,15 @@ class Dataset:
 
     @classmethod
     def from_tables(cls, events=None, orders=None, users=None, campaigns=None,
-                    fingerprint: str | None = None, currency: str = "CNY", *,
+                    fingerprint: str | None = None, currency: str | None = None,
+                    has_amounts: bool | None = None, *,
                     order_lines: pd.DataFrame | None = None, refunds: str = "net") -> "Dataset":
         events, orders = conform(events, EVENTS), conform(orders, ORDERS)
         users, campaigns = conform(users, USERS), conform(campaigns, CAMPAIGNS)
         if events is None and orders is None:
             raise ValueError("a Dataset needs events or orders")
+        if has_amounts is None:  # orders carry amounts; purchase events only when a price was mapped
+            has_amounts = orders is not None or amounts_in(events)
         events, orders, users, derived = complete_tables(events, orders, users)
         campaigns = campaigns if campaigns is not None else empty(CAMPAIGNS)
         if fingerprint is None:
@@ -88,7 +97,7 @@ class Dataset:
         if order_lines is not None:
             order_lines = conform(order_lines, ORDERS)
         return cls(events, orders, users, campaigns, fingerprint, tuple(derived),
-                   currency=str(currency).upper(), refunds=refunds,
+                   currency=str(currency or "").upper(), has_amounts=bool(has_amounts), refunds=refunds,
                    order_lines=order_lines if order_lines is not None else empty(ORDERS))
 
     # -- facts ---------------------------------------------------------------------------
@@ -186,7 +195,7 @@ class Dataset:
         eng.register("od", engine_orders(self.orders))
         eng.register("us", self.users[["uid", "signup_time", "censored"]])
         eng.run("user_day")
-        eng.run("paid_day", gross=self.refunds == "gross")
+        eng.run("paid_day", gross=self.refunds == "gross", priced=self.has_amounts)
         eng.run("refund_day", gross=self.refunds == "gross")
         eng.run("user_first")
         return eng

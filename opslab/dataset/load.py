@@ -24,6 +24,8 @@ from opslab.ingest.decide import Decisions, decide
 from opslab.ingest.link_files import join_files, reconcile
 from opslab.ingest.linked import Link
 from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
+from opslab.ingest.mapping import (behaviour_log, money_like_columns, suggest_from_content, suggest_mapping,
+                                   suggest_table)
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
 from opslab.ingest.validate import ValidationResult, coerce_table
 from opslab.core.problems import ERROR, WARNING, OpsLabError, Problem, Report
@@ -78,6 +80,8 @@ def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -
         guessed_table, guessed = suggest_from_content(sample)
         if guessed_table in ("orders", "events"):
             table, mapping = guessed_table, guessed
+    else:
+        table, mapping = behaviour_log(columns, sample, table, mapping)
     f = LoadedFile(name, key, read, table, tuple(mapping.items()))
     return replace(f, hints=mapping_hints(f, table, mapping))
 
@@ -161,10 +165,10 @@ def _need_complete(file: LoadedFile) -> None:
                          "map the file inspect_file returned")
 
 
-def fingerprint(files: list[LoadedFile], currency: str = "CNY") -> str:
+def fingerprint(files: list[LoadedFile], currency: str | None = None) -> str:
     """A short hash of the files' bytes plus how they were mapped and read (choices,
     currency): same data, same figures."""
-    h = hashlib.sha256(currency.encode())
+    h = hashlib.sha256((currency or "").encode())
     for f in sorted(files, key=lambda f: (f.table or "", f.digest)):
         h.update(f"{f.digest}|{f.table}|{sorted(f.mapping, key=str)}|{f.choices}".encode())
     return h.hexdigest()[:12]
@@ -207,8 +211,9 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None,
         return None, report
     ds = Dataset.from_tables(
         events=frames.get("events"), orders=frames.get("orders"), users=frames.get("users"),
-        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency or "CNY"),
-        currency=currency or "CNY", order_lines=frames.get("order_lines"), refunds=refunds,
+        campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency),
+        currency=currency or "",  # "" = not stated: plain numbers, no market assumed
+        order_lines=frames.get("order_lines"), refunds=refunds,
     )
     return ds, report
 
@@ -366,6 +371,7 @@ def _suggest(name: str, dig: str, read: ReadResult) -> LoadedFile:
     columns = [str(c) for c in read.df.columns]
     table = suggest_table(columns)
     mapping = suggest_mapping(columns, table, read.df.head(200))
+    table, mapping = behaviour_log(columns, read.df.head(200), table, mapping)
     f = LoadedFile(name, dig, read, table, tuple(mapping.items()))
     return replace(f, hints=mapping_hints(f, table, mapping))
 

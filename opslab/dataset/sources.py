@@ -171,7 +171,7 @@ class SourceDataset(Dataset):
         for name in PREPARE:
             eng.run(name, burn_in=BURN_IN_DAYS)
         eng.run("user_day")
-        eng.run("paid_day", gross=False)
+        eng.run("paid_day", gross=False, priced=True)
         eng.run("refund_day", gross=False)
         eng.run("user_first")
         return eng
@@ -259,7 +259,7 @@ def _engine_factory(engine: str | Callable[[], Engine], spark=None, master: str 
 
 
 def connect(path_or_tables, engine: str = "duckdb", *, spark=None, master: str | None = None,
-            remote: str | None = None, **engine_args) -> Dataset:
+            remote: str | None = None, currency: str | None = None, **engine_args) -> Dataset:
     """A data set that stays where it is, analysed by ``engine`` (``"duckdb"`` or ``"spark"``).
 
     Parameters
@@ -274,6 +274,9 @@ def connect(path_or_tables, engine: str = "duckdb", *, spark=None, master: str |
     spark, master, remote
         Spark only: an existing SparkSession, or a master URL (``"local[2]"``,
         ``"spark://host:7077"``), or a Spark Connect address (``"sc://host:15002"``).
+    currency
+        ISO code of the amounts (``"CNY"``, ``"GBP"`` ...); canonical tables do not say, and
+        none is assumed: without it amounts are plain numbers and no festival calendar applies.
     **engine_args
         Passed to the engine: ``threads``, ``memory_limit``, ``temp_directory`` for DuckDB;
         ``shuffle_partitions``, ``driver_memory``, ``conf`` for a new Spark session.
@@ -288,6 +291,13 @@ def connect(path_or_tables, engine: str = "duckdb", *, spark=None, master: str |
     True
     """
     factory = _engine_factory(engine, spark=spark, master=master, remote=remote, **engine_args)
+    ds = _connect(path_or_tables, engine, factory)
+    if currency:
+        object.__setattr__(ds, "currency", str(currency).upper())
+    return ds
+
+
+def _connect(path_or_tables, engine: str, factory) -> Dataset:
     if isinstance(path_or_tables, Dataset):
         return path_or_tables.on_engine(factory)
     if isinstance(path_or_tables, Mapping):
@@ -350,6 +360,8 @@ def source_from_config(config: Mapping[str, Any]) -> Dataset | None:
     master = None if remote else spark_at
     args = {k: config[k] for k in ("shuffle_partitions", "driver_memory") if k in config and engine == "spark"}
     args.update({k: config[k] for k in ("threads", "memory_limit", "temp_directory") if k in config and engine == "duckdb"})
+    if config.get("currency"):  # the [opslab] table names the amounts' currency: none is assumed
+        args["currency"] = str(config["currency"])
     if config.get("tables"):
         return connect(dict(config["tables"]), engine, master=master, remote=remote, **args)
     if config.get("source"):

@@ -86,7 +86,22 @@ def purchase_rows(events: pd.DataFrame) -> np.ndarray:
     else:
         named = strip_text(names).str.lower().isin(PURCHASE_EVENT_NAMES)
     amount = events["amount"]
+    if bool(named.any()) and bool((~named & (amount > 0)).any()) and _priced_behaviour(events, named):
+        # a behaviour log whose every row carries the item's price: only the purchases are sales
+        return (named & ~(amount < 0)).to_numpy(dtype=bool)
     return ((named & ~(amount < 0)) | (amount > 0)).to_numpy(dtype=bool)
+
+
+def _priced_behaviour(events: pd.DataFrame, named: pd.Series) -> bool:
+    """Whether the non-purchase events carry amounts as often as the purchases (a price on every
+    row), rather than only now and then (an export that puts an order value on a few events)."""
+    other = ~named
+    return bool(events["amount"][other].notna().mean() >= 0.9 * events["amount"][named].notna().mean())
+
+
+def amounts_in(events: pd.DataFrame | None) -> bool:
+    """Whether events carry any amount (a price or order value), i.e. purchases have money."""
+    return events is not None and "amount" in events and bool(events["amount"].notna().any())
 
 
 def orders_from_events(events: pd.DataFrame, keep: np.ndarray | None = None) -> pd.DataFrame:

@@ -11,12 +11,13 @@ GROUP BY ALL;
 
 -- name: paid_day
 -- One row per user and day with paid orders: sales with an amount above zero (a zero-amount
--- order makes no paid order and no paying user; a refund row is not a sale). Sales refunded
--- later by status count only under the gross rule ($gross); refund rows are in refund_day.
+-- order makes no paid order and no paying user; a refund row is not a sale). In data without
+-- amounts ($priced false: a behaviour log's purchases) every purchase is a paid order. Sales
+-- refunded later by status count only under the gross rule ($gross); refund rows are in refund_day.
 CREATE OR REPLACE TABLE paid_day AS
 SELECT uid, CAST(order_time AS DATE) AS day, sum(amount) AS gmv, count(*)::INTEGER AS n_orders
 FROM od
-WHERE amount > 0 AND (status = 'paid' OR ($gross AND status = 'refunded'))
+WHERE (amount > 0 OR NOT $priced) AND (status = 'paid' OR ($gross AND status = 'refunded'))
 GROUP BY ALL;
 
 -- name: refund_day

@@ -17,7 +17,7 @@ LINE_ACTIONS = ("auto", "sum", "first", "rows")
 REFUND_ACTIONS = ("net", "gross")
 #: Fields added after content keys were first stored, with their defaults (see ``as_tuple``).
 _LATER_DEFAULTS = {"lines": "auto", "refunds": "net"}
-CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR")
+CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR", "BRL", "CHF")
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,11 @@ class Choices:
         the values of every date column of the upload together (month-first when nothing
         tells).
     tz : str or None
-        Zone that times carrying a suffix (``Z``, ``+08:00``) are converted to (``"UTC"``,
-        ``"+08:00"``, ``"Asia/Shanghai"``); ``None``: the zone most of them carry. Times
-        without a suffix are local wall-clock times and never shift.
+        Zone the upload's days are counted in: times carrying a suffix (``Z``, ``+08:00``) and
+        Unix seconds / milliseconds (instants) are converted to it (``"UTC"``, ``"+08:00"``,
+        ``"Asia/Shanghai"``); ``None``: the zone most suffixes carry, else for Unix times the
+        zone the day's quiet hours suggest (:mod:`opslab.ingest.zones`). Times without a
+        suffix are local wall-clock times and never shift.
     placeholders : {"drop", "keep"}
         Rows whose date lies far from the bulk of the file (1900-01-01, 1970-01-01 fillers) are
         set aside (default: a 1970 order would otherwise stretch every chart across 50 empty
@@ -55,8 +57,9 @@ class Choices:
         numbers) are netted against the sales (``net``, GMV = sales - refunds) or GMV counts
         every sale (``gross``). Either way gross, refunds and net are reported.
     currency : str or None
-        ISO 4217 code of the amounts; ``None``: from symbols, words and headers (CNY when
-        nothing says).
+        ISO 4217 code of the amounts; ``None``: from symbols, words and headers, a country or
+        locale column, the files' language; when nothing says, it stays unstated (never CNY by
+        default) and the Data page asks.
     """
 
     day_first: bool | None = None

@@ -47,8 +47,9 @@ _MONTH_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", 
 _UNIFORM_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
 
 
-def _parse_numeric_dates(text: pd.Series) -> np.ndarray:
-    """Digit-only strings: yyyymmdd, yyyymmddHHMM(SS), Excel serials, epoch s / ms."""
+def _parse_numeric_dates(text: pd.Series, tz: str | None = None) -> np.ndarray:
+    """Digit-only strings: yyyymmdd, yyyymmddHHMM(SS), Excel serials, epoch s / ms (instants in
+    UTC, shown in ``tz``'s wall clock when one is given)."""
     out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
     text = text.str.replace(r"\.0+$", "", regex=True)  # 20240105.0 from a float column
     lens = text.str.len().to_numpy()
@@ -65,6 +66,9 @@ def _parse_numeric_dates(text: pd.Series) -> np.ndarray:
     out[excel] = _EXCEL_EPOCH + np.round(v[excel] * 86400).astype("int64") * np.timedelta64(1, "s")
     out[secs] = (np.round(v[secs] * 1e6).astype("int64")).astype("datetime64[us]")
     out[msecs] = (np.round(v[msecs] * 1e3).astype("int64")).astype("datetime64[us]")
+    epoch = secs | msecs
+    if tz is not None and epoch.any():
+        out[epoch] = _to_zone(out[epoch], tz)
     return out
 
 
@@ -226,7 +230,8 @@ def parse_datetimes(s: pd.Series, *, day_first: bool | None = None,
     """Parse a column of date/time strings; ``(datetime64[us] Series, failed mask)``.
 
     Empty cells are NaT and not failed; cells longer than 64 characters fail unread. Epoch
-    numbers are UTC. See the module docstring for ``day_first`` and ``tz``.
+    numbers (Unix seconds or milliseconds) are instants: UTC, or ``tz``'s wall clock when given.
+    See the module docstring for ``day_first`` and ``tz``.
 
     >>> parse_datetimes(pd.Series(["01/02/2024"]), day_first=True)[0].dt.month.tolist()
     [2]
@@ -240,7 +245,7 @@ def parse_datetimes(s: pd.Series, *, day_first: bool | None = None,
     out = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[us]")
     numeric = u.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False).to_numpy(dtype=bool) & ~missing & ~long
     if numeric.any():
-        out[numeric] = _parse_numeric_dates(u[numeric])
+        out[numeric] = _parse_numeric_dates(u[numeric], tz)
     text = ~numeric & ~missing & ~long
     if text.any():
         out[text] = _parse_text_dates(u[text], day_first, tz)

@@ -9,6 +9,9 @@ its switch.
 >>> d = decide([(raw, "orders", {"user_id": "u", "order_time": "t", "amount": "v"})])
 >>> d.choices.day_first, d.choices.currency, d.day_first_basis, d.currency_basis
 (True, 'USD', 'evidence', 'symbol')
+
+Nothing is assumed: with no evidence of a currency ``choices.currency`` stays ``None`` (basis
+``none``) and the Data page asks, most likely first (:attr:`Decisions.currency_options`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from opslab.ingest.choices import Choices
+from opslab.ingest.choices import CURRENCIES, Choices
 from opslab.ingest.dates import day_month_votes, zone_label, zone_offsets
-from opslab.ingest.money import DEFAULT_CURRENCY, currency_votes, decide_currency
+from opslab.ingest.money import (country_votes, currency_votes, decide_currency, is_country_header,
+                                 language_votes, ranked_currencies)
+from opslab.ingest.zones import epoch_seconds, suggest_zone
 from opslab.core.problems import INFO, WARNING, Problem
 from opslab.core.schema import TABLES
 
@@ -34,9 +39,9 @@ class Decisions:
     choices: Choices
     day_first_basis: str = "none"      # forced | evidence | conflict | ambiguous | none
     day_month: dict = field(default_factory=dict)
-    tz_basis: str = "none"             # forced | data | none
+    tz_basis: str = "none"             # forced | data | activity | language | utc | none
     zones: dict = field(default_factory=dict)
-    currency_basis: str = "default"    # forced | symbol | header | default
+    currency_basis: str = "none"       # forced | symbol | header | country | language | none
     currencies: tuple = ()
     #: Repeated order ids over the upload's orders files (see :meth:`with_files`): the rule
     #: applied, its basis and the money each alternative moves; empty when no id repeats.
@@ -67,6 +72,14 @@ class Decisions:
         found = {"gross": gross, "refunds": refunds, "net": net, "n": n_refund_rows,
                  "rule": self.choices.refunds} if refunds else {}
         return replace(self, lines=lines, refunds=found)
+    #: the currency choice's options, most likely first (what the evidence names, then the rest)
+    currency_options: tuple = CURRENCIES
+    epoch_values: int = 0              # Unix-time values among the time columns (sampled)
+
+    @property
+    def currency_stated(self) -> bool:
+        """Whether the amounts' currency is known (found in the data or chosen)."""
+        return self.choices.currency is not None
 
     def notes(self) -> list[Problem]:
         """What was decided, as problems for the page (codes ``decide.*``)."""
@@ -83,6 +96,9 @@ class Decisions:
             out.append(Problem(f"decide.zone.{self.tz_basis}", INFO if len(self.zones) == 1 else WARNING,
                                count=n, params={"n": f"{n:,}", "zone": c.tz or "",
                                                 "zones": ", ".join(zone_label(z) for z in self.zones)}))
+        elif self.epoch_values:
+            out.append(Problem(f"decide.epoch.{self.tz_basis}", INFO if self.tz_basis == "forced" else WARNING,
+                               count=self.epoch_values, params={"n": f"{self.epoch_values:,}", "zone": c.tz or "UTC"}))
         if self.lines:
             li = self.lines
             sev = INFO if li["basis"] == "data" or li["rule"] == li["auto"] else WARNING
@@ -95,10 +111,9 @@ class Decisions:
             r = self.refunds
             out.append(Problem(f"decide.refunds.{r['rule']}", INFO, count=r["n"], params={
                 "n": f"{r['n']:,}", "gross": r["gross"], "refunds": r["refunds"], "net": r["net"]}))
-        out.append(Problem(f"decide.currency.{self.currency_basis}",
-                           WARNING if len(self.currencies) > 1 else INFO,
-                           params={"currency": c.currency or DEFAULT_CURRENCY,
-                                   "seen": ", ".join(self.currencies)}))
+        sev = WARNING if len(self.currencies) > 1 or self.currency_basis in ("none", "language") else INFO
+        out.append(Problem(f"decide.currency.{self.currency_basis}", sev,
+                           params={"currency": c.currency or "", "seen": ", ".join(self.currencies) or "–"}))
         return out
 
 
@@ -121,14 +136,19 @@ def decide(files, choices: Choices | None = None) -> Decisions:
 
     Day/month order: values such as ``13/01/2024`` prove day-first, ``01/13/2024`` month-first;
     the majority wins when files disagree; with no proof month-first, flagged as ambiguous.
-    Zone: the offset most zoned values carry. Currency: symbols and words in the cells, else
-    the headers (``dollar_value``, ``金额(元)``), else CNY.
+    Zone: the offset most zoned values carry, else for Unix times the one their day suggests.
+    Currency: symbols and words in the cells, the headers (``dollar_value``, ``金额(元)``), a
+    country column, the files' language; else not stated (``None``).
     """
     choices = choices or Choices()
     times = _columns(files, "time")
+    # Unix-time columns hold digits only: no day/month question and no zone suffix to look for
+    epoch = [s for _, s in times if _all_epoch(s)]
     votes: Counter = Counter()
     zones: Counter = Counter()
     for _, s in times:
+        if any(s is e for e in epoch):
+            continue
         votes += day_month_votes(s)
         zones += zone_offsets(s)
     day_first, basis = choices.day_first, "forced"
@@ -142,15 +162,52 @@ def decide(files, choices: Choices | None = None) -> Decisions:
             day_first, basis = False, "ambiguous"
         else:
             day_first, basis = False, "none"
-    tz, tz_basis = choices.tz, "forced" if choices.tz else "none"
-    if tz is None and zones:
-        tz, tz_basis = zone_label(zones.most_common(1)[0][0]), "data"
     money_votes: Counter = Counter()
     for name, s in _columns(files, "money"):
         money_votes += currency_votes(s, name)
-    seen = tuple(sorted({code for code, _ in money_votes}))
+    for s in _country_columns(files):
+        money_votes += country_votes(s)
+    chinese = language_votes(*_language_text(files))
+    money_votes += chinese
+    epoch += [s for _, s in times if not any(s is e for e in epoch) and len(epoch_seconds(s.head(1_000)))]
+    n_epoch = sum(len(epoch_seconds(s)) for s in epoch)
+    tz, tz_basis = choices.tz, "forced" if choices.tz else "none"
+    if tz is None and zones:
+        tz, tz_basis = zone_label(zones.most_common(1)[0][0]), "data"
+    elif tz is None and epoch:  # Unix times: read in the zone the day's rhythm suggests
+        tz, tz_basis = suggest_zone(epoch, chinese=bool(chinese))
+    seen = tuple(sorted({code for code, b in money_votes if b != "language"}))
     currency, cur_basis = choices.currency, "forced"
     if currency is None:
         currency, cur_basis = decide_currency(money_votes)
+    options = ranked_currencies(money_votes, CURRENCIES)
     resolved = replace(choices, day_first=day_first, tz=tz, currency=currency)
-    return Decisions(resolved, basis, dict(votes), tz_basis, dict(zones), cur_basis, seen)
+    return Decisions(resolved, basis, dict(votes), tz_basis, dict(zones), cur_basis, seen,
+                     currency_options=options, epoch_values=n_epoch)
+
+
+def _all_epoch(s: pd.Series) -> bool:
+    """Whether the first thousand present values are all Unix seconds or milliseconds."""
+    head = s.dropna().head(1_000)
+    return len(head) > 0 and len(epoch_seconds(head)) == len(head)
+
+
+def _country_columns(files) -> list[pd.Series]:
+    """Country or locale columns of any file, mapped or not (``Country``, ``国家``, ``locale``)."""
+    return [df[c].head(_SAMPLE) for df, _, _ in files if df is not None
+            for c in df.columns if is_country_header(c)]
+
+
+def _language_text(files) -> tuple[list[str], pd.Series | None]:
+    """The headers of every file with one, and the mapped text columns' values (channel, city,
+    event and campaign names): what tells the language the files are written in."""
+    headers, texts = [], []
+    for df, table, mapping in files:
+        if df is None:
+            continue
+        headers += [c for c in map(str, df.columns) if not c.startswith("col_")]
+        for f in ("channel", "city", "event_name", "name", "status"):
+            col = (mapping or {}).get(f)
+            if col is not None and col in df.columns:
+                texts.append(df[col].dropna().astype("str").head(200))
+    return headers, (pd.concat(texts, ignore_index=True) if texts else None)

@@ -29,16 +29,17 @@ from opslab.ingest.cells import MISSING_TOKENS, prepare
 from opslab.ingest.dates import parse_datetimes, time_of_day_share
 from opslab.ingest.money import parse_amounts
 from opslab.core.schema import TABLES
+from opslab.core.schema import BEHAVIOUR_NAMES, PURCHASE_EVENT_NAMES, TABLES
 
 __all__ = ["SYNONYMS", "MISSING_TOKENS", "normalize_header", "suggest_mapping", "suggest_table",
-           "suggest_from_content", "parse_datetimes", "parse_amounts", "parse_status"]
+           "suggest_from_content", "behaviour_column", "behaviour_log", "parse_datetimes", "parse_amounts", "parse_status"]
 
 # Most specific synonyms first: on a tie the earlier synonym wins. A synonym starting with "^"
 # matches any normalised header that begins with it ("number_of_cds", "number_of_items").
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user_id": ("用户ID", "用户id", "用户编号", "会员ID", "会员号", "会员编号", "客户ID", "客户编号",
                 "买家ID", "customer_unique_id", "uid", "user id", "userid", "user_id", "customer_id", "customer id",
-                "cust_id", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
+                "cust_id", "cust", "member_id", "buyer_id", "customer", "buyer", "client", "账号", "用户", "会员",
                 "客户"),
     "event_time": ("行为时间", "事件时间", "访问时间", "发生时间", "登录时间", "event time",
                    "event_time", "timestamp", "datetime", "时间", "日期", "ts", "date", "dt",
@@ -54,7 +55,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "销售金额", "实收金额", "销售额", "成交额", "金额", "GMV", "pay_amount",
                "order_amount", "total_amount", "total_price", "amount", "dollar_value", "revenue",
                "sales", "payment", "value"),
-    "unit_price": ("商品单价", "成交单价", "单价", "unit_price", "unit price", "price"),
+    "unit_price": ("商品单价", "成交单价", "单价", "售价", "商品价格", "价格", "unit_price", "unit price",
+                   "item_price", "price"),
     "quantity": ("购买数量", "商品数量", "购买件数", "数量", "件数", "quantity", "qty", "^numberof",
                  "units"),
     "event_name": ("事件名称", "行为类型", "事件", "行为", "动作", "event_name", "event",
@@ -277,8 +279,10 @@ def _column_profile(values: pd.Series) -> dict:
     lens = v.str.len()
     eight = digits & (lens == 8)
     date_ok = dates.notna() & (dates >= "1900-01-01") & (dates <= pd.Timestamp.now() + pd.Timedelta(days=2))
-    # A plain integer column only counts as dates when the integers are yyyymmdd(HHMM(SS)).
-    date_ok &= ~digits | eight | lens.isin([12, 14])
+    # A plain integer column only counts as dates when the integers are yyyymmdd(HHMM(SS)) or
+    # Unix seconds / milliseconds of this century (10 / 13 digits).
+    epoch = lens.isin([10, 13]) & (dates >= "2001-01-01")
+    date_ok &= ~digits | eight | lens.isin([12, 14]) | epoch
     return {
         "n": n,
         "date": float(date_ok.mean()),
@@ -307,7 +311,7 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
     >>> table, m["user_id"], m["order_time"], m["quantity"], m["amount"]
     ('orders', 'col_1', 'col_2', 'col_3', 'col_4')
     """
-    prof = {str(c): _column_profile(df[c]) for c in df.columns}
+    prof = {str(c): {**_column_profile(df[c]), "name": str(c)} for c in df.columns}
     prof = {c: p for c, p in prof.items() if p["n"]}
     taken: set[str] = set()
 
@@ -318,16 +322,32 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
             return best[1]
         return None
 
+    order = {c: i for i, c in enumerate(prof)}  # on a tie the leftmost column wins (ids come first)
+    # behaviour codes (pv / cart / fav / buy, 浏览 / 购买 ...): an events log, whatever else it holds
+    codes = behaviour_column(df)
+    event_col = codes if codes in prof else None
+    taken |= {event_col} - {None}
     date_col = pick(lambda p: p["date"] if p["date"] >= 0.9 else 0)
     amount_col = pick(lambda p: (p["decimal"] + p["money_token"] + 0.5) * p["amount"]
                       if p["amount"] >= 0.9 and (p["decimal"] > 0.05 or p["money_token"] > 0.05)
                       and p["leading_zero"] == 0 else 0)
-    id_col = pick(lambda p: (2 if p["leading_zero"] > 0.1 else 1) * (0.5 + (1 - p["decimal"]))
+    if event_col:  # a behaviour log (user, item, category, behaviour, time): the user id comes first
+        id_col = pick(lambda p: 1 - order[p["name"]] * 1e-3 if p["decimal"] < 0.05 and p["date"] < 0.9
+                      and (p["integer"] >= 0.95 or p["leading_zero"] > 0.1) else 0)
+    else:
+        id_col = None
+    id_col = id_col or pick(lambda p: (2 if p["leading_zero"] > 0.1 else 1) * (0.5 + (1 - p["decimal"]))
+                  - order[p["name"]] * 1e-6
                   if (p["integer"] < 0.5 or p["leading_zero"] > 0.1 or p["distinct"] > 0.2)
                   and p["decimal"] < 0.05 and p["date"] < 0.9 else 0)
-    qty_col = pick(lambda p: 1 if p["integer"] >= 0.95 and p["leading_zero"] == 0 and p["max"] <= 10_000
-                   and p["negative"] == 0 else 0)
-    table = "orders" if amount_col and date_col and id_col else "events" if date_col and id_col         else "users" if id_col else "events"
+    qty_col = None if event_col else pick(
+        lambda p: 1 if p["integer"] >= 0.95 and p["leading_zero"] == 0 and p["max"] <= 10_000
+        and p["negative"] == 0 else 0)
+    if event_col and date_col and id_col:
+        table = "events"  # a behaviour log: purchases among its events become the orders
+    else:
+        table = "orders" if amount_col and date_col and id_col else "events" if date_col and id_col \
+            else "users" if id_col else "events"
     mapping: dict[str, str | None] = dict.fromkeys(TABLES[table].columns)
     if "user_id" in mapping:
         mapping["user_id"] = id_col
@@ -337,7 +357,39 @@ def suggest_from_content(df: pd.DataFrame) -> tuple[str, dict[str, str | None]]:
         mapping["amount"] = amount_col
     if "quantity" in mapping:
         mapping["quantity"] = qty_col
+    if "event_name" in mapping:
+        mapping["event_name"] = event_col
     return table, mapping
+
+
+def behaviour_column(df: pd.DataFrame) -> str | None:
+    """The column whose values are behaviour codes (pv / cart / fav / buy, 浏览 / 购买, view /
+    add_to_cart / transaction ...), if one is: such a file is an events log, whatever its
+    headers say (a price column does not make it an orders table).
+
+    >>> behaviour_column(pd.DataFrame({"a": ["1", "2"], "b": ["pv", "buy"]}))
+    'b'
+    """
+    browsing = BEHAVIOUR_NAMES - PURCHASE_EVENT_NAMES
+    for c in df.columns:
+        v = df[c].dropna().astype("str").str.strip().str.lower().head(500)
+        v = v[v != ""]
+        known = set(v[v.isin(BEHAVIOUR_NAMES)])
+        # at least two codes, one of them browsing: a status column of "paid" is no behaviour log
+        if len(v) and v.isin(BEHAVIOUR_NAMES).mean() >= 0.8 and len(known) >= 2 and known & browsing:
+            return str(c)
+    return None
+
+
+def behaviour_log(columns, sample, table, mapping):
+    """A file with a column of behaviour codes is an events log (its price column the amount of
+    each purchase), even when a price and a time made its headers look like orders."""
+    codes = behaviour_column(sample) if table in ("orders", "events") else None
+    if codes is None:
+        return table, mapping
+    mapping = suggest_mapping(columns, "events", sample) if table != "events" else dict(mapping)
+    mapping["event_name"] = codes
+    return "events", mapping
 
 
 def money_like_columns(df: pd.DataFrame, exclude: set[str]) -> list[str]:

@@ -53,7 +53,7 @@ def daily(ds: Dataset) -> pd.DataFrame:
         age = (frame.index - pd.Timestamp(ds.start)).days
         for column, window in (("wau", 7), ("mau", 30)):
             frame[column] = frame[column].astype("float64").where(age >= window - 1)
-        return frame
+        return without_money(ds, frame)
     return ds.memo(("daily",), compute)
 
 
@@ -111,8 +111,17 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         # A cohort's conversion is final once its last signup day has had the full window.
         window = pd.Timedelta(days=config.conversion_days - 1)
         out["conversion_complete"] = [(p >= first) and (period_end(p, grain) + window <= last) for p in out.index]
-        return out
+        return without_money(ds, out)
     return ds.memo(("kpi_frame", grain, config), compute)
+
+
+def without_money(ds: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its money columns absent (NaN) when the data hold no amounts: a behaviour
+    log without prices has orders and paying users but no GMV, and 0 would be a lie."""
+    if getattr(ds, "has_amounts", True):
+        return frame
+    money = [c for c in frame.columns if c in MONEY_KPIS or c in ("revenue", "roi")]
+    return frame.assign(**{c: float("nan") for c in money})
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:

@@ -126,6 +126,9 @@ def lead_cards(ds: Dataset, start, end, high_value: float | None = None) -> pd.D
             {"card": "peak_dau", "value": peak, "base": int(np.isfinite(peak)), "day": day}]
     for card in LEAD_CARDS[3:]:
         k, base = int(card[1]), card.split("_", 1)[1]
+        if base == "high_value" and not getattr(ds, "has_amounts", True):
+            rows.append({"card": card, "value": float("nan"), "base": 0, "day": None})  # no spend, no tier
+            continue
         rate, size = retention_in(ds, k, base, start, end, high_value=high_value)
         rows.append({"card": card, "value": rate, "base": size, "day": None})
     return pd.DataFrame(rows).set_index("card")

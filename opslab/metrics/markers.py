@@ -1,14 +1,18 @@
-"""What happened on the calendar behind a trend: the data set's campaigns and the Chinese
-commerce festivals (:mod:`opslab.core.calendar_cn`), as date ranges to draw on trend charts.
+"""What happened on the calendar behind a trend: the data set's campaigns and, for data from
+the Chinese market (currency CNY, found or chosen), the Chinese commerce festivals
+(:mod:`opslab.core.calendar_cn`), as date ranges to draw on trend charts. No market is assumed:
+pounds or an unstated currency get no 618 or Double 11.
 
 Example
 -------
 >>> ev = pd.DataFrame({"user_id": ["a"], "event_time": pd.to_datetime(["2024-06-05"])})
 >>> camp = pd.DataFrame({"campaign_id": ["C1"], "name": ["618 预热"], "start_date": ["2024-06-01"],
 ...                      "end_date": ["2024-06-18"], "spend": [100.0]})
->>> m = trend_markers(Dataset.from_tables(events=ev, campaigns=camp), "2024-05-01", "2024-07-31")
+>>> m = trend_markers(Dataset.from_tables(events=ev, campaigns=camp, currency="CNY"), "2024-05-01", "2024-07-31")
 >>> m[["kind", "code", "label"]].values.tolist()
 [['campaign', 'C1', '618 预热'], ['festival', 'd618', '']]
+>>> trend_markers(Dataset.from_tables(events=ev, campaigns=camp, currency="GBP"), "2024-05-01", "2024-07-31")["kind"].tolist()
+['campaign']
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def trend_markers(ds: Dataset, start, end, max_campaigns: int = 12) -> pd.DataFr
             name = r.get("name")
             label = str(name) if isinstance(name, str) and name else str(r["campaign_id"])
             rows.append(("campaign", str(r["campaign_id"]), label, max(r["_s"], lo), min(r["_e"], hi)))
-    for year in range(lo.year, hi.year + 1):
+    china = str(getattr(ds, "currency", "") or "").upper() == "CNY"  # as forecast.default_market
+    for year in range(lo.year, hi.year + 1) if china else ():
         for code, (a, b) in calendar_cn.festival_windows(year).items():
             a, b = pd.Timestamp(a), pd.Timestamp(b)
             if a <= hi and b >= lo:

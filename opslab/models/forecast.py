@@ -276,12 +276,13 @@ class KPIForecaster:
 
 
 def default_market(ds) -> str | None:
-    """``"CN"`` when the data set's currency is CNY (the default when it has none), else None.
+    """``"CN"`` when the data set's currency is CNY (the market the user chose or the data
+    showed), else None: never China by default.
 
     >>> default_market(type("D", (), {"currency": "USD"})()), default_market(object())
-    (None, 'CN')
+    (None, None)
     """
-    return "CN" if str(getattr(ds, "currency", "CNY") or "CNY").upper() == "CNY" else None
+    return "CN" if str(getattr(ds, "currency", "") or "").upper() == "CNY" else None
 
 
 def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,

@@ -125,6 +125,9 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
                dau_avg=float(d.mean()) if len(d) else float("nan"), dau_peak=peak)
     for kpi, (k, base) in RETENTION.items():
         out[kpi] = retention_in(ds, k, base, start, e, as_of, high_value=high_value)[0]
+    if not getattr(ds, "has_amounts", True):  # no amounts in the data: money is absent, never 0
+        out.update(gmv=float("nan"), **{kpi: float("nan") for kpi, (_, base) in RETENTION.items()
+                                        if base == "high_value"})
     camp = campaigns_in(ds, s, e)
     out["participants"] = float(camp["participants"].sum()) if len(camp) else float("nan")
     out["cac"], out["roi"] = cac_roi(camp)

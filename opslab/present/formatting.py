@@ -19,18 +19,28 @@ def _bad(x) -> bool:
 
 
 SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥", "TWD": "NT$",
-           "SGD": "S$", "AUD": "A$", "CAD": "C$", "KRW": "₩", "INR": "₹"}
+           "SGD": "S$", "AUD": "A$", "CAD": "C$", "KRW": "₩", "INR": "₹",
+           "BRL": "R$", "CHF": "CHF "}
 
 
-def symbol(currency: str = "CNY") -> str:
-    """``"USD"`` -> ``"$"``; an unknown code is shown as itself plus a space (``"CHF "``)."""
-    code = (currency or "CNY").upper()
+def symbol(currency: str | None = "CNY") -> str:
+    """``"USD"`` -> ``"$"``; an unknown code is shown as itself plus a space (``"CHF "``); no
+    currency stated (``""`` or ``None``) -> ``""``: amounts are plain numbers, never ``¥`` by default.
+
+    >>> symbol("GBP"), symbol("BRL"), symbol("")
+    ('£', 'R$', '')
+    """
+    code = (currency or "").upper()
+    if not code:
+        return ""
     return SYMBOLS.get(code, f"{code} ")
 
 
-def money_title(title: str, currency: str = "CNY") -> str:
-    """An axis or column title that carries the currency: ``"GMV ($)"``."""
-    return f"{title} ({symbol(currency).strip()})"
+def money_title(title: str, currency: str | None = "CNY") -> str:
+    """An axis or column title that carries the currency: ``"GMV ($)"``; just the title when
+    no currency was stated."""
+    sym = symbol(currency).strip()
+    return f"{title} ({sym})" if sym else title
 
 
 def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
@@ -57,7 +67,7 @@ def money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY"
     sign, a, sym = ("-" if x < 0 else ""), abs(float(x)), symbol(currency)
     if exact or a < 10_000:
         return f"{sign}{sym}{a:,.2f}" if a < 1000 or exact else f"{sign}{sym}{a:,.0f}"
-    units_lang = lang if (currency or "CNY").upper() == "CNY" else "en"
+    units_lang = lang if (currency or "").upper() in ("CNY", "") else "en"
     return sign + sym + compact(a, units_lang)
 
 

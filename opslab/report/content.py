@@ -86,6 +86,8 @@ class OpsReport:
     findings: list = field(default_factory=list)
     plan: pd.DataFrame = field(default_factory=pd.DataFrame)
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: False when the data hold no amounts: money figures are absent and the report says so
+    has_amounts: bool = True
 
     def document(self):
         """The report as a list of blocks (what the screen, .docx and HTML all draw)."""
@@ -197,7 +199,8 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
         nxt = None
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
-    rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "CNY") or "CNY",
+    rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "") or "",
+                    has_amounts=bool(getattr(ds, "has_amounts", True)),
                     as_of=as_of, complete=p.end <= as_of, days=(end - p.start).days + 1,
                     kpis=kpis, status=status, tiers=_tier_movements(ds, p.start, end, rules),
                     churn=_churn_watch(ds, p.start, end, rules), campaigns=camp, next_campaign=nxt,

@@ -48,6 +48,10 @@ def kpi_rows(rep, lang: str) -> tuple[list, list, list]:
             ("kpi", "actual", "yoy", "pop", "target", "completion", "status")]
     rows, colors = [], []
     for kpi, r in rep.kpis.iterrows():
+        if kpi == "gmv" and not getattr(rep, "has_amounts", True):  # said, not hidden and not 0
+            rows.append([t("targets.kpi.gmv", lang), t("report.no_amounts", lang), "–", "–", "–", "–", "–"])
+            colors.append(None)
+            continue
         if not np.isfinite(r["actual"]) and not np.isfinite(r["target"]):
             continue
         target = "–" if not np.isfinite(r["target"]) else (
@@ -64,7 +68,13 @@ def _intro(rep, lang) -> list[Block]:
     out = [Block("title", t(f"report.title.{grain}", lang, period=rep.period), key="title")]
     state = t("report.meta.complete" if rep.complete else "report.meta.partial", lang,
               as_of=rep.as_of.isoformat(), days=rep.days)
-    out.append(Block("meta", t("report.meta.line", lang, state=state, currency=rep.currency)))
+    if not getattr(rep, "has_amounts", True):
+        meta = t("report.meta.line_no_amounts", lang, state=state)
+    elif not rep.currency:
+        meta = t("report.meta.line_no_currency", lang, state=state)
+    else:
+        meta = t("report.meta.line", lang, state=state, currency=rep.currency)
+    out.append(Block("meta", meta))
     return out
 
 
@@ -72,8 +82,12 @@ def _kpis(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.kpis", lang), key="kpis")]
     g = rep.kpis.loc["gmv"]
     actual = value_text("gmv", g["actual"], lang, rep.currency)
-    text = (t("report.kpis.gmv_target", lang, actual=actual, completion=pct_text(g["completion"]))
-            if np.isfinite(g["completion"]) else t("report.kpis.gmv", lang, actual=actual))
+    if not getattr(rep, "has_amounts", True):
+        text = t("report.kpis.gmv_absent", lang)
+    elif np.isfinite(g["completion"]):
+        text = t("report.kpis.gmv_target", lang, actual=actual, completion=pct_text(g["completion"]))
+    else:
+        text = t("report.kpis.gmv", lang, actual=actual)
     for part in ("yoy", "pop"):
         if np.isfinite(g[part]):
             text += t(f"report.kpis.{part}_part", lang, change=change_text(g[part]))
@@ -92,7 +106,7 @@ def _kpis(rep, lang) -> list[Block]:
         out.append(Block("chart", chart=charts.completion_bars(
             frame, t("report.chart.completion", lang), t("report.col.completion", lang) + " (%)",
             progress, t("targets.col.time_progress", lang)), key="chart_completion"))
-    elif len(rep.daily):
+    elif len(rep.daily) and getattr(rep, "has_amounts", True):
         out.append(Block("chart", chart=charts.daily_line(
             rep.daily["gmv"], t("report.chart.gmv_daily", lang, currency=rep.currency),
             catalogue.name("gmv", lang)), key="chart_gmv"))
@@ -120,7 +134,7 @@ def _lifecycle(rep, lang) -> list[Block]:
     out.append(Block("p", t("report.churn.line", lang, count=value_text("new_users", ch["count"], lang),
                             before=value_text("new_users", ch["count_before"], lang),
                             growth=change_text(ch["growth"]), share=pct_text(ch["share"]),
-                            value=money_text(ch["value_at_risk"], lang, rep.currency),
+                            value=money_text(ch["value_at_risk"], lang, rep.currency) if getattr(rep, "has_amounts", True) else t("report.no_amounts", lang),
                             days=ch["value_days"]), key="churn_line"))
     return out
 
@@ -188,7 +202,7 @@ def finding_text(f, rep, lang) -> str:
     if f.code == "warning_growing":
         return t("report.problem.warning_growing", lang, count=value_text("new_users", e["count"], lang),
                  before=value_text("new_users", e["count_before"], lang),
-                 growth=change_text(e["growth"]), value=money_text(e["value_at_risk"], lang, cur))
+                 growth=change_text(e["growth"]), value=money_text(e["value_at_risk"], lang, cur) if getattr(rep, "has_amounts", True) else t("report.no_amounts", lang))
     worst = e["campaigns"]  # lowest ROI first
     sep = "、" if lang == "zh" else ", "
     names = sep.join(f"{name} {value_text('roi', roi, lang)}" for name, roi in worst[:3])

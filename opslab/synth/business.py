@@ -118,8 +118,8 @@ def _imported_meta(where: Path) -> dict | None:
 
 
 def _import_and_keep(data_dir, n_users, where: Path) -> tuple[Dataset, str]:
-    files = loader.prepare_files(business_files(data_dir, n_users))[0]
-    ds, report = loader.build_dataset(files)
+    files, decisions = loader.prepare_files(business_files(data_dir, n_users))
+    ds, report = loader.build_dataset(files, decisions.choices.currency)  # CNY: its Chinese headers say so
     if ds is None:
         raise OpsLabError("api.sample_not_loaded", codes=", ".join(sorted({p.code for p in report})))
     usable = [f for f in files if f.usable]

@@ -43,14 +43,14 @@ def test_binary_file_gets_a_message_not_a_crash():
 @pytest.mark.slow
 def test_a_confirmed_mapping_is_reused_for_files_with_the_same_columns():
     at = open_app("en", "views/data.py")
-    first = "会员,时间,备注\nm1,2024-01-05,visit\nm2,2024-01-06,buy\n".encode("utf-8")
+    first = "会员,时间,备注\nm1,2024-01-05,首页\nm2,2024-01-06,详情页\n".encode("utf-8")  # page names
     at.file_uploader(key="data_upload").set_value(("a.csv", first, "text/csv")).run()
     key = next(s.key for s in at.selectbox if s.key and s.key.endswith("_events_event_name"))
     assert at.selectbox(key=key).value == "—"  # 备注 is not a known event-name header
     at.selectbox(key=key).set_value("备注").run()
     at.button(key="data_apply").click().run()
     assert not at.exception
-    second = "会员,时间,备注\nm9,2024-02-01,visit\n".encode("utf-8")  # next month's export
+    second = "会员,时间,备注\nm9,2024-02-01,首页\n".encode("utf-8")  # next month's export
     at.file_uploader(key="data_upload").set_value(("b.csv", second, "text/csv")).run()
     key = next(s.key for s in at.selectbox if s.key and s.key.endswith("_events_event_name"))
     assert at.selectbox(key=key).value == "备注"

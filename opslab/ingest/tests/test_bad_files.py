@@ -46,9 +46,9 @@ CASES = {
     # rejected; 1900-01-01 is a real date but a placeholder far from the rest: set aside
     "dates_1900_2100.csv": (True, {"validate.date_too_early", "validate.date_in_future",
                                    "validate.placeholder_dates"}, 2),
-    # 99.5 and ¥1280 survive; -50 (negative), 1e15 and 1,000,...,000 (absurd), "abc" (bad)
-    "extreme_amounts.csv": (True, {"validate.negative_amount", "validate.absurd_amount",
-                                   "validate.bad_amount"}, 2),
+    # 99.5, ¥1280 and -50 (a refund, issue 21) survive; 1e15 and 1,000,...,000 (absurd), "abc" (bad)
+    "extreme_amounts.csv": (True, {"validate.refund_rows.negative", "validate.absurd_amount",
+                                   "validate.bad_amount"}, 3),
     # "", "NULL", "  ", "N/A" are missing ids; U3 and U5 survive
     "missing_ids.csv": (True, {"validate.missing_id"}, 2),
     # 6 orders without an order id: 3 copies of one row, 2 of another, 1 single -> separate
@@ -150,10 +150,10 @@ def test_rejections_are_the_right_rows():
 
     _, files, _ = load_files([("a.csv", (BAD / "extreme_amounts.csv").read_bytes())])
     res = files[0].result
-    assert sorted(res.clean["amount"]) == [99.5, 1280.0]
+    assert sorted(res.clean["amount"]) == [-50.0, 99.5, 1280.0]  # -50: a refund, kept (issue 21)
     reasons = dict(zip(res.rejected["用户ID"], res.rejected["reason"]))  # raw columns
-    assert reasons == {"U1": "validate.negative_amount", "U2": "validate.absurd_amount",
-                       "U3": "validate.absurd_amount", "U6": "validate.bad_amount"}
+    assert reasons == {"U2": "validate.absurd_amount", "U3": "validate.absurd_amount",
+                       "U6": "validate.bad_amount"}
 
     _, files, _ = load_files([("s.csv", (BAD / "excel_serial_dates.csv").read_bytes())])
     times = [str(x) for x in files[0].result.clean["order_time"]]
@@ -199,7 +199,8 @@ def test_exports_of_formula_strings_are_inert():
 
 def test_rejected_rows_export_is_inert():
     """The Data page offers rejected rows (raw text) as a download."""
-    raw = ("user_id,order_time,amount\n=cmd|calc,2024-01-05,abc\n@x,1899-12-31,5\n+1,2024-01-05,-3\n")
+    # (a negative amount is a refund and kept since issue 21: the third row lacks its amount)
+    raw = ("user_id,order_time,amount\n=cmd|calc,2024-01-05,abc\n@x,1899-12-31,5\n+1,2024-01-05,\n")
     _, files, _ = load_files([("r.csv", raw.encode())])
     rej = files[0].result.rejected
     assert len(rej) == 3

@@ -65,7 +65,7 @@ def test_committed_corpus_is_what_the_generator_makes():
     ("cdnow_400.txt", "USD"),            # header dollar_value
     ("cdnow_400_gbk.csv", "CNY"),        # ￥ in the cells
     ("cdnow_400_english.xlsx", "USD"),   # header "Sales ($)"
-    ("cdnow_400_noheader.csv", "CNY"),   # nothing says: the default, and said so
+    ("cdnow_400_noheader.csv", ""),      # nothing says: not stated (never CNY by default), and said so
 ])
 def test_cdnow_shapes_keep_every_purchase(name, currency, truth400):
     res = load(HERE / name, today=TODAY)
