@@ -180,7 +180,7 @@ def _halfwidth(e: Effect, alpha: float, rho: float, two_sided: bool) -> float:
 
 
 def sequential_test(e: Effect, alpha: float = 0.05, tuning: float = 5000.0,
-                    alternative: str = "two-sided") -> tuple[float, float, float]:
+                    alternative: str = "two-sided", rho: float | None = None) -> tuple[float, float, float]:
     """Always-valid ``(p, ci_low, ci_high)``: it may be read after every new user or day.
 
     ``tuning`` is the number of users (both arms) at which the sequence is narrowest; a test
@@ -188,15 +188,16 @@ def sequential_test(e: Effect, alpha: float = 0.05, tuning: float = 5000.0,
     of the mixture likelihood ratio (eq. 155, the same as mSPRT with prior variance
     ``rho**2 * se**2 * n``); a one-sided one is the alpha at which the one-sided sequence's
     bound reaches zero, which the sequence defines for alpha below one half (so it is at
-    most 0.4999)."""
+    most 0.4999). ``rho`` (the mixture's spread per unit of the per-user sd) overrides
+    ``tuning``."""
     _check(alpha, alternative)
-    if tuning <= 0:
+    if rho is None and tuning <= 0:
         raise ValueError(f"tuning must be a positive number of users, not {tuning}")
     if not np.isfinite(e.se) or e.se <= 0:
         return float("nan"), float("nan"), float("nan")
     two = alternative == "two-sided"
     if two:
-        rho = sequential_rho(alpha, tuning)
+        rho = rho or sequential_rho(alpha, tuning)
         half = _halfwidth(e, alpha, rho, True)
         nr2 = e.n * rho ** 2 + 1
         z2 = e.estimate ** 2 / e.se ** 2
@@ -204,7 +205,7 @@ def sequential_test(e: Effect, alpha: float = 0.05, tuning: float = 5000.0,
         return float(min(1.0, np.exp(-log_e))), e.estimate - half, e.estimate + half
     if alpha >= 0.5:
         raise ValueError("a one-sided sequential test needs alpha below 0.5")
-    rho = sequential_rho(alpha, tuning, two_sided=False)
+    rho = rho or sequential_rho(alpha, tuning, two_sided=False)
     half = _halfwidth(e, alpha, rho, False)
     sign = 1.0 if alternative == "greater" else -1.0
 
