@@ -311,19 +311,28 @@ def _looks(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, config: ABConfig,
     """Daily looks ``(lift, its variance, users)``. A look on day d reads the users exposed by
     then with their outcomes up to that day only, as a lead checking the test daily would have
     (values capped at the readout's caps)."""
-    users = pd.concat([g_c.assign(arm=0), g_t.assign(arm=1)])
+    users = pd.concat([g_c.assign(arm=0), g_t.assign(arm=1)], ignore_index=True)
     users = users.assign(day0=users["exposure"].dt.normalize())
     days = pd.date_range(users["day0"].min(), max(end, users["day0"].max()), freq="D")
-    daily = daily[daily["rid"].isin(users["rid"])]
+    pos = pd.Series(np.arange(len(users)), index=users["rid"].to_numpy())
+    daily = daily[daily["rid"].isin(users["rid"])].sort_values("day", kind="stable")
+    at = pos.reindex(daily["rid"].to_numpy()).to_numpy()
+    vals = daily[["conv", "rev", "ord"]].to_numpy(dtype=float)
+    cut = np.searchsorted(daily["day"].to_numpy(dtype="datetime64[ns]"), days.to_numpy(dtype="datetime64[ns]"),
+                          side="right")
+    running, done = np.zeros((len(users), 3)), 0   # each user's outcomes up to the look's day
+    day0, arms = users["day0"].to_numpy(), users["arm"].to_numpy()
+    ret_ok = (users["day0"] + pd.Timedelta(days=config.retention_day)).to_numpy()
+    retained = users["retained"].to_numpy(dtype=float) if metric == "retention" else None
     looks = []
-    for d in days:
-        seen = users[users["day0"] <= d]
-        if metric == "retention":
-            seen = seen[seen["day0"] + pd.Timedelta(days=config.retention_day) <= d]
-        if (seen["arm"] == 0).sum() < 2 or (seen["arm"] == 1).sum() < 2:
+    for d, upto in zip(days.to_numpy(), cut):
+        np.add.at(running, at[done:upto], vals[done:upto])
+        done = upto
+        mask = (day0 <= d) & (ret_ok <= d) if metric == "retention" else day0 <= d
+        arm = arms[mask]
+        if (arm == 0).sum() < 2 or (arm == 1).sum() < 2:
             continue
-        upto = daily[daily["day"] <= d].groupby("rid")[["conv", "rev", "ord"]].sum()
-        got = upto.reindex(seen["rid"]).fillna(0).to_numpy()
+        got = running[mask]
         if metric == "conversion":
             y = (got[:, 0] > 0).astype(float)
         elif metric in ("revenue", "aov"):
@@ -331,8 +340,7 @@ def _looks(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, config: ABConfig,
         elif metric == "orders":
             y = np.minimum(got[:, 2], caps.get("ord_post", np.inf))
         else:
-            y = seen["retained"].to_numpy(dtype=float)
-        arm = seen["arm"].to_numpy()
+            y = retained[mask]
         if metric == "aov":
             r_c, v_c = st.ratio_stats(y[arm == 0], got[arm == 0, 2])
             r_t, v_t = st.ratio_stats(y[arm == 1], got[arm == 1, 2])
