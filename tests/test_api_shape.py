@@ -15,7 +15,7 @@ import opslab
 from opslab.metrics import kpi_table
 
 ANALYSES = ["kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
-            "ab_test", "target_status", "quarterly_report"]
+            "ab_test", "ab_metrics", "ab_segments", "ab_impact", "target_status", "quarterly_report"]
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,22 @@ def test_a_load_result_is_accepted_where_a_data_set_is():
 def test_the_report_period_defaults_to_the_data_not_a_fixed_quarter():
     sig = inspect.signature(opslab.quarterly_report)
     assert sig.parameters["period"].default is None
+
+
+def test_experiment_readouts_share_the_surface(ds):
+    """ab_metrics / ab_segments / ab_impact on the sample's planted test: each result has the
+    shared surface, and the family's and the segments' numbers are the engine's own."""
+    from opslab.behaviour.experiments import read_assignments
+    from opslab.dataset.load import sample_dir
+    asg = read_assignments(pd.read_csv(sample_dir() / "assignments.csv", dtype=str))
+    family = opslab.ab_metrics(ds, asg, metrics=["conversion", "revenue"], correction="bh")
+    one = opslab.ab_test(ds, asg, metric="revenue", correction="bh")
+    assert family.frame.loc[1, "p_value"] == pytest.approx(one.comparisons.loc[0, "p_value"])
+    seg = opslab.ab_segments(ds, asg, metric="conversion", by="channel")
+    impact = opslab.ab_impact(ds, one, target=300_000)
+    for res in (family, seg, impact, one):
+        assert isinstance(res.frame, pd.DataFrame) and len(res.frame) > 0
+        assert isinstance(res.problems, tuple) and hasattr(res, "config") and hasattr(res, "as_of")
+    assert impact.as_of == ds.end and one.config.correction == "bh"
+    with pytest.raises(TypeError):
+        opslab.ab_impact(ds, family)
