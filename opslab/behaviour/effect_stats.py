@@ -121,6 +121,10 @@ def effect(a: Block, b: Block, kind: str = "mean", relative: bool = True) -> Eff
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    dens = {"ratio": [1], "ratio_cuped": [1, 3]}.get(kind, [])
+    if a.n < 2 or b.n < 2 or any(x.mean[i] == 0 for x in (a, b) for i in dens):
+        nan = float("nan")  # too few users, or a ratio with nothing in its denominator
+        return Effect(nan, nan, nan, a.n + b.n, nan, relative)
     th = theta(kind, a, b)
     f_a, g_a, u_a, gu_a = _value(kind, a.mean, th)
     f_b, g_b, _, _ = _value(kind, b.mean, th)

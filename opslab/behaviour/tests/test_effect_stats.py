@@ -203,3 +203,12 @@ def test_bad_arguments_raise_value_errors():
         sequential_test(e, tuning=0)
     with pytest.raises(ValueError):
         effect(A_3000, B_3461, kind="median")
+
+
+def test_an_effect_that_cannot_be_measured_is_nan_not_an_error():
+    one_user = mean_stat(1, 5.0, 25.0)
+    no_orders = Block.from_values([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
+    some = Block.from_values([10.0, 0.0, 30.0], [1.0, 0.0, 2.0])
+    for e in (effect(one_user, A_3000), effect(no_orders, some, kind="ratio")):
+        assert np.isnan(e.estimate) and np.isnan(t_test(e)[0]) and np.isnan(bayes(e).chance_to_win)
+        assert np.isnan(sequential_test(e)[0])
