@@ -16,8 +16,10 @@ from opslab.dataset.load import sample_dir
 from opslab.ingest.read import read_table
 from opslab.core.problems import OpsLabError
 from opslab.planning import experiment_impact as impact
+from opslab.planning.targets import period_of
+from opslab.workspace.target_store import TargetStore
 from ui.safe import md
-from ui.state import labeller, lang, tr
+from ui.state import dataset_key, labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import page_start
 
@@ -261,8 +263,11 @@ if seg_col:
 if metric in impact.PROJECTED:
     st.subheader(tr("experiments.proj_title"))
     g1, g2 = st.columns(2)
-    goal = g1.number_input(tr("experiments.proj_target", cur=fmt.symbol(ds.currency).strip()), min_value=0.0, value=0.0,
-                           step=10000.0, key="ab_goal", help=tr("experiments.proj_target_help"))
+    quarter = period_of(ds.end, "quarter").code
+    saved = [t.value for t in TargetStore().load(dataset_key()) if t.kpi == "gmv" and t.period == quarter]
+    goal = g1.number_input(tr("experiments.proj_target", cur=fmt.symbol(ds.currency).strip()), min_value=0.0,
+                           value=float(saved[0]) if saved else 0.0, step=10000.0, key="ab_goal",
+                           help=tr("experiments.proj_target_help"))
     rollout = g2.slider(tr("experiments.proj_rollout"), min_value=10, max_value=100, value=100, step=10, key="ab_rollout")
     proj = impact.ab_projection(ds, res, target=goal or None, rollout=rollout / 100)
     for r in proj.frame.itertuples():
