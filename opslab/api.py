@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from opslab.behaviour import experiment_readouts as ab_more
 from opslab.behaviour import experiments as ab_mod
 from opslab.behaviour import funnels as funnel_mod
 from opslab.behaviour import paths as paths_mod
@@ -50,13 +51,14 @@ from opslab.models import churn as churn_mod
 from opslab.models import clv as clv_mod
 from opslab.models import forecast as forecast_mod
 from opslab.planning import completion
+from opslab.planning import experiment_impact
 from opslab.planning.targets import Target, parse_period
 from opslab.report import content as report_mod
 
 __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetStatusResult",
            "FunnelConfig", "PathsConfig", "RetentionConfig",
            "kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
-           "ab_test", "target_status", "quarterly_report", "dataset_of"]
+           "ab_test", "ab_metrics", "ab_segments", "ab_impact", "target_status", "quarterly_report", "dataset_of"]
 
 
 # --- the shared surface ---------------------------------------------------------------------
@@ -317,6 +319,30 @@ def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=N
     control = settings.pop("control", None)
     cfg = _config(ab_mod.ABConfig, config, settings)
     return ab_mod.ab_test(data, assignment, metric, control=control, config=cfg)
+
+
+def ab_metrics(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metrics=ab_mod.METRICS,
+               control=None, **settings):
+    """Every metric of one test at once (a MetricsResult): p-values adjusted over all metrics
+    and treatments (``config.correction``: ``bh`` or ``holm``)."""
+    cfg = _config(ab_mod.ABConfig, config, settings)
+    return ab_more.ab_metrics(dataset_of(ds), assignment, metrics, control=control, config=cfg)
+
+
+def ab_segments(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metric="conversion",
+                by: str = "channel", control=None, **settings):
+    """The effect in each segment of the user attribute ``by`` against the rest (a
+    SegmentsResult; flagged below ``alpha / tests``, Bonferroni)."""
+    cfg = _config(ab_mod.ABConfig, config, settings)
+    return ab_more.ab_segments(dataset_of(ds), assignment, metric, by, control=control, config=cfg)
+
+
+def ab_impact(ds, result, *, as_of=None, rules=None, config=None, target=None, rollout: float = 1.0):
+    """A revenue readout's lift carried to the quarter's GMV (a ProjectionResult); ``target``:
+    the quarter's GMV target (a Target or a number)."""
+    if not isinstance(result, ab_mod.ABResult):
+        raise TypeError(f"result must be the ABResult of ab_test, not {type(result).__name__}")
+    return experiment_impact.ab_projection(dataset_of(ds), result, target=target, as_of=as_of, rollout=rollout)
 
 
 def _targets(targets, period) -> list[Target]:

@@ -117,3 +117,22 @@ def test_a_table_result_read_as_the_old_bare_frame_warns_but_works(ds):
         index = res.index
     pd.testing.assert_series_equal(gmv, res.frame["gmv"])
     assert list(index) == list(res.frame.index) and len(res) == len(res.frame)
+
+
+def test_experiment_readouts_share_the_surface(ds):
+    """ab_metrics / ab_segments / ab_impact on the sample's planted test: each result has the
+    shared surface, and the family's and the segments' numbers are the engine's own."""
+    from opslab.behaviour.experiments import read_assignments
+    from opslab.dataset.load import sample_dir
+    asg = read_assignments(pd.read_csv(sample_dir() / "assignments.csv", dtype=str))
+    family = opslab.ab_metrics(ds, asg, metrics=["conversion", "revenue"], correction="bh")
+    one = opslab.ab_test(ds, asg, metric="revenue", correction="bh")
+    assert family.frame.loc[1, "p_value"] == pytest.approx(one.comparisons.loc[0, "p_value"])
+    seg = opslab.ab_segments(ds, asg, metric="conversion", by="channel")
+    impact = opslab.ab_impact(ds, one, target=300_000)
+    for res in (family, seg, impact, one):
+        assert isinstance(res.frame, pd.DataFrame) and len(res.frame) > 0
+        assert isinstance(res.problems, tuple) and hasattr(res, "config") and hasattr(res, "as_of")
+    assert impact.as_of == ds.end and one.config.correction == "bh"
+    with pytest.raises(TypeError):
+        opslab.ab_impact(ds, family)

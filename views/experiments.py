@@ -1,11 +1,13 @@
 """A/B test readout: assignment (file, sample file or event property), metric, SRM gate, lift
-with intervals, fixed and always-valid p-values, chance to beat control, verdict, power."""
+with intervals, fixed and always-valid p-values, the Bayesian readout, verdict, power; every
+metric at once (BH / Holm), effects by segment and the projected effect on the quarter's GMV."""
 
 import math
 
 import pandas as pd
 import streamlit as st
 
+from opslab.behaviour import experiment_readouts as xr
 from opslab.behaviour import experiments as ex
 from opslab.present import formatting as fmt
 from opslab.present.charts import behaviour as charts
@@ -13,8 +15,11 @@ from opslab.behaviour.funnels import event_names, event_properties
 from opslab.dataset.load import sample_dir
 from opslab.ingest.read import read_table
 from opslab.core.problems import OpsLabError
+from opslab.planning import experiment_impact as impact
+from opslab.planning.targets import period_of
+from opslab.workspace.target_store import TargetStore
 from ui.safe import md
-from ui.state import labeller, lang, tr
+from ui.state import dataset_key, labeller, lang, tr
 from ui.url_state import url_choice
 from ui.widgets import page_start
 
@@ -71,8 +76,26 @@ with st.expander(tr("experiments.settings"), icon=":material/tune:"):
     ret_day = s3.number_input(tr("experiments.retention_day"), min_value=1, max_value=90, value=7, key="ab_ret")
     pre_days = s4.number_input(tr("experiments.pre_days"), min_value=0, max_value=90, value=14, key="ab_pre",
                                help=tr("experiments.pre_help"))
+    t1, t2, t3, t4 = st.columns(4)
+    no_cap, no_attr = tr("experiments.cap.none"), tr("experiments.strata.none")  # format_func runs outside the script
+    alternative = t1.selectbox(tr("experiments.alternative"), ex.ALTERNATIVES, key="ab_alt",
+                               format_func=labeller("experiments.alternative."), help=tr("experiments.alternative_help"))
+    tuning = t2.number_input(tr("experiments.seq_tuning"), min_value=0, value=0, step=1000, key="ab_tuning",
+                             help=tr("experiments.seq_tuning_help"))
+    cap = t3.selectbox(tr("experiments.cap"), [0.0, 95.0, 99.0, 99.9], index=0, key="ab_cap", help=tr("experiments.cap_help"),
+                       format_func=lambda v: no_cap if not v else f"P{v:g}")
+    attributes = [c for c in ds.users.columns if c not in ("uid", "user_id", "signup_time", "censored")
+                  and ds.users[c].nunique() <= 50]
+    strata = t4.selectbox(tr("experiments.strata"), [""] + attributes, key="ab_strata", help=tr("experiments.strata_help"),
+                          format_func=lambda v: v or no_attr)
+    u1, u2, _, _ = st.columns(4)
+    prior = u1.number_input(tr("experiments.prior_sd"), min_value=0.0, max_value=100.0, value=0.0, step=1.0,
+                            key="ab_prior", help=tr("experiments.prior_help"))
+    correction = u2.selectbox(tr("experiments.correction"), ["holm", "bh"], key="ab_correction",
+                              format_func=labeller("experiments.correction."), help=tr("experiments.correction_help"))
 config = ex.ABConfig(alpha=alpha, window_days=window or None, pre_days=int(pre_days), retention_day=int(ret_day),
-                     event=event, mde_rel=mde_pct / 100)
+                     event=event, mde_rel=mde_pct / 100, alternative=alternative, seq_tuning=tuning or None,
+                     cap_pct=cap or None, strata=strata or None, prior_sd=prior / 100 or None, correction=correction)
 
 try:
     with st.spinner(tr("experiments.computing")):
@@ -92,9 +115,17 @@ def value(x: float) -> str:
 
 
 def lift(x: float) -> str:
+    if not math.isfinite(x):
+        return "–" if math.isnan(x) else ("+∞" if x > 0 else "−∞")
     if rate:
         return f"{x * 100:+.1f} pp"
     return ("+" if x >= 0 else "−") + (fmt.money(abs(x), code, exact=True, currency=ds.currency) if money else f"{abs(x):,.3f}")
+
+
+def rel(x: float) -> str:
+    if math.isfinite(x) or math.isnan(x):
+        return fmt.pct(x, signed=True)
+    return "+∞" if x > 0 else "−∞"
 
 
 if res.dropped.get("multiple_variants") or res.dropped.get("unknown_users"):
@@ -128,12 +159,15 @@ table = pd.DataFrame({
     tr("experiments.lift"): comp["lift"].map(lift),
     tr("experiments.ci", level=f"{1 - alpha:.0%}"): [f"{lift(lo)} … {lift(hi)}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
     tr("experiments.rel_lift"): comp["rel_lift"].map(lambda x: fmt.pct(x, signed=True)),
-    tr("experiments.rel_ci"): [f"{fmt.pct(lo, signed=True)} … {fmt.pct(hi, signed=True)}" for lo, hi in zip(comp["rel_low"], comp["rel_high"])],
+    tr("experiments.rel_ci"): [f"{rel(lo)} … {rel(hi)}" for lo, hi in zip(comp["rel_low"], comp["rel_high"])],
     tr("experiments.p_value"): comp["p_value"].map(lambda p: f"{p:.4f}"),
-    tr("experiments.p_holm"): comp["p_holm"].map(lambda p: f"{p:.4f}"),
+    tr("experiments.p_adjusted", method=tr(f"experiments.correction.{correction}")):
+        comp["p_holm" if correction == "holm" else "p_bh"].map(lambda p: f"{p:.4f}"),
     tr("experiments.p_sequential"): comp["p_sequential"].map(lambda p: "–" if pd.isna(p) else f"{p:.4f}"),
+    tr("experiments.seq_ci", level=f"{1 - alpha:.0%}"): [f"{lift(lo)} … {lift(hi)}" for lo, hi in zip(comp["seq_low"], comp["seq_high"])],
     tr("experiments.chance"): comp["chance_to_beat"].map(fmt.pct),
-    tr("experiments.test"): comp["test"].map(lambda t: tr(f"experiments.test.{t}") + (" + CUPED" if res.cuped else "")),
+    tr("experiments.test"): comp["test"].map(lambda t: tr(f"experiments.test.{t}") + (" + CUPED" if res.cuped else "")
+                                             + (" + " + tr("experiments.capped") if res.caps else "")),
 })
 st.dataframe(table, hide_index=True, width="stretch")
 chart_data = comp[["variant", "rel_lift", "rel_low", "rel_high"]].copy()
@@ -143,6 +177,23 @@ st.altair_chart(charts.lift_intervals(chart_data, tr("experiments.rel_lift"), tr
 st.caption(tr("experiments.peek_rule", days=res.days_running))
 if res.cuped:
     st.caption(tr("experiments.cuped_note", days=config.pre_days))
+if res.caps:
+    st.caption(tr("experiments.caps_note", pct=f"P{config.cap_pct:g}",
+                  caps=", ".join(value(v) for v in res.caps.values())))
+if res.strata:
+    st.caption(tr("experiments.strata_note", column=md(res.strata)))
+
+# -- Bayesian readout ---------------------------------------------------------------------
+st.subheader(tr("experiments.bayes_title"))
+st.dataframe(pd.DataFrame({
+    tr("experiments.variant"): comp["variant"],
+    tr("experiments.chance"): comp["chance_to_beat"].map(fmt.pct),
+    tr("experiments.credible", level=f"{1 - alpha:.0%}"): [f"{rel(lo)} … {rel(hi)}" for lo, hi in
+                                                            zip(comp["bayes_low"], comp["bayes_high"])],
+    tr("experiments.risk_ship"): comp["risk_treatment"].map(lambda x: fmt.pct(x, 2)),
+    tr("experiments.risk_keep"): comp["risk_control"].map(lambda x: fmt.pct(x, 2)),
+}), hide_index=True, width="stretch")
+st.caption(tr("experiments.bayes_note_prior", sd=f"{prior:g}%") if prior else tr("experiments.bayes_note"))
 
 # -- power --------------------------------------------------------------------------------
 
@@ -169,3 +220,67 @@ def power_panel():
 
 
 power_panel()
+
+# -- every metric at once -------------------------------------------------------------------
+st.subheader(tr("experiments.all_title"))
+if st.toggle(tr("experiments.all_toggle"), key="ab_all"):
+    with st.spinner(tr("experiments.computing")):
+        family = xr.ab_metrics(ds, assignment, control=control, config=config).frame
+    st.dataframe(pd.DataFrame({
+        tr("experiments.metric"): family["metric"].map(lambda m: tr(f"experiments.metric.{m}")),
+        tr("experiments.variant"): family["variant"],
+        tr("experiments.rel_lift"): family["rel_lift"].map(rel),
+        tr("experiments.p_value"): family["p_value"].map(lambda p: f"{p:.4f}"),
+        tr("experiments.p_bh"): family["p_bh"].map(lambda p: f"{p:.4f}"),
+        tr("experiments.p_holm"): family["p_holm"].map(lambda p: f"{p:.4f}"),
+        tr("experiments.significant"): family["significant"].map(lambda x: tr(f"experiments.yes_no.{bool(x)}")),
+    }), hide_index=True, width="stretch")
+    st.caption(tr("experiments.all_note", method=tr(f"experiments.correction.{correction}"), n=len(family)))
+
+# -- effects by segment ---------------------------------------------------------------------
+st.subheader(tr("experiments.seg_title"))
+seg_col = st.selectbox(tr("experiments.seg_column"), [""] + attributes, key="ab_seg",
+                       format_func=lambda v: v or no_attr)
+if seg_col:
+    try:
+        seg = xr.ab_segments(ds, assignment, metric, seg_col, control=control, config=config)
+    except OpsLabError as err:
+        st.error(tr(err.code, **err.params))
+    else:
+        f = seg.frame
+        for r in f[f["flagged"]].itertuples():
+            st.warning(tr("experiments.seg_flagged", segment=md(r.segment), variant=md(r.variant), inside=rel(r.rel_lift),
+                          rest=rel(r.rel_lift_rest), p=f"{r.p_value:.2g}"))
+        st.dataframe(pd.DataFrame({
+            tr("experiments.variant"): f["variant"], tr("experiments.segment"): f["segment"],
+            tr("experiments.users"): f["users"].map(lambda n: fmt.count(n, code)),
+            tr("experiments.lift_in"): f["rel_lift"].map(rel), tr("experiments.lift_rest"): f["rel_lift_rest"].map(rel),
+            tr("experiments.p_value"): f["p_value"].map(lambda p: f"{p:.4f}"),
+            tr("experiments.flagged"): f["flagged"].map(lambda x: tr(f"experiments.yes_no.{bool(x)}")),
+        }), hide_index=True, width="stretch")
+        threshold = f"{f['threshold'].iloc[0]:.4f}" if len(f) else "–"
+        st.caption(tr("experiments.seg_note", threshold=threshold, tests=len(f), skipped=len(seg.skipped)))
+
+# -- the quarter's GMV ----------------------------------------------------------------------
+if metric in impact.PROJECTED:
+    st.subheader(tr("experiments.proj_title"))
+    g1, g2 = st.columns(2)
+    quarter = period_of(ds.end, "quarter").code
+    saved = [t.value for t in TargetStore().load(dataset_key()) if t.kpi == "gmv" and t.period == quarter]
+    goal = g1.number_input(tr("experiments.proj_target", cur=fmt.symbol(ds.currency).strip()), min_value=0.0,
+                           value=float(saved[0]) if saved else 0.0, step=10000.0, key="ab_goal",
+                           help=tr("experiments.proj_target_help"))
+    rollout = g2.slider(tr("experiments.proj_rollout"), min_value=10, max_value=100, value=100, step=10, key="ab_rollout")
+    proj = impact.ab_projection(ds, res, target=goal or None, rollout=rollout / 100)
+    for r in proj.frame.itertuples():
+        h1, h2, h3 = st.columns(3)
+        h1.metric(tr("experiments.proj_extra", variant=md(r.variant)), fmt.money(r.extra, code, currency=ds.currency),
+                  border=True, help=tr("experiments.proj_extra_help", low=fmt.money(r.extra_low, code, currency=ds.currency),
+                                       high=fmt.money(r.extra_high, code, currency=ds.currency)))
+        h2.metric(tr("experiments.proj_quarter", period=proj.period), fmt.money(r.projected_with, code, currency=ds.currency),
+                  border=True, help=tr("experiments.proj_without", value=fmt.money(r.projected, code, currency=ds.currency)))
+        if proj.target:
+            h3.metric(tr("experiments.proj_completion"), fmt.pct(r.completion_with), border=True,
+                      delta=f"{(r.completion_with - r.completion) * 100:+.1f} pp")
+    st.caption(tr("experiments.proj_note", days=proj.days_left, rate=fmt.money(proj.run_rate, code, currency=ds.currency),
+                  window=impact.RUN_RATE_DAYS, share=f"{rollout}%"))

@@ -155,7 +155,8 @@ def msprt_pvalues(lifts, variances, tau2: float) -> np.ndarray:
     mixture likelihood ratio against a N(0, ``tau2``) prior on the true lift is
     ``sqrt(V / (V + tau2)) * exp(tau2 * lift**2 / (2 V (V + tau2)))`` and the p-value is the
     running minimum of ``1 / ratio`` (capped at 1): it only goes down, and stopping whenever
-    it falls below alpha keeps the false-alarm rate at alpha.
+    it falls below alpha keeps the false-alarm rate at alpha. Looks run along the last axis,
+    so a 2-D array holds many tests at once (one per row).
 
     >>> msprt_pvalues([0.0, 0.5], [0.04, 0.01], tau2=0.05).round(3).tolist()
     [1.0, 0.0]
@@ -165,7 +166,7 @@ def msprt_pvalues(lifts, variances, tau2: float) -> np.ndarray:
         log_lr = 0.5 * np.log(v / (v + tau2)) + tau2 * d ** 2 / (2 * v * (v + tau2))
         p = np.minimum(1.0, np.exp(-log_lr))
     p = np.where(np.isfinite(p), p, 1.0)
-    return np.minimum.accumulate(p)
+    return np.minimum.accumulate(p, axis=-1)
 
 
 def sample_size(sd: float, delta: float, alpha: float = 0.05, power: float = 0.8) -> float:

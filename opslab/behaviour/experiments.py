@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from opslab.behaviour import effect_stats as es
+from opslab.behaviour import experiment_effects as fx
 from opslab.behaviour import experiment_stats as st
 from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import first_values
@@ -31,6 +33,7 @@ METRICS = ("conversion", "revenue", "orders", "retention", "aov")
 #: metrics whose per-user value is 0/1
 BINARY = frozenset({"conversion", "retention"})
 VERDICTS = ("srm", "win", "loss", "flat", "inconclusive", "too_early")
+ALTERNATIVES = ("two-sided", "greater", "less")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,26 @@ class ABConfig:
     weights: tuple[float, ...] | None = None  # planned split, equal by default
     mde_rel: float = 0.1              # the lift the power calculator plans for
     seq_tau: float = 0.25             # mSPRT prior sd of the lift, relative to the control mean
+    seq_tuning: float | None = None   # or: users (both arms) at which the always-valid test is sharpest
+    alternative: str = "two-sided"    # "greater": the treatment raises the metric; "less": lowers it
+    cap_pct: float | None = None      # cap each user's revenue / orders at this percentile of all users
+    strata: str | None = None         # a user attribute (users table column) to post-stratify on
+    prior_sd: float | None = None     # Bayesian prior sd of the relative lift (None: flat)
+    correction: str = "holm"          # across variants: "holm" (any false alarm) or "bh" (false discoveries)
+
+    def __post_init__(self):
+        if self.alternative not in ALTERNATIVES:
+            raise ValueError(f"alternative must be one of {ALTERNATIVES}, not {self.alternative!r}")
+        if self.correction not in ("holm", "bh"):
+            raise ValueError(f"correction must be 'holm' or 'bh', not {self.correction!r}")
+        if self.cap_pct is not None and not 50 <= self.cap_pct < 100:
+            raise ValueError(f"cap_pct is a percentile between 50 and 100, not {self.cap_pct}")
+        if self.seq_tuning is not None and self.seq_tuning <= 0:
+            raise ValueError(f"seq_tuning is a number of users, not {self.seq_tuning}")
+        if self.prior_sd is not None and self.prior_sd <= 0:
+            raise ValueError(f"prior_sd must be positive, not {self.prior_sd}")
+        if not 0 < self.alpha < (0.5 if self.alternative != "two-sided" else 1):
+            raise ValueError(f"alpha must be between 0 and 0.5, not {self.alpha}")
 
 
 @result_surface(frame="comparisons")
@@ -67,6 +90,9 @@ class ABResult:
     days_running: int
     users: pd.DataFrame = field(repr=False)
     dropped: dict = field(default_factory=dict)
+    caps: dict = field(default_factory=dict)      # the cap of each capped column (cap_pct)
+    strata: str | None = None                     # the attribute the effects were post-stratified on
+    config: ABConfig = field(default_factory=ABConfig, repr=False)
 
     @property
     def verdicts(self) -> dict:
@@ -159,19 +185,6 @@ def user_outcomes(ds: Dataset, assignment: pd.DataFrame, config: ABConfig = ABCo
     return out, dropped
 
 
-def _values(users: pd.DataFrame, metric: str):
-    """(outcome y, pre-period covariate x) per user; for ``aov`` (num, den) pairs."""
-    if metric == "conversion":
-        return (users["n_post"] > 0).astype(float), (users["n_pre"] > 0).astype(float)
-    if metric == "revenue":
-        return users["rev_post"].astype(float), users["rev_pre"].astype(float)
-    if metric == "orders":
-        return users["ord_post"].astype(float), users["ord_pre"].astype(float)
-    if metric == "retention":
-        return users["retained"].astype(float), users["days_pre"].astype(float)
-    raise OpsLabError("experiments.bad_metric", metric=metric)
-
-
 def ab_test(ds: Dataset, assignment: pd.DataFrame, metric: str = "conversion", *, control: str | None = None,
             config: ABConfig = ABConfig()) -> ABResult:
     """Read out an A/B test on one metric.
@@ -208,6 +221,25 @@ def ab_test(ds: Dataset, assignment: pd.DataFrame, metric: str = "conversion", *
         raise OpsLabError("experiments.bad_metric", metric=metric)
     users, dropped = user_outcomes(ds, assignment, config)
     daily = users.attrs.pop("daily")
+    return readout(ds, users, daily, dropped, metric, control, config)
+
+
+def with_attribute(ds: Dataset, users: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The users' ``column`` from the users table (a pre-exposure attribute: channel, city, ...)."""
+    if column not in ds.users.columns or column in ("uid", "user_id"):
+        raise OpsLabError("experiments.bad_attribute", column=str(column)[:60])
+    values = ds.users[column].astype("string").fillna("–").to_numpy()
+    uid = users["uid"].to_numpy(dtype=np.int64)
+    out = users.copy()
+    out[column] = np.where(uid >= 0, values[np.clip(uid, 0, None)], "–")
+    return out
+
+
+def readout(ds: Dataset, users: pd.DataFrame, daily: pd.DataFrame, dropped: dict, metric: str,
+            control: str | None, config: ABConfig) -> ABResult:
+    """The readout of one metric from the per-user outcomes (:func:`user_outcomes`)."""
+    if metric not in METRICS:
+        raise OpsLabError("experiments.bad_metric", metric=metric)
     if metric == "retention":
         users = users[users["retained"].notna()]
     names = sorted(users["variant"].unique())
@@ -220,37 +252,30 @@ def ab_test(ds: Dataset, assignment: pd.DataFrame, metric: str = "conversion", *
     chi2, srm_p = st.srm_check(counts, weights)
     exp_start = users["exposure"].min()
     days = max(1, (pd.Timestamp(ds.end) - exp_start.normalize()).days + 1)
-
+    if config.strata:
+        users = with_attribute(ds, users, config.strata)
+    users, caps = fx.cap(users, metric, config.cap_pct)
+    pre_ok = (users["exposure"] - pd.Timedelta(days=config.pre_days) >= pd.Timestamp(ds.start)).mean() > 0.5
+    use_cuped = bool(config.pre_days > 0 and pre_ok and fx.pre_period_usable(users, metric)) and not (
+        config.strata and metric != "aov")
     groups = {v: users[users["variant"] == v] for v in order}
     variants, rows = [], []
-    use_cuped = False
-    if metric == "aov":
-        for v in order:
-            r, var = st.ratio_stats(groups[v]["rev_post"], groups[v]["ord_post"])
-            variants.append({"variant": v, "n": len(groups[v]), "mean": r, "sd": float("nan")})
-        for v in order[1:]:
-            g_c, g_t = groups[control], groups[v]
-            rows.append((v, st.compare_ratios(g_c["rev_post"], g_c["ord_post"], g_t["rev_post"], g_t["ord_post"],
-                                              config.alpha), float("nan")))
-    else:
-        y, x = _values(users, metric)
-        pre_ok = (users["exposure"] - pd.Timedelta(days=config.pre_days) >= pd.Timestamp(ds.start)).mean() > 0.5
-        use_cuped = bool(pre_ok and x.var() > 0)
-        adj = pd.Series(st.cuped(y.to_numpy(), x.to_numpy())[0], index=users.index) if use_cuped else y
-        for v in order:
-            yv = y[groups[v].index]
-            variants.append({"variant": v, "n": len(yv), "mean": float(yv.mean()), "sd": float(yv.std(ddof=1))})
-        for v in order[1:]:
-            c_idx, t_idx = groups[control].index, groups[v].index
-            binary = metric in BINARY and not use_cuped
-            comp = st.compare_means(adj[c_idx], adj[t_idx], config.alpha, binary=binary)
-            raw_c, raw_t = y[c_idx].mean(), y[t_idx].mean()
-            if use_cuped:  # report the actual means; the adjusted lift and its tighter interval
-                comp = _shift_means(comp, raw_c, raw_t)
-            rows.append((v, comp, float(adj[c_idx].std(ddof=1))))
-    frame = _comparisons(rows, groups, control, metric, daily, pd.Timestamp(ds.end), config, days, srm_p)
+    for v in order:
+        g = groups[v]
+        if metric == "aov":
+            r, _ = st.ratio_stats(g["rev_post"], g["ord_post"])
+            variants.append({"variant": v, "n": len(g), "mean": r, "sd": float("nan")})
+        else:
+            y = fx.outcome(g, metric)[0]
+            variants.append({"variant": v, "n": len(g), "mean": float(y.mean()), "sd": float(y.std(ddof=1))})
+    for v in order[1:]:
+        comp, extra = fx.compare(groups[control], groups[v], metric, config, use_cuped, config.strata)
+        sd_c = variants[0]["sd"]
+        rows.append((v, comp, sd_c, extra))
+    frame = _comparisons(rows, groups, control, metric, daily, pd.Timestamp(ds.end), config, days, srm_p, caps)
     return ABResult(metric, control, pd.DataFrame(variants), frame, chi2, srm_p, srm_p >= config.srm_alpha,
-                    use_cuped, days, users.reset_index(drop=True), dropped)
+                    use_cuped, days, users.reset_index(drop=True), dropped, caps,
+                    config.strata if config.strata and metric != "aov" else None, config)
 
 
 def _default_control(names: list[str]) -> str:
@@ -260,78 +285,73 @@ def _default_control(names: list[str]) -> str:
     return names[0]
 
 
-def _shift_means(comp: st.Comparison, raw_c: float, raw_t: float) -> st.Comparison:
-    """CUPED leaves the means' difference unbiased but moves both means by the same amount;
-    show the real means, keep the adjusted lift, interval and p-value."""
-    half = (comp.ci_high - comp.ci_low) / 2
-    rel_half = half / abs(raw_c) if raw_c else float("nan")
-    return st.Comparison(raw_c, raw_t, comp.lift, comp.ci_low, comp.ci_high,
-                         comp.lift / raw_c if raw_c else float("nan"),
-                         (comp.lift / raw_c - rel_half) if raw_c else float("nan"),
-                         (comp.lift / raw_c + rel_half) if raw_c else float("nan"),
-                         comp.se, comp.p_value, comp.chance_to_beat, comp.test)
-
-
-def _comparisons(rows, groups, control, metric, daily, end, config, days, srm_p) -> pd.DataFrame:
+def _comparisons(rows, groups, control, metric, daily, end, config, days, srm_p, caps) -> pd.DataFrame:
     out = []
-    for v, comp, sd_c in rows:
-        seq = _sequential(groups[control], groups[v], metric, comp, config, daily, end)
+    for v, comp, sd_c, extra in rows:
+        looks = _looks(groups[control], groups[v], metric, config, daily, end, caps)
+        seq, seq_lo, seq_hi = fx.sequential(looks, config, comp.mean_c)
         n_now = min(len(groups[control]), len(groups[v]))
         sd = sd_c if np.isfinite(sd_c) else comp.se * math.sqrt(n_now / 2)
         per_day = n_now / days
         # one route to "days remaining": the power card calls power_plan with these inputs
         plan = power_plan(comp.mean_c, sd, config.mde_rel, per_day, n_now, config.alpha, config.power)
-        out.append({"variant": v, **comp.__dict__, "p_sequential": seq,
-                    "mde_abs": st.mde(sd, n_now, config.alpha, config.power), "n_needed": plan["n_per_variant"],
-                    "days_more": plan["days_more"], "sd_used": sd, "n_now": n_now, "per_day": per_day})
+        out.append({"variant": v, **comp.__dict__, **extra, "p_sequential": seq, "seq_low": seq_lo,
+                    "seq_high": seq_hi, "mde_abs": st.mde(sd, n_now, config.alpha, config.power),
+                    "n_needed": plan["n_per_variant"], "days_more": plan["days_more"], "sd_used": sd,
+                    "n_now": n_now, "per_day": per_day})
     frame = pd.DataFrame(out)
     frame["p_holm"] = st.holm(frame["p_value"].fillna(1.0).to_numpy())
-    frame["p_seq_holm"] = st.holm(frame["p_sequential"].fillna(1.0).to_numpy())
+    frame["p_bh"] = es.adjust(frame["p_value"].fillna(1.0).to_numpy(), "bh")
+    frame["p_seq_holm"] = es.adjust(frame["p_sequential"].fillna(1.0).to_numpy(), config.correction)
     frame["verdict"] = [_verdict(r, srm_p, config) for r in frame.itertuples()]
     # a win or loss before the planned sample is a sequential stop: no more days are needed
     frame["stopped_early"] = frame["verdict"].isin(("win", "loss")) & frame["days_more"].fillna(0).gt(0)
     return frame
 
 
-def _sequential(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, comp: st.Comparison, config: ABConfig,
-                daily: pd.DataFrame, end: pd.Timestamp) -> float:
-    """Always-valid p-value over daily looks. A look on day d reads the users exposed by then
-    with their outcomes up to that day only, as a lead checking the test daily would have."""
-    users = pd.concat([g_c.assign(arm=0), g_t.assign(arm=1)])
+def _looks(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, config: ABConfig,
+           daily: pd.DataFrame, end: pd.Timestamp, caps: dict) -> list[tuple[float, float, int]]:
+    """Daily looks ``(lift, its variance, users)``. A look on day d reads the users exposed by
+    then with their outcomes up to that day only, as a lead checking the test daily would have
+    (values capped at the readout's caps)."""
+    users = pd.concat([g_c.assign(arm=0), g_t.assign(arm=1)], ignore_index=True)
     users = users.assign(day0=users["exposure"].dt.normalize())
     days = pd.date_range(users["day0"].min(), max(end, users["day0"].max()), freq="D")
-    daily = daily[daily["rid"].isin(users["rid"])]
-    lifts, variances = [], []
-    for d in days:
-        seen = users[users["day0"] <= d]
-        if metric == "retention":
-            seen = seen[seen["day0"] + pd.Timedelta(days=config.retention_day) <= d]
-        if (seen["arm"] == 0).sum() < 2 or (seen["arm"] == 1).sum() < 2:
+    pos = pd.Series(np.arange(len(users)), index=users["rid"].to_numpy())
+    daily = daily[daily["rid"].isin(users["rid"])].sort_values("day", kind="stable")
+    at = pos.reindex(daily["rid"].to_numpy()).to_numpy()
+    vals = daily[["conv", "rev", "ord"]].to_numpy(dtype=float)
+    cut = np.searchsorted(daily["day"].to_numpy(dtype="datetime64[ns]"), days.to_numpy(dtype="datetime64[ns]"),
+                          side="right")
+    running, done = np.zeros((len(users), 3)), 0   # each user's outcomes up to the look's day
+    day0, arms = users["day0"].to_numpy(), users["arm"].to_numpy()
+    ret_ok = (users["day0"] + pd.Timedelta(days=config.retention_day)).to_numpy()
+    retained = users["retained"].to_numpy(dtype=float) if metric == "retention" else None
+    looks = []
+    for d, upto in zip(days.to_numpy(), cut):
+        np.add.at(running, at[done:upto], vals[done:upto])
+        done = upto
+        mask = (day0 <= d) & (ret_ok <= d) if metric == "retention" else day0 <= d
+        arm = arms[mask]
+        if (arm == 0).sum() < 2 or (arm == 1).sum() < 2:
             continue
-        upto = daily[daily["day"] <= d].groupby("rid")[["conv", "rev", "ord"]].sum()
-        got = upto.reindex(seen["rid"]).fillna(0).to_numpy()
+        got = running[mask]
         if metric == "conversion":
             y = (got[:, 0] > 0).astype(float)
         elif metric in ("revenue", "aov"):
-            y = got[:, 1]
+            y = np.minimum(got[:, 1], caps.get("rev_post", np.inf))
         elif metric == "orders":
-            y = got[:, 2]
+            y = np.minimum(got[:, 2], caps.get("ord_post", np.inf))
         else:
-            y = seen["retained"].to_numpy(dtype=float)
-        arm = seen["arm"].to_numpy()
+            y = retained[mask]
         if metric == "aov":
             r_c, v_c = st.ratio_stats(y[arm == 0], got[arm == 0, 2])
             r_t, v_t = st.ratio_stats(y[arm == 1], got[arm == 1, 2])
-            lifts.append(r_t - r_c)
-            variances.append(v_c + v_t)
+            looks.append((r_t - r_c, v_c + v_t, len(arm)))
         else:
             yc, yt = y[arm == 0], y[arm == 1]
-            lifts.append(yt.mean() - yc.mean())
-            variances.append(yc.var(ddof=1) / len(yc) + yt.var(ddof=1) / len(yt))
-    if not lifts:
-        return float("nan")
-    tau2 = (config.seq_tau * abs(comp.mean_c)) ** 2 or comp.se ** 2
-    return float(st.msprt_pvalues(lifts, variances, tau2)[-1])
+            looks.append((yt.mean() - yc.mean(), yc.var(ddof=1) / len(yc) + yt.var(ddof=1) / len(yt), len(arm)))
+    return looks
 
 
 def _verdict(r, srm_p: float, config: ABConfig) -> str:
@@ -342,7 +362,7 @@ def _verdict(r, srm_p: float, config: ABConfig) -> str:
     # Do not peek: before the planned sample is reached only the always-valid p-value may
     # end the test; the fixed-horizon one is read once the sample is complete.
     early = bool(r.days_more)
-    p = r.p_seq_holm if early else r.p_holm
+    p = r.p_seq_holm if early else (r.p_holm if config.correction == "holm" else r.p_bh)
     if p < config.alpha:
         return "win" if r.lift > 0 else "loss"
     if early:

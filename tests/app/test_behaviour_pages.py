@@ -207,3 +207,52 @@ def test_funnel_page_on_data_with_a_single_event_name_asks_for_steps():
     at.switch_page("views/experiments.py").run()
     assert not at.exception
     assert any("Choose where the variants come from" in i.value for i in at.info)
+
+
+def test_experiment_page_shows_bayesian_all_metrics_segments_and_quarter_impact():
+    """The new readouts equal the engine's on the sample with the page's settings: the
+    Bayesian table, every metric with BH, effects by channel and the GMV projection."""
+    at = open_app("en", "views/experiments.py")
+    ds = load_sample()
+    assignment = ex.read_assignments(pd.read_csv(sample_dir() / "assignments.csv", dtype=str))
+    at.selectbox(key="ab_metric").set_value("revenue").run()
+    at.selectbox(key="ab_cap").set_value(99.0).run()
+    at.selectbox(key="ab_correction").set_value("bh").run()
+    assert not at.exception
+    config = ex.ABConfig(alpha=0.05, window_days=None, pre_days=14, retention_day=7, event="purchase",
+                         mde_rel=0.10, cap_pct=99.0, correction="bh")
+    res = opslab.ab_test(ds, assignment, metric="revenue", config=config)
+    comp = res.comparisons
+    bayes = _table_with(at, t("experiments.risk_ship", "en"))
+    assert bayes[t("experiments.chance", "en")].tolist() == comp["chance_to_beat"].map(fmt.pct).tolist()
+    assert bayes[t("experiments.risk_ship", "en")].tolist() == comp["risk_treatment"].map(lambda x: fmt.pct(x, 2)).tolist()
+    main = _table_with(at, t("experiments.p_value", "en"))
+    shown = main[t("experiments.p_adjusted", "en", method="Benjamini-Hochberg")].astype(float).to_numpy()
+    assert shown == pytest.approx(comp["p_bh"].to_numpy(), abs=5e-5)
+    assert any("capped at P99" in c.value for c in at.caption)
+    # every metric at once, BH over the family
+    at.toggle(key="ab_all").set_value(True).run()
+    assert not at.exception
+    family = _table_with(at, t("experiments.significant", "en"))
+    from opslab.behaviour.experiment_readouts import ab_metrics
+    want = ab_metrics(ds, assignment, control=res.control, config=config).frame
+    assert len(family) == len(want) == 5
+    assert family[t("experiments.p_bh", "en")].astype(float).to_numpy() == pytest.approx(want["p_bh"].to_numpy(), abs=5e-5)
+    # by channel: one row per tested channel, flagged by the engine's Bonferroni rule
+    at.selectbox(key="ab_seg").set_value("channel").run()
+    assert not at.exception
+    seg = _table_with(at, t("experiments.lift_rest", "en"))
+    from opslab.behaviour.experiment_readouts import ab_segments
+    want = ab_segments(ds, assignment, "revenue", "channel", control=res.control, config=config).frame
+    assert seg[t("experiments.segment", "en")].tolist() == want["segment"].tolist()
+    # the quarter's GMV with a target
+    at.number_input(key="ab_goal").set_value(300000.0).run()
+    assert not at.exception
+    from opslab.planning.experiment_impact import ab_projection
+    proj = ab_projection(ds, res, target=300000.0)
+    m = _metrics(at)
+    row = proj.frame.iloc[0]
+    assert m[t("experiments.proj_extra", "en", variant=md(row["variant"]))] == fmt.money(row["extra"], "en", currency=ds.currency)
+    assert m[t("experiments.proj_completion", "en")] == fmt.pct(row["completion_with"])
+    zh = open_app("zh", "views/experiments.py")
+    assert not zh.exception and zh.subheader and any(s.value == "贝叶斯解读" for s in zh.subheader)
