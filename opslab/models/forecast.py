@@ -41,7 +41,10 @@ from opslab import periods
 from opslab.calendar_cn import festival_regressors, has_festival
 from opslab.kpi_series import kpi_series
 from opslab.models import forecast_candidates as cands
-from opslab.models.forecast_candidates import BASELINES, MIN_LENGTH, MODELS, mase, smape
+from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
+from opslab.models.forecast_candidates import (
+    BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape,
+)
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
 from opslab.problems import INFO, WARNING, Problem
 
@@ -49,6 +52,8 @@ __all__ = ["ForecastConfig", "ForecastResult", "KPIForecaster", "forecast", "pro
            "regularize", "smape", "mase", "MODELS", "BASELINES"]
 MIN_TRAIN = 10  # shortest training window of a backtest fold
 MARKETS = ("CN", None)
+#: Bounds of the interval calibration factor (:meth:`KPIForecaster._calibrate`).
+SCALE_BOUNDS = (0.3, 5.0)
 
 
 @dataclass(frozen=True)
@@ -182,12 +187,17 @@ class KPIForecaster:
             means = backtest.groupby("model")["mase"].mean()
             order = sorted((mm for mm in names if mm in means.index),
                            key=lambda mm: (means[mm], MODELS.index(mm)))
+        m = _season(cfg.grain, n)
+        adj = fit_adjustment(yt, X, m)
         fitted = None
         for name in [*order, "mean"]:
-            model = self._fit_one(name, yt, _season(cfg.grain, n), X, problems)
+            own = name in OWN_SEASON
+            model = self._fit_one(name, adjusted(yt, X, adj, own), m, problems)
             if model is not None:
-                fitted = FittedCandidate(model, name, log, tuple(exog_cols))
+                scale = self._calibrate(name, yt, X)
+                fitted = FittedCandidate(model, name, log, tuple(exog_cols), adj, own, scale)
                 break
+        self._folds = {}
         return ForecastResult(cfg, y, fitted, backtest, problems, time.perf_counter() - start)
 
     def _design(self, index, exog):
@@ -202,14 +212,14 @@ class KPIForecaster:
         X = pd.concat(parts, axis=1).to_numpy(float) if parts else None
         return X, cols
 
-    def _fit_one(self, name, yt, m, X, problems):
+    def _fit_one(self, name, yt, m, problems):
         if name in BASELINES:  # closed forms: nothing to fail
-            return cands.make(name, yt, m, X, self.config.grain)
+            return cands.make(name, yt, m, None, self.config.grain)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                fitted = cands.make(name, yt, m, X, self.config.grain)
-                if not np.all(np.isfinite(fitted.mean(2, None if X is None else X[-2:]))):
+                fitted = cands.make(name, yt, m, None, self.config.grain)
+                if not np.all(np.isfinite(fitted.mean(2))):
                     raise ValueError("non-finite forecast")
             except Exception as exc:  # statsmodels raises many types on degenerate data
                 fitted = None
@@ -250,29 +260,66 @@ class KPIForecaster:
         return sorted(set(origins)), bh
 
     def _backtest(self, y, yt, X, log, names, problems) -> pd.DataFrame:
+        """Every candidate on every fold; the fold fits are kept for :meth:`_calibrate`."""
         cfg = self.config
         origins, bh = self.fold_origins(y.index)
         fest = has_festival(y.index, cfg.grain) if cfg.calendar else np.zeros(len(y), bool)
         values = y.to_numpy()
-        rows = []
+        rows, self._folds = [], {}
         for fold, origin in enumerate(origins):
             m = _season(cfg.grain, origin)
             actual = values[origin:origin + bh]
-            Xf = None if X is None else X[origin:origin + bh]
+            Xo, Xf = (None, None) if X is None else (X[:origin], X[origin:origin + bh])
+            adj = fit_adjustment(yt[:origin], Xo, m)
+            fits = {}
             for name in [mm for mm in MODELS if mm in names]:
                 if origin < MIN_LENGTH[name]:
                     continue
-                fitted = self._fit_one(name, yt[:origin], m, None if X is None else X[:origin],
-                                       problems)
+                own = name in OWN_SEASON
+                if name == "combo":
+                    members = [fits.get(mm) for mm in COMBO]
+                    fitted = None if any(mm is None for mm in members) else cands.Combo(members)
+                else:
+                    fitted = self._fit_one(name, adjusted(yt[:origin], Xo, adj, own), m, problems)
+                fits[name] = fitted
                 row = [name, fold, y.index[origin], bool(fest[origin:origin + bh].any())]
                 if fitted is None:
                     rows.append(row + [np.nan, np.inf])
                     continue
+                self._folds.setdefault(name, []).append((origin, bh, adj, fitted, Xf, own))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    pred = back_transform(fitted.mean(bh, Xf), log, pd.Series(values[:origin]))
+                    raw = restore(fitted.mean(bh), Xf, adj, origin, own)
+                    pred = back_transform(raw, log, pd.Series(values[:origin]))
                 rows.append(row + [smape(actual, pred), mase(actual, pred, values[:origin], m)])
         return pd.DataFrame(rows, columns=["model", "fold", "origin", "festival", "smape", "mase"])
+
+    def _calibrate(self, name, yt, X, n_paths: int = 200) -> float:
+        """The spread factor that makes the chosen candidate's central ``interval`` cover that
+        share of the backtest's held-out periods (1 without a backtest).
+
+        Per held-out period, ``u`` is the actual's distance from the paths' median in units of
+        the half-interval on its side; the factor is the ``interval`` quantile of ``u``, so
+        paths widened (or narrowed) by it around their median cover exactly that share of
+        the backtest (a split-conformal calibration on the transformed scale)."""
+        folds = getattr(self, "_folds", {}).get(name, [])
+        if not folds:
+            return 1.0
+        a = (1 - self.config.interval) / 2
+        rng = np.random.default_rng(self.config.seed)
+        us = []
+        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+            warnings.simplefilter("ignore")
+            for origin, bh, adj, fitted, Xf, own in folds:
+                p = restore(fitted.paths(bh, n_paths, rng), Xf, adj, origin, own)
+                lo, med, hi = np.quantile(p, [a, 0.5, 1 - a], axis=0)
+                act = yt[origin:origin + bh]
+                half = np.where(act >= med, hi - med, med - lo)
+                dist = np.abs(act - med)
+                us.append(np.divide(dist, half, out=np.where(dist > 0, np.inf, 0.0),
+                                    where=half > 0))
+        u = np.concatenate(us)
+        return float(np.clip(np.quantile(u, self.config.interval), *SCALE_BOUNDS))
 
 
 def default_market(ds) -> str | None:
