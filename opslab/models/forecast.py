@@ -39,19 +39,23 @@ from threadpoolctl import threadpool_limits
 
 from opslab import periods
 from opslab.calendar_cn import festival_regressors, has_festival
-from opslab.kpi_series import kpi_series
+from opslab.kpi_series import agg_of, kpi_series
 from opslab.models import forecast_candidates as cands
 from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
 from opslab.models.forecast_candidates import (
     BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape,
 )
+from opslab.models.forecast_grains import GrainForecast
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
 from opslab.problems import INFO, WARNING, Problem
 
-__all__ = ["ForecastConfig", "ForecastResult", "KPIForecaster", "forecast", "prob_at_least",
+__all__ = ["ForecastConfig", "ForecastResult", "GrainForecast", "KPIForecaster", "forecast",
+           "daily_config", "daily_result", "prob_at_least",
            "regularize", "smape", "mase", "MODELS", "BASELINES"]
 MIN_TRAIN = 10  # shortest training window of a backtest fold
 MARKETS = ("CN", None)
+#: The daily fit behind every grain: its horizon (days) and backtest window (days).
+DAILY_HORIZON, DAILY_BACKTEST = 366, 28
 #: Bounds of the interval calibration factor (:meth:`KPIForecaster._calibrate`).
 SCALE_BOUNDS = (0.3, 5.0)
 
@@ -318,7 +322,7 @@ class KPIForecaster:
                 dist = np.abs(act - med)
                 us.append(np.divide(dist, half, out=np.where(dist > 0, np.inf, 0.0),
                                     where=half > 0))
-        u = np.concatenate(us)
+        u = np.minimum(np.concatenate(us), 1e6)  # inf (a zero-width side missed) sorts last
         return float(np.clip(np.quantile(u, self.config.interval), *SCALE_BOUNDS))
 
 
@@ -331,9 +335,31 @@ def default_market(ds) -> str | None:
     return "CN" if str(getattr(ds, "currency", "CNY") or "CNY").upper() == "CNY" else None
 
 
+def daily_config(ds=None, **config) -> ForecastConfig:
+    """The config of a KPI's one daily fit: :data:`DAILY_HORIZON` days, a
+    :data:`DAILY_BACKTEST`-day backtest, the market of the data set (:func:`default_market`)
+    unless ``market`` is given; any other :class:`ForecastConfig` field may be set."""
+    config.setdefault("market", default_market(ds))
+    config.setdefault("horizon", DAILY_HORIZON)
+    config.setdefault("backtest_horizon", DAILY_BACKTEST)
+    return ForecastConfig(**{**config, "grain": "day"})
+
+
+def daily_result(ds, series: str, y: pd.Series, cfg: ForecastConfig) -> ForecastResult:
+    """The daily forecast of ``y`` (the series ``series`` of the data set, up to its last
+    day), fitted once per data set, series, last day and config (memoised on ``ds``): the
+    Forecast page, targets, the report and the digest all read this one fit."""
+    key = ("kpi_forecast", series, pd.Timestamp(y.index[-1]), repr(cfg))
+    return ds.memo(key, lambda: KPIForecaster(cfg).fit(y))
+
+
 def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
-             **config) -> ForecastResult:
-    """Forecast a KPI of a data set ``horizon`` periods ahead.
+             **config) -> GrainForecast:
+    """Forecast a KPI of a data set ``horizon`` periods of ``grain`` ahead.
+
+    The KPI is forecast once, by day (:func:`daily_result`); ``grain`` only changes how the
+    daily sample paths are summed (or averaged) per period, so every grain agrees
+    (:mod:`opslab.models.forecast_grains`).
 
     Parameters
     ----------
@@ -341,16 +367,16 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     kpi : str
         One of :data:`opslab.kpi_series.KPIS` (gmv, dau, new_users, paying_users, orders).
     grain : str
-        ``"week"`` (complete Monday weeks) or ``"day"``.
+        One of :data:`opslab.periods.GRAINS` (day, week, month, quarter).
     horizon : int
-        Periods ahead.
+        Periods ahead, counting the period that holds the first forecast day.
     **config
-        Any other :class:`ForecastConfig` field; ``market`` defaults to
+        Any other :class:`ForecastConfig` field of the daily fit; ``market`` defaults to
         :func:`default_market` (the Chinese calendar for CNY data).
 
     Returns
     -------
-    ForecastResult
+    GrainForecast
 
     Example
     -------
@@ -359,6 +385,8 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     >>> res.summary_frame(alpha=0.2).shape
     (4, 3)
     """
-    config.setdefault("market", default_market(ds))
-    cfg = ForecastConfig(horizon=int(horizon), grain=grain, **config)
-    return KPIForecaster(cfg).fit(kpi_series(ds, kpi, grain))
+    periods.check_grain(grain)
+    agg = agg_of(kpi)
+    y = kpi_series(ds, kpi, "day")
+    return GrainForecast(daily_result(ds, kpi, y, daily_config(ds, **config)), grain,
+                         int(horizon), agg)

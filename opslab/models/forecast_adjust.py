@@ -6,10 +6,11 @@ On the (log-)transformed series ``y``:
 
 1. the local level is a centred rolling median (:data:`LEVEL_WINDOW` periods, robust to the
    festival peaks themselves);
-2. the deviations from it are regressed on the regressors (the market's festival calendar,
-   :func:`opslab.calendar_cn.festival_regressors`, and any user regressors such as campaign
-   days) together with position-in-season dummies (weekday for daily series), by ridge
-   least squares (:data:`RIDGE` shrinks effects seen on few days towards none);
+2. the deviations from it are regressed on an intercept, the regressors (the market's
+   festival calendar, :func:`opslab.calendar_cn.festival_regressors`, and any user
+   regressors such as campaign days) and effect-coded position-in-season dummies (weekday
+   for daily series), by ridge least squares (:data:`RIDGE` shrinks an effect seen on one
+   day by a tenth: a festival seen once keeps 91 % of last year's effect);
 3. the adjusted series is ``y - X @ beta - profile[position % m]``.
 
 A festival seen once (Double 11 in a year of data) gets last year's effect on its peak day
@@ -34,7 +35,7 @@ import pandas as pd
 #: Centred window of the rolling-median level, per season length (7 -> 4 weeks of days).
 LEVEL_WINDOW = {7: 29, 52: 9, 12: 7, 4: 5, 1: 9}
 #: Ridge penalty on the regressor effects (transformed units; one observation weighs 1).
-RIDGE = 1.0
+RIDGE = 0.1
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def fit_adjustment(y, X, m: int, seasonal: bool = True) -> Adjustment:
     n = len(y)
     use_season = seasonal and 1 < m <= 12 and n >= 2 * m
     r = y - _level(y, m)
-    blocks, penalty = [], []
+    blocks, penalty = [np.ones((n, 1))], [1e-9]  # an intercept: r need not average zero
     cols = np.zeros(0, int)
     if X is not None:
         X = np.asarray(X, float)
@@ -87,9 +88,9 @@ def fit_adjustment(y, X, m: int, seasonal: bool = True) -> Adjustment:
         blocks.append(D)
         penalty += [1e-6] * (m - 1)
     beta, profile = None, np.zeros(max(m, 1))
-    if blocks:
+    if len(blocks) > 1:
         A = np.hstack(blocks)
-        coef = np.linalg.solve(A.T @ A + np.diag(penalty), A.T @ r)
+        coef = np.linalg.solve(A.T @ A + np.diag(penalty), A.T @ r)[1:]
         k = len(cols)
         if k:
             beta = np.zeros(X.shape[1])

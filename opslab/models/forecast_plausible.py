@@ -7,7 +7,7 @@ its first ``L`` periods is compared with :data:`FACTOR` times the best total of 
 consecutive periods in the history (for ``L`` longer than the history: the best
 whole-history total scaled to ``L``). A path that passes any of these limits is scaled down
 until it meets them all; the share of paths scaled and the forecast before scaling are kept
-in a :class:`Plausibility`, so a screen can say why the forecast stops there. Scaling whole
+in a :class:`Plausibility`, so a screen can say why the forecast stops there. Runs shorter than a week of days are not checked (``min_run``). Scaling whole
 daily paths keeps every coarser grain summed from them coherent.
 
 Example
@@ -65,10 +65,12 @@ def best_runs(history, h: int) -> np.ndarray:
     return out
 
 
-def cap_paths(paths, history, factor: float = FACTOR):
+def cap_paths(paths, history, factor: float = FACTOR, min_run: int = 1):
     """``paths`` (``(n, h)``, original scale) scaled down where they pass the history's best
-    runs times ``factor``, and the :class:`Plausibility` of the whole horizon. Series with
-    negative values or no positive history are returned as they are."""
+    runs times ``factor``, and the :class:`Plausibility` of the whole horizon. Runs shorter
+    than ``min_run`` periods are not checked (a single day may peak; a week of days may not
+    pass its best week by far). Series with negative values or no positive history are
+    returned as they are."""
     p = np.asarray(paths, float)
     y = pd.Series(history, dtype=float).to_numpy()
     h = p.shape[1]
@@ -79,6 +81,7 @@ def cap_paths(paths, history, factor: float = FACTOR):
     limit = factor * best
     cum = np.cumsum(p, axis=1)
     ratio = np.divide(limit[None, :], cum, out=np.full_like(cum, np.inf), where=cum > 0)
+    ratio[:, :max(0, min(int(min_run), h) - 1)] = np.inf
     scale = np.minimum(1.0, ratio.min(axis=1))
     out = p * scale[:, None]
     return out, Plausibility(h, float(best[-1]), float(limit[-1]), before,

@@ -26,6 +26,10 @@ from opslab.models.forecast_adjust import Adjustment, restore
 from opslab.models.forecast_candidates import BASELINES, MODELS
 from opslab.models.forecast_plausible import Plausibility, cap_paths
 
+#: Shortest run checked against the history's best runs (:func:`cap_paths`), per grain.
+MIN_RUN = {"day": 7}
+
+
 @dataclass(frozen=True)
 class FittedCandidate:
     """The chosen candidate fitted on all the history, with the effects taken out before it
@@ -138,7 +142,7 @@ class ForecastResult:
                 if f.adjustment is not None:
                     raw = restore(raw, X, f.adjustment, len(self._y), f.own_season)
                 p = back_transform(raw, self._fitted.log, self._y)
-                p, self._checks[key] = cap_paths(p, self._y)
+                p, self._checks[key] = cap_paths(p, self._y, min_run=MIN_RUN.get(self._config.grain, 1))
                 p.setflags(write=False)
                 self._paths[key] = p
                 while len(self._paths) > 16:
