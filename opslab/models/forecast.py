@@ -196,7 +196,9 @@ class KPIForecaster:
         fitted = None
         for name in [*order, "mean"]:
             own = name in OWN_SEASON
-            model = self._fit_one(name, adjusted(yt, X, adj, own), m, problems)
+            start_at = getattr(self, "_arima_start", None)
+            model = self._fit_one(name, adjusted(yt, X, adj, own), m, problems,
+                                  None if start_at is None else {"start": start_at})
             if model is not None:
                 scale = self._calibrate(name, yt, X)
                 fitted = FittedCandidate(model, name, log, tuple(exog_cols), adj, own, scale)
@@ -216,13 +218,13 @@ class KPIForecaster:
         X = pd.concat(parts, axis=1).to_numpy(float) if parts else None
         return X, cols
 
-    def _fit_one(self, name, yt, m, problems):
+    def _fit_one(self, name, yt, m, problems, arima=None):
         if name in BASELINES:  # closed forms: nothing to fail
             return cands.make(name, yt, m, None, self.config.grain)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                fitted = cands.make(name, yt, m, None, self.config.grain)
+                fitted = cands.make(name, yt, m, None, self.config.grain, arima)
                 if not np.all(np.isfinite(fitted.mean(2))):
                     raise ValueError("non-finite forecast")
             except Exception as exc:  # statsmodels raises many types on degenerate data
@@ -270,6 +272,9 @@ class KPIForecaster:
         fest = has_festival(y.index, cfg.grain) if cfg.calendar else np.zeros(len(y), bool)
         values = y.to_numpy()
         rows, self._folds = [], {}
+        # ARIMA is estimated on the earliest fold only; later folds filter with its
+        # parameters (never estimated on their future) and the final fit starts from them
+        arima_params = self._arima_start = None
         for fold, origin in enumerate(origins):
             m = _season(cfg.grain, origin)
             actual = values[origin:origin + bh]
@@ -284,7 +289,11 @@ class KPIForecaster:
                     members = [fits.get(mm) for mm in COMBO]
                     fitted = None if any(mm is None for mm in members) else cands.Combo(members)
                 else:
-                    fitted = self._fit_one(name, adjusted(yt[:origin], Xo, adj, own), m, problems)
+                    reuse = {"params": arima_params} if name == "arima" and arima_params is not None else None
+                    fitted = self._fit_one(name, adjusted(yt[:origin], Xo, adj, own), m, problems,
+                                           reuse)
+                    if name == "arima" and fitted is not None and arima_params is None:
+                        arima_params = self._arima_start = fitted.params
                 fits[name] = fitted
                 row = [name, fold, y.index[origin], bool(fest[origin:origin + bh].any())]
                 if fitted is None:

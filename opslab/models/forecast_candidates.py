@@ -178,12 +178,18 @@ class Theta:
 
 class Arima:
     """ARIMA(1,1,1) on the standardised, adjusted series (``statsmodels`` SARIMAX; the season
-    and the calendar are handled by :mod:`opslab.models.forecast_adjust`)."""
+    and the calendar are handled by :mod:`opslab.models.forecast_adjust`).
 
-    def __init__(self, y, m, X=None):
+    ``params``: estimated ARMA parameters to filter with instead of estimating them (a later
+    backtest fold reuses the earliest fold's: estimated on less data, never on the future);
+    ``start``: where the estimation starts (the final fit starts from the folds')."""
+
+    def __init__(self, y, m, X=None, params=None, start=None):
         self.mu, self.sd = y.mean(), (y.std() or 1.0)
-        self.res = SARIMAX((y - self.mu) / self.sd, order=(1, 1, 1),
-                           concentrate_scale=True).fit(disp=False, maxiter=100)
+        model = SARIMAX((y - self.mu) / self.sd, order=(1, 1, 1), concentrate_scale=True)
+        self.res = (model.filter(params) if params is not None else
+                    model.fit(start_params=start, disp=False, maxiter=100))
+        self.params = np.asarray(self.res.params, float)
 
     def mean(self, h, X=None):
         return self.mu + self.sd * np.asarray(self.res.forecast(h), float)
@@ -221,10 +227,14 @@ CLASSES = {"mean": Mean, "drift": Drift, "seasonal_naive": SeasonalNaive, "ets":
 COMBO = ("ets", "theta", "arima")
 
 
-def make(name: str, y: np.ndarray, m: int, X, grain: str):
-    """Fit candidate ``name`` on ``y`` with season ``m`` (``combo``: fits its members)."""
+def make(name: str, y: np.ndarray, m: int, X, grain: str, arima: dict | None = None):
+    """Fit candidate ``name`` on ``y`` with season ``m`` (``combo``: fits its members);
+    ``arima``: keyword arguments of :class:`Arima` (``params`` or ``start``)."""
     if name == "combo":
-        return Combo(CLASSES[mm](y, m, X) for mm in COMBO)
+        return Combo(Arima(y, m, X, **(arima or {})) if mm == "arima" else CLASSES[mm](y, m, X)
+                     for mm in COMBO)
+    if name == "arima":
+        return Arima(y, m, X, **(arima or {}))
     if name == "mean":
         return Mean(y, m, X, window=MEAN_WINDOW[grain])
     return CLASSES[name](y, m, X)

@@ -120,8 +120,11 @@ class GrainForecast:
                           for j, lab in enumerate(index)], index=index)
 
     def plausibility(self, h=None, exog_future=None):
-        """The daily forecast's check against the history's best runs over these days."""
-        return self.daily.plausibility(max(self.daily.config.horizon, self._layout(h)[2]))
+        """The daily forecast's check against the history's best runs over the days up to
+        the end of the ``h`` periods (:class:`~opslab.models.forecast_plausible.Plausibility`;
+        its totals are forecast days only, without the days already seen)."""
+        n_days = self._layout(h)[2]
+        return self.daily.plausibility(max(int(self.daily.config.horizon), n_days), within=n_days)
 
     def forecast(self, h=None, exog_future=None) -> pd.Series:
         """Mean of the per-path period values (means add up: coherent across grains)."""

@@ -7,15 +7,16 @@ its first ``L`` periods is compared with :data:`FACTOR` times the best total of 
 consecutive periods in the history (for ``L`` longer than the history: the best
 whole-history total scaled to ``L``). A path that passes any of these limits is scaled down
 until it meets them all; the share of paths scaled and the forecast before scaling are kept
-in a :class:`Plausibility`, so a screen can say why the forecast stops there. Runs shorter than a week of days are not checked (``min_run``). Scaling whole
+in a :class:`Trace` (:class:`Plausibility` for any number of periods), so a screen can say
+why the forecast stops there. Runs shorter than a week of days are not checked (``min_run``). Scaling whole
 daily paths keeps every coarser grain summed from them coherent.
 
 Example
 -------
 >>> hist = pd.Series([1.0, 2.0, 1.0, 2.0])
->>> capped, check = cap_paths(np.array([[10.0, 10.0], [1.0, 1.0]]), hist)
->>> capped[0].tolist(), check.best_run, round(check.share_capped, 2)
-([1.875, 1.875], 3.0, 0.5)
+>>> capped, trace = cap_paths(np.array([[10.0, 10.0], [1.0, 1.0]]), hist)
+>>> capped[0].tolist(), trace.at(2).best_run, trace.at(2).share_capped, trace.at(2).forecast_before
+([1.875, 1.875], 3.0, 0.5, 11.0)
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: How far above the best run of the same length a forecast may go (1.25: a quarter more).
-FACTOR = 1.25
+#: How far above the best run of the same length a forecast may go (1.5: half as much again).
+FACTOR = 1.5
 
 
 @dataclass(frozen=True)
 class Plausibility:
-    """The check of a forecast's whole horizon: ``periods`` checked, the best total of that
-    many consecutive periods in the history (``best_run``), the ``limit`` (``FACTOR`` times
-    it), the mean total the model gave before scaling (``forecast_before``) and the share
-    of paths scaled down to the limits."""
+    """The check of a forecast's first ``periods`` periods: the best total of that many
+    consecutive periods in the history (``best_run``), the ``limit`` (``FACTOR`` times it),
+    the mean total the model gave before the check (``forecast_before``) and the share of
+    paths that passed a limit within those periods and were scaled down."""
 
     periods: int
     best_run: float
@@ -46,6 +47,28 @@ class Plausibility:
     def capped(self) -> bool:
         """Whether the model's own forecast was brought down (more than 1 % of the paths)."""
         return self.share_capped > 0.01
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What :func:`cap_paths` saw, for every horizon: the best runs, the mean cumulative
+    total before the check, and per path the first run length that passed its limit
+    (``h + 1`` when none did)."""
+
+    best: np.ndarray
+    before: np.ndarray
+    first_cross: np.ndarray
+    factor: float = FACTOR
+
+    def at(self, periods: int) -> Plausibility:
+        """The :class:`Plausibility` of the first ``periods`` periods."""
+        L = int(periods)
+        if L < 1 or L > len(self.best) or not np.isfinite(self.best[L - 1]):
+            return Plausibility(L, float("nan"), float("nan"),
+                                float(self.before[L - 1]) if 0 < L <= len(self.before) else float("nan"),
+                                0.0)
+        return Plausibility(L, float(self.best[L - 1]), float(self.factor * self.best[L - 1]),
+                            float(self.before[L - 1]), float(np.mean(self.first_cross <= L)))
 
 
 def best_runs(history, h: int) -> np.ndarray:
@@ -67,22 +90,22 @@ def best_runs(history, h: int) -> np.ndarray:
 
 def cap_paths(paths, history, factor: float = FACTOR, min_run: int = 1):
     """``paths`` (``(n, h)``, original scale) scaled down where they pass the history's best
-    runs times ``factor``, and the :class:`Plausibility` of the whole horizon. Runs shorter
-    than ``min_run`` periods are not checked (a single day may peak; a week of days may not
-    pass its best week by far). Series with negative values or no positive history are
-    returned as they are."""
+    runs times ``factor``, and the :class:`Trace` of the check. Runs shorter than
+    ``min_run`` periods are not checked (a single day may peak; a week of days may not pass
+    its best week by far). Series with negative values or no positive history are returned
+    as they are."""
     p = np.asarray(paths, float)
     y = pd.Series(history, dtype=float).to_numpy()
-    h = p.shape[1]
-    before = float(p.sum(axis=1).mean()) if h else float("nan")
+    n, h = p.shape
+    cum = np.cumsum(p, axis=1)
+    before = cum.mean(axis=0) if n else np.full(h, np.nan)
     if h == 0 or len(y) == 0 or y.min() < 0 or p.min() < 0 or y.max() <= 0:
-        return p, Plausibility(h, float("nan"), float("nan"), before, 0.0)
+        return p, Trace(np.full(h, np.nan), before, np.full(n, h + 1), factor)
     best = best_runs(y, h)
     limit = factor * best
-    cum = np.cumsum(p, axis=1)
     ratio = np.divide(limit[None, :], cum, out=np.full_like(cum, np.inf), where=cum > 0)
     ratio[:, :max(0, min(int(min_run), h) - 1)] = np.inf
+    over = ratio < 1.0
+    first = np.where(over.any(axis=1), over.argmax(axis=1) + 1, h + 1)
     scale = np.minimum(1.0, ratio.min(axis=1))
-    out = p * scale[:, None]
-    return out, Plausibility(h, float(best[-1]), float(limit[-1]), before,
-                             float(np.mean(scale < 1.0)))
+    return p * scale[:, None], Trace(best, before, first, factor)

@@ -150,16 +150,19 @@ class ForecastResult:
                     self._paths.pop(old)
             return self._paths[key]
 
-    def plausibility(self, h=None, exog_future=None) -> Plausibility:
-        """The check of the next ``h`` periods against the best runs of the history
-        (:func:`opslab.models.forecast_plausible.cap_paths`)."""
+    def plausibility(self, h=None, exog_future=None, within: int | None = None) -> Plausibility:
+        """The check of the paths of the next ``h`` periods against the best runs of the
+        history (:func:`opslab.models.forecast_plausible.cap_paths`), summarised over their
+        first ``within`` periods (default all ``h``)."""
         index = self.future_index(h)
+        if len(index) == 0:
+            return Plausibility(0, float("nan"), float("nan"), float("nan"), 0.0)
         self.sample_paths(h, exog_future=exog_future)
         X = self._design(index, exog_future)
         digest = None if X is None else hashlib.sha1(np.ascontiguousarray(X, "float64")).hexdigest()
         with self._lock:
-            check = self._checks.get((len(index), self._config.n_paths, digest))
-        return check or Plausibility(len(index), float("nan"), float("nan"), float("nan"), 0.0)
+            trace = self._checks[(len(index), self._config.n_paths, digest)]
+        return trace.at(len(index) if within is None else min(int(within), len(index)))
 
     def forecast(self, h=None, exog_future=None) -> pd.Series:
         """Point forecast (mean of the sample paths) of the next ``h`` periods, by label."""
