@@ -19,7 +19,7 @@ from opslab.ingest import load as loader
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from tests.number_style import shown_cells
-from opslab.models.forecast import forecast
+from opslab.models.forecast import MODELS, forecast
 from tests.app.conftest import open_app
 
 pytestmark = pytest.mark.slow
@@ -52,9 +52,9 @@ def test_first_visit_figures_equal_the_engine(ds):
     # every candidate's backtest error, not only the winner's
     table = at.dataframe[0].value
     summ = res.backtest_summary
-    assert len(table) == len(summ) == 5
+    assert len(table) == len(summ) == len(MODELS) == 7
     mase = table[t("forecastpage.bt.mase", "en")]
-    assert mase.tolist() == pytest.approx(summ["mase"].tolist(), rel=1e-3)  # SARIMAX's optimiser: ~1e-5 run to run
+    assert mase.tolist() == pytest.approx(summ["mase"].tolist(), rel=1e-3)  # ARIMA's optimiser: ~1e-5 run to run
     assert shown_cells(at.dataframe[0])[t("forecastpage.bt.mase", "en")] == [f"{x:.3f}" for x in mase]
     assert table[t("forecastpage.bt.model", "en")].tolist() == [t(f"forecast.model.{m}", "en")
                                                                  for m in summ.index]
@@ -64,6 +64,16 @@ def test_first_visit_figures_equal_the_engine(ds):
     assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
     assert metric(at, "forecastpage.p_hit").value == fmt.pct(tv.outlook.p_hit)
     assert at.number_input(key="fc_target").value is None  # default target = forecast + 10 %
+    # the lifecycle box's baseline is the GMV forecast of the same three months (one daily
+    # fit summed per month), not a second, different next-quarter GMV
+    months = forecast(ds, "gmv", "month", 3)
+    assert months.model_name == res.model_name
+    base_label = t("forecastpage.lc.base_gmv", "en", months=3)
+    assert [m.value for m in at.metric if m.label == base_label] == [fmt.money(months.forecast().sum(), "en")]
+    assert t("forecastpage.lc.anchored", "en", model=t(f"forecast.model.{res.model_name}", "en"),
+             own=fmt.money(readout.lifecycle_view(readout.lifecycle_inputs(ds, lc.LifecycleRules()), 3,
+                                                  "churn_warning", "active", 0.1).baseline.total_gmv,
+                           "en")) in caption
     # a gain reads as a gain (green, up); the loss case is test_lifecycle_loss_is_shown_as_a_loss
     gain = metric(at, "forecastpage.lc.better_gmv")
     assert gain.delta.startswith("+¥") and gain.proto.color == gain.proto.MetricColor.GREEN
@@ -127,8 +137,9 @@ def test_lifecycle_loss_is_shown_as_a_loss(ds):
     at = open_app("en", PAGE, query=query)
     assert not at.exception
     inputs = readout.lifecycle_inputs(ds, lc.LifecycleRules())
-    lv = readout.lifecycle_view(inputs, 3, "high_value", "churned", 0.30)
-    assert lv.gain < 0
+    lv = readout.lifecycle_view(inputs, 3, "high_value", "churned", 0.30,
+                                forecast(ds, "gmv", "month", 3).forecast())
+    assert lv.gain < 0 and lv.anchored
     m = metric(at, "forecastpage.lc.better_gmv")
     assert m.delta == fmt.signed_money(lv.gain, "en") and m.delta.startswith("-¥")
     assert m.proto.color == m.proto.MetricColor.RED and m.proto.direction == m.proto.MetricDirection.DOWN
