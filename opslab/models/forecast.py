@@ -57,7 +57,7 @@ MARKETS = ("CN", None)
 #: The daily fit behind every grain: its horizon (days) and backtest window (days).
 DAILY_HORIZON, DAILY_BACKTEST = 366, 28
 #: Bounds of the interval calibration factor (:meth:`KPIForecaster._calibrate`).
-SCALE_BOUNDS = (0.3, 5.0)
+SCALE_BOUNDS = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class KPIForecaster:
             model = self._fit_one(name, adjusted(yt, X, adj, own), m, problems,
                                   None if start_at is None else {"start": start_at})
             if model is not None:
-                scale = self._calibrate(name, yt, X)
+                scale = self._calibrate(name, y, yt, log)
                 fitted = FittedCandidate(model, name, log, tuple(exog_cols), adj, own, scale)
                 break
         self._folds = {}
@@ -307,32 +307,44 @@ class KPIForecaster:
                 rows.append(row + [smape(actual, pred), mase(actual, pred, values[:origin], m)])
         return pd.DataFrame(rows, columns=["model", "fold", "origin", "festival", "smape", "mase"])
 
-    def _calibrate(self, name, yt, X, n_paths: int = 200) -> float:
-        """The spread factor that makes the chosen candidate's central ``interval`` cover that
-        share of the backtest's held-out periods (1 without a backtest).
+    def _calibrate(self, name, y, yt, log, n_paths: int = 200) -> float:
+        """The spread factor that makes the chosen candidate's central ``interval`` cover at
+        least that share of the backtest's held-out periods, on the original scale; 1
+        without a backtest.
 
-        Per held-out period, ``u`` is the actual's distance from the paths' median in units of
-        the half-interval on its side; the factor is the ``interval`` quantile of ``u``, so
-        paths widened (or narrowed) by it around their median cover exactly that share of
-        the backtest (a split-conformal calibration on the transformed scale)."""
+        The paths of each fold are widened around their median on the transformed scale by
+        the smallest factor on a grid (:data:`SCALE_BOUNDS`, steps of 0.05) that reaches the
+        coverage; never narrowed: three folds are too few to trust a narrowing (on the real
+        CDNOW log a narrowing left 80 % intervals covering 74 % of days). Calibrating the
+        weekly sums as well was tried: one factor cannot fit both when a candidate's paths
+        understate how days move together, and it made daily intervals cover 88-91 %."""
         folds = getattr(self, "_folds", {}).get(name, [])
         if not folds:
             return 1.0
-        a = (1 - self.config.interval) / 2
-        rng = np.random.default_rng(self.config.seed)
-        us = []
+        cfg = self.config
+        a = (1 - cfg.interval) / 2
+        rng = np.random.default_rng(cfg.seed)
+        values = y.to_numpy()
+        runs = []
         with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             warnings.simplefilter("ignore")
             for origin, bh, adj, fitted, Xf, own in folds:
                 p = restore(fitted.paths(bh, n_paths, rng), Xf, adj, origin, own)
-                lo, med, hi = np.quantile(p, [a, 0.5, 1 - a], axis=0)
-                act = yt[origin:origin + bh]
-                half = np.where(act >= med, hi - med, med - lo)
-                dist = np.abs(act - med)
-                us.append(np.divide(dist, half, out=np.where(dist > 0, np.inf, 0.0),
-                                    where=half > 0))
-        u = np.minimum(np.concatenate(us), 1e6)  # inf (a zero-width side missed) sorts last
-        return float(np.clip(np.quantile(u, self.config.interval), *SCALE_BOUNDS))
+                runs.append((p, np.median(p, axis=0), values[origin:origin + bh],
+                             pd.Series(values[:origin])))
+
+        def covered(s):
+            hits = []
+            for p, med, act, hist in runs:
+                q = back_transform(med + s * (p - med), log, hist)
+                lo, hi = np.quantile(q, [a, 1 - a], axis=0)
+                hits.append((act >= lo) & (act <= hi))
+            return np.mean(np.concatenate(hits)) >= cfg.interval
+        lo, hi = SCALE_BOUNDS
+        for s in np.arange(lo, hi + 1e-9, 0.05):
+            if covered(s):
+                return float(round(s, 2))
+        return float(hi)
 
 
 def default_market(ds) -> str | None:
