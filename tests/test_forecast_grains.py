@@ -217,3 +217,27 @@ def test_under_two_seconds_per_kpi_on_the_sample(sample):
         res = KPIForecaster(cfg).fit(y)
         res.sample_paths(cfg.horizon)
         assert time.process_time() - start < 2.0, kpi
+
+
+# --- proposed targets ----------------------------------------------------------------------------
+
+def test_proposed_targets_are_anchored_on_what_is_in_and_what_history_allows():
+    from opslab.report.findings import next_plan
+    from opslab.targets import parse_period
+    ds = _autumn_ramp()
+    daily = _orders_frame(ds)
+    as_of = dt.date(2024, 12, 9)
+    kpis = pd.DataFrame({"actual": [np.nan]}, index=["gmv"])
+    plan = next_plan(ds, parse_period("2024Q3"), [], as_of, None, kpis).set_index("kpi")
+    gmv = plan.loc["gmv"]
+    seen = daily.loc["2024-10-01":"2024-12-09"].sum()       # Q4 has begun: what is already in
+    best_22 = daily.rolling(22).sum().max()                  # the 22 days left, at their best
+    assert gmv["period"] == "2024Q4" and gmv["source"] == "forecast"
+    assert gmv["floor"] == pytest.approx(seen, rel=1e-9)
+    assert gmv["limit"] == pytest.approx(seen + FACTOR * best_22, rel=1e-9)
+    assert seen <= gmv["value"] <= gmv["limit"]
+    assert 0.3 <= gmv["p_hit"] <= 0.7   # the median of the same paths: about even odds
+    # last year's Q4, by pandas, beside it
+    assert gmv["last_year"] == pytest.approx(daily.loc["2023-10-01":"2023-12-31"].sum(), rel=1e-9)
+    # no row is ever "at least 0"
+    assert (plan["value"] > 0).all()
