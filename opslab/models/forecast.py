@@ -42,6 +42,7 @@ from opslab.calendar_cn import festival_regressors, has_festival
 from opslab.kpi_series import agg_of, kpi_series
 from opslab.models import forecast_candidates as cands
 from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
+from opslab.models.forecast_calibration import calibrate
 from opslab.models.forecast_candidates import (
     BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape,
 )
@@ -56,8 +57,6 @@ MIN_TRAIN = 10  # shortest training window of a backtest fold
 MARKETS = ("CN", None)
 #: The daily fit behind every grain: its horizon (days) and backtest window (days).
 DAILY_HORIZON, DAILY_BACKTEST = 366, 28
-#: Bounds of the interval calibration factor (:meth:`KPIForecaster._calibrate`).
-SCALE_BOUNDS = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -308,43 +307,20 @@ class KPIForecaster:
         return pd.DataFrame(rows, columns=["model", "fold", "origin", "festival", "smape", "mase"])
 
     def _calibrate(self, name, y, yt, log, n_paths: int = 200) -> float:
-        """The spread factor that makes the chosen candidate's central ``interval`` cover at
-        least that share of the backtest's held-out periods, on the original scale; 1
-        without a backtest.
-
-        The paths of each fold are widened around their median on the transformed scale by
-        the smallest factor on a grid (:data:`SCALE_BOUNDS`, steps of 0.05) that reaches the
-        coverage; never narrowed: three folds are too few to trust a narrowing (on the real
-        CDNOW log a narrowing left 80 % intervals covering 74 % of days). Calibrating the
-        weekly sums as well was tried: one factor cannot fit both when a candidate's paths
-        understate how days move together, and it made daily intervals cover 88-91 %."""
+        """The interval factor of the chosen candidate from its backtest folds
+        (:func:`opslab.models.forecast_calibration.calibrate`)."""
         folds = getattr(self, "_folds", {}).get(name, [])
         if not folds:
             return 1.0
-        cfg = self.config
-        a = (1 - cfg.interval) / 2
-        rng = np.random.default_rng(cfg.seed)
+        rng = np.random.default_rng(self.config.seed)
         values = y.to_numpy()
         runs = []
         with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             warnings.simplefilter("ignore")
             for origin, bh, adj, fitted, Xf, own in folds:
                 p = restore(fitted.paths(bh, n_paths, rng), Xf, adj, origin, own)
-                runs.append((p, np.median(p, axis=0), values[origin:origin + bh],
-                             pd.Series(values[:origin])))
-
-        def covered(s):
-            hits = []
-            for p, med, act, hist in runs:
-                q = back_transform(med + s * (p - med), log, hist)
-                lo, hi = np.quantile(q, [a, 1 - a], axis=0)
-                hits.append((act >= lo) & (act <= hi))
-            return np.mean(np.concatenate(hits)) >= cfg.interval
-        lo, hi = SCALE_BOUNDS
-        for s in np.arange(lo, hi + 1e-9, 0.05):
-            if covered(s):
-                return float(round(s, 2))
-        return float(hi)
+                runs.append((p, values[origin:origin + bh], pd.Series(values[:origin])))
+        return calibrate(runs, log, self.config.interval)
 
 
 def default_market(ds) -> str | None:
