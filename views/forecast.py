@@ -160,7 +160,7 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
             tr("forecastpage.bt.chosen"): fv.candidates["chosen"].to_numpy(),
         }), {tr("forecastpage.bt.smape"): "decimal", tr("forecastpage.bt.mase"): "score"}, code),
             hide_index=True, width="stretch")
-        st.caption(tr("forecastpage.bt.caption"))
+        st.caption(tr("forecastpage.bt.caption", scale=f"{result.interval_scale:.2f}"))
 
 
 # -- target, driver tree and levers -------------------------------------------------------------

@@ -197,6 +197,21 @@ def test_query_params_restore_view_and_daily_dau():
     assert at.selectbox(key="fc_kpi").value == "dau"
 
 
+def test_quarter_grain_shows_the_same_quarter_as_the_days(ds):
+    # the quarter view of the page: its baseline (two quarters: Q4 2026 begun, Q1 2027) is
+    # the engine's quarter view, whose Q1 equals the sum of the daily forecast's 90 days
+    at = open_app("en", PAGE, query={"fc_grain": "quarter", "fc_horizon": "182"})
+    assert not at.exception
+    res = forecast(ds, "gmv", "quarter", 2)
+    fv = readout.forecast_view(res, h=2)
+    tv = readout.target_view(fv, "gmv", "quarter")
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    days = forecast(ds, "gmv", "day", 160).forecast().loc["2027-01-01":"2027-03-31"]
+    assert fv.frame["mean"].iloc[1] == pytest.approx(days.sum(), rel=1e-9)
+    caption = " ".join(texts(at.caption))
+    assert t("forecastpage.first_period_seen", "en", days=31) in caption  # October is in
+
+
 def test_empty_state():
     at = open_app("en", PAGE, dataset=None)
     assert not at.exception
