@@ -16,7 +16,7 @@ Example
 >>> hist = pd.Series([1.0, 2.0, 1.0, 2.0])
 >>> capped, trace = cap_paths(np.array([[10.0, 10.0], [1.0, 1.0]]), hist)
 >>> capped[0].tolist(), trace.at(2).best_run, trace.at(2).share_capped, trace.at(2).forecast_before
-([1.875, 1.875], 3.0, 0.5, 11.0)
+([2.25, 2.25], 3.0, 0.5, 11.0)
 """
 
 from __future__ import annotations
