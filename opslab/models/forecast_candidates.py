@@ -74,6 +74,28 @@ def _centred(x: np.ndarray) -> np.ndarray:
     return x - x.mean() if len(x) else np.zeros(1)
 
 
+def draw(resid: np.ndarray, n: int, h: int, rng, block: int = 1) -> np.ndarray:
+    """``(n, h)`` errors bootstrapped from ``resid`` (in time order) in runs of ``block``
+    consecutive values (a moving-block bootstrap), so errors that come in runs (a slow week)
+    stay together and period sums are as uncertain as the history says; iid when
+    ``block`` is 1 or the residuals are too few.
+
+    >>> draw(np.arange(10.0), 2, 5, np.random.default_rng(0), block=5)[0].tolist()
+    [5.0, 6.0, 7.0, 8.0, 9.0]
+    """
+    r = np.asarray(resid, float)
+    if block <= 1 or len(r) < 2 * block:
+        return rng.choice(r, size=(n, h))
+    k = -(-h // block)
+    starts = rng.integers(0, len(r) - block + 1, size=(n, k))
+    return r[(starts[:, :, None] + np.arange(block)).reshape(n, -1)[:, :h]]
+
+
+def _block(m: int) -> int:
+    """The bootstrap block: a season of days (7); other grains draw single periods."""
+    return m if 1 < m <= 7 else 1
+
+
 class Mean:
     """The mean of the last ``window`` values; paths add bootstrapped deviations from it."""
 
@@ -81,12 +103,13 @@ class Mean:
         tail = y[-window:]
         self.level = float(tail.mean())
         self.resid = _centred(tail - self.level)
+        self.block = _block(m)
 
     def mean(self, h, X=None):
         return np.full(h, self.level)
 
     def paths(self, h, n, rng, X=None):
-        return self.level + rng.choice(self.resid, size=(n, h))
+        return self.level + draw(self.resid, n, h, rng, self.block)
 
 
 class Drift:
@@ -165,13 +188,14 @@ class Theta:
         fitted, level = _ses(y, self.alpha)
         self.level, self.n = float(level[-1]), len(y)
         self.resid = _centred(y[1:] - fitted)
+        self.block = _block(m)
 
     def mean(self, h, X=None):
         a, k = self.alpha, np.arange(1, h + 1)
         return self.level + self.slope / 2 * (k - 1 + 1 / a - (1 - a) ** self.n / a)
 
     def paths(self, h, n, rng, X=None):
-        e = rng.choice(self.resid, size=(n, h))
+        e = draw(self.resid, n, h, rng, self.block)
         carried = self.alpha * (np.cumsum(e, axis=1) - e)  # shocks absorbed into the level
         return self.mean(h) + e + carried
 
