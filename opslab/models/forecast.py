@@ -1,19 +1,29 @@
 """KPI forecasting: baselines and models compared by a rolling-origin backtest.
 
 ``KPIForecaster(config).fit(y)`` backtests every candidate of
-:mod:`opslab.models.forecast_candidates` (mean, drift and seasonal naive baselines, ETS,
-SARIMAX) and keeps the lowest mean MASE, a baseline on ties, so a model is used only when it
-beats the simple rules on this series. It returns a :class:`ForecastResult`, a read-only
-results object in the statsmodels style: ``forecast(h)`` for the point forecast,
-``summary_frame(alpha=...)`` for the interval at the ``alpha`` asked, ``sample_paths`` for
-odds of hitting a target (:func:`prob_at_least`). Candidates are fitted on ``log1p(y)`` for
-non-negative series (``ForecastConfig.log_transform``); forecasts are means of the
-simulated paths on the original scale.
+:mod:`opslab.models.forecast_candidates` (mean, drift and seasonal naive baselines; ETS,
+Theta, ARIMA and their combination) and keeps the lowest mean MASE, a baseline on ties, so a
+model is used only when it beats the simple rules on this series. Before any candidate sees
+the series, the calendar, campaign regressors and the weekday profile are taken out
+(:mod:`opslab.models.forecast_adjust`) and they are put back on its forecast, so every
+candidate carries Double 11. The chosen candidate's interval is widened until it covers its
+share of the backtest (:mod:`opslab.models.forecast_calibration`) and its paths are held to
+what the history makes plausible (:mod:`opslab.models.forecast_plausible`). It returns a
+:class:`ForecastResult`, a read-only results object in the statsmodels style:
+``forecast(h)`` for the point forecast, ``summary_frame(alpha=...)`` for the interval at the
+``alpha`` asked, ``sample_paths`` for odds of hitting a target (:func:`prob_at_least`).
+Candidates are fitted on ``log1p(y)`` for non-negative series
+(``ForecastConfig.log_transform``); forecasts are means of the simulated paths on the
+original scale.
+
+:func:`forecast` fits a KPI once, by day (:func:`daily_result`, memoised on the data set), and
+shows it at any grain (:class:`~opslab.models.forecast_grains.GrainForecast`): the Forecast
+page, the Targets screen, the report and the digest read that one fit.
 
 With ``market="CN"`` (the default when the data's currency is CNY, see :func:`forecast`)
-the Chinese commerce calendar (:func:`opslab.calendar_cn.festival_regressors`) enters
-SARIMAX as regressors, and when the history holds a festival one backtest fold is placed
-on it, so the choice is tested where forecasts matter most.
+the Chinese commerce calendar (:func:`opslab.calendar_cn.festival_regressors`) is used, and
+when the history holds a festival one backtest fold is placed on it, so the choice is tested
+where forecasts matter most.
 
 Example
 -------
