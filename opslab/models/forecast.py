@@ -162,8 +162,8 @@ class KPIForecaster:
 
     def fit(self, y: pd.Series, exog: pd.DataFrame | None = None) -> ForecastResult:
         """Backtest, choose and refit on all of ``y`` (regular periods of ``config.grain``,
-        see :func:`regularize`). ``exog``: extra regressors by period (their effects are taken out before every
-        candidate and put back on its forecast)."""
+        see :func:`regularize`). ``exog``: extra regressors by period (their effects are
+        taken out before every candidate and put back on its forecast)."""
         # The state-space matrices are tiny: multi-threaded BLAS only spins, and under CPU
         # contention it made fitting 5-10x slower (measured), so fit single-threaded.
         with threadpool_limits(1, user_api="blas"):
