@@ -1,10 +1,11 @@
 """Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods) to a table of text, robust by construction.
 
 The workbook is parsed by python-calamine (Rust) in a separate process
-(:mod:`opslab.ingest.excel_worker`) whose memory is capped at a fixed multiple of the file's
-size and whose time is limited: a hostile file costs that process, never the server's memory
+(:mod:`opslab.ingest.excel_worker`) whose memory is capped at a fixed size and whose time is
+limited: a hostile file costs that process, never the server's memory
 or its Python threads (the server only waits on a pipe). Before the parser allocates, the
-worker checks the unpacked size of the zip, counts every ``<row>`` (empty ones too) and the
+worker (memory capped at a fixed size, CPU seconds capped by the kernel at a small base plus a
+fixed multiple of the file's size, run at a low priority) checks the unpacked size of the zip, counts every ``<row>`` (empty ones too) and the
 box of the cells that hold values (the claimed ``<dimension>`` is ignored), and refuses cells
 longer than Excel's own 32,767-character limit.
 
@@ -35,15 +36,21 @@ from opslab.problems import ERROR, INFO, WARNING, Problem
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, also password-protected .xlsx
 EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
-#: Worker memory: this much plus ``MEMORY_PER_BYTE`` times the file's size.
-MEMORY_BASE = 768 * 2**20
-MEMORY_PER_BYTE = 64
+#: Worker memory: a fixed cap, whatever the file's size (issue 28: a cap growing at 64x the
+#: size let a 42.6 MB workbook hold 3.5 GB for 192 s). The sheet limits (rows, columns, cells,
+#: unpacked size) bound what a workbook under it can ask for.
+MEMORY_BASE = 1536 * 2**20
+MEMORY_PER_BYTE = 0
+#: The worker runs at this niceness: on a busy core the server's page runs go first.
+NICE = 15
 #: The zip may unpack to at most this multiple of its size (real workbooks: 3-15x) ...
 UNPACKED_PER_BYTE = 40
 #: ... and never beyond this, whatever the multiple.
 MAX_UNPACKED = 2 * 2**30
-TIME_BASE_S = 30.0
-TIME_PER_MB_S = 4.0
+#: Worker time (wall clock, and the same CPU seconds enforced by the kernel): a small base plus
+#: a fixed multiple of the size (issue 28: an 11 KB workbook cost 31 s of one core).
+TIME_BASE_S = 5.0
+TIME_PER_MB_S = 2.0
 _ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -78,7 +85,8 @@ def read_excel(data: bytes, *, sheet: str | int | None = None, header_row: int |
     """Read one sheet of a workbook as text. Never raises; errors are in ``problems``."""
     opts = {"sheet": sheet, "max_rows": max_rows, "max_columns": max_columns,
             "max_unpacked": min(MAX_UNPACKED, max(64 * 2**20, UNPACKED_PER_BYTE * len(data))),
-            "max_memory": memory_limit(len(data))}
+            "max_memory": memory_limit(len(data)), "nice": NICE,
+            "max_cpu_seconds": int(TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20) + 1}
     env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system", "PYTHONPATH": _ROOT,
            "OMP_NUM_THREADS": "1"}
     timeout = TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20

@@ -39,6 +39,9 @@ class ReadOptions:
     sheet: str | int | None = None  # spreadsheets: a sheet name or position; None = first visible with data
     header_row: int | None = None  # spreadsheets: the sheet row holding the column names (1-based)
     max_sheet_rows: int = 1_048_576  # spreadsheets: Excel's own row limit
+    #: text files: the longest physical line (checked before decoding or splitting anything; a
+    #: 500-column row of long remarks is well under 1 MiB, a 1 GB single line is refused at once)
+    max_line_bytes: int = 8 * 2**20
 
 
 @dataclass
