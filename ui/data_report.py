@@ -62,8 +62,9 @@ def _set_choice(name: str, value: str) -> None:
     st.session_state["data_reapply"] = True
 
 
-def reconciliation(res, currency: str) -> None:
-    """rows in = kept + rejected + dropped, each with its amount, as a small table."""
+def reconciliation(res, currency: str, read=None) -> None:
+    """rows in = kept + rejected + dropped, each with its amount, as a small table; and, when
+    the file's lines are not its rows (quoted cells spanning lines), how the lines add up."""
     table = res.reconciliation()
     show = pd.DataFrame({
         tr("validate.col.part"): [tr(f"data.part.{p}") for p in PARTS],
@@ -74,6 +75,22 @@ def reconciliation(res, currency: str) -> None:
     st.dataframe(show, hide_index=True, width="content")
     st.caption(tr("data.kept", kept=f"{res.n_clean:,}", total=f"{res.n_input:,}",
                   rejected=f"{res.n_rejected:,}", dropped=f"{res.n_dropped:,}"))
+    lines = lines_note(read, res.n_input)
+    if lines:
+        st.caption(lines)
+
+
+def lines_note(read, n_rows: int) -> str | None:
+    """'500 lines in the file = 1 header + 3 rows, 2 of which span 496 more lines ...', when
+    the file's physical lines differ from its rows plus header."""
+    if read is None or getattr(read, "n_lines", None) is None:
+        return None
+    header = 1 if read.has_header else 0
+    if read.n_lines == n_rows + header:
+        return None
+    other = read.n_lines - header - n_rows - read.n_spanned_lines  # blank lines, Excel's sep= line
+    return tr("data.lines", lines=f"{read.n_lines:,}", header=header, rows=f"{n_rows:,}",
+              spanning=f"{read.n_spanning:,}", extra=f"{read.n_spanned_lines:,}", other=f"{max(other, 0):,}")
 
 
 def set_aside_switches(res, currency: str, key: str) -> None:

@@ -63,6 +63,12 @@ class ReadResult:
     #: False once validated: ``df`` then holds only the first rows (the preview and the mapping
     #: suggestions need no more; every row lives on, typed, in the validation result)
     complete: bool = True
+    #: text files: the physical lines of the file as an editor counts them, and the records
+    #: whose quoted cells span several lines (with the extra lines they take), so the
+    #: reconciliation can say why 500 lines are 3 rows
+    n_lines: int | None = None
+    n_spanning: int = 0
+    n_spanned_lines: int = 0
 
 
 def fail(res: ReadResult, code: str, **params) -> None:
