@@ -14,6 +14,7 @@ import os
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from opslab.workspace import tokens
 from opslab.workspace.sessions import OWNERS
@@ -99,7 +100,6 @@ def gate() -> None:
 
 def _session_id() -> str | None:
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
         ctx = get_script_run_ctx()
         return None if ctx is None else ctx.session_id
     except Exception:  # noqa: BLE001

@@ -47,10 +47,11 @@ NICE = 15
 UNPACKED_PER_BYTE = 40
 #: ... and never beyond this, whatever the multiple.
 MAX_UNPACKED = 2 * 2**30
-#: Worker time (wall clock, and the same CPU seconds enforced by the kernel): a small base plus
+#: Worker CPU seconds, enforced by the kernel (RLIMIT_CPU): a small base plus
 #: a fixed multiple of the size (issue 28: an 11 KB workbook cost 31 s of one core).
 TIME_BASE_S = 5.0
 TIME_PER_MB_S = 2.0
+WALL_FACTOR = 6
 _ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -89,27 +90,30 @@ def read_excel(data: bytes, *, sheet: str | int | None = None, header_row: int |
             "max_cpu_seconds": int(TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20) + 1}
     env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system", "PYTHONPATH": _ROOT,
            "OMP_NUM_THREADS": "1"}
-    timeout = TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20
+    cpu_seconds = int(TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20) + 1
+    # Wall clock: generous, since the worker runs niced and may wait for a busy core; the CPU
+    # it may burn is what the kernel limit above bounds.
+    wall = WALL_FACTOR * cpu_seconds + 30
     try:
         # The worker file is run by path in isolated mode (-I): it imports only numpy, pyarrow
         # and calamine, never the opslab package (whose API would pull in every model library).
         proc = subprocess.run([sys.executable, "-I", str(Path(__file__).with_name("excel_worker.py")),
                                json.dumps(opts)],
-                              input=data, capture_output=True, timeout=timeout, env=env, cwd=_ROOT)
+                              input=data, capture_output=True, timeout=wall, env=env, cwd=_ROOT)
     except subprocess.TimeoutExpired:
-        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])
+        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": cpu_seconds})])
     if proc.returncode != 0 or not proc.stdout:
-        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])
+        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": cpu_seconds})])
     try:
         table = pa.ipc.open_stream(proc.stdout).read_all()
         info = json.loads(table.schema.metadata[b"opslab"])
     except (pa.ArrowException, KeyError, ValueError, TypeError):
-        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])
+        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": cpu_seconds})])
     out = ExcelRead(None, sheets=info.get("sheets", []), sheet=info.get("sheet"))
     if info.get("error"):
         params = info.get("params", {})
         if info["error"] == "excel.too_complex":
-            params = {"seconds": int(timeout)}
+            params = {"seconds": cpu_seconds}
         out.problems.append(Problem(info["error"], ERROR, params=params))
         return out
     hidden = [s["name"] for s in out.sheets if not s["visible"]]
