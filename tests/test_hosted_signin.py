@@ -15,7 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from opslab.security import hash_password
 from opslab.workspace.ratelimit import SignInLimiter
-from opslab.workspace.sessions import SessionOwners
+from opslab.workspace.sessions import SessionOwners, owner_key
 from tests.test_server_auth import _inner, cookie_of, csrf_pair, http, sign_in
 from ui.server_auth import MAX_FORM, Guard, GuardMiddleware
 
@@ -64,7 +64,8 @@ def test_a_stolen_session_id_is_useless_without_its_owners_sign_in(tmp_path):
     li = cookie_of(sign_in(app, "li-pw", name="li")[1])
     wang = cookie_of(sign_in(app, "wang-pw", name="wang", client="10.0.0.2")[1])
     victim = "0b4c2a9e-5c1f-4d3e-9a77-1f2e3d4c5b6a"
-    assert guard.owners.claim(victim, "li")  # li's session, recorded by the app's gate
+    li_sign_in = owner_key(guard._payload({"opslab_auth": li.split("=", 1)[1]}, guard.access()), "li")
+    assert guard.owners.claim(victim, li_sign_in)  # li's session, recorded by the app's gate
     # li resumes her own session: the id reaches Streamlit unchanged.
     assert ws_resume(app, li, victim) == ["streamlit", "xsrf-token", victim]
     # wang presents li's id (from an upload URL in a proxy log): Streamlit never sees it, so it
@@ -75,8 +76,12 @@ def test_a_stolen_session_id_is_useless_without_its_owners_sign_in(tmp_path):
     # Uploads into li's session: only li.
     assert http(app, "PUT", f"/_stcore/upload_file/{victim}/f1", b"x", headers={"cookie": li})[0] == 200
     assert http(app, "PUT", f"/_stcore/upload_file/{victim}/f1", b"x", headers={"cookie": wang})[0] == 403
+    # A session belongs to one sign-in, not to a name: li signing in again elsewhere (or anyone
+    # typing "li" under a shared password) cannot resume it either.
+    li_again = cookie_of(sign_in(app, "li-pw", name="li", client="10.0.0.3")[1])
+    assert ws_resume(app, li_again, victim)[2] == ""
     # The owner is never changed by the attempt, and it is audited without the id.
-    assert guard.owners.owner(victim) == "li" and not guard.owners.claim(victim, "wang")
+    assert guard.owners.owner(victim) == li_sign_in and not guard.owners.claim(victim, "wang")
     log = (tmp_path / "audit.log").read_text()
     assert "session_refused" in log and victim not in log
 

@@ -16,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from opslab.security import hash_password
 from opslab.workspace.audit import AuditLog
 from opslab.workspace.ratelimit import SignInLimiter
-from opslab.workspace.sessions import SessionOwners
+from opslab.workspace.sessions import SessionOwners, owner_key
 from ui.server_auth import Guard, GuardMiddleware, safe_next
 
 
@@ -122,7 +122,8 @@ def test_sign_in_sets_a_signed_httponly_cookie_that_opens_everything(tmp_path):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     value = cookie.split(";")[0]
     assert http(app, "GET", "/", headers={"cookie": value})[2] == b"the app"
-    guard.owners.claim("s", "li")  # what the app's gate records at the session's first run
+    payload = guard._payload({"opslab_auth": value.split("=", 1)[1]}, guard.access())
+    guard.owners.claim("s", owner_key(payload, "li"))  # what the app's gate records at its first run
     assert http(app, "PUT", "/_stcore/upload_file/s/f", b"x", headers={"cookie": value})[0] == 200
     assert http(app, "GET", "/auth/verify", headers={"cookie": value})[0] == 204
     assert websocket(app, value) == ["websocket.accept", "websocket.close"]

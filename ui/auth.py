@@ -17,8 +17,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from opslab.workspace import tokens
-from opslab.workspace.sessions import OWNERS
-from ui.access import access, cookie_secret, signed_in_user
+from opslab.workspace.sessions import OWNERS, owner_key
+from ui.access import access, cookie_secret, signed_in_payload, signed_in_user
 from ui.state import lang, tr
 
 USER_KEY = "auth_user"
@@ -107,9 +107,10 @@ def _session_id() -> str | None:
 
 
 def _claim_session(user: str) -> bool:
-    """Record this session's owner for the HTTP guard; False if another user owns it."""
+    """Record this session's owner (this sign-in) for the HTTP guard; False if another owns it."""
     session_id = _session_id()
-    return session_id is None or OWNERS.claim(session_id, user)
+    owner = owner_key(signed_in_payload(_cookie()) if mode() in ("password", "users") else None, user)
+    return session_id is None or OWNERS.claim(session_id, owner)
 
 
 def sign_out_button() -> None:

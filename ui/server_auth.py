@@ -45,7 +45,7 @@ from starlette.routing import Route
 from opslab import i18n
 from opslab.security import ITERATIONS, hash_password, verify_password
 from opslab.workspace import tokens
-from opslab.workspace.sessions import OWNERS, SessionOwners
+from opslab.workspace.sessions import OWNERS, SessionOwners, owner_key
 from opslab.workspace.audit import AuditLog
 from opslab.workspace.config import WorkspaceConfig
 from opslab.workspace.ratelimit import SignInLimiter
@@ -278,7 +278,8 @@ class GuardMiddleware:
         request = HTTPConnection(scope)
         user = self.guard.user(dict(request.cookies), acc)
         if user:
-            return await self._as_owner(user, scope, receive, send)
+            payload = self.guard._payload(dict(request.cookies), acc) if acc.mode in ("password", "users") else None
+            return await self._as_owner(owner_key(payload, user), scope, receive, send)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -293,7 +294,8 @@ class GuardMiddleware:
 
 
     async def _as_owner(self, user: str, scope, receive, send):
-        """Pass the request on, naming a Streamlit session only if ``user`` owns it."""
+        """Pass the request on, naming a Streamlit session only if ``user`` (an owner key:
+        :func:`opslab.workspace.sessions.owner_key`) owns it."""
         owners = self.guard.owners
         if scope["type"] == "websocket":
             headers = list(scope.get("headers", []))
@@ -306,13 +308,13 @@ class GuardMiddleware:
                     entries[2] = ""
                     headers[i] = (k, ",".join(entries).encode("latin-1"))
                     scope = {**scope, "headers": headers}
-                    self.guard.audit.record("session_refused", user=user, how="resume")
+                    self.guard.audit.record("session_refused", user=user.split("#")[0], how="resume")
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if path.startswith(UPLOAD_PREFIX):
             session_id = path[len(UPLOAD_PREFIX):].split("/", 1)[0]
             if not owners.may_use(session_id, user):
-                self.guard.audit.record("session_refused", user=user, how="upload")
+                self.guard.audit.record("session_refused", user=user.split("#")[0], how="upload")
                 return await Response(status_code=403)(scope, receive, send)
         return await self.app(scope, receive, send)
 

@@ -54,5 +54,18 @@ class SessionOwners:
             self._owners.pop(session_id, None)
 
 
+def owner_key(payload: dict | None, user: str | None) -> str | None:
+    """Who owns a session: one sign-in (the user plus the sign-in token's nonce) with our own
+    cookies, so even with one shared password a teammate typing the same name cannot resume
+    it; the user alone with OIDC (the identity provider verified it).
+
+    >>> owner_key({"user": "li", "nonce": "ab12"}, "li"), owner_key(None, "li@x.com"), owner_key(None, None)
+    ('li#ab12', 'li@x.com', None)
+    """
+    if payload is not None:
+        return f"{payload['user']}#{payload.get('nonce', '')}"
+    return user
+
+
 #: One per server process: the gate and the guard run in the same process.
 OWNERS = SessionOwners()
