@@ -1,12 +1,17 @@
 """How the targets screen and the report write numbers: one function per kind of value, so a
 figure on the screen and the same figure in the .docx or HTML report are the same text.
 
-Money carries the data set's currency: "¥1,860.0万" (CNY, 万/亿 in Chinese), "$18.6M".
+Money carries the data set's currency. In Chinese every currency is written in 万 / 亿 with
+the currency named ("¥1,860.0万", "220.0万 英镑"); in English K / M / B ("$18.6M"). When the
+data set states no currency (``None``) the amount says so. Rate changes (shares such as
+retention) are written in 百分点 / pp, amounts and counts as relative changes.
 
 >>> value_text("gmv", 18_600_000, "zh"), value_text("roi", 3.24, "en"), pct_text(1.05)
 ('¥1,860.0万', '1:3.2', '105.0%')
->>> value_text("cac", 55, "en", "USD"), money_text(2410, "zh")
-('$55.00', '¥2,410')
+>>> value_text("cac", 55, "en", "USD"), money_text(2410, "zh"), money_text(2.2e6, "zh", "GBP")
+('$55.00', '¥2,410', '220.0万 英镑')
+>>> kpi_change_text("m3_payer", 0.35, 0.30, "zh"), kpi_change_text("gmv", 110, 100, "en")
+('+5.0 百分点', '+10.0%')
 """
 
 from __future__ import annotations
@@ -17,24 +22,64 @@ from opslab import formatting as fmt
 from opslab.targets import KPI_UNIT
 from opslab.i18n import t
 
+
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
 
 
-def money_text(x, lang: str = "zh", currency: str = "CNY") -> str:
-    """An amount with its currency; compact (万/亿 for CNY in Chinese, K/M/B otherwise)."""
+# -- the one place a KPI's unit and change style are looked up (switch to the catalogue here) --
+def kpi_unit(kpi: str) -> str:
+    """money, count, pct (a share) or roi."""
+    return KPI_UNIT.get(kpi, "count")
+
+
+def change_style(kpi: str) -> str:
+    """"points" for shares (百分点 / pp), "relative" for amounts, counts and ROI."""
+    return "points" if kpi_unit(kpi) == "pct" else "relative"
+
+
+def kpi_name(kpi: str, lang: str) -> str:
+    return t(f"targets.kpi.{kpi}", lang)
+
+
+def currency_name(currency: str | None, lang: str = "zh") -> str:
+    """"英镑" / "GBP"; the words for "currency not stated" when ``None``."""
+    if not currency:
+        return t("report.currency.none", lang)
+    code = currency.upper()
+    key = f"report.currency.{code}"
+    name = t(key, lang)
+    return code if name == key else name
+
+
+def money_text(x, lang: str = "zh", currency: str | None = "CNY") -> str:
+    """An amount with its currency, compact: 万/亿 in Chinese for any currency, K/M/B in English."""
     if _bad(x):
         return "–"
-    return fmt.money(float(x), lang, currency="CNY" if currency == "RMB" else currency)
+    code = "CNY" if currency == "RMB" else (currency.upper() if currency else None)
+    if lang == "zh" and code != "CNY":
+        a = abs(float(x))
+        num = fmt.compact(float(x), "zh") if a >= 10_000 else f"{float(x):,.0f}" if a >= 1000 else f"{float(x):,.2f}"
+        return f"{num} {currency_name(code, lang)}"
+    if code is None:
+        return f"{fmt.compact(float(x), lang)} ({currency_name(None, lang)})"
+    return fmt.money(float(x), lang, currency=code)
 
 
 def pct_text(x, signed: bool = False) -> str:
     return fmt.pct(x, 1, signed)
 
 
-def value_text(kpi: str, x, lang: str = "zh", currency: str = "CNY") -> str:
+def points_text(x, lang: str = "zh") -> str:
+    """A difference of two shares in points: "+3.2 百分点" / "+3.2 pp"."""
+    if _bad(x):
+        return "–"
+    return f"{100 * float(x):+.1f} {t('report.points', lang)}"
+
+
+def value_text(kpi: str, x, lang: str = "zh", currency: str | None = "CNY") -> str:
     """A KPI value as the screen and the report show it."""
-    unit = KPI_UNIT.get(kpi, "count")
+    unit = kpi_unit(kpi)
     if _bad(x):
         return "–"
     if unit == "money":
@@ -49,6 +94,16 @@ def value_text(kpi: str, x, lang: str = "zh", currency: str = "CNY") -> str:
 def change_text(x) -> str:
     """A relative change: "+12.3%" (– when unknown)."""
     return pct_text(x, signed=True)
+
+
+def kpi_change_text(kpi: str, now, before, lang: str = "zh") -> str:
+    """The change of ``kpi`` from ``before`` to ``now`` in its style: points for shares,
+    relative for the rest."""
+    if _bad(now) or _bad(before):
+        return "–"
+    if change_style(kpi) == "points":
+        return points_text(float(now) - float(before), lang)
+    return change_text(float(now) / float(before) - 1 if before else float("nan"))
 
 
 def prob_text(p) -> str:
