@@ -20,6 +20,7 @@ from opslab.ingest.load import LoadResult, load
 from opslab.problems import ERROR
 from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
+from opslab.report.trust import source_from_load
 from opslab.targets import read_targets
 from opslab.workspace.target_store import saved_targets
 
@@ -54,7 +55,8 @@ def report_command(args) -> int:
         print("no usable data: " + ", ".join(dict.fromkeys(errors)), file=sys.stderr)
         return 2
     targets = report_targets(loaded, args.targets)
-    rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang)
+    rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang,
+                           source=source_from_load(loaded, name=", ".join(f.name for f in loaded.files)))
     out = Path(args.out)
     if out.suffix.lower() in (".html", ".htm"):
         out.write_text(rep.to_html(), encoding="utf-8")
