@@ -152,7 +152,7 @@ def _campaigns(rep, lang) -> list[Block]:
                      rows=rows, key="campaign_table"))
     frame = pd.DataFrame({"label": [r[0] for r in rows], "roi": c["roi"].fillna(0).to_numpy(float)})
     out.append(Block("chart", chart=charts.roi_bars(frame, t("report.chart.roi", lang),
-                                                    t("report.camp.roi", lang),
+                                                    t("report.chart.roi_axis", lang),
                                                     t("report.break_even", lang)), key="chart_roi"))
     n = rep.next_campaign
     if n is not None and n["forecast"].roi is not None:
