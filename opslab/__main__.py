@@ -9,20 +9,28 @@ files are loaded as a notebook loads them (:func:`opslab.ingest.load.load`, the 
 detection and mapping) and their targets found where the Targets screen saved them, under the
 id of the stored data set made from the same files (:mod:`opslab.workspace.target_store`).
 Suitable for cron: exit code 0 on success, 2 on unusable data, 3 when a webhook failed.
+
+    python -m opslab subscriptions          # send the subscriptions due now (cron, every minute)
+
+sends what the Subscriptions screen set up (:func:`opslab.delivery.run_pending`); exit code 3
+when a send failed (the send log says why).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from opslab.delivery import load_stored, run_pending
 from opslab.ingest.load import LoadResult, load
 from opslab.problems import ERROR
 from opslab.push import alert_text, anomalies, digest_text, read_webhooks, send
 from opslab.report import quarterly_report
 from opslab.report.trust import source_from_load
 from opslab.targets import read_targets
-from opslab.workspace.target_store import saved_targets
+from opslab.subscriptions import SubscriptionStore
+from opslab.workspace.target_store import data_dir, saved_targets
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 
@@ -79,6 +87,14 @@ def report_command(args) -> int:
     return status
 
 
+def subscriptions_command(args) -> int:
+    done = run_pending(SubscriptionStore(data_dir()), load_stored, args.url or os.environ.get("OPSLAB_APP_URL"),
+                       tz=os.environ.get("OPSLAB_TZ", "Asia/Shanghai"))
+    for sub_id, period, ok in done:
+        print(f"{sub_id} {period}: {'ok' if ok else 'failed'}")
+    return 0 if all(ok for *_, ok in done) else 3
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opslab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,8 +109,10 @@ def main(argv=None) -> int:
     rp.add_argument("--alert", action="store_true",
                     help="flag yesterday's DAU, GMV, paid conversion outside the forecast interval")
     rp.add_argument("--no-push", action="store_true", help="do not post to webhooks")
+    sp = sub.add_parser("subscriptions", help="send the subscriptions due now")
+    sp.add_argument("--url", help="the app's address for the links back")
     args = parser.parse_args(argv)
-    return report_command(args)
+    return report_command(args) if args.command == "report" else subscriptions_command(args)
 
 
 if __name__ == "__main__":
