@@ -165,9 +165,11 @@ def local_now(tz: str = "Asia/Shanghai", now: dt.datetime | None = None) -> dt.d
 
 
 def run_pending(store: SubscriptionStore, load_dataset, app_url: str | None = None, now: dt.datetime | None = None,
-                tz: str = "Asia/Shanghai", **send) -> list[tuple[str, str, bool]]:
+                tz: str = "Asia/Shanghai", report_config=None, **send) -> list[tuple[str, str, bool]]:
     """One pass: every subscription due now and not yet sent for its period is composed and
-    sent. ``load_dataset(dataset_id, owner)`` gives the Dataset. Returns (id, period, ok)."""
+    sent. ``load_dataset(dataset_id, owner)`` gives the Dataset; ``now`` a naive local time or
+    an aware one (converted to ``tz``); ``report_config`` the reports' ForecastConfig; ``send``
+    goes to :func:`deliver` (retries, backoff, sleep). Returns (id, period, ok)."""
     here = now if now is not None and now.tzinfo is None else local_now(tz, now)
     done = []
     for sub in store.list():
@@ -180,7 +182,7 @@ def run_pending(store: SubscriptionStore, load_dataset, app_url: str | None = No
                 text, _ = digest(ds, sub, app_url)
                 html = None
             else:
-                text, html, _ = report_message(ds, sub, app_url)
+                text, html, _ = report_message(ds, sub, app_url, config=report_config)
             ok = deliver(store, sub, text, key, html, **send)
         except Exception as err:  # noqa: BLE001 - one subscription's failure must not stop the others
             store.log(subscription=sub.id, name=sub.name, channel=sub.channel, period=key, attempt=0,
