@@ -27,6 +27,13 @@ with st.expander(tr("subscriptions.cron"), icon=":material/schedule:"):
             f"{sys.executable} -m opslab subscriptions", language="bash")
 
 KPIS = ("gmv", "paying_users", "new_users", "dau", "orders")
+SECRET_INPUTS = ("sub_url", "sub_sign", "sub_password")
+if st.session_state.pop("sub_clear", False):  # a saved form's secrets leave the page with it
+    for key in SECRET_INPUTS:
+        st.session_state.pop(key, None)
+saved = st.session_state.pop("sub_saved", None)
+if saved:
+    st.success(tr("subscriptions.saved", name=saved))
 with st.form("sub_new", clear_on_submit=True):
     st.subheader(tr("subscriptions.new"), anchor=False)
     name = st.text_input(tr("subscriptions.name"), max_chars=60)
@@ -35,15 +42,16 @@ with st.form("sub_new", clear_on_submit=True):
     hour = c2.number_input(tr("subscriptions.hour"), 0, 23, 9)
     language = c3.selectbox(tr("subscriptions.lang"), ("zh", "en"), format_func=lambda c: {"zh": "中文", "en": "English"}[c])
     channel = st.selectbox(tr("subscriptions.channel"), CHANNELS, format_func=labeller("subscriptions.channel."))
-    url = st.text_input(tr("subscriptions.webhook"), type="password", help=tr("subscriptions.webhook_help"))
-    sign = st.text_input(tr("subscriptions.sign_secret"), type="password")
+    url = st.text_input(tr("subscriptions.webhook"), type="password", help=tr("subscriptions.webhook_help"),
+                        key="sub_url")
+    sign = st.text_input(tr("subscriptions.sign_secret"), type="password", key="sub_sign")
     e1, e2, e3 = st.columns(3)
     to = e1.text_input(tr("subscriptions.email_to"))
     host = e2.text_input(tr("subscriptions.smtp_host"))
     port = e3.number_input(tr("subscriptions.smtp_port"), 1, 65535, 587)
     e4, e5, e6 = st.columns(3)
     user = e4.text_input(tr("subscriptions.smtp_user"))
-    password = e5.text_input(tr("subscriptions.smtp_password"), type="password")
+    password = e5.text_input(tr("subscriptions.smtp_password"), type="password", key="sub_password")
     tls = e6.selectbox("TLS", ("starttls", "ssl", "none"))
     kpis = st.multiselect(tr("subscriptions.kpis"), KPIS, default=list(KPIS[:4]), format_func=labeller("subscriptions.kpi."))
     segments = {}
@@ -66,7 +74,8 @@ with st.form("sub_new", clear_on_submit=True):
                                dataset_id=source.get("id", ""), owner=viewer(), kpis=tuple(kpis),
                                segments=segments, lang=language)
             store.save(sub, secret)
-            st.success(tr("subscriptions.saved", name=sub.name))
+            st.session_state["sub_clear"], st.session_state["sub_saved"] = True, sub.name
+            st.rerun()
 
 subs = store.list()
 st.subheader(tr("subscriptions.list"), anchor=False)
