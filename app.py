@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, not_found, scheduler, state, warmup
+from ui import auth, not_found, report_prep, scheduler, state, warmup
 from ui.url_state import drop_implausible_params, remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
@@ -52,4 +52,5 @@ with st.sidebar:
 sync_link()
 navigation.run()
 warmup.start()  # after the first page is drawn: heavy imports load in the background
+report_prep.start()  # the Report screen's default report, built while the user looks elsewhere
 scheduler.start()  # subscriptions are sent from the server process (OPSLAB_SCHEDULER=off: cron)
