@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import threading
 
+import streamlit as st
+
 from opslab.report import quarterly_report
+from opslab.report.trust import ReportSource
 from opslab.targets import period_of
 from opslab.workspace.target_store import TargetStore
 from ui.models import _slot, key_of, shared_by_key
@@ -35,8 +38,16 @@ def settings_of(period: str, report_lang: str, targets, lc_rules) -> str:
             f":{lc_rules!r}")
 
 
-def build(ds, period, report_lang, targets, lc_rules, warm_files: bool = False):
-    rep = quarterly_report(ds, period, targets=targets, lang=report_lang, rules=lc_rules)
+def session_source() -> ReportSource:
+    """What the session knows of its data set for the report's cover and appendix: its id (or
+    content key), name and files (the load's reconciliation is on the Data page)."""
+    src = st.session_state.get("dataset_source") or {}
+    files = tuple((str(f), "", "–") for f in src.get("files", ()))
+    return ReportSource(dataset_id=src.get("id") or src.get("key"), name=src.get("name"), files=files)
+
+
+def build(ds, period, report_lang, targets, lc_rules, warm_files: bool = False, source=None):
+    rep = quarterly_report(ds, period, targets=targets, lang=report_lang, rules=lc_rules, source=source)
     if warm_files:
         for b in rep.document():
             if b.kind == "chart":
@@ -59,7 +70,7 @@ def start() -> threading.Thread | None:
     if ds is None or ds.n_users == 0 or not dataset_key():
         return None
     period, report_lang = default_period(ds), lang()
-    targets, lc_rules = TargetStore().load(dataset_key()), rules_seen()
+    targets, lc_rules, source = TargetStore().load(dataset_key()), rules_seen(), session_source()
     settings = settings_of(period, report_lang, targets, lc_rules)
     key = (key_of(ds), settings)
     with _lock:
@@ -69,7 +80,7 @@ def start() -> threading.Thread | None:
         def run():
             try:
                 shared_by_key("report", key[0], settings,
-                              lambda: build(ds, period, report_lang, targets, lc_rules, True))
+                              lambda: build(ds, period, report_lang, targets, lc_rules, True, source))
             except Exception:  # noqa: BLE001 - the screen builds it again and shows the error
                 _started.pop(key, None)
         thread = threading.Thread(target=run, name="opslab-report-prep", daemon=True)

@@ -38,7 +38,7 @@ settings = report_prep.settings_of(period, report_lang, targets, lc_rules)
 
 
 def _build():
-    return report_prep.build(ds, period, report_lang, targets, lc_rules)
+    return report_prep.build(ds, period, report_lang, targets, lc_rules, source=report_prep.session_source())
 
 
 def _progress(build):

@@ -78,9 +78,10 @@ def summary(rep, lang, finding_text) -> list[Block]:
     if rep.findings:
         top = rep.findings[0]
         facts.append(t("report.summary.top_problem", lang, text=finding_text(top, rep, lang)))
-    facts.append(quality_sentence(rep, lang))
+    # at most five facts; the data's quality is always one of them
+    facts = facts[:4] + [quality_sentence(rep, lang)]
     return [Block("h2", t("report.h.summary", lang), key="summary"),
-            Block("p", " ".join(facts[:5]), key="summary_text")]
+            Block("p", " ".join(facts), key="summary_text")]
 
 
 def why_section(rep, lang) -> list[Block]:
