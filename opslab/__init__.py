@@ -37,6 +37,7 @@ _API = {
     "target_status": ("opslab.completion", "target_status"),
     "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
     "quarterly_report": ("opslab.report.content", "quarterly_report"),
+    "anomaly_alerts": ("opslab.alerts", "anomaly_alerts"),
 }
 
 
@@ -60,4 +61,5 @@ __all__ = [
     "load", "load_sample", "connect",
     "kpis", "retention", "segment", "churn_risk", "clv", "forecast",
     "funnel", "paths", "ab_test", "target_status", "saved_targets", "quarterly_report",
+    "anomaly_alerts",
 ]

@@ -162,3 +162,15 @@ def test_pounds_in_the_chinese_report(sample):
     gmv = _paid(ds, Q3)["amount"].sum()
     assert f"{gmv / 1e4:,.1f}万 英镑" in html and "£" not in html and "¥" not in html
     assert not math.isnan(rep.kpis.loc["gmv", "actual"])
+
+
+def test_roi_chart_gives_every_campaign_its_own_row():
+    from opslab.report import charts
+    names = [f"2026年{m}月老带新邀请有礼专场活动" for m in range(1, 13)]
+    spec = charts.roi_bars(pd.DataFrame({"label": names, "roi": np.linspace(0.2, 2.4, 12)}),
+                           "ROI", "ROI（收入 ÷ 投入，倍）", "盈亏平衡").to_dict()
+    assert spec["height"] >= 26 * 12  # 26 px per campaign: labels cannot overlap
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert "text" in marks  # each bar carries its "1:x" value
+    texts = next(layer for layer in spec["layer"] if "text" in str(layer["mark"]))
+    assert texts["encoding"]["text"]["field"] == "text"
