@@ -29,7 +29,8 @@ def main() -> None:
     _, d_w, d_c = _timed(rep.document)
     docx, x_w, x_c = _timed(rep.to_docx)
     html, h_w, h_c = _timed(rep.to_html)
-    docx2, x2_w, _ = _timed(rep.to_docx)
+    rep.file("docx")
+    docx2, x2_w, _ = _timed(lambda: rep.file("docx"))
     load = os.getloadavg()[0]
     section = f"""<!-- section: report_screen -->
 _Measured {date.today().isoformat()} on {os.cpu_count()} cores (shared with other work; load average {load:.1f})_
@@ -46,7 +47,7 @@ AppTest once prepared (1.0 s measured on the shared machine, load average 13).
 | layout: every block of the screen | {d_w:.2f} | {d_c:.2f} |
 | .docx, first ({len(docx) / 1024:.0f} KiB; renders the charts) | {x_w:.2f} | {x_c:.2f} |
 | .html ({len(html) / 1024:.0f} KiB; charts shared) | {h_w:.2f} | {h_c:.2f} |
-| .docx again ({len(docx2) / 1024:.0f} KiB) | {x2_w:.2f} | |
+| the screen's download once prepared (`rep.file("docx")`, {len(docx2) / 1024:.0f} KiB) | {x2_w:.2f} | |
 <!-- end -->
 """
     text = RESULTS.read_text(encoding="utf-8")

@@ -48,10 +48,9 @@ def session_source() -> ReportSource:
 
 def build(ds, period, report_lang, targets, lc_rules, warm_files: bool = False, source=None):
     rep = quarterly_report(ds, period, targets=targets, lang=report_lang, rules=lc_rules, source=source)
-    if warm_files:
-        for b in rep.document():
-            if b.kind == "chart":
-                rep.png(b)
+    if warm_files:  # the downloads, ready when asked for
+        rep.file("docx")
+        rep.file("html")
     return rep
 
 

@@ -55,10 +55,10 @@ else:
 blocks = rep.document()
 name = f"opslab_report_{period}_{report_lang}"
 d1, d2 = st.columns(2)
-d1.download_button(tr("report.download_docx"), data=rep.to_docx, file_name=f"{name}.docx",
+d1.download_button(tr("report.download_docx"), data=lambda: rep.file("docx"), file_name=f"{name}.docx",
                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                    key="rp_docx", icon=":material/download:", on_click="ignore")
-d2.download_button(tr("report.download_html"), data=rep.to_html, file_name=f"{name}.html",
+d2.download_button(tr("report.download_html"), data=lambda: rep.file("html"), file_name=f"{name}.html",
                    mime="application/octet-stream", key="rp_html", icon=":material/download:",
                    on_click="ignore")
 st.divider()

@@ -100,6 +100,14 @@ class OpsReport:
         figures give the same file apart from its creation time (``created``, default now)."""
         return render_docx(self.document(), self.png, created=created)
 
+    def file(self, kind: str):
+        """The .docx ("docx") or HTML ("html") made once for this report and kept (the
+        screen's downloads; a background preparation makes them ahead)."""
+        cache = self.__dict__.setdefault("_files", {})
+        if kind not in cache:
+            cache[kind] = self.to_docx() if kind == "docx" else self.to_html()
+        return cache[kind]
+
     def to_html(self) -> str:
         """The report as one self-contained HTML page (charts inline, all data text escaped)."""
         return render_html(self.document(), self.lang, self.png)

@@ -22,6 +22,10 @@ def test_report_screen_under_five_seconds_once_prepared(tmp_path, monkeypatch):
     assert threads, "opening a data set starts preparing the report"
     for t in threads:
         t.join(timeout=600)  # waits for the build itself, not a fixed time
+    key, settings = next(iter(report_prep._started))
+    rep = report_prep._slot("report", key, settings)["value"]
+    files = rep.__dict__.get("_files", {})
+    assert files["docx"][:2] == b"PK" and files["html"].startswith("<!DOCTYPE html>")  # downloads ready
     at.switch_page("views/report.py")
     t0 = time.perf_counter()
     at.run()
