@@ -11,6 +11,7 @@ with a progress indicator instead of starting a second build.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import streamlit as st
@@ -64,7 +65,10 @@ def state(ds, settings: str) -> str:
 
 
 def start() -> threading.Thread | None:
-    """Start preparing the session's default report (once per data set and settings)."""
+    """Start preparing the session's default report (once per data set and settings);
+    ``OPSLAB_REPORT_PREP=off`` leaves it to the Report screen."""
+    if os.environ.get("OPSLAB_REPORT_PREP", "on").lower() == "off":
+        return None
     ds = dataset()
     if ds is None or ds.n_users == 0 or not dataset_key():
         return None
