@@ -68,11 +68,11 @@ def grouped_bars(frame: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
 
 def roi_bars(frame: pd.DataFrame, title: str, x_title: str, break_even: str) -> alt.Chart:
     """ROI per campaign (``label``, ``roi``) with the break-even rule at 1: one row of 26 px
-    per campaign so names never overlap, long names cut with an ellipsis, each bar labelled
+    per campaign so names never overlap, names never cut, each bar labelled
     with its "1:x" value."""
     data = frame.assign(color=["#b91c1c" if r < 1 else "#15803d" for r in frame["roi"]],
                         text=[f"1:{r:.2f}" if r < 1 else f"1:{r:.1f}" for r in frame["roi"]])
-    y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=200, labelFontSize=11))
+    y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=11))
     bars = alt.Chart(data).mark_bar(height=16).encode(
         y=y, x=alt.X("roi:Q", title=x_title), color=alt.Color("color:N", scale=None, legend=None))
     values = alt.Chart(data).mark_text(align="left", dx=4, fontSize=10, color="#0f172a").encode(

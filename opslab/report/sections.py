@@ -92,9 +92,10 @@ def why_section(rep, lang) -> list[Block]:
     cur = rep.currency
     out.append(Block("p", t("report.why.window", lang), key="why_window"))
     g = rep.why["gmv"]
+    per = lambda x: value_text("new_users", x, lang)  # noqa: E731 - a count in the one style (one decimal)
     rows = [[t(f"report.factor.{k}", lang),
-             f"{r['before']:,.2f}" if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["before"], lang, cur),
-             f"{r['now']:,.2f}" if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["now"], lang, cur),
+             per(r["before"]) if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["before"], lang, cur),
+             per(r["now"]) if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["now"], lang, cur),
              _amount("gmv", r["contribution"], lang, cur), pct_text(r["share"])]
             for k, r in g.factors.iterrows()]
     rows.append([t("report.factor.total", lang), value_text("gmv", g.before, lang, cur),
