@@ -45,6 +45,8 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
         "us": {"uid": "INT", "signup_time": "TIMESTAMP", "censored": "BOOLEAN"},
         "user_day": {"uid": "INT", "day": "DATE", "n_events": "INT"},
         "paid_day": {"uid": "INT", "day": "DATE", "gmv": "DOUBLE", "n_orders": "INT"},
+        "refund_day": {"uid": "INT", "day": "DATE", "refunds": "DOUBLE", "gross_extra": "DOUBLE",
+                       "net_less": "DOUBLE"},
         "user_first": {"uid": "INT", "signup_day": "DATE", "first_active": "DATE", "last_active": "DATE",
                        "first_paid": "DATE", "censored": "BOOLEAN"},
         **{f"src_{t}": {**cols, **PLACE} for t, cols in COLUMNS.items()},
@@ -64,7 +66,8 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
                   horizon=30, warn=14, pot=30, value=90, grain="month", conversion_days=30, burn_in=30,
                   names=["a", "b", "c", "d", "e"], with_events=True, days=90, high_value=200.0,
                   stop="2024-03-02 00:00:00", gap_us=1800000000, collapse=True, event="purchase", depth=4,
-                  window_us=604800000000, pre_days=14, ret_day=7, last_day="2024-03-01")
+                  window_us=604800000000, pre_days=14, ret_day=7, last_day="2024-03-01",
+                  gross=False, events_from_orders=False)
     for name, sql in sql_catalog().items():
         if re.search(r"\{\w+\}", sql):  # a funnel template: see the next test
             continue
