@@ -190,8 +190,8 @@ st.dataframe(pd.DataFrame({
     tr("experiments.chance"): comp["chance_to_beat"].map(fmt.pct),
     tr("experiments.credible", level=f"{1 - alpha:.0%}"): [f"{rel(lo)} … {rel(hi)}" for lo, hi in
                                                             zip(comp["bayes_low"], comp["bayes_high"])],
-    tr("experiments.risk_ship"): comp["risk_treatment"].map(lambda x: fmt.pct(x, 2)),
-    tr("experiments.risk_keep"): comp["risk_control"].map(lambda x: fmt.pct(x, 2)),
+    tr("experiments.risk_ship"): comp["risk_treatment"].map(lambda x: fmt.pct(x)),
+    tr("experiments.risk_keep"): comp["risk_control"].map(lambda x: fmt.pct(x)),
 }), hide_index=True, width="stretch")
 st.caption(tr("experiments.bayes_note_prior", sd=f"{prior:g}%") if prior else tr("experiments.bayes_note"))
 
