@@ -24,7 +24,7 @@ RTOL = 1e-9
 _PER_CALL = re.compile(r"\b(fev|asg)\b|\{\w+\}")
 #: Queries the sweep below cannot run alone: templates filled per call ({placeholders}) and
 #: queries reading a table made per call (fev: the events with their log position; asg: an A/B
-#: assignment). opslab/behaviour/tests/test_spark_behaviour.py runs them through their functions on both engines.
+#: assignment). tests/test_spark_behaviour.py runs them through their functions on both engines.
 RUN_BY_FUNCTION = sorted(name for name, sql in sql_catalog().items() if _PER_CALL.search(_COMMENT.sub("", sql)))
 
 
