@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import opslab
@@ -58,4 +59,6 @@ def test_public_api_is_documented():
     for name in opslab.__all__:
         obj = getattr(opslab, name)
         assert obj.__doc__ and len(obj.__doc__.strip()) > 20, name
-    assert opslab.kpis(opslab.load_sample(), "month").frame.equals(metrics.kpis(opslab.load_sample(), "month"))
+    # DuckDB sums money in parallel, so the last bit of a float total may differ between two runs
+    pd.testing.assert_frame_equal(opslab.kpis(opslab.load_sample(), "month").frame,
+                                  metrics.kpis(opslab.load_sample(), "month"), check_exact=False, rtol=1e-12)

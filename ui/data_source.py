@@ -26,7 +26,7 @@ from ui.models import shared_by_key
 from ui import workspace
 
 CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
-SOURCE_KEYS = ("source", "tables", "engine", "spark", "shuffle_partitions", "driver_memory",
+SOURCE_KEYS = ("source", "tables", "currency", "engine", "spark", "shuffle_partitions", "driver_memory",
                "threads", "memory_limit", "temp_directory")
 
 

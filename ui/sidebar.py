@@ -42,7 +42,7 @@ def render_data_status() -> None:
     code = lang()
     st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
                   events=fmt.count(ds.n_events, code), orders=fmt.count(ds.n_orders, code)))
-    st.caption(tr("app.data_range", start=ds.start, end=ds.end, currency=ds.currency))
+    st.caption(tr("app.data_range", start=ds.start, end=ds.end, currency=ds.currency or tr("data.choice.currency_none")))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("workspace.fingerprint_help"))
     if source.get("kind") != "stored":
         st.caption(tr("workspace.share_not_stored"))

@@ -225,7 +225,7 @@ def test_experiment_page_shows_bayesian_all_metrics_segments_and_quarter_impact(
     comp = res.comparisons
     bayes = _table_with(at, t("experiments.risk_ship", "en"))
     assert bayes[t("experiments.chance", "en")].tolist() == comp["chance_to_beat"].map(fmt.pct).tolist()
-    assert bayes[t("experiments.risk_ship", "en")].tolist() == comp["risk_treatment"].map(lambda x: fmt.pct(x, 2)).tolist()
+    assert bayes[t("experiments.risk_ship", "en")].tolist() == comp["risk_treatment"].map(fmt.pct).tolist()
     main = _table_with(at, t("experiments.p_value", "en"))
     shown = main[t("experiments.p_adjusted", "en", method="Benjamini-Hochberg")].astype(float).to_numpy()
     assert shown == pytest.approx(comp["p_bh"].to_numpy(), abs=5e-5)

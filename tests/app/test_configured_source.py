@@ -20,8 +20,9 @@ def folder(tmp_path_factory):
 
 @pytest.mark.slow
 def test_every_page_on_a_configured_parquet_source(folder):
-    at = open_app("en", secrets={"source": str(folder)}, timeout=900)
+    at = open_app("en", secrets={"source": str(folder), "currency": "CNY"}, timeout=900)
     assert isinstance(at.session_state["dataset"], SourceDataset)
+    assert at.session_state["dataset"].currency == "CNY"  # named in [opslab]: the sample's yuan
     assert any("configured source" in c.value for c in at.sidebar.caption)
     overview = [(m.label, m.value) for m in at.metric]
     for page in PAGES:
@@ -30,3 +31,12 @@ def test_every_page_on_a_configured_parquet_source(folder):
     plain = open_app("en", timeout=900)
     assert not isinstance(plain.session_state["dataset"], SourceDataset)
     assert [(m.label, m.value) for m in plain.metric] == overview  # the same data, the same figures
+
+
+@pytest.mark.slow
+def test_a_configured_source_without_a_currency_says_none_was_stated(folder):
+    at = open_app("en", secrets={"source": str(folder)}, timeout=900)
+    assert not at.session_state["dataset"].currency  # nothing in [opslab] names it: none assumed
+    gmv = next(m.value for m in at.metric if m.label == "GMV")
+    assert not any(sign in gmv for sign in "¥$€£")
+    assert any("amounts in not stated" in c.value for c in at.sidebar.caption)

@@ -16,6 +16,15 @@ def _linked_table(at) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if "Recognised as" in d.value.columns)
 
 
+def _choose_currency(at, code):
+    """Nothing in these files names the currency: the page asks, and Apply waits for the answer."""
+    assert at.button(key="data_apply").disabled
+    box = at.selectbox(key="data_currency_required")
+    assert any(label.split()[0] == code for label in box.options) and box.value is None  # no default: the user says
+    box.set_value(code).run()
+    assert not at.button(key="data_apply").disabled
+
+
 def _upload(at, files):
     at.file_uploader(key="data_upload").set_value(
         [(name, text.encode(), "text/csv") for name, text in files.items()]).run()
@@ -40,9 +49,11 @@ def test_four_linked_files_show_their_roles_and_load_as_one_data_set():
     assert not at.exception and not any("Recognised as" in d.value.columns for d in at.dataframe)
     assert len({s.key.split("_")[2] for s in at.selectbox if s.key and s.key.startswith("data_map_")}) == 4
     at.checkbox(key="data_link_use").check().run()
+    _choose_currency(at, "BRL")  # a Brazilian marketplace: reais
     at.button(key="data_apply").click().run()
     assert not at.exception
     ds = at.session_state["dataset"]
+    assert ds.currency == "BRL"
     assert sorted(ds.orders["order_id"]) == ["o1", "o2", "o3", "o4", "o5"]
     # the report keeps the linked files' table after the load
     assert any("Recognised as" in d.value.columns for d in at.dataframe)
@@ -64,6 +75,7 @@ def test_a_prejoined_table_loads_from_the_page():
     _upload(at, {"joined.csv": PREJOINED})
     shown = _linked_table(at)
     assert shown["Recognised as"].tolist() == ["Pre-joined order lines"]
+    _choose_currency(at, "BRL")
     at.button(key="data_apply").click().run()
     assert not at.exception
     amounts = at.session_state["dataset"].orders.set_index("order_id")["amount"].to_dict()
@@ -81,6 +93,7 @@ def test_mapping_one_column_by_hand_keeps_the_other_suggestions_on_the_page():
     after = {s.key: s.value for s in at.selectbox if s.key and s.key.startswith("data_map_")}
     assert after == {**before, time_key: "purchased_on_local"}
     assert any(v == "buyer_id" for v in after.values()) and any(v == "order_amount" for v in after.values())
+    _choose_currency(at, "USD")
     at.button(key="data_apply").click().run()
     assert not at.exception
     assert float(at.session_state["dataset"].orders["amount"].sum()) == 30.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from opslab.core.i18n import t
 from opslab.planning.targets import Target
 from opslab.workspace.target_store import TargetStore
 from tests.app.conftest import open_app
@@ -68,7 +69,8 @@ def test_report_figures_equal_the_screens(store):
         assert report[name]["目标"] == row[cols.index("目标")]
     for name in ("GMV", "新增用户", "付费用户数", "新客付费转化率"):
         assert report[name]["实际"] == overview[name], name
-    assert report["平均DAU"]["实际"] == overview["日活 DAU（均值）"]
+    dau = t("catalogue.dau.name", "zh")  # one name for the figure on every screen
+    assert report[dau]["实际"] == overview[dau]
     assert len(rp.get("vega_lite_chart")) >= 3
     # the campaign review equals the quarter's line of the campaigns-by-quarter table
     totals = next(d.value for d in rp.dataframe if list(d.value.columns) == ["指标", "本期", "上期", "变化"])
