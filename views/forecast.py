@@ -5,6 +5,7 @@ projection under the rules in force, and the campaign planner. Settings live in 
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -231,8 +232,9 @@ def targets_panel():
     m1, m2 = st.columns(2)
     m1.metric(tr("forecastpage.with_drivers"), show(kpi, dv.moved.forecast),
               delta=fmt.pct(dv.ratio - 1, signed=True), border=True)
+    moved_pp = 100 * (dv.moved.p_hit - out.p_hit)  # NaN without a target: no chance to compare
     m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit),
-              delta=tr("forecastpage.pp", n=f"{100 * (dv.moved.p_hit - out.p_hit):+.1f}"), border=True)
+              delta=tr("forecastpage.pp", n=f"{moved_pp:+.1f}") if np.isfinite(moved_pp) else None, border=True)
 
     st.markdown(f"**{tr('forecastpage.seek')}**")
     if dv.node is None:

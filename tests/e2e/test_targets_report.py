@@ -10,6 +10,7 @@ import time
 
 import pytest
 from docx import Document
+from opslab.core.i18n import t
 
 from tests.e2e.conftest import ARTIFACTS, Server, finished_runs, wait_for_new_run, wait_idle
 
@@ -66,7 +67,8 @@ def test_targets_completion_and_report_docx(store_server, page, tmp_path):
     assert page.locator('[data-testid="stException"]').count() == 0
     header = [h.strip() for h in page.locator('[data-testid="stTable"] thead th').all_inner_texts()]
     gmv = dict(zip(header[-len(_row(page, "GMV")):], _row(page, "GMV")))
-    cac = dict(zip(header[-len(_row(page, "获客成本CAC")):], _row(page, "获客成本CAC")))
+    cac_name = t("catalogue.cac.name", "zh")  # the catalogue's one name, whatever the uploaded file called it
+    cac = dict(zip(header[-len(_row(page, cac_name)):], _row(page, cac_name)))
     assert gmv["目标"] == "≥ ¥15.0万" and gmv["完成度"].endswith("%") and gmv["时间进度"] == "33.7%"
     assert gmv["状态"].split()[-1] in ("正常", "有风险", "落后")
     assert list((data / "targets").glob("*.json"))  # kept with the data set
