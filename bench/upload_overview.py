@@ -145,8 +145,9 @@ def run(order_sizes=(5_000_000,), repeat: int = 3) -> list[str]:
         lines.append("")
         lines.append(f"Importing opslab, not counted above: median "
                      f"{statistics.median(x['import_s'] for x in runs['opslab']):.1f} s.")
-        lines.append(f"GMV over the days, {n:,} orders: OpsLab {o['gmv']:,.2f}, reference {r['gmv']:,.2f} "
-                     "(OpsLab sets exact-duplicate rows aside by its duplicate rule; the reference keeps them).")
+        same = "equal" if abs(o["gmv"] - r["gmv"]) <= 1e-9 * max(1.0, abs(r["gmv"])) else "DIFFERENT"
+        lines.append(f"Check, {n:,} orders: GMV over the days OpsLab {o['gmv']:,.2f}, reference {r['gmv']:,.2f} "
+                     f"({same}); rows {o['rows']:,} / {r['rows']:,}; users {o['users']:,} / {r['users']:,}.")
         lines.append("")
         print("\n".join(lines[-5:]), flush=True)
     return lines
