@@ -55,18 +55,26 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="overview,features,ingest,churn_real,forecast_page,funnels",
-                    help="comma-separated: overview, features, ingest, churn_real, forecast_page, funnels")
+    ap.add_argument("--only", default="upload_overview,overview,features,ingest,churn_real,forecast_page,funnels",
+                    help="comma-separated: overview, features, ingest, churn_real, forecast_page, funnels, "
+                         "upload_overview")
     ap.add_argument("--ingest-orders", default="1000000,5000000", help="orders CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-events", default="10000000", help="events CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-appended", type=int, default=3,
                     help="ingest: also the largest events file appended this many times (renamed ids, and verbatim); 0: not")
     ap.add_argument("--ingest-repeat", type=int, default=1,
                     help="ingest: runs per case (alternating); each row shows the median run")
+    ap.add_argument("--upload-orders", default="5000000",
+                    help="upload_overview: orders CSV sizes (CDNOW replicated) for upload → Overview vs the reference")
+    ap.add_argument("--upload-repeat", type=int, default=3, help="upload_overview: runs per case (alternating)")
     ap.add_argument("--ref", default=None, help="forecast_page: a reference tree to compare with")
     ap.add_argument("--feature-users", type=int, default=1_000_000)
     args = ap.parse_args()
-    if "overview" in args.only:
+    if "upload_overview" in args.only:
+        from bench import upload_overview
+        write_section("upload_overview", upload_overview.run(
+            [int(x) for x in args.upload_orders.split(",") if x], repeat=args.upload_repeat))
+    if "overview" in args.only.replace("upload_overview", ""):
         overview([int(x) for x in args.sizes.split(",")])
     if "features" in args.only:
         features(args.feature_users)

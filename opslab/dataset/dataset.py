@@ -194,7 +194,7 @@ class Dataset:
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
         eng.register("od", engine_orders(self.orders))
         eng.register("us", self.users[["uid", "signup_time", "censored"]])
-        eng.run("user_day")
+        eng.run("user_day", events_from_orders="events" in self.derived)
         eng.run("paid_day", gross=self.refunds == "gross", priced=self.has_amounts)
         eng.run("refund_day", gross=self.refunds == "gross")
         eng.run("user_first")

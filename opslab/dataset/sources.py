@@ -170,7 +170,7 @@ class SourceDataset(Dataset):
         eng.register("purchase_names", pd.DataFrame({"name": sorted(PURCHASE_EVENT_NAMES)}))
         for name in PREPARE:
             eng.run(name, burn_in=BURN_IN_DAYS)
-        eng.run("user_day")
+        eng.run("user_day", events_from_orders=False)
         eng.run("paid_day", gross=False, priced=True)
         eng.run("refund_day", gross=False)
         eng.run("user_first")

@@ -1,11 +1,12 @@
 -- name: user_day
--- One row per user and active day: a day with at least one event or a paid order.
+-- One row per user and active day: a day with at least one event or a paid order. When the
+-- events were made from the paid orders ($events_from_orders) the orders add no day: not read twice.
 CREATE OR REPLACE TABLE user_day AS
 SELECT uid, day, sum(n_events)::INTEGER AS n_events
 FROM (
     SELECT uid, CAST(event_time AS DATE) AS day, count(*) AS n_events FROM ev GROUP BY ALL
     UNION ALL
-    SELECT uid, CAST(order_time AS DATE) AS day, 0 AS n_events FROM od WHERE status = 'paid' GROUP BY ALL
+    SELECT uid, CAST(order_time AS DATE) AS day, 0 AS n_events FROM od WHERE status = 'paid' AND NOT $events_from_orders GROUP BY ALL
 )
 GROUP BY ALL;
 

@@ -1,39 +1,33 @@
 -- name: daily
 -- Daily series over every calendar day between $start and $end (inclusive).
--- WAU/MAU count distinct users active in the trailing 7/30 days. Each user's active days are
--- merged into covered intervals [first, last + window - 1]; a +1/-1 sweep counts them, which
--- is linear in user-days instead of user-days x window.
+-- WAU/MAU count distinct users active in the trailing 7/30 days, by interval coverage: each
+-- active day a covers the days [a, min(next active day, a + window)), so a user's intervals never
+-- overlap and a +1 (every active day: the DAU) / -1 (each interval's end) sweep counts them. One
+-- window pass over user-days (the next active day), linear in user-days, no join over ranges.
 WITH days AS (
     -- generate_series in FROM, not range(): sqlglot turns it into Spark's SEQUENCE (ARCHITECTURE.md)
     SELECT CAST(t.d AS DATE) AS day
     FROM unnest(generate_series(CAST($start AS DATE), CAST($end AS DATE), INTERVAL 1 DAY)) AS t(d)
 ),
-dau AS (SELECT day, count(*) AS dau FROM user_day GROUP BY day),
-gaps AS (
-    SELECT uid, day, day - lag(day) OVER (PARTITION BY uid ORDER BY day) AS gap FROM user_day
+nxt AS (
+    SELECT day, lead(day) OVER (PARTITION BY uid ORDER BY day) AS nxt FROM user_day
 ),
-windows AS (SELECT * FROM (VALUES (7), (30)) w(win)),  -- WAU and MAU, one pass each
-runs AS (
-    SELECT g.uid, g.day, w.win,
-           sum(CASE WHEN g.gap IS NULL OR g.gap > w.win THEN 1 ELSE 0 END)
-               OVER (PARTITION BY w.win, g.uid ORDER BY g.day) AS run
-    FROM gaps g CROSS JOIN windows w
-),
-deltas AS (
-    SELECT win, day, sum(delta) AS delta FROM (
-        SELECT win, min(day) AS day, 1 AS delta FROM runs GROUP BY win, uid, run
+dau AS (SELECT day, count(*) AS dau FROM nxt GROUP BY day),
+ends AS (
+    SELECT day, sum(w) AS w, sum(m) AS m FROM (
+        SELECT CASE WHEN nxt IS NULL OR nxt > day + 7 THEN day + 7 ELSE nxt END AS day, 1 AS w, 0 AS m FROM nxt
         UNION ALL
-        SELECT win, max(day) + win AS day, -1 AS delta FROM runs GROUP BY win, uid, run
-    ) GROUP BY win, day
+        SELECT CASE WHEN nxt IS NULL OR nxt > day + 30 THEN day + 30 ELSE nxt END AS day, 0 AS w, 1 AS m FROM nxt
+    ) GROUP BY day
 ),
-all_days AS (SELECT day FROM days UNION SELECT day FROM deltas),
+all_days AS (SELECT day FROM days UNION SELECT day FROM dau UNION SELECT day FROM ends),
 sweep AS (
     SELECT a.day,
-           sum(coalesce(w.delta, 0)) OVER (ORDER BY a.day) AS wau,
-           sum(coalesce(m.delta, 0)) OVER (ORDER BY a.day) AS mau
+           sum(coalesce(s.dau, 0) - coalesce(e.w, 0)) OVER (ORDER BY a.day) AS wau,
+           sum(coalesce(s.dau, 0) - coalesce(e.m, 0)) OVER (ORDER BY a.day) AS mau
     FROM all_days a
-    LEFT JOIN deltas w ON w.day = a.day AND w.win = 7
-    LEFT JOIN deltas m ON m.day = a.day AND m.win = 30
+    LEFT JOIN dau s USING (day)
+    LEFT JOIN ends e USING (day)
 ),
 new_users AS (SELECT signup_day AS day, count(*) AS new_users FROM user_first WHERE NOT censored GROUP BY 1),
 paid AS (

@@ -67,7 +67,7 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
                   names=["a", "b", "c", "d", "e"], with_events=True, days=90, high_value=200.0,
                   stop="2024-03-02 00:00:00", gap_us=1800000000, collapse=True, event="purchase", depth=4,
                   window_us=604800000000, pre_days=14, ret_day=7, last_day="2024-03-01",
-                  gross=False, priced=True)
+                  gross=False, priced=True, events_from_orders=False)
     for name, sql in sql_catalog().items():
         if re.search(r"\{\w+\}", sql):  # a funnel template: see the next test
             continue
