@@ -71,6 +71,8 @@ for note_code, params in res.notes:
     p = dict(params)
     if "split" in p:
         p["split"] = tr(f"churn.split.{p['split']}")
+    if "model" in p:
+        p["model"] = tr(f"churn.model.{p['model']}")
     st.info(tr(note_code, **p))
 if model.validated:
     st.caption(tr("churn.split_caption", train=", ".join(str(d) for d in sorted(model.train_cutoffs)) or "–",
