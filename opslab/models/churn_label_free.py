@@ -34,6 +34,8 @@ from opslab.models.clv_fitters import BetaGeoFitter
 from opslab.core.problems import OpsLabError
 
 LABEL_FREE = ("recency", "bgnbd", "bgnbd_expected")
+MIN_ROWS = 30   # users in the checked window; fewer cannot rank anything
+MIN_CLASS = 5   # churners and stayers each
 
 
 def activity_summary(feats: pd.DataFrame) -> pd.DataFrame:
@@ -77,26 +79,29 @@ def recency_on_model_scale(days_idle: np.ndarray, model_risk: np.ndarray) -> np.
     return pd.Series(out).groupby(days_idle).transform("mean").to_numpy()
 
 
-def check_label_free(ds: Dataset, end: dt.date, config, names) -> tuple[str, pd.DataFrame | None, dict]:
+def check_label_free(ds: Dataset, end: dt.date, config, names) -> tuple[str, pd.DataFrame | None, tuple]:
     """Choose the label-free score on the longest checkable shorter window.
 
-    Returns (chosen, validation table or None, note params). The window ``h'`` is at most
+    Returns (chosen, validation table or None, note as (i18n code, params)). The window ``h'`` is at most
     ``config.horizon - 1`` days and at most half the history before ``end``, so the cutoff
     ``end - h'`` has as much history as the window has outcome; nothing after ``end`` is read.
     With nothing checkable the choice is ``bgnbd_expected`` and the table is None.
     """
     span = (end - ds.start).days
     h2 = min(config.horizon - 1, span // 2)
+    fallback = "bgnbd_expected"
     if h2 < MIN_HORIZON:
-        return "bgnbd_expected", None, {}
+        return fallback, None, ("churn.note.check_too_short", {"days": int(span), "min": 2 * MIN_HORIZON})
     cfg2 = dataclasses.replace(config, horizon=int(h2))
     cut = end - dt.timedelta(days=int(h2))
     feats = churn_features(ds, cut, cfg2, names)
     y = churn_labels(ds, cut, cfg2, feats)
     feats = feats.loc[y.index]
     y = y.to_numpy(dtype="int64")
-    if len(y) < 30 or min(y.sum(), len(y) - y.sum()) < 5:
-        return "bgnbd_expected", None, {}
+    if len(y) < MIN_ROWS or min(y.sum(), len(y) - y.sum()) < MIN_CLASS:
+        return fallback, None, ("churn.note.check_one_class", {
+            "horizon": int(h2), "cutoff": str(cut), "churned": int(y.sum()),
+            "stayed": int(len(y) - y.sum()), "min": MIN_CLASS})
     preds = {"recency": feats["days_since_active"].to_numpy(dtype="float64")}
     for kind in LABEL_FREE[1:]:
         p = label_free_risk(ds, cut, feats, h2, config.label, kind)
@@ -108,4 +113,4 @@ def check_label_free(ds: Dataset, end: dt.date, config, names) -> tuple[str, pd.
     params = {"horizon_asked": int(config.horizon), "horizon": int(h2), "cutoff": str(cut), "model": chosen,
               "auc": round(float(table.loc[chosen, "roc_auc"]), 3),
               "auc_recency": round(float(table.loc["recency", "roc_auc"]), 3)}
-    return chosen, table, params
+    return chosen, table, ("churn.note.chosen_by_check", params)

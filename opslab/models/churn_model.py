@@ -279,9 +279,8 @@ class _Fitter:
     def _check_label_free(self) -> None:
         """No window to validate on: choose the label-free score on a shorter one."""
         t1 = time.perf_counter()
-        self.chosen, self.label_free_check, params = check_label_free(self.ds, self.end, self.cfg, self.names)
-        if params:
-            self.notes.append(("churn.note.chosen_by_check", params))
+        self.chosen, self.label_free_check, note = check_label_free(self.ds, self.end, self.cfg, self.names)
+        self.notes.append(note)
         self.clock["label_free_check"] = time.perf_counter() - t1
 
     def _importance(self, est, X_va, y_va):
