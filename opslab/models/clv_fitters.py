@@ -180,6 +180,8 @@ class BetaGeoFitter:
     {'r': 0.24, 'alpha': 4.41, 'a': 0.79, 'b': 2.43}
     """
 
+    name = "bgnbd"
+
     def __init__(self, penalizer: float = 0.0, max_iter: int = 500):
         self.penalizer = penalizer
         self.max_iter = max_iter
