@@ -1,4 +1,4 @@
-"""Customer lifetime value for non-contractual purchasing: BG/NBD + Gamma-Gamma.
+"""Customer lifetime value for non-contractual purchasing: BG/NBD or Pareto/NBD + Gamma-Gamma.
 
 * :func:`clv` -- a Dataset in, per-customer P(alive), expected purchases, expected value per
   purchase and CLV out (:class:`CLVResult`; margin a parameter, default 30 %).
@@ -27,8 +27,10 @@ Example
 >>> od = pd.DataFrame(rows, columns=["user_id", "order_time", "amount"])
 >>> from opslab.dataset.dataset import Dataset
 >>> res = clv(Dataset.from_tables(orders=od), margin=0.25)
->>> list(res.customers.columns[-5:])
-['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'user_id']
+>>> list(res.customers.columns[-6:])
+['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'rf_score', 'user_id']
+>>> res.model in ("bgnbd", "pareto_nbd"), res.degenerate
+(True, False)
 >>> res.config.margin
 0.25
 """
