@@ -56,7 +56,14 @@ from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebook
     bgnbd_log_likelihood,
     gamma_gamma_log_likelihood,
 )
-from opslab.models.clv_choice import PURCHASE_MODELS, compare_purchase_models, diagnose, rf_score
+from opslab.models.clv_choice import (
+    MAX_PARETO_CUSTOMERS,
+    PURCHASE_MODELS,
+    compare_purchase_models,
+    diagnose,
+    rf_score,
+    sample_rows,
+)
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError, Problem
 from opslab.core.results import result_surface
@@ -210,7 +217,8 @@ def _value(s: pd.DataFrame, config: CLVConfig, summary_at=None, first_day=None, 
         name = "bgnbd"
         if summary_at is not None:
             name, choice, holdout = compare_purchase_models(summary_at, first_day, end)
-    bgf = PURCHASE_MODELS[name]().fit(s["frequency"], s["t_x"], s["T"])
+    fit_on = sample_rows(s, MAX_PARETO_CUSTOMERS) if name == "pareto_nbd" else s
+    bgf = PURCHASE_MODELS[name]().fit(fit_on["frequency"], fit_on["t_x"], fit_on["T"])
     warnings = list(diagnose(bgf, s))
     if choice is not None and choice.loc[name, "mae"] >= choice.loc["naive", "mae"]:
         warnings.append(Problem("clv.model_not_better_than_naive", params={

@@ -66,7 +66,7 @@ def _fit_log_params(neg_ll, x0, model: str):
         converged = bool(best.success)
         if not converged:
             nm = optimize.minimize(safe, best.x, method="Nelder-Mead", bounds=bounds,
-                                   options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-10})
+                                   options={"maxiter": 800, "xatol": 1e-8, "fatol": 1e-10})
             converged = bool(nm.success)
             best = nm if nm.fun <= best.fun else best
     if not (np.isfinite(best.fun) and best.fun < 1e299 and np.isfinite(best.x).all()):
