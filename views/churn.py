@@ -225,7 +225,9 @@ if fit is not None:
             tr("clv.choice.mae"): choice["mae"].round(3).to_numpy(),
             tr("clv.choice.chosen"): ["✓" if c else "" for c in choice["chosen"]],
         })
-        st.dataframe(shown, hide_index=True, key="clv_choice")
+        choice_kinds = {tr("clv.choice.log_likelihood"): "decimal", tr("clv.choice.predicted"): "count",
+                        tr("clv.choice.actual"): "count", tr("clv.choice.mae"): "score"}
+        st.dataframe(fmt.table(shown, choice_kinds, code, ds.currency), hide_index=True, key="clv_choice")
 if res.clv_problem is None:
     v1, v2 = st.columns(2)
     with v1:
