@@ -101,7 +101,7 @@ def churn_real() -> None:
         f"CDNOW master log: {r['orders']:,} purchases of {r['users']:,} customers, 1997-01 to 1998-06 (Fader & Hardie,",
         "shipped in the Lifetimes package, MIT licence). At each cutoff every customer with a purchase by then is",
         "scored; the truth is \"no purchase within the horizon after the cutoff\". ROC AUC by sklearn.",
-        "`opslab` = `churn_risk(ds, as_of, horizon_days)` (chooses among recency, BG/NBD, logistic, boosting on its own",
+        "`opslab` = `churn_risk(ds, as_of, horizon_days)` (chooses among recency, BG/NBD P(none) and expected activity, logistic, boosting on its own",
         "time split, data up to the cutoff only); `recency` = days since the last purchase; `logistic` = a plain",
         "sklearn logistic regression on lifetime features (pandas), trained at cutoff − horizon (bench/realdata_churn.py).",
         "",

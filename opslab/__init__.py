@@ -62,6 +62,8 @@ _API = {
     # the fitters, in one shape: fit(...) -> self, learned attributes end in "_"
     "BetaGeoFitter": ("opslab.models.clv_fitters", "BetaGeoFitter"),
     "GammaGammaFitter": ("opslab.models.clv_fitters", "GammaGammaFitter"),
+    "ParetoNBDFitter": ("opslab.models.clv_more_fitters", "ParetoNBDFitter"),
+    "ShiftedBetaGeoFitter": ("opslab.models.clv_more_fitters", "ShiftedBetaGeoFitter"),
 }
 
 

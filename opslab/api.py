@@ -260,13 +260,15 @@ def churn_risk(ds, *old, as_of=None, rules=None, config=None, **settings):
 
 
 def clv(ds, *old, as_of=None, rules=None, config=None, **settings):
-    """Customer lifetime value (BG/NBD + Gamma-Gamma): ``.customers`` / ``.frame``."""
+    """Customer lifetime value (BG/NBD or Pareto/NBD, chosen on a holdout, + Gamma-Gamma):
+    ``.customers`` / ``.frame``; ``.model_choice`` the holdout comparison, ``.problems`` what
+    makes the fit say little (``.degenerate``)."""
     data = dataset_of(ds)
     settings = _positional("clv", old, ["as_of"], settings)
     as_of = settings.pop("as_of", as_of)
     cfg = _config(clv_mod.CLVConfig, config, settings)
     return clv_mod.clv(data, as_of, margin=cfg.margin, horizon_days=cfg.horizon_days,
-                       discount_rate_annual=cfg.discount_rate_annual)
+                       discount_rate_annual=cfg.discount_rate_annual, purchase_model=cfg.purchase_model)
 
 
 def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, **settings):

@@ -71,6 +71,8 @@ for note_code, params in res.notes:
     p = dict(params)
     if "split" in p:
         p["split"] = tr(f"churn.split.{p['split']}")
+    if "model" in p:
+        p["model"] = tr(f"churn.model.{p['model']}")
     st.info(tr(note_code, **p))
 if model.validated:
     st.caption(tr("churn.split_caption", train=", ".join(str(d) for d in sorted(model.train_cutoffs)) or "–",
@@ -203,6 +205,29 @@ else:
 
 # -- lifetime value ----------------------------------------------------------------------------------
 st.subheader(tr("churn.clv_title"))
+fit = res.clv
+if fit is not None:
+    for problem in fit.warnings:  # a fit that says little says so, and what to use instead
+        p = dict(problem.params)
+        if "model" in p:
+            p["model"] = tr(f"clv.model.{p['model']}")
+        st.warning(tr(problem.code, **p))
+    if fit.model_choice is not None:
+        st.markdown(f"**{tr('clv.choice_title')}**")
+        st.caption(tr("clv.choice_caption", cutoff=fit.holdout["cutoff"], n=fmt.count(fit.holdout["n"], code),
+                      days=fit.holdout["days"], model=tr(f"clv.model.{fit.model}")))
+        choice = fit.model_choice.reset_index()
+        shown = pd.DataFrame({
+            tr("clv.choice.model"): [tr(f"clv.model.{m}") for m in choice["model"]],
+            tr("clv.choice.log_likelihood"): choice["log_likelihood"].round(1).to_numpy(),
+            tr("clv.choice.predicted"): choice["predicted"].round(0).to_numpy(),
+            tr("clv.choice.actual"): choice["actual"].round(0).to_numpy(),
+            tr("clv.choice.mae"): choice["mae"].round(3).to_numpy(),
+            tr("clv.choice.chosen"): ["✓" if c else "" for c in choice["chosen"]],
+        })
+        choice_kinds = {tr("clv.choice.log_likelihood"): "decimal", tr("clv.choice.predicted"): "count",
+                        tr("clv.choice.actual"): "count", tr("clv.choice.mae"): "score"}
+        st.dataframe(fmt.table(shown, choice_kinds, code, ds.currency), hide_index=True, key="clv_choice")
 if res.clv_problem is None:
     v1, v2 = st.columns(2)
     with v1:

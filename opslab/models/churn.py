@@ -4,7 +4,7 @@
 any cutoff ``as_of`` (a past day allowed: only data up to it are read, so the result can be
 checked against what happened next) and horizon (7 to 365 days), the lifecycle tier of every
 scored user under the rules in force, and each customer's P(alive), expected purchases and
-lifetime value from BG/NBD + Gamma-Gamma.
+lifetime value from BG/NBD or Pareto/NBD (chosen on a holdout) + Gamma-Gamma.
 
 The work is split over small modules; import everything from here:
 
@@ -72,7 +72,8 @@ WATCH_TIERS = ("active", "payer", "high_value", "potential_payer", "churn_warnin
 DEFAULT_HORIZON = ChurnConfig().horizon
 
 
-@result_surface(frame="scores", problems=lambda r: tuple(p for p in (r.clv_problem,) if p is not None),
+@result_surface(frame="scores", problems=lambda r: tuple(p for p in (r.clv_problem,) if p is not None)
+                + (r.clv.warnings if r.clv is not None else ()),
                 config=lambda r: getattr(r.model, "config", None))
 @dataclass(frozen=True)
 class ChurnRisk:
@@ -84,6 +85,8 @@ class ChurnRisk:
     CLV cannot be fitted), ``value_at_risk = risk x value`` and the model's features.
     model: the :class:`ChurnResult` (validation, choice, notes). rules: the lifecycle rules
     used. margin: the CLV gross margin. clv_problem: why CLV could not be fitted (or None).
+    clv: the :class:`~opslab.models.clv.CLVResult` behind the value columns (None when it could
+    not be fitted): its purchase model, holdout comparison and warnings.
     """
 
     scores: pd.DataFrame
@@ -91,6 +94,7 @@ class ChurnRisk:
     rules: lifecycle.LifecycleRules
     margin: float
     clv_problem: Problem | None
+    clv: object = None
 
     @property
     def as_of(self) -> dt.date:
@@ -165,15 +169,15 @@ def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
     out = scores[["user_id", "risk"]].copy()
     out["tier"] = pd.Categorical(tier.reindex(scores.index).astype("str").to_numpy(),
                                  categories=list(lifecycle.TIERS))
-    valued, problem = _value(out, scores, ds, model.as_of, cfg.horizon, margin)
+    valued, problem, res = _value(out, scores, ds, model.as_of, cfg.horizon, margin)
     full = pd.concat([valued, scores.drop(columns=["user_id", "risk"])], axis=1)
-    return ChurnRisk(scores=full, model=model, rules=rules, margin=float(margin), clv_problem=problem)
+    return ChurnRisk(scores=full, model=model, rules=rules, margin=float(margin), clv_problem=problem, clv=res)
 
 
-def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Problem | None]:
+def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Problem | None, object]:
     """P(alive), expected purchases within the horizon, CLV and value at risk."""
     out = out.copy()
-    problem = None
+    problem, res = None, None
     try:
         res = ds.memo(("clv", as_of, float(margin)), lambda: clv(ds, as_of, margin=margin))
         c = res.customers
@@ -191,8 +195,9 @@ def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Probl
             out[col] = np.nan
         out["value"] = scores["spend_90"].to_numpy(dtype="float64")
         out["value_source"] = "spend_90"
+        res = None
     out["value_at_risk"] = out["risk"].to_numpy(dtype="float64") * out["value"].to_numpy(dtype="float64")
-    return out, problem
+    return out, problem, res
 
 
 def early_warning(scores: pd.DataFrame, threshold: float, tiers=WATCH_TIERS) -> pd.DataFrame:

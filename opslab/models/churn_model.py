@@ -12,12 +12,14 @@ serve every horizon). With ``h`` = ``config.horizon``:
 Never a random split of users. Candidates: ``recency`` (days since the last activity: no
 training, probabilities from an isotonic fit), ``bgnbd`` (the BG/NBD probability of no
 activity within the horizon, fitted on the history up to the cutoff: no labels needed),
-``logistic`` (log1p + standardised features, L2) and ``hgb`` (histogram gradient boosting).
+``bgnbd_expected`` (exp(-BG/NBD expected activity within the horizon), see
+:mod:`~opslab.models.churn_label_free`), ``logistic`` (log1p + standardised features, L2) and ``hgb`` (histogram gradient boosting).
 The candidate with the best validation ROC AUC is chosen (ties: the simpler one), so a model
 that does not beat recency is not used; the chosen model is refitted on every labelled cutoff
 and scores the users at ``as_of``. When the history is too short for training snapshots, only
-the label-free candidates compete; when not even a validation window fits, BG/NBD ranks
-unvalidated. ``notes`` says which of these happened (i18n codes).
+the label-free candidates compete; when not even a validation window fits, the label-free
+score that ranks best on the longest shorter window that can be checked is used
+(:func:`~opslab.models.churn_label_free.check_label_free`), and the notes say so. ``notes`` says which of these happened (i18n codes).
 
 Same bytes, same scores: features use exact decimal sums and sorted rows, samples and models
 use fixed seeds.
@@ -52,14 +54,18 @@ from opslab.models.churn_features import (
     model_matrix,
     top_event_names,
 )
+from opslab.models.churn_label_free import (  # noqa: F401 - activity_summary re-exported
+    activity_summary,
+    check_label_free,
+    label_free_risk,
+    recency_on_model_scale,
+)
 from opslab.models.churn_reasons import reason_reference
 from opslab.models.churn_result import ChurnResult
-from opslab.models.clv_fitters import BetaGeoFitter
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError
-from opslab.models.clv import customer_summary
 
-MODELS = ("recency", "bgnbd", "logistic", "hgb")
+MODELS = ("recency", "bgnbd", "bgnbd_expected", "logistic", "hgb")
 TRAINED = ("logistic", "hgb")
 MIN_ROWS = 30          # per split; fewer cannot rank anything
 MIN_CLASS = 5          # churners and stayers each, per split
@@ -97,28 +103,6 @@ def user_rank(ds: Dataset) -> np.ndarray:
         rank[np.argsort(ds.users["user_id"].to_numpy(dtype=object), kind="stable")] = np.arange(ds.n_users)
         return rank
     return ds.memo(("user_rank",), compute)
-
-
-def label_free_risk(ds: Dataset, day: dt.date, feats: pd.DataFrame, horizon: int, label: str):
-    """BG/NBD P(no purchase within ``horizon`` days) for the rows of ``feats`` (None when the
-    model cannot be fitted: too few customers or repeat buyers)."""
-    summary = activity_summary(feats) if label == "activity" else customer_summary(ds, day)
-    try:
-        bgf = BetaGeoFitter().fit(summary["frequency"], summary["t_x"], summary["T"])
-    except OpsLabError:
-        return None
-    p = bgf.conditional_probability_no_purchase(float(horizon), summary["frequency"],
-                                                summary["t_x"], summary["T"])
-    # users who never paid (purchase label) have no purchase to repeat: certain "no purchase"
-    return pd.Series(p, index=summary.index).reindex(feats.index).fillna(1.0).to_numpy()
-
-
-def activity_summary(feats: pd.DataFrame) -> pd.DataFrame:
-    """Frequency / recency / T (days) of active days, from the churn features."""
-    n = feats["active_days_all"].to_numpy()
-    first = feats["days_since_first"].to_numpy()
-    return pd.DataFrame({"frequency": n - 1, "t_x": first - feats["days_since_active"].to_numpy(),
-                         "T": first}, index=feats.index)
 
 
 class ChurnModel:
@@ -211,7 +195,8 @@ class _Fitter:
         self.cfg, self.ds, self.end, self.tv = model.config, ds, end, tv
         self.train_cuts, self.names, self.parts, self.val = train_cuts, names, parts, validation
         self.notes, self.clock, self.step = notes, clock, step
-        self.final, self.columns, self.chosen = None, [], "bgnbd"
+        self.final, self.columns, self.chosen = None, [], "bgnbd_expected"
+        self.label_free_check = None
         self.metrics = pd.DataFrame(columns=["roc_auc", "pr_auc", "brier", "lift_top", "capture_top",
                                              "n", "churn_rate"])
         self.calibration = pd.DataFrame(columns=["bin", "mean_predicted", "observed_rate", "n", "model"])
@@ -241,17 +226,18 @@ class _Fitter:
         cfg = self.cfg
         if self.val is None:
             self.notes.append(("churn.note.no_validation", {"horizon": cfg.horizon}))
-            return
+            return self._check_label_free()
         X_va, y_va = self.val
         problem = self._usable(y_va, "validation")
         if problem:
             self.notes.append(problem)
             self.val = None
-            return
+            return self._check_label_free()
         preds = {"recency": X_va["days_since_active"].to_numpy(dtype="float64")}
-        bg = label_free_risk(self.ds, self.tv, X_va, cfg.horizon, cfg.label)
-        if bg is not None:
-            preds["bgnbd"] = bg
+        for kind in ("bgnbd", "bgnbd_expected"):
+            bg = label_free_risk(self.ds, self.tv, X_va, cfg.horizon, cfg.label, kind)
+            if bg is not None:
+                preds[kind] = bg
         X_tr = pd.concat([p[0] for p in self.parts]) if self.parts else X_va.iloc[:0]
         y_tr = np.concatenate([p[1] for p in self.parts]) if self.parts else np.zeros(0, "int64")
         X_tr, y_tr = self._sample(X_tr, y_tr)
@@ -290,6 +276,13 @@ class _Fitter:
             self._importance(fitted[self.chosen], X_va, y_va)
             self._refit(X_tr, y_tr, X_va, y_va, fitted[self.chosen])
 
+    def _check_label_free(self) -> None:
+        """No window to validate on: choose the label-free score on a shorter one."""
+        t1 = time.perf_counter()
+        self.chosen, self.label_free_check, note = check_label_free(self.ds, self.end, self.cfg, self.names)
+        self.notes.append(note)
+        self.clock["label_free_check"] = time.perf_counter() - t1
+
     def _importance(self, est, X_va, y_va):
         t1 = time.perf_counter()
         rng = np.random.default_rng(self.cfg.seed)
@@ -314,12 +307,15 @@ class _Fitter:
             return np.zeros(0)
         if self.final is not None:
             return self.final.predict_proba(model_matrix(now))[:, 1]
-        if self.chosen == "recency":
+        if self.chosen == "recency" and self.val is not None:
             X_va, y_va = self.val
             iso = IsotonicRegression(y_min=0, y_max=1, increasing=True, out_of_bounds="clip")
             iso.fit(X_va["days_since_active"].to_numpy(dtype="float64"), y_va)
             return iso.predict(now["days_since_active"].to_numpy(dtype="float64"))
-        risk = label_free_risk(self.ds, self.end, now, cfg.horizon, cfg.label)
+        kind = "bgnbd_expected" if self.chosen == "recency" else self.chosen
+        risk = label_free_risk(self.ds, self.end, now, cfg.horizon, cfg.label, kind)
+        if risk is not None and self.chosen == "recency":  # recency's order at the model's level
+            risk = recency_on_model_scale(now["days_since_active"].to_numpy(dtype="float64"), risk)
         if risk is None:
             raise OpsLabError("churn.error.too_short", days=(self.end - self.ds.start).days,
                               need=cfg.horizon + MIN_HISTORY_DAYS + 1)
@@ -362,4 +358,4 @@ class _Fitter:
             event_names=self.names, n_train=self.n_train, validation_labels=labels,
             validation_risk=chosen_pred, validation_baseline=baseline, validation_idle=idle,
             validation_preds=dict(self.val_pred) if self.val is not None else {}, notes=tuple(self.notes),
-            timings=self.clock)
+            timings=self.clock, label_free_check=self.label_free_check)

@@ -82,6 +82,8 @@ class ChurnResult:
     std. validation_labels / validation_risk / validation_baseline: the validation outcomes,
     the chosen model's probabilities and the recency scores. notes: (i18n code, params) pairs
     on what limited the fit (no training window, no model beat recency ...).
+    label_free_check: with no validation window, the label-free candidates' ROC AUC on the
+    shorter window that chose among them (index ``model``; None when nothing could be checked).
     """
 
     config: ChurnConfig
@@ -105,6 +107,7 @@ class ChurnResult:
     validation_preds: dict = field(default_factory=dict)  # every candidate's validation scores
     notes: tuple[tuple[str, dict], ...] = ()
     timings: dict = field(default_factory=dict)
+    label_free_check: pd.DataFrame | None = None
 
     @property
     def validated(self) -> bool:

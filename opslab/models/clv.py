@@ -1,4 +1,4 @@
-"""Customer lifetime value for non-contractual purchasing: BG/NBD + Gamma-Gamma.
+"""Customer lifetime value for non-contractual purchasing: BG/NBD or Pareto/NBD + Gamma-Gamma.
 
 * :func:`clv` -- a Dataset in, per-customer P(alive), expected purchases, expected value per
   purchase and CLV out (:class:`CLVResult`; margin a parameter, default 30 %).
@@ -27,16 +27,19 @@ Example
 >>> od = pd.DataFrame(rows, columns=["user_id", "order_time", "amount"])
 >>> from opslab.dataset.dataset import Dataset
 >>> res = clv(Dataset.from_tables(orders=od), margin=0.25)
->>> list(res.customers.columns[-5:])
-['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'user_id']
+>>> list(res.customers.columns[-6:])
+['p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'rf_score', 'user_id']
+>>> res.model in ("bgnbd", "pareto_nbd"), res.degenerate
+(True, False)
 >>> res.config.margin
 0.25
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -53,8 +56,16 @@ from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebook
     bgnbd_log_likelihood,
     gamma_gamma_log_likelihood,
 )
+from opslab.models.clv_choice import (
+    MAX_PARETO_CUSTOMERS,
+    PURCHASE_MODELS,
+    compare_purchase_models,
+    diagnose,
+    rf_score,
+    sample_rows,
+)
 from opslab.core.periods import as_of_day
-from opslab.core.problems import OpsLabError
+from opslab.core.problems import OpsLabError, Problem
 from opslab.core.results import result_surface
 
 _UNIT_DAYS = {"D": 1, "W": 7}
@@ -120,76 +131,116 @@ def rfm_summary(orders: pd.DataFrame, as_of, *, time_unit: str = "D", user_col: 
 
 @dataclass(frozen=True)
 class CLVConfig:
-    """Lifetime value settings: horizon, annual discount rate, gross margin, step length (days)."""
+    """Lifetime value settings: horizon, annual discount rate, gross margin, step length (days),
+    purchase model (``"auto"``: BG/NBD or Pareto/NBD, whichever forecasts a holdout better;
+    or ``"bgnbd"`` / ``"pareto_nbd"``)."""
 
     horizon_days: int = 365
     discount_rate_annual: float = 0.10
     margin: float = DEFAULT_MARGIN
     time_unit_days: int = 30  # purchases are discounted step by step, one step per ~month
+    purchase_model: str = "auto"
 
     def __post_init__(self):
+        if self.purchase_model not in ("auto", *PURCHASE_MODELS):
+            raise ValueError(f"purchase_model must be 'auto' or one of {sorted(PURCHASE_MODELS)}")
         if self.horizon_days <= 0 or self.time_unit_days <= 0:
             raise ValueError("horizon_days and time_unit_days must be positive")
         if self.discount_rate_annual <= -1 or self.margin < 0:
             raise ValueError("need discount_rate_annual > -1 and margin >= 0")
 
 
-def customer_lifetime_value(bgf: BetaGeoFitter, ggf: GammaGammaFitter, summary: pd.DataFrame,
+def customer_lifetime_value(bgf, ggf: GammaGammaFitter, summary: pd.DataFrame,
                             config: CLVConfig = CLVConfig()) -> pd.Series:
     """Discounted expected margin over ``config.horizon_days``, step by step (as lifetimes).
 
     For steps ending at days d_k = 30, 60, ..., horizon: margin * E[spend] * sum_k
-    (E[Y(d_k)] - E[Y(d_{k-1})]) / (1 + annual rate)^(d_k / 365). ``summary`` needs
-    frequency, t_x, T and monetary_value in the units the models were fitted in
-    (``summary.attrs["time_unit_days"]``, default 1 day).
+    (E[Y(d_k)] - E[Y(d_{k-1})]) / (1 + annual rate)^(d_k / 365). ``bgf`` is the purchase model
+    (BG/NBD or Pareto/NBD). ``summary`` needs frequency, t_x, T and monetary_value in the units
+    the models were fitted in (``summary.attrs["time_unit_days"]``, default 1 day).
     """
     unit = summary.attrs.get("time_unit_days", 1)
     x, tx, T = _check_rft(summary["frequency"], summary["t_x"], summary["T"])
     value = ggf.conditional_expected_average_profit(x, summary["monetary_value"])
-    p_alive = bgf._p_alive(x, tx, T)
     n_steps = math.ceil(config.horizon_days / config.time_unit_days)
     ends = np.minimum(np.arange(1, n_steps + 1) * config.time_unit_days, config.horizon_days)
     prev, total = np.zeros_like(x), np.zeros_like(x)
     for d in ends:
-        cum = bgf._cond_expected(d / unit, x, T, p_alive)
+        cum = bgf.conditional_expected_number_of_purchases_up_to_time(d / unit, x, tx, T)
         total += (cum - prev) * (1 + config.discount_rate_annual) ** (-d / 365.0)
         prev = cum
     return pd.Series(config.margin * value * total, index=summary.index, name="clv")
 
 
-@result_surface(frame="customers")
+@result_surface(frame="customers", problems="warnings")
 @dataclass(frozen=True)
 class CLVResult:
     """Output of :func:`clv` and :func:`fit_clv`.
 
     customers: one row per customer (index: the user key) with the summary columns plus
-    ``p_alive``, ``expected_purchases`` (over ``config.horizon_days``), ``expected_avg_value``
-    and ``clv``. bgf / ggf: the fitted models. config: the settings used.
+    ``p_alive`` (NaN when the fit is degenerate and P(alive) is flat), ``expected_purchases``
+    (over ``config.horizon_days``), ``expected_avg_value``, ``clv`` and ``rf_score`` (a
+    recency / frequency rank that needs no model). bgf: the fitted purchase model (BG/NBD or
+    Pareto/NBD, see ``model``); ggf: the spend model. config: the settings used.
+    model_choice: the holdout comparison (:func:`~opslab.models.clv_choice.compare_purchase_models`,
+    None when not run); holdout: its cutoff, days and customers. warnings: Problems found in the
+    fit (:func:`~opslab.models.clv_choice.diagnose`), also ``.problems``.
     """
 
     customers: pd.DataFrame
-    bgf: BetaGeoFitter
+    bgf: object
     ggf: GammaGammaFitter
     config: CLVConfig
+    model_choice: pd.DataFrame | None = None
+    holdout: dict = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def model(self) -> str:
+        """``"bgnbd"`` or ``"pareto_nbd"``: the purchase model used."""
+        return self.bgf.name
+
+    @property
+    def degenerate(self) -> bool:
+        """True when the purchase model's fit says little (see ``warnings``)."""
+        return any(p.code.startswith("clv.degenerate.") for p in self.warnings)
 
 
-def _value(s: pd.DataFrame, config: CLVConfig) -> CLVResult:
+def _value(s: pd.DataFrame, config: CLVConfig, summary_at=None, first_day=None, end=None) -> CLVResult:
+    """Fits and values; with ``summary_at`` (day -> summary) and ``purchase_model="auto"`` the
+    purchase model is chosen on a holdout before ``end``."""
     if len(s) < MIN_CUSTOMERS:
         raise OpsLabError("clv.too_few_customers", n=len(s), min=MIN_CUSTOMERS)
     ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])
-    bgf = BetaGeoFitter().fit(s["frequency"], s["t_x"], s["T"])
+    name, choice, holdout = config.purchase_model, None, {}
+    if name == "auto":
+        name = "bgnbd"
+        if summary_at is not None:
+            name, choice, holdout = compare_purchase_models(summary_at, first_day, end)
+    fit_on = sample_rows(s, MAX_PARETO_CUSTOMERS) if name == "pareto_nbd" else s
+    bgf = PURCHASE_MODELS[name]().fit(fit_on["frequency"], fit_on["t_x"], fit_on["T"])
+    warnings = list(diagnose(bgf, s))
+    if choice is not None and choice.loc[name, "mae"] >= choice.loc["naive", "mae"]:
+        warnings.append(Problem("clv.model_not_better_than_naive", params={
+            "model": name, "mae": round(float(choice.loc[name, "mae"]), 3),
+            "naive": round(float(choice.loc["naive", "mae"]), 3), "days": holdout["days"]}))
     x, tx, T = _check_rft(s["frequency"], s["t_x"], s["T"])
-    p_alive = bgf._p_alive(x, tx, T)
+    p_alive = bgf.conditional_probability_alive(x, tx, T)
     s = s.assign(
         p_alive=p_alive,
-        expected_purchases=bgf._cond_expected(float(config.horizon_days), x, T, p_alive),
+        expected_purchases=bgf.conditional_expected_number_of_purchases_up_to_time(
+            float(config.horizon_days), x, tx, T),
         expected_avg_value=ggf.conditional_expected_average_profit(x, s["monetary_value"]),
         clv=customer_lifetime_value(bgf, ggf, s, config),
+        rf_score=rf_score(s),
     )
     added = s[["p_alive", "expected_purchases", "expected_avg_value", "clv"]].to_numpy()
     if not np.isfinite(added).all():
         raise OpsLabError("clv.non_finite_prediction", n=int((~np.isfinite(added)).any(axis=1).sum()))
-    return CLVResult(customers=s, bgf=bgf, ggf=ggf, config=config)
+    if any(p.code == "clv.degenerate.flat_p_alive" for p in warnings):
+        s["p_alive"] = np.nan  # the same number for everyone says nothing: not shown as if it did
+    return CLVResult(customers=s, bgf=bgf, ggf=ggf, config=config, model_choice=choice, holdout=holdout,
+                     warnings=tuple(warnings))
 
 
 def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLVResult:
@@ -204,7 +255,10 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
     >>> res = fit_clv(orders, "2024-06-30", CLVConfig(margin=0.4))   # doctest: +SKIP
     >>> res.customers.sort_values("clv", ascending=False).head(10)     # doctest: +SKIP
     """
-    return _value(rfm_summary(orders, as_of, time_unit="D"), config)
+    day = pd.Timestamp(as_of_day(as_of)).date()
+    first = pd.to_datetime(orders["order_time"]).min().date()
+    return _value(rfm_summary(orders, day, time_unit="D"), config,
+                  lambda d: rfm_summary(orders, d, time_unit="D"), first, day)
 
 
 def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
@@ -234,15 +288,19 @@ def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
 
 
 def clv(ds: Dataset, as_of=None, *, margin: float = DEFAULT_MARGIN, horizon_days: int = 365,
-        discount_rate_annual: float = 0.10) -> CLVResult:
+        discount_rate_annual: float = 0.10, purchase_model: str = "auto") -> CLVResult:
     """Per-customer P(alive), expected purchases and lifetime value from the data set's orders.
 
     ``margin`` is the gross margin applied to expected spend (default :data:`DEFAULT_MARGIN`,
     30 %); ``horizon_days`` the CLV and expected-purchase horizon; only orders on or before
     ``as_of`` (default: the data's last day) are used. ``customers`` is indexed by ``uid`` and
-    carries ``user_id``. Raises :class:`OpsLabError` when the models cannot be fitted.
+    carries ``user_id``. ``purchase_model="auto"`` chooses BG/NBD or Pareto/NBD on a holdout
+    (``model_choice``). Raises :class:`OpsLabError` when the models cannot be fitted; a fit
+    that says little is reported in ``warnings`` (``degenerate``).
     """
-    config = CLVConfig(horizon_days=horizon_days, discount_rate_annual=discount_rate_annual, margin=margin)
-    res = _value(customer_summary(ds, as_of), config)
+    config = CLVConfig(horizon_days=horizon_days, discount_rate_annual=discount_rate_annual, margin=margin,
+                       purchase_model=purchase_model)
+    day = as_of_day(as_of, ds.end)
+    res = _value(customer_summary(ds, day), config, lambda d: customer_summary(ds, d), ds.start, day)
     customers = res.customers.assign(user_id=ds.users["user_id"].to_numpy()[res.customers.index.to_numpy()])
-    return CLVResult(customers=customers, bgf=res.bgf, ggf=res.ggf, config=config)
+    return dataclasses.replace(res, customers=customers)

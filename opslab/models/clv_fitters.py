@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
@@ -42,6 +43,32 @@ def _as_arrays(*cols) -> list[np.ndarray]:
     if not all(np.isfinite(a).all() for a in out):
         raise ValueError("inputs must be finite (no NaN or inf)")
     return out
+
+
+def fit_summary(total_ll, params: dict) -> pd.DataFrame:
+    """Estimates with standard errors from the observed information (the inverse Hessian of
+    ``total_ll`` at the optimum, by central differences) and 95 % Wald intervals."""
+    theta = np.array(list(params.values()), float)
+    k = theta.size
+    h = 1e-4 * np.maximum(np.abs(theta), 1e-8)
+    hess = np.empty((k, k))
+    with np.errstate(all="ignore"):
+        for i in range(k):
+            for j in range(i, k):
+                def at(di, dj):
+                    t = theta.copy()
+                    t[i] += di * h[i]
+                    t[j] += dj * h[j]
+                    return total_ll(t)
+                val = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
+                hess[i, j] = hess[j, i] = val
+        try:
+            cov = np.linalg.inv(-hess)
+            se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+        except np.linalg.LinAlgError:
+            se = np.full(k, np.nan)
+    return pd.DataFrame({"coef": theta, "se": se, "lower_95": theta - 1.96 * se,
+                         "upper_95": theta + 1.96 * se}, index=pd.Index(list(params), name="param"))
 
 
 def _check_rft(frequency, t_x, T):
@@ -153,6 +180,8 @@ class BetaGeoFitter:
     {'r': 0.24, 'alpha': 4.41, 'a': 0.79, 'b': 2.43}
     """
 
+    name = "bgnbd"
+
     def __init__(self, penalizer: float = 0.0, max_iter: int = 500):
         self.penalizer = penalizer
         self.max_iter = max_iter
@@ -171,9 +200,17 @@ class BetaGeoFitter:
         self.params_ = {"r": float(r), "alpha": float(alpha / scale), "a": float(a), "b": float(b)}
         self.log_likelihood_ = float(bgnbd_log_likelihood(self._theta(), x, tx, T).sum())
         self.converged_ = True
+        self.at_bound_ = bool((np.abs(res.x) > _LOG_BOUND - 0.5).any())
         self.n_customers_ = n
         self.n_iter_ = int(res.nit)
+        self._data = (x, tx, T)
         return self
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95 % intervals (observed information)."""
+        x, tx, T = self._data
+        return fit_summary(lambda th: bgnbd_log_likelihood(th, x, tx, T).sum(), self.params_)
 
     def _theta(self):
         p = self.params_
@@ -301,8 +338,16 @@ class GammaGammaFitter:
         self.params_ = {"p": float(p), "q": float(q), "v": float(v / scale)}
         self.log_likelihood_ = float(gamma_gamma_log_likelihood([p, q, v / scale], x, m).sum())
         self.converged_ = True
+        self.at_bound_ = bool((np.abs(res.x) > _LOG_BOUND - 0.5).any())
         self.n_customers_ = int(x.size)
+        self._data = (x, m)
         return self
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95 % intervals (observed information)."""
+        x, m = self._data
+        return fit_summary(lambda th: gamma_gamma_log_likelihood(th, x, m).sum(), self.params_)
 
     @property
     def population_mean_(self) -> float:

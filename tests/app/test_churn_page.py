@@ -137,6 +137,26 @@ def test_past_cutoff_on_real_purchase_data():
     boxes = [b.value for b in [*at.success, *at.info, *at.warning]]
     assert any("ROC AUC" in b for b in boxes)
     assert any("沉默 152 天为流失" in c.value for c in at.caption)  # the fitted rules are in force
+    # the purchase model chosen on a holdout, with the comparison the engine made (issue 26)
+    engine = opslab.clv(cdnow_dataset(), as_of="1998-01-31")
+    table = next(d.value for d in at.dataframe if t("clv.choice.mae", "zh") in d.value.columns)
+    used = table.loc[table[t("clv.choice.chosen", "zh")] == "✓", t("clv.choice.model", "zh")].tolist()
+    assert used == [t(f"clv.model.{engine.model}", "zh")]
+    np.testing.assert_allclose(table[t("clv.choice.mae", "zh")], engine.model_choice["mae"].round(3))
+    assert any(t(f"clv.model.{engine.model}", "zh") in c.value and str(engine.holdout["days"]) in c.value
+               for c in at.caption)
+
+
+def test_a_horizon_with_no_label_window_says_what_was_checked():
+    from bench.realdata_churn import cdnow_dataset
+    at = open_app("en", PAGE, dataset=cdnow_dataset(), timeout=300,
+                  query={"churn_as_of": "1997-09-30", "churn_horizon": "273"})
+    assert not at.exception
+    engine = opslab.churn_risk(cdnow_dataset(), as_of="1997-09-30", horizon_days=273)
+    params = dict(engine.notes)["churn.note.chosen_by_check"]
+    shown = [i.value for i in at.info]
+    want = t("churn.note.chosen_by_check", "en", **{**params, "model": t(f"churn.model.{params['model']}", "en")})
+    assert want in shown
 
 
 def test_empty_state():

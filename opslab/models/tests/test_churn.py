@@ -191,7 +191,7 @@ def test_cutoffs_do_not_overlap_label_windows():
 def test_the_best_candidate_on_validation_is_chosen(planted_result):
     _, res = planted_result
     v = res.validation
-    assert list(v.index) == ["recency", "bgnbd", "logistic", "hgb"]
+    assert list(v.index) == ["recency", "bgnbd", "bgnbd_expected", "logistic", "hgb"]
     assert v.loc[res.chosen, "roc_auc"] == v["roc_auc"].max()
     assert res.chosen in ("logistic", "hgb")  # the planted fade-out is more than recency
     assert v.loc[res.chosen, "roc_auc"] > v.loc["recency", "roc_auc"] + 0.005
@@ -266,16 +266,28 @@ def test_scores_at_a_past_cutoff_use_nothing_after_it(planted_result):
 
 
 @pytest.mark.slow
-def test_too_long_a_horizon_ranks_by_bgnbd_and_says_so(planted_result):
+def test_too_long_a_horizon_ranks_by_the_checked_label_free_score_and_says_so(planted_result):
     ds, _ = planted_result
     res = churn.churn_risk(ds, as_of="2024-03-01", horizon_days=200)
-    assert res.chosen == "bgnbd" and not res.model.validated
+    assert res.chosen in ("recency", "bgnbd", "bgnbd_expected") and not res.model.validated
     codes = [c for c, _ in res.notes]
     assert "churn.note.no_validation" in codes and "churn.note.unvalidated" in codes
+    # the check ran on the longest shorter window with as much history before it: the last 30
+    # days before 2024-03-01, where the planted users hardly churn, so nothing could be compared
+    params = dict(res.notes)["churn.note.check_one_class"]
+    span = (dt.date(2024, 3, 1) - ds.start).days
+    assert params["horizon"] == span // 2 == 30 and params["cutoff"] == "2024-01-31"
+    feats = churn_features(ds, "2024-01-31")
+    y = churn_labels(ds, "2024-01-31", ChurnConfig(horizon=30), feats)
+    assert (params["churned"], params["stayed"]) == (int(y.sum()), int(len(y) - y.sum()))
+    assert res.chosen == "bgnbd_expected" and res.model.label_free_check is None
     assert res.readout(0.5).verdict == "unvalidated"
     assert res.scores["risk"].between(0, 1).all()
-    # the ranking is BG/NBD's: more idle days at equal history never lower the risk much
-    assert res.scores[["risk", "days_since_active"]].corr().iloc[0, 1] > 0.5
+    # the ranking is BG/NBD's: at the same active days and first-seen day, more idle days
+    # (a lower P(alive), FHL 2005 eq. 13) never lower the risk
+    s = res.scores.sort_values(["active_days_all", "days_since_first", "days_since_active"])
+    steps = s.groupby(["active_days_all", "days_since_first"])["risk"].diff().dropna()
+    assert len(steps) > 50 and (steps >= -1e-12).all()
 
 
 @pytest.mark.slow

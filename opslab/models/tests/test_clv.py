@@ -331,8 +331,9 @@ def orders():
 
 
 def test_fit_clv_end_to_end(orders):
-    res = fit_clv(orders, "2023-12-31", CLVConfig(horizon_days=180))
+    res = fit_clv(orders, "2023-12-31", CLVConfig(horizon_days=180, purchase_model="bgnbd"))
     s = res.customers
+    assert res.model == "bgnbd" and res.model_choice is None
     cols = ["p_alive", "expected_purchases", "expected_avg_value", "clv"]
     assert np.isfinite(s[cols].to_numpy()).all()
     assert (s.loc[s["frequency"] == 0, "p_alive"] == 1).all()
