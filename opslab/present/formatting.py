@@ -23,7 +23,7 @@ SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JP
            "BRL": "R$", "CHF": "CHF "}
 
 
-def symbol(currency: str | None = "CNY") -> str:
+def symbol(currency: str | None = "") -> str:
     """``"USD"`` -> ``"$"``; an unknown code is shown as itself plus a space (``"CHF "``); no
     currency stated (``""`` or ``None``) -> ``""``: amounts are plain numbers, never ``¥`` by default.
 
@@ -36,7 +36,7 @@ def symbol(currency: str | None = "CNY") -> str:
     return SYMBOLS.get(code, f"{code} ")
 
 
-def money_title(title: str, currency: str | None = "CNY") -> str:
+def money_title(title: str, currency: str | None = "") -> str:
     """An axis or column title that carries the currency: ``"GMV ($)"``; just the title when
     no currency was stated."""
     sym = symbol(currency).strip()
@@ -56,11 +56,14 @@ def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
     return f"{sign}{a:,.0f}" if a >= 100 or a == int(a) else f"{sign}{a:,.{digits}f}"
 
 
-def money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY") -> str:
+def money(x: float, lang: str = "zh", exact: bool = False, currency: str | None = "") -> str:
     """An amount in ``currency``: "¥1,280.00" when exact, else compact ("¥12.8万" / "$128K").
 
-    >>> money(-1268, "en", currency="USD"), money(2.5e6, "zh", currency="USD"), money(2.5e6, "zh")
+    >>> money(-1268, "en", currency="USD"), money(2.5e6, "zh", currency="USD"), money(2.5e6, "zh", currency="CNY")
     ('-$1,268', '$2.5M', '¥250.0万')
+    >>> money(2.5e6, "zh")  # no currency stated: a plain number, never ¥ by default
+    '250.0万'
+
     """
     if _bad(x):
         return "–"
@@ -98,10 +101,10 @@ def pct(x: float, digits: int = 1, signed: bool = False) -> str:
     return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
 
 
-def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str = "CNY") -> str:
+def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str | None = "") -> str:
     """A change of money with its sign before the symbol: "-¥1,268" (a loss), "+$128K".
 
-    >>> signed_money(-1268), signed_money(128000, "en", currency="USD")
+    >>> signed_money(-1268, currency="CNY"), signed_money(128000, "en", currency="USD")
     ('-¥1,268', '+$128.0K')
     """
     if _bad(x):
@@ -128,13 +131,13 @@ def date(x) -> str:
 CELL_KINDS = ("money", "count", "decimal", "pct", "pct_points", "pct_signed", "score", "roi", "multiple", "date")
 
 
-def cell(x, kind: str, lang: str = "zh", currency: str = "CNY") -> str:
+def cell(x, kind: str, lang: str = "zh", currency: str | None = "") -> str:
     """One table cell in the one style; one format per column, so a column never mixes
     "¥3.4万" and "¥7,274": money exact with its sign before the symbol ("-¥1,268.00"), counts
     with thousands separators ("22,064"), percentages with one decimal ("36.9%"), scores
     (AUC, Brier) with three decimals ("0.812"), multiples with one ("2.3×"), ROI as "1:3.2".
 
-    >>> [cell(v, k) for v, k in [(-1268, "money"), (22064, "count"), (0.36954, "pct"), (0.8172, "score"),
+    >>> [cell(v, k, currency="CNY") for v, k in [(-1268, "money"), (22064, "count"), (0.36954, "pct"), (0.8172, "score"),
     ...                          (2.314, "multiple"), (3.24, "roi"), (None, "count"), (12.25, "decimal")]]
     ['-¥1,268.00', '22,064', '37.0%', '0.817', '2.3×', '1:3.2', '–', '12.2']
     """
@@ -169,7 +172,7 @@ def cell(x, kind: str, lang: str = "zh", currency: str = "CNY") -> str:
     raise ValueError(f"unknown cell kind {kind!r}")
 
 
-def table(frame, kinds: dict | None = None, lang: str = "zh", currency: str = "CNY"):
+def table(frame, kinds: dict | None = None, lang: str = "zh", currency: str | None = ""):
     """``frame`` as a pandas Styler whose shown text follows the one style while the cells keep
     their numbers (a table sorted by a money column sorts by amount, not by text).
 
@@ -177,7 +180,7 @@ def table(frame, kinds: dict | None = None, lang: str = "zh", currency: str = "C
     count when it holds whole numbers, else a one-decimal number. Missing values show "–".
 
     >>> import pandas as pd
-    >>> s = table(pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5]}), {"gmv": "money"})
+    >>> s = table(pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5]}), {"gmv": "money"}, currency="CNY")
     >>> s.data["gmv"].tolist(), s.to_string(delimiter="|").splitlines()[1:]
     ([-1268.0, 1062.28], ['0|-¥1,268.00|22,064', '1|¥1,062.28|5'])
     """

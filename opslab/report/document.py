@@ -240,7 +240,7 @@ def document(rep) -> list[Block]:
             *_problems_and_plan(rep, lang)]
 
 
-def status_table(status: pd.DataFrame, lang: str, currency: str = "CNY") -> pd.DataFrame:
+def status_table(status: pd.DataFrame, lang: str, currency: str = "") -> pd.DataFrame:
     """The targets screen's 完成度 table as text (the same writers as the report's tables)."""
     rows = []
     for _, r in status.iterrows():

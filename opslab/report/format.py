@@ -3,10 +3,10 @@ figure on the screen and the same figure in the .docx or HTML report are the sam
 
 Money carries the data set's currency: "¥1,860.0万" (CNY, 万/亿 in Chinese), "$18.6M".
 
->>> value_text("gmv", 18_600_000, "zh"), value_text("roi", 3.24, "en"), pct_text(1.05)
+>>> value_text("gmv", 18_600_000, "zh", "CNY"), value_text("roi", 3.24, "en"), pct_text(1.05)
 ('¥1,860.0万', '1:3.2', '105.0%')
->>> value_text("cac", 55, "en", "USD"), money_text(2410, "zh")
-('$55.00', '¥2,410')
+>>> value_text("cac", 55, "en", "USD"), money_text(2410, "zh", "CNY"), money_text(2410, "zh")
+('$55.00', '¥2,410', '2,410')
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
 
 
-def money_text(x, lang: str = "zh", currency: str = "CNY") -> str:
+def money_text(x, lang: str = "zh", currency: str = "") -> str:
     """An amount with its currency; compact (万/亿 for CNY in Chinese, K/M/B otherwise)."""
     if _bad(x):
         return "–"
@@ -35,7 +35,7 @@ def pct_text(x, signed: bool = False) -> str:
     return fmt.pct(x, 1, signed)
 
 
-def value_text(kpi: str, x, lang: str = "zh", currency: str = "CNY") -> str:
+def value_text(kpi: str, x, lang: str = "zh", currency: str = "") -> str:
     """A KPI value as the screen and the report show it (:func:`opslab.present.formatting.kpi_value`)."""
     return fmt.kpi_value(kpi, x, lang, currency)
 

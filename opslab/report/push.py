@@ -152,7 +152,7 @@ def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
     return out
 
 
-def alert_text(alerts: list[dict], day: dt.date, lang: str = "zh", currency: str = "CNY") -> str:
+def alert_text(alerts: list[dict], day: dt.date, lang: str = "zh", currency: str = "") -> str:
     lines = [t("report.alert.title", lang, day=day.isoformat())]
     for a in alerts:
         k = a["kpi"]  # a daily series; its catalogue entry names it (pay_rate: 日付费率, payers / DAU)

@@ -43,7 +43,7 @@ def test_the_walker_sees_what_the_issue_found():
         frame = pd.DataFrame({"gmv": [-1268.0, 1062.28], "users": [22064, 5], "rate": [0.3695, 0.5]})
         st.dataframe(frame.style.format({"gmv": "¥{:,.2f}", "rate": "{:.2%}"}))  # "¥-1,268.00", "36.95%"
         st.dataframe(frame)  # Streamlit's default numbers
-        st.dataframe(fmt.table(frame, {"gmv": "money", "rate": "pct"}, "zh"))  # the one style
+        st.dataframe(fmt.table(frame, {"gmv": "money", "rate": "pct"}, "zh", "CNY"))  # the one style
         st.metric("Brier", "0.8172034500963269")
 
     at = AppTest.from_function(page).run()

@@ -13,21 +13,21 @@ def test_compact(x, lang, out):
 
 
 def test_money_pct_signed():
-    assert fmt.money(1280, "zh", exact=True) == "¥1,280.00"
-    assert fmt.money(22_100_000, "zh") == "¥2,210.0万"
+    assert fmt.money(1280, "zh", exact=True, currency="CNY") == "¥1,280.00"
+    assert fmt.money(22_100_000, "zh", currency="CNY") == "¥2,210.0万"
     assert fmt.pct(0.1234) == "12.3%" and fmt.pct(-0.05, signed=True) == "-5.0%"
     assert fmt.money(math.nan) == fmt.pct(None) == fmt.signed_money(float("inf")) == "–"
 
 
 def test_losses_carry_the_sign_before_the_symbol():
     # the case: a projection that loses 1,268 yuan
-    assert fmt.signed_money(-1268.4) == "-¥1,268"
-    assert fmt.signed_money(1268.4) == "+¥1,268"
-    assert fmt.signed_money(-22_100_000, "zh") == "-¥2,210.0万"
-    assert fmt.signed_money(0.0) == "¥0"
+    assert fmt.signed_money(-1268.4, currency="CNY") == "-¥1,268"
+    assert fmt.signed_money(1268.4, currency="CNY") == "+¥1,268"
+    assert fmt.signed_money(-22_100_000, "zh", currency="CNY") == "-¥2,210.0万"
+    assert fmt.signed_money(0.0, currency="CNY") == "¥0"
     # a negative gap or profit: the sign before the symbol, as in 'signed_money'
-    assert fmt.money(-1268.0) == "-¥1,268" and fmt.money(-950.5) == "-¥950.50"
-    assert fmt.money(-150_000, "en") == "-¥150.0K"
+    assert fmt.money(-1268.0, currency="CNY") == "-¥1,268" and fmt.money(-950.5, currency="CNY") == "-¥950.50"
+    assert fmt.money(-150_000, "en", currency="CNY") == "-¥150.0K"
 
 
 @pytest.mark.parametrize("x,lang,currency,out", [
@@ -39,7 +39,8 @@ def test_money_carries_the_currency_and_only_yuan_uses_wan(x, lang, currency, ou
 
 
 def test_money_helpers_for_titles_and_table_formats():
-    assert fmt.money_title("GMV", "USD") == "GMV ($)" and fmt.money_title("GMV") == "GMV (¥)"
+    assert fmt.money_title("GMV", "USD") == "GMV ($)" and fmt.money_title("GMV") == "GMV"  # none stated: no symbol assumed
+    assert fmt.money(1280, "zh", exact=True) == "1,280.00" and fmt.signed_money(-1268.4) == "-1,268"
 
 
 def test_table_cells_one_format_per_column_sign_before_the_symbol():

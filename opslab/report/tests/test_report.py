@@ -56,11 +56,11 @@ def test_kpi_table_figures(sample, rep):
     assert rep.kpis.loc["cac", "completion"] == pytest.approx(250 / rep.kpis.loc["cac", "actual"])
     # the report's rows and the targets screen's table write the same figures
     _, rows, _ = kpi_rows(rep, "zh")
-    screen = status_table(target_status(sample, [t for t in TARGETS if t.period == "2026Q3"]), "zh")
+    screen = status_table(target_status(sample, [t for t in TARGETS if t.period == "2026Q3"]), "zh", sample.currency)
     for _, s in screen.iterrows():
         row = next(r for r in rows if r[0] == s["指标"])
         assert row[1] == s["实际（至今）"] and row[5] == s["完成度"] and row[6] == s["状态"]
-    assert rows[0][1] == value_text("gmv", gmv, "zh")
+    assert rows[0][1] == value_text("gmv", gmv, "zh", sample.currency)
 
 
 @pytest.mark.slow
