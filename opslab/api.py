@@ -53,7 +53,9 @@ from opslab.models import forecast as forecast_mod
 from opslab.planning import completion
 from opslab.planning import experiment_impact
 from opslab.planning.targets import Target, parse_period
+from opslab.report import alerts as alerts_mod
 from opslab.report import content as report_mod
+from opslab.report.trust import source_from_load
 
 __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetStatusResult",
            "FunnelConfig", "PathsConfig", "RetentionConfig",
@@ -378,8 +380,11 @@ def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
 
 
 def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_of=None, rules=None,
-                     config=None):
-    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day)."""
+                     config=None, source=None):
+    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day).
+
+    ``source``: what the load says (:func:`opslab.report.trust.source_from_load`) for the
+    data-quality section and the appendix; taken from ``ds`` itself when it is a LoadResult."""
     data = dataset_of(ds)
     named = _positional("quarterly_report", old, ["targets", "lang", "as_of", "config", "rules"], {})
     targets, lang = named.get("targets", targets), named.get("lang", lang)
@@ -387,4 +392,15 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
     if period is None:
         period = pd.Period(_day(data, as_of), freq="Q").strftime("%YQ%q")
     wanted = _targets(targets, period)
-    return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules)
+    if source is None and data is not ds and hasattr(ds, "reconciliation"):
+        source = source_from_load(ds)
+    return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules, source)
+
+
+def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, **settings):
+    """Anomaly alerts on the last days up to ``as_of``, each with its likely cause
+    (:func:`opslab.report.alerts.anomaly_alerts`); settings by name fill the
+    :class:`~opslab.report.alerts.AlertConfig` (``window_days``, ``threshold``, ``days`` ...)."""
+    data = dataset_of(ds)
+    config = _config(alerts_mod.AlertConfig, config, settings)
+    return alerts_mod.anomaly_alerts(data, subject, as_of=as_of, rules=rules, config=config)
