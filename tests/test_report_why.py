@@ -1,7 +1,9 @@
-"""The report a lead hands up: A4, 万/亿 with the currency named, rate changes in 百分点, the
-summary and the why (checked against plain pandas over the raw orders), problems ranked by
-money, a data-quality section that never calls a half-rejected load clean, an appendix that
-traces the files by their SHA-256, and the same file for the same data."""
+"""The report a lead hands up: A4, money in the data set's currency as the screens write it
+(the metric catalogue's names and values), rate changes in 百分点, the summary and the why
+(checked against plain pandas over the raw orders and against the catalogue's GMV with
+refunds), problems ranked by money, a data-quality section that never calls a half-rejected
+load clean, an appendix that traces the files by their SHA-256, and the same file for the
+same data."""
 
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ from docx import Document
 from docx.shared import Mm
 
 from opslab.dataset.dataset import Dataset
+from opslab.metrics import catalogue
+from opslab.metrics.kpi_table import period_totals
+from opslab.present import formatting as fmt
 from opslab.dataset.load import load, load_sample
 from opslab.models.forecast import ForecastConfig
 from opslab.report import quarterly_report
@@ -64,16 +69,44 @@ def test_gmv_split_adds_up_and_matches_pandas(sample):
     assert top["share"].iloc[0] == pytest.approx(by_hand.max() / w.change)
 
 
-def test_money_in_wan_with_the_currency_named_and_rates_in_points():
-    assert money_text(2_200_000, "zh", "GBP") == "220.0万 英镑"
-    assert money_text(581_900, "zh", "GBP") == "58.2万 英镑"
-    assert money_text(3.4e8, "zh", "USD") == "3.4亿 美元"
-    assert money_text(2_200_000, "en", "GBP") == "£2.2M"
-    assert money_text(2_200_000, "zh", None) == "220.0万 币种未注明"
-    assert money_text(2_200_000, "en", None) == "2.2M (currency not stated)"
+def test_money_as_the_screens_write_it_and_rates_in_points():
+    # the catalogue's value text (the Overview's and the Targets screen's): the data set's
+    # currency, 万/亿 for yuan in Chinese, K/M/B otherwise; a plain number when none was stated
+    for cur in ("GBP", "USD", "CNY", ""):
+        for lang in ("zh", "en"):
+            assert money_text(2_200_000, lang, cur) == fmt.kpi_value("gmv", 2_200_000, lang, cur)
+    assert money_text(2_200_000, "zh", "GBP") == "£2.2M" and money_text(2_200_000, "zh", "CNY") == "¥220.0万"
+    assert money_text(2_200_000, "zh", None) == "220.0万" and money_text(2_200_000, "en", "") == "2.2M"
     assert kpi_change_text("m3_all", 0.273, 0.319, "zh") == "-4.6 百分点"
     assert kpi_change_text("paid_conversion", 0.30, 0.25, "en") == "+5.0 pp"
     assert kpi_change_text("gmv", 121.5, 100, "zh") == "+21.5%"
+
+
+def _with_refunds(rule: str) -> Dataset:
+    """Orders with sales, a refund row (negative amount) and a sale refunded by status."""
+    t = pd.to_datetime
+    orders = pd.DataFrame({
+        "user_id": ["a", "b", "c", "a", "d", "b", "e", "a", "c", "e"],
+        "order_time": t(["2024-01-05", "2024-01-09", "2024-01-20", "2024-02-03", "2024-02-07", "2024-02-10",
+                         "2024-02-11", "2024-02-15", "2024-02-20", "2024-02-21"]),
+        "amount": [100.0, 50.0, 80.0, 120.0, 40.0, -30.0, 60.0, 70.0, 90.0, -60.0],
+        "status": ["paid", "paid", "paid", "paid", "refunded", "refunded", "paid", "paid", "paid", "refunded"],
+        "channel": ["x", "y", "x", "x", "y", "y", "y", "x", "x", "y"]})
+    return Dataset.from_tables(orders=orders, currency="GBP", refunds=rule)
+
+
+@pytest.mark.parametrize("rule", ["net", "gross"])
+def test_why_gmv_is_the_catalogues_gmv_with_refunds(rule):
+    ds = _with_refunds(rule)
+    jan, feb = (dt.date(2024, 1, 1), dt.date(2024, 1, 31)), (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    w = gmv_why(ds, feb, jan)
+    totals = period_totals(ds, "month")
+    assert w.before == pytest.approx(totals["gmv"].iloc[0]) and w.now == pytest.approx(totals["gmv"].iloc[1])
+    # net: 120 + 60 + 70 + 90 - 30 - 60 = 250; gross: every sale, refunded ones too = 380
+    assert w.now == pytest.approx(250.0 if rule == "net" else 380.0)
+    assert w.factors.loc["buyers", "now"] == totals["paying_users"].iloc[1]
+    assert w.factors["contribution"].sum() == pytest.approx(w.change, rel=1e-9)
+    assert w.segments["order_channel"]["change"].sum() == pytest.approx(w.change)
 
 
 @pytest.mark.slow
@@ -93,7 +126,7 @@ def test_report_layout_summary_and_why(sample):
     assert "付费用户数" in summary and "老带新" in summary  # the factor and the channel that drove it
     # rates in 百分点 in the KPI table: M3 retention's 环比 is a difference of points
     cols, rows, _ = kpi_rows(rep, "zh")
-    m3 = next(r for r in rows if r[0] == "M3留存（全部用户）")
+    m3 = next(r for r in rows if r[0] == catalogue.name("m3_all", "zh"))
     k = rep.kpis.loc["m3_all"]
     assert m3[cols.index("环比")] == f"{100 * (k['actual'] - k['previous']):+.1f} 百分点"
     # A4, page numbers, a contents field
@@ -145,7 +178,8 @@ def test_quality_section_and_appendix_trace_the_load():
     assert first.code == "data_set_aside" and first.money == pytest.approx(set_aside)
     html = rep.to_html()
     assert "未发现明显问题" not in html and "120 / 400" in html
-    assert money_text(set_aside, "zh", "CNY") in html
+    assert money_text(set_aside, "zh", rep.currency) in html
+    assert not rep.currency and "未说明金额币种" in html  # no currency in the file: said, not assumed
     assert hashlib.sha256(data).hexdigest() in html and "orders.csv" in html  # the appendix
     # without the load's reconciliation the report says it did not check, never "clean"
     bare = quarterly_report(loaded.dataset, "2024Q2", lang="zh", config=FAST)
@@ -153,15 +187,16 @@ def test_quality_section_and_appendix_trace_the_load():
 
 
 @pytest.mark.slow
-def test_pounds_in_the_chinese_report(sample):
+def test_pounds_in_the_chinese_report_as_the_screens_write_them(sample):
     ds = Dataset.from_tables(events=sample.events.drop(columns="uid"), orders=sample.orders.drop(columns="uid"),
                              users=sample.users.drop(columns=["uid", "censored"]), campaigns=sample.campaigns,
                              currency="GBP")
     rep = quarterly_report(ds, "2026Q3", lang="zh", config=FAST)
     html = rep.to_html()
     gmv = _paid(ds, Q3)["amount"].sum()
-    assert f"{gmv / 1e4:,.1f}万 英镑" in html and "£" not in html and "¥" not in html
-    assert not math.isnan(rep.kpis.loc["gmv", "actual"])
+    assert rep.kpis.loc["gmv", "actual"] == pytest.approx(gmv)
+    assert fmt.kpi_value("gmv", gmv, "zh", "GBP") in html and "£" in html and "¥" not in html
+    assert "币种 GBP" in html  # the cover names the currency
 
 
 def test_roi_chart_gives_every_campaign_its_own_row():

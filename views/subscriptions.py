@@ -7,11 +7,12 @@ import sys
 
 import streamlit as st
 
+from opslab.metrics import catalogue
 from opslab.report.alerts import DIMENSIONS
 from opslab.workspace.delivery import deliver, digest, load_stored, report_message
 from opslab.workspace.subscriptions import CADENCES, CHANNELS, Subscription, new_id
 from ui import scheduler
-from ui.state import dataset, labeller, tr
+from ui.state import dataset, labeller, lang, tr
 from ui.workspace import viewer
 
 st.title(tr("subscriptions.title"))
@@ -53,7 +54,7 @@ with st.form("sub_new", clear_on_submit=True):
     user = e4.text_input(tr("subscriptions.smtp_user"))
     password = e5.text_input(tr("subscriptions.smtp_password"), type="password", key="sub_password")
     tls = e6.selectbox("TLS", ("starttls", "ssl", "none"))
-    kpis = st.multiselect(tr("subscriptions.kpis"), KPIS, default=list(KPIS[:4]), format_func=labeller("subscriptions.kpi."))
+    kpis = st.multiselect(tr("subscriptions.kpis"), KPIS, default=list(KPIS[:4]), format_func=lambda k: catalogue.name(k, lang()))
     segments = {}
     if ds is not None:
         for dim, (table, col) in DIMENSIONS.items():
@@ -86,7 +87,7 @@ for sub in subs:
     with st.container(border=True):
         st.text(tr("subscriptions.row", name=sub.name, cadence=tr(f"subscriptions.cadence.{sub.cadence}"),
                    hour=sub.hour, channel=tr(f"subscriptions.channel.{sub.channel}"),
-                   destination=shown["destination"] or "–", kpis=", ".join(sub.kpis),
+                   destination=shown["destination"] or "–", kpis=", ".join(catalogue.name(k, lang()) for k in sub.kpis),
                    dataset=sub.dataset_id[:12] or tr("subscriptions.sample")))
         b1, b2 = st.columns(2)
         if b1.button(tr("subscriptions.send_now"), key=f"sub_send_{sub.id}", icon=":material/send:"):

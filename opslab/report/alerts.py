@@ -40,9 +40,10 @@ import pandas as pd
 
 from opslab.core.calendar_cn import festival_windows
 from opslab.core.periods import as_of_day
+from opslab.report.why import sales_rows
 
-#: KPI -> (table, how a day's value is made): sums of paid amounts, counts of paid orders,
-#: distinct paying users, distinct active users, sign-ups.
+#: The catalogue's figures of a day (:mod:`opslab.metrics.catalogue`): GMV, orders, paying
+#: users, DAU, new users.
 ALERT_KPIS = ("gmv", "orders", "paying_users", "dau", "new_users")
 #: Dimension -> (table the value comes from, column).
 DIMENSIONS = {"order_channel": ("orders", "channel"), "user_channel": ("users", "channel"),
@@ -123,17 +124,25 @@ def _planned(campaigns: pd.DataFrame | None, day: pd.Timestamp, channel_share: d
 
 
 def _rows(ds, kpi: str) -> tuple[pd.DataFrame, str]:
-    """The rows a KPI is made of, with ``day``, ``uid``, ``value`` and each dimension."""
+    """The rows a KPI is made of, with ``day``, ``uid``, ``value`` and each dimension; a day's
+    total is the catalogue's figure of that day (GMV net of refunds under the net rule, orders
+    and paying users of sales, DAU of users with an event or a paid order, new users whose
+    signup is known)."""
     users = ds.users.set_index("uid")
     if kpi == "new_users":
-        frame = ds.users.assign(day=ds.users["signup_time"].dt.normalize(), value=1.0)
+        u = ds.users[~ds.users["censored"]] if "censored" in ds.users.columns else ds.users
+        frame = u.assign(day=u["signup_time"].dt.normalize(), value=1.0)
     elif kpi == "dau":
-        e = ds.events
-        frame = e[["uid"]].assign(day=e["event_time"].dt.normalize(), value=1.0).drop_duplicates(["uid", "day"])
+        e, o = ds.events, ds.orders
+        paid = o[o["status"] == "paid"] if "status" in o.columns else o
+        frame = pd.concat([e[["uid"]].assign(day=e["event_time"].dt.normalize()),
+                           paid[["uid"]].assign(day=paid["order_time"].dt.normalize())], ignore_index=True)
+        frame = frame.drop_duplicates(["uid", "day"]).assign(value=1.0)
     else:
-        o = ds.orders
-        o = o[o["status"] == "paid"] if "status" in o.columns else o
-        frame = o.assign(day=o["order_time"].dt.normalize(), value=o["amount"] if kpi == "gmv" else 1.0)
+        o = sales_rows(ds)
+        if kpi != "gmv":
+            o = o[o["_sale"]]
+        frame = o.assign(day=o["order_time"].dt.normalize(), value=o["amount"].astype(float) if kpi == "gmv" else 1.0)
         if kpi == "paying_users":
             frame = frame.drop_duplicates(["uid", "day"]).assign(value=1.0)
     out = frame[["day", "uid", "value"]].copy()
@@ -216,6 +225,8 @@ def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config: AlertCon
     checked = days[-config.days:]
     festivals = _festivals(ds, checked[0], checked[-1])
     out = []
+    if not getattr(ds, "has_amounts", True):  # money figures are absent, never 0
+        kpis = [k for k in kpis if k != "gmv"]
     for kpi in kpis:
         rows, how = _rows(ds, kpi)
         count = how == "count"

@@ -189,8 +189,9 @@ def _whys(ds: Dataset, p: Period, end: dt.date, days: int) -> dict:
     if other.start < ds.start or o_end > end:
         return {}
     now, before = (p.start, end), (other.start, o_end)
-    return {"gmv": gmv_why(ds, now, before), "paying_users": count_why(ds, "paying_users", now, before),
-            "new_users": count_why(ds, "new_users", now, before)}
+    out = {"gmv": gmv_why(ds, now, before)} if getattr(ds, "has_amounts", True) else {}  # no money without amounts
+    return out | {"paying_users": count_why(ds, "paying_users", now, before),
+                  "new_users": count_why(ds, "new_users", now, before)}
 
 
 def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,

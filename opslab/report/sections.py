@@ -63,9 +63,12 @@ def summary(rep, lang, finding_text) -> list[Block]:
     cur, facts = rep.currency, []
     g = rep.kpis.loc["gmv"]
     change = kpi_change_text("gmv", g["actual"], g["previous"], lang)
-    facts.append(t("report.summary.gmv", lang, actual=value_text("gmv", g["actual"], lang, cur), change=change)
-                 if np.isfinite(g["previous"]) else
-                 t("report.summary.gmv_alone", lang, actual=value_text("gmv", g["actual"], lang, cur)))
+    if not getattr(rep, "has_amounts", True):  # said, not hidden and not 0
+        facts.append(t("report.kpis.gmv_absent", lang) + t("report.kpis.end", lang))
+    elif np.isfinite(g["previous"]):
+        facts.append(t("report.summary.gmv", lang, actual=value_text("gmv", g["actual"], lang, cur), change=change))
+    else:
+        facts.append(t("report.summary.gmv_alone", lang, actual=value_text("gmv", g["actual"], lang, cur)))
     why = rep.why.get("gmv")
     if why is not None and len(why.factors) and np.isfinite(why.factors["contribution"]).all():
         facts.append(t("report.summary.factors", lang, factors=factor_text(why, lang, cur)))
@@ -92,18 +95,20 @@ def why_section(rep, lang) -> list[Block]:
         return out
     cur = rep.currency
     out.append(Block("p", t("report.why.window", lang), key="why_window"))
-    g = rep.why["gmv"]
-    per = lambda x: value_text("new_users", x, lang)  # noqa: E731 - a count in the one style (one decimal)
-    rows = [[t(f"report.factor.{k}", lang),
-             per(r["before"]) if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["before"], lang, cur),
-             per(r["now"]) if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["now"], lang, cur),
-             _amount("gmv", r["contribution"], lang, cur), pct_text(r["share"])]
-            for k, r in g.factors.iterrows()]
-    rows.append([t("report.factor.total", lang), value_text("gmv", g.before, lang, cur),
-                 value_text("gmv", g.now, lang, cur), _amount("gmv", g.change, lang, cur), pct_text(1.0 if g.change else np.nan)])
-    out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
-                                       ("factor", "before", "now", "contribution", "share")],
-                     rows=rows, key="gmv_factors"))
+    g = rep.why.get("gmv")  # absent when the data hold no amounts
+    if g is not None:
+        per = lambda x: value_text("new_users", x, lang)  # noqa: E731 - a count in the one style (one decimal)
+        rows = [[t(f"report.factor.{k}", lang),
+                 per(r["before"]) if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["before"], lang, cur),
+                 per(r["now"]) if k == "orders_per_buyer" else value_text(FACTOR_UNIT[k], r["now"], lang, cur),
+                 _amount("gmv", r["contribution"], lang, cur), pct_text(r["share"])]
+                for k, r in g.factors.iterrows()]
+        rows.append([t("report.factor.total", lang), value_text("gmv", g.before, lang, cur),
+                     value_text("gmv", g.now, lang, cur), _amount("gmv", g.change, lang, cur),
+                     pct_text(1.0 if g.change else np.nan)])
+        out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
+                                           ("factor", "before", "now", "contribution", "share")],
+                         rows=rows, key="gmv_factors"))
     items = []
     for kpi in WHY_KPIS:
         w = rep.why.get(kpi)

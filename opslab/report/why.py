@@ -90,12 +90,29 @@ class Why:
         return seg[seg["share"] > 0].head(n)
 
 
-def _paid(ds, start: dt.date, end: dt.date) -> pd.DataFrame:
+def sales_rows(ds) -> pd.DataFrame:
+    """The order rows the catalogue's GMV, orders and paying users count (``paid_day`` and
+    ``refund_day`` of ``opslab/engine/prepare.sql``), with ``_sale``: True for a sale (above
+    zero, status paid; refunded-by-status sales too under the gross rule; every purchase when
+    the data hold no amounts), False for a refund row (a negative amount, netted on its own day
+    under the net rule, which only GMV counts)."""
     o = ds.orders
-    o = o[o["status"] == "paid"] if "status" in o.columns else o
+    status = o["status"] if "status" in o.columns else pd.Series("paid", index=o.index)
+    gross = getattr(ds, "refunds", "net") == "gross"
+    priced = bool(getattr(ds, "has_amounts", True))
+    amount = o["amount"].astype(float)
+    sale = ((amount > 0) | (not priced)) & ((status == "paid") | (gross & (status == "refunded")))
+    back = (amount < 0) & (not gross) & priced
+    keep = sale | back
+    return o[keep].assign(_sale=sale[keep].to_numpy())
+
+
+def _paid(ds, start: dt.date, end: dt.date, sales_only: bool = True) -> pd.DataFrame:
+    o = sales_rows(ds)
+    if sales_only:
+        o = o[o["_sale"]]
     day = o["order_time"].dt.normalize()
-    o = o[(day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))]
-    return o
+    return o[(day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))]
 
 
 def _with_dims(ds, frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,10 +144,11 @@ def _best(segments: dict) -> str | None:
 
 def gmv_why(ds, now: tuple[dt.date, dt.date], before: tuple[dt.date, dt.date]) -> Why:
     """GMV's change from the window ``before`` to ``now`` (each (first day, last day))."""
-    a, b = _paid(ds, *now), _paid(ds, *before)
+    a, b = _paid(ds, *now, sales_only=False), _paid(ds, *before, sales_only=False)
 
-    def parts(o):
-        buyers, n, g = o["uid"].nunique(), len(o), float(o["amount"].sum())
+    def parts(o):  # GMV net of the window's refund rows (net rule), as the catalogue's GMV
+        sales = o[o["_sale"]]
+        buyers, n, g = sales["uid"].nunique(), len(sales), float(o["amount"].sum())
         return {"buyers": float(buyers), "orders_per_buyer": n / buyers if buyers else float("nan"),
                 "order_value": g / n if n else float("nan")}, g
     pa, ga = parts(a)
@@ -152,7 +170,7 @@ def count_why(ds, kpi: str, now, before) -> Why:
         segs = _segments(ds, first(a), first(b), lambda o, key: o.groupby(key.to_numpy()).size())
         return Why(kpi, float(b["uid"].nunique()), float(a["uid"].nunique()), segments=segs,
                    dimension=_best(segs))
-    u = ds.users
+    u = ds.users[~ds.users["censored"]] if "censored" in ds.users.columns else ds.users  # signup known
     day = u["signup_time"].dt.normalize()
     pick = lambda w: u[(day >= pd.Timestamp(w[0])) & (day <= pd.Timestamp(w[1]))]  # noqa: E731
     a, b = pick(now), pick(before)

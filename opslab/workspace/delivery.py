@@ -26,7 +26,7 @@ from opslab.report.alerts import AlertConfig, anomaly_alerts
 from opslab.dataset.dataset import Dataset
 from opslab.dataset.load import load_sample
 from opslab.core.i18n import t
-from opslab.metrics.kpi_table import daily
+from opslab.metrics import catalogue_values
 from opslab.report.push import digest_text, post, request_for
 from opslab.report import quarterly_report
 from opslab.report.format import kpi_change_text, kpi_name, value_text
@@ -34,10 +34,10 @@ from opslab.workspace.subscriptions import VIEW, Subscription, SubscriptionStore
 from opslab.workspace.store import Store
 from opslab.workspace.target_store import data_dir
 
-DIGEST_KPIS = {"gmv": "gmv", "paying_users": "paying_users", "new_users": "new_users", "dau": "dau_avg",
+#: What a subscription's KPI choice (the alerts' KPIs) reads in the catalogue for a period: the
+#: figure of a day or a week (DAU averaged over the week's days, the others over the week).
+DIGEST_KPIS = {"gmv": "gmv", "paying_users": "paying_users", "new_users": "new_users", "dau": "dau",
                "orders": "orders"}
-ALERT_KPI = {"gmv": "gmv", "paying_users": "paying_users", "new_users": "new_users", "dau": "dau",
-             "orders": "orders"}
 
 
 def link(sub: Subscription, app_url: str | None, period: str | None = None) -> str | None:
@@ -52,10 +52,8 @@ def link(sub: Subscription, app_url: str | None, period: str | None = None) -> s
 
 def _kpi_line(kpi: str, now: float, before: float, lang: str, cur) -> str:
     shown = DIGEST_KPIS.get(kpi, kpi)
-    name = kpi_name(shown, lang) if kpi != "orders" else t("subscriptions.kpi.orders", lang)
-    value = value_text(shown, now, lang, cur) if kpi != "orders" else f"{now:,.0f}"
-    return t("subscriptions.digest.kpi", lang, kpi=name, value=value,
-             change=kpi_change_text(shown if kpi != "orders" else "new_users", now, before, lang))
+    return t("subscriptions.digest.kpi", lang, kpi=kpi_name(shown, lang), value=value_text(shown, now, lang, cur),
+             change=kpi_change_text(shown, now, before, lang))
 
 
 def alert_lines(ds, sub: Subscription, as_of: dt.date) -> list[str]:
@@ -64,10 +62,10 @@ def alert_lines(ds, sub: Subscription, as_of: dt.date) -> list[str]:
     lang, cur, out = sub.lang, getattr(ds, "currency", None), []
     for r in res.news().itertuples():
         shown = DIGEST_KPIS.get(r.kpi, r.kpi)
-        fmt = (lambda x: f"{x:,.0f}") if r.kpi == "orders" else (lambda x: value_text(shown, x, lang, cur))  # noqa: E731
+        fmt = lambda x: value_text(shown, x, lang, cur)  # noqa: E731
         cause = (t("subscriptions.alert.cause", lang, dimension=t(f"report.dim.{r.cause_dimension}", lang),
                    segment=r.cause_segment, share=f"{100 * r.cause_share:.0f}%") if r.cause_dimension else "")
-        out.append(t("subscriptions.alert.line", lang, kpi=t(f"subscriptions.kpi.{r.kpi}", lang),
+        out.append(t("subscriptions.alert.line", lang, kpi=kpi_name(shown, lang),
                      segment=(" " + r.segment) if r.segment else "", actual=fmt(r.actual), expected=fmt(r.expected),
                      direction=t(f"report.alert.{r.direction}", lang)) + cause)
     return out
@@ -75,7 +73,6 @@ def alert_lines(ds, sub: Subscription, as_of: dt.date) -> list[str]:
 
 def digest(ds, sub: Subscription, app_url: str | None = None, as_of=None) -> tuple[str, str]:
     """(text, period key) of a daily or weekly digest for the data's last complete day/week."""
-    d = daily(ds)
     end = as_of or ds.end
     lang, cur = sub.lang, getattr(ds, "currency", None)
     if sub.cadence == "weekly":
@@ -85,14 +82,19 @@ def digest(ds, sub: Subscription, app_url: str | None = None, as_of=None) -> tup
     else:
         span = [(end, end), (end - dt.timedelta(days=1), end - dt.timedelta(days=1))]
         title = t("subscriptions.digest.daily", lang, day=str(end))
+    grain = "week" if sub.cadence == "weekly" else "day"
 
-    def total(a, b, col):
-        rows = d.loc[str(a):str(b), col]
-        return float(rows.mean() if col == "dau" else rows.sum()) if len(rows) else np.nan
+    def total(a, b, key):
+        """The catalogue's figure ``key`` over the days a..b (one day or one Monday-Sunday week)."""
+        if a < ds.start or b > ds.end:
+            return np.nan
+        v = catalogue_values.values(ds, key, grain, start=a, end=b, as_of=end)
+        return float(v.iloc[0]) if len(v) else np.nan
     lines = [title]
     for k in sub.kpis:
-        if k in d.columns:
-            lines.append(_kpi_line(k, total(*span[0], k), total(*span[1], k), lang, cur))
+        if k in DIGEST_KPIS:
+            key = DIGEST_KPIS[k]
+            lines.append(_kpi_line(k, total(*span[0], key), total(*span[1], key), lang, cur))
     alerts = alert_lines(ds, sub, end)
     lines += [t("subscriptions.alert.title", lang)] + alerts if alerts else [t("subscriptions.alert.none", lang)]
     url = link(sub, app_url)
