@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from opslab.report.alerts import AlertConfig, anomaly_alerts
+from opslab.report.alerts import ALERT_KPIS, AlertConfig, anomaly_alerts
 from opslab.dataset.dataset import Dataset
 from opslab.dataset.load import load_sample
 from opslab.core.i18n import t
@@ -57,7 +57,7 @@ def _kpi_line(kpi: str, now: float, before: float, lang: str, cur) -> str:
 
 
 def alert_lines(ds, sub: Subscription, as_of: dt.date) -> list[str]:
-    kpis = [ALERT_KPI[k] for k in sub.kpis if k in ALERT_KPI]
+    kpis = [k for k in sub.kpis if k in ALERT_KPIS]
     res = anomaly_alerts(ds, {"kpis": kpis, "segments": sub.segments}, as_of=as_of, config=AlertConfig(days=1))
     lang, cur, out = sub.lang, getattr(ds, "currency", None), []
     for r in res.news().itertuples():

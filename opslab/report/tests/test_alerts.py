@@ -123,3 +123,29 @@ def test_alert_arguments_checked():
         anomaly_alerts(ds, ["revenue_per_moon"])
     with pytest.raises(TypeError):
         anomaly_alerts(ds, 42)
+
+
+@pytest.mark.parametrize("rule", ["net", "gross"])
+def test_a_days_value_is_the_catalogues_figure_of_that_day(rule):
+    # what an alert compares is the figure every screen shows for that day (the metric
+    # catalogue's definition): GMV net of refund rows under the net rule, orders and paying
+    # users of sales only, DAU of users with an event or a paid order, new users whose signup
+    # is known; checked on the sample with refunds added (a negative row and a refunded sale)
+    from opslab.metrics import catalogue_values
+    from opslab.report.alerts import ALERT_KPIS, _daily, _rows
+    ds0 = load_sample()
+    od = ds0.orders.drop(columns="uid").copy()
+    last = od.sort_values("order_time").tail(40)
+    refunds = last.head(20).assign(amount=-last.head(20)["amount"], status="refunded")
+    od.loc[last.index[20:], "status"] = "refunded"
+    ds = Dataset.from_tables(events=ds0.events.drop(columns="uid"), orders=pd.concat([od, refunds]),
+                             users=ds0.users.drop(columns=["uid", "censored"]), campaigns=ds0.campaigns,
+                             currency="CNY", refunds=rule)
+    days = pd.date_range(ds.start, ds.end, freq="D")
+    for kpi in ALERT_KPIS:
+        rows, _ = _rows(ds, kpi)
+        ours = _daily(rows, days)[""]
+        key = "daily_paying_users" if kpi == "paying_users" else kpi
+        theirs = catalogue_values.values(ds, key, "day").reindex(days, fill_value=0.0)
+        np.testing.assert_allclose(ours.to_numpy(), theirs.fillna(0.0).to_numpy(), rtol=1e-9, atol=1e-6,
+                                   err_msg=kpi)
