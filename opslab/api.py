@@ -381,10 +381,8 @@ def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
 
 def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_of=None, rules=None,
                      config=None, source=None):
-    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day).
-
-    ``source``: what the load says (:func:`opslab.report.trust.source_from_load`) for the
-    data-quality section and the appendix; taken from ``ds`` itself when it is a LoadResult."""
+    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day);
+    ``source`` (default: from ``ds`` when it is a LoadResult) feeds its data-quality section."""
     data = dataset_of(ds)
     named = _positional("quarterly_report", old, ["targets", "lang", "as_of", "config", "rules"], {})
     targets, lang = named.get("targets", targets), named.get("lang", lang)
@@ -392,15 +390,11 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
     if period is None:
         period = pd.Period(_day(data, as_of), freq="Q").strftime("%YQ%q")
     wanted = _targets(targets, period)
-    if source is None and data is not ds and hasattr(ds, "reconciliation"):
-        source = source_from_load(ds)
+    source = source_from_load(ds) if source is None and hasattr(ds, "reconciliation") else source
     return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules, source)
 
 
 def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, **settings):
-    """Anomaly alerts on the last days up to ``as_of``, each with its likely cause
-    (:func:`opslab.report.alerts.anomaly_alerts`); settings by name fill the
-    :class:`~opslab.report.alerts.AlertConfig` (``window_days``, ``threshold``, ``days`` ...)."""
-    data = dataset_of(ds)
+    """Anomaly alerts up to ``as_of``, each with its likely cause (:mod:`opslab.report.alerts`)."""
     config = _config(alerts_mod.AlertConfig, config, settings)
-    return alerts_mod.anomaly_alerts(data, subject, as_of=as_of, rules=rules, config=config)
+    return alerts_mod.anomaly_alerts(dataset_of(ds), subject, as_of=as_of, rules=rules, config=config)

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from docx import Document
+
+import opslab
 from docx.shared import Mm
 
 from opslab.dataset.dataset import Dataset
@@ -170,6 +172,8 @@ def test_quality_section_and_appendix_trace_the_load():
     data = df.to_csv(index=False).encode()
     loaded = load(("orders.csv", data))
     rep = quarterly_report(loaded.dataset, "2024Q2", lang="zh", config=FAST, source=source_from_load(loaded))
+    # the notebook API takes the LoadResult itself and finds the same source in it
+    assert opslab.quarterly_report(loaded, "2024Q2", lang="zh", config=FAST).to_html() == rep.to_html()
     set_aside = df["amount"].iloc[:120].sum()
     q = rep.quality
     assert q["rows_in"] == 400 and q["rows_set_aside"] == 120
@@ -209,3 +213,11 @@ def test_roi_chart_gives_every_campaign_its_own_row():
     assert "text" in marks  # each bar carries its "1:x" value
     texts = next(layer for layer in spec["layer"] if "text" in str(layer["mark"]))
     assert texts["encoding"]["text"]["field"] == "text"
+
+
+def test_alerts_in_the_notebook_api_take_settings_by_name(sample):
+    res = opslab.anomaly_alerts(sample, ["gmv", "dau"], days=14)
+    assert res.config.days == 14 and res.as_of == sample.end
+    assert set(res.frame["kpi"]) <= {"gmv", "dau"} and isinstance(res.frame, pd.DataFrame)
+    with pytest.raises(TypeError, match="unknown"):
+        opslab.anomaly_alerts(sample, days_back=3)

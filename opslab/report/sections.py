@@ -12,6 +12,7 @@ from opslab.metrics import catalogue
 from opslab.report.blocks import Block
 from opslab.report.format import (
     change_text,
+    currency_name,
     kpi_change_text,
     kpi_name,
     money_text,
@@ -21,6 +22,12 @@ from opslab.report.format import (
 
 WHY_KPIS = ("gmv", "paying_users", "new_users")
 FACTOR_UNIT = {"buyers": "paying_users", "orders_per_buyer": "orders_per_buyer", "order_value": "gmv"}
+
+
+def _currency_words(currency, lang) -> str:
+    """"英镑 (GBP)", "GBP", or the words for "currency not stated"."""
+    name = currency_name(currency, lang)
+    return name if not currency or name == currency.upper() else f"{name} ({currency.upper()})"
 
 
 def _sep(lang):
@@ -135,7 +142,7 @@ def quality_section(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.quality", lang), key="quality"),
            Block("p", quality_sentence(rep, lang), key="quality_line")]
     from_load = rep.source
-    cur_line = t("report.quality.currency", lang, currency=(rep.currency or t("report.currency.none", lang)),
+    cur_line = t("report.quality.currency", lang, currency=_currency_words(rep.currency, lang),
                  zone=(from_load.time_zone if from_load and from_load.time_zone else t("report.quality.zone_local", lang)))
     out.append(Block("p", cur_line, key="quality_currency"))
     q = rep.quality
@@ -163,7 +170,7 @@ def appendix(rep, lang) -> list[Block]:
                fingerprint=rep.fingerprint),
              t("report.appendix.range", lang, start=str(rep.data_start), end=str(rep.data_end),
                as_of=rep.as_of.isoformat()),
-             t("report.appendix.currency", lang, currency=rep.currency or t("report.currency.none", lang))]
+             t("report.appendix.currency", lang, currency=_currency_words(rep.currency, lang))]
     out.append(Block("bullets", items=items, key="appendix_ids"))
     if s and s.files:
         out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in ("file", "table", "sha256")],
