@@ -200,7 +200,7 @@ def test_pounds_in_the_chinese_report_as_the_screens_write_them(sample):
     gmv = _paid(ds, Q3)["amount"].sum()
     assert rep.kpis.loc["gmv", "actual"] == pytest.approx(gmv)
     assert fmt.kpi_value("gmv", gmv, "zh", "GBP") in html and "£" in html and "¥" not in html
-    assert "币种 GBP" in html  # the cover names the currency
+    assert "金额单位 GBP" in html  # the cover names the currency
 
 
 def test_roi_chart_gives_every_campaign_its_own_row():
