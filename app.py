@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, not_found, state, warmup
+from ui import auth, not_found, report_prep, scheduler, state, warmup
 from ui.url_state import drop_implausible_params, remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
@@ -34,6 +34,8 @@ pages = [
             url_path="targets"),
     st.Page("views/report.py", title=state.tr("report.title"), icon=":material/description:",
             url_path="report"),
+    st.Page("views/subscriptions.py", title=state.tr("subscriptions.nav"), icon=":material/forward_to_inbox:",
+            url_path="subscriptions"),
     st.Page("views/data.py", title=state.tr("app.nav.data"), icon=":material/upload_file:", url_path="data"),
     st.Page("views/glossary.py", title=state.tr("app.nav.glossary"), icon=":material/menu_book:",
             url_path="glossary"),
@@ -50,3 +52,5 @@ with st.sidebar:
 sync_link()
 navigation.run()
 warmup.start()  # after the first page is drawn: heavy imports load in the background
+report_prep.start()  # the Report screen's default report, built while the user looks elsewhere
+scheduler.start()  # subscriptions are sent from the server process (OPSLAB_SCHEDULER=off: cron)

@@ -55,9 +55,9 @@ def _row(size, case, r, other=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000,10000000")
-    ap.add_argument("--only", default="upload_overview,overview,features,ingest,churn_real,forecast_page,funnels",
+    ap.add_argument("--only", default="upload_overview,overview,features,ingest,churn_real,forecast_page,funnels,report_screen",
                     help="comma-separated: overview, features, ingest, churn_real, forecast_page, funnels, "
-                         "upload_overview")
+                         "upload_overview, report_screen")
     ap.add_argument("--ingest-orders", default="1000000,5000000", help="orders CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-events", default="10000000", help="events CSV sizes for the ingest benchmark")
     ap.add_argument("--ingest-appended", type=int, default=3,
@@ -90,6 +90,9 @@ def main() -> None:
     if "funnels" in args.only:
         from bench import funnels
         write_section("funnels", funnels.main())
+    if "report_screen" in args.only:
+        from bench import report_screen
+        report_screen.main()
 
 
 def churn_real() -> None:

@@ -39,6 +39,7 @@ _API = {
     "target_status": ("opslab.api", "target_status"),
     "quarterly_report": ("opslab.api", "quarterly_report"),
     "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
+    "anomaly_alerts": ("opslab.api", "anomaly_alerts"),
     # the types they take and give
     "Dataset": ("opslab.dataset.dataset", "Dataset"),
     "LoadResult": ("opslab.dataset.load", "LoadResult"),

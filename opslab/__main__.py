@@ -14,28 +14,32 @@ files are loaded as a notebook loads them (:func:`opslab.dataset.load.load`, the
 detection and mapping) and their targets found where the Targets screen saved them, under the
 id of the stored data set made from the same files (:mod:`opslab.workspace.target_store`).
 Suitable for cron: exit code 0 on success, 2 on unusable data, 3 when a webhook failed.
+
+    python -m opslab subscriptions          # send the subscriptions due now (cron, every minute)
+
+sends what the Subscriptions screen set up (:func:`opslab.workspace.delivery.run_pending`); exit code 3
+when a send failed (the send log says why).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from opslab.dataset.load import LoadResult, load
-from opslab.core.problems import ERROR
-from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
-from opslab.ingest.choices import DUPLICATE_ACTIONS, LINE_ACTIONS, REFUND_ACTIONS
-from opslab.dataset.load import LoadResult, load
-from opslab.core.problems import ERROR
-from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
+
 from opslab.core.i18n import t
-from opslab.dataset.load import LoadResult, load
-from opslab.present.load_summary import summary_lines
 from opslab.core.problems import ERROR
-from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
-from opslab.report import quarterly_report
+from opslab.dataset.load import LoadResult, load
+from opslab.ingest.choices import DUPLICATE_ACTIONS, LINE_ACTIONS, REFUND_ACTIONS
 from opslab.planning.targets import read_targets
-from opslab.workspace.target_store import saved_targets
+from opslab.present.load_summary import summary_lines
+from opslab.report import quarterly_report
+from opslab.report.push import alert_text, anomalies, digest_text, read_webhooks, send
+from opslab.report.trust import source_from_load
+from opslab.workspace.delivery import load_stored, run_pending
+from opslab.workspace.subscriptions import SubscriptionStore
+from opslab.workspace.target_store import data_dir, saved_targets
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 
@@ -74,7 +78,8 @@ def report_command(args) -> int:
     if not ds.currency:
         print(t("cli.currency_not_stated", args.lang))
     targets = report_targets(loaded, args.targets)
-    rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang)
+    rep = quarterly_report(ds, args.period, targets=targets, lang=args.lang,
+                           source=source_from_load(loaded, name=", ".join(f.name for f in loaded.files)))
     out = Path(args.out)
     if out.suffix.lower() in (".html", ".htm"):
         out.write_text(rep.to_html(), encoding="utf-8")
@@ -104,6 +109,14 @@ def _currency(value: str) -> str:
     return code
 
 
+def subscriptions_command(args) -> int:
+    done = run_pending(SubscriptionStore(data_dir()), load_stored, args.url or os.environ.get("OPSLAB_APP_URL"),
+                       tz=os.environ.get("OPSLAB_TZ", "Asia/Shanghai"))
+    for sub_id, period, ok in done:
+        print(f"{sub_id} {period}: {'ok' if ok else 'failed'}")
+    return 0 if all(ok for *_, ok in done) else 3
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opslab")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,8 +142,10 @@ def main(argv=None) -> int:
     rp.add_argument("--lines", default="auto", choices=LINE_ACTIONS,
                     help="repeated order numbers: auto (default), sum (order lines), first (same order "
                          "again), rows (each row an order)")
+    sp = sub.add_parser("subscriptions", help="send the subscriptions due now")
+    sp.add_argument("--url", help="the app's address for the links back")
     args = parser.parse_args(argv)
-    return report_command(args)
+    return report_command(args) if args.command == "report" else subscriptions_command(args)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ from opslab.models import forecast as forecast_mod
 from opslab.planning import completion
 from opslab.planning import experiment_impact
 from opslab.planning.targets import Target, parse_period
+from opslab.report import alerts as alerts_mod
 from opslab.report import content as report_mod
+from opslab.report.trust import source_from_load
 
 __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetStatusResult",
            "FunnelConfig", "PathsConfig", "RetentionConfig",
@@ -380,8 +382,9 @@ def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
 
 
 def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_of=None, rules=None,
-                     config=None):
-    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day)."""
+                     config=None, source=None):
+    """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day);
+    ``source`` (default: from ``ds`` when it is a LoadResult) feeds its data-quality section."""
     data = dataset_of(ds)
     named = _positional("quarterly_report", old, ["targets", "lang", "as_of", "config", "rules"], {})
     targets, lang = named.get("targets", targets), named.get("lang", lang)
@@ -389,4 +392,11 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
     if period is None:
         period = pd.Period(_day(data, as_of), freq="Q").strftime("%YQ%q")
     wanted = _targets(targets, period)
-    return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules)
+    source = source_from_load(ds) if source is None and hasattr(ds, "reconciliation") else source
+    return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules, source)
+
+
+def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, **settings):
+    """Anomaly alerts up to ``as_of``, each with its likely cause (:mod:`opslab.report.alerts`)."""
+    config = _config(alerts_mod.AlertConfig, config, settings)
+    return alerts_mod.anomaly_alerts(dataset_of(ds), subject, as_of=as_of, rules=rules, config=config)

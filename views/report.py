@@ -7,9 +7,9 @@ import streamlit as st
 from opslab.planning.campaign_review import period_totals
 from opslab.core.i18n import LANGUAGES
 from opslab.report.format import value_text
-from opslab.report import quarterly_report
 from opslab.planning.targets import period_of
 from opslab.workspace.target_store import TargetStore
+from ui import report_prep
 from ui.models import shared_result
 from ui.state import dataset_key, labeller, lang, rules, tr
 from ui.url_state import url_choice
@@ -25,7 +25,8 @@ p = last
 while p.end >= ds.start and len(options) < 12:
     options.append(p.code)
     p = p.prev()
-default = last.prev().code if last.end > ds.end and last.prev().code in options else last.code
+default = report_prep.default_period(ds, grain)
+default = default if default in options else last.code
 period = url_choice("selectbox", tr("report.period"), options, default, "rp_period", c2)
 report_lang = url_choice("segmented_control", tr("report.lang"), LANGUAGES, lang(), "rp_lang", c3,
                          format_func=lambda c: {"zh": "中文", "en": "English"}[c])
@@ -33,12 +34,11 @@ report_lang = url_choice("segmented_control", tr("report.lang"), LANGUAGES, lang
 targets = TargetStore().load(dataset_key())
 st.caption(tr("report.targets_used", n=len(targets)))
 lc_rules = rules()  # the rules in force on Lifecycle: the report's tiers and churn watch use them
-settings = (f"{period}:{report_lang}:{sorted((t.kpi, t.period, t.value, t.direction) for t in targets)}"
-            f":{lc_rules!r}")
+settings = report_prep.settings_of(period, report_lang, targets, lc_rules)
 
 
 def _build():
-    return quarterly_report(ds, period, targets=targets, lang=report_lang, rules=lc_rules)
+    return report_prep.build(ds, period, report_lang, targets, lc_rules, source=report_prep.session_source())
 
 
 def _progress(build):
@@ -46,14 +46,19 @@ def _progress(build):
         return build()
 
 
-rep = shared_result("report", ds, settings, _build, _progress)
+if report_prep.state(ds, settings) == "running":  # prepared since the data set opened: wait for it
+    with st.status(tr("report.preparing"), expanded=False) as box:
+        rep = shared_result("report", ds, settings, _build)
+        box.update(label=tr("report.ready"), state="complete")
+else:
+    rep = shared_result("report", ds, settings, _build, _progress)
 blocks = rep.document()
 name = f"opslab_report_{period}_{report_lang}"
 d1, d2 = st.columns(2)
-d1.download_button(tr("report.download_docx"), data=rep.to_docx, file_name=f"{name}.docx",
+d1.download_button(tr("report.download_docx"), data=lambda: rep.file("docx"), file_name=f"{name}.docx",
                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                    key="rp_docx", icon=":material/download:", on_click="ignore")
-d2.download_button(tr("report.download_html"), data=rep.to_html, file_name=f"{name}.html",
+d2.download_button(tr("report.download_html"), data=lambda: rep.file("html"), file_name=f"{name}.html",
                    mime="application/octet-stream", key="rp_html", icon=":material/download:",
                    on_click="ignore")
 st.divider()

@@ -39,9 +39,12 @@ def completion_bars(frame: pd.DataFrame, title: str, x_title: str, progress: flo
     rules = pd.DataFrame({"x": [100.0] + ([100 * progress] if progress is not None else []),
                           "what": ["100%"] + ([progress_label] if progress is not None else [])})
     rule = alt.Chart(rules).mark_rule(strokeDash=[4, 3], color="#334155").encode(x="x:Q")
-    text = alt.Chart(rules).mark_text(align="left", dx=3, dy=-90, color="#334155").encode(
-        x="x:Q", text="what:N")
-    return _config(alt.layer(bars, rule, text), title)
+    # each rule's label on its own line above the plot, so 100 % and 时间进度 never overlap
+    texts = [alt.Chart(rules.iloc[[i]]).mark_text(align="left", dx=3, color="#334155", fontSize=10).encode(
+        x="x:Q", y=alt.value(-6 - 13 * i), text="what:N") for i in range(len(rules))]
+    height = max(120, 30 * len(data))
+    return alt.layer(bars, rule, *texts).properties(
+        title=alt.TitleParams(title, offset=12 + 13 * len(rules)), width=520, height=height).configure(font=FONT)
 
 
 def daily_line(series: pd.Series, title: str, y_title: str) -> alt.Chart:
@@ -64,14 +67,20 @@ def grouped_bars(frame: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
 
 
 def roi_bars(frame: pd.DataFrame, title: str, x_title: str, break_even: str) -> alt.Chart:
-    """ROI per campaign (``label``, ``roi``) with the break-even rule at 1."""
-    data = frame.assign(color=["#b91c1c" if r < 1 else "#15803d" for r in frame["roi"]])
-    bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("label:N", sort=None, title=None), x=alt.X("roi:Q", title=x_title),
-        color=alt.Color("color:N", scale=None, legend=None))
+    """ROI per campaign (``label``, ``roi``) with the break-even rule at 1: one row of 26 px
+    per campaign so names never overlap, names never cut, each bar labelled
+    with its "1:x" value."""
+    data = frame.assign(color=["#b91c1c" if r < 1 else "#15803d" for r in frame["roi"]],
+                        text=[f"1:{r:.2f}" if r < 1 else f"1:{r:.1f}" for r in frame["roi"]])
+    y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=11))
+    bars = alt.Chart(data).mark_bar(height=16).encode(
+        y=y, x=alt.X("roi:Q", title=x_title), color=alt.Color("color:N", scale=None, legend=None))
+    values = alt.Chart(data).mark_text(align="left", dx=4, fontSize=10, color="#0f172a").encode(
+        y=y, x="roi:Q", text="text:N")
     rule = alt.Chart(pd.DataFrame({"x": [1.0], "t": [break_even]})).mark_rule(
         strokeDash=[4, 3], color="#334155").encode(x="x:Q")
-    return _config(alt.layer(bars, rule), title)
+    height = max(120, 26 * len(data))
+    return alt.layer(bars, values, rule).properties(title=title, width=480, height=height).configure(font=FONT)
 
 
 def to_png(chart: alt.Chart, scale: float = 2.0) -> bytes | None:

@@ -30,31 +30,23 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab.planning import campaign_review as cr
-from opslab.dataset.dataset import Dataset
-from opslab.metrics.kpi_table import change
-from opslab.planning.completion import period_actuals, target_status
 from opslab.core.periods import as_of_day
-from opslab.planning.targets import TARGET_KPIS, Period, _tier_rules, parse_period
-from opslab.lifecycle import tiers as lc
-from opslab.metrics.kpi_table import daily
 from opslab.core.problems import OpsLabError
-from opslab.planning import campaign_review as cr
+from opslab.core.results import result_surface
 from opslab.dataset.dataset import Dataset
+from opslab.lifecycle import tiers as lc
 from opslab.metrics import catalogue
-from opslab.metrics.kpi_table import change
+from opslab.metrics.kpi_table import change, daily
+from opslab.planning import campaign_review as cr
 from opslab.planning.completion import period_actuals, target_status
-from opslab.core.periods import as_of_day
 from opslab.planning.targets import TARGET_KPIS, Period, _tier_rules, parse_period
-from opslab.lifecycle import tiers as lc
-from opslab.metrics.kpi_table import daily
-from opslab.core.problems import OpsLabError
 from opslab.report.charts import to_png
 from opslab.report.document import document
 from opslab.report.docx import render_docx
 from opslab.report.findings import findings, next_plan
 from opslab.report.html import render_html
-from opslab.core.results import result_surface
+from opslab.report.trust import ReportSource, quality
+from opslab.report.why import count_why, gmv_why
 
 #: KPIs of the report's table, in order.
 REPORT_KPIS = TARGET_KPIS
@@ -88,6 +80,13 @@ class OpsReport:
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: False when the data hold no amounts: money figures are absent and the report says so
     has_amounts: bool = True
+    start: dt.date | None = None
+    why: dict = field(default_factory=dict)          # kpi -> opslab.report.why.Why
+    source: ReportSource | None = None
+    quality: dict = field(default_factory=dict)      # opslab.report.trust.quality
+    data_start: dt.date | None = None
+    data_end: dt.date | None = None
+    fingerprint: str = ""
 
     def document(self):
         """The report as a list of blocks (what the screen, .docx and HTML all draw)."""
@@ -100,9 +99,18 @@ class OpsReport:
             cache[block.key] = to_png(block.chart)
         return cache[block.key]
 
-    def to_docx(self) -> bytes:
-        """The report as a Word document (python-docx), charts embedded as PNG."""
-        return render_docx(self.document(), self.png)
+    def to_docx(self, created: dt.datetime | None = None) -> bytes:
+        """The report as a Word document (python-docx), charts embedded as PNG; the same
+        figures give the same file apart from its creation time (``created``, default now)."""
+        return render_docx(self.document(), self.png, created=created)
+
+    def file(self, kind: str):
+        """The .docx ("docx") or HTML ("html") made once for this report and kept (the
+        screen's downloads; a background preparation makes them ahead)."""
+        cache = self.__dict__.setdefault("_files", {})
+        if kind not in cache:
+            cache[kind] = self.to_docx() if kind == "docx" else self.to_html()
+        return cache[kind]
 
     def to_html(self) -> str:
         """The report as one self-contained HTML page (charts inline, all data text escaped)."""
@@ -173,13 +181,28 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
     return pd.DataFrame(rows).set_index("kpi")
 
 
+def _whys(ds: Dataset, p: Period, end: dt.date, days: int) -> dict:
+    """Why GMV, paying users and new users changed against the previous period's first
+    ``days`` days (the KPI table's 环比 window), when those lie inside the data."""
+    other = p.prev()
+    o_end = min(other.start + dt.timedelta(days=days - 1), other.end)
+    if other.start < ds.start or o_end > end:
+        return {}
+    now, before = (p.start, end), (other.start, o_end)
+    out = {"gmv": gmv_why(ds, now, before)} if getattr(ds, "has_amounts", True) else {}  # no money without amounts
+    return out | {"paying_users": count_why(ds, "paying_users", now, before),
+                  "new_users": count_why(ds, "new_users", now, before)}
+
+
 def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
-                 config=None, rules=None) -> OpsReport:
+                 config=None, rules=None, source: ReportSource | None = None) -> OpsReport:
     """Gather every figure of the report of ``period`` (see the module docstring).
 
     ``targets``: :class:`opslab.planning.targets.Target` objects (any periods; those of ``period``
     fill the KPI table, those of the next period the plan). ``config``: the
-    :class:`~opslab.models.forecast.ForecastConfig` of the forecasts.
+    :class:`~opslab.models.forecast.ForecastConfig` of the forecasts. ``source``: what the
+    load says (:func:`opslab.report.trust.source_from_load`) for the data-quality section and
+    the appendix.
     """
 
     p = parse_period(period)
@@ -204,14 +227,16 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
                     as_of=as_of, complete=p.end <= as_of, days=(end - p.start).days + 1,
                     kpis=kpis, status=status, tiers=_tier_movements(ds, p.start, end, rules),
                     churn=_churn_watch(ds, p.start, end, rules), campaigns=camp, next_campaign=nxt,
-                    daily=d)
+                    daily=d, start=p.start, source=source, quality=quality(source),
+                    data_start=ds.start, data_end=ds.end, fingerprint=str(getattr(ds, "fingerprint", "")))
+    rep.why = _whys(ds, p, end, (end - p.start).days + 1)
     rep.findings = findings(rep)
     rep.plan = next_plan(ds, p, targets, as_of, config, kpis, high_value=hv)
     return rep
 
 
 def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
-                     config=None, rules=None) -> OpsReport:
+                     config=None, rules=None, source: ReportSource | None = None) -> OpsReport:
     """The operations report of a quarter ("2026Q3") or month ("2026-07"), in ``lang``.
 
     ``rules``: the lifecycle rules in force (the Lifecycle page's); default, the rules fitted
@@ -228,4 +253,4 @@ def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-    return build_report(ds, period, targets, lang, as_of, config, rules)
+    return build_report(ds, period, targets, lang, as_of, config, rules, source)

@@ -6,39 +6,26 @@ Every number is written by :mod:`opslab.report.format`, the module the targets s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
 from opslab.core.i18n import t
-from opslab.present import formatting as fmt
 from opslab.metrics import catalogue
-from opslab.core.i18n import t
-from opslab.report import charts
+from opslab.present import formatting as fmt
+from opslab.report import charts, sections
+from opslab.report.blocks import Block
 from opslab.report.format import (
     STATUS_STYLE,
     change_text,
+    kpi_change_text,
     money_text,
     pct_text,
     prob_text,
     status_text,
     value_text,
 )
-
-
-@dataclass
-class Block:
-    """kind: title, meta, h2, p, bullets, table or chart."""
-
-    kind: str
-    text: str = ""
-    columns: list = field(default_factory=list)
-    rows: list = field(default_factory=list)
-    colors: list = field(default_factory=list)   # per row: colour of the last cell or None
-    items: list = field(default_factory=list)
-    chart: object = None
-    key: str = ""                                 # a stable name (tests, the screen)
 
 
 def kpi_rows(rep, lang: str) -> tuple[list, list, list]:
@@ -63,9 +50,19 @@ def kpi_rows(rep, lang: str) -> tuple[list, list, list]:
     return cols, rows, colors
 
 
+def _grain(period: str) -> str:
+    return "quarter" if "Q" in period else "year" if len(period) == 4 else "month"
+
+
 def _intro(rep, lang) -> list[Block]:
-    grain = "quarter" if "Q" in rep.period else "year" if len(rep.period) == 4 else "month"
-    out = [Block("title", t(f"report.title.{grain}", lang, period=rep.period), key="title")]
+    """The cover: title, the data set, the period with its dates, the as-of date."""
+    out = [Block("title", t(f"report.title.{_grain(rep.period)}", lang, period=rep.period), key="title")]
+    s = rep.source
+    name = (s.name if s and s.name else None) or (s.dataset_id[:12] if s and s.dataset_id else rep.fingerprint[:12])
+    end = rep.start + dt.timedelta(days=rep.days - 1) if rep.start else rep.as_of
+    out.append(Block("meta", t("report.cover.dataset", lang, name=name), key="cover_dataset"))
+    out.append(Block("meta", t("report.cover.period", lang, period=rep.period, start=str(rep.start), end=str(end)),
+                     key="cover_period"))
     state = t("report.meta.complete" if rep.complete else "report.meta.partial", lang,
               as_of=rep.as_of.isoformat(), days=rep.days)
     if not getattr(rep, "has_amounts", True):
@@ -74,7 +71,7 @@ def _intro(rep, lang) -> list[Block]:
         meta = t("report.meta.line_no_currency", lang, state=state)
     else:
         meta = t("report.meta.line", lang, state=state, currency=rep.currency)
-    out.append(Block("meta", meta))
+    out.append(Block("meta", meta, key="cover_state"))
     return out
 
 
@@ -169,7 +166,7 @@ def _campaigns(rep, lang) -> list[Block]:
                      rows=rows, key="campaign_table"))
     frame = pd.DataFrame({"label": [r[0] for r in rows], "roi": c["roi"].fillna(0).to_numpy(float)})
     out.append(Block("chart", chart=charts.roi_bars(frame, t("report.chart.roi", lang),
-                                                    t("report.camp.roi", lang),
+                                                    t("report.chart.roi_axis", lang),
                                                     t("report.break_even", lang)), key="chart_roi"))
     n = rep.next_campaign
     if n is not None and n["forecast"].roi is not None:
@@ -185,8 +182,38 @@ def _campaigns(rep, lang) -> list[Block]:
     return out
 
 
+#: A suggested action per problem: the lifecycle tier plays and the levers.
+ACTIONS = {"warning_growing": "lifecycle.play.churn_warning", "below_break_even": "report.action.below_break_even",
+           "data_set_aside": "report.action.data_set_aside", "retention_drop": "lifecycle.play.active",
+           "behind_target": "report.action.behind_target"}
+FACTOR_ACTIONS = {"buyers": "lifecycle.play.potential_payer", "orders_per_buyer": "lifecycle.play.payer",
+                  "order_value": "lifecycle.play.payer"}
+
+
+def action_text(f, lang) -> str:
+    key = FACTOR_ACTIONS.get(f.evidence.get("factor"), "") if f.code == "gmv_decline" else ACTIONS.get(f.code, "")
+    return t("report.action", lang, action=t(key, lang)) if key else ""
+
+
+def problem_item(f, rep, lang) -> str:
+    """A problem as the report lists it: the evidence, the money at stake, the action."""
+    money = (t("report.problem.at_stake", lang, money=money_text(f.money, lang, rep.currency))
+             if np.isfinite(f.money) else "")
+    return finding_text(f, rep, lang) + money + action_text(f, lang)
+
+
 def finding_text(f, rep, lang) -> str:
     e, cur = f.evidence, rep.currency
+    if f.code == "data_set_aside":
+        return t("report.problem.data_set_aside", lang, aside=f"{e['rows_set_aside']:,}", rows=f"{e['rows_in']:,}",
+                 share=pct_text(e["share_rows"]), money=money_text(f.money, lang, cur),
+                 money_share=pct_text(e["share_amount"]))
+    if f.code == "gmv_decline":
+        w = e["why"]
+        seg = sections.contributors_text(w, lang, cur)
+        return t("report.problem.gmv_decline", lang, before=value_text("gmv", w.before, lang, cur),
+                 now=value_text("gmv", w.now, lang, cur), change=kpi_change_text("gmv", w.now, w.before, lang),
+                 factors=sections.factor_text(w, lang, cur)) + (" " + seg if seg else "")
     if f.code == "behind_target":
         params = dict(kpi=catalogue.name(f.subject, lang),
                       actual=value_text(f.subject, e["actual"], lang, cur),
@@ -214,9 +241,10 @@ def finding_text(f, rep, lang) -> str:
 
 def _problems_and_plan(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.problems", lang), key="problems")]
-    items = [finding_text(f, rep, lang) for f in rep.findings]
-    out.append(Block("bullets", items=items or [t("report.problem.none", lang)], key="problem_list"))
-    grain = "quarter" if "Q" in rep.period else "year" if len(rep.period) == 4 else "month"
+    items = [problem_item(f, rep, lang) for f in rep.findings]
+    none = t("report.problem.none" if rep.quality.get("known") else "report.problem.none_unchecked", lang)
+    out.append(Block("bullets", items=items or [none], key="problem_list"))
+    grain = _grain(rep.period)
     out.append(Block("h2", t(f"report.h.plan.{grain}", lang), key="plan"))
     plan = rep.plan
     if not len(plan):
@@ -224,7 +252,9 @@ def _problems_and_plan(rep, lang) -> list[Block]:
         return out
     rows = [[catalogue.name(r['kpi'], lang), r["period"],
              ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(r["kpi"], r["value"], lang, rep.currency),
-             change_text(r["change"]), prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang)]
+             kpi_change_text(r["kpi"], r["value"], rep.kpis.loc[r["kpi"], "actual"], lang)
+             if np.isfinite(r["change"]) else "–",
+             prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang)]
             for _, r in plan.iterrows()]
     out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
                                        ("kpi", "period", "target", "vs_now", "p_hit", "source")],
@@ -233,11 +263,24 @@ def _problems_and_plan(rep, lang) -> list[Block]:
     return out
 
 
+NUMERALS = "一二三四五六七八九十"
+
+
 def document(rep) -> list[Block]:
-    """Every block of the report, in order."""
+    """Every block of the report, in order: the cover, the contents, then the numbered
+    sections (the appendix last); the contents list every section heading."""
     lang = rep.lang
-    return [*_intro(rep, lang), *_kpis(rep, lang), *_lifecycle(rep, lang), *_campaigns(rep, lang),
-            *_problems_and_plan(rep, lang)]
+    body = [*sections.summary(rep, lang, finding_text), *_kpis(rep, lang), *sections.why_section(rep, lang),
+            *_lifecycle(rep, lang), *_campaigns(rep, lang), *_problems_and_plan(rep, lang),
+            *sections.quality_section(rep, lang)]
+    n = 0
+    for b in body:
+        if b.kind == "h2" and b.key != "summary":
+            n += 1
+            b.text = (f"{NUMERALS[n - 1]}、" if lang == "zh" else f"{n}. ") + b.text
+    body += sections.appendix(rep, lang)
+    toc = Block("toc", t("report.h.toc", lang), items=[(b.key, b.text) for b in body if b.kind == "h2"], key="toc")
+    return [*_intro(rep, lang), toc, *body]
 
 
 def status_table(status: pd.DataFrame, lang: str, currency: str = "") -> pd.DataFrame:

@@ -9,7 +9,15 @@ A :class:`Finding` is an i18n code (``report.problem.*``) with its evidence as p
 - ``warning_growing``: the 流失预警 tier grew by at least :data:`WARNING_GROWTH` (10 %) over
   the period, with the value at risk;
 - ``below_break_even``: the campaigns whose revenue did not cover their spend (ROI < 1:1),
-  lowest ROI first, with their total spend and revenue.
+  lowest ROI first, with their total spend and revenue;
+- ``gmv_decline``: GMV fell by at least :data:`GMV_DROP` (5 %) against the previous period,
+  with the factor and the segments that drove it (:mod:`opslab.report.why`);
+- ``data_set_aside``: the load set aside at least 5 % of its rows or money
+  (:mod:`opslab.report.trust`).
+
+Problems are ranked by the money at stake (``Finding.money``: the GMV shortfall against a
+target or the previous period, the value at risk of the 流失预警 tier, the campaigns' loss,
+the money set aside), those without an amount after them, by kind.
 
 Next period's plan keeps the targets already set for it and proposes one for each KPI with a
 forecast that has none: the median of the forecast's per-path period values, rounded to three
@@ -33,10 +41,13 @@ from opslab.metrics.kpi_table import change
 from opslab.planning.completion import KPI_KIND, target_row
 from opslab.planning.targets import FORECAST_SERIES, Period, Target, forecast_paths
 from opslab.planning.completion import _paths_outlook, period_actuals, time_progress
+from opslab.report.trust import set_aside_is_large
 
 RETENTION_DROP = 0.03
 WARNING_GROWTH = 0.10
-SEVERITY = {"behind_target": 0, "retention_drop": 1, "warning_growing": 2, "below_break_even": 3}
+GMV_DROP = 0.05
+SEVERITY = {"data_set_aside": 0, "behind_target": 1, "gmv_decline": 2, "retention_drop": 3,
+            "warning_growing": 4, "below_break_even": 5}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Finding:
     code: str
     subject: str = ""
     evidence: dict = field(default_factory=dict)
+    money: float = float("nan")   # the money at stake, in the data set's currency
 
 
 def round_sig(x: float, digits: int = 3) -> float:
@@ -55,14 +67,29 @@ def round_sig(x: float, digits: int = 3) -> float:
     return float(round(x, digits - 1 - int(np.floor(np.log10(abs(x))))))
 
 
+def _rank(f: Finding):
+    return (0 if np.isfinite(f.money) else 1, -f.money if np.isfinite(f.money) else 0.0, SEVERITY[f.code])
+
+
 def findings(rep) -> list[Finding]:
-    """The problems of a built report, most serious first."""
+    """The problems of a built report, the most money at stake first."""
     out = []
+    q = getattr(rep, "quality", {}) or {}
+    if set_aside_is_large(q):
+        out.append(Finding("data_set_aside", "load", {k: q[k] for k in (
+            "rows_in", "rows_set_aside", "amount_set_aside", "share_rows", "share_amount")},
+            money=float(q["amount_set_aside"])))
     for _, s in rep.status.iterrows():
         if s["status"] in ("off_track", "at_risk", "missed"):
+            gap = abs(float(s["target"]) - float(s["actual"])) if s["kpi"] == "gmv" else float("nan")
             out.append(Finding("behind_target", s["kpi"], {
                 "actual": s["actual"], "target": s["target"], "completion": s["completion"],
-                "p_hit": s["p_hit"], "status": s["status"], "direction": s["direction"]}))
+                "p_hit": s["p_hit"], "status": s["status"], "direction": s["direction"]}, money=gap))
+    why = (getattr(rep, "why", {}) or {}).get("gmv")
+    if why is not None and why.before > 0 and why.change / why.before <= -GMV_DROP:
+        worst = why.factors["contribution"].idxmin() if len(why.factors) else ""
+        out.append(Finding("gmv_decline", "gmv", {"before": why.before, "now": why.now,
+                                                  "factor": worst, "why": why}, money=-why.change))
     for kpi in [k for k in rep.kpis.index if k[:2] in ("m1", "m3")]:
         now, before = rep.kpis.loc[kpi, "actual"], rep.kpis.loc[kpi, "previous"]
         if np.isfinite(now) and np.isfinite(before) and before - now >= RETENTION_DROP:
@@ -70,15 +97,16 @@ def findings(rep) -> list[Finding]:
                                                        "points": 100 * (before - now)}))
     ch = rep.churn
     if np.isfinite(ch["growth"]) and ch["growth"] >= WARNING_GROWTH:
-        out.append(Finding("warning_growing", "churn_warning", dict(ch)))
+        out.append(Finding("warning_growing", "churn_warning", dict(ch), money=float(ch["value_at_risk"])))
     below = rep.campaigns.below_break_even.sort_values("roi", kind="stable")
     if len(below):
         names = [str(n) if isinstance(n, str) and n else str(i)
                  for n, i in zip(below.get("name", below["campaign_id"]), below["campaign_id"])]
+        spend, revenue = float(below["spend"].sum()), float(below["revenue"].sum())
         out.append(Finding("below_break_even", "campaigns", {
             "campaigns": list(zip(names, below["roi"].astype(float))),
-            "spend": float(below["spend"].sum()), "revenue": float(below["revenue"].sum())}))
-    return sorted(out, key=lambda f: SEVERITY[f.code])
+            "spend": spend, "revenue": revenue}, money=spend - revenue))
+    return sorted(out, key=_rank)
 
 
 def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame,

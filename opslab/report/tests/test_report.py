@@ -80,7 +80,12 @@ def test_docx_and_html_hold_the_figures(rep):
 @pytest.mark.slow
 def test_findings_have_evidence(rep):
     codes = [f.code for f in rep.findings]
-    assert codes[0] == "behind_target"
+    money = [f.money for f in rep.findings]
+    with_money = [m for m in money if np.isfinite(m)]
+    assert with_money == sorted(with_money, reverse=True)  # ranked by the money at stake
+    assert money[:len(with_money)] == with_money  # those without an amount come after
+    gmv = next(f for f in rep.findings if f.code == "behind_target" and f.subject == "gmv")
+    assert gmv.money == pytest.approx(120_000 - rep.kpis.loc["gmv", "actual"])
     below = [f for f in rep.findings if f.code == "below_break_even"]
     assert len(below) == 1
     listed = below[0].evidence["campaigns"]

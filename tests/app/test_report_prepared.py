@@ -1,0 +1,36 @@
+"""The Report screen opens fast once a data set is open: the router starts building the
+default report in the background when the data set opens, and the screen reads that build
+(measured: the screen's run after the background build has finished, on the sample)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.app.conftest import open_app
+from ui import report_prep
+
+
+@pytest.mark.slow
+def test_report_screen_under_five_seconds_once_prepared(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPSLAB_SCHEDULER", "off")
+    at = open_app("zh", timeout=300)  # the Overview: the data set is now open
+    assert not at.exception
+    threads = [t for t in report_prep._started.values() if t is not None]
+    assert threads, "opening a data set starts preparing the report"
+    for t in threads:
+        t.join(timeout=600)  # waits for the build itself, not a fixed time
+    key, settings = next(iter(report_prep._started))
+    rep = report_prep._slot("report", key, settings)["value"]
+    files = rep.__dict__.get("_files", {})
+    assert files["docx"][:2] == b"PK" and files["html"].startswith("<!DOCTYPE html>")  # downloads ready
+    at.switch_page("views/report.py")
+    t0 = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - t0
+    assert not at.exception
+    print(f"Report screen, prepared: {seconds:.2f} s")
+    assert any("季度运营报告" in h.value for h in at.header)
+    assert seconds < 5.0
