@@ -186,14 +186,25 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
 
 @dataclass(frozen=True)
 class LifecycleView:
-    """Projected GMV with measured transitions and with one transition improved."""
+    """Projected GMV with measured transitions and with one transition improved.
+
+    ``baseline_gmv`` / ``improved_gmv`` (by month ahead, 1..months) are what the screen
+    shows. Anchored on the KPI forecast (``anchored``), the baseline *is* the GMV forecast
+    of those months (the same daily fit as the chart, summed per month) and the improvement
+    applies the lifecycle model's relative change month by month, so the box and the
+    forecast cannot show two next-quarter GMVs; ``baseline`` / ``improved`` keep the tier
+    model's own projection (its ``total_gmv`` is shown as the model's own view).
+    """
 
     inputs: wi.LifecycleInputs
     baseline: wi.Projection
     improved: wi.Projection
     rate_before: float
     rate_after: float
-    gain: float  # improved - baseline total GMV (negative: a loss)
+    gain: float  # improved - baseline total GMV shown (negative: a loss)
+    baseline_gmv: pd.Series
+    improved_gmv: pd.Series
+    anchored: bool
 
 
 def lifecycle_inputs(ds: Dataset, rules: lc.LifecycleRules) -> wi.LifecycleInputs | None:
@@ -204,11 +215,22 @@ def lifecycle_inputs(ds: Dataset, rules: lc.LifecycleRules) -> wi.LifecycleInput
 
 
 def lifecycle_view(inputs: wi.LifecycleInputs, months: int, source: str, dest: str,
-                   points: float) -> LifecycleView:
-    """The lifecycle section: ``points`` (0.1 = 10 pp) more of ``source`` -> ``dest``."""
+                   points: float, forecast_gmv: pd.Series | None = None) -> LifecycleView:
+    """The lifecycle section: ``points`` (0.1 = 10 pp) more of ``source`` -> ``dest``.
+
+    ``forecast_gmv``: the KPI forecast's GMV per month from the month after the inputs'
+    last month end (:func:`opslab.models.forecast.forecast` at the month grain); when given
+    (and the tier model projects some GMV every month), the baseline is that forecast and
+    the improvement its relative change under the tier model."""
     base = wi.lifecycle_projection(inputs, months)
     better = wi.lifecycle_projection(
         inputs, months, wi.improve_transition(inputs.rates, source, dest, points))
     before = float(inputs.rates.loc[source, dest])
+    base_gmv, improved_gmv, anchored = base.gmv, better.gmv, False
+    if (forecast_gmv is not None and len(forecast_gmv) >= months
+            and (base.gmv.to_numpy() > 0).all()):
+        fc = pd.Series(np.asarray(forecast_gmv, float)[:months], index=base.gmv.index, name="gmv")
+        base_gmv, improved_gmv, anchored = fc, fc * (better.gmv / base.gmv), True
     return LifecycleView(inputs, base, better, before, min(1.0, max(0.0, before + points)),
-                         better.total_gmv - base.total_gmv)
+                         float(improved_gmv.sum() - base_gmv.sum()), base_gmv, improved_gmv,
+                         anchored)
