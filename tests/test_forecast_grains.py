@@ -85,6 +85,35 @@ def test_targets_and_the_report_read_the_same_paths(sample):
     assert (status.loc[1, "lower"], status.loc[1, "upper"]) == pytest.approx((lo, hi), rel=1e-9)
 
 
+@pytest.mark.parametrize("grain,h", [("week", 13), ("month", 3), ("day", 91)])
+def test_the_forecast_page_reads_a_calendar_period_as_the_targets_screen_does(sample, grain, h):
+    # weeks straddle month ends: the Forecast page's target section reads the daily paths
+    # behind its grain, so a month or quarter holds exactly its days, as on the Targets
+    # screen (completion) and in the report (findings.next_plan), whatever grain is shown
+    from opslab.planning import forecast_readout as readout
+    from opslab.report.findings import next_plan, round_sig
+    from opslab.planning.targets import period_of
+
+    fv = readout.forecast_view(forecast(sample, "gmv", grain, h), h=h)
+    codes = [p.code for p in readout.target_periods(fv, grain, sample.end)]
+    assert {"2026Q4", "2026-11", "2026-12"} <= set(codes)
+    targets = [Target("gmv", c, 50_000.0) for c in ("2026Q4", "2026-11", "2026-12")]
+    status = target_status(sample, targets).set_index("period")
+    for t_ in targets:
+        out = readout.target_view(fv, "gmv", grain, t_.period, t_).outlook
+        row = status.loc[t_.period]
+        assert out.forecast == pytest.approx(row["forecast"], rel=1e-9)
+        assert (out.lower, out.upper) == pytest.approx((row["lower"], row["upper"]), rel=1e-9)
+        assert out.p_hit == pytest.approx(row["p_hit"], abs=1e-12)
+    # the report's proposal for the next quarter is the median of the same quarter paths
+    plan = next_plan(sample, period_of(sample.end, "quarter"), [], sample.end, None,
+                     pd.DataFrame(columns=["actual"])).set_index("kpi")
+    q1 = forecast(sample, "gmv", "quarter", 2).sample_paths()[:, 1]
+    if plan.loc["gmv", "basis"] == "forecast_median":
+        assert plan.loc["gmv", "value"] == round_sig(float(np.median(q1)))
+    assert plan.loc["gmv", "p_hit"] == pytest.approx(float(np.mean(q1 >= plan.loc["gmv", "value"])))
+
+
 def test_festival_is_visible_in_the_forecast_where_the_calendar_is_on(sample):
     # Double 11 2026 lies ahead of the sample's last day: with the Chinese calendar the day
     # stands out from its week; without it nothing marks the day

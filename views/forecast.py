@@ -127,11 +127,15 @@ with st.expander(tr("forecastpage.plan.title"), icon=":material/campaign:"):
 plan_ok = plan_start is not None and plan_end is not None and plan_end >= plan_start
 plan = CampaignPlan(plan_spend, plan_type, plan_channel, plan_start, plan_end) if plan_ok else None
 has_model = not isinstance(camp_model, OpsLabError)
-effect = (planner.campaign_effect(camp_model, plan, future, grain, kpi)
-          if plan is not None and plan_in_fc and has_model else None)
+effect = day_effect = None
+if plan is not None and plan_in_fc and has_model:
+    effect = planner.campaign_effect(camp_model, plan, future, grain, kpi)
+    # the same effect by day, for the daily paths a calendar target period is read from
+    day_effect = planner.campaign_effect(
+        camp_model, plan, pd.date_range(future[0], periods.period_end(future[-1], grain), freq="D"), "day", kpi)
 
 # -- forecast chart and every candidate's backtest error -----------------------------------
-fv = readout.forecast_view(result, effect, h=h)
+fv = readout.forecast_view(result, effect, h=h, day_effect=day_effect)
 st.subheader(tr("forecastpage.chart_title", kpi=catalogue.series_name(kpi, code)))
 st.altair_chart(charts.forecast_chart(
     fv.history, fv.frame, date_title=tr("forecastpage.date"), value_title=kpi_title(kpi),

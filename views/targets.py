@@ -161,7 +161,7 @@ else:
     def _v(kpi, x):
         return "–" if not np.isfinite(x) else value_text(kpi, x, code, currency)
     st.dataframe(pd.DataFrame({
-        tr("targetplan.col.kpi"): [tr(f"targets.kpi.{k}") for k in plan["kpi"]],
+        tr("targetplan.col.kpi"): [catalogue.name(k, code) for k in plan["kpi"]],
         tr("targetplan.col.value"): [_v(k, x) for k, x in zip(plan["kpi"], plan["value"])],
         tr("targetplan.col.p_hit"): [prob_text(p) for p in plan["p_hit"]],
         tr("targetplan.col.floor"): [_v(k, x if x > 0 else np.nan) for k, x in zip(plan["kpi"], plan["floor"])],

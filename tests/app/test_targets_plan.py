@@ -11,6 +11,7 @@ import pytest
 
 from opslab.core.i18n import t
 from opslab.dataset import load as loader
+from opslab.metrics import catalogue
 from opslab.report.findings import next_plan
 from opslab.report.format import prob_text, value_text
 from opslab.planning.targets import period_of
@@ -39,7 +40,7 @@ def test_next_quarter_proposals_are_the_engines_and_anchored(store):
     found = [d.value for d in at.dataframe if col in d.value.columns]
     assert len(found) == 1
     shown = found[0].set_index(t("targetplan.col.kpi", "en"))
-    gmv = shown.loc[t("targets.kpi.gmv", "en")]
+    gmv = shown.loc[catalogue.name("gmv", "en")]   # the catalogue names every KPI
     assert gmv[col] == value_text("gmv", plan.loc["gmv", "value"], "en", "CNY")
     assert gmv[t("targetplan.col.p_hit", "en")] == prob_text(plan.loc["gmv", "p_hit"])
     assert gmv[t("targetplan.col.floor", "en")] == "–"      # 2027Q1 has not begun
