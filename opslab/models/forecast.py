@@ -53,9 +53,7 @@ from opslab.metrics.kpi_series import agg_of, kpi_series
 from opslab.models import forecast_candidates as cands
 from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
 from opslab.models.forecast_calibration import calibrate
-from opslab.models.forecast_candidates import (
-    BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape,
-)
+from opslab.models.forecast_candidates import BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape
 from opslab.models.forecast_grains import GrainForecast
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
 from opslab.core.problems import INFO, WARNING, Problem
@@ -350,7 +348,7 @@ def daily_config(ds=None, **config) -> ForecastConfig:
     unless ``market`` is given; any other :class:`ForecastConfig` field may be set."""
     config.setdefault("market", default_market(ds))
     config.setdefault("horizon", DAILY_HORIZON)
-    config.setdefault("backtest_horizon", DAILY_BACKTEST)
+    config["backtest_horizon"] = config.get("backtest_horizon") or DAILY_BACKTEST  # None: unset
     return ForecastConfig(**{**config, "grain": "day"})
 
 

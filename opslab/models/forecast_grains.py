@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.core import periods
+from opslab.core.results import result_surface
 
 
 def shared_paths(daily, n_days: int) -> np.ndarray:
@@ -37,6 +38,8 @@ def shared_paths(daily, n_days: int) -> np.ndarray:
     return daily.sample_paths(max(int(daily.config.horizon), int(n_days)))[:, :int(n_days)]
 
 
+@result_surface(frame=lambda r: r.summary_frame(alpha=1 - r.config.interval),
+                as_of=lambda r: r._days.index[-1].date() if len(r._days) else None)
 class GrainForecast:
     """The daily result ``daily`` seen by ``grain``, ``horizon`` periods ahead (the
     statsmodels-style read-only interface of :class:`~opslab.models.forecast.ForecastResult`:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 import pytest
 
 from opslab.present import formatting as fmt
@@ -26,6 +28,8 @@ from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from tests.number_style import shown_cells
 from opslab.models.forecast import MODELS, forecast
+from opslab.planning.completion import target_status
+from opslab.planning.targets import Target
 from tests.app.conftest import open_app
 
 pytestmark = pytest.mark.slow
@@ -214,6 +218,16 @@ def test_planner_and_forecast_agree_on_a_campaign(ds):
                 profit=fmt.signed_money(ro.profit, "en"), even=fmt.money(ro.break_even_spend, "en"),
                 best=fmt.money(ro.best_spend, "en"), best_profit=fmt.signed_money(ro.best_profit or 0.0, "en"))
     assert verdict in texts(at.error) + texts(at.warning) + texts(at.success) + texts(at.info)
+    # the target period's forecast carries the campaign on its own days (the daily paths)
+    future = res.future_index()
+    days = planner.campaign_effect(model, plan, pd.date_range(future[0], future[-1] + pd.Timedelta(days=6)), "day")
+    fv = readout.forecast_view(res, planner.campaign_effect(model, plan, future, "week"), day_effect=days)
+    period = readout.target_periods(fv, "week", ds.end)[0]
+    plain = readout.target_view(readout.forecast_view(res), "gmv", "week", period).outlook.forecast
+    tv = readout.target_view(fv, "gmv", "week", period)
+    in_period = float(days[(days.index >= pd.Timestamp(period.start)) & (days.index <= pd.Timestamp(period.end))].sum())
+    assert tv.outlook.forecast == pytest.approx(plain + in_period, rel=1e-9)
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
 
 
 def test_query_params_restore_view_and_daily_dau():
@@ -232,8 +246,15 @@ def test_quarter_grain_shows_the_same_quarter_as_the_days(ds):
     assert not at.exception
     res = forecast(ds, "gmv", "quarter", 2)
     fv = readout.forecast_view(res, h=2)
-    tv = readout.target_view(fv, "gmv", "quarter")
+    period = readout.target_periods(fv, "quarter", ds.end)[0]  # the calendar target period shown first
+    assert period.code == "2026Q4" and at.selectbox(key="fc_target_period").value == "2026Q4"
+    tv = readout.target_view(fv, "gmv", "quarter", period)
     assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    # one Q4: the chart's first quarter (October as it happened + the forecast days), the
+    # target section and the Targets screen's forecast are the same figure
+    assert tv.outlook.forecast == pytest.approx(fv.frame["mean"].iloc[0], rel=1e-9)
+    row = target_status(ds, [Target("gmv", "2026Q4", 1.0)]).iloc[0]
+    assert row["forecast"] == pytest.approx(tv.outlook.forecast, rel=1e-9)
     days = forecast(ds, "gmv", "day", 160).forecast().loc["2027-01-01":"2027-03-31"]
     assert fv.frame["mean"].iloc[1] == pytest.approx(days.sum(), rel=1e-9)
     caption = " ".join(texts(at.caption))
