@@ -41,6 +41,7 @@ ds = page_start("forecastpage")
 
 code = lang()
 HORIZONS = (28, 56, 91, 182)
+MIN_DAYS = 28
 MARKETS = ("CN", "none")
 DRIVER_KEYS = {d: f"fc_driver_{d}" for d in dtree.DRIVERS}
 
@@ -59,7 +60,7 @@ def show(kpi: str, x: float) -> str:
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 kpi = url_choice("selectbox", tr("forecastpage.kpi"), ks.KPIS, "gmv", "fc_kpi", c1,
                  format_func=lambda k, c=code: catalogue.series_name(k, c))
-grain = url_choice("segmented_control", tr("forecastpage.grain"), ks.GRAINS, "week", "fc_grain", c2,
+grain = url_choice("segmented_control", tr("forecastpage.grain"), periods.GRAINS, "week", "fc_grain", c2,
                    format_func=labeller("forecastpage.grain."))
 horizon_days = url_choice("selectbox", tr("forecastpage.horizon"), HORIZONS, 91, "fc_horizon", c3,
                           format_func=lambda d, T=translator(): T("forecastpage.horizon_days", days=d))
@@ -68,9 +69,9 @@ market = url_choice("segmented_control", tr("forecastpage.market"), MARKETS, def
                     help=tr("forecastpage.market_help"))
 st.caption(tr("forecastpage.link_hint"))
 
-n_periods = len(ks.kpi_series(ds, kpi, grain))
-if n_periods < 8:
-    st.info(tr("forecastpage.too_short", n=n_periods))
+n_days = len(ks.kpi_series(ds, kpi, "day"))  # one daily fit serves every grain
+if n_days < MIN_DAYS:
+    st.info(tr("forecastpage.too_short_days", n=n_days, min=MIN_DAYS))
     st.stop()
 h = periods.horizon_periods(horizon_days, grain)
 
@@ -82,8 +83,8 @@ def _fit_status(fit):
     return fitted
 
 
-# One fit per KPI, grain and calendar, for the longest horizon offered (the backtest horizon
-# does not depend on it): a shorter horizon only simulates fewer periods.
+# One daily fit per KPI and calendar (memoised on the data set, shared with Targets and the
+# report); the grain only sums its sample paths per period, so every grain agrees.
 longest = periods.horizon_periods(max(HORIZONS), grain)
 result = shared_result("forecast", ds, f"{kpi}:{grain}:{longest}:{market}",
                        lambda: forecast(ds, kpi, grain, longest, market=None if market == "none" else market),
@@ -127,11 +128,15 @@ with st.expander(tr("forecastpage.plan.title"), icon=":material/campaign:"):
 plan_ok = plan_start is not None and plan_end is not None and plan_end >= plan_start
 plan = CampaignPlan(plan_spend, plan_type, plan_channel, plan_start, plan_end) if plan_ok else None
 has_model = not isinstance(camp_model, OpsLabError)
-effect = (planner.campaign_effect(camp_model, plan, future, grain, kpi)
-          if plan is not None and plan_in_fc and has_model else None)
+effect = day_effect = None
+if plan is not None and plan_in_fc and has_model:
+    effect = planner.campaign_effect(camp_model, plan, future, grain, kpi)
+    # the same effect by day, for the daily paths a calendar target period is read from
+    day_effect = planner.campaign_effect(
+        camp_model, plan, pd.date_range(future[0], periods.period_end(future[-1], grain), freq="D"), "day", kpi)
 
 # -- forecast chart and every candidate's backtest error -----------------------------------
-fv = readout.forecast_view(result, effect, h=h)
+fv = readout.forecast_view(result, effect, h=h, day_effect=day_effect)
 st.subheader(tr("forecastpage.chart_title", kpi=catalogue.series_name(kpi, code)))
 st.altair_chart(charts.forecast_chart(
     fv.history, fv.frame, date_title=tr("forecastpage.date"), value_title=kpi_title(kpi),
@@ -144,6 +149,14 @@ if effect is not None:
     st.caption(tr("forecastpage.plan.effect_line", value=show(kpi, float(fv.frame["effect"].sum()))))
 for p in fv.notes:
     st.info(tr(p.code, **p.params))
+seen = result.days_seen(h)
+if grain != "day" and seen.iloc[0] > 0:
+    st.caption(tr("forecastpage.first_period_seen", days=int(seen.iloc[0])))
+check = result.plausibility(h)
+if check.capped:
+    st.info(tr("forecastpage.capped", share=fmt.pct(check.share_capped, 0),
+               before=show(kpi, check.forecast_before), best=show(kpi, check.best_run),
+               limit=show(kpi, check.limit), days=check.periods))
 
 with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expanded=fv.model in BASELINES):
     if fv.candidates.empty:
@@ -158,7 +171,7 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
             tr("forecastpage.bt.chosen"): fv.candidates["chosen"].to_numpy(),
         }), {tr("forecastpage.bt.smape"): "decimal", tr("forecastpage.bt.mase"): "score"}, code),
             hide_index=True, width="stretch")
-        st.caption(tr("forecastpage.bt.caption"))
+        st.caption(tr("forecastpage.bt.caption", scale=f"{result.interval_scale:.2f}"))
 
 
 # -- target, driver tree and levers -------------------------------------------------------------
@@ -301,16 +314,22 @@ else:
     pp = l3.slider(tr("forecastpage.lc.points"), 0, 30, 10, key="fc_lc_pp", bind="query-params",
                    format=tr("forecastpage.pp_format"))
     months = max(1, round(horizon_days / 30))
-    lv = readout.lifecycle_view(inputs, months, src, dst, pp / 100)
+    gmv_months = shared_result("forecast", ds, f"gmv:month:{months}:{market}",
+                               lambda: forecast(ds, "gmv", "month", months,
+                                                market=None if market == "none" else market))
+    lv = readout.lifecycle_view(inputs, months, src, dst, pp / 100, gmv_months.forecast())
     k1, k2, k3 = st.columns(3)
-    k1.metric(tr("forecastpage.lc.base_gmv", months=months), fmt.money(lv.baseline.total_gmv, code, currency=ds.currency), border=True)
-    k2.metric(tr("forecastpage.lc.better_gmv"), fmt.money(lv.improved.total_gmv, code, currency=ds.currency),
+    k1.metric(tr("forecastpage.lc.base_gmv", months=months), fmt.money(lv.baseline_gmv.sum(), code, currency=ds.currency), border=True)
+    k2.metric(tr("forecastpage.lc.better_gmv"), fmt.money(lv.improved_gmv.sum(), code, currency=ds.currency),
               delta=fmt.signed_money(lv.gain, code, currency=ds.currency), border=True)  # a loss shows red, arrow down
     k3.metric(tr("forecastpage.lc.rate"), fmt.pct(lv.rate_after),
               delta=f"{tr('forecastpage.lc.was')} {fmt.pct(lv.rate_before)}", delta_color="off",
               delta_arrow="off", border=True)
+    st.caption(tr("forecastpage.lc.anchored", model=tr(f"forecast.model.{gmv_months.model_name}"),
+                  own=fmt.money(lv.baseline.total_gmv, code, currency=ds.currency))
+               if lv.anchored else tr("forecastpage.lc.not_anchored"))
     st.altair_chart(charts.projection_chart(
-        lv.baseline.gmv, lv.improved.gmv, month_title=tr("forecastpage.lc.month"), value_title=kpi_title("gmv"),
+        lv.baseline_gmv, lv.improved_gmv, month_title=tr("forecastpage.lc.month"), value_title=kpi_title("gmv"),
         base_label=tr("forecastpage.lc.baseline"), improved_label=tr("forecastpage.lc.improved")), width="stretch")
     sizes = lv.improved.sizes.rename(columns=tier_label).round(0)
     sizes.index = [tr("forecastpage.lc.month_n", n=i) for i in sizes.index]

@@ -12,7 +12,8 @@ from opslab.planning.levers import rank_levers
 from opslab.metrics import catalogue
 from opslab.planning.levers import rank_levers
 from opslab.report.document import status_table
-from opslab.report.format import STATUS_STYLE, value_text
+from opslab.report.findings import next_plan
+from opslab.report.format import STATUS_STYLE, prob_text, value_text
 from opslab.planning.completion import target_status
 from opslab.planning.targets import (
     DEFAULT_DIRECTION,
@@ -146,6 +147,28 @@ else:
                 tr("targets.lever.col.feasible"): levers["feasible"].to_numpy(),
             })
             st.dataframe(show, hide_index=True, width="stretch")
+
+# -- proposals for the next period (anchored on what is in, the forecast and the history) -------
+nxt = now.next()
+plan = next_plan(ds, now, saved, ds.end, None, pd.DataFrame(columns=["actual"]), high_value=high_value)
+plan = plan[plan["source"] == "forecast"]
+st.subheader(tr("targetplan.title", period=nxt.code))
+if not len(plan):
+    st.caption(tr("targetplan.none", period=nxt.code))
+else:
+    st.caption(tr("targetplan.help", period=nxt.code))
+
+    def _v(kpi, x):
+        return "–" if not np.isfinite(x) else value_text(kpi, x, code, currency)
+    st.dataframe(pd.DataFrame({
+        tr("targetplan.col.kpi"): [catalogue.name(k, code) for k in plan["kpi"]],
+        tr("targetplan.col.value"): [_v(k, x) for k, x in zip(plan["kpi"], plan["value"])],
+        tr("targetplan.col.p_hit"): [prob_text(p) for p in plan["p_hit"]],
+        tr("targetplan.col.floor"): [_v(k, x if x > 0 else np.nan) for k, x in zip(plan["kpi"], plan["floor"])],
+        tr("targetplan.col.last_year"): [_v(k, x) for k, x in zip(plan["kpi"], plan["last_year"])],
+        tr("targetplan.col.limit"): [_v(k, x) for k, x in zip(plan["kpi"], plan["limit"])],
+        tr("targetplan.col.basis"): [tr(f"targetplan.basis.{b}") for b in plan["basis"]],
+    }), hide_index=True, width="stretch")
 
 # -- past periods ----------------------------------------------------------------------------------
 past = [t for t in saved if t.bounds[1] <= ds.end]

@@ -164,10 +164,19 @@ def commerce_calendar(start, end) -> pd.DataFrame:
     """
     index = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(),
                           freq="D", name="date")
-    cal = pd.DataFrame(0.0, index=index, columns=list(COLUMNS))
     if len(index) == 0:
-        return cal
-    for year in range(index[0].year, index[-1].year + 1):
+        return pd.DataFrame(0.0, index=index, columns=list(COLUMNS))
+    years = _year_flags(index[0].year, index[-1].year)
+    return years.loc[index[0]:index[-1]].copy()
+
+
+@lru_cache(maxsize=32)
+def _year_flags(first: int, last: int) -> pd.DataFrame:
+    """Every day of the years ``first``..``last`` flagged (cached: forecasting asks for the
+    same years many times, and marking them costs tenths of a second)."""
+    index = pd.date_range(f"{first}-01-01", f"{last}-12-31", freq="D", name="date")
+    cal = pd.DataFrame(0.0, index=index, columns=list(COLUMNS))
+    for year in range(first, last + 1):
         named, workdays = official_days(year)
         for day, name in named.items():
             _mark(cal, name, day, day)

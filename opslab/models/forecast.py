@@ -1,19 +1,29 @@
 """KPI forecasting: baselines and models compared by a rolling-origin backtest.
 
 ``KPIForecaster(config).fit(y)`` backtests every candidate of
-:mod:`opslab.models.forecast_candidates` (mean, drift and seasonal naive baselines, ETS,
-SARIMAX) and keeps the lowest mean MASE, a baseline on ties, so a model is used only when it
-beats the simple rules on this series. It returns a :class:`ForecastResult`, a read-only
-results object in the statsmodels style: ``forecast(h)`` for the point forecast,
-``summary_frame(alpha=...)`` for the interval at the ``alpha`` asked, ``sample_paths`` for
-odds of hitting a target (:func:`prob_at_least`). Candidates are fitted on ``log1p(y)`` for
-non-negative series (``ForecastConfig.log_transform``); forecasts are means of the
-simulated paths on the original scale.
+:mod:`opslab.models.forecast_candidates` (mean, drift and seasonal naive baselines; ETS,
+Theta, ARIMA and their combination) and keeps the lowest mean MASE, a baseline on ties, so a
+model is used only when it beats the simple rules on this series. Before any candidate sees
+the series, the calendar, campaign regressors and the weekday profile are taken out
+(:mod:`opslab.models.forecast_adjust`) and they are put back on its forecast, so every
+candidate carries Double 11. The chosen candidate's interval is widened until it covers its
+share of the backtest (:mod:`opslab.models.forecast_calibration`) and its paths are held to
+what the history makes plausible (:mod:`opslab.models.forecast_plausible`). It returns a
+:class:`ForecastResult`, a read-only results object in the statsmodels style:
+``forecast(h)`` for the point forecast, ``summary_frame(alpha=...)`` for the interval at the
+``alpha`` asked, ``sample_paths`` for odds of hitting a target (:func:`prob_at_least`).
+Candidates are fitted on ``log1p(y)`` for non-negative series
+(``ForecastConfig.log_transform``); forecasts are means of the simulated paths on the
+original scale.
+
+:func:`forecast` fits a KPI once, by day (:func:`daily_result`, memoised on the data set), and
+shows it at any grain (:class:`~opslab.models.forecast_grains.GrainForecast`): the Forecast
+page, the Targets screen, the report and the digest read that one fit.
 
 With ``market="CN"`` (the default when the data's currency is CNY, see :func:`forecast`)
-the Chinese commerce calendar (:func:`opslab.core.calendar_cn.festival_regressors`) enters
-SARIMAX as regressors, and when the history holds a festival one backtest fold is placed
-on it, so the choice is tested where forecasts matter most.
+the Chinese commerce calendar (:func:`opslab.core.calendar_cn.festival_regressors`) is used, and
+when the history holds a festival one backtest fold is placed on it, so the choice is tested
+where forecasts matter most.
 
 Example
 -------
@@ -39,16 +49,22 @@ from threadpoolctl import threadpool_limits
 
 from opslab.core import periods
 from opslab.core.calendar_cn import festival_regressors, has_festival
-from opslab.metrics.kpi_series import kpi_series
+from opslab.metrics.kpi_series import agg_of, kpi_series
 from opslab.models import forecast_candidates as cands
-from opslab.models.forecast_candidates import BASELINES, MIN_LENGTH, MODELS, mase, smape
+from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
+from opslab.models.forecast_calibration import calibrate
+from opslab.models.forecast_candidates import BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape
+from opslab.models.forecast_grains import GrainForecast
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
 from opslab.core.problems import INFO, WARNING, Problem
 
-__all__ = ["ForecastConfig", "ForecastResult", "KPIForecaster", "forecast", "prob_at_least",
+__all__ = ["ForecastConfig", "ForecastResult", "GrainForecast", "KPIForecaster", "forecast",
+           "daily_config", "daily_result", "prob_at_least",
            "regularize", "smape", "mase", "MODELS", "BASELINES"]
 MIN_TRAIN = 10  # shortest training window of a backtest fold
 MARKETS = ("CN", None)
+#: The daily fit behind every grain: its horizon (days) and backtest window (days).
+DAILY_HORIZON, DAILY_BACKTEST = 366, 28
 
 
 @dataclass(frozen=True)
@@ -144,7 +160,8 @@ class KPIForecaster:
 
     def fit(self, y: pd.Series, exog: pd.DataFrame | None = None) -> ForecastResult:
         """Backtest, choose and refit on all of ``y`` (regular periods of ``config.grain``,
-        see :func:`regularize`). ``exog``: extra regressors for SARIMAX, by period."""
+        see :func:`regularize`). ``exog``: extra regressors by period (their effects are
+        taken out before every candidate and put back on its forecast)."""
         # The state-space matrices are tiny: multi-threaded BLAS only spins, and under CPU
         # contention it made fitting 5-10x slower (measured), so fit single-threaded.
         with threadpool_limits(1, user_api="blas"):
@@ -182,12 +199,19 @@ class KPIForecaster:
             means = backtest.groupby("model")["mase"].mean()
             order = sorted((mm for mm in names if mm in means.index),
                            key=lambda mm: (means[mm], MODELS.index(mm)))
+        m = _season(cfg.grain, n)
+        adj = fit_adjustment(yt, X, m)
         fitted = None
         for name in [*order, "mean"]:
-            model = self._fit_one(name, yt, _season(cfg.grain, n), X, problems)
+            own = name in OWN_SEASON
+            start_at = getattr(self, "_arima_start", None)
+            model = self._fit_one(name, adjusted(yt, X, adj, own), m, problems,
+                                  None if start_at is None else {"start": start_at})
             if model is not None:
-                fitted = FittedCandidate(model, name, log, tuple(exog_cols))
+                scale = self._calibrate(name, y, yt, log)
+                fitted = FittedCandidate(model, name, log, tuple(exog_cols), adj, own, scale)
                 break
+        self._folds = {}
         return ForecastResult(cfg, y, fitted, backtest, problems, time.perf_counter() - start)
 
     def _design(self, index, exog):
@@ -202,14 +226,14 @@ class KPIForecaster:
         X = pd.concat(parts, axis=1).to_numpy(float) if parts else None
         return X, cols
 
-    def _fit_one(self, name, yt, m, X, problems):
+    def _fit_one(self, name, yt, m, problems, arima=None):
         if name in BASELINES:  # closed forms: nothing to fail
-            return cands.make(name, yt, m, X, self.config.grain)
+            return cands.make(name, yt, m, None, self.config.grain)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                fitted = cands.make(name, yt, m, X, self.config.grain)
-                if not np.all(np.isfinite(fitted.mean(2, None if X is None else X[-2:]))):
+                fitted = cands.make(name, yt, m, None, self.config.grain, arima)
+                if not np.all(np.isfinite(fitted.mean(2))):
                     raise ValueError("non-finite forecast")
             except Exception as exc:  # statsmodels raises many types on degenerate data
                 fitted = None
@@ -250,29 +274,62 @@ class KPIForecaster:
         return sorted(set(origins)), bh
 
     def _backtest(self, y, yt, X, log, names, problems) -> pd.DataFrame:
+        """Every candidate on every fold; the fold fits are kept for :meth:`_calibrate`."""
         cfg = self.config
         origins, bh = self.fold_origins(y.index)
         fest = has_festival(y.index, cfg.grain) if cfg.calendar else np.zeros(len(y), bool)
         values = y.to_numpy()
-        rows = []
+        rows, self._folds = [], {}
+        # ARIMA is estimated on the earliest fold only; later folds filter with its
+        # parameters (never estimated on their future) and the final fit starts from them
+        arima_params = self._arima_start = None
         for fold, origin in enumerate(origins):
             m = _season(cfg.grain, origin)
             actual = values[origin:origin + bh]
-            Xf = None if X is None else X[origin:origin + bh]
+            Xo, Xf = (None, None) if X is None else (X[:origin], X[origin:origin + bh])
+            adj = fit_adjustment(yt[:origin], Xo, m)
+            fits = {}
             for name in [mm for mm in MODELS if mm in names]:
                 if origin < MIN_LENGTH[name]:
                     continue
-                fitted = self._fit_one(name, yt[:origin], m, None if X is None else X[:origin],
-                                       problems)
+                own = name in OWN_SEASON
+                if name == "combo":
+                    members = [fits.get(mm) for mm in COMBO]
+                    fitted = None if any(mm is None for mm in members) else cands.Combo(members)
+                else:
+                    reuse = {"params": arima_params} if name == "arima" and arima_params is not None else None
+                    fitted = self._fit_one(name, adjusted(yt[:origin], Xo, adj, own), m, problems,
+                                           reuse)
+                    if name == "arima" and fitted is not None and arima_params is None:
+                        arima_params = self._arima_start = fitted.params
+                fits[name] = fitted
                 row = [name, fold, y.index[origin], bool(fest[origin:origin + bh].any())]
                 if fitted is None:
                     rows.append(row + [np.nan, np.inf])
                     continue
+                self._folds.setdefault(name, []).append((origin, bh, adj, fitted, Xf, own))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    pred = back_transform(fitted.mean(bh, Xf), log, pd.Series(values[:origin]))
+                    raw = restore(fitted.mean(bh), Xf, adj, origin, own)
+                    pred = back_transform(raw, log, pd.Series(values[:origin]))
                 rows.append(row + [smape(actual, pred), mase(actual, pred, values[:origin], m)])
         return pd.DataFrame(rows, columns=["model", "fold", "origin", "festival", "smape", "mase"])
+
+    def _calibrate(self, name, y, yt, log, n_paths: int = 200) -> float:
+        """The interval factor of the chosen candidate from its backtest folds
+        (:func:`opslab.models.forecast_calibration.calibrate`)."""
+        folds = getattr(self, "_folds", {}).get(name, [])
+        if not folds:
+            return 1.0
+        rng = np.random.default_rng(self.config.seed)
+        values = y.to_numpy()
+        runs = []
+        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+            warnings.simplefilter("ignore")
+            for origin, bh, adj, fitted, Xf, own in folds:
+                p = restore(fitted.paths(bh, n_paths, rng), Xf, adj, origin, own)
+                runs.append((p, values[origin:origin + bh], pd.Series(values[:origin])))
+        return calibrate(runs, log, self.config.interval)
 
 
 def default_market(ds) -> str | None:
@@ -285,9 +342,31 @@ def default_market(ds) -> str | None:
     return "CN" if str(getattr(ds, "currency", "") or "").upper() == "CNY" else None
 
 
+def daily_config(ds=None, **config) -> ForecastConfig:
+    """The config of a KPI's one daily fit: :data:`DAILY_HORIZON` days, a
+    :data:`DAILY_BACKTEST`-day backtest, the market of the data set (:func:`default_market`)
+    unless ``market`` is given; any other :class:`ForecastConfig` field may be set."""
+    config.setdefault("market", default_market(ds))
+    config.setdefault("horizon", DAILY_HORIZON)
+    config["backtest_horizon"] = config.get("backtest_horizon") or DAILY_BACKTEST  # None: unset
+    return ForecastConfig(**{**config, "grain": "day"})
+
+
+def daily_result(ds, series: str, y: pd.Series, cfg: ForecastConfig) -> ForecastResult:
+    """The daily forecast of ``y`` (the series ``series`` of the data set, up to its last
+    day), fitted once per data set, series, last day and config (memoised on ``ds``): the
+    Forecast page, targets, the report and the digest all read this one fit."""
+    key = ("kpi_forecast", series, pd.Timestamp(y.index[-1]), repr(cfg))
+    return ds.memo(key, lambda: KPIForecaster(cfg).fit(y))
+
+
 def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
-             **config) -> ForecastResult:
-    """Forecast a KPI of a data set ``horizon`` periods ahead.
+             **config) -> GrainForecast:
+    """Forecast a KPI of a data set ``horizon`` periods of ``grain`` ahead.
+
+    The KPI is forecast once, by day (:func:`daily_result`); ``grain`` only changes how the
+    daily sample paths are summed (or averaged) per period, so every grain agrees
+    (:mod:`opslab.models.forecast_grains`).
 
     Parameters
     ----------
@@ -295,16 +374,16 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     kpi : str
         One of :data:`opslab.metrics.kpi_series.KPIS` (gmv, dau, new_users, paying_users, orders).
     grain : str
-        ``"week"`` (complete Monday weeks) or ``"day"``.
+        One of :data:`opslab.core.periods.GRAINS` (day, week, month, quarter).
     horizon : int
-        Periods ahead.
+        Periods ahead, counting the period that holds the first forecast day.
     **config
-        Any other :class:`ForecastConfig` field; ``market`` defaults to
+        Any other :class:`ForecastConfig` field of the daily fit; ``market`` defaults to
         :func:`default_market` (the Chinese calendar for CNY data).
 
     Returns
     -------
-    ForecastResult
+    GrainForecast
 
     Example
     -------
@@ -313,6 +392,8 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     >>> res.summary_frame(alpha=0.2).shape
     (4, 3)
     """
-    config.setdefault("market", default_market(ds))
-    cfg = ForecastConfig(horizon=int(horizon), grain=grain, **config)
-    return KPIForecaster(cfg).fit(kpi_series(ds, kpi, grain))
+    periods.check_grain(grain)
+    agg = agg_of(kpi)
+    y = kpi_series(ds, kpi, "day")
+    return GrainForecast(daily_result(ds, kpi, y, daily_config(ds, **config)), grain,
+                         int(horizon), agg)

@@ -7,10 +7,12 @@ Practice*, ch. 5.2:
 - ``drift``: the last value plus the average change per period over the history,
 - ``seasonal_naive``: the value one season (a week of days, a year of weeks) earlier;
 
-models: ``ets`` (Holt-Winters, damped trend) and ``sarimax`` (airline model with calendar
-regressors). All work on the (log-)transformed series handed to them and give a point
-forecast (``mean``) and simulated sample paths (``paths``); baselines simulate by
-bootstrapping their own in-sample errors.
+models: ``ets`` (damped trend), ``theta`` (the Theta method), ``arima`` (ARIMA(1,1,1)) and
+``combo``, their equal-weight combination. All work on the (log-)transformed series handed
+to them, with the calendar, campaign regressors and the weekday (within-season) pattern
+already taken out by :mod:`opslab.models.forecast_adjust` (the seasonal naive keeps its
+season), and give a point forecast (``mean``) and simulated sample paths (``paths``);
+baselines and Theta simulate by bootstrapping their own in-sample errors.
 
 Example
 -------
@@ -22,15 +24,20 @@ Example
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.signal import lfilter
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 BASELINES = ("mean", "drift", "seasonal_naive")
-MODELS = (*BASELINES, "ets", "sarimax")
+MODELS = (*BASELINES, "ets", "theta", "arima", "combo")
+#: Candidates that model the season themselves (the others see the deseasonalised series).
+OWN_SEASON = frozenset({"seasonal_naive"})
 #: Periods averaged by the ``mean`` baseline, per grain.
 MEAN_WINDOW = {"day": 28, "week": 13, "month": 12, "quarter": 4}
 #: Shortest history each candidate is fitted on.
-MIN_LENGTH = {"mean": 1, "drift": 2, "seasonal_naive": 1, "ets": 10, "sarimax": 20}
+MIN_LENGTH = {"mean": 1, "drift": 2, "seasonal_naive": 1, "ets": 10, "theta": 10, "arima": 20,
+              "combo": 20}
 
 
 def smape(actual, forecast) -> float:
@@ -67,6 +74,28 @@ def _centred(x: np.ndarray) -> np.ndarray:
     return x - x.mean() if len(x) else np.zeros(1)
 
 
+def draw(resid: np.ndarray, n: int, h: int, rng, block: int = 1) -> np.ndarray:
+    """``(n, h)`` errors bootstrapped from ``resid`` (in time order) in runs of ``block``
+    consecutive values (a moving-block bootstrap), so errors that come in runs (a slow week)
+    stay together and period sums are as uncertain as the history says; iid when
+    ``block`` is 1 or the residuals are too few.
+
+    >>> draw(np.arange(10.0), 2, 5, np.random.default_rng(0), block=5)[0].tolist()
+    [5.0, 6.0, 7.0, 8.0, 9.0]
+    """
+    r = np.asarray(resid, float)
+    if block <= 1 or len(r) < 2 * block:
+        return rng.choice(r, size=(n, h))
+    k = -(-h // block)
+    starts = rng.integers(0, len(r) - block + 1, size=(n, k))
+    return r[(starts[:, :, None] + np.arange(block)).reshape(n, -1)[:, :h]]
+
+
+def _block(m: int) -> int:
+    """The bootstrap block: a season of days (7); other grains draw single periods."""
+    return m if 1 < m <= 7 else 1
+
+
 class Mean:
     """The mean of the last ``window`` values; paths add bootstrapped deviations from it."""
 
@@ -74,12 +103,13 @@ class Mean:
         tail = y[-window:]
         self.level = float(tail.mean())
         self.resid = _centred(tail - self.level)
+        self.block = _block(m)
 
     def mean(self, h, X=None):
         return np.full(h, self.level)
 
     def paths(self, h, n, rng, X=None):
-        return self.level + rng.choice(self.resid, size=(n, h))
+        return self.level + draw(self.resid, n, h, rng, self.block)
 
 
 class Drift:
@@ -119,14 +149,13 @@ class SeasonalNaive:
 
 
 class ETS:
-    """Holt-Winters: damped additive trend, additive seasonality when >= 3 seasons."""
+    """Damped-trend exponential smoothing (additive errors, ``statsmodels``); the season
+    and the calendar are taken out before and put back after
+    (:mod:`opslab.models.forecast_adjust`)."""
 
     def __init__(self, y, m, X=None):
-        seasonal = "add" if m > 1 and len(y) >= 3 * m else None
-        self.res = ExponentialSmoothing(
-            y, trend="add", damped_trend=True, seasonal=seasonal,
-            seasonal_periods=m if seasonal else None, initialization_method="estimated",
-        ).fit()
+        self.res = ExponentialSmoothing(y, trend="add", damped_trend=True,
+                                        initialization_method="estimated").fit()
 
     def mean(self, h, X=None):
         return np.asarray(self.res.forecast(h), float)
@@ -136,41 +165,100 @@ class ETS:
         return np.asarray(sim, float).reshape(h, n).T
 
 
-class Sarimax:
-    """Airline model (1,1,1)(0,1,1,m) for m <= 12, else ARIMA(1,1,1); regressors as exog
-    (columns constant over the training window are left out).
+def _ses(y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """One-step forecasts and levels of simple exponential smoothing (level starts at y[0])."""
+    level = lfilter([alpha], [1.0, alpha - 1.0], y[1:], zi=[(1 - alpha) * y[0]])[0]
+    level = np.concatenate([[y[0]], level])
+    return level[:-1], level
 
-    The regression coefficients (one per festival) are estimated in the state vector by the
-    Kalman filter (GLS given the ARMA parameters), not as MLE parameters: the optimiser's
-    numerical gradient then costs 4 likelihood evaluations instead of 4 + one per festival,
-    which made a daily fit with ten festival regressors 3-4× faster (bench/RESULTS.md)."""
+
+class Theta:
+    """The Theta method (Assimakopoulos & Nikolopoulos 2000) in the form Hyndman & Billah
+    (2003) proved equivalent: simple exponential smoothing with a drift of half the
+    series' linear-trend slope. Paths add SES shocks bootstrapped from the one-step errors."""
 
     def __init__(self, y, m, X=None):
-        self.cols = [] if X is None else [j for j in range(X.shape[1]) if np.ptp(X[:, j]) > 0]
-        self.mu, self.sd = y.mean(), (y.std() or 1.0)
-        seasonal = (0, 1, 1, m) if 1 < m <= 12 and len(y) >= 3 * m else (0, 0, 0, 0)
-        self.res = SARIMAX(
-            (y - self.mu) / self.sd, exog=self._x(X), order=(1, 1, 1), seasonal_order=seasonal,
-            concentrate_scale=True, mle_regression=False,
-        ).fit(disp=False, maxiter=200)
+        y = np.asarray(y, float)
+        t = np.arange(len(y))
+        self.slope = float(np.polyfit(t, y, 1)[0]) if len(y) > 1 else 0.0
 
-    def _x(self, X):
-        return X[:, self.cols] if self.cols else None
+        def sse(a):
+            return float(np.sum((y[1:] - _ses(y, a)[0]) ** 2))
+        self.alpha = float(minimize_scalar(sse, bounds=(0.01, 0.99), method="bounded").x)
+        fitted, level = _ses(y, self.alpha)
+        self.level, self.n = float(level[-1]), len(y)
+        self.resid = _centred(y[1:] - fitted)
+        self.block = _block(m)
 
     def mean(self, h, X=None):
-        return self.mu + self.sd * np.asarray(self.res.forecast(h, exog=self._x(X)), float)
+        a, k = self.alpha, np.arange(1, h + 1)
+        return self.level + self.slope / 2 * (k - 1 + 1 / a - (1 - a) ** self.n / a)
 
     def paths(self, h, n, rng, X=None):
-        sim = self.res.simulate(h, anchor="end", repetitions=n, exog=self._x(X), rng=rng)
+        e = draw(self.resid, n, h, rng, self.block)
+        carried = self.alpha * (np.cumsum(e, axis=1) - e)  # shocks absorbed into the level
+        return self.mean(h) + e + carried
+
+
+class Arima:
+    """ARIMA(1,1,1) on the standardised, adjusted series (``statsmodels`` SARIMAX; the season
+    and the calendar are handled by :mod:`opslab.models.forecast_adjust`).
+
+    ``params``: estimated ARMA parameters to filter with instead of estimating them (a later
+    backtest fold reuses the earliest fold's: estimated on less data, never on the future);
+    ``start``: where the estimation starts (the final fit starts from the folds')."""
+
+    def __init__(self, y, m, X=None, params=None, start=None):
+        self.mu, self.sd = y.mean(), (y.std() or 1.0)
+        model = SARIMAX((y - self.mu) / self.sd, order=(1, 1, 1), concentrate_scale=True)
+        self.res = (model.filter(params) if params is not None else
+                    model.fit(start_params=start, disp=False, maxiter=100))
+        self.params = np.asarray(self.res.params, float)
+
+    def mean(self, h, X=None):
+        return self.mu + self.sd * np.asarray(self.res.forecast(h), float)
+
+    def paths(self, h, n, rng, X=None):
+        sim = self.res.simulate(h, anchor="end", repetitions=n, rng=rng)
         return self.mu + self.sd * np.asarray(sim, float).reshape(h, n).T
 
 
+class Combo:
+    """The equal-weight combination of ETS, Theta and ARIMA (forecast combination, as in
+    the M competitions): the mean of their forecasts; each path is one member's path moved
+    onto the combined mean."""
+
+    def __init__(self, members):
+        self.members = list(members)
+
+    def mean(self, h, X=None):
+        return np.mean([mm.mean(h) for mm in self.members], axis=0)
+
+    def paths(self, h, n, rng, X=None):
+        pick = rng.integers(len(self.members), size=n)
+        out = np.empty((n, h))
+        mean = self.mean(h)
+        for j, mm in enumerate(self.members):
+            rows = pick == j
+            if rows.any():
+                out[rows] = mm.paths(h, int(rows.sum()), rng) - mm.mean(h) + mean
+        return out
+
+
 CLASSES = {"mean": Mean, "drift": Drift, "seasonal_naive": SeasonalNaive, "ets": ETS,
-           "sarimax": Sarimax}
+           "theta": Theta, "arima": Arima}
+#: The members of the ``combo`` candidate.
+COMBO = ("ets", "theta", "arima")
 
 
-def make(name: str, y: np.ndarray, m: int, X, grain: str):
-    """Fit candidate ``name`` on ``y`` with season ``m`` (and regressors ``X``)."""
+def make(name: str, y: np.ndarray, m: int, X, grain: str, arima: dict | None = None):
+    """Fit candidate ``name`` on ``y`` with season ``m`` (``combo``: fits its members);
+    ``arima``: keyword arguments of :class:`Arima` (``params`` or ``start``)."""
+    if name == "combo":
+        return Combo(Arima(y, m, X, **(arima or {})) if mm == "arima" else CLASSES[mm](y, m, X)
+                     for mm in COMBO)
+    if name == "arima":
+        return Arima(y, m, X, **(arima or {}))
     if name == "mean":
         return Mean(y, m, X, window=MEAN_WINDOW[grain])
     return CLASSES[name](y, m, X)

@@ -22,15 +22,28 @@ from threadpoolctl import threadpool_limits
 
 from opslab.core import periods
 from opslab.core.calendar_cn import festival_regressors
+from opslab.models.forecast_adjust import Adjustment, restore
 from opslab.models.forecast_candidates import BASELINES, MODELS
 from opslab.core.results import result_surface
+from opslab.models.forecast_plausible import Plausibility, cap_paths
+
+#: Shortest run checked against the history's best runs (:func:`cap_paths`), per grain.
+MIN_RUN = {"day": 7}
+
 
 @dataclass(frozen=True)
 class FittedCandidate:
+    """The chosen candidate fitted on all the history, with the effects taken out before it
+    (:class:`~opslab.models.forecast_adjust.Adjustment`), whether it models the season
+    itself, and the interval calibration factor of its backtest."""
+
     model: object
     name: str
     log: bool
     exog_cols: tuple = field(default_factory=tuple)
+    adjustment: Adjustment | None = None
+    own_season: bool = False
+    scale: float = 1.0
 
 
 @result_surface(frame=lambda r: r.summary_frame(alpha=1 - r.config.interval),
@@ -56,6 +69,7 @@ class ForecastResult:
         self._backtest, self._problems, self._seconds = backtest, tuple(problems), seconds
         self._lock = threading.Lock()
         self._paths: dict = {}  # seeded, so the same request always gives the same paths
+        self._checks: dict = {}  # the plausibility check of each cached set of paths
 
     config = property(lambda self: self._config, doc="The :class:`ForecastConfig` used.")
     model_name = property(lambda self: self._fitted.name, doc="Name of the chosen candidate.")
@@ -89,9 +103,13 @@ class ForecastResult:
         h = self._config.horizon if h is None else int(h)
         return periods.future_index(self._y.index, h, self._config.grain)
 
+    @property
+    def interval_scale(self) -> float:
+        """The factor the paths' spread was widened (> 1) or narrowed by so that the central
+        interval covers its share of the backtest's held-out periods."""
+        return self._fitted.scale
+
     def _design(self, index, exog_future):
-        if self.model_name != "sarimax":
-            return None
         parts = [festival_regressors(index, self._config.grain)] if self._config.calendar else []
         if self._fitted.exog_cols:
             if exog_future is None:
@@ -120,13 +138,34 @@ class ForecastResult:
                 rng = np.random.default_rng(self._config.seed)
                 with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
                     warnings.simplefilter("ignore")
-                    raw = self._fitted.model.paths(len(index), n, rng, X)
+                    raw = self._fitted.model.paths(len(index), n, rng)
+                f = self._fitted
+                med = np.median(raw, axis=0)
+                raw = med + f.scale * (raw - med)
+                if f.adjustment is not None:
+                    raw = restore(raw, X, f.adjustment, len(self._y), f.own_season)
                 p = back_transform(raw, self._fitted.log, self._y)
+                p, self._checks[key] = cap_paths(p, self._y, min_run=MIN_RUN.get(self._config.grain, 1))
                 p.setflags(write=False)
                 self._paths[key] = p
                 while len(self._paths) > 16:
-                    self._paths.pop(next(iter(self._paths)))
+                    self._checks.pop(old := next(iter(self._paths)), None)
+                    self._paths.pop(old)
             return self._paths[key]
+
+    def plausibility(self, h=None, exog_future=None, within: int | None = None) -> Plausibility:
+        """The check of the paths of the next ``h`` periods against the best runs of the
+        history (:func:`opslab.models.forecast_plausible.cap_paths`), summarised over their
+        first ``within`` periods (default all ``h``)."""
+        index = self.future_index(h)
+        if len(index) == 0:
+            return Plausibility(0, float("nan"), float("nan"), float("nan"), 0.0)
+        self.sample_paths(h, exog_future=exog_future)
+        X = self._design(index, exog_future)
+        digest = None if X is None else hashlib.sha1(np.ascontiguousarray(X, "float64")).hexdigest()
+        with self._lock:
+            trace = self._checks[(len(index), self._config.n_paths, digest)]
+        return trace.at(len(index) if within is None else min(int(within), len(index)))
 
     def forecast(self, h=None, exog_future=None) -> pd.Series:
         """Point forecast (mean of the sample paths) of the next ``h`` periods, by label."""

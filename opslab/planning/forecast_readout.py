@@ -49,6 +49,10 @@ class ForecastView:
     band) and ``effect`` (a planned campaign's addition, included in the other three).
     ``candidates``: every candidate's mean sMAPE and MASE, with ``baseline`` and ``chosen``.
     ``paths``: the sample paths (campaign effect included) behind the frame.
+    ``days`` / ``day_paths`` / ``day_history``: the one daily fit behind every grain (its
+    forecast days, their sample paths with the campaign effect of each day, and the whole
+    daily history): a calendar period's forecast and odds (:func:`target_view`) sum exactly
+    its days, as the Targets screen and the report do, whatever grain the chart shows.
     """
 
     history: pd.Series
@@ -60,17 +64,23 @@ class ForecastView:
     fit_seconds: float
     notes: tuple[Problem, ...]
     market: str | None
+    days: pd.DatetimeIndex | None = None
+    day_paths: np.ndarray | None = None
+    day_history: pd.Series | None = None
 
 
 def forecast_view(result: ForecastResult, effect: pd.Series | None = None,
                   alpha: float | None = None, h: int | None = None,
-                  history_periods: int | None = None) -> ForecastView:
+                  history_periods: int | None = None,
+                  day_effect: pd.Series | None = None) -> ForecastView:
     """The forecast section: history tail, mean and band, all candidates' errors.
 
     ``h`` periods ahead (default the result's horizon: one fit serves every shorter horizon,
     so changing it only simulates). ``effect`` (per future period, e.g. a planned campaign)
-    is added to every sample path. ``alpha`` defaults to ``1 - config.interval``; the
-    history shown defaults to three horizons (at least 8 weeks or 60 days).
+    is added to every sample path; ``day_effect`` is the same effect per day, added to the
+    daily paths behind the periods (without it, a period's effect is spread evenly over its
+    forecast days). ``alpha`` defaults to ``1 - config.interval``; the history shown
+    defaults to three horizons (at least 8 weeks or 60 days).
     """
     cfg = result.config
     alpha = 1 - cfg.interval if alpha is None else float(alpha)
@@ -83,10 +93,35 @@ def forecast_view(result: ForecastResult, effect: pd.Series | None = None,
                          index=index)
     y = result.history
     n_hist = history_periods or max(3 * len(index), 8 if cfg.grain != "day" else 60)
+    days, day_paths, day_history = _daily(result, index, add, day_effect)
     return ForecastView(y.iloc[-n_hist:], frame, paths, result.model_name,
                         result.backtest_summary.rename_axis("model").reset_index(), 1 - alpha,
                         result.fit_seconds, tuple(p for p in result.problems if p.code in SHOWN),
-                        cfg.market)
+                        cfg.market, days, day_paths, day_history)
+
+
+def _daily(result, index, add, day_effect):
+    """The daily paths behind ``index`` (the one daily fit, campaign effect per day added),
+    their days and the whole daily history; ``(None, None, None)`` for a result without a
+    daily fit behind it."""
+    if hasattr(result, "daily_paths"):  # a GrainForecast: the daily fit seen by a grain
+        paths, days = result.daily_paths(len(index))
+        history = result.daily.history
+    elif result.config.grain == "day":
+        paths, days, history = result.sample_paths(len(index)), index, result.history
+    else:
+        return None, None, None
+    paths = np.array(paths, float)
+    days = pd.DatetimeIndex(days)
+    if day_effect is not None:
+        paths += pd.Series(day_effect).reindex(days, fill_value=0.0).to_numpy(float)[None, :]
+    elif add.any():  # a period's effect spread evenly over its forecast days
+        grain = result.config.grain
+        starts = days if grain == "day" else periods.period_starts(days, grain)
+        per = pd.Series(add, index=index)
+        counts = pd.Series(1, index=days).groupby(np.asarray(starts)).transform("sum").to_numpy()
+        paths += (per.reindex(pd.DatetimeIndex(starts)).fillna(0.0).to_numpy(float) / counts)[None, :]
+    return days, paths, history
 
 
 #: The calendar target (:class:`opslab.planning.targets.Target`) each forecast series is read against;
@@ -128,13 +163,24 @@ def target_view(fv: ForecastView, kpi: str, grain: str, period, target: Target |
     """The target section for the calendar ``period`` ("2026Q3"): the period's forecast
     (observed periods included) and, for a saved :class:`opslab.planning.targets.Target`, the gap and
     P(hit) (:func:`opslab.planning.completion.p_hit`, the one odds rule). A forecast period counts
-    toward the calendar period its label (first day) falls in."""
+    toward the calendar period its label (first day) falls in; with the daily fit behind the
+    view (:attr:`ForecastView.day_paths`) the period holds exactly its own days."""
     p = parse_period(period)
     value = float("nan") if target is None else float(target.value)
     window = wi.Window(kpi, p.start, p.end, value)
-    out = wi.outlook_from_paths(fv.paths, fv.frame.index, window, history=fv.history, ratio=ratio,
+    paths, index, history = _period_source(fv)
+    out = wi.outlook_from_paths(paths, index, window, history=history, ratio=ratio,
                                 interval=fv.interval)
     return TargetView(out, target, p, p.start, p.end, window.agg)
+
+
+def _period_source(fv: ForecastView):
+    """The paths, their labels and the history a calendar period is read from: the daily
+    fit's days when the view has them (so the period holds exactly its days, as on the
+    Targets screen and in the report), else the view's own periods."""
+    if fv.day_paths is not None:
+        return fv.day_paths, fv.days, fv.day_history
+    return fv.paths, fv.frame.index, fv.history
 
 
 @dataclass(frozen=True)
@@ -166,7 +212,8 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
     node = dtree.KPI_NODE.get(kpi)
     ratio = dtree.node_ratio(base, changes, node) if node else 1 + changes.get("new", 0.0)
     out = tv.outlook
-    moved = wi.outlook_from_paths(fv.paths, fv.frame.index, out.target, history=fv.history,
+    paths, index, history = _period_source(fv)
+    moved = wi.outlook_from_paths(paths, index, out.target, history=history,
                                   ratio=ratio, interval=fv.interval)
     goal = float("nan")
     levers = pd.DataFrame(columns=["lever", "change", "status", "max_change", "typical_move",
@@ -186,14 +233,25 @@ def driver_view(ds: Dataset, fv: ForecastView, tv: TargetView, kpi: str, changes
 
 @dataclass(frozen=True)
 class LifecycleView:
-    """Projected GMV with measured transitions and with one transition improved."""
+    """Projected GMV with measured transitions and with one transition improved.
+
+    ``baseline_gmv`` / ``improved_gmv`` (by month ahead, 1..months) are what the screen
+    shows. Anchored on the KPI forecast (``anchored``), the baseline *is* the GMV forecast
+    of those months (the same daily fit as the chart, summed per month) and the improvement
+    applies the lifecycle model's relative change month by month, so the box and the
+    forecast cannot show two next-quarter GMVs; ``baseline`` / ``improved`` keep the tier
+    model's own projection (its ``total_gmv`` is shown as the model's own view).
+    """
 
     inputs: wi.LifecycleInputs
     baseline: wi.Projection
     improved: wi.Projection
     rate_before: float
     rate_after: float
-    gain: float  # improved - baseline total GMV (negative: a loss)
+    gain: float  # improved - baseline total GMV shown (negative: a loss)
+    baseline_gmv: pd.Series
+    improved_gmv: pd.Series
+    anchored: bool
 
 
 def lifecycle_inputs(ds: Dataset, rules: lc.LifecycleRules) -> wi.LifecycleInputs | None:
@@ -204,11 +262,22 @@ def lifecycle_inputs(ds: Dataset, rules: lc.LifecycleRules) -> wi.LifecycleInput
 
 
 def lifecycle_view(inputs: wi.LifecycleInputs, months: int, source: str, dest: str,
-                   points: float) -> LifecycleView:
-    """The lifecycle section: ``points`` (0.1 = 10 pp) more of ``source`` -> ``dest``."""
+                   points: float, forecast_gmv: pd.Series | None = None) -> LifecycleView:
+    """The lifecycle section: ``points`` (0.1 = 10 pp) more of ``source`` -> ``dest``.
+
+    ``forecast_gmv``: the KPI forecast's GMV per month from the month after the inputs'
+    last month end (:func:`opslab.models.forecast.forecast` at the month grain); when given
+    (and the tier model projects some GMV every month), the baseline is that forecast and
+    the improvement its relative change under the tier model."""
     base = wi.lifecycle_projection(inputs, months)
     better = wi.lifecycle_projection(
         inputs, months, wi.improve_transition(inputs.rates, source, dest, points))
     before = float(inputs.rates.loc[source, dest])
+    base_gmv, improved_gmv, anchored = base.gmv, better.gmv, False
+    if (forecast_gmv is not None and len(forecast_gmv) >= months
+            and (base.gmv.to_numpy() > 0).all()):
+        fc = pd.Series(np.asarray(forecast_gmv, float)[:months], index=base.gmv.index, name="gmv")
+        base_gmv, improved_gmv, anchored = fc, fc * (better.gmv / base.gmv), True
     return LifecycleView(inputs, base, better, before, min(1.0, max(0.0, before + points)),
-                         better.total_gmv - base.total_gmv)
+                         float(improved_gmv.sum() - base_gmv.sum()), base_gmv, improved_gmv,
+                         anchored)

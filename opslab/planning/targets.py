@@ -35,12 +35,9 @@ from opslab.core.problems import OpsLabError
 from opslab.metrics import kpi_series as ks
 from opslab.core.i18n import LANGUAGES, t
 from opslab.metrics import catalogue
-from opslab.lifecycle.fit import rules_in_force
 from opslab.core.periods import CALENDAR_GRAINS as PERIOD_GRAINS, Period, parse_period, period_of  # noqa: F401 - re-exported
-from opslab.core.problems import OpsLabError
-from opslab.metrics import kpi_series as ks
-from opslab.core.i18n import LANGUAGES, t
-from opslab.models.forecast import ForecastConfig, KPIForecaster
+from opslab.models.forecast import daily_config, daily_result
+from opslab.models.forecast_grains import shared_paths
 
 #: Targetable KPIs in display order, with how the period's value is built from its days:
 #: sum (totals), distinct (users counted once per period), mean / max (of the daily values),
@@ -220,10 +217,6 @@ def forecast_paths(ds, kpi: str, grain: str, start, end, config=None):
     if len(y) < 28 or y.index[-1] != start - pd.Timedelta(days=1):
         return None, None
     days = pd.date_range(start, end, freq="D")
-    cfg = config or ForecastConfig(grain="day", horizon=91)  # one fit per series serves every period
-
-    def fit():
-        return KPIForecaster(cfg).fit(y)
-    key = ("targets_forecast", series, grain, y.index[-1], repr(cfg))
-    result = ds.memo(key, fit)
-    return np.asarray(result.sample_paths(len(days)), float), days
+    cfg = config or daily_config(ds)  # the Forecast page's own fit when as of the data's end
+    result = daily_result(ds, series, y, cfg)
+    return np.asarray(shared_paths(result, len(days)), float), days

@@ -20,8 +20,11 @@ target or the previous period, the value at risk of the 流失预警 tier, the c
 the money set aside), those without an amount after them, by kind.
 
 Next period's plan keeps the targets already set for it and proposes one for each KPI with a
-forecast that has none: the median of the forecast's per-path period values, rounded to three
-significant digits (odds near one in two), with P(hit) computed on the same paths.
+forecast that has none: the median of the forecast's per-path period values (the one daily
+fit of :mod:`opslab.models.forecast`, its paths already held to the history's best runs),
+rounded to three significant digits (odds near one in two), never below what is already in,
+never above 1.5 times the best run of as many days, and never "at least 0"; with P(hit)
+computed on the same paths and the anchors (floor, same period last year, limit) beside it.
 
 Example
 -------
@@ -37,7 +40,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from opslab.metrics.kpi_series import kpi_series
 from opslab.metrics.kpi_table import change
+from opslab.models.forecast_plausible import FACTOR, best_runs
 from opslab.planning.completion import KPI_KIND, target_row
 from opslab.planning.targets import FORECAST_SERIES, Period, Target, forecast_paths
 from opslab.planning.completion import _paths_outlook, period_actuals, time_progress
@@ -110,30 +115,94 @@ def findings(rep) -> list[Finding]:
 
 
 def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame,
-              high_value: float | None = None) -> pd.DataFrame:
+                high_value: float | None = None) -> pd.DataFrame:
     """Next period's targets: those set (with their odds) and, for forecast KPIs without one,
-    the proposed median. Columns kpi, period, value, direction, p_hit, source, change."""
+    a proposal anchored on the history and the forecast (:func:`propose`).
+
+    Columns kpi, period, value, direction, p_hit, source, change, and the anchors: floor
+    (what is already in), last_year (the same period a year before, when in the data), limit
+    (what is in plus what the history makes plausible for the days left) and basis (why the
+    value is what it is: set, forecast_median, floor or limit)."""
     nxt = p.next()
     rows = []
     set_for_next = {t.kpi: t for t in targets if t.period == nxt.code}
     for kpi in dict.fromkeys([*set_for_next, *FORECAST_SERIES]):
+        anchors = _anchors(ds, kpi, nxt, as_of)
         if kpi in set_for_next:
             t = set_for_next[kpi]
             r = target_row(ds, t, as_of, config, high_value=high_value)
             rows.append({"kpi": kpi, "period": nxt.code, "value": t.value,
-                         "direction": t.direction, "p_hit": r["p_hit"], "source": "target"})
+                         "direction": t.direction, "p_hit": r["p_hit"], "source": "target",
+                         **anchors, "basis": "set"})
             continue
         values = _period_values(ds, kpi, nxt, as_of, config)
         if values is None:
             continue
-        proposed = round_sig(float(np.median(values)))
+        proposed, basis = propose(values, anchors["floor"], anchors["limit"])
+        if not np.isfinite(proposed) or proposed <= 0:
+            continue  # nothing to aim for: never "at least 0"
         rows.append({"kpi": kpi, "period": nxt.code, "value": proposed, "direction": "at_least",
-                     "p_hit": float(np.mean(values >= proposed)), "source": "forecast"})
-    out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source"])
+                     "p_hit": float(np.mean(values >= proposed)), "source": "forecast",
+                     **anchors, "basis": basis})
+    out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source",
+                                      "floor", "last_year", "limit", "basis"])
     # against this period's final value only: a running period's partial total would inflate it
     complete = p.end <= as_of
     out["change"] = [change(v, kpis.loc[k, "actual"]) if complete and k in kpis.index else np.nan
                      for k, v in zip(out["kpi"], out["value"])]
+    return out
+
+
+def propose(values, floor: float = 0.0, limit: float = float("nan")) -> tuple[float, str]:
+    """A target from per-path period values: their median to three significant digits
+    (odds near one in two), raised to the floor the data make certain (rounded up) and
+    held to the plausible limit (rounded down). Returns the value and its basis:
+    ``forecast_median``, ``floor`` or ``limit``.
+
+    >>> propose(np.array([90.0, 100.0, 110.0]), floor=101.234)
+    (102.0, 'floor')
+    >>> propose(np.array([90.0, 100.0, 110.0]), limit=95.0)
+    (95.0, 'limit')
+    """
+    value, basis = round_sig(float(np.median(values))), "forecast_median"
+    if np.isfinite(limit) and value > limit:
+        value, basis = _round_sig_dir(limit, np.floor), "limit"
+    if np.isfinite(floor) and floor > 0 and value < floor:
+        value, basis = _round_sig_dir(floor, np.ceil), "floor"
+    return value, basis
+
+
+def _round_sig_dir(x: float, how, digits: int = 3) -> float:
+    if not np.isfinite(x) or x == 0:
+        return float(x)
+    q = 10.0 ** (int(np.floor(np.log10(abs(x)))) - digits + 1)
+    return float(how(round(x / q, 9)) * q)
+
+
+def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
+    """What the history says about ``kpi`` over ``nxt``: the floor already in (totals and
+    peaks of a begun period), the same period a year before and the plausible limit
+    (:data:`opslab.models.forecast_plausible.FACTOR` times the best run of as many days)."""
+    kind = KPI_KIND[kpi]
+    out = {"floor": 0.0, "last_year": float("nan"), "limit": float("nan")}
+    if nxt.start <= as_of and kind in ("sum", "max"):
+        got = period_actuals(ds, nxt.start, nxt.end, as_of)[kpi]
+        out["floor"] = float(got) if np.isfinite(got) else 0.0
+    ago = nxt.year_ago()
+    if ago.start >= ds.start and ago.end <= as_of:
+        out["last_year"] = float(period_actuals(ds, ago.start, ago.end, as_of)[kpi])
+    y = kpi_series(ds, FORECAST_SERIES[kpi], "day")
+    y = y[y.index <= pd.Timestamp(as_of)].to_numpy(float)
+    rest = (nxt.end - max(as_of, nxt.start - dt.timedelta(days=1))).days  # days to forecast
+    L = min(rest, len(y))
+    if L > 0 and y.min() >= 0 and y.max() > 0:
+        best = float(best_runs(y, L)[-1]) * rest / L
+        if kind == "max":
+            out["limit"] = max(out["floor"], FACTOR * float(y.max()))
+        elif kind == "mean":  # a begun period's days so far are not kept here: the rest only
+            out["limit"] = FACTOR * best / rest
+        else:
+            out["limit"] = out["floor"] + FACTOR * best
     return out
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 import pytest
 
 from opslab.present import formatting as fmt
@@ -25,7 +27,9 @@ from opslab.dataset import load as loader
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from tests.number_style import shown_cells
-from opslab.models.forecast import forecast
+from opslab.models.forecast import MODELS, forecast
+from opslab.planning.completion import target_status
+from opslab.planning.targets import Target
 from tests.app.conftest import open_app
 
 pytestmark = pytest.mark.slow
@@ -65,9 +69,9 @@ def test_first_visit_figures_equal_the_engine(ds):
     # every candidate's backtest error, not only the winner's
     table = at.dataframe[0].value
     summ = res.backtest_summary
-    assert len(table) == len(summ) == 5
+    assert len(table) == len(summ) == len(MODELS) == 7
     mase = table[t("forecastpage.bt.mase", "en")]
-    assert mase.tolist() == pytest.approx(summ["mase"].tolist(), rel=1e-3)  # SARIMAX's optimiser: ~1e-5 run to run
+    assert mase.tolist() == pytest.approx(summ["mase"].tolist(), rel=1e-3)  # ARIMA's optimiser: ~1e-5 run to run
     assert shown_cells(at.dataframe[0])[t("forecastpage.bt.mase", "en")] == [f"{x:.3f}" for x in mase]
     assert table[t("forecastpage.bt.model", "en")].tolist() == [t(f"forecast.model.{m}", "en")
                                                                  for m in summ.index]
@@ -80,6 +84,16 @@ def test_first_visit_figures_equal_the_engine(ds):
     assert at.number_input(key=f"fc_target_gmv_{period.code}").value is None
     assert t("forecastpage.p_hit", "en") not in [m.label for m in at.metric]
     assert t("forecastpage.ask_target", "en", kpi="GMV", period=period.code) in texts(at.info)
+    # the lifecycle box's baseline is the GMV forecast of the same three months (one daily
+    # fit summed per month), not a second, different next-quarter GMV
+    months = forecast(ds, "gmv", "month", 3)
+    assert months.model_name == res.model_name
+    base_label = t("forecastpage.lc.base_gmv", "en", months=3)
+    assert [m.value for m in at.metric if m.label == base_label] == [fmt.money(months.forecast().sum(), "en")]
+    assert t("forecastpage.lc.anchored", "en", model=t(f"forecast.model.{res.model_name}", "en"),
+             own=fmt.money(readout.lifecycle_view(readout.lifecycle_inputs(ds, lc.LifecycleRules()), 3,
+                                                  "churn_warning", "active", 0.1).baseline.total_gmv,
+                           "en")) in caption
     # a gain reads as a gain (green, up); the loss case is test_lifecycle_loss_is_shown_as_a_loss
     gain = metric(at, "forecastpage.lc.better_gmv")
     assert gain.delta.startswith("+¥") and gain.proto.color == gain.proto.MetricColor.GREEN
@@ -156,8 +170,9 @@ def test_lifecycle_loss_is_shown_as_a_loss(ds):
     at = open_app("en", PAGE, query=query)
     assert not at.exception
     inputs = readout.lifecycle_inputs(ds, lc.LifecycleRules())
-    lv = readout.lifecycle_view(inputs, 3, "high_value", "churned", 0.30)
-    assert lv.gain < 0
+    lv = readout.lifecycle_view(inputs, 3, "high_value", "churned", 0.30,
+                                forecast(ds, "gmv", "month", 3).forecast())
+    assert lv.gain < 0 and lv.anchored
     m = metric(at, "forecastpage.lc.better_gmv")
     assert m.delta == fmt.signed_money(lv.gain, "en") and m.delta.startswith("-¥")
     assert m.proto.color == m.proto.MetricColor.RED and m.proto.direction == m.proto.MetricDirection.DOWN
@@ -203,6 +218,16 @@ def test_planner_and_forecast_agree_on_a_campaign(ds):
                 profit=fmt.signed_money(ro.profit, "en"), even=fmt.money(ro.break_even_spend, "en"),
                 best=fmt.money(ro.best_spend, "en"), best_profit=fmt.signed_money(ro.best_profit or 0.0, "en"))
     assert verdict in texts(at.error) + texts(at.warning) + texts(at.success) + texts(at.info)
+    # the target period's forecast carries the campaign on its own days (the daily paths)
+    future = res.future_index()
+    days = planner.campaign_effect(model, plan, pd.date_range(future[0], future[-1] + pd.Timedelta(days=6)), "day")
+    fv = readout.forecast_view(res, planner.campaign_effect(model, plan, future, "week"), day_effect=days)
+    period = readout.target_periods(fv, "week", ds.end)[0]
+    plain = readout.target_view(readout.forecast_view(res), "gmv", "week", period).outlook.forecast
+    tv = readout.target_view(fv, "gmv", "week", period)
+    in_period = float(days[(days.index >= pd.Timestamp(period.start)) & (days.index <= pd.Timestamp(period.end))].sum())
+    assert tv.outlook.forecast == pytest.approx(plain + in_period, rel=1e-9)
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
 
 
 def test_query_params_restore_view_and_daily_dau():
@@ -212,6 +237,28 @@ def test_query_params_restore_view_and_daily_dau():
     assert at.selectbox(key="fc_horizon").value == 56
     assert at.slider(key="fc_driver_arppu").value == 5.0
     assert at.selectbox(key="fc_kpi").value == "dau"
+
+
+def test_quarter_grain_shows_the_same_quarter_as_the_days(ds):
+    # the quarter view of the page: its baseline (two quarters: Q4 2026 begun, Q1 2027) is
+    # the engine's quarter view, whose Q1 equals the sum of the daily forecast's 90 days
+    at = open_app("en", PAGE, query={"fc_grain": "quarter", "fc_horizon": "182"})
+    assert not at.exception
+    res = forecast(ds, "gmv", "quarter", 2)
+    fv = readout.forecast_view(res, h=2)
+    period = readout.target_periods(fv, "quarter", ds.end)[0]  # the calendar target period shown first
+    assert period.code == "2026Q4" and at.selectbox(key="fc_target_period").value == "2026Q4"
+    tv = readout.target_view(fv, "gmv", "quarter", period)
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    # one Q4: the chart's first quarter (October as it happened + the forecast days), the
+    # target section and the Targets screen's forecast are the same figure
+    assert tv.outlook.forecast == pytest.approx(fv.frame["mean"].iloc[0], rel=1e-9)
+    row = target_status(ds, [Target("gmv", "2026Q4", 1.0)]).iloc[0]
+    assert row["forecast"] == pytest.approx(tv.outlook.forecast, rel=1e-9)
+    days = forecast(ds, "gmv", "day", 160).forecast().loc["2027-01-01":"2027-03-31"]
+    assert fv.frame["mean"].iloc[1] == pytest.approx(days.sum(), rel=1e-9)
+    caption = " ".join(texts(at.caption))
+    assert t("forecastpage.first_period_seen", "en", days=31) in caption  # October is in
 
 
 def test_empty_state():
