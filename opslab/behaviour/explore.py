@@ -145,6 +145,13 @@ def split_columns(ds: Dataset) -> list[str]:
     return [c for c in _columns(ds.users) if ds.users[c].notna().any()] + ["tier"]
 
 
+def tiers_on(ds: Dataset, rules: LifecycleRules | None, day) -> pd.Series:
+    """Every registered user's tier name on ``day`` (index: uid), memoised per data set."""
+    used = rules or LifecycleRules()
+    return ds.memo(("explore_tiers", used, str(day)),
+                   lambda: tier_segment(ds, used, day).set_index("uid")["tier"].astype("object"))
+
+
 def group_labels(ds: Dataset, by: str | None, segment, top_n: int, day, rules) -> pd.Series | None:
     """Each user's group (index: uid) for ``by`` among the users of ``segment``; None when the
     analysis is neither split nor limited."""
@@ -159,8 +166,7 @@ def group_labels(ds: Dataset, by: str | None, segment, top_n: int, day, rules) -
     if by is None:
         return pd.Series(ALL, index=uid, dtype="object")
     if by == "tier":
-        seg = tier_segment(ds, rules or LifecycleRules(), day).set_index("uid")["tier"]
-        raw = seg.reindex(uid).astype("object")
+        raw = tiers_on(ds, rules, day).reindex(uid)
     elif by in split_columns(ds):
         raw = pd.Series(users[by].to_numpy()[keep], index=uid, dtype="object")
     else:

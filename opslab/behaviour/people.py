@@ -25,7 +25,7 @@ from opslab.core.periods import period_start
 from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
-from opslab.lifecycle.tiers import TIERS, LifecycleRules, segment as tier_segment, snapshot_dates, tier_history
+from opslab.lifecycle.tiers import TIERS, LifecycleRules, snapshot_dates, tier_history
 
 #: KPI name -> (query, grain override): the user counts behind the Overview's activity cards.
 #: (``active_users`` of a month is the month's distinct active users; the cards' MAU is a
@@ -56,8 +56,8 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
         tier = where.get("tier")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {list(TIERS)}, not {tier!r}")
-        seg = tier_segment(ds, rules or LifecycleRules(), day)
-        return np.sort(seg.loc[seg["tier"] == tier, "uid"].to_numpy(dtype=np.int64))
+        tiers = ex.tiers_on(ds, rules, day)
+        return np.sort(tiers.index[tiers.to_numpy() == tier].to_numpy(dtype=np.int64))
     if isinstance(of, ex.BehaviourRetention):
         return _retention_users(ds, of, rules, **where)
     if isinstance(of, (ex.DistributionResult, ex.IntervalResult)):
@@ -138,8 +138,7 @@ def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> p
         out[col] = pd.to_datetime(facts[col])
     for col in ("active_days", "events", "orders", "spend"):
         out[col] = facts[col].to_numpy()
-    seg = tier_segment(ds, rules or LifecycleRules(), day).set_index("uid")["tier"]
-    out["tier"] = seg.reindex(out["uid"]).astype("object").to_numpy()
+    out["tier"] = ex.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
     return out
 
 
