@@ -463,7 +463,8 @@ def users(ds, of, *, as_of=None, rules=None, config=None, **where) -> UsersResul
     """The users a number counts: ``of`` is a KPI name (``active_users``, ``dau``,
     ``paying_users``, ``new_users`` with ``period=``/``grain=``), ``"tier"`` (with
     ``tier=``), or a result: behaviour retention (``cohort=``, ``k=``, ``group=``), a
-    distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``)."""
+    distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``), paths
+    (``level=``, ``event=``, ``left=``)."""
     data = dataset_of(ds)
     day = getattr(of, "as_of", None) or _day(data, as_of)
     used = rules or (lifecycle_fit.rules_in_force(data, day) if of == "tier" or not isinstance(of, str) else None)

@@ -3,7 +3,7 @@
 :func:`users_behind` turns a number into its users — the same count as the number: an
 activity KPI of a period (``active_users`` of a day, week or month, ``dau`` of a day,
 ``paying_users``, ``new_users``), a lifecycle tier, a behaviour retention cell, a bin of a
-distribution or an interval, a funnel step or drop — and :func:`user_table` gives each of them
+distribution or an interval, a funnel step or drop, a path node or leave node — and :func:`user_table` gives each of them
 their key attributes, activity, value and tier. :func:`profile` is one user's story: attributes,
 activity, a paged timeline of events and orders, and (on first use) tier history.
 Every list is a query on the data set's engine (``people.sql``, ``explore.sql``).
@@ -21,6 +21,7 @@ import pandas as pd
 from opslab.behaviour import explore as ex
 from opslab.behaviour.funnel_sql import _columns
 from opslab.behaviour.funnels import FunnelResult
+from opslab.behaviour.paths import PathResult
 from opslab.core.periods import period_start
 from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
@@ -43,7 +44,8 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
 
     ``where`` says which cell: ``period`` (+ ``grain``) for a KPI; ``tier`` for ``"tier"``;
     ``cohort``, ``k``, ``group`` for a retention result; ``bin``, ``group`` for a distribution
-    or interval; ``step`` (reached) or ``dropped_at`` for a funnel.
+    or interval; ``step`` (reached) or ``dropped_at`` for a funnel; ``level``, ``event`` (and
+    ``left``) for a path node.
     """
     if isinstance(of, str) and of in KPIS:
         query, fixed = KPIS[of]
@@ -64,6 +66,10 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
         return _bin_users(ds, of, rules, **where)
     if isinstance(of, FunnelResult):
         return _funnel_users(of, **where)
+    if isinstance(of, PathResult):
+        if "level" not in where or "event" not in where:
+            raise ValueError("a path node is level= and event= (left=True: who left right after it)")
+        return of.node_users(int(where["level"]), str(where["event"]), bool(where.get("left", False)))
     raise TypeError(f"cannot list the users behind {type(of).__name__}: give a KPI name, 'tier' or a result")
 
 

@@ -222,6 +222,10 @@ def test_kpi_and_tier_users_are_as_many_as_the_number():
     for step in (2, 3):
         assert opslab.users(ds, f, dropped_at=step).count == f.steps.loc[step - 1, "dropped"]
         assert opslab.users(ds, f, step=step).count == f.steps.loc[step - 1, "users"]
+    p = opslab.paths(ds, "view", depth=3)
+    for node in p.nodes.itertuples():
+        assert opslab.users(ds, p, level=node.level, event=node.event).count == node.users
+        assert opslab.users(ds, p, level=node.level, event=node.event, left=True).count == node.left
 
 
 def test_user_profile_tells_one_users_story():
