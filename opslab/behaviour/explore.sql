@@ -63,13 +63,15 @@ ORDER BY cohort, grp, k;
 -- The users of one retention cell: cohort $cohort (a date), group $group, k = $k ("on") or
 -- any k >= $k ("on or after", $on_or_after). $k = -1 lists the whole cohort.
 {base}
-SELECT DISTINCT c.uid
-FROM c LEFT JOIN last_k l ON l.uid = c.uid
-WHERE c.cohort = CAST($cohort AS DATE) AND c.grp = $group
-  AND ($k < 0
-       OR ($on_or_after AND l.max_k >= $k)
-       OR (NOT $on_or_after AND c.uid IN (SELECT uid FROM r WHERE r.k = $k)))
-ORDER BY c.uid;
+SELECT uid FROM (
+    SELECT c.uid AS uid
+    FROM c
+    LEFT JOIN last_k l ON l.uid = c.uid
+    LEFT JOIN (SELECT DISTINCT uid FROM r WHERE k = $k) o ON o.uid = c.uid
+    WHERE c.cohort = CAST($cohort AS DATE) AND c.grp = $group
+      AND ($k < 0 OR ($on_or_after AND l.max_k >= $k) OR (NOT $on_or_after AND o.uid IS NOT NULL))
+) x
+ORDER BY uid;
 
 -- name: explore_v_events
 -- Events per user in [$start, $stop), users active there.
@@ -152,9 +154,11 @@ ORDER BY period, grp;
 
 -- name: explore_value_users
 -- The users whose v lies in [$lo, $hi) (in group $group when split).
-SELECT x.uid FROM ({values}) x {join}
-WHERE x.v >= $lo AND x.v < $hi AND ($any_group OR {grp} = $group)
-ORDER BY x.uid;
+SELECT uid FROM (
+    SELECT x.uid AS uid FROM ({values}) x {join}
+    WHERE x.v >= $lo AND x.v < $hi AND ($any_group OR {grp} = $group)
+) y
+ORDER BY uid;
 
 -- name: explore_ltv
 -- Cumulative paid revenue per user n days after the anchor day (first paid day, or signup of
