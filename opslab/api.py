@@ -467,9 +467,8 @@ def users(ds, of, *, as_of=None, rules=None, config=None, **where) -> UsersResul
     (``level=``, ``event=``, ``left=``)."""
     data = dataset_of(ds)
     day = getattr(of, "as_of", None) or _day(data, as_of)
-    used = rules or (lifecycle_fit.rules_in_force(data, day) if of == "tier" or not isinstance(of, str) else None)
+    used = rules or lifecycle_fit.rules_in_force(data, day)  # the tier of every listed user
     uids = people_mod.users_behind(data, of, day, used, **where)
-    used = used or lifecycle_fit.rules_in_force(data, day)
     frame = people_mod.user_table(data, uids, day, used)
     return UsersResult(frame=frame, config=config, as_of=day, count=len(frame))
 
