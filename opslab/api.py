@@ -237,7 +237,8 @@ def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=Non
     settings = _positional("retention", old, ["mode"], settings)
     if isinstance(config, explore_mod.ExploreConfig) or set(settings) & set(BEHAVIOUR):
         cfg = _explore_config(config, settings)
-        return explore_mod.behaviour_retention(data, grain, cfg, _day(data, as_of), rules)
+        day = _day(data, as_of)
+        return explore_mod.behaviour_retention(data, grain, cfg, day, _rules(data, day, rules, cfg))
     cfg = _config(RetentionConfig, config, settings)
     frame = kpi_table.cohort_retention(data, grain, cfg.mode)
     return RetentionResult(frame=frame, config=cfg, as_of=_day(data, as_of), grain=grain)
@@ -405,6 +406,11 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
 
 # --- explore: distributions, intervals, LTV, the users behind a number ---------------------------
 
+def _rules(data: Dataset, day, rules, cfg) -> LifecycleRules | None:
+    """The rules a split by tier uses: the ones given, else the rules in force (as segment)."""
+    return rules or (lifecycle_fit.rules_in_force(data, day) if cfg.by == "tier" else None)
+
+
 def _explore_config(config, settings) -> "explore_mod.ExploreConfig":
     if settings.get("segment") is not None:
         settings = {**settings, "segment": tuple(str(u) for u in settings["segment"])}
@@ -417,15 +423,17 @@ def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=
     """Per-user ``measure`` (events, active_days, orders, spend) of users active up to
     ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
     ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
-    data = dataset_of(ds)
-    return explore_mod.distribution(data, measure, _explore_config(config, settings), _day(data, as_of), rules)
+    data, cfg = dataset_of(ds), _explore_config(config, settings)
+    day = _day(data, as_of)
+    return explore_mod.distribution(data, measure, cfg, day, _rules(data, day, rules, cfg))
 
 
 def interval(ds, events: tuple, *, as_of=None, rules=None, config=None, **settings):
     """Time from each user's first ``events[0]`` to their next ``events[1]``: median, P10-P90
     (``.stats``), histogram (``.frame``/``.bins``) and ``.trend`` by ``grain``; ``by``, ``segment``."""
-    data = dataset_of(ds)
-    return explore_mod.interval(data, tuple(events), _explore_config(config, settings), _day(data, as_of), rules)
+    data, cfg = dataset_of(ds), _explore_config(config, settings)
+    day = _day(data, as_of)
+    return explore_mod.interval(data, tuple(events), cfg, day, _rules(data, day, rules, cfg))
 
 
 def _cac(data: Dataset, day, by) -> pd.DataFrame:
@@ -448,7 +456,7 @@ def ltv_curve(ds, anchor: str = "first_purchase", *, as_of=None, rules=None, con
     data = dataset_of(ds)
     cfg = _explore_config(config, {**settings, "anchor": anchor})
     day = _day(data, as_of)
-    return explore_mod.ltv_curve(data, cfg, day, rules, cac=_cac(data, day, cfg.by))
+    return explore_mod.ltv_curve(data, cfg, day, _rules(data, day, rules, cfg), cac=_cac(data, day, cfg.by))
 
 
 @dataclass(frozen=True)

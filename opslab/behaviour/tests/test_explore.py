@@ -273,3 +273,14 @@ def test_bad_arguments_are_named():
         opslab.distribution(ds, "events", by="no_such_column")
     with pytest.raises(TypeError):
         opslab.users(ds, 42)
+
+
+def test_a_split_by_tier_lists_the_same_users_as_its_cells():
+    ds = _ds(800)
+    d = opslab.distribution(ds, "active_days", by="tier", top_n=10)
+    seg = opslab.segment(ds).frame.set_index("user_id")["tier"]
+    for row in d.frame[d.frame["users"] > 0].head(6).itertuples():
+        u = opslab.users(ds, d, bin=row.bin, group=row.group)
+        assert u.count == row.users
+        assert set(u.frame["tier"]) == {row.group}
+        assert (u.frame["user_id"].map(seg) == row.group).all()
