@@ -2,7 +2,7 @@
 2 s at 1 M users / 30 M events). ``python -m bench.explore --users 1000000 --events 30000000``.
 
 Random events (4 names over 365 days) and paid orders generated with NumPy, loaded as an
-in-memory Dataset; times are wall-clock medians of 3 runs after one warm-up (first use builds
+in-memory Dataset; times are wall-clock medians of 2 runs after one warm-up (first use builds
 the engine's tables, timed separately)."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def make_parquet(n_users: int, n_events: int, root: Path, seed: int = 0):
     return connect(str(root))
 
 
-def timed(fn, runs: int = 3) -> float:
+def timed(fn, runs: int = 2) -> float:
     fn()
     out = []
     for _ in range(runs):

@@ -127,21 +127,25 @@ def _funnel_users(res: FunnelResult, step=None, dropped_at=None) -> np.ndarray:
     return np.sort(users["uid"].to_numpy(dtype=np.int64))
 
 
+def facts_on(ds: Dataset, day) -> pd.DataFrame:
+    """Every user's activity and value up to ``day`` (one engine query, memoised per data set
+    and day; ordered by uid)."""
+    return ds.memo(("people_facts", str(day)), lambda: ds.engine.run("people_facts", last=str(day)))
+
+
 def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> pd.DataFrame:
     """One row per user of ``uids``: user_id, attributes, signup, first and last active day,
     active days, events, orders and spend up to ``day``, and lifecycle tier on ``day``."""
     uids = np.asarray(uids, dtype=np.int64)
-    eng = ds.engine
-    with eng._lock:
-        eng.register("xsel", pd.DataFrame({"uid": uids}))
-        facts = eng.run("people_facts", last=str(day))
+    every = facts_on(ds, day)
+    facts = every.iloc[np.searchsorted(every["uid"].to_numpy(), uids)] if len(uids) else every.iloc[:0]
     users = ds.users
-    out = pd.DataFrame({"uid": facts["uid"].to_numpy(dtype=np.int64)})
-    out["user_id"] = users["user_id"].to_numpy()[out["uid"].to_numpy()]
+    out = pd.DataFrame({"uid": uids})
+    out["user_id"] = users["user_id"].to_numpy()[uids]
     for col in _columns(users):
-        out[col] = users[col].to_numpy()[out["uid"].to_numpy()]
+        out[col] = users[col].to_numpy()[uids]
     for col in ("signup_day", "first_active", "last_active"):
-        out[col] = pd.to_datetime(facts[col])
+        out[col] = pd.to_datetime(facts[col].to_numpy())
     for col in ("active_days", "events", "orders", "spend"):
         out[col] = facts[col].to_numpy()
     out["tier"] = ex.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
@@ -166,9 +170,20 @@ class Profile:
     def frame(self) -> pd.DataFrame:
         return self.summary
 
+    def _sql(self, name: str) -> str:
+        if self.ds.events_in_memory:
+            tables = {"ev": "(SELECT event_time, event_name FROM ev WHERE uid = $uid)",
+                      "od": "(SELECT order_time, amount, status FROM od WHERE uid = $uid)"}
+        else:  # a source's own views, filtered on the id (the Parquet scan skips the numbering)
+            tables = {"ev": "(SELECT event_time, event_name FROM ev_src WHERE user_id = $user_id)",
+                      "od": "(SELECT order_time, amount, status FROM od_src WHERE user_id = $user_id)"}
+        return sql_catalog()[name].format(**tables)
+
     @cached_property
     def event_counts(self) -> pd.DataFrame:
-        return self.ds.engine.run("people_timeline_size", uid=self.uid, stop=self._stop)
+        """The event names the user did, with how many times (most first)."""
+        return self.ds.engine.sql(self._sql("people_timeline_size"), uid=self.uid, user_id=self.user_id,
+                                  stop=self._stop)
 
     def timeline(self, page: int = 0, per_page: int = 50, events=None, orders: bool = True) -> pd.DataFrame:
         """Events and orders, newest first: ``t``, ``kind`` (event/order), ``name``, ``amount``,
@@ -176,7 +191,8 @@ class Profile:
         if per_page < 1 or page < 0:
             raise ValueError("page >= 0 and per_page >= 1")
         names = [str(e) for e in events] if events is not None else []
-        out = self.ds.engine.run("people_timeline", uid=self.uid, stop=self._stop, names=names or ["\x00"],
+        out = self.ds.engine.sql(self._sql("people_timeline"), uid=self.uid, user_id=self.user_id,
+                                 stop=self._stop, names=names or ["\x00"],
                                  all_names=events is None, no_orders=not orders, limit=int(per_page),
                                  offset=int(page) * int(per_page))
         out["t"] = pd.to_datetime(out["t"])

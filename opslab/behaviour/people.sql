@@ -1,5 +1,4 @@
 -- People (opslab/behaviour/people.py): the users behind a number, and one user's story.
--- xsel (uid) is a per-call table of the users asked for.
 
 -- name: people_active
 -- Users active (an event or a paid order) on a day of the period starting $period ($grain).
@@ -20,47 +19,48 @@ WHERE NOT censored AND CAST(date_trunc($grain, signup_day) AS DATE) = CAST($peri
 ORDER BY uid;
 
 -- name: people_facts
--- Per user of xsel: signup, first and last active day, active days, events, paid orders and
--- paid amount up to $last.
+-- Per user (every registered user, by uid): signup, first and last active day, active days,
+-- events, paid orders and paid amount up to $last. Built once per data set and day; a list of
+-- users takes its rows.
 WITH a AS (
-    SELECT d.uid, count(*) AS active_days, sum(d.n_events) AS events, max(d.day) AS last_active
-    FROM user_day d JOIN xsel s ON s.uid = d.uid
-    WHERE d.day <= CAST($last AS DATE) GROUP BY d.uid
+    SELECT uid, count(*) AS active_days, sum(n_events) AS events, max(day) AS last_active
+    FROM user_day WHERE day <= CAST($last AS DATE) GROUP BY uid
 ),
 p AS (
-    SELECT d.uid, sum(d.n_orders) AS orders, sum(d.gmv) AS spend
-    FROM paid_day d JOIN xsel s ON s.uid = d.uid
-    WHERE d.day <= CAST($last AS DATE) GROUP BY d.uid
+    SELECT uid, sum(n_orders) AS orders, sum(gmv) AS spend
+    FROM paid_day WHERE day <= CAST($last AS DATE) GROUP BY uid
 )
-SELECT s.uid, f.signup_day, f.first_active, a.last_active,
+SELECT f.uid, f.signup_day, f.first_active, a.last_active,
        CAST(coalesce(a.active_days, 0) AS BIGINT) AS active_days,
        CAST(coalesce(a.events, 0) AS BIGINT) AS events,
        CAST(coalesce(p.orders, 0) AS BIGINT) AS orders,
        CAST(coalesce(p.spend, 0) AS DOUBLE) AS spend
-FROM xsel s
-JOIN user_first f ON f.uid = s.uid
-LEFT JOIN a ON a.uid = s.uid
-LEFT JOIN p ON p.uid = s.uid
-ORDER BY s.uid;
+FROM user_first f
+LEFT JOIN a ON a.uid = f.uid
+LEFT JOIN p ON p.uid = f.uid
+ORDER BY f.uid;
 
 -- name: people_timeline
 -- One user's events and orders on one timeline (newest first), up to $last, optionally only
 -- the event names in $names ($all_names: every name; orders are kept unless $no_orders).
+-- {ev} / {od}: the user's events (event_time, event_name) and orders (order_time, amount,
+-- status), read by uid from ev / od in memory, by user_id from a source's own views (so a
+-- Parquet scan filters on the id instead of numbering every event first).
 SELECT t, kind, name, amount, status FROM (
     SELECT event_time AS t, 'event' AS kind, event_name AS name, CAST(NULL AS DOUBLE) AS amount,
            CAST(NULL AS VARCHAR) AS status
-    FROM ev WHERE uid = $uid AND event_time < CAST($stop AS TIMESTAMP)
+    FROM {ev} e WHERE event_time < CAST($stop AS TIMESTAMP)
       AND ($all_names OR list_contains($names, event_name))
     UNION ALL
     SELECT order_time AS t, 'order' AS kind, CAST(NULL AS VARCHAR) AS name, amount, status
-    FROM od WHERE uid = $uid AND order_time < CAST($stop AS TIMESTAMP) AND NOT $no_orders
+    FROM {od} o WHERE order_time < CAST($stop AS TIMESTAMP) AND NOT $no_orders
 ) x
 ORDER BY t DESC, kind, name
 LIMIT $limit OFFSET $offset;
 
 -- name: people_timeline_size
--- How many timeline rows the user has (for paging), and their event names with counts.
-SELECT coalesce(event_name, '') AS name, count(*) AS n FROM ev
-WHERE uid = $uid AND event_time < CAST($stop AS TIMESTAMP)
+-- The user's event names with how many times they did each (for the filter and the paging).
+SELECT coalesce(event_name, '') AS name, count(*) AS n FROM {ev} e
+WHERE event_time < CAST($stop AS TIMESTAMP)
 GROUP BY 1
 ORDER BY n DESC, name;

@@ -261,6 +261,12 @@ def test_a_parquet_source_gives_the_same_answers(tmp_path):
         pd.testing.assert_frame_equal(opslab.distribution(ds, measure).frame, opslab.distribution(src, measure).frame)
     pd.testing.assert_frame_equal(opslab.interval(ds, ("view", "pay")).stats, opslab.interval(src, ("view", "pay")).stats)
     pd.testing.assert_frame_equal(opslab.ltv_curve(ds).frame, opslab.ltv_curve(src).frame)
+    who = events["user_id"].value_counts().index[0]
+    pa_, pb = opslab.user_profile(ds, who), opslab.user_profile(src, who)
+    pd.testing.assert_frame_equal(pa_.timeline(per_page=500), pb.timeline(per_page=500))
+    pd.testing.assert_frame_equal(pa_.event_counts, pb.event_counts)
+    cols = ["uid", "user_id", "active_days", "events", "orders", "spend", "tier"]
+    pd.testing.assert_frame_equal(pa_.summary[cols], pb.summary[cols])
 
 
 def test_bad_arguments_are_named():
