@@ -170,20 +170,18 @@ class Profile:
     def frame(self) -> pd.DataFrame:
         return self.summary
 
-    def _sql(self, name: str) -> str:
-        if self.ds.events_in_memory:
-            tables = {"ev": "(SELECT event_time, event_name FROM ev WHERE uid = $uid)",
-                      "od": "(SELECT order_time, amount, status FROM od WHERE uid = $uid)"}
-        else:  # a source's own views, filtered on the id (the Parquet scan skips the numbering)
-            tables = {"ev": "(SELECT event_time, event_name FROM ev_src WHERE user_id = $user_id)",
-                      "od": "(SELECT order_time, amount, status FROM od_src WHERE user_id = $user_id)"}
-        return sql_catalog()[name].format(**tables)
+    def _run(self, name: str, **params) -> pd.DataFrame:
+        def build():  # the log by user, once per data set (see people.sql)
+            self.ds.engine.run("people_events")
+            self.ds.engine.run("people_orders")
+            return True
+        self.ds.memo(("people_tables",), build)
+        return self.ds.engine.run(name, uid=self.uid, stop=self._stop, **params)
 
     @cached_property
     def event_counts(self) -> pd.DataFrame:
         """The event names the user did, with how many times (most first)."""
-        return self.ds.engine.sql(self._sql("people_timeline_size"), uid=self.uid, user_id=self.user_id,
-                                  stop=self._stop)
+        return self._run("people_timeline_size")
 
     def timeline(self, page: int = 0, per_page: int = 50, events=None, orders: bool = True) -> pd.DataFrame:
         """Events and orders, newest first: ``t``, ``kind`` (event/order), ``name``, ``amount``,
@@ -191,8 +189,7 @@ class Profile:
         if per_page < 1 or page < 0:
             raise ValueError("page >= 0 and per_page >= 1")
         names = [str(e) for e in events] if events is not None else []
-        out = self.ds.engine.sql(self._sql("people_timeline"), uid=self.uid, user_id=self.user_id,
-                                 stop=self._stop, names=names or ["\x00"],
+        out = self._run("people_timeline", names=names or ["\x00"],
                                  all_names=events is None, no_orders=not orders, limit=int(per_page),
                                  offset=int(page) * int(per_page))
         out["t"] = pd.to_datetime(out["t"])
