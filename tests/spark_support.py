@@ -21,10 +21,12 @@ _COMMENT = re.compile(r"--[^\n]*")
 #: Tables a CREATE statement makes; compared after building instead of run again.
 DDL = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+(TABLE|VIEW)\s+(\w+)", re.IGNORECASE | re.MULTILINE)
 RTOL = 1e-9
-_PER_CALL = re.compile(r"\b(fev|asg|xgrp|xsel)\b|\{\w+\}")
+_PER_CALL = re.compile(r"\b(fev|asg|xgrp|people_ev|people_od)\b|\{\w+\}")
 #: Queries the sweep below cannot run alone: templates filled per call ({placeholders}) and
 #: queries reading a table made per call (fev: the events with their log position; asg: an A/B
-#: assignment). tests/test_spark_behaviour.py runs them through their functions on both engines.
+#: assignment; xgrp: an explore split; people_ev / people_od: the log by user, made on the first
+#: user look-up). tests/test_spark_behaviour.py and opslab/behaviour/tests/test_spark_explore.py
+#: run them through their functions on both engines.
 RUN_BY_FUNCTION = sorted(name for name, sql in sql_catalog().items() if _PER_CALL.search(_COMMENT.sub("", sql)))
 
 
