@@ -22,7 +22,7 @@ from opslab.behaviour import explore as ex
 from opslab.behaviour.funnel_sql import _columns
 from opslab.behaviour.funnels import FunnelResult
 from opslab.behaviour.paths import PathResult
-from opslab.core.periods import period_start
+from opslab.core.periods import period_start, shift
 from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
@@ -52,8 +52,9 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
         grain = fixed or where.get("grain", "month")
         if "period" not in where:
             raise ValueError(f"users behind {of!r} need period=")
-        period = period_start(pd.Timestamp(where["period"]), grain).date()
-        return _uids(ds.engine.run(query, grain=grain, period=period))
+        period = period_start(pd.Timestamp(where["period"]), grain)
+        stop = shift(period, grain, 1)
+        return _uids(ds.engine.run(query, grain=grain, period=period.date(), stop=stop.date()))
     if isinstance(of, str) and of == "tier":
         tier = where.get("tier")
         if tier not in TIERS:

@@ -1,15 +1,15 @@
 -- People (opslab/behaviour/people.py): the users behind a number, and one user's story.
 
 -- name: people_active
--- Users active (an event or a paid order) on a day of the period starting $period ($grain).
+-- Users active (an event or a paid order) on a day of the period [$period, $stop).
 SELECT DISTINCT uid FROM user_day
-WHERE CAST(date_trunc($grain, day) AS DATE) = CAST($period AS DATE)
+WHERE day >= CAST($period AS DATE) AND day < CAST($stop AS DATE)
 ORDER BY uid;
 
 -- name: people_paying
--- Users with a paid order in the period starting $period ($grain).
+-- Users with a paid order in the period [$period, $stop).
 SELECT DISTINCT uid FROM paid_day
-WHERE CAST(date_trunc($grain, day) AS DATE) = CAST($period AS DATE)
+WHERE day >= CAST($period AS DATE) AND day < CAST($stop AS DATE)
 ORDER BY uid;
 
 -- name: people_new
