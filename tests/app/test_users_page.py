@@ -8,7 +8,7 @@ import pytest
 import opslab
 from opslab.dataset.load import load_sample
 from opslab.present import formatting as fmt
-from opslab.present.i18n import t
+from opslab.core.i18n import t
 from tests.app.conftest import open_app
 
 pytestmark = pytest.mark.slow
