@@ -353,6 +353,8 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     """Per-user ``measure`` over users active in ``[start, day]``, in readable bins."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
+    if measure == "spend" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
+        raise OpsLabError("explore.no_amounts")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
     start, stop = _range(ds, cfg.start, day)
     params = {"start": start, "stop": stop}
@@ -413,6 +415,8 @@ def ltv_curve(ds: Dataset, cfg: ExploreConfig, day, rules=None, cac: pd.DataFram
     ``cac`` (group, cac) the payback day per group."""
     if cfg.anchor not in ANCHORS:
         raise ValueError(f"anchor must be one of {ANCHORS}, not {cfg.anchor!r}")
+    if not ds.has_amounts:
+        raise OpsLabError("explore.no_amounts")
     if cfg.cohort_grain not in GRAINS + ("quarter",):
         raise ValueError(f"cohort grain must be day, week, month or quarter, not {cfg.cohort_grain!r}")
     days = ltv_days(cfg)

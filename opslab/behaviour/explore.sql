@@ -91,10 +91,13 @@ LEFT JOIN (SELECT uid, sum(n_orders) AS n FROM paid_day
            WHERE day >= CAST($start AS DATE) AND day < CAST($stop AS DATE) GROUP BY uid) p ON p.uid = a.uid
 
 -- name: explore_v_spend
--- Paid amount per user active in [$start, $stop) (0 for active users without an order).
+-- Paid amount per user active in [$start, $stop) (0 for active users without an order), net
+-- of refunds as GMV is (refund_day's net_less on the refund's own day; 0 under the gross rule).
 SELECT a.uid, CAST(coalesce(p.s, 0) AS DOUBLE) AS v
 FROM (SELECT DISTINCT uid FROM user_day WHERE day >= CAST($start AS DATE) AND day < CAST($stop AS DATE)) a
-LEFT JOIN (SELECT uid, sum(gmv) AS s FROM paid_day
+LEFT JOIN (SELECT uid, sum(gmv) AS s
+           FROM (SELECT uid, day, gmv FROM paid_day
+                 UNION ALL SELECT uid, day, -net_less AS gmv FROM refund_day WHERE net_less > 0) m
            WHERE day >= CAST($start AS DATE) AND day < CAST($stop AS DATE) GROUP BY uid) p ON p.uid = a.uid
 
 -- name: explore_v_interval
@@ -164,6 +167,7 @@ ORDER BY uid;
 -- Cumulative paid revenue per user n days after the anchor day (first paid day, or signup of
 -- a non-censored user), by the anchor's $grain cohort and group. For each n only users whose
 -- anchor day + n is on or before $last count (everyone counted was observed for n days).
+-- Revenue is net of refunds as GMV is (refund_day's net_less on the refund's own day).
 WITH anc AS (
     SELECT f.uid, CASE WHEN $by_signup THEN f.signup_day ELSE f.first_paid END AS a_day, {grp} AS grp
     FROM user_first f {join}
@@ -177,7 +181,9 @@ ns AS (SELECT n FROM (VALUES {ns}) AS w(n)),
 sizes AS (SELECT cohort, grp, a_day, count(*) AS users FROM a GROUP BY cohort, grp, a_day),
 rev AS (
     SELECT a.cohort, a.grp, a.a_day, p.day - a.a_day AS d, sum(p.gmv) AS gmv
-    FROM paid_day p JOIN a ON a.uid = p.uid
+    FROM (SELECT uid, day, gmv FROM paid_day
+          UNION ALL SELECT uid, day, -net_less AS gmv FROM refund_day WHERE net_less > 0) p
+    JOIN a ON a.uid = p.uid
     WHERE p.day >= a.a_day AND p.day <= CAST($last AS DATE) AND p.day - a.a_day <= $max_n
     GROUP BY a.cohort, a.grp, a.a_day, p.day - a.a_day
 ),

@@ -149,6 +149,8 @@ def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> p
         out[col] = pd.to_datetime(facts[col].to_numpy())
     for col in ("active_days", "events", "orders", "spend"):
         out[col] = facts[col].to_numpy()
+    if not ds.has_amounts:  # a log without amounts: spend is absent, never 0
+        out["spend"] = np.nan
     out["tier"] = ex.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
     return out
 

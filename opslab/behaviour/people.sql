@@ -20,15 +20,17 @@ ORDER BY uid;
 
 -- name: people_facts
 -- Per user (every registered user, by uid): signup, first and last active day, active days,
--- events, paid orders and paid amount up to $last. Built once per data set and day; a list of
--- users takes its rows.
+-- events, paid orders and paid amount (net of refunds, as GMV) up to $last. Built once per
+-- data set and day; a list of users takes its rows.
 WITH a AS (
     SELECT uid, count(*) AS active_days, sum(n_events) AS events, max(day) AS last_active
     FROM user_day WHERE day <= CAST($last AS DATE) GROUP BY uid
 ),
 p AS (
     SELECT uid, sum(n_orders) AS orders, sum(gmv) AS spend
-    FROM paid_day WHERE day <= CAST($last AS DATE) GROUP BY uid
+    FROM (SELECT uid, day, n_orders, gmv FROM paid_day
+          UNION ALL SELECT uid, day, 0 AS n_orders, -net_less AS gmv FROM refund_day WHERE net_less > 0) m
+    WHERE day <= CAST($last AS DATE) GROUP BY uid
 )
 SELECT f.uid, f.signup_day, f.first_active, a.last_active,
        CAST(coalesce(a.active_days, 0) AS BIGINT) AS active_days,

@@ -290,3 +290,33 @@ def test_a_split_by_tier_lists_the_same_users_as_its_cells():
         assert u.count == row.users
         assert set(u.frame["tier"]) == {row.group}
         assert (u.frame["user_id"].map(seg) == row.group).all()
+
+
+def test_spend_and_ltv_are_net_of_refunds_as_gmv_is():
+    """Main's refunds rule (net: a refund row is subtracted on its own day): the users' spend
+    adds up to the catalogue's GMV, and LTV counts the refund; a log without amounts has no
+    spend (NaN, never 0) and no spend distribution or LTV."""
+    from opslab.behaviour import people
+    from opslab.metrics import catalogue_values
+    events, orders, users = random_tables(5)
+    paid = orders[orders["status"] == "paid"].head(6)
+    back = paid.assign(amount=-paid["amount"] / 2, order_time=paid["order_time"] + pd.Timedelta(days=1),
+                       status="refunded", order_id=[f"r{i}" for i in range(len(paid))])
+    ds = Dataset.from_tables(events=events, orders=pd.concat([orders, back], ignore_index=True), users=users)
+    gross = Dataset.from_tables(events=events, orders=orders, users=users)
+    gmv = catalogue_values.values(ds, "gmv", "month").sum()
+    assert gmv < catalogue_values.values(gross, "gmv", "month").sum()
+    every = people.user_table(ds, ds.users["uid"].to_numpy(), ds.end)
+    assert every["spend"].sum() == pytest.approx(gmv)
+    dist = opslab.distribution(ds, "spend")
+    assert float((dist.stats["mean"] * dist.stats["users"]).sum()) == pytest.approx(gmv)
+    days = tuple(range(0, 150))
+    assert (opslab.ltv_curve(ds, days=days).cells["revenue"].sum()
+            < opslab.ltv_curve(gross, days=days).cells["revenue"].sum())
+    plain = Dataset.from_tables(events=events, users=users)
+    assert not plain.has_amounts
+    assert people.user_table(plain, [0, 1], plain.end)["spend"].isna().all()
+    for call in (lambda: opslab.distribution(plain, "spend"), lambda: opslab.ltv_curve(plain)):
+        with pytest.raises(opslab.OpsLabError):
+            call()
+    assert opslab.distribution(plain, "orders").stats["users"].sum() > 0
