@@ -38,6 +38,13 @@ _API = {
     "ab_impact": ("opslab.api", "ab_impact"),
     "target_status": ("opslab.api", "target_status"),
     "quarterly_report": ("opslab.api", "quarterly_report"),
+    "distribution": ("opslab.api", "distribution"),
+    "interval": ("opslab.api", "interval"),
+    "ltv_curve": ("opslab.api", "ltv_curve"),
+    "users": ("opslab.api", "users"),
+    "user_profile": ("opslab.api", "user_profile"),
+    "ExploreConfig": ("opslab.behaviour.explore", "ExploreConfig"),
+    "UsersResult": ("opslab.api", "UsersResult"),
     "saved_targets": ("opslab.workspace.target_store", "saved_targets"),
     "anomaly_alerts": ("opslab.api", "anomaly_alerts"),
     # the types they take and give

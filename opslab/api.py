@@ -39,6 +39,8 @@ import pandas as pd
 
 from opslab.behaviour import experiment_readouts as ab_more
 from opslab.behaviour import experiments as ab_mod
+from opslab.behaviour import explore as explore_mod
+from opslab.behaviour import people as people_mod
 from opslab.behaviour import funnels as funnel_mod
 from opslab.behaviour import paths as paths_mod
 from opslab.core.periods import as_of_day
@@ -46,7 +48,7 @@ from opslab.core.problems import OpsLabError, Problem
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import fit as lifecycle_fit
 from opslab.lifecycle.tiers import LifecycleRules
-from opslab.metrics import kpi_table
+from opslab.metrics import kpi_table, lead_kpis
 from opslab.models import churn as churn_mod
 from opslab.models import clv as clv_mod
 from opslab.models import forecast as forecast_mod
@@ -60,7 +62,8 @@ from opslab.report.trust import source_from_load
 __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetStatusResult",
            "FunnelConfig", "PathsConfig", "RetentionConfig",
            "kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
-           "ab_test", "ab_metrics", "ab_segments", "ab_impact", "target_status", "quarterly_report", "dataset_of"]
+           "ab_test", "ab_metrics", "ab_segments", "ab_impact", "target_status", "quarterly_report", "dataset_of",
+           "distribution", "interval", "ltv_curve", "users", "user_profile", "UsersResult", "anomaly_alerts"]
 
 
 # --- the shared surface ---------------------------------------------------------------------
@@ -222,11 +225,22 @@ def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, **
     return KpiResult(frame=frame, config=cfg, as_of=day, grain=grain)
 
 
+#: Settings that make ``retention`` a behaviour retention (cohort by a start event).
+BEHAVIOUR = ("start_event", "return_event", "by", "segment", "top_n", "start", "max_k")
+
+
 def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=None,
-              **settings) -> RetentionResult:
-    """Signup-cohort retention by ``grain`` (day, week or month)."""
+              **settings):
+    """Retention by ``grain`` (day, week or month): signup cohorts (a RetentionResult); or,
+    given ``start_event``/``return_event`` (None: any event), ``by``, ``segment`` or an
+    :class:`ExploreConfig`, behaviour cohorts (a :class:`~opslab.behaviour.explore.BehaviourRetention`:
+    ``.frame``/``.cells``, ``.curve``, ``.over_time`` for D1/W1/M1)."""
     data = dataset_of(ds)
     settings = _positional("retention", old, ["mode"], settings)
+    if isinstance(config, explore_mod.ExploreConfig) or set(settings) & set(BEHAVIOUR):
+        cfg = _explore_config(config, settings)
+        day = _day(data, as_of)
+        return explore_mod.behaviour_retention(data, grain, cfg, day, _rules(data, day, rules, cfg))
     cfg = _config(RetentionConfig, config, settings)
     frame = kpi_table.cohort_retention(data, grain, cfg.mode)
     return RetentionResult(frame=frame, config=cfg, as_of=_day(data, as_of), grain=grain)
@@ -400,3 +414,101 @@ def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, **s
     """Anomaly alerts up to ``as_of``, each with its likely cause (:mod:`opslab.report.alerts`)."""
     config = _config(alerts_mod.AlertConfig, config, settings)
     return alerts_mod.anomaly_alerts(dataset_of(ds), subject, as_of=as_of, rules=rules, config=config)
+
+
+# --- explore: distributions, intervals, LTV, the users behind a number ---------------------------
+
+def _rules(data: Dataset, day, rules, cfg) -> LifecycleRules | None:
+    """The rules a split by tier uses: the ones given, else the rules in force (as segment)."""
+    return rules or (lifecycle_fit.rules_in_force(data, day) if cfg.by == "tier" else None)
+
+
+def _explore_config(config, settings) -> "explore_mod.ExploreConfig":
+    if settings.get("segment") is not None:
+        settings = {**settings, "segment": tuple(str(u) for u in settings["segment"])}
+    if "days" in settings and settings["days"] is not None:
+        settings = {**settings, "days": tuple(int(d) for d in settings["days"])}
+    return _config(explore_mod.ExploreConfig, config, settings)
+
+
+def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None, **settings):
+    """Per-user ``measure`` (events, active_days, orders, spend) of users active up to
+    ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
+    ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
+    data, cfg = dataset_of(ds), _explore_config(config, settings)
+    day = _day(data, as_of)
+    return explore_mod.distribution(data, measure, cfg, day, _rules(data, day, rules, cfg))
+
+
+def interval(ds, events: tuple, *, as_of=None, rules=None, config=None, **settings):
+    """Time from each user's first ``events[0]`` to their next ``events[1]``: median, P10-P90
+    (``.stats``), histogram (``.frame``/``.bins``) and ``.trend`` by ``grain``; ``by``, ``segment``."""
+    data, cfg = dataset_of(ds), _explore_config(config, settings)
+    day = _day(data, as_of)
+    return explore_mod.interval(data, tuple(events), cfg, day, _rules(data, day, rules, cfg))
+
+
+def _cac(data: Dataset, day, by) -> pd.DataFrame:
+    """CAC per group where campaigns give it: per channel when split by channel, else overall."""
+    camps = lead_kpis.campaigns_in(data, data.start, day)
+    if not len(camps):
+        return pd.DataFrame(columns=["group", "cac"])
+    if by is None:
+        return pd.DataFrame({"group": [explore_mod.ALL], "cac": [lead_kpis.cac_roi(camps)[0]]})
+    if by != "channel" or "channel" not in camps:
+        return pd.DataFrame(columns=["group", "cac"])
+    rows = [{"group": str(ch), "cac": lead_kpis.cac_roi(c)[0]} for ch, c in camps.groupby("channel")]
+    return pd.DataFrame(rows, columns=["group", "cac"])
+
+
+def ltv_curve(ds, anchor: str = "first_purchase", *, as_of=None, rules=None, config=None, **settings):
+    """Cumulative paid revenue per user ``n`` days after the first purchase (or ``"signup"``),
+    by cohort (``cohort_grain``) and ``by`` (e.g. channel), with CAC and payback day where
+    campaigns give it (an LtvResult: ``.frame``/``.cells``, ``.curve``, ``.payback``)."""
+    data = dataset_of(ds)
+    cfg = _explore_config(config, {**settings, "anchor": anchor})
+    day = _day(data, as_of)
+    return explore_mod.ltv_curve(data, cfg, day, _rules(data, day, rules, cfg), cac=_cac(data, day, cfg.by))
+
+
+@dataclass(frozen=True)
+class UsersResult(Result):
+    """The users behind a number (``frame``: one row per user with attributes, activity,
+    value and tier); ``count`` equals the number."""
+
+    count: int = 0
+
+
+def users(ds, of, *, as_of=None, rules=None, config=None, **where) -> UsersResult:
+    """The users a number counts: ``of`` is a KPI name (``active_users``, ``dau``,
+    ``paying_users``, ``new_users`` with ``period=``/``grain=``), ``"tier"`` (with
+    ``tier=``), or a result: behaviour retention (``cohort=``, ``k=``, ``group=``), a
+    distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``), paths
+    (``level=``, ``event=``, ``left=``)."""
+    data = dataset_of(ds)
+    day = getattr(of, "as_of", None) or _day(data, as_of)
+    used = rules or lifecycle_fit.rules_in_force(data, day)  # the tier of every listed user
+    uids = people_mod.users_behind(data, of, day, used, **where)
+    frame = people_mod.user_table(data, uids, day, used)
+    return UsersResult(frame=frame, config=config, as_of=day, count=len(frame))
+
+
+def user_profile(ds, user_id, *, as_of=None, rules=None, config=None) -> "people_mod.Profile":
+    """One user's story: ``.summary``/``.frame``, ``.timeline(page, per_page, events)``,
+    ``.event_counts``, ``.tiers`` (month by month), ``.risk`` (their churn-risk row, with
+    reasons) and ``.clv`` (their CLV row), the last three computed on first use."""
+    data = dataset_of(ds)
+    day = _day(data, as_of)
+    used = rules or lifecycle_fit.rules_in_force(data, day)
+    uid = people_mod.find_user(data, user_id)
+
+    def risk():
+        scores = churn_mod.churn_risk(data, day, rules=used).scores
+        return scores[scores["user_id"].astype("str") == str(user_id)].reset_index(drop=True)
+
+    def value():
+        cust = clv_mod.clv(data, day).customers
+        key = "user_id" if "user_id" in cust else cust.index.name
+        rows = cust[cust["user_id"].astype("str") == str(user_id)] if key == "user_id" else cust.loc[[str(user_id)]]
+        return rows.reset_index(drop=True)
+    return people_mod.Profile(data, uid, str(user_id), day, used, extras={"risk": risk, "clv": value})

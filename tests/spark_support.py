@@ -21,10 +21,12 @@ _COMMENT = re.compile(r"--[^\n]*")
 #: Tables a CREATE statement makes; compared after building instead of run again.
 DDL = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+(TABLE|VIEW)\s+(\w+)", re.IGNORECASE | re.MULTILINE)
 RTOL = 1e-9
-_PER_CALL = re.compile(r"\b(fev|asg)\b|\{\w+\}")
+_PER_CALL = re.compile(r"\b(fev|asg|xgrp|people_ev|people_od)\b|\{\w+\}")
 #: Queries the sweep below cannot run alone: templates filled per call ({placeholders}) and
 #: queries reading a table made per call (fev: the events with their log position; asg: an A/B
-#: assignment). tests/test_spark_behaviour.py runs them through their functions on both engines.
+#: assignment; xgrp: an explore split; people_ev / people_od: the log by user, made on the first
+#: user look-up). tests/test_spark_behaviour.py and opslab/behaviour/tests/test_spark_explore.py
+#: run them through their functions on both engines.
 RUN_BY_FUNCTION = sorted(name for name, sql in sql_catalog().items() if _PER_CALL.search(_COMMENT.sub("", sql)))
 
 
@@ -59,7 +61,8 @@ def query_params(name: str, ds, grains=("day", "week", "month")) -> list[dict]:
                 prev_start=ds.start - dt.timedelta(days=31), after=mid - dt.timedelta(days=60),
                 until=mid, warn=14, pot=30, value=90, conversion_days=30, burn_in=30,
                 names=["purchase", "view", "click", "__none__", "__none__"], with_events=True, days=90,
-                high_value=200.0)
+                high_value=200.0, period=mid, uid=1, stop=end + dt.timedelta(days=1), all_names=False,
+                no_orders=False, limit=50, offset=0, last=end)
     unknown = used - set(base) - {"grain"}
     assert not unknown, f"query {name} uses parameters the engine test does not know: {unknown}"
     args = {k: v for k, v in base.items() if k in used}

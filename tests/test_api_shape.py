@@ -15,7 +15,8 @@ import opslab
 from opslab.metrics import kpi_table
 
 ANALYSES = ["kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
-            "ab_test", "target_status", "quarterly_report"]
+            "ab_test", "target_status", "quarterly_report", "distribution", "interval", "ltv_curve", "users",
+            "user_profile"]
 
 
 @pytest.fixture(scope="module")

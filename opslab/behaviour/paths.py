@@ -29,7 +29,9 @@ DIRECTIONS = ("next", "previous")
 class PathResult:
     """``paths``: top full paths (``path`` tuple, ``users``, ``share``); ``nodes``: ``level``,
     ``event``, ``users``, ``left``, ``leave_share``; ``edges``: ``level`` (of the source),
-    ``source``, ``target``, ``users``; ``n_users``: users who did the event."""
+    ``source``, ``target``, ``users``; ``n_users``: users who did the event; ``walks``: each
+    user's step at every level (index ``uid``, columns 0..depth+1, ``"__end__"`` where they
+    left), the users behind every node."""
 
     event: str
     direction: str
@@ -37,6 +39,17 @@ class PathResult:
     nodes: pd.DataFrame
     edges: pd.DataFrame
     n_users: int
+    walks: pd.DataFrame | None = None
+
+    def node_users(self, level: int, event: str, left: bool = False) -> np.ndarray:
+        """The uids behind node (``level``, ``event``): users there, or (``left``) those who
+        left right after it; as many as the node's ``users`` / ``left``."""
+        if self.walks is None or level not in self.walks.columns:
+            return np.zeros(0, dtype=np.int64)
+        here = self.walks[level] == event
+        if left:
+            here &= self.walks[level + 1] == END
+        return np.sort(self.walks.index[here.to_numpy()].to_numpy(dtype=np.int64))
 
 
 def paths(ds: Dataset, event: str, direction: str = "next", depth: int = 3, top: int = 8,
@@ -130,7 +143,7 @@ def _paths(ds, event, direction, depth, top, session_minutes, collapse, start, s
     node_frame = pd.DataFrame(nodes).sort_values(["level", "users"], ascending=[True, False], ignore_index=True)
     edge_frame = pd.DataFrame(edges, columns=["level", "source", "target", "users"]).sort_values(
         ["level", "users"], ascending=[True, False], ignore_index=True)
-    return PathResult(event, direction, top_paths, node_frame, edge_frame, n_users)
+    return PathResult(event, direction, top_paths, node_frame, edge_frame, n_users, labelled)
 
 
 def leave_points(result: PathResult, goal: str | None = None, min_users: int = 1) -> pd.DataFrame:

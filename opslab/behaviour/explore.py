@@ -1,0 +1,464 @@
+"""Explore: behaviour retention, distributions (分布), the time between two events (间隔) and LTV
+curves, each one query on the data set's engine (``explore.sql``), so they run on an in-memory
+data set, a Parquet source and Spark alike.
+
+Definitions (checked against brute-force pandas in ``tests/test_explore.py``):
+
+* **Behaviour retention**: a user's cohort is the period (day, week, month) of their first
+  ``start_event`` (any event when None) up to ``as_of``; they are retained at period k
+  ("on") when they did ``return_event`` (any event when None) in period k after the cohort's,
+  at or after that first start event; "on_or_after": in period k or any later one.
+* **Distribution**: one value per user active in ``[start, as_of]``: ``events``,
+  ``active_days``, ``orders`` (paid) or ``spend`` (paid amount); binned in steps a person reads.
+* **Interval**: from a user's first ``event_a`` in the range (log order) to their first
+  ``event_b`` after it in the log; users without one have no value (``converted`` counts them).
+* **LTV**: cumulative paid revenue per user ``n`` days after the anchor day (first paid day,
+  or signup), by the anchor's cohort; at each ``n`` only users observed for ``n`` days count.
+
+Splits (``by``): a user column (channel, city, any attribute), ``"tier"`` (lifecycle tier on
+``as_of``); ``segment``: a list of user ids the analysis is limited to.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from opslab.behaviour.funnel_sql import _columns, register_events
+from opslab.core.periods import period_end, period_start, shift
+from opslab.core.problems import OpsLabError
+from opslab.core.results import result_surface
+from opslab.dataset.dataset import Dataset
+from opslab.engine.base import sql_catalog
+from opslab.lifecycle.tiers import LifecycleRules, segment as tier_segment
+
+ALL, OTHER, NONE = "__all__", "__other__", "__none__"
+GRAINS = ("day", "week", "month")
+MODES = ("on", "on_or_after")
+MEASURES = ("events", "active_days", "orders", "spend")
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+#: count bins' lower edges: 1, 2, 3, 4, 5, 6-7, 8-10, 11-15, 16-20, 21-30, 31-50, 51-100, ...
+COUNT_EDGES = (0, 1, 2, 3, 4, 5, 6, 8, 11, 16, 21, 31, 51, 101, 201, 501, 1001, 2001, 5001, 10001)
+#: interval bins' lower edges in seconds: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h, 1-3-7-14-30-60-90 days
+INTERVAL_EDGES = (0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 3 * 86400,
+                  7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400)
+LTV_DAYS = tuple(range(0, 31)) + (45, 60, 90, 120, 150, 180, 270, 365, 540, 730)
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+# --- settings and results -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExploreConfig:
+    """Settings shared by the explore analyses (each reads the ones it needs).
+
+    ``start_event`` / ``return_event`` (retention; None = any event), ``mode`` ("on" or
+    "on_or_after"), ``by`` (a user column or "tier"), ``segment`` (user ids to keep), ``top_n``
+    (groups kept, the rest pooled as ``__other__``), ``start`` (first day; default the data's),
+    ``max_k`` (periods shown), ``anchor`` ("first_purchase" or "signup"), ``cohort_grain`` and
+    ``days`` (the LTV curve's day grid), ``grain`` (the interval trend's periods).
+    """
+
+    start_event: str | None = None
+    return_event: str | None = None
+    mode: str = "on"
+    by: str | None = None
+    segment: tuple | None = None
+    top_n: int = 6
+    start: Any = None
+    max_k: int = 12
+    anchor: str = "first_purchase"
+    cohort_grain: str = "month"
+    days: tuple = ()
+    horizon_days: int = 180
+    grain: str = "week"
+
+
+@result_surface(frame="cells")
+@dataclass(frozen=True)
+class BehaviourRetention:
+    """``cells``: cohort, group, size, k, retained, rate, complete (long form); ``curve``: per
+    group and k the pooled rate over cohorts that completed k; ``over_time``: the k = 1 cell of
+    every cohort (D1/W1/M1 over time)."""
+
+    cells: pd.DataFrame
+    curve: pd.DataFrame
+    over_time: pd.DataFrame
+    grain: str
+    config: ExploreConfig
+    as_of: Any
+
+
+@result_surface(frame="bins")
+@dataclass(frozen=True)
+class DistributionResult:
+    """``bins``: group, bin, lo, hi (hi NaN: open), label, users, share; ``stats``: per group
+    users, mean, min, max and p10 … p90. Money (``spend``) is in ``currency``."""
+
+    measure: str
+    bins: pd.DataFrame
+    stats: pd.DataFrame
+    currency: str
+    config: ExploreConfig
+    as_of: Any
+
+
+@result_surface(frame="bins")
+@dataclass(frozen=True)
+class IntervalResult:
+    """``bins``: group, bin, lo_s, hi_s, label, users, share (of users with an interval);
+    ``stats``: per group users (did event a), converted (did b after), mean and p10 … p90 in
+    seconds; ``trend``: by period of the first ``event_a``: users, converted, mean_s."""
+
+    events: tuple
+    bins: pd.DataFrame
+    stats: pd.DataFrame
+    trend: pd.DataFrame
+    config: ExploreConfig
+    as_of: Any
+
+
+@result_surface(frame="cells")
+@dataclass(frozen=True)
+class LtvResult:
+    """``cells``: cohort, group, n (days), users (observed n days), revenue, ltv, size;
+    ``curve``: per group and n pooled over cohorts; ``payback``: per group CAC (where
+    campaigns give it) and the first day on the grid where LTV reaches it."""
+
+    cells: pd.DataFrame
+    curve: pd.DataFrame
+    payback: pd.DataFrame
+    currency: str
+    config: ExploreConfig
+    as_of: Any
+
+
+# --- groups: splits and segments ---------------------------------------------------------------
+
+def split_columns(ds: Dataset) -> list[str]:
+    """What an explore analysis can be split by: user columns with a value, and ``tier``."""
+    return [c for c in _columns(ds.users) if ds.users[c].notna().any()] + ["tier"]
+
+
+def tiers_on(ds: Dataset, rules: LifecycleRules | None, day) -> pd.Series:
+    """Every registered user's tier name on ``day`` (index: uid), memoised per data set."""
+    used = rules or LifecycleRules()
+    return ds.memo(("explore_tiers", used, str(day)),
+                   lambda: tier_segment(ds, used, day).set_index("uid")["tier"].astype("object"))
+
+
+def group_labels(ds: Dataset, by: str | None, segment, top_n: int, day, rules) -> pd.Series | None:
+    """Each user's group (index: uid) for ``by`` among the users of ``segment``; None when the
+    analysis is neither split nor limited."""
+    if by is None and segment is None:
+        return None
+    users = ds.users
+    keep = np.ones(len(users), dtype=bool)
+    if segment is not None:
+        ids = pd.Index([str(u) for u in segment])
+        keep = users["user_id"].astype("str").isin(ids).to_numpy()
+    uid = users["uid"].to_numpy()[keep]
+    if by is None:
+        return pd.Series(ALL, index=uid, dtype="object")
+    if by == "tier":
+        raw = tiers_on(ds, rules, day).reindex(uid)
+    elif by in split_columns(ds):
+        raw = pd.Series(users[by].to_numpy()[keep], index=uid, dtype="object")
+    else:
+        raise OpsLabError("explore.unknown_split", column=str(by))
+    labels = raw.where(raw.notna(), NONE).astype("str")
+    top = labels.value_counts().index[:max(int(top_n), 1)]
+    return labels.where(labels.isin(top), OTHER)
+
+
+def _frame_sql(groups: pd.Series | None, key: str = "uid") -> tuple[str, str]:
+    if groups is None:
+        return f"'{ALL}'", ""
+    return "g.grp", f"JOIN xgrp g ON g.uid = {key}"
+
+
+def run_grouped(ds: Dataset, groups: pd.Series | None, sql: str, **params) -> pd.DataFrame:
+    """Run ``sql`` with ``xgrp`` (uid, grp) registered for it (under the engine's lock, so
+    sessions sharing the data set do not swap it between register and run)."""
+    eng = ds.engine
+    with eng._lock:
+        if groups is not None:
+            eng.register("xgrp", pd.DataFrame({"uid": groups.index.to_numpy(dtype=np.int64),
+                                               "grp": groups.to_numpy(dtype=object).astype("str")}))
+        return eng.sql(sql, **params)
+
+
+def _block(name: str) -> str:
+    return _COMMENT.sub("", sql_catalog()[name]).strip()
+
+
+def _range(ds: Dataset, start, day) -> tuple[pd.Timestamp, pd.Timestamp]:
+    first = pd.Timestamp(start if start is not None else ds.start).normalize()
+    return first, pd.Timestamp(day) + pd.Timedelta(days=1)
+
+
+# --- behaviour retention -------------------------------------------------------------------------
+
+def retention_sql(cfg: ExploreConfig, groups, final: str) -> str:
+    grp, join = _frame_sql(groups, "st.uid")
+    base = _block("explore_retention_base").format(grp=grp, join=join)
+    return sql_catalog()[final].format(base=base)
+
+
+def retention_params(ds: Dataset, cfg: ExploreConfig, grain: str, day) -> dict:
+    start, stop = _range(ds, cfg.start, day)
+    return {"grain": grain, "start": start, "stop": stop, "last": str(day), "max_k": int(cfg.max_k),
+            "start_any": cfg.start_event is None, "start_event": str(cfg.start_event or ""),
+            "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
+
+
+def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetention:
+    """Cohorts by the first start event, retained at k by a return event (see the module)."""
+    if grain not in GRAINS:
+        raise ValueError(f"retention grain must be one of {GRAINS}, not {grain!r}")
+    if cfg.mode not in MODES:
+        raise ValueError(f"retention mode must be one of {MODES}, not {cfg.mode!r}")
+    groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
+    sql = retention_sql(cfg, groups, "explore_retention")
+    raw = run_grouped(ds, groups, sql, **retention_params(ds, cfg, grain, day))
+    cells = pd.DataFrame({"cohort": pd.to_datetime(raw["cohort"]), "group": raw["grp"].astype("str"),
+                          "size": raw["size"].astype("int64"), "k": raw["k"].astype("int64")})
+    cells["retained"] = raw["retained_on" if cfg.mode == "on" else "retained_on_or_after"].astype("int64")
+    cells["rate"] = cells["retained"] / cells["size"]
+    ends = [period_end(shift(c, grain, int(k)), grain) for c, k in zip(cells["cohort"], cells["k"])]
+    cells["complete"] = np.array(ends, dtype="datetime64[ns]") <= np.datetime64(pd.Timestamp(day))
+    done = cells[cells["complete"]]
+    curve = done.groupby(["group", "k"], as_index=False)[["size", "retained"]].sum()
+    curve["rate"] = curve["retained"] / curve["size"]
+    over_time = cells[cells["k"] == 1].reset_index(drop=True)
+    return BehaviourRetention(cells, curve, over_time, grain, cfg, day)
+
+
+# --- distributions and intervals ------------------------------------------------------------------
+
+def _quantile_sql() -> tuple[str, str]:
+    parts, cols = [], []
+    for p in QUANTILES:
+        name = f"p{int(round(p * 100))}"
+        lo = f"CAST(floor((n - 1) * {p}) AS BIGINT)"
+        lo_v = f"max(CASE WHEN rn = {lo} + 1 THEN v END)"
+        hi_v = f"max(CASE WHEN rn = least({lo} + 2, n) THEN v END)"
+        frac = f"((max(n) - 1) * {p} - floor((max(n) - 1) * {p}))"
+        parts.append(f"{lo_v} + ({hi_v} - {lo_v}) * {frac} AS {name}")
+        cols.append(f"q.{name}")
+    return ", ".join(parts), ", ".join(cols)
+
+
+def _bin_sql(edges: Sequence[float], params: dict) -> str:
+    """``CASE`` mapping ``x.v`` to the index of its bin (edges bound as $e0, $e1, ...)."""
+    whens = []
+    for i in range(1, len(edges)):
+        params[f"e{i}"] = float(edges[i])
+        whens.append(f"WHEN x.v < $e{i} THEN {i - 1}")
+    return f"CASE {' '.join(whens)} ELSE {len(edges) - 1} END" if whens else "0"
+
+
+def _value_stats(ds, groups, values: str, params: dict) -> pd.DataFrame:
+    grp, join = _frame_sql(groups, "x.uid")
+    qs, qcols = _quantile_sql()
+    sql = sql_catalog()["explore_value_stats"].format(grp=grp, join=join, values=values, quantiles=qs,
+                                                      quantile_cols=qcols)
+    out = run_grouped(ds, groups, sql, **params).rename(
+        columns={"grp": "group", "vmin": "min", "vmax": "max", "vpos": "min_positive"})
+    return out
+
+
+def _value_bins(ds, groups, values: str, params: dict, edges) -> pd.DataFrame:
+    grp, join = _frame_sql(groups, "x.uid")
+    params = dict(params)
+    sql = sql_catalog()["explore_value_bins"].format(grp=grp, join=join, values=values,
+                                                     bin=_bin_sql(edges, params))
+    raw = run_grouped(ds, groups, sql, **params)
+    return raw.rename(columns={"grp": "group"})
+
+
+def count_edges(lo: float, hi: float) -> list[float]:
+    """Count bins from ``lo`` to ``hi`` on the 1, 2, 3, 4, 5, 6-7, 8-10, 11-15 ... ladder.
+
+    >>> count_edges(1, 12)
+    [1, 2, 3, 4, 5, 6, 8, 11]
+    """
+    first = max(e for e in COUNT_EDGES if e <= max(lo, 0))
+    out = [e for e in COUNT_EDGES if first <= e <= hi]
+    return out or [first]
+
+
+def money_edges(lo: float, hi: float, max_bins: int = 12, positive: float | None = None) -> list[float]:
+    """Money bins: 0 on its own, then a 1-2-5 ladder (coarsened to powers of ten when it would
+    need more than ``max_bins``) from the smallest ``positive`` value up to ``hi``.
+
+    >>> money_edges(0, 900)
+    [0, 0.01, 1, 2, 5, 10, 20, 50, 100, 200, 500]
+    """
+    out = [0, 0.01] if lo <= 0 else []
+    if hi <= 0:
+        return out or [0]
+    start = max(min(lo, hi), 0.01) if lo > 0 else max(positive or 1, 0.01)
+    for steps in ((1, 2, 5), (1,)):
+        ladder = [m * 10 ** p for p in range(int(math.floor(math.log10(start))), int(math.log10(hi)) + 2)
+                  for m in steps]
+        ladder = [round(x, 2) for x in ladder if x <= hi]
+        first = [x for x in ladder if x <= start]
+        ladder = ladder[ladder.index(first[-1]):] if first else ladder
+        if len(ladder) <= max_bins:
+            break
+    if lo <= 0:
+        ladder = [x for x in ladder if x > 0.01] or [1]
+    return out + [x if x != int(x) else int(x) for x in ladder]
+
+
+def _label(lo, hi, integer: bool) -> str:
+    if hi is None or not np.isfinite(hi):
+        return f"≥{lo:,g}" if not integer else f"{int(lo):,}+"
+    if integer:
+        return f"{int(lo):,}" if hi - lo <= 1 else f"{int(lo):,}–{int(hi) - 1:,}"
+    if lo == 0 and hi <= 0.01:
+        return "0"
+    return f"{lo:,g}–{hi:,g}"
+
+
+def _duration(s: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:g}{unit}"
+    return f"{s:g}s"
+
+
+def _shape_bins(raw: pd.DataFrame, edges, labeller, lo_col="lo", hi_col="hi") -> pd.DataFrame:
+    groups = sorted(set(raw["group"])) if len(raw) else []
+    rows = []
+    for g in groups:
+        mine = raw[raw["group"] == g].set_index("bin")["users"]
+        total = int(mine.sum())
+        for i, lo in enumerate(edges):
+            hi = edges[i + 1] if i + 1 < len(edges) else np.nan
+            n = int(mine.get(i, 0))
+            rows.append({"group": g, "bin": i, lo_col: float(lo), hi_col: float(hi),
+                         "label": labeller(lo, None if np.isnan(hi) else hi), "users": n,
+                         "share": n / total if total else np.nan})
+    return pd.DataFrame(rows, columns=["group", "bin", lo_col, hi_col, "label", "users", "share"])
+
+
+def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None) -> DistributionResult:
+    """Per-user ``measure`` over users active in ``[start, day]``, in readable bins."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
+    if measure == "spend" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
+        raise OpsLabError("explore.no_amounts")
+    groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
+    start, stop = _range(ds, cfg.start, day)
+    params = {"start": start, "stop": stop}
+    values = _block(f"explore_v_{measure}")
+    stats = _value_stats(ds, groups, values, params)
+    if stats.empty or stats["with_value"].sum() == 0:
+        edges: list[float] = [0]
+    else:
+        lo, hi = float(stats["min"].min()), float(stats["max"].max())
+        pos = float(stats["min_positive"].min()) if stats["min_positive"].notna().any() else None
+        edges = money_edges(lo, hi, positive=pos) if measure == "spend" else count_edges(lo, hi)
+    raw = _value_bins(ds, groups, values, params, edges)
+    integer = measure != "spend"
+    bins = _shape_bins(raw, edges, lambda lo, hi: _label(lo, hi, integer))
+    return DistributionResult(measure, bins, stats, ds.currency, cfg, day)
+
+
+def interval(ds: Dataset, events: tuple, cfg: ExploreConfig, day, rules=None) -> IntervalResult:
+    """Time from each user's first ``events[0]`` to their next ``events[1]`` (see the module)."""
+    if not isinstance(events, (tuple, list)) or len(events) != 2:
+        raise ValueError("interval takes two event names: (event_a, event_b)")
+    if cfg.grain not in GRAINS + ("quarter",):
+        raise ValueError(f"trend grain must be day, week, month or quarter, not {cfg.grain!r}")
+    register_events(ds)
+    groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
+    start, stop = _range(ds, cfg.start, day)
+    params = {"start": start, "stop": stop, "event_a": str(events[0]), "event_b": str(events[1]),
+              "grain": cfg.grain}
+    values = _block("explore_v_interval")
+    stats = _value_stats(ds, groups, values, params).rename(columns={"with_value": "converted"})
+    raw = _value_bins(ds, groups, values, params, INTERVAL_EDGES)
+    bins = _shape_bins(raw, INTERVAL_EDGES,
+                       lambda lo, hi: f"≥{_duration(lo)}" if hi is None else f"{_duration(lo)}–{_duration(hi)}",
+                       "lo_s", "hi_s")
+    grp, join = _frame_sql(groups, "x.uid")
+    trend = run_grouped(ds, groups, sql_catalog()["explore_value_trend"].format(grp=grp, join=join, values=values),
+                        **params).rename(columns={"grp": "group"})
+    trend["period"] = pd.to_datetime(trend["period"])
+    trend["rate"] = trend["converted"] / trend["users"]
+    return IntervalResult(tuple(str(e) for e in events), bins, stats, trend, cfg, day)
+
+
+# --- LTV curves ---------------------------------------------------------------------------------
+
+ANCHORS = ("first_purchase", "signup")
+
+
+def ltv_days(cfg: ExploreConfig) -> tuple[int, ...]:
+    days = cfg.days or tuple(d for d in LTV_DAYS if d <= cfg.horizon_days)
+    days = tuple(sorted({int(d) for d in days}))
+    if not days or days[0] < 0:
+        raise ValueError("LTV days must be whole days >= 0")
+    return days
+
+
+def ltv_curve(ds: Dataset, cfg: ExploreConfig, day, rules=None, cac: pd.DataFrame | None = None) -> LtvResult:
+    """Cumulative revenue per user ``n`` days after the anchor, by cohort and group; with
+    ``cac`` (group, cac) the payback day per group."""
+    if cfg.anchor not in ANCHORS:
+        raise ValueError(f"anchor must be one of {ANCHORS}, not {cfg.anchor!r}")
+    if not ds.has_amounts:
+        raise OpsLabError("explore.no_amounts")
+    if cfg.cohort_grain not in GRAINS + ("quarter",):
+        raise ValueError(f"cohort grain must be day, week, month or quarter, not {cfg.cohort_grain!r}")
+    days = ltv_days(cfg)
+    groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
+    grp, join = _frame_sql(groups, "f.uid")
+    start, _ = _range(ds, cfg.start, day)
+    params = {"grain": cfg.cohort_grain, "start": start.date(), "last": str(day), "max_n": int(days[-1]),
+              "by_signup": cfg.anchor == "signup"}
+    sql = sql_catalog()["explore_ltv"].format(grp=grp, join=join, ns=", ".join(f"({d})" for d in days))
+    raw = run_grouped(ds, groups, sql, **params)
+    sizes = run_grouped(ds, groups, sql_catalog()["explore_ltv_sizes"].format(grp=grp, join=join), **params)
+    cells = raw.rename(columns={"grp": "group"})
+    cells["cohort"] = pd.to_datetime(cells["cohort"])
+    sizes = sizes.rename(columns={"grp": "group"}).assign(cohort=lambda f: pd.to_datetime(f["cohort"]))
+    cells = cells.merge(sizes, on=["cohort", "group"], how="left")
+    cells["ltv"] = cells["revenue"] / cells["users"]
+    curve = cells.groupby(["group", "n"], as_index=False)[["users", "revenue"]].sum()
+    curve["ltv"] = curve["revenue"] / curve["users"]
+    return LtvResult(cells, curve, payback(curve, cac), ds.currency, cfg, day)
+
+
+def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
+    """Per group: CAC and the first day ``n`` of the curve where LTV >= CAC (NaN: not yet).
+
+    >>> c = pd.DataFrame({"group": ["a"] * 3, "n": [0, 7, 30], "ltv": [5.0, 12.0, 30.0]})
+    >>> payback(c, pd.DataFrame({"group": ["a"], "cac": [10.0]}))["payback_day"].tolist()
+    [7.0]
+    """
+    cols = ["group", "cac", "payback_day", "ltv_at_end"]
+    if cac is None or not len(cac) or curve.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for g, c in cac.set_index("group")["cac"].items():
+        mine = curve[curve["group"] == g].sort_values("n")
+        if mine.empty or not np.isfinite(c):
+            continue
+        hit = mine[mine["ltv"] >= c]
+        rows.append({"group": g, "cac": float(c), "payback_day": float(hit["n"].iloc[0]) if len(hit) else np.nan,
+                     "ltv_at_end": float(mine["ltv"].iloc[-1])})
+    return pd.DataFrame(rows, columns=cols)
+
+
+__all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
+           "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
+           "group_labels", "run_grouped", "retention_sql", "retention_params", "count_edges", "money_edges"]
