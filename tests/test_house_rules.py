@@ -38,6 +38,13 @@ def test_engine_never_imports_streamlit_or_the_ui():
     assert offenders == []
 
 
+def test_rooms_tests_never_import_streamlit_or_the_ui():
+    """A room's tests test the room; tests of the screens and their glue live in tests/."""
+    room_tests = [p for p in (ROOT / "opslab").rglob("*.py") if "tests" in p.relative_to(ROOT).parts]
+    offenders = [str(p.relative_to(ROOT)) for p in room_tests if _imports(p) & {"streamlit", "ui", "views"}]
+    assert offenders == []
+
+
 def test_no_import_hidden_inside_a_function_in_the_engine():
     # Imports sit at the top of a module, so a reader sees a module's dependencies at once
     # and a broken import fails at start-up, not on some later click. The one exception is an
