@@ -60,6 +60,9 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
                    "last_seen": "TIMESTAMP", "n_events": "BIGINT", "n_orders": "BIGINT", "censored": "BOOLEAN"},
         "fev": FEV, "fev_src": FEV_SRC,
         "asg": {"rid": "BIGINT", "uid": "BIGINT", "variant": "VARCHAR", "exposure": "TIMESTAMP"},
+        "xgrp": {"uid": "INT", "grp": "VARCHAR"},
+        "people_ev": {"uid": "INT", "event_time": "TIMESTAMP", "event_name": "VARCHAR"},
+        "people_od": {"uid": "INT", "order_time": "TIMESTAMP", "amount": "DOUBLE", "status": "VARCHAR"},
     }
     values = dict(cutoff="2024-03-01", as_of="2024-03-01", start="2024-01-01", end="2024-03-01",
                   prev_start="2023-12-01", after="2024-01-01", until="2024-02-01", eligible=90, k=5,
@@ -67,7 +70,12 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
                   names=["a", "b", "c", "d", "e"], with_events=True, days=90, high_value=200.0,
                   stop="2024-03-02 00:00:00", gap_us=1800000000, collapse=True, event="purchase", depth=4,
                   window_us=604800000000, pre_days=14, ret_day=7, last_day="2024-03-01",
-                  gross=False, priced=True, events_from_orders=False)
+                  gross=False, priced=True, events_from_orders=False,
+                  # explore and people (opslab/behaviour/explore.sql, people.sql)
+                  all_names=True, any_group=True, by_signup=True, cohort="2024-01-01", event_a="view",
+                  event_b="purchase", group="all", hi=10.0, last=5, limit=100, lo=0.0, max_k=12, max_n=50,
+                  no_orders=False, offset=0, on_or_after="2024-01-01", param=1, period="2024-01-01",
+                  return_any=True, return_event="purchase", start_any=True, start_event="view", uid=1)
     for name, sql in sql_catalog().items():
         if re.search(r"\{\w+\}", sql):  # a funnel template: see the next test
             continue
