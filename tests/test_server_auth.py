@@ -4,6 +4,7 @@ without the signed cookie; wrong passwords are slowed per client; the cookie is 
 from __future__ import annotations
 
 import asyncio
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -15,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from opslab.workspace.passwords import hash_password
 from opslab.workspace.audit import AuditLog
 from opslab.workspace.ratelimit import SignInLimiter
+from opslab.workspace.sessions import SessionOwners, owner_key
 from ui.server_auth import Guard, GuardMiddleware, safe_next
 
 
@@ -31,7 +33,7 @@ def make(tmp_path, password: str | None = "team-2026", users: dict | None = None
     env = {"OPSLAB_DATA_DIR": str(tmp_path)}
     if password:
         env["OPSLAB_PASSWORD_HASH"] = hash_password(password, iterations=1000)
-    guard = Guard(env=env, limiter=SignInLimiter(free=3, global_free=1000, base=1.0))
+    guard = Guard(env=env, limiter=SignInLimiter(free=3, base=1.0), owners=SessionOwners())
     routes = guard.routes() + [WebSocketRoute("/_stcore/stream", _ws), Route("/{p:path}", _inner, methods=["GET", "PUT", "POST"])]
     return guard, Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)])
 
@@ -80,9 +82,25 @@ def websocket(app, cookie=None):
     return [m["type"] for m in sent]
 
 
-def sign_in(app, password, name="li", nxt="/", client="10.0.0.1"):
-    body = urlencode({"name": name, "password": password, "next": nxt}).encode()
-    return http(app, "POST", "/signin", body, {"content-type": "application/x-www-form-urlencoded"}, client)
+def csrf_pair(app, client="10.0.0.1"):
+    """What a browser gets with the sign-in form: the CSRF cookie and the form's token."""
+    status, hdrs, body = http(app, "GET", "/signin", headers={"accept": "text/html"}, client=client)
+    assert status == 200
+    cookie = next(c.split(";")[0] for c in hdrs["set-cookie"] if c.startswith("opslab_csrf="))
+    token = re.search(rb'name="csrf" value="([0-9a-f]+)"', body).group(1).decode()
+    return cookie, token
+
+
+def sign_in(app, password, name="li", nxt="/", client="10.0.0.1", cookies=None, csrf=None):
+    cookie, token = csrf or csrf_pair(app, client)
+    body = urlencode({"name": name, "password": password, "next": nxt, "csrf": token}).encode()
+    jar = "; ".join([cookie, *(cookies or [])])
+    return http(app, "POST", "/signin", body, {"content-type": "application/x-www-form-urlencoded",
+                                                "cookie": jar}, client)
+
+
+def cookie_of(hdrs, name="opslab_auth"):
+    return next(c.split(";")[0] for c in hdrs["set-cookie"] if c.startswith(name + "="))
 
 
 def test_nothing_passes_before_sign_in(tmp_path):
@@ -100,10 +118,12 @@ def test_sign_in_sets_a_signed_httponly_cookie_that_opens_everything(tmp_path):
     guard, app = make(tmp_path)
     status, hdrs, _ = sign_in(app, "team-2026", nxt="/churn?ds=abc")
     assert status == 303 and hdrs["location"] == ["/churn?ds=abc"]
-    cookie = hdrs["set-cookie"][0]
+    cookie = next(c for c in hdrs["set-cookie"] if c.startswith("opslab_auth="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     value = cookie.split(";")[0]
     assert http(app, "GET", "/", headers={"cookie": value})[2] == b"the app"
+    payload = guard._payload({"opslab_auth": value.split("=", 1)[1]}, guard.access())
+    guard.owners.claim("s", owner_key(payload, "li"))  # what the app's gate records at its first run
     assert http(app, "PUT", "/_stcore/upload_file/s/f", b"x", headers={"cookie": value})[0] == 200
     assert http(app, "GET", "/auth/verify", headers={"cookie": value})[0] == 204
     assert websocket(app, value) == ["websocket.accept", "websocket.close"]
@@ -149,10 +169,14 @@ def test_sign_in_page_escapes_what_it_echoes(tmp_path):
 def test_sign_out_revokes_the_cookie_everywhere(tmp_path):
     from ui.access import signed_in_user
     guard, app = make(tmp_path)
-    value = sign_in(app, "team-2026")[1]["set-cookie"][0].split(";")[0]
+    value = cookie_of(sign_in(app, "team-2026")[1])
     assert http(app, "GET", "/media/x", headers={"cookie": value})[0] == 200
     assert signed_in_user(value.split("=", 1)[1], secrets={}, env=guard.env) == "li"  # the script's gate
-    status, hdrs, _ = http(app, "GET", "/signout", headers={"cookie": value})
+    # A cross-site link to /signout (no token) signs nobody out.
+    assert http(app, "GET", "/signout", headers={"cookie": value})[1]["location"] == ["/"]
+    assert http(app, "GET", "/media/x", headers={"cookie": value})[0] == 200
+    token = guard.signout_token(value.split("=", 1)[1])
+    status, hdrs, _ = http(app, "GET", f"/signout?t={token}", headers={"cookie": value})
     assert status == 303 and hdrs["location"][0].startswith("/signin")
     # The same cookie, kept by another tab or replayed from a log, no longer opens anything.
     assert http(app, "GET", "/media/x", headers={"cookie": value})[0] == 401
@@ -171,7 +195,7 @@ def test_personal_accounts_sign_in_as_themselves_only(tmp_path):
     assert sign_in(app, "li-pw", name="nobody", client="10.0.0.9")[0] == 401
     status, hdrs, _ = sign_in(app, "li-pw", name="li", client="10.0.0.8")
     assert status == 303
-    cookie = hdrs["set-cookie"][0].split(";")[0]
+    cookie = cookie_of(hdrs)
     assert guard.user({"opslab_auth": cookie.split("=", 1)[1]}, guard.access()) == "li"
     # Changing a password signs everyone out: the cookie's tag no longer matches.
     secrets["opslab"]["users"]["li"] = hash_password("new", iterations=1000)

@@ -100,48 +100,54 @@ def test_cookie_secret_is_made_once_and_private(tmp_path):
 
 
 # -- rate limiter -----------------------------------------------------------------------------
-def test_backoff_per_client_doubles_after_free_attempts():
+def test_backoff_per_pair_doubles_after_free_attempts():
     now = [0.0]
-    lim = SignInLimiter(free=3, global_free=1000, base=1.0, cap=60.0, clock=lambda: now[0])
-    delays = [lim.failure("1.1.1.1") for _ in range(10)]
+    lim = SignInLimiter(free=3, client_free=1000, account_free=1000, base=1.0, cap=60.0, clock=lambda: now[0])
+    delays = [lim.failure("1.1.1.1", "li") for _ in range(10)]
     assert delays == [0, 0, 0, 1, 2, 4, 8, 16, 32, 60]
-    assert lim.wait("1.1.1.1") == 60.0 and lim.wait("2.2.2.2") == 0.0
+    assert lim.wait("1.1.1.1", "li") == 60.0
+    assert lim.wait("2.2.2.2", "li") == 0.0 and lim.wait("1.1.1.1", "wang") == 0.0  # keyed on the pair
     now[0] = 61.0
-    assert lim.wait("1.1.1.1") == 0.0
-    lim.success("1.1.1.1")
-    assert lim.failure("1.1.1.1") == 0  # a correct password resets the client
+    assert lim.wait("1.1.1.1", "li") == 0.0
+    lim.success("1.1.1.1", "li")
+    assert lim.failure("1.1.1.1", "li") == 0  # a correct password resets the pair
 
 
-def test_global_backoff_catches_many_parallel_clients():
+def test_many_addresses_slow_strangers_on_an_account_but_never_lock_out_its_owner():
+    # issue 28, finding 5: the server-wide backoff let anyone lock everyone out; now guesses
+    # from many addresses slow only attempts on that account without a known-device cookie
     now = [0.0]
-    lim = SignInLimiter(free=3, global_free=20, base=1.0, clock=lambda: now[0])
-    for i in range(20):  # 20 different addresses, one guess each: no client is throttled ...
-        assert lim.failure(f"10.0.0.{i}") == 0
-    assert lim.failure("10.0.1.1") == 1.0  # ... but the 21st failure anywhere slows everyone
-    assert lim.failure("10.0.1.2") == 2.0  # and each further one doubles it
-    assert lim.wait("10.9.9.9") == 2.0
+    lim = SignInLimiter(free=3, client_free=30, account_free=20, base=1.0, clock=lambda: now[0])
+    for i in range(20):  # 20 different addresses, one guess each: nobody is throttled ...
+        assert lim.failure(f"10.0.0.{i}", "li") == 0
+    assert lim.failure("10.0.1.1", "li") == 1.0  # ... the 21st on the account slows strangers on it
+    assert lim.failure("10.0.1.2", "li") == 2.0  # and each further one doubles it
+    assert lim.wait("10.9.9.9", "li") == 2.0
+    assert lim.wait("10.9.9.9", "li", known_device=True) == 0.0  # the owner's browser passes
+    assert lim.wait("10.9.9.9", "wang") == 0.0  # other accounts are not slowed at all
     now[0] = 2000.0  # the window passed
-    assert lim.wait("10.9.9.9") == 0.0 and lim.failure("10.9.9.9") == 0
+    assert lim.wait("10.9.9.9", "li") == 0.0 and lim.failure("10.9.9.9", "li") == 0
 
 
 def test_limiter_counts_every_failure_under_concurrency():
     # 1,600 free failures: if every one of them counted, the 1,601st is the first to wait
-    lim = SignInLimiter(free=1600, global_free=10**6, base=0.5, cap=1e9, clock=lambda: 0.0)
-    threads = [threading.Thread(target=lambda: [lim.failure("c") for _ in range(200)]) for _ in range(8)]
+    lim = SignInLimiter(free=1600, client_free=10**6, account_free=10**6, base=0.5, cap=1e9, clock=lambda: 0.0)
+    threads = [threading.Thread(target=lambda: [lim.failure("c", "li") for _ in range(200)]) for _ in range(8)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert lim.wait("c") == 0.0  # not one failure too many ...
-    assert lim.failure("c") == 0.5  # ... and none lost
+    assert lim.wait("c", "li") == 0.0  # not one failure too many ...
+    assert lim.failure("c", "li") == 0.5  # ... and none lost
 
 
 def test_limiter_memory_is_bounded():
-    # every client is throttled after one failure, so a remembered client is one that waits
-    lim = SignInLimiter(free=0, global_free=10**6, base=1.0, max_clients=100, clock=lambda: 0.0)
+    # every pair is throttled after one failure, so a remembered pair is one that waits
+    lim = SignInLimiter(free=0, client_free=0, account_free=0, base=1.0, max_entries=100, clock=lambda: 0.0)
     for i in range(1000):
-        assert lim.failure(f"c{i}") == 1.0
-    remembered = sum(lim.wait(f"c{i}") > 0 for i in range(1000))
+        assert lim.failure(f"c{i}", f"u{i}") == 1.0
+    remembered = sum(lim.wait(f"c{i}", f"u{i}") > 0 for i in range(1000))
     assert 0 < remembered <= 100
-    assert lim.wait("c999") == 1.0 and lim.wait("c0") == 0.0  # the oldest are forgotten first
+    assert lim.wait("c999", "u999") == 1.0 and lim.wait("c0", "u0") == 0.0  # the oldest are forgotten first
+    assert all(len(table) <= 100 for table in lim._kinds.values())
 
 
 # -- audit ------------------------------------------------------------------------------------

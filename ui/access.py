@@ -78,7 +78,16 @@ def signed_in_user(cookie_value, secrets: dict | None = None, env=None) -> str |
     acc = access(secrets, env)
     if acc.mode not in ("password", "users") or not cookie_value:
         return None
+    payload = signed_in_payload(cookie_value, secrets, env)
+    return None if payload is None else payload["user"]
+
+
+def signed_in_payload(cookie_value, secrets: dict | None = None, env=None) -> dict | None:
+    """The payload of a genuine, current, unrevoked sign-in cookie (user, nonce, times)."""
+    acc = access(secrets, env)
+    if acc.mode not in ("password", "users") or not cookie_value:
+        return None
     payload = tokens.verify(cookie_secret(secrets, env), cookie_value, tag=acc.tag)
     if payload is None or tokens.is_revoked(WorkspaceConfig.from_env(env).data_dir, payload):
         return None
-    return payload["user"]
+    return payload

@@ -14,9 +14,11 @@ import os
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from opslab.workspace import tokens
-from ui.access import access, signed_in_user
+from opslab.workspace.sessions import OWNERS, owner_key
+from ui.access import access, cookie_secret, signed_in_payload, signed_in_user
 from ui.state import lang, tr
 
 USER_KEY = "auth_user"
@@ -85,7 +87,30 @@ def gate() -> None:
         st.link_button(tr("auth.sign_in"), f"/signin?lang={lang()}&next={quote(_here(), safe='')}",
                        type="primary", key="auth_signin_link")
         st.stop()
+    if not _claim_session(user):
+        # This session belongs to someone else (its id was presented by another sign-in):
+        # nothing it loaded is shown, and the browser is sent to start a session of its own.
+        for key in [k for k in st.session_state if k != "lang"]:
+            del st.session_state[key]
+        st.title(tr("auth.title"))
+        st.error(tr("workspace.auth.session_not_yours"))
+        st.stop()
     st.session_state[USER_KEY] = user
+
+
+def _session_id() -> str | None:
+    try:
+        ctx = get_script_run_ctx()
+        return None if ctx is None else ctx.session_id
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _claim_session(user: str) -> bool:
+    """Record this session's owner (this sign-in) for the HTTP guard; False if another owns it."""
+    session_id = _session_id()
+    owner = owner_key(signed_in_payload(_cookie()) if mode() in ("password", "users") else None, user)
+    return session_id is None or OWNERS.claim(session_id, owner)
 
 
 def sign_out_button() -> None:
@@ -98,4 +123,5 @@ def sign_out_button() -> None:
         return
     st.caption(tr("workspace.auth.signed_in_as"))
     st.text(st.session_state.get(USER_KEY, ""))
-    st.link_button(tr("auth.sign_out"), f"/signout?lang={lang()}", key="auth_logout")
+    st.link_button(tr("auth.sign_out"), f"/signout?lang={lang()}&t={tokens.signout_token(cookie_secret(), _cookie())}", key="auth_logout")
+

@@ -95,8 +95,9 @@ def _set_choice(name: str, value: str) -> None:
     st.session_state["data_reapply"] = True
 
 
-def reconciliation(res, currency: str) -> None:
-    """rows in = kept + rejected + dropped, each with its amount, as a small table."""
+def reconciliation(res, currency: str, read=None) -> None:
+    """rows in = kept + rejected + dropped, each with its amount, as a small table; and, when
+    the file's lines are not its rows (quoted cells spanning lines), how the lines add up."""
     table = res.reconciliation()
     show = pd.DataFrame({
         tr("validate.col.part"): [tr(f"data.part.{p}") for p in PARTS],
@@ -114,6 +115,22 @@ def reconciliation(res, currency: str) -> None:
     lines = res.set_aside.get("lines")
     if lines and lines["rule"] == "sum":
         st.caption(tr("data.lines_summed", lines=f"{res.n_clean:,}", orders=f"{len(res.clean):,}"))
+    note = lines_note(read, res.n_input)
+    if note:
+        st.caption(note)
+
+
+def lines_note(read, n_rows: int) -> str | None:
+    """'500 lines in the file = 1 header + 3 rows, 2 of which span 496 more lines ...', when
+    the file's physical lines differ from its rows plus header."""
+    if read is None or getattr(read, "n_lines", None) is None:
+        return None
+    header = 1 if read.has_header else 0
+    if read.n_lines == n_rows + header:
+        return None
+    other = read.n_lines - header - n_rows - read.n_spanned_lines  # blank lines, Excel's sep= line
+    return tr("data.lines", lines=f"{read.n_lines:,}", header=header, rows=f"{n_rows:,}",
+              spanning=f"{read.n_spanning:,}", extra=f"{read.n_spanned_lines:,}", other=f"{max(other, 0):,}")
 
 
 def set_aside_switches(res, currency: str, key: str) -> None:

@@ -204,7 +204,7 @@ if files:
             if res is None:
                 problem_report(f.read.report)
                 continue
-            reconciliation(res, currency)
+            reconciliation(res, currency, f.read)
             if len(res.report) == 0:
                 st.success(tr("data.clean"))
             problem_report(res.report)

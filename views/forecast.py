@@ -186,7 +186,7 @@ def targets_panel():
                 else tr("forecastpage.no_target_period"))
         return
     key, store = dataset_key(), TargetStore()
-    saved = store.load(key) if key else []  # a data set without a key (a notebook's) keeps none
+    saved, version = store.load_versioned(key) if key else ([], 0)  # a notebook's data set keeps none
     mine = {t.period: t for t in saved if t.kpi == target_kpi}
     codes = [p.code for p in options]
     first = next((c for c in codes if c in mine), codes[0])
@@ -199,8 +199,13 @@ def targets_panel():
                             help=tr("forecastpage.target_saved_help"))
     if value is not None and (target is None or float(value) != target.value):
         target = Target(target_kpi, period, float(value))
-        if key:
-            store.save(key, [t for t in saved if (t.kpi, t.period) != (target.kpi, target.period)] + [target])
+        if key:  # this one edit applied to the newest file: a teammate's other targets are kept
+            try:
+                store.update(key, saved, [t for t in saved if (t.kpi, t.period) != (target.kpi, target.period)]
+                             + [target], version)
+            except OpsLabError as err:  # a teammate changed this very target meanwhile: theirs is shown
+                st.error(tr(err.code, **err.params))
+                target = next((t for t in store.load(key) if (t.kpi, t.period) == (target_kpi, period)), None)
         st.session_state.pop("tg_loaded_for", None)  # the Targets page reloads the store
     tv = readout.target_view(fv, kpi, grain, period, target)
     st.caption(tr(f"forecastpage.target_help_{tv.agg}", start=tv.start, end=tv.end))

@@ -45,9 +45,32 @@ currency = getattr(ds, "currency", "") or ""
 key = dataset_key()
 store = TargetStore()
 if st.session_state.get("tg_loaded_for") != key:  # another data set: its own targets
-    st.session_state["tg_targets"] = store.load(key)
+    st.session_state["tg_targets"], st.session_state["tg_version"] = store.load_versioned(key)
     st.session_state["tg_loaded_for"] = key
 saved: list[Target] = st.session_state["tg_targets"]
+
+
+def _save(mine: list[Target], editor: str | None = None) -> bool:
+    """Apply this page's edits to the newest saved targets (a teammate's meanwhile are kept);
+    a target both changed is refused and shown, never silently overwritten."""
+    try:
+        res = store.update(key, st.session_state["tg_targets"], mine, st.session_state.get("tg_version", 0))
+    except OpsLabError as err:
+        if err.code == "targets.conflict":  # show theirs: the page reloads the newest file
+            st.session_state["tg_targets"], st.session_state["tg_version"] = store.load_versioned(key)
+            st.session_state.pop(editor, None)  # the editor shows the saved values again
+        st.session_state["tg_save_error"] = tr(err.code, **{k: _plain(v) for k, v in err.params.items()})
+        return False
+    st.session_state["tg_targets"], st.session_state["tg_version"] = res.targets, res.version
+    if res.merged:
+        st.session_state["tg_save_note"] = tr("targets.merged", n=len(res.merged))
+    return True
+
+
+if "tg_save_error" in st.session_state:
+    st.error(st.session_state.pop("tg_save_error"))
+if "tg_save_note" in st.session_state:
+    st.info(st.session_state.pop("tg_save_note"))
 
 # -- which period -----------------------------------------------------------------------------
 c1, c2 = st.columns([1, 2])
@@ -85,9 +108,11 @@ by_label = {v: k for k, v in dir_label.items()}
 typed = [Target(r.kpi, period, float(r.value), by_label.get(r.direction, ""))
          for r in edited.itertuples() if r.value is not None and np.isfinite(r.value)]
 if set(typed) != set(mine.values()):
-    saved = [t for t in saved if t.period != period] + typed
-    store.save(key, saved)
-    st.session_state["tg_targets"] = saved
+    if not _save([t for t in saved if t.period != period] + typed, f"tg_editor_{period}_{code}"):
+        st.rerun()
+    saved = st.session_state["tg_targets"]
+    if "tg_save_note" in st.session_state:
+        st.info(st.session_state.pop("tg_save_note"))
     st.toast(tr("targets.saved", n=len(typed)), icon=":material/save:")
 
 with st.expander(tr("targets.import"), icon=":material/upload:"):
@@ -97,11 +122,9 @@ with st.expander(tr("targets.import"), icon=":material/upload:"):
         try:
             got = read_targets(up.getvalue(), up.name)
             keys = {(t.kpi, t.period) for t in got}
-            saved = [t for t in saved if (t.kpi, t.period) not in keys] + got
-            store.save(key, saved)
-            st.session_state["tg_targets"] = saved
             st.session_state["tg_import_done"] = up.file_id
-            st.success(tr("targets.imported", n=len(got)))
+            if _save([t for t in saved if (t.kpi, t.period) not in keys] + got):
+                st.session_state["tg_save_note"] = tr("targets.imported", n=len(got))
             st.rerun()
         except OpsLabError as err:
             params = dict(err.params)

@@ -78,23 +78,37 @@ def clean_text(s: pd.Series) -> pd.Series:
 _SCI = r"[+-]?\d(?:\.\d+)?[eE]\+?\d{1,3}"
 
 
-def clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray]:
-    """Trim; ``"123.0"`` -> ``"123"`` always (the same rule in every file of an upload, so an
-    Excel float id and a text id of one person meet). Returns the ids, how many were unified
-    and the mask of ids in scientific notation (``1.23457E+11``: Excel rounded them)."""
+def clean_ids(s: pd.Series) -> tuple[pd.Series, int, np.ndarray, int]:
+    """Trim; ``"123.0"`` -> ``"123"`` (the same rule in every file of an upload, so an Excel
+    float id and a text id of one person meet) -- unless that would merge ids the column holds
+    apart: when ``"7"`` and ``"7.0"`` (or ``"7.0"`` and ``"7.00"``) are both in the column they
+    are different people's ids as typed, and the column is kept exactly as written (issue 28:
+    by default 4 real ids merged into 2). Returns the ids, how many were unified, the mask of
+    ids in scientific notation (``1.23457E+11``: Excel rounded them) and how many distinct ids
+    were kept apart instead of unified.
+
+    >>> clean_ids(pd.Series(["7.0", "8"]))[:2][0].tolist(), clean_ids(pd.Series(["7", "7.0", "7.00", "8"]))[3]
+    (['7', '8'], 2)
+    """
     s = clean_text(s)
     dot, e = has_byte(s, b"."), has_byte(s, b"eE")  # neither pattern can match without them
     if dot is False and e is False:
-        return s, 0, np.zeros(len(s), dtype=bool)
+        return s, 0, np.zeros(len(s), dtype=bool), 0
     short = s.str.len().fillna(0) <= 64
-    n_unified = 0
+    n_unified = kept_apart = 0
     if dot is not False:
         s_short = s.where(short)  # no pattern ever sees a long cell
         floaty = s_short.str.fullmatch(r"-?\d+\.0+").fillna(False)
         n_unified = int(floaty.sum())
         if n_unified:
-            s = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
+            unified = s.where(~floaty, s.str.replace(r"\.0+$", "", regex=True))
+            before = pd.unique(s[s.notna()].to_numpy())
+            after = pd.unique(unified[unified.notna()].to_numpy())
+            if len(after) < len(before):  # unifying would merge ids written differently
+                kept_apart, n_unified = len(before) - len(after), 0
+            else:
+                s = unified
     if e is False:
-        return s, n_unified, np.zeros(len(s), dtype=bool)
+        return s, n_unified, np.zeros(len(s), dtype=bool), kept_apart
     sci = s.where(short).str.fullmatch(_SCI).fillna(False).to_numpy(dtype=bool)
-    return s, n_unified, sci
+    return s, n_unified, sci, kept_apart

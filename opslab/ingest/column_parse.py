@@ -34,7 +34,7 @@ def parse_column(f: str, src: pd.Series, spec: TableSpec, choices: Choices):
     """One column's typed values and what went wrong, by the canonical field it maps to (no
     shared state: run side by side with the other columns)."""
     if f in ID_FIELDS:
-        return clean_ids(src)  # ids, how many unified, scientific-notation mask
+        return clean_ids(src)  # ids, how many unified, scientific-notation mask, how many kept apart
     if f in spec.times + spec.dates:
         return parse_datetimes(src, day_first=choices.day_first, tz=choices.tz)
     if f in spec.money + spec.numbers:

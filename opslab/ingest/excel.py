@@ -1,10 +1,11 @@
 """Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods) to a table of text, robust by construction.
 
 The workbook is parsed by python-calamine (Rust) in a separate process
-(:mod:`opslab.ingest.excel_worker`) whose memory is capped at a fixed multiple of the file's
-size and whose time is limited: a hostile file costs that process, never the server's memory
+(:mod:`opslab.ingest.excel_worker`) whose memory is capped at a fixed size and whose time is
+limited: a hostile file costs that process, never the server's memory
 or its Python threads (the server only waits on a pipe). Before the parser allocates, the
-worker checks the unpacked size of the zip, counts every ``<row>`` (empty ones too) and the
+worker (memory capped at a fixed size, CPU seconds capped by the kernel at a small base plus a
+fixed multiple of the file's size, run at a low priority) checks the unpacked size of the zip, counts every ``<row>`` (empty ones too) and the
 box of the cells that hold values (the claimed ``<dimension>`` is ignored), and refuses cells
 longer than Excel's own 32,767-character limit.
 
@@ -35,15 +36,22 @@ from opslab.core.problems import ERROR, INFO, WARNING, Problem
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, also password-protected .xlsx
 EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
-#: Worker memory: this much plus ``MEMORY_PER_BYTE`` times the file's size.
-MEMORY_BASE = 768 * 2**20
-MEMORY_PER_BYTE = 64
+#: Worker memory: a fixed cap, whatever the file's size (issue 28: a cap growing at 64x the
+#: size let a 42.6 MB workbook hold 3.5 GB for 192 s). The sheet limits (rows, columns, cells,
+#: unpacked size) bound what a workbook under it can ask for.
+MEMORY_BASE = 1536 * 2**20
+MEMORY_PER_BYTE = 0
+#: The worker runs at this niceness: on a busy core the server's page runs go first.
+NICE = 15
 #: The zip may unpack to at most this multiple of its size (real workbooks: 3-15x) ...
 UNPACKED_PER_BYTE = 40
 #: ... and never beyond this, whatever the multiple.
 MAX_UNPACKED = 2 * 2**30
-TIME_BASE_S = 30.0
-TIME_PER_MB_S = 4.0
+#: Worker CPU seconds, enforced by the kernel (RLIMIT_CPU): a small base plus
+#: a fixed multiple of the size (issue 28: an 11 KB workbook cost 31 s of one core).
+TIME_BASE_S = 5.0
+TIME_PER_MB_S = 2.0
+WALL_FACTOR = 6
 _ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -78,30 +86,34 @@ def read_excel(data: bytes, *, sheet: str | int | None = None, header_row: int |
     """Read one sheet of a workbook as text. Never raises; errors are in ``problems``."""
     opts = {"sheet": sheet, "max_rows": max_rows, "max_columns": max_columns,
             "max_unpacked": min(MAX_UNPACKED, max(64 * 2**20, UNPACKED_PER_BYTE * len(data))),
-            "max_memory": memory_limit(len(data))}
+            "max_memory": memory_limit(len(data)), "nice": NICE,
+            "max_cpu_seconds": int(TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20) + 1}
     env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system", "PYTHONPATH": _ROOT,
            "OMP_NUM_THREADS": "1"}
-    timeout = TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20
+    cpu_seconds = int(TIME_BASE_S + TIME_PER_MB_S * len(data) / 2**20) + 1
+    # Wall clock: generous, since the worker runs niced and may wait for a busy core; the CPU
+    # it may burn is what the kernel limit above bounds.
+    wall = WALL_FACTOR * cpu_seconds + 30
     try:
         # The worker file is run by path in isolated mode (-I): it imports only numpy, pyarrow
         # and calamine, never the opslab package (whose API would pull in every model library).
         proc = subprocess.run([sys.executable, "-I", str(Path(__file__).with_name("excel_worker.py")),
                                json.dumps(opts)],
-                              input=data, capture_output=True, timeout=timeout, env=env, cwd=_ROOT)
+                              input=data, capture_output=True, timeout=wall, env=env, cwd=_ROOT)
     except subprocess.TimeoutExpired:
-        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])
+        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": cpu_seconds})])
     if proc.returncode != 0 or not proc.stdout:
-        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])
+        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": cpu_seconds})])
     try:
         table = pa.ipc.open_stream(proc.stdout).read_all()
         info = json.loads(table.schema.metadata[b"opslab"])
     except (pa.ArrowException, KeyError, ValueError, TypeError):
-        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": int(timeout)})])
+        return ExcelRead(None, [Problem("excel.too_complex", ERROR, params={"seconds": cpu_seconds})])
     out = ExcelRead(None, sheets=info.get("sheets", []), sheet=info.get("sheet"))
     if info.get("error"):
         params = info.get("params", {})
         if info["error"] == "excel.too_complex":
-            params = {"seconds": int(timeout)}
+            params = {"seconds": cpu_seconds}
         out.problems.append(Problem(info["error"], ERROR, params=params))
         return out
     hidden = [s["name"] for s in out.sheets if not s["visible"]]

@@ -16,6 +16,7 @@ import datetime as dt
 import html
 import io
 import json
+import os
 import re
 import resource
 import sys
@@ -264,6 +265,13 @@ def main() -> None:
     limit = int(opt.get("max_memory", 0))
     if limit:
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    cpu = int(opt.get("max_cpu_seconds", 0))
+    if cpu:  # the kernel stops the process at this much CPU, whatever the parser is doing
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    try:
+        os.nice(int(opt.get("nice", 0)))  # the server's page runs come first on a busy core
+    except OSError:
+        pass
     data = sys.stdin.buffer.read()
 
     try:

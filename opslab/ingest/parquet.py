@@ -26,6 +26,13 @@ import pyarrow.parquet as pq
 from opslab.core.problems import ERROR, WARNING, Problem
 
 PARQUET_MAGIC = b"PAR1"
+#: Cells (rows x columns) a file may hold: this many, plus so many per byte of the file. Real
+#: exports hold well under 4 cells per byte (bench/RESULTS.md: 31.7 M rows x 5 in ~0.3 GB).
+CELLS_BASE = 20_000_000
+CELLS_PER_BYTE = 64
+#: The row groups' declared unpacked size, likewise.
+UNPACKED_BASE = 256 * 2**20
+UNPACKED_PER_BYTE = 200
 
 
 def parquet_rows(data: bytes, *, max_rows: int = 10_000_000, max_columns: int = 500
@@ -39,10 +46,24 @@ def parquet_rows(data: bytes, *, max_rows: int = 10_000_000, max_columns: int = 
     if meta.num_columns > max_columns:
         return None, [Problem("io.too_many_columns", ERROR, params={"n": meta.num_columns, "limit": max_columns})]
     problems = []
+    rows = min(meta.num_rows, max_rows)
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if (rows * max(1, meta.num_columns) > CELLS_BASE + CELLS_PER_BYTE * len(data)
+            or unpacked > UNPACKED_BASE + UNPACKED_PER_BYTE * len(data)):
+        # A few MB that unpack to hundreds of millions of rows: refused from the footer alone,
+        # before a row is decoded (the hostile review's 2.2 MB, 300 M-row file cost 63 s, 3.9 GB).
+        return None, [Problem("parquet.too_dense", ERROR, params={"rows": int(meta.num_rows),
+                                                                  "size_mb": round(len(data) / 2**20, 1)})]
     if meta.num_rows > max_rows:
         problems.append(Problem("io.rows_truncated", WARNING, params={"limit": max_rows}))
     try:
-        table = pf.read().slice(0, max_rows)
+        batches, got = [], 0
+        for batch in pf.iter_batches(batch_size=65_536):  # stop reading at the row limit
+            batches.append(batch.slice(0, max_rows - got))
+            got += batches[-1].num_rows
+            if got >= max_rows:
+                break
+        table = pa.Table.from_batches(batches, schema=pf.schema_arrow) if batches else pf.schema_arrow.empty_table()
     except (pa.ArrowException, OSError, ValueError):
         return None, [Problem("parquet.invalid", ERROR)]
     names = [str(n) for n in table.column_names]

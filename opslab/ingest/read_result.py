@@ -39,6 +39,9 @@ class ReadOptions:
     sheet: str | int | None = None  # spreadsheets: a sheet name or position; None = first visible with data
     header_row: int | None = None  # spreadsheets: the sheet row holding the column names (1-based)
     max_sheet_rows: int = 1_048_576  # spreadsheets: Excel's own row limit
+    #: text files: the longest physical line (checked before decoding or splitting anything; a
+    #: 500-column row of long remarks is well under 1 MiB, a 1 GB single line is refused at once)
+    max_line_bytes: int = 8 * 2**20
 
 
 @dataclass
@@ -60,6 +63,12 @@ class ReadResult:
     #: False once validated: ``df`` then holds only the first rows (the preview and the mapping
     #: suggestions need no more; every row lives on, typed, in the validation result)
     complete: bool = True
+    #: text files: the physical lines of the file as an editor counts them, and the records
+    #: whose quoted cells span several lines (with the extra lines they take), so the
+    #: reconciliation can say why 500 lines are 3 rows
+    n_lines: int | None = None
+    n_spanning: int = 0
+    n_spanned_lines: int = 0
 
 
 def fail(res: ReadResult, code: str, **params) -> None:

@@ -232,9 +232,11 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
         src = raw[c]
         required = f in spec.required
         if f in ID_FIELDS:
-            out[f], n_unified, sci = parsed.pop(f)
+            out[f], n_unified, sci, kept_apart = parsed.pop(f)
             if n_unified:
                 rows.report.add(Problem("validate.ids_unified", INFO, c, n_unified, (), {"n": n_unified}))
+            if kept_apart:  # said, never silent: "7" and "7.0" stay two people
+                rows.report.add(Problem("validate.ids_kept_apart", WARNING, c, kept_apart, (), {"n": kept_apart}))
             if required:
                 rows.flag("validate.missing_id", c, out[f].isna().to_numpy(), reject=True, field=f)
             if sci.any():

@@ -19,6 +19,10 @@ Signing follows each platform's documentation: DingTalk appends ``timestamp`` (m
 URL; Feishu/Lark put ``timestamp`` (s) and ``sign = base64(HMAC-SHA256(key="{timestamp}\\n
 {secret}", msg=""))`` in the body; WeCom's key is in the URL and needs no signature.
 
+Data text (campaign names, event names, anything from a file) is made inert before it goes
+into a message (:func:`inert`): no ``@all`` / ``@所有人`` mention, no ``<at user_id="all">`` tag, no
+clickable link reaches the group; only the configured ``app_url`` stays a link.
+
 Example
 -------
 >>> dingtalk_sign("SECabc", 1700000000000)
@@ -32,6 +36,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import time
 import tomllib
 import urllib.parse
@@ -52,6 +57,32 @@ from opslab.report.document import finding_text
 
 PLATFORMS = ("feishu", "lark", "dingtalk", "wecom")
 DIGEST_KPIS = ("gmv", "new_users", "paying_users", "dau_avg")
+
+
+_TAG = re.compile(r"[<>]")
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15})://")
+#: A host name: dotted labels ending in an alphabetic label of 2+ letters (every TLD is), so
+#: ``evil.example`` and ``163.com`` match but amounts such as ``1.5`` or ``¥1.2M`` do not.
+_HOST = re.compile(r"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])")
+_MENTION = re.compile(r"[@＠]")
+
+
+def inert(text) -> str:
+    """Data text that no chat platform turns into markup: tags (``<at user_id="all">``) lose
+    their brackets (shown as ‹ ›), mentions lose their ``@`` (``@all`` -> ``(at)all``), and links are
+    defanged (``https://evil.com/x`` -> ``https[:]//evil[.]com/x``, ``www.x.cn`` -> ``www[.]x[.]cn``)
+    so the text still says what was there but nothing is clickable or pings anyone.
+
+    >>> inert('双11 <at user_id="all">所有人</at> @all 领券 https://evil.example/login')
+    '双11 ‹at user_id="all"›所有人‹/at› (at)all 领券 https[:]//evil[.]example/login'
+    >>> inert("GMV ¥1.2M, 完成度 95.5%, 活动v2.0, 详见www.x.cn")
+    'GMV ¥1.2M, 完成度 95.5%, 活动v2.0, 详见www[.]x[.]cn'
+    """
+    text = str(text)
+    text = _TAG.sub(lambda m: "‹" if m.group(0) == "<" else "›", text)
+    text = _MENTION.sub("(at)", text)
+    text = _SCHEME.sub(r"\1[:]//", text)
+    return _HOST.sub(lambda m: m.group(0).replace(".", "[.]"), text)
 
 
 def read_webhooks(path=".streamlit/secrets.toml") -> tuple[dict, str | None]:
@@ -123,7 +154,7 @@ def digest_text(rep, url: str | None = None, max_problems: int = 3) -> str:
                            actual=value_text(k, r["actual"], lang, cur), change=part))
     if rep.findings:
         lines.append(t("report.digest.problems", lang))
-        lines += [f"{i}. {finding_text(f, rep, lang)}" for i, f in
+        lines += [f"{i}. {inert(finding_text(f, rep, lang))}" for i, f in
                   enumerate(rep.findings[:max_problems], start=1)]
     if url:
         lines.append(t("report.digest.link", lang, url=url))

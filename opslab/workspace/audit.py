@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "sign_out", "upload", "open", "rename",
+EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "sign_in_refused", "session_refused", "sign_out", "upload", "open", "rename",
           "privacy", "delete", "download", "retention_delete")
 
 

@@ -11,7 +11,9 @@ Layout under the data directory::
 A data set appears only by one ``rename`` of a complete, fsynced directory, so a server killed
 mid-upload leaves at most an ``.incoming-`` directory, which the next start removes; the list
 is the set of complete directories and has no index file that could be half-written. A rename
-of the data set rewrites the manifest through a temporary file and ``os.replace``.
+of the data set rewrites the manifest through a unique temporary file, fsync and ``os.replace``,
+under a lock on the data set's folder (renames and privacy changes are serialised, each raises
+the manifest's ``version``); a full disk is ``workspace.disk_full`` and leaves no temporary file.
 
 Access: one team per instance; a data set marked private is listed, opened, renamed and
 deleted only by its uploader.
@@ -39,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opslab.core.problems import OpsLabError
+from opslab.workspace.atomic import clean_temps, locked, write_json
 from opslab.core.keys import is_dataset_id, new_dataset_id
 
 MANIFEST = "manifest.json"
@@ -171,16 +174,28 @@ class Store:
         return m
 
     def rename(self, dataset_id: str, name: str, viewer: str | None = None) -> Manifest:
-        m = replace(self.get(dataset_id, viewer), name=_clean_name(name))
-        self._write_manifest(m)
-        return m
+        return self._change(dataset_id, viewer, lambda m: replace(m, name=_clean_name(name)))
 
     def set_private(self, dataset_id: str, private: bool, viewer: str | None = None) -> Manifest:
-        m = self.get(dataset_id, viewer)
-        if private and viewer != m.uploader:
-            raise OpsLabError("workspace.not_uploader")
-        m = replace(m, private=bool(private))
-        self._write_manifest(m)
+        def change(m: Manifest) -> Manifest:
+            if private and viewer != m.uploader:
+                raise OpsLabError("workspace.not_uploader")
+            return replace(m, private=bool(private))
+        return self._change(dataset_id, viewer, change)
+
+    def _change(self, dataset_id: str, viewer: str | None, change) -> Manifest:
+        """Read, change and write the manifest under the data set's lock, raising its version:
+        a rename racing "make private" (from another thread or server process) keeps both."""
+        self.get(dataset_id, viewer)  # visible to this viewer, else not found
+        folder = self.sets / dataset_id
+        try:
+            with locked(folder):
+                clean_temps(folder)
+                m = self.get(dataset_id, viewer)  # the newest, read under the lock
+                m = replace(change(m), version=m.version + 1)
+                self._write_manifest(m)
+        except FileNotFoundError:
+            raise OpsLabError("workspace.not_found") from None
         return m
 
     def delete(self, dataset_id: str, viewer: str | None = None) -> Manifest:
@@ -280,14 +295,9 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    """Write through a temporary file, fsync it, ``os.replace`` it, fsync the directory."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
+    """Write through a unique temporary file, fsync it, ``os.replace`` it, fsync the directory
+    (:func:`opslab.workspace.atomic.write_json`; a full disk is ``workspace.disk_full``)."""
+    write_json(path, data)
 
 
 def _fsync(path: Path) -> None:

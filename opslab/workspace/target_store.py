@@ -13,19 +13,20 @@ targets entered in the app are the ones the report and the notebook read.
 >>> import tempfile
 >>> store = TargetStore(tempfile.mkdtemp())
 >>> store.save("a" * 64, [Target("gmv", "2026Q3", 1e6)])
+1
 >>> store.load("a" * 64)[0].value, store.load("b" * 64)
 (1000000.0, [])
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opslab.dataset.load import LoadResult, files_key
 from opslab.core.problems import OpsLabError
 from opslab.planning.targets import COLUMNS, Target
+from opslab.workspace.atomic import clean_temps, locked, read_json, write_json
 from opslab.workspace.config import WorkspaceConfig
 from opslab.core.keys import is_content_key, is_dataset_id
 from opslab.workspace.store import Store
@@ -36,11 +37,27 @@ def data_dir(root=None) -> Path:
     return Path(root) if root is not None else WorkspaceConfig.from_env().data_dir
 
 
+@dataclass(frozen=True)
+class SavedTargets:
+    """What a save left on disk: the targets, their version, and what a teammate changed
+    meanwhile that this save merged with (``merged``: their (kpi, period) keys)."""
+
+    targets: list
+    version: int
+    merged: tuple = ()
+
+
 class TargetStore:
     """Targets per data set, one JSON file each: ``<root>/targets/<key>.json``.
 
     ``key`` is a stored data set's id or a full content key (:mod:`opslab.core.keys`);
     anything else is refused (``targets.bad_key``), so a key can never leave the folder.
+
+    Every file carries a ``version``, raised by one at each save. Saves are atomic
+    (:mod:`opslab.workspace.atomic`: unique temporary file, fsync, rename) and serialised;
+    :meth:`update` applies one page's edits to the newest file, so two pages editing different
+    targets both keep theirs, and a page whose target a teammate changed meanwhile is refused
+    (``targets.conflict``, naming the targets) instead of overwriting it.
     """
 
     def __init__(self, root=None):
@@ -52,19 +69,61 @@ class TargetStore:
         return self.root / "targets" / f"{key}.json"
 
     def load(self, key: str) -> list[Target]:
-        path = self.path(key)
-        if not path.exists():
-            return []
-        rows = json.loads(path.read_text(encoding="utf-8")).get("targets", [])
-        return [Target(**{c: r[c] for c in COLUMNS if c in r}) for r in rows]
+        return self.load_versioned(key)[0]
 
-    def save(self, key: str, targets) -> None:
+    def load_versioned(self, key: str) -> tuple[list[Target], int]:
+        """The targets and their version (0: nothing saved yet)."""
+        body = read_json(self.path(key))
+        if body is None:
+            return [], 0
+        rows = body.get("targets", [])
+        return [Target(**{c: r[c] for c in COLUMNS if c in r}) for r in rows], int(body.get("version", 1))
+
+    def save(self, key: str, targets, *, base_version: int | None = None) -> int:
+        """Replace the targets; the new version. With ``base_version``, refuse
+        (``targets.conflict``) when the file changed since that version."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"version": 1, "targets": [asdict(t) for t in targets]}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(path)  # atomic: a teammate never reads half a file
+        with locked(path.parent):
+            clean_temps(path.parent)
+            current, version = self.load_versioned(key)
+            if base_version is not None and version != base_version:
+                names = sorted({f"{t.kpi} {t.period}" for t in set(current) ^ set(targets)})
+                raise OpsLabError("targets.conflict", targets=", ".join(names[:5]) or "-")
+            write_json(path, {"version": version + 1, "targets": [asdict(t) for t in targets]})
+            return version + 1
+
+    def update(self, key: str, base, mine, base_version: int) -> SavedTargets:
+        """Apply the edits that turned ``base`` (read at ``base_version``) into ``mine`` to the
+        newest saved targets. Edits to targets nobody else touched merge; a target both this
+        page and a teammate changed since ``base_version`` is a conflict: nothing is written and
+        ``targets.conflict`` names it."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        before, after = _by_key(base), _by_key(mine)
+        edits = {k: after.get(k) for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        with locked(path.parent):
+            clean_temps(path.parent)
+            current, version = self.load_versioned(key)
+            theirs = _by_key(current)
+            merged: tuple = ()
+            if version != base_version:
+                clash = [k for k, v in edits.items() if theirs.get(k) != before.get(k) and theirs.get(k) != v]
+                if clash:
+                    raise OpsLabError("targets.conflict", targets=", ".join(f"{k[0]} {k[1]}" for k in sorted(clash)[:5]))
+                merged = tuple(sorted(k for k in set(theirs) | set(before) if theirs.get(k) != before.get(k)))
+            for k, v in edits.items():
+                if v is None:
+                    theirs.pop(k, None)
+                else:
+                    theirs[k] = v
+            targets = [theirs[k] for k in sorted(theirs)]
+            write_json(path, {"version": version + 1, "targets": [asdict(t) for t in targets]})
+            return SavedTargets(targets, version + 1, merged)
+
+
+def _by_key(targets) -> dict:
+    return {(t.kpi, t.period): t for t in targets}
 
 
 def dataset_key_of(content_key: str, root=None) -> str:

@@ -69,6 +69,12 @@ def verify(secret: bytes, token, *, now: float | None = None, tag: str = "") -> 
     return payload
 
 
+def signout_token(secret: bytes, cookie_value) -> str:
+    """What a sign-out link must carry: derived from the sign-in cookie itself, so a cross-site
+    link (which cannot read the HttpOnly cookie) cannot sign anyone out."""
+    return hmac.new(secret, b"opslab-signout|" + str(cookie_value or "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def config_tag(*parts: str) -> str:
     """A short tag of the password configuration (never the hash itself)."""
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -213,7 +213,7 @@ def test_ten_wrong_passwords_are_slowed_down(fresh_guarded_server, browser):
         for i in range(10):
             _sign_in(pg, guarded_server, password=f"guess-{i}")
             pg.locator("#password").wait_for()
-        # Three free tries, then each failure locks the client out for longer (1, 2, 4 ... s):
+        # Five free tries per address + account, then each failure locks the pair out for longer (1, 2, 4 ... s):
         # attempts inside a lockout are refused (429) before the password is even checked.
         assert statuses[:3] == [401, 401, 401] and 429 in statuses and len(statuses) == 10, statuses
         assert statuses.count(401) < 10  # some guesses were never even checked

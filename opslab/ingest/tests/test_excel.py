@@ -205,7 +205,7 @@ print(json.dumps({"size": len(data), "self": resource.getrusage(resource.RUSAGE_
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["dimension_bomb", "empty_rows", "far_cell", "formulas_without_values"])
 def test_memory_is_a_fixed_multiple_of_the_input(case):
-    """The worker's peak stays under its cap (a constant plus 64x the file); the server
+    """The worker's peak stays under its cap (a fixed size, whatever the file); the server
     process itself grows by little more than a copy of the table it gets back."""
     out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, case], cwd=ROOT, capture_output=True,
                          text=True, check=True, timeout=300)

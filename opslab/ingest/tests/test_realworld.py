@@ -235,7 +235,10 @@ def test_excel_sep_line_and_stray_quote_and_scientific_ids():
     (p,) = [p for _, p in res.problems if p.code == "validate.scientific_ids"]
     assert p.count == 2 and p.params["n_ids"] == 1
     ids = res.files[0].result.clean["user_id"].tolist()
-    assert ids.count("55") == 2  # "55" and "55.0" are one person
+    # issue 28: "55" and "55.0" in one column are kept apart (never merged silently) and said
+    assert ids.count("55") == 1 and ids.count("55.0") == 1
+    (kept,) = [p for _, p in res.problems if p.code == "validate.ids_kept_apart"]
+    assert kept.severity == "warning" and kept.count == 1
 
 
 def test_orders_like_file_without_amount_is_flagged_before_loading():

@@ -144,12 +144,22 @@ def test_events_defaults_extras_and_excel_ids():
 
 
 def test_decimal_ids_unified_even_next_to_text_ids():
-    # "1.0" and "1" are one person even when another id is not a number; 1.5 stays as it is
+    # A float column ("1.0", "2.0") is unified even when another id is not a number; 1.5 stays
+    raw = pd.DataFrame({"uid": ["1.0", "2.0", "1.5", "A7"], "ts": ["2024-01-05"] * 4})
+    r = coerce_table(raw, {"user_id": "uid", "event_time": "ts"}, "events", today=TODAY)
+    assert r.clean["user_id"].tolist() == ["1", "2", "1.5", "A7"]
+    (p,) = [p for p in r.report if p.code == "validate.ids_unified"]
+    assert p.count == 2
+
+
+def test_ids_written_apart_in_one_column_stay_apart():
+    # Issue 28: "1.0" next to "1" in the same column are two ids as typed: never merged
+    # silently (the default keeps people apart), and the page says why.
     raw = pd.DataFrame({"uid": ["1.0", "1", "1.5", "A7"], "ts": ["2024-01-05"] * 4})
     r = coerce_table(raw, {"user_id": "uid", "event_time": "ts"}, "events", today=TODAY)
-    assert r.clean["user_id"].tolist() == ["1", "1", "1.5", "A7"]
-    (p,) = [p for p in r.report if p.code == "validate.ids_unified"]
-    assert p.count == 1
+    assert r.clean["user_id"].tolist() == ["1.0", "1", "1.5", "A7"]
+    assert [p.count for p in r.report if p.code == "validate.ids_kept_apart"] == [1]
+    assert not [p for p in r.report if p.code == "validate.ids_unified"]
 
 
 def test_campaign_rules():
