@@ -16,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from opslab.workspace.passwords import hash_password
 from opslab.workspace.ratelimit import SignInLimiter
 from opslab.workspace.sessions import SessionOwners, owner_key
-from opslab.workspace.tests.test_server_auth import _inner, cookie_of, csrf_pair, http, sign_in
+from tests.test_server_auth import _inner, cookie_of, csrf_pair, http, sign_in
 from ui.server_auth import MAX_FORM, Guard, GuardMiddleware
 
 SEEN_PROTOCOLS: list[str] = []
