@@ -46,7 +46,7 @@ pages = [
 for address in not_found.unknown_addresses({p.url_path for p in pages} | {HOME}):
     pages.append(st.Page(not_found.PAGE, title=state.tr("app.nav.not_found"), icon=":material/link_off:",
                          url_path=address, visibility="hidden"))
-navigation = st.navigation(pages)
+navigation = st.navigation(pages, expanded=True)  # every screen listed: no "View more" hiding Data and the rest
 with st.sidebar:
     render_sidebar()
     auth.sign_out_button()

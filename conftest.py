@@ -26,8 +26,7 @@ def pytest_configure(config):
 #: with the other slow tests in ``make test``, not in ``make test-fast``. Measured at over
 #: 0.7 s of CPU each; ``python -m pytest -p no:xdist -m "not slow" --durations=30`` lists others.
 SLOW_DOCTESTS = {"opslab.models.churn", "opslab.models.forecast.forecast", "opslab.planning.forecast_readout",
-                 "opslab.models.forecast_grains",
-                 "opslab.lifecycle.fit.segment"}
+                 "opslab.models.forecast_grains"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -47,6 +47,7 @@ from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError, Problem
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import fit as lifecycle_fit
+from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle.tiers import LifecycleRules
 from opslab.metrics import kpi_table, lead_kpis
 from opslab.models import churn as churn_mod
@@ -253,7 +254,7 @@ def segment(ds, *old, as_of=None, rules=None, config=None) -> SegmentResult:
     rules, as_of = named.get("rules", rules), named.get("as_of", as_of)
     day = _day(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)
-    frame = lifecycle_fit.segment(data, used, day)
+    frame = lifecycle.segment(data, used, day)
     return SegmentResult(frame=frame, config=used, as_of=day, rules=used)
 
 

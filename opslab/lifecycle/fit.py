@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 
 from opslab.dataset.dataset import Dataset
-from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle.tiers import LifecycleRules, user_features
 from opslab.core.periods import as_of_day
 
@@ -126,17 +125,3 @@ def rules_in_force(ds: Dataset, as_of=None) -> LifecycleRules:
     """
     s = suggest_rules(ds)
     return s.rules if s.applies else LifecycleRules()
-
-
-def segment(ds: Dataset, rules: LifecycleRules | None = None, as_of=None) -> pd.DataFrame:
-    """Every registered user's lifecycle tier (and the features behind it) as of ``as_of``.
-
-    ``rules`` default to :func:`rules_in_force`: fitted to the data's own repurchase gaps for
-    purchase-only data, else the defaults of docs/DEFINITIONS.md §4, as the Lifecycle page starts from.
-
-    >>> from opslab.dataset.load import load_sample
-    >>> tiers = segment(load_sample())
-    >>> sorted(set(tiers["tier"]) - set(lifecycle.TIERS))
-    []
-    """
-    return lifecycle.segment(ds, rules if rules is not None else rules_in_force(ds, as_of), as_of)

@@ -19,11 +19,6 @@ from opslab.lifecycle import tiers as lc
 from opslab.core.i18n import t
 from opslab.dataset import load as loader
 from opslab.metrics import catalogue
-from opslab.present import formatting as fmt
-from opslab.planning import forecast_readout as readout
-from opslab.lifecycle import tiers as lc
-from opslab.core.i18n import t
-from opslab.dataset import load as loader
 from opslab.models import campaign_planner as planner
 from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from tests.number_style import shown_cells
@@ -34,6 +29,7 @@ from tests.app.conftest import open_app
 
 pytestmark = pytest.mark.slow
 PAGE = "views/forecast.py"
+CURRENCY = "CNY"  # the sample states its amounts in yuan (ds.currency)
 
 
 def metric(at, key: str):
@@ -79,7 +75,7 @@ def test_first_visit_figures_equal_the_engine(ds):
     assert t(f"forecast.model.{res.model_name}", "en") in caption
     assert t("forecastpage.calendar.CN", "en") in caption  # CNY sample: Chinese calendar on
     assert at.selectbox(key="fc_target_period").value == period.code
-    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en", currency=CURRENCY)
     # no target saved: the page asks for one and shows no odds (no "forecast + 10 %")
     assert at.number_input(key=f"fc_target_gmv_{period.code}").value is None
     assert t("forecastpage.p_hit", "en") not in [m.label for m in at.metric]
@@ -89,11 +85,11 @@ def test_first_visit_figures_equal_the_engine(ds):
     months = forecast(ds, "gmv", "month", 3)
     assert months.model_name == res.model_name
     base_label = t("forecastpage.lc.base_gmv", "en", months=3)
-    assert [m.value for m in at.metric if m.label == base_label] == [fmt.money(months.forecast().sum(), "en")]
+    assert [m.value for m in at.metric if m.label == base_label] == [fmt.money(months.forecast().sum(), "en", currency=CURRENCY)]
     assert t("forecastpage.lc.anchored", "en", model=t(f"forecast.model.{res.model_name}", "en"),
              own=fmt.money(readout.lifecycle_view(readout.lifecycle_inputs(ds, lc.LifecycleRules()), 3,
                                                   "churn_warning", "active", 0.1).baseline.total_gmv,
-                           "en")) in caption
+                           "en", currency=CURRENCY)) in caption
     # a gain reads as a gain (green, up); the loss case is test_lifecycle_loss_is_shown_as_a_loss
     gain = metric(at, "forecastpage.lc.better_gmv")
     assert gain.delta.startswith("+¥") and gain.proto.color == gain.proto.MetricColor.GREEN
@@ -122,7 +118,7 @@ def test_target_moves_p_hit(ds):
     fv = readout.forecast_view(fitted, h=8)
     period = at.selectbox(key="fc_target_period").value
     tv = readout.target_view(fv, "gmv", "week", period)
-    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en", currency=CURRENCY)
     box = f"fc_target_gmv_{period}"
     at.number_input(key=box).set_value(1.0).run()
     assert not at.exception and metric(at, "forecastpage.p_hit").value == "100.0%"
@@ -174,7 +170,7 @@ def test_lifecycle_loss_is_shown_as_a_loss(ds):
                                 forecast(ds, "gmv", "month", 3).forecast())
     assert lv.gain < 0 and lv.anchored
     m = metric(at, "forecastpage.lc.better_gmv")
-    assert m.delta == fmt.signed_money(lv.gain, "en") and m.delta.startswith("-¥")
+    assert m.delta == fmt.signed_money(lv.gain, "en", currency=CURRENCY) and m.delta.startswith("-¥")
     assert m.proto.color == m.proto.MetricColor.RED and m.proto.direction == m.proto.MetricDirection.DOWN
 
 
@@ -211,12 +207,12 @@ def test_planner_and_forecast_agree_on_a_campaign(ds):
                         first + dt.timedelta(days=20))
     model = CampaignResponseModel().fit(ds.campaigns)
     ro = planner.plan_readout(model, plan)
-    revenue = fmt.money(ro.forecast.revenue.mean, "en")
+    revenue = fmt.money(ro.forecast.revenue.mean, "en", currency=CURRENCY)
     assert metric(at, "campaigns.col.revenue").value == revenue
     assert t("forecastpage.plan.effect_line", "en", value=revenue) in texts(at.caption)
     verdict = t(f"forecastpage.camp.verdict.{ro.verdict}", "en",
-                profit=fmt.signed_money(ro.profit, "en"), even=fmt.money(ro.break_even_spend, "en"),
-                best=fmt.money(ro.best_spend, "en"), best_profit=fmt.signed_money(ro.best_profit or 0.0, "en"))
+                profit=fmt.signed_money(ro.profit, "en", currency=CURRENCY), even=fmt.money(ro.break_even_spend, "en", currency=CURRENCY),
+                best=fmt.money(ro.best_spend, "en", currency=CURRENCY), best_profit=fmt.signed_money(ro.best_profit or 0.0, "en", currency=CURRENCY))
     assert verdict in texts(at.error) + texts(at.warning) + texts(at.success) + texts(at.info)
     # the target period's forecast carries the campaign on its own days (the daily paths)
     future = res.future_index()
@@ -227,7 +223,7 @@ def test_planner_and_forecast_agree_on_a_campaign(ds):
     tv = readout.target_view(fv, "gmv", "week", period)
     in_period = float(days[(days.index >= pd.Timestamp(period.start)) & (days.index <= pd.Timestamp(period.end))].sum())
     assert tv.outlook.forecast == pytest.approx(plain + in_period, rel=1e-9)
-    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en", currency=CURRENCY)
 
 
 def test_query_params_restore_view_and_daily_dau():
@@ -249,7 +245,7 @@ def test_quarter_grain_shows_the_same_quarter_as_the_days(ds):
     period = readout.target_periods(fv, "quarter", ds.end)[0]  # the calendar target period shown first
     assert period.code == "2026Q4" and at.selectbox(key="fc_target_period").value == "2026Q4"
     tv = readout.target_view(fv, "gmv", "quarter", period)
-    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en")
+    assert metric(at, "forecastpage.baseline").value == fmt.money(tv.outlook.forecast, "en", currency=CURRENCY)
     # one Q4: the chart's first quarter (October as it happened + the forecast days), the
     # target section and the Targets screen's forecast are the same figure
     assert tv.outlook.forecast == pytest.approx(fv.frame["mean"].iloc[0], rel=1e-9)

@@ -31,8 +31,13 @@ def store_server(tmp_path_factory):
     srv.stop()
 
 
+def _status_table(pg):
+    """The completion table: the screen's table whose header says 完成度 (others sit beside it)."""
+    return pg.locator('[data-testid="stTable"]').filter(has=pg.locator("th", has_text="完成度")).first
+
+
 def _row(pg, name: str) -> list[str]:
-    row = pg.locator('[data-testid="stTable"] tr').filter(has_text=name).first
+    row = _status_table(pg).locator("tr").filter(has_text=name).first
     return [c.strip() for c in row.locator("td, th").all_inner_texts()]
 
 
@@ -65,7 +70,7 @@ def test_targets_completion_and_report_docx(store_server, page, tmp_path):
     page.locator('[data-testid="stTable"]').first.wait_for(timeout=180_000)
     wait_idle(page, 180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    header = [h.strip() for h in page.locator('[data-testid="stTable"] thead th').all_inner_texts()]
+    header = [h.strip() for h in _status_table(page).locator("thead th").all_inner_texts()]
     gmv = dict(zip(header[-len(_row(page, "GMV")):], _row(page, "GMV")))
     cac_name = t("catalogue.cac.name", "zh")  # the catalogue's one name, whatever the uploaded file called it
     cac = dict(zip(header[-len(_row(page, cac_name)):], _row(page, cac_name)))
