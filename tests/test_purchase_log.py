@@ -172,3 +172,10 @@ def test_command_line_takes_the_rows_reading(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         cli.main(["report", "--data", str(path), "--period", "2024-01", "--rows", "sometimes"])
     assert np.isnan(opslab.kpis(loaded.dataset, grain="month").frame["gmv"]).all()
+
+
+def test_an_orders_file_beside_the_log_points_to_activity():
+    orders = "customer_id,order_date,amount\nu1,2024-01-05,10\nu3,2024-02-02,5\n"
+    res = opslab.load(("export.csv", NO_EVIDENCE.encode()), ("orders.csv", orders.encode()), today=TODAY)
+    assert res.decisions.rows["activity"] == ("orders.csv",) and res.decisions.choices.rows == "activity"
+    assert len(res.dataset.orders) == 2  # the orders file's orders only

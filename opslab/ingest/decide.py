@@ -215,6 +215,8 @@ def _rows(files, chosen: str, names) -> dict:
         b, v = row_evidence(df, mapping, name)
         buys += [x for x in b if x not in buys]
         visits += [x for x in v if x not in visits]
+    # an orders file in the same upload holds the purchases: the unnamed rows beside it are visits
+    visits += [name or table for (df, table, _), name in zip(files, names) if df is not None and table == "orders"]
     if chosen != "auto":
         rule, basis = chosen, "forced"
     elif buys and not visits:
