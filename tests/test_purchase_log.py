@@ -74,6 +74,7 @@ def test_overview_orders_and_customers_per_month_equal_plain_pandas(grocery):
 def test_the_reading_switches_to_activity_through_load(grocery):
     res = opslab.load(str(GROCERY), rows="activity")
     assert res.decisions.choices.rows == "activity" and res.decisions.rows["basis"] == "forced"
+    assert res.decisions.rows["auto"] == "purchases"  # what the evidence says, for the switch's label
     assert len(res.dataset.orders) == 0
     assert int(_monthly(res.dataset)["paying_users"].fillna(0).sum()) == 0
     note = _note(res)

@@ -55,7 +55,7 @@ def decision_switches(decisions, needs_currency: bool = True) -> bool:
                      **{v: _currency_label(v) for v in (*decisions.currency_options, *CURRENCIES)}},
         "lines": {v: tr(f"data.choice.lines.{v}") for v in LINE_ACTIONS},
         "refunds": {v: tr(f"data.choice.refunds.{v}") for v in REFUND_ACTIONS},
-        "rows": {AUTO: f"{auto}: {tr('data.choice.rows.' + (decisions.rows or {}).get('rule', 'activity'))}",
+        "rows": {AUTO: f"{auto}: {tr('data.choice.rows.' + (decisions.rows or {}).get('auto', 'activity'))}",
                  **{v: tr(f"data.choice.rows.{v}") for v in ROW_ACTIONS[1:]}},
     }
     notes = decisions.notes()

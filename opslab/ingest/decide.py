@@ -50,7 +50,8 @@ class Decisions:
     #: The refunds rule with the kept orders' gross, refunds and net; empty without refunds.
     refunds: dict = field(default_factory=dict)
     #: Rows of events files with no event name: the reading (``rule`` activity / purchases), its
-    #: ``basis`` (forced | evidence | conflict | none), the evidence either way and what
+    #: ``basis`` (forced | evidence | conflict | none), the evidence's own reading (``auto``),
+    #: the evidence either way and what
     #: reading them as purchases gives (``n`` orders, ``users`` paying); empty when no file
     #: is of that shape.
     rows: dict = field(default_factory=dict)
@@ -217,14 +218,13 @@ def _rows(files, chosen: str, names) -> dict:
         visits += [x for x in v if x not in visits]
     # an orders file in the same upload holds the purchases: the unnamed rows beside it are visits
     visits += [name or table for (df, table, _), name in zip(files, names) if df is not None and table == "orders"]
-    if chosen != "auto":
-        rule, basis = chosen, "forced"
-    elif buys and not visits:
-        rule, basis = "purchases", "evidence"
+    if buys and not visits:
+        auto, basis = "purchases", "evidence"
     else:
-        rule, basis = "activity", "conflict" if buys else "evidence" if visits else "none"
+        auto, basis = "activity", "conflict" if buys else "evidence" if visits else "none"
+    rule, basis = (auto, basis) if chosen == "auto" else (chosen, "forced")
     n, users = row_counts([(df, mapping) for df, mapping, _ in shaped])
-    return {"rule": rule, "basis": basis, "purchases": tuple(buys), "activity": tuple(visits),
+    return {"rule": rule, "basis": basis, "auto": auto, "purchases": tuple(buys), "activity": tuple(visits),
             "n": n, "users": users}
 
 

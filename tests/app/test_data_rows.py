@@ -44,6 +44,7 @@ def test_a_purchase_log_is_read_as_purchases_and_switches_to_activity():
     assert len(ds.orders) == 0 and ds.n_users == raw["cust"].nunique()
     assert files_key(at.session_state["data_last_files"]) != key  # another reading, another content key
     assert "as you chose" in _texts(at)
+    assert "Purchases" in at.selectbox(key="data_rows").format_func("auto")  # still what the evidence says
 
 
 @pytest.mark.slow
