@@ -23,7 +23,6 @@ from opslab.ingest.choices import Choices
 from opslab.ingest.decide import Decisions, decide
 from opslab.ingest.link_files import join_files, reconcile
 from opslab.ingest.linked import Link
-from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.mapping import (behaviour_log, money_like_columns, suggest_from_content, suggest_mapping,
                                    suggest_table)
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
