@@ -7,7 +7,8 @@ period, posts a digest to the configured group robots, and can alert on yesterda
 
 Before writing, it prints what the load decided (currency and its evidence, time zone, date
 order, duplicates) and every file's reconciliation (rows and amounts in / kept / rejected / set
-aside), in ``--lang``. ``--currency`` and ``--tz`` take the choices the Data page offers.
+aside), in ``--lang``. ``--currency``, ``--tz``, ``--refunds``, ``--duplicates``, ``--lines``
+and ``--rows`` take the choices the Data page offers.
 
 Targets: ``--targets file.xlsx|.csv``, else those saved in the app for the same data: the
 files are loaded as a notebook loads them (:func:`opslab.dataset.load.load`, the Data page's
@@ -31,7 +32,7 @@ from pathlib import Path
 from opslab.core.i18n import t
 from opslab.core.problems import ERROR
 from opslab.dataset.load import LoadResult, load
-from opslab.ingest.choices import DUPLICATE_ACTIONS, LINE_ACTIONS, REFUND_ACTIONS
+from opslab.ingest.choices import DUPLICATE_ACTIONS, LINE_ACTIONS, REFUND_ACTIONS, ROW_ACTIONS
 from opslab.planning.targets import read_targets
 from opslab.present.load_summary import summary_lines
 from opslab.report import quarterly_report
@@ -68,7 +69,7 @@ def report_targets(loaded: LoadResult, targets_file: str | None = None) -> list:
 
 def report_command(args) -> int:
     loaded = load_data(args.data, currency=args.currency, tz=args.tz, refunds=args.refunds,
-                       duplicates=args.duplicates, lines=args.lines)
+                       duplicates=args.duplicates, lines=args.lines, rows=args.rows)
     print("\n".join(summary_lines(loaded, args.lang)))
     ds = loaded.dataset
     if ds is None:
@@ -142,6 +143,9 @@ def main(argv=None) -> int:
     rp.add_argument("--lines", default="auto", choices=LINE_ACTIONS,
                     help="repeated order numbers: auto (default), sum (order lines), first (same order "
                          "again), rows (each row an order)")
+    rp.add_argument("--rows", default="auto", choices=ROW_ACTIONS,
+                    help="rows of an events file with only a user and a time: auto (default, from the "
+                         "headers and file name), activity (visits, logins) or purchases (each a paid order)")
     sp = sub.add_parser("subscriptions", help="send the subscriptions due now")
     sp.add_argument("--url", help="the app's address for the links back")
     args = parser.parse_args(argv)

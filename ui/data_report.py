@@ -8,10 +8,7 @@ import streamlit as st
 
 from opslab.present import export
 from opslab.present import formatting as fmt
-from opslab.ingest.choices import CURRENCIES, Choices
-from opslab.present import export
-from opslab.present import formatting as fmt
-from opslab.ingest.choices import CURRENCIES, LINE_ACTIONS, REFUND_ACTIONS, Choices
+from opslab.ingest.choices import CURRENCIES, LINE_ACTIONS, REFUND_ACTIONS, ROW_ACTIONS, Choices
 from opslab.ingest.validate import PARTS
 from ui.state import lang, tr
 from ui.widgets import problem_report, reason_label
@@ -21,7 +18,7 @@ ZONES = (AUTO, "UTC", "+08:00", "Asia/Shanghai", "Asia/Tokyo", "Europe/London", 
          "America/New_York", "America/Los_Angeles", "America/Sao_Paulo")
 CHOICE_KEYS = {"day_first": "data_day_first", "tz": "data_tz", "duplicates": "data_duplicates",
                "placeholders": "data_placeholders", "currency": "data_currency", "lines": "data_lines",
-               "refunds": "data_refunds"}
+               "refunds": "data_refunds", "rows": "data_rows"}
 
 
 def current_choices() -> Choices:
@@ -34,14 +31,17 @@ def current_choices() -> Choices:
                    duplicates=ss.get(CHOICE_KEYS["duplicates"], AUTO),
                    placeholders=ss.get(CHOICE_KEYS["placeholders"], "drop"),
                    currency=None if currency == AUTO else currency,
-                   lines=ss.get(CHOICE_KEYS["lines"], AUTO), refunds=ss.get(CHOICE_KEYS["refunds"], "net"))
+                   lines=ss.get(CHOICE_KEYS["lines"], AUTO), refunds=ss.get(CHOICE_KEYS["refunds"], "net"),
+                   rows=ss.get(CHOICE_KEYS["rows"], AUTO))
 
 
 def decision_switches(decisions, needs_currency: bool = True) -> bool:
     """The switches, each with what was decided automatically, then the decision notes.
 
     When the files hold amounts and nothing in them names the currency, the currency is a
-    required choice (no default, the likeliest first); returns False until it is made."""
+    required choice (no default, the likeliest first); returns False until it is made. When an
+    events file has no event name, what its rows are (activity or purchases) comes first, with
+    its evidence and the orders each reading gives."""
     c = decisions.choices
     auto = tr("data.choice.auto")
     order = tr("decide.order." + ("day_first" if c.day_first else "month_first"))
@@ -55,7 +55,15 @@ def decision_switches(decisions, needs_currency: bool = True) -> bool:
                      **{v: _currency_label(v) for v in (*decisions.currency_options, *CURRENCIES)}},
         "lines": {v: tr(f"data.choice.lines.{v}") for v in LINE_ACTIONS},
         "refunds": {v: tr(f"data.choice.refunds.{v}") for v in REFUND_ACTIONS},
+        "rows": {AUTO: f"{auto}: {tr('data.choice.rows.' + (decisions.rows or {}).get('auto', 'activity'))}",
+                 **{v: tr(f"data.choice.rows.{v}") for v in ROW_ACTIONS[1:]}},
     }
+    notes = decisions.notes()
+    if decisions.rows:  # prominent: the figures of the whole upload turn on it
+        st.selectbox(tr("data.choice.rows"), tuple(labels["rows"]), key=CHOICE_KEYS["rows"],
+                     format_func=labels["rows"].get, on_change=_reapply_if_loaded)
+        problem_report([p for p in notes if p.code.startswith("decide.rows.")])
+        notes = [p for p in notes if not p.code.startswith("decide.rows.")]
     ask = needs_currency and c.currency is None  # nothing names it: the user must say
     grid = st.columns(3)
     for i, name in enumerate(("day_first", "tz", "currency", "duplicates", "placeholders", "lines", "refunds")):
@@ -67,7 +75,7 @@ def decision_switches(decisions, needs_currency: bool = True) -> bool:
             continue
         grid[i % 3].selectbox(tr(f"data.choice.{name}"), tuple(labels[name]), key=CHOICE_KEYS[name],
                       format_func=labels[name].get, on_change=_reapply_if_loaded)
-    problem_report(decisions.notes())
+    problem_report(notes)
     return not ask
 
 

@@ -23,7 +23,6 @@ from opslab.ingest.choices import Choices
 from opslab.ingest.decide import Decisions, decide
 from opslab.ingest.link_files import join_files, reconcile
 from opslab.ingest.linked import Link
-from opslab.ingest.mapping import money_like_columns, suggest_from_content, suggest_mapping, suggest_table
 from opslab.ingest.mapping import (behaviour_log, money_like_columns, suggest_from_content, suggest_mapping,
                                    suggest_table)
 from opslab.ingest.read import ReadOptions, ReadResult, read_table
@@ -127,12 +126,13 @@ def remap(file: LoadedFile, table: str) -> LoadedFile:
 
 
 def decide_upload(files: list[LoadedFile], choices: Choices | None = None) -> Decisions:
-    """The upload's guesses (day/month order, zone, currency), once for all its files."""
+    """The upload's guesses (day/month order, zone, currency, what unnamed rows are), once for
+    all its files."""
     for f in files:
         if f.read.df is not None:
             _need_complete(f)  # decisions read every value, not a preview
-    return decide([(f.read.df, f.table, f.mapping_dict) for f in files if f.read.df is not None],
-                  choices)
+    usable = [f for f in files if f.read.df is not None]
+    return decide([(f.read.df, f.table, f.mapping_dict) for f in usable], choices, [f.name for f in usable])
 
 
 def apply_mapping(file: LoadedFile, table: str, mapping: dict[str, str | None],
@@ -389,7 +389,8 @@ def load(*sources, tables: dict[str, str] | None = None,
     link : join the files of a linked export (orders, items, payments, customers) into one data set.
     today : reference day for "date in the future" (default: now).
     **choices : fields of :class:`~opslab.ingest.choices.Choices` (``day_first``, ``tz``,
-        ``placeholders``, ``duplicates``, ``currency``).
+        ``placeholders``, ``duplicates``, ``currency``, ``lines``, ``refunds``, ``rows``:
+        ``"purchases"`` or ``"activity"`` for an events file with only a user and a time).
 
     Returns
     -------

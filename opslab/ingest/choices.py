@@ -15,8 +15,10 @@ PLACEHOLDER_ACTIONS = ("drop", "keep")
 DUPLICATE_ACTIONS = ("auto", "keep", "drop")
 LINE_ACTIONS = ("auto", "sum", "first", "rows")
 REFUND_ACTIONS = ("net", "gross")
-#: Fields added after content keys were first stored, with their defaults (see ``as_tuple``).
-_LATER_DEFAULTS = {"lines": "auto", "refunds": "net"}
+ROW_ACTIONS = ("auto", "activity", "purchases")
+#: Fields added after content keys were first stored, with the values that read the files as
+#: before they existed (see ``as_tuple``).
+_LATER_DEFAULTS = {"lines": ("auto",), "refunds": ("net",), "rows": ("auto", "activity")}
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "JPY", "TWD", "SGD", "AUD", "CAD", "KRW", "INR", "BRL", "CHF")
 
 
@@ -56,6 +58,12 @@ class Choices:
         Refunds and cancellations (negative amounts or quantities, refund statuses, "C" invoice
         numbers) are netted against the sales (``net``, GMV = sales - refunds) or GMV counts
         every sale (``gross``). Either way gross, refunds and net are reported.
+    rows : {"auto", "activity", "purchases"}
+        What the rows of an events file with no event-name column (only a user and a time,
+        maybe a quantity) are: ``activity`` (visits, logins: today's reading) or
+        ``purchases`` (every row a paid order without an amount: orders and paying users
+        counted, money absent). ``auto``: decided once per upload from the headers and file
+        names (:func:`opslab.ingest.decide.decide`); activity when nothing tells.
     currency : str or None
         ISO 4217 code of the amounts; ``None``: from symbols, words and headers, a country or
         locale column, the files' language; when nothing says, it stays unstated (never CNY by
@@ -69,6 +77,7 @@ class Choices:
     currency: str | None = None
     lines: str = "auto"
     refunds: str = "net"
+    rows: str = "auto"
 
     def __post_init__(self):
         if self.placeholders not in PLACEHOLDER_ACTIONS:
@@ -79,17 +88,24 @@ class Choices:
             raise ValueError(f"lines must be one of {LINE_ACTIONS}")
         if self.refunds not in REFUND_ACTIONS:
             raise ValueError(f"refunds must be one of {REFUND_ACTIONS}")
+        if self.rows not in ROW_ACTIONS:
+            raise ValueError(f"rows must be one of {ROW_ACTIONS}")
 
     @property
     def resolved_day_first(self) -> bool:
         return bool(self.day_first)
 
     def as_tuple(self) -> tuple:
-        """A hashable, picklable form for caches keyed on the choices. The order-lines and
-        refunds rules appear only when not at their defaults, so content keys of uploads stored
-        before those rules existed (and the targets saved under them) stay the same."""
+        """A hashable, picklable form for caches keyed on the choices. The order-lines, refunds
+        and rows rules appear only when they read the files differently from before they
+        existed (rows: only ``purchases``), so content keys of uploads stored before those rules
+        existed (and the targets saved under them) stay the same.
+
+        >>> Choices(rows="activity").as_tuple() == Choices().as_tuple() != Choices(rows="purchases").as_tuple()
+        True
+        """
         return tuple((f.name, getattr(self, f.name)) for f in fields(self)
-                     if f.name not in _LATER_DEFAULTS or getattr(self, f.name) != _LATER_DEFAULTS[f.name])
+                     if f.name not in _LATER_DEFAULTS or getattr(self, f.name) not in _LATER_DEFAULTS[f.name])
 
     @classmethod
     def from_tuple(cls, items) -> "Choices":

@@ -23,6 +23,7 @@ import pandas as pd
 
 from opslab.ingest.choices import CURRENCIES, Choices
 from opslab.ingest.dates import day_month_votes, zone_label, zone_offsets
+from opslab.ingest.row_kind import applies as rows_apply, row_counts, row_evidence
 from opslab.ingest.money import (country_votes, currency_votes, decide_currency, is_country_header,
                                  language_votes, ranked_currencies)
 from opslab.ingest.zones import epoch_seconds, suggest_zone
@@ -48,6 +49,12 @@ class Decisions:
     lines: dict = field(default_factory=dict)
     #: The refunds rule with the kept orders' gross, refunds and net; empty without refunds.
     refunds: dict = field(default_factory=dict)
+    #: Rows of events files with no event name: the reading (``rule`` activity / purchases), its
+    #: ``basis`` (forced | evidence | conflict | none), the evidence's own reading (``auto``),
+    #: the evidence either way and what
+    #: reading them as purchases gives (``n`` orders, ``users`` paying); empty when no file
+    #: is of that shape.
+    rows: dict = field(default_factory=dict)
 
     def with_files(self, files) -> "Decisions":
         """These decisions with what validating ``files`` (applied :class:`LoadedFile` s)
@@ -111,6 +118,12 @@ class Decisions:
             r = self.refunds
             out.append(Problem(f"decide.refunds.{r['rule']}", INFO, count=r["n"], params={
                 "n": f"{r['n']:,}", "gross": r["gross"], "refunds": r["refunds"], "net": r["net"]}))
+        if self.rows:
+            r = self.rows
+            out.append(Problem(f"decide.rows.{r['rule']}.{r['basis']}",
+                               WARNING if r["basis"] in ("none", "conflict") else INFO, params={
+                                   "evidence": ", ".join(r["purchases"]), "against": ", ".join(r["activity"]),
+                                   "n": f"{r['n']:,}", "users": f"{r['users']:,}"}))
         sev = WARNING if len(self.currencies) > 1 or self.currency_basis in ("none", "language") else INFO
         out.append(Problem(f"decide.currency.{self.currency_basis}", sev,
                            params={"currency": c.currency or "", "seen": ", ".join(self.currencies) or "–"}))
@@ -131,14 +144,18 @@ def _columns(files, kinds) -> list[tuple[str, pd.Series]]:
     return out
 
 
-def decide(files, choices: Choices | None = None) -> Decisions:
-    """Resolve ``choices`` (``None`` fields) from ``files``: ``(raw frame, table, mapping)``.
+def decide(files, choices: Choices | None = None, names=()) -> Decisions:
+    """Resolve ``choices`` (``None`` / ``"auto"`` fields) from ``files``: ``(raw frame, table,
+    mapping)``; ``names``: the files' names in the same order (evidence for ``rows``).
 
     Day/month order: values such as ``13/01/2024`` prove day-first, ``01/13/2024`` month-first;
     the majority wins when files disagree; with no proof month-first, flagged as ambiguous.
     Zone: the offset most zoned values carry, else for Unix times the one their day suggests.
     Currency: symbols and words in the cells, the headers (``dollar_value``, ``金额(元)``), a
     country column, the files' language; else not stated (``None``).
+    Rows of events files without an event name (:mod:`opslab.ingest.row_kind`): purchases
+    when the headers or file names point to purchases and nothing to activity, else activity
+    (the reading before the choice existed), flagged when nothing or both point.
     """
     choices = choices or Choices()
     times = _columns(files, "time")
@@ -181,9 +198,34 @@ def decide(files, choices: Choices | None = None) -> Decisions:
     if currency is None:
         currency, cur_basis = decide_currency(money_votes)
     options = ranked_currencies(money_votes, CURRENCIES)
-    resolved = replace(choices, day_first=day_first, tz=tz, currency=currency)
+    rows = _rows(files, choices.rows, names)
+    resolved = replace(choices, day_first=day_first, tz=tz, currency=currency, rows=rows.get("rule", "auto"))
     return Decisions(resolved, basis, dict(votes), tz_basis, dict(zones), cur_basis, seen,
-                     currency_options=options, epoch_values=n_epoch)
+                     currency_options=options, epoch_values=n_epoch, rows=rows)
+
+
+def _rows(files, chosen: str, names) -> dict:
+    """The rows decision over the events files without an event name (empty when none)."""
+    names = list(names) + [""] * len(files)
+    shaped = [(df, mapping or {}, name) for (df, table, mapping), name in zip(files, names)
+              if df is not None and rows_apply(table, mapping)]
+    if not shaped:
+        return {}
+    buys, visits = [], []
+    for df, mapping, name in shaped:
+        b, v = row_evidence(df, mapping, name)
+        buys += [x for x in b if x not in buys]
+        visits += [x for x in v if x not in visits]
+    # an orders file in the same upload holds the purchases: the unnamed rows beside it are visits
+    visits += [name or table for (df, table, _), name in zip(files, names) if df is not None and table == "orders"]
+    if buys and not visits:
+        auto, basis = "purchases", "evidence"
+    else:
+        auto, basis = "activity", "conflict" if buys else "evidence" if visits else "none"
+    rule, basis = (auto, basis) if chosen == "auto" else (chosen, "forced")
+    n, users = row_counts([(df, mapping) for df, mapping, _ in shaped])
+    return {"rule": rule, "basis": basis, "auto": auto, "purchases": tuple(buys), "activity": tuple(visits),
+            "n": n, "users": users}
 
 
 def _all_epoch(s: pd.Series) -> bool:

@@ -297,7 +297,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     placeholders(table, out, cols, rows, choices, money, set_aside)
 
     keep = rows.alive
-    clean = _assemble(spec, raw, out, cols, table, n, keep)  # empties ``out`` as it goes
+    clean = _assemble(spec, raw, out, cols, table, n, keep, choices.rows == "purchases")  # empties ``out``
     rej_mask = rows.rejected
     drop_mask = ~rej_mask & rows.dropped
     rejected = rows_at(raw, rej_mask).assign(row=np.flatnonzero(rej_mask) + 2,
@@ -355,9 +355,10 @@ def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
 
 
 def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
-              cols: dict[str, str], table: str, n: int, keep: np.ndarray) -> pd.DataFrame:
-    """The kept rows' canonical table. Each column is filtered as it is taken out of ``out``
-    (popped), so the unfiltered typed columns are freed one by one, never all copied at once."""
+              cols: dict[str, str], table: str, n: int, keep: np.ndarray, bought: bool = False) -> pd.DataFrame:
+    """The kept rows' canonical table (``bought``: events without a name column are purchases). Each
+    column is filtered as it is taken out of ``out`` (popped), so the unfiltered typed columns are
+    freed one by one, never all copied at once."""
     frame = _empty_clean(spec)
     every = bool(keep.all())
     n_kept = n if every else int(keep.sum())
@@ -385,9 +386,10 @@ def _assemble(spec: TableSpec, raw: pd.DataFrame, out: dict[str, pd.Series],
             data[c] = pd.Series(nan, copy=False)
         else:
             data[c] = pd.Series(np.full(n_kept, np.nan), dtype=frame[c].dtype)
-    if table == "events":
+    if table == "events":  # no name: a visit, or a purchase when the upload's rows are (Choices.rows)
         if data["event_name"].isna().any():  # fillna copies every name even when none is missing
-            data["event_name"] = data["event_name"].fillna("active")
+            data["event_name"] = data["event_name"].fillna("purchase" if bought and "event_name" not in cols
+                                                            else "active")
     if table == "orders":
         data["status"] = data["status"].fillna("paid")
         if "order_id" in cols and data["order_id"].isna().any():
