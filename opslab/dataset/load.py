@@ -214,6 +214,7 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None,
         campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency),
         currency=currency or "",  # "" = not stated: plain numbers, no market assumed
         order_lines=frames.get("order_lines"), refunds=refunds,
+        buyers_known=all(f.result.buyers_known for f in used),
     )
     return ds, report
 

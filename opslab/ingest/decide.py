@@ -48,11 +48,18 @@ class Decisions:
     lines: dict = field(default_factory=dict)
     #: The refunds rule with the kept orders' gross, refunds and net; empty without refunds.
     refunds: dict = field(default_factory=dict)
+    #: Orders files with no column that identifies the buyer: ``{"files": names, "orders": n}``
+    #: (each order an anonymous buyer of its own, no customer counted); empty when every file has one.
+    buyers: dict = field(default_factory=dict)
 
     def with_files(self, files) -> "Decisions":
         """These decisions with what validating ``files`` (applied :class:`LoadedFile` s)
         found: how repeated order ids were read and how much money refunds move."""
         lines: dict = {}
+        anonymous = [f for f in files if f.result is not None and f.table == "orders"
+                     and not f.result.buyers_known]
+        buyers = {"files": [f.name for f in anonymous], "orders": sum(len(f.result.clean) for f in anonymous)} \
+            if anonymous else {}
         gross = refunds = net = 0.0
         n_refund_rows = 0
         for f in files:
@@ -71,7 +78,7 @@ class Decisions:
                 n_refund_rows += sum(p.count for p in res.report if p.code.startswith("validate.refund_rows."))
         found = {"gross": gross, "refunds": refunds, "net": net, "n": n_refund_rows,
                  "rule": self.choices.refunds} if refunds else {}
-        return replace(self, lines=lines, refunds=found)
+        return replace(self, lines=lines, refunds=found, buyers=buyers)
     #: the currency choice's options, most likely first (what the evidence names, then the rest)
     currency_options: tuple = CURRENCIES
     epoch_values: int = 0              # Unix-time values among the time columns (sampled)
@@ -111,6 +118,9 @@ class Decisions:
             r = self.refunds
             out.append(Problem(f"decide.refunds.{r['rule']}", INFO, count=r["n"], params={
                 "n": f"{r['n']:,}", "gross": r["gross"], "refunds": r["refunds"], "net": r["net"]}))
+        if self.buyers:  # said once for the upload: no customer can be counted
+            out.append(Problem("decide.buyers.none", WARNING, count=self.buyers["orders"], params={
+                "files": ", ".join(self.buyers["files"]), "n": f"{self.buyers['orders']:,}"}))
         sev = WARNING if len(self.currencies) > 1 or self.currency_basis in ("none", "language") else INFO
         out.append(Problem(f"decide.currency.{self.currency_basis}", sev,
                            params={"currency": c.currency or "", "seen": ", ".join(self.currencies) or "–"}))
