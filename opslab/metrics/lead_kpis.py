@@ -64,6 +64,8 @@ def retention_in(ds: Dataset, k: int, base: str, start, end, as_of=None,
                  high_value: float | None = None) -> tuple[float, int]:
     """Pooled M``k`` retention of the ``base`` group over the months m whose month m + k lies
     in ``start``..``end`` and has ended by ``as_of``: (rate, base size)."""
+    if not getattr(ds, "buyers_known", True):  # nobody to follow from month to month
+        return float("nan"), 0
     as_of = pd.Timestamp(as_of or ds.end)
     r = month_retention(ds, as_of, high_value)
     r = r[(r["base"] == base) & (r["k"] == k)]
