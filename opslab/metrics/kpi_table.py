@@ -158,7 +158,14 @@ def change(current: float, previous: float) -> float:
     return current / previous - 1.0
 
 
-def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+def card_names(ds: Dataset) -> tuple[str, ...]:
+    """The Overview's cards for ``ds``: :data:`KPIS`, led by orders when no buyer is known
+    (the orders are then what can be counted; the customer cards say why they are empty)."""
+    return KPIS if getattr(ds, "buyers_known", True) else ("orders",) + KPIS
+
+
+def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig(),
+              names: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The KPI cards for one period: value, 环比 (previous period) and 同比 (a year before).
 
     ``pop_change`` / ``yoy_change`` follow :func:`opslab.metrics.catalogue.change`: a difference for
@@ -172,7 +179,7 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
         start = default_period(ds, grain, config)
     start = period_start(start, grain)
     rows = []
-    for name in KPIS:
+    for name in names or KPIS:
         value = _lookup(frame, start, name)
         prev = _lookup(frame, shift_period(start, grain, -1), name, need_complete=True)
         yoy = _lookup(frame, year_ago(start, grain), name, need_complete=True)

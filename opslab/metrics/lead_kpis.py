@@ -106,8 +106,8 @@ def cac_roi(campaigns: pd.DataFrame) -> tuple[float, float]:
 def peak_dau(ds: Dataset, start, end) -> tuple[float, pd.Timestamp | None]:
     """The highest DAU on one day of ``start``..``end`` and that day (the first, on ties)."""
     d = daily(ds)["dau"]
-    d = d[(d.index >= pd.Timestamp(start)) & (d.index <= pd.Timestamp(end))]
-    if not len(d):
+    d = d[(d.index >= pd.Timestamp(start)) & (d.index <= pd.Timestamp(end))].dropna()
+    if not len(d):  # no day, or no user counted (no buyer id in the data)
         return float("nan"), None
     return float(d.max()), d.idxmax()
 
