@@ -61,3 +61,23 @@ def test_analyses_that_follow_customers_refuse_with_the_reason(ds, call):
 def test_gmv_still_forecasts(ds):
     fc = opslab.forecast(ds, "gmv", grain="day", horizon_periods=3)
     assert np.isfinite(fc.summary_frame(alpha=0.2).iloc[:, 0]).all()
+
+
+
+def test_the_report_says_no_buyer_id_for_every_customer_figure_and_never_counts_tiers():
+    from opslab.core.i18n import t
+    from opslab.report.document import kpi_rows
+    from opslab.report.format import value_text
+    from tests.corpus import truths as tr
+    truth = tr.tmall_order_report_truth()
+    data = opslab.load(*[str(p) for p in truth.files.values()]).dataset
+    rep = opslab.quarterly_report(data, "2020-02", lang="en")
+    _, rows, _ = kpi_rows(rep, "en")
+    shown = {r[0]: r[1] for r in rows}
+    assert shown[catalogue.name("gmv", "en")] == value_text("gmv", truth.monthly.loc["2020-02", "net"], "en", "CNY")
+    for key in ("paying_users", "new_users", "dau", "m1_payer"):
+        assert shown[catalogue.name(key, "en")] == t("report.no_buyers", "en"), key
+    assert rep.tiers.empty and not np.isfinite(rep.churn["count"])
+    text = rep.to_html()
+    assert text.count(t("report.no_buyers_section", "en")) == 2  # tiers and churn watch
+    assert set(rep.plan["kpi"]) <= {"gmv"}  # no target proposed for a count of nobody
