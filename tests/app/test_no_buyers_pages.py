@@ -7,6 +7,8 @@ customers say why they cannot be shown instead of failing or counting anonymous 
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 import opslab
@@ -56,3 +58,16 @@ def test_customer_screens_say_why_instead_of_failing(tmall, page):
     assert not at.exception
     assert any("no column of this data identifies the buyer" in i.value for i in at.info)
     assert not at.dataframe  # no table of anonymous "customers"
+
+
+@pytest.mark.parametrize("page", ["forecast", "targets", "report", "funnels", "paths", "experiments"])
+def test_the_other_screens_open_without_failing(tmall, page, tmp_path, monkeypatch):
+    truth, ds = tmall
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))  # targets kept with the upload: not the user's
+    at = open_app("en", dataset=ds, timeout=300, run=False)
+    path = next(iter(truth.files.values()))
+    at.session_state["dataset_source"] = {"kind": "upload", "key": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                          "files": [path.name]}
+    at.run()
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
