@@ -49,7 +49,8 @@ class Decisions:
     #: The refunds rule with the kept orders' gross, refunds and net; empty without refunds.
     refunds: dict = field(default_factory=dict)
     #: Orders files with no column that identifies the buyer: ``{"files": names, "orders": n}``
-    #: (each order an anonymous buyer of its own, no customer counted); empty when every file has one.
+    #: (each order an anonymous buyer of its own, no customer counted); empty when every file has
+    #: one. Said once per upload by :func:`buyers_note` (the data set's report, the Data page).
     buyers: dict = field(default_factory=dict)
 
     def with_files(self, files) -> "Decisions":
@@ -118,9 +119,6 @@ class Decisions:
             r = self.refunds
             out.append(Problem(f"decide.refunds.{r['rule']}", INFO, count=r["n"], params={
                 "n": f"{r['n']:,}", "gross": r["gross"], "refunds": r["refunds"], "net": r["net"]}))
-        if self.buyers:  # said once for the upload: no customer can be counted
-            out.append(Problem("decide.buyers.none", WARNING, count=self.buyers["orders"], params={
-                "files": ", ".join(self.buyers["files"]), "n": f"{self.buyers['orders']:,}"}))
         sev = WARNING if len(self.currencies) > 1 or self.currency_basis in ("none", "language") else INFO
         out.append(Problem(f"decide.currency.{self.currency_basis}", sev,
                            params={"currency": c.currency or "", "seen": ", ".join(self.currencies) or "–"}))
@@ -221,3 +219,14 @@ def _language_text(files) -> tuple[list[str], pd.Series | None]:
             if col is not None and col in df.columns:
                 texts.append(df[col].dropna().astype("str").head(200))
     return headers, (pd.concat(texts, ignore_index=True) if texts else None)
+
+
+def buyers_note(files) -> Problem | None:
+    """The upload's one word on buyers: ``decide.buyers.none`` (a warning naming the orders files
+    with no column that identifies the buyer, and their orders) when some orders file has none."""
+    anonymous = [f for f in files if f.result is not None and f.table == "orders" and f.usable
+                 and not f.result.buyers_known]
+    if not anonymous:
+        return None
+    n = sum(len(f.result.clean) for f in anonymous)
+    return Problem("decide.buyers.none", WARNING, count=n, params={"files": ", ".join(f.name for f in anonymous)})
