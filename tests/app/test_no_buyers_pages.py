@@ -71,3 +71,5 @@ def test_the_other_screens_open_without_failing(tmall, page, tmp_path, monkeypat
     at.run()
     at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    if page == "forecast":  # only orders and money can be forecast: no series of anonymous "users"
+        assert at.selectbox(key="fc_kpi").options == [catalogue.series_name(k, "en") for k in ("gmv", "orders")]
