@@ -5,8 +5,8 @@
 * ``freight`` (运费, ``order_freight_value``): part of what the buyer pays; added to the amount.
 * no ``user_id`` at all: an order report often names no buyer. Each order gets an anonymous
   buyer of its own (``~`` + its order number, or its spreadsheet row) so the engine runs; the
-  file's result says the buyers are unknown and the upload's decisions say so once
-  (``decide.buyers.none``). Nothing may count customers from those ids.
+  file's result says the buyers are unknown and the upload says so once
+  (``decide.buyers.none``, :func:`opslab.ingest.decide.buyers_note`). Nothing may count customers from those ids.
 
 >>> from opslab.core.problems import Report
 >>> from opslab.ingest.validate import _Rows
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.ingest.fast_tables import row_ids
+from opslab.ingest.refunds import is_refunds_export
 from opslab.core.problems import INFO
 
 #: Anonymous buyers' ids start with this (never a real id's first character in our exports).
@@ -33,8 +34,9 @@ ANONYMOUS = "~"
 
 
 def buyer_missing(table: str, cols) -> bool:
-    """An orders file with no column mapped to the buyer."""
-    return table == "orders" and "user_id" not in cols
+    """An orders file of sales with no column mapped to the buyer (a refunds export without one
+    still needs it: its refunds belong to the buyers of another file)."""
+    return table == "orders" and "user_id" not in cols and not is_refunds_export(table, cols)
 
 
 def complete_orders(table: str, out: dict[str, pd.Series], cols: dict[str, str], rows) -> bool:
@@ -52,7 +54,7 @@ def complete_orders(table: str, out: dict[str, pd.Series], cols: dict[str, str],
             out["amount"] = out["amount"] + freight.fillna(0.0)
             rows.flag("validate.amount_plus_freight", cols["freight"], has, severity=INFO,
                       amount=float(np.nansum(freight.to_numpy(dtype=float)[has])))
-    if "user_id" in cols:
+    if not buyer_missing(table, cols):
         return True
     n = len(rows.raw)
     ids = out["order_id"] if "order_id" in out else row_ids(n)

@@ -87,3 +87,9 @@ def test_mapping_a_buyer_column_by_hand_switches_it_off():
     assert res.dataset.buyers_known and "decide.buyers.none" not in [p.code for _, p in res.problems]
     paid = with_buyer["订单付款时间"] != ""
     assert res.dataset.n_users == with_buyer.loc[paid, "买家"].nunique()
+
+
+def test_a_refunds_export_without_a_buyer_still_needs_one():
+    raw = pd.DataFrame({"订单编号": ["1", "2"], "退款时间": ["2024-01-05", "2024-01-06"], "退款金额": ["5", "8"]})
+    res = coerce_table(raw, {"order_id": "订单编号", "order_time": "退款时间", "refund_amount": "退款金额"}, "orders")
+    assert res.n_clean == 0 and [p.params.get("field") for p in res.report] == ["user_id"]
