@@ -49,7 +49,7 @@ from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import fit as lifecycle_fit
 from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle.tiers import LifecycleRules
-from opslab.metrics import kpi_table, lead_kpis
+from opslab.metrics import catalogue, kpi_table, lead_kpis
 from opslab.models import churn as churn_mod
 from opslab.models import clv as clv_mod
 from opslab.models import forecast as forecast_mod
@@ -168,6 +168,14 @@ def dataset_of(ds) -> Dataset:
     raise TypeError(f"expected a Dataset or the result of opslab.load, not {type(ds).__name__}")
 
 
+def _need_buyers(data: Dataset, analysis: str) -> None:
+    """Analyses that follow customers cannot run on orders whose buyers are unknown
+    (``ds.buyers_known`` False): an ``OpsLabError`` saying so, never figures counted from the
+    anonymous per-order users."""
+    if not getattr(data, "buyers_known", True):
+        raise OpsLabError("api.no_buyers", analysis=analysis)
+
+
 def _config(cls, config, named: Mapping[str, Any], renamed: Mapping[str, str] = {}):
     """``config`` (or the class's defaults) with the settings given by name filled in.
 
@@ -237,6 +245,7 @@ def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=Non
     :class:`ExploreConfig`, behaviour cohorts (a :class:`~opslab.behaviour.explore.BehaviourRetention`:
     ``.frame``/``.cells``, ``.curve``, ``.over_time`` for D1/W1/M1)."""
     data = dataset_of(ds)
+    _need_buyers(data, "retention")
     settings = _positional("retention", old, ["mode"], settings)
     if isinstance(config, explore_mod.ExploreConfig) or set(settings) & set(BEHAVIOUR):
         cfg = _explore_config(config, settings)
@@ -250,6 +259,7 @@ def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=Non
 def segment(ds, *old, as_of=None, rules=None, config=None) -> SegmentResult:
     """Every registered user's lifecycle tier as of ``as_of`` under ``rules`` (default: in force)."""
     data = dataset_of(ds)
+    _need_buyers(data, "segment")
     named = _positional("segment", old, ["rules", "as_of"], {})
     rules, as_of = named.get("rules", rules), named.get("as_of", as_of)
     day = _day(data, as_of)
@@ -265,6 +275,7 @@ def churn_risk(ds, *old, as_of=None, rules=None, config=None, **settings):
     value at risk into profit. Every other setting is a :class:`ChurnConfig` field.
     """
     data = dataset_of(ds)
+    _need_buyers(data, "churn_risk")
     settings = _positional("churn_risk", old, ["as_of", "horizon_days", "rules"], settings)
     as_of, rules = settings.pop("as_of", as_of), settings.pop("rules", rules)
     if "horizon" in settings:
@@ -281,6 +292,7 @@ def clv(ds, *old, as_of=None, rules=None, config=None, **settings):
     ``.customers`` / ``.frame``; ``.model_choice`` the holdout comparison, ``.problems`` what
     makes the fit say little (``.degenerate``)."""
     data = dataset_of(ds)
+    _need_buyers(data, "clv")
     settings = _positional("clv", old, ["as_of"], settings)
     as_of = settings.pop("as_of", as_of)
     cfg = _config(clv_mod.CLVConfig, config, settings)
@@ -300,6 +312,8 @@ def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, **
         cfg = dataclasses.replace(cfg, market=forecast_mod.default_market(data))
     named = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     horizon, grain = named.pop("horizon"), named.pop("grain")
+    if kpi in catalogue.KPIS + tuple(catalogue.SERIES) and catalogue.needs_buyers(catalogue.SERIES.get(kpi, kpi)):
+        _need_buyers(data, f"forecast({kpi})")
     return forecast_mod.forecast(data, kpi, grain, horizon, **named)
 
 
@@ -437,6 +451,7 @@ def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=
     ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
     ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
     data, cfg = dataset_of(ds), _explore_config(config, settings)
+    _need_buyers(data, "distribution")
     day = _day(data, as_of)
     return explore_mod.distribution(data, measure, cfg, day, _rules(data, day, rules, cfg))
 
@@ -445,6 +460,7 @@ def interval(ds, events: tuple, *, as_of=None, rules=None, config=None, **settin
     """Time from each user's first ``events[0]`` to their next ``events[1]``: median, P10-P90
     (``.stats``), histogram (``.frame``/``.bins``) and ``.trend`` by ``grain``; ``by``, ``segment``."""
     data, cfg = dataset_of(ds), _explore_config(config, settings)
+    _need_buyers(data, "interval")
     day = _day(data, as_of)
     return explore_mod.interval(data, tuple(events), cfg, day, _rules(data, day, rules, cfg))
 
@@ -467,6 +483,7 @@ def ltv_curve(ds, anchor: str = "first_purchase", *, as_of=None, rules=None, con
     by cohort (``cohort_grain``) and ``by`` (e.g. channel), with CAC and payback day where
     campaigns give it (an LtvResult: ``.frame``/``.cells``, ``.curve``, ``.payback``)."""
     data = dataset_of(ds)
+    _need_buyers(data, "ltv_curve")
     cfg = _explore_config(config, {**settings, "anchor": anchor})
     day = _day(data, as_of)
     return explore_mod.ltv_curve(data, cfg, day, _rules(data, day, rules, cfg), cac=_cac(data, day, cfg.by))
@@ -487,6 +504,7 @@ def users(ds, of, *, as_of=None, rules=None, config=None, **where) -> UsersResul
     distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``), paths
     (``level=``, ``event=``, ``left=``)."""
     data = dataset_of(ds)
+    _need_buyers(data, "users")
     day = getattr(of, "as_of", None) or _day(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)  # the tier of every listed user
     uids = people_mod.users_behind(data, of, day, used, **where)
@@ -499,6 +517,7 @@ def user_profile(ds, user_id, *, as_of=None, rules=None, config=None) -> "people
     ``.event_counts``, ``.tiers`` (month by month), ``.risk`` (their churn-risk row, with
     reasons) and ``.clv`` (their CLV row), the last three computed on first use."""
     data = dataset_of(ds)
+    _need_buyers(data, "user_profile")
     day = _day(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)
     uid = people_mod.find_user(data, user_id)

@@ -48,20 +48,7 @@ XFAIL = {
     ("net_gmv", "online_retail"): "issue 21: repeated invoice lines dropped as duplicates; cancellations not netted",
     ("gross_gmv", "online_retail"): "issue 21: no gross / refunds / net split on the Overview",
     ("gross_gmv", "olist"): "issue 21: no gross / refunds / net split on the Overview",
-    ("loads", "tmall_order_report"): "issue 21: an order report without a buyer id is rejected (missing user_id)",
-    ("currency", "tmall_order_report"): "issue 21: order report without buyer id gives no data set",
-    ("net_gmv", "tmall_order_report"): "issue 21: order report without buyer id gives no data set; refunds column not netted",
-    ("gross_gmv", "tmall_order_report"): "issue 21: order report without buyer id gives no data set",
-    ("orders", "tmall_order_report"): "issue 21: order report without buyer id gives no data set",
-    ("loads", "olist_prejoined"): "issue 21: a pre-joined table with no buyer id at all is refused (no user to "
-                                  "count); orders without buyers are not yet a shape OpsLab loads",
-    ("currency", "olist_prejoined"): "issue 21: a pre-joined table with no buyer id gives no data set",
-    ("net_gmv", "olist_prejoined"): "issue 21: pre-joined table: purchase time not recognised (a delivery date used), "
-                                    "freight left out, 117 undelivered orders rejected",
-    ("gross_gmv", "olist_prejoined"): "issue 21: pre-joined table mis-mapped; no gross / refunds split",
-    ("orders", "olist_prejoined"): "issue 21: pre-joined table: orders dated by delivery, undelivered ones rejected",
     ("quarterly_net_gmv", "online_retail"): "issue 21: invoice lines dropped as duplicates, cancellations not netted",
-    ("quarterly_net_gmv", "olist_prejoined"): "issue 21: pre-joined table mis-mapped (delivery date, no freight)",
     ("net_gmv", "olist_statuses"): "issue 21: items/payments not joined to orders: GMV 0.0 every month",
     ("gross_gmv", "olist_statuses"): "issue 21: no gross / refunds / net split on the Overview",
     ("orders", "olist_statuses"): "issue 21: the orders file is read as activity events: 0 orders",
@@ -306,3 +293,30 @@ def test_money_without_a_customer_is_set_aside_and_shown(name):
     assert truth.totals["rows_without_customer"] <= int(lost["rows"].sum())
     shown = float(lost["amount"].sum())
     assert shown == pytest.approx(float(missing["net"].sum()), rel=0.001)
+
+
+# --- orders without a buyer id: money and orders, never a customer counted ---------------------------
+
+#: The exports whose files name no buyer (issue 21): orders and money load, customers cannot be counted.
+WITHOUT_BUYERS = ("tmall_order_report", "olist_prejoined")
+
+
+@pytest.mark.parametrize("name", WITHOUT_BUYERS)
+def test_without_a_buyer_id_customers_are_nan_and_said_once(name):
+    truth, result = loaded(name)
+    ds = result.dataset
+    assert ds.buyers_known is False
+    assert truth.monthly["customers"].isna().all()  # the truth: none can be counted
+    k = opslab.kpis(ds, grain="month").frame
+    for column in ("paying_users", "active_users", "new_users", "arppu", "arpu", "paid_conversion", "dau"):
+        assert k[column].isna().all(), f"{column} counted from anonymous orders: {k[column].dropna().to_dict()}"
+    # money and orders stay, equal to the truth's totals
+    assert float(k["gmv"].sum()) == pytest.approx(truth.totals["net"], abs=0.01)
+    assert float(k["gmv_gross"].sum()) == pytest.approx(truth.totals["gross"], abs=0.01)
+    assert float(k["refunds"].sum()) == pytest.approx(truth.totals["refunds"], abs=0.01)
+    assert int(k["orders"].sum()) == truth.totals["orders"]
+    notes = [p for _, p in result.problems if p.code == "decide.buyers.none"]
+    assert len(notes) == 1 and notes[0].count == len(ds.orders)
+    with pytest.raises(opslab.OpsLabError) as err:
+        opslab.segment(ds)
+    assert err.value.code == "api.no_buyers"

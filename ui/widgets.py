@@ -23,7 +23,29 @@ def format_kpi(name: str, value: float) -> str:
     money figures of a data set without amounts are absent, never 0."""
     if catalogue.unit(name) == "money" and not getattr(dataset(), "has_amounts", True):
         return tr("overview.no_amounts")
+    if no_buyer_figure(name):
+        return tr("overview.no_buyers")
     return fmt.kpi_value(name, value, lang(), currency())
+
+
+def buyers_known() -> bool:
+    """Whether the session's data set identifies its buyers (False: an order report without
+    a buyer id; customer figures are then absent, never counted from anonymous orders)."""
+    return bool(getattr(dataset(), "buyers_known", True))
+
+
+def no_buyer_figure(name: str) -> bool:
+    """A figure that counts people, on a data set that names no buyer: shown as "no buyer id
+    in this data"."""
+    return not buyers_known() and name in catalogue.KPIS + tuple(catalogue.ALIASES) and catalogue.needs_buyers(name)
+
+
+def require_buyers() -> None:
+    """On a page that follows customers (tiers, churn, CLV, users): when the data set names no
+    buyer, say why the page cannot be shown, and stop."""
+    if not buyers_known():
+        st.info(tr("app.no_buyers_page"))
+        st.stop()
 
 
 def _help(name: str, **params) -> str:
@@ -58,6 +80,8 @@ def kpi_grid(cards: pd.DataFrame, history: pd.DataFrame, conversion_days: int, p
 
 def format_lead(name: str, value: float) -> str:
     """A lead card's value in the one number style: CAC in money, ROI as 1:x, rates in %."""
+    if no_buyer_figure(name):
+        return tr("overview.no_buyers")
     return fmt.kpi_value(name, value, lang(), currency())
 
 
@@ -73,7 +97,9 @@ def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
                 st.metric(catalogue.name(name, lang()), format_lead(name, row["value"]), help=_help(name),
                           border=True)
                 base = int(row["base"])
-                if name in ("cac", "roi"):
+                if no_buyer_figure(name):
+                    note = ""
+                elif name in ("cac", "roi"):
                     note = tr("overview.lead.base_campaigns", n=f"{base:,}") if base else tr("overview.lead.no_campaigns")
                 elif name == "peak_dau":
                     note = tr("overview.lead.peak_day", day=fmt.date(row["day"])) if base else ""

@@ -27,7 +27,7 @@ from ui.server_auth import client_of
 
 DS_PARAM = "ds"
 #: Dataset attributes that are choices made at upload and must come back with the stored set.
-DATASET_SETTINGS = ("currency", "refunds", "has_amounts")
+DATASET_SETTINGS = ("currency", "refunds", "has_amounts", "buyers_known")
 PRUNE_EVERY = 3600.0
 
 

@@ -16,11 +16,12 @@ from ui import state
 from ui.models import shared_result
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice, url_multi
-from ui.widgets import export_buttons, page_start
+from ui.widgets import export_buttons, page_start, require_buyers
 
 SHOW_ROWS = 500
 
 ds = page_start("churn")
+require_buyers()  # customers to follow: without a buyer id, say why and stop
 
 code = lang()
 model_label = {m: tr(f"churn.model.{m}") for m in churn.MODELS}

@@ -21,9 +21,10 @@ from opslab.workspace.target_store import TargetStore
 from ui.safe import md
 from ui.state import dataset_key, labeller, lang, tr
 from ui.url_state import url_choice
-from ui.widgets import page_start
+from ui.widgets import page_start, require_buyers
 
 ds = page_start("experiments")
+require_buyers()  # customers to follow: without a buyer id, say why and stop
 code = lang()
 sample_file = sample_dir() / "assignments.csv"
 props = event_properties(ds)

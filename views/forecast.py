@@ -58,8 +58,13 @@ def show(kpi: str, x: float) -> str:
 
 # -- settings -----------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-kpi = url_choice("selectbox", tr("forecastpage.kpi"), ks.KPIS, "gmv", "fc_kpi", c1,
+# without a buyer id only orders and money can be forecast: no series counted from anonymous orders
+series = ks.KPIS if ds.buyers_known else tuple(
+    k for k in ks.KPIS if not catalogue.needs_buyers(catalogue.SERIES.get(k, k)))
+kpi = url_choice("selectbox", tr("forecastpage.kpi"), series, "gmv", "fc_kpi", c1,
                  format_func=lambda k, c=code: catalogue.series_name(k, c))
+if not ds.buyers_known:
+    st.caption(tr("overview.no_buyers_help"))
 grain = url_choice("segmented_control", tr("forecastpage.grain"), periods.GRAINS, "week", "fc_grain", c2,
                    format_func=labeller("forecastpage.grain."))
 horizon_days = url_choice("selectbox", tr("forecastpage.horizon"), HORIZONS, 91, "fc_horizon", c3,

@@ -13,9 +13,10 @@ from opslab.core.problems import OpsLabError
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
-from ui.widgets import export_buttons, page_start
+from ui.widgets import export_buttons, page_start, require_buyers
 
 ds = page_start("funnels")
+require_buyers()  # customers to follow: without a buyer id, say why and stop
 code = lang()
 t = translator()  # for format_func callbacks, which may run outside this script run
 events = fn.event_names(ds)["event_name"].tolist()

@@ -16,9 +16,10 @@ from opslab.lifecycle import rfm
 from ui import state
 from ui.state import labeller, lang, tr
 from ui.url_state import url_choice
-from ui.widgets import export_buttons, page_start
+from ui.widgets import export_buttons, page_start, require_buyers
 
 ds = page_start("lifecycle")
+require_buyers()  # customers to follow: without a buyer id, say why and stop
 
 code = lang()
 tier_label = {t: tr(f"lifecycle.tier.{t}") for t in lc.TIERS}

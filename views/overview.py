@@ -26,7 +26,10 @@ ds = page_start("overview")
 ds, split, top_n = breakdown.controls(ds)  # filter: every figure below is for those users only
 
 config = metrics.MetricConfig()
-if metrics.existing_rule_switchable(ds):
+buyers = ds.buyers_known  # False: orders without a buyer id; customer figures say so, never counted
+if not buyers:
+    st.warning(tr("overview.no_buyers_help"))
+elif metrics.existing_rule_switchable(ds):
     existing = st.toggle(tr("overview.existing_rule", days=BURN_IN_DAYS), value=True, key="ov_existing",
                          help=tr("overview.existing_rule_help"), bind="query-params")
     n_existing = f"{int(ds.users['censored'].sum()):,}"
@@ -50,7 +53,7 @@ if not frame.loc[start, "complete"]:
     st.info(tr("overview.partial", start=start.date(), end=metrics.period_end(start, grain).date()))
 
 st.subheader(tr("overview.kpis"))
-cards = metrics.kpi_cards(ds, grain, start, config)
+cards = metrics.kpi_cards(ds, grain, start, config, metrics.card_names(ds))
 kpi_grid(cards, frame.loc[:start], config.conversion_days)
 if frame["refunds"].sum() > 0:  # refunds in the data: the period's gross, refunds and net, and which is GMV
     money = {k: fmt.money(frame.loc[start, c], lang(), exact=True, currency=ds.currency)
@@ -65,7 +68,8 @@ else:
     st.caption(tr("overview.no_amounts_help"))
 
 st.subheader(tr("overview.trends"))
-picked = url_multi(tr("overview.trend_metrics"), metrics.KPIS, ["dau", "gmv", "new_users", "paid_conversion"],
+picked = url_multi(tr("overview.trend_metrics"), metrics.card_names(ds),
+                   ["dau", "gmv", "new_users", "paid_conversion"] if buyers else ["orders", "gmv"],
                    "ov_trend", format_func=metric_labeller())
 trend = frame.reset_index()
 marks = None
@@ -81,6 +85,9 @@ for i, name in enumerate(picked):
     if catalogue.unit(name) == "money" and not ds.has_amounts:  # no line at 0: say why there is none
         cols[i % 2].info(f"{title}: {tr('overview.no_amounts')}")
         continue
+    if not buyers and catalogue.needs_buyers(name):  # no line counted from anonymous orders
+        cols[i % 2].info(f"{title}: {tr('overview.no_buyers')}")
+        continue
     if name in metrics.MONEY_KPIS:  # the axis and tooltip name the data set's currency: "GMV ($)"
         title = fmt.money_title(title, ds.currency)
     chart = charts.trend_chart(trend, "period", name, title, tr("metrics.period"), y_format, grain=grain,
@@ -91,6 +98,9 @@ if split:
     breakdown.split_section(ds, grain, start, split, top_n, config)
 
 st.subheader(tr("overview.retention"))
+if not buyers:  # retention follows people: none to follow
+    st.info(f"{tr('overview.retention')}: {tr('overview.no_buyers')}")
+    st.stop()
 month_cohorts = metrics.cohort_retention(ds, "month", "on")
 m1, m3 = (metrics.headline_retention(month_cohorts, k) for k in (1, 3))
 a, b, c, d = st.columns([2, 2, 2, 3])

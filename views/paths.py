@@ -10,9 +10,10 @@ from opslab.core.problems import OpsLabError
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice
-from ui.widgets import page_start
+from ui.widgets import page_start, require_buyers
 
 ds = page_start("paths")
+require_buyers()  # customers to follow: without a buyer id, say why and stop
 code = lang()
 t = translator()  # format_func may run outside this script run
 events = pt.event_names(ds)["event_name"].tolist()

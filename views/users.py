@@ -10,9 +10,10 @@ from opslab.lifecycle.tiers import TIERS
 from opslab.present import formatting as fmt
 from ui.safe import md
 from ui.state import lang, tr
-from ui.widgets import page_start
+from ui.widgets import page_start, require_buyers
 
 ds = page_start("users")
+require_buyers()  # customers to follow: without a buyer id, say why and stop
 code = lang()
 cur = ds.currency
 PER_PAGE = 50

@@ -14,6 +14,12 @@ columns for events and users). Types after coercion:
 * ``refund_amount`` (optional): money given back on the order (a 退款金额 column): the whole
   amount makes the order refunded, less is a partial refund netted on the order's day; a file
   with only a refund amount (a refunds export) is refund rows
+* ``paid_time`` (optional, an order report's 付款时间): an order without one was never paid and
+  is no sale (rejected as unpaid, counted in the reconciliation); ``freight`` (optional): added
+  to the amount (an order's value = products + freight)
+* ``user_id`` of an orders file may be absent: an order report often names no buyer. Each order
+  then gets an anonymous user of its own so the engine runs, and the data set says the buyers
+  are unknown (``Dataset.buyers_known``): no customer figure is counted from those ids
 * order lines: an orders file whose order id repeats with different products, quantities or
   prices is summed into one row per order; the lines are kept as ``Dataset.order_lines``
   (the orders columns, one row per line, ``product_id`` / ``product`` / ``category`` when mapped)
@@ -54,11 +60,11 @@ ORDERS = TableSpec(
     "orders",
     required=("user_id", "order_time", "amount"),
     optional=("order_id", "status", "channel", "quantity", "unit_price", "product_id", "product",
-              "category", "refund_amount"),
-    times=("order_time",),
+              "category", "refund_amount", "paid_time", "freight"),
+    times=("order_time", "paid_time"),
     numbers=("quantity",),
-    money=("amount", "unit_price", "refund_amount"),
-    sparse=("product_id", "product", "category", "refund_amount"),
+    money=("amount", "unit_price", "refund_amount", "freight"),
+    sparse=("product_id", "product", "category", "refund_amount", "paid_time", "freight"),
 )
 USERS = TableSpec(
     "users",

@@ -70,6 +70,11 @@ class Dataset:
     #: False when the data hold no amounts (a behaviour log without prices): money KPIs (GMV,
     #: ARPU, ARPPU, ROI ...) are then absent (NaN), never 0, while counts still work.
     has_amounts: bool = True
+    #: False when no column identifies the buyer (an order report without a buyer id): each
+    #: order then has an anonymous user of its own so the engine runs, and every customer
+    #: figure (paying users, ARPPU, retention, tiers, churn, CLV ...) is absent (NaN, "no buyer
+    #: id in this data"), never counted from those ids; orders and money still work.
+    buyers_known: bool = True
     #: ``"net"``: GMV = sales - refunds (refunds counted on their own day); ``"gross"``: every sale.
     refunds: str = "net"
     #: One row per order line when an orders file was order lines summed into ``orders``
@@ -80,7 +85,8 @@ class Dataset:
     def from_tables(cls, events=None, orders=None, users=None, campaigns=None,
                     fingerprint: str | None = None, currency: str | None = None,
                     has_amounts: bool | None = None, *,
-                    order_lines: pd.DataFrame | None = None, refunds: str = "net") -> "Dataset":
+                    order_lines: pd.DataFrame | None = None, refunds: str = "net",
+                    buyers_known: bool = True) -> "Dataset":
         events, orders = conform(events, EVENTS), conform(orders, ORDERS)
         users, campaigns = conform(users, USERS), conform(campaigns, CAMPAIGNS)
         if events is None and orders is None:
@@ -98,6 +104,7 @@ class Dataset:
             order_lines = conform(order_lines, ORDERS)
         return cls(events, orders, users, campaigns, fingerprint, tuple(derived),
                    currency=str(currency or "").upper(), has_amounts=bool(has_amounts), refunds=refunds,
+                   buyers_known=bool(buyers_known),
                    order_lines=order_lines if order_lines is not None else empty(ORDERS))
 
     # -- facts ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import pandas as pd
 
 from opslab.dataset.dataset import Dataset
 from opslab.ingest.choices import Choices
-from opslab.ingest.decide import Decisions, decide
+from opslab.ingest.decide import Decisions, buyers_note, decide
 from opslab.ingest.link_files import join_files, reconcile
 from opslab.ingest.linked import Link
 from opslab.ingest.mapping import (behaviour_log, money_like_columns, suggest_from_content, suggest_mapping,
@@ -209,11 +209,15 @@ def build_dataset(files: list[LoadedFile], currency: str | None = None,
             report.add(problem)
         report.add(Problem("loader.need_activity", ERROR))
         return None, report
+    note = buyers_note(used)  # no buyer column: said once for the upload, with the evidence
+    if note is not None:
+        report.add(note)
     ds = Dataset.from_tables(
         events=frames.get("events"), orders=frames.get("orders"), users=frames.get("users"),
         campaigns=frames.get("campaigns"), fingerprint=fingerprint(used, currency),
         currency=currency or "",  # "" = not stated: plain numbers, no market assumed
         order_lines=frames.get("order_lines"), refunds=refunds,
+        buyers_known=all(f.result.buyers_known for f in used),
     )
     return ds, report
 

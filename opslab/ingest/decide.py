@@ -55,11 +55,19 @@ class Decisions:
     #: reading them as purchases gives (``n`` orders, ``users`` paying); empty when no file
     #: is of that shape.
     rows: dict = field(default_factory=dict)
+    #: Orders files with no column that identifies the buyer: ``{"files": names, "orders": n}``
+    #: (each order an anonymous buyer of its own, no customer counted); empty when every file has
+    #: one. Said once per upload by :func:`buyers_note` (the data set's report, the Data page).
+    buyers: dict = field(default_factory=dict)
 
     def with_files(self, files) -> "Decisions":
         """These decisions with what validating ``files`` (applied :class:`LoadedFile` s)
         found: how repeated order ids were read and how much money refunds move."""
         lines: dict = {}
+        anonymous = [f for f in files if f.result is not None and f.table == "orders"
+                     and not f.result.buyers_known]
+        buyers = {"files": [f.name for f in anonymous], "orders": sum(len(f.result.clean) for f in anonymous)} \
+            if anonymous else {}
         gross = refunds = net = 0.0
         n_refund_rows = 0
         for f in files:
@@ -78,7 +86,7 @@ class Decisions:
                 n_refund_rows += sum(p.count for p in res.report if p.code.startswith("validate.refund_rows."))
         found = {"gross": gross, "refunds": refunds, "net": net, "n": n_refund_rows,
                  "rule": self.choices.refunds} if refunds else {}
-        return replace(self, lines=lines, refunds=found)
+        return replace(self, lines=lines, refunds=found, buyers=buyers)
     #: the currency choice's options, most likely first (what the evidence names, then the rest)
     currency_options: tuple = CURRENCIES
     epoch_values: int = 0              # Unix-time values among the time columns (sampled)
@@ -253,3 +261,14 @@ def _language_text(files) -> tuple[list[str], pd.Series | None]:
             if col is not None and col in df.columns:
                 texts.append(df[col].dropna().astype("str").head(200))
     return headers, (pd.concat(texts, ignore_index=True) if texts else None)
+
+
+def buyers_note(files) -> Problem | None:
+    """The upload's one word on buyers: ``decide.buyers.none`` (a warning naming the orders files
+    with no column that identifies the buyer, and their orders) when some orders file has none."""
+    anonymous = [f for f in files if f.result is not None and f.table == "orders" and f.usable
+                 and not f.result.buyers_known]
+    if not anonymous:
+        return None
+    n = sum(len(f.result.clean) for f in anonymous)
+    return Problem("decide.buyers.none", WARNING, count=n, params={"files": ", ".join(f.name for f in anonymous)})

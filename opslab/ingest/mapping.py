@@ -44,7 +44,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "event_time": ("行为时间", "事件时间", "访问时间", "发生时间", "登录时间", "event time",
                    "event_time", "timestamp", "datetime", "时间", "日期", "ts", "date", "dt",
                    "time"),
-    "order_time": ("下单时间", "下单日期", "订单时间", "订单日期", "支付时间", "支付日期", "付款时间",
+    "order_time": ("下单时间", "下单日期", "订单创建时间", "订单时间", "订单日期", "创建时间", "支付时间", "支付日期",
+                   "付款时间",
                    "成交时间", "交易时间", "交易日期", "order_purchase_timestamp", "purchase_timestamp",
                    "order_time", "order_date", "pay_time",
                    "purchase_date", "transaction_date", "invoice_date", "created_at", "时间", "日期",
@@ -71,6 +72,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "product": ("商品名称", "商品名", "品名", "商品标题", "product_name", "description", "item_name",
                 "product"),
     "category": ("商品类目", "类目", "品类", "商品分类", "category", "category_name"),
+    "paid_time": ("订单付款时间", "付款时间", "支付时间", "paid_time", "payment_time", "paid_at"),
+    "freight": ("运费", "order_freight_value", "freight_value", "freight", "shipping_cost", "shipping_fee"),
     "refund_amount": ("退款金额", "已退款金额", "退款额", "退款", "refund_amount", "refunded_amount",
                       "amount_refunded", "refund_value", "refund_total"),
     "campaign_id": ("活动ID", "活动编号", "campaign_id", "campaign"),
@@ -228,7 +231,46 @@ def suggest_mapping(columns: list[str], table: str,
             used.add(col)
     if table == "campaigns" and result["campaign_id"] is None and result["name"] is not None:
         result["campaign_id"] = result["name"]
+    if table == "orders":
+        if result["order_time"] is None and result["paid_time"] is not None:  # the one time there is
+            result["order_time"], result["paid_time"] = result["paid_time"], None
+        total = amount_before_refunds(columns, sample, result)
+        if total is not None:
+            result["amount"] = total
     return result
+
+
+#: Headers of an order's total before refunds (an order report's 总金额 beside 实付金额).
+_TOTALS = ("总金额", "订单总金额", "订单总额", "商品总金额", "order_total", "total")
+
+
+def amount_before_refunds(columns, sample: pd.DataFrame | None, mapping: dict) -> str | None:
+    """The column of orders' totals before refunds when the mapped amount is already net of a
+    mapped refund column (amount = total - refund on at least 99 % of the sample rows where
+    money moved, and some refund makes them differ): GMV's gross is the total and the refunds are netted from it, not
+    read off an amount that hides them. None when there is no such column.
+
+    >>> s = pd.DataFrame({"总金额": ["10", "8", "5", "9"], "实付金额": ["10", "0", "3", "0"],
+    ...                   "退款金额": ["0", "8", "2", "0"]})
+    >>> amount_before_refunds(list(s.columns), s, {"amount": "实付金额", "refund_amount": "退款金额"})
+    '总金额'
+    """
+    paid, refund = mapping.get("amount"), mapping.get("refund_amount")
+    if sample is None or not paid or not refund or paid not in sample or refund not in sample:
+        return None
+    used = {c for c in mapping.values() if c}
+    for col in columns:
+        if col in used or col not in sample or not any(_match_level(col, syn) >= 2 for syn in _TOTALS):
+            continue
+        t, p, r = (parse_amounts(sample[c].head(200))[0].astype("float64") for c in (col, paid, refund))
+        r = r.fillna(0.0)
+        ok = t.notna() & p.notna() & ((p.abs() > 0) | (r.abs() > 0))  # money moved: not an unpaid order
+        if ok.sum() < 3:  # too few orders to tell
+            continue
+        same = ((t - r.abs() - p).abs() <= 0.005)[ok]
+        if same.mean() >= 0.99 and bool(((r.abs() > 0) & ok).any()):
+            return col
+    return None
 
 
 _ORDERISH = {"amount", "unit_price", "quantity", "order_id", "status", "refund_amount"}

@@ -30,15 +30,13 @@ from opslab.ingest.column_parse import ID_FIELDS, cost, parse_column
 from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at, take_rows
 from opslab.ingest.fastparse import filter_rows
 from opslab.ingest.money import currency_of
+from opslab.ingest.order_fields import buyer_missing, complete_orders
 from opslab.ingest.order_lines import duplicates_and_lines, sum_lines
 from opslab.ingest.parallel import run_all
 from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
 from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
 from opslab.core.schema import TABLES, TableSpec
 from opslab.ingest.refunds import is_refunds_export, mark_refunds, refunds_export, split_money
-from opslab.ingest.set_aside import fsum, identical, needs_row_hashes, placeholders
-from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
-from opslab.core.schema import TABLES, TableSpec
 
 MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_AMOUNT = 1e8  # one order above 100 million is a typo, not a sale
@@ -71,6 +69,9 @@ class ValidationResult:
     lines: pd.DataFrame | None = None  # the kept order lines when summed into orders (``clean``)
     #: Orders: (gross, refunds, net) money of each part (see :mod:`opslab.ingest.refunds`).
     money_parts: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    #: False for orders without a buyer column: each order has an anonymous buyer of its own
+    #: (:mod:`opslab.ingest.order_fields`), and no customer may be counted from them.
+    buyers_known: bool = True
 
     @property
     def n_rejected(self) -> int:
@@ -203,7 +204,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     derived_amount = "amount" in spec.columns and "amount" not in cols and "unit_price" in cols
     refunds_only = is_refunds_export(table, cols)
     missing = [f for f in spec.required if f not in cols
-               and not (f == "amount" and (derived_amount or refunds_only))]
+               and not (f == "amount" and (derived_amount or refunds_only))
+               and not (f == "user_id" and buyer_missing(table, cols))]
     money_field = _MONEY.get(table)
     if missing:
         for f in missing:
@@ -280,6 +282,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
         _derive_amount(out, cols, rows)
     if refunds_only:
         refunds_export(out, cols, rows)
+    buyers_known = complete_orders(table, out, cols, rows)
     if symbols:
         shown = ", ".join(f"{tok} ({k:,})" for tok, k in sorted(symbols.items(), key=lambda kv: -kv[1]))
         codes = sorted({currency_of(t) or t for t in symbols})
@@ -316,7 +319,8 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
     return ValidationResult(clean, rejected.reset_index(drop=True), report, n, int(keep.sum()),
                             dropped=dropped.reset_index(drop=True), amounts=amounts,
                             amount_field=money_field if money is not None else None,
-                            set_aside=set_aside, symbols=symbols, lines=lines, money_parts=money_parts)
+                            set_aside=set_aside, symbols=symbols, lines=lines, money_parts=money_parts,
+                            buyers_known=buyers_known)
 
 
 def _derive_amount(out, cols, rows: _Rows) -> None:

@@ -136,6 +136,14 @@ ALIASES = {"dau_avg": "dau", "dau_peak": "peak_dau", "pay_rate": "daily_paid_rat
 #: figure: the series "paying_users" is paying users per day, averaged over a period.
 SERIES = {"paying_users": "daily_paying_users"}
 
+#: Figures that count people (or divide by them): without a buyer id in the data
+#: (``Dataset.buyers_known`` False) they cannot be counted and are NaN ("no buyer id in this
+#: data"), never counted from the anonymous per-order users. GMV, orders and refunds remain.
+NEEDS_BUYERS = frozenset({"dau", "peak_dau", "wau", "mau", "stickiness", "active_users", "new_users",
+                          "paid_conversion", "paid_rate", "daily_paid_rate", "arpu", "arppu", "paying_users",
+                          "daily_paying_users", "cohort_retention", "tiers", "churn_risk", "clv", "p_alive",
+                          *(f"m{k}_{b}" for k in (1, 3) for b in ("all", "payer", "high_value"))})
+
 _BY_KEY = {m.key: m for m in METRICS}
 KPIS = tuple(m.key for m in METRICS if m.is_kpi)
 
@@ -190,6 +198,15 @@ def formula(key: str, lang: str = "zh", **params) -> str | None:
 
 def caveat(key: str, lang: str = "zh", **params) -> str | None:
     return _word(key, "caveat", lang, **params)
+
+
+def needs_buyers(key: str) -> bool:
+    """Whether ``key`` counts people, so a data set without a buyer id cannot give it.
+
+    >>> needs_buyers("paying_users"), needs_buyers("gmv"), needs_buyers("orders")
+    (True, False, False)
+    """
+    return get(key).key in NEEDS_BUYERS
 
 
 def unit(key: str) -> str | None:

@@ -53,7 +53,7 @@ def daily(ds: Dataset) -> pd.DataFrame:
         age = (frame.index - pd.Timestamp(ds.start)).days
         for column, window in (("wau", 7), ("mau", 30)):
             frame[column] = frame[column].astype("float64").where(age >= window - 1)
-        return without_money(ds, frame)
+        return without_buyers(ds, without_money(ds, frame))
     return ds.memo(("daily",), compute)
 
 
@@ -82,7 +82,7 @@ def period_totals(ds: Dataset, grain: str, start=None, end=None, as_of=None,
         out = ds.engine.run("period_totals", grain=grain, start=s, end=e, as_of=a,
                             conversion_days=int(conversion_days))
         out["period"] = pd.to_datetime(out["period"])
-        return out.set_index("period")
+        return without_buyers(ds, out.set_index("period"))
     return ds.memo(("period_totals", grain, s, e, a, int(conversion_days)), compute)
 
 
@@ -101,7 +101,7 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         # Signups older than the data (a users table) must not add empty periods before it.
         out = out[[period_end(p, grain) >= first for p in out.index]]
         counts = [c for c in out.columns if c not in ("wau", "mau")]  # early WAU/MAU stay unknown
-        out = out.fillna({c: 0 for c in counts})
+        out = out.fillna({c: 0 for c in counts if c not in BUYER_COLUMNS})
         out["stickiness"] = _ratio(out["dau"], out["mau"])
         out["arpu"] = _ratio(out["gmv"], out["active_users"])
         out["arppu"] = _ratio(out["gmv"], out["paying_users"])
@@ -111,7 +111,7 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         # A cohort's conversion is final once its last signup day has had the full window.
         window = pd.Timedelta(days=config.conversion_days - 1)
         out["conversion_complete"] = [(p >= first) and (period_end(p, grain) + window <= last) for p in out.index]
-        return without_money(ds, out)
+        return without_buyers(ds, without_money(ds, out))
     return ds.memo(("kpi_frame", grain, config), compute)
 
 
@@ -122,6 +122,28 @@ def without_money(ds: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     money = [c for c in frame.columns if c in MONEY_KPIS or c in ("revenue", "roi")]
     return frame.assign(**{c: float("nan") for c in money})
+
+
+#: Columns of the KPI frames that count people (or divide by them): the catalogue's
+#: :data:`~opslab.metrics.catalogue.NEEDS_BUYERS` figures and the counts they are made of.
+BUYER_COLUMNS = frozenset({"dau", "wau", "mau", "active_users", "paying_users", "new_users", "converted",
+                           "stickiness", "arpu", "arppu", "paid_conversion", "paid_rate"})
+
+
+def without_buyers(ds: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its customer columns absent (NaN) when no column identified the buyer
+    (``ds.buyers_known`` False): each order's anonymous user would count one "customer" per
+    order, a fake. Orders, GMV and refunds stay.
+
+    >>> od = pd.DataFrame({"user_id": ["~1", "~2"], "amount": [10.0, 30.0],
+    ...                    "order_time": pd.to_datetime(["2024-01-05", "2024-01-20"])})
+    >>> k = kpis(Dataset.from_tables(orders=od, buyers_known=False))
+    >>> k[["orders", "gmv"]].iloc[0].tolist(), bool(k["paying_users"].isna().all())
+    ([2.0, 40.0], True)
+    """
+    if getattr(ds, "buyers_known", True):
+        return frame
+    return frame.assign(**{c: float("nan") for c in frame.columns if c in BUYER_COLUMNS})
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -136,7 +158,14 @@ def change(current: float, previous: float) -> float:
     return current / previous - 1.0
 
 
-def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig()) -> pd.DataFrame:
+def card_names(ds: Dataset) -> tuple[str, ...]:
+    """The Overview's cards for ``ds``: :data:`KPIS`, led by orders when no buyer is known
+    (the orders are then what can be counted; the customer cards say why they are empty)."""
+    return KPIS if getattr(ds, "buyers_known", True) else ("orders",) + KPIS
+
+
+def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = MetricConfig(),
+              names: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The KPI cards for one period: value, 环比 (previous period) and 同比 (a year before).
 
     ``pop_change`` / ``yoy_change`` follow :func:`opslab.metrics.catalogue.change`: a difference for
@@ -150,7 +179,7 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
         start = default_period(ds, grain, config)
     start = period_start(start, grain)
     rows = []
-    for name in KPIS:
+    for name in names or KPIS:
         value = _lookup(frame, start, name)
         prev = _lookup(frame, shift_period(start, grain, -1), name, need_complete=True)
         yoy = _lookup(frame, year_ago(start, grain), name, need_complete=True)

@@ -64,6 +64,8 @@ def retention_in(ds: Dataset, k: int, base: str, start, end, as_of=None,
                  high_value: float | None = None) -> tuple[float, int]:
     """Pooled M``k`` retention of the ``base`` group over the months m whose month m + k lies
     in ``start``..``end`` and has ended by ``as_of``: (rate, base size)."""
+    if not getattr(ds, "buyers_known", True):  # nobody to follow from month to month
+        return float("nan"), 0
     as_of = pd.Timestamp(as_of or ds.end)
     r = month_retention(ds, as_of, high_value)
     r = r[(r["base"] == base) & (r["k"] == k)]
@@ -104,8 +106,8 @@ def cac_roi(campaigns: pd.DataFrame) -> tuple[float, float]:
 def peak_dau(ds: Dataset, start, end) -> tuple[float, pd.Timestamp | None]:
     """The highest DAU on one day of ``start``..``end`` and that day (the first, on ties)."""
     d = daily(ds)["dau"]
-    d = d[(d.index >= pd.Timestamp(start)) & (d.index <= pd.Timestamp(end))]
-    if not len(d):
+    d = d[(d.index >= pd.Timestamp(start)) & (d.index <= pd.Timestamp(end))].dropna()
+    if not len(d):  # no day, or no user counted (no buyer id in the data)
         return float("nan"), None
     return float(d.max()), d.idxmax()
 

@@ -43,8 +43,9 @@ def _params(p, lang: str) -> dict:
 def problem_text(p, lang: str, currency: str = "") -> str:
     """One problem as a sentence in ``lang`` (amounts in ``currency``, plain when none)."""
     params = _params(p, lang)
-    if isinstance(params.get("amount"), (int, float)):
-        params["amount"] = fmt.money(params["amount"], lang, exact=True, currency=currency)
+    for key in ("amount", "gross", "refunds", "net", "moved"):  # money, in the data set's currency
+        if isinstance(params.get(key), (int, float)):
+            params[key] = fmt.money(params[key], lang, exact=True, currency=currency)
     return t(p.code, lang, **params)
 
 
@@ -60,6 +61,8 @@ def summary_lines(loaded, lang: str = "zh") -> list[str]:
     currency = d.choices.currency or ""
     out = [t("cli.decisions", lang)]
     out += [f"  - {problem_text(p, lang, currency)}" for p in d.notes()]
+    # made once the files were validated: no column identifies the buyer
+    out += [f"  - {problem_text(p, lang, currency)}" for _, p in loaded.problems if p.code == "decide.buyers.none"]
     out.append("  - " + t("cli.duplicates", lang, rule=t(f"data.choice.duplicates.{d.choices.duplicates}", lang)))
     out.append(t("cli.reconciliation", lang))
     for f in loaded.files:

@@ -80,6 +80,9 @@ class OpsReport:
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: False when the data hold no amounts: money figures are absent and the report says so
     has_amounts: bool = True
+    #: False when no column identifies the buyer: customer figures, tiers and churn are absent
+    #: and the report says "no buyer id in this data"
+    buyers_known: bool = True
     start: dt.date | None = None
     why: dict = field(default_factory=dict)          # kpi -> opslab.report.why.Why
     source: ReportSource | None = None
@@ -190,8 +193,15 @@ def _whys(ds: Dataset, p: Period, end: dt.date, days: int) -> dict:
         return {}
     now, before = (p.start, end), (other.start, o_end)
     out = {"gmv": gmv_why(ds, now, before)} if getattr(ds, "has_amounts", True) else {}  # no money without amounts
+    if not getattr(ds, "buyers_known", True):  # no buyer id: no count of people to explain
+        return out
     return out | {"paying_users": count_why(ds, "paying_users", now, before),
                   "new_users": count_why(ds, "new_users", now, before)}
+
+
+#: The churn watch of a data set without a buyer id: nobody to watch (said, never 0).
+NO_CHURN_WATCH = {"count": float("nan"), "count_before": float("nan"), "growth": float("nan"),
+                  "share": float("nan"), "value_at_risk": float("nan"), "value_days": 0}
 
 
 def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
@@ -222,11 +232,14 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
         nxt = None
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
+    buyers = bool(getattr(ds, "buyers_known", True))  # without a buyer id: no tier, no churn watch
     rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "") or "",
-                    has_amounts=bool(getattr(ds, "has_amounts", True)),
+                    has_amounts=bool(getattr(ds, "has_amounts", True)), buyers_known=buyers,
                     as_of=as_of, complete=p.end <= as_of, days=(end - p.start).days + 1,
-                    kpis=kpis, status=status, tiers=_tier_movements(ds, p.start, end, rules),
-                    churn=_churn_watch(ds, p.start, end, rules), campaigns=camp, next_campaign=nxt,
+                    kpis=kpis, status=status,
+                    tiers=_tier_movements(ds, p.start, end, rules) if buyers else pd.DataFrame(),
+                    churn=_churn_watch(ds, p.start, end, rules) if buyers else NO_CHURN_WATCH,
+                    campaigns=camp, next_campaign=nxt,
                     daily=d, start=p.start, source=source, quality=quality(source),
                     data_start=ds.start, data_end=ds.end, fingerprint=str(getattr(ds, "fingerprint", "")))
     rep.why = _whys(ds, p, end, (end - p.start).days + 1)

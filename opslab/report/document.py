@@ -39,6 +39,10 @@ def kpi_rows(rep, lang: str) -> tuple[list, list, list]:
             rows.append([t("targets.kpi.gmv", lang), t("report.no_amounts", lang), "–", "–", "–", "–", "–"])
             colors.append(None)
             continue
+        if not getattr(rep, "buyers_known", True) and catalogue.needs_buyers(kpi):  # said, never counted
+            rows.append([catalogue.name(kpi, lang), t("report.no_buyers", lang), "–", "–", "–", "–", "–"])
+            colors.append(None)
+            continue
         if not np.isfinite(r["actual"]) and not np.isfinite(r["target"]):
             continue
         target = "–" if not np.isfinite(r["target"]) else (
@@ -112,6 +116,10 @@ def _kpis(rep, lang) -> list[Block]:
 
 def _lifecycle(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.lifecycle", lang), key="lifecycle")]
+    if not getattr(rep, "buyers_known", True):  # tiers and churn follow people: none to follow
+        return out + [Block("p", t("report.no_buyers_section", lang), key="tiers_no_buyers"),
+                      Block("h2", t("report.h.churn", lang), key="churn"),
+                      Block("p", t("report.no_buyers_section", lang), key="churn_no_buyers")]
     tiers = rep.tiers
     rows = [[t(f"lifecycle.tier.{k}", lang), value_text("new_users", r["start"], lang),
              value_text("new_users", r["end"], lang), f"{int(r['change']):+,}"]

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.metrics.kpi_series import kpi_series
+from opslab.metrics import catalogue
 from opslab.metrics.kpi_table import change
 from opslab.models.forecast_plausible import FACTOR, best_runs
 from opslab.planning.completion import KPI_KIND, target_row
@@ -127,6 +128,8 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
     rows = []
     set_for_next = {t.kpi: t for t in targets if t.period == nxt.code}
     for kpi in dict.fromkeys([*set_for_next, *FORECAST_SERIES]):
+        if not getattr(ds, "buyers_known", True) and catalogue.needs_buyers(kpi):
+            continue  # no buyer id: nobody to count, so no target either
         anchors = _anchors(ds, kpi, nxt, as_of)
         if kpi in set_for_next:
             t = set_for_next[kpi]
