@@ -101,7 +101,7 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         # Signups older than the data (a users table) must not add empty periods before it.
         out = out[[period_end(p, grain) >= first for p in out.index]]
         counts = [c for c in out.columns if c not in ("wau", "mau")]  # early WAU/MAU stay unknown
-        out = out.fillna({c: 0 for c in counts if c not in BUYER_COLUMNS})
+        out = out.fillna({c: 0 for c in counts})  # without buyers, without_buyers() makes them NaN below
         out["stickiness"] = _ratio(out["dau"], out["mau"])
         out["arpu"] = _ratio(out["gmv"], out["active_users"])
         out["arppu"] = _ratio(out["gmv"], out["paying_users"])
