@@ -16,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from opslab.workspace.passwords import hash_password
 from opslab.workspace.ratelimit import SignInLimiter
 from opslab.workspace.sessions import SessionOwners, owner_key
-from tests.test_server_auth import _inner, cookie_of, csrf_pair, http, sign_in
+from tests.test_server_auth import _inner, cookie_of, csrf_pair, http, run_coroutine, sign_in
 from ui.server_auth import MAX_FORM, Guard, GuardMiddleware
 
 SEEN_PROTOCOLS: list[str] = []
@@ -54,7 +54,7 @@ def ws_resume(app, cookie, session_id):
         pass
 
     SEEN_PROTOCOLS.clear()
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     return [p.strip() for p in SEEN_PROTOCOLS[0].split(",")] if SEEN_PROTOCOLS else None
 
 
@@ -107,7 +107,7 @@ def _post_stream(app, total_bytes, chunk=64 * 1024, declare_length=False):
     async def send(msg):
         sent.append(msg)
 
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     return next(m for m in sent if m["type"] == "http.response.start")["status"], pulled[0]
 
 

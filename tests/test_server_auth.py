@@ -4,6 +4,7 @@ without the signed cookie; wrong passwords are slowed per client; the cookie is 
 from __future__ import annotations
 
 import asyncio
+import threading
 import re
 from urllib.parse import urlencode
 
@@ -28,6 +29,25 @@ async def _ws(websocket):
     await websocket.accept()
     await websocket.close()
 
+
+
+def run_coroutine(coro):
+    """``asyncio.run`` in a thread of its own: the browser tests' session-wide Playwright keeps an
+    event loop running in this worker's main thread, where ``asyncio.run`` refuses to start."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = err
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 def make(tmp_path, password: str | None = "team-2026", users: dict | None = None):
     env = {"OPSLAB_DATA_DIR": str(tmp_path)}
@@ -56,7 +76,7 @@ def http(app, method, path, body=b"", headers=None, client="10.0.0.1"):
     async def send(msg):
         sent.append(msg)
 
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     hdrs: dict[str, list[str]] = {}
     for k, v in start["headers"]:
@@ -78,7 +98,7 @@ def websocket(app, cookie=None):
     async def send(msg):
         sent.append(msg)
 
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     return [m["type"] for m in sent]
 
 

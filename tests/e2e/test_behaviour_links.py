@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_context, wait_idle
 
@@ -17,7 +18,7 @@ def test_funnel_paths_and_experiment_links_restore_their_settings(server, browse
         wait_idle(page, 180_000)
         page.get_by_role("heading", name="Funnels").wait_for()
         page.get_by_text("Biggest drop").first.wait_for()
-        assert page.get_by_role("spinbutton", name="Conversion window (days)").input_value() == "2.00"
+        expect(page.get_by_role("spinbutton", name="Conversion window (days)")).to_have_value("2.00")
         steps = page.locator('[data-testid="stMultiSelect"]').first.locator('[data-tag]')
         assert [s.get_attribute("aria-label") for s in steps.all()] == ["view", "checkout", "purchase"]  # not the default
         pressed = page.locator('[data-testid="stButtonGroup"] [aria-checked="true"], '

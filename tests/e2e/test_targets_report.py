@@ -32,8 +32,9 @@ def store_server(tmp_path_factory):
 
 
 def _status_table(pg):
-    """The completion table: the screen's table whose header says 完成度 (others sit beside it)."""
-    return pg.locator('[data-testid="stTable"]').filter(has=pg.locator("th", has_text="完成度")).first
+    """The completion table: the screen's table whose header says 时间进度 (the past periods' and
+    the proposals' tables sit beside it)."""
+    return pg.locator('[data-testid="stTable"]').filter(has=pg.locator("th", has_text="时间进度")).first
 
 
 def _row(pg, name: str) -> list[str]:
