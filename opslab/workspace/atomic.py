@@ -80,6 +80,7 @@ def read_json(path) -> dict | None:
 
 
 def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (a rename is durable only then), or a file's data, to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -117,7 +118,7 @@ def clean_temps(folder) -> list[str]:
             pid = int(name.rsplit(TEMP_MARK, 1)[1].split("-", 1)[0])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _alive(pid):
+        if pid != os.getpid() and not process_alive(pid):
             try:
                 entry.unlink()
                 removed.append(name)
@@ -126,7 +127,8 @@ def clean_temps(folder) -> list[str]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a temp file or lock of a dead writer may be removed)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

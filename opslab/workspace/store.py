@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opslab.core.problems import OpsLabError
-from opslab.workspace.atomic import clean_temps, locked, write_json
+from opslab.workspace.atomic import clean_temps, fsync_dir, locked, process_alive, write_json
 from opslab.core.keys import is_dataset_id, new_dataset_id
 
 MANIFEST = "manifest.json"
@@ -152,7 +152,7 @@ class Store:
             for table, frame in tables.items():
                 path = tmp / f"{table}.parquet"
                 pq.write_table(_arrow(frame), path, compression="zstd")
-                _fsync(path)
+                fsync_dir(path)
                 size += path.stat().st_size
             if self.quota_bytes is not None and self.usage_bytes() > self.quota_bytes:
                 raise OpsLabError("workspace.quota_exceeded", used_mb=round((self.usage_bytes() - size) / 2**20, 1),
@@ -164,10 +164,10 @@ class Store:
                          settings=dict(settings or {}), bytes=size)
             _write_json(tmp / MANIFEST, asdict(m))
             (tmp / USED).touch()
-            _fsync(tmp / USED)
-            _fsync(tmp)
+            fsync_dir(tmp / USED)
+            fsync_dir(tmp)
             os.rename(tmp, self.sets / dataset_id)  # the one step that makes it exist
-            _fsync(self.sets)
+            fsync_dir(self.sets)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -203,7 +203,7 @@ class Store:
         m = self.get(dataset_id, viewer)
         trash = self.sets / f"{TRASH}{m.id}-{secrets.token_hex(4)}"
         os.rename(self.sets / m.id, trash)
-        _fsync(self.sets)
+        fsync_dir(self.sets)
         shutil.rmtree(trash, ignore_errors=True)
         return m
 
@@ -249,7 +249,7 @@ class Store:
             pid = int(entry.name.rsplit("-", 1)[1])
         except (IndexError, ValueError):
             return True
-        if pid != os.getpid() and not _alive(pid):
+        if pid != os.getpid() and not process_alive(pid):
             return True
         try:
             return self.clock() - entry.stat().st_mtime > STALE_SECONDS
@@ -298,22 +298,3 @@ def _write_json(path: Path, data: dict) -> None:
     """Write through a unique temporary file, fsync it, ``os.replace`` it, fsync the directory
     (:func:`opslab.workspace.atomic.write_json`; a full disk is ``workspace.disk_full``)."""
     write_json(path, data)
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file's data, or a directory's entries (a rename is durable only then), to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
