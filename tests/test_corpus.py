@@ -5,9 +5,9 @@ Each data set in ``tests/corpus/`` (sources, licences and quirks in its README.m
 a user has to choose (no evidence in the file). Its Overview figures (``opslab.kpis``) and row
 reconciliation are compared with ``tests/corpus/truths.py``, plain pandas over the raw files.
 
-Issue 21 (deliverable 7): most of these fail today. Each failing group is marked
-``xfail(strict=True)`` with what is wrong, so the suite stays green and turns red the moment a
-fix makes one pass: then remove its mark.
+Issue 21 (deliverable 7): every shape, every figure, no expected failure. Where the upload
+has to choose (identical order lines kept, an order without items valued by its payments) the
+truth follows the choice the upload states, and the other choice is tested against its own truth.
 """
 
 from __future__ import annotations
@@ -43,23 +43,9 @@ LOADS = {
     "olist_statuses": {"currency": "BRL"},
 }
 
-#: (test, data set) -> what is wrong today (issue 21). Remove an entry once it passes.
-XFAIL = {
-    ("net_gmv", "online_retail"): "issue 21: repeated invoice lines dropped as duplicates; cancellations not netted",
-    ("gross_gmv", "online_retail"): "issue 21: no gross / refunds / net split on the Overview",
-    ("gross_gmv", "olist"): "issue 21: no gross / refunds / net split on the Overview",
-    ("quarterly_net_gmv", "online_retail"): "issue 21: invoice lines dropped as duplicates, cancellations not netted",
-    ("net_gmv", "olist_statuses"): "issue 21: items/payments not joined to orders: GMV 0.0 every month",
-    ("gross_gmv", "olist_statuses"): "issue 21: no gross / refunds / net split on the Overview",
-    ("orders", "olist_statuses"): "issue 21: the orders file is read as activity events: 0 orders",
-    ("customers", "olist_statuses"): "issue 21: orders not joined; repeat buyers not one person via customer_unique_id",
-    ("quarterly_net_gmv", "olist_statuses"): "issue 21: items/payments not joined to orders: GMV 0.0",
-}
-
-
 def cases(test: str, names=tuple(LOADS)):
-    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=True, reason=XFAIL[(test, n)])]
-                         if (test, n) in XFAIL else []) for n in names]
+    """The data sets a test runs on, each its own test id."""
+    return [pytest.param(n, id=n) for n in names]
 
 
 _TRUTHS: dict[str, tr.Truth] = {}
@@ -229,16 +215,19 @@ def test_truths_hold_the_known_shape_of_each_export():
     """Guards against a wrong truth: counts that a reader of each file can check by hand."""
     retail = truth_of("online_retail")
     assert retail.rows == {"online_retail.csv": 35_754}
-    assert retail.totals["duplicate_rows"] == 240  # repeats of a whole line, counted once
-    assert retail.totals["cancellation_rows"] == 464 and retail.totals["rows_without_customer"] == 10_408
-    every_line = tr.online_retail_truth(keep_duplicates=True)
-    assert every_line.totals["net"] - retail.totals["net"] == pytest.approx(retail.totals["duplicate_amount"], abs=0.01)
+    assert retail.totals["duplicate_rows"] == 240  # repeats of a whole line (kept by default)
+    assert retail.totals["cancellation_rows"] == 466 and retail.totals["rows_without_customer"] == 10_409
+    once = tr.online_retail_truth(keep_duplicates=False)
+    assert retail.totals["net"] - once.totals["net"] == pytest.approx(retail.totals["duplicate_amount"], abs=0.01)
     # The two largest sales of the file, each cancelled within minutes, are in the sample:
     # their cancellations dominate the refunds of January and December 2011.
     assert retail.monthly.loc["2011-01", "refunds"] > 77_000 and retail.monthly.loc["2011-12", "refunds"] > 168_000
     assert len(retail.monthly) == 13 and (retail.monthly["net"] > 0).all()
     olist = truth_of("olist")
     assert olist.totals["orders_in_file"] == 4_000 and olist.totals["not_sold_orders"] == 40
+    # Orders without any item row take their payments (all of them canceled or unavailable here).
+    o = tr.olist_orders()
+    assert o.loc[o["items_amount"].isna(), "status"].isin(tr.OLIST_NOT_SOLD).all()
     # Items (price + freight) and payments agree for sold orders to within vouchers/interest.
     pay = tr.olist_truth(amount="payments")
     assert pay.totals["net"] == pytest.approx(olist.totals["net"], rel=0.02)
@@ -293,6 +282,22 @@ def test_money_without_a_customer_is_set_aside_and_shown(name):
     assert truth.totals["rows_without_customer"] <= int(lost["rows"].sum())
     shown = float(lost["amount"].sum())
     assert shown == pytest.approx(float(missing["net"].sum()), rel=0.001)
+
+
+def test_repeated_lines_counted_once_when_the_user_drops_duplicates():
+    """The upload keeps whole-line repeats of an order-line export and says so with their money;
+    ``duplicates="drop"`` counts each once, and the Overview then equals the truth that does."""
+    truth, result = loaded("online_retail")
+    kept = {p.code: p for _, p in result.problems}["validate.duplicate_lines_kept"]
+    once = tr.online_retail_truth(keep_duplicates=False)
+    dropped = opslab.load(*[str(p) for p in once.files.values()], duplicates="drop").dataset
+    k = opslab.kpis(dropped, grain="month").frame
+    k.index = pd.DatetimeIndex(k.index).strftime("%Y-%m")
+    expected = once.split.loc[True]["net"]
+    assert k["gmv"].reindex(expected.index).round(2).to_dict() == pytest.approx(expected.round(2).to_dict(), abs=0.011)
+    # the money the upload names for the repeats is the difference the choice makes
+    moved = attributable(truth)["net"].sum() - expected.sum()
+    assert float(kept.params["amount"]) == pytest.approx(moved, abs=0.01)
 
 
 # --- orders without a buyer id: money and orders, never a customer counted ---------------------------

@@ -2,9 +2,7 @@
 deliverables 1 and 2): small hand-made exports with hand-computed figures, each also checked
 against plain pandas over the raw text."""
 
-import importlib
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -271,29 +269,3 @@ def test_a_stored_data_set_keeps_its_lines_and_refunds_rule(tmp_path):
     again = Dataset.from_tables(orders=back["orders"], order_lines=back["order_lines"],
                                                refunds=m.settings["refunds"])
     assert _monthly(again)["gmv"].round(2).to_dict() == _monthly(ds)["gmv"].round(2).to_dict()
-
-
-# --- the UCI Online Retail export of the corpus (tests/corpus, another branch) -------------------
-CORPUS = Path(__file__).resolve().parent / "corpus"
-
-
-@pytest.mark.skipif(not (CORPUS / "truths.py").exists() or not (CORPUS / "online_retail").exists(),
-                    reason="the corpus of real exports (tests/corpus) is not merged yet")
-def test_online_retail_corpus_months_equal_its_truth_for_the_rows_with_a_customer():
-    # Its truths are plain pandas over the raw file (tests/corpus/truths.py); rows without a
-    # CustomerID are set aside with a warning (nobody to count), so the truth to meet is its
-    # split for the rows with one.
-    truths = importlib.import_module("tests.corpus.truths")
-    truth = truths.online_retail_truth()
-    expected = truth.split.loc[True]
-    res = opslab.load(*[str(p) for p in truth.files.values()])
-    assert res.decisions.lines["rule"] == "sum"
-    k = _monthly(res.dataset).reindex(expected.index)
-    for col, ours in (("gross", "gmv_gross"), ("refunds", "refunds"), ("net", "gmv")):
-        assert k[ours].round(2).to_dict() == pytest.approx(expected[col].round(2).to_dict(), abs=0.011), col
-    assert k["orders"].astype(int).to_dict() == expected["orders"].to_dict()
-    assert k["paying_users"].astype(int).to_dict() == expected["customers"].to_dict()
-    rec = res.reconciliation().set_index("part")
-    assert rec.loc["input", "rows"] == sum(truth.rows.values())
-    assert rec.loc["kept", "rows"] + rec.loc["rejected", "rows"] + rec.loc["dropped", "rows"] == rec.loc["input", "rows"]
-    assert rec.loc["input", "net"] == pytest.approx(truth.totals["net"], abs=0.01)
