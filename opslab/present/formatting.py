@@ -1,7 +1,7 @@
 """Number formatting for people: money in the data set's currency, counts, percentages, ROI.
 
-Chinese readers think in 万 (1e4) and 亿 (1e8) for yuan amounts; every other currency is
-shown with K / M / B. The sign goes before the symbol: ``-$1,268``. Tables show every column
+Chinese readers think in 万 (1e4) and 亿 (1e8) for amounts in any currency ("£220.0万"); English
+readers in K / M / B. The sign goes before the symbol: ``-$1,268``. Tables show every column
 in one format through :func:`table` (a pandas Styler: the text in the style, the numbers kept).
 """
 
@@ -59,8 +59,8 @@ def compact(x: float, lang: str = "zh", digits: int = 1) -> str:
 def money(x: float, lang: str = "zh", exact: bool = False, currency: str | None = "") -> str:
     """An amount in ``currency``: "¥1,280.00" when exact, else compact ("¥12.8万" / "$128K").
 
-    >>> money(-1268, "en", currency="USD"), money(2.5e6, "zh", currency="USD"), money(2.5e6, "zh", currency="CNY")
-    ('-$1,268', '$2.5M', '¥250.0万')
+    >>> money(-1268, "en", currency="USD"), money(2.5e6, "zh", currency="USD"), money(2.5e6, "en", currency="CNY")
+    ('-$1,268', '$250.0万', '¥2.5M')
     >>> money(2.5e6, "zh")  # no currency stated: a plain number, never ¥ by default
     '250.0万'
 
@@ -70,8 +70,7 @@ def money(x: float, lang: str = "zh", exact: bool = False, currency: str | None 
     sign, a, sym = ("-" if x < 0 else ""), abs(float(x)), symbol(currency)
     if exact or a < 10_000:
         return f"{sign}{sym}{a:,.2f}" if a < 1000 or exact else f"{sign}{sym}{a:,.0f}"
-    units_lang = lang if (currency or "").upper() in ("CNY", "") else "en"
-    return sign + sym + compact(a, units_lang)
+    return sign + sym + compact(a, lang)
 
 
 def roi(x: float, decimals: int | None = None) -> str:

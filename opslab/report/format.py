@@ -3,15 +3,15 @@ figure on the screen and the same figure in the .docx or HTML report are the sam
 
 Names, units and change styles come from the metric catalogue (:mod:`opslab.metrics.catalogue`)
 and values are written as every screen writes them (:func:`opslab.present.formatting.kpi_value`,
-:func:`~opslab.present.formatting.kpi_change`): money in the data set's currency (万 / 亿 for
-CNY in Chinese, K / M / B otherwise; a plain number when no currency was stated, which the
+:func:`~opslab.present.formatting.kpi_change`): money in the data set's currency (万 / 亿 in
+Chinese for any currency, K / M / B in English; a plain number when no currency was stated, which the
 report says on its cover and in its data-quality section); rate changes (shares such as
 retention) in 百分点 / pp, amounts and counts as relative changes.
 
 >>> value_text("gmv", 18_600_000, "zh", "CNY"), value_text("roi", 3.24, "en"), pct_text(1.05)
 ('¥1,860.0万', '1:3.2', '105.0%')
 >>> value_text("cac", 55, "en", "USD"), money_text(2410, "zh", "CNY"), money_text(2.2e6, "zh", "GBP")
-('$55.00', '¥2,410', '£2.2M')
+('$55.00', '¥2,410', '£220.0万')
 >>> money_text(2410, "zh")  # no currency stated: a plain number
 '2,410'
 >>> kpi_change_text("m3_payer", 0.35, 0.30, "zh"), kpi_change_text("gmv", 110, 100, "en")

@@ -166,7 +166,7 @@ def test_threshold_change_reuses_features(hand, monkeypatch):
 
 # -- rules: first match wins, disjoint and covering --------------------------------------------
 def reference_tier(r: dict, rules: lc.LifecycleRules) -> str:
-    """The rules one user at a time, straight from DESIGN.md §4."""
+    """The rules one user at a time, straight from docs/DEFINITIONS.md §4."""
     if r["days_since_last_active"] >= rules.churn_days:
         return "churned"
     if r["tenure_days"] < rules.new_days:

@@ -31,10 +31,10 @@ def test_losses_carry_the_sign_before_the_symbol():
 
 
 @pytest.mark.parametrize("x,lang,currency,out", [
-    (-1268, "en", "USD", "-$1,268"), (2_500_315.63, "zh", "USD", "$2.5M"), (2_500_315.63, "zh", "CNY", "¥250.0万"),
+    (-1268, "en", "USD", "-$1,268"), (2_500_315.63, "zh", "USD", "$250.0万"), (2_500_315.63, "zh", "CNY", "¥250.0万"),
     (2_500_315.63, "en", "CNY", "¥2.5M"), (12.5, "zh", "EUR", "€12.50"), (1280, "en", "HKD", "HK$1,280"),
-    (3e8, "zh", "CNY", "¥3.0亿"), (3e8, "zh", "GBP", "£300.0M"), (99, "en", "CHF", "CHF 99.00")])
-def test_money_carries_the_currency_and_only_yuan_uses_wan(x, lang, currency, out):
+    (3e8, "zh", "CNY", "¥3.0亿"), (3e8, "zh", "GBP", "£3.0亿"), (3e8, "en", "GBP", "£300.0M"), (99, "en", "CHF", "CHF 99.00")])
+def test_money_carries_the_currency_and_chinese_uses_wan_for_every_currency(x, lang, currency, out):
     assert fmt.money(x, lang, currency=currency) == out
 
 

@@ -73,11 +73,12 @@ def test_gmv_split_adds_up_and_matches_pandas(sample):
 
 def test_money_as_the_screens_write_it_and_rates_in_points():
     # the catalogue's value text (the Overview's and the Targets screen's): the data set's
-    # currency, 万/亿 for yuan in Chinese, K/M/B otherwise; a plain number when none was stated
+    # currency, 万/亿 in Chinese whatever the currency, K/M/B in English; a plain number when none
+    # was stated (issue 25: "£2.2M" in the Chinese report was a finding)
     for cur in ("GBP", "USD", "CNY", ""):
         for lang in ("zh", "en"):
             assert money_text(2_200_000, lang, cur) == fmt.kpi_value("gmv", 2_200_000, lang, cur)
-    assert money_text(2_200_000, "zh", "GBP") == "£2.2M" and money_text(2_200_000, "zh", "CNY") == "¥220.0万"
+    assert money_text(2_200_000, "zh", "GBP") == "£220.0万" and money_text(2_200_000, "zh", "CNY") == "¥220.0万"
     assert money_text(2_200_000, "zh", None) == "220.0万" and money_text(2_200_000, "en", "") == "2.2M"
     assert kpi_change_text("m3_all", 0.273, 0.319, "zh") == "-4.6 百分点"
     assert kpi_change_text("paid_conversion", 0.30, 0.25, "en") == "+5.0 pp"
