@@ -39,7 +39,7 @@ def spent(t, alpha: float = 0.05, kind: str = "obf", two_sided: bool = True) -> 
     """Cumulative error rate allowed by information fraction(s) ``t`` (``alpha`` at t = 1).
 
     >>> spent([0.25, 0.5, 1.0]).round(5).tolist()
-    [9e-05, 0.00558, 0.05]
+    [1e-05, 0.00305, 0.05]
     """
     if kind not in SPENDING:
         raise ValueError(f"spending must be one of {SPENDING}, not {kind!r}")
@@ -205,3 +205,23 @@ def repeated_p(z, t, kind: str = "obf", two_sided: bool = True, step: float = 0.
             return lo
         lo = max(1e-300, lo * 1e-3)
     return float(math.exp(brentq(h, math.log(lo), math.log(hi), xtol=1e-6, rtol=1e-6)))
+
+
+def information(users, planned: float, max_looks: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Which looks count and their information fractions: ``users`` at each daily look (both
+    arms) over the planned users (``planned``; when today already has more, today is the
+    final analysis and the fractions are over today's users). Looks that added no user are
+    merged into the latest of them; beyond ``max_looks`` looks every k-th is kept, counted back
+    from today (an approximation: the error rate is then exact for those looks only).
+
+    >>> idx, t = information([100, 200, 200, 400], planned=800)
+    >>> idx.tolist(), t.tolist()
+    ([0, 2, 3], [0.125, 0.25, 0.5])
+    """
+    n = np.asarray(users, dtype=float)
+    keep = np.flatnonzero(np.r_[n[1:] > n[:-1], True] & (n > 0))
+    if len(keep) > max_looks:
+        k = math.ceil(len(keep) / max_looks)
+        keep = keep[::-1][::k][::-1]
+    total = max(float(planned), float(n[keep[-1]])) if np.isfinite(planned) and planned > 0 else float(n[keep[-1]])
+    return keep, n[keep] / total
