@@ -118,7 +118,7 @@ def sequential(looks: list[tuple[float, float, int]], config, mean_c: float,
     """Sequential p-value and the last look's interval from daily looks ``(lift, variance of
     the lift, users)``; stopping when the p-value falls below alpha keeps the error rate.
 
-    ``config.seq_method`` "obf" / "pocock" (default "obf"): a group-sequential test over the
+    ``config.seq_method`` "pocock" / "obf" (default "pocock"): a group-sequential test over the
     looks, alpha spent by the Lan-DeMets function by the share of the ``planned`` users (both
     arms) reached (:mod:`opslab.behaviour.group_sequential`): the error rate up to the planned
     sample is alpha exactly; the p-value is the repeated p-value and the interval the repeated
