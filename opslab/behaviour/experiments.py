@@ -403,7 +403,7 @@ def power_plan(baseline: float, sd: float, mde_rel: float, users_per_day: float,
     >>> round(plan["n_per_variant"]), plan["days_more"]
     (6279, 63)
     >>> round(power_plan(0.2, 0.4, 0.1, users_per_day=100, sequential="pocock")["n_per_variant"])
-    8031
+    8029
     """
     need = st.sample_size(sd, abs(mde_rel * baseline), alpha, power)
     if sequential in gs.SPENDING and np.isfinite(need) and users_per_day > 0:

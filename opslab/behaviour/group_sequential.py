@@ -30,17 +30,17 @@ import numpy as np
 from scipy import special, stats
 from scipy.optimize import brentq
 
-SPENDING = ("obf", "pocock")
+SPENDING = ("pocock", "obf")
 _SPAN = 8.0          # the density is integrated over the mean +- _SPAN sd (mass beyond: < 1e-15)
 FINE = 0.4           # node spacing, in kernel sds (checked against 0.1: boundaries agree to 1e-4)
 MAX_LOOKS = 60       # more daily looks are thinned to every k-th (see information)
 _TINY = 1e-13        # an increment below this cannot be crossed: the look's boundary is infinite
 
 
-def spent(t, alpha: float = 0.05, kind: str = "obf", two_sided: bool = True) -> np.ndarray:
+def spent(t, alpha: float = 0.05, kind: str = "pocock", two_sided: bool = True) -> np.ndarray:
     """Cumulative error rate allowed by information fraction(s) ``t`` (``alpha`` at t = 1).
 
-    >>> spent([0.25, 0.5, 1.0]).round(5).tolist()
+    >>> spent([0.25, 0.5, 1.0], kind="obf").round(5).tolist()
     [1e-05, 0.00305, 0.05]
     """
     if kind not in SPENDING:
@@ -141,11 +141,11 @@ def _check_t(t) -> np.ndarray:
     return t
 
 
-def boundaries(t, alpha: float = 0.05, kind: str = "obf", two_sided: bool = True, step: float = 0.05) -> np.ndarray:
+def boundaries(t, alpha: float = 0.05, kind: str = "pocock", two_sided: bool = True, step: float = 0.05) -> np.ndarray:
     """z boundaries ``c_k`` of looks at information fractions ``t`` (strictly increasing, the
     last at most 1): a test stops at the first look with ``|z| >= c_k`` (one-sided: ``z >= c_k``).
 
-    >>> boundaries([0.25, 0.5, 0.75, 1.0]).round(3).tolist()
+    >>> boundaries([0.25, 0.5, 0.75, 1.0], kind="obf").round(3).tolist()
     [4.333, 2.963, 2.359, 2.014]
     """
     t = _check_t(t)
@@ -181,13 +181,13 @@ def _margin(z: np.ndarray, t: np.ndarray, alpha: float, kind: str, two_sided: bo
     return best
 
 
-def repeated_p(z, t, kind: str = "obf", two_sided: bool = True, step: float = 0.05) -> float:
+def repeated_p(z, t, kind: str = "pocock", two_sided: bool = True, step: float = 0.05) -> float:
     """The repeated p-value (Jennison & Turnbull 2000, sec. 9.1): the smallest alpha whose
     boundaries the looks so far have reached (z signed in the tested direction when
     one-sided). ``p <= alpha`` exactly when the alpha-level test has stopped, so comparing it
     with alpha (or a Holm / BH level) is the boundaries' own decision.
 
-    >>> round(repeated_p([1.0, 2.1], [0.5, 1.0]), 4)
+    >>> round(repeated_p([1.0, 2.1], [0.5, 1.0], kind="obf"), 4)
     0.0363
     """
     z, t = np.asarray(z, dtype=float), _check_t(t)
