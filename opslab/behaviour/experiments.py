@@ -27,7 +27,7 @@ import pandas as pd
 from opslab.behaviour import effect_stats as es
 from opslab.behaviour import experiment_effects as fx
 from opslab.behaviour import experiment_stats as st
-from opslab.behaviour import group_sequential as gs
+from opslab.behaviour.experiment_stats import power_plan  # the power card and the verdict share it
 from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import first_values
 from opslab.core.problems import OpsLabError
@@ -386,29 +386,3 @@ def _verdict(r, srm_p: float, config: ABConfig) -> str:
     if -planned < low and high < planned:  # the interval (the one the verdict used) rules out the planned lift
         return "flat"
     return "inconclusive"
-
-
-def power_plan(baseline: float, sd: float, mde_rel: float, users_per_day: float, n_now: float = 0,
-               alpha: float = 0.05, power: float = 0.8, sequential: str | None = None) -> dict:
-    """The power calculator: users per variant to detect a relative lift ``mde_rel`` on a
-    metric with mean ``baseline`` and per-user ``sd``, and how many more days that takes at
-    ``users_per_day`` per variant.
-
-    ``sequential`` ("obf" / "pocock"): the plan of a group-sequential test read every day:
-    the fixed-horizon sample times the design's inflation for one look a day
-    (:func:`opslab.behaviour.group_sequential.inflation`, at most 60 looks), so the planned
-    power holds for the test the verdict uses.
-
-    >>> plan = power_plan(0.2, 0.4, 0.1, users_per_day=100)
-    >>> round(plan["n_per_variant"]), plan["days_more"]
-    (6279, 63)
-    >>> round(power_plan(0.2, 0.4, 0.1, users_per_day=100, sequential="pocock")["n_per_variant"])
-    8029
-    """
-    need = st.sample_size(sd, abs(mde_rel * baseline), alpha, power)
-    if sequential in gs.SPENDING and np.isfinite(need) and users_per_day > 0:
-        looks = int(min(gs.MAX_LOOKS, max(1, math.ceil(need / users_per_day))))
-        need = need * gs.inflation(looks, alpha, power, sequential)
-    more = max(0, math.ceil((need - n_now) / users_per_day)) if np.isfinite(need) and users_per_day > 0 else None
-    return {"n_per_variant": need, "days_more": more,
-            "mde_now": st.mde(sd, n_now, alpha, power) if n_now else float("nan")}
