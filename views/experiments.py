@@ -81,8 +81,10 @@ with st.expander(tr("experiments.settings"), icon=":material/tune:"):
     no_cap, no_attr = tr("experiments.cap.none"), tr("experiments.strata.none")  # format_func runs outside the script
     alternative = t1.selectbox(tr("experiments.alternative"), ex.ALTERNATIVES, key="ab_alt",
                                format_func=labeller("experiments.alternative."), help=tr("experiments.alternative_help"))
+    seq_method = t2.selectbox(tr("experiments.seq_method"), ex.SEQ_METHODS, key="ab_seq",
+                              format_func=labeller("experiments.seq_method."), help=tr("experiments.seq_method_help"))
     tuning = t2.number_input(tr("experiments.seq_tuning"), min_value=0, value=0, step=1000, key="ab_tuning",
-                             help=tr("experiments.seq_tuning_help"))
+                             help=tr("experiments.seq_tuning_help"), disabled=seq_method != "msprt")
     cap = t3.selectbox(tr("experiments.cap"), [0.0, 95.0, 99.0, 99.9], index=0, key="ab_cap", help=tr("experiments.cap_help"),
                        format_func=lambda v: no_cap if not v else f"P{v:g}")
     attributes = [c for c in ds.users.columns if c not in ("uid", "user_id", "signup_time", "censored")
@@ -95,7 +97,8 @@ with st.expander(tr("experiments.settings"), icon=":material/tune:"):
     correction = u2.selectbox(tr("experiments.correction"), ["holm", "bh"], key="ab_correction",
                               format_func=labeller("experiments.correction."), help=tr("experiments.correction_help"))
 config = ex.ABConfig(alpha=alpha, window_days=window or None, pre_days=int(pre_days), retention_day=int(ret_day),
-                     event=event, mde_rel=mde_pct / 100, alternative=alternative, seq_tuning=tuning or None,
+                     event=event, mde_rel=mde_pct / 100, alternative=alternative, seq_method=seq_method,
+                     seq_tuning=(tuning or None) if seq_method == "msprt" else None,
                      cap_pct=cap or None, strata=strata or None, prior_sd=prior / 100 or None, correction=correction)
 
 try:
@@ -146,14 +149,16 @@ for col, row in zip(cols, res.variants.itertuples()):
     col.metric(f"{md(row.variant)} · n={row.n:,}", value(row.mean), border=True,
                help=tr("experiments.control_help") if row.variant == res.control else None)
 
+sequential_verdict = seq_method != "msprt"   # a group-sequential test makes every call, with its own interval
 for r in comp.itertuples():
+    low, high = (r.seq_low, r.seq_high) if sequential_verdict else (r.ci_low, r.ci_high)
     params = {"variant": md(r.variant), "control": md(res.control), "metric": tr(f"experiments.metric.{metric}"),
-              "lift": lift(r.lift), "rel": fmt.pct(r.rel_lift, signed=True), "low": lift(r.ci_low),
-              "high": lift(r.ci_high), "beat": fmt.pct(r.chance_to_beat), "days": r.days_more or 0,
+              "lift": lift(r.lift), "rel": fmt.pct(r.rel_lift, signed=True), "low": lift(low),
+              "high": lift(high), "beat": fmt.pct(r.chance_to_beat), "days": r.days_more or 0,
               "level": f"{1 - alpha:.0%}"}
     box = {"win": st.success, "loss": st.error}.get(r.verdict, st.info)
     box(tr(f"experiments.verdict.{r.verdict}", **params)
-        + (" " + tr("experiments.sequential_stop", days=r.days_more) if r.stopped_early else ""))
+        + (" " + tr("experiments.sequential_stop", days=r.days_more, share=fmt.pct(r.info_share)) if r.stopped_early else ""))
 
 table = pd.DataFrame({
     tr("experiments.variant"): comp["variant"],
@@ -175,7 +180,8 @@ chart_data = comp[["variant", "rel_lift", "rel_low", "rel_high"]].copy()
 chart_data["colour"] = ["#16a34a" if lo > 0 else "#dc2626" if hi < 0 else "#64748b"
                         for lo, hi in zip(comp["rel_low"], comp["rel_high"])]
 st.altair_chart(charts.lift_intervals(chart_data, tr("experiments.rel_lift"), tr("experiments.variant")), width="stretch")
-st.caption(tr("experiments.peek_rule", days=res.days_running))
+st.caption(tr(f"experiments.peek_rule.{seq_method}", days=res.days_running, alpha=fmt.pct(alpha),
+              share=fmt.pct(float(comp["info_share"].min()))))
 if res.cuped:
     st.caption(tr("experiments.cuped_note", days=config.pre_days))
 if res.caps:
@@ -209,9 +215,13 @@ def power_panel():
                           key="ab_plan_mde")
     daily = p2.number_input(tr("experiments.plan_daily"), min_value=0.01, value=per_day, format="%.2f",
                             key="ab_plan_daily")
-    plan = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha)
+    plan = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha, sequential=seq_method)
+    fixed = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha)["n_per_variant"]
     q1, q2, q3 = st.columns(3)
-    q1.metric(tr("experiments.n_needed"), "–" if not math.isfinite(plan["n_per_variant"]) else f"{math.ceil(plan['n_per_variant']):,}", border=True)
+    factor = plan["n_per_variant"] / fixed if math.isfinite(fixed) and fixed > 0 else float("nan")
+    q1.metric(tr("experiments.n_needed"), "–" if not math.isfinite(plan["n_per_variant"]) else f"{math.ceil(plan['n_per_variant']):,}", border=True,
+              help=tr("experiments.n_needed_help_seq", factor=f"{factor:.2f}", method=tr(f"experiments.seq_method.{seq_method}"))
+              if seq_method in ("obf", "pocock") and math.isfinite(factor) else None)
     stopped = bool(base["stopped_early"]) and mde == mde_pct and daily == per_day
     q2.metric(tr("experiments.days_more"), tr("experiments.days_more_stopped") if stopped
               else "–" if plan["days_more"] is None else f"{plan['days_more']:,}", border=True,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.behaviour import effect_stats as es
+from opslab.behaviour import group_sequential as gs
 from opslab.behaviour.experiment_stats import Comparison
 
 #: per metric: (post-period column(s), pre-period column(s)); ratio metrics have two each
@@ -112,26 +113,47 @@ def compare(g_c: pd.DataFrame, g_t: pd.DataFrame, metric: str, config, cuped: bo
     return comp, extra
 
 
-def sequential(looks: list[tuple[float, float, int]], config, mean_c: float) -> tuple[float, float, float]:
-    """Always-valid p-value and the last look's confidence sequence from daily looks
-    ``(lift, variance of the lift, users)``.
+def sequential(looks: list[tuple[float, float, int]], config, mean_c: float,
+               planned: float = float("nan")) -> tuple[float, float, float]:
+    """Sequential p-value and the last look's interval from daily looks ``(lift, variance of
+    the lift, users)``; stopping when the p-value falls below alpha keeps the error rate.
 
-    The mixture's spread comes from ``config.seq_tuning`` (the users at which the test is
-    sharpest, as GrowthBook's tuning parameter) or else from ``config.seq_tau`` (the prior sd
-    of the lift relative to the control mean: the mSPRT of Johari et al. 2017). The p-value
-    is the running minimum over looks, so stopping at any look keeps the error rate."""
+    ``config.seq_method`` "pocock" / "obf" (default "pocock"): a group-sequential test over the
+    looks, alpha spent by the Lan-DeMets function by the share of the ``planned`` users (both
+    arms) reached (:mod:`opslab.behaviour.group_sequential`): the error rate up to the planned
+    sample is alpha exactly; the p-value is the repeated p-value and the interval the repeated
+    confidence interval. "msprt": the always-valid mixture test, valid however long the test
+    runs and so conservative with a planned end; its spread comes from ``config.seq_tuning``
+    (the users at which it is sharpest, as GrowthBook's tuning parameter) or else from
+    ``config.seq_tau`` (the prior sd of the lift relative to the control mean: Johari et al.
+    2017); its p-value is the running minimum over looks."""
+    looks = [lk for lk in looks if lk[1] > 0 and np.isfinite(lk[0])]
     if not looks:
         return float("nan"), float("nan"), float("nan")
+    if config.seq_method != "msprt":
+        return _group_sequential(looks, config, planned)
     best = 1.0
     two = config.alternative == "two-sided"
     fixed = es.sequential_rho(config.alpha, config.seq_tuning, two) if config.seq_tuning else None
     last = (float("nan"), float("nan"), float("nan"))
     for lift, var, n in looks:
-        if not var > 0:
-            continue
         e = es.Effect(lift, float(np.sqrt(var)), float("inf"), n, mean_c, False)
         tau = config.seq_tau * abs(mean_c)
         rho = fixed if fixed else (tau / np.sqrt(var * n) if tau > 0 else 1 / np.sqrt(n))
         last = es.sequential_test(e, config.alpha, alternative=config.alternative, rho=rho)
         best = min(best, last[0])
     return best, last[1], last[2]
+
+
+def _group_sequential(looks, config, planned: float) -> tuple[float, float, float]:
+    lift, var, users = (np.array(col, dtype=float) for col in zip(*looks))
+    keep, t = gs.information(users, planned)
+    two = config.alternative == "two-sided"
+    sign = -1.0 if config.alternative == "less" else 1.0
+    z = sign * lift[keep] / np.sqrt(var[keep])
+    p = gs.repeated_p(z, t, config.seq_method, two)
+    c = float(gs.boundaries(t, config.alpha, config.seq_method, two)[-1])
+    est, half = float(lift[-1]), c * float(np.sqrt(var[-1]))
+    if two:
+        return p, est - half, est + half
+    return (p, est - half, float("inf")) if sign > 0 else (p, float("-inf"), est + half)

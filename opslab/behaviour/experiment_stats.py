@@ -11,15 +11,19 @@ Each function is small and checked against scipy / statsmodels in ``opslab/behav
 * :func:`cuped`: variance reduction with a pre-period covariate (Deng et al. 2013).
 * :func:`msprt_pvalues`: always-valid p-values by the mixture sequential probability ratio test
   (Johari et al. 2017): a lead may look every day without inflating false alarms.
-* :func:`sample_size`, :func:`mde`: the power calculator; :func:`holm`: several variants.
+* :func:`sample_size`, :func:`mde`, :func:`power_plan`: the power calculator (with the
+  sequential plan's inflation); :func:`holm`: several variants.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from opslab.behaviour import group_sequential as gs
 
 
 @dataclass(frozen=True)
@@ -209,3 +213,29 @@ def holm(p_values) -> np.ndarray:
         running = max(running, (m - rank) * p[i])
         adj[i] = min(1.0, running)
     return adj
+
+
+def power_plan(baseline: float, sd: float, mde_rel: float, users_per_day: float, n_now: float = 0,
+               alpha: float = 0.05, power: float = 0.8, sequential: str | None = None) -> dict:
+    """The power calculator: users per variant to detect a relative lift ``mde_rel`` on a
+    metric with mean ``baseline`` and per-user ``sd``, and how many more days that takes at
+    ``users_per_day`` per variant.
+
+    ``sequential`` ("obf" / "pocock"): the plan of a group-sequential test read every day:
+    the fixed-horizon sample times the design's inflation for one look a day
+    (:func:`opslab.behaviour.group_sequential.inflation`, at most 60 looks), so the planned
+    power holds for the test the verdict uses.
+
+    >>> plan = power_plan(0.2, 0.4, 0.1, users_per_day=100)
+    >>> round(plan["n_per_variant"]), plan["days_more"]
+    (6279, 63)
+    >>> round(power_plan(0.2, 0.4, 0.1, users_per_day=100, sequential="pocock")["n_per_variant"])
+    8029
+    """
+    need = sample_size(sd, abs(mde_rel * baseline), alpha, power)
+    if sequential in gs.SPENDING and np.isfinite(need) and users_per_day > 0:
+        looks = int(min(gs.MAX_LOOKS, max(1, math.ceil(need / users_per_day))))
+        need = need * gs.inflation(looks, alpha, power, sequential)
+    more = max(0, math.ceil((need - n_now) / users_per_day)) if np.isfinite(need) and users_per_day > 0 else None
+    return {"n_per_variant": need, "days_more": more,
+            "mde_now": mde(sd, n_now, alpha, power) if n_now else float("nan")}

@@ -9,8 +9,11 @@ after the experiment began) in DuckDB (``opslab/behaviour/experiments.sql``); th
 A readout is stopped (``verdict == "srm"``) when the variant counts do not match the planned
 split (sample-ratio mismatch, p < ``srm_alpha``): the assignment is broken and no lift from it
 can be trusted. p-values come twice: the fixed-horizon one (valid only when the sample size
-was fixed in advance and the test read once) and the always-valid sequential one (mSPRT),
-which a lead may check every day.
+was fixed in advance and the test read once) and the sequential one, which a lead may check
+every day up to the planned sample: by default a group-sequential test whose Pocock alpha
+spending makes the error rate of daily looks exactly alpha (planned samples inflated to keep
+the power)
+(:mod:`opslab.behaviour.group_sequential`); the always-valid mSPRT is an option.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pandas as pd
 from opslab.behaviour import effect_stats as es
 from opslab.behaviour import experiment_effects as fx
 from opslab.behaviour import experiment_stats as st
+from opslab.behaviour.experiment_stats import power_plan  # the power card and the verdict share it
 from opslab.dataset.dataset import Dataset
 from opslab.behaviour.funnel_sql import first_values
 from opslab.core.problems import OpsLabError
@@ -34,6 +38,8 @@ METRICS = ("conversion", "revenue", "orders", "retention", "aov")
 BINARY = frozenset({"conversion", "retention"})
 VERDICTS = ("srm", "win", "loss", "flat", "inconclusive", "too_early")
 ALTERNATIVES = ("two-sided", "greater", "less")
+#: the test for daily looks: group-sequential with Pocock or O'Brien-Fleming spending, or mSPRT
+SEQ_METHODS = ("pocock", "obf", "msprt")
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,9 @@ class ABConfig:
     event: str = "purchase"           # conversion event
     weights: tuple[float, ...] | None = None  # planned split, equal by default
     mde_rel: float = 0.1              # the lift the power calculator plans for
+    seq_method: str = "pocock"        # daily looks: "pocock" / "obf" alpha spending to the planned sample, or "msprt"
     seq_tau: float = 0.25             # mSPRT prior sd of the lift, relative to the control mean
-    seq_tuning: float | None = None   # or: users (both arms) at which the always-valid test is sharpest
+    seq_tuning: float | None = None   # or: users (both arms) at which the mSPRT is sharpest
     alternative: str = "two-sided"    # "greater": the treatment raises the metric; "less": lowers it
     cap_pct: float | None = None      # cap each user's revenue / orders at this percentile of all users
     strata: str | None = None         # a user attribute (users table column) to post-stratify on
@@ -60,6 +67,8 @@ class ABConfig:
     def __post_init__(self):
         if self.alternative not in ALTERNATIVES:
             raise ValueError(f"alternative must be one of {ALTERNATIVES}, not {self.alternative!r}")
+        if self.seq_method not in SEQ_METHODS:
+            raise ValueError(f"seq_method must be one of {SEQ_METHODS}, not {self.seq_method!r}")
         if self.correction not in ("holm", "bh"):
             raise ValueError(f"correction must be 'holm' or 'bh', not {self.correction!r}")
         if self.cap_pct is not None and not 50 <= self.cap_pct < 100:
@@ -288,17 +297,20 @@ def _default_control(names: list[str]) -> str:
 def _comparisons(rows, groups, control, metric, daily, end, config, days, srm_p, caps) -> pd.DataFrame:
     out = []
     for v, comp, sd_c, extra in rows:
-        looks = _looks(groups[control], groups[v], metric, config, daily, end, caps)
-        seq, seq_lo, seq_hi = fx.sequential(looks, config, comp.mean_c)
         n_now = min(len(groups[control]), len(groups[v]))
         sd = sd_c if np.isfinite(sd_c) else comp.se * math.sqrt(n_now / 2)
         per_day = n_now / days
         # one route to "days remaining": the power card calls power_plan with these inputs
-        plan = power_plan(comp.mean_c, sd, config.mde_rel, per_day, n_now, config.alpha, config.power)
+        plan = power_plan(comp.mean_c, sd, config.mde_rel, per_day, n_now, config.alpha, config.power,
+                          config.seq_method)
+        # the sequential test spends its error rate by the share of the planned users (both arms)
+        looks = _looks(groups[control], groups[v], metric, config, daily, end, caps)
+        seq, seq_lo, seq_hi = fx.sequential(looks, config, comp.mean_c, 2 * plan["n_per_variant"])
         out.append({"variant": v, **comp.__dict__, **extra, "p_sequential": seq, "seq_low": seq_lo,
                     "seq_high": seq_hi, "mde_abs": st.mde(sd, n_now, config.alpha, config.power),
                     "n_needed": plan["n_per_variant"], "days_more": plan["days_more"], "sd_used": sd,
-                    "n_now": n_now, "per_day": per_day})
+                    "n_now": n_now, "per_day": per_day,
+                    "info_share": min(1.0, n_now / plan["n_per_variant"]) if plan["n_per_variant"] > 0 else float("nan")})
     frame = pd.DataFrame(out)
     frame["p_holm"] = st.holm(frame["p_value"].fillna(1.0).to_numpy())
     frame["p_bh"] = es.adjust(frame["p_value"].fillna(1.0).to_numpy(), "bh")
@@ -359,31 +371,18 @@ def _verdict(r, srm_p: float, config: ABConfig) -> str:
         return "srm"
     if not np.isfinite(r.p_value):
         return "inconclusive"
-    # Do not peek: before the planned sample is reached only the always-valid p-value may
-    # end the test; the fixed-horizon one is read once the sample is complete.
+    # Do not peek: before the planned sample is reached only the sequential p-value may end
+    # the test. A group-sequential test also makes the final call (its last boundary is part
+    # of the 5 %); with mSPRT the fixed-horizon p-value is read once the sample is complete.
     early = bool(r.days_more)
-    p = r.p_seq_holm if early else (r.p_holm if config.correction == "holm" else r.p_bh)
+    final = r.p_seq_holm if config.seq_method != "msprt" else (r.p_holm if config.correction == "holm" else r.p_bh)
+    p = r.p_seq_holm if early else final
     if p < config.alpha:
         return "win" if r.lift > 0 else "loss"
     if early:
         return "too_early"
     planned = abs(config.mde_rel * r.mean_c)
-    if -planned < r.ci_low and r.ci_high < planned:  # the interval rules out the planned lift
+    low, high = (r.ci_low, r.ci_high) if config.seq_method == "msprt" else (r.seq_low, r.seq_high)
+    if -planned < low and high < planned:  # the interval (the one the verdict used) rules out the planned lift
         return "flat"
     return "inconclusive"
-
-
-def power_plan(baseline: float, sd: float, mde_rel: float, users_per_day: float, n_now: float = 0,
-               alpha: float = 0.05, power: float = 0.8) -> dict:
-    """The power calculator: users per variant to detect a relative lift ``mde_rel`` on a
-    metric with mean ``baseline`` and per-user ``sd``, and how many more days that takes at
-    ``users_per_day`` per variant.
-
-    >>> plan = power_plan(0.2, 0.4, 0.1, users_per_day=100)
-    >>> round(plan["n_per_variant"]), plan["days_more"]
-    (6279, 63)
-    """
-    need = st.sample_size(sd, abs(mde_rel * baseline), alpha, power)
-    more = max(0, math.ceil((need - n_now) / users_per_day)) if np.isfinite(need) and users_per_day > 0 else None
-    return {"n_per_variant": need, "days_more": more,
-            "mde_now": st.mde(sd, n_now, alpha, power) if n_now else float("nan")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -97,13 +99,22 @@ def test_experiment_figures_equal_the_engine():
     # win before the planned sample is read as the sequential stop it is
     first = comp.iloc[0]
     shown_days = m[t("experiments.days_more", "en")]
+    # the planned sample is the sequential test's (the fixed-horizon one times its inflation)
+    assert m[t("experiments.n_needed", "en")] == f"{math.ceil(first['n_needed']):,}"
+    assert first["n_needed"] > ex.power_plan(first["mean_c"], first["sd_used"], 0.10, first["per_day"])["n_per_variant"]
     boxes = [b.value for b in (*at.success, *at.error, *at.info)]
+    stop = t("experiments.sequential_stop", "en", days=first["days_more"], share=fmt.pct(first["info_share"]))
     if first["stopped_early"]:
         assert shown_days == t("experiments.days_more_stopped", "en")
-        assert any(t("experiments.sequential_stop", "en", days=first["days_more"]) in b for b in boxes)
+        assert any(stop in b for b in boxes)
     else:
         assert shown_days == ("–" if pd.isna(first["days_more"]) else f"{int(first['days_more']):,}")
-        assert not any(t("experiments.sequential_stop", "en", days=first["days_more"]) in b for b in boxes)
+        assert not any(stop in b for b in boxes)
+    # the verdict is the sequential test's, with its interval and the method named under the table
+    assert first["verdict"] == "win" and first["p_sequential"] < 0.05
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(t("experiments.peek_rule.pocock", "en", days=res.days_running, alpha="5.0%",
+                                share=fmt.pct(first["info_share"]))[:40]) for c in captions)
 
 
 def test_funnel_page_in_both_languages_and_order_mode_changes_results():

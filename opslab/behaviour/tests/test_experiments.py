@@ -169,8 +169,15 @@ def test_outcomes_match_pandas_and_the_readout_matches_scipy():
         assert comp["mean_c"] == pytest.approx(y[~is_b].mean()) and comp["mean_t"] == pytest.approx(y[is_b].mean())
     raw = stats.ttest_ind(rev.to_numpy()[is_b], rev.to_numpy()[~is_b], equal_var=False)
     assert res["revenue"].cuped and res["revenue"].comparisons.iloc[0]["p_value"] <= raw.pvalue * 1.5
-    assert res["conversion"].verdicts["B"] == "win"
     assert res["conversion"].srm_ok
+    # a 15-point lift (fixed-horizon p 0.0003) at a tenth of the planned sample: the default
+    # Pocock spending (and mSPRT) stops here; O'Brien-Fleming keeps its error for later looks
+    conv = res["conversion"].comparisons.iloc[0]
+    assert conv["p_value"] < 0.001 and conv["n_now"] < 0.15 * conv["n_needed"]
+    assert res["conversion"].verdicts["B"] == "win" and conv["stopped_early"]
+    for method, verdict in (("msprt", "win"), ("obf", "too_early")):
+        cfg_m = ABConfig(window_days=7, retention_day=3, seq_method=method)
+        assert ab_test(ds, asg, "conversion", control="A", config=cfg_m).verdicts["B"] == verdict
 
 
 def test_planted_srm_stops_the_readout():
