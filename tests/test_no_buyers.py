@@ -81,3 +81,33 @@ def test_the_report_says_no_buyer_id_for_every_customer_figure_and_never_counts_
     text = rep.to_html()
     assert text.count(t("report.no_buyers_section", "en")) == 2  # tiers and churn watch
     assert set(rep.plan["kpi"]) <= {"gmv"}  # no target proposed for a count of nobody
+
+
+def test_the_digest_and_the_alert_check_say_no_buyer_id_and_check_gmv_only():
+    """The pushed digest writes "no buyer id in this data" for customer figures (never "–" or a
+    count); the daily alert checks only GMV (DAU and the pay rate count people) and does not fail."""
+    from opslab.core.i18n import t
+    from opslab.report import push
+    from opslab.report.format import value_text
+    from tests.corpus import truths as tr
+    truth = tr.tmall_order_report_truth()
+    data = opslab.load(*[str(p) for p in truth.files.values()]).dataset
+    rep = opslab.quarterly_report(data, "2020-02", lang="en")
+    lines = push.digest_text(rep).splitlines()
+    gmv = value_text("gmv", truth.monthly.loc["2020-02", "net"], "en", "CNY")
+    assert f"{catalogue.name('gmv', 'en')}: {gmv}" in lines
+    for key in ("new_users", "paying_users", "dau_avg"):
+        assert f"{catalogue.name(key, 'en')}: {t('report.no_buyers', 'en')}" in lines, key
+    checked = []
+    real = push.forecast_paths
+
+    def spy(ds_, kpi, *args, **kwargs):
+        checked.append(kpi)
+        return real(ds_, kpi, *args, **kwargs)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(push, "forecast_paths", spy)
+    try:
+        found = push.anomalies(data)
+    finally:
+        mp.undo()
+    assert checked == ["gmv"] and all(a["kpi"] == "gmv" for a in found)
