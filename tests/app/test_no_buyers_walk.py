@@ -37,9 +37,11 @@ CUSTOMER_PAGES = {"lifecycle", "churn", "users", "funnels", "paths", "experiment
 #: The reason each screen with figures gives (beside the sidebar's "no buyer id").
 REASONS = {"overview": ["overview.no_buyers_help"], "targets": ["targets.no_buyers"],
            "forecast": ["forecastpage.no_buyers_drivers", "forecastpage.lc.no_buyers"],
+           "subscriptions": ["subscriptions.no_buyers"],
            **{p: ["app.no_buyers_page"] for p in CUSTOMER_PAGES}}
 NO_BUYER_KEYS = ("overview.no_buyers_help", "targets.no_buyers", "forecastpage.no_buyers_drivers",
-                 "forecastpage.lc.no_buyers", "app.no_buyers_page", "breakdowns.no_buyers")
+                 "forecastpage.lc.no_buyers", "app.no_buyers_page", "breakdowns.no_buyers",
+                 "subscriptions.no_buyers")
 
 
 def people_labels(lang: str) -> set[str]:
