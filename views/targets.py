@@ -146,7 +146,8 @@ st.subheader(tr("targets.status_title", as_of=ds.end.isoformat()))
 if held:  # e.g. imported, or set on an earlier upload that named its buyers: kept, not tracked
     st.info(tr("targets.held_no_buyers", kpis=", ".join(catalogue.name(t.kpi, code) for t in held)))
 if not current:
-    st.info(tr("targets.none"))
+    if not held:  # targets kept but untracked were said just above
+        st.info(tr("targets.none"))
 else:
     with st.spinner(tr("targets.fitting")):
         status = target_status(ds, current, high_value=high_value)

@@ -138,7 +138,7 @@ def test_targets_without_buyer_ids_offer_gmv_and_campaign_figures_and_keep_the_o
     is kept, said to be untracked, and never deleted by the page."""
     _, ds, source = tmall
     monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
-    kept = [Target("paying_users", "2020Q1", 5000.0), Target("gmv", "2020Q1", 5e6)]
+    kept = [Target("paying_users", "2020Q1", 5000.0), Target("gmv", "2020Q1", 5e6), Target("new_users", "2020-02", 900.0)]
     TargetStore().update(source["key"], [], kept, 0)
     at = _open(ds, source, "targets", "en", query={"tg_grain": "quarter", "tg_period": "2020Q1"})
     assert not at.exception, [e.value for e in at.exception]
@@ -156,6 +156,14 @@ def test_targets_without_buyer_ids_offer_gmv_and_campaign_figures_and_keep_the_o
     assert status[t("targets.col.actual", "en")].iloc[0] == value_text("gmv", truth.monthly["net"].sum(), "en", "CNY")
     saved = json.loads(next(Path(tmp_path, "targets").glob("*.json")).read_text(encoding="utf-8"))
     assert "paying_users" in json.dumps(saved)  # still saved after the page ran
+    # a month whose only target counts people: said to be kept, not "no targets yet", no table
+    at = _open(ds, source, "targets", "en", query={"tg_grain": "month", "tg_period": "2020-02"})
+    assert not at.exception, [e.value for e in at.exception]
+    shown = texts(at)
+    assert t("targets.held_no_buyers", "en", kpis=catalogue.name("new_users", "en")) in shown
+    assert t("targets.none", "en") not in shown and not at.table
+    saved = json.loads(next(Path(tmp_path, "targets").glob("*.json")).read_text(encoding="utf-8"))
+    assert {"paying_users", "new_users", "gmv"} <= set(re.findall(r'"kpi": "(\w+)"', json.dumps(saved)))
 
 
 def test_a_split_without_buyer_ids_shows_orders_and_gmv_per_group(tmall, tmp_path, monkeypatch):
