@@ -81,3 +81,61 @@ def test_the_report_says_no_buyer_id_for_every_customer_figure_and_never_counts_
     text = rep.to_html()
     assert text.count(t("report.no_buyers_section", "en")) == 2  # tiers and churn watch
     assert set(rep.plan["kpi"]) <= {"gmv"}  # no target proposed for a count of nobody
+
+
+def test_the_digest_and_the_alert_check_say_no_buyer_id_and_check_gmv_only():
+    """The pushed digest writes "no buyer id in this data" for customer figures (never "–" or a
+    count); the daily alert checks only GMV (DAU and the pay rate count people) and does not fail."""
+    from opslab.core.i18n import t
+    from opslab.report import push
+    from opslab.report.format import value_text
+    from tests.corpus import truths as tr
+    truth = tr.tmall_order_report_truth()
+    data = opslab.load(*[str(p) for p in truth.files.values()]).dataset
+    rep = opslab.quarterly_report(data, "2020-02", lang="en")
+    lines = push.digest_text(rep).splitlines()
+    gmv = value_text("gmv", truth.monthly.loc["2020-02", "net"], "en", "CNY")
+    assert f"{catalogue.name('gmv', 'en')}: {gmv}" in lines
+    for key in ("new_users", "paying_users", "dau_avg"):
+        assert f"{catalogue.name(key, 'en')}: {t('report.no_buyers', 'en')}" in lines, key
+    checked = []
+    real = push.forecast_paths
+
+    def spy(ds_, kpi, *args, **kwargs):
+        checked.append(kpi)
+        return real(ds_, kpi, *args, **kwargs)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(push, "forecast_paths", spy)
+    try:
+        found = push.anomalies(data)
+    finally:
+        mp.undo()
+    assert checked == ["gmv"] and all(a["kpi"] == "gmv" for a in found)
+
+
+def test_a_subscription_digest_says_no_buyer_id_and_gives_the_days_gmv_and_orders():
+    """The daily digest of a subscription on an export without buyer ids: GMV and orders of the
+    last day equal plain pandas over the raw file; customer figures say why they are absent."""
+    from opslab.core.i18n import t
+    from opslab.report.format import value_text
+    from opslab.workspace.delivery import digest
+    from opslab.workspace.subscriptions import Subscription
+    from tests.corpus import truths as tr
+    truth = tr.tmall_order_report_truth()
+    data = opslab.load(*[str(p) for p in truth.files.values()]).dataset
+    sub = Subscription(id="s1", name="daily", kpis=("gmv", "orders", "paying_users", "dau"), lang="en")
+    text, day = digest(data, sub)
+    lines = text.splitlines()
+    for key in ("paying_users", "dau"):
+        assert f"{catalogue.name(key, 'en')}: {t('report.no_buyers', 'en')}" in lines, key
+    # plain pandas over the raw file: the day's paid orders (订单付款时间 filled), net of 退款金额
+    path = next(iter(truth.files.values()))
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    on_day = raw[(raw["订单付款时间 "] != "") & raw["订单创建时间"].str.startswith(day)]
+    net = (on_day["总金额"].astype(float) - on_day["退款金额"].astype(float)).sum()
+    orders = int((on_day["买家实际支付金额"].astype(float) > 0).sum())
+    assert orders > 0
+    gmv_line = next(x for x in lines if x.startswith(catalogue.name("gmv", "en") + ":"))
+    orders_line = next(x for x in lines if x.startswith(catalogue.name("orders", "en") + ":"))
+    assert gmv_line.startswith(f"{catalogue.name('gmv', 'en')}: {value_text('gmv', net, 'en', 'CNY')} (")
+    assert orders_line.startswith(f"{catalogue.name('orders', 'en')}: {value_text('orders', orders, 'en', 'CNY')} (")

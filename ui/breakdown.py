@@ -7,11 +7,6 @@ import streamlit as st
 
 from opslab.metrics import breakdowns as bd
 from opslab.present import formatting as fmt
-from opslab.metrics import kpi_table as metrics
-from opslab.present.charts import behaviour as charts
-from opslab.behaviour.funnels import NONE, OTHER
-from opslab.metrics import breakdowns as bd
-from opslab.present import formatting as fmt
 from opslab.metrics import catalogue
 from opslab.metrics import kpi_table as metrics
 from opslab.present.charts import behaviour as charts
@@ -77,15 +72,27 @@ def controls(ds):
             st.warning(tr("breakdowns.empty"))
             shown = ds
         else:
-            st.info(tr("breakdowns.filtered", n=f"{shown.n_users:,}", total=f"{ds.n_users:,}"))
+            st.info(tr("breakdowns.filtered", n=f"{shown.n_users:,}", total=f"{ds.n_users:,}") if ds.buyers_known
+                    else tr("breakdowns.filtered_orders", n=f"{len(shown.orders):,}", total=f"{len(ds.orders):,}"))
     return shown, split, int(top_n)
+
+
+def shown_kpis(ds) -> tuple[str, ...]:
+    """The figures a split shows: every KPI, or without a buyer id only those that do not count
+    people (orders and money; the rest cannot be counted per group either)."""
+    if ds.buyers_known:
+        return metrics.KPIS
+    return tuple(k for k in metrics.card_names(ds) if not catalogue.needs_buyers(k))
 
 
 def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None:
     """One KPI per group over time, the chosen period's KPIs per group, CAC/ROI by channel."""
     code = lang()
     st.subheader(tr("breakdowns.split_title", by=md(_dim_label(split))))
-    kpi = url_choice("selectbox", tr("breakdowns.kpi"), metrics.KPIS, "dau", "ov_split_kpi",
+    names = shown_kpis(ds)
+    if not ds.buyers_known:  # no buyer id: orders and money per group, no count of anonymous "users"
+        st.caption(tr("breakdowns.no_buyers"))
+    kpi = url_choice("selectbox", tr("breakdowns.kpi"), names, names[0], "ov_split_kpi",
                      format_func=metric_labeller())
     with st.spinner(tr("breakdowns.computing")):
         frame = bd.kpi_breakdown(ds, grain, split, top_n, config)
@@ -99,7 +106,7 @@ def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None
                       for k, v, c in zip(cards["kpi"], cards["value"], cards["pop_change"])]
     table = cards.pivot(index="group_label", columns="kpi", values="shown")
     order = [g for g in dict.fromkeys(cards["group_label"])]
-    table = table.reindex(index=order, columns=list(metrics.KPIS))
+    table = table.reindex(index=order, columns=list(names))
     table.columns = [catalogue.name(k, lang()) for k in table.columns]
     table.index.name = tr("breakdowns.group")
     st.caption(tr("breakdowns.cards_caption", period=period_label(start, grain)))

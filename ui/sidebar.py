@@ -40,8 +40,12 @@ def render_data_status() -> None:
     else:
         st.caption(tr("app.data_sample"))
     code = lang()
-    st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
-                  events=fmt.count(ds.n_events, code), orders=fmt.count(ds.n_orders, code)))
+    if getattr(ds, "buyers_known", True):
+        st.caption(tr("app.data_summary", users=fmt.count(ds.n_users, code),
+                      events=fmt.count(ds.n_events, code), orders=fmt.count(ds.n_orders, code)))
+    else:  # each order's user is anonymous: no count of "users" made of them
+        st.caption(tr("app.data_summary_no_buyers", events=fmt.count(ds.n_events, code),
+                      orders=fmt.count(ds.n_orders, code)))
     st.caption(tr("app.data_range", start=ds.start, end=ds.end, currency=ds.currency or tr("data.choice.currency_none")))
     st.caption(tr("app.fingerprint", fp=ds.fingerprint), help=tr("workspace.fingerprint_help"))
     if source.get("kind") != "stored":

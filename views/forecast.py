@@ -229,6 +229,9 @@ def targets_panel():
                                                  count_title=tr("forecastpage.paths")), width="stretch")
 
     st.markdown(f"**{tr('forecastpage.drivers')}**")
+    if not ds.buyers_known:  # active users, paid rate and ARPPU count customers: none to count
+        st.info(tr("forecastpage.no_buyers_drivers"))
+        return
     base_grain = url_choice("segmented_control", tr("forecastpage.base_grain"), ("month", "quarter"),
                             "month", "fc_base_grain", format_func=labeller("forecastpage.grain."))
     base = dtree.driver_base(ds, base_grain)
@@ -310,11 +313,15 @@ targets_panel()
 # -- lifecycle projection under the rules in force ---------------------------------------------
 st.subheader(tr("forecastpage.lc.title"))
 lc_rules = rules()  # the rules in force on Lifecycle (one rule set for every page)
-with st.spinner(tr("forecastpage.lc.computing")):
-    inputs = shared_result("lifecycle_inputs", ds, repr(lc_rules), lambda: readout.lifecycle_inputs(ds, lc_rules))
-if inputs is None:
-    st.info(tr("forecastpage.lc.too_short"))
+inputs = None
+if not ds.buyers_known:  # tiers follow customers from month to month: no buyer id, none to follow
+    st.info(tr("forecastpage.lc.no_buyers"))
 else:
+    with st.spinner(tr("forecastpage.lc.computing")):
+        inputs = shared_result("lifecycle_inputs", ds, repr(lc_rules), lambda: readout.lifecycle_inputs(ds, lc_rules))
+    if inputs is None:
+        st.info(tr("forecastpage.lc.too_short"))
+if inputs is not None:
     tier_label = {t: tr(f"lifecycle.tier.{t}") for t in lc.TIERS}
     l1, l2, l3 = st.columns(3)
     src = url_choice("selectbox", tr("forecastpage.lc.from"), lc.TIERS, "churn_warning", "fc_lc_from", l1,

@@ -54,7 +54,11 @@ with st.form("sub_new", clear_on_submit=True):
     user = e4.text_input(tr("subscriptions.smtp_user"))
     password = e5.text_input(tr("subscriptions.smtp_password"), type="password", key="sub_password")
     tls = e6.selectbox("TLS", ("starttls", "ssl", "none"))
-    kpis = st.multiselect(tr("subscriptions.kpis"), KPIS, default=list(KPIS[:4]), format_func=lambda k: catalogue.name(k, lang()))
+    offered = KPIS if ds is None or ds.buyers_known else tuple(k for k in KPIS if not catalogue.needs_buyers(k))
+    kpis = st.multiselect(tr("subscriptions.kpis"), offered, default=list(offered[:4]),
+                          format_func=lambda k: catalogue.name(k, lang()))
+    if offered != KPIS:  # no buyer id: customer figures cannot be sent, and the page says why
+        st.caption(tr("subscriptions.no_buyers"))
     segments = {}
     if ds is not None:
         for dim, (table, col) in DIMENSIONS.items():

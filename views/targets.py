@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from opslab.planning.levers import rank_levers
 from opslab.metrics import catalogue
 from opslab.planning.levers import rank_levers
 from opslab.report.document import status_table
@@ -24,6 +23,7 @@ from opslab.planning.targets import (
     period_of,
     read_targets,
     targets_frame,
+    trackable_kpis,
 )
 from opslab.core.problems import OpsLabError
 from opslab.workspace.target_store import TargetStore
@@ -85,17 +85,23 @@ st.subheader(tr("targets.editor"))
 st.caption(tr("targets.editor_help", currency=currency or tr("targets.currency_not_stated")))
 if not ds.has_amounts:  # GMV and high-value retention cannot be measured: said, not shown as 0
     st.info(tr("targets.no_amounts"))
-mine = {t.kpi: t for t in saved if t.period == period}
+# Without a buyer id, customer figures cannot be measured: not offered, and the page says why.
+offered = trackable_kpis(ds)
+if offered != TARGET_KPIS:
+    st.info(tr("targets.no_buyers", kpis=", ".join(catalogue.name(k, code) for k in TARGET_KPIS
+                                                  if k not in offered)))
+mine = {t.kpi: t for t in saved if t.period == period and t.kpi in offered}
+held = [t for t in saved if t.period == period and t.kpi not in offered]  # kept, never deleted by an edit
 dir_label = {d: tr(f"targets.direction.{d}") for d in DIRECTIONS}
 frame = pd.DataFrame({
-    "kpi": list(TARGET_KPIS),
-    "label": [catalogue.name(k, code) for k in TARGET_KPIS],
-    "direction": [dir_label[mine[k].direction if k in mine else DEFAULT_DIRECTION[k]] for k in TARGET_KPIS],
-    "value": pd.Series([mine[k].value if k in mine else np.nan for k in TARGET_KPIS], dtype="float64"),
+    "kpi": list(offered),
+    "label": [catalogue.name(k, code) for k in offered],
+    "direction": [dir_label[mine[k].direction if k in mine else DEFAULT_DIRECTION[k]] for k in offered],
+    "value": pd.Series([mine[k].value if k in mine else np.nan for k in offered], dtype="float64"),
 })
 edited = st.data_editor(
     frame, key=f"tg_editor_{period}_{code}", hide_index=True, width="stretch", num_rows="fixed",
-    height=35 * (len(TARGET_KPIS) + 1) + 3,  # every KPI visible without scrolling
+    height=35 * (len(offered) + 1) + 3,  # every KPI visible without scrolling
     column_order=["label", "direction", "value"],
     column_config={
         "label": st.column_config.TextColumn(tr("targets.col.kpi"), disabled=True),
@@ -108,7 +114,7 @@ by_label = {v: k for k, v in dir_label.items()}
 typed = [Target(r.kpi, period, float(r.value), by_label.get(r.direction, ""))
          for r in edited.itertuples() if r.value is not None and np.isfinite(r.value)]
 if set(typed) != set(mine.values()):
-    if not _save([t for t in saved if t.period != period] + typed, f"tg_editor_{period}_{code}"):
+    if not _save([t for t in saved if t.period != period] + held + typed, f"tg_editor_{period}_{code}"):
         st.rerun()
     saved = st.session_state["tg_targets"]
     if "tg_save_note" in st.session_state:
@@ -135,10 +141,13 @@ with st.expander(tr("targets.import"), icon=":material/upload:"):
                    len(saved), tr("targets.export_csv"), tr("targets.export_xlsx"))
 
 # -- where each target stands --------------------------------------------------------------------
-current = [t for t in saved if t.period == period]
+current = [t for t in saved if t.period == period and t.kpi in offered]
 st.subheader(tr("targets.status_title", as_of=ds.end.isoformat()))
+if held:  # e.g. imported, or set on an earlier upload that named its buyers: kept, not tracked
+    st.info(tr("targets.held_no_buyers", kpis=", ".join(catalogue.name(t.kpi, code) for t in held)))
 if not current:
-    st.info(tr("targets.none"))
+    if not held:  # targets kept but untracked were said just above
+        st.info(tr("targets.none"))
 else:
     with st.spinner(tr("targets.fitting")):
         status = target_status(ds, current, high_value=high_value)
@@ -194,7 +203,7 @@ else:
     }), hide_index=True, width="stretch")
 
 # -- past periods ----------------------------------------------------------------------------------
-past = [t for t in saved if t.bounds[1] <= ds.end]
+past = [t for t in saved if t.bounds[1] <= ds.end and t.kpi in offered]
 if past:
     st.subheader(tr("targets.past_title"))
     past_status = target_status(ds, past, high_value=high_value)

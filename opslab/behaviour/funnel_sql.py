@@ -73,9 +73,10 @@ def event_properties(ds: Dataset) -> list[str]:
 
 
 def user_dimensions(ds: Dataset) -> list[str]:
-    """User columns usable as breakdowns (channel, city, any extra attribute), plus ``tier``."""
+    """User columns usable as breakdowns (channel, city, any extra attribute), plus ``tier``
+    (not when no column identifies the buyer: tiers follow customers, none can be followed)."""
     cols = [c for c in _columns(ds.users) if ds.users[c].notna().any()]
-    return cols + ["tier"]
+    return cols + (["tier"] if getattr(ds, "buyers_known", True) else [])
 
 
 def event_names(ds: Dataset) -> pd.DataFrame:

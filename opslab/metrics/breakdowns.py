@@ -89,7 +89,10 @@ def subset(ds: Dataset, uids) -> Dataset:
         od = ds.orders[ds.orders["uid"].isin(uids)].reset_index(drop=True)
         us = ds.users[ds.users["uid"].isin(uids)].reset_index(drop=True)
         return _Subset(ev, od, us, ds.campaigns, f"{ds.fingerprint}:{key[:12]}", ds.derived,
-                       engine_factory=ds.engine_factory, currency=ds.currency, span=(ds.start, ds.end))
+                       engine_factory=ds.engine_factory, currency=ds.currency, span=(ds.start, ds.end),
+                       # what the upload decided holds for every group: no buyer id stays no buyer
+                       # id, no amounts stay absent, a gross GMV stays gross
+                       has_amounts=ds.has_amounts, buyers_known=ds.buyers_known, refunds=ds.refunds)
     return ds.memo(("subset", key), compute)
 
 

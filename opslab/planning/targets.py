@@ -51,6 +51,22 @@ KPI_KIND = {
     "cac": "rate", "roi": "rate", "participants": "sum",
 }
 TARGET_KPIS = tuple(KPI_KIND)
+
+
+def trackable_kpis(ds) -> tuple[str, ...]:
+    """The targetable KPIs ``ds`` can measure: every one, or without a buyer id
+    (``ds.buyers_known`` False) only those that count no people (GMV and the campaign figures).
+
+    >>> from opslab.dataset.dataset import Dataset
+    >>> od = pd.DataFrame({"user_id": ["~1"], "amount": [9.0], "order_time": pd.to_datetime(["2024-01-05"])})
+    >>> trackable_kpis(Dataset.from_tables(orders=od, buyers_known=False))
+    ('gmv', 'cac', 'roi', 'participants')
+    """
+    if getattr(ds, "buyers_known", True):
+        return TARGET_KPIS
+    return tuple(k for k in TARGET_KPIS if not catalogue.needs_buyers(k))
+
+
 #: The catalogue's unit of each (money, count, rate, ratio): :func:`opslab.present.formatting.kpi_value`.
 KPI_UNIT = {k: catalogue.unit(k) for k in TARGET_KPIS}
 #: The daily series of :mod:`opslab.metrics.kpi_series` that forecasts the rest of a period.

@@ -140,9 +140,13 @@ def digest_text(rep, url: str | None = None, max_problems: int = 3) -> str:
     lang, cur = rep.lang, rep.currency
     lines = [t("report.digest.title", lang, period=rep.period)]
     with_target = [k for k in rep.kpis.index if np.isfinite(rep.kpis.loc[k, "target"])]
+    buyers = getattr(rep, "buyers_known", True)
     for k in dict.fromkeys([*with_target, *DIGEST_KPIS]):
         r = rep.kpis.loc[k]
-        if np.isfinite(r["target"]):
+        if not buyers and catalogue.needs_buyers(k):  # said, never "–" or a count of anonymous orders
+            lines.append(t("report.digest.kpi_no_target", lang, kpi=catalogue.name(k, lang),
+                           actual=t("report.no_buyers", lang), change=""))
+        elif np.isfinite(r["target"]):
             lines.append(t("report.digest.kpi", lang, kpi=catalogue.name(k, lang),
                            actual=value_text(k, r["actual"], lang, cur),
                            target=value_text(k, r["target"], lang, cur),
@@ -164,7 +168,8 @@ def digest_text(rep, url: str | None = None, max_problems: int = 3) -> str:
 def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
     """Yesterday's (the data's last day) DAU, GMV and pay rate against a forecast fitted on
     the days before it (festival regressors included): those outside the central
-    ``interval`` band, as dicts kpi, day, actual, lower, upper, direction."""
+    ``interval`` band, as dicts kpi, day, actual, lower, upper, direction. Without a buyer id
+    (``ds.buyers_known`` False) only GMV is checked: DAU and the pay rate count people."""
     day = pd.Timestamp(ds.end)
     frame = ks.regular_kpis(ds, "day")
     actual = {"dau": frame["dau"], "gmv": frame["gmv"],
@@ -172,6 +177,8 @@ def anomalies(ds, config=None, interval: float = 0.8) -> list[dict]:
     out = []
     a = (1 - interval) / 2
     for kpi in ALERT_SERIES:
+        if not getattr(ds, "buyers_known", True) and catalogue.needs_buyers(kpi):
+            continue
         paths, _ = forecast_paths(ds, kpi, "day", day, day, config)
         if paths is None:
             continue

@@ -26,7 +26,7 @@ from opslab.report.alerts import ALERT_KPIS, AlertConfig, anomaly_alerts
 from opslab.dataset.dataset import Dataset
 from opslab.dataset.load import load_sample
 from opslab.core.i18n import t
-from opslab.metrics import catalogue_values
+from opslab.metrics import catalogue, catalogue_values
 from opslab.report.push import digest_text, post, request_for
 from opslab.report import quarterly_report
 from opslab.report.format import kpi_change_text, kpi_name, value_text
@@ -56,8 +56,13 @@ def _kpi_line(kpi: str, now: float, before: float, lang: str, cur) -> str:
              change=kpi_change_text(shown, now, before, lang))
 
 
+def _counted(ds, kpi: str) -> bool:
+    """Whether ``ds`` can give ``kpi``: a figure counting people needs a buyer id in the data."""
+    return getattr(ds, "buyers_known", True) or not catalogue.needs_buyers(DIGEST_KPIS.get(kpi, kpi))
+
+
 def alert_lines(ds, sub: Subscription, as_of: dt.date) -> list[str]:
-    kpis = [k for k in sub.kpis if k in ALERT_KPIS]
+    kpis = [k for k in sub.kpis if k in ALERT_KPIS and _counted(ds, k)]
     res = anomaly_alerts(ds, {"kpis": kpis, "segments": sub.segments}, as_of=as_of, config=AlertConfig(days=1))
     lang, cur, out = sub.lang, getattr(ds, "currency", None), []
     for r in res.news().itertuples():
@@ -92,7 +97,10 @@ def digest(ds, sub: Subscription, app_url: str | None = None, as_of=None) -> tup
         return float(v.iloc[0]) if len(v) else np.nan
     lines = [title]
     for k in sub.kpis:
-        if k in DIGEST_KPIS:
+        if k in DIGEST_KPIS and not _counted(ds, k):  # no buyer id: said, never "–" or a count
+            lines.append(t("subscriptions.digest.kpi_no_buyers", lang, kpi=kpi_name(DIGEST_KPIS[k], lang),
+                           reason=t("report.no_buyers", lang)))
+        elif k in DIGEST_KPIS:
             key = DIGEST_KPIS[k]
             lines.append(_kpi_line(k, total(*span[0], key), total(*span[1], key), lang, cur))
     alerts = alert_lines(ds, sub, end)
