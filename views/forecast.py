@@ -21,14 +21,6 @@ from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from opslab.models.forecast import BASELINES, default_market, forecast
 from opslab.core.problems import OpsLabError
 from opslab.metrics import catalogue
-from opslab.planning import driver_tree as dtree
-from opslab.present import formatting as fmt
-from opslab.planning import forecast_readout as readout
-from opslab.metrics import kpi_series as ks
-from opslab.lifecycle import tiers as lc
-from opslab.core import periods
-from opslab.present.charts import forecast as charts
-from opslab.core.problems import OpsLabError
 from opslab.planning.targets import Target
 from opslab.workspace.target_store import TargetStore
 from ui.models import shared_result
@@ -176,7 +168,7 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
             tr("forecastpage.bt.chosen"): fv.candidates["chosen"].to_numpy(),
         }), {tr("forecastpage.bt.smape"): "decimal", tr("forecastpage.bt.mase"): "score"}, code),
             hide_index=True, width="stretch")
-        st.caption(tr("forecastpage.bt.caption", scale=f"{result.interval_scale:.2f}"))
+        st.caption(tr("forecastpage.bt.caption", scale=fmt.number(result.interval_scale, 2)))
 
 
 # -- target, driver tree and levers -------------------------------------------------------------
@@ -255,9 +247,9 @@ def targets_panel():
     m1, m2 = st.columns(2)
     m1.metric(tr("forecastpage.with_drivers"), show(kpi, dv.moved.forecast),
               delta=fmt.pct(dv.ratio - 1, signed=True), border=True)
-    moved_pp = 100 * (dv.moved.p_hit - out.p_hit)  # NaN without a target: no chance to compare
+    moved = dv.moved.p_hit - out.p_hit  # NaN without a target: no chance to compare
     m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit),
-              delta=tr("forecastpage.pp", n=f"{moved_pp:+.1f}") if np.isfinite(moved_pp) else None, border=True)
+              delta=tr("forecastpage.pp", n=fmt.points(moved)) if np.isfinite(moved) else None, border=True)
 
     st.markdown(f"**{tr('forecastpage.seek')}**")
     if dv.node is None:
@@ -272,7 +264,7 @@ def targets_panel():
         tr("forecastpage.lever.change"): [fmt.pct(x, 1, signed=True) for x in lv["change"]],
         tr("forecastpage.lever.status"): [tr(f"forecastpage.lever.status.{s}") for s in lv["status"]],
         tr("forecastpage.lever.typical"): [fmt.pct(x, 1) for x in lv["typical_move"]],
-        tr("forecastpage.lever.effort"): [tr("forecastpage.lever.times", x=f"{x:.1f}") if x == x else "–"
+        tr("forecastpage.lever.effort"): [tr("forecastpage.lever.times", x=fmt.number(x, 1)) if x == x else "–"
                                           for x in lv["effort"]],
     }), hide_index=True, width="stretch")
     st.caption(tr("forecastpage.lever.caption", start=base.start, end=base.end))

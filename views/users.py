@@ -61,7 +61,7 @@ counts = profile.event_counts
 names = counts["name"].tolist()
 f1, f2, f3 = st.columns([3, 1, 1])
 chosen = f1.multiselect(tr("users.filter_events"), names, key="us_events",
-                        format_func=lambda n: f"{n} ({int(counts.set_index('name').loc[n, 'n']):,})")
+                        format_func=lambda n: f"{n} ({fmt.integer(counts.set_index('name').loc[n, 'n'])})")
 with_orders = f2.toggle(tr("users.with_orders"), value=True, key="us_orders")
 total = int(counts.loc[counts["name"].isin(chosen), "n"].sum() if chosen else counts["n"].sum())
 total += int(s["orders"]) if with_orders else 0
@@ -79,4 +79,4 @@ shown = pd.DataFrame({
 })
 st.dataframe(fmt.table(shown, {fmt.money_title(tr("users.amount"), cur): "money"}, code, cur),
              hide_index=True, width="stretch")
-st.caption(tr("users.page_caption", page=int(page), pages=pages, n=f"{total:,}"))
+st.caption(tr("users.page_caption", page=int(page), pages=pages, n=fmt.integer(total)))
