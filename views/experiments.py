@@ -85,8 +85,7 @@ with st.expander(tr("experiments.settings"), icon=":material/tune:"):
                              help=tr("experiments.seq_tuning_help"))
     cap = t3.selectbox(tr("experiments.cap"), [0.0, 95.0, 99.0, 99.9], index=0, key="ab_cap", help=tr("experiments.cap_help"),
                        format_func=lambda v: no_cap if not v else "P" + fmt.general(v))
-    attributes = [c for c in ds.users.columns if c not in ("uid", "user_id", "signup_time", "censored")
-                  and ds.users[c].nunique() <= 50]
+    attributes = xr.attribute_columns(ds)
     strata = t4.selectbox(tr("experiments.strata"), [""] + attributes, key="ab_strata", help=tr("experiments.strata_help"),
                           format_func=lambda v: v or no_attr)
     u1, u2, _, _ = st.columns(4)
