@@ -26,7 +26,7 @@ if not buyers:
 elif metrics.existing_rule_switchable(ds):
     existing = st.toggle(tr("overview.existing_rule", days=BURN_IN_DAYS), value=True, key="ov_existing",
                          help=tr("overview.existing_rule_help"), bind="query-params")
-    n_existing = fmt.integer(ds.users["censored"].sum())
+    n_existing = fmt.integer(metrics.existing_users(ds))
     st.caption(tr("overview.existing_rule_on", n=n_existing, days=BURN_IN_DAYS) if existing
                else tr("overview.existing_rule_off", n=n_existing))
     ds = metrics.existing_users_rule(ds, existing)
