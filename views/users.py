@@ -70,7 +70,7 @@ tl = profile.timeline(page=int(page) - 1, per_page=PER_PAGE, events=chosen or No
 kind = {"event": tr("users.kind.event"), "order": tr("users.kind.order")}
 status = {"paid": tr("users.status.paid"), "refunded": tr("users.status.refunded")}
 shown = pd.DataFrame({
-    tr("users.time"): tl["t"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+    tr("users.time"): tl["t"].map(fmt.timestamp),
     tr("users.kind"): tl["kind"].map(kind),
     tr("users.event"): tl["name"].fillna(""),
     fmt.money_title(tr("users.amount"), cur): tl["amount"],

@@ -238,6 +238,20 @@ def date(x) -> str:
         return "–"
 
 
+def timestamp(x) -> str:
+    """A moment to the second, ISO style ``2025-09-01 14:03:09``; "–" if missing.
+
+    >>> timestamp(pd.Timestamp("2025-09-01 14:03:09.75")), timestamp(None)
+    ('2025-09-01 14:03:09', '–')
+    """
+    try:
+        if x is None or pd.isna(x):
+            return "–"
+        return pd.Timestamp(x).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return "–"
+
+
 #: Cell kinds a table column can have (:func:`table`).
 CELL_KINDS = ("money", "count", "decimal", "pct", "pct_points", "pct_signed", "score", "roi", "multiple", "date")
 
