@@ -76,7 +76,7 @@ h = periods.horizon_periods(horizon_days, grain)
 def _fit_status(fit):
     with st.status(tr("forecastpage.fitting"), expanded=False) as status:
         fitted = fit()
-        status.update(label=tr("forecastpage.fitted", seconds=fitted.fit_seconds), state="complete")
+        status.update(label=tr("forecastpage.fitted", seconds=fmt.number(fitted.fit_seconds, 1)), state="complete")
     return fitted
 
 
@@ -140,7 +140,7 @@ st.altair_chart(charts.forecast_chart(
     history_label=tr("forecastpage.history"), forecast_label=tr("forecastpage.forecast"),
     band_label=tr("forecastpage.band", pct=round(100 * fv.interval))), width="stretch")
 st.caption(tr("forecastpage.chart_caption", model=tr(f"forecast.model.{fv.model}"),
-              seconds=fv.fit_seconds, pct=round(100 * fv.interval))
+              seconds=fmt.number(fv.fit_seconds, 1), pct=round(100 * fv.interval))
            + " " + tr(f"forecastpage.calendar.{fv.market or 'none'}"))
 if effect is not None:
     st.caption(tr("forecastpage.plan.effect_line", value=show(kpi, float(fv.frame["effect"].sum()))))
