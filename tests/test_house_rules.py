@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import string
 import warnings
 from pathlib import Path
 
@@ -182,4 +183,76 @@ def test_the_engine_raises_only_the_errors_of_the_error_rule():
                 name = exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else ""
                 if name and name[0].isupper() and name not in ALLOWED_ERRORS:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert found == []
+
+
+# -- thin screens: views translate, lay out and draw ---------------------------------------------
+#: pandas reshaping and aggregation that belongs in the engine room owning the figure.
+ANALYSIS_CALLS = {"groupby", "pivot", "pivot_table", "crosstab", "resample"}
+
+
+def _has_spec(template: str) -> bool:
+    """True when a ``str.format`` template holds a format spec (``"{:,.1f}"``, ``"{x:.0%}"``)."""
+    try:
+        return any(spec for _, field, spec, _ in string.Formatter().parse(template) if field is not None)
+    except ValueError:  # not a template at all (a lone brace): no spec either
+        return False
+
+
+def _screen_offences(source: str, name: str = "<string>") -> list[str]:
+    """``name:line what`` for every number formatted or figure computed in a screen's source:
+    a format spec in an f-string, in a ``"...".format`` template or in ``format(x, spec)``,
+    ``"..." % x`` formatting, and pandas group-bys, pivots, cross tables and resampling."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            found.append(f"{name}:{node.lineno} format spec in an f-string")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value
+            if (node.func.attr == "format" and isinstance(target, ast.Constant) and isinstance(target.value, str)
+                    and _has_spec(target.value)):
+                found.append(f"{name}:{node.lineno} format spec in str.format")
+            elif node.func.attr in ANALYSIS_CALLS:
+                found.append(f"{name}:{node.lineno} .{node.func.attr}()")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "format"
+              and len(node.args) > 1):
+            found.append(f"{name}:{node.lineno} format(x, spec)")
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant)
+              and isinstance(node.left.value, str)):
+            found.append(f"{name}:{node.lineno} % formatting")
+    return sorted(found, key=lambda o: int(o.split(" ", 1)[0].rsplit(":", 1)[1]))
+
+
+def test_the_screen_rule_sees_every_kind_of_offence_and_nothing_else():
+    offending = '''
+a = f"{x:,.1f}"
+b = f"{x * 100:+.1f} pp"
+c = "{:.0%}".format(x)
+d = "{n:,}".format(n=3)
+e = format(x, ",")
+f = "%.2f" % x
+g = frame.groupby("tier")["clv"].mean()
+h = frame.pivot(index="a", columns="b", values="c")
+i = pd.pivot_table(frame, index="a")
+j = pd.crosstab(frame.a, frame.b)
+k = frame.resample("W").sum()
+'''
+    assert [o.split(" ", 1)[0] for o in _screen_offences(offending)] == [f"<string>:{n}" for n in range(2, 13)]
+    harmless = '''
+# a comment with f"{x:.1f}" and frame.groupby("tier") is not code
+"""nor is a docstring naming df.pivot() or "{:.2f}".format(x)"""
+a = f"{md(name)}: {fmt.integer(n)} ({x!r})"
+b = tr("key", n=fmt.pct(x, 0)) + "{name}".format(name=name)
+c = st.slider("x", format="%+.1f%%")
+d = frame.rename(columns=labels).sort_values("users")
+'''
+    assert _screen_offences(harmless) == []
+
+
+def test_screens_hold_no_number_format_and_no_analysis():
+    """Views translate, lay out and draw: every number reaches them formatted by
+    ``opslab.present.formatting`` and every figure computed in its engine room (issue 23)."""
+    paths = sorted((ROOT / "views").glob("*.py"))
+    assert len(paths) > 10
+    found = [o for p in paths for o in _screen_offences(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
     assert found == []

@@ -25,7 +25,7 @@ require_buyers()  # customers to follow: without a buyer id, say why and stop
 
 code = lang()
 model_label = {m: tr(f"churn.model.{m}") for m in churn.MODELS}
-tier_label = {t: tr(f"lifecycle.tier.{t}") for t in (*churn.WATCH_TIERS, "new", "silent_new", "churned")}
+tier_label = {t: tr(f"lifecycle.tier.{t}") for t in churn.SCORED_TIERS}
 rules = state.rules()
 
 # -- settings -----------------------------------------------------------------------------------
@@ -96,9 +96,9 @@ m[1].metric(tr("churn.val_precision"), fmt.pct(r.precision),
             delta=tr("churn.vs_base", pp=fmt.pct(r.precision - r.base_rate, signed=True)) if r.flagged else None,
             delta_color="off", border=True)
 m[2].metric(tr("churn.val_recall"), fmt.pct(r.recall), border=True)
-m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=f"{r.lift:,.1f}") if r.flagged else "–",
+m[3].metric(tr("churn.lift"), tr("churn.lift_value", lift=fmt.number(r.lift, 1)) if r.flagged else "–",
             help=tr("churn.lift_help"), border=True)
-m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=f"{r.lift_over_baseline:,.1f}")
+m[4].metric(tr("churn.lift_baseline"), tr("churn.lift_value", lift=fmt.number(r.lift_over_baseline, 1))
             if r.flagged and r.lift_over_baseline == r.lift_over_baseline else "–",
             help=tr("churn.lift_baseline_help", precision=fmt.pct(r.baseline_precision)), border=True)
 if model.validated:
@@ -235,8 +235,7 @@ if res.clv_problem is None:
         st.markdown(f"**{tr('churn.clv_hist')}**")
         st.altair_chart(charts.value_histogram(valued["clv"], tr("churn.clv_axis"), tr("churn.users")),
                         width="stretch")
-    by_tier = (valued.assign(tier=valued["tier"].astype("str")).groupby("tier")["clv"].mean()
-               .reindex([t for t in tier_label if t in set(valued["tier"].astype("str"))]).reset_index())
+    by_tier = churn.clv_by_tier(valued)
     by_tier["tier"] = by_tier["tier"].map(tier_label)
     with v2:
         st.markdown(f"**{tr('churn.clv_by_tier')}**")

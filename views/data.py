@@ -7,10 +7,7 @@ import streamlit as st
 from opslab.dataset import load as loader
 from opslab.core.problems import OpsLabError
 from opslab.core.schema import TABLES
-from ui import data_source, workspace
-from opslab.dataset import load as loader
-from opslab.core.problems import OpsLabError
-from opslab.core.schema import TABLES
+from opslab.present import formatting as fmt
 from ui import data_source, linked_view, workspace
 from ui.dataset_list import render_stored_list
 from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,
@@ -108,7 +105,7 @@ for up in uploads or []:
         if read.df is None:
             problem_report(read.report)
             continue
-        st.caption(tr("data.read_info", rows=f"{read.n_rows:,}", cols=len(read.df.columns),
+        st.caption(tr("data.read_info", rows=fmt.integer(read.n_rows), cols=len(read.df.columns),
                       encoding=read.encoding or ("Excel" if read.sheets else "Parquet"), delimiter=repr(read.delimiter or "")))
         problem_report(read.report)
         # A file with the same headers as one confirmed before opens with that mapping ("map once").

@@ -86,9 +86,8 @@ with st.expander(tr("experiments.settings"), icon=":material/tune:"):
     tuning = t2.number_input(tr("experiments.seq_tuning"), min_value=0, value=0, step=1000, key="ab_tuning",
                              help=tr("experiments.seq_tuning_help"), disabled=seq_method != "msprt")
     cap = t3.selectbox(tr("experiments.cap"), [0.0, 95.0, 99.0, 99.9], index=0, key="ab_cap", help=tr("experiments.cap_help"),
-                       format_func=lambda v: no_cap if not v else f"P{v:g}")
-    attributes = [c for c in ds.users.columns if c not in ("uid", "user_id", "signup_time", "censored")
-                  and ds.users[c].nunique() <= 50]
+                       format_func=lambda v: no_cap if not v else "P" + fmt.general(v))
+    attributes = xr.attribute_columns(ds)
     strata = t4.selectbox(tr("experiments.strata"), [""] + attributes, key="ab_strata", help=tr("experiments.strata_help"),
                           format_func=lambda v: v or no_attr)
     u1, u2, _, _ = st.columns(4)
@@ -115,15 +114,15 @@ rate = metric in ex.BINARY
 def value(x: float) -> str:
     if rate:
         return fmt.pct(x)
-    return fmt.money(x, code, exact=True, currency=ds.currency) if money else f"{x:,.3f}"
+    return fmt.money(x, code, exact=True, currency=ds.currency) if money else fmt.number(x, 3)
 
 
 def lift(x: float) -> str:
     if not math.isfinite(x):
         return "–" if math.isnan(x) else ("+∞" if x > 0 else "−∞")
     if rate:
-        return f"{x * 100:+.1f} pp"
-    return ("+" if x >= 0 else "−") + (fmt.money(abs(x), code, exact=True, currency=ds.currency) if money else f"{abs(x):,.3f}")
+        return fmt.pp(x, code)
+    return ("+" if x >= 0 else "−") + (fmt.money(abs(x), code, exact=True, currency=ds.currency) if money else fmt.number(abs(x), 3))
 
 
 def rel(x: float) -> str:
@@ -136,17 +135,17 @@ if res.dropped.get("multiple_variants") or res.dropped.get("unknown_users"):
     st.caption(tr("experiments.dropped", multi=res.dropped["multiple_variants"], unknown=res.dropped["unknown_users"]))
 
 # -- the SRM gate -------------------------------------------------------------------------
-counts = ", ".join(f"{md(v)}: {n:,}" for v, n in zip(res.variants["variant"], res.variants["n"]))
+counts = ", ".join(f"{md(v)}: {fmt.integer(n)}" for v, n in zip(res.variants["variant"], res.variants["n"]))
 if not res.srm_ok:
-    st.error(tr("experiments.srm_fail", p=f"{res.srm_p:.2g}", counts=counts), icon=":material/block:")
+    st.error(tr("experiments.srm_fail", p=fmt.general(res.srm_p, 2), counts=counts), icon=":material/block:")
     st.stop()
-st.caption(tr("experiments.srm_ok", p=f"{res.srm_p:.3f}", counts=counts))
+st.caption(tr("experiments.srm_ok", p=fmt.p_value(res.srm_p, 3), counts=counts))
 
 # -- readout ------------------------------------------------------------------------------
 comp = res.comparisons
 cols = st.columns(len(res.variants))
 for col, row in zip(cols, res.variants.itertuples()):
-    col.metric(f"{md(row.variant)} · n={row.n:,}", value(row.mean), border=True,
+    col.metric(f"{md(row.variant)} · n={fmt.integer(row.n)}", value(row.mean), border=True,
                help=tr("experiments.control_help") if row.variant == res.control else None)
 
 sequential_verdict = seq_method != "msprt"   # a group-sequential test makes every call, with its own interval
@@ -155,7 +154,7 @@ for r in comp.itertuples():
     params = {"variant": md(r.variant), "control": md(res.control), "metric": tr(f"experiments.metric.{metric}"),
               "lift": lift(r.lift), "rel": fmt.pct(r.rel_lift, signed=True), "low": lift(low),
               "high": lift(high), "beat": fmt.pct(r.chance_to_beat), "days": r.days_more or 0,
-              "level": f"{1 - alpha:.0%}"}
+              "level": fmt.pct(1 - alpha, 0)}
     box = {"win": st.success, "loss": st.error}.get(r.verdict, st.info)
     box(tr(f"experiments.verdict.{r.verdict}", **params)
         + (" " + tr("experiments.sequential_stop", days=r.days_more, share=fmt.pct(r.info_share)) if r.stopped_early else ""))
@@ -163,14 +162,14 @@ for r in comp.itertuples():
 table = pd.DataFrame({
     tr("experiments.variant"): comp["variant"],
     tr("experiments.lift"): comp["lift"].map(lift),
-    tr("experiments.ci", level=f"{1 - alpha:.0%}"): [f"{lift(lo)} … {lift(hi)}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
+    tr("experiments.ci", level=fmt.pct(1 - alpha, 0)): [f"{lift(lo)} … {lift(hi)}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
     tr("experiments.rel_lift"): comp["rel_lift"].map(lambda x: fmt.pct(x, signed=True)),
     tr("experiments.rel_ci"): [f"{rel(lo)} … {rel(hi)}" for lo, hi in zip(comp["rel_low"], comp["rel_high"])],
-    tr("experiments.p_value"): comp["p_value"].map(lambda p: f"{p:.4f}"),
+    tr("experiments.p_value"): comp["p_value"].map(fmt.p_value),
     tr("experiments.p_adjusted", method=tr(f"experiments.correction.{correction}")):
-        comp["p_holm" if correction == "holm" else "p_bh"].map(lambda p: f"{p:.4f}"),
-    tr("experiments.p_sequential"): comp["p_sequential"].map(lambda p: "–" if pd.isna(p) else f"{p:.4f}"),
-    tr("experiments.seq_ci", level=f"{1 - alpha:.0%}"): [f"{lift(lo)} … {lift(hi)}" for lo, hi in zip(comp["seq_low"], comp["seq_high"])],
+        comp["p_holm" if correction == "holm" else "p_bh"].map(fmt.p_value),
+    tr("experiments.p_sequential"): comp["p_sequential"].map(fmt.p_value),
+    tr("experiments.seq_ci", level=fmt.pct(1 - alpha, 0)): [f"{lift(lo)} … {lift(hi)}" for lo, hi in zip(comp["seq_low"], comp["seq_high"])],
     tr("experiments.chance"): comp["chance_to_beat"].map(fmt.pct),
     tr("experiments.test"): comp["test"].map(lambda t: tr(f"experiments.test.{t}") + (" + CUPED" if res.cuped else "")
                                              + (" + " + tr("experiments.capped") if res.caps else "")),
@@ -185,7 +184,7 @@ st.caption(tr(f"experiments.peek_rule.{seq_method}", days=res.days_running, alph
 if res.cuped:
     st.caption(tr("experiments.cuped_note", days=config.pre_days))
 if res.caps:
-    st.caption(tr("experiments.caps_note", pct=f"P{config.cap_pct:g}",
+    st.caption(tr("experiments.caps_note", pct="P" + fmt.general(config.cap_pct),
                   caps=", ".join(value(v) for v in res.caps.values())))
 if res.strata:
     st.caption(tr("experiments.strata_note", column=md(res.strata)))
@@ -195,12 +194,12 @@ st.subheader(tr("experiments.bayes_title"))
 st.dataframe(pd.DataFrame({
     tr("experiments.variant"): comp["variant"],
     tr("experiments.chance"): comp["chance_to_beat"].map(fmt.pct),
-    tr("experiments.credible", level=f"{1 - alpha:.0%}"): [f"{rel(lo)} … {rel(hi)}" for lo, hi in
+    tr("experiments.credible", level=fmt.pct(1 - alpha, 0)): [f"{rel(lo)} … {rel(hi)}" for lo, hi in
                                                             zip(comp["bayes_low"], comp["bayes_high"])],
     tr("experiments.risk_ship"): comp["risk_treatment"].map(lambda x: fmt.pct(x)),
     tr("experiments.risk_keep"): comp["risk_control"].map(lambda x: fmt.pct(x)),
 }), hide_index=True, width="stretch")
-st.caption(tr("experiments.bayes_note_prior", sd=f"{prior:g}%") if prior else tr("experiments.bayes_note"))
+st.caption(tr("experiments.bayes_note_prior", sd=fmt.general(prior) + "%") if prior else tr("experiments.bayes_note"))
 
 # -- power --------------------------------------------------------------------------------
 
@@ -219,15 +218,15 @@ def power_panel():
     fixed = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha)["n_per_variant"]
     q1, q2, q3 = st.columns(3)
     factor = plan["n_per_variant"] / fixed if math.isfinite(fixed) and fixed > 0 else float("nan")
-    q1.metric(tr("experiments.n_needed"), "–" if not math.isfinite(plan["n_per_variant"]) else f"{math.ceil(plan['n_per_variant']):,}", border=True,
-              help=tr("experiments.n_needed_help_seq", factor=f"{factor:.2f}", method=tr(f"experiments.seq_method.{seq_method}"))
+    q1.metric(tr("experiments.n_needed"), "–" if not math.isfinite(plan["n_per_variant"]) else fmt.integer(math.ceil(plan["n_per_variant"])), border=True,
+              help=tr("experiments.n_needed_help_seq", factor=fmt.number(factor, 2), method=tr(f"experiments.seq_method.{seq_method}"))
               if seq_method in ("obf", "pocock") and math.isfinite(factor) else None)
     stopped = bool(base["stopped_early"]) and mde == mde_pct and daily == per_day
     q2.metric(tr("experiments.days_more"), tr("experiments.days_more_stopped") if stopped
-              else "–" if plan["days_more"] is None else f"{plan['days_more']:,}", border=True,
+              else "–" if plan["days_more"] is None else fmt.integer(plan["days_more"]), border=True,
               help=tr("experiments.days_more_help", variant=md(base["variant"])))
     q3.metric(tr("experiments.mde_now"), lift(plan["mde_now"]) if math.isfinite(plan["mde_now"]) else "–", border=True,
-              help=tr("experiments.mde_now_help", n=f"{n_now:,}"))
+              help=tr("experiments.mde_now_help", n=fmt.integer(n_now)))
 
 
 power_panel()
@@ -241,9 +240,9 @@ if st.toggle(tr("experiments.all_toggle"), key="ab_all"):
         tr("experiments.metric"): family["metric"].map(lambda m: tr(f"experiments.metric.{m}")),
         tr("experiments.variant"): family["variant"],
         tr("experiments.rel_lift"): family["rel_lift"].map(rel),
-        tr("experiments.p_value"): family["p_value"].map(lambda p: f"{p:.4f}"),
-        tr("experiments.p_bh"): family["p_bh"].map(lambda p: f"{p:.4f}"),
-        tr("experiments.p_holm"): family["p_holm"].map(lambda p: f"{p:.4f}"),
+        tr("experiments.p_value"): family["p_value"].map(fmt.p_value),
+        tr("experiments.p_bh"): family["p_bh"].map(fmt.p_value),
+        tr("experiments.p_holm"): family["p_holm"].map(fmt.p_value),
         tr("experiments.significant"): family["significant"].map(lambda x: tr(f"experiments.yes_no.{bool(x)}")),
     }), hide_index=True, width="stretch")
     st.caption(tr("experiments.all_note", method=tr(f"experiments.correction.{correction}"), n=len(family)))
@@ -261,15 +260,15 @@ if seg_col:
         f = seg.frame
         for r in f[f["flagged"]].itertuples():
             st.warning(tr("experiments.seg_flagged", segment=md(r.segment), variant=md(r.variant), inside=rel(r.rel_lift),
-                          rest=rel(r.rel_lift_rest), p=f"{r.p_value:.2g}"))
+                          rest=rel(r.rel_lift_rest), p=fmt.general(r.p_value, 2)))
         st.dataframe(pd.DataFrame({
             tr("experiments.variant"): f["variant"], tr("experiments.segment"): f["segment"],
             tr("experiments.users"): f["users"].map(lambda n: fmt.count(n, code)),
             tr("experiments.lift_in"): f["rel_lift"].map(rel), tr("experiments.lift_rest"): f["rel_lift_rest"].map(rel),
-            tr("experiments.p_value"): f["p_value"].map(lambda p: f"{p:.4f}"),
+            tr("experiments.p_value"): f["p_value"].map(fmt.p_value),
             tr("experiments.flagged"): f["flagged"].map(lambda x: tr(f"experiments.yes_no.{bool(x)}")),
         }), hide_index=True, width="stretch")
-        threshold = f"{f['threshold'].iloc[0]:.4f}" if len(f) else "–"
+        threshold = fmt.p_value(f["threshold"].iloc[0]) if len(f) else "–"
         st.caption(tr("experiments.seg_note", threshold=threshold, tests=len(f), skipped=len(seg.skipped)))
 
 # -- the quarter's GMV ----------------------------------------------------------------------
@@ -292,6 +291,6 @@ if metric in impact.PROJECTED:
                   border=True, help=tr("experiments.proj_without", value=fmt.money(r.projected, code, currency=ds.currency)))
         if proj.target:
             h3.metric(tr("experiments.proj_completion"), fmt.pct(r.completion_with), border=True,
-                      delta=f"{(r.completion_with - r.completion) * 100:+.1f} pp")
+                      delta=fmt.pp(r.completion_with - r.completion, code))
     st.caption(tr("experiments.proj_note", days=proj.days_left, rate=fmt.money(proj.run_rate, code, currency=ds.currency),
                   window=impact.RUN_RATE_DAYS, share=f"{rollout}%"))

@@ -21,14 +21,6 @@ from opslab.models.campaigns import CampaignPlan, CampaignResponseModel
 from opslab.models.forecast import BASELINES, default_market, forecast
 from opslab.core.problems import OpsLabError
 from opslab.metrics import catalogue
-from opslab.planning import driver_tree as dtree
-from opslab.present import formatting as fmt
-from opslab.planning import forecast_readout as readout
-from opslab.metrics import kpi_series as ks
-from opslab.lifecycle import tiers as lc
-from opslab.core import periods
-from opslab.present.charts import forecast as charts
-from opslab.core.problems import OpsLabError
 from opslab.planning.targets import Target
 from opslab.workspace.target_store import TargetStore
 from ui.models import shared_result
@@ -84,7 +76,7 @@ h = periods.horizon_periods(horizon_days, grain)
 def _fit_status(fit):
     with st.status(tr("forecastpage.fitting"), expanded=False) as status:
         fitted = fit()
-        status.update(label=tr("forecastpage.fitted", seconds=fitted.fit_seconds), state="complete")
+        status.update(label=tr("forecastpage.fitted", seconds=fmt.number(fitted.fit_seconds, 1)), state="complete")
     return fitted
 
 
@@ -148,7 +140,7 @@ st.altair_chart(charts.forecast_chart(
     history_label=tr("forecastpage.history"), forecast_label=tr("forecastpage.forecast"),
     band_label=tr("forecastpage.band", pct=round(100 * fv.interval))), width="stretch")
 st.caption(tr("forecastpage.chart_caption", model=tr(f"forecast.model.{fv.model}"),
-              seconds=fv.fit_seconds, pct=round(100 * fv.interval))
+              seconds=fmt.number(fv.fit_seconds, 1), pct=round(100 * fv.interval))
            + " " + tr(f"forecastpage.calendar.{fv.market or 'none'}"))
 if effect is not None:
     st.caption(tr("forecastpage.plan.effect_line", value=show(kpi, float(fv.frame["effect"].sum()))))
@@ -176,7 +168,7 @@ with st.expander(tr("forecastpage.backtest"), icon=":material/science:", expande
             tr("forecastpage.bt.chosen"): fv.candidates["chosen"].to_numpy(),
         }), {tr("forecastpage.bt.smape"): "decimal", tr("forecastpage.bt.mase"): "score"}, code),
             hide_index=True, width="stretch")
-        st.caption(tr("forecastpage.bt.caption", scale=f"{result.interval_scale:.2f}"))
+        st.caption(tr("forecastpage.bt.caption", scale=fmt.number(result.interval_scale, 2)))
 
 
 # -- target, driver tree and levers -------------------------------------------------------------
@@ -258,9 +250,9 @@ def targets_panel():
     m1, m2 = st.columns(2)
     m1.metric(tr("forecastpage.with_drivers"), show(kpi, dv.moved.forecast),
               delta=fmt.pct(dv.ratio - 1, signed=True), border=True)
-    moved_pp = 100 * (dv.moved.p_hit - out.p_hit)  # NaN without a target: no chance to compare
+    moved = dv.moved.p_hit - out.p_hit  # NaN without a target: no chance to compare
     m2.metric(tr("forecastpage.p_hit_drivers"), fmt.pct(dv.moved.p_hit),
-              delta=tr("forecastpage.pp", n=f"{moved_pp:+.1f}") if np.isfinite(moved_pp) else None, border=True)
+              delta=tr("forecastpage.pp", n=fmt.points(moved)) if np.isfinite(moved) else None, border=True)
 
     st.markdown(f"**{tr('forecastpage.seek')}**")
     if dv.node is None:
@@ -275,7 +267,7 @@ def targets_panel():
         tr("forecastpage.lever.change"): [fmt.pct(x, 1, signed=True) for x in lv["change"]],
         tr("forecastpage.lever.status"): [tr(f"forecastpage.lever.status.{s}") for s in lv["status"]],
         tr("forecastpage.lever.typical"): [fmt.pct(x, 1) for x in lv["typical_move"]],
-        tr("forecastpage.lever.effort"): [tr("forecastpage.lever.times", x=f"{x:.1f}") if x == x else "–"
+        tr("forecastpage.lever.effort"): [tr("forecastpage.lever.times", x=fmt.number(x, 1)) if x == x else "–"
                                           for x in lv["effort"]],
     }), hide_index=True, width="stretch")
     st.caption(tr("forecastpage.lever.caption", start=base.start, end=base.end))

@@ -26,27 +26,6 @@ preferred = [e for e in ("visit", "view", "add_to_cart", "checkout", "purchase")
 default_steps = preferred if len(preferred) >= 2 else events[:3]
 
 
-def duration(seconds: float) -> str:
-    if pd.isna(seconds):
-        return "–"
-    if seconds < 3600:
-        return tr("funnels.minutes", n=f"{seconds / 60:.1f}")
-    if seconds < 86400 * 2:
-        return tr("funnels.hours_n", n=f"{seconds / 3600:.1f}")
-    return tr("funnels.days_n", n=f"{seconds / 86400:.1f}")
-
-
-def short(hours: float) -> str:
-    """A bin edge in the unit people use for it: minutes, hours, then days."""
-    if hours == 0:
-        return "0"
-    if hours < 1:
-        return tr("funnels.minutes", n=f"{hours * 60:g}")
-    if hours < 48:
-        return tr("funnels.hours_n", n=f"{hours:g}")
-    return tr("funnels.days_n", n=f"{hours / 24:g}")
-
-
 def group_label(g: str) -> str:
     if g == fn.OTHER:
         return tr("funnels.other")
@@ -117,13 +96,13 @@ m1.metric(tr("funnels.entered"), fmt.count(table["users"].iloc[0], code), border
 m2.metric(tr("funnels.converted"), fmt.count(table["users"].iloc[-1], code), border=True)
 m3.metric(tr("funnels.overall"), fmt.pct(table["conv_first"].iloc[-1]), border=True)
 median = table["median_s"].iloc[-1]
-m4.metric(tr("funnels.median_time"), duration(median), border=True, help=tr("funnels.median_help"))
+m4.metric(tr("funnels.median_time"), fmt.duration(median, code), border=True, help=tr("funnels.median_help"))
 if res.excluded:
-    st.caption(tr("funnels.excluded", n=f"{res.excluded:,}"))
+    st.caption(tr("funnels.excluded", n=fmt.integer(res.excluded)))
 worst = table.iloc[1:]["conv_prev"].idxmin() if len(table) > 1 and table["users"].iloc[0] else None
 if worst is not None and pd.notna(table.loc[worst, "conv_prev"]):
     st.warning(tr("funnels.worst_step", step=int(table.loc[worst, "step"]), event=md(table.loc[worst, "event"]),
-                  share=fmt.pct(1 - table.loc[worst, "conv_prev"]), n=f"{int(table.loc[worst, 'dropped']):,}"))
+                  share=fmt.pct(1 - table.loc[worst, "conv_prev"]), n=fmt.integer(table.loc[worst, "dropped"])))
 
 st.altair_chart(charts.funnel_bars(table, "label", tr("funnels.users"), tr("funnels.conv_first")), width="stretch")
 shown = pd.DataFrame({
@@ -141,7 +120,7 @@ if by and not res.by_group.empty:
     g["step_label"] = g["step"].map(dict(zip(table["step"], table["label"])))
     st.altair_chart(charts.grouped_conversion(g, tr("funnels.step"), tr("funnels.conv_first"), tr("funnels.group")),
                     width="stretch")
-    wide = g.pivot(index="group_label", columns="step_label", values="users")[list(table["label"])]
+    wide = res.users_by_group().rename(index=group_label, columns=dict(zip(table["step"], table["label"])))
     wide.index.name = tr("funnels.group")
     st.dataframe(fmt.table(wide, lang=code, currency=ds.currency), width="stretch")
 
@@ -150,7 +129,7 @@ left, right = st.columns(2)
 with left:
     st.subheader(tr("funnels.time_title"))
     dist = res.time_distribution()
-    dist["bin_label"] = [f"{short(lo)}–{short(hi)}" for lo, hi in zip(dist["from_h"], dist["to_h"])]
+    dist["bin_label"] = [f"{fmt.duration_edge(lo, code)}–{fmt.duration_edge(hi, code)}" for lo, hi in zip(dist["from_h"], dist["to_h"])]
     st.altair_chart(charts.histogram(dist, tr("funnels.hours"), tr("funnels.users")), width="stretch")
 with right:
     st.subheader(tr("funnels.trend_title"))
@@ -187,7 +166,7 @@ most = int(table.iloc[1:]["dropped"].idxmax()) - 1 if res.n_steps > 1 else 0  # 
 drop_step = st.selectbox(tr("funnels.dropped_at"), list(range(2, res.n_steps + 1)), key="fn_drop_step", index=most,
                          format_func=lambda s: f"{s}. {table.loc[s - 1, 'event']}")
 who = fn.segment_users(ds, res.dropped_at(drop_step)["user_id"])
-st.caption(tr("funnels.dropped_caption", n=f"{len(who):,}", step=drop_step - 1))
+st.caption(tr("funnels.dropped_caption", n=fmt.integer(len(who)), step=drop_step - 1))
 st.dataframe(fmt.table(who.head(200), {c: "date" for c in who.columns if who[c].dtype.kind == "M"}, code,
                        ds.currency), hide_index=True, width="stretch")
 export_buttons(lambda: who, f"funnel_dropped_step{drop_step}", "fn_export", len(who),
@@ -196,4 +175,4 @@ seg_name = st.text_input(tr("funnels.segment_name"), value=tr("funnels.segment_d
                          key="fn_seg_name", max_chars=40)
 if st.button(tr("funnels.save_segment"), key="fn_save_segment", icon=":material/group_add:", disabled=len(who) == 0):
     st.session_state.setdefault("segments", {})[seg_name] = list(who["user_id"])
-    st.success(tr("funnels.segment_saved", name=md(seg_name), n=f"{len(who):,}"))
+    st.success(tr("funnels.segment_saved", name=md(seg_name), n=fmt.integer(len(who))))

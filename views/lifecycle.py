@@ -205,11 +205,11 @@ if scores.empty:
     st.info(tr("lifecycle.rfm.none"))
 else:
     r1, r2 = st.columns([2, 3])
-    seg_counts = scores["segment"].value_counts().reindex(list(rfm.SEGMENTS), fill_value=0)
+    seg_counts = rfm.segment_counts(scores)
     r1.altair_chart(charts.tier_bars(seg_counts, segment_label, tr("lifecycle.users"),
                                      tr("lifecycle.rfm.segment_title"), colors=None), width="stretch")
     cross = rfm.tier_rfm_crosstab(seg, scores)
-    shares = cross.div(cross.sum(axis=1).where(lambda s: s > 0), axis=0)
+    shares = rfm.row_shares(cross)
     r2.altair_chart(charts.matrix_heatmap(cross, shares, tier_label, segment_label, tr("lifecycle.tier"),
                                           tr("lifecycle.rfm.segment_title"), tr("lifecycle.users"),
                                           tr("lifecycle.row_rate")), width="stretch")
@@ -227,9 +227,7 @@ if kind == "tier":
 else:
     pick = url_choice("selectbox", tr("lifecycle.rfm.segment_title"), rfm.SEGMENTS, rfm.SEGMENTS[0],
                       "lc_export_segment", e2, format_func=segment_label.get)
-    chosen = scores.loc[scores["segment"] == pick].drop(columns="user_id")
-    out = chosen.merge(seg, on="uid", how="left").drop(columns="uid")
-    out.insert(0, "user_id", out.pop("user_id"))
+    out = rfm.segment_members(scores, seg, pick)
     name = f"rfm_{pick}_{as_of}"
 out = out.assign(**{c: out[c].astype("str") for c in ("tier", "segment") if c in out})
 st.caption(tr("lifecycle.export_rows", n=fmt.count(len(out), code)))

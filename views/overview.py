@@ -10,12 +10,6 @@ from opslab.present.charts import overview as charts
 from opslab.present import formatting as fmt
 from opslab.dataset.tables import BURN_IN_DAYS
 from opslab.metrics import catalogue
-from opslab.metrics import lead_kpis
-from opslab.metrics import kpi_table as metrics
-from opslab.metrics.markers import trend_markers
-from opslab.present.charts import overview as charts
-from opslab.present import formatting as fmt
-from opslab.dataset.tables import BURN_IN_DAYS
 from ui import breakdown
 from ui.labels import period_label
 from ui.state import labeller, lang, metric_labeller, rules_seen, tr
@@ -32,7 +26,7 @@ if not buyers:
 elif metrics.existing_rule_switchable(ds):
     existing = st.toggle(tr("overview.existing_rule", days=BURN_IN_DAYS), value=True, key="ov_existing",
                          help=tr("overview.existing_rule_help"), bind="query-params")
-    n_existing = f"{int(ds.users['censored'].sum()):,}"
+    n_existing = fmt.integer(metrics.existing_users(ds))
     st.caption(tr("overview.existing_rule_on", n=n_existing, days=BURN_IN_DAYS) if existing
                else tr("overview.existing_rule_off", n=n_existing))
     ds = metrics.existing_users_rule(ds, existing)
@@ -120,7 +114,7 @@ else:
     full, every = cohorts, sorted(cohorts["cohort"].unique())
     if cohort_grain == "week" and len(every) > 26:  # keep the triangle readable: the last half year
         cohorts = cohorts[cohorts["cohort"].isin(every[-26:]) & (cohorts["k"] <= 26)]
-        st.caption(tr("overview.cohort_capped", n=26, total=f"{len(every):,}"))
+        st.caption(tr("overview.cohort_capped", n=26, total=fmt.integer(len(every))))
     labels = {c: period_label(c, cohort_grain) for c in every}
     st.altair_chart(charts.cohort_heatmap(
         cohorts, labels, tr("metrics.period_k"), tr("metrics.cohort"), tr("metrics.retention_rate"),

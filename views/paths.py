@@ -61,7 +61,7 @@ st.dataframe(fmt.table(pd.DataFrame({
 top = lp.iloc[0] if len(lp) else None
 if top is not None and direction == "next":
     st.warning(tr("paths.leave_headline", event=md(label(top["event"])), level=int(top["level"]),
-                  share=fmt.pct(top["leave_share"]), n=f"{int(top['left']):,}"))
+                  share=fmt.pct(top["leave_share"]), n=fmt.integer(top["left"])))
 
 st.subheader(tr("paths.levels_title"))
 nodes = res.nodes.copy()

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from opslab.metrics import catalogue
-from opslab.planning.levers import rank_levers
 from opslab.report.document import status_table
 from opslab.report.findings import next_plan
 from opslab.report.format import STATUS_STYLE, prob_text, value_text
 from opslab.planning.completion import target_status
+from opslab.present import formatting as fmt
 from opslab.planning.targets import (
     DEFAULT_DIRECTION,
     DIRECTIONS,
@@ -173,9 +173,9 @@ else:
                                                   for x, v in zip(levers["lever"], levers["current"])],
                 tr("targets.lever.col.required"): [value_text(unit.get(x, x if x in catalogue.KPIS else "new_users"), v, code, currency)
                                                    for x, v in zip(levers["lever"], levers["required"])],
-                tr("targets.lever.col.change"): [f"{100 * v:+.1f}%" for v in levers["change"]],
-                tr("targets.lever.col.typical"): [("–" if not np.isfinite(v) else f"±{100 * v:.1f}%") for v in levers["typical"]],
-                tr("targets.lever.col.effort"): [("–" if not np.isfinite(v) else f"{v:.1f}") for v in levers["effort"]],
+                tr("targets.lever.col.change"): [fmt.pct(v, signed=True) for v in levers["change"]],
+                tr("targets.lever.col.typical"): [("–" if not np.isfinite(v) else "±" + fmt.pct(v)) for v in levers["typical"]],
+                tr("targets.lever.col.effort"): [("–" if not np.isfinite(v) else fmt.number(v, 1)) for v in levers["effort"]],
                 tr("targets.lever.col.feasible"): levers["feasible"].to_numpy(),
             })
             st.dataframe(show, hide_index=True, width="stretch")

@@ -61,17 +61,16 @@ counts = profile.event_counts
 names = counts["name"].tolist()
 f1, f2, f3 = st.columns([3, 1, 1])
 chosen = f1.multiselect(tr("users.filter_events"), names, key="us_events",
-                        format_func=lambda n: f"{n} ({int(counts.set_index('name').loc[n, 'n']):,})")
+                        format_func=lambda n: f"{n} ({fmt.integer(profile.event_count(n))})")
 with_orders = f2.toggle(tr("users.with_orders"), value=True, key="us_orders")
-total = int(counts.loc[counts["name"].isin(chosen), "n"].sum() if chosen else counts["n"].sum())
-total += int(s["orders"]) if with_orders else 0
+total = profile.timeline_size(chosen or None, with_orders)  # every order, refunded ones too
 pages = max(1, -(-total // PER_PAGE))
 page = f3.number_input(tr("users.page", pages=pages), min_value=1, max_value=pages, value=1, key="us_page")
 tl = profile.timeline(page=int(page) - 1, per_page=PER_PAGE, events=chosen or None, orders=with_orders)
 kind = {"event": tr("users.kind.event"), "order": tr("users.kind.order")}
 status = {"paid": tr("users.status.paid"), "refunded": tr("users.status.refunded")}
 shown = pd.DataFrame({
-    tr("users.time"): tl["t"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+    tr("users.time"): tl["t"].map(fmt.timestamp),
     tr("users.kind"): tl["kind"].map(kind),
     tr("users.event"): tl["name"].fillna(""),
     fmt.money_title(tr("users.amount"), cur): tl["amount"],
@@ -79,4 +78,4 @@ shown = pd.DataFrame({
 })
 st.dataframe(fmt.table(shown, {fmt.money_title(tr("users.amount"), cur): "money"}, code, cur),
              hide_index=True, width="stretch")
-st.caption(tr("users.page_caption", page=int(page), pages=pages, n=f"{total:,}"))
+st.caption(tr("users.page_caption", page=int(page), pages=pages, n=fmt.integer(total)))

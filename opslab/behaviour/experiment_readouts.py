@@ -80,6 +80,17 @@ class SegmentsResult:
     skipped: tuple = ()
 
 
+#: Users-table columns that are not attributes of a user (ids, dates, the burn-in flag).
+NOT_ATTRIBUTES = ("uid", "user_id", "signup_time", "censored")
+
+
+def attribute_columns(ds: Dataset, max_values: int = 50) -> list[str]:
+    """Users-table attributes an experiment can be stratified or split by: every column but
+    ids and dates with at most ``max_values`` distinct values (channel, city, tier...); a
+    column the data left empty (a standard column the file did not have) is none."""
+    return [c for c in ds.users.columns if c not in NOT_ATTRIBUTES and 0 < ds.users[c].nunique() <= max_values]
+
+
 def ab_segments(ds: Dataset, assignment: pd.DataFrame, metric: str, column: str, *, control: str | None = None,
                 config: ABConfig = ABConfig()) -> SegmentsResult:
     """The effect inside each segment of ``column`` (a users-table attribute) against the

@@ -105,6 +105,16 @@ class FunnelResult:
             raise OpsLabError("funnels.bad_step", step=step, n=self.n_steps)
         return self.users[self.users["max_step"] == step - 1].reset_index(drop=True)
 
+    def users_by_group(self) -> pd.DataFrame:
+        """Users reaching each step per group, one row per group (in :attr:`by_group`'s order,
+        the biggest first, "other" last) and one column per step (1..n); empty without ``by``."""
+        if self.by_group.empty:
+            return pd.DataFrame(columns=range(1, self.n_steps + 1), dtype="int64")
+        order = list(dict.fromkeys(self.by_group["group"]))
+        wide = self.by_group.pivot(index="group", columns="step", values="users").reindex(order)
+        wide.columns.name = None
+        return wide.astype("int64")
+
     def time_distribution(self, step: int | None = None, bins: Sequence[float] | None = None) -> pd.DataFrame:
         """Users by time to convert to ``step`` (default: the last), in hour-based bins."""
         step = step or self.n_steps

@@ -198,6 +198,22 @@ class Profile:
         out["t"] = pd.to_datetime(out["t"])
         return out
 
+    def timeline_size(self, events=None, orders: bool = True) -> int:
+        """How many rows :meth:`timeline` has over all its pages for the same ``events`` and
+        ``orders`` (every order, refunded ones too, as the timeline shows them)."""
+        counts = self.event_counts
+        names = None if events is None else {str(e) for e in events}
+        n = int(counts["n"].sum() if names is None else counts.loc[counts["name"].isin(names), "n"].sum())
+        if orders:
+            n += len(self._run("people_timeline", names=["\x00"], all_names=False, no_orders=False,
+                               limit=2 ** 31 - 1, offset=0))
+        return n
+
+    def event_count(self, name: str) -> int:
+        """How many times the user did ``name`` (0 when never)."""
+        hit = self.event_counts.loc[self.event_counts["name"] == name, "n"]
+        return int(hit.iloc[0]) if len(hit) else 0
+
     @cached_property
     def tiers(self) -> pd.DataFrame:
         """The user's tier at every month end up to ``as_of`` (and on ``as_of``)."""

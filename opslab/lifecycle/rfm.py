@@ -167,3 +167,24 @@ def tier_rfm_crosstab(seg: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
                         dropna=False)
     table.index.name, table.columns.name = "tier", "segment"
     return table
+
+
+def segment_counts(scores: pd.DataFrame) -> pd.Series:
+    """Payers per RFM segment, every segment of :data:`SEGMENTS` in its order (0 when empty)."""
+    segments = pd.Categorical(scores["segment"].astype("str"), categories=list(SEGMENTS))
+    return pd.Series(segments).value_counts(sort=False).reindex(list(SEGMENTS), fill_value=0).rename("users")
+
+
+def row_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """Each cell of :func:`tier_rfm_crosstab` as a share of its row (its tier); NaN for a tier
+    with no users, never a division by zero."""
+    return table.div(table.sum(axis=1).where(lambda s: s > 0), axis=0)
+
+
+def segment_members(scores: pd.DataFrame, seg: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """The payers of one RFM segment with their scores and lifecycle tier, ``user_id`` first
+    (the export of the Lifecycle page); ``seg`` is :func:`opslab.lifecycle.tiers.segment` output."""
+    chosen = scores.loc[scores["segment"].astype("str") == segment].drop(columns="user_id")
+    out = chosen.merge(seg, on="uid", how="left").drop(columns="uid")
+    out.insert(0, "user_id", out.pop("user_id"))
+    return out.reset_index(drop=True)

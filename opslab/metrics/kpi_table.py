@@ -283,3 +283,9 @@ def existing_rule_switchable(ds: Dataset) -> bool:
     (a data set read in place by :func:`opslab.connect` keeps the rule its engine applies)."""
     return (type(ds) is Dataset and "signup" in ds.derived and "censored" in ds.users
             and bool(ds.users["censored"].any()))
+
+
+def existing_users(ds: Dataset) -> int:
+    """How many users the "existing users" rule sets aside (first seen in the data's first
+    ``BURN_IN_DAYS`` days, no signup time): the count the Overview's switch names."""
+    return int(ds.users["censored"].sum()) if "censored" in ds.users else 0

@@ -69,6 +69,8 @@ from opslab.core.results import result_surface
 
 #: Tiers on the early-warning list (churned and brand-new users are not "about to churn").
 WATCH_TIERS = ("active", "payer", "high_value", "potential_payer", "churn_warning")
+#: Every tier a scored user can be in, in the order screens list them.
+SCORED_TIERS = (*WATCH_TIERS, "new", "silent_new", "churned")
 DEFAULT_HORIZON = ChurnConfig().horizon
 
 
@@ -214,3 +216,19 @@ def early_warning(scores: pd.DataFrame, threshold: float, tiers=WATCH_TIERS) -> 
     out = scores.loc[keep]
     by = [c for c in ("value_at_risk", "risk") if c in out]
     return out.sort_values(by + ["user_id"], ascending=[False] * len(by) + [True], kind="stable")
+
+
+def clv_by_tier(scores: pd.DataFrame, tiers=SCORED_TIERS) -> pd.DataFrame:
+    """The mean CLV of the scored users in each tier: ``tier``, ``clv``, ``users``, one row per
+    tier that has users, in the order of ``tiers`` (tiers not named there come last, by name).
+
+    >>> s = pd.DataFrame({"tier": ["payer", "active", "payer"], "clv": [10.0, 4.0, 20.0]})
+    >>> clv_by_tier(s).to_dict("list")
+    {'tier': ['active', 'payer'], 'clv': [4.0, 15.0], 'users': [1, 2]}
+    """
+    tier = scores["tier"].astype("str")
+    g = scores["clv"].groupby(tier.to_numpy())
+    out = pd.DataFrame({"clv": g.mean(), "users": g.size()})
+    rank = {t: i for i, t in enumerate(tiers)}
+    order = sorted(out.index, key=lambda t: (rank.get(t, len(rank)), t))
+    return out.reindex(order).rename_axis("tier").reset_index()

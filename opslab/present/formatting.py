@@ -100,6 +100,117 @@ def pct(x: float, digits: int = 1, signed: bool = False) -> str:
     return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
 
 
+def integer(x) -> str:
+    """A whole number written out with thousands separators, never shortened: ``"22,064"``
+    (row counts, users in a caption, sample sizes); "–" when missing.
+
+    >>> integer(22064), integer(1234567.0), integer(float("nan"))
+    ('22,064', '1,234,567', '–')
+    """
+    if x is None:
+        return "–"
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{round(x):,}" if math.isfinite(x) else "–"
+
+
+def number(x, digits: int = 1, signed: bool = False) -> str:
+    """A plain number with ``digits`` decimals and thousands separators (``"1,234.5"``);
+    ``signed`` puts "+" before a gain. Infinite values read "+∞" / "−∞", missing ones "–".
+
+    >>> number(1234.567), number(0.5, 3), number(-2.25, 2, signed=True), number(float("inf"))
+    ('1,234.6', '0.500', '-2.25', '+∞')
+    """
+    if x is None:
+        return "–"
+    x = float(x)
+    if math.isnan(x):
+        return "–"
+    if math.isinf(x):
+        return "+∞" if x > 0 else "−∞"
+    return f"{x:+,.{digits}f}" if signed else f"{x:,.{digits}f}"
+
+
+def general(x, digits: int = 6) -> str:
+    """The shortest honest writing of a setting or a tiny probability: ``general(99.9) ==
+    "99.9"``, ``general(95.0) == "95"``, ``general(0.000123, 2) == "0.00012"`` (``digits``
+    significant digits, as Python's ``g``).
+
+    >>> general(99.9), general(95.0), general(0.5 / 24 * 24), general(0.000123456, 2)
+    ('99.9', '95', '0.5', '0.00012')
+    """
+    if _bad(x):
+        return "–"
+    return f"{float(x):.{digits}g}"
+
+
+def p_value(p, digits: int = 4) -> str:
+    """A p-value with a fixed number of decimals (``"0.0312"``); "–" when there is none.
+
+    >>> p_value(0.031249), p_value(float("nan")), p_value(0.5, 3)
+    ('0.0312', '–', '0.500')
+    """
+    if p is None or pd.isna(p):
+        return "–"
+    return f"{float(p):.{digits}f}"
+
+
+def points(delta, digits: int = 1) -> str:
+    """A change of a share in percentage points, signed, without the unit: 0.021 -> "+2.1".
+
+    >>> points(0.021), points(-0.0049), points(float("nan"))
+    ('+2.1', '-0.5', '–')
+    """
+    if _bad(delta):
+        return "–"
+    return f"{100 * float(delta):+.{digits}f}"
+
+
+def pp(delta, lang: str = "zh", digits: int = 1) -> str:
+    """A change of a share with its unit in the reader's language: "+2.1 百分点" / "+2.1 pp".
+
+    >>> pp(0.021, "en"), pp(-0.1, "zh")
+    ('+2.1 pp', '-10.0 百分点')
+    """
+    if _bad(delta):
+        return "–"
+    return t("catalogue.pp", lang, value=points(delta, digits))
+
+
+def duration(seconds, lang: str = "zh") -> str:
+    """A time span in the unit people use for it: minutes below an hour, hours below two
+    days, then days, one decimal ("42.5 min", "3.0 小时", "2.4 days"); "–" when missing.
+
+    >>> duration(90, "en"), duration(7200, "en"), duration(3 * 86400, "zh"), duration(float("nan"))
+    ('1.5 min', '2.0 h', '3.0 天', '–')
+    """
+    if seconds is None or pd.isna(seconds):
+        return "–"
+    seconds = float(seconds)
+    if seconds < 3600:
+        return t("funnels.minutes", lang, n=number(seconds / 60, 1))
+    if seconds < 86400 * 2:
+        return t("funnels.hours_n", lang, n=number(seconds / 3600, 1))
+    return t("funnels.days_n", lang, n=number(seconds / 86400, 1))
+
+
+def duration_edge(hours, lang: str = "zh") -> str:
+    """A bin edge of a time histogram, as short as it goes: "0", "30 min", "6 h", "3 days".
+
+    >>> duration_edge(0, "en"), duration_edge(0.5, "en"), duration_edge(6, "en"), duration_edge(72, "en")
+    ('0', '30 min', '6 h', '3 days')
+    """
+    if hours == 0:
+        return "0"
+    if hours < 1:
+        return t("funnels.minutes", lang, n=general(hours * 60))
+    if hours < 48:
+        return t("funnels.hours_n", lang, n=general(hours))
+    return t("funnels.days_n", lang, n=general(hours / 24))
+
+
 def signed_money(x: float, lang: str = "zh", exact: bool = False, currency: str | None = "") -> str:
     """A change of money with its sign before the symbol: "-¥1,268" (a loss), "+$128K".
 
@@ -122,6 +233,20 @@ def date(x) -> str:
         if pd.isna(x):
             return "–"
         return pd.Timestamp(x).strftime("%Y-%m-%d")
+    except (TypeError, ValueError):
+        return "–"
+
+
+def timestamp(x) -> str:
+    """A moment to the second, ISO style ``2025-09-01 14:03:09``; "–" if missing.
+
+    >>> timestamp(pd.Timestamp("2025-09-01 14:03:09.75")), timestamp(None)
+    ('2025-09-01 14:03:09', '–')
+    """
+    try:
+        if x is None or pd.isna(x):
+            return "–"
+        return pd.Timestamp(x).strftime("%Y-%m-%d %H:%M:%S")
     except (TypeError, ValueError):
         return "–"
 
@@ -153,9 +278,9 @@ def cell(x, kind: str, lang: str = "zh", currency: str | None = "") -> str:
     if kind == "money":
         return money(x, lang, exact=True, currency=currency)
     if kind == "count":
-        return f"{x:,.0f}"
+        return integer(x)
     if kind == "decimal":
-        return f"{x:,.1f}"
+        return number(x, 1)
     if kind == "pct":
         return pct(x)
     if kind == "pct_points":  # already × 100 (a retention table rounded as the heatmap shows it)

@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 
 from opslab.behaviour import effect_stats as es
 from opslab.behaviour import experiment_stats as st
-from opslab.behaviour.experiment_readouts import ab_metrics, ab_segments
+from opslab.behaviour.experiment_readouts import ab_metrics, ab_segments, attribute_columns
 from opslab.behaviour.experiments import ABConfig, ab_test
 from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
@@ -203,3 +203,16 @@ def test_ten_thousand_aa_tests_checked_daily_with_the_msprt_option():
     k = 7
     e = es.Effect(lift[k, -1], np.sqrt(var[k, -1]), np.inf, 2 * n[-1], p, False)
     assert tuned[k, -1] <= es.sequential_test(e, rho=rho)[0] + 1e-12
+
+
+def test_attribute_columns_are_the_users_few_valued_attributes():
+    n = 120
+    users = pd.DataFrame({"user_id": [f"u{i}" for i in range(n)], "city": CITIES[np.arange(n) % 8],
+                          "member_no": [f"m{i}" for i in range(n)], "tier": ["a", "b", "c"] * 40,
+                          "score": np.arange(n) % 60})
+    ds = Dataset.from_tables(events=pd.DataFrame({"user_id": users["user_id"], "event_name": "visit",
+                                                  "event_time": pd.Timestamp("2024-03-01")}), users=users)
+    # plain pandas over the raw table: the columns with at most 50 distinct values, ids aside
+    want = [c for c in users.columns if c != "user_id" and users[c].nunique() <= 50]
+    assert attribute_columns(ds) == want == ["city", "tier"]
+    assert attribute_columns(ds, max_values=60) == ["city", "tier", "score"]

@@ -178,6 +178,24 @@ def test_user_dimension_split_trend_and_periods():
     assert (cmp["change"] == 0).all()
 
 
+def test_users_by_group_counts_each_groups_users_at_each_step():
+    # independent: the brute-force reading of every user's furthest step, joined to the raw
+    # users table by plain pandas
+    ev = random_log(7, n_users=60)
+    users = pd.DataFrame({"user_id": [f"u{i}" for i in range(60)], "city": ["A", "B", "C"] * 20})
+    ds = Dataset.from_tables(events=ev, users=users)
+    res = funnel(ds, ["a", "b", "c"], 0.5, by="city")
+    wide = res.users_by_group()
+    truth = brute(ds, [Step(s) for s in "abc"], 0.5)
+    reached = pd.DataFrame({"user_id": list(truth), "max_step": [v[0] for v in truth.values()]}).merge(users)
+    want = pd.DataFrame({k: reached[reached["max_step"] >= k].groupby("city").size() for k in (1, 2, 3)})
+    assert sorted(wide.index) == sorted(want.index)
+    assert (wide.loc[want.index, [1, 2, 3]].to_numpy() == want.fillna(0).to_numpy()).all()
+    first = wide[1].tolist()
+    assert first == sorted(first, reverse=True)  # the biggest group first, as the chart
+    assert funnel(ds, ["a", "b"], 0.5).users_by_group().empty  # no split: nothing to show
+
+
 def test_bad_requests_raise_opslab_errors():
     ds = Dataset.from_tables(events=random_log(1))
     for kwargs in ({"steps": ["a"]}, {"steps": list("abcdefghijk")}, {"steps": ["a", "a"], "order": "any"},

@@ -99,3 +99,28 @@ def test_tier_crosstab():
     for tier in want.index:
         for s in want.columns:
             assert table.loc[tier, s] == want.loc[tier, s]
+
+
+def test_segment_counts_shares_and_members_equal_plain_pandas():
+    events, orders = random_activity(n_users=80, days=120, seed=6)
+    ds = Dataset.from_tables(events=events, orders=orders)
+    seg, scores = lc.segment(ds), rfm.rfm_scores(ds)
+    counts = rfm.segment_counts(scores)
+    assert list(counts.index) == list(rfm.SEGMENTS) and counts.sum() == len(scores)
+    plain = {s: sum(1 for v in scores["segment"].astype(str) if v == s) for s in rfm.SEGMENTS}
+    assert counts.to_dict() == plain
+    table = rfm.tier_rfm_crosstab(seg, scores)
+    shares = rfm.row_shares(table)
+    for tier in table.index:
+        total = int(table.loc[tier].sum())
+        if total:
+            assert shares.loc[tier].tolist() == pytest.approx([v / total for v in table.loc[tier]])
+        else:
+            assert shares.loc[tier].isna().all()
+    pick = counts.idxmax()
+    members = rfm.segment_members(scores, seg, pick)
+    assert members.columns[0] == "user_id" and "uid" not in members
+    want = scores.loc[scores["segment"].astype(str) == pick, "user_id"]
+    assert sorted(members["user_id"]) == sorted(want)
+    tier_of = dict(zip(seg["user_id"], seg["tier"].astype(str)))
+    assert all(tier_of[u] == t for u, t in zip(members["user_id"], members["tier"].astype(str)))

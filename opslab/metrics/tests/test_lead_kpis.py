@@ -106,7 +106,8 @@ def test_existing_users_rule_off_makes_first_seen_users_new():
     assert metrics.existing_users_rule(ds, True) is ds
     assert off is metrics.existing_users_rule(ds, False)  # built once per data set
     early = int((first < pd.Timestamp("2024-01-31")).sum())
-    assert int(ds.users["censored"].sum()) == early > 0
+    assert int(ds.users["censored"].sum()) == metrics.existing_users(ds) == early > 0
+    assert metrics.existing_users(off) == 0  # the rule off: nobody set aside
     # new users per month: pandas on first-seen days, with and without the first 30 days
     by_month = pd.Series(first).dt.to_period("M").value_counts().sort_index()
     new_off = metrics.kpis(off, "month")["new_users"]

@@ -382,3 +382,16 @@ def test_list_keeps_watch_tiers_above_the_threshold_by_value_at_risk():
                            "tier": ["active", "payer", "new", "high_value", "churned"]})
     listed = churn.early_warning(scores, 0.5)
     assert listed["user_id"].tolist() == ["b", "a"]  # c is brand-new, d below, e already churned
+
+
+def test_clv_by_tier_is_the_mean_clv_of_each_tiers_users_in_screen_order():
+    # independent: plain arithmetic over a hand-built score table with an unused tier category
+    tiers = pd.Categorical(["churned", "payer", "active", "payer", "new", "churned", "payer"],
+                           categories=[*churn.SCORED_TIERS])
+    scores = pd.DataFrame({"user_id": list("abcdefg"), "tier": tiers,
+                           "clv": [1.0, 30.0, 12.5, 60.0, np.nan, 3.0, 0.0]})
+    got = churn.clv_by_tier(scores)
+    assert got["tier"].tolist() == ["active", "payer", "new", "churned"]  # SCORED_TIERS order, only tiers with users
+    assert got["clv"].iloc[:2].tolist() == [12.5, (30.0 + 60.0 + 0.0) / 3]
+    assert np.isnan(got["clv"].iloc[2]) and got["clv"].iloc[3] == 2.0  # a tier with no value has none
+    assert got["users"].tolist() == [1, 3, 1, 2]

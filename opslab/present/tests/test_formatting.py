@@ -61,3 +61,27 @@ def test_table_cells_one_format_per_column_sign_before_the_symbol():
         expected_g = "–" if np.isnan(row.gmv) else ("-" if row.gmv < 0 else "") + f"${abs(row.gmv):,.2f}"
         assert (g, u, r, a, m) == (expected_g, f"{row.users:,}", f"{100 * row.rate:.1f}%", f"{row.auc:.3f}",
                                    f"{row.mult:,.1f}×")
+
+
+@pytest.mark.parametrize("x", [0, 7, 999, 1000, 22_064, 1_234_567, 10**12, -1268])
+def test_integer_writes_every_digit_with_thousands_separators(x):
+    # the screens' counts in captions and sample sizes: never shortened to 万/K as `count` does
+    assert fmt.integer(x) == fmt.integer(float(x)) == f"{x:,}"
+    assert fmt.integer(None) == fmt.integer(math.nan) == fmt.integer("n/a") == "–"
+
+
+def test_the_readout_numbers_of_the_ab_and_forecast_screens():
+    assert [fmt.number(1234.5678, 3), fmt.number(0.04, 1, signed=True), fmt.number(-math.inf)] == \
+        ["1,234.568", "+0.0", "−∞"]
+    assert [fmt.p_value(0.00004), fmt.p_value(None), fmt.general(0.000123456, 2), fmt.general(99.9)] == \
+        ["0.0000", "–", "0.00012", "99.9"]
+    # a share difference in points: 0.5 -> 0.52 is +2.0 points, worded per language
+    assert fmt.points(0.52 - 0.5) == "+2.0" and fmt.pp(0.52 - 0.5, "en") == "+2.0 pp"
+    assert fmt.pp(-0.031, "zh") == "-3.1 百分点" and fmt.pp(math.nan, "en") == "–"
+    assert fmt.pct(1 - 0.05, 0) == f"{1 - 0.05:.0%}" == "95%"  # the confidence level as the screen wrote it
+
+
+@pytest.mark.parametrize("seconds,en,zh", [(59, "1.0 min", "1.0 分钟"), (5400, "1.5 h", "1.5 小时"),
+                                           (2 * 86400, "2.0 days", "2.0 天"), (math.nan, "–", "–")])
+def test_durations_pick_the_unit_people_use(seconds, en, zh):
+    assert fmt.duration(seconds, "en") == en and fmt.duration(seconds, "zh") == zh
