@@ -21,6 +21,7 @@ Splits (``by``): a user column (channel, city, any attribute), ``"tier"`` (lifec
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -204,17 +205,61 @@ def _range(ds: Dataset, start, day) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 # --- behaviour retention -------------------------------------------------------------------------
 
-def retention_sql(cfg: ExploreConfig, groups, final: str) -> str:
+def log_by_user(ds: Dataset) -> None:
+    """The log by user (``people_ev``, ``people_od``: uid, then time), built in the engine once
+    per data set: the user look-up, the first start events and the retention cells read it
+    (see ``people.sql``)."""
+    def build():
+        ds.engine.run("people_events")
+        ds.engine.run("people_orders")
+        return True
+    ds.memo(("people_tables",), build)
+
+
+def first_starts(ds: Dataset, start_event: str | None) -> str:
+    """The name of the engine table holding each user's first ``start_event`` (any event when
+    None): ``uid``, ``t0`` over the whole log, made once per data set and start event and kept
+    with the engine's tables (``explore_first_start``); cohorts and cells filter it."""
+    digest = hashlib.sha1(("\x00any" if start_event is None else "e:" + str(start_event)).encode()).hexdigest()
+    table = f"xfirst_{digest[:16]}"
+
+    def build():
+        log_by_user(ds)
+        ds.engine.sql(sql_catalog()["explore_first_start"].format(table=table),
+                      start_any=start_event is None, start_event=str(start_event or ""))
+        return table
+    return ds.memo(("explore_first_start", start_event), build)
+
+
+def retention_sql(ds: Dataset, cfg: ExploreConfig, groups, final: str) -> str:
+    """The retention query ``final`` (``explore_retention`` or ``explore_retention_users``) with
+    its first-start table and split filled in (builds the table on first use)."""
     grp, join = _frame_sql(groups, "st.uid")
-    base = _block("explore_retention_base").format(grp=grp, join=join)
+    first = first_starts(ds, cfg.start_event)
+    if final == "explore_retention_users":
+        return _block(final).format(first=first, grp=grp, join=join)
+    base = _block("explore_retention_base").format(grp=grp, join=join, first=first)
     return sql_catalog()[final].format(base=base)
 
 
 def retention_params(ds: Dataset, cfg: ExploreConfig, grain: str, day) -> dict:
     start, stop = _range(ds, cfg.start, day)
     return {"grain": grain, "start": start, "stop": stop, "last": str(day), "max_k": int(cfg.max_k),
-            "start_any": cfg.start_event is None, "start_event": str(cfg.start_event or ""),
             "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
+
+
+def cell_params(ds: Dataset, cfg: ExploreConfig, grain: str, day, cohort, k: int | None) -> dict:
+    """The bounds of one retention cell (``explore_retention_users``): the cohort's first start
+    events in [c_lo, c_hi), a return event in [r_lo, r_hi) at or after it (period k "on"; from
+    period k to the end "on or after"); ``k`` None: the whole cohort."""
+    start, stop = _range(ds, cfg.start, day)
+    label = period_start(pd.Timestamp(cohort), grain)
+    out = {"c_lo": max(start, label), "c_hi": min(stop, shift(label, grain, 1)), "whole": k is None,
+           "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
+    lo = shift(label, grain, int(k or 0))
+    hi = stop if cfg.mode == "on_or_after" else min(stop, shift(label, grain, int(k or 0) + 1))
+    out.update(r_lo=lo, r_hi=max(lo, hi))
+    return out
 
 
 def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetention:
@@ -224,7 +269,7 @@ def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=
     if cfg.mode not in MODES:
         raise ValueError(f"retention mode must be one of {MODES}, not {cfg.mode!r}")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
-    sql = retention_sql(cfg, groups, "explore_retention")
+    sql = retention_sql(ds, cfg, groups, "explore_retention")
     raw = run_grouped(ds, groups, sql, **retention_params(ds, cfg, grain, day))
     cells = pd.DataFrame({"cohort": pd.to_datetime(raw["cohort"]), "group": raw["grp"].astype("str"),
                           "size": raw["size"].astype("int64"), "k": raw["k"].astype("int64")})
@@ -461,4 +506,5 @@ def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
 
 __all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
            "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
-           "group_labels", "run_grouped", "retention_sql", "retention_params", "count_edges", "money_edges"]
+           "group_labels", "run_grouped", "retention_sql", "retention_params", "cell_params", "first_starts",
+           "log_by_user", "count_edges", "money_edges"]

@@ -87,10 +87,9 @@ def _retention_users(ds, res: ex.BehaviourRetention, rules, cohort=None, k=None,
     cfg = res.config
     grp, _ = _group(res, {"group": group})
     groups = ex.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
-    sql = ex.retention_sql(cfg, groups, "explore_retention_users")
-    params = ex.retention_params(ds, cfg, res.grain, res.as_of)
-    params.update(cohort=pd.Timestamp(cohort).date(), group=grp, k=-1 if k is None else int(k),
-                  on_or_after=cfg.mode == "on_or_after")
+    sql = ex.retention_sql(ds, cfg, groups, "explore_retention_users")
+    params = ex.cell_params(ds, cfg, res.grain, res.as_of, cohort, None if k is None or int(k) < 0 else int(k))
+    params["group"] = grp
     return _uids(ex.run_grouped(ds, groups, sql, **params))
 
 
@@ -174,11 +173,7 @@ class Profile:
         return self.summary
 
     def _run(self, name: str, **params) -> pd.DataFrame:
-        def build():  # the log by user, once per data set (see people.sql)
-            self.ds.engine.run("people_events")
-            self.ds.engine.run("people_orders")
-            return True
-        self.ds.memo(("people_tables",), build)
+        ex.log_by_user(self.ds)  # the log by user, once per data set (see people.sql)
         return self.ds.engine.run(name, uid=self.uid, stop=self._stop, **params)
 
     @cached_property
