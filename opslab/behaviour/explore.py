@@ -205,15 +205,14 @@ def _range(ds: Dataset, start, day) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 # --- behaviour retention -------------------------------------------------------------------------
 
-def log_by_user(ds: Dataset) -> None:
-    """The log by user (``people_ev``, ``people_od``: uid, then time), built in the engine once
-    per data set: the user look-up, the first start events and the retention cells read it
-    (see ``people.sql``)."""
+def events_by_name(ds: Dataset) -> str:
+    """The engine table of the log ordered by event name, then time (``xev_name``: event_name,
+    event_time, uid), made once per data set: a start or return event reads only its own
+    rows, and a period of them only the blocks of that period (``explore_events_by_name``)."""
     def build():
-        ds.engine.run("people_events")
-        ds.engine.run("people_orders")
-        return True
-    ds.memo(("people_tables",), build)
+        ds.engine.sql(sql_catalog()["explore_events_by_name"].format(table="xev_name"))
+        return "xev_name"
+    return ds.memo(("explore_events_by_name",), build)
 
 
 def first_starts(ds: Dataset, start_event: str | None) -> str:
@@ -224,8 +223,7 @@ def first_starts(ds: Dataset, start_event: str | None) -> str:
     table = f"xfirst_{digest[:16]}"
 
     def build():
-        log_by_user(ds)
-        ds.engine.sql(sql_catalog()["explore_first_start"].format(table=table),
+        ds.engine.sql(sql_catalog()["explore_first_start"].format(table=table, events=events_by_name(ds)),
                       start_any=start_event is None, start_event=str(start_event or ""))
         return table
     return ds.memo(("explore_first_start", start_event), build)
@@ -235,10 +233,10 @@ def retention_sql(ds: Dataset, cfg: ExploreConfig, groups, final: str) -> str:
     """The retention query ``final`` (``explore_retention`` or ``explore_retention_users``) with
     its first-start table and split filled in (builds the table on first use)."""
     grp, join = _frame_sql(groups, "st.uid")
-    first = first_starts(ds, cfg.start_event)
+    first, events = first_starts(ds, cfg.start_event), events_by_name(ds)
     if final == "explore_retention_users":
-        return _block(final).format(first=first, grp=grp, join=join)
-    base = _block("explore_retention_base").format(grp=grp, join=join, first=first)
+        return _block(final).format(first=first, events=events, grp=grp, join=join)
+    base = _block("explore_retention_base").format(grp=grp, join=join, first=first, events=events)
     return sql_catalog()[final].format(base=base)
 
 
@@ -507,4 +505,4 @@ def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
 __all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
            "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
            "group_labels", "run_grouped", "retention_sql", "retention_params", "cell_params", "first_starts",
-           "log_by_user", "count_edges", "money_edges"]
+           "events_by_name", "count_edges", "money_edges"]

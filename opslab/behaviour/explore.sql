@@ -4,14 +4,21 @@
 -- when the analysis is neither split nor limited to a segment; {values} is one of the
 -- explore_v_* blocks (one row per user: uid, v). Every value stays a bound $param.
 
+-- name: explore_events_by_name
+-- The log ordered by event name, then time, made once per data set as the table {table}
+-- (explore.events_by_name): the engine's per-block min/max of event_name and event_time let a
+-- query on one event name (and one period) read only its blocks, not the whole log.
+CREATE OR REPLACE TABLE {table} AS
+SELECT event_name, event_time, uid FROM ev ORDER BY event_name, event_time, uid;
+
 -- name: explore_first_start
 -- Each user's first start event in the whole log ($start_any: any event), read from the log by
--- user (people_ev): made once per data set and start event as the table {table}
+-- event name ({events}): made once per data set and start event as the table {table}
 -- (explore.first_starts) and kept with the engine's tables. The first start event before any
 -- $stop is this one when it is before $stop, so every cohort and cell reads it with a filter.
 CREATE OR REPLACE TABLE {table} AS
 SELECT uid, min(event_time) AS t0
-FROM people_ev
+FROM {events}
 WHERE $start_any OR event_name = $start_event
 GROUP BY uid;
 
@@ -28,7 +35,7 @@ WITH c AS (
 r AS (
     SELECT DISTINCT c.uid, c.cohort, c.grp,
            datediff($grain, c.cohort, CAST(date_trunc($grain, e.event_time) AS DATE)) AS k
-    FROM people_ev e JOIN c ON c.uid = e.uid
+    FROM {events} e JOIN c ON c.uid = e.uid
     WHERE ($return_any OR e.event_name = $return_event)
       AND e.event_time >= c.t0 AND e.event_time < CAST($stop AS TIMESTAMP)
 ),
@@ -78,7 +85,7 @@ WITH c AS (
 ),
 hit AS (
     SELECT e.uid, max(e.event_time) AS t_last
-    FROM people_ev e
+    FROM {events} e
     WHERE NOT $whole AND ($return_any OR e.event_name = $return_event)
       AND e.event_time >= CAST($r_lo AS TIMESTAMP) AND e.event_time < CAST($r_hi AS TIMESTAMP)
       AND e.uid IN (SELECT uid FROM c)

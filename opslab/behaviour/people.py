@@ -173,7 +173,11 @@ class Profile:
         return self.summary
 
     def _run(self, name: str, **params) -> pd.DataFrame:
-        ex.log_by_user(self.ds)  # the log by user, once per data set (see people.sql)
+        def build():  # the log by user, once per data set (see people.sql)
+            self.ds.engine.run("people_events")
+            self.ds.engine.run("people_orders")
+            return True
+        self.ds.memo(("people_tables",), build)
         return self.ds.engine.run(name, uid=self.uid, stop=self._stop, **params)
 
     @cached_property
