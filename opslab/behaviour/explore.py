@@ -50,6 +50,7 @@ INTERVAL_EDGES = (0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2
                   7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400)
 LTV_DAYS = tuple(range(0, 31)) + (45, 60, 90, 120, 150, 180, 270, 365, 540, 730)
 _COMMENT = re.compile(r"--[^\n]*")
+_PARAM = re.compile(r"\$(\w+)")
 
 
 # --- settings and results -----------------------------------------------------------------------
@@ -210,7 +211,7 @@ def events_by_name(ds: Dataset) -> str:
     event_time, uid), made once per data set: a start or return event reads only its own
     rows, and a period of them only the blocks of that period (``explore_events_by_name``)."""
     def build():
-        ds.engine.sql(sql_catalog()["explore_events_by_name"].format(table="xev_name"))
+        ds.engine.sql(_block("explore_events_by_name").format(table="xev_name"))
         return "xev_name"
     return ds.memo(("explore_events_by_name",), build)
 
@@ -223,7 +224,7 @@ def first_starts(ds: Dataset, start_event: str | None) -> str:
     table = f"xfirst_{digest[:16]}"
 
     def build():
-        ds.engine.sql(sql_catalog()["explore_first_start"].format(table=table, events=events_by_name(ds)),
+        ds.engine.sql(_block("explore_first_start").format(table=table, events=events_by_name(ds)),
                       start_any=start_event is None, start_event=str(start_event or ""))
         return table
     return ds.memo(("explore_first_start", start_event), build)
@@ -304,6 +305,21 @@ def _bin_sql(edges: Sequence[float], params: dict) -> str:
         params[f"e{i}"] = float(edges[i])
         whens.append(f"WHEN x.v < $e{i} THEN {i - 1}")
     return f"CASE {' '.join(whens)} ELSE {len(edges) - 1} END" if whens else "0"
+
+
+def per_user_values(ds: Dataset, block: str, params: dict) -> str:
+    """``SELECT * FROM`` the engine table of one value block (``explore_v_*``: one row per
+    user, ``uid``, ``v``) with these parameters, made once per data set and parameters
+    (``explore_values_table``): the analysis and the users behind each of its bins read it."""
+    sql = _block(block)
+    used = {k: params[k] for k in sorted(set(_PARAM.findall(sql)))}
+    key = ("explore_values", block, tuple((k, str(v)) for k, v in used.items()))
+    table = "xval_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+
+    def build():
+        ds.engine.sql(_block("explore_values_table").format(table=table, values=sql), **used)
+        return f"SELECT * FROM {table}"
+    return ds.memo(key, build)
 
 
 def _value_stats(ds, groups, values: str, params: dict) -> pd.DataFrame:
@@ -401,7 +417,7 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
     start, stop = _range(ds, cfg.start, day)
     params = {"start": start, "stop": stop}
-    values = _block(f"explore_v_{measure}")
+    values = per_user_values(ds, f"explore_v_{measure}", params)
     stats = _value_stats(ds, groups, values, params)
     if stats.empty or stats["with_value"].sum() == 0:
         edges: list[float] = [0]
@@ -426,7 +442,7 @@ def interval(ds: Dataset, events: tuple, cfg: ExploreConfig, day, rules=None) ->
     start, stop = _range(ds, cfg.start, day)
     params = {"start": start, "stop": stop, "event_a": str(events[0]), "event_b": str(events[1]),
               "grain": cfg.grain}
-    values = _block("explore_v_interval")
+    values = per_user_values(ds, "explore_v_interval", params)
     stats = _value_stats(ds, groups, values, params).rename(columns={"with_value": "converted"})
     raw = _value_bins(ds, groups, values, params, INTERVAL_EDGES)
     bins = _shape_bins(raw, INTERVAL_EDGES,
@@ -505,4 +521,4 @@ def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
 __all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
            "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
            "group_labels", "run_grouped", "retention_sql", "retention_params", "cell_params", "first_starts",
-           "events_by_name", "count_edges", "money_edges"]
+           "events_by_name", "per_user_values", "count_edges", "money_edges"]

@@ -142,6 +142,13 @@ FROM a JOIN fev fa ON fa.seq = a.a_seq
 LEFT JOIN b ON b.uid = a.uid
 LEFT JOIN fev fb ON fb.seq = b.b_seq
 
+-- name: explore_values_table
+-- One explore_v_* block ({values}) kept as the table {table}, once per data set and parameters
+-- (explore.per_user_values): a distribution's statistics and bins, and the users behind each
+-- bin, read it instead of recomputing every user's value.
+CREATE OR REPLACE TABLE {table} AS
+SELECT * FROM ({values}) v;
+
 -- name: explore_value_bins
 -- Users per bin of v ({bin} maps v to a bin index from the bound edges) and group.
 SELECT {grp} AS grp, {bin} AS bin, count(*) AS users

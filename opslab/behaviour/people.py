@@ -107,9 +107,9 @@ def _bin_users(ds, res, rules, bin=None, group=None) -> np.ndarray:
               "group": grp, "any_group": any_group}
     if isinstance(res, ex.IntervalResult):
         params.update(event_a=res.events[0], event_b=res.events[1])
-        values = ex._block("explore_v_interval")
+        values = ex.per_user_values(ds, "explore_v_interval", params)
     else:
-        values = ex._block(f"explore_v_{res.measure}")
+        values = ex.per_user_values(ds, f"explore_v_{res.measure}", params)
     g, join = ex._frame_sql(groups, "x.uid")
     sql = sql_catalog()["explore_value_users"].format(grp=g, join=join, values=values)
     return _uids(ex.run_grouped(ds, groups, sql, **params))
