@@ -94,7 +94,7 @@ def main() -> None:
     month = pd.Timestamp(ds.end).replace(day=1)
     start = time.perf_counter()
     ret = opslab.retention(ds, "week", start_event="open", return_event="pay")
-    print(f"first behaviour retention (week, open -> pay; builds the log by user and the first 'open' "
+    print(f"first behaviour retention (week, open -> pay; builds the log by event name and the first 'open' "
           f"of every user): {time.perf_counter() - start:.1f} s", flush=True)
     row = ret.frame[ret.frame["k"] == 1].iloc[0]
     dist = opslab.distribution(ds, "events")
