@@ -92,18 +92,27 @@ def main() -> None:
     profile = lambda: (lambda p: (p.summary, p.timeline(per_page=50), p.event_counts))(
         opslab.user_profile(ds, busy, rules=rules))
     month = pd.Timestamp(ds.end).replace(day=1)
+    start = time.perf_counter()
     ret = opslab.retention(ds, "week", start_event="open", return_event="pay")
+    print(f"first behaviour retention (week, open -> pay; builds the log by event name and the first 'open' "
+          f"of every user): {time.perf_counter() - start:.1f} s", flush=True)
     row = ret.frame[ret.frame["k"] == 1].iloc[0]
+    dist = opslab.distribution(ds, "events")
+    busiest = dist.frame.sort_values("users").iloc[-1]
     cases = {
         "user story (summary, 50 timeline rows, event counts)": profile,
         "users behind: active users of a month": lambda: opslab.users(ds, "active_users", period=month, rules=rules),
         "users behind: a retention cell": lambda: opslab.users(ds, ret, cohort=row.cohort, k=1, rules=rules),
         "users behind: a tier": lambda: opslab.users(ds, "tier", tier="churned", rules=rules),
+        "users behind: the largest bin of the distribution of events":
+            lambda: opslab.users(ds, dist, bin=busiest.bin, rules=rules),
         "behaviour retention (week, open -> pay)": lambda: opslab.retention(ds, "week", start_event="open",
                                                                             return_event="pay"),
         "distribution of events": lambda: opslab.distribution(ds, "events"),
         "LTV curve": lambda: opslab.ltv_curve(ds),
     }
+    print(f"retention cell: cohort {row.cohort:%Y-%m-%d}, {row['size']:,} users, {row.retained:,} retained; "
+          f"distribution bin {busiest.label}: {busiest.users:,} users", flush=True)
     for name, fn in cases.items():
         if args.lists_only and not name.startswith(("user story", "users behind")):
             continue

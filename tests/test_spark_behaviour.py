@@ -143,16 +143,18 @@ def _outcomes(ds, asg):
 
 def test_behaviour_queries_are_the_ones_run_by_their_functions():
     """The two-engine query sweep (tests/spark_support.py) leaves these to this file: they are
-    templates or read a table made per call (fev, asg, xgrp, people_ev, people_od)."""
+    templates or read a table made per call (fev, asg, xgrp, people_ev, people_od) or per data set
+    and setting (xev_name, xfirst_*, xval_*)."""
     assert set(RUN_BY_FUNCTION) == {"funnel_ordered", "funnel_ordered_step", "funnel_paths", "funnel_strict",
                                     "funnel_strict_step", "funnel_unordered", "path_steps",
                                     "ab_user_metrics", "ab_daily_outcomes", "funnel_events", "event_names",
                                     "event_property_counts", "event_property_values", "event_property_first",
                                     # explore and people: compared through their functions in
                                     # opslab/behaviour/tests/test_spark_explore.py
-                                    "explore_ltv", "explore_ltv_sizes", "explore_retention",
-                                    "explore_retention_base", "explore_retention_users", "explore_v_interval",
-                                    "explore_value_bins", "explore_value_stats", "explore_value_trend",
+                                    "explore_events_by_name", "explore_first_start", "explore_ltv",
+                                    "explore_ltv_sizes", "explore_retention", "explore_retention_base",
+                                    "explore_retention_users", "explore_v_interval", "explore_value_bins",
+                                    "explore_value_stats", "explore_value_trend", "explore_values_table",
                                     "explore_value_users", "people_events", "people_orders", "people_timeline",
                                     "people_timeline_size"}
 

@@ -21,6 +21,7 @@ Splits (``by``): a user column (channel, city, any attribute), ``"tier"`` (lifec
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ INTERVAL_EDGES = (0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2
                   7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400)
 LTV_DAYS = tuple(range(0, 31)) + (45, 60, 90, 120, 150, 180, 270, 365, 540, 730)
 _COMMENT = re.compile(r"--[^\n]*")
+_PARAM = re.compile(r"\$(\w+)")
 
 
 # --- settings and results -----------------------------------------------------------------------
@@ -204,17 +206,59 @@ def _range(ds: Dataset, start, day) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 # --- behaviour retention -------------------------------------------------------------------------
 
-def retention_sql(cfg: ExploreConfig, groups, final: str) -> str:
+def events_by_name(ds: Dataset) -> str:
+    """The engine table of the log ordered by event name, then time (``xev_name``: event_name,
+    event_time, uid), made once per data set: a start or return event reads only its own
+    rows, and a period of them only the blocks of that period (``explore_events_by_name``)."""
+    def build():
+        ds.engine.sql(_block("explore_events_by_name").format(table="xev_name"))
+        return "xev_name"
+    return ds.memo(("explore_events_by_name",), build)
+
+
+def first_starts(ds: Dataset, start_event: str | None) -> str:
+    """The name of the engine table holding each user's first ``start_event`` (any event when
+    None): ``uid``, ``t0`` over the whole log, made once per data set and start event and kept
+    with the engine's tables (``explore_first_start``); cohorts and cells filter it."""
+    digest = hashlib.sha1(("\x00any" if start_event is None else "e:" + str(start_event)).encode()).hexdigest()
+    table = f"xfirst_{digest[:16]}"
+
+    def build():
+        ds.engine.sql(_block("explore_first_start").format(table=table, events=events_by_name(ds)),
+                      start_any=start_event is None, start_event=str(start_event or ""))
+        return table
+    return ds.memo(("explore_first_start", start_event), build)
+
+
+def retention_sql(ds: Dataset, cfg: ExploreConfig, groups, final: str) -> str:
+    """The retention query ``final`` (``explore_retention`` or ``explore_retention_users``) with
+    its first-start table and split filled in (builds the table on first use)."""
     grp, join = _frame_sql(groups, "st.uid")
-    base = _block("explore_retention_base").format(grp=grp, join=join)
+    first, events = first_starts(ds, cfg.start_event), events_by_name(ds)
+    if final == "explore_retention_users":
+        return _block(final).format(first=first, events=events, grp=grp, join=join)
+    base = _block("explore_retention_base").format(grp=grp, join=join, first=first, events=events)
     return sql_catalog()[final].format(base=base)
 
 
 def retention_params(ds: Dataset, cfg: ExploreConfig, grain: str, day) -> dict:
     start, stop = _range(ds, cfg.start, day)
     return {"grain": grain, "start": start, "stop": stop, "last": str(day), "max_k": int(cfg.max_k),
-            "start_any": cfg.start_event is None, "start_event": str(cfg.start_event or ""),
             "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
+
+
+def cell_params(ds: Dataset, cfg: ExploreConfig, grain: str, day, cohort, k: int | None) -> dict:
+    """The bounds of one retention cell (``explore_retention_users``): the cohort's first start
+    events in [c_lo, c_hi), a return event in [r_lo, r_hi) at or after it (period k "on"; from
+    period k to the end "on or after"); ``k`` None: the whole cohort."""
+    start, stop = _range(ds, cfg.start, day)
+    label = period_start(pd.Timestamp(cohort), grain)
+    out = {"c_lo": max(start, label), "c_hi": min(stop, shift(label, grain, 1)), "whole": k is None,
+           "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
+    lo = shift(label, grain, int(k or 0))
+    hi = stop if cfg.mode == "on_or_after" else min(stop, shift(label, grain, int(k or 0) + 1))
+    out.update(r_lo=lo, r_hi=max(lo, hi))
+    return out
 
 
 def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetention:
@@ -224,7 +268,7 @@ def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=
     if cfg.mode not in MODES:
         raise ValueError(f"retention mode must be one of {MODES}, not {cfg.mode!r}")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
-    sql = retention_sql(cfg, groups, "explore_retention")
+    sql = retention_sql(ds, cfg, groups, "explore_retention")
     raw = run_grouped(ds, groups, sql, **retention_params(ds, cfg, grain, day))
     cells = pd.DataFrame({"cohort": pd.to_datetime(raw["cohort"]), "group": raw["grp"].astype("str"),
                           "size": raw["size"].astype("int64"), "k": raw["k"].astype("int64")})
@@ -261,6 +305,21 @@ def _bin_sql(edges: Sequence[float], params: dict) -> str:
         params[f"e{i}"] = float(edges[i])
         whens.append(f"WHEN x.v < $e{i} THEN {i - 1}")
     return f"CASE {' '.join(whens)} ELSE {len(edges) - 1} END" if whens else "0"
+
+
+def per_user_values(ds: Dataset, block: str, params: dict) -> str:
+    """``SELECT * FROM`` the engine table of one value block (``explore_v_*``: one row per
+    user, ``uid``, ``v``) with these parameters, made once per data set and parameters
+    (``explore_values_table``): the analysis and the users behind each of its bins read it."""
+    sql = _block(block)
+    used = {k: params[k] for k in sorted(set(_PARAM.findall(sql)))}
+    key = ("explore_values", block, tuple((k, str(v)) for k, v in used.items()))
+    table = "xval_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+
+    def build():
+        ds.engine.sql(_block("explore_values_table").format(table=table, values=sql), **used)
+        return f"SELECT * FROM {table}"
+    return ds.memo(key, build)
 
 
 def _value_stats(ds, groups, values: str, params: dict) -> pd.DataFrame:
@@ -358,7 +417,7 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
     start, stop = _range(ds, cfg.start, day)
     params = {"start": start, "stop": stop}
-    values = _block(f"explore_v_{measure}")
+    values = per_user_values(ds, f"explore_v_{measure}", params)
     stats = _value_stats(ds, groups, values, params)
     if stats.empty or stats["with_value"].sum() == 0:
         edges: list[float] = [0]
@@ -383,7 +442,7 @@ def interval(ds: Dataset, events: tuple, cfg: ExploreConfig, day, rules=None) ->
     start, stop = _range(ds, cfg.start, day)
     params = {"start": start, "stop": stop, "event_a": str(events[0]), "event_b": str(events[1]),
               "grain": cfg.grain}
-    values = _block("explore_v_interval")
+    values = per_user_values(ds, "explore_v_interval", params)
     stats = _value_stats(ds, groups, values, params).rename(columns={"with_value": "converted"})
     raw = _value_bins(ds, groups, values, params, INTERVAL_EDGES)
     bins = _shape_bins(raw, INTERVAL_EDGES,
@@ -461,4 +520,5 @@ def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
 
 __all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
            "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
-           "group_labels", "run_grouped", "retention_sql", "retention_params", "count_edges", "money_edges"]
+           "group_labels", "run_grouped", "retention_sql", "retention_params", "cell_params", "first_starts",
+           "events_by_name", "per_user_values", "count_edges", "money_edges"]

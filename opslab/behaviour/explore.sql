@@ -4,26 +4,38 @@
 -- when the analysis is neither split nor limited to a segment; {values} is one of the
 -- explore_v_* blocks (one row per user: uid, v). Every value stays a bound $param.
 
+-- name: explore_events_by_name
+-- The log ordered by event name, then time, made once per data set as the table {table}
+-- (explore.events_by_name): the engine's per-block min/max of event_name and event_time let a
+-- query on one event name (and one period) read only its blocks, not the whole log.
+CREATE OR REPLACE TABLE {table} AS
+SELECT event_name, event_time, uid FROM ev ORDER BY event_name, event_time, uid;
+
+-- name: explore_first_start
+-- Each user's first start event in the whole log ($start_any: any event), read from the log by
+-- event name ({events}): made once per data set and start event as the table {table}
+-- (explore.first_starts) and kept with the engine's tables. The first start event before any
+-- $stop is this one when it is before $stop, so every cohort and cell reads it with a filter.
+CREATE OR REPLACE TABLE {table} AS
+SELECT uid, min(event_time) AS t0
+FROM {events}
+WHERE $start_any OR event_name = $start_event
+GROUP BY uid;
+
 -- name: explore_retention_base
--- Behaviour cohorts: a user's cohort is the period of their first start event before $stop
--- (any event when $start_any), kept when that event is on or after $start; k is the number of
--- periods from the cohort to a return event (any event when $return_any) at or after the
--- start event and before $stop.
-WITH st AS (
-    SELECT uid, min(event_time) AS t0
-    FROM ev
-    WHERE ($start_any OR event_name = $start_event) AND event_time < CAST($stop AS TIMESTAMP)
-    GROUP BY uid
-),
-c AS (
+-- Behaviour cohorts: a user's cohort is the period of their first start event ({first}, see
+-- explore_first_start), kept when that event is in [$start, $stop); k is the number of periods
+-- from the cohort to a return event (any event when $return_any) at or after the start event
+-- and before $stop.
+WITH c AS (
     SELECT st.uid, st.t0, CAST(date_trunc($grain, st.t0) AS DATE) AS cohort, {grp} AS grp
-    FROM st {join}
-    WHERE st.t0 >= CAST($start AS TIMESTAMP)
+    FROM {first} st {join}
+    WHERE st.t0 >= CAST($start AS TIMESTAMP) AND st.t0 < CAST($stop AS TIMESTAMP)
 ),
 r AS (
     SELECT DISTINCT c.uid, c.cohort, c.grp,
            datediff($grain, c.cohort, CAST(date_trunc($grain, e.event_time) AS DATE)) AS k
-    FROM ev e JOIN c ON c.uid = e.uid
+    FROM {events} e JOIN c ON c.uid = e.uid
     WHERE ($return_any OR e.event_name = $return_event)
       AND e.event_time >= c.t0 AND e.event_time < CAST($stop AS TIMESTAMP)
 ),
@@ -60,17 +72,28 @@ WHERE k <= $max_k
 ORDER BY cohort, grp, k;
 
 -- name: explore_retention_users
--- The users of one retention cell: cohort $cohort (a date), group $group, k = $k ("on") or
--- any k >= $k ("on or after", $on_or_after). $k = -1 lists the whole cohort.
-{base}
-SELECT uid FROM (
-    SELECT c.uid AS uid
-    FROM c
-    LEFT JOIN last_k l ON l.uid = c.uid
-    LEFT JOIN (SELECT DISTINCT uid FROM r WHERE k = $k) o ON o.uid = c.uid
-    WHERE c.cohort = CAST($cohort AS DATE) AND c.grp = $group
-      AND ($k < 0 OR ($on_or_after AND l.max_k >= $k) OR (NOT $on_or_after AND o.uid IS NOT NULL))
-) x
+-- The users of one retention cell, from the first start events ({first}) with one semi-join on
+-- the return event (not the cohort query again): the cohort's users are those whose first
+-- start event is in [$c_lo, $c_hi) (the cohort's period within [$start, $stop)) and in group
+-- $group; the cell keeps those with a return event at or after their start event in
+-- [$r_lo, $r_hi) (period k for "on"; from period k to $stop for "on or after"). $whole lists
+-- the whole cohort.
+WITH c AS (
+    SELECT st.uid, st.t0
+    FROM {first} st {join}
+    WHERE st.t0 >= CAST($c_lo AS TIMESTAMP) AND st.t0 < CAST($c_hi AS TIMESTAMP) AND {grp} = $group
+),
+hit AS (
+    SELECT e.uid, max(e.event_time) AS t_last
+    FROM {events} e
+    WHERE NOT $whole AND ($return_any OR e.event_name = $return_event)
+      AND e.event_time >= CAST($r_lo AS TIMESTAMP) AND e.event_time < CAST($r_hi AS TIMESTAMP)
+      AND e.uid IN (SELECT uid FROM c)
+    GROUP BY e.uid
+)
+SELECT c.uid AS uid
+FROM c LEFT JOIN hit h ON h.uid = c.uid
+WHERE $whole OR h.t_last >= c.t0
 ORDER BY uid;
 
 -- name: explore_v_events
@@ -118,6 +141,13 @@ SELECT a.uid, fa.event_time AS a_time,
 FROM a JOIN fev fa ON fa.seq = a.a_seq
 LEFT JOIN b ON b.uid = a.uid
 LEFT JOIN fev fb ON fb.seq = b.b_seq
+
+-- name: explore_values_table
+-- One explore_v_* block ({values}) kept as the table {table}, once per data set and parameters
+-- (explore.per_user_values): a distribution's statistics and bins, and the users behind each
+-- bin, read it instead of recomputing every user's value.
+CREATE OR REPLACE TABLE {table} AS
+SELECT * FROM ({values}) v;
 
 -- name: explore_value_bins
 -- Users per bin of v ({bin} maps v to a bin index from the bound edges) and group.

@@ -87,10 +87,9 @@ def _retention_users(ds, res: ex.BehaviourRetention, rules, cohort=None, k=None,
     cfg = res.config
     grp, _ = _group(res, {"group": group})
     groups = ex.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
-    sql = ex.retention_sql(cfg, groups, "explore_retention_users")
-    params = ex.retention_params(ds, cfg, res.grain, res.as_of)
-    params.update(cohort=pd.Timestamp(cohort).date(), group=grp, k=-1 if k is None else int(k),
-                  on_or_after=cfg.mode == "on_or_after")
+    sql = ex.retention_sql(ds, cfg, groups, "explore_retention_users")
+    params = ex.cell_params(ds, cfg, res.grain, res.as_of, cohort, None if k is None or int(k) < 0 else int(k))
+    params["group"] = grp
     return _uids(ex.run_grouped(ds, groups, sql, **params))
 
 
@@ -108,9 +107,9 @@ def _bin_users(ds, res, rules, bin=None, group=None) -> np.ndarray:
               "group": grp, "any_group": any_group}
     if isinstance(res, ex.IntervalResult):
         params.update(event_a=res.events[0], event_b=res.events[1])
-        values = ex._block("explore_v_interval")
+        values = ex.per_user_values(ds, "explore_v_interval", params)
     else:
-        values = ex._block(f"explore_v_{res.measure}")
+        values = ex.per_user_values(ds, f"explore_v_{res.measure}", params)
     g, join = ex._frame_sql(groups, "x.uid")
     sql = sql_catalog()["explore_value_users"].format(grp=g, join=join, values=values)
     return _uids(ex.run_grouped(ds, groups, sql, **params))
