@@ -123,6 +123,14 @@ def apply(ds: Dataset, segment) -> Dataset:
     return bd.subset(ds, uids, scope=Scope(seg, int(len(uids)), int(ds.n_users), int(missing)))
 
 
+def within(ds: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (with ``user_id``) whose user is in ``ds`` — an A/B assignment
+    limited to a segment's users; ``frame`` itself on a whole data set."""
+    if getattr(ds, "whole", True) or frame is None or "user_id" not in frame:
+        return frame
+    return frame[frame["user_id"].astype("str").isin(set(ds.users["user_id"].astype("str")))].reset_index(drop=True)
+
+
 def scope_of(ds: Dataset) -> Scope | None:
     """The segment ``ds`` was limited to (None: not a segment)."""
     return getattr(ds, "scope", None)
