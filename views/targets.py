@@ -137,6 +137,8 @@ with st.expander(tr("targets.import"), icon=":material/upload:"):
 # -- where each target stands --------------------------------------------------------------------
 current = [t for t in saved if t.period == period]
 st.subheader(tr("targets.status_title", as_of=ds.end.isoformat()))
+if not ds.whole:  # a segment: everyone's targets, the segment's figures
+    st.caption(tr("segments.targets_note"))
 if not current:
     st.info(tr("targets.none"))
 else:

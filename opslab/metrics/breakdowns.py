@@ -14,7 +14,7 @@ CAC and ROI by channel come from the campaigns table (:func:`channel_economics`)
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ class _Subset(Dataset):
     span: tuple = (None, None)
     #: What the subset is, when it is a named segment (:class:`opslab.metrics.segments.Scope`).
     scope: object = None
+    #: The whole data set the users were taken from (its lifecycle rules are the ones in force).
+    parent: object = field(default=None, compare=False, repr=False)
 
     @property
     def start(self):
@@ -103,6 +105,7 @@ def subset(ds: Dataset, uids, scope=None) -> Dataset:
         if lines is not None and len(lines) and "user_id" in lines:
             lines = lines[lines["user_id"].isin(set(ds.users["user_id"].to_numpy()[np.isin(ds.users["uid"], uids)]))]
         inherited = {f.name: getattr(ds, f.name) for f in fields(Dataset)}
+        inherited["parent"] = getattr(ds, "parent", None) or ds
         inherited.update(events=renumbered(ds.events), orders=renumbered(ds.orders), users=renumbered(ds.users),
                          fingerprint=f"{ds.fingerprint}:{key[:12]}", order_lines=lines)
         return _Subset(**inherited, span=(ds.start, ds.end), scope=scope)
