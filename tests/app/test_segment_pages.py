@@ -12,12 +12,14 @@ import pytest
 
 import opslab
 from opslab.behaviour import experiments as ex
+from opslab.core import periods
 from opslab.core.i18n import t
 from opslab.dataset.load import sample_dir
 from opslab.lifecycle import tiers as lc
 from opslab.lifecycle.fit import rules_in_force
 from opslab.metrics import catalogue
 from opslab.models import churn
+from opslab.planning import forecast_readout as readout
 from opslab.planning.targets import Target
 from opslab.present import formatting as fmt
 from opslab.report.format import value_text
@@ -46,6 +48,18 @@ def segment_data(tmp_path_factory):
         paths.append(out / f"{n}.csv")
     seg_ds = opslab.load(*paths).dataset
     return seg_ds, ids, kept
+
+
+def _segment_roi(kept, paid, period: pd.Period) -> float:
+    """ROI of the segment's own revenue: its paid GMV on the days of the campaigns starting in
+    ``period`` (a shared day once) over those campaigns' whole spend."""
+    camp = kept["campaigns"].assign(start_date=pd.to_datetime(kept["campaigns"]["start_date"]),
+                                    end_date=pd.to_datetime(kept["campaigns"]["end_date"]),
+                                    spend=pd.to_numeric(kept["campaigns"]["spend"]))
+    camp = camp[camp["start_date"].dt.to_period(period.freqstr[0]) == period]
+    days = pd.DatetimeIndex(sorted({d for a, b in zip(camp["start_date"], camp["end_date"])
+                                    for d in pd.date_range(a, b)}))
+    return paid.loc[paid["order_time"].dt.normalize().isin(days), "amount"].sum() / camp["spend"].sum()
 
 
 def _metrics(at) -> dict:
@@ -92,14 +106,7 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
     paid = orders[orders["status"] == "paid"]
     in_month = paid[paid["order_time"].dt.to_period("M") == period.to_period("M")]
     assert k["gmv"] == pytest.approx(in_month["amount"].sum()) and k["paying_users"] == in_month["user_id"].nunique()
-    camp = kept["campaigns"].assign(start_date=pd.to_datetime(kept["campaigns"]["start_date"]),
-                                    end_date=pd.to_datetime(kept["campaigns"]["end_date"]),
-                                    spend=pd.to_numeric(kept["campaigns"]["spend"]))
-    camp = camp[camp["start_date"].dt.to_period("M") == period.to_period("M")]
-    days = pd.DatetimeIndex(sorted({d for a, b in zip(camp["start_date"], camp["end_date"])
-                                    for d in pd.date_range(a, b)}))
-    roi = paid.loc[paid["order_time"].dt.normalize().isin(days), "amount"].sum() / camp["spend"].sum()
-    assert m[catalogue.name("roi", EN)] == fmt.kpi_value("roi", roi, EN, "CNY")
+    assert m[catalogue.name("roi", EN)] == fmt.kpi_value("roi", _segment_roi(kept, paid, period.to_period("M")), EN, "CNY")
     assert m[catalogue.name("cac", EN)] == fmt.kpi_value("cac", np.nan, EN, "CNY")
     assert any(c.value == t("segments.cac_none", EN) for c in at.caption)
     assert any(c.value == t("segments.campaigns_not_split", EN) for c in at.caption)
@@ -122,6 +129,19 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
     assert choice[t("clv.choice.actual", EN)].astype(float).tolist() == \
         fit.model_choice["actual"].round(0).astype(float).tolist()
 
+    # -- Forecast: the segment's GMV forecast (the page's defaults: weekly, 91 days, CN calendar) ----
+    visit("views/forecast.py")
+    period_code = at.selectbox(key="fc_target_period").value
+    fit = opslab.forecast(seg_ds, "gmv", grain="week", horizon_periods=periods.horizon_periods(182, "week"),
+                          market="CN")
+    fv = readout.forecast_view(fit, None, h=periods.horizon_periods(91, "week"))
+    outlook = readout.target_view(fv, "gmv", "week", period_code).outlook
+    assert _metrics(at)[t("forecastpage.baseline", EN)] == fmt.money(outlook.forecast, EN, currency="CNY")
+    weekly = paid.groupby(paid["order_time"].dt.to_period("W-SUN").dt.start_time)["amount"].sum()  # weeks from Monday
+    shown = fv.history[fv.history.index.isin(weekly.index)]  # the weeks the page draws: the segment's GMV
+    assert len(shown) and np.allclose(shown.to_numpy(), weekly.reindex(shown.index).to_numpy())
+    assert any(i.value == t("segments.planner_off", EN) for i in at.info)  # everyone's campaigns: said
+
     # -- Funnels and Paths: counts of people, by pandas --------------------------------------------
     ev = kept["events"]
     m = visit("views/funnels.py")
@@ -136,7 +156,7 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
     # -- User lookup (Explore): a segment's user is found, anyone else is not ---------------------
     inside = paid.groupby("user_id")["amount"].sum().idxmax()
     m = visit("views/users.py", us_id=inside)
-    assert m[t("users.spend", EN)] == fmt.money(paid.loc[paid["user_id"] == inside, "amount"].sum(), EN,
+    assert m[t("users.spend", EN, cur=fmt.symbol("CNY"))] == fmt.money(paid.loc[paid["user_id"] == inside, "amount"].sum(), EN,
                                                  exact=True, currency="CNY")
     outside = next(u for u in sorted(full.users["user_id"]) if u not in ids)
     at.text_input(key="us_id").set_value(outside).run()
@@ -164,8 +184,11 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
     shown = table.set_index(t("targets.col.kpi", EN))[t("targets.col.actual", EN)]
     q3 = paid[paid["order_time"].dt.to_period("Q") == pd.Period(quarter, "Q")]
     assert status.loc["gmv", "actual"] == pytest.approx(q3["amount"].sum())
-    for kpi in ("gmv", "roi", "paying_users"):
+    for kpi in ("gmv", "paying_users"):
         assert shown[catalogue.name(kpi, EN)] == value_text(kpi, status.loc[kpi, "actual"], EN, "CNY"), kpi
+    # the loaded files are a whole data set to OpsLab (its campaigns' own revenue): ROI by pandas
+    assert shown[catalogue.name("roi", EN)] == value_text("roi", _segment_roi(kept, paid, pd.Period(quarter, "Q")),
+                                                          EN, "CNY")
 
     # -- Report: says the segment; its KPI table is the segment's -----------------------------------
     visit("views/report.py", rp_grain="quarter", rp_period=quarter)
