@@ -82,8 +82,7 @@ def _save_filter(ds, fdim: str, values, t) -> None:
     name = s1.text_input(tr("segments.name"), value=default[:40], key="ov_seg_name", max_chars=40)
     if s2.button(tr("segments.save_filter"), key="ov_save_segment", icon=":material/group_add:"):
         seg = Segment(name, rules={fdim: values})
-        segments.save(seg)
-        st.success(tr("segments.saved", name=md(name), n=f"{len(member_uids(ds, seg)):,}"))
+        segments.save(seg, tr("segments.saved", name=md(name), n=f"{len(member_uids(ds, seg)):,}"))
 
 
 def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None:

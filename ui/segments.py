@@ -32,9 +32,16 @@ def saved() -> dict[str, sg.Segment]:
     return store
 
 
-def save(segment: sg.Segment) -> None:
-    """Keep ``segment`` (a segment of the same name is replaced)."""
+FLASH = "seg_saved_note"
+
+
+def save(segment: sg.Segment, note: str | None = None) -> None:
+    """Keep ``segment`` (a segment of the same name is replaced) and run the page again, so the
+    sidebar offers it at once; ``note`` (what was saved) is shown at the top of the page."""
     saved()[segment.name] = segment
+    if note:
+        st.session_state[FLASH] = note
+    st.rerun()
 
 
 def picker() -> None:
@@ -57,6 +64,8 @@ def scoped(ds):
     """``ds`` limited to the active segment, with a line saying so; ``ds`` itself when no
     segment is chosen. A segment that cannot be applied (none of its users in this data, a
     warehouse source) is said and the page stops: never the whole data shown under its name."""
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH), icon=":material/group_add:")
     seg = active()
     if seg is None:
         return ds

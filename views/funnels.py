@@ -197,5 +197,5 @@ export_buttons(lambda: who, f"funnel_dropped_step{drop_step}", "fn_export", len(
 seg_name = st.text_input(tr("funnels.segment_name"), value=tr("funnels.segment_default", step=drop_step),
                          key="fn_seg_name", max_chars=40)
 if st.button(tr("funnels.save_segment"), key="fn_save_segment", icon=":material/group_add:", disabled=len(who) == 0):
-    segments.save(Segment(seg_name, users=who["user_id"]))
-    st.success(tr("funnels.segment_saved", name=md(seg_name), n=f"{len(who):,}"))
+    segments.save(Segment(seg_name, users=who["user_id"]),
+                  tr("funnels.segment_saved", name=md(seg_name), n=f"{len(who):,}"))
