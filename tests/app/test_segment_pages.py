@@ -207,3 +207,23 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
     assert not at.exception and not any(i.value == banner for i in at.info)
     assert _metrics(at)[catalogue.name("gmv", EN)] == fmt.kpi_value(
         "gmv", opslab.kpis(full, "month").frame.loc[period, "gmv"], EN, "CNY")
+
+
+def test_a_segment_in_the_link_reads_in_chinese_and_an_empty_one_says_why(segment_data):
+    """The sidebar's choice is in the link (``seg``); the banner and the lead cards' notes in
+    Chinese; a segment none of whose users is in the data stops the page with its reason."""
+    from opslab.metrics.segments import Segment
+    seg_ds, ids, _ = segment_data
+    at = open_app("zh", None, run=False, timeout=300, query={"seg": "抖音用户"})
+    at.session_state["segments"] = {"抖音用户": Segment("抖音用户", rules={"channel": [CHANNEL]}),
+                                    "nobody": Segment("nobody", users=["no-such-user"])}
+    at.run()
+    assert not at.exception
+    full = opslab.load_sample()
+    assert any(i.value == t("segments.banner", "zh", name=md("抖音用户"), n=fmt.count(len(ids), "zh"),
+                            total=fmt.count(full.n_users, "zh"), share=fmt.pct(len(ids) / full.n_users))
+               for i in at.info)
+    assert any(c.value == t("segments.cac_none", "zh") for c in at.caption)
+    at.selectbox(key="seg").set_value("nobody").run()
+    assert not at.exception and not at.metric
+    assert any(w.value == t("segments.empty", "zh", name="nobody") for w in at.warning)
