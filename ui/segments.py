@@ -68,6 +68,9 @@ def scoped(ds):
         st.success(st.session_state.pop(FLASH), icon=":material/group_add:")
     seg = active()
     if seg is None:
+        wanted = st.query_params.get(ACTIVE) or st.session_state.get(ACTIVE) or ""
+        if wanted and wanted not in saved():  # a link from another session: said, not ignored
+            st.warning(tr("segments.not_here", name=md(wanted)))
         return ds
     try:
         shown = sg.apply(ds, seg)

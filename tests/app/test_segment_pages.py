@@ -227,3 +227,9 @@ def test_a_segment_in_the_link_reads_in_chinese_and_an_empty_one_says_why(segmen
     at.selectbox(key="seg").set_value("nobody").run()
     assert not at.exception and not at.metric
     assert any(w.value == t("segments.empty", "zh", name="nobody") for w in at.warning)
+
+
+def test_a_link_naming_a_segment_this_session_lacks_says_so():
+    at = open_app("en", "views/overview.py", query={"seg": "VIP"}, timeout=300)
+    assert not at.exception
+    assert any(w.value == t("segments.not_here", EN, name=md("VIP")) for w in at.warning)
