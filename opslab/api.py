@@ -5,7 +5,9 @@ Every analysis takes the data set first (a :class:`~opslab.dataset.dataset.Datas
 (the grain, the steps, the event, the KPI, the targets, the period), then keyword-only
 settings: ``as_of`` (the day the figures are as of; default the data's last day), ``rules``
 (the lifecycle rules; default the rules in force) and ``config`` (the analysis's settings
-object). A setting may also be given by name (``horizon_days=90``): it fills that field of the
+object), and ``segment`` (a :class:`~opslab.metrics.segments.Segment`, ``{dimension: values}``
+rules or a list of user ids: the analysis runs on those users only, by the same code). A
+setting may also be given by name (``horizon_days=90``): it fills that field of the
 config, and naming a field that the config given sets otherwise is a ``ValueError`` — nothing is
 overridden silently. Horizons carry their unit: ``horizon_days``, ``horizon_periods``.
 
@@ -49,7 +51,7 @@ from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import fit as lifecycle_fit
 from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle.tiers import LifecycleRules
-from opslab.metrics import catalogue, kpi_table, lead_kpis
+from opslab.metrics import catalogue, kpi_table, lead_kpis, segments
 from opslab.models import churn as churn_mod
 from opslab.models import clv as clv_mod
 from opslab.models import forecast as forecast_mod
@@ -156,8 +158,12 @@ class PathsConfig:
     end: Any = None
 
 
-def dataset_of(ds) -> Dataset:
-    """The Dataset behind ``ds`` (a Dataset, or a LoadResult with one)."""
+def dataset_of(ds, segment=None) -> Dataset:
+    """The Dataset behind ``ds`` (a Dataset, or a LoadResult with one); limited to the users of
+    ``segment`` when given (a :class:`~opslab.metrics.segments.Segment`, ``{dimension: values}``
+    rules or a list of user ids; every analysis takes ``segment=``)."""
+    if segment is not None:
+        return segments.apply(dataset_of(ds), segment)
     if isinstance(ds, Dataset):
         return ds
     inner = getattr(ds, "dataset", None)
@@ -223,9 +229,9 @@ def _positional(fn: str, old: tuple, names: Sequence[str], given: dict) -> dict:
 
 # --- the analyses ----------------------------------------------------------------------------
 
-def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, **settings) -> KpiResult:
+def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, segment=None, **settings) -> KpiResult:
     """Every KPI (DAU … GMV, paid conversion) per period of ``grain`` up to ``as_of``."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     config = _positional("kpis", old, ["config"], {"config": config} if config else {}).get("config")
     cfg = _config(kpi_table.MetricConfig, config, settings)
     day = _day(data, as_of)
@@ -235,16 +241,16 @@ def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, **
 
 
 #: Settings that make ``retention`` a behaviour retention (cohort by a start event).
-BEHAVIOUR = ("start_event", "return_event", "by", "segment", "top_n", "start", "max_k")
+BEHAVIOUR = ("start_event", "return_event", "by", "top_n", "start", "max_k")
 
 
-def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=None,
+def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, segment=None,
               **settings):
     """Retention by ``grain`` (day, week or month): signup cohorts (a RetentionResult); or,
-    given ``start_event``/``return_event`` (None: any event), ``by``, ``segment`` or an
+    given ``start_event``/``return_event`` (None: any event), ``by`` or an
     :class:`ExploreConfig`, behaviour cohorts (a :class:`~opslab.behaviour.explore.BehaviourRetention`:
     ``.frame``/``.cells``, ``.curve``, ``.over_time`` for D1/W1/M1)."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "retention")
     settings = _positional("retention", old, ["mode"], settings)
     if isinstance(config, explore_mod.ExploreConfig) or set(settings) & set(BEHAVIOUR):
@@ -256,9 +262,9 @@ def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=Non
     return RetentionResult(frame=frame, config=cfg, as_of=_day(data, as_of), grain=grain)
 
 
-def segment(ds, *old, as_of=None, rules=None, config=None) -> SegmentResult:
+def segment(ds, *old, as_of=None, rules=None, config=None, segment=None) -> SegmentResult:
     """Every registered user's lifecycle tier as of ``as_of`` under ``rules`` (default: in force)."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "segment")
     named = _positional("segment", old, ["rules", "as_of"], {})
     rules, as_of = named.get("rules", rules), named.get("as_of", as_of)
@@ -268,13 +274,13 @@ def segment(ds, *old, as_of=None, rules=None, config=None) -> SegmentResult:
     return SegmentResult(frame=frame, config=used, as_of=day, rules=used)
 
 
-def churn_risk(ds, *old, as_of=None, rules=None, config=None, **settings):
+def churn_risk(ds, *old, as_of=None, rules=None, config=None, segment=None, **settings):
     """Churn risk of every recently active user within ``horizon_days`` (a ChurnRiskResult).
 
     ``label`` "activity" (no activity in the window, default) or "purchase"; ``margin`` turns
     value at risk into profit. Every other setting is a :class:`ChurnConfig` field.
     """
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "churn_risk")
     settings = _positional("churn_risk", old, ["as_of", "horizon_days", "rules"], settings)
     as_of, rules = settings.pop("as_of", as_of), settings.pop("rules", rules)
@@ -287,11 +293,11 @@ def churn_risk(ds, *old, as_of=None, rules=None, config=None, **settings):
                                 config=cfg, progress=progress)
 
 
-def clv(ds, *old, as_of=None, rules=None, config=None, **settings):
+def clv(ds, *old, as_of=None, rules=None, config=None, segment=None, **settings):
     """Customer lifetime value (BG/NBD or Pareto/NBD, chosen on a holdout, + Gamma-Gamma):
     ``.customers`` / ``.frame``; ``.model_choice`` the holdout comparison, ``.problems`` what
     makes the fit say little (``.degenerate``)."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "clv")
     settings = _positional("clv", old, ["as_of"], settings)
     as_of = settings.pop("as_of", as_of)
@@ -300,9 +306,9 @@ def clv(ds, *old, as_of=None, rules=None, config=None, **settings):
                        discount_rate_annual=cfg.discount_rate_annual, purchase_model=cfg.purchase_model)
 
 
-def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, **settings):
+def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, segment=None, **settings):
     """Forecast ``kpi`` ``horizon_periods`` periods of ``grain`` ahead (a ForecastResult)."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     settings = _positional("forecast", old, ["grain", "horizon_periods"], settings)
     if "horizon" in settings:
         _deprecated("forecast(horizon=)", "forecast(horizon_periods=)")
@@ -317,9 +323,9 @@ def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, **
     return forecast_mod.forecast(data, kpi, grain, horizon, **named)
 
 
-def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None, **settings):
+def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None, segment=None, **settings):
     """Conversion through ``steps`` (2 to 10 event names or step specs): a FunnelResult."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     settings = _positional("funnel", old, ["window_days", "by"], settings)
     cfg = _config(FunnelConfig, config, settings)
     end = cfg.end if cfg.end is not None else (None if as_of is None else as_of)
@@ -328,9 +334,9 @@ def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None, **set
                              start=cfg.start, end=end, top_n=cfg.top_n)
 
 
-def paths(ds, event: str, *old, as_of=None, rules=None, config=None, **settings):
+def paths(ds, event: str, *old, as_of=None, rules=None, config=None, segment=None, **settings):
     """The most common next (or previous) steps around ``event`` and where users leave."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     settings = _positional("paths", old, ["direction", "depth", "top_n", "session_minutes", "collapse"], settings)
     if "top" in settings:
         _deprecated("paths(top=)", "paths(top_n=)")
@@ -341,41 +347,45 @@ def paths(ds, event: str, *old, as_of=None, rules=None, config=None, **settings)
                            cfg.collapse, start=cfg.start, end=end)
 
 
-def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=None, **settings):
+def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=None, segment=None, **settings):
     """A/B readout of ``assignment`` (user_id, variant[, exposure_time]): an ABResult.
 
     ``metric`` (conversion, revenue, retention, ...) and ``control`` by name; every other
     setting is an :class:`ABConfig` field."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     settings = _positional("ab_test", old, ["metric"], settings)
     metric = settings.pop("metric", "conversion")
     control = settings.pop("control", None)
     cfg = _config(ab_mod.ABConfig, config, settings)
-    return ab_mod.ab_test(data, assignment, metric, control=control, config=cfg)
+    return ab_mod.ab_test(data, segments.within(data, assignment), metric, control=control, config=cfg)
 
 
 def ab_metrics(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metrics=ab_mod.METRICS,
-               control=None, **settings):
+               control=None, segment=None, **settings):
     """Every metric of one test at once (a MetricsResult): p-values adjusted over all metrics
     and treatments (``config.correction``: ``bh`` or ``holm``)."""
     cfg = _config(ab_mod.ABConfig, config, settings)
-    return ab_more.ab_metrics(dataset_of(ds), assignment, metrics, control=control, config=cfg)
+    data = dataset_of(ds, segment)
+    return ab_more.ab_metrics(data, segments.within(data, assignment), metrics, control=control, config=cfg)
 
 
 def ab_segments(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metric="conversion",
-                by: str = "channel", control=None, **settings):
+                by: str = "channel", control=None, segment=None, **settings):
     """The effect in each segment of the user attribute ``by`` against the rest (a
     SegmentsResult; flagged below ``alpha / tests``, Bonferroni)."""
     cfg = _config(ab_mod.ABConfig, config, settings)
-    return ab_more.ab_segments(dataset_of(ds), assignment, metric, by, control=control, config=cfg)
+    data = dataset_of(ds, segment)
+    return ab_more.ab_segments(data, segments.within(data, assignment), metric, by, control=control, config=cfg)
 
 
-def ab_impact(ds, result, *, as_of=None, rules=None, config=None, target=None, rollout: float = 1.0):
+def ab_impact(ds, result, *, as_of=None, rules=None, config=None, target=None, rollout: float = 1.0,
+              segment=None):
     """A revenue readout's lift carried to the quarter's GMV (a ProjectionResult); ``target``:
     the quarter's GMV target (a Target or a number)."""
     if not isinstance(result, ab_mod.ABResult):
         raise TypeError(f"result must be the ABResult of ab_test, not {type(result).__name__}")
-    return experiment_impact.ab_projection(dataset_of(ds), result, target=target, as_of=as_of, rollout=rollout)
+    return experiment_impact.ab_projection(dataset_of(ds, segment), result, target=target, as_of=as_of,
+                                           rollout=rollout)
 
 
 def _targets(targets, period) -> list[Target]:
@@ -395,10 +405,10 @@ def _targets(targets, period) -> list[Target]:
 
 
 def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
-                  config=None) -> TargetStatusResult:
+                  config=None, segment=None) -> TargetStatusResult:
     """Where every target stands on ``as_of``: a list of :class:`Target`, or ``{kpi: value}``
     for ``period``."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     named = _positional("target_status", old, ["as_of", "config"], {})
     as_of, config = named.get("as_of", as_of), named.get("config", config)
     wanted = _targets(targets, period)
@@ -411,10 +421,10 @@ def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
 
 
 def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_of=None, rules=None,
-                     config=None, source=None):
+                     config=None, source=None, segment=None):
     """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day);
     ``source`` (default: from ``ds`` when it is a LoadResult) feeds its data-quality section."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     named = _positional("quarterly_report", old, ["targets", "lang", "as_of", "config", "rules"], {})
     targets, lang = named.get("targets", targets), named.get("lang", lang)
     as_of, config, rules = named.get("as_of", as_of), named.get("config", config), named.get("rules", rules)
@@ -425,10 +435,10 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
     return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules, source)
 
 
-def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, **settings):
+def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, segment=None, **settings):
     """Anomaly alerts up to ``as_of``, each with its likely cause (:mod:`opslab.report.alerts`)."""
     config = _config(alerts_mod.AlertConfig, config, settings)
-    return alerts_mod.anomaly_alerts(dataset_of(ds), subject, as_of=as_of, rules=rules, config=config)
+    return alerts_mod.anomaly_alerts(dataset_of(ds, segment), subject, as_of=as_of, rules=rules, config=config)
 
 
 # --- explore: distributions, intervals, LTV, the users behind a number ---------------------------
@@ -446,20 +456,20 @@ def _explore_config(config, settings) -> "explore_mod.ExploreConfig":
     return _config(explore_mod.ExploreConfig, config, settings)
 
 
-def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None, **settings):
+def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None, segment=None, **settings):
     """Per-user ``measure`` (events, active_days, orders, spend) of users active up to
     ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
     ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
-    data, cfg = dataset_of(ds), _explore_config(config, settings)
+    data, cfg = dataset_of(ds, segment), _explore_config(config, settings)
     _need_buyers(data, "distribution")
     day = _day(data, as_of)
     return explore_mod.distribution(data, measure, cfg, day, _rules(data, day, rules, cfg))
 
 
-def interval(ds, events: tuple, *, as_of=None, rules=None, config=None, **settings):
+def interval(ds, events: tuple, *, as_of=None, rules=None, config=None, segment=None, **settings):
     """Time from each user's first ``events[0]`` to their next ``events[1]``: median, P10-P90
     (``.stats``), histogram (``.frame``/``.bins``) and ``.trend`` by ``grain``; ``by``, ``segment``."""
-    data, cfg = dataset_of(ds), _explore_config(config, settings)
+    data, cfg = dataset_of(ds, segment), _explore_config(config, settings)
     _need_buyers(data, "interval")
     day = _day(data, as_of)
     return explore_mod.interval(data, tuple(events), cfg, day, _rules(data, day, rules, cfg))
@@ -471,18 +481,19 @@ def _cac(data: Dataset, day, by) -> pd.DataFrame:
     if not len(camps):
         return pd.DataFrame(columns=["group", "cac"])
     if by is None:
-        return pd.DataFrame({"group": [explore_mod.ALL], "cac": [lead_kpis.cac_roi(camps)[0]]})
-    if by != "channel" or "channel" not in camps:
+        return pd.DataFrame({"group": [explore_mod.ALL], "cac": [lead_kpis.campaign_cac_roi(data, camps)[0]]})
+    if by != "channel" or "channel" not in camps or not data.whole:  # a segment: spend is not split
         return pd.DataFrame(columns=["group", "cac"])
     rows = [{"group": str(ch), "cac": lead_kpis.cac_roi(c)[0]} for ch, c in camps.groupby("channel")]
     return pd.DataFrame(rows, columns=["group", "cac"])
 
 
-def ltv_curve(ds, anchor: str = "first_purchase", *, as_of=None, rules=None, config=None, **settings):
+def ltv_curve(ds, anchor: str = "first_purchase", *, as_of=None, rules=None, config=None, segment=None,
+              **settings):
     """Cumulative paid revenue per user ``n`` days after the first purchase (or ``"signup"``),
     by cohort (``cohort_grain``) and ``by`` (e.g. channel), with CAC and payback day where
     campaigns give it (an LtvResult: ``.frame``/``.cells``, ``.curve``, ``.payback``)."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "ltv_curve")
     cfg = _explore_config(config, {**settings, "anchor": anchor})
     day = _day(data, as_of)
@@ -497,13 +508,13 @@ class UsersResult(Result):
     count: int = 0
 
 
-def users(ds, of, *, as_of=None, rules=None, config=None, **where) -> UsersResult:
+def users(ds, of, *, as_of=None, rules=None, config=None, segment=None, **where) -> UsersResult:
     """The users a number counts: ``of`` is a KPI name (``active_users``, ``dau``,
     ``paying_users``, ``new_users`` with ``period=``/``grain=``), ``"tier"`` (with
     ``tier=``), or a result: behaviour retention (``cohort=``, ``k=``, ``group=``), a
     distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``), paths
     (``level=``, ``event=``, ``left=``)."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "users")
     day = getattr(of, "as_of", None) or _day(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)  # the tier of every listed user
@@ -512,11 +523,11 @@ def users(ds, of, *, as_of=None, rules=None, config=None, **where) -> UsersResul
     return UsersResult(frame=frame, config=config, as_of=day, count=len(frame))
 
 
-def user_profile(ds, user_id, *, as_of=None, rules=None, config=None) -> "people_mod.Profile":
+def user_profile(ds, user_id, *, as_of=None, rules=None, config=None, segment=None) -> "people_mod.Profile":
     """One user's story: ``.summary``/``.frame``, ``.timeline(page, per_page, events)``,
     ``.event_counts``, ``.tiers`` (month by month), ``.risk`` (their churn-risk row, with
     reasons) and ``.clv`` (their CLV row), the last three computed on first use."""
-    data = dataset_of(ds)
+    data = dataset_of(ds, segment)
     _need_buyers(data, "user_profile")
     day = _day(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)

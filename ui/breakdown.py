@@ -11,22 +11,19 @@ from opslab.metrics import catalogue
 from opslab.metrics import kpi_table as metrics
 from opslab.present.charts import behaviour as charts
 from opslab.behaviour.funnels import NONE, OTHER
+from opslab.metrics.segments import Segment, member_uids
+from ui import segments
 from ui.labels import period_label
 from ui.safe import md
 from ui.state import labeller, lang, metric_labeller, tr, translator
 from ui.url_state import url_choice, url_multi
 from ui.widgets import format_kpi
 
-SEGMENT = "segment:"
-
-
 def _dim_label(d: str, tr=tr) -> str:
     if d == "":
         return tr("breakdowns.none")
     if d == "tier":
         return tr("breakdowns.tier")
-    if d.startswith(SEGMENT):
-        return tr("breakdowns.segment", name=d[len(SEGMENT):])
     return tr(f"breakdowns.dim.{d}") if d in ("channel", "city") else d
 
 
@@ -39,19 +36,19 @@ def group_label(dim: str, g: str, tr=tr) -> str:
 
 
 def controls(ds):
-    """Filter and split choices (in the URL); returns (data set to show, split dimension, top N)."""
+    """Filter and split choices (in the URL); returns (data set to show, split dimension, top N).
+    A filter can be saved as a segment (rules), which the sidebar then applies to every screen."""
     if not ds.events_in_memory:  # a warehouse source: groups would need the events in memory
         st.caption(tr("breakdowns.source_unavailable"))
         return ds, "", 5
     dims = bd.dimensions(ds)
     t = translator()  # format_func may run outside this script run (AppTest): fix the language now
-    segments = st.session_state.get("segments", {})
     with st.expander(tr("breakdowns.title"), icon=":material/call_split:"):
         c1, c2, c3, c4 = st.columns([2, 3, 2, 1])
-        fdim = url_choice("selectbox", tr("breakdowns.filter_by"), ["", *dims, *(SEGMENT + s for s in segments)], "",
+        fdim = url_choice("selectbox", tr("breakdowns.filter_by"), ["", *dims], "",
                           "ov_fdim", c1, format_func=lambda d: _dim_label(d, t))
         values = []
-        if fdim and not fdim.startswith(SEGMENT):
+        if fdim:
             sizes = bd.group_sizes(ds, fdim, top_n=200)
             options = [g for g in sizes.index if g != OTHER]
             values = url_multi(tr("breakdowns.values"), options, [], "ov_fval", c2,
@@ -61,12 +58,9 @@ def controls(ds):
         top_n = c4.number_input(tr("breakdowns.top_n"), min_value=2, max_value=10, value=5, key="ov_topn",
                                 help=tr("breakdowns.top_n_help"), bind="query-params")
         st.caption(tr("breakdowns.help"))
-    shown = ds
-    if fdim.startswith(SEGMENT) and fdim[len(SEGMENT):] in segments:
-        ids = set(segments[fdim[len(SEGMENT):]])
-        shown = bd.subset(ds, ds.users.loc[ds.users["user_id"].isin(ids), "uid"])
-    elif fdim and values:
-        shown = bd.filtered(ds, fdim, values)
+        if fdim and values:
+            _save_filter(ds, fdim, values, t)
+    shown = bd.filtered(ds, fdim, values) if fdim and values else ds
     if shown is not ds:
         if shown.n_users == 0 or shown.events.empty:
             st.warning(tr("breakdowns.empty"))
@@ -83,6 +77,16 @@ def shown_kpis(ds) -> tuple[str, ...]:
     if ds.buyers_known:
         return metrics.KPIS
     return tuple(k for k in metrics.card_names(ds) if not catalogue.needs_buyers(k))
+
+
+def _save_filter(ds, fdim: str, values, t) -> None:
+    """Save the filter as a rules segment (read again on the data each time it is used)."""
+    s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
+    default = f"{_dim_label(fdim, t)}: {', '.join(group_label(fdim, v, t) for v in values)}"
+    name = s1.text_input(tr("segments.name"), value=default[:40], key="ov_seg_name", max_chars=40)
+    if s2.button(tr("segments.save_filter"), key="ov_save_segment", icon=":material/group_add:"):
+        seg = Segment(name, rules={fdim: values})
+        segments.save(seg, tr("segments.saved", name=md(name), n=fmt.integer(len(member_uids(ds, seg)))))
 
 
 def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None:
@@ -111,7 +115,9 @@ def split_section(ds, grain: str, start, split: str, top_n: int, config) -> None
     table.index.name = tr("breakdowns.group")
     st.caption(tr("breakdowns.cards_caption", period=period_label(start, grain)))
     st.dataframe(table, width="stretch")
-    if split == "channel" and ds.has_campaigns:
+    if split == "channel" and ds.has_campaigns and not ds.whole:
+        st.caption(tr("segments.no_channel_economics"))
+    elif split == "channel" and ds.has_campaigns:
         econ = bd.channel_economics(ds, grain)
         if not econ.empty:
             st.subheader(tr("breakdowns.cac_title"))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from opslab.present import formatting as fmt
 from opslab.core import i18n
+from ui import segments
 from ui.auth import mode
 from ui.state import LANG_KEY, dataset, lang, tr
 
@@ -23,6 +24,8 @@ def render_sidebar() -> None:
     if st.query_params.get(LANG_KEY) != chosen:
         st.query_params[LANG_KEY] = chosen
     render_data_status()
+    if dataset() is not None:
+        segments.picker()  # before the page runs: every screen reads the chosen segment
 
 
 def render_data_status() -> None:

@@ -14,7 +14,7 @@ from opslab.core.problems import ERROR, WARNING, Report
 from opslab.metrics import catalogue
 from ui.data_source import load_sample
 from ui.plain import md_escape
-from ui import workspace
+from ui import segments, workspace
 from ui.state import currency, dataset, dataset_key, lang, pinned_language, tr
 
 
@@ -85,9 +85,10 @@ def format_lead(name: str, value: float) -> str:
     return fmt.kpi_value(name, value, lang(), currency())
 
 
-def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
+def lead_grid(cards: pd.DataFrame, per_row: int = 4, whole: bool = True) -> None:
     """The cards leads set targets on (:func:`opslab.metrics.lead_kpis.lead_cards`); a card without a
-    basis says why under its "–"."""
+    basis says why under its "–". ``whole`` False (a segment or a filter): CAC is not given
+    and ROI is the users' own GMV on the campaigns' days, each card says so."""
     names = list(cards.index)
     for start in range(0, len(names), per_row):
         cols = st.columns(per_row)
@@ -99,6 +100,10 @@ def lead_grid(cards: pd.DataFrame, per_row: int = 4) -> None:
                 base = int(row["base"])
                 if no_buyer_figure(name):
                     note = ""
+                elif name == "cac" and not whole and base:
+                    note = tr("segments.cac_none")
+                elif name == "roi" and not whole and base:
+                    note = tr("segments.roi_note", n=f"{base:,}")
                 elif name in ("cac", "roi"):
                     note = tr("overview.lead.base_campaigns", n=f"{base:,}") if base else tr("overview.lead.no_campaigns")
                 elif name == "peak_dau":
@@ -179,7 +184,8 @@ def sample_banner() -> None:
 
 
 def page_start(namespace: str):
-    """Title and one-line intro of an analysis page, the sample banner; the session's Dataset,
+    """Title and one-line intro of an analysis page, the sample banner; the session's Dataset
+    limited to the segment chosen in the sidebar (:func:`ui.segments.scoped`, said at the top),
     or the empty state and a stop when there is nothing to analyse."""
     st.title(tr(f"{namespace}.title"))
     st.caption(tr(f"{namespace}.intro"))
@@ -188,7 +194,7 @@ def page_start(namespace: str):
         empty_state()
         st.stop()
     sample_banner()
-    return ds
+    return segments.scoped(ds)
 
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -18,6 +18,7 @@ from opslab.core.problems import OpsLabError
 from opslab.planning import experiment_impact as impact
 from opslab.planning.targets import period_of
 from opslab.workspace.target_store import TargetStore
+from opslab.metrics.segments import within
 from ui.safe import md
 from ui.state import dataset_key, labeller, lang, tr
 from ui.url_state import url_choice
@@ -54,6 +55,7 @@ try:
         assignment = ex.assignments_from_events(ds, column)
 except OpsLabError as err:
     st.error(tr(err.code, **err.params))
+assignment = within(ds, assignment)  # a segment: its assigned users only
 if assignment is None or assignment.empty:
     st.info(tr("experiments.need_assignment"))
     st.stop()

@@ -94,6 +94,8 @@ campaigns = ds.campaigns if ds.campaigns is not None else pd.DataFrame()
 
 def _fit_campaigns():
     try:
+        if not ds.whole:  # a segment: campaigns and their spend are everyone's, not the segment's
+            return OpsLabError("segments.planner_off")
         if not len(campaigns):
             return OpsLabError("campaigns.too_few", n=0, min=CampaignResponseModel().min_campaigns)
         return CampaignResponseModel().fit(campaigns)

@@ -10,6 +10,8 @@ from opslab.present import formatting as fmt
 from opslab.behaviour import funnels as fn
 from opslab.present.charts import behaviour as charts
 from opslab.core.problems import OpsLabError
+from opslab.metrics.segments import Segment
+from ui import segments
 from ui.safe import md
 from ui.state import labeller, lang, tr, translator
 from ui.url_state import url_choice, url_multi
@@ -174,5 +176,5 @@ export_buttons(lambda: who, f"funnel_dropped_step{drop_step}", "fn_export", len(
 seg_name = st.text_input(tr("funnels.segment_name"), value=tr("funnels.segment_default", step=drop_step),
                          key="fn_seg_name", max_chars=40)
 if st.button(tr("funnels.save_segment"), key="fn_save_segment", icon=":material/group_add:", disabled=len(who) == 0):
-    st.session_state.setdefault("segments", {})[seg_name] = list(who["user_id"])
-    st.success(tr("funnels.segment_saved", name=md(seg_name), n=fmt.integer(len(who))))
+    segments.save(Segment(seg_name, users=who["user_id"]),
+                  tr("funnels.segment_saved", name=md(seg_name), n=fmt.integer(len(who))))

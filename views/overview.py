@@ -55,7 +55,9 @@ if frame["refunds"].sum() > 0:  # refunds in the data: the period's gross, refun
     st.caption(tr(f"overview.refunds.{ds.refunds}", **money))
 threshold = rules_seen().high_value_monthly_spend
 st.subheader(tr("overview.lead_cards"))
-lead_grid(lead_kpis.lead_cards(ds, start, metrics.period_end(start, grain), high_value=threshold))
+lead_grid(lead_kpis.lead_cards(ds, start, metrics.period_end(start, grain), high_value=threshold), whole=ds.whole)
+if not ds.whole and ds.has_campaigns:  # a segment or a filter: spend belongs to everyone
+    st.caption(tr("segments.campaigns_not_split"))
 if ds.has_amounts:
     st.caption(tr("overview.lead.caption", threshold=fmt.money(threshold, lang(), currency=ds.currency)))
 else:

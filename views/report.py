@@ -11,6 +11,7 @@ from opslab.planning.targets import period_of
 from opslab.workspace.target_store import TargetStore
 from ui import report_prep
 from ui.models import shared_result
+from ui.safe import md
 from ui.state import dataset_key, labeller, lang, rules, tr
 from ui.url_state import url_choice
 from ui.widgets import page_start
@@ -66,7 +67,7 @@ for b in blocks:  # data text (campaign names ...) is never rendered as markdown
     if b.kind == "title":
         st.header(b.text, anchor=False)
     elif b.kind == "meta":
-        st.caption(b.text.replace("*", "\\*").replace("_", "\\_"))
+        st.caption(md(b.text))  # a segment's or data set's name is data text
     elif b.kind == "h2":
         st.subheader(b.text, anchor=False)
     elif b.kind == "p":
@@ -80,7 +81,8 @@ for b in blocks:  # data text (campaign names ...) is never rendered as markdown
         st.altair_chart(b.chart, width="stretch")
 
 # -- every quarter's campaigns, for the review's context ----------------------------------------
-history = period_totals(ds.campaigns, "quarter")
+# (everyone's campaigns: not shown for a segment, whose report says spend is not split)
+history = period_totals(ds.campaigns, "quarter") if ds.whole else pd.DataFrame()
 if len(history):
     with st.expander(tr("report.history"), icon=":material/campaign:"):
         st.caption(tr("report.history_help"))

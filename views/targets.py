@@ -145,6 +145,8 @@ current = [t for t in saved if t.period == period and t.kpi in offered]
 st.subheader(tr("targets.status_title", as_of=ds.end.isoformat()))
 if held:  # e.g. imported, or set on an earlier upload that named its buyers: kept, not tracked
     st.info(tr("targets.held_no_buyers", kpis=", ".join(catalogue.name(t.kpi, code) for t in held)))
+if not ds.whole:  # a segment: everyone's targets, the segment's figures
+    st.caption(tr("segments.targets_note"))
 if not current:
     if not held:  # targets kept but untracked were said just above
         st.info(tr("targets.none"))

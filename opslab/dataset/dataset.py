@@ -136,6 +136,13 @@ class Dataset:
         return last.date()
 
     @property
+    def whole(self) -> bool:
+        """True for a whole data set; False for a subset of its users (a segment, a filter),
+        whose campaigns are still the whole data set's: their spend, participants and reported
+        new users and revenue are not split by users (see :mod:`opslab.metrics.lead_kpis`)."""
+        return True
+
+    @property
     def has_campaigns(self) -> bool:
         return len(self.campaigns) > 0
 

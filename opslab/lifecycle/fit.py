@@ -121,7 +121,9 @@ def rules_in_force(ds: Dataset, as_of=None) -> LifecycleRules:
     """The default rules for this data set: fitted ones for purchase-only data, else the defaults of docs/DEFINITIONS.md §4.
 
     ``as_of`` is accepted for symmetry; the fit always reads the whole history, so the rules
-    do not move when a page looks at another day.
+    do not move when a page looks at another day. A subset of the users (a segment, a filter)
+    keeps the rules of the whole data set it was taken from: one rule set for every screen.
     """
+    ds = getattr(ds, "parent", None) or ds
     s = suggest_rules(ds)
     return s.rules if s.applies else LifecycleRules()

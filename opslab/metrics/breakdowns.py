@@ -14,7 +14,7 @@ CAC and ROI by channel come from the campaigns table (:func:`channel_economics`)
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,10 @@ class _Subset(Dataset):
     """The users of one group, on the parent data's calendar (periods stay aligned)."""
 
     span: tuple = (None, None)
+    #: What the subset is, when it is a named segment (:class:`opslab.metrics.segments.Scope`).
+    scope: object = None
+    #: The whole data set the users were taken from (its lifecycle rules are the ones in force).
+    parent: object = field(default=None, compare=False, repr=False)
 
     @property
     def start(self):
@@ -39,6 +43,10 @@ class _Subset(Dataset):
     @property
     def end(self):
         return self.span[1]
+
+    @property
+    def whole(self) -> bool:
+        return False
 
 
 def dimensions(ds: Dataset) -> list[str]:
@@ -79,21 +87,29 @@ def user_groups(ds: Dataset, by: str, top_n: int = 5) -> pd.Series:
     return labels.where(labels.isin(keep), OTHER)
 
 
-def subset(ds: Dataset, uids) -> Dataset:
-    """The data set restricted to the users ``uids`` (same calendar as ``ds``)."""
+def subset(ds: Dataset, uids, scope=None) -> Dataset:
+    """The data set restricted to the users ``uids`` (same calendar as ``ds``; ``uids`` are
+    ``ds``'s). The subset numbers its users densely again (``uid`` 0..n-1, in ``ds``'s order),
+    as every table of a Dataset does, and keeps every setting of ``ds`` (currency, refunds
+    rule, amounts, buyers); campaigns stay the whole data set's (``whole`` is False: spend is
+    not split by users). ``scope``: what the subset is (a named segment, for its labels)."""
     uids = np.asarray(sorted(set(int(u) for u in uids)), dtype=np.int64)
     key = hashlib.sha256(uids.tobytes()).hexdigest()
 
+    def renumbered(frame: pd.DataFrame) -> pd.DataFrame:
+        kept = frame[frame["uid"].isin(uids)].reset_index(drop=True)
+        return kept.assign(uid=np.searchsorted(uids, kept["uid"].to_numpy()).astype(frame["uid"].dtype))
+
     def compute():
-        ev = ds.events[ds.events["uid"].isin(uids)].reset_index(drop=True)
-        od = ds.orders[ds.orders["uid"].isin(uids)].reset_index(drop=True)
-        us = ds.users[ds.users["uid"].isin(uids)].reset_index(drop=True)
-        return _Subset(ev, od, us, ds.campaigns, f"{ds.fingerprint}:{key[:12]}", ds.derived,
-                       engine_factory=ds.engine_factory, currency=ds.currency, span=(ds.start, ds.end),
-                       # what the upload decided holds for every group: no buyer id stays no buyer
-                       # id, no amounts stay absent, a gross GMV stays gross
-                       has_amounts=ds.has_amounts, buyers_known=ds.buyers_known, refunds=ds.refunds)
-    return ds.memo(("subset", key), compute)
+        lines = ds.order_lines
+        if lines is not None and len(lines) and "user_id" in lines:
+            lines = lines[lines["user_id"].isin(set(ds.users["user_id"].to_numpy()[np.isin(ds.users["uid"], uids)]))]
+        inherited = {f.name: getattr(ds, f.name) for f in fields(Dataset)}
+        inherited["parent"] = getattr(ds, "parent", None) or ds
+        inherited.update(events=renumbered(ds.events), orders=renumbered(ds.orders), users=renumbered(ds.users),
+                         fingerprint=f"{ds.fingerprint}:{key[:12]}", order_lines=lines)
+        return _Subset(**inherited, span=(ds.start, ds.end), scope=scope)
+    return ds.memo(("subset", key, scope), compute)
 
 
 def filtered(ds: Dataset, by: str, values) -> Dataset:

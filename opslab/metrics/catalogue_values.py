@@ -63,8 +63,8 @@ def values(ds, key: str, grain: str = "month", *, start=None, end=None, as_of=No
     out = []
     for p in labels:
         camp = lead_kpis.campaigns_in(ds, p, pr.period_end(p, grain))
-        cac, roi = lead_kpis.cac_roi(camp)
-        part = float(camp["participants"].sum()) if len(camp) else float("nan")
+        cac, roi = lead_kpis.campaign_cac_roi(ds, camp)  # a segment: spend is not split by users
+        part = float(camp["participants"].sum()) if len(camp) and ds.whole else float("nan")
         out.append({"cac": cac, "roi": roi, "participants": part}[m.key])
     return pd.Series(out, index=labels, name=m.key, dtype="float64")
 

@@ -8,7 +8,10 @@ retention of all new users, of payers and of high-value users.
   at least the lifecycle rules' high-value monthly spend; retained = active in month m + k.
   A period's figure pools the base months whose month m + k lies in the period and has ended.
 - **CAC** = spend / new users of the campaigns starting in the period; **ROI** = their
-  revenue / spend (shown "1:x").
+  revenue / spend (shown "1:x"). On a segment (a data set of some users only, ``ds.whole``
+  False) campaigns are still the whole business's: spend is not split by users, so CAC is not
+  given (NaN) and ROI is the segment's own GMV on the campaigns' days / their spend
+  (:func:`campaign_cac_roi`, labelled so on every screen and in the report).
 - **peak DAU**: the highest daily active users on one day of the period (and that day).
 
 Example
@@ -103,6 +106,32 @@ def cac_roi(campaigns: pd.DataFrame) -> tuple[float, float]:
     return (spend / new if new > 0 else float("nan"), revenue / spend if spend > 0 else float("nan"))
 
 
+def segment_revenue(ds: Dataset, campaigns: pd.DataFrame) -> float:
+    """GMV of ``ds``'s users (the catalogue's GMV, refunds rule included) on the days covered
+    by at least one of ``campaigns`` (a day two campaigns share counts once)."""
+    if not len(campaigns):
+        return 0.0
+    days = pd.DatetimeIndex([])
+    for a, b in zip(pd.to_datetime(campaigns["start_date"], errors="coerce"),
+                    pd.to_datetime(campaigns["end_date"], errors="coerce")):
+        if pd.notna(a) and pd.notna(b):
+            days = days.union(pd.date_range(a.normalize(), b.normalize(), freq="D"))
+    gmv = daily(ds)["gmv"]
+    return float(gmv[gmv.index.isin(days)].sum())
+
+
+def campaign_cac_roi(ds: Dataset, campaigns: pd.DataFrame) -> tuple[float, float]:
+    """(CAC, ROI) of ``campaigns`` for ``ds``: :func:`cac_roi` on a whole data set; on a
+    segment (``ds.whole`` False) CAC is NaN (spend is not split by users) and ROI is
+    :func:`segment_revenue` / the campaigns' spend."""
+    if getattr(ds, "whole", True):
+        return cac_roi(campaigns)
+    spend = float(campaigns["spend"].sum()) if len(campaigns) else 0.0
+    if not getattr(ds, "has_amounts", True) or spend <= 0:
+        return float("nan"), float("nan")
+    return float("nan"), segment_revenue(ds, campaigns) / spend
+
+
 def peak_dau(ds: Dataset, start, end) -> tuple[float, pd.Timestamp | None]:
     """The highest DAU on one day of ``start``..``end`` and that day (the first, on ties)."""
     d = daily(ds)["dau"]
@@ -121,7 +150,7 @@ def lead_cards(ds: Dataset, start, end, high_value: float | None = None) -> pd.D
     M1 of payers is "payers of the month before, active this month").
     """
     camp = campaigns_in(ds, start, end)
-    cac, roi = cac_roi(camp)
+    cac, roi = campaign_cac_roi(ds, camp)
     peak, day = peak_dau(ds, start, end)
     rows = [{"card": "cac", "value": cac, "base": len(camp), "day": None},
             {"card": "roi", "value": roi, "base": len(camp), "day": None},

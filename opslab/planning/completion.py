@@ -37,7 +37,7 @@ import pandas as pd
 from opslab.core.periods import as_of_day, period_start
 from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_table import MetricConfig, daily, period_totals
-from opslab.metrics.lead_kpis import cac_roi, campaigns_in, month_retention, peak_dau, retention_in  # noqa: F401 - re-exported
+from opslab.metrics.lead_kpis import cac_roi, campaign_cac_roi, campaigns_in, month_retention, peak_dau, retention_in  # noqa: F401 - re-exported
 from opslab.planning.targets import (
     KPI_KIND,
     Target,
@@ -129,8 +129,9 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
         out.update(gmv=float("nan"), **{kpi: float("nan") for kpi, (_, base) in RETENTION.items()
                                         if base == "high_value"})
     camp = campaigns_in(ds, s, e)
-    out["participants"] = float(camp["participants"].sum()) if len(camp) else float("nan")
-    out["cac"], out["roi"] = cac_roi(camp)
+    # a segment's participants are not known: campaigns report them for everyone
+    out["participants"] = float(camp["participants"].sum()) if len(camp) and getattr(ds, "whole", True) else float("nan")
+    out["cac"], out["roi"] = campaign_cac_roi(ds, camp)
     return out
 
 

@@ -123,7 +123,7 @@ def rank_levers(ds: Dataset, target: Target, row: dict, as_of=None,
             ok = not (KPI_KIND[target.kpi] == "rate" and target.kpi not in ("cac", "roi")
                       and current * g > 1)
             levers.append(_lever(target.kpi, current, change, hist, ok))
-        if target.kpi in SPEND_KPIS:
+        if target.kpi in SPEND_KPIS and getattr(ds, "whole", True):  # a segment's spend is not known
             spend = [float(campaigns_in(ds, p.start, p.end)["spend"].sum()) for p in months]
             camp = campaigns_in(ds, months[0].start, months[-1].end)
             yield_ = camp[SPEND_KPIS[target.kpi]].sum() / camp["spend"].sum() if camp["spend"].sum() > 0 else np.nan

@@ -37,6 +37,8 @@ from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import tiers as lc
 from opslab.metrics import catalogue
 from opslab.metrics.kpi_table import change, daily
+from opslab.metrics.lead_kpis import campaign_cac_roi, campaigns_in, segment_revenue
+from opslab.metrics.segments import scope_of as segment_scope
 from opslab.planning import campaign_review as cr
 from opslab.planning.completion import period_actuals, target_status
 from opslab.planning.targets import TARGET_KPIS, Period, _tier_rules, parse_period
@@ -90,6 +92,9 @@ class OpsReport:
     data_start: dt.date | None = None
     data_end: dt.date | None = None
     fingerprint: str = ""
+    #: The segment the report is limited to (name, users, total, missing, and its campaign
+    #: figures: campaigns, spend, revenue, roi); empty for the whole data set
+    segment: dict = field(default_factory=dict)
 
     def document(self):
         """The report as a list of blocks (what the screen, .docx and HTML all draw)."""
@@ -199,6 +204,16 @@ def _whys(ds: Dataset, p: Period, end: dt.date, days: int) -> dict:
                   "new_users": count_why(ds, "new_users", now, before)}
 
 
+def _segment(ds: Dataset, scope, p: Period) -> dict:
+    """The segment of a report and its campaign figures: the period's campaigns and spend (all
+    users: spend is not split by segment), the segment's GMV on their days and that ROI."""
+    camp = campaigns_in(ds, p.start, p.end)
+    _, roi = campaign_cac_roi(ds, camp)
+    return {"name": scope.name, "users": scope.users, "total": scope.total, "missing": scope.missing,
+            "campaigns": int(len(camp)), "spend": float(camp["spend"].sum()) if len(camp) else 0.0,
+            "revenue": segment_revenue(ds, camp), "roi": roi}
+
+
 #: The churn watch of a data set without a buyer id: nobody to watch (said, never 0).
 NO_CHURN_WATCH = {"count": float("nan"), "count_before": float("nan"), "growth": float("nan"),
                   "share": float("nan"), "value_at_risk": float("nan"), "value_days": 0}
@@ -225,9 +240,10 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     status = target_status(ds, own, as_of, config, high_value=hv)
     kpis = kpi_table(ds, p, status, as_of, high_value=hv)
     end = min(p.end, as_of)
-    camp = cr.review(ds, p.code)
+    scope = segment_scope(ds)
+    camp = cr.review(ds if scope is None else None, p.code)  # a segment: campaigns are everyone's
     try:
-        nxt = cr.next_campaign(ds.campaigns, p.code)
+        nxt = cr.next_campaign(ds.campaigns, p.code) if scope is None else None
     except (ValueError, np.linalg.LinAlgError):  # degenerate history: a forecast is a bonus, the review stands
         nxt = None
     d = daily(ds)[["dau", "gmv", "new_users"]]
@@ -242,6 +258,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
                     campaigns=camp, next_campaign=nxt,
                     daily=d, start=p.start, source=source, quality=quality(source),
                     data_start=ds.start, data_end=ds.end, fingerprint=str(getattr(ds, "fingerprint", "")))
+    rep.segment = _segment(ds, scope, p) if scope is not None else {}
     rep.why = _whys(ds, p, end, (end - p.start).days + 1)
     rep.findings = findings(rep)
     rep.plan = next_plan(ds, p, targets, as_of, config, kpis, high_value=hv)

@@ -76,6 +76,11 @@ def _intro(rep, lang) -> list[Block]:
     else:
         meta = t("report.meta.line", lang, state=state, currency=rep.currency)
     out.append(Block("meta", meta, key="cover_state"))
+    seg = getattr(rep, "segment", None)
+    if seg:
+        out.append(Block("meta", t("report.cover.segment", lang, name=seg["name"], n=f"{seg['users']:,}",
+                                   total=f"{seg['total']:,}", share=pct_text(seg["users"] / max(seg["total"], 1))),
+                         key="cover_segment"))
     return out
 
 
@@ -147,6 +152,13 @@ def _lifecycle(rep, lang) -> list[Block]:
 def _campaigns(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.campaigns", lang), key="campaigns")]
     rv, cur = rep.campaigns, rep.currency
+    seg = getattr(rep, "segment", None)
+    if seg and seg["campaigns"]:  # spend is everyone's: the segment's own revenue only, said so
+        out.append(Block("p", t("report.campaigns.segment", lang, campaigns=seg["campaigns"],
+                                spend=money_text(seg["spend"], lang, cur),
+                                revenue=money_text(seg["revenue"], lang, cur),
+                                roi=value_text("roi", seg["roi"], lang)), key="campaigns_segment"))
+        return out
     if not rv.totals["campaigns"]:
         out.append(Block("p", t("report.campaigns.none", lang)))
         return out

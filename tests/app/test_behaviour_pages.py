@@ -143,12 +143,12 @@ def test_funnel_split_and_dropped_users_become_a_segment_on_the_overview():
     at.button(key="fn_save_segment").click().run()
     assert not at.exception
     segments = at.session_state["segments"]
-    name, ids = next(iter(segments.items()))
-    assert len(ids) > 0
+    name, seg = next(iter(segments.items()))
+    assert seg.kind == "list" and len(seg.users) > 0
+    at.selectbox(key="seg").set_value(name).run()  # the sidebar: every screen for these users only
     at.switch_page("views/overview.py").run()
-    at.selectbox(key="ov_fdim").set_value("segment:" + name).run()
     assert not at.exception
-    assert any(f"{len(ids):,} of" in i.value for i in at.info)
+    assert any(f"{len(seg.users):,} of" in i.value for i in at.info)
 
 
 def test_paths_page_shows_leave_points():
