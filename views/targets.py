@@ -13,6 +13,7 @@ from opslab.report.document import status_table
 from opslab.report.findings import next_plan
 from opslab.report.format import STATUS_STYLE, prob_text, value_text
 from opslab.planning.completion import target_status
+from opslab.planning.levers import rank_levers
 from opslab.present import formatting as fmt
 from opslab.planning.targets import (
     DEFAULT_DIRECTION,
