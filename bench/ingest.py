@@ -184,8 +184,10 @@ def case_duckdb(path: Path) -> dict:
         SELECT uid, signup_time,
                (date_diff('day', lo, hi) >= 90 AND signup_time < CAST(lo AS DATE) + INTERVAL 30 DAY) AS censored
         FROM f, span""")
-    for name in ("user_day", "paid_day", "user_first"):
+    con.execute(q["order_day"], {"gross": False, "priced": True})
+    for name in ("user_day", "paid_day", "user_first", "order_day_done"):
         con.execute(q[name])
+    con.execute(q["refund_day"], {"gross": False})
     start, end = con.execute("SELECT min(day), max(day) FROM user_day").fetchone()
     daily = con.execute(q["daily"], {"start": str(start), "end": str(end)}).fetch_df()
     con.execute(q["period_totals"], {"grain": "month", "start": "1900-01-01", "end": str(end),

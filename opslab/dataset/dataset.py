@@ -208,8 +208,14 @@ class Dataset:
         eng.register("ev", self.events[["uid", "event_time", "event_name"]])
         eng.register("od", engine_orders(self.orders))
         eng.register("us", self.users[["uid", "signup_time", "censored"]])
-        eng.run("user_day", events_from_orders="events" in self.derived)
-        eng.run("paid_day", gross=self.refunds == "gross", priced=self.has_amounts)
+        # The orders are grouped once (order_day) for paid_day and user_day; when the events
+        # were made from the paid orders, the active days and user_first come from that same
+        # grouping (the events are not grouped a second time).
+        of_orders = "_of_orders" if "events" in self.derived else ""
+        eng.run("order_day", gross=self.refunds == "gross", priced=self.has_amounts)
+        eng.run("user_day" + of_orders)
+        eng.run("paid_day")
         eng.run("refund_day", gross=self.refunds == "gross")
-        eng.run("user_first")
+        eng.run("user_first" + of_orders)
+        eng.run("order_day_done")
         return eng

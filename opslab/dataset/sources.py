@@ -170,10 +170,12 @@ class SourceDataset(Dataset):
         eng.register("purchase_names", pd.DataFrame({"name": sorted(PURCHASE_EVENT_NAMES)}))
         for name in PREPARE:
             eng.run(name, burn_in=BURN_IN_DAYS)
-        eng.run("user_day", events_from_orders=False)
-        eng.run("paid_day", gross=False, priced=True)
+        eng.run("order_day", gross=False, priced=True)
+        eng.run("user_day")
+        eng.run("paid_day")
         eng.run("refund_day", gross=False)
         eng.run("user_first")
+        eng.run("order_day_done")
         return eng
 
     def _frame(self, key: str, compute):

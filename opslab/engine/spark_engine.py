@@ -219,6 +219,14 @@ class SparkEngine:
     def sql(self, sql: str, **params: Any) -> pd.DataFrame | None:
         tree = sqlglot.parse_one(sql, read="duckdb")
         with self._lock:
+            if isinstance(tree, exp.Drop):  # tables of ours (temporary views): forget them
+                for table in tree.find_all(exp.Table):
+                    old = self._persisted.pop(table.name, None)
+                    if self._schemas.pop(table.name, None) is not None:
+                        self.spark.catalog.dropTempView(self._prefix + table.name)
+                    if old is not None:
+                        old.unpersist()
+                return None
             frame = self.spark.sql(self.transpile(sql, **params))
             if isinstance(tree, exp.Create):
                 name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name

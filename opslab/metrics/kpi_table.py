@@ -14,9 +14,8 @@ import pandas as pd
 
 from opslab.core import periods as pr
 from opslab.dataset.dataset import Dataset
+from opslab.engine import sql_catalog
 from opslab.metrics import catalogue
-from opslab.core import periods as pr
-from opslab.dataset.dataset import Dataset
 from dataclasses import replace
 
 GRAINS = pr.GRAINS
@@ -79,8 +78,12 @@ def period_totals(ds: Dataset, grain: str, start=None, end=None, as_of=None,
     a = str(pr.as_of_day(as_of, ds.end))
 
     def compute():
-        out = ds.engine.run("period_totals", grain=grain, start=s, end=e, as_of=a,
-                            conversion_days=int(conversion_days))
+        sql = sql_catalog()["period_totals"]
+        if grain == "day":
+            # user_day and paid_day hold one row per user and day, so a day's distinct users
+            # are its rows: count them (a third of the query's time) instead of de-duplicating.
+            sql = sql.replace("count(DISTINCT uid)", "count(*)")
+        out = ds.engine.sql(sql, grain=grain, start=s, end=e, as_of=a, conversion_days=int(conversion_days))
         out["period"] = pd.to_datetime(out["period"])
         return without_buyers(ds, out.set_index("period"))
     return ds.memo(("period_totals", grain, s, e, a, int(conversion_days)), compute)

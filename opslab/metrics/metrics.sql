@@ -63,28 +63,30 @@ ORDER BY d.day;
 -- begins inside it, so a range within one period (a target's period to date) is one row.
 -- Paid conversion of each signup cohort: a paid order within $conversion_days days of signup
 -- (day 0 is the signup day, so "within 30 days" is days 0..29) seen by $as_of.
-WITH act AS (
-    SELECT greatest(CAST(date_trunc($grain, day) AS DATE), CAST($start AS DATE)) AS period,
-           count(DISTINCT uid) AS active_users
-    FROM user_day WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1
+WITH cal AS (
+    -- every day of the range with its period, worked out once per day instead of once per row
+    SELECT CAST(t.d AS DATE) AS day,
+           greatest(CAST(date_trunc($grain, CAST(t.d AS DATE)) AS DATE), CAST($start AS DATE)) AS period
+    FROM unnest(generate_series(CAST($start AS DATE), CAST($end AS DATE), INTERVAL 1 DAY)) AS t(d)
+),
+act AS (
+    SELECT cal.period, count(DISTINCT uid) AS active_users
+    FROM user_day JOIN cal USING (day) GROUP BY 1
 ),
 pay AS (
-    SELECT greatest(CAST(date_trunc($grain, day) AS DATE), CAST($start AS DATE)) AS period,
-           count(DISTINCT uid) AS paying_users, sum(gmv) AS gmv, sum(n_orders) AS orders
-    FROM paid_day WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1
+    SELECT cal.period, count(DISTINCT uid) AS paying_users, sum(gmv) AS gmv, sum(n_orders) AS orders
+    FROM paid_day JOIN cal USING (day) GROUP BY 1
 ),
 back AS (
-    SELECT greatest(CAST(date_trunc($grain, day) AS DATE), CAST($start AS DATE)) AS period,
-           sum(refunds) AS refunds, sum(gross_extra) AS gross_extra, sum(net_less) AS net_less
-    FROM refund_day WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1
+    SELECT cal.period, sum(refunds) AS refunds, sum(gross_extra) AS gross_extra, sum(net_less) AS net_less
+    FROM refund_day JOIN cal USING (day) GROUP BY 1
 ),
 conv AS (
-    SELECT greatest(CAST(date_trunc($grain, signup_day) AS DATE), CAST($start AS DATE)) AS period,
-           count(*) AS cohort_users,
+    SELECT cal.period, count(*) AS cohort_users,
            count(CASE WHEN first_paid IS NOT NULL AND first_paid <= CAST($as_of AS DATE)
                        AND first_paid - signup_day < $conversion_days THEN 1 END) AS converted
-    FROM user_first
-    WHERE NOT censored AND signup_day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)
+    FROM user_first JOIN cal ON cal.day = user_first.signup_day
+    WHERE NOT censored
     GROUP BY 1
 )
 SELECT coalesce(act.period, pay.period, back.period, conv.period) AS period,
@@ -107,14 +109,23 @@ ORDER BY period;
 -- "on" period k, and "on or after" period k (active in k or any later period). Every k from 0
 -- up to the period holding $end is listed, zeros included.
 WITH cu AS (
-    SELECT uid, CAST(date_trunc($grain, signup_day) AS DATE) AS cohort FROM user_first WHERE NOT censored
+    SELECT uid, signup_day FROM user_first WHERE NOT censored
+),
+cal AS (
+    -- every day from the first cohort on with its period and the period's number (additive,
+    -- so k is a difference of two numbers), worked out once per day instead of once per row
+    SELECT CAST(t.d AS DATE) AS day, CAST(date_trunc($grain, CAST(t.d AS DATE)) AS DATE) AS period,
+           datediff($grain, DATE '2000-01-03', CAST(date_trunc($grain, CAST(t.d AS DATE)) AS DATE)) AS i
+    FROM unnest(generate_series((SELECT min(signup_day) FROM cu), CAST($end AS DATE), INTERVAL 1 DAY)) AS t(d)
+),
+cohorts AS (
+    SELECT cu.uid, cal.period AS cohort, cal.i FROM cu JOIN cal ON cal.day = cu.signup_day
 ),
 act AS (
-    SELECT DISTINCT ud.uid, cu.cohort,
-           datediff($grain, cu.cohort, CAST(date_trunc($grain, ud.day) AS DATE)) AS k
-    FROM user_day ud JOIN cu USING (uid)
+    SELECT DISTINCT c.uid, c.cohort, cal.i - c.i AS k
+    FROM user_day ud JOIN cohorts c USING (uid) JOIN cal USING (day)
 ),
-sizes AS (SELECT cohort, count(*) AS size FROM cu GROUP BY cohort),
+sizes AS (SELECT cohort, count(*) AS size FROM cohorts GROUP BY cohort),
 grid AS (
     SELECT cohort, size, unnest(range(0, datediff($grain, cohort, CAST(date_trunc($grain, CAST($end AS DATE)) AS DATE)) + 1)) AS k
     FROM sizes
