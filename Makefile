@@ -38,10 +38,10 @@ java:
 	@bash scripts/ensure_java.sh
 
 test: install-dev install-spark browser
-	$(PY) -m pytest -n 2 --dist loadfile -q -m "not bench"
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not bench"
 
 test-fast: install-dev
-	$(PY) -m pytest -n 2 --dist loadfile -q -m "not e2e and not slow and not bench"
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not e2e and not slow and not bench"
 
 bench: install-dev
 	$(PY) -m bench.run

@@ -256,3 +256,15 @@ def test_screens_hold_no_number_format_and_no_analysis():
     assert len(paths) > 10
     found = [o for p in paths for o in _screen_offences(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
     assert found == []
+
+
+def test_spark_tests_live_in_files_named_for_them():
+    """``make test`` runs every ``test_spark_*.py`` file in one worker, so one JVM serves them all
+    (conftest.scheduling_unit): a test that starts Spark from any other file would start a second
+    JVM beside it on a 2-core machine."""
+    spark_use = ("mark.spark", "spark_or_skip", "spark_session(")
+    offenders = [str(p.relative_to(ROOT)) for p in ROOT.glob("**/test_*.py")
+                 if ".venv" not in p.parts and not p.name.startswith("test_spark_")
+                 and p.name != Path(__file__).name
+                 and any(s in p.read_text(encoding="utf-8") for s in spark_use)]
+    assert offenders == []
