@@ -85,15 +85,21 @@ def _windows(activity_days, paid_windows) -> tuple[tuple[int, ...], tuple[tuple[
     return act, paid
 
 
-def user_features(ds: Dataset, as_of=None, activity_days=(), paid_windows=()) -> pd.DataFrame:
+def user_features(ds: Dataset, as_of=None, activity_days=(), paid_windows=(), keep: bool = True) -> pd.DataFrame:
     """The per-user feature table as of a day (default ``ds.end``); see the module docstring.
 
     ``activity_days`` and ``paid_windows`` add windows to the standard ones. Memoised on the
-    data set per day and window set; treat the frame as read-only.
+    data set per day and window set; treat the frame as read-only. ``keep=False`` uses a kept
+    table but does not keep a new one (churn's past training cutoffs: a table per cutoff would
+    hold ~140 bytes per user each, and no other reader asks for those days).
     """
     day = as_of_day(as_of, ds.end)
     act, paid = _windows(activity_days, paid_windows)
-    return ds.memo(("user_features", day, act, paid), lambda: _compute(ds, day, act, paid))
+    key = ("user_features", day, act, paid)
+    if not keep:
+        kept = ds.memo_peek(key)
+        return kept if kept is not None else _compute(ds, day, act, paid)
+    return ds.memo(key, lambda: _compute(ds, day, act, paid))
 
 
 def _compute(ds: Dataset, day: dt.date, act, paid) -> pd.DataFrame:

@@ -134,7 +134,9 @@ def churn_features(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),
 
 
 def _compute(ds: Dataset, day: dt.date, eligible: int | None, names: tuple[str, ...]) -> pd.DataFrame:
-    shared = features.user_features(ds, day)  # the one per-user query; standard windows suffice
+    # the one per-user query (standard windows suffice); kept for the data's last day, which the
+    # other pages read too, not for past training cutoffs (this frame is memoised instead)
+    shared = features.user_features(ds, day, keep=day >= ds.end)
     since_all = shared["days_since_last_active"].to_numpy(dtype="float64")
     keep = shared["registered"].to_numpy() & (shared["active_days"].to_numpy() > 0)
     if eligible:

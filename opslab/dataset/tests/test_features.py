@@ -131,3 +131,18 @@ def test_standard_windows_share_one_table_and_bad_windows_are_refused():
         uf.user_features(ds, paid_windows=((30, 30),))
     with pytest.raises(ValueError):
         uf.user_features(ds, activity_days=(1, 2, 3, 4, 5))
+
+
+def test_a_table_not_kept_is_computed_again_and_a_kept_one_is_reused(monkeypatch):
+    events, orders, users = random_log(6)
+    ds = Dataset.from_tables(events=events, orders=orders, users=users)
+    calls = []
+    run = ds.engine.run
+    monkeypatch.setattr(ds.engine, "run", lambda name, **kw: calls.append(name) or run(name, **kw))
+    past = ds.end - dt.timedelta(days=30)
+    a = uf.user_features(ds, past, keep=False)
+    b = uf.user_features(ds, past, keep=False)
+    assert calls == ["user_features"] * 2 and a is not b
+    pd.testing.assert_frame_equal(a, b)
+    kept = uf.user_features(ds, past)
+    assert uf.user_features(ds, past, keep=False) is kept and len(calls) == 3
