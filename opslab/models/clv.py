@@ -275,7 +275,8 @@ def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
     day = as_of_day(as_of, ds.end)
 
     def compute():
-        shared = features.user_features(ds, day)
+        # kept for the data's last day (every page reads it), not for a holdout's past cutoff
+        shared = features.user_features(ds, day, keep=day >= ds.end)
         raw = shared.loc[shared["paid_days"].to_numpy() > 0]
         freq = raw["paid_days"].to_numpy(dtype="int64") - 1
         first = raw["days_since_first_paid"].to_numpy(dtype="int64")
