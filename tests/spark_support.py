@@ -62,7 +62,9 @@ def query_params(name: str, ds, grains=("day", "week", "month")) -> list[dict]:
                 until=mid, warn=14, pot=30, value=90, conversion_days=30, burn_in=30,
                 names=["purchase", "view", "click", "__none__", "__none__"], with_events=True, days=90,
                 high_value=200.0, period=mid, uid=1, stop=end + dt.timedelta(days=1), all_names=False,
-                no_orders=False, limit=50, offset=0, last=end)
+                no_orders=False, limit=50, offset=0, last=end,
+                act_days=[7, 14, 28, 30, 56, 90, 180, 365, 10, 0, 0, 0],  # user_features: windows and unused slots
+                paid_lo=[0, 30, 0, 5, 0, 0], paid_hi=[30, 60, 90, 20, 0, 0])
     unknown = used - set(base) - {"grain"}
     assert not unknown, f"query {name} uses parameters the engine test does not know: {unknown}"
     args = {k: v for k, v in base.items() if k in used}

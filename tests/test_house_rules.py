@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 import string
 import warnings
 from pathlib import Path
+
+from opslab.engine.base import sql_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -268,3 +271,60 @@ def test_spark_tests_live_in_files_named_for_them():
                  and p.name != Path(__file__).name
                  and any(s in p.read_text(encoding="utf-8") for s in spark_use)]
     assert offenders == []
+# -- one per-user feature query ----------------------------------------------------------------
+#: Named queries that aggregate the per-user day tables (user_day, paid_day) by user although
+#: opslab/dataset/features.sql (``user_features``) is THE per-user feature query, each with why
+#: its figure is not one of that table's. A new entry needs a reason as good as these.
+PER_USER_ELSEWHERE = {
+    "user_first": "engine/prepare.sql: the derived table the feature query itself reads (signup, "
+                  "first / last active and first paid day over all the data)",
+    "lifecycle_user_m1": "lifecycle/lifecycle.sql: the M1 retention flag (active in the calendar month "
+                         "after the signup month), a retention figure, not a feature as of a day",
+    "churn_label_window": "models/churn.sql: who is active or pays AFTER the cutoff: the label, not a feature",
+    "people_facts": "behaviour/people.sql: one user's story, with spend net of refunds (GMV) and event "
+                    "counts, which the feature table does not define",
+    "explore_v_events": "behaviour/explore.sql: per-user values inside a chosen period [start, stop) "
+                        "for the distribution screen, not as of a day",
+    "explore_v_active_days": "behaviour/explore.sql: as explore_v_events",
+    "explore_v_orders": "behaviour/explore.sql: as explore_v_events",
+    "explore_v_spend": "behaviour/explore.sql: as explore_v_events (net of refunds)",
+    "ab_user_metrics": "behaviour/experiments.sql: an A/B test's outcomes per assigned user, counted "
+                       "from each user's exposure, not as of a day",
+    "whatif_spend_between": "models/forecast.sql: spend between two chosen days for the what-if",
+}
+_SQL_COMMENT = re.compile(r"--[^\n]*")
+#: grouped by the user alone (a user and a period, a cohort or a variant is another figure)
+_BY_USER = re.compile(r"GROUP\s+BY\s+(\w+\.)?uid\b(?!\s*,)", re.IGNORECASE)
+_DAY_TABLES = re.compile(r"\b(FROM|JOIN)\s+(user_day|paid_day)\b", re.IGNORECASE)
+#: The modules whose per-user features the shared table serves.
+FEATURE_READERS = ("opslab/lifecycle/tiers.py", "opslab/lifecycle/rfm.py",
+                   "opslab/models/churn_features.py", "opslab/models/clv.py")
+
+
+def _per_user_queries() -> set[str]:
+    """Named queries that read user_day / paid_day and group by the user alone."""
+    out = set()
+    for name, sql in sql_catalog().items():
+        body = _SQL_COMMENT.sub("", sql)
+        if _DAY_TABLES.search(body) and _BY_USER.search(body):
+            out.add(name)
+    return out
+
+
+def test_one_per_user_feature_query():
+    """Recency, frequency, monetary, first / last day, active days and tenure are computed by
+    one query: no other SQL groups the active or paid days by user, except the listed ones."""
+    found = _per_user_queries()
+    assert "user_features" in found  # the check sees the one it must see
+    assert found - {"user_features"} - set(PER_USER_ELSEWHERE) == set()
+    assert set(PER_USER_ELSEWHERE) - found == set()  # no stale exception
+    # the four old per-user queries are gone for good
+    assert {"lifecycle_features", "rfm_values", "churn_features", "customer_summary"} & set(sql_catalog()) == set()
+
+
+def test_lifecycle_rfm_churn_and_clv_read_the_shared_feature_table():
+    for rel in FEATURE_READERS:
+        text = (ROOT / rel).read_text(encoding="utf-8")
+        assert "features.user_features(" in text, rel
+        run = set(re.findall(r"engine\.(?:run|sql)\(\s*\"(\w+)\"", text))
+        assert run & _per_user_queries() <= {"churn_label_window", "lifecycle_user_m1"}, (rel, run)

@@ -168,6 +168,11 @@ class Dataset:
         object.__setattr__(self, "_computing", {})  # key -> lock held while it is computed
         object.__setattr__(self, "_engine", [])  # built on first use, kept for the data set's life
 
+    def memo_peek(self, key):
+        """The memoised value of ``key`` if one is kept, else None (nothing is computed)."""
+        with self._lock:
+            return self._memo.get(key)
+
     def memo(self, key, compute):
         """Compute once per data set (results derive from immutable data). The least recently
         used entries are dropped beyond ``MEMO_ENTRIES`` so a long session stays bounded.

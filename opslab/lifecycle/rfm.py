@@ -25,12 +25,12 @@ Computed on paying users as of ``as_of`` (paid orders on or before that day):
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from opslab.dataset import features
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle.tiers import TIERS
 from opslab.core.periods import as_of_day
@@ -119,16 +119,33 @@ def segment_of(r, fm) -> np.ndarray:
 
 
 def rfm_values(ds: Dataset, as_of=None, window_days: int | None = None) -> pd.DataFrame:
-    """Per paying user: ``uid``, ``user_id``, ``recency_days``, ``frequency``, ``monetary``."""
+    """Per paying user: ``uid``, ``user_id``, ``recency_days``, ``frequency``, ``monetary``.
+
+    Selected from the shared per-user feature table
+    (:func:`opslab.dataset.features.user_features`): recency is its ``days_since_last_paid``,
+    frequency and monetary its ``orders`` and ``spend``, or those of the paid window of the
+    last ``window_days`` days (a user who paid in it has their last paid day in it too).
+    """
     day = as_of_day(as_of, ds.end)
-    start = (day - dt.timedelta(days=window_days - 1)) if window_days else dt.date(1, 1, 1)
+    window = int(window_days) if window_days else None
 
     def compute():
-        raw = ds.engine.run("rfm_values", as_of=day, start=start)
-        raw["uid"] = raw["uid"].astype("int32")
-        raw.insert(1, "user_id", ds.users["user_id"].to_numpy()[raw["uid"].to_numpy()])
-        return raw
-    return ds.memo(("rfm_values", day, start), compute)
+        if window:
+            shared = features.user_features(ds, day, paid_windows=((0, window),))
+            orders, spend = features.paid_columns(0, window)
+        else:
+            shared = features.user_features(ds, day)
+            orders, spend = "orders", "spend"
+        raw = shared.loc[shared[orders].to_numpy() > 0]
+        uid = raw["uid"].to_numpy(dtype="int32")
+        return pd.DataFrame({
+            "uid": uid,
+            "user_id": ds.users["user_id"].to_numpy()[uid],
+            "recency_days": raw["days_since_last_paid"].to_numpy(dtype="int32"),
+            "frequency": raw[orders].to_numpy(dtype="int32"),
+            "monetary": raw[spend].to_numpy(dtype="float64"),
+        })
+    return ds.memo(("rfm_values", day, window), compute)
 
 
 def rfm_scores(ds: Dataset, config: RFMConfig = RFMConfig(), as_of=None) -> pd.DataFrame:

@@ -2,10 +2,10 @@
 
 Two steps, on purpose apart:
 
-1. :func:`user_features` runs one DuckDB query (``lifecycle_features`` in
-   ``opslab/lifecycle/lifecycle.sql``) and memoises the per-user frame on the data set, keyed on
-   ``as_of`` and the three feature windows (``warning_window``, ``value_window_days``,
-   ``potential_window_days``).
+1. :func:`user_features` selects the tiers' features from the shared per-user feature table
+   (:func:`opslab.dataset.features.user_features`, the one per-user query) and memoises the
+   frame on the data set, keyed on ``as_of`` and the three feature windows (``warning_window``,
+   ``value_window_days``, ``potential_window_days``).
 2. :func:`assign_tiers` is a cheap vectorised ``numpy.select`` over that frame, so editing a
    threshold re-segments a million users without touching the events again.
 
@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from opslab.dataset import features
 from opslab.dataset.dataset import Dataset
 from opslab.core.periods import as_of_day
 
@@ -114,23 +115,28 @@ def user_features(ds: Dataset, as_of=None, rules: LifecycleRules = LifecycleRule
     w, p, v = rules.windows
 
     def compute():
-        raw = ds.engine.run("lifecycle_features", as_of=day, warn=w, pot=p, value=v)
+        shared = features.user_features(ds, day, activity_days=(w, 2 * w, p), paid_windows=((0, v),))
+        raw = shared.loc[shared["registered"].to_numpy()]
+        tenure = raw["days_since_signup"].to_numpy(dtype="int32")
+        last = raw["days_since_last_active"].to_numpy(dtype="float64")
         names = feature_names(rules)
         out = pd.DataFrame({
             "uid": raw["uid"].to_numpy(dtype="int32"),
-            "days_since_last_active": raw["days_since_last_active"].to_numpy(dtype="int32"),
+            # no activity yet: counted from the signup day
+            "days_since_last_active": np.where(np.isnan(last), tenure, last).astype("int32"),
         })
+        act_w = raw[features.activity_column(w)].to_numpy(dtype="int16")
+        act_2w = raw[features.activity_column(2 * w)].to_numpy(dtype="int16")
+        values = {"act_w": act_w, "act_prev_w": act_2w - act_w, "act_2w": act_2w,
+                  "act_p": raw[features.activity_column(p)].to_numpy(dtype="int16")}
         for role in ("act_w", "act_prev_w", "act_2w", "act_p"):
-            if role == "act_2w":
-                values = raw["act_w"].to_numpy(dtype="int16") + raw["act_prev_w"].to_numpy(dtype="int16")
-            else:
-                values = raw[role].to_numpy(dtype="int16")
-            out[names[role]] = values  # equal windows give equal names and equal values
-        out[names["spend"]] = raw["spend_v"].to_numpy(dtype="float64")
+            out[names[role]] = values[role]  # equal windows give equal names and equal values
+        orders_v, spend_v = features.paid_columns(0, v)
+        out[names["spend"]] = raw[spend_v].to_numpy(dtype="float64")
         out[names["monthly"]] = out[names["spend"]] * (30.0 / v)
-        out[names["orders"]] = raw["orders_v"].to_numpy(dtype="int32")
-        out["tenure_days"] = raw["tenure_days"].to_numpy(dtype="int32")
-        out["has_paid_ever"] = raw["has_paid_ever"].to_numpy(dtype="bool")
+        out[names["orders"]] = raw[orders_v].to_numpy(dtype="int32")
+        out["tenure_days"] = tenure
+        out["has_paid_ever"] = raw["paid_days"].to_numpy() > 0
         return out
 
     return ds.memo(("lifecycle_features", day, w, p, v), compute)

@@ -1,4 +1,5 @@
-"""Churn labels and point-in-time features (one DuckDB query per cutoff).
+"""Churn labels and point-in-time features, selected per cutoff from the shared per-user feature
+table (:func:`opslab.dataset.features.user_features`; the event mix: one query of its own).
 
 Day arithmetic (the cutoff is a calendar day and, like every OpsLab ``as_of``, included in the
 past): features read only days ``d <= cutoff``; the label window is ``cutoff < d <= cutoff +
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from opslab.dataset import features
 from opslab.dataset.dataset import Dataset
 from opslab.core.periods import as_of_day
 
@@ -132,42 +134,66 @@ def churn_features(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),
 
 
 def _compute(ds: Dataset, day: dt.date, eligible: int | None, names: tuple[str, ...]) -> pd.DataFrame:
-    padded = list(names) + [_PAD] * (N_EVENT_SLOTS - len(names))
-    raw = ds.engine.run("churn_features", cutoff=day, eligible=int(eligible or 0), names=padded,
-                        with_events=bool(names))
+    # the one per-user query (standard windows suffice); kept for the data's last day, which the
+    # other pages read too, not for past training cutoffs (this frame is memoised instead)
+    shared = features.user_features(ds, day, keep=day >= ds.end)
+    since_all = shared["days_since_last_active"].to_numpy(dtype="float64")
+    keep = shared["registered"].to_numpy() & (shared["active_days"].to_numpy() > 0)
+    if eligible:
+        keep &= since_all < int(eligible)  # active in the last `eligible` days
+    raw = shared.loc[keep]
     col = lambda c: raw[c].to_numpy(dtype="float64", na_value=np.nan)  # noqa: E731
-    f = pd.DataFrame(index=pd.Index(raw["uid"].to_numpy(dtype="int32"), name="uid"))
-    since, first = col("days_since_active"), col("days_since_first")
-    n_days = col("act_all")
+    uid = raw["uid"].to_numpy(dtype="int32")
+    f = pd.DataFrame(index=pd.Index(uid, name="uid"))
+    since, first = col("days_since_last_active"), col("days_since_first_active")
+    n_days = col("active_days")
     one_time = n_days <= 1
     f["days_since_active"] = since
-    f["tenure_days"] = col("tenure_days")
+    f["tenure_days"] = np.fmax(col("days_since_signup"), first)  # from the signup or the first active day
     f["days_since_first"] = first
     f["active_days_all"] = n_days
-    f["orders_all"] = col("orders_all")
-    f["spend_all"] = col("spend_all")
-    mean_gap = np.where(one_time, first, col("active_span") / np.maximum(n_days - 1, 1))
+    f["orders_all"] = col("orders")
+    f["spend_all"] = col("spend")
+    mean_gap = np.where(one_time, first, (first - since) / np.maximum(n_days - 1, 1))
     f["mean_gap"] = mean_gap
-    f["last_gap"] = np.where(one_time, first, col("last_gap"))
+    f["last_gap"] = np.where(one_time, first, col("days_since_prev_active") - since)
     f["overdue"] = since / np.maximum(mean_gap, 1.0)
     f["one_time"] = one_time.astype("float64")
-    dsp = col("days_since_purchase")
+    dsp = col("days_since_last_paid")
     f["days_since_purchase"] = np.where(np.isfinite(dsp), dsp, f["tenure_days"].to_numpy() + 1)
     f["has_paid"] = np.isfinite(dsp).astype("float64")
     for w in ACTIVITY_WINDOWS:
-        f[f"active_days_{w}"] = col(f"act_{w}")
+        f[f"active_days_{w}"] = col(features.activity_column(w))
     f["active_days_prev_14"] = f["active_days_28"] - f["active_days_14"]
     f["active_days_prev_28"] = f["active_days_56"] - f["active_days_28"]
     f["trend_14"] = (f["active_days_14"] + 1) / (f["active_days_prev_14"] + 1)
     f["trend_28"] = (f["active_days_28"] + 1) / (f["active_days_prev_28"] + 1)
-    for c in ("spend_30", "spend_prev_30", "spend_90", "orders_90"):
-        f[c] = col(c)
-    events = col("events_28")
+    f["spend_30"] = col(features.paid_columns(0, 30)[1])
+    f["spend_prev_30"] = col(features.paid_columns(30, 60)[1])
+    f["spend_90"] = col(features.paid_columns(0, 90)[1])
+    f["orders_90"] = col(features.paid_columns(0, 90)[0])
+    mix = _event_mix(ds, day, names, uid)
+    events = mix[:, 0]
     f["events_28"] = events
     f["events_per_active_day_28"] = events / np.maximum(f["active_days_28"].to_numpy(), 1)
     for i, name in enumerate(names):
-        f[f"mix_{name}"] = col(f"ev_{i + 1}") / np.maximum(events, 1)
+        f[f"mix_{name}"] = mix[:, i + 1] / np.maximum(events, 1)
     return f
+
+
+def _event_mix(ds: Dataset, day: dt.date, names: tuple[str, ...], uid: np.ndarray) -> np.ndarray:
+    """Per user of ``uid``: events in the 28 days up to ``day`` and the count of each name
+    (columns 0 and 1..5); zeros without names (the events are then not read)."""
+    out = np.zeros((len(uid), N_EVENT_SLOTS + 1), dtype="float64")
+    if not names:
+        return out
+    padded = list(names) + [_PAD] * (N_EVENT_SLOTS - len(names))
+    raw = ds.engine.run("churn_event_mix", cutoff=day, names=padded)
+    at = np.searchsorted(uid, raw["uid"].to_numpy(dtype="int64"))
+    found = (at < len(uid)) & (uid[np.minimum(at, len(uid) - 1)] == raw["uid"].to_numpy(dtype="int64"))
+    counts = raw[["ev_all", *(f"ev_{i + 1}" for i in range(N_EVENT_SLOTS))]].to_numpy(dtype="float64")
+    out[at[found]] = counts[found]
+    return out
 
 
 def churn_labels(ds: Dataset, cutoff, config: ChurnConfig = ChurnConfig(),

@@ -3,7 +3,7 @@
 * :func:`clv` -- a Dataset in, per-customer P(alive), expected purchases, expected value per
   purchase and CLV out (:class:`CLVResult`; margin a parameter, default 30 %).
 * :func:`customer_summary` -- the per-customer frequency / t_x / T / spend table the models
-  read, computed in DuckDB from the data set's orders (exact decimal sums).
+  read, selected from the shared per-user feature table (:mod:`opslab.dataset.features`).
 * :func:`rfm_summary` -- the same table from any orders frame (pandas), daily or weekly.
 * :func:`customer_lifetime_value` -- discounted, month-by-month expected margin.
 * :func:`fit_clv` -- :func:`rfm_summary` + fits + CLV on a plain orders frame.
@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from opslab.dataset import features
 from opslab.dataset.dataset import Dataset
 from opslab.models.clv_fitters import (  # noqa: F401 - re-exported for notebooks and tests
     MIN_CUSTOMERS,
@@ -262,25 +263,30 @@ def fit_clv(orders: pd.DataFrame, as_of, config: CLVConfig = CLVConfig()) -> CLV
 
 
 def customer_summary(ds: Dataset, as_of=None) -> pd.DataFrame:
-    """:func:`rfm_summary` (daily) of the data set's paid orders up to ``as_of``, in DuckDB.
+    """:func:`rfm_summary` (daily) of the data set's paid orders up to ``as_of``.
 
     Index ``uid`` (the data set's dense user id); columns ``frequency``, ``t_x``, ``T``,
-    ``monetary_value``, ``n_orders``, ``total_spend``. Amounts are summed exactly as decimals
-    with four places (order-independent, so the same bytes give the same figures). Memoised per
-    data set and day.
+    ``monetary_value``, ``n_orders``, ``total_spend``. Selected from the shared per-user feature
+    table (:func:`opslab.dataset.features.user_features`): frequency = paid days - 1, t_x = days
+    from the first to the last paid day, T = days since the first paid day. Amounts are summed
+    exactly as decimals with four places (order-independent, so the same bytes give the same
+    figures). Memoised per data set and day.
     """
     day = as_of_day(as_of, ds.end)
 
     def compute():
-        raw = ds.engine.run("customer_summary", as_of=day)
-        freq = raw["frequency"].to_numpy(dtype="int64")
-        total = raw["total_spend"].to_numpy(dtype="float64")
+        # kept for the data's last day (every page reads it), not for a holdout's past cutoff
+        shared = features.user_features(ds, day, keep=day >= ds.end)
+        raw = shared.loc[shared["paid_days"].to_numpy() > 0]
+        freq = raw["paid_days"].to_numpy(dtype="int64") - 1
+        first = raw["days_since_first_paid"].to_numpy(dtype="int64")
+        total = raw["spend"].to_numpy(dtype="float64")
         repeat = total - raw["first_spend"].to_numpy(dtype="float64")
         out = pd.DataFrame({
-            "frequency": freq, "t_x": raw["t_x"].to_numpy(dtype="int64"),
-            "T": raw["age"].to_numpy(dtype="int64"),
+            "frequency": freq, "t_x": first - raw["days_since_last_paid"].to_numpy(dtype="int64"),
+            "T": first,
             "monetary_value": np.where(freq > 0, repeat / np.maximum(freq, 1), 0.0),
-            "n_orders": raw["n_orders"].to_numpy(dtype="int64"), "total_spend": total,
+            "n_orders": raw["orders"].to_numpy(dtype="int64"), "total_spend": total,
         }, index=pd.Index(raw["uid"].to_numpy(dtype="int32"), name="uid"))
         out.attrs["time_unit_days"] = 1
         return out

@@ -75,7 +75,9 @@ def test_every_named_query_transpiles_to_valid_spark_sql():
                   all_names=True, any_group=True, by_signup=True, cohort="2024-01-01", event_a="view",
                   event_b="purchase", group="all", hi=10.0, last=5, limit=100, lo=0.0, max_k=12, max_n=50,
                   no_orders=False, offset=0, on_or_after="2024-01-01", param=1, period="2024-01-01",
-                  return_any=True, return_event="purchase", start_any=True, start_event="view", uid=1)
+                  return_any=True, return_event="purchase", start_any=True, start_event="view", uid=1,
+                  act_days=[7, 14, 28, 30, 56, 90, 180, 365, 0, 0, 0, 0], paid_lo=[0, 30, 0, 0, 0, 0],
+                  paid_hi=[30, 60, 90, 0, 0, 0])
     for name, sql in sql_catalog().items():
         if re.search(r"\{\w+\}", sql):  # a funnel template: see the next test
             continue

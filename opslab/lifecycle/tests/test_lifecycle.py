@@ -159,9 +159,9 @@ def test_threshold_change_reuses_features(hand, monkeypatch):
     day = D - dt.timedelta(days=3)
     lc.segment(hand, lc.LifecycleRules(), day)
     lc.segment(hand, lc.LifecycleRules(churn_days=10, high_value_monthly_spend=1.0, warning_drop=0.9), day)
-    assert calls.count("lifecycle_features") == 1
+    assert calls.count("user_features") == 1
     lc.segment(hand, lc.LifecycleRules(potential_window_days=20), day)
-    assert calls.count("lifecycle_features") == 2
+    assert calls.count("user_features") == 2
 
 
 # -- rules: first match wins, disjoint and covering --------------------------------------------
