@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import opslab
+from opslab.report.format import kpi_change_text, value_text
 from tests.corpus import truths as tr
 
 #: How a user loads each data set: the files, and the choices a user would have to make.
@@ -174,6 +175,25 @@ def test_quarterly_net_gmv_and_its_change_equal_the_truth(name):
     assert got.round(2).to_dict() == pytest.approx(expected.round(2).to_dict(), abs=0.011)
     # 环比 of every quarter: same sign as the truth's (the issue's report said -20.6 % for +21.5 %).
     assert (np.sign(got.pct_change().dropna()) == np.sign(expected.pct_change().dropna())).all()
+
+
+@pytest.mark.parametrize("name", cases("quarterly_report", QUARTERLY))
+def test_the_quarterly_report_states_gmv_its_change_and_currency_as_the_truth(name):
+    """The report a lead hands up (issue 21: it said GMV ¥21.8万, 环比 -20.6 % for a quarter of
+    2.20 M pounds, +21.5 %): the last whole quarter with one before it, from the raw file."""
+    truth, result = loaded(name)
+    months = attributable(truth)["net"]
+    quarters = months.groupby(pd.PeriodIndex(months.index, freq="Q").astype(str)).sum()
+    period, before = quarters.index[-2], quarters.index[-3]
+    report = opslab.quarterly_report(result, period, lang="zh")
+    gmv = report.kpis.loc["gmv"]
+    assert (report.currency or None) == truth.currency
+    assert gmv["actual"] == pytest.approx(quarters[period], abs=0.01)
+    assert gmv["previous"] == pytest.approx(quarters[before], abs=0.01)
+    assert gmv["pop"] == pytest.approx(quarters[period] / quarters[before] - 1, abs=1e-9)
+    html = report.to_html()
+    assert value_text("gmv", gmv["actual"], "zh", truth.currency) in html  # "£11.7万", with its currency
+    assert kpi_change_text("gmv", gmv["actual"], gmv["previous"], "zh") in html
 
 
 # --- orders and customers -------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 :func:`build_report` gathers, for one period seen on ``as_of``:
 
 - the KPI table (核心业绩完成情况): actual, 环比 (vs the previous period), 同比 (vs the same
-  period a year before), target, 完成度 and status. For a period still running, 环比 and 同比
-  compare the same number of days from the start of the comparison period, and a comparison
-  is given only when its days lie inside the data;
+  period a year before), target, 完成度 and status. A complete period is compared with the whole
+  comparison period (the Overview's 环比); a period still running with the same number of days
+  from the start of the comparison period. A comparison is given only when its days lie inside
+  the data;
 - the lifecycle tier movements (tier sizes the day before the period and at its end);
 - the churn watch: users in the 流失预警 tier, their change over the period and the value at
   risk (their spend over the value window, 90 days by default);
@@ -153,9 +154,10 @@ def _churn_watch(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> dict:
 
 
 # -- the KPI table -----------------------------------------------------------------------------
-def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of, high_value=None) -> dict | None:
-    """``other``'s KPIs over its first ``days`` days, when those days lie inside the data."""
-    end = other.start + dt.timedelta(days=days - 1)
+def _comparison(ds: Dataset, p: Period, other: Period, days: int | None, as_of, high_value=None) -> dict | None:
+    """``other``'s KPIs over its first ``days`` days (``None``: all of it, when ``p`` is complete:
+    a whole quarter against a whole quarter, as the Overview's 环比), when those lie inside the data."""
+    end = other.end if days is None else other.start + dt.timedelta(days=days - 1)
     if other.start < ds.start or end > as_of:
         return None
     return period_actuals(ds, other.start, min(end, other.end), as_of, high_value=high_value)
@@ -168,7 +170,7 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
     p = parse_period(period)
     as_of = as_of_day(as_of, ds.end)
     cur = period_actuals(ds, p.start, p.end, as_of, high_value=high_value)
-    days = max(cur["days"], 1)
+    days = None if p.end <= as_of else max(cur["days"], 1)  # a running period: the same days
     prev = _comparison(ds, p, p.prev(), days, as_of, high_value)
     yago = _comparison(ds, p, p.year_ago(), days, as_of, high_value)
     by_kpi = status.set_index("kpi") if len(status) else pd.DataFrame()
@@ -191,9 +193,10 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
 
 def _whys(ds: Dataset, p: Period, end: dt.date, days: int) -> dict:
     """Why GMV, paying users and new users changed against the previous period's first
-    ``days`` days (the KPI table's 环比 window), when those lie inside the data."""
+    ``days`` days, or all of it when ``p`` is complete (the KPI table's 环比 window), when those
+    lie inside the data."""
     other = p.prev()
-    o_end = min(other.start + dt.timedelta(days=days - 1), other.end)
+    o_end = other.end if end >= p.end else min(other.start + dt.timedelta(days=days - 1), other.end)
     if other.start < ds.start or o_end > end:
         return {}
     now, before = (p.start, end), (other.start, o_end)
