@@ -129,9 +129,11 @@ with st.expander(tr("targets.import"), icon=":material/upload:"):
         try:
             got = read_targets(up.getvalue(), up.name)
             keys = {(t.kpi, t.period) for t in got}
-            st.session_state["tg_import_done"] = up.file_id
             if _save([t for t in saved if (t.kpi, t.period) not in keys] + got):
+                st.session_state["tg_import_done"] = up.file_id
                 st.session_state["tg_save_note"] = tr("targets.imported", n=len(got))
+            # else someone saved in between: their targets are loaded and the import is tried
+            # again on them in the next run (it was lost silently when marked done first)
             st.rerun()
         except OpsLabError as err:
             params = dict(err.params)
