@@ -16,6 +16,7 @@ from opslab.metrics.segments import Segment
 from opslab.planning.targets import Target
 from opslab.present import formatting as fmt
 from opslab.report.format import money_text, value_text
+from tests.segment_files import sample_of_channel
 
 pytestmark = pytest.mark.slow
 
@@ -25,14 +26,7 @@ SEG = Segment("红书用户", rules={"channel": [CHANNEL]})
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    src, out = sample_dir(), tmp_path_factory.mktemp("segment_api")
-    raw = {n: pd.read_csv(src / f"{n}.csv", dtype=str, keep_default_na=False)
-           for n in ("users", "events", "orders", "campaigns", "assignments")}
-    ids = set(raw["users"].loc[raw["users"]["channel"] == CHANNEL, "user_id"])
-    kept = {n: (f[f["user_id"].isin(ids)] if "user_id" in f else f).reset_index(drop=True) for n, f in raw.items()}
-    for n in ("users", "events", "orders", "campaigns"):
-        kept[n].to_csv(out / f"{n}.csv", index=False)
-    seg_ds = opslab.load(*(out / f"{n}.csv" for n in ("users", "events", "orders", "campaigns"))).dataset
+    seg_ds, ids, kept = sample_of_channel(CHANNEL, tmp_path_factory.mktemp("segment_api"))
     full = opslab.load_sample()
     assert (seg_ds.start, seg_ds.end) == (full.start, full.end)
     orders = kept["orders"].assign(order_time=pd.to_datetime(kept["orders"]["order_time"]),

@@ -14,7 +14,6 @@ import opslab
 from opslab.behaviour import experiments as ex
 from opslab.core import periods
 from opslab.core.i18n import t
-from opslab.dataset.load import sample_dir
 from opslab.lifecycle import tiers as lc
 from opslab.lifecycle.fit import rules_in_force
 from opslab.metrics import catalogue
@@ -25,6 +24,7 @@ from opslab.present import formatting as fmt
 from opslab.report.format import value_text
 from opslab.workspace.target_store import TargetStore
 from tests.app.conftest import open_app
+from tests.segment_files import sample_of_channel
 from ui.safe import md
 
 pytestmark = pytest.mark.slow
@@ -37,17 +37,7 @@ EN = "en"
 @pytest.fixture(scope="module")
 def segment_data(tmp_path_factory):
     """The sample's files with only the segment's users, as pandas filters them, loaded anew."""
-    src, out = sample_dir(), tmp_path_factory.mktemp("segment")
-    raw = {n: pd.read_csv(src / f"{n}.csv", dtype=str, keep_default_na=False)
-           for n in ("users", "events", "orders", "campaigns", "assignments")}
-    ids = set(raw["users"].loc[raw["users"]["channel"] == CHANNEL, "user_id"])
-    kept = {n: (f[f["user_id"].isin(ids)] if "user_id" in f else f).reset_index(drop=True) for n, f in raw.items()}
-    paths = []
-    for n in ("users", "events", "orders", "campaigns"):
-        kept[n].to_csv(out / f"{n}.csv", index=False)
-        paths.append(out / f"{n}.csv")
-    seg_ds = opslab.load(*paths).dataset
-    return seg_ds, ids, kept
+    return sample_of_channel(CHANNEL, tmp_path_factory.mktemp("segment"))
 
 
 def _segment_roi(kept, paid, period: pd.Period) -> float:
