@@ -62,24 +62,12 @@ def _k(cohort: pd.Series, period: pd.Series, grain: str) -> pd.Series:
 
 
 def brute_retention(ds, grain, start_event, return_event, mode, by):
-    ev = ds.events[["user_id", "event_time", "event_name"]]
-    starts = ev if start_event is None else ev[ev["event_name"] == start_event]
-    t0 = starts.groupby("user_id")["event_time"].min().rename("t0").reset_index()
-    t0["cohort"] = _period(t0["t0"], grain)
-    groups = ds.users.set_index("user_id")[by].astype("object") if by else None
-    t0["group"] = "__all__" if by is None else t0["user_id"].map(groups).fillna("__none__").to_numpy()
-    rets = ev if return_event is None else ev[ev["event_name"] == return_event]
-    r = rets.merge(t0, on="user_id")
-    r = r[r["event_time"] >= r["t0"]]
-    r["k"] = _k(r["cohort"], _period(r["event_time"], grain), grain)
-    out = {}
-    for (cohort, group), members in t0.groupby(["cohort", "group"]):
-        mine = r[r["user_id"].isin(members["user_id"])]
-        last = mine.groupby("user_id")["k"].max()
-        for k in range(0, 13):
-            on = mine.loc[mine["k"] == k, "user_id"].nunique()
-            out[(cohort, group, k)] = (len(members), on if mode == "on" else int((last >= k).sum()))
-    return out
+    """{(cohort, group, k): (cohort size, users retained at k)}: :func:`brute_cell_users` counted,
+    over the whole log."""
+    t = ds.events["event_time"]
+    cells = brute_cell_users(ds, grain, start_event, return_event, mode, by, t.min(), t.max())
+    return {(cohort, group, k): (len(members), len(users))
+            for (cohort, group), (members, by_k) in cells.items() for k, users in by_k.items()}
 
 
 RET_CASES = [("month", "open", "pay", "on", None), ("week", None, None, "on_or_after", None),
