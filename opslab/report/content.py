@@ -154,13 +154,21 @@ def _churn_watch(ds: Dataset, start: dt.date, end: dt.date, rules=None) -> dict:
 
 
 # -- the KPI table -----------------------------------------------------------------------------
-def _comparison(ds: Dataset, p: Period, other: Period, days: int | None, as_of, high_value=None) -> dict | None:
-    """``other``'s KPIs over its first ``days`` days (``None``: all of it, when ``p`` is complete:
-    a whole quarter against a whole quarter, as the Overview's 环比), when those lie inside the data."""
-    end = other.end if days is None else other.start + dt.timedelta(days=days - 1)
-    if other.start < ds.start or end > as_of:
+def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of, high_value=None) -> dict | None:
+    """``other``'s KPIs over its :func:`_window`, when those days lie inside the data."""
+    start, end = _window(p, other, as_of, days)
+    if start < ds.start or end > as_of:
         return None
-    return period_actuals(ds, other.start, min(end, other.end), as_of, high_value=high_value)
+    return period_actuals(ds, start, end, as_of, high_value=high_value)
+
+
+def _window(p: Period, other: Period, as_of: dt.date, days: int) -> tuple[dt.date, dt.date]:
+    """The days of ``other`` that ``p`` is compared with (环比 / 同比): all of it when ``p`` is
+    complete (a whole quarter against a whole quarter, as the Overview's 环比), else its first
+    ``days`` days (a period still running)."""
+    if p.end <= as_of:
+        return other.start, other.end
+    return other.start, min(other.start + dt.timedelta(days=days - 1), other.end)
 
 
 def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
@@ -170,7 +178,7 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
     p = parse_period(period)
     as_of = as_of_day(as_of, ds.end)
     cur = period_actuals(ds, p.start, p.end, as_of, high_value=high_value)
-    days = None if p.end <= as_of else max(cur["days"], 1)  # a running period: the same days
+    days = max(cur["days"], 1)  # observed so far: a running period is compared on as many
     prev = _comparison(ds, p, p.prev(), days, as_of, high_value)
     yago = _comparison(ds, p, p.year_ago(), days, as_of, high_value)
     by_kpi = status.set_index("kpi") if len(status) else pd.DataFrame()
@@ -195,11 +203,10 @@ def _whys(ds: Dataset, p: Period, end: dt.date, days: int) -> dict:
     """Why GMV, paying users and new users changed against the previous period's first
     ``days`` days, or all of it when ``p`` is complete (the KPI table's 环比 window), when those
     lie inside the data."""
-    other = p.prev()
-    o_end = other.end if end >= p.end else min(other.start + dt.timedelta(days=days - 1), other.end)
-    if other.start < ds.start or o_end > end:
+    before = _window(p, p.prev(), end, days)
+    if before[0] < ds.start or before[1] > end:
         return {}
-    now, before = (p.start, end), (other.start, o_end)
+    now = (p.start, end)
     out = {"gmv": gmv_why(ds, now, before)} if getattr(ds, "has_amounts", True) else {}  # no money without amounts
     if not getattr(ds, "buyers_known", True):  # no buyer id: no count of people to explain
         return out
