@@ -37,8 +37,11 @@ browser:
 java:
 	@bash scripts/ensure_java.sh
 
+# Two passes: everything on two workers, then the few tests that hold a time budget, alone on a
+# quiet machine (see ARCHITECTURE.md, "How make test shares two cores").
 test: install-dev install-spark browser
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not bench"
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not bench and not timed"
+	$(PY) -m pytest -p no:xdist -q -m "timed"
 
 test-fast: install-dev
 	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not e2e and not slow and not bench"

@@ -105,20 +105,18 @@ RUN_WATCH = """
 (() => {
   window.__opslabRuns = 0;
   window.__opslabLastChange = performance.now();
-  const watch = () => {
+  let last = null;
+  // Watches the whole document from its start, so no run can finish before the watch begins.
+  new MutationObserver(() => {
     const app = document.querySelector('[data-testid="stApp"]');
-    if (!app) { setTimeout(watch, 20); return; }
-    let last = app.getAttribute('data-test-script-state');
-    new MutationObserver(() => {
-      const now = app.getAttribute('data-test-script-state');
-      if (now !== last) {
-        window.__opslabLastChange = performance.now();
-        if (now === 'notRunning') window.__opslabRuns += 1;
-        last = now;
-      }
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-  };
-  watch();
+    const now = app && app.getAttribute('data-test-script-state');
+    if (now && now !== last) {
+      window.__opslabLastChange = performance.now();
+      if (now === 'notRunning' && last !== null) window.__opslabRuns += 1;
+      last = now;
+    }
+  }).observe(document, {subtree: true, childList: true, attributes: true,
+                        attributeFilter: ['data-test-script-state']});
 })();
 """
 
@@ -152,11 +150,14 @@ def pytest_runtest_makereport(item, call):
 
 def wait_idle(pg, timeout: int = 60_000, quiet_ms: int = 300) -> None:
     """Wait until the script has finished its run and no new run has started for ``quiet_ms``
-    (a click's rerun reaches the server a moment after the click)."""
+    (a click's rerun reaches the server a moment after the click). A page just opened has
+    finished at least its first run (on a loaded machine the first run can start seconds
+    after the page)."""
     pg.wait_for_function(
         """(quiet) => {
              const app = document.querySelector('[data-testid="stApp"]');
              return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                    && (window.__opslabRuns || 0) >= 1
                     && performance.now() - (window.__opslabLastChange || 0) >= quiet;
            }""", arg=quiet_ms, timeout=timeout, polling=50)
 

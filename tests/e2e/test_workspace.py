@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from opslab.workspace.store import Store
-from tests.e2e.conftest import ARTIFACTS, Server, new_context, wait_idle
+from tests.e2e.conftest import ARTIFACTS, Server, finished_runs, new_context, wait_for_new_run, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -239,14 +239,22 @@ def test_server_killed_during_upload_restarts_with_the_list_intact(open_server, 
         wait_idle(pg)
         path = tmp_path / big[0]
         path.write_bytes(big[1])
+        runs = finished_runs(pg)
         pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-        wait_idle(pg, 120_000)
+        wait_for_new_run(pg, runs, 120_000)  # the file is read and its mapping shown
+        runs = finished_runs(pg)
         pg.get_by_role("button", name="确认对应关系并加载").click()
         sets = open_server.data_dir / "sets"
-        deadline = time.time() + 120
-        while not any(p.name.startswith(".incoming-") for p in sets.iterdir()):  # storing has begun
-            assert time.time() < deadline, "the second data set was never being stored"
-            time.sleep(0.005)
+        deadline = time.monotonic() + 120
+        while True:  # until storing has begun: the set is written under .incoming-…, then renamed
+            names = [p.name for p in sets.iterdir()]
+            if any(n.startswith(".incoming-") for n in names):
+                break
+            assert len([n for n in names if not n.startswith(".")]) == len(before), \
+                "the second data set was stored before the test saw it being written"
+            assert time.monotonic() < deadline, ("the second data set was never being stored",
+                                                 finished_runs(pg) - runs)
+            time.sleep(0.002)
         open_server.kill()  # mid-write: the new set is half on disk
         open_server.start()  # same data directory
         after = [(m.id, m.name, m.n_rows) for m in Store(open_server.data_dir).list()]
