@@ -40,7 +40,7 @@ java:
 # Two passes: everything on two workers, then the few tests that hold a time budget, alone on a
 # quiet machine (see ARCHITECTURE.md, "How make test shares two cores").
 test: install-dev install-spark browser
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not bench and not timed"
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -m "not bench and not timed" --durations=25
 	$(PY) -m pytest -p no:xdist -q -m "timed"
 
 test-fast: install-dev

@@ -33,7 +33,8 @@ RUN_BY_FUNCTION = sorted(name for name, sql in sql_catalog().items() if _PER_CAL
 
 
 def spark_or_skip():
-    """The test process's local SparkSession (local[2], 2 shuffle partitions, zone UTC).
+    """The test process's local SparkSession (local[2], 2 shuffle partitions, zone UTC, no
+    whole-stage code generation).
 
     Without Java or pyspark the Spark tests are skipped locally, but fail in CI (CI=true),
     where .ci/run installs both.
@@ -49,7 +50,12 @@ def spark_or_skip():
             raise RuntimeError("Java is missing: .ci/run installs openjdk-17-jre-headless")
         pytest.skip("no Java (apt-get install openjdk-17-jre-headless)")
     from opslab.engine.spark_engine import spark_session
-    return spark_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
+    # Whole-stage code generation compiles every plan to Java: worth it on real volumes, but on
+    # the test data sets compiling is most of the time (a strict funnel on the sample, three
+    # alternating pairs in one session at load 10: 68-88 s with it, 39-60 s without). Results
+    # do not depend on it.
+    return spark_session(master="local[2]", shuffle_partitions=2, driver_memory="1g",
+                         conf={"spark.sql.codegen.wholeStage": "false"})
 
 
 def query_params(name: str, ds, grains=("day", "week", "month")) -> list[dict]:

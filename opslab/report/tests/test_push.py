@@ -7,9 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 import pytest
@@ -18,31 +16,13 @@ from docx import Document
 import opslab.report.push as push
 from opslab.__main__ import main
 from opslab.dataset.load import load_sample, sample_dir
+from tests.robot_stub import robot_server
 
 
 @pytest.fixture
 def stub():
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-            received.append((self.path, body))
-            answer = {"errcode": 0} if "fail" not in self.path else {"errcode": 310000, "errmsg": "sign"}
-            data = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
+    with robot_server({"errcode": 310000, "errmsg": "sign"}) as served:
+        yield served
     server.server_close()
 
 

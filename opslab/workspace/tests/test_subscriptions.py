@@ -12,7 +12,6 @@ import os
 import socketserver
 import stat
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -21,6 +20,7 @@ from opslab.dataset.load import load_sample
 from opslab.models.forecast import ForecastConfig
 from opslab.report.format import value_text
 from opslab.workspace.subscriptions import Subscription, SubscriptionStore, due_key
+from tests.robot_stub import robot_server
 
 FAST = ForecastConfig(grain="day", horizon=91, backtest_folds=0, models=("ets",), n_paths=300)
 MONDAY = dt.datetime(2026, 11, 30, 9, 30)  # a Monday, and the last day of a month
@@ -33,27 +33,8 @@ def sample():
 
 @pytest.fixture
 def robot():
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-            received.append((self.path, body))
-            answer = {"errcode": 0} if "fail" not in self.path else {"errcode": 93000, "errmsg": "invalid webhook"}
-            data = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
-    server.server_close()
+    with robot_server({"errcode": 93000, "errmsg": "invalid webhook"}) as served:
+        yield served
 
 
 @pytest.fixture
