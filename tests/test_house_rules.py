@@ -110,9 +110,10 @@ def test_every_module_of_the_engine_screens_and_glue_within_the_line_budget():
 
 
 #: The rooms of the engine from the bottom up: a room imports only rooms listed before it
-#: (``present``, the words and drawings, is outside the analyses: only ``report`` uses it).
+#: (``present``, the words and drawings, is outside the analyses: only ``report`` uses it;
+#: ``api``, the notebook API by feature, sits on every analysis room and under nothing).
 LAYERS = ("engine", "core", "ingest", "dataset", "metrics|lifecycle|behaviour|models", "planning",
-          "present", "report", "workspace", "synth")
+          "present", "report", "api", "workspace", "synth")
 
 
 def _room_imports() -> dict[str, set[str]]:
