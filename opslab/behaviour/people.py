@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from opslab.behaviour import explore as ex
+from opslab.behaviour import explore_bins as xb
+from opslab.behaviour import explore_groups as xg
 from opslab.behaviour.funnel_sql import _columns
 from opslab.behaviour.funnels import FunnelResult
 from opslab.behaviour.paths import PathResult
@@ -59,7 +61,7 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
         tier = where.get("tier")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {list(TIERS)}, not {tier!r}")
-        tiers = ex.tiers_on(ds, rules, day)
+        tiers = xg.tiers_on(ds, rules, day)
         return np.sort(tiers.index[tiers.to_numpy() == tier].to_numpy(dtype=np.int64))
     if isinstance(of, ex.BehaviourRetention):
         return _retention_users(ds, of, rules, **where)
@@ -78,7 +80,7 @@ def _group(result, where) -> tuple[str, bool]:
     group = where.get("group")
     if group is None and result.config.by is not None:
         raise ValueError("this result is split: say which group=")
-    return (str(group) if group is not None else ex.ALL), group is None
+    return (str(group) if group is not None else xg.ALL), group is None
 
 
 def _retention_users(ds, res: ex.BehaviourRetention, rules, cohort=None, k=None, group=None) -> np.ndarray:
@@ -86,11 +88,11 @@ def _retention_users(ds, res: ex.BehaviourRetention, rules, cohort=None, k=None,
         raise ValueError("a retention cell needs cohort= (and k=, or k=None for the whole cohort)")
     cfg = res.config
     grp, _ = _group(res, {"group": group})
-    groups = ex.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
+    groups = xg.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
     sql = ex.retention_sql(ds, cfg, groups, "explore_retention_users")
     params = ex.cell_params(ds, cfg, res.grain, res.as_of, cohort, None if k is None or int(k) < 0 else int(k))
     params["group"] = grp
-    return _uids(ex.run_grouped(ds, groups, sql, **params))
+    return _uids(xg.run_grouped(ds, groups, sql, **params))
 
 
 def _bin_users(ds, res, rules, bin=None, group=None) -> np.ndarray:
@@ -101,18 +103,18 @@ def _bin_users(ds, res, rules, bin=None, group=None) -> np.ndarray:
     row = res.bins[(res.bins["bin"] == int(bin))].iloc[0]
     lo_col, hi_col = ("lo", "hi") if "lo" in res.bins else ("lo_s", "hi_s")
     lo, hi = float(row[lo_col]), float(row[hi_col])
-    groups = ex.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
-    start, stop = ex._range(ds, cfg.start, res.as_of)
+    groups = xg.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
+    start, stop = xg.period_range(ds, cfg.start, res.as_of)
     params = {"start": start, "stop": stop, "lo": lo, "hi": hi if np.isfinite(hi) else 1e300,
               "group": grp, "any_group": any_group}
     if isinstance(res, ex.IntervalResult):
         params.update(event_a=res.events[0], event_b=res.events[1])
-        values = ex.per_user_values(ds, "explore_v_interval", params)
+        values = xb.per_user_values(ds, "explore_v_interval", params)
     else:
-        values = ex.per_user_values(ds, f"explore_v_{res.measure}", params)
-    g, join = ex._frame_sql(groups, "x.uid")
+        values = xb.per_user_values(ds, f"explore_v_{res.measure}", params)
+    g, join = xg.frame_sql(groups, "x.uid")
     sql = sql_catalog()["explore_value_users"].format(grp=g, join=join, values=values)
-    return _uids(ex.run_grouped(ds, groups, sql, **params))
+    return _uids(xg.run_grouped(ds, groups, sql, **params))
 
 
 def _funnel_users(res: FunnelResult, step=None, dropped_at=None) -> np.ndarray:
@@ -150,7 +152,7 @@ def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> p
         out[col] = facts[col].to_numpy()
     if not ds.has_amounts:  # a log without amounts: spend is absent, never 0
         out["spend"] = np.nan
-    out["tier"] = ex.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
+    out["tier"] = xg.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
     return out
 
 
