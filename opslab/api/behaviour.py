@@ -46,7 +46,8 @@ class PathsConfig:
     end: Any = None
 
 
-def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None, segment=None, **settings):
+def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None,
+           segment=None, **settings) -> funnel_mod.FunnelResult:
     """Conversion through ``steps`` (2 to 10 event names or step specs): a FunnelResult."""
     data = dataset_of(ds, segment)
     settings = positional("funnel", old, ["window_days", "by"], settings)
@@ -57,7 +58,8 @@ def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None, segme
                              start=cfg.start, end=end, top_n=cfg.top_n)
 
 
-def paths(ds, event: str, *old, as_of=None, rules=None, config=None, segment=None, **settings):
+def paths(ds, event: str, *old, as_of=None, rules=None, config=None,
+          segment=None, **settings) -> paths_mod.PathResult:
     """The most common next (or previous) steps around ``event`` and where users leave."""
     data = dataset_of(ds, segment)
     settings = positional("paths", old, ["direction", "depth", "top_n", "session_minutes", "collapse"], settings)
@@ -70,7 +72,8 @@ def paths(ds, event: str, *old, as_of=None, rules=None, config=None, segment=Non
                            cfg.collapse, start=cfg.start, end=end)
 
 
-def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=None, segment=None, **settings):
+def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=None,
+            segment=None, **settings) -> ab_mod.ABResult:
     """A/B readout of ``assignment`` (user_id, variant[, exposure_time]): an ABResult.
 
     ``metric`` (conversion, revenue, retention, ...) and ``control`` by name; every other
@@ -84,7 +87,7 @@ def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=N
 
 
 def ab_metrics(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metrics=ab_mod.METRICS,
-               control=None, segment=None, **settings):
+               control=None, segment=None, **settings) -> ab_more.MetricsResult:
     """Every metric of one test at once (a MetricsResult): p-values adjusted over all metrics
     and treatments (``config.correction``: ``bh`` or ``holm``)."""
     cfg = settings_config(ab_mod.ABConfig, config, settings)
@@ -93,7 +96,7 @@ def ab_metrics(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=N
 
 
 def ab_segments(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metric="conversion",
-                by: str = "channel", control=None, segment=None, **settings):
+                by: str = "channel", control=None, segment=None, **settings) -> ab_more.SegmentsResult:
     """The effect in each segment of the user attribute ``by`` against the rest (a
     SegmentsResult; flagged below ``alpha / tests``, Bonferroni)."""
     cfg = settings_config(ab_mod.ABConfig, config, settings)
@@ -102,7 +105,7 @@ def ab_segments(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=
 
 
 def ab_impact(ds, result, *, as_of=None, rules=None, config=None, target=None, rollout: float = 1.0,
-              segment=None):
+              segment=None) -> experiment_impact.ProjectionResult:
     """A revenue readout's lift carried to the quarter's GMV (a ProjectionResult); ``target``:
     the quarter's GMV target (a Target or a number)."""
     if not isinstance(result, ab_mod.ABResult):

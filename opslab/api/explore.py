@@ -33,7 +33,8 @@ def explore_config(config, settings) -> "explore_mod.ExploreConfig":
     return settings_config(explore_mod.ExploreConfig, config, settings)
 
 
-def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None, segment=None, **settings):
+def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None,
+                 segment=None, **settings) -> explore_mod.DistributionResult:
     """Per-user ``measure`` (events, active_days, orders, spend) of users active up to
     ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
     ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
@@ -43,7 +44,8 @@ def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=
     return explore_mod.distribution(data, measure, cfg, day, rules_for_split(data, day, rules, cfg))
 
 
-def interval(ds, events: tuple, *, as_of=None, rules=None, config=None, segment=None, **settings):
+def interval(ds, events: tuple, *, as_of=None, rules=None, config=None,
+             segment=None, **settings) -> explore_mod.IntervalResult:
     """Time from each user's first ``events[0]`` to their next ``events[1]``: median, P10-P90
     (``.stats``), histogram (``.frame``/``.bins``) and ``.trend`` by ``grain``; ``by``, ``segment``."""
     data, cfg = dataset_of(ds, segment), explore_config(config, settings)
@@ -66,7 +68,7 @@ def _cac(data: Dataset, day, by) -> pd.DataFrame:
 
 
 def ltv_curve(ds, anchor: str = "first_purchase", *, as_of=None, rules=None, config=None, segment=None,
-              **settings):
+              **settings) -> explore_mod.LtvResult:
     """Cumulative paid revenue per user ``n`` days after the first purchase (or ``"signup"``),
     by cohort (``cohort_grain``) and ``by`` (e.g. channel), with CAC and payback day where
     campaigns give it (an LtvResult: ``.frame``/``.cells``, ``.curve``, ``.payback``)."""
@@ -100,7 +102,8 @@ def users(ds, of, *, as_of=None, rules=None, config=None, segment=None, **where)
     return UsersResult(frame=frame, config=config, as_of=day, count=len(frame))
 
 
-def user_profile(ds, user_id, *, as_of=None, rules=None, config=None, segment=None) -> "people_mod.Profile":
+def user_profile(ds, user_id, *, as_of=None, rules=None, config=None,
+                 segment=None) -> "people_mod.UserProfileResult":
     """One user's story: ``.summary``/``.frame``, ``.timeline(page, per_page, events)``,
     ``.event_counts``, ``.tiers`` (month by month), ``.risk`` (their churn-risk row, with
     reasons) and ``.clv`` (their CLV row), the last three computed on first use."""
@@ -119,4 +122,4 @@ def user_profile(ds, user_id, *, as_of=None, rules=None, config=None, segment=No
         key = "user_id" if "user_id" in cust else cust.index.name
         rows = cust[cust["user_id"].astype("str") == str(user_id)] if key == "user_id" else cust.loc[[str(user_id)]]
         return rows.reset_index(drop=True)
-    return people_mod.Profile(data, uid, str(user_id), day, used, extras={"risk": risk, "clv": value})
+    return people_mod.UserProfileResult(data, uid, str(user_id), day, used, extras={"risk": risk, "clv": value})

@@ -46,7 +46,8 @@ class RetentionConfig:
     mode: str = "on"
 
 
-def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, segment=None, **settings) -> KpiResult:
+def kpis(ds, grain: str = "month", *old, as_of=None, rules=None, config=None,
+         segment=None, **settings) -> KpiResult:
     """Every KPI (DAU … GMV, paid conversion) per period of ``grain`` up to ``as_of``."""
     data = dataset_of(ds, segment)
     config = positional("kpis", old, ["config"], {"config": config} if config else {}).get("config")
@@ -62,10 +63,10 @@ BEHAVIOUR = ("start_event", "return_event", "by", "top_n", "start", "max_k")
 
 
 def retention(ds, grain: str = "month", *old, as_of=None, rules=None, config=None, segment=None,
-              **settings):
+              **settings) -> RetentionResult | explore_mod.BehaviourRetentionResult:
     """Retention by ``grain`` (day, week or month): signup cohorts (a RetentionResult); or,
     given ``start_event``/``return_event`` (None: any event), ``by`` or an
-    :class:`ExploreConfig`, behaviour cohorts (a :class:`~opslab.behaviour.explore.BehaviourRetention`:
+    :class:`ExploreConfig`, behaviour cohorts (a :class:`~opslab.behaviour.explore.BehaviourRetentionResult`:
     ``.frame``/``.cells``, ``.curve``, ``.over_time`` for D1/W1/M1)."""
     data = dataset_of(ds, segment)
     need_buyers(data, "retention")

@@ -13,7 +13,8 @@ from opslab.models import forecast as forecast_mod
 __all__ = ["churn_risk", "clv", "forecast"]
 
 
-def churn_risk(ds, *old, as_of=None, rules=None, config=None, segment=None, **settings):
+def churn_risk(ds, *old, as_of=None, rules=None, config=None,
+               segment=None, **settings) -> churn_mod.ChurnRiskResult:
     """Churn risk of every recently active user within ``horizon_days`` (a ChurnRiskResult).
 
     ``label`` "activity" (no activity in the window, default) or "purchase"; ``margin`` turns
@@ -32,7 +33,7 @@ def churn_risk(ds, *old, as_of=None, rules=None, config=None, segment=None, **se
                                 config=cfg, progress=progress)
 
 
-def clv(ds, *old, as_of=None, rules=None, config=None, segment=None, **settings):
+def clv(ds, *old, as_of=None, rules=None, config=None, segment=None, **settings) -> clv_mod.CLVResult:
     """Customer lifetime value (BG/NBD or Pareto/NBD, chosen on a holdout, + Gamma-Gamma):
     ``.customers`` / ``.frame``; ``.model_choice`` the holdout comparison, ``.problems`` what
     makes the fit say little (``.degenerate``)."""
@@ -45,7 +46,8 @@ def clv(ds, *old, as_of=None, rules=None, config=None, segment=None, **settings)
                        discount_rate_annual=cfg.discount_rate_annual, purchase_model=cfg.purchase_model)
 
 
-def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None, segment=None, **settings):
+def forecast(ds, kpi: str = "gmv", *old, as_of=None, rules=None, config=None,
+             segment=None, **settings) -> forecast_mod.GrainForecastResult:
     """Forecast ``kpi`` ``horizon_periods`` periods of ``grain`` ahead (a ForecastResult)."""
     data = dataset_of(ds, segment)
     settings = positional("forecast", old, ["grain", "horizon_periods"], settings)

@@ -58,7 +58,7 @@ def target_status(ds, targets, *old, period=None, as_of=None, rules=None,
 
 
 def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_of=None, rules=None,
-                     config=None, source=None, segment=None):
+                     config=None, source=None, segment=None) -> report_mod.ReportResult:
     """The ops report for ``period`` (default: the quarter holding ``as_of``, the data's last day);
     ``source`` (default: from ``ds`` when it is a LoadResult) feeds its data-quality section."""
     data = dataset_of(ds, segment)
@@ -72,7 +72,8 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
     return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules, source)
 
 
-def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None, segment=None, **settings):
+def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config=None,
+                   segment=None, **settings) -> alerts_mod.AlertResult:
     """Anomaly alerts up to ``as_of``, each with its likely cause (:mod:`opslab.report.alerts`)."""
     config = settings_config(alerts_mod.AlertConfig, config, settings)
     return alerts_mod.anomaly_alerts(dataset_of(ds, segment), subject, as_of=as_of, rules=rules, config=config)

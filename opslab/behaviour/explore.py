@@ -35,7 +35,7 @@ from opslab.behaviour.explore_groups import (ALL, NONE, OTHER, frame_sql, group_
 from opslab.behaviour.funnel_sql import register_events
 from opslab.core.periods import period_end, period_start, shift
 from opslab.core.problems import OpsLabError
-from opslab.core.results import result_surface
+from opslab.core.results import old_names, result_surface
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
 
@@ -75,7 +75,7 @@ class ExploreConfig:
 
 @result_surface(frame="cells")
 @dataclass(frozen=True)
-class BehaviourRetention:
+class BehaviourRetentionResult:
     """``cells``: cohort, group, size, k, retained, rate, complete (long form); ``curve``: per
     group and k the pooled rate over cohorts that completed k; ``over_time``: the k = 1 cell of
     every cohort (D1/W1/M1 over time)."""
@@ -189,7 +189,7 @@ def cell_params(ds: Dataset, cfg: ExploreConfig, grain: str, day, cohort, k: int
     return out
 
 
-def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetention:
+def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetentionResult:
     """Cohorts by the first start event, retained at k by a return event (see the module)."""
     if grain not in GRAINS:
         raise ValueError(f"retention grain must be one of {GRAINS}, not {grain!r}")
@@ -208,7 +208,7 @@ def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=
     curve = done.groupby(["group", "k"], as_index=False)[["size", "retained"]].sum()
     curve["rate"] = curve["retained"] / curve["size"]
     over_time = cells[cells["k"] == 1].reset_index(drop=True)
-    return BehaviourRetention(cells, curve, over_time, grain, cfg, day)
+    return BehaviourRetentionResult(cells, curve, over_time, grain, cfg, day)
 
 
 # --- distributions and intervals ------------------------------------------------------------------
@@ -323,7 +323,10 @@ def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-__all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
+__all__ = ["ExploreConfig", "BehaviourRetentionResult", "DistributionResult", "IntervalResult", "LtvResult",
            "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
            "group_labels", "run_grouped", "retention_sql", "retention_params", "cell_params", "first_starts",
            "events_by_name", "per_user_values", "count_edges", "money_edges", "tiers_on", "ALL", "OTHER", "NONE"]
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"BehaviourRetention": "BehaviourRetentionResult"})

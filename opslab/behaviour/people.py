@@ -29,6 +29,7 @@ from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
 from opslab.lifecycle.tiers import TIERS, LifecycleRules, snapshot_dates, tier_history
+from opslab.core.results import old_names
 
 #: KPI name -> (query, grain override): the user counts behind the Overview's activity cards.
 #: (``active_users`` of a month is the month's distinct active users; the cards' MAU is a
@@ -63,7 +64,7 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
             raise ValueError(f"tier must be one of {list(TIERS)}, not {tier!r}")
         tiers = xg.tiers_on(ds, rules, day)
         return np.sort(tiers.index[tiers.to_numpy() == tier].to_numpy(dtype=np.int64))
-    if isinstance(of, ex.BehaviourRetention):
+    if isinstance(of, ex.BehaviourRetentionResult):
         return _retention_users(ds, of, rules, **where)
     if isinstance(of, (ex.DistributionResult, ex.IntervalResult)):
         return _bin_users(ds, of, rules, **where)
@@ -83,7 +84,7 @@ def _group(result, where) -> tuple[str, bool]:
     return (str(group) if group is not None else xg.ALL), group is None
 
 
-def _retention_users(ds, res: ex.BehaviourRetention, rules, cohort=None, k=None, group=None) -> np.ndarray:
+def _retention_users(ds, res: ex.BehaviourRetentionResult, rules, cohort=None, k=None, group=None) -> np.ndarray:
     if cohort is None:
         raise ValueError("a retention cell needs cohort= (and k=, or k=None for the whole cohort)")
     cfg = res.config
@@ -156,11 +157,16 @@ def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> p
     return out
 
 
-class Profile:
+class UserProfileResult:
     """One user's story. ``summary`` (one row: attributes, signup, first and last active day,
     active days, events, orders, spend, tier); ``timeline(page, per_page, events)``; the
     event names they did (``event_counts``); ``tiers`` (their tier at each month end, built on
     first use); ``risk`` and ``clv`` when the caller gives how to get them."""
+
+    #: the shared surface (``frame`` is the summary); each profile sets its own in ``__init__``
+    problems: tuple = ()
+    config: LifecycleRules | None = None
+    as_of: dt.date | None = None
 
     def __init__(self, ds: Dataset, uid: int, user_id: str, day: dt.date, rules: LifecycleRules,
                  extras: dict[str, Callable[[], Any]] | None = None):
@@ -243,4 +249,7 @@ def find_user(ds: Dataset, user_id) -> int:
     return int(ds.users["uid"].to_numpy()[hit[0]])
 
 
-__all__ = ["KPIS", "Profile", "find_user", "user_table", "users_behind"]
+__all__ = ["KPIS", "UserProfileResult", "find_user", "user_table", "users_behind"]
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"Profile": "UserProfileResult"})
