@@ -54,10 +54,9 @@ from opslab.models import forecast_candidates as cands
 from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
 from opslab.models.forecast_calibration import calibrate
 from opslab.models.forecast_candidates import BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape
-from opslab.models.forecast_grains import GrainForecastResult
+from opslab.models.forecast_grains import GrainForecastResult, __getattr__  # noqa: F401 (GrainForecast, one release)
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
 from opslab.core.problems import INFO, WARNING, Problem
-from opslab.core.results import old_names
 
 __all__ = ["ForecastConfig", "ForecastResult", "GrainForecastResult", "KPIForecaster", "forecast",
            "daily_config", "daily_result", "prob_at_least",
@@ -397,7 +396,4 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     agg = agg_of(kpi)
     y = kpi_series(ds, kpi, "day")
     return GrainForecastResult(daily_result(ds, kpi, y, daily_config(ds, **config)), grain,
-                         int(horizon), agg)
-
-#: The result's old name keeps working for one release, with a DeprecationWarning.
-__getattr__ = old_names(globals(), {"GrainForecast": "GrainForecastResult"})
+                               int(horizon), agg)
