@@ -44,6 +44,10 @@ from opslab.api.metrics import (BEHAVIOUR, KpiResult, RetentionConfig, Retention
 from opslab.api.models import churn_risk, clv, forecast
 from opslab.api.planning import TargetStatusResult, anomaly_alerts, quarterly_report, target_status
 from opslab.api.shape import Result, dataset_of
+# The shared helpers under their names in the former single module opslab/api.py, so that an
+# analysis written against it (a branch adding one) moves into a feature module unchanged.
+from opslab.api.shape import day_of as _day, deprecated as _deprecated, need_buyers as _need_buyers  # noqa: F401
+from opslab.api.shape import positional as _positional, settings_config as _config  # noqa: F401
 
 __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetStatusResult",
            "FunnelConfig", "PathsConfig", "RetentionConfig",
