@@ -23,7 +23,7 @@ _API = {
     "load": ("opslab.dataset.load", "load"),
     "load_sample": ("opslab.dataset.load", "load_sample"),
     "connect": ("opslab.dataset.sources", "connect"),
-    # analyses: one shape, fn(ds, subject, *, as_of=None, rules=None, config=None) (opslab/api.py)
+    # analyses: one shape, fn(ds, subject, *, as_of=None, rules=None, config=None) (opslab/api/, by feature)
     "kpis": ("opslab.api", "kpis"),
     "retention": ("opslab.api", "retention"),
     "segment": ("opslab.api", "segment"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import string
 import warnings
@@ -110,9 +111,10 @@ def test_every_module_of_the_engine_screens_and_glue_within_the_line_budget():
 
 
 #: The rooms of the engine from the bottom up: a room imports only rooms listed before it
-#: (``present``, the words and drawings, is outside the analyses: only ``report`` uses it).
+#: (``present``, the words and drawings, is outside the analyses: only ``report`` uses it;
+#: ``api``, the notebook API by feature, sits on every analysis room and under nothing).
 LAYERS = ("engine", "core", "ingest", "dataset", "metrics|lifecycle|behaviour|models", "planning",
-          "present", "report", "workspace", "synth")
+          "present", "report", "api", "workspace", "synth")
 
 
 def _room_imports() -> dict[str, set[str]]:
@@ -189,6 +191,99 @@ def test_the_engine_raises_only_the_errors_of_the_error_rule():
     assert found == []
 
 
+# -- one API shape -------------------------------------------------------------------------------
+#: Public functions of ``opslab`` that bring data in rather than analyse a data set; each says why
+#: its shape is its own.
+DATA_IN = {
+    "load": "files in: returns a LoadResult (the Dataset, each file's steps, the upload's decisions)",
+    "load_sample": "the built-in sample as a Dataset, through the same pipeline as load",
+    "connect": "a Parquet / Spark source as a Dataset",
+    "saved_targets": "the targets saved for a data set, as a list of Target",
+}
+#: Settings every analysis takes by keyword only, default None (the day, the lifecycle rules,
+#: the analysis's config object).
+API_KEYWORDS = ("as_of", "rules", "config")
+#: Names that hide a unit or an old spelling: horizons carry their unit (horizon_days,
+#: horizon_periods), lists their length as top_n.
+API_STALE_NAMES = {"horizon", "periods", "top", "metric_name", "kpi_name"}
+_PERIOD_LIKE = re.compile(r"^\d{4}(-?Q[1-4]|-\d{2}(-\d{2})?)$")
+
+
+def _api_offences(functions: dict) -> list[str]:
+    """``name: what`` for every analysis off the one shape ``fn(ds, subject, *, as_of=None,
+    rules=None, config=None) -> *Result`` (the result with ``.frame``, ``.problems``,
+    ``.config``, ``.as_of``), with a horizon without its unit or a default fixed to a date."""
+    import inspect
+    import typing
+
+    from opslab.core.results import SURFACE
+    found = []
+    for name, fn in sorted(functions.items()):
+        params = inspect.signature(fn).parameters
+        if next(iter(params), None) != "ds":
+            found.append(f"{name}: the data set is not the first parameter")
+        for key in API_KEYWORDS:
+            p = params.get(key)
+            if p is None or p.kind is not p.KEYWORD_ONLY or p.default is not None:
+                found.append(f"{name}: {key} is not keyword-only with default None")
+        found += [f"{name}: {p} names no unit or an old spelling" for p in params if p in API_STALE_NAMES]
+        found += [f"{name}: {p.name} defaults to the fixed day or period {p.default!r}" for p in params.values()
+                  if isinstance(p.default, str) and _PERIOD_LIKE.match(p.default)]
+        returned = typing.get_type_hints(fn).get("return")
+        types = typing.get_args(returned) or (returned,)
+        for t in types:
+            if not (isinstance(t, type) and t.__name__.endswith("Result")):
+                found.append(f"{name}: returns {getattr(t, '__name__', t)}, not a *Result")
+                continue
+            missing = [a for a in SURFACE if not hasattr(t, a) and a not in getattr(t, "__dataclass_fields__", {})]
+            if missing:
+                found.append(f"{name}: {t.__name__} lacks {', '.join(missing)}")
+    return found
+
+
+def test_the_api_shape_rule_sees_every_kind_of_offence():
+    from dataclasses import dataclass
+
+    @dataclass
+    class GoodResult:
+        frame: object = None
+        problems: tuple = ()
+        config: object = None
+        as_of: object = None
+
+    class Bare:
+        pass
+
+    def good(ds, subject=None, *, as_of=None, rules=None, config=None) -> GoodResult: ...
+    def positional(ds, subject, as_of=None, *, rules=None, config=None) -> GoodResult: ...
+    def data_second(subject, ds, *, as_of=None, rules=None, config=None) -> GoodResult: ...
+    def no_rules(ds, *, as_of=None, config=None) -> GoodResult: ...
+    def bare(ds, *, as_of=None, rules=None, config=None) -> Bare: ...
+    def frame(ds, *, as_of=None, rules=None, config=None) -> list: ...
+    def unitless(ds, *, as_of=None, rules=None, config=None, horizon=90) -> GoodResult: ...
+    def stale(ds, *, as_of=None, rules=None, config=None, period="2026Q3") -> GoodResult: ...
+
+    fns = {f.__name__: f for f in (good, positional, data_second, no_rules, bare, frame, unitless, stale)}
+    local = {"GoodResult": GoodResult, "Bare": Bare, "list": list}
+    for f in fns.values():  # the annotations are strings (PEP 563) naming classes local to this test
+        f.__annotations__["return"] = local[f.__annotations__["return"]]
+    found = _api_offences(fns)
+    assert {o.split(":")[0] for o in found} == set(fns) - {"good"}
+    assert _api_offences({"good": good}) == []
+
+
+def test_every_public_analysis_has_the_one_api_shape():
+    """Every public function of ``opslab`` but the ones that bring data in takes the data set
+    first and ``as_of`` / ``rules`` / ``config`` by keyword, and returns a ``*Result`` with the
+    shared surface (issue 23)."""
+    import inspect
+
+    import opslab
+    functions = {n: getattr(opslab, n) for n in opslab.__all__ if inspect.isfunction(getattr(opslab, n))}
+    assert set(DATA_IN) <= set(functions) and len(functions) > 20  # the check sees the API
+    assert _api_offences({n: f for n, f in functions.items() if n not in DATA_IN}) == []
+
+
 # -- thin screens: views translate, lay out and draw ---------------------------------------------
 #: pandas reshaping and aggregation that belongs in the engine room owning the figure.
 ANALYSIS_CALLS = {"groupby", "pivot", "pivot_table", "crosstab", "resample"}
@@ -259,6 +354,22 @@ def test_screens_hold_no_number_format_and_no_analysis():
     assert len(paths) > 10
     found = [o for p in paths for o in _screen_offences(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
     assert found == []
+
+
+def test_no_locale_string_carries_a_number_format():
+    """Numbers reach the words already written by ``opslab.present.formatting`` (engine messages
+    through ``opslab.present.messages.numbers``): a locale string holds placeholders only, never
+    a format spec (``{pct:.0%}``) or a conversion (``{x!r}``), so both languages show one style."""
+    found = []
+    for path in sorted((ROOT / "opslab" / "present" / "locales").glob("*.json")):
+        for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+            try:
+                fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+            except ValueError:  # a lone brace: no template, no spec
+                continue
+            found += [f"{path.name} {key} {{{f}:{spec}}}" for f, spec, conv in fields if spec or conv]
+    assert found == []
+    assert _has_spec("{pct:.0%}") and not _has_spec("{pct}")  # the check sees what it must see
 
 
 def test_spark_tests_live_in_files_named_for_them():

@@ -9,6 +9,7 @@ import streamlit as st
 
 from opslab.present import export
 from opslab.present import formatting as fmt
+from opslab.present import messages
 from opslab.core.i18n import catalog
 from opslab.core.problems import ERROR, WARNING, Report
 from opslab.metrics import catalogue
@@ -133,7 +134,7 @@ def problem_params(p, money_in: str | None = None) -> dict:
     if "reason_codes" in params:
         params["reasons"] = tr("data.reason_sep").join(
             f"{reason_label(code)} ({k:,})" for code, k in params.pop("reason_codes"))
-    return params
+    return messages.numbers(p.code, params, lang(), money_in or currency())
 
 
 def reason_label(code: str) -> str:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from opslab.present import formatting as fmt
+from opslab.present import messages
 from opslab.present.charts import churn as charts
 from opslab.models import churn
 from opslab.core.problems import OpsLabError
@@ -86,7 +87,8 @@ threshold_pct = st.slider(tr("churn.threshold"), min_value=5, max_value=95, valu
 threshold = threshold_pct / 100
 r = res.readout(threshold)
 verdict_box = {"strong": st.success, "usable": st.info, "weak": st.warning, "unvalidated": st.warning}[r.verdict]
-reason_text = " ".join(tr(k, **{**p, "model": model_label.get(p.get("model"), p.get("model", ""))})
+reason_text = " ".join(tr(k, **{**messages.numbers(k, p, code, ds.currency),
+                              "model": model_label.get(p.get("model"), p.get("model", ""))})
                        for k, p in r.reasons)
 verdict_box(f"{tr('churn.verdict.' + r.verdict, model=model_label[model.chosen])} {reason_text}"
             + (" " + tr("churn.verdict_cohort", days=rules.churn_days) if model.validated else ""))
@@ -165,7 +167,8 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
         "days_since_active": frame["days_since_active"].to_numpy(dtype="int64"),
         "active_days_all": frame["active_days_all"].to_numpy(dtype="int64"),
         "spend_all": frame["spend_all"].to_numpy(),
-        "reasons": [sep.join(tr(k, **p) for k, p in rs) for rs in res.reasons(frame)],
+        "reasons": [sep.join(tr(k, **messages.numbers(k, p, code, ds.currency)) for k, p in rs)
+                    for rs in res.reasons(frame)],
     })
 
 

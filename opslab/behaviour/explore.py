@@ -2,7 +2,7 @@
 curves, each one query on the data set's engine (``explore.sql``), so they run on an in-memory
 data set, a Parquet source and Spark alike.
 
-Definitions (checked against brute-force pandas in ``tests/test_explore.py``):
+Definitions (checked against brute-force pandas in ``opslab/behaviour/tests/test_explore.py``):
 
 * **Behaviour retention**: a user's cohort is the period (day, week, month) of their first
   ``start_event`` (any event when None) up to ``as_of``; they are retained at period k
@@ -22,35 +22,27 @@ Splits (``by``): a user column (channel, city, any attribute), ``"tier"`` (lifec
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from opslab.behaviour.funnel_sql import _columns, register_events
+from opslab.behaviour.explore_bins import (INTERVAL_EDGES, bin_label, count_edges, duration_label, money_edges,
+                                           per_user_values, shape_bins, value_bins, value_stats)
+from opslab.behaviour.explore_groups import (ALL, NONE, OTHER, frame_sql, group_labels, named_query, period_range,
+                                             run_grouped, split_columns, tiers_on)
+from opslab.behaviour.funnel_sql import register_events
 from opslab.core.periods import period_end, period_start, shift
 from opslab.core.problems import OpsLabError
-from opslab.core.results import result_surface
+from opslab.core.results import old_names, result_surface
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
-from opslab.lifecycle.tiers import LifecycleRules, segment as tier_segment
 
-ALL, OTHER, NONE = "__all__", "__other__", "__none__"
 GRAINS = ("day", "week", "month")
 MODES = ("on", "on_or_after")
 MEASURES = ("events", "active_days", "orders", "spend")
-QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
-#: count bins' lower edges: 1, 2, 3, 4, 5, 6-7, 8-10, 11-15, 16-20, 21-30, 31-50, 51-100, ...
-COUNT_EDGES = (0, 1, 2, 3, 4, 5, 6, 8, 11, 16, 21, 31, 51, 101, 201, 501, 1001, 2001, 5001, 10001)
-#: interval bins' lower edges in seconds: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h, 1-3-7-14-30-60-90 days
-INTERVAL_EDGES = (0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 3 * 86400,
-                  7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400)
 LTV_DAYS = tuple(range(0, 31)) + (45, 60, 90, 120, 150, 180, 270, 365, 540, 730)
-_COMMENT = re.compile(r"--[^\n]*")
-_PARAM = re.compile(r"\$(\w+)")
 
 
 # --- settings and results -----------------------------------------------------------------------
@@ -83,7 +75,7 @@ class ExploreConfig:
 
 @result_surface(frame="cells")
 @dataclass(frozen=True)
-class BehaviourRetention:
+class BehaviourRetentionResult:
     """``cells``: cohort, group, size, k, retained, rate, complete (long form); ``curve``: per
     group and k the pooled rate over cohorts that completed k; ``over_time``: the k = 1 cell of
     every cohort (D1/W1/M1 over time)."""
@@ -140,70 +132,6 @@ class LtvResult:
     as_of: Any
 
 
-# --- groups: splits and segments ---------------------------------------------------------------
-
-def split_columns(ds: Dataset) -> list[str]:
-    """What an explore analysis can be split by: user columns with a value, and ``tier``."""
-    return [c for c in _columns(ds.users) if ds.users[c].notna().any()] + ["tier"]
-
-
-def tiers_on(ds: Dataset, rules: LifecycleRules | None, day) -> pd.Series:
-    """Every registered user's tier name on ``day`` (index: uid), memoised per data set."""
-    used = rules or LifecycleRules()
-    return ds.memo(("explore_tiers", used, str(day)),
-                   lambda: tier_segment(ds, used, day).set_index("uid")["tier"].astype("object"))
-
-
-def group_labels(ds: Dataset, by: str | None, segment, top_n: int, day, rules) -> pd.Series | None:
-    """Each user's group (index: uid) for ``by`` among the users of ``segment``; None when the
-    analysis is neither split nor limited."""
-    if by is None and segment is None:
-        return None
-    users = ds.users
-    keep = np.ones(len(users), dtype=bool)
-    if segment is not None:
-        ids = pd.Index([str(u) for u in segment])
-        keep = users["user_id"].astype("str").isin(ids).to_numpy()
-    uid = users["uid"].to_numpy()[keep]
-    if by is None:
-        return pd.Series(ALL, index=uid, dtype="object")
-    if by == "tier":
-        raw = tiers_on(ds, rules, day).reindex(uid)
-    elif by in split_columns(ds):
-        raw = pd.Series(users[by].to_numpy()[keep], index=uid, dtype="object")
-    else:
-        raise OpsLabError("explore.unknown_split", column=str(by))
-    labels = raw.where(raw.notna(), NONE).astype("str")
-    top = labels.value_counts().index[:max(int(top_n), 1)]
-    return labels.where(labels.isin(top), OTHER)
-
-
-def _frame_sql(groups: pd.Series | None, key: str = "uid") -> tuple[str, str]:
-    if groups is None:
-        return f"'{ALL}'", ""
-    return "g.grp", f"JOIN xgrp g ON g.uid = {key}"
-
-
-def run_grouped(ds: Dataset, groups: pd.Series | None, sql: str, **params) -> pd.DataFrame:
-    """Run ``sql`` with ``xgrp`` (uid, grp) registered for it (under the engine's lock, so
-    sessions sharing the data set do not swap it between register and run)."""
-    eng = ds.engine
-    with eng._lock:
-        if groups is not None:
-            eng.register("xgrp", pd.DataFrame({"uid": groups.index.to_numpy(dtype=np.int64),
-                                               "grp": groups.to_numpy(dtype=object).astype("str")}))
-        return eng.sql(sql, **params)
-
-
-def _block(name: str) -> str:
-    return _COMMENT.sub("", sql_catalog()[name]).strip()
-
-
-def _range(ds: Dataset, start, day) -> tuple[pd.Timestamp, pd.Timestamp]:
-    first = pd.Timestamp(start if start is not None else ds.start).normalize()
-    return first, pd.Timestamp(day) + pd.Timedelta(days=1)
-
-
 # --- behaviour retention -------------------------------------------------------------------------
 
 def events_by_name(ds: Dataset) -> str:
@@ -211,7 +139,7 @@ def events_by_name(ds: Dataset) -> str:
     event_time, uid), made once per data set: a start or return event reads only its own
     rows, and a period of them only the blocks of that period (``explore_events_by_name``)."""
     def build():
-        ds.engine.sql(_block("explore_events_by_name").format(table="xev_name"))
+        ds.engine.sql(named_query("explore_events_by_name").format(table="xev_name"))
         return "xev_name"
     return ds.memo(("explore_events_by_name",), build)
 
@@ -224,7 +152,7 @@ def first_starts(ds: Dataset, start_event: str | None) -> str:
     table = f"xfirst_{digest[:16]}"
 
     def build():
-        ds.engine.sql(_block("explore_first_start").format(table=table, events=events_by_name(ds)),
+        ds.engine.sql(named_query("explore_first_start").format(table=table, events=events_by_name(ds)),
                       start_any=start_event is None, start_event=str(start_event or ""))
         return table
     return ds.memo(("explore_first_start", start_event), build)
@@ -233,16 +161,16 @@ def first_starts(ds: Dataset, start_event: str | None) -> str:
 def retention_sql(ds: Dataset, cfg: ExploreConfig, groups, final: str) -> str:
     """The retention query ``final`` (``explore_retention`` or ``explore_retention_users``) with
     its first-start table and split filled in (builds the table on first use)."""
-    grp, join = _frame_sql(groups, "st.uid")
+    grp, join = frame_sql(groups, "st.uid")
     first, events = first_starts(ds, cfg.start_event), events_by_name(ds)
     if final == "explore_retention_users":
-        return _block(final).format(first=first, events=events, grp=grp, join=join)
-    base = _block("explore_retention_base").format(grp=grp, join=join, first=first, events=events)
+        return named_query(final).format(first=first, events=events, grp=grp, join=join)
+    base = named_query("explore_retention_base").format(grp=grp, join=join, first=first, events=events)
     return sql_catalog()[final].format(base=base)
 
 
 def retention_params(ds: Dataset, cfg: ExploreConfig, grain: str, day) -> dict:
-    start, stop = _range(ds, cfg.start, day)
+    start, stop = period_range(ds, cfg.start, day)
     return {"grain": grain, "start": start, "stop": stop, "last": str(day), "max_k": int(cfg.max_k),
             "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
 
@@ -251,7 +179,7 @@ def cell_params(ds: Dataset, cfg: ExploreConfig, grain: str, day, cohort, k: int
     """The bounds of one retention cell (``explore_retention_users``): the cohort's first start
     events in [c_lo, c_hi), a return event in [r_lo, r_hi) at or after it (period k "on"; from
     period k to the end "on or after"); ``k`` None: the whole cohort."""
-    start, stop = _range(ds, cfg.start, day)
+    start, stop = period_range(ds, cfg.start, day)
     label = period_start(pd.Timestamp(cohort), grain)
     out = {"c_lo": max(start, label), "c_hi": min(stop, shift(label, grain, 1)), "whole": k is None,
            "return_any": cfg.return_event is None, "return_event": str(cfg.return_event or "")}
@@ -261,7 +189,7 @@ def cell_params(ds: Dataset, cfg: ExploreConfig, grain: str, day, cohort, k: int
     return out
 
 
-def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetention:
+def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=None) -> BehaviourRetentionResult:
     """Cohorts by the first start event, retained at k by a return event (see the module)."""
     if grain not in GRAINS:
         raise ValueError(f"retention grain must be one of {GRAINS}, not {grain!r}")
@@ -280,133 +208,10 @@ def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=
     curve = done.groupby(["group", "k"], as_index=False)[["size", "retained"]].sum()
     curve["rate"] = curve["retained"] / curve["size"]
     over_time = cells[cells["k"] == 1].reset_index(drop=True)
-    return BehaviourRetention(cells, curve, over_time, grain, cfg, day)
+    return BehaviourRetentionResult(cells, curve, over_time, grain, cfg, day)
 
 
 # --- distributions and intervals ------------------------------------------------------------------
-
-def _quantile_sql() -> tuple[str, str]:
-    parts, cols = [], []
-    for p in QUANTILES:
-        name = f"p{int(round(p * 100))}"
-        lo = f"CAST(floor((n - 1) * {p}) AS BIGINT)"
-        lo_v = f"max(CASE WHEN rn = {lo} + 1 THEN v END)"
-        hi_v = f"max(CASE WHEN rn = least({lo} + 2, n) THEN v END)"
-        frac = f"((max(n) - 1) * {p} - floor((max(n) - 1) * {p}))"
-        parts.append(f"{lo_v} + ({hi_v} - {lo_v}) * {frac} AS {name}")
-        cols.append(f"q.{name}")
-    return ", ".join(parts), ", ".join(cols)
-
-
-def _bin_sql(edges: Sequence[float], params: dict) -> str:
-    """``CASE`` mapping ``x.v`` to the index of its bin (edges bound as $e0, $e1, ...)."""
-    whens = []
-    for i in range(1, len(edges)):
-        params[f"e{i}"] = float(edges[i])
-        whens.append(f"WHEN x.v < $e{i} THEN {i - 1}")
-    return f"CASE {' '.join(whens)} ELSE {len(edges) - 1} END" if whens else "0"
-
-
-def per_user_values(ds: Dataset, block: str, params: dict) -> str:
-    """``SELECT * FROM`` the engine table of one value block (``explore_v_*``: one row per
-    user, ``uid``, ``v``) with these parameters, made once per data set and parameters
-    (``explore_values_table``): the analysis and the users behind each of its bins read it."""
-    sql = _block(block)
-    used = {k: params[k] for k in sorted(set(_PARAM.findall(sql)))}
-    key = ("explore_values", block, tuple((k, str(v)) for k, v in used.items()))
-    table = "xval_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-
-    def build():
-        ds.engine.sql(_block("explore_values_table").format(table=table, values=sql), **used)
-        return f"SELECT * FROM {table}"
-    return ds.memo(key, build)
-
-
-def _value_stats(ds, groups, values: str, params: dict) -> pd.DataFrame:
-    grp, join = _frame_sql(groups, "x.uid")
-    qs, qcols = _quantile_sql()
-    sql = sql_catalog()["explore_value_stats"].format(grp=grp, join=join, values=values, quantiles=qs,
-                                                      quantile_cols=qcols)
-    out = run_grouped(ds, groups, sql, **params).rename(
-        columns={"grp": "group", "vmin": "min", "vmax": "max", "vpos": "min_positive"})
-    return out
-
-
-def _value_bins(ds, groups, values: str, params: dict, edges) -> pd.DataFrame:
-    grp, join = _frame_sql(groups, "x.uid")
-    params = dict(params)
-    sql = sql_catalog()["explore_value_bins"].format(grp=grp, join=join, values=values,
-                                                     bin=_bin_sql(edges, params))
-    raw = run_grouped(ds, groups, sql, **params)
-    return raw.rename(columns={"grp": "group"})
-
-
-def count_edges(lo: float, hi: float) -> list[float]:
-    """Count bins from ``lo`` to ``hi`` on the 1, 2, 3, 4, 5, 6-7, 8-10, 11-15 ... ladder.
-
-    >>> count_edges(1, 12)
-    [1, 2, 3, 4, 5, 6, 8, 11]
-    """
-    first = max(e for e in COUNT_EDGES if e <= max(lo, 0))
-    out = [e for e in COUNT_EDGES if first <= e <= hi]
-    return out or [first]
-
-
-def money_edges(lo: float, hi: float, max_bins: int = 12, positive: float | None = None) -> list[float]:
-    """Money bins: 0 on its own, then a 1-2-5 ladder (coarsened to powers of ten when it would
-    need more than ``max_bins``) from the smallest ``positive`` value up to ``hi``.
-
-    >>> money_edges(0, 900)
-    [0, 0.01, 1, 2, 5, 10, 20, 50, 100, 200, 500]
-    """
-    out = [0, 0.01] if lo <= 0 else []
-    if hi <= 0:
-        return out or [0]
-    start = max(min(lo, hi), 0.01) if lo > 0 else max(positive or 1, 0.01)
-    for steps in ((1, 2, 5), (1,)):
-        ladder = [m * 10 ** p for p in range(int(math.floor(math.log10(start))), int(math.log10(hi)) + 2)
-                  for m in steps]
-        ladder = [round(x, 2) for x in ladder if x <= hi]
-        first = [x for x in ladder if x <= start]
-        ladder = ladder[ladder.index(first[-1]):] if first else ladder
-        if len(ladder) <= max_bins:
-            break
-    if lo <= 0:
-        ladder = [x for x in ladder if x > 0.01] or [1]
-    return out + [x if x != int(x) else int(x) for x in ladder]
-
-
-def _label(lo, hi, integer: bool) -> str:
-    if hi is None or not np.isfinite(hi):
-        return f"≥{lo:,g}" if not integer else f"{int(lo):,}+"
-    if integer:
-        return f"{int(lo):,}" if hi - lo <= 1 else f"{int(lo):,}–{int(hi) - 1:,}"
-    if lo == 0 and hi <= 0.01:
-        return "0"
-    return f"{lo:,g}–{hi:,g}"
-
-
-def _duration(s: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if s >= size:
-            return f"{s / size:g}{unit}"
-    return f"{s:g}s"
-
-
-def _shape_bins(raw: pd.DataFrame, edges, labeller, lo_col="lo", hi_col="hi") -> pd.DataFrame:
-    groups = sorted(set(raw["group"])) if len(raw) else []
-    rows = []
-    for g in groups:
-        mine = raw[raw["group"] == g].set_index("bin")["users"]
-        total = int(mine.sum())
-        for i, lo in enumerate(edges):
-            hi = edges[i + 1] if i + 1 < len(edges) else np.nan
-            n = int(mine.get(i, 0))
-            rows.append({"group": g, "bin": i, lo_col: float(lo), hi_col: float(hi),
-                         "label": labeller(lo, None if np.isnan(hi) else hi), "users": n,
-                         "share": n / total if total else np.nan})
-    return pd.DataFrame(rows, columns=["group", "bin", lo_col, hi_col, "label", "users", "share"])
-
 
 def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None) -> DistributionResult:
     """Per-user ``measure`` over users active in ``[start, day]``, in readable bins."""
@@ -415,19 +220,19 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     if measure == "spend" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
         raise OpsLabError("explore.no_amounts")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
-    start, stop = _range(ds, cfg.start, day)
+    start, stop = period_range(ds, cfg.start, day)
     params = {"start": start, "stop": stop}
     values = per_user_values(ds, f"explore_v_{measure}", params)
-    stats = _value_stats(ds, groups, values, params)
+    stats = value_stats(ds, groups, values, params)
     if stats.empty or stats["with_value"].sum() == 0:
         edges: list[float] = [0]
     else:
         lo, hi = float(stats["min"].min()), float(stats["max"].max())
         pos = float(stats["min_positive"].min()) if stats["min_positive"].notna().any() else None
         edges = money_edges(lo, hi, positive=pos) if measure == "spend" else count_edges(lo, hi)
-    raw = _value_bins(ds, groups, values, params, edges)
+    raw = value_bins(ds, groups, values, params, edges)
     integer = measure != "spend"
-    bins = _shape_bins(raw, edges, lambda lo, hi: _label(lo, hi, integer))
+    bins = shape_bins(raw, edges, lambda lo, hi: bin_label(lo, hi, integer))
     return DistributionResult(measure, bins, stats, ds.currency, cfg, day)
 
 
@@ -439,16 +244,16 @@ def interval(ds: Dataset, events: tuple, cfg: ExploreConfig, day, rules=None) ->
         raise ValueError(f"trend grain must be day, week, month or quarter, not {cfg.grain!r}")
     register_events(ds)
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
-    start, stop = _range(ds, cfg.start, day)
+    start, stop = period_range(ds, cfg.start, day)
     params = {"start": start, "stop": stop, "event_a": str(events[0]), "event_b": str(events[1]),
               "grain": cfg.grain}
     values = per_user_values(ds, "explore_v_interval", params)
-    stats = _value_stats(ds, groups, values, params).rename(columns={"with_value": "converted"})
-    raw = _value_bins(ds, groups, values, params, INTERVAL_EDGES)
-    bins = _shape_bins(raw, INTERVAL_EDGES,
-                       lambda lo, hi: f"≥{_duration(lo)}" if hi is None else f"{_duration(lo)}–{_duration(hi)}",
+    stats = value_stats(ds, groups, values, params).rename(columns={"with_value": "converted"})
+    raw = value_bins(ds, groups, values, params, INTERVAL_EDGES)
+    bins = shape_bins(raw, INTERVAL_EDGES,
+                       lambda lo, hi: f"≥{duration_label(lo)}" if hi is None else f"{duration_label(lo)}–{duration_label(hi)}",
                        "lo_s", "hi_s")
-    grp, join = _frame_sql(groups, "x.uid")
+    grp, join = frame_sql(groups, "x.uid")
     trend = run_grouped(ds, groups, sql_catalog()["explore_value_trend"].format(grp=grp, join=join, values=values),
                         **params).rename(columns={"grp": "group"})
     trend["period"] = pd.to_datetime(trend["period"])
@@ -480,8 +285,8 @@ def ltv_curve(ds: Dataset, cfg: ExploreConfig, day, rules=None, cac: pd.DataFram
         raise ValueError(f"cohort grain must be day, week, month or quarter, not {cfg.cohort_grain!r}")
     days = ltv_days(cfg)
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
-    grp, join = _frame_sql(groups, "f.uid")
-    start, _ = _range(ds, cfg.start, day)
+    grp, join = frame_sql(groups, "f.uid")
+    start, _ = period_range(ds, cfg.start, day)
     params = {"grain": cfg.cohort_grain, "start": start.date(), "last": str(day), "max_n": int(days[-1]),
               "by_signup": cfg.anchor == "signup"}
     sql = sql_catalog()["explore_ltv"].format(grp=grp, join=join, ns=", ".join(f"({d})" for d in days))
@@ -518,7 +323,10 @@ def payback(curve: pd.DataFrame, cac: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-__all__ = ["ExploreConfig", "BehaviourRetention", "DistributionResult", "IntervalResult", "LtvResult",
+__all__ = ["ExploreConfig", "BehaviourRetentionResult", "DistributionResult", "IntervalResult", "LtvResult",
            "behaviour_retention", "distribution", "interval", "ltv_curve", "payback", "split_columns",
            "group_labels", "run_grouped", "retention_sql", "retention_params", "cell_params", "first_starts",
-           "events_by_name", "per_user_values", "count_edges", "money_edges"]
+           "events_by_name", "per_user_values", "count_edges", "money_edges", "tiers_on", "ALL", "OTHER", "NONE"]
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"BehaviourRetention": "BehaviourRetentionResult"})

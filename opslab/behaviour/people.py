@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from opslab.behaviour import explore as ex
+from opslab.behaviour import explore_bins as xb
+from opslab.behaviour import explore_groups as xg
 from opslab.behaviour.funnel_sql import _columns
 from opslab.behaviour.funnels import FunnelResult
 from opslab.behaviour.paths import PathResult
@@ -27,6 +29,7 @@ from opslab.core.problems import OpsLabError
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
 from opslab.lifecycle.tiers import TIERS, LifecycleRules, snapshot_dates, tier_history
+from opslab.core.results import old_names
 
 #: KPI name -> (query, grain override): the user counts behind the Overview's activity cards.
 #: (``active_users`` of a month is the month's distinct active users; the cards' MAU is a
@@ -59,9 +62,9 @@ def users_behind(ds: Dataset, of, day, rules: LifecycleRules | None = None, **wh
         tier = where.get("tier")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {list(TIERS)}, not {tier!r}")
-        tiers = ex.tiers_on(ds, rules, day)
+        tiers = xg.tiers_on(ds, rules, day)
         return np.sort(tiers.index[tiers.to_numpy() == tier].to_numpy(dtype=np.int64))
-    if isinstance(of, ex.BehaviourRetention):
+    if isinstance(of, ex.BehaviourRetentionResult):
         return _retention_users(ds, of, rules, **where)
     if isinstance(of, (ex.DistributionResult, ex.IntervalResult)):
         return _bin_users(ds, of, rules, **where)
@@ -78,19 +81,19 @@ def _group(result, where) -> tuple[str, bool]:
     group = where.get("group")
     if group is None and result.config.by is not None:
         raise ValueError("this result is split: say which group=")
-    return (str(group) if group is not None else ex.ALL), group is None
+    return (str(group) if group is not None else xg.ALL), group is None
 
 
-def _retention_users(ds, res: ex.BehaviourRetention, rules, cohort=None, k=None, group=None) -> np.ndarray:
+def _retention_users(ds, res: ex.BehaviourRetentionResult, rules, cohort=None, k=None, group=None) -> np.ndarray:
     if cohort is None:
         raise ValueError("a retention cell needs cohort= (and k=, or k=None for the whole cohort)")
     cfg = res.config
     grp, _ = _group(res, {"group": group})
-    groups = ex.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
+    groups = xg.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
     sql = ex.retention_sql(ds, cfg, groups, "explore_retention_users")
     params = ex.cell_params(ds, cfg, res.grain, res.as_of, cohort, None if k is None or int(k) < 0 else int(k))
     params["group"] = grp
-    return _uids(ex.run_grouped(ds, groups, sql, **params))
+    return _uids(xg.run_grouped(ds, groups, sql, **params))
 
 
 def _bin_users(ds, res, rules, bin=None, group=None) -> np.ndarray:
@@ -101,18 +104,18 @@ def _bin_users(ds, res, rules, bin=None, group=None) -> np.ndarray:
     row = res.bins[(res.bins["bin"] == int(bin))].iloc[0]
     lo_col, hi_col = ("lo", "hi") if "lo" in res.bins else ("lo_s", "hi_s")
     lo, hi = float(row[lo_col]), float(row[hi_col])
-    groups = ex.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
-    start, stop = ex._range(ds, cfg.start, res.as_of)
+    groups = xg.group_labels(ds, cfg.by, cfg.segment, cfg.top_n, res.as_of, rules)
+    start, stop = xg.period_range(ds, cfg.start, res.as_of)
     params = {"start": start, "stop": stop, "lo": lo, "hi": hi if np.isfinite(hi) else 1e300,
               "group": grp, "any_group": any_group}
     if isinstance(res, ex.IntervalResult):
         params.update(event_a=res.events[0], event_b=res.events[1])
-        values = ex.per_user_values(ds, "explore_v_interval", params)
+        values = xb.per_user_values(ds, "explore_v_interval", params)
     else:
-        values = ex.per_user_values(ds, f"explore_v_{res.measure}", params)
-    g, join = ex._frame_sql(groups, "x.uid")
+        values = xb.per_user_values(ds, f"explore_v_{res.measure}", params)
+    g, join = xg.frame_sql(groups, "x.uid")
     sql = sql_catalog()["explore_value_users"].format(grp=g, join=join, values=values)
-    return _uids(ex.run_grouped(ds, groups, sql, **params))
+    return _uids(xg.run_grouped(ds, groups, sql, **params))
 
 
 def _funnel_users(res: FunnelResult, step=None, dropped_at=None) -> np.ndarray:
@@ -150,15 +153,20 @@ def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> p
         out[col] = facts[col].to_numpy()
     if not ds.has_amounts:  # a log without amounts: spend is absent, never 0
         out["spend"] = np.nan
-    out["tier"] = ex.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
+    out["tier"] = xg.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
     return out
 
 
-class Profile:
+class UserProfileResult:
     """One user's story. ``summary`` (one row: attributes, signup, first and last active day,
     active days, events, orders, spend, tier); ``timeline(page, per_page, events)``; the
     event names they did (``event_counts``); ``tiers`` (their tier at each month end, built on
     first use); ``risk`` and ``clv`` when the caller gives how to get them."""
+
+    #: the shared surface (``frame`` is the summary); each profile sets its own in ``__init__``
+    problems: tuple = ()
+    config: LifecycleRules | None = None
+    as_of: dt.date | None = None
 
     def __init__(self, ds: Dataset, uid: int, user_id: str, day: dt.date, rules: LifecycleRules,
                  extras: dict[str, Callable[[], Any]] | None = None):
@@ -241,4 +249,7 @@ def find_user(ds: Dataset, user_id) -> int:
     return int(ds.users["uid"].to_numpy()[hit[0]])
 
 
-__all__ = ["KPIS", "Profile", "find_user", "user_table", "users_behind"]
+__all__ = ["KPIS", "UserProfileResult", "find_user", "user_table", "users_behind"]
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"Profile": "UserProfileResult"})

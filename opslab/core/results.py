@@ -1,7 +1,7 @@
 """The surface every result of the public API shares: ``.frame``, ``.problems``, ``.config``,
 ``.as_of``.
 
-Table results are :class:`opslab.api.Result` dataclasses. Richer results (churn risk, CLV,
+Table results are :class:`opslab.api.shape.Result` dataclasses. Richer results (churn risk, CLV,
 a forecast, a funnel, paths, an A/B readout, the report) keep their named parts and gain the
 shared surface from :func:`result_surface`, which says which part is the main table.
 
@@ -17,6 +17,7 @@ shared surface from :func:`result_surface`, which says which part is the main ta
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 SURFACE = ("frame", "problems", "config", "as_of")
@@ -50,3 +51,27 @@ def result_surface(frame, problems=None, config=None, as_of=None):
         return cls
 
     return decorate
+
+
+def old_names(namespace: dict, renamed: dict[str, str]) -> Callable[[str], object]:
+    """A module ``__getattr__`` (PEP 562) that still gives each old name of ``renamed`` (old ->
+    new) for one release, with a DeprecationWarning: ``__getattr__ = old_names(globals(), {...})``.
+
+    >>> import types
+    >>> mod = types.ModuleType("m")
+    >>> mod.NewResult = int
+    >>> mod.__getattr__ = old_names(vars(mod), {"Old": "NewResult"})
+    >>> import pytest
+    >>> with pytest.warns(DeprecationWarning, match="m.Old is deprecated; use m.NewResult"):
+    ...     mod.Old is int
+    True
+    """
+    module = namespace["__name__"]
+
+    def __getattr__(name: str):
+        if name in renamed:
+            warnings.warn(f"{module}.{name} is deprecated; use {module}.{renamed[name]}", DeprecationWarning,
+                          stacklevel=2)
+            return namespace[renamed[name]]
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    return __getattr__

@@ -9,11 +9,11 @@
   (``decide.buyers.none``, :func:`opslab.ingest.decide.buyers_note`). Nothing may count customers from those ids.
 
 >>> from opslab.core.problems import Report
->>> from opslab.ingest.validate import _Rows
+>>> from opslab.ingest.outcome import Rows
 >>> raw = pd.DataFrame({"no": ["A", "B"]})
 >>> out = {"order_id": pd.Series(["A", "B"], dtype="str"), "amount": pd.Series([10.0, 5.0]),
 ...        "freight": pd.Series([2.0, None]), "paid_time": pd.Series(pd.to_datetime(["2024-01-01", None]))}
->>> rows = _Rows(raw, Report())
+>>> rows = Rows(raw, Report())
 >>> complete_orders("orders", out, {"order_id": "no", "freight": "f", "paid_time": "p"}, rows)
 False
 >>> out["amount"].tolist(), out["user_id"].tolist(), rows.rejected.tolist()

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from opslab.ingest.mapping import money_like_columns
+from opslab.ingest.content import money_like_columns
 
 #: A user column naming a buyer.
 _BUYER = re.compile(r"cust|buyer|client|shopper|purchaser|consumer|客户|买家|顾客|购买人|购买者|消费者|购买会员")

@@ -5,7 +5,8 @@ Never raises on bad rows. Every row ends in exactly one of three places, so a fi
 before 1900 or after tomorrow, missing id ...) or ``dropped`` (valid, but set aside by a
 choice the user can switch: duplicates, placeholder dates). Each problem kind is one
 :class:`~opslab.core.problems.Problem` (count, source column, up to five ``(spreadsheet row, raw
-value)`` examples, and the amount the rows carry).
+value)`` examples, and the amount the rows carry). The result and the row bookkeeping are
+:mod:`opslab.ingest.outcome`'s.
 
 Example
 -------
@@ -18,7 +19,6 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -27,83 +27,23 @@ import pandas as pd
 
 from opslab.ingest.choices import Choices
 from opslab.ingest.column_parse import ID_FIELDS, cost, parse_column
-from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at, take_rows
+from opslab.ingest.fast_tables import null_text, repeated_rows, row_ids, rows_at
 from opslab.ingest.fastparse import filter_rows
 from opslab.ingest.money import currency_of
 from opslab.ingest.order_fields import buyer_missing, complete_orders
+from opslab.ingest.outcome import PARTS, Rows, ValidationResult
 from opslab.ingest.order_lines import duplicates_and_lines, sum_lines
 from opslab.ingest.parallel import run_all
 from opslab.ingest.set_aside import duplicates, fsum, identical, needs_row_hashes, placeholders
-from opslab.core.problems import ERROR, INFO, MAX_EXAMPLES, WARNING, Problem, Report
+from opslab.core.problems import ERROR, INFO, WARNING, Problem, Report
 from opslab.core.schema import TABLES, TableSpec
 from opslab.ingest.refunds import is_refunds_export, mark_refunds, refunds_export, split_money
+
+__all__ = ["coerce_table", "ValidationResult", "PARTS", "MIN_DATE", "MAX_AMOUNT"]
 
 MIN_DATE = pd.Timestamp("1900-01-01")
 MAX_AMOUNT = 1e8  # one order above 100 million is a typo, not a sale
 _MONEY = {"events": "amount", "orders": "amount", "campaigns": "spend"}
-PARTS = ("input", "kept", "rejected", "dropped")
-
-
-@dataclass
-class ValidationResult:
-    """Outcome of :func:`coerce_table`.
-
-    ``clean`` has the table's canonical columns (plus, for events and users, the unmapped
-    source columns under their original headers); ``rejected`` and ``dropped`` have the raw
-    columns plus ``row`` (1-based spreadsheet row, header = row 1) and ``reason`` (an i18n
-    code). ``n_clean + n_rejected + n_dropped == n_input``, and likewise for the amounts in
-    :meth:`reconciliation`. ``set_aside`` describes each switchable choice that touched rows
-    (``{"duplicates": {"n", "amount", "dropped", "kind"}, "placeholders": {...}}``).
-    """
-
-    clean: pd.DataFrame
-    rejected: pd.DataFrame
-    report: Report
-    n_input: int
-    n_clean: int
-    dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
-    amounts: dict[str, float] | None = None
-    amount_field: str | None = None
-    set_aside: dict[str, dict[str, Any]] = field(default_factory=dict)
-    symbols: dict[str, int] = field(default_factory=dict)
-    lines: pd.DataFrame | None = None  # the kept order lines when summed into orders (``clean``)
-    #: Orders: (gross, refunds, net) money of each part (see :mod:`opslab.ingest.refunds`).
-    money_parts: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-    #: False for orders without a buyer column: each order has an anonymous buyer of its own
-    #: (:mod:`opslab.ingest.order_fields`), and no customer may be counted from them.
-    buyers_known: bool = True
-
-    @property
-    def n_rejected(self) -> int:
-        return len(self.rejected)
-
-    @property
-    def n_dropped(self) -> int:
-        return len(self.dropped)
-
-    @property
-    def n_duplicates(self) -> int:
-        """Rows dropped as duplicates (identical rows or repeated order ids)."""
-        if not len(self.dropped):
-            return 0
-        return int(self.dropped["reason"].isin(["validate.duplicate_rows",
-                                                "validate.duplicate_order_id"]).sum())
-
-    def reconciliation(self) -> pd.DataFrame:
-        """Rows and amount of the file, and of its kept, rejected and dropped parts; for orders
-        also their gross sales, refunds and net (gross - refunds; NaN for other tables).
-
-        >>> raw = pd.DataFrame({"u": ["a", "b", "b"], "t": ["2024-01-05", "x", "2024-01-05"],
-        ...                     "v": ["10", "2.5", "7"]})
-        >>> r = coerce_table(raw, {"user_id": "u", "order_time": "t", "amount": "v"}, "orders")
-        >>> r.reconciliation().to_dict("index")["kept"]
-        {'rows': 2, 'amount': 17.0, 'gross': 17.0, 'refunds': 0.0, 'net': 17.0}
-        """
-        rows = [self.n_input, self.n_clean, self.n_rejected, self.n_dropped]
-        amounts = [self.amounts.get(p, np.nan) if self.amounts else np.nan for p in PARTS]
-        money = {name: [self.money_parts.get(p, (np.nan,) * 3)[i] for p in PARTS]
-                 for i, name in enumerate(("gross", "refunds", "net"))}
-        return pd.DataFrame({"rows": rows, "amount": amounts, **money}, index=list(PARTS))
 
 
 def _empty_clean(spec: TableSpec) -> pd.DataFrame:
@@ -116,57 +56,6 @@ def _empty_clean(spec: TableSpec) -> pd.DataFrame:
         else:
             cols[c] = pd.Series([], dtype="str")
     return pd.DataFrame(cols)
-
-
-class _Rows:
-    """Bookkeeping: which rows are still alive, why a row was rejected or set aside."""
-
-    def __init__(self, raw: pd.DataFrame, report: Report):
-        self.raw, self.report = raw, report
-        # Why a row was rejected / set aside: an index into ``codes`` (0 = none), two bytes a row
-        # instead of an object pointer (160 MB less at 10 M rows)
-        self.codes: list[str | None] = [None]
-        self.reason = np.zeros(len(raw), dtype=np.uint16)
-        self.drop = np.zeros(len(raw), dtype=np.uint16)
-        self.rejected = np.zeros(len(raw), dtype=bool)  # boolean twins of reason / drop: fast masks
-        self.dropped = np.zeros(len(raw), dtype=bool)
-
-    def flag(self, code: str, column: str | None, mask, *, reject: bool = False, drop: bool = False,
-             severity: str = WARNING, **params) -> int:
-        mask = np.asarray(mask, dtype=bool) & ~self.dropped
-        if reject or drop:
-            mask &= ~self.rejected
-        count = int(mask.sum())
-        if not count:
-            return 0
-        pos = np.flatnonzero(mask)[:MAX_EXAMPLES]
-        if column is not None and column in self.raw.columns:
-            vals = take_rows(self.raw[column], pos).tolist()
-        else:
-            vals = [None] * len(pos)
-        examples = tuple((int(p) + 2, None if pd.isna(v) else v) for p, v in zip(pos, vals))
-        self.report.add(Problem(code, severity, column, count, examples, params))
-        if reject:
-            self.reason[mask] = self._code(code)
-            self.rejected |= mask
-        if drop:
-            self.drop[mask] = self._code(code)
-            self.dropped |= mask
-        return count
-
-    def _code(self, code: str) -> int:
-        if code not in self.codes:
-            self.codes.append(code)
-        return self.codes.index(code)
-
-    def reasons(self, which: np.ndarray, mask: np.ndarray) -> pd.Categorical:
-        """The codes of ``which`` (``reason`` or ``drop``) at ``mask``: a categorical column
-        (one string per reason, not per row)."""
-        return pd.Categorical.from_codes(which[mask].astype(np.int32) - 1, categories=self.codes[1:])
-
-    @property
-    def alive(self) -> np.ndarray:
-        return ~self.rejected & ~self.dropped
 
 
 def _to_day(today) -> pd.Timestamp:
@@ -215,7 +104,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
         return ValidationResult(_empty_clean(spec), rejected, report, n, 0,
                                 dropped=raw.iloc[:0].assign(row=[], reason=[]), amount_field=money_field)
 
-    rows = _Rows(raw, report)
+    rows = Rows(raw, report)
     if table in ("users", "campaigns"):  # the same record twice: harmless, one is enough
         rows.flag("validate.duplicate_rows", cols.get(spec.required[0]), identical(raw), drop=True,
                   severity=INFO)
@@ -323,7 +212,7 @@ def coerce_table(raw: pd.DataFrame, mapping: dict[str, str | None], table: str, 
                             buyers_known=buyers_known)
 
 
-def _derive_amount(out, cols, rows: _Rows) -> None:
+def _derive_amount(out, cols, rows: Rows) -> None:
     """Amount = unit price x quantity (x 1 without a quantity column), and say so."""
     price = out["unit_price"]
     qty = out["quantity"] if "quantity" in out else pd.Series(1.0, index=price.index)
@@ -335,7 +224,7 @@ def _derive_amount(out, cols, rows: _Rows) -> None:
 
 
 def _table_rules(table: str, out: dict[str, pd.Series], cols: dict[str, str],
-                 rows: _Rows) -> None:
+                 rows: Rows) -> None:
     """Checks that involve more than one column or the table's meaning."""
     amount_col = cols.get("amount") or cols.get("unit_price")
     if table in ("orders", "events") and "amount" in out:

@@ -65,7 +65,7 @@ from opslab.models.churn_result import ChurnReadout, ChurnResult  # noqa: F401
 from opslab.models.clv import DEFAULT_MARGIN, clv
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError, Problem
-from opslab.core.results import result_surface
+from opslab.core.results import old_names, result_surface
 
 #: Tiers on the early-warning list (churned and brand-new users are not "about to churn").
 WATCH_TIERS = ("active", "payer", "high_value", "potential_payer", "churn_warning")
@@ -78,7 +78,7 @@ DEFAULT_HORIZON = ChurnConfig().horizon
                 + (r.clv.warnings if r.clv is not None else ()),
                 config=lambda r: getattr(r.model, "config", None))
 @dataclass(frozen=True)
-class ChurnRisk:
+class ChurnRiskResult:
     """Output of :func:`churn_risk`.
 
     scores: one row per scored user (index ``uid``): ``user_id``, ``risk`` (probability of no
@@ -136,7 +136,7 @@ class ChurnRisk:
 def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
                rules: lifecycle.LifecycleRules | None = None, *, label: str = "activity",
                margin: float = DEFAULT_MARGIN, config: ChurnConfig | None = None,
-               progress: Callable[[float, str], None] | None = None) -> ChurnRisk:
+               progress: Callable[[float, str], None] | None = None) -> ChurnRiskResult:
     """Churn risk of every user with activity up to ``as_of`` within ``horizon_days``.
 
     Parameters
@@ -157,7 +157,7 @@ def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
 
     Returns
     -------
-    ChurnRisk
+    ChurnRiskResult
     """
     base = config or ChurnConfig()
     cfg = ChurnConfig(**{**base.__dict__, "horizon": int(horizon_days), "label": label})
@@ -173,7 +173,7 @@ def churn_risk(ds: Dataset, as_of=None, horizon_days: int = DEFAULT_HORIZON,
                                  categories=list(lifecycle.TIERS))
     valued, problem, res = _value(out, scores, ds, model.as_of, cfg.horizon, margin)
     full = pd.concat([valued, scores.drop(columns=["user_id", "risk"])], axis=1)
-    return ChurnRisk(scores=full, model=model, rules=rules, margin=float(margin), clv_problem=problem, clv=res)
+    return ChurnRiskResult(scores=full, model=model, rules=rules, margin=float(margin), clv_problem=problem, clv=res)
 
 
 def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Problem | None, object]:
@@ -232,3 +232,6 @@ def clv_by_tier(scores: pd.DataFrame, tiers=SCORED_TIERS) -> pd.DataFrame:
     rank = {t: i for i, t in enumerate(tiers)}
     order = sorted(out.index, key=lambda t: (rank.get(t, len(rank)), t))
     return out.reindex(order).rename_axis("tier").reset_index()
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"ChurnRisk": "ChurnRiskResult"})

@@ -17,7 +17,7 @@ Candidates are fitted on ``log1p(y)`` for non-negative series
 original scale.
 
 :func:`forecast` fits a KPI once, by day (:func:`daily_result`, memoised on the data set), and
-shows it at any grain (:class:`~opslab.models.forecast_grains.GrainForecast`): the Forecast
+shows it at any grain (:class:`~opslab.models.forecast_grains.GrainForecastResult`): the Forecast
 page, the Targets screen, the report and the digest read that one fit.
 
 With ``market="CN"`` (the default when the data's currency is CNY, see :func:`forecast`)
@@ -54,11 +54,11 @@ from opslab.models import forecast_candidates as cands
 from opslab.models.forecast_adjust import adjusted, fit_adjustment, restore
 from opslab.models.forecast_calibration import calibrate
 from opslab.models.forecast_candidates import BASELINES, COMBO, MIN_LENGTH, MODELS, OWN_SEASON, mase, smape
-from opslab.models.forecast_grains import GrainForecast
+from opslab.models.forecast_grains import GrainForecastResult, __getattr__  # noqa: F401 (GrainForecast, one release)
 from opslab.models.forecast_result import ForecastResult, back_transform, FittedCandidate
 from opslab.core.problems import INFO, WARNING, Problem
 
-__all__ = ["ForecastConfig", "ForecastResult", "GrainForecast", "KPIForecaster", "forecast",
+__all__ = ["ForecastConfig", "ForecastResult", "GrainForecastResult", "KPIForecaster", "forecast",
            "daily_config", "daily_result", "prob_at_least",
            "regularize", "smape", "mase", "MODELS", "BASELINES"]
 MIN_TRAIN = 10  # shortest training window of a backtest fold
@@ -361,7 +361,7 @@ def daily_result(ds, series: str, y: pd.Series, cfg: ForecastConfig) -> Forecast
 
 
 def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
-             **config) -> GrainForecast:
+             **config) -> GrainForecastResult:
     """Forecast a KPI of a data set ``horizon`` periods of ``grain`` ahead.
 
     The KPI is forecast once, by day (:func:`daily_result`); ``grain`` only changes how the
@@ -383,7 +383,7 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
 
     Returns
     -------
-    GrainForecast
+    GrainForecastResult
 
     Example
     -------
@@ -395,5 +395,5 @@ def forecast(ds, kpi: str = "gmv", grain: str = "week", horizon: int = 13,
     periods.check_grain(grain)
     agg = agg_of(kpi)
     y = kpi_series(ds, kpi, "day")
-    return GrainForecast(daily_result(ds, kpi, y, daily_config(ds, **config)), grain,
-                         int(horizon), agg)
+    return GrainForecastResult(daily_result(ds, kpi, y, daily_config(ds, **config)), grain,
+                               int(horizon), agg)

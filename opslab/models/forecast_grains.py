@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from opslab.core import periods
-from opslab.core.results import result_surface
+from opslab.core.results import old_names, result_surface
 
 
 def shared_paths(daily, n_days: int) -> np.ndarray:
@@ -40,7 +40,7 @@ def shared_paths(daily, n_days: int) -> np.ndarray:
 
 @result_surface(frame=lambda r: r.summary_frame(alpha=1 - r.config.interval),
                 as_of=lambda r: r._days.index[-1].date() if len(r._days) else None)
-class GrainForecast:
+class GrainForecastResult:
     """The daily result ``daily`` seen by ``grain``, ``horizon`` periods ahead (the
     statsmodels-style read-only interface of :class:`~opslab.models.forecast.ForecastResult`:
     ``forecast``, ``summary_frame``, ``sample_paths``, ``backtest_summary`` ...).
@@ -143,3 +143,6 @@ class GrainForecast:
                   else (np.empty(0), np.empty(0)))
         return pd.DataFrame({"mean": p.mean(axis=0), "mean_ci_lower": lo, "mean_ci_upper": hi},
                             index=self.future_index(h))
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"GrainForecast": "GrainForecastResult"})

@@ -104,7 +104,7 @@ def _daily(result, index, add, day_effect):
     """The daily paths behind ``index`` (the one daily fit, campaign effect per day added),
     their days and the whole daily history; ``(None, None, None)`` for a result without a
     daily fit behind it."""
-    if hasattr(result, "daily_paths"):  # a GrainForecast: the daily fit seen by a grain
+    if hasattr(result, "daily_paths"):  # a GrainForecastResult: the daily fit seen by a grain
         paths, days = result.daily_paths(len(index))
         history = result.daily.history
     elif result.config.grain == "day":

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from opslab.present import formatting as fmt
+from opslab.present import messages
 from opslab.core.i18n import t
 from opslab.core.problems import INFO
 
@@ -46,7 +47,7 @@ def problem_text(p, lang: str, currency: str = "") -> str:
     for key in ("amount", "gross", "refunds", "net", "moved"):  # money, in the data set's currency
         if isinstance(params.get(key), (int, float)):
             params[key] = fmt.money(params[key], lang, exact=True, currency=currency)
-    return t(p.code, lang, **params)
+    return t(p.code, lang, **messages.numbers(p.code, params, lang, currency))
 
 
 def _money(x, lang: str, currency: str) -> str:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError
-from opslab.core.results import result_surface
+from opslab.core.results import old_names, result_surface
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import tiers as lc
 from opslab.metrics import catalogue
@@ -57,7 +57,7 @@ REPORT_KPIS = TARGET_KPIS
 
 @result_surface(frame="kpis")
 @dataclass
-class OpsReport:
+class ReportResult:
     """A built report: the figures (frames and dicts) plus its renderers.
 
     ``kpis`` is indexed by KPI (actual, previous, pop, year_ago, yoy, target, direction,
@@ -230,7 +230,7 @@ NO_CHURN_WATCH = {"count": float("nan"), "count_before": float("nan"), "growth":
 
 
 def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
-                 config=None, rules=None, source: ReportSource | None = None) -> OpsReport:
+                 config=None, rules=None, source: ReportSource | None = None) -> ReportResult:
     """Gather every figure of the report of ``period`` (see the module docstring).
 
     ``targets``: :class:`opslab.planning.targets.Target` objects (any periods; those of ``period``
@@ -259,7 +259,7 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     d = daily(ds)[["dau", "gmv", "new_users"]]
     d = d[(d.index >= pd.Timestamp(p.start)) & (d.index <= pd.Timestamp(end))]
     buyers = bool(getattr(ds, "buyers_known", True))  # without a buyer id: no tier, no churn watch
-    rep = OpsReport(period=p.code, lang=lang, currency=getattr(ds, "currency", "") or "",
+    rep = ReportResult(period=p.code, lang=lang, currency=getattr(ds, "currency", "") or "",
                     has_amounts=bool(getattr(ds, "has_amounts", True)), buyers_known=buyers,
                     as_of=as_of, complete=p.end <= as_of, days=(end - p.start).days + 1,
                     kpis=kpis, status=status,
@@ -276,13 +276,13 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
 
 
 def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", as_of=None,
-                     config=None, rules=None, source: ReportSource | None = None) -> OpsReport:
+                     config=None, rules=None, source: ReportSource | None = None) -> ReportResult:
     """The operations report of a quarter ("2026Q3") or month ("2026-07"), in ``lang``.
 
     ``rules``: the lifecycle rules in force (the Lifecycle page's); default, the rules fitted
     to the data, as the Lifecycle page starts from.
 
-    Returns an :class:`OpsReport`; ``.to_docx()`` gives the Word file's bytes and
+    Returns an :class:`ReportResult`; ``.to_docx()`` gives the Word file's bytes and
     ``.to_html()`` a self-contained page. Targets are used only when given (no made-up ones);
     next period's targets are proposed from the forecast with their odds.
 
@@ -294,3 +294,6 @@ def quarterly_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
     return build_report(ds, period, targets, lang, as_of, config, rules, source)
+
+#: The result's old name keeps working for one release, with a DeprecationWarning.
+__getattr__ = old_names(globals(), {"OpsReport": "ReportResult"})

@@ -353,8 +353,14 @@ def test_reasons_on_hand_built_users():
     assert codes1["churn.reason.spend_drop"] == {"before": 600.0, "after": 60.0}
     assert codes1["churn.reason.active_drop"]["pct"] == pytest.approx(0.75)
     from opslab.core.i18n import t
-    assert t("churn.reason.active_drop", "en", **codes1["churn.reason.active_drop"]).startswith("active days down 75%")
-    assert "$600 to $60" in t("churn.reason.spend_drop", "en", cur="$", **codes1["churn.reason.spend_drop"])
+    from opslab.present.messages import numbers  # the words get the numbers written by the one formatter
+
+    def said(key, lang, currency):
+        return t(key, lang, **numbers(key, codes1[key], lang, currency))
+    assert said("churn.reason.active_drop", "en", "").startswith("active days down 75% ")
+    assert "from $600.00 to $60.00 " in said("churn.reason.spend_drop", "en", "USD")
+    assert "从 ¥600.00 降到 ¥60.00（" in said("churn.reason.spend_drop", "zh", "CNY")
+    assert "600.00 to 60.00" in said("churn.reason.spend_drop", "en", "")  # no currency stated: none invented
 
 
 @pytest.mark.slow
