@@ -190,15 +190,22 @@ class KPIForecaster:
         if season > 1 and n < 3 * season:
             problems.append(Problem("forecast.warn.short_series", INFO, params={"n": n}))
         names = names or ["mean"]
+        if log and "mean" in names:  # the scale is chosen by the mean's backtest (log on ties)
+            on_log, on_raw = (self._backtest(y, v, X, lg, ["mean"], [])["mase"].mean()
+                              for v, lg in ((yt, True), (y.to_numpy(), False)))
+            if on_raw < on_log:
+                log, yt = False, y.to_numpy()
+                problems.append(Problem("forecast.note.raw_scale", INFO,
+                                        params={"log": round(on_log, 3), "raw": round(on_raw, 3)}))
         backtest = self._backtest(y, yt, X, log, names, problems)
         if backtest.empty:
             order = [names[0]]
             if cfg.backtest_folds > 0:
                 problems.append(Problem("forecast.warn.no_backtest", INFO, params={"n": n}))
         else:
-            means = backtest.groupby("model")["mase"].mean()
-            order = sorted((mm for mm in names if mm in means.index),
-                           key=lambda mm: (means[mm], MODELS.index(mm)))
+            order, kept = cands.choose(backtest, names)
+            if kept:
+                problems.append(Problem("forecast.note.mean_kept", INFO, params=kept))
         m = _season(cfg.grain, n)
         adj = fit_adjustment(yt, X, m)
         fitted = None
