@@ -157,7 +157,8 @@ def test_clv_chooses_its_purchase_model_by_holdout_and_flags_a_flat_p_alive(name
     table = fit.model_choice
     assert table is not None and {"bgnbd", "pareto_nbd", "naive"} <= set(table.index)
     models = table.drop(index="naive")
-    assert fit.model == models["mae"].idxmin() and table.loc[fit.model, "chosen"]
+    assert fit.model == ("pareto_nbd" if models["mae"]["pareto_nbd"] < 0.999 * models["mae"]["bgnbd"] else "bgnbd")
+    assert table.loc[fit.model, "chosen"]
     c = fit.customers
     rep = c["frequency"].to_numpy() > 0
     p = fit.bgf.conditional_probability_alive(*(c.loc[rep, k].to_numpy(float) for k in ("frequency", "t_x", "T")))
