@@ -21,8 +21,9 @@ scoring:
    nearly constant (5th-95th percentile of repeat buyers within 0.01) is flagged degenerate and
    its P(alive) column blanked, and a fit that is not is not flagged.
 
-Size: the whole module runs in about 2.5 minutes on one core (the corpus sets are the committed
-samples, 50 to 35,754 rows; nothing further subsampled). The measured figures per set are in
+Size: the whole module takes about 40 s of CPU (2 to 4.5 minutes of wall time on the shared
+two-core machine at a load of 15); the corpus sets are the committed samples (50 to 35,754
+rows), nothing further subsampled; 300 paths per forecast instead of 1,000. The measured figures per set are in
 docs/MODELS.md.
 """
 
