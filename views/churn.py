@@ -232,7 +232,7 @@ if fit is not None:
         choice_kinds = {tr("clv.choice.log_likelihood"): "decimal", tr("clv.choice.predicted"): "count",
                         tr("clv.choice.actual"): "count", tr("clv.choice.mae"): "score"}
         st.dataframe(fmt.table(shown, choice_kinds, code, ds.currency), hide_index=True, key="clv_choice")
-if res.clv_problem is None:
+if res.clv_problem is None and fit is not None and fit.ggf is not None:  # no amounts: no values to chart
     v1, v2 = st.columns(2)
     with v1:
         st.markdown(f"**{tr('churn.clv_hist')}**")

@@ -136,8 +136,8 @@ st.caption(tr("forecastpage.chart_caption", model=tr(f"forecast.model.{fv.model}
            + " " + tr(f"forecastpage.calendar.{fv.market or 'none'}"))
 if effect is not None:
     st.caption(tr("forecastpage.plan.effect_line", value=show(kpi, float(fv.frame["effect"].sum()))))
-for p in fv.notes:
-    st.info(tr(p.code, **p.params))
+for p in fv.notes:  # a model named in a note is shown by its translated name
+    st.info(tr(p.code, **{**p.params, **({"model": tr(f"forecast.model.{p.params['model']}")} if "model" in p.params else {})}))
 seen = result.days_seen(h)
 if grain != "day" and seen.iloc[0] > 0:
     st.caption(tr("forecastpage.first_period_seen", days=int(seen.iloc[0])))

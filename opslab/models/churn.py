@@ -189,8 +189,10 @@ def _value(out, scores, ds, as_of, horizon, margin) -> tuple[pd.DataFrame, Probl
         out["p_alive"] = c["p_alive"].reindex(idx).to_numpy(dtype="float64")
         out["expected_purchases"] = pd.Series(exp_h, index=c.index).reindex(idx).to_numpy(dtype="float64")
         out["clv"] = c["clv"].reindex(idx).fillna(0.0).to_numpy(dtype="float64")
-        out["value"] = out["clv"]
-        out["value_source"] = "clv"
+        out["value"], out["value_source"] = out["clv"], "clv"
+        if res.ggf is None:  # no amounts: no lifetime value, the 90-day spend (absent) instead
+            out["clv"] = np.nan
+            out["value"], out["value_source"] = scores["spend_90"].to_numpy(dtype="float64"), "spend_90"
     except OpsLabError as err:
         problem = err.problem
         for col in ("p_alive", "expected_purchases", "clv"):

@@ -182,7 +182,8 @@ class CLVResult:
     ``p_alive`` (NaN when the fit is degenerate and P(alive) is flat), ``expected_purchases``
     (over ``config.horizon_days``), ``expected_avg_value``, ``clv`` and ``rf_score`` (a
     recency / frequency rank that needs no model). bgf: the fitted purchase model (BG/NBD or
-    Pareto/NBD, see ``model``); ggf: the spend model. config: the settings used.
+    Pareto/NBD, see ``model``); ggf: the spend model (None when the orders carry no amounts:
+    ``expected_avg_value`` and ``clv`` are then NaN and ``warnings`` holds ``clv.no_amounts``). config: the settings used.
     model_choice: the holdout comparison (:func:`~opslab.models.clv_choice.compare_purchase_models`,
     None when not run); holdout: its cutoff, days and customers. warnings: Problems found in the
     fit (:func:`~opslab.models.clv_choice.diagnose`), also ``.problems``.
@@ -190,7 +191,7 @@ class CLVResult:
 
     customers: pd.DataFrame
     bgf: object
-    ggf: GammaGammaFitter
+    ggf: GammaGammaFitter | None
     config: CLVConfig
     model_choice: pd.DataFrame | None = None
     holdout: dict = field(default_factory=dict)
@@ -212,7 +213,9 @@ def _value(s: pd.DataFrame, config: CLVConfig, summary_at=None, first_day=None, 
     purchase model is chosen on a holdout before ``end``."""
     if len(s) < MIN_CUSTOMERS:
         raise OpsLabError("clv.too_few_customers", n=len(s), min=MIN_CUSTOMERS)
-    ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])
+    spend = s["total_spend"] if "total_spend" in s else s["monetary_value"]
+    # a purchase log without amounts (BTYDplus's grocery log): purchases can be modelled, money not
+    ggf = GammaGammaFitter().fit(s["frequency"], s["monetary_value"]) if (spend > 0).any() else None
     name, choice, holdout = config.purchase_model, None, {}
     if name == "auto":
         name = "bgnbd"
@@ -220,7 +223,7 @@ def _value(s: pd.DataFrame, config: CLVConfig, summary_at=None, first_day=None, 
             name, choice, holdout = compare_purchase_models(summary_at, first_day, end)
     fit_on = sample_rows(s, MAX_PARETO_CUSTOMERS) if name == "pareto_nbd" else s
     bgf = PURCHASE_MODELS[name]().fit(fit_on["frequency"], fit_on["t_x"], fit_on["T"])
-    warnings = list(diagnose(bgf, s))
+    warnings = list(diagnose(bgf, s)) + ([Problem("clv.no_amounts", params={"n": len(s)})] if ggf is None else [])
     if choice is not None and choice.loc[name, "mae"] >= choice.loc["naive", "mae"]:
         warnings.append(Problem("clv.model_not_better_than_naive", params={
             "model": name, "mae": round(float(choice.loc[name, "mae"]), 3),
@@ -231,11 +234,11 @@ def _value(s: pd.DataFrame, config: CLVConfig, summary_at=None, first_day=None, 
         p_alive=p_alive,
         expected_purchases=bgf.conditional_expected_number_of_purchases_up_to_time(
             float(config.horizon_days), x, tx, T),
-        expected_avg_value=ggf.conditional_expected_average_profit(x, s["monetary_value"]),
-        clv=customer_lifetime_value(bgf, ggf, s, config),
+        expected_avg_value=np.nan if ggf is None else ggf.conditional_expected_average_profit(x, s["monetary_value"]),
+        clv=np.nan if ggf is None else customer_lifetime_value(bgf, ggf, s, config),
         rf_score=rf_score(s),
     )
-    added = s[["p_alive", "expected_purchases", "expected_avg_value", "clv"]].to_numpy()
+    added = s[["p_alive", "expected_purchases", *(() if ggf is None else ("expected_avg_value", "clv"))]].to_numpy()
     if not np.isfinite(added).all():
         raise OpsLabError("clv.non_finite_prediction", n=int((~np.isfinite(added)).any(axis=1).sum()))
     if any(p.code == "clv.degenerate.flat_p_alive" for p in warnings):

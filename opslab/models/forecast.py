@@ -2,25 +2,23 @@
 
 ``KPIForecaster(config).fit(y)`` backtests every candidate of
 :mod:`opslab.models.forecast_candidates` (mean, drift and seasonal naive baselines; ETS,
-Theta, ARIMA and their combination) and keeps the lowest mean MASE, a baseline on ties, so a
-model is used only when it beats the simple rules on this series. Before any candidate sees
-the series, the calendar, campaign regressors and the weekday profile are taken out
-(:mod:`opslab.models.forecast_adjust`) and they are put back on its forecast, so every
-candidate carries Double 11. The chosen candidate's interval is widened until it covers its
+Theta, ARIMA and their combination) and keeps the plain mean unless another beats it clearly
+(:func:`~opslab.models.forecast_candidates.choose`). The calendar, campaign regressors and the
+weekday profile are taken out first and put back on the forecast
+(:mod:`opslab.models.forecast_adjust`), so every candidate carries Double 11. The chosen candidate's interval is widened until it covers its
 share of the backtest (:mod:`opslab.models.forecast_calibration`) and its paths are held to
 what the history makes plausible (:mod:`opslab.models.forecast_plausible`). It returns a
 :class:`ForecastResult`, a read-only results object in the statsmodels style:
 ``forecast(h)`` for the point forecast, ``summary_frame(alpha=...)`` for the interval at the
 ``alpha`` asked, ``sample_paths`` for odds of hitting a target (:func:`prob_at_least`).
-Candidates are fitted on ``log1p(y)`` for non-negative series
-(``ForecastConfig.log_transform``); forecasts are means of the simulated paths on the
+Candidates are fitted on ``log1p(y)`` for non-negative series (``ForecastConfig.log_transform``)
+when the mean's backtest is no worse on that scale; forecasts are means of the simulated paths on the
 original scale.
 
 :func:`forecast` fits a KPI once, by day (:func:`daily_result`, memoised on the data set), and
 shows it at any grain (:class:`~opslab.models.forecast_grains.GrainForecastResult`): the Forecast
-page, the Targets screen, the report and the digest read that one fit.
-
-With ``market="CN"`` (the default when the data's currency is CNY, see :func:`forecast`)
+page, the Targets screen, the report and the digest read that one fit. With ``market="CN"``
+(the default when the data's currency is CNY, see :func:`forecast`)
 the Chinese commerce calendar (:func:`opslab.core.calendar_cn.festival_regressors`) is used, and
 when the history holds a festival one backtest fold is placed on it, so the choice is tested
 where forecasts matter most.
@@ -190,15 +188,19 @@ class KPIForecaster:
         if season > 1 and n < 3 * season:
             problems.append(Problem("forecast.warn.short_series", INFO, params={"n": n}))
         names = names or ["mean"]
+        if log and "mean" in names:  # the scale is chosen by the mean's backtest (log on ties)
+            on_log, on_raw = (self._backtest(y, v, X, lg, ["mean"], [])["mase"].mean() for v, lg in ((yt, True), (y.to_numpy(), False)))
+            if on_raw < on_log:
+                log, yt = False, y.to_numpy()
+                problems.append(Problem("forecast.note.raw_scale", INFO, params={"log": round(on_log, 3), "raw": round(on_raw, 3)}))
         backtest = self._backtest(y, yt, X, log, names, problems)
         if backtest.empty:
             order = [names[0]]
             if cfg.backtest_folds > 0:
                 problems.append(Problem("forecast.warn.no_backtest", INFO, params={"n": n}))
         else:
-            means = backtest.groupby("model")["mase"].mean()
-            order = sorted((mm for mm in names if mm in means.index),
-                           key=lambda mm: (means[mm], MODELS.index(mm)))
+            order, kept = cands.choose(backtest, names)  # the plain mean unless beaten clearly
+            problems += [Problem("forecast.note.mean_kept", INFO, params=kept)] if kept else []
         m = _season(cfg.grain, n)
         adj = fit_adjustment(yt, X, m)
         fitted = None

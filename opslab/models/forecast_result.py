@@ -140,11 +140,9 @@ class ForecastResult:
                     warnings.simplefilter("ignore")
                     raw = self._fitted.model.paths(len(index), n, rng)
                 f = self._fitted
-                med = np.median(raw, axis=0)
-                raw = med + f.scale * (raw - med)
                 if f.adjustment is not None:
                     raw = restore(raw, X, f.adjustment, len(self._y), f.own_season)
-                p = back_transform(raw, self._fitted.log, self._y)
+                p = widened(raw, f.scale, f.log, self._y)
                 p, self._checks[key] = cap_paths(p, self._y, min_run=MIN_RUN.get(self._config.grain, 1))
                 p.setflags(write=False)
                 self._paths[key] = p
@@ -197,3 +195,27 @@ def back_transform(p, log, y):
         cap = np.log1p(3.0 * max(float(y.max()), 0.0))
         p = np.expm1(np.minimum(p, cap))
     return np.maximum(p, 0.0) if y.min() >= 0 else p
+
+
+def widened(p, scale: float, log: bool, y) -> np.ndarray:
+    """Paths ``p`` (transformed scale) widened by ``scale`` around their median and
+    back-transformed, each period's mean kept at that of the paths before widening.
+
+    Widening on the log scale alone raised the mean of the paths, the point forecast: on
+    Olist's daily GMV a factor of 1.45 put the mean of recent days 20 % above the plain mean
+    of those days. The interval widens; the forecast does not move (non-negative series are
+    rescaled, others shifted).
+
+    >>> p = np.log1p(np.array([[50.0], [100.0], [200.0]]))
+    >>> w = widened(p, 2.0, True, pd.Series([500.0]))
+    >>> round(float(w.mean()), 6) == round(float(np.expm1(p).mean()), 6), float(np.ptp(w)) > 150
+    (True, True)
+    """
+    med = np.median(p, axis=0)
+    out = back_transform(med + scale * (p - med), log, y)
+    if scale == 1.0 or out.shape[1] == 0:
+        return out
+    before, after = back_transform(p, log, y).mean(axis=0), out.mean(axis=0)
+    if y.min() >= 0:
+        return out * np.divide(before, after, out=np.ones_like(after), where=after > 0)
+    return out + (before - after)

@@ -38,7 +38,8 @@ from opslab.core.problems import Problem
 from opslab.planning.targets import Target
 
 #: Problem codes worth showing next to the forecast (the rest are fitting details).
-SHOWN = ("forecast.warn.short_series", "forecast.warn.no_backtest", "forecast.warn.constant")
+SHOWN = ("forecast.warn.short_series", "forecast.warn.no_backtest", "forecast.warn.constant",
+         "forecast.note.raw_scale", "forecast.note.mean_kept")
 
 
 @dataclass(frozen=True)
