@@ -12,8 +12,7 @@ what the history makes plausible (:mod:`opslab.models.forecast_plausible`). It r
 ``forecast(h)`` for the point forecast, ``summary_frame(alpha=...)`` for the interval at the
 ``alpha`` asked, ``sample_paths`` for odds of hitting a target (:func:`prob_at_least`).
 Candidates are fitted on ``log1p(y)`` for non-negative series (``ForecastConfig.log_transform``)
-when the mean's backtest is no worse on that scale; forecasts are means of the simulated paths on the
-original scale.
+when the mean's backtest is no worse there; forecasts are means of paths on the original scale.
 
 :func:`forecast` fits a KPI once, by day (:func:`daily_result`, memoised on the data set), and
 shows it at any grain (:class:`~opslab.models.forecast_grains.GrainForecastResult`): the Forecast
