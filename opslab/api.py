@@ -66,7 +66,8 @@ __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetSta
            "FunnelConfig", "PathsConfig", "RetentionConfig",
            "kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
            "ab_test", "ab_metrics", "ab_segments", "ab_impact", "target_status", "quarterly_report", "dataset_of",
-           "distribution", "interval", "ltv_curve", "users", "user_profile", "UsersResult", "anomaly_alerts"]
+           "distribution", "interval", "ltv_curve", "users", "user_profile", "UsersResult", "anomaly_alerts",
+           "segment_profile"]
 
 
 # --- the shared surface ---------------------------------------------------------------------
@@ -543,3 +544,14 @@ def user_profile(ds, user_id, *, as_of=None, rules=None, config=None, segment=No
         rows = cust[cust["user_id"].astype("str") == str(user_id)] if key == "user_id" else cust.loc[[str(user_id)]]
         return rows.reset_index(drop=True)
     return people_mod.Profile(data, uid, str(user_id), day, used, extras={"risk": risk, "clv": value})
+
+
+def segment_profile(ds, segment_to_profile, *, dimensions=None, min_users: int | None = None, top_n: int | None = None,
+                    segment=None):
+    """A segment compared with all users (of ``segment`` when given): per attribute value the
+    users in each, both shares and TGI, the most over-represented first, few-user values
+    flagged (:func:`opslab.metrics.segment_profile.profile`)."""
+    from opslab.metrics import segment_profile as profile_mod
+    options = {k: v for k, v in {"min_users": min_users, "top_n": top_n}.items() if v is not None}
+    return profile_mod.profile(dataset_of(ds, segment), segments.as_segment(segment_to_profile),
+                               dimensions=dimensions, **options)
