@@ -28,6 +28,7 @@ from ui.url_state import url_choice
 STORE = "segments"   # session: name -> Segment (only when the data set has no key)
 ACTIVE = "seg"       # the chosen segment's name ("" = all users), also in the link
 FLASH = "seg_saved_note"
+UNKNOWN = "seg_link_unknown"  # the link named a segment this data set does not hold
 
 
 def _key() -> str | None:
@@ -87,6 +88,9 @@ def delete(name: str) -> bool:
 def picker() -> None:
     """The sidebar's segment choice: all users, or one saved segment."""
     segments = saved()
+    wanted = st.query_params.get(ACTIVE)
+    if wanted and wanted not in segments:  # said once by the page (never echoed), then dropped
+        st.session_state[UNKNOWN] = True
     if not segments:
         return
     t = translator()
@@ -101,9 +105,12 @@ def active() -> sg.Segment | None:
 
 
 def flash() -> None:
-    """The note a save left for the page it reran (said once)."""
+    """The note a save left for the page it reran, and that the link named a segment this data
+    set does not hold (each said once)."""
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH), icon=":material/group_add:")
+    if st.session_state.pop(UNKNOWN, False):
+        st.warning(tr("segments.not_here"), icon=":material/link_off:")
 
 
 def scoped(ds):
@@ -113,9 +120,6 @@ def scoped(ds):
     flash()
     seg = active()
     if seg is None:
-        wanted = st.query_params.get(ACTIVE) or ""
-        if wanted and wanted not in saved():  # a link naming a segment this data does not hold
-            st.warning(tr("segments.not_here"), icon=":material/link_off:")
         return ds
     try:
         shown = sg.apply(ds, seg)
