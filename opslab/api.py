@@ -52,6 +52,7 @@ from opslab.lifecycle import fit as lifecycle_fit
 from opslab.lifecycle import tiers as lifecycle
 from opslab.lifecycle.tiers import LifecycleRules
 from opslab.metrics import catalogue, kpi_table, lead_kpis, segments
+from opslab.metrics import segment_profile as profile_mod
 from opslab.models import churn as churn_mod
 from opslab.models import clv as clv_mod
 from opslab.models import forecast as forecast_mod
@@ -551,7 +552,6 @@ def segment_profile(ds, segment_to_profile, *, dimensions=None, min_users: int |
     """A segment compared with all users (of ``segment`` when given): per attribute value the
     users in each, both shares and TGI, the most over-represented first, few-user values
     flagged (:func:`opslab.metrics.segment_profile.profile`)."""
-    from opslab.metrics import segment_profile as profile_mod
     options = {k: v for k, v in {"min_users": min_users, "top_n": top_n}.items() if v is not None}
     return profile_mod.profile(dataset_of(ds, segment), segments.as_segment(segment_to_profile),
                                dimensions=dimensions, **options)
