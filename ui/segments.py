@@ -13,8 +13,10 @@ segment the data set does not hold is said in a fixed sentence: the value is nev
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from opslab.behaviour import people
 from opslab.core.keys import is_content_key, is_dataset_id
 from opslab.core.problems import OpsLabError
 from opslab.metrics import segments as sg
@@ -141,3 +143,20 @@ def banner(ds) -> None:
     if scope.missing:
         text += " " + tr("segments.missing", n=fmt.count(scope.missing, code))
     st.info(text, icon=":material/group:")
+
+
+#: The members export's columns and their headers (the user lookup's words).
+EXPORT_COLUMNS = {"user_id": "segpage.export.user_id", "signup_day": "users.signup", "first_active": "users.first_active",
+                  "last_active": "users.last_active", "active_days": "users.active_days", "events": "users.events",
+                  "orders": "users.orders", "spend": "users.spend", "tier": "users.tier"}
+
+
+def members_frame(ds, uids, rules, t) -> pd.DataFrame:
+    """A segment's members for a spreadsheet: id, attributes, signup, first and last active
+    day, active days, events, paid orders and amount (headed with the currency), tier, headers
+    and tiers in the language of ``t`` (:func:`ui.state.translator`)."""
+    table = people.user_table(ds, uids, ds.end, rules).drop(columns=["uid"])
+    table["tier"] = table["tier"].map(lambda x: t(f"lifecycle.tier.{x}") if isinstance(x, str) else "")
+    for col in ("signup_day", "first_active", "last_active"):
+        table[col] = table[col].dt.date
+    return table.rename(columns={c: t(k) for c, k in EXPORT_COLUMNS.items()})

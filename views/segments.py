@@ -8,7 +8,6 @@ import re
 import pandas as pd
 import streamlit as st
 
-from opslab.behaviour import people
 from opslab.metrics import segment_profile as sp
 from opslab.metrics.segments import member_uids
 from opslab.present import formatting as fmt
@@ -85,26 +84,10 @@ with b.popover(tr("segpage.delete"), icon=":material/delete:"):
 
 st.subheader(tr("segpage.members_title", name=md(name)))
 st.caption(tr("segpage.members_caption", n=fmt.count(len(uids), code), end=fmt.date(ds.end)))
-COLUMNS = {"user_id": "segpage.export.user_id", "signup_day": "users.signup", "first_active": "users.first_active",
-           "last_active": "users.last_active", "active_days": "users.active_days", "events": "users.events",
-           "orders": "users.orders", "spend": "users.spend", "tier": "users.tier"}
-t = translator()  # the reader's language, captured now: the export is built when clicked
-
-
-tier_rules = rules_seen()
-
-
-def members() -> pd.DataFrame:
-    """The members with their attributes, activity, value and tier, headers in the reader's language."""
-    table = people.user_table(ds, uids, ds.end, tier_rules).drop(columns=["uid"])
-    table["tier"] = table["tier"].map(lambda x: t(f"lifecycle.tier.{x}") if isinstance(x, str) else "")
-    for col in ("signup_day", "first_active", "last_active"):
-        table[col] = table[col].dt.date
-    return table.rename(columns={c: t(k) for c, k in COLUMNS.items()})
-
-
+tier_rules, t = rules_seen(), translator()  # captured now: the export is built when clicked
 file_name = "segment_" + (re.sub(r"[^\w-]+", "_", name).strip("_")[:40] or "users")
-export_buttons(members, file_name, "sp_export", len(uids), tr("segpage.export_csv"), tr("segpage.export_xlsx"))
+export_buttons(lambda: segments.members_frame(ds, uids, tier_rules, t), file_name, "sp_export", len(uids),
+               tr("segpage.export_csv"), tr("segpage.export_xlsx"))
 
 # -- compared with everyone: TGI ---------------------------------------------------------------
 st.subheader(tr("segpage.profile_title", name=md(name)))
