@@ -8,6 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from opslab.core.problems import OpsLabError
 from opslab.metrics import segment_profile as sp
 from opslab.metrics.segments import member_uids
 from opslab.present import formatting as fmt
@@ -16,9 +17,10 @@ from ui.breakdown import _dim_label, group_label
 from ui.safe import md
 from ui.state import lang, rules_seen, tr, translator
 from ui.url_state import url_choice
-from ui.widgets import export_buttons, page_start
+from ui.widgets import export_buttons, page_start, require_buyers
 
 ds = page_start("segpage", scoped=False)
+require_buyers()  # segments are groups of customers: without a buyer id, say why and stop
 code = lang()
 saved = segments.saved()
 if not saved:
@@ -40,8 +42,9 @@ rows = []
 for name, seg in saved.items():
     try:
         size = sp.size(ds, seg)
-        users, share, missing = size.users, size.share, size.missing
-    except Exception:  # noqa: BLE001 - a rule on a dimension this data lacks: said in the row
+        users, share = size.users, size.share
+        missing = size.missing if seg.users is not None else None  # a rules segment lists no ids
+    except OpsLabError:  # a rule on a dimension this data lacks: no size ("–"); said when picked
         users, share, missing = None, None, None
     rows.append({tr("segpage.col.name"): name, tr("segpage.col.definition"): definition(seg),
                  tr("segpage.col.users"): users, tr("segpage.col.share"): share,
@@ -60,8 +63,8 @@ name = url_choice("selectbox", tr("segpage.pick"), names, active if active in na
 seg = saved[name]
 try:
     uids = member_uids(ds, seg)
-except Exception as err:  # noqa: BLE001 - OpsLabError: a dimension this data does not have
-    st.warning(tr(getattr(err, "code", "segpage.cannot_read"), **{k: md(v) for k, v in getattr(err, "params", {}).items()}))
+except OpsLabError as err:  # a rule on a dimension this data does not have
+    st.warning(tr(err.code, **{k: md(v) for k, v in err.params.items()}))
     st.stop()
 
 
