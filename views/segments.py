@@ -21,6 +21,9 @@ from ui.widgets import export_buttons, page_start, require_buyers
 
 ds = page_start("segpage", scoped=False)
 require_buyers()  # segments are groups of customers: without a buyer id, say why and stop
+if not ds.events_in_memory:  # a Parquet / Spark source: segments cannot be applied there yet
+    st.info(tr("segpage.source_unavailable"))
+    st.stop()
 code = lang()
 saved = segments.saved()
 if not saved:
