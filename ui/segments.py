@@ -146,9 +146,10 @@ def banner(ds) -> None:
 
 
 #: The members export's columns and their headers (the user lookup's words).
-EXPORT_COLUMNS = {"user_id": "segpage.export.user_id", "signup_day": "users.signup", "first_active": "users.first_active",
-                  "last_active": "users.last_active", "active_days": "users.active_days", "events": "users.events",
-                  "orders": "users.orders", "spend": "users.spend", "tier": "users.tier"}
+EXPORT_COLUMNS = {"user_id": "segpage.export.user_id", "signup_day": "users.signup",
+                  "first_active": "users.first_active", "last_active": "users.last_active",
+                  "active_days": "users.active_days", "events": "users.events", "orders": "users.orders",
+                  "spend": "users.spend", "tier": "users.tier"}
 
 
 def members_frame(ds, uids, rules, t) -> pd.DataFrame:

@@ -81,7 +81,8 @@ class SegmentProfileResult:
         return self.frame[self.frame["dimension"] == dimension].reset_index(drop=True)
 
 
-def profile(ds: Dataset, segment, dimensions=None, min_users: int = MIN_USERS, top_n: int = TOP_N) -> SegmentProfileResult:
+def profile(ds: Dataset, segment, dimensions=None, min_users: int = MIN_USERS,
+            top_n: int = TOP_N) -> SegmentProfileResult:
     """The segment's profile against all users of ``ds`` (see the module docstring).
 
     ``dimensions``: the dimensions to compare (default every dimension of ``ds``); a dimension
@@ -104,5 +105,5 @@ def profile(ds: Dataset, segment, dimensions=None, min_users: int = MIN_USERS, t
     frame["few"] = frame["segment_users"] < int(min_users)
     frame = frame.sort_values(["tgi", "segment_users", "dimension", "value"], ascending=[False, False, True, True],
                               kind="stable", na_position="last").reset_index(drop=True)
-    return SegmentProfileResult(frame[COLUMNS], seg, Size(n_seg, n_all, len(seg.users) - n_seg if seg.users is not None else 0),
-                                int(min_users), as_of=ds.end)
+    missing = len(seg.users) - n_seg if seg.users is not None else 0
+    return SegmentProfileResult(frame[COLUMNS], seg, Size(n_seg, n_all, missing), int(min_users), as_of=ds.end)

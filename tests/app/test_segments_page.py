@@ -123,3 +123,19 @@ def test_hostile_link_values_are_ignored_and_deleting_removes_the_segment_for_ev
     again = open_app("en", "views/segments.py", query={"ds": ident}, timeout=300)
     assert any(i.value == t("segpage.none", "en") for i in again.info)
     assert not [s for s in again.selectbox if s.key == "seg"]  # the sidebar offers no segment
+
+
+def test_the_segments_page_reads_in_chinese(stored):
+    ident, users, root = stored
+    from opslab.metrics.segments import Segment
+    SegmentStore(root).save(ident, Segment("上海用户", rules={"city": ["上海"]}))
+    at = open_app("zh", "views/segments.py", query={"ds": ident}, timeout=300)
+    assert not at.exception
+    assert at.title[0].value == t("segpage.title", "zh") == "人群"
+    listing = at.dataframe[0].value
+    assert listing[t("segpage.col.users", "zh")].iloc[0] == int((users["city"] == "上海").sum())
+    profile = at.dataframe[1].value
+    assert t("segpage.col.tgi", "zh") in profile.columns and t("segpage.col.segment_share", "zh") in profile.columns
+    # tiers and missing values read as words, never internal keys
+    values = set(profile[t("segpage.col.value", "zh")])
+    assert not any(v.startswith("__") for v in values)
