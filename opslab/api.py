@@ -515,12 +515,16 @@ def users(ds, of, *, as_of=None, rules=None, config=None, segment=None, **where)
     ``paying_users``, ``new_users`` with ``period=``/``grain=``), ``"tier"`` (with
     ``tier=``), or a result: behaviour retention (``cohort=``, ``k=``, ``group=``), a
     distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``), paths
-    (``level=``, ``event=``, ``left=``)."""
+    (``level=``, ``event=``, ``left=``), or a saved :class:`~opslab.metrics.segments.Segment`
+    (its members, to export)."""
     data = dataset_of(ds, segment)
     _need_buyers(data, "users")
     day = getattr(of, "as_of", None) or _day(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)  # the tier of every listed user
-    uids = people_mod.users_behind(data, of, day, used, **where)
+    if isinstance(of, segments.Segment):  # a saved segment: its members on this data
+        uids = segments.member_uids(data, of)
+    else:
+        uids = people_mod.users_behind(data, of, day, used, **where)
     frame = people_mod.user_table(data, uids, day, used)
     return UsersResult(frame=frame, config=config, as_of=day, count=len(frame))
 
@@ -547,11 +551,11 @@ def user_profile(ds, user_id, *, as_of=None, rules=None, config=None, segment=No
     return people_mod.Profile(data, uid, str(user_id), day, used, extras={"risk": risk, "clv": value})
 
 
-def segment_profile(ds, segment_to_profile, *, dimensions=None, min_users: int | None = None, top_n: int | None = None,
+def segment_profile(ds, of, *, dimensions=None, min_users: int | None = None, top_n: int | None = None,
                     segment=None):
     """A segment compared with all users (of ``segment`` when given): per attribute value the
     users in each, both shares and TGI, the most over-represented first, few-user values
     flagged (:func:`opslab.metrics.segment_profile.profile`)."""
     options = {k: v for k, v in {"min_users": min_users, "top_n": top_n}.items() if v is not None}
-    return profile_mod.profile(dataset_of(ds, segment), segments.as_segment(segment_to_profile),
+    return profile_mod.profile(dataset_of(ds, segment), segments.as_segment(of),
                                dimensions=dimensions, **options)

@@ -90,6 +90,10 @@ def test_values_beyond_top_n_are_pooled_and_the_api_returns_a_result(frames):
     assert res.as_of == ds.end and res.problems == () and len(res.frame) == 3
     size = sp.size(ds, seg)
     assert (size.users, size.total) == (len(ours), N) and size.share == pytest.approx(len(ours) / N)
+    listed = opslab.users(ds, seg)  # the members, with their attributes, to export
+    assert listed.count == len(ours) and sorted(listed.frame["user_id"]) == sorted(
+        users.loc[users["channel"] == "微信", "user_id"])
+    assert set(listed.frame["channel"]) == {"微信"}
     # the whole data set is the reference even when a segment is also given as the scope
     scoped = opslab.segment_profile(ds, seg, dimensions=["city"], segment={"channel": ["微信", "抖音"]})
     assert scoped.size.total == int(users["channel"].isin(["微信", "抖音"]).sum())
