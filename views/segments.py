@@ -88,7 +88,7 @@ with b.popover(tr("segpage.delete"), icon=":material/delete:"):
     st.caption(tr("segpage.delete_confirm", name=md(name)))
     st.button(tr("segpage.delete_yes"), key="sp_delete", type="primary", on_click=_delete)
 
-st.subheader(tr("segpage.members_title", name=md(name)))
+st.subheader(tr("segpage.members_title", name=md(name)), anchor=False)
 st.caption(tr("segpage.members_caption", n=fmt.count(len(uids), code), end=fmt.date(ds.end)))
 tier_rules, t = rules_seen(), translator()  # captured now: the export is built when clicked
 file_name = "segment_" + (re.sub(r"[^\w-]+", "_", name).strip("_")[:40] or "users")
@@ -96,7 +96,7 @@ export_buttons(lambda: segments.members_frame(ds, uids, tier_rules, t), file_nam
                tr("segpage.export_csv"), tr("segpage.export_xlsx"))
 
 # -- compared with everyone: TGI ---------------------------------------------------------------
-st.subheader(tr("segpage.profile_title", name=md(name)))
+st.subheader(tr("segpage.profile_title", name=md(name)), anchor=False)
 if not len(uids):
     st.info(tr("segpage.profile_empty"))
     st.stop()
