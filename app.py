@@ -29,6 +29,7 @@ pages = [
     st.Page("views/funnels.py", title=state.tr("funnels.nav"), icon=":material/filter_alt:", url_path="funnels"),
     st.Page("views/paths.py", title=state.tr("paths.nav"), icon=":material/route:", url_path="paths"),
     st.Page("views/users.py", title=state.tr("users.nav"), icon=":material/person_search:", url_path="users"),
+    st.Page("views/segments.py", title=state.tr("segpage.nav"), icon=":material/group:", url_path="segments"),
     st.Page("views/experiments.py", title=state.tr("experiments.nav"), icon=":material/science:",
             url_path="experiments"),
     st.Page("views/targets.py", title=state.tr("targets.title"), icon=":material/flag:",

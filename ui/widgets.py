@@ -184,10 +184,11 @@ def sample_banner() -> None:
         right.page_link("views/data.py", label=tr("app.sample_banner_button"), icon=":material/upload_file:")
 
 
-def page_start(namespace: str):
+def page_start(namespace: str, scoped: bool = True):
     """Title and one-line intro of an analysis page, the sample banner; the session's Dataset
-    limited to the segment chosen in the sidebar (:func:`ui.segments.scoped`, said at the top),
-    or the empty state and a stop when there is nothing to analyse."""
+    limited to the segment chosen in the sidebar (:func:`ui.segments.scoped`, said at the top;
+    ``scoped=False``: all users, for the page that compares segments with everyone), or the
+    empty state and a stop when there is nothing to analyse."""
     st.title(tr(f"{namespace}.title"))
     st.caption(tr(f"{namespace}.intro"))
     ds = dataset()
@@ -195,6 +196,9 @@ def page_start(namespace: str):
         empty_state()
         st.stop()
     sample_banner()
+    if not scoped:
+        segments.flash()
+        return ds
     return segments.scoped(ds)
 
 

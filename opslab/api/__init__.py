@@ -38,7 +38,8 @@ shared surface of :mod:`opslab.api.shape`. ``import opslab`` gives every public 
 
 from opslab.api.behaviour import (FunnelConfig, PathsConfig, ab_impact, ab_metrics, ab_segments, ab_test,
                                   funnel, paths)
-from opslab.api.explore import UsersResult, distribution, interval, ltv_curve, user_profile, users
+from opslab.api.explore import (UsersResult, distribution, interval, ltv_curve, segment_profile, user_profile,
+                                 users)
 from opslab.api.metrics import (BEHAVIOUR, KpiResult, RetentionConfig, RetentionResult, SegmentResult, kpis,
                                 retention, segment)
 from opslab.api.models import churn_risk, clv, forecast
@@ -54,4 +55,4 @@ __all__ = ["Result", "KpiResult", "RetentionResult", "SegmentResult", "TargetSta
            "kpis", "retention", "segment", "churn_risk", "clv", "forecast", "funnel", "paths",
            "ab_test", "ab_metrics", "ab_segments", "ab_impact", "target_status", "quarterly_report", "dataset_of",
            "distribution", "interval", "ltv_curve", "users", "user_profile", "UsersResult", "anomaly_alerts",
-           "BEHAVIOUR"]
+           "segment_profile", "BEHAVIOUR"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,11 +14,12 @@ from opslab.behaviour import people as people_mod
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import fit as lifecycle_fit
 from opslab.lifecycle.tiers import LifecycleRules
-from opslab.metrics import lead_kpis
+from opslab.metrics import lead_kpis, segments
+from opslab.metrics import segment_profile as profile_mod
 from opslab.models import churn as churn_mod
 from opslab.models import clv as clv_mod
 
-__all__ = ["distribution", "interval", "ltv_curve", "users", "user_profile", "UsersResult"]
+__all__ = ["distribution", "interval", "ltv_curve", "users", "user_profile", "UsersResult", "segment_profile"]
 
 
 def rules_for_split(data: Dataset, day, rules, cfg) -> LifecycleRules | None:
@@ -92,12 +94,16 @@ def users(ds, of, *, as_of=None, rules=None, config=None, segment=None, **where)
     ``paying_users``, ``new_users`` with ``period=``/``grain=``), ``"tier"`` (with
     ``tier=``), or a result: behaviour retention (``cohort=``, ``k=``, ``group=``), a
     distribution or interval (``bin=``, ``group=``), a funnel (``step=`` or ``dropped_at=``), paths
-    (``level=``, ``event=``, ``left=``)."""
+    (``level=``, ``event=``, ``left=``), or a saved :class:`~opslab.metrics.segments.Segment`
+    (its members, to export)."""
     data = dataset_of(ds, segment)
     need_buyers(data, "users")
     day = getattr(of, "as_of", None) or day_of(data, as_of)
     used = rules or lifecycle_fit.rules_in_force(data, day)  # the tier of every listed user
-    uids = people_mod.users_behind(data, of, day, used, **where)
+    if isinstance(of, segments.Segment):  # a saved segment: its members on this data
+        uids = segments.member_uids(data, of)
+    else:
+        uids = people_mod.users_behind(data, of, day, used, **where)
     frame = people_mod.user_table(data, uids, day, used)
     return UsersResult(frame=frame, config=config, as_of=day, count=len(frame))
 
@@ -123,3 +129,15 @@ def user_profile(ds, user_id, *, as_of=None, rules=None, config=None,
         rows = cust[cust["user_id"].astype("str") == str(user_id)] if key == "user_id" else cust.loc[[str(user_id)]]
         return rows.reset_index(drop=True)
     return people_mod.UserProfileResult(data, uid, str(user_id), day, used, extras={"risk": risk, "clv": value})
+
+
+def segment_profile(ds, of, *, as_of=None, rules=None, config=None, segment=None, dimensions=None,
+                    min_users: int | None = None, top_n: int | None = None) -> "profile_mod.SegmentProfileResult":
+    """A segment compared with all users (of ``segment`` when given): per attribute value the
+    users in each, both shares and TGI, the most over-represented first, few-user values
+    flagged (:func:`opslab.metrics.segment_profile.profile`). Attributes are read at the data's
+    end: ``as_of`` and ``rules`` are not used."""
+    options = {k: v for k, v in {"min_users": min_users, "top_n": top_n}.items() if v is not None}
+    data = dataset_of(ds, segment)
+    result = profile_mod.profile(data, segments.as_segment(of), dimensions=dimensions, **options)
+    return dataclasses.replace(result, config=config, as_of=day_of(data, None))

@@ -1,4 +1,4 @@
-"""The audit log: one JSON line per sign-in, upload, rename, deletion, download.
+"""The audit log: one JSON line per sign-in, upload, rename, deletion, download, segment saved or deleted.
 
 Lines are appended with ``O_APPEND`` (atomic for lines this short, also across the server
 processes of one host) and flushed to disk. Values are data, never markup: readers should show
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 EVENTS = ("sign_in", "sign_in_failed", "sign_in_throttled", "sign_in_refused", "session_refused", "sign_out", "upload", "open", "rename",
-          "privacy", "delete", "download", "retention_delete")
+          "privacy", "delete", "download", "retention_delete", "segment_save", "segment_delete")
 
 
 class AuditLog:

@@ -205,6 +205,10 @@ class Store:
         os.rename(self.sets / m.id, trash)
         fsync_dir(self.sets)
         shutil.rmtree(trash, ignore_errors=True)
+        try:  # its saved segments (opslab.workspace.segment_store) go with it
+            (self.root / "segments" / f"{m.id}.json").unlink()
+        except FileNotFoundError:
+            pass
         return m
 
     def prune(self, now: float | None = None) -> list[str]:

@@ -13,6 +13,7 @@ from opslab.present import formatting as fmt
 from opslab.behaviour import paths as pt
 from opslab.core.i18n import t
 from opslab.dataset.load import load_sample, sample_dir
+from opslab.workspace.segment_store import SegmentStore
 from tests.app.conftest import open_app
 from ui.safe import md
 
@@ -135,14 +136,15 @@ def test_funnel_page_in_both_languages_and_order_mode_changes_results():
     assert "整体转化率" in _metrics(zh)
 
 
-def test_funnel_split_and_dropped_users_become_a_segment_on_the_overview():
+def test_funnel_split_and_dropped_users_become_a_segment_on_the_overview(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))  # the segment is stored with the sample's key
     at = open_app("en", "views/funnels.py")
     charts = len(at.get("vega_lite_chart"))
     at.selectbox(key="fn_by").set_value("channel").run()
     assert not at.exception and len(at.get("vega_lite_chart")) == charts + 1
     at.button(key="fn_save_segment").click().run()
     assert not at.exception
-    segments = at.session_state["segments"]
+    segments = SegmentStore(tmp_path).load(at.session_state["dataset_source"]["key"])
     name, seg = next(iter(segments.items()))
     assert seg.kind == "list" and len(seg.users) > 0
     at.selectbox(key="seg").set_value(name).run()  # the sidebar: every screen for these users only

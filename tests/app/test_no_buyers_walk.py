@@ -33,7 +33,7 @@ PAGES = re.findall(r'st\.Page\("views/(\w+)\.py"', (ROOT / "app.py").read_text(e
 #: A number as a screen writes one: 0, 18,955, ¥1.9M, ¥5.1万, 45.4%, +3.0%, 1:0.90.
 NUMBER = re.compile(r"^[-+−]?\s*(1:)?[¥$€£]?\s*\d[\d,.]*\s*(%|万|亿|[KMB])?$")
 #: Screens whose whole content follows customers: each says so and shows nothing else.
-CUSTOMER_PAGES = {"lifecycle", "churn", "users", "funnels", "paths", "experiments"}
+CUSTOMER_PAGES = {"lifecycle", "churn", "users", "funnels", "paths", "experiments", "segments"}
 #: The reason each screen with figures gives (beside the sidebar's "no buyer id").
 REASONS = {"overview": ["overview.no_buyers_help"], "targets": ["targets.no_buyers"],
            "forecast": ["forecastpage.no_buyers_drivers", "forecastpage.lc.no_buyers"],

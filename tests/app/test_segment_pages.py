@@ -199,15 +199,17 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
         "gmv", opslab.kpis(full, "month").frame.loc[period, "gmv"], EN, "CNY")
 
 
-def test_a_segment_in_the_link_reads_in_chinese_and_an_empty_one_says_why(segment_data):
+def test_a_segment_in_the_link_reads_in_chinese_and_an_empty_one_says_why(segment_data, tmp_path, monkeypatch):
     """The sidebar's choice is in the link (``seg``); the banner and the lead cards' notes in
     Chinese; a segment none of whose users is in the data stops the page with its reason."""
     from opslab.metrics.segments import Segment
+    from opslab.workspace.segment_store import SegmentStore
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
     seg_ds, ids, _ = segment_data
-    at = open_app("zh", None, run=False, timeout=300, query={"seg": "抖音用户"})
-    at.session_state["segments"] = {"抖音用户": Segment("抖音用户", rules={"channel": [CHANNEL]}),
-                                    "nobody": Segment("nobody", users=["no-such-user"])}
-    at.run()
+    key = open_app("zh").session_state["dataset_source"]["key"]  # the sample's: segments are stored under it
+    SegmentStore(tmp_path).save(key, Segment("抖音用户", rules={"channel": [CHANNEL]}))
+    SegmentStore(tmp_path).save(key, Segment("nobody", users=["no-such-user"]))
+    at = open_app("zh", None, timeout=300, query={"seg": "抖音用户"})
     assert not at.exception
     full = opslab.load_sample()
     assert any(i.value == t("segments.banner", "zh", name=md("抖音用户"), n=fmt.count(len(ids), "zh"),
@@ -219,7 +221,10 @@ def test_a_segment_in_the_link_reads_in_chinese_and_an_empty_one_says_why(segmen
     assert any(w.value == t("segments.empty", "zh", name="nobody") for w in at.warning)
 
 
-def test_a_link_naming_a_segment_this_session_lacks_says_so():
-    at = open_app("en", "views/overview.py", query={"seg": "VIP"}, timeout=300)
+def test_a_link_naming_a_segment_this_data_set_lacks_says_so_without_echoing_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSLAB_DATA_DIR", str(tmp_path))
+    at = open_app("en", "views/overview.py", query={"seg": "VIP [call us](https://evil.example)"}, timeout=300)
     assert not at.exception
-    assert any(w.value == t("segments.not_here", EN, name=md("VIP")) for w in at.warning)
+    assert any(w.value == t("segments.not_here", EN) for w in at.warning)
+    shown = [m.value for m in list(at.warning) + list(at.markdown) + list(at.caption) + list(at.info)]
+    assert not any("evil" in text for text in shown)
