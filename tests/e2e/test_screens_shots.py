@@ -15,8 +15,10 @@ from tests.number_style import follows, kind_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-PAGES = ("", "lifecycle", "churn", "forecast", "funnels", "paths", "experiments", "targets", "report",
-         "data", "glossary")
+#: Every page of app.py by its address ("" is the Overview); tests/test_house_rules.py checks
+#: that none is missing.
+PAGES = ("", "lifecycle", "churn", "forecast", "funnels", "paths", "users", "segments", "experiments", "targets",
+         "report", "subscriptions", "data", "glossary")
 LOCALES = Path(__file__).resolve().parents[2] / "opslab" / "present" / "locales"
 RAW = re.compile(r"(?<![\w.])(None|True|False|nan|NaN)(?![\w.])")
 
