@@ -226,7 +226,7 @@ def test_user_profile_tells_one_users_story():
     s = p.summary.iloc[0]
     assert s["events"] == len(mine_ev)
     assert s["orders"] == (mine_od["status"] == "paid").sum()
-    assert s["spend"] == pytest.approx(mine_od.loc[mine_od["status"] == "paid", "amount"].sum())
+    assert s["gmv"] == pytest.approx(mine_od.loc[mine_od["status"] == "paid", "amount"].sum())
     whole = pd.concat([p.timeline(page=i, per_page=7) for i in range(50)], ignore_index=True)
     assert len(whole) == len(mine_ev) + len(mine_od)
     assert whole["t"].is_monotonic_decreasing
@@ -253,7 +253,7 @@ def test_a_parquet_source_gives_the_same_answers(tmp_path):
     pa_, pb = opslab.user_profile(ds, who), opslab.user_profile(src, who)
     pd.testing.assert_frame_equal(pa_.timeline(per_page=500), pb.timeline(per_page=500))
     pd.testing.assert_frame_equal(pa_.event_counts, pb.event_counts)
-    cols = ["uid", "user_id", "active_days", "events", "orders", "spend", "tier"]
+    cols = ["uid", "user_id", "active_days", "events", "orders", "gmv", "tier"]
     pd.testing.assert_frame_equal(pa_.summary[cols], pb.summary[cols])
 
 
@@ -295,7 +295,7 @@ def test_spend_and_ltv_are_net_of_refunds_as_gmv_is():
     gmv = catalogue_values.values(ds, "gmv", "month").sum()
     assert gmv < catalogue_values.values(gross, "gmv", "month").sum()
     every = people.user_table(ds, ds.users["uid"].to_numpy(), ds.end)
-    assert every["spend"].sum() == pytest.approx(gmv)
+    assert every["gmv"].sum() == pytest.approx(gmv)
     dist = opslab.distribution(ds, "spend")
     assert float((dist.stats["mean"] * dist.stats["users"]).sum()) == pytest.approx(gmv)
     days = tuple(range(0, 150))
@@ -303,7 +303,7 @@ def test_spend_and_ltv_are_net_of_refunds_as_gmv_is():
             < opslab.ltv_curve(gross, days=days).cells["revenue"].sum())
     plain = Dataset.from_tables(events=events, users=users)
     assert not plain.has_amounts
-    assert people.user_table(plain, [0, 1], plain.end)["spend"].isna().all()
+    assert people.user_table(plain, [0, 1], plain.end)["gmv"].isna().all()
     for call in (lambda: opslab.distribution(plain, "spend"), lambda: opslab.ltv_curve(plain)):
         with pytest.raises(opslab.OpsLabError):
             call()
