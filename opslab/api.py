@@ -457,8 +457,8 @@ def _explore_config(config, settings) -> "explore_mod.ExploreConfig":
 
 
 def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None, segment=None, **settings):
-    """Per-user ``measure`` (events, active_days, orders, spend) of users active up to
-    ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
+    """Per-user ``measure`` (events, active_days, orders, gmv; "spend": gmv's old name) of users
+    active up to ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
     ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
     data, cfg = dataset_of(ds, segment), _explore_config(config, settings)
     _need_buyers(data, "distribution")

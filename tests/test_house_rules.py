@@ -288,7 +288,7 @@ PER_USER_ELSEWHERE = {
                         "for the distribution screen, not as of a day",
     "explore_v_active_days": "behaviour/explore.sql: as explore_v_events",
     "explore_v_orders": "behaviour/explore.sql: as explore_v_events",
-    "explore_v_spend": "behaviour/explore.sql: as explore_v_events (net of refunds)",
+    "explore_v_gmv": "behaviour/explore.sql: as explore_v_events (GMV: net of refunds)",
     "ab_user_metrics": "behaviour/experiments.sql: an A/B test's outcomes per assigned user, counted "
                        "from each user's exposure, not as of a day",
 }

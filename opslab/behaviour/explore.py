@@ -41,7 +41,11 @@ from opslab.lifecycle.tiers import LifecycleRules, segment as tier_segment
 ALL, OTHER, NONE = "__all__", "__other__", "__none__"
 GRAINS = ("day", "week", "month")
 MODES = ("on", "on_or_after")
-MEASURES = ("events", "active_days", "orders", "spend")
+#: Per-user measures of a period: events, active days, paid orders and GMV (the paid amount less
+#: refund rows, the catalogue's GMV per user; the feature table's ``spend`` is the paid amount).
+MEASURES = ("events", "active_days", "orders", "gmv")
+#: Deprecated measure names: "spend" was the GMV measure's old name.
+MEASURE_ALIASES = {"spend": "gmv"}
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 #: count bins' lower edges: 1, 2, 3, 4, 5, 6-7, 8-10, 11-15, 16-20, 21-30, 31-50, 51-100, ...
 COUNT_EDGES = (0, 1, 2, 3, 4, 5, 6, 8, 11, 16, 21, 31, 51, 101, 201, 501, 1001, 2001, 5001, 10001)
@@ -410,9 +414,10 @@ def _shape_bins(raw: pd.DataFrame, edges, labeller, lo_col="lo", hi_col="hi") ->
 
 def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None) -> DistributionResult:
     """Per-user ``measure`` over users active in ``[start, day]``, in readable bins."""
+    measure = MEASURE_ALIASES.get(measure, measure)
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
-    if measure == "spend" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
+    if measure == "gmv" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
         raise OpsLabError("explore.no_amounts")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
     start, stop = _range(ds, cfg.start, day)
@@ -424,9 +429,9 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     else:
         lo, hi = float(stats["min"].min()), float(stats["max"].max())
         pos = float(stats["min_positive"].min()) if stats["min_positive"].notna().any() else None
-        edges = money_edges(lo, hi, positive=pos) if measure == "spend" else count_edges(lo, hi)
+        edges = money_edges(lo, hi, positive=pos) if measure == "gmv" else count_edges(lo, hi)
     raw = _value_bins(ds, groups, values, params, edges)
-    integer = measure != "spend"
+    integer = measure != "gmv"
     bins = _shape_bins(raw, edges, lambda lo, hi: _label(lo, hi, integer))
     return DistributionResult(measure, bins, stats, ds.currency, cfg, day)
 

@@ -374,3 +374,31 @@ def test_the_users_behind_every_retention_cell_are_the_brute_force_users(case):
                 assert got.count == row.retained
                 checked += bool(row.retained)
             assert checked > 3
+
+
+def test_period_measures_are_the_feature_tables_windows():
+    """The distribution's per-user values of a period ending on the as-of day are the per-user
+    feature table's windowed figures (one definition): active days and paid orders in the last N
+    days; its GMV is the table's paid amount in the window less the refund rows (so it is named
+    gmv, not spend); "spend" still names the same measure."""
+    from opslab.behaviour import explore as ex
+    from opslab.dataset import features
+    events, orders, users = random_tables(5)
+    paid = orders[orders["status"] == "paid"].head(6)
+    back = paid.assign(amount=-paid["amount"] / 2, order_time=paid["order_time"] + pd.Timedelta(days=1),
+                       status="refunded", order_id=[f"r{i}" for i in range(len(paid))])
+    ds = Dataset.from_tables(events=events, orders=pd.concat([orders, back], ignore_index=True), users=users)
+    n = 40
+    start = pd.Timestamp(ds.end) - pd.Timedelta(days=n - 1)
+    params = {"start": start, "stop": pd.Timestamp(ds.end) + pd.Timedelta(days=1)}
+    f = features.user_features(ds, ds.end, activity_days=(n,), paid_windows=((0, n),)).set_index("uid")
+    got = {m: ds.engine.sql(ex.per_user_values(ds, f"explore_v_{m}", params)).set_index("uid")["v"]
+           for m in ("active_days", "orders", "gmv")}
+    active = f.index[f[features.activity_column(n)] > 0]
+    assert len(active) > 10 and set(got["active_days"].index) == set(active)
+    orders_n, spend_n = features.paid_columns(0, n)
+    np.testing.assert_array_equal(got["active_days"].loc[active], f.loc[active, features.activity_column(n)])
+    np.testing.assert_array_equal(got["orders"].loc[active], f.loc[active, orders_n])
+    gap = f.loc[active, spend_n] - got["gmv"].loc[active]
+    assert (gap >= -1e-9).all() and gap.sum() > 0  # the refunds in the window, nothing else
+    assert opslab.distribution(ds, "spend").measure == opslab.distribution(ds, "gmv").measure == "gmv"
