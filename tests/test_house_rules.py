@@ -392,16 +392,16 @@ PER_USER_ELSEWHERE = {
     "lifecycle_user_m1": "lifecycle/lifecycle.sql: the M1 retention flag (active in the calendar month "
                          "after the signup month), a retention figure, not a feature as of a day",
     "churn_label_window": "models/churn.sql: who is active or pays AFTER the cutoff: the label, not a feature",
-    "people_facts": "behaviour/people.sql: one user's story, with spend net of refunds (GMV) and event "
-                    "counts, which the feature table does not define",
+    "people_events_refunds": "behaviour/people.sql: a user's events and the refund rows GMV subtracts, "
+                             "which the feature table does not define (the rest of a user's story "
+                             "is read from it)",
     "explore_v_events": "behaviour/explore.sql: per-user values inside a chosen period [start, stop) "
                         "for the distribution screen, not as of a day",
     "explore_v_active_days": "behaviour/explore.sql: as explore_v_events",
     "explore_v_orders": "behaviour/explore.sql: as explore_v_events",
-    "explore_v_spend": "behaviour/explore.sql: as explore_v_events (net of refunds)",
+    "explore_v_gmv": "behaviour/explore.sql: as explore_v_events (GMV: net of refunds)",
     "ab_user_metrics": "behaviour/experiments.sql: an A/B test's outcomes per assigned user, counted "
                        "from each user's exposure, not as of a day",
-    "whatif_spend_between": "models/forecast.sql: spend between two chosen days for the what-if",
 }
 _SQL_COMMENT = re.compile(r"--[^\n]*")
 #: grouped by the user alone (a user and a period, a cohort or a variant is another figure)

@@ -149,12 +149,12 @@ def banner(ds) -> None:
 EXPORT_COLUMNS = {"user_id": "segpage.export.user_id", "signup_day": "users.signup",
                   "first_active": "users.first_active", "last_active": "users.last_active",
                   "active_days": "users.active_days", "events": "users.events", "orders": "users.orders",
-                  "spend": "users.spend", "tier": "users.tier"}
+                  "gmv": "users.gmv", "tier": "users.tier"}
 
 
 def members_frame(ds, uids, rules, t) -> pd.DataFrame:
     """A segment's members for a spreadsheet: id, attributes, signup, first and last active
-    day, active days, events, paid orders and amount (headed with the currency), tier, headers
+    day, active days, events, paid orders and GMV to date (headed with the currency), tier, headers
     and tiers in the language of ``t`` (:func:`ui.state.translator`)."""
     table = people.user_table(ds, uids, ds.end, rules).drop(columns=["uid"])
     table["tier"] = table["tier"].map(lambda x: t(f"lifecycle.tier.{x}") if isinstance(x, str) else "")

@@ -216,8 +216,10 @@ def power_panel():
                           key="ab_plan_mde")
     daily = p2.number_input(tr("experiments.plan_daily"), min_value=0.01, value=per_day, format="%.2f",
                             key="ab_plan_daily")
-    plan = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha, sequential=seq_method)
-    fixed = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha)["n_per_variant"]
+    plan = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha, power=config.power,
+                         sequential=seq_method)
+    fixed = ex.power_plan(base["mean_c"], sd, mde / 100, daily, n_now, alpha=alpha,
+                          power=config.power)["n_per_variant"]
     q1, q2, q3 = st.columns(3)
     factor = plan["n_per_variant"] / fixed if math.isfinite(fixed) and fixed > 0 else float("nan")
     q1.metric(tr("experiments.n_needed"), "–" if not math.isfinite(plan["n_per_variant"]) else fmt.integer(math.ceil(plan["n_per_variant"])), border=True,

@@ -37,11 +37,11 @@ a, b, c, d = st.columns(4)
 a.metric(tr("users.tier_now"), tier_label.get(s["tier"], tr("users.none")), border=True)
 b.metric(tr("users.active_days"), fmt.count(s["active_days"], code), border=True)
 c.metric(tr("users.orders"), fmt.count(s["orders"], code), border=True)
-d.metric(tr("users.spend"), fmt.money(s["spend"], code, exact=True, currency=cur),
+d.metric(tr("users.gmv"), fmt.money(s["gmv"], code, exact=True, currency=cur),
          border=True)
 
 attrs = [c for c in profile.summary.columns
-         if c not in ("uid", "user_id", "tier", "active_days", "events", "orders", "spend",
+         if c not in ("uid", "user_id", "tier", "active_days", "events", "orders", "gmv",
                       "signup_day", "first_active", "last_active")]
 rows = [(tr("users.signup"), fmt.date(s["signup_day"]) if pd.notna(s["signup_day"]) else tr("users.none")),
         (tr("users.first_active"), fmt.date(s["first_active"]) if pd.notna(s["first_active"]) else tr("users.none")),

@@ -37,8 +37,8 @@ def explore_config(config, settings) -> "explore_mod.ExploreConfig":
 
 def distribution(ds, measure: str = "events", *, as_of=None, rules=None, config=None,
                  segment=None, **settings) -> explore_mod.DistributionResult:
-    """Per-user ``measure`` (events, active_days, orders, spend) of users active up to
-    ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
+    """Per-user ``measure`` (events, active_days, orders, gmv; "spend": gmv's old name) of users
+    active up to ``as_of`` in readable bins (a DistributionResult: ``.frame``/``.bins``, ``.stats``);
     ``by``, ``segment``, ``start`` as :class:`ExploreConfig`."""
     data, cfg = dataset_of(ds, segment), explore_config(config, settings)
     need_buyers(data, "distribution")

@@ -41,7 +41,11 @@ from opslab.engine.base import sql_catalog
 
 GRAINS = ("day", "week", "month")
 MODES = ("on", "on_or_after")
-MEASURES = ("events", "active_days", "orders", "spend")
+#: Per-user measures of a period: events, active days, paid orders and GMV (the paid amount less
+#: refund rows, the catalogue's GMV per user; the feature table's ``spend`` is the paid amount).
+MEASURES = ("events", "active_days", "orders", "gmv")
+#: Deprecated measure names: "spend" was the GMV measure's old name.
+MEASURE_ALIASES = {"spend": "gmv"}
 LTV_DAYS = tuple(range(0, 31)) + (45, 60, 90, 120, 150, 180, 270, 365, 540, 730)
 
 
@@ -215,9 +219,10 @@ def behaviour_retention(ds: Dataset, grain: str, cfg: ExploreConfig, day, rules=
 
 def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None) -> DistributionResult:
     """Per-user ``measure`` over users active in ``[start, day]``, in readable bins."""
+    measure = MEASURE_ALIASES.get(measure, measure)
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
-    if measure == "spend" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
+    if measure == "gmv" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
         raise OpsLabError("explore.no_amounts")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
     start, stop = period_range(ds, cfg.start, day)
@@ -229,9 +234,9 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     else:
         lo, hi = float(stats["min"].min()), float(stats["max"].max())
         pos = float(stats["min_positive"].min()) if stats["min_positive"].notna().any() else None
-        edges = money_edges(lo, hi, positive=pos) if measure == "spend" else count_edges(lo, hi)
+        edges = money_edges(lo, hi, positive=pos) if measure == "gmv" else count_edges(lo, hi)
     raw = value_bins(ds, groups, values, params, edges)
-    integer = measure != "spend"
+    integer = measure != "gmv"
     bins = shape_bins(raw, edges, lambda lo, hi: bin_label(lo, hi, integer))
     return DistributionResult(measure, bins, stats, ds.currency, cfg, day)
 

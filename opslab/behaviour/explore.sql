@@ -113,9 +113,10 @@ FROM (SELECT DISTINCT uid FROM user_day WHERE day >= CAST($start AS DATE) AND da
 LEFT JOIN (SELECT uid, sum(n_orders) AS n FROM paid_day
            WHERE day >= CAST($start AS DATE) AND day < CAST($stop AS DATE) GROUP BY uid) p ON p.uid = a.uid
 
--- name: explore_v_spend
--- Paid amount per user active in [$start, $stop) (0 for active users without an order), net
--- of refunds as GMV is (refund_day's net_less on the refund's own day; 0 under the gross rule).
+-- name: explore_v_gmv
+-- GMV per user active in [$start, $stop) (0 for active users without an order): the paid
+-- amount net of refunds as the catalogue's GMV is (refund_day's net_less on the refund's own
+-- day; 0 under the gross rule) -- not the feature table's "spend", which is the paid amount.
 SELECT a.uid, CAST(coalesce(p.s, 0) AS DOUBLE) AS v
 FROM (SELECT DISTINCT uid FROM user_day WHERE day >= CAST($start AS DATE) AND day < CAST($stop AS DATE)) a
 LEFT JOIN (SELECT uid, sum(gmv) AS s

@@ -24,8 +24,9 @@ from opslab.behaviour import explore_groups as xg
 from opslab.behaviour.funnel_sql import _columns
 from opslab.behaviour.funnels import FunnelResult
 from opslab.behaviour.paths import PathResult
-from opslab.core.periods import period_start, shift
+from opslab.core.periods import as_of_day, period_start, shift
 from opslab.core.problems import OpsLabError
+from opslab.dataset import features
 from opslab.dataset.dataset import Dataset
 from opslab.engine.base import sql_catalog
 from opslab.lifecycle.tiers import TIERS, LifecycleRules, snapshot_dates, tier_history
@@ -131,35 +132,73 @@ def _funnel_users(res: FunnelResult, step=None, dropped_at=None) -> np.ndarray:
 
 
 def facts_on(ds: Dataset, day) -> pd.DataFrame:
-    """Every user's activity and value up to ``day`` (one engine query, memoised per data set
-    and day; ordered by uid)."""
-    return ds.memo(("people_facts", str(day)), lambda: ds.engine.run("people_facts", last=str(day)))
+    """Every user's activity and value up to ``day``, one row per user of the data set (index
+    ``uid`` 0..n-1; memoised per data set and day).
+
+    Signup, first and last active day, active days, paid orders and the paid amount are the
+    per-user feature table's (:func:`opslab.dataset.features.user_features`, the one definition
+    shared with the lifecycle tiers, RFM, churn and CLV). Only two columns are this module's:
+    ``events`` (events up to ``day``) and ``gmv``: the user's GMV to date, the catalogue's GMV
+    (paid amount less refund rows under the net rule) summed over the user's days, where the
+    feature table's ``spend`` is the paid amount alone. A user who had not appeared by ``day``
+    has no days (NaT) and zero counts.
+    """
+    day = as_of_day(day, ds.end)
+
+    def compute() -> pd.DataFrame:
+        f = features.user_features(ds, day)
+        uid = f["uid"].to_numpy(dtype=np.int64)
+        out = pd.DataFrame(index=pd.RangeIndex(ds.n_users, name="uid"))
+        stamp = np.datetime64(day, "D")
+        for col, since in (("signup_day", "days_since_signup"), ("first_active", "days_since_first_active"),
+                           ("last_active", "days_since_last_active")):
+            days = np.full(ds.n_users, np.datetime64("NaT"), dtype="datetime64[D]")
+            back = f[since].to_numpy(dtype="float64")
+            ok = ~np.isnan(back)
+            days[uid[ok]] = stamp - back[ok].astype("int64")
+            out[col] = days.astype("datetime64[ns]")
+        for col, src in (("active_days", "active_days"), ("orders", "orders")):
+            values = np.zeros(ds.n_users, dtype=np.int64)
+            values[uid] = f[src].to_numpy(dtype=np.int64)
+            out[col] = values
+        extra = ds.engine.run("people_events_refunds", last=str(day))
+        events = np.zeros(ds.n_users, dtype=np.int64)
+        net_less = np.zeros(ds.n_users)
+        if len(extra):
+            at = extra["uid"].to_numpy(dtype=np.int64)
+            events[at] = extra["events"].to_numpy(dtype=np.int64)
+            net_less[at] = extra["net_less"].to_numpy(dtype="float64", na_value=0.0)
+        spend = np.zeros(ds.n_users)
+        spend[uid] = f["spend"].to_numpy(dtype="float64")
+        out["events"] = events
+        out["gmv"] = spend - net_less
+        return out
+
+    return ds.memo(("people_facts", str(day)), compute)
 
 
 def user_table(ds: Dataset, uids, day, rules: LifecycleRules | None = None) -> pd.DataFrame:
     """One row per user of ``uids``: user_id, attributes, signup, first and last active day,
-    active days, events, orders and spend up to ``day``, and lifecycle tier on ``day``."""
+    active days, events, orders and GMV to date (:func:`facts_on`) up to ``day``, and
+    lifecycle tier on ``day``."""
     uids = np.asarray(uids, dtype=np.int64)
-    every = facts_on(ds, day)
-    facts = every.iloc[np.searchsorted(every["uid"].to_numpy(), uids)] if len(uids) else every.iloc[:0]
+    facts = facts_on(ds, day).iloc[uids]
     users = ds.users
     out = pd.DataFrame({"uid": uids})
     out["user_id"] = users["user_id"].to_numpy()[uids]
     for col in _columns(users):
         out[col] = users[col].to_numpy()[uids]
-    for col in ("signup_day", "first_active", "last_active"):
-        out[col] = pd.to_datetime(facts[col].to_numpy())
-    for col in ("active_days", "events", "orders", "spend"):
+    for col in ("signup_day", "first_active", "last_active", "active_days", "events", "orders", "gmv"):
         out[col] = facts[col].to_numpy()
-    if not ds.has_amounts:  # a log without amounts: spend is absent, never 0
-        out["spend"] = np.nan
+    if not ds.has_amounts:  # a log without amounts: GMV is absent, never 0
+        out["gmv"] = np.nan
     out["tier"] = xg.tiers_on(ds, rules, day).reindex(out["uid"]).to_numpy()
     return out
 
 
 class UserProfileResult:
     """One user's story. ``summary`` (one row: attributes, signup, first and last active day,
-    active days, events, orders, spend, tier); ``timeline(page, per_page, events)``; the
+    active days, events, orders, GMV to date, tier); ``timeline(page, per_page, events)``; the
     event names they did (``event_counts``); ``tiers`` (their tier at each month end, built on
     first use); ``risk`` and ``clv`` when the caller gives how to get them."""
 

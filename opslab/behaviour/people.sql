@@ -18,29 +18,17 @@ SELECT uid FROM user_first
 WHERE NOT censored AND CAST(date_trunc($grain, signup_day) AS DATE) = CAST($period AS DATE)
 ORDER BY uid;
 
--- name: people_facts
--- Per user (every registered user, by uid): signup, first and last active day, active days,
--- events, paid orders and paid amount (net of refunds, as GMV) up to $last. Built once per
--- data set and day; a list of users takes its rows.
-WITH a AS (
-    SELECT uid, count(*) AS active_days, sum(n_events) AS events, max(day) AS last_active
-    FROM user_day WHERE day <= CAST($last AS DATE) GROUP BY uid
-),
-p AS (
-    SELECT uid, sum(n_orders) AS orders, sum(gmv) AS spend
-    FROM (SELECT uid, day, n_orders, gmv FROM paid_day
-          UNION ALL SELECT uid, day, 0 AS n_orders, -net_less AS gmv FROM refund_day WHERE net_less > 0) m
-    WHERE day <= CAST($last AS DATE) GROUP BY uid
-)
-SELECT f.uid, f.signup_day, f.first_active, a.last_active,
-       CAST(coalesce(a.active_days, 0) AS BIGINT) AS active_days,
-       CAST(coalesce(a.events, 0) AS BIGINT) AS events,
-       CAST(coalesce(p.orders, 0) AS BIGINT) AS orders,
-       CAST(coalesce(p.spend, 0) AS DOUBLE) AS spend
-FROM user_first f
-LEFT JOIN a ON a.uid = f.uid
-LEFT JOIN p ON p.uid = f.uid
-ORDER BY f.uid;
+-- name: people_events_refunds
+-- Per user, up to $last: events, and the refunds GMV subtracts beyond the paid orders
+-- (refund_day.net_less, the net rule) -- the two figures of a user's story that the per-user
+-- feature table (opslab/dataset/features.sql) does not define; the active days, orders and paid
+-- amount are read from that table (people.facts_on). Users with neither are omitted.
+SELECT uid, CAST(sum(events) AS BIGINT) AS events, CAST(sum(net_less) AS DOUBLE) AS net_less
+FROM (SELECT uid, n_events AS events, 0 AS net_less FROM user_day WHERE day <= CAST($last AS DATE)
+      UNION ALL
+      SELECT uid, 0 AS events, net_less FROM refund_day WHERE net_less > 0 AND day <= CAST($last AS DATE)) m
+GROUP BY uid
+ORDER BY uid;
 
 -- name: people_events
 -- Every event by user (uid, then time): built once per data set for the user look-up, so that

@@ -164,6 +164,24 @@ def period_end(label, grain: str) -> pd.Timestamp:
     return shift(period_start(label, grain), grain, 1) - pd.Timedelta(days=1)
 
 
+def compared_days(other_start, other_end, complete: bool, days: int) -> tuple[dt.date, dt.date]:
+    """The days of a comparison period (环比 / 同比: ``other_start``..``other_end``) that a
+    period is compared with: all of them when the period is complete, else the first ``days``
+    days (a period still running, compared on as many days as it has run). The one rule the
+    Overview's cards (:func:`opslab.metrics.kpi_table.kpi_cards`) and the report's KPI table
+    and why (:mod:`opslab.report.content`) read.
+
+    >>> compared_days("2026-07-01", "2026-09-30", True, 31)
+    (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+    >>> compared_days("2026-07-01", "2026-09-30", False, 31)
+    (datetime.date(2026, 7, 1), datetime.date(2026, 7, 31))
+    """
+    start, end = as_of_day(other_start), as_of_day(other_end)
+    if complete:
+        return start, end
+    return start, min(start + dt.timedelta(days=max(int(days), 1) - 1), end)
+
+
 def period_days(label, grain: str) -> pd.DatetimeIndex:
     """Every day of the period labelled ``label``.
 

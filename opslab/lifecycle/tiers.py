@@ -94,6 +94,15 @@ def feature_names(rules: LifecycleRules = LifecycleRules()) -> dict[str, str]:
             "spend": f"spend_{v}", "monthly": f"monthly_spend_{v}", "orders": f"orders_{v}"}
 
 
+def shared_features(ds: Dataset, as_of=None, rules: LifecycleRules = LifecycleRules()) -> pd.DataFrame:
+    """The shared per-user feature table (:func:`opslab.dataset.features.user_features`) as of
+    a day with the windows the tiers read: the memo entry the tiers use, so another reader
+    of the same day (the what-if's spend per tier) adds no query."""
+    w, p, v = rules.windows
+    return features.user_features(ds, as_of_day(as_of, ds.end), activity_days=(w, 2 * w, p),
+                                  paid_windows=((0, v),))
+
+
 def user_features(ds: Dataset, as_of=None, rules: LifecycleRules = LifecycleRules()) -> pd.DataFrame:
     """Per-user features as of a day (default ``ds.end``), one row per registered user.
 
@@ -115,7 +124,7 @@ def user_features(ds: Dataset, as_of=None, rules: LifecycleRules = LifecycleRule
     w, p, v = rules.windows
 
     def compute():
-        shared = features.user_features(ds, day, activity_days=(w, 2 * w, p), paid_windows=((0, v),))
+        shared = shared_features(ds, day, rules)
         raw = shared.loc[shared["registered"].to_numpy()]
         tenure = raw["days_since_signup"].to_numpy(dtype="int32")
         last = raw["days_since_last_active"].to_numpy(dtype="float64")

@@ -104,18 +104,42 @@ def kpis(ds: Dataset, grain: str = "month", config: MetricConfig = MetricConfig(
         # Signups older than the data (a users table) must not add empty periods before it.
         out = out[[period_end(p, grain) >= first for p in out.index]]
         counts = [c for c in out.columns if c not in ("wau", "mau")]  # early WAU/MAU stay unknown
-        out = out.fillna({c: 0 for c in counts})  # without buyers, without_buyers() makes them NaN below
-        out["stickiness"] = _ratio(out["dau"], out["mau"])
-        out["arpu"] = _ratio(out["gmv"], out["active_users"])
-        out["arppu"] = _ratio(out["gmv"], out["paying_users"])
-        out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
-        out["paid_rate"] = _ratio(out["paying_users"], out["active_users"])
+        out = _ratios(out.fillna({c: 0 for c in counts}))  # without buyers, without_buyers() makes them NaN below
         out["complete"] = [(p >= first) and (period_end(p, grain) <= last) for p in out.index]
         # A cohort's conversion is final once its last signup day has had the full window.
         window = pd.Timedelta(days=config.conversion_days - 1)
         out["conversion_complete"] = [(p >= first) and (period_end(p, grain) + window <= last) for p in out.index]
         return without_buyers(ds, without_money(ds, out))
     return ds.memo(("kpi_frame", grain, config), compute)
+
+
+def _ratios(out: pd.DataFrame) -> pd.DataFrame:
+    """The ratio KPIs of a frame of period means and totals (one definition for the periods
+    of :func:`kpis` and the days of :func:`window_kpis`)."""
+    out["stickiness"] = _ratio(out["dau"], out["mau"])
+    out["arpu"] = _ratio(out["gmv"], out["active_users"])
+    out["arppu"] = _ratio(out["gmv"], out["paying_users"])
+    out["paid_conversion"] = _ratio(out["converted"], out["new_users"])
+    out["paid_rate"] = _ratio(out["paying_users"], out["active_users"])
+    return out
+
+
+def window_kpis(ds: Dataset, grain: str, start, end, config: MetricConfig = MetricConfig()) -> pd.Series:
+    """Every KPI of :func:`kpis` over the days ``start``..``end`` of one period of ``grain``
+    (the first days of a comparison period that a running period is compared with), from the
+    same daily means and the same period-totals query."""
+    s, e = pr.as_of_day(start), pr.as_of_day(end)
+
+    def compute():
+        d = daily(ds)
+        d = d[(d.index >= pd.Timestamp(s)) & (d.index <= pd.Timestamp(e))]
+        out = pd.DataFrame([d[["dau", "wau", "mau"]].mean()], index=pd.DatetimeIndex([pd.Timestamp(s)], name="period"))
+        totals = period_totals(ds, grain, s, e, conversion_days=config.conversion_days)
+        out = out.join(totals, how="left")
+        counts = [c for c in out.columns if c not in ("dau", "wau", "mau")]
+        out = _ratios(out.fillna({c: 0 for c in counts}))
+        return without_buyers(ds, without_money(ds, out)).iloc[0]
+    return ds.memo(("kpi_window", grain, s, e, config), compute)
 
 
 def without_money(ds: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
@@ -174,18 +198,32 @@ def kpi_cards(ds: Dataset, grain: str, start=None, config: MetricConfig = Metric
     ``pop_change`` / ``yoy_change`` follow :func:`opslab.metrics.catalogue.change`: a difference for
     rates (0.021 = 2.1 百分点), a relative change for amounts and counts.
 
-    ``start`` defaults to the latest complete period. A comparison is given only when its
-    period lies completely inside the data.
+    ``start`` defaults to the latest complete period. A complete period is compared with the
+    whole comparison period, a period still running (it holds the data's last day) with the
+    same number of days from the comparison period's start (:func:`opslab.core.periods.compared_days`,
+    the report's rule too); a comparison is given only when its days lie inside the data.
     """
     frame = kpis(ds, grain, config)
     if start is None:
         start = default_period(ds, grain, config)
     start = period_start(start, grain)
+    first, last = pd.Timestamp(ds.start), pd.Timestamp(ds.end)
+    running = start >= first and period_end(start, grain) > last
+    days = (last - start).days + 1
+
+    def compared(other: pd.Timestamp, name: str) -> float:
+        if not running:
+            return _lookup(frame, other, name, need_complete=True)
+        a, b = pr.compared_days(other, period_end(other, grain), False, days)
+        if pd.Timestamp(a) < first:
+            return float("nan")
+        return float(window_kpis(ds, grain, a, b, config)[name])
+
     rows = []
     for name in names or KPIS:
         value = _lookup(frame, start, name)
-        prev = _lookup(frame, shift_period(start, grain, -1), name, need_complete=True)
-        yoy = _lookup(frame, year_ago(start, grain), name, need_complete=True)
+        prev = compared(shift_period(start, grain, -1), name)
+        yoy = compared(year_ago(start, grain), name)
         if name == "paid_conversion":
             # Compare conversion only between cohorts whose window has closed: a cohort still
             # converting would show a fake drop against a mature one.

@@ -40,9 +40,3 @@ SELECT count(CASE WHEN kind = 'retained' THEN 1 END)::BIGINT AS retained,
            AS lapsed
 FROM kind;
 
--- name: whatif_spend_between
--- Paid GMV per user over the days d with $after < d <= $until (users without spend omitted).
-SELECT uid, sum(gmv)::DOUBLE AS spend
-FROM paid_day
-WHERE day > CAST($after AS DATE) AND day <= CAST($until AS DATE)
-GROUP BY uid;

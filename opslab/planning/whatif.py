@@ -205,6 +205,15 @@ class LifecycleInputs:
     n_pairs: int
 
 
+def _spend_to(ds: Dataset, day, rules: lc.LifecycleRules) -> np.ndarray:
+    """Every user's paid amount up to ``day`` (index uid; 0 for a user not yet seen): the
+    feature table's ``spend``, the same memoised table the tier snapshot of that day read."""
+    f = lc.shared_features(ds, day, rules)
+    out = np.zeros(ds.n_users)
+    out[f["uid"].to_numpy(dtype=np.int64)] = f["spend"].to_numpy(dtype="float64")
+    return out
+
+
 def lifecycle_inputs(ds: Dataset, n_months: int = 3,
                      rules: lc.LifecycleRules = lc.LifecycleRules()) -> LifecycleInputs:
     """Average of the last ``n_months`` monthly transition-rate matrices, monthly newcomers
@@ -227,9 +236,7 @@ def lifecycle_inputs(ds: Dataset, n_months: int = 3,
         rate_sum[ok] += rates.to_numpy()[ok]
         rate_n[ok] += 1
         newcomers.append(float(counts.loc[lc.NOT_YET].sum()))
-        spend = ds.engine.run("whatif_spend_between", after=a, until=b)
-        per_user = np.zeros(ds.n_users)
-        per_user[spend["uid"].to_numpy(int)] = spend["spend"].to_numpy(float)
+        per_user = _spend_to(ds, b, rules) - _spend_to(ds, a, rules)  # paid amount in (a, b]
         codes = history[a].to_numpy()
         registered_by_b = history[b].to_numpy() >= 0
         scale = 30.0 / (b - a).days

@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from opslab.core.periods import as_of_day
+from opslab.core.periods import as_of_day, compared_days
 from opslab.core.problems import OpsLabError
 from opslab.core.results import old_names, result_surface
 from opslab.dataset.dataset import Dataset
 from opslab.lifecycle import tiers as lc
 from opslab.metrics import catalogue
-from opslab.metrics.kpi_table import change, daily
+from opslab.metrics.kpi_table import MetricConfig, change, daily
 from opslab.metrics.lead_kpis import campaign_cac_roi, campaigns_in, segment_revenue
 from opslab.metrics.segments import scope_of as segment_scope
 from opslab.planning import campaign_review as cr
@@ -163,12 +163,10 @@ def _comparison(ds: Dataset, p: Period, other: Period, days: int, as_of, high_va
 
 
 def _window(p: Period, other: Period, as_of: dt.date, days: int) -> tuple[dt.date, dt.date]:
-    """The days of ``other`` that ``p`` is compared with (环比 / 同比): all of it when ``p`` is
-    complete (a whole quarter against a whole quarter, as the Overview's 环比), else its first
-    ``days`` days (a period still running)."""
-    if p.end <= as_of:
-        return other.start, other.end
-    return other.start, min(other.start + dt.timedelta(days=days - 1), other.end)
+    """The days of ``other`` that ``p`` is compared with (环比 / 同比), by the one rule
+    (:func:`opslab.core.periods.compared_days`): all of it when ``p`` is complete (a whole
+    quarter against a whole quarter), else its first ``days`` days (a period still running)."""
+    return compared_days(other.start, other.end, p.end <= as_of, days)
 
 
 def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
@@ -182,15 +180,18 @@ def kpi_table(ds: Dataset, period, status: pd.DataFrame, as_of=None,
     prev = _comparison(ds, p, p.prev(), days, as_of, high_value)
     yago = _comparison(ds, p, p.year_ago(), days, as_of, high_value)
     by_kpi = status.set_index("kpi") if len(status) else pd.DataFrame()
+    # As the Overview: conversion is compared only once the period's cohort has had its whole
+    # window (a cohort still converting would show a fake drop against a mature one).
+    mature = p.start >= ds.start and p.end + dt.timedelta(days=MetricConfig.conversion_days - 1) <= as_of
     rows = []
     for k in REPORT_KPIS:
         s = by_kpi.loc[k] if k in by_kpi.index else None
-        rows.append({"kpi": k, "actual": cur[k],
-                     "previous": prev[k] if prev else np.nan,
+        pk = prev[k] if prev and (mature or k != "paid_conversion") else np.nan
+        yk = yago[k] if yago and (mature or k != "paid_conversion") else np.nan
+        rows.append({"kpi": k, "actual": cur[k], "previous": pk,
                      # as the catalogue writes changes: 百分点 (a difference) for rates, % otherwise
-                     "pop": catalogue.change(cur[k], prev[k], k) if prev else np.nan,
-                     "year_ago": yago[k] if yago else np.nan,
-                     "yoy": catalogue.change(cur[k], yago[k], k) if yago else np.nan,
+                     "pop": catalogue.change(cur[k], pk, k), "year_ago": yk,
+                     "yoy": catalogue.change(cur[k], yk, k),
                      "target": s["target"] if s is not None else np.nan,
                      "direction": s["direction"] if s is not None else "",
                      "completion": s["completion"] if s is not None else np.nan,

@@ -146,7 +146,7 @@ def test_every_screen_shows_the_segments_figures(segment_data, tmp_path, monkeyp
     # -- User lookup (Explore): a segment's user is found, anyone else is not ---------------------
     inside = paid.groupby("user_id")["amount"].sum().idxmax()
     m = visit("views/users.py", us_id=inside)
-    assert m[t("users.spend", EN, cur=fmt.symbol("CNY"))] == fmt.money(paid.loc[paid["user_id"] == inside, "amount"].sum(), EN,
+    assert m[t("users.gmv", EN, cur=fmt.symbol("CNY"))] == fmt.money(paid.loc[paid["user_id"] == inside, "amount"].sum(), EN,
                                                  exact=True, currency="CNY")
     outside = next(u for u in sorted(full.users["user_id"]) if u not in ids)
     at.text_input(key="us_id").set_value(outside).run()

@@ -226,7 +226,7 @@ def test_user_profile_tells_one_users_story():
     s = p.summary.iloc[0]
     assert s["events"] == len(mine_ev)
     assert s["orders"] == (mine_od["status"] == "paid").sum()
-    assert s["spend"] == pytest.approx(mine_od.loc[mine_od["status"] == "paid", "amount"].sum())
+    assert s["gmv"] == pytest.approx(mine_od.loc[mine_od["status"] == "paid", "amount"].sum())
     whole = pd.concat([p.timeline(page=i, per_page=7) for i in range(50)], ignore_index=True)
     assert len(whole) == len(mine_ev) + len(mine_od)
     assert whole["t"].is_monotonic_decreasing
@@ -253,7 +253,7 @@ def test_a_parquet_source_gives_the_same_answers(tmp_path):
     pa_, pb = opslab.user_profile(ds, who), opslab.user_profile(src, who)
     pd.testing.assert_frame_equal(pa_.timeline(per_page=500), pb.timeline(per_page=500))
     pd.testing.assert_frame_equal(pa_.event_counts, pb.event_counts)
-    cols = ["uid", "user_id", "active_days", "events", "orders", "spend", "tier"]
+    cols = ["uid", "user_id", "active_days", "events", "orders", "gmv", "tier"]
     pd.testing.assert_frame_equal(pa_.summary[cols], pb.summary[cols])
 
 
@@ -295,7 +295,7 @@ def test_spend_and_ltv_are_net_of_refunds_as_gmv_is():
     gmv = catalogue_values.values(ds, "gmv", "month").sum()
     assert gmv < catalogue_values.values(gross, "gmv", "month").sum()
     every = people.user_table(ds, ds.users["uid"].to_numpy(), ds.end)
-    assert every["spend"].sum() == pytest.approx(gmv)
+    assert every["gmv"].sum() == pytest.approx(gmv)
     dist = opslab.distribution(ds, "spend")
     assert float((dist.stats["mean"] * dist.stats["users"]).sum()) == pytest.approx(gmv)
     days = tuple(range(0, 150))
@@ -303,7 +303,7 @@ def test_spend_and_ltv_are_net_of_refunds_as_gmv_is():
             < opslab.ltv_curve(gross, days=days).cells["revenue"].sum())
     plain = Dataset.from_tables(events=events, users=users)
     assert not plain.has_amounts
-    assert people.user_table(plain, [0, 1], plain.end)["spend"].isna().all()
+    assert people.user_table(plain, [0, 1], plain.end)["gmv"].isna().all()
     for call in (lambda: opslab.distribution(plain, "spend"), lambda: opslab.ltv_curve(plain)):
         with pytest.raises(opslab.OpsLabError):
             call()
@@ -374,3 +374,31 @@ def test_the_users_behind_every_retention_cell_are_the_brute_force_users(case):
                 assert got.count == row.retained
                 checked += bool(row.retained)
             assert checked > 3
+
+
+def test_period_measures_are_the_feature_tables_windows():
+    """The distribution's per-user values of a period ending on the as-of day are the per-user
+    feature table's windowed figures (one definition): active days and paid orders in the last N
+    days; its GMV is the table's paid amount in the window less the refund rows (so it is named
+    gmv, not spend); "spend" still names the same measure."""
+    from opslab.behaviour import explore as ex
+    from opslab.dataset import features
+    events, orders, users = random_tables(5)
+    paid = orders[orders["status"] == "paid"].head(6)
+    back = paid.assign(amount=-paid["amount"] / 2, order_time=paid["order_time"] + pd.Timedelta(days=1),
+                       status="refunded", order_id=[f"r{i}" for i in range(len(paid))])
+    ds = Dataset.from_tables(events=events, orders=pd.concat([orders, back], ignore_index=True), users=users)
+    n = 40
+    start = pd.Timestamp(ds.end) - pd.Timedelta(days=n - 1)
+    params = {"start": start, "stop": pd.Timestamp(ds.end) + pd.Timedelta(days=1)}
+    f = features.user_features(ds, ds.end, activity_days=(n,), paid_windows=((0, n),)).set_index("uid")
+    got = {m: ds.engine.sql(ex.per_user_values(ds, f"explore_v_{m}", params)).set_index("uid")["v"]
+           for m in ("active_days", "orders", "gmv")}
+    active = f.index[f[features.activity_column(n)] > 0]
+    assert len(active) > 10 and set(got["active_days"].index) == set(active)
+    orders_n, spend_n = features.paid_columns(0, n)
+    np.testing.assert_array_equal(got["active_days"].loc[active], f.loc[active, features.activity_column(n)])
+    np.testing.assert_array_equal(got["orders"].loc[active], f.loc[active, orders_n])
+    gap = f.loc[active, spend_n] - got["gmv"].loc[active]
+    assert (gap >= -1e-9).all() and gap.sum() > 0  # the refunds in the window, nothing else
+    assert opslab.distribution(ds, "spend").measure == opslab.distribution(ds, "gmv").measure == "gmv"

@@ -272,3 +272,29 @@ def test_better_recovery_raises_gmv_on_sample_data():
     rates = wi.improve_transition(inputs.rates, "churn_warning", "active", 0.10)
     np.testing.assert_allclose(rates.sum(axis=1).to_numpy(), 1.0)
     assert wi.lifecycle_projection(inputs, 3, rates).total_gmv > base.total_gmv
+
+
+def test_value_per_user_is_30_day_spend_per_tier_by_pandas(ds, activity, inputs):
+    """The projection's value per user of a tier: the paid amount of the tier's users between
+    consecutive month ends, scaled to 30 days and averaged over the users of every pair, by
+    plain pandas over the raw orders (the what-if reads it from the one per-user feature table)."""
+    _, orders = activity
+    paid = orders[(orders["status"] == "paid") & (orders["amount"] > 0)]
+    uid_of = dict(zip(ds.users["user_id"], ds.users["uid"]))
+    dates = [pd.Timestamp(d).date() for d in ("2024-01-31", "2024-02-29", "2024-03-31")]
+    hist = lc.tier_history(ds, lc.LifecycleRules(), dates)
+    rows = [lc.NOT_YET, *lc.TIERS]
+    total, n = pd.Series(0.0, index=rows), pd.Series(0.0, index=rows)
+    for a, b in zip(dates[:-1], dates[1:]):
+        day = paid["order_time"].dt.normalize()
+        inside = paid[(day > pd.Timestamp(a)) & (day <= pd.Timestamp(b))]
+        per_user = np.zeros(ds.n_users)
+        np.add.at(per_user, inside["user_id"].map(uid_of).to_numpy(int), inside["amount"].to_numpy(float))
+        codes, later = hist[a].to_numpy(), hist[b].to_numpy()
+        for i, name in enumerate(rows):
+            members = (codes == i - 1) & (later >= 0)
+            total[name] += per_user[members].sum() * 30.0 / (b - a).days
+            n[name] += members.sum()
+    want = (total / n.where(n > 0)).fillna(0.0)
+    assert inputs.value_per_user.sum() > 0
+    np.testing.assert_allclose(inputs.value_per_user.reindex(rows).to_numpy(), want.to_numpy(), rtol=1e-9)
