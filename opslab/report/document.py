@@ -62,7 +62,16 @@ def _intro(rep, lang) -> list[Block]:
     """The cover: title, the data set, the period with its dates, the as-of date."""
     out = [Block("title", t(f"report.title.{_grain(rep.period)}", lang, period=rep.period), key="title")]
     s = rep.source
-    name = (s.name if s and s.name else None) or (s.dataset_id[:12] if s and s.dataset_id else rep.fingerprint[:12])
+    ident = s.dataset_id[:12] if s and s.dataset_id else rep.fingerprint[:12]
+    files = list(dict.fromkeys(str(f[0]) for f in (s.files if s else ()) if f and f[0]))
+    if s and s.name:
+        name = s.name
+    elif files:  # no name given: the files it was made from, which a reader recognises, and its id
+        shown = ("、" if lang == "zh" else ", ").join(files[:3])
+        name = t("report.cover.files", lang, files=shown, n=len(files), id=ident) if len(files) > 3 \
+            else t("report.cover.files_all", lang, files=shown, id=ident)
+    else:
+        name = ident
     end = rep.start + dt.timedelta(days=rep.days - 1) if rep.start else rep.as_of
     out.append(Block("meta", t("report.cover.dataset", lang, name=name), key="cover_dataset"))
     out.append(Block("meta", t("report.cover.period", lang, period=rep.period, start=str(rep.start), end=str(end)),
@@ -262,7 +271,12 @@ def finding_text(f, rep, lang) -> str:
 def _problems_and_plan(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.problems", lang), key="problems")]
     items = [problem_item(f, rep, lang) for f in rep.findings]
-    none = t("report.problem.none" if rep.quality.get("known") else "report.problem.none_unchecked", lang)
+    q = rep.quality
+    if q.get("known") and (q["rows_set_aside"] or q["amount_set_aside"]):  # small, yet never "no problem"
+        none = t("report.problem.none_aside", lang, aside=f"{q['rows_set_aside']:,}", rows=f"{q['rows_in']:,}",
+                 share=pct_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency))
+    else:
+        none = t("report.problem.none" if q.get("known") else "report.problem.none_unchecked", lang)
     out.append(Block("bullets", items=items or [none], key="problem_list"))
     grain = _grain(rep.period)
     out.append(Block("h2", t(f"report.h.plan.{grain}", lang), key="plan"))

@@ -9,6 +9,7 @@ import numpy as np
 
 from opslab.core.i18n import t
 from opslab.metrics import catalogue
+from opslab.present.load_summary import problem_text
 from opslab.report.blocks import Block
 from opslab.report.format import (
     change_text,
@@ -158,7 +159,8 @@ def quality_section(rep, lang) -> list[Block]:
                                            ("file", "table", "rows_in", "rows_kept", "rows_aside", "money_aside")],
                          rows=rows, key="quality_table"))
     if from_load and from_load.decisions:
-        out.append(Block("bullets", items=[t(p.code, lang, **p.params) for p in from_load.decisions],
+        cur = "CNY" if rep.currency == "RMB" else (rep.currency or "").upper()  # as money_text writes it
+        out.append(Block("bullets", items=[problem_text(p, lang, cur, exact=False) for p in from_load.decisions],
                          key="quality_decisions"))
     return out
 
