@@ -288,13 +288,38 @@ def _problems_and_plan(rep, lang) -> list[Block]:
              ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(r["kpi"], r["value"], lang, rep.currency),
              kpi_change_text(r["kpi"], r["value"], rep.kpis.loc[r["kpi"], "actual"], lang)
              if np.isfinite(r["change"]) else "–",
-             prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang)]
+             prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang), plan_reason(r, rep, lang)]
             for _, r in plan.iterrows()]
     out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
-                                       ("kpi", "period", "target", "vs_now", "p_hit", "source")],
+                                       ("kpi", "period", "target", "vs_now", "p_hit", "source", "reason")],
                      rows=rows, key="plan_table"))
     out.append(Block("p", t("report.plan.note", lang)))
     return out
+
+
+def plan_reason(r, rep, lang) -> str:
+    """Why a target of the plan is what it is, against the anchors the history gives: this
+    period's value, the same period a year before, what is already in (the floor) and what
+    the history makes plausible (the limit); a target beyond the limit says so."""
+    kpi, cur = r["kpi"], rep.currency
+    v = lambda x: value_text(kpi, x, lang, cur)  # noqa: E731
+    parts = []
+    if r["basis"] == "floor":
+        parts.append(t("report.plan.why.floor", lang, floor=v(r["floor"])))
+    elif r["basis"] == "limit":
+        parts.append(t("report.plan.why.limit", lang, median=v(r["median"]), limit=v(r["limit"])))
+    elif r["basis"] == "set" and np.isfinite(r["limit"]) and r["direction"] == "at_least" and r["value"] > r["limit"]:
+        parts.append(t("report.plan.why.beyond", lang, limit=v(r["limit"])))
+    elif r["basis"] == "forecast_median":
+        parts.append(t("report.plan.why.median", lang))
+    now = rep.kpis.loc[kpi, "actual"] if kpi in rep.kpis.index else np.nan
+    if np.isfinite(now) and rep.complete:
+        parts.append(t("report.plan.why.now", lang, value=v(now)))
+    if np.isfinite(r["last_year"]):
+        parts.append(t("report.plan.why.last_year", lang, value=v(r["last_year"])))
+    if r["basis"] != "limit" and np.isfinite(r["limit"]):
+        parts.append(t("report.plan.why.plausible", lang, limit=v(r["limit"])))
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 NUMERALS = "一二三四五六七八九十"

@@ -142,18 +142,38 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
         if values is None:
             continue
         proposed, basis = propose(values, anchors["floor"], anchors["limit"])
+        if whole_number(kpi):  # people counted: "at least 46.2 new users" is 47
+            proposed = _whole(proposed, anchors["limit"])
         if not np.isfinite(proposed) or proposed <= 0:
             continue  # nothing to aim for: never "at least 0"
         rows.append({"kpi": kpi, "period": nxt.code, "value": proposed, "direction": "at_least",
                      "p_hit": float(np.mean(values >= proposed)), "source": "forecast",
-                     **anchors, "basis": basis})
+                     **anchors, "basis": basis, "median": float(np.median(values))})
     out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source",
-                                      "floor", "last_year", "limit", "basis"])
+                                      "floor", "last_year", "limit", "basis", "median"])
     # against this period's final value only: a running period's partial total would inflate it
     complete = p.end <= as_of
     out["change"] = [change(v, kpis.loc[k, "actual"]) if complete and k in kpis.index else np.nan
                      for k, v in zip(out["kpi"], out["value"])]
     return out
+
+
+def whole_number(kpi: str) -> bool:
+    """Whether a target of ``kpi`` is a whole number: people counted over a period or on its
+    busiest day (not a daily average)."""
+    return catalogue.unit(kpi) == "count" and KPI_KIND.get(kpi) in ("sum", "max")
+
+
+def _whole(value: float, limit: float = float("nan")) -> float:
+    """``value`` up to the next whole number, or down when that would pass the plausible limit.
+
+    >>> _whole(46.2), _whole(46.2, limit=46.5), _whole(47.0)
+    (47.0, 46.0, 47.0)
+    """
+    if not np.isfinite(value):
+        return value
+    up = float(np.ceil(round(value, 9)))
+    return float(np.floor(value)) if np.isfinite(limit) and up > limit else up
 
 
 def propose(values, floor: float = 0.0, limit: float = float("nan")) -> tuple[float, str]:
@@ -212,9 +232,9 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
 def _period_values(ds, kpi: str, nxt: Period, as_of: dt.date, config):
     """Per-path values of ``kpi`` over the whole period ``nxt`` (which starts after as_of)."""
     start = as_of + dt.timedelta(days=1)
-    if nxt.start < start:  # the next period has begun: its status row has the answer
-        r = target_row(ds, Target(kpi, nxt.code, 0.0), as_of, config)
-        return None if not np.isfinite(r["forecast"]) else _values_from_row(ds, kpi, nxt, as_of, config)
+    if nxt.start < start:  # the next period has begun: what is in plus the forecast of the rest
+        values = _values_from_row(ds, kpi, nxt, as_of, config)
+        return None if values is None or not np.isfinite(np.mean(values)) else values
     paths, days = forecast_paths(ds, kpi, "day", start, nxt.end, config)
     if paths is None:
         return None
