@@ -11,6 +11,7 @@ with a progress indicator instead of starting a second build.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
@@ -43,8 +44,12 @@ def session_source() -> ReportSource:
     """What the session knows of its data set for the report's cover and appendix: its id (or
     content key), name and files (the load's reconciliation is on the Data page)."""
     src = st.session_state.get("dataset_source") or {}
+    ident = src.get("id") or src.get("key")
+    loaded = src.get("report")  # the files' reconciliation, hashes and decisions, when this session loaded them
+    if isinstance(loaded, ReportSource):
+        return dataclasses.replace(loaded, dataset_id=ident, name=src.get("name"))
     files = tuple((str(f), "", "–") for f in src.get("files", ()))
-    return ReportSource(dataset_id=src.get("id") or src.get("key"), name=src.get("name"), files=files)
+    return ReportSource(dataset_id=ident, name=src.get("name"), files=files)
 
 
 def build(ds, period, report_lang, targets, lc_rules, warm_files: bool = False, source=None):

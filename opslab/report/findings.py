@@ -215,7 +215,8 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
     if ago.start >= ds.start and ago.end <= as_of:
         out["last_year"] = float(period_actuals(ds, ago.start, ago.end, as_of)[kpi])
     y = kpi_series(ds, FORECAST_SERIES[kpi], "day")
-    y = y[y.index <= pd.Timestamp(as_of)].to_numpy(float)
+    # net GMV has refund days below zero: as days of nothing, so the best runs stay an upper bound
+    y = np.clip(y[y.index <= pd.Timestamp(as_of)].to_numpy(float), 0.0, None)
     rest = (nxt.end - max(as_of, nxt.start - dt.timedelta(days=1))).days  # days to forecast
     L = min(rest, len(y))
     if L > 0 and y.min() >= 0 and y.max() > 0:
