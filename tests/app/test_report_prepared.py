@@ -4,7 +4,12 @@ default report in the background when the data set opens, and the screen reads t
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +40,18 @@ def test_report_screen_under_five_seconds_once_prepared(tmp_path, monkeypatch):
     print(f"Report screen, prepared: {seconds:.2f} s")
     assert any("季度运营报告" in h.value for h in at.header)
     assert seconds < 5.0
+
+
+@pytest.mark.slow
+def test_report_screen_first_open_in_a_fresh_process(tmp_path):
+    """The first open of the Report screen in a new server process, right after the app opened
+    on the sample (the user goes straight to 报告): it waits only for the report itself, not
+    its downloads. Bounded on CPU seconds of the whole process (the shared 2-core machine's
+    other work stretches the wall time, printed beside it)."""
+    env = {**os.environ, "OPSLAB_DATA_DIR": str(tmp_path), "OPSLAB_SCHEDULER": "off"}
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("report_first_open.py"))],
+                          capture_output=True, text=True, env=env, timeout=900, check=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"Report screen, first open in a fresh process: {out['wall_s']:.2f} s wall, {out['cpu_s']:.2f} s CPU")
+    assert not out["exception"] and any("季度运营报告" in h for h in out["headers"])
+    assert out["cpu_s"] < 5.0
