@@ -22,8 +22,10 @@ the money set aside), those without an amount after them, by kind.
 Next period's plan keeps the targets already set for it and proposes one for each KPI with a
 forecast that has none: the median of the forecast's per-path period values (the one daily
 fit of :mod:`opslab.models.forecast`, its paths already held to the history's best runs),
-rounded to three significant digits (odds near one in two), never below what is already in,
-never above 1.5 times the best run of as many days, and never "at least 0"; with P(hit)
+rounded to three significant digits (odds near one in two; people counted in whole numbers),
+never below what is already in, never above 1.5 times the best run of as many days, never
+"at least 0", and none for a total with nothing in the last period's worth of days (a closed
+cohort's new users); with P(hit)
 computed on the same paths and the anchors (floor, same period last year, limit) beside it.
 
 Example
@@ -138,6 +140,8 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
                          "direction": t.direction, "p_hit": r["p_hit"], "source": "target",
                          **anchors, "basis": "set"})
             continue
+        if KPI_KIND[kpi] == "sum" and anchors["recent"] == 0 and not anchors["floor"]:
+            continue  # none in a period's worth of days (a closed cohort's new users): a target would be invented
         values = _period_values(ds, kpi, nxt, as_of, config)
         if values is None:
             continue
@@ -150,7 +154,7 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
                      "p_hit": float(np.mean(values >= proposed)), "source": "forecast",
                      **anchors, "basis": basis, "median": float(np.median(values))})
     out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source",
-                                      "floor", "last_year", "limit", "basis", "median"])
+                                      "floor", "last_year", "limit", "recent", "basis", "median"])
     # against this period's final value only: a running period's partial total would inflate it
     complete = p.end <= as_of
     out["change"] = [change(v, kpis.loc[k, "actual"]) if complete and k in kpis.index else np.nan
@@ -207,7 +211,7 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
     peaks of a begun period), the same period a year before and the plausible limit
     (:data:`opslab.models.forecast_plausible.FACTOR` times the best run of as many days)."""
     kind = KPI_KIND[kpi]
-    out = {"floor": 0.0, "last_year": float("nan"), "limit": float("nan")}
+    out = {"floor": 0.0, "last_year": float("nan"), "limit": float("nan"), "recent": float("nan")}
     if nxt.start <= as_of and kind in ("sum", "max"):
         got = period_actuals(ds, nxt.start, nxt.end, as_of)[kpi]
         out["floor"] = float(got) if np.isfinite(got) else 0.0
@@ -219,6 +223,7 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
     y = np.clip(y[y.index <= pd.Timestamp(as_of)].to_numpy(float), 0.0, None)
     rest = (nxt.end - max(as_of, nxt.start - dt.timedelta(days=1))).days  # days to forecast
     L = min(rest, len(y))
+    out["recent"] = float(np.nansum(y[-nxt.days:])) if len(y) else 0.0  # as many days as the period, up to as_of
     if L > 0 and y.min() >= 0 and y.max() > 0:
         best = float(best_runs(y, L)[-1]) * rest / L
         if kind == "max":

@@ -98,8 +98,12 @@ def test_purchase_log_summary_tells_the_fall_once_and_the_plan_says_why():
     gmv = next(r for r in _block(rep, "plan_table").rows if r[0] == "GMV")
     # a proposal below this quarter says what it stands on: the forecast and this quarter's value
     assert "预测中位数" in gmv[-1] and value_text("gmv", q2, "zh", "USD") in gmv[-1]
-    new_users = rep.plan.set_index("kpi")["value"].get("new_users")
-    assert new_users is None or new_users == int(new_users)
+    # every CDNOW customer first bought in 1997Q1: no new buyer since, so no new-user target
+    first = raw.groupby("customer_id")["date"].min()
+    assert first.max() < pd.Timestamp("1997-04-01")
+    assert "new_users" not in set(rep.plan["kpi"])  # not "≥ 4 新增用户" made up from nothing
+    cover = _block(rep, "cover_dataset").text
+    assert cover.count("数据集") == 1 and "CDNOW_master.txt" in cover
 
 
 def _why(before, now, changes):
