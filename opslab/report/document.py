@@ -15,6 +15,7 @@ from opslab.core.i18n import t
 from opslab.metrics import catalogue
 from opslab.present import formatting as fmt
 from opslab.report import charts, sections
+from opslab.report.findings import whole_number
 from opslab.report.blocks import Block
 from opslab.report.format import (
     STATUS_STYLE,
@@ -317,8 +318,9 @@ def plan_reason(r, rep, lang) -> str:
         parts.append(t("report.plan.why.now", lang, value=v(now)))
     if np.isfinite(r["last_year"]):
         parts.append(t("report.plan.why.last_year", lang, value=v(r["last_year"])))
-    if r["basis"] != "limit" and np.isfinite(r["limit"]):
-        parts.append(t("report.plan.why.plausible", lang, limit=v(r["limit"])))
+    if r["basis"] != "limit" and np.isfinite(r["limit"]):  # people: at most a whole number of them
+        limit = np.floor(r["limit"]) if whole_number(kpi) else r["limit"]
+        parts.append(t("report.plan.why.plausible", lang, limit=v(limit)))
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
