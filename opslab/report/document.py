@@ -23,6 +23,7 @@ from opslab.report.format import (
     kpi_change_text,
     money_text,
     pct_text,
+    share_text,
     prob_text,
     status_text,
     value_text,
@@ -275,7 +276,7 @@ def _problems_and_plan(rep, lang) -> list[Block]:
     q = rep.quality
     if q.get("known") and (q["rows_set_aside"] or q["amount_set_aside"]):  # small, yet never "no problem"
         none = t("report.problem.none_aside", lang, aside=f"{q['rows_set_aside']:,}", rows=f"{q['rows_in']:,}",
-                 share=pct_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency))
+                 share=share_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency))
     else:
         none = t("report.problem.none" if q.get("known") else "report.problem.none_unchecked", lang)
     out.append(Block("bullets", items=items or [none], key="problem_list"))

@@ -18,6 +18,7 @@ from opslab.report.format import (
     kpi_name,
     money_text,
     pct_text,
+    share_text,
     value_text,
 )
 
@@ -155,8 +156,8 @@ def quality_sentence(rep, lang) -> str:
     if not q.get("known"):
         return t("report.quality.unknown", lang)
     return t("report.quality.line", lang, rows_in=f"{q['rows_in']:,}", aside=f"{q['rows_set_aside']:,}",
-             share=pct_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency),
-             money_share=pct_text(q["share_amount"]))
+             share=share_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency),
+             money_share=share_text(q["share_amount"]))
 
 
 def quality_section(rep, lang) -> list[Block]:

@@ -144,5 +144,8 @@ def test_no_problem_line_names_rows_set_aside(sample_loaded):
     items = _block(rep, "problem_list").items
     assert items != ["未发现明显问题。"] and f"{q['rows_set_aside']:,}" in items[0]
     assert f"{rows_in:,}" in items[0]
+    # a few rows of many are written "<0.1%", never "0.0%" (which reads as none)
+    line = _block(rep, "quality_line").text
+    assert f"剔除 {q['rows_set_aside']:,} 行（<0.1%）" in line and "<0.1%" in items[0]  # its money is 0: "0.0%" there
     # the cover names the sample's files
     assert "orders.csv" in " ".join(b.text for b in rep.document() if b.kind == "meta")
