@@ -21,6 +21,7 @@ from opslab.dataset import load as loader
 from opslab.dataset.load import files_key
 from opslab.ingest.choices import Choices
 from opslab.ingest.read import ReadOptions
+from opslab.report.trust import source_from_files
 from ui import state
 from ui.models import shared_by_key
 from ui import workspace
@@ -112,7 +113,8 @@ def load_sample() -> None:
     files, currency = sample_files(tuple(loader.sample_bytes()))
     ds, _ = shared_dataset(files, currency)
     key = files_key(files, ds.currency)  # as the CLI and a notebook key the same files
-    state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "key": key, "files": [f.name for f in files]})
+    state.set_dataset(on_configured_engine(ds, key), {"kind": "sample", "key": key, "files": [f.name for f in files],
+                                                      "report": source_from_files(files)})
 
 
 def load_business_sample() -> None:

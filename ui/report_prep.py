@@ -4,13 +4,15 @@ Building a quarter's report fits the next period's forecasts (most of its cost: 
 the sample) and renders its charts for the downloads. The router calls :func:`start` after
 every page is drawn; for the session's data set it starts one thread that builds the report
 the Report screen shows by default (the last complete quarter, the session's language, the
-saved targets and the rules in force) into the same shared result the screen reads, and warms
-the charts' PNG for the .docx / HTML. The screen then finds it ready, or waits for the thread
+saved targets and the rules in force) into the same shared result the screen reads, and then
+warms the charts' PNG for the .docx / HTML (after the report is stored: the screen does not
+wait for its downloads). The screen then finds it ready, or waits for the thread
 with a progress indicator instead of starting a second build.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
@@ -43,8 +45,12 @@ def session_source() -> ReportSource:
     """What the session knows of its data set for the report's cover and appendix: its id (or
     content key), name and files (the load's reconciliation is on the Data page)."""
     src = st.session_state.get("dataset_source") or {}
+    ident = src.get("id") or src.get("key")
+    loaded = src.get("report")  # the files' reconciliation, hashes and decisions, when this session loaded them
+    if isinstance(loaded, ReportSource):
+        return dataclasses.replace(loaded, dataset_id=ident, name=src.get("name"))
     files = tuple((str(f), "", "–") for f in src.get("files", ()))
-    return ReportSource(dataset_id=src.get("id") or src.get("key"), name=src.get("name"), files=files)
+    return ReportSource(dataset_id=ident, name=src.get("name"), files=files)
 
 
 def build(ds, period, report_lang, targets, lc_rules, warm_files: bool = False, source=None):
@@ -81,9 +87,11 @@ def start() -> threading.Thread | None:
             return _started.get(key)
 
         def run():
-            try:
-                shared_by_key("report", key[0], settings,
-                              lambda: build(ds, period, report_lang, targets, lc_rules, True, source))
+            try:  # the report first, for the screen waiting on it; then its downloads (the charts' PNG)
+                rep = shared_by_key("report", key[0], settings,
+                                    lambda: build(ds, period, report_lang, targets, lc_rules, False, source))
+                rep.file("docx")
+                rep.file("html")
             except Exception:  # noqa: BLE001 - the screen builds it again and shows the error
                 _started.pop(key, None)
         thread = threading.Thread(target=run, name="opslab-report-prep", daemon=True)

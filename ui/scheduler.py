@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import urllib.parse
 
 import streamlit as st
 
@@ -23,6 +24,24 @@ INTERVAL_S = 60.0
 
 def app_url() -> str | None:
     return os.environ.get("OPSLAB_APP_URL") or None
+
+
+def page_base_url() -> str | None:
+    """The app's address as this browser reached it (``st.context.url`` without the page's
+    own path): where a subscription set up here links back to when ``OPSLAB_APP_URL`` is unset."""
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 - no browser request (bare runs): no address known
+        return None
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    path = parts.path.rstrip("/")
+    if path.endswith("/subscriptions") or path == "subscriptions":
+        path = path[: -len("subscriptions")].rstrip("/")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def subscription_store() -> SubscriptionStore:

@@ -8,6 +8,7 @@ from opslab.dataset import load as loader
 from opslab.core.problems import OpsLabError
 from opslab.core.schema import TABLES
 from opslab.present import formatting as fmt
+from opslab.report.trust import source_from_files
 from ui import data_source, linked_view, workspace
 from ui.dataset_list import render_stored_list
 from ui.data_report import (current_choices, decision_switches, reconciliation, rows_download,
@@ -171,6 +172,7 @@ if confirmed or joined_entries:
             key = data_source.files_key(files, choices.currency)
             ds = data_source.on_configured_engine(ds, key)  # Spark when [opslab] engine says so
             st.session_state["data_store_problem"] = None
+            report_source = source_from_files([f for f in files if f.usable], decisions.notes(), choices.tz)
             try:  # stored on the server: it survives a refresh and opens from a teammate's link
                 options = {loader.digest(data): {"no_header": how[0], "sheet": how[1], "header_row": how[2],
                                                  "choices": list(choices.as_tuple())}
@@ -180,6 +182,7 @@ if confirmed or joined_entries:
                 set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})
                 st.session_state["data_store_problem"] = (
                     err.problem if isinstance(err, OpsLabError) else OpsLabError("workspace.store_failed").problem)
+            st.session_state["dataset_source"]["report"] = report_source  # the report's data-quality section
             st.session_state["data_flash"] = "data.applied"
             st.rerun()  # the report below survives in session state; the sidebar and link update now
 

@@ -27,6 +27,9 @@ with st.expander(tr("subscriptions.cron"), icon=":material/schedule:"):
     st.code(f"* * * * * cd {os.getcwd()} && OPSLAB_DATA_DIR={scheduler.data_dir()} "
             f"{sys.executable} -m opslab subscriptions", language="bash")
 
+base_url = scheduler.app_url() or scheduler.page_base_url()
+st.caption(tr("subscriptions.link_base", url=base_url) if base_url else tr("subscriptions.link_none"))
+
 KPIS = ("gmv", "paying_users", "new_users", "dau", "orders")
 SECRET_INPUTS = ("sub_url", "sub_sign", "sub_password")
 if st.session_state.pop("sub_clear", False):  # a saved form's secrets leave the page with it
@@ -77,7 +80,7 @@ with st.form("sub_new", clear_on_submit=True):
         else:
             sub = Subscription(id=new_id(), name=name.strip(), cadence=cadence, hour=int(hour), channel=channel,
                                dataset_id=source.get("id", ""), owner=viewer(), kpis=tuple(kpis),
-                               segments=segments, lang=language)
+                               segments=segments, lang=language, app_url=base_url or "")
             store.save(sub, secret)
             st.session_state["sub_clear"], st.session_state["sub_saved"] = True, sub.name
             st.rerun()

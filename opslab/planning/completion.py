@@ -110,6 +110,13 @@ def period_actuals(ds: Dataset, start, end, as_of=None,
     default: the rules fitted to the data, :func:`opslab.metrics.lead_kpis.default_high_value`)."""
     as_of = as_of_day(as_of, ds.end)
     s, e = as_of_day(start), min(as_of_day(end), as_of)
+    # once per data set and range: the report asks for the same range's figures up to 17 times
+    # (KPI table, plan anchors, odds), each reading every retention cohort
+    key = ("period_actuals", s, e, as_of_day(start), as_of, config, high_value)
+    return dict(ds.memo(key, lambda: _period_actuals(ds, s, e, start, as_of, config, high_value)))
+
+
+def _period_actuals(ds, s, e, start, as_of, config, high_value) -> dict[str, float]:
     out = {k: float("nan") for k in KPI_KIND} | {"days": 0}
     if e < s or e < ds.start:
         return out

@@ -41,12 +41,13 @@ def _params(p, lang: str) -> dict:
     return params
 
 
-def problem_text(p, lang: str, currency: str = "") -> str:
-    """One problem as a sentence in ``lang`` (amounts in ``currency``, plain when none)."""
+def problem_text(p, lang: str, currency: str = "", exact: bool = True) -> str:
+    """One problem as a sentence in ``lang`` (amounts in ``currency``, plain when none; exact
+    "£405,810.15", or compact "£40.6万" as the report writes money when ``exact`` is False)."""
     params = _params(p, lang)
     for key in ("amount", "gross", "refunds", "net", "moved"):  # money, in the data set's currency
         if isinstance(params.get(key), (int, float)):
-            params[key] = fmt.money(params[key], lang, exact=True, currency=currency)
+            params[key] = fmt.money(params[key], lang, exact=exact, currency=currency)
     return t(p.code, lang, **messages.numbers(p.code, params, lang, currency))
 
 

@@ -62,7 +62,7 @@ def grouped_bars(frame: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
         xOffset=alt.XOffset("series:N", sort=None),
         y=alt.Y("value:Q", title=y_title),
         color=alt.Color("series:N", sort=None, scale=alt.Scale(range=PALETTE[:2]),
-                        legend=alt.Legend(title=None, orient="top")))
+                        legend=alt.Legend(title=None, orient="bottom")))  # at the top it overlapped the y title
     return _config(chart, title)
 
 

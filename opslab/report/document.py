@@ -15,6 +15,7 @@ from opslab.core.i18n import t
 from opslab.metrics import catalogue
 from opslab.present import formatting as fmt
 from opslab.report import charts, sections
+from opslab.report.findings import whole_number
 from opslab.report.blocks import Block
 from opslab.report.format import (
     STATUS_STYLE,
@@ -22,6 +23,7 @@ from opslab.report.format import (
     kpi_change_text,
     money_text,
     pct_text,
+    share_text,
     prob_text,
     status_text,
     value_text,
@@ -62,7 +64,16 @@ def _intro(rep, lang) -> list[Block]:
     """The cover: title, the data set, the period with its dates, the as-of date."""
     out = [Block("title", t(f"report.title.{_grain(rep.period)}", lang, period=rep.period), key="title")]
     s = rep.source
-    name = (s.name if s and s.name else None) or (s.dataset_id[:12] if s and s.dataset_id else rep.fingerprint[:12])
+    ident = s.dataset_id[:12] if s and s.dataset_id else rep.fingerprint[:12]
+    files = list(dict.fromkeys(str(f[0]) for f in (s.files if s else ()) if f and f[0]))
+    if s and s.name:
+        name = s.name
+    elif files:  # no name given: the files it was made from, which a reader recognises, and its id
+        shown = ("、" if lang == "zh" else ", ").join(files[:3])
+        name = t("report.cover.files", lang, files=shown, n=len(files), id=ident) if len(files) > 3 \
+            else t("report.cover.files_all", lang, files=shown, id=ident)
+    else:
+        name = ident
     end = rep.start + dt.timedelta(days=rep.days - 1) if rep.start else rep.as_of
     out.append(Block("meta", t("report.cover.dataset", lang, name=name), key="cover_dataset"))
     out.append(Block("meta", t("report.cover.period", lang, period=rep.period, start=str(rep.start), end=str(end)),
@@ -262,7 +273,12 @@ def finding_text(f, rep, lang) -> str:
 def _problems_and_plan(rep, lang) -> list[Block]:
     out = [Block("h2", t("report.h.problems", lang), key="problems")]
     items = [problem_item(f, rep, lang) for f in rep.findings]
-    none = t("report.problem.none" if rep.quality.get("known") else "report.problem.none_unchecked", lang)
+    q = rep.quality
+    if q.get("known") and (q["rows_set_aside"] or q["amount_set_aside"]):  # small, yet never "no problem"
+        none = t("report.problem.none_aside", lang, aside=f"{q['rows_set_aside']:,}", rows=f"{q['rows_in']:,}",
+                 share=share_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency))
+    else:
+        none = t("report.problem.none" if q.get("known") else "report.problem.none_unchecked", lang)
     out.append(Block("bullets", items=items or [none], key="problem_list"))
     grain = _grain(rep.period)
     out.append(Block("h2", t(f"report.h.plan.{grain}", lang), key="plan"))
@@ -274,13 +290,39 @@ def _problems_and_plan(rep, lang) -> list[Block]:
              ("≥ " if r["direction"] == "at_least" else "≤ ") + value_text(r["kpi"], r["value"], lang, rep.currency),
              kpi_change_text(r["kpi"], r["value"], rep.kpis.loc[r["kpi"], "actual"], lang)
              if np.isfinite(r["change"]) else "–",
-             prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang)]
+             prob_text(r["p_hit"]), t(f"report.plan.source.{r['source']}", lang), plan_reason(r, rep, lang)]
             for _, r in plan.iterrows()]
     out.append(Block("table", columns=[t(f"report.col.{c}", lang) for c in
-                                       ("kpi", "period", "target", "vs_now", "p_hit", "source")],
+                                       ("kpi", "period", "target", "vs_now", "p_hit", "source", "reason")],
                      rows=rows, key="plan_table"))
     out.append(Block("p", t("report.plan.note", lang)))
     return out
+
+
+def plan_reason(r, rep, lang) -> str:
+    """Why a target of the plan is what it is, against the anchors the history gives: this
+    period's value, the same period a year before, what is already in (the floor) and what
+    the history makes plausible (the limit); a target beyond the limit says so."""
+    kpi, cur = r["kpi"], rep.currency
+    v = lambda x: value_text(kpi, x, lang, cur)  # noqa: E731
+    parts = []
+    if r["basis"] == "floor":
+        parts.append(t("report.plan.why.floor", lang, floor=v(r["floor"])))
+    elif r["basis"] == "limit":
+        parts.append(t("report.plan.why.limit", lang, median=v(r["median"]), limit=v(r["limit"])))
+    elif r["basis"] == "set" and np.isfinite(r["limit"]) and r["direction"] == "at_least" and r["value"] > r["limit"]:
+        parts.append(t("report.plan.why.beyond", lang, limit=v(r["limit"])))
+    elif r["basis"] == "forecast_median":
+        parts.append(t("report.plan.why.median", lang))
+    now = rep.kpis.loc[kpi, "actual"] if kpi in rep.kpis.index else np.nan
+    if np.isfinite(now) and rep.complete:
+        parts.append(t("report.plan.why.now", lang, value=v(now)))
+    if np.isfinite(r["last_year"]):
+        parts.append(t("report.plan.why.last_year", lang, value=v(r["last_year"])))
+    if r["basis"] != "limit" and np.isfinite(r["limit"]):  # people: at most a whole number of them
+        limit = np.floor(r["limit"]) if whole_number(kpi) else r["limit"]
+        parts.append(t("report.plan.why.plausible", lang, limit=v(limit)))
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 NUMERALS = "一二三四五六七八九十"

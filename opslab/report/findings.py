@@ -22,8 +22,10 @@ the money set aside), those without an amount after them, by kind.
 Next period's plan keeps the targets already set for it and proposes one for each KPI with a
 forecast that has none: the median of the forecast's per-path period values (the one daily
 fit of :mod:`opslab.models.forecast`, its paths already held to the history's best runs),
-rounded to three significant digits (odds near one in two), never below what is already in,
-never above 1.5 times the best run of as many days, and never "at least 0"; with P(hit)
+rounded to three significant digits (odds near one in two; people counted in whole numbers),
+never below what is already in, never above 1.5 times the best run of as many days, never
+"at least 0", and none for a total with nothing in the last period's worth of days (a closed
+cohort's new users); with P(hit)
 computed on the same paths and the anchors (floor, same period last year, limit) beside it.
 
 Example
@@ -138,22 +140,44 @@ def next_plan(ds, p: Period, targets, as_of: dt.date, config, kpis: pd.DataFrame
                          "direction": t.direction, "p_hit": r["p_hit"], "source": "target",
                          **anchors, "basis": "set"})
             continue
+        if KPI_KIND[kpi] == "sum" and anchors["recent"] == 0 and not anchors["floor"]:
+            continue  # none in a period's worth of days (a closed cohort's new users): a target would be invented
         values = _period_values(ds, kpi, nxt, as_of, config)
         if values is None:
             continue
         proposed, basis = propose(values, anchors["floor"], anchors["limit"])
+        if whole_number(kpi):  # people counted: "at least 46.2 new users" is 47
+            proposed = _whole(proposed, anchors["limit"])
         if not np.isfinite(proposed) or proposed <= 0:
             continue  # nothing to aim for: never "at least 0"
         rows.append({"kpi": kpi, "period": nxt.code, "value": proposed, "direction": "at_least",
                      "p_hit": float(np.mean(values >= proposed)), "source": "forecast",
-                     **anchors, "basis": basis})
+                     **anchors, "basis": basis, "median": float(np.median(values))})
     out = pd.DataFrame(rows, columns=["kpi", "period", "value", "direction", "p_hit", "source",
-                                      "floor", "last_year", "limit", "basis"])
+                                      "floor", "last_year", "limit", "recent", "basis", "median"])
     # against this period's final value only: a running period's partial total would inflate it
     complete = p.end <= as_of
     out["change"] = [change(v, kpis.loc[k, "actual"]) if complete and k in kpis.index else np.nan
                      for k, v in zip(out["kpi"], out["value"])]
     return out
+
+
+def whole_number(kpi: str) -> bool:
+    """Whether a target of ``kpi`` is a whole number: people counted over a period or on its
+    busiest day (not a daily average)."""
+    return catalogue.unit(kpi) == "count" and KPI_KIND.get(kpi) in ("sum", "max")
+
+
+def _whole(value: float, limit: float = float("nan")) -> float:
+    """``value`` up to the next whole number, or down when that would pass the plausible limit.
+
+    >>> _whole(46.2), _whole(46.2, limit=46.5), _whole(47.0)
+    (47.0, 46.0, 47.0)
+    """
+    if not np.isfinite(value):
+        return value
+    up = float(np.ceil(round(value, 9)))
+    return float(np.floor(value)) if np.isfinite(limit) and up > limit else up
 
 
 def propose(values, floor: float = 0.0, limit: float = float("nan")) -> tuple[float, str]:
@@ -187,7 +211,7 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
     peaks of a begun period), the same period a year before and the plausible limit
     (:data:`opslab.models.forecast_plausible.FACTOR` times the best run of as many days)."""
     kind = KPI_KIND[kpi]
-    out = {"floor": 0.0, "last_year": float("nan"), "limit": float("nan")}
+    out = {"floor": 0.0, "last_year": float("nan"), "limit": float("nan"), "recent": float("nan")}
     if nxt.start <= as_of and kind in ("sum", "max"):
         got = period_actuals(ds, nxt.start, nxt.end, as_of)[kpi]
         out["floor"] = float(got) if np.isfinite(got) else 0.0
@@ -195,9 +219,11 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
     if ago.start >= ds.start and ago.end <= as_of:
         out["last_year"] = float(period_actuals(ds, ago.start, ago.end, as_of)[kpi])
     y = kpi_series(ds, FORECAST_SERIES[kpi], "day")
-    y = y[y.index <= pd.Timestamp(as_of)].to_numpy(float)
+    # net GMV has refund days below zero: as days of nothing, so the best runs stay an upper bound
+    y = np.clip(y[y.index <= pd.Timestamp(as_of)].to_numpy(float), 0.0, None)
     rest = (nxt.end - max(as_of, nxt.start - dt.timedelta(days=1))).days  # days to forecast
     L = min(rest, len(y))
+    out["recent"] = float(np.nansum(y[-nxt.days:])) if len(y) else 0.0  # as many days as the period, up to as_of
     if L > 0 and y.min() >= 0 and y.max() > 0:
         best = float(best_runs(y, L)[-1]) * rest / L
         if kind == "max":
@@ -212,9 +238,9 @@ def _anchors(ds, kpi: str, nxt: Period, as_of: dt.date) -> dict:
 def _period_values(ds, kpi: str, nxt: Period, as_of: dt.date, config):
     """Per-path values of ``kpi`` over the whole period ``nxt`` (which starts after as_of)."""
     start = as_of + dt.timedelta(days=1)
-    if nxt.start < start:  # the next period has begun: its status row has the answer
-        r = target_row(ds, Target(kpi, nxt.code, 0.0), as_of, config)
-        return None if not np.isfinite(r["forecast"]) else _values_from_row(ds, kpi, nxt, as_of, config)
+    if nxt.start < start:  # the next period has begun: what is in plus the forecast of the rest
+        values = _values_from_row(ds, kpi, nxt, as_of, config)
+        return None if values is None or not np.isfinite(np.mean(values)) else values
     paths, days = forecast_paths(ds, kpi, "day", start, nxt.end, config)
     if paths is None:
         return None

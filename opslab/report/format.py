@@ -76,6 +76,23 @@ def pct_text(x, signed: bool = False) -> str:
     return fmt.pct(x, 1, signed)
 
 
+def share_text(x) -> str:
+    """A share of rows or money: "<0.1%" for a few rows that one decimal would write as "0.0%"
+    (27 of 112,253 rows set aside are not none).
+
+    >>> share_text(27 / 112_253), share_text(0.0), share_text(0.291)
+    ('<0.1%', '0.0%', '29.1%')
+    """
+    return "<0.1%" if _finite_pos(x) and x < 0.0005 else pct_text(x)
+
+
+def _finite_pos(x) -> bool:
+    try:
+        return math.isfinite(float(x)) and float(x) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def value_text(kpi: str, x, lang: str = "zh", currency: str | None = "") -> str:
     """A KPI value as the screens and the report show it (:func:`opslab.present.formatting.kpi_value`)."""
     if kpi_unit(kpi) == "money":

@@ -9,6 +9,7 @@ import numpy as np
 
 from opslab.core.i18n import t
 from opslab.metrics import catalogue
+from opslab.present.load_summary import problem_text
 from opslab.report.blocks import Block
 from opslab.report.format import (
     change_text,
@@ -17,6 +18,7 @@ from opslab.report.format import (
     kpi_name,
     money_text,
     pct_text,
+    share_text,
     value_text,
 )
 
@@ -49,10 +51,28 @@ def contributors_text(why, lang, cur, n: int = 2) -> str:
     top = why.top(n)
     if not len(top):
         return ""
+    dimension = t(f"report.dim.{why.dimension}", lang)
+    if offsetting(why):  # "+47 (4,700 % of a +1 change)" says nothing: the segments' own moves
+        parts = [f"{seg} {_amount(why.kpi, r['change'], lang, cur)}" for seg, r in top.iterrows()]
+        return t("report.why.by_offset", lang, dimension=dimension, items=_sep(lang).join(parts),
+                 change=_amount(why.kpi, why.change, lang, cur))
     parts = [t("report.why.contributor", lang, segment=str(seg), change=_amount(why.kpi, r["change"], lang, cur),
                share=pct_text(r["share"])) for seg, r in top.iterrows()]
-    return t("report.why.by", lang, dimension=t(f"report.dim.{why.dimension}", lang),
-             items=_sep(lang).join(parts))
+    return t("report.why.by", lang, dimension=dimension, items=_sep(lang).join(parts))
+
+
+#: Below this relative change (2 %) a KPI is flat, or when a segment's share of the change
+#: passes this multiple (500 %): the segments' moves offset each other and shares of the net
+#: change mislead.
+FLAT, SHARE_CAP = 0.02, 5.0
+
+
+def offsetting(why) -> bool:
+    """Whether the total change is too small against the segments' moves for shares of it to
+    mean anything (a KPI that is flat while its segments move)."""
+    top = why.top(len(why.segments.get(why.dimension, ())) if why.dimension else 0)
+    small = why.before and abs(why.change) < FLAT * abs(why.before)
+    return bool(small or (len(top) and (top["share"].abs() > SHARE_CAP).any()))
 
 
 def factor_text(why, lang, cur) -> str:
@@ -77,7 +97,8 @@ def summary(rep, lang, finding_text) -> list[Block]:
     else:
         facts.append(t("report.summary.gmv_alone", lang, actual=value_text("gmv", g["actual"], lang, cur)))
     why = rep.why.get("gmv")
-    if why is not None and len(why.factors) and np.isfinite(why.factors["contribution"]).all():
+    explained = why is not None and len(why.factors) and np.isfinite(why.factors["contribution"]).all()
+    if explained:
         facts.append(t("report.summary.factors", lang, factors=factor_text(why, lang, cur)))
         seg = contributors_text(why, lang, cur)
         if seg:
@@ -86,9 +107,10 @@ def summary(rep, lang, finding_text) -> list[Block]:
     if len(st):
         behind = int(st["status"].isin(["off_track", "at_risk", "missed"]).sum())
         facts.append(t("report.summary.targets", lang, n=len(st), behind=behind))
-    if rep.findings:
-        top = rep.findings[0]
-        facts.append(t("report.summary.top_problem", lang, text=finding_text(top, rep, lang)))
+    # the GMV decline is already told (its factors above): the largest other problem instead
+    shown = [f for f in rep.findings if not (explained and f.code == "gmv_decline")]
+    if shown:
+        facts.append(t("report.summary.top_problem", lang, text=finding_text(shown[0], rep, lang)))
     # at most five facts; the data's quality is always one of them
     facts = facts[:4] + [quality_sentence(rep, lang)]
     return [Block("h2", t("report.h.summary", lang), key="summary"),
@@ -134,8 +156,8 @@ def quality_sentence(rep, lang) -> str:
     if not q.get("known"):
         return t("report.quality.unknown", lang)
     return t("report.quality.line", lang, rows_in=f"{q['rows_in']:,}", aside=f"{q['rows_set_aside']:,}",
-             share=pct_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency),
-             money_share=pct_text(q["share_amount"]))
+             share=share_text(q["share_rows"]), money=money_text(q["amount_set_aside"], lang, rep.currency),
+             money_share=share_text(q["share_amount"]))
 
 
 def quality_section(rep, lang) -> list[Block]:
@@ -158,7 +180,8 @@ def quality_section(rep, lang) -> list[Block]:
                                            ("file", "table", "rows_in", "rows_kept", "rows_aside", "money_aside")],
                          rows=rows, key="quality_table"))
     if from_load and from_load.decisions:
-        out.append(Block("bullets", items=[t(p.code, lang, **p.params) for p in from_load.decisions],
+        cur = "CNY" if rep.currency == "RMB" else (rep.currency or "").upper()  # as money_text writes it
+        out.append(Block("bullets", items=[problem_text(p, lang, cur, exact=False) for p in from_load.decisions],
                          key="quality_decisions"))
     return out
 

@@ -48,6 +48,19 @@ def source_from_load(loaded, dataset_id: str | None = None, name: str | None = N
                         decisions=tuple(decisions.notes()), time_zone=decisions.choices.tz)
 
 
+def source_from_files(files, decisions=(), time_zone: str | None = None, dataset_id: str | None = None,
+                      name: str | None = None) -> ReportSource:
+    """The :class:`ReportSource` of validated files (the app's upload or sample: each with
+    ``name``, ``table``, ``digest`` and its validation ``result``), as :func:`source_from_load`
+    makes it from a whole load."""
+    parts = [f.result.reconciliation().assign(file=f.name, table=f.table).rename_axis("part").reset_index()
+             for f in files if getattr(f, "result", None) is not None]
+    rec = pd.concat(parts, ignore_index=True)[["file", "table", "part", "rows", "amount"]] if parts else None
+    return ReportSource(dataset_id=dataset_id, name=name,
+                        files=tuple((f.name, f.table or "", f.digest or "–") for f in files),
+                        reconciliation=rec, decisions=tuple(decisions), time_zone=time_zone)
+
+
 def quality(source: ReportSource | None) -> dict:
     """Rows and money in, kept and set aside (rejected + dropped) over every file; ``known``
     False when no reconciliation was given."""

@@ -41,7 +41,9 @@ DIGEST_KPIS = {"gmv": "gmv", "paying_users": "paying_users", "new_users": "new_u
 
 
 def link(sub: Subscription, app_url: str | None, period: str | None = None) -> str | None:
-    """The address that opens the subscription's data set on the view its message is about."""
+    """The address that opens the subscription's data set on the view its message is about:
+    on ``app_url`` (``OPSLAB_APP_URL``) or else the address the subscription was set up on."""
+    app_url = app_url or sub.app_url
     if not app_url:
         return None
     query = {"ds": sub.dataset_id} if sub.dataset_id else {}

@@ -56,6 +56,7 @@ class Subscription:
     segments: dict = field(default_factory=dict)      # dimension -> [segment, ...]
     lang: str = "zh"
     enabled: bool = True
+    app_url: str = ""  # the app's address where it was set up: its messages link back there
 
     def __post_init__(self):
         if self.cadence not in CADENCES:

@@ -153,3 +153,22 @@ def test_quarter_end_report_by_email(sample, smtp, tmp_path):
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert "rp_period=2026Q4" in body and "ds=abc123" in body and "/report?" in body
     assert "Quarterly operations report 2026Q4" in html and "lead@example.com" in inbox[0]["rcpt"][0]
+
+
+@pytest.mark.slow
+def test_a_subscription_set_up_in_the_app_links_back_without_an_env_setting(sample, robot, tmp_path):
+    """Set up on the Subscriptions screen, a subscription keeps the address the app was reached
+    on; the scheduler (no OPSLAB_APP_URL) links each message back to it and to the data set."""
+    base, received = robot
+    store = SubscriptionStore(tmp_path)
+    sub = Subscription(id="s9", name="周报", cadence="weekly", hour=9, channel="feishu", dataset_id="ds42",
+                       kpis=("gmv",), lang="zh", app_url="http://10.0.0.5:8501")
+    store.save(sub, {"url": base + "/open-apis/bot/v2/hook/x"})
+    assert store.get("s9").app_url == "http://10.0.0.5:8501"  # kept with the subscription
+    done = run_pending(store, lambda i, o: sample, None, now=MONDAY, sleep=lambda s: None)
+    assert done == [("s9", "2026-W49", True)]
+    text = json.dumps(received[-1][1], ensure_ascii=False)
+    assert "http://10.0.0.5:8501/overview?ds=ds42" in text
+    # the deployment's own address (OPSLAB_APP_URL, passed by the scheduler) wins
+    from opslab.workspace.delivery import link
+    assert link(sub, "https://opslab.example") == "https://opslab.example/overview?ds=ds42"
