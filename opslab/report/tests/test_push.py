@@ -23,7 +23,6 @@ from tests.robot_stub import robot_server
 def stub():
     with robot_server({"errcode": 310000, "errmsg": "sign"}) as served:
         yield served
-    server.server_close()
 
 
 def test_dingtalk_signature_verifies():
