@@ -41,7 +41,10 @@ def test_upload_is_stored_and_a_new_session_reopens_it_by_link():
     options = m.files[0]["options"]
     assert m.files[0]["mapping"] and options["no_header"] is False and options["sheet"] is None
     assert dict(options["choices"])["currency"] == "CNY"  # the upload's decisions are kept with it
-    assert at.session_state["dataset_source"] == {"kind": "stored", "id": ident, "name": m.name, "files": [m.name]}
+    source = dict(at.session_state["dataset_source"])
+    report = source.pop("report")  # what the report's data-quality section names: this upload's file
+    assert source == {"kind": "stored", "id": ident, "name": m.name, "files": [m.name]}
+    assert [f[0] for f in report.files] == [m.name]
 
     other = open_app(None, query={"lang": "en", "ds": ident})  # a teammate's link, or F5
     assert not other.exception
