@@ -28,7 +28,7 @@ install-spark: $(VENV)/.spark java
 
 run: install
 	@echo "OpsLab is starting at http://localhost:$(PORT) (sample data loaded)"
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.headless true
 
 browser:
 	@bash scripts/ensure_browser.sh

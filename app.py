@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from ui import auth, not_found, report_prep, scheduler, state, warmup
+from ui import auth, not_found, report_prep, scheduler, state, upload_copies, warmup
 from ui.url_state import drop_implausible_params, remember_link
 from ui.data_source import ensure_default_data
 from ui.sharing import restore_from_url, sync_link
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="OpsLab", page_icon=":material/monitoring:", layout="wide")
+upload_copies.install()  # a rerun copies no upload's bytes (ui/upload_copies.py)
 
 drop_implausible_params()  # before any widget bound to the URL parses a crafted value
 state.init_language()

@@ -11,7 +11,8 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from ui.server_auth import Guard, GuardMiddleware
+from ui.upload_chunks import CoalescedUploadMiddleware
 
 guard = Guard()
 app = st.App(str(Path(__file__).with_name("app.py")), routes=guard.routes(),
-             middleware=[Middleware(GuardMiddleware, guard=guard)])
+             middleware=[Middleware(GuardMiddleware, guard=guard), Middleware(CoalescedUploadMiddleware)])

@@ -1,8 +1,11 @@
 """Loading data into the session: the sample set and uploaded files, with content-keyed caches.
 
-``st.cache_data`` is shared by all sessions, so every cached function takes the file bytes
-(hashed by Streamlit) as an argument: two people get the same cached result only when they
-uploaded byte-identical files. The Dataset (with its DuckDB engine) is likewise shared only
+``st.cache_data`` is shared by all sessions, so every cached function takes the file as an
+:class:`Upload`, keyed on its full SHA-256: two people get the same cached result only when they
+uploaded byte-identical files. The digest is computed once per uploaded file (``hashlib``
+releases the GIL); Streamlit never hashes the bytes itself, because its hasher copies them twice
+under the GIL on every rerun, which stalled every other user's page while a 1 GB upload was
+open (issue 28's load test). The Dataset (with its DuckDB engine) is likewise shared only
 between sessions whose files and mapping hash the same (``ui.models``); which Dataset a
 session is looking at lives in its own ``st.session_state``.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -26,7 +30,27 @@ from ui import state
 from ui.models import shared_by_key
 from ui import workspace
 
-CACHE = dict(ttl=3600, max_entries=16, show_spinner=False)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file as the Data page reads it: its name, full SHA-256, reading choices (no
+    header row, a spreadsheet's sheet and header row) and bytes. Cached functions key it on
+    everything but the bytes, which the digest stands for."""
+
+    name: str
+    digest: str
+    data: bytes = field(repr=False, compare=False)
+    no_header: bool = False
+    sheet: str | None = None
+    header_row: int | None = None
+
+    @property
+    def key(self) -> tuple:
+        return self.name, self.digest, self.no_header, self.sheet, self.header_row
+
+
+CACHE = dict(ttl=3600, max_entries=16, show_spinner=False, hash_funcs={Upload: lambda u: u.key})
 SOURCE_KEYS = ("source", "tables", "currency", "engine", "spark", "shuffle_partitions", "driver_memory",
                "threads", "memory_limit", "temp_directory")
 
@@ -36,21 +60,29 @@ def read_options(no_header: bool = False, sheet: str | None = None, header_row: 
     return ReadOptions(header=False if no_header else None, sheet=sheet, header_row=header_row)
 
 
+def upload_digest(up) -> str:
+    """The full SHA-256 of a Streamlit ``UploadedFile``, computed once per upload (kept in the
+    session under the upload's own id) rather than on every rerun of the page."""
+    memo = st.session_state.setdefault("upload_digests", {})
+    if up.file_id not in memo:
+        memo[up.file_id] = loader.digest(up.getvalue())
+    return memo[up.file_id]
+
+
 @st.cache_data(**CACHE)
-def inspect_cached(name: str, data: bytes, no_header: bool = False, sheet: str | None = None,
-                   header_row: int | None = None) -> loader.LoadedFile:
+def inspect_cached(upload: Upload) -> loader.LoadedFile:
     """:func:`opslab.dataset.load.inspect_file` with the Data page's reading choices, cached on
-    the bytes."""
-    return loader.inspect_file(name, data, read_options(no_header, sheet, header_row))
+    the file's digest and those choices."""
+    return loader.inspect_file(upload.name, upload.data, read_options(upload.no_header, upload.sheet, upload.header_row),
+                               sha256=upload.digest)
 
 
 @st.cache_data(**CACHE)
-def apply_mapping_cached(name: str, data: bytes, table: str, mapping: tuple, no_header: bool = False,
-                         sheet: str | None = None, header_row: int | None = None,
-                         choices: tuple = ()) -> loader.LoadedFile:
-    """:func:`opslab.dataset.load.apply_mapping` of the cached inspection, cached on the bytes,
-    mapping and choices. ``choices``: the upload's resolved :class:`~opslab.ingest.choices.Choices` as a tuple."""
-    return loader.apply_mapping(inspect_cached(name, data, no_header, sheet, header_row), table, dict(mapping),
+def apply_mapping_cached(upload: Upload, table: str, mapping: tuple, choices: tuple = ()) -> loader.LoadedFile:
+    """:func:`opslab.dataset.load.apply_mapping` of the cached inspection, cached on the file's
+    digest, mapping and choices. ``choices``: the upload's resolved
+    :class:`~opslab.ingest.choices.Choices` as a tuple."""
+    return loader.apply_mapping(inspect_cached(upload), table, dict(mapping),
                                 choices=Choices.from_tuple(choices) if choices else None)
 
 

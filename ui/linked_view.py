@@ -3,7 +3,8 @@ into one data set: which file was recognised as what, the keys of the join, and 
 not be joined. The join itself is :mod:`opslab.ingest.linked`; this is its cached call and
 its display.
 
-Every cached function takes the files' bytes (``st.cache_data`` is shared by all sessions)."""
+Every cached function takes the files as :class:`~ui.data_source.Upload` (``st.cache_data`` is
+shared by all sessions and keys them on their full digests)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,15 @@ from opslab.present import formatting as fmt
 from opslab.dataset import load as loader
 from opslab.ingest.choices import Choices
 from opslab.ingest.link_files import join_files
-from ui.data_source import CACHE, inspect_cached
+from ui.data_source import CACHE, Upload, inspect_cached
 from ui.state import lang, tr
 from ui.widgets import problem_report
-
-#: One uploaded file as the page reads it: (name, bytes, no_header, sheet, header_row).
-Upload = tuple[str, bytes, bool, object, object]
-
 
 @st.cache_data(**CACHE)
 def joined(uploads: tuple[Upload, ...]):
     """The inspected files with the members of a linked export replaced by the joined tables,
     and the :class:`~opslab.ingest.linked.Link` (None when the files are not one)."""
-    return join_files([inspect_cached(*u) for u in uploads])
+    return join_files([inspect_cached(u) for u in uploads])
 
 
 @st.cache_data(**CACHE)

@@ -77,19 +77,21 @@ def reading(key: str) -> tuple:
 
 
 # Files that are parts of one export (orders, items, payments, customers ...) are joined first.
-upload_set = tuple((up.name, up.getvalue(), *reading(loader.digest(up.getvalue())[:10])) for up in uploads or [])
+digests = {up.file_id: data_source.upload_digest(up) for up in uploads or []}
+upload_set = tuple(data_source.Upload(up.name, digests[up.file_id], up.getvalue(), *reading(digests[up.file_id][:10]))
+                   for up in uploads or [])
 joined_files, link = linked_view.joined(upload_set) if upload_set else ([], None)
 if link is not None and not st.checkbox(tr("linked.use"), value=True, key="data_link_use", help=tr("linked.use_help")):
-    joined_files, link = [data_source.inspect_cached(*u) for u in upload_set], None  # each file on its own
+    joined_files, link = [data_source.inspect_cached(u) for u in upload_set], None  # each file on its own
 members = set(link.names) if link is not None else set()
 confirmed, mapped_files, joined_entries = [], [], []
 for f in joined_files:
-    if link is not None and f.name not in {u[0] for u in upload_set}:
+    if link is not None and f.name not in {u.name for u in upload_set}:
         joined_entries.append((f.name, f.mapping))
         mapped_files.append(f)
 for up in uploads or []:
-    data = up.getvalue()
-    key = loader.digest(data)[:10]
+    data, digest = up.getvalue(), digests[up.file_id]
+    key = digest[:10]
     if up.name in members:
         continue  # shown with the linked files below
     with st.expander(f":material/description: {tr('data.file')} {len(confirmed) + 1}", expanded=True):
@@ -97,7 +99,7 @@ for up in uploads or []:
         no_header = st.checkbox(tr("data.no_header"), key=f"data_noheader_{key}")
         # A spreadsheet's sheet and header row: the widgets below keep the choice; read it first.
         _, sheet, header_row = reading(key)  # the sheet read by default: None (read it the default way)
-        f = data_source.inspect_cached(up.name, data, no_header, sheet, header_row)
+        f = data_source.inspect_cached(data_source.Upload(up.name, digest, data, no_header, sheet, header_row))
         read = f.read
         if read.sheets:
             if sheet is None:
@@ -133,7 +135,7 @@ for up in uploads or []:
             mapping[field] = None if choice == NONE else choice
         problem_report(loader.mapping_hints(f, table, mapping))  # before loading, not after
         st.dataframe(read.df.head(5), hide_index=True)
-        confirmed.append((up.name, data, table, mapping, (no_header, sheet, header_row),
+        confirmed.append((data_source.Upload(up.name, digest, data, no_header, sheet, header_row), table, mapping,
                           tuple(map(str, read.df.columns))))
         mapped_files.append(replace(f, table=table, mapping=tuple(mapping.items())))
 
@@ -154,10 +156,10 @@ if confirmed or joined_entries:
         files = []
         choices = decisions.choices
         with st.status(tr("data.applying"), expanded=True) as status:
-            for name, data, table, mapping, how, headers in confirmed:
-                st.write(tr("data.checking", name=md_escape(name)))
-                files.append(data_source.apply_mapping_cached(name, data, table, tuple(mapping.items()), *how,
-                                                       choices=choices.as_tuple()))
+            for upload, table, mapping, headers in confirmed:
+                st.write(tr("data.checking", name=md_escape(upload.name)))
+                files.append(data_source.apply_mapping_cached(upload, table, tuple(mapping.items()),
+                                                              choices=choices.as_tuple()))
                 st.session_state["data_mappings"][headers] = (table, tuple(mapping.items()))
             for name, mapping in joined_entries:
                 st.write(tr("data.checking", name=md_escape(name)))
@@ -174,9 +176,9 @@ if confirmed or joined_entries:
             st.session_state["data_store_problem"] = None
             report_source = source_from_files([f for f in files if f.usable], decisions.notes(), choices.tz)
             try:  # stored on the server: it survives a refresh and opens from a teammate's link
-                options = {loader.digest(data): {"no_header": how[0], "sheet": how[1], "header_row": how[2],
-                                                 "choices": list(choices.as_tuple())}
-                           for _, data, _, _, how, _ in confirmed}
+                options = {u.digest: {"no_header": u.no_header, "sheet": u.sheet, "header_row": u.header_row,
+                                      "choices": list(choices.as_tuple())}
+                           for u, _, _, _ in confirmed}
                 workspace.save_upload(files, ds, key, private=private, options=options)
             except (OpsLabError, OSError) as err:  # over quota, disk full: analysed, not stored
                 set_dataset(ds, {"kind": "upload", "key": key, "files": [f.name for f in files if f.usable]})

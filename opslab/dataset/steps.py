@@ -54,12 +54,17 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions()) -> LoadedFile:
-    """Read the bytes and suggest which table the file is and how its columns map."""
-    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hashed while read
-        key = pool.submit(digest, data)
-        read = read_table(data, name, options)
-        key = key.result()
+def inspect_file(name: str, data: bytes, options: ReadOptions = ReadOptions(), sha256: str | None = None) -> LoadedFile:
+    """Read the bytes and suggest which table the file is and how its columns map. ``sha256``:
+    the bytes' :func:`digest` when the caller has already computed it (the Data page does, once
+    per upload); otherwise it is computed while the file is read."""
+    if sha256 is not None:
+        key, read = sha256, read_table(data, name, options)
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hashed while read
+            key = pool.submit(digest, data)
+            read = read_table(data, name, options)
+            key = key.result()
     if read.df is None:
         return LoadedFile(name, key, read)
     columns = [str(c) for c in read.df.columns]

@@ -106,16 +106,23 @@ RUN_WATCH = """
   window.__opslabRuns = 0;
   window.__opslabLastChange = performance.now();
   let last = null;
-  // Watches the whole document from its start, so no run can finish before the watch begins.
-  new MutationObserver(() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    const now = app && app.getAttribute('data-test-script-state');
+  const seen = (now) => {
     if (now && now !== last) {
       window.__opslabLastChange = performance.now();
       if (now === 'notRunning' && last !== null) window.__opslabRuns += 1;
       last = now;
     }
-  }).observe(document, {subtree: true, childList: true, attributes: true,
+  };
+  // Watches the whole document from its start, so no run can finish before the watch begins.
+  // Each record's oldValue is the state before that change: a short run that started and
+  // finished between two callbacks (a light page) is counted too.
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes' && r.attributeName === 'data-test-script-state') seen(r.oldValue);
+    }
+    const app = document.querySelector('[data-testid="stApp"]');
+    seen(app && app.getAttribute('data-test-script-state'));
+  }).observe(document, {subtree: true, childList: true, attributes: true, attributeOldValue: true,
                         attributeFilter: ['data-test-script-state']});
 })();
 """
