@@ -19,11 +19,13 @@ def test_funnel_paths_and_experiment_links_restore_their_settings(server, browse
         page.get_by_role("heading", name="Funnels").wait_for()
         page.get_by_text("Biggest drop").first.wait_for()
         expect(page.get_by_role("spinbutton", name="Conversion window (days)")).to_have_value("2.00")
+        # Auto-waiting checks: a rerun after the first idle moment redraws the widgets.
         steps = page.locator('[data-testid="stMultiSelect"]').first.locator('[data-tag]')
+        expect(steps).to_have_count(3)
         assert [s.get_attribute("aria-label") for s in steps.all()] == ["view", "checkout", "purchase"]  # not the default
         pressed = page.locator('[data-testid="stButtonGroup"] [aria-checked="true"], '
                                '[data-testid="stButtonGroup"] [aria-pressed="true"]')
-        assert "Strict" in " ".join(pressed.all_inner_texts())
+        expect(pressed.filter(has_text="Strict")).to_have_count(1)
         assert page.locator('[data-testid="stException"]').count() == 0
 
         page.goto(f"{server}/paths?lang=en&pt_event=checkout")

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from opslab.workspace.store import Store
 from tests.e2e.conftest import ARTIFACTS, Server, finished_runs, new_context, wait_for_new_run, wait_idle
@@ -170,7 +171,7 @@ def test_signed_in_teammate_opens_the_link_with_same_data_and_settings(guarded_s
         assert FILE_A[0] in _sidebar(b)
         pressed = b.locator('[data-testid="stButtonGroup"] [aria-checked="true"], '
                             '[data-testid="stButtonGroup"] [aria-pressed="true"]')
-        assert "周" in " ".join(pressed.all_inner_texts())
+        expect(pressed.filter(has_text="周")).to_have_count(1)  # waits out a redraw of the widgets
         assert b.locator('[data-testid="stException"]').count() == 0
         with mate.expect_page() as opened:  # a link button opens a tab: /signout drops the cookie
             b.get_by_role("link", name="退出登录", exact=True).click()
