@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from opslab.api.shape import dataset_of, settings_config, deprecated, positional
+from opslab.api.shape import checked_assignment, dataset_of, deprecated, known_events, positional, settings_config
 from opslab.behaviour import experiment_readouts as ab_more
 from opslab.behaviour import experiments as ab_mod
 from opslab.behaviour import funnels as funnel_mod
@@ -49,6 +49,7 @@ class PathsConfig:
 def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None,
            segment=None, **settings) -> funnel_mod.FunnelResult:
     """Conversion through ``steps`` (2 to 10 event names or step specs): a FunnelResult."""
+    known_events(dataset_of(ds), steps)
     data = dataset_of(ds, segment)
     settings = positional("funnel", old, ["window_days", "by"], settings)
     cfg = settings_config(FunnelConfig, config, settings)
@@ -61,6 +62,7 @@ def funnel(ds, steps: Sequence, *old, as_of=None, rules=None, config=None,
 def paths(ds, event: str, *old, as_of=None, rules=None, config=None,
           segment=None, **settings) -> paths_mod.PathResult:
     """The most common next (or previous) steps around ``event`` and where users leave."""
+    known_events(dataset_of(ds), [event])
     data = dataset_of(ds, segment)
     settings = positional("paths", old, ["direction", "depth", "top_n", "session_minutes", "collapse"], settings)
     if "top" in settings:
@@ -83,7 +85,7 @@ def ab_test(ds, assignment: pd.DataFrame, *old, as_of=None, rules=None, config=N
     metric = settings.pop("metric", "conversion")
     control = settings.pop("control", None)
     cfg = settings_config(ab_mod.ABConfig, config, settings)
-    return ab_mod.ab_test(data, segments.within(data, assignment), metric, control=control, config=cfg)
+    return ab_mod.ab_test(data, segments.within(data, checked_assignment(assignment)), metric, control=control, config=cfg)
 
 
 def ab_metrics(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metrics=ab_mod.METRICS,
@@ -92,7 +94,7 @@ def ab_metrics(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=N
     and treatments (``config.correction``: ``bh`` or ``holm``)."""
     cfg = settings_config(ab_mod.ABConfig, config, settings)
     data = dataset_of(ds, segment)
-    return ab_more.ab_metrics(data, segments.within(data, assignment), metrics, control=control, config=cfg)
+    return ab_more.ab_metrics(data, segments.within(data, checked_assignment(assignment)), metrics, control=control, config=cfg)
 
 
 def ab_segments(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=None, metric="conversion",
@@ -101,7 +103,7 @@ def ab_segments(ds, assignment: pd.DataFrame, *, as_of=None, rules=None, config=
     SegmentsResult; flagged below ``alpha / tests``, Bonferroni)."""
     cfg = settings_config(ab_mod.ABConfig, config, settings)
     data = dataset_of(ds, segment)
-    return ab_more.ab_segments(data, segments.within(data, assignment), metric, by, control=control, config=cfg)
+    return ab_more.ab_segments(data, segments.within(data, checked_assignment(assignment)), metric, by, control=control, config=cfg)
 
 
 def ab_impact(ds, result, *, as_of=None, rules=None, config=None, target=None, rollout: float = 1.0,

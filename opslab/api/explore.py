@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from opslab.api.shape import Result, dataset_of, need_buyers, settings_config, day_of
+from opslab.api.shape import Result, dataset_of, known_events, need_buyers, settings_config, day_of
 from opslab.behaviour import explore as explore_mod
 from opslab.behaviour import people as people_mod
 from opslab.dataset.dataset import Dataset
@@ -52,6 +52,8 @@ def interval(ds, events: tuple, *, as_of=None, rules=None, config=None,
     (``.stats``), histogram (``.frame``/``.bins``) and ``.trend`` by ``grain``; ``by``, ``segment``."""
     data, cfg = dataset_of(ds, segment), explore_config(config, settings)
     need_buyers(data, "interval")
+    if isinstance(events, (tuple, list)):  # the shape itself is checked by the analysis
+        known_events(dataset_of(ds), events)
     day = day_of(data, as_of)
     return explore_mod.interval(data, tuple(events), cfg, day, rules_for_split(data, day, rules, cfg))
 

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from opslab.behaviour.funnel_sql import event_names
 from opslab.core.periods import as_of_day
 from opslab.core.problems import OpsLabError, Problem
 from opslab.dataset.dataset import Dataset
@@ -92,7 +93,32 @@ def settings_config(cls, config, named: Mapping[str, Any], renamed: Mapping[str,
 
 
 def day_of(ds: Dataset, as_of) -> dt.date:
-    return as_of_day(as_of, ds.end)
+    """The as-of day (default: the data's last day); text that is no date is an OpsLabError."""
+    try:
+        return as_of_day(as_of, ds.end)
+    except (ValueError, TypeError, OverflowError) as err:  # pandas' DateParseError is a ValueError
+        raise OpsLabError("api.bad_as_of", value=repr(as_of)[:80]) from err
+
+
+def known_events(data: Dataset, names: Sequence) -> None:
+    """Event names (or funnel steps with an ``event``) that never occur in the data are an
+    OpsLabError naming them and the data's own events, never an analysis of nobody. ``data``:
+    the whole data set (a segment may lack an event the data has)."""
+    wanted = [str(getattr(n, "event", n)) for n in names]
+    known = event_names(data)["event_name"].astype(str).tolist()
+    unknown = [n for n in dict.fromkeys(wanted) if n not in set(known)]
+    if unknown:
+        raise OpsLabError("api.unknown_events", events=", ".join(unknown), known=", ".join(known[:12]))
+
+
+def checked_assignment(assignment) -> pd.DataFrame:
+    """An A/B assignment must be a table with ``user_id`` and ``variant`` columns: otherwise an
+    OpsLabError naming the columns it has (pandas' KeyError never reaches the caller)."""
+    if not isinstance(assignment, pd.DataFrame):
+        raise OpsLabError("api.assignment_columns", columns=type(assignment).__name__)
+    if not {"user_id", "variant"} <= set(map(str, assignment.columns)):
+        raise OpsLabError("api.assignment_columns", columns=", ".join(map(str, assignment.columns[:12])) or "-")
+    return assignment
 
 
 def deprecated(old: str, new: str) -> None:

@@ -221,7 +221,7 @@ def distribution(ds: Dataset, measure: str, cfg: ExploreConfig, day, rules=None)
     """Per-user ``measure`` over users active in ``[start, day]``, in readable bins."""
     measure = MEASURE_ALIASES.get(measure, measure)
     if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
+        raise OpsLabError("api.bad_choice", name="measure", value=repr(measure), allowed=", ".join(MEASURES))
     if measure == "gmv" and not ds.has_amounts:  # money absent, never 0 (as the KPIs)
         raise OpsLabError("explore.no_amounts")
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
@@ -283,11 +283,12 @@ def ltv_curve(ds: Dataset, cfg: ExploreConfig, day, rules=None, cac: pd.DataFram
     """Cumulative revenue per user ``n`` days after the anchor, by cohort and group; with
     ``cac`` (group, cac) the payback day per group."""
     if cfg.anchor not in ANCHORS:
-        raise ValueError(f"anchor must be one of {ANCHORS}, not {cfg.anchor!r}")
+        raise OpsLabError("api.bad_choice", name="anchor", value=repr(cfg.anchor), allowed=", ".join(ANCHORS))
     if not ds.has_amounts:
         raise OpsLabError("explore.no_amounts")
     if cfg.cohort_grain not in GRAINS + ("quarter",):
-        raise ValueError(f"cohort grain must be day, week, month or quarter, not {cfg.cohort_grain!r}")
+        raise OpsLabError("api.bad_choice", name="cohort_grain", value=repr(cfg.cohort_grain),
+                          allowed="day, week, month, quarter")
     days = ltv_days(cfg)
     groups = group_labels(ds, cfg.by, cfg.segment, cfg.top_n, day, rules)
     grp, join = frame_sql(groups, "f.uid")

@@ -40,15 +40,15 @@ SEASON = {"day": 7, "week": 52, "month": 12, "quarter": 4}
 
 
 def check_grain(grain: str, year: bool = False) -> str:
-    """``grain`` itself when it is one of :data:`GRAINS` (or "year" with ``year``), else
-    ``ValueError``.
+    """``grain`` itself when it is one of :data:`GRAINS` (or "year" with ``year``), else an
+    :class:`OpsLabError` (a ``ValueError``) naming the grains allowed.
 
     >>> check_grain("week")
     'week'
     """
     allowed = GRAINS + ("year",) if year else GRAINS
     if grain not in allowed:
-        raise ValueError(f"unknown grain {grain!r}; use one of {allowed}")
+        raise OpsLabError("api.bad_choice", name="grain", value=repr(grain), allowed=", ".join(allowed))
     return grain
 
 

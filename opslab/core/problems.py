@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from opslab.core import i18n
+
 ERROR = "error"      # the file (or a table) cannot be used at all
 WARNING = "warning"  # some rows were dropped or values repaired; the good rows are kept
 INFO = "info"        # worth knowing, nothing lost
@@ -71,6 +73,11 @@ class OpsLabError(ValueError):
         self.code = code
         self.params = params
         super().__init__(f"{code} {params}")
+
+    def __str__(self) -> str:
+        """The English message (a notebook's traceback reads as the screens do), then the code."""
+        text = i18n.t(self.code, "en", **self.params)
+        return f"{text} [{self.code}]" if text != self.code else super().__str__()
 
     @property
     def problem(self) -> Problem:

@@ -27,6 +27,7 @@ import pandas as pd
 from opslab.core import periods
 from opslab.dataset.dataset import Dataset
 from opslab.metrics.kpi_table import daily
+from opslab.core.problems import OpsLabError
 
 #: KPIs that can be forecast, in display order.
 KPIS = ("gmv", "dau", "new_users", "paying_users", "orders")
@@ -44,7 +45,7 @@ def agg_of(kpi: str) -> str:
     ('mean', 'sum')
     """
     if kpi not in KPIS:
-        raise ValueError(f"unknown KPI {kpi!r}")
+        raise OpsLabError("api.bad_choice", name="kpi", value=repr(kpi), allowed=", ".join(KPIS))
     return "mean" if kpi in MEAN_KPIS else "sum"
 
 

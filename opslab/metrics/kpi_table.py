@@ -16,6 +16,7 @@ from opslab.core import periods as pr
 from opslab.dataset.dataset import Dataset
 from opslab.engine import sql_catalog
 from opslab.metrics import catalogue
+from opslab.core.problems import OpsLabError
 from dataclasses import replace
 
 GRAINS = pr.GRAINS
@@ -72,7 +73,7 @@ def period_totals(ds: Dataset, grain: str, start=None, end=None, as_of=None,
     (:func:`opslab.planning.completion.period_actuals`) and the digest all read it.
     """
     if grain not in GRAINS + ("year",):
-        raise ValueError(f"unknown grain {grain!r}; use one of {GRAINS + ('year',)}")
+        raise OpsLabError("api.bad_choice", name="grain", value=repr(grain), allowed=", ".join(GRAINS + ("year",)))
     s = str(pr.as_of_day(start)) if start is not None else EARLIEST
     e = str(pr.as_of_day(end, ds.end))
     a = str(pr.as_of_day(as_of, ds.end))
@@ -267,7 +268,7 @@ def cohort_retention(ds: Dataset, grain: str = "month", mode: str = "on") -> pd.
     A cell is ``complete`` when period k of that cohort has fully passed by the data's end.
     """
     if grain not in ("day", "week", "month"):
-        raise ValueError(f"cohort grain must be day, week or month, not {grain!r}")
+        raise OpsLabError("api.bad_choice", name="grain", value=repr(grain), allowed="day, week, month")
     if mode not in ("on", "on_or_after"):
         raise ValueError(f"unknown retention mode {mode!r}")
 

@@ -41,6 +41,7 @@ import pandas as pd
 from opslab.core.calendar_cn import festival_windows
 from opslab.core.periods import as_of_day
 from opslab.report.why import sales_rows
+from opslab.core.problems import OpsLabError
 
 #: The catalogue's figures of a day (:mod:`opslab.metrics.catalogue`): GMV, orders, paying
 #: users, DAU, new users.
@@ -72,7 +73,8 @@ class AlertConfig:
             raise ValueError("threshold must be positive and days at least 1")
         unknown = set(self.kpis) - set(ALERT_KPIS) or set(self.dimensions) - set(DIMENSIONS)
         if unknown:
-            raise ValueError(f"unknown KPI or dimension: {sorted(unknown)}")
+            raise OpsLabError("api.bad_choice", name="kpi / dimension", value=", ".join(sorted(unknown)),
+                              allowed=", ".join(ALERT_KPIS + tuple(DIMENSIONS)))
 
 
 @dataclass
@@ -219,7 +221,8 @@ def anomaly_alerts(ds, subject=None, *, as_of=None, rules=None, config: AlertCon
     kpis, segments = subject.get("kpis") or list(config.kpis), subject.get("segments") or {}
     bad = [k for k in kpis if k not in ALERT_KPIS] + [d for d in segments if d not in DIMENSIONS]
     if bad:
-        raise ValueError(f"unknown KPI or dimension: {bad}")
+        raise OpsLabError("api.bad_choice", name="kpi / dimension", value=", ".join(map(str, bad)),
+                          allowed=", ".join(ALERT_KPIS + tuple(DIMENSIONS)))
     as_of = as_of_day(as_of, ds.end)
     days = pd.date_range(pd.Timestamp(ds.start), pd.Timestamp(as_of), freq="D")
     checked = days[-config.days:]
