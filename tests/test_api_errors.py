@@ -35,7 +35,7 @@ CASES = {
     "distribution, a measure": (lambda ds: opslab.distribution(ds, "nonsense"), "api.bad_choice", "nonsense"),
     "LTV, an anchor": (lambda ds: opslab.ltv_curve(ds, anchor="nonsense"), "api.bad_choice", "nonsense"),
     "report, a quarter outside the data": (lambda ds: opslab.quarterly_report(ds, period="1999Q1"),
-                                           "api.period_outside_data", "1999Q1"),
+                                           "report.period_before_data", "1999Q1"),
     "alerts, a KPI": (lambda ds: opslab.anomaly_alerts(ds, "nonsense"), "api.bad_choice", "nonsense"),
     "as_of, text that is no date": (lambda ds: opslab.kpis(ds, as_of="not a date"), "api.bad_as_of", "not a date"),
 }

@@ -9,7 +9,6 @@ from typing import Mapping
 import pandas as pd
 
 from opslab.api.shape import Result, dataset_of, settings_config, day_of, positional
-from opslab.core.problems import OpsLabError
 from opslab.planning import completion
 from opslab.planning.targets import Target, parse_period
 from opslab.report import alerts as alerts_mod
@@ -68,9 +67,6 @@ def quarterly_report(ds, period=None, *old, targets=None, lang: str = "zh", as_o
     as_of, config, rules = named.get("as_of", as_of), named.get("config", config), named.get("rules", rules)
     if period is None:
         period = pd.Period(day_of(data, as_of), freq="Q").strftime("%YQ%q")
-    asked = parse_period(period)
-    if asked.end < data.start or asked.start > data.end:  # a report of nothing is no report
-        raise OpsLabError("api.period_outside_data", period=asked.code, start=str(data.start), end=str(data.end))
     wanted = _targets(targets, period)
     source = source_from_load(ds) if source is None and hasattr(ds, "reconciliation") else source
     return report_mod.quarterly_report(data, period, wanted or None, lang, as_of, config, rules, source)

@@ -245,6 +245,8 @@ def build_report(ds: Dataset, period="2026Q3", targets=None, lang: str = "zh", a
     as_of = as_of_day(as_of, ds.end)
     if p.start > as_of:
         raise OpsLabError("report.period_not_started", period=p.code, as_of=str(as_of))
+    if p.end < ds.start:  # nothing of the data falls in it: a report of nothing is no report
+        raise OpsLabError("report.period_before_data", period=p.code, start=str(ds.start), end=str(ds.end))
     targets = list(targets or [])
     own = [t for t in targets if t.period == p.code]
     hv = float(_tier_rules(ds, rules).high_value_monthly_spend)  # one rule set: the tiers' threshold
