@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 
 from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
 
@@ -34,7 +35,10 @@ def _run(chunk, path, messages):
     async def send(_):
         pass
 
-    asyncio.run(CoalescedUploadMiddleware(app, chunk=chunk)({"type": "http", "path": path}, receive, send))
+    # In its own thread: a browser test earlier in the same worker leaves Playwright's loop running.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, CoalescedUploadMiddleware(app, chunk=chunk)({"type": "http", "path": path},
+                                                                                receive, send)).result()
     return got
 
 
