@@ -77,7 +77,7 @@ def parquet_layout(root: str | os.PathLike) -> dict[str, str]:
     >>> parquet_layout("/no/such/folder")
     Traceback (most recent call last):
     ...
-    opslab.core.problems.OpsLabError: sources.no_tables {'path': '/no/such/folder'}
+    opslab.core.problems.OpsLabError: No events or orders table in /no/such/folder. ... [sources.no_tables]
     """
     if _is_remote(str(root)):  # checked when the engine reads it (see SourceDataset)
         return {table: str(root).rstrip("/") + "/" + table for table in TABLES}
